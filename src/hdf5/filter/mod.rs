@@ -1,0 +1,1 @@
+//! Filters of the pipeline (spec IV.A.2.l).
