@@ -7,6 +7,7 @@
 //! Bad input gives an [`Error`], never a panic; caps live in [`Limits`].
 #![warn(missing_docs)]
 
+pub mod dump;
 pub mod error;
 pub mod hdf5;
 pub mod limits;

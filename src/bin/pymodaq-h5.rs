@@ -1,1 +1,167 @@
-fn main() {}
+//! `pymodaq-h5`: browse, inspect and export PyMoDAQ HDF5 files.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use pymodaq_h5::hdf5::read::{File, Group, LinkKind, Node};
+
+#[derive(Parser)]
+#[command(name = "pymodaq-h5", version, about = "Read PyMoDAQ HDF5 files without libhdf5")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Dump the whole HDF5 tree as JSON (contract pymodaq-h5-dump/1).
+    Dump {
+        /// Emit JSON (the only format; kept for the contract's spelling).
+        #[arg(long)]
+        json: bool,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The HDF5 file.
+        file: PathBuf,
+    },
+    /// Print one line per node: path, kind, shape, type, chunks/filters, title.
+    Tree {
+        /// The HDF5 file.
+        file: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("pymodaq-h5: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+fn open(p: &Path) -> anyhow::Result<File> {
+    File::open(p).with_context(|| format!("{}", p.display()))
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.cmd {
+        Cmd::Dump { json: _, out, file } => {
+            let f = open(&file)?;
+            let d = pymodaq_h5::dump::dump_file(&f, &file_name(&file)).with_context(|| format!("{}", file.display()))?;
+            let text = serde_json::to_string_pretty(&d.json)?;
+            match out {
+                Some(o) => std::fs::write(&o, text + "\n").with_context(|| format!("writing {}", o.display()))?,
+                None => {
+                    let mut so = std::io::stdout().lock();
+                    writeln!(so, "{text}")?;
+                }
+            }
+            Ok(if d.had_errors { ExitCode::from(3) } else { ExitCode::SUCCESS })
+        }
+        Cmd::Tree { file } => {
+            let f = open(&file)?;
+            let root = f.root().with_context(|| format!("{}", file.display()))?;
+            let mut so = std::io::stdout().lock();
+            let mut errors = false;
+            writeln!(so, "/ group{}", title_suffix(root.object()))?;
+            tree(&f, &root, &mut so, &mut errors, &mut std::collections::HashSet::new(), 0)?;
+            Ok(if errors { ExitCode::from(3) } else { ExitCode::SUCCESS })
+        }
+    }
+}
+
+fn title_suffix(o: &pymodaq_h5::hdf5::read::Object) -> String {
+    match o.attribute("TITLE") {
+        Ok(Some(a)) => match a.as_string() {
+            Ok(t) if !t.is_empty() => format!(" '{t}'"),
+            _ => String::new(),
+        },
+        _ => String::new(),
+    }
+}
+
+fn tree(
+    f: &File,
+    g: &Group,
+    out: &mut impl Write,
+    errors: &mut bool,
+    seen: &mut std::collections::HashSet<u64>,
+    depth: u32,
+) -> anyhow::Result<()> {
+    seen.insert(g.object().address());
+    let links = match g.links() {
+        Ok(l) => l,
+        Err(e) => {
+            *errors = true;
+            writeln!(out, "{} !error: {e}", g.path())?;
+            return Ok(());
+        }
+    };
+    for l in links {
+        let path = pymodaq_h5::hdf5::read::file::join_path(g.path(), &l.name);
+        match &l.kind {
+            LinkKind::Soft(t) => writeln!(out, "{path} soft-link -> {t}")?,
+            LinkKind::External { file, path: p } => writeln!(out, "{path} external-link -> {file}:{p}")?,
+            LinkKind::UserDefined(t) => writeln!(out, "{path} user-defined-link ({t})")?,
+            LinkKind::Hard(addr) => {
+                if seen.contains(addr) {
+                    writeln!(out, "{path} hard-link (already listed)")?;
+                    continue;
+                }
+                match Node::open(f, *addr, path.clone()) {
+                    Ok(Node::Group(cg)) => {
+                        writeln!(out, "{path} group{}", title_suffix(cg.object()))?;
+                        if depth < 256 {
+                            tree(f, &cg, out, errors, seen, depth + 1)?;
+                        }
+                    }
+                    Ok(Node::Dataset(d)) => {
+                        seen.insert(*addr);
+                        let shape: Vec<String> = d.shape().iter().map(|x| x.to_string()).collect();
+                        let mut line = format!(
+                            "{path} dataset ({}) {}",
+                            shape.join(", "),
+                            pymodaq_h5::hdf5::read::dataset::type_summary(&d.datatype)
+                        );
+                        if let Some(c) = d.chunks() {
+                            let c: Vec<String> = c.iter().map(|x| x.to_string()).collect();
+                            line += &format!(" chunks=({})", c.join(", "));
+                        }
+                        if !d.filters.filters.is_empty() {
+                            let names: Vec<String> = d
+                                .filters
+                                .filters
+                                .iter()
+                                .map(|fd| match fd.id {
+                                    1 => format!("deflate({})", fd.client_data.first().copied().unwrap_or(0)),
+                                    2 => "shuffle".into(),
+                                    3 => "fletcher32".into(),
+                                    id => format!("filter{id}"),
+                                })
+                                .collect();
+                            line += &format!(" filters={}", names.join("+"));
+                        }
+                        line += &title_suffix(d.object());
+                        writeln!(out, "{line}")?;
+                    }
+                    Err(e) => {
+                        *errors = true;
+                        writeln!(out, "{path} !error: {e}")?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Run every test of pymodaq-h5, installing what the tests need first:
+#   - the Python venv with h5py/PyTables (fixtures/gen/setup_venv.sh, pinned requirements),
+#     used by the interop tests through $PYMODAQ_H5_PYTHON;
+#   - the musl target, to prove the static build (skipped with a warning only when rustup
+#     cannot install it on this machine).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== Python venv (h5py, PyTables)"
+bash fixtures/gen/setup_venv.sh .venv
+export PYMODAQ_H5_PYTHON="$PWD/.venv/bin/python"
+
+echo "== cargo test (release)"
+cargo test --release --all-targets 2>&1
+
+echo "== static musl build"
+if rustup target list --installed 2>/dev/null | grep -q x86_64-unknown-linux-musl \
+   || rustup target add x86_64-unknown-linux-musl >/dev/null 2>&1; then
+  cargo build --release --target x86_64-unknown-linux-musl --bin pymodaq-h5
+  bin=target/x86_64-unknown-linux-musl/release/pymodaq-h5
+  sample=$(ls fixtures/hdf5/*.h5 | head -1)
+  "$bin" dump --json "$sample" > /dev/null
+  file "$bin" 2>/dev/null || true
+  echo "musl binary dumped $sample"
+else
+  echo "WARNING: the musl target cannot be installed here; static build not checked"
+fi
+echo "== all tests passed"

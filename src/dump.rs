@@ -1,0 +1,685 @@
+//! `pymodaq-h5 dump --json`: the whole tree in h5py's terms (contract `dump-json.md`).
+//!
+//! Rules where the contract is silent mirror the fixture generator's h5py dumper
+//! (`fixtures/gen/h5py_dump.py`, documented in `fixtures/README.md`): float sums are exactly
+//! rounded (Python's `math.fsum`), integer sums exact; big datasets are digested in slabs so
+//! memory stays bounded whatever the file size.
+
+use std::collections::HashMap;
+
+use serde_json::{json, Map, Value as J};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::hdf5::message::dataspace::{DataspaceKind, UNLIMITED};
+use crate::hdf5::message::datatype::{ByteOrder, CharSet, Datatype, StringPadding};
+use crate::hdf5::message::layout::DataLayout;
+use crate::hdf5::read::value::{complex_parts, is_bool_enum, read_uint, sign_extend, to_little_endian};
+use crate::hdf5::read::{Attribute, Dataset, File, Group, LinkKind, Node, Value};
+
+/// Elements above which values are summarised instead of listed.
+const MAX_LISTED: u64 = 64;
+/// Text longer than this is summarised.
+const LONG_TEXT: usize = 4096;
+/// Bytes read per slab when digesting a big dataset.
+const SLAB_BYTES: u64 = 32 << 20;
+
+/// The dump document and whether any node failed.
+pub struct Dump {
+    /// The JSON document.
+    pub json: J,
+    /// Whether some node carries an `"error"` entry.
+    pub had_errors: bool,
+}
+
+/// Dump a whole file. Fails only when the root group cannot be read.
+pub fn dump_file(file: &File, file_name: &str) -> Result<Dump> {
+    let root = file.root()?;
+    let mut st = State {
+        seen: HashMap::new(),
+        had_errors: false,
+        max_depth: file.limits().max_group_depth,
+    };
+    st.seen.insert(root.object().address(), "/".to_string());
+    let root_json = st.group(file, &root, 0);
+    let json = json!({
+        "format": "pymodaq-h5-dump/1",
+        "file": file_name,
+        "superblock_version": file.superblock().version,
+        "root": root_json,
+    });
+    Ok(Dump {
+        json,
+        had_errors: st.had_errors,
+    })
+}
+
+struct State {
+    seen: HashMap<u64, String>,
+    had_errors: bool,
+    max_depth: u32,
+}
+
+impl State {
+    fn err(&mut self, m: &mut Map<String, J>, e: &Error) {
+        self.had_errors = true;
+        m.insert("error".into(), J::String(e.to_string()));
+    }
+
+    fn attrs(&mut self, node: &crate::hdf5::read::Object, m: &mut Map<String, J>) {
+        match node.attributes() {
+            Ok(list) => {
+                let mut a = Map::new();
+                for at in &list {
+                    match attribute_json(at) {
+                        Ok(v) => {
+                            a.insert(at.name.clone(), v);
+                        }
+                        Err(e) => {
+                            self.had_errors = true;
+                            a.insert(at.name.clone(), json!({"type": type_json(&at.datatype), "error": e.to_string()}));
+                        }
+                    }
+                }
+                m.insert("attrs".into(), J::Object(a));
+            }
+            Err(e) => {
+                m.insert("attrs".into(), J::Object(Map::new()));
+                self.err(m, &e);
+            }
+        }
+    }
+
+    fn group(&mut self, file: &File, g: &Group, depth: u32) -> J {
+        let mut m = Map::new();
+        m.insert("kind".into(), "group".into());
+        self.attrs(g.object(), &mut m);
+        let mut children = Map::new();
+        match g.links() {
+            Ok(links) => {
+                for link in links {
+                    let path = crate::hdf5::read::file::join_path(g.path(), &link.name);
+                    let child = match &link.kind {
+                        LinkKind::Soft(t) => json!({"kind": "soft_link", "target": t}),
+                        LinkKind::External { file: f, path: p } => {
+                            json!({"kind": "external_link", "file": f, "target": p})
+                        }
+                        LinkKind::UserDefined(t) => {
+                            self.had_errors = true;
+                            json!({"kind": "user_defined_link", "error": format!("user-defined link type {t}")})
+                        }
+                        LinkKind::Hard(addr) => {
+                            if let Some(first) = self.seen.get(addr) {
+                                json!({"kind": "hard_link_to_seen_object", "same_object_as": first})
+                            } else {
+                                self.seen.insert(*addr, path.clone());
+                                if depth + 1 > self.max_depth {
+                                    self.had_errors = true;
+                                    json!({"kind": "unreadable", "error": format!("group nesting deeper than {}", self.max_depth)})
+                                } else {
+                                    match Node::open(file, *addr, path) {
+                                        Ok(Node::Group(cg)) => self.group(file, &cg, depth + 1),
+                                        Ok(Node::Dataset(d)) => self.dataset(&d),
+                                        Err(e) => {
+                                            self.had_errors = true;
+                                            json!({"kind": "unreadable", "error": e.to_string()})
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    };
+                    children.insert(link.name, child);
+                }
+            }
+            Err(e) => self.err(&mut m, &e),
+        }
+        m.insert("children".into(), J::Object(children));
+        J::Object(m)
+    }
+
+    fn dataset(&mut self, d: &Dataset) -> J {
+        let mut m = Map::new();
+        m.insert("kind".into(), "dataset".into());
+        let null = d.dataspace.kind == DataspaceKind::Null;
+        let dims = |v: &[u64]| J::Array(v.iter().map(|&x| if x == UNLIMITED { json!(-1) } else { json!(x) }).collect());
+        m.insert("shape".into(), if null { J::Null } else { dims(d.shape()) });
+        m.insert("maxshape".into(), if null { J::Null } else { dims(&d.max_shape()) });
+        m.insert(
+            "dataspace".into(),
+            match d.dataspace.kind {
+                DataspaceKind::Scalar => "scalar",
+                DataspaceKind::Simple => "simple",
+                DataspaceKind::Null => "null",
+            }
+            .into(),
+        );
+        m.insert("type".into(), type_json(&d.datatype));
+        m.insert(
+            "layout".into(),
+            match d.layout {
+                DataLayout::Compact { .. } => "compact",
+                DataLayout::Contiguous { .. } => "contiguous",
+                DataLayout::Chunked(_) => "chunked",
+            }
+            .into(),
+        );
+        m.insert("chunks".into(), d.chunks().map_or(J::Null, |c| json!(c)));
+        let filters: Vec<J> = d
+            .filters
+            .filters
+            .iter()
+            .map(|f| {
+                json!({"id": f.id, "name": filter_display_name(f.id, f.name.as_deref()), "flags": f.flags, "cd_values": f.client_data})
+            })
+            .collect();
+        m.insert("filters".into(), J::Array(filters));
+        m.insert("fillvalue".into(), fillvalue_json(d));
+        self.attrs(d.object(), &mut m);
+        if null {
+            m.insert("value".into(), J::Null);
+        } else if let Err(e) = data_json(d, &mut m) {
+            self.err(&mut m, &e);
+        }
+        J::Object(m)
+    }
+}
+
+/// The name h5py reports for a filter: the stored name, else the library's for known ids.
+pub fn filter_display_name(id: u16, stored: Option<&str>) -> String {
+    if let Some(n) = stored.filter(|n| !n.is_empty()) {
+        return n.to_string();
+    }
+    match id {
+        1 => "deflate",
+        2 => "shuffle",
+        3 => "fletcher32",
+        4 => "szip",
+        5 => "nbit",
+        6 => "scaleoffset",
+        _ => "",
+    }
+    .to_string()
+}
+
+fn fillvalue_json(d: &Dataset) -> J {
+    if d.datatype.is_variable_length() {
+        return J::Null;
+    }
+    let bytes = match d.fill_bytes() {
+        Ok(b) => b,
+        Err(_) => return J::Null,
+    };
+    let mut no_vlen = |_: &[u8]| -> Result<Vec<u8>> { Err(Error::Usage("vlen fill".into())) };
+    crate::hdf5::read::value::decode_element(&d.datatype, &bytes, &mut no_vlen)
+        .map(|v| value_json(&v))
+        .unwrap_or(J::Null)
+}
+
+fn attribute_json(a: &Attribute) -> Result<J> {
+    let mut m = Map::new();
+    m.insert("type".into(), type_json(&a.datatype));
+    match a.dataspace.kind {
+        DataspaceKind::Null => {
+            m.insert("shape".into(), J::Null);
+            m.insert("value".into(), J::Null);
+            m.insert("empty".into(), J::Bool(true));
+        }
+        kind => {
+            let shape: &[u64] = if kind == DataspaceKind::Scalar { &[] } else { &a.dataspace.dims };
+            m.insert("shape".into(), json!(shape));
+            let n = a.len();
+            if n > MAX_LISTED {
+                let mut s = Summary::new(&a.datatype);
+                s.feed(&a.datatype, a.raw(), &a.values()?)?;
+                s.finish(&mut m, n);
+            } else {
+                let vals = a.values()?;
+                m.insert("value".into(), nest(&vals, shape));
+            }
+        }
+    }
+    Ok(J::Object(m))
+}
+
+fn data_json(d: &Dataset, m: &mut Map<String, J>) -> Result<()> {
+    let n = d.len();
+    let scalar = d.dataspace.kind == DataspaceKind::Scalar;
+    let limits = d.object().file.limits();
+    let total = (n as u128) * (d.datatype.size() as u128);
+    if total > limits.max_read_total as u128 {
+        return Err(Error::limit("max_read_total", limits.max_read_total, u64::try_from(total).unwrap_or(u64::MAX), Some(d.object().address())));
+    }
+    if n <= MAX_LISTED {
+        let vals = d.values()?;
+        let shape: &[u64] = if scalar { &[] } else { d.shape() };
+        m.insert("value".into(), nest(&vals, shape));
+        return Ok(());
+    }
+    // Digest slab by slab along the first dimension.
+    let dims = d.shape().to_vec();
+    let row_elems: u64 = dims.iter().skip(1).product::<u64>().max(1);
+    let row_bytes = row_elems.saturating_mul(d.datatype.size()).max(1);
+    let rows_per_slab = (SLAB_BYTES / row_bytes).max(1);
+    let mut s = Summary::new(&d.datatype);
+    let mut r = 0u64;
+    while r < dims[0] {
+        let end = (r + rows_per_slab).min(dims[0]);
+        let mut sel = d.full_selection();
+        sel[0] = r..end;
+        let raw = d.read_raw_selection(&sel)?;
+        let vals = if d.datatype.is_variable_length() || s.first.len() < 4 {
+            d.values_from_raw(&raw, &sel)?
+        } else {
+            Vec::new()
+        };
+        s.feed(&d.datatype, &raw, &vals)?;
+        r = end;
+    }
+    s.finish(m, n);
+    Ok(())
+}
+
+impl Dataset {
+    fn values_from_raw(&self, raw: &[u8], sel: &[std::ops::Range<u64>]) -> Result<Vec<Value>> {
+        let n = sel.iter().map(|r| r.end - r.start).product();
+        // Only the first elements are needed for `first` unless the type is variable-length.
+        let (raw, n) = if self.datatype.is_variable_length() {
+            (raw, n)
+        } else {
+            let k = n.min(4);
+            (&raw[..(k * self.datatype.size()) as usize], k)
+        };
+        crate::hdf5::read::attribute::decode_all(&self.object().file, &self.datatype, raw, self.object().address(), n)
+    }
+}
+
+/// Streaming digest of a big dataset or attribute.
+struct Summary {
+    vlen: bool,
+    sha: Sha256,
+    nbytes: u64,
+    first: Vec<J>,
+    len: u64,
+    int_sum: Option<i128>,
+    float_sum: Option<FSum>,
+}
+
+impl Summary {
+    fn new(dt: &Datatype) -> Summary {
+        Summary {
+            vlen: dt.is_variable_length(),
+            sha: Sha256::new(),
+            nbytes: 0,
+            first: Vec::new(),
+            len: 0,
+            int_sum: matches!(dt, Datatype::FixedPoint { .. }).then_some(0),
+            float_sum: matches!(dt, Datatype::FloatingPoint { .. }).then(FSum::default),
+        }
+    }
+
+    fn feed(&mut self, dt: &Datatype, raw: &[u8], vals: &[Value]) -> Result<()> {
+        for v in vals {
+            if self.first.len() < 4 {
+                self.first.push(value_json(v));
+            }
+        }
+        let size = dt.size() as usize;
+        self.len += (raw.len() / size.max(1)) as u64;
+        if self.vlen {
+            return Ok(());
+        }
+        let mut le = raw.to_vec();
+        to_little_endian(dt, &mut le);
+        self.sha.update(&le);
+        self.nbytes += le.len() as u64;
+        match dt {
+            Datatype::FixedPoint { signed, .. } => {
+                if let Some(sum) = self.int_sum.as_mut() {
+                    for el in le.chunks_exact(size) {
+                        let u = read_uint(el, ByteOrder::LittleEndian).unwrap_or(0);
+                        let v = if *signed { sign_extend(u, size) as i128 } else { u as i128 };
+                        *sum = sum.saturating_add(v);
+                    }
+                }
+            }
+            Datatype::FloatingPoint { .. } => {
+                if let Some(sum) = self.float_sum.as_mut() {
+                    for el in le.chunks_exact(size) {
+                        sum.add(crate::hdf5::read::value::read_float(el, ByteOrder::LittleEndian).unwrap_or(f64::NAN));
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn finish(self, m: &mut Map<String, J>, n: u64) {
+        if self.vlen {
+            m.insert("len".into(), json!(n));
+            m.insert("first".into(), J::Array(self.first));
+            return;
+        }
+        let hex: String = self.sha.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        m.insert("sha256_le".into(), J::String(hex));
+        m.insert("nbytes".into(), json!(self.nbytes));
+        m.insert("first".into(), J::Array(self.first));
+        if let Some(s) = self.int_sum {
+            m.insert(
+                "sum".into(),
+                if let Ok(v) = i64::try_from(s) {
+                    json!(v)
+                } else if let Ok(v) = u64::try_from(s) {
+                    json!(v)
+                } else {
+                    float_json(s as f64)
+                },
+            );
+        }
+        if let Some(s) = self.float_sum {
+            m.insert("sum".into(), float_json(s.value()));
+        }
+    }
+}
+
+/// Exactly rounded float sum (Shewchuk's algorithm, as Python's `math.fsum`).
+#[derive(Default)]
+pub struct FSum {
+    partials: Vec<f64>,
+    special: f64,
+    inf: f64,
+}
+
+impl FSum {
+    /// Add a value.
+    pub fn add(&mut self, mut x: f64) {
+        if !x.is_finite() {
+            if x.is_infinite() {
+                self.inf += x;
+            }
+            self.special += x;
+            return;
+        }
+        let mut i = 0;
+        for j in 0..self.partials.len() {
+            let mut y = self.partials[j];
+            if x.abs() < y.abs() {
+                std::mem::swap(&mut x, &mut y);
+            }
+            let hi = x + y;
+            let lo = y - (hi - x);
+            if lo != 0.0 {
+                self.partials[i] = lo;
+                i += 1;
+            }
+            x = hi;
+        }
+        self.partials.truncate(i);
+        self.partials.push(x);
+    }
+
+    /// The correctly rounded sum.
+    pub fn value(&self) -> f64 {
+        if self.special != 0.0 || self.special.is_nan() {
+            return if self.inf.is_nan() { f64::NAN } else { self.special };
+        }
+        let p = &self.partials;
+        let mut n = p.len();
+        if n == 0 {
+            return 0.0;
+        }
+        n -= 1;
+        let mut hi = p[n];
+        let mut lo = 0.0;
+        while n > 0 {
+            let x = hi;
+            n -= 1;
+            let y = p[n];
+            hi = x + y;
+            let yr = hi - x;
+            lo = y - yr;
+            if lo != 0.0 {
+                break;
+            }
+        }
+        if n > 0 && ((lo < 0.0 && p[n - 1] < 0.0) || (lo > 0.0 && p[n - 1] > 0.0)) {
+            let y = lo * 2.0;
+            let x = hi + y;
+            let yr = x - hi;
+            if y == yr {
+                hi = x;
+            }
+        }
+        hi
+    }
+}
+
+fn nest(vals: &[Value], shape: &[u64]) -> J {
+    match shape.split_first() {
+        None => vals.first().map_or(J::Null, value_json),
+        Some((&d, rest)) => {
+            let inner: usize = rest.iter().product::<u64>() as usize;
+            J::Array(
+                (0..d as usize)
+                    .map(|i| {
+                        let s = (i * inner).min(vals.len());
+                        let e = (s + inner).min(vals.len());
+                        nest(&vals[s..e], rest)
+                    })
+                    .collect(),
+            )
+        }
+    }
+}
+
+/// A float as JSON: shortest decimal at its own precision; NaN/inf as strings.
+pub fn float_json(v: f64) -> J {
+    if v.is_nan() {
+        J::String("NaN".into())
+    } else if v.is_infinite() {
+        J::String(if v > 0.0 { "Infinity" } else { "-Infinity" }.into())
+    } else {
+        serde_json::Number::from_f64(v).map_or(J::Null, J::Number)
+    }
+}
+
+fn shortest(v: f64, bits: u8) -> f64 {
+    match bits {
+        32 => format!("{}", v as f32).parse().unwrap_or(v),
+        16 => {
+            // Shortest decimal that reads back as the same half-precision value.
+            for p in 0..12 {
+                let s = format!("{:.*e}", p, v);
+                if let Ok(x) = s.parse::<f64>() {
+                    if f64_to_f16_bits(x) == f64_to_f16_bits(v) {
+                        return x;
+                    }
+                }
+            }
+            v
+        }
+        _ => v,
+    }
+}
+
+/// Round-to-nearest-even conversion to IEEE half bits (for the shortest-repr search).
+fn f64_to_f16_bits(v: f64) -> u16 {
+    let f = v as f32;
+    let x = f.to_bits();
+    let sign = ((x >> 16) & 0x8000) as u16;
+    let exp = ((x >> 23) & 0xff) as i32;
+    let man = x & 0x7f_ffff;
+    if exp == 0xff {
+        return sign | 0x7c00 | if man != 0 { 0x200 } else { 0 };
+    }
+    let e = exp - 127 + 15;
+    if e >= 0x1f {
+        return sign | 0x7c00;
+    }
+    if e <= 0 {
+        if e < -10 {
+            return sign;
+        }
+        let m = man | 0x80_0000;
+        let shift = (14 - e) as u32;
+        let half = 1u32 << (shift - 1);
+        let mut r = m >> shift;
+        let rem = m & ((1 << shift) - 1);
+        if rem > half || (rem == half && r & 1 == 1) {
+            r += 1;
+        }
+        return sign | r as u16;
+    }
+    let mut r = ((e as u32) << 10) | (man >> 13);
+    let rem = man & 0x1fff;
+    if rem > 0x1000 || (rem == 0x1000 && r & 1 == 1) {
+        r += 1;
+    }
+    sign | r as u16
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn sha_hex(b: &[u8]) -> String {
+    hex(&Sha256::digest(b))
+}
+
+/// A value as JSON, per the contract.
+pub fn value_json(v: &Value) -> J {
+    match v {
+        Value::Int(i) => json!(i),
+        Value::UInt(u) => json!(u),
+        Value::Float { v, bits } => float_json(if v.is_finite() { shortest(*v, *bits) } else { *v }),
+        Value::Bool(b) => J::Bool(*b),
+        Value::Bitfield(u) => json!(u),
+        Value::Enum { value, .. } => json!(value),
+        Value::FixedString(b) => {
+            if b.len() > LONG_TEXT {
+                json!({"bytes_len": b.len(), "bytes_sha256": sha_hex(b), "bytes_prefix_hex": hex(&b[..32])})
+            } else {
+                let mut m = Map::new();
+                m.insert("bytes_hex".into(), J::String(hex(b)));
+                if let Ok(t) = std::str::from_utf8(b) {
+                    m.insert("text".into(), J::String(t.to_string()));
+                }
+                J::Object(m)
+            }
+        }
+        Value::VarString(b) => {
+            let s = String::from_utf8_lossy(b);
+            let nchars = s.chars().count();
+            if nchars > LONG_TEXT {
+                let prefix: String = s.chars().take(32).collect();
+                json!({"str_len": nchars, "utf8_sha256": sha_hex(s.as_bytes()), "str_prefix": prefix})
+            } else {
+                J::String(s.into_owned())
+            }
+        }
+        Value::Compound(members) => {
+            J::Object(members.iter().map(|(k, v)| (k.clone(), value_json(v))).collect())
+        }
+        Value::Complex { re, im, bits } => J::Array(vec![
+            float_json(if re.is_finite() { shortest(*re, *bits) } else { *re }),
+            float_json(if im.is_finite() { shortest(*im, *bits) } else { *im }),
+        ]),
+        Value::Array(vs) | Value::Sequence(vs) => J::Array(vs.iter().map(value_json).collect()),
+        Value::Opaque(b) => json!({"hex": hex(b)}),
+        Value::Reference(_) => J::Null,
+    }
+}
+
+fn order_str(o: ByteOrder) -> &'static str {
+    match o {
+        ByteOrder::LittleEndian => "LE",
+        ByteOrder::BigEndian => "BE",
+    }
+}
+
+fn cset_str(c: CharSet) -> &'static str {
+    match c {
+        CharSet::Ascii => "ascii",
+        CharSet::Utf8 => "utf-8",
+    }
+}
+
+fn pad_str(p: StringPadding) -> &'static str {
+    match p {
+        StringPadding::NullTerminate => "nullterm",
+        StringPadding::NullPad => "nullpad",
+        StringPadding::SpacePad => "spacepad",
+    }
+}
+
+/// A datatype as JSON, per the contract.
+pub fn type_json(dt: &Datatype) -> J {
+    match dt {
+        Datatype::FixedPoint { size, order, signed, .. } => {
+            json!({"class": "integer", "size": size, "order": order_str(*order), "signed": signed})
+        }
+        Datatype::FloatingPoint { size, order, .. } => {
+            json!({"class": "float", "size": size, "order": order_str(*order)})
+        }
+        Datatype::String { size, padding, charset } => {
+            json!({"class": "string", "size": size, "vlen": false, "cset": cset_str(*charset), "strpad": pad_str(*padding)})
+        }
+        Datatype::VarLenString { padding, charset, .. } => {
+            json!({"class": "string", "size": 8, "vlen": true, "cset": cset_str(*charset), "strpad": pad_str(*padding)})
+        }
+        Datatype::Bitfield { size, order, .. } => json!({"class": "bitfield", "size": size, "order": order_str(*order)}),
+        Datatype::Enum { size, base, members } => {
+            let (order, signed) = match **base {
+                Datatype::FixedPoint { order, signed, .. } => (order, signed),
+                _ => (ByteOrder::LittleEndian, false),
+            };
+            let bsize = base.size() as usize;
+            let mut mm = Map::new();
+            for m in members {
+                let raw = read_uint(&m.value, order).unwrap_or(0);
+                let v = if signed { json!(sign_extend(raw, bsize)) } else { json!(raw) };
+                mm.insert(m.name.clone(), v);
+            }
+            let _ = is_bool_enum(dt);
+            json!({"class": "enum", "size": size, "members": mm, "base": type_json(base)})
+        }
+        Datatype::Compound { size, members } => {
+            let _ = complex_parts(dt);
+            let mm: Vec<J> = members
+                .iter()
+                .map(|m| json!({"name": m.name, "offset": m.offset, "type": type_json(&m.datatype)}))
+                .collect();
+            json!({"class": "compound", "size": size, "members": mm})
+        }
+        Datatype::Array { size, dims, base } => json!({"class": "array", "size": size, "dims": dims, "base": type_json(base)}),
+        Datatype::VarLenSequence { base, .. } => json!({"class": "vlen", "size": 16, "base": type_json(base)}),
+        Datatype::Opaque { size, tag } => json!({"class": "opaque", "size": size, "tag": tag}),
+        Datatype::Time { size, .. } => json!({"class": "opaque", "size": size, "tag": "time"}),
+        Datatype::Reference { size, .. } => json!({"class": "reference", "size": size}),
+        Datatype::Complex { size, base } => json!({"class": "complex", "size": size, "base": type_json(base)}),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fsum_is_exact() {
+        let mut s = FSum::default();
+        for x in [1e100, 1.0, -1e100] {
+            s.add(x);
+        }
+        assert_eq!(s.value(), 1.0);
+        let mut t = FSum::default();
+        (0..10).for_each(|_| t.add(0.1));
+        assert_eq!(t.value(), 1.0); // naive summation gives 0.9999999999999999
+    }
+
+    #[test]
+    fn half_shortest() {
+        assert_eq!(shortest(0.0999755859375, 16), 0.1);
+        assert_eq!(shortest(0.100000001490116, 32), 0.1);
+    }
+}

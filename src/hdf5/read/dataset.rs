@@ -1,0 +1,523 @@
+//! Datasets: metadata, and reading the whole array or a hyperslab (one range per dimension),
+//! raw or typed. Only the chunks a selection touches are read and decoded; never-written
+//! chunks (and unallocated contiguous storage) read as the fill value.
+
+use std::ops::Range;
+
+use crate::error::{Error, Result};
+use crate::hdf5::chunk_index;
+use crate::hdf5::cursor::UNDEFINED_ADDRESS;
+use crate::hdf5::filter;
+use crate::hdf5::io::Budget;
+use crate::hdf5::message::dataspace::{Dataspace, DataspaceKind};
+use crate::hdf5::message::datatype::Datatype;
+use crate::hdf5::message::fill_value::FillValue;
+use crate::hdf5::message::filter_pipeline::FilterPipeline;
+use crate::hdf5::message::layout::DataLayout;
+use crate::hdf5::message::{kind, Message};
+
+use super::attribute::decode_all;
+use super::file::Object;
+use super::value::{read_float, read_uint, sign_extend, Value};
+
+/// A dataset.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    obj: Object,
+    /// Shape.
+    pub dataspace: Dataspace,
+    /// Element type.
+    pub datatype: Datatype,
+    /// Storage layout.
+    pub layout: DataLayout,
+    /// Filters (empty when none).
+    pub filters: FilterPipeline,
+    /// Fill value (the new message preferred over the old one).
+    pub fill_value: Option<FillValue>,
+}
+
+/// A hyperslab: one half-open range per dimension.
+pub type Selection = [Range<u64>];
+
+impl Dataset {
+    pub(crate) fn from_object(obj: Object) -> Result<Dataset> {
+        let at = obj.address();
+        let dataspace = match obj.first(kind::DATASPACE)? {
+            Some(Message::Dataspace(d)) => d,
+            _ => return Err(Error::format("dataset object header", at, "no dataspace message")),
+        };
+        let datatype = match obj.first(kind::DATATYPE)? {
+            Some(Message::Datatype(d)) => d,
+            _ => return Err(Error::format("dataset object header", at, "no datatype message")),
+        };
+        let layout = match obj.first(kind::LAYOUT)? {
+            Some(Message::Layout(l)) => l,
+            _ => return Err(Error::format("dataset object header", at, "no data layout message")),
+        };
+        let filters = match obj.first(kind::FILTER_PIPELINE)? {
+            Some(Message::FilterPipeline(p)) => p,
+            _ => FilterPipeline::default(),
+        };
+        let fill_value = match obj.first(kind::FILL_VALUE)? {
+            Some(Message::FillValue(f)) => Some(f),
+            _ => match obj.first(kind::FILL_VALUE_OLD)? {
+                Some(Message::FillValueOld(f)) => Some(f),
+                _ => None,
+            },
+        };
+        if let DataLayout::Chunked(c) = &layout {
+            if dataspace.kind == DataspaceKind::Simple && c.chunk_dims.len() != dataspace.dims.len() {
+                return Err(Error::format(
+                    "data layout message",
+                    at,
+                    format!("chunk rank {} differs from dataspace rank {}", c.chunk_dims.len(), dataspace.dims.len()),
+                ));
+            }
+        }
+        Ok(Dataset {
+            obj,
+            dataspace,
+            datatype,
+            layout,
+            filters,
+            fill_value,
+        })
+    }
+
+    /// The underlying object (attributes, address).
+    pub fn object(&self) -> &Object {
+        &self.obj
+    }
+
+    /// Path the dataset was reached by.
+    pub fn path(&self) -> &str {
+        self.obj.path()
+    }
+
+    /// Current dimensions (empty for scalar and null dataspaces).
+    pub fn shape(&self) -> &[u64] {
+        &self.dataspace.dims
+    }
+
+    /// Maximum dimensions (`u64::MAX` = unlimited).
+    pub fn max_shape(&self) -> Vec<u64> {
+        self.dataspace.max_dims.clone().unwrap_or_else(|| self.dataspace.dims.clone())
+    }
+
+    /// Chunk dimensions, for chunked datasets.
+    pub fn chunks(&self) -> Option<&[u64]> {
+        match &self.layout {
+            DataLayout::Chunked(c) => Some(&c.chunk_dims),
+            _ => None,
+        }
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> u64 {
+        self.dataspace.num_elements().unwrap_or(0)
+    }
+
+    /// Whether the dataset has no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn elem_size(&self) -> Result<usize> {
+        let s = usize::try_from(self.datatype.size()).unwrap_or(usize::MAX);
+        if s == 0 || s > (1 << 24) {
+            return Err(Error::format("datatype", self.obj.address(), format!("unusable element size {s}")));
+        }
+        Ok(s)
+    }
+
+    /// One element of the fill value, in file byte order.
+    pub fn fill_bytes(&self) -> Result<Vec<u8>> {
+        let size = self.elem_size()?;
+        match self.fill_value.as_ref().and_then(|f| f.value.as_ref()) {
+            Some(v) if v.len() == size => Ok(v.clone()),
+            _ => Ok(vec![0u8; size]),
+        }
+    }
+
+    /// The full selection (every element).
+    pub fn full_selection(&self) -> Vec<Range<u64>> {
+        self.dataspace.dims.iter().map(|&d| 0..d).collect()
+    }
+
+    /// Raw bytes of the whole dataset (C order, file byte order).
+    pub fn read_raw(&self) -> Result<Vec<u8>> {
+        self.read_raw_selection(&self.full_selection())
+    }
+
+    /// Raw bytes of a hyperslab (C order over the selection, file byte order).
+    pub fn read_raw_selection(&self, sel: &Selection) -> Result<Vec<u8>> {
+        let at = self.obj.address();
+        let io = &self.obj.inner().io;
+        let elem = self.elem_size()?;
+        let dims: Vec<u64> = match self.dataspace.kind {
+            DataspaceKind::Null => return Ok(Vec::new()),
+            DataspaceKind::Scalar => Vec::new(),
+            DataspaceKind::Simple => self.dataspace.dims.clone(),
+        };
+        if sel.len() != dims.len() {
+            return Err(Error::Usage(format!("selection has rank {}, dataset rank {}", sel.len(), dims.len())));
+        }
+        for (r, &d) in sel.iter().zip(&dims) {
+            if r.start > r.end || r.end > d {
+                return Err(Error::Usage(format!("selection {r:?} outside dimension of size {d}")));
+            }
+        }
+        let counts: Vec<u64> = sel.iter().map(|r| r.end - r.start).collect();
+        let n = counts.iter().try_fold(1u64, |a, &c| a.checked_mul(c));
+        let total = n
+            .and_then(|n| n.checked_mul(elem as u64))
+            .ok_or_else(|| Error::format("dataspace", at, "selection size overflows"))?;
+        let cap = io.limits.max_alloc.min(io.limits.max_read_total);
+        if total > cap {
+            return Err(Error::limit("max_read_total", cap, total, Some(at)));
+        }
+        let fill = self.fill_bytes()?;
+        let mut out = Vec::with_capacity(total as usize);
+        for _ in 0..(total as usize / elem) {
+            out.extend_from_slice(&fill);
+        }
+        if total == 0 {
+            return Ok(out);
+        }
+        let starts: Vec<u64> = sel.iter().map(|r| r.start).collect();
+        match &self.layout {
+            DataLayout::Compact { data, .. } => {
+                let whole = checked_bytes(&dims, elem, at)?;
+                let src = data
+                    .get(..whole)
+                    .ok_or_else(|| Error::format("compact layout", at, "compact data shorter than the dataspace"))?;
+                copy_region(src, &dims, &starts, &mut out, &counts, &vec![0; dims.len()], &counts, elem);
+            }
+            DataLayout::Contiguous { address, size, .. } => {
+                if *address == UNDEFINED_ADDRESS {
+                    return Ok(out);
+                }
+                let whole = checked_bytes(&dims, elem, at)? as u64;
+                if *size < whole {
+                    return Err(Error::format(
+                        "contiguous layout",
+                        at,
+                        format!("storage of {size} bytes is smaller than the dataspace ({whole} bytes)"),
+                    ));
+                }
+                read_contiguous(io, *address, &dims, &starts, &counts, elem, &mut out)?;
+            }
+            DataLayout::Chunked(layout) => {
+                if layout.index_address == UNDEFINED_ADDRESS {
+                    return Ok(out);
+                }
+                let chunk_dims: Vec<u64> = if dims.is_empty() { Vec::new() } else { layout.chunk_dims.clone() };
+                if chunk_dims.contains(&0) {
+                    return Err(Error::format("data layout message", at, "chunk dimension of 0"));
+                }
+                let chunk_bytes = checked_bytes(&chunk_dims, elem, at)?;
+                if chunk_bytes as u64 > io.limits.max_alloc {
+                    return Err(Error::limit("max_alloc", io.limits.max_alloc, chunk_bytes as u64, Some(at)));
+                }
+                let max_dims = self.max_shape();
+                let mut budget = Budget::new(&io.limits);
+                let filtered = !self.filters.filters.is_empty();
+                let infos = chunk_index::chunk_infos(io, layout, &dims, &max_dims, filtered, &mut budget)?;
+                for info in infos {
+                    if info.offset.len() != dims.len() {
+                        return Err(Error::format("chunk index", info.address, "chunk offset rank mismatch"));
+                    }
+                    // Intersection of the chunk with the selection.
+                    let mut lo = Vec::with_capacity(dims.len());
+                    let mut cnt = Vec::with_capacity(dims.len());
+                    let mut empty = false;
+                    for d in 0..dims.len() {
+                        let c0 = info.offset[d];
+                        let c1 = c0.saturating_add(chunk_dims[d]);
+                        let s0 = sel[d].start.max(c0);
+                        let s1 = sel[d].end.min(c1);
+                        if s0 >= s1 {
+                            empty = true;
+                            break;
+                        }
+                        lo.push(s0);
+                        cnt.push(s1 - s0);
+                    }
+                    if empty {
+                        continue;
+                    }
+                    let stored = io.read(info.address, info.size, "chunk")?;
+                    let chunk = if filtered {
+                        filter::decode_chunk(&self.filters, info.filter_mask, stored, chunk_bytes, &io.limits, info.address)?
+                    } else {
+                        stored
+                    };
+                    if chunk.len() < chunk_bytes {
+                        return Err(Error::format(
+                            "chunk",
+                            info.address,
+                            format!("chunk holds {} bytes, {} expected", chunk.len(), chunk_bytes),
+                        ));
+                    }
+                    let src_start: Vec<u64> = (0..dims.len()).map(|d| lo[d] - info.offset[d]).collect();
+                    let dst_start: Vec<u64> = (0..dims.len()).map(|d| lo[d] - sel[d].start).collect();
+                    copy_region(&chunk, &chunk_dims, &src_start, &mut out, &counts, &dst_start, &cnt, elem);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every element decoded as a dynamic [`Value`], in C order.
+    pub fn values(&self) -> Result<Vec<Value>> {
+        let raw = self.read_raw()?;
+        decode_all(&self.obj.file, &self.datatype, &raw, self.obj.address(), self.len())
+    }
+
+    /// The elements of a hyperslab decoded as [`Value`]s.
+    pub fn values_selection(&self, sel: &Selection) -> Result<Vec<Value>> {
+        let raw = self.read_raw_selection(sel)?;
+        let n = sel.iter().map(|r| r.end - r.start).product();
+        decode_all(&self.obj.file, &self.datatype, &raw, self.obj.address(), n)
+    }
+
+    /// The whole dataset converted to `T` (numeric classes and booleans).
+    pub fn read<T: Element>(&self) -> Result<Vec<T>> {
+        let raw = self.read_raw()?;
+        convert(&self.datatype, &raw, self.obj.address())
+    }
+
+    /// A hyperslab converted to `T`.
+    pub fn read_slice<T: Element>(&self, sel: &Selection) -> Result<Vec<T>> {
+        let raw = self.read_raw_selection(sel)?;
+        convert(&self.datatype, &raw, self.obj.address())
+    }
+
+    /// The whole dataset as an `ndarray` array of its shape.
+    #[cfg(feature = "ndarray")]
+    pub fn read_ndarray<T: Element>(&self) -> Result<ndarray::ArrayD<T>> {
+        let v = self.read::<T>()?;
+        let shape: Vec<usize> = self.shape().iter().map(|&d| d as usize).collect();
+        ndarray::ArrayD::from_shape_vec(shape, v).map_err(|e| Error::Usage(e.to_string()))
+    }
+}
+
+fn checked_bytes(dims: &[u64], elem: usize, at: u64) -> Result<usize> {
+    dims.iter()
+        .try_fold(elem as u64, |a, &d| a.checked_mul(d))
+        .and_then(|b| usize::try_from(b).ok())
+        .ok_or_else(|| Error::format("dataspace", at, "size overflows"))
+}
+
+/// Copy a `count`-shaped block from `src` (shape `src_dims`, starting at `src_start`) into
+/// `dst` (shape `dst_dims`, at `dst_start`). Callers guarantee the block fits both.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn copy_region(
+    src: &[u8],
+    src_dims: &[u64],
+    src_start: &[u64],
+    dst: &mut [u8],
+    dst_dims: &[u64],
+    dst_start: &[u64],
+    count: &[u64],
+    elem: usize,
+) {
+    let rank = count.len();
+    if rank == 0 {
+        if let (Some(s), Some(d)) = (src.get(..elem), dst.get_mut(..elem)) {
+            d.copy_from_slice(s);
+        }
+        return;
+    }
+    let strides = |dims: &[u64]| {
+        let mut s = vec![elem as u64; rank];
+        for d in (0..rank.saturating_sub(1)).rev() {
+            s[d] = s[d + 1] * dims[d + 1];
+        }
+        s
+    };
+    let ss = strides(src_dims);
+    let ds = strides(dst_dims);
+    let run = (count[rank - 1] as usize) * elem;
+    let mut idx = vec![0u64; rank.saturating_sub(1)];
+    loop {
+        let mut so = src_start[rank - 1] * elem as u64;
+        let mut doff = dst_start[rank - 1] * elem as u64;
+        for d in 0..rank - 1 {
+            so += (src_start[d] + idx[d]) * ss[d];
+            doff += (dst_start[d] + idx[d]) * ds[d];
+        }
+        let (so, doff) = (so as usize, doff as usize);
+        if let (Some(s), Some(d)) = (src.get(so..so + run), dst.get_mut(doff..doff + run)) {
+            d.copy_from_slice(s);
+        }
+        // Odometer over the outer dimensions.
+        let mut d = rank - 1;
+        loop {
+            if d == 0 {
+                return;
+            }
+            d -= 1;
+            idx[d] += 1;
+            if idx[d] < count[d] {
+                break;
+            }
+            idx[d] = 0;
+        }
+    }
+}
+
+fn read_contiguous(
+    io: &crate::hdf5::io::FileIo,
+    address: u64,
+    dims: &[u64],
+    starts: &[u64],
+    counts: &[u64],
+    elem: usize,
+    out: &mut [u8],
+) -> Result<()> {
+    let rank = dims.len();
+    let whole: bool = starts.iter().all(|&s| s == 0) && counts == dims;
+    if rank == 0 || whole {
+        let buf = io.read(address, out.len() as u64, "contiguous data")?;
+        out.copy_from_slice(&buf);
+        return Ok(());
+    }
+    // Row by row over the outer dimensions; each run is contiguous in the file.
+    let mut strides = vec![elem as u64; rank];
+    for d in (0..rank - 1).rev() {
+        strides[d] = strides[d + 1] * dims[d + 1];
+    }
+    let run = counts[rank - 1] as usize * elem;
+    let mut idx = vec![0u64; rank - 1];
+    let mut o = 0usize;
+    loop {
+        let mut off = starts[rank - 1] * elem as u64;
+        for d in 0..rank - 1 {
+            off += (starts[d] + idx[d]) * strides[d];
+        }
+        let addr = address
+            .checked_add(off)
+            .ok_or_else(|| Error::format("contiguous data", address, "address overflows"))?;
+        let buf = io.read(addr, run as u64, "contiguous data")?;
+        out[o..o + run].copy_from_slice(&buf);
+        o += run;
+        let mut d = rank - 1;
+        loop {
+            if d == 0 {
+                return Ok(());
+            }
+            d -= 1;
+            idx[d] += 1;
+            if idx[d] < counts[d] {
+                break;
+            }
+            idx[d] = 0;
+        }
+    }
+}
+
+/// A Rust number a dataset can be read into.
+pub trait Element: Copy + Default + 'static {
+    /// From a signed integer.
+    fn from_i64(v: i64) -> Self;
+    /// From an unsigned integer.
+    fn from_u64(v: u64) -> Self;
+    /// From a float.
+    fn from_f64(v: f64) -> Self;
+}
+
+macro_rules! element {
+    ($($t:ty),*) => {$(
+        impl Element for $t {
+            fn from_i64(v: i64) -> Self { v as $t }
+            fn from_u64(v: u64) -> Self { v as $t }
+            fn from_f64(v: f64) -> Self { v as $t }
+        }
+    )*};
+}
+element!(i8, i16, i32, i64, u8, u16, u32, u64, f32, f64);
+
+impl Element for bool {
+    fn from_i64(v: i64) -> Self {
+        v != 0
+    }
+    fn from_u64(v: u64) -> Self {
+        v != 0
+    }
+    fn from_f64(v: f64) -> Self {
+        v != 0.0
+    }
+}
+
+/// Convert raw elements of `dt` to `T` (numeric conversions as `as` casts).
+pub fn convert<T: Element>(dt: &Datatype, raw: &[u8], at: u64) -> Result<Vec<T>> {
+    let size = dt.size() as usize;
+    if size == 0 {
+        return Err(Error::format("datatype", at, "element size 0"));
+    }
+    let not_numeric = || Error::Usage(format!("cannot read a {} as numbers", class_name(dt)));
+    let (is_float, order, signed) = match dt {
+        Datatype::FixedPoint { order, signed, .. } => (false, *order, *signed),
+        Datatype::Bitfield { order, .. } => (false, *order, false),
+        Datatype::Enum { base, .. } => match **base {
+            Datatype::FixedPoint { order, signed, .. } => (false, order, signed),
+            _ => return Err(not_numeric()),
+        },
+        Datatype::FloatingPoint { order, .. } => (true, *order, false),
+        _ => return Err(not_numeric()),
+    };
+    let mut out = Vec::with_capacity(raw.len() / size);
+    for el in raw.chunks_exact(size) {
+        if is_float {
+            let v = read_float(el, order).ok_or_else(|| Error::unsupported("float not 2, 4 or 8 bytes", Some(at)))?;
+            out.push(T::from_f64(v));
+        } else {
+            let v = read_uint(el, order).ok_or_else(|| Error::unsupported("integer wider than 8 bytes", Some(at)))?;
+            out.push(if signed { T::from_i64(sign_extend(v, size)) } else { T::from_u64(v) });
+        }
+    }
+    Ok(out)
+}
+
+/// A short class name for messages.
+pub fn class_name(dt: &Datatype) -> &'static str {
+    match dt {
+        Datatype::FixedPoint { .. } => "integer",
+        Datatype::FloatingPoint { .. } => "float",
+        Datatype::Time { .. } => "time",
+        Datatype::String { .. } => "string",
+        Datatype::Bitfield { .. } => "bitfield",
+        Datatype::Opaque { .. } => "opaque",
+        Datatype::Compound { .. } => "compound",
+        Datatype::Reference { .. } => "reference",
+        Datatype::Enum { .. } => "enum",
+        Datatype::VarLenSequence { .. } => "vlen",
+        Datatype::VarLenString { .. } => "vlen string",
+        Datatype::Array { .. } => "array",
+        Datatype::Complex { .. } => "complex",
+    }
+}
+
+/// A short human-readable type name (`float64`, `uint8`, `str[12]`, `vlen str`, ...).
+pub fn type_summary(dt: &Datatype) -> String {
+    use crate::hdf5::message::datatype::ByteOrder;
+    let be = |o: &ByteOrder| if *o == ByteOrder::BigEndian { ">" } else { "" };
+    match dt {
+        Datatype::FixedPoint { size, signed, order, .. } => {
+            format!("{}{}int{}", be(order), if *signed { "" } else { "u" }, size * 8)
+        }
+        Datatype::FloatingPoint { size, order, .. } => format!("{}float{}", be(order), size * 8),
+        Datatype::String { size, .. } => format!("str[{size}]"),
+        Datatype::VarLenString { .. } => "vlen str".into(),
+        Datatype::VarLenSequence { base, .. } => format!("vlen {}", type_summary(base)),
+        Datatype::Enum { .. } if super::value::is_bool_enum(dt) => "bool".into(),
+        Datatype::Bitfield { size, .. } => format!("bitfield{}", size * 8),
+        Datatype::Array { dims, base, .. } => format!("{}{:?}", type_summary(base), dims),
+        Datatype::Compound { members, .. } => {
+            let m: Vec<String> = members.iter().map(|m| format!("{}: {}", m.name, type_summary(&m.datatype))).collect();
+            format!("{{{}}}", m.join(", "))
+        }
+        other => class_name(other).into(),
+    }
+}

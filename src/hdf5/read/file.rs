@@ -1,0 +1,277 @@
+//! Opening a file and resolving objects: the superblock, object headers, paths.
+//!
+//! Nothing is read at open but the superblock; object headers are read when an object is
+//! opened, data only when asked for.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use crate::error::{Error, Result};
+use crate::hdf5::global_heap::{self, GlobalHeapCache};
+use crate::hdf5::io::FileIo;
+use crate::hdf5::message::{self, kind, Message, RawMessage};
+use crate::hdf5::object_header::{self, ObjectHeader};
+use crate::hdf5::superblock::{self, Superblock};
+use crate::limits::Limits;
+use crate::storage::{FileStorage, MemStorage, Storage};
+
+use super::dataset::Dataset;
+use super::group::{Group, Link, LinkKind};
+
+pub(crate) struct FileInner {
+    pub(crate) io: FileIo,
+    pub(crate) superblock: Superblock,
+    pub(crate) gheap: Mutex<GlobalHeapCache>,
+}
+
+impl FileInner {
+    /// Fetch a variable-length element's bytes from its descriptor.
+    pub(crate) fn resolve_vlen(&self, descriptor: &[u8], at: u64) -> Result<Vec<u8>> {
+        let mut c = self.io.cursor(descriptor, at, "variable-length descriptor");
+        let d = global_heap::parse_vlen_descriptor(&mut c)?;
+        if d.count == 0 {
+            return Ok(Vec::new());
+        }
+        let mut cache = self
+            .gheap
+            .lock()
+            .map_err(|_| Error::Usage("global heap cache poisoned by an earlier panic".into()))?;
+        cache.get(&self.io, d.collection, d.index)
+    }
+}
+
+/// An open HDF5 file (read-only).
+#[derive(Clone)]
+pub struct File {
+    pub(crate) inner: Arc<FileInner>,
+}
+
+impl std::fmt::Debug for File {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("File").field("superblock", &self.inner.superblock).finish()
+    }
+}
+
+impl File {
+    /// Open a file on disk with default [`Limits`].
+    pub fn open(path: impl AsRef<Path>) -> Result<File> {
+        Self::open_with_limits(path, Limits::default())
+    }
+
+    /// Open a file on disk with explicit limits.
+    pub fn open_with_limits(path: impl AsRef<Path>, limits: Limits) -> Result<File> {
+        Self::from_storage(Arc::new(FileStorage::open(path)?), limits)
+    }
+
+    /// Open an in-memory image.
+    pub fn from_bytes(bytes: impl Into<Arc<[u8]>>) -> Result<File> {
+        Self::from_storage(Arc::new(MemStorage::new(bytes)), Limits::default())
+    }
+
+    /// Open an in-memory image with explicit limits.
+    pub fn from_bytes_with_limits(bytes: impl Into<Arc<[u8]>>, limits: Limits) -> Result<File> {
+        Self::from_storage(Arc::new(MemStorage::new(bytes)), limits)
+    }
+
+    /// Open any storage.
+    pub fn from_storage(storage: Arc<dyn Storage>, limits: Limits) -> Result<File> {
+        let (sig_pos, sb) = superblock::locate(storage.as_ref(), &limits)?;
+        let mut io = FileIo::new(storage, limits)?;
+        io.sizes = sb.sizes;
+        // Addresses are relative to the base address; a superblock found after a user block
+        // with base 0 means the base is the superblock's position.
+        io.base = if sb.base_address == 0 { sig_pos } else { sb.base_address };
+        Ok(File {
+            inner: Arc::new(FileInner {
+                io,
+                superblock: sb,
+                gheap: Mutex::new(GlobalHeapCache::default()),
+            }),
+        })
+    }
+
+    /// The superblock.
+    pub fn superblock(&self) -> &Superblock {
+        &self.inner.superblock
+    }
+
+    /// Limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.inner.io.limits
+    }
+
+    /// The root group.
+    pub fn root(&self) -> Result<Group> {
+        let obj = Object::open(self, self.inner.superblock.root_object_header, "/".into())?;
+        Group::from_object(obj)
+    }
+
+    /// Open the object at an absolute path (`/a/b`), following soft links.
+    pub fn get(&self, path: &str) -> Result<Node> {
+        self.get_at_depth(path, &mut 0)
+    }
+
+    fn get_at_depth(&self, path: &str, depth: &mut u32) -> Result<Node> {
+        let mut node = Node::Group(self.root()?);
+        let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+        for part in parts {
+            let group = match node {
+                Node::Group(g) => g,
+                Node::Dataset(d) => {
+                    return Err(Error::Usage(format!("{} is a dataset, not a group", d.path())))
+                }
+            };
+            let link = group
+                .links()?
+                .into_iter()
+                .find(|l| l.name == part)
+                .ok_or_else(|| Error::Usage(format!("no object named {part:?} in {}", group.path())))?;
+            node = self.follow(&group, &link, depth)?;
+        }
+        Ok(node)
+    }
+
+    /// The object a link of `parent` points to (soft links resolved, bounded).
+    pub fn follow(&self, parent: &Group, link: &Link, depth: &mut u32) -> Result<Node> {
+        *depth += 1;
+        if *depth > 64 {
+            return Err(Error::Usage(format!("too many soft link levels at {}", link.name)));
+        }
+        let path = join_path(parent.path(), &link.name);
+        match &link.kind {
+            LinkKind::Hard(addr) => Node::open(self, *addr, path),
+            LinkKind::Soft(target) => {
+                let target = if target.starts_with('/') {
+                    target.clone()
+                } else {
+                    join_path(parent.path(), target)
+                };
+                self.get_at_depth(&target, depth)
+            }
+            LinkKind::External { file, path } => Err(Error::unsupported(
+                format!("external link to {file}:{path} is not followed"),
+                None,
+            )),
+            LinkKind::UserDefined(t) => Err(Error::unsupported(format!("user-defined link type {t}"), None)),
+        }
+    }
+}
+
+/// Join a group path and a child name.
+pub fn join_path(parent: &str, name: &str) -> String {
+    if parent.ends_with('/') {
+        format!("{parent}{name}")
+    } else {
+        format!("{parent}/{name}")
+    }
+}
+
+/// An object in the file: its header and decoded messages.
+#[derive(Clone)]
+pub struct Object {
+    pub(crate) file: File,
+    pub(crate) path: String,
+    pub(crate) header: Arc<ObjectHeader>,
+}
+
+impl std::fmt::Debug for Object {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Object").field("path", &self.path).field("address", &self.header.address).finish()
+    }
+}
+
+impl Object {
+    /// Read the object header at `addr`.
+    pub fn open(file: &File, addr: u64, path: String) -> Result<Object> {
+        let header = object_header::read(&file.inner.io, addr)?;
+        Ok(Object {
+            file: file.clone(),
+            path,
+            header: Arc::new(header),
+        })
+    }
+
+    /// Path the object was reached by.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Address of the object header (the object's identity).
+    pub fn address(&self) -> u64 {
+        self.header.address
+    }
+
+    /// The raw messages.
+    pub fn raw_messages(&self) -> &[RawMessage] {
+        &self.header.messages
+    }
+
+    /// Whether a message of this type is present.
+    pub fn has(&self, msg_type: u16) -> bool {
+        self.header.messages.iter().any(|m| m.msg_type == msg_type)
+    }
+
+    /// Decode every message of type `msg_type`.
+    pub fn messages(&self, msg_type: u16) -> impl Iterator<Item = Result<Message>> + '_ {
+        let sizes = self.file.inner.io.sizes;
+        let limits = self.file.inner.io.limits;
+        self.header
+            .messages
+            .iter()
+            .filter(move |m| m.msg_type == msg_type)
+            .map(move |m| message::decode(m, sizes, &limits))
+    }
+
+    /// Decode the first message of type `msg_type`, if present.
+    pub fn first(&self, msg_type: u16) -> Result<Option<Message>> {
+        self.messages(msg_type).next().transpose()
+    }
+
+    /// Whether this object is a dataset (has a layout or datatype + dataspace).
+    pub fn is_dataset(&self) -> bool {
+        self.has(kind::LAYOUT) || (self.has(kind::DATATYPE) && self.has(kind::DATASPACE))
+    }
+
+    /// Whether this object is a group.
+    pub fn is_group(&self) -> bool {
+        self.has(kind::SYMBOL_TABLE) || self.has(kind::LINK_INFO) || self.has(kind::LINK) || !self.has(kind::DATATYPE)
+    }
+
+    pub(crate) fn inner(&self) -> &FileInner {
+        &self.file.inner
+    }
+}
+
+/// A group or a dataset.
+#[derive(Debug, Clone)]
+pub enum Node {
+    /// A group.
+    Group(Group),
+    /// A dataset.
+    Dataset(Dataset),
+}
+
+impl Node {
+    /// Open the object at `addr` and classify it.
+    pub fn open(file: &File, addr: u64, path: String) -> Result<Node> {
+        let obj = Object::open(file, addr, path)?;
+        if obj.is_dataset() {
+            Ok(Node::Dataset(Dataset::from_object(obj)?))
+        } else if obj.is_group() {
+            Ok(Node::Group(Group::from_object(obj)?))
+        } else {
+            Err(Error::unsupported(
+                format!("object at {addr} is neither a group nor a dataset (committed datatype?)"),
+                Some(addr),
+            ))
+        }
+    }
+
+    /// The underlying object.
+    pub fn object(&self) -> &Object {
+        match self {
+            Node::Group(g) => g.object(),
+            Node::Dataset(d) => d.object(),
+        }
+    }
+}

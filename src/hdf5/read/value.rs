@@ -1,0 +1,333 @@
+//! Typed decoding of element bytes into a dynamic [`Value`], for any supported datatype.
+//!
+//! Variable-length elements are 16-byte heap descriptors; decoding them needs a resolver
+//! that fetches the referenced global-heap object (see `read::file`).
+
+use crate::error::{Error, Result};
+use crate::hdf5::message::datatype::{ByteOrder, Datatype, StringPadding};
+
+/// One decoded element.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// Signed integer.
+    Int(i64),
+    /// Unsigned integer.
+    UInt(u64),
+    /// Float; `bits` is the stored precision (16, 32 or 64), for shortest printing.
+    Float {
+        /// The value, widened to f64.
+        v: f64,
+        /// Stored width in bits.
+        bits: u8,
+    },
+    /// Boolean (an enum `{FALSE: 0, TRUE: 1}`).
+    Bool(bool),
+    /// Bitfield value.
+    Bitfield(u64),
+    /// Enumeration value and the member name, if it matches one.
+    Enum {
+        /// Integer value.
+        value: i64,
+        /// Member name.
+        name: Option<String>,
+    },
+    /// Fixed-length string: bytes up to the first NUL (null-terminated or null-padded) or
+    /// with trailing spaces removed (space-padded).
+    FixedString(Vec<u8>),
+    /// Variable-length string bytes.
+    VarString(Vec<u8>),
+    /// Compound with members in declaration order.
+    Compound(Vec<(String, Value)>),
+    /// A compound `{r, i}` of two floats (h5py's complex).
+    Complex {
+        /// Real part.
+        re: f64,
+        /// Imaginary part.
+        im: f64,
+        /// Stored width of each part in bits.
+        bits: u8,
+    },
+    /// Array-class element: nested by `dims`.
+    Array(Vec<Value>),
+    /// Variable-length sequence.
+    Sequence(Vec<Value>),
+    /// Opaque bytes.
+    Opaque(Vec<u8>),
+    /// Reference (not resolved).
+    Reference(Vec<u8>),
+}
+
+/// Fetches the bytes of a variable-length element from its 16-byte descriptor.
+pub type VlenResolver<'r> = dyn FnMut(&[u8]) -> Result<Vec<u8>> + 'r;
+
+/// Read an unsigned little- or big-endian integer of up to 8 bytes.
+pub fn read_uint(bytes: &[u8], order: ByteOrder) -> Option<u64> {
+    if bytes.len() > 8 {
+        return None;
+    }
+    let mut v = 0u64;
+    match order {
+        ByteOrder::LittleEndian => {
+            for (i, &b) in bytes.iter().enumerate() {
+                v |= (b as u64) << (8 * i);
+            }
+        }
+        ByteOrder::BigEndian => {
+            for &b in bytes {
+                v = (v << 8) | b as u64;
+            }
+        }
+    }
+    Some(v)
+}
+
+/// Sign-extend the low `size` bytes of `v`.
+pub fn sign_extend(v: u64, size: usize) -> i64 {
+    if size == 0 || size >= 8 {
+        return v as i64;
+    }
+    let shift = 64 - 8 * size as u32;
+    ((v << shift) as i64) >> shift
+}
+
+/// IEEE half to f32.
+pub fn f16_to_f32(h: u16) -> f32 {
+    let sign = ((h >> 15) as u32) << 31;
+    let exp = ((h >> 10) & 0x1f) as u32;
+    let man = (h & 0x3ff) as u32;
+    let bits = if exp == 0 {
+        if man == 0 {
+            sign
+        } else {
+            // Subnormal: normalise.
+            let mut e: i32 = -1;
+            let mut m = man;
+            while m & 0x400 == 0 {
+                m <<= 1;
+                e -= 1;
+            }
+            let m = m & 0x3ff;
+            let exp32 = (127 - 15 + 1 + e) as u32;
+            sign | (exp32 << 23) | (m << 13)
+        }
+    } else if exp == 0x1f {
+        sign | 0x7f80_0000 | (man << 13)
+    } else {
+        sign | ((exp + 127 - 15) << 23) | (man << 13)
+    };
+    f32::from_bits(bits)
+}
+
+/// Decode a float of 2, 4 or 8 bytes in `order`.
+pub fn read_float(bytes: &[u8], order: ByteOrder) -> Option<f64> {
+    let raw = read_uint(bytes, order)?;
+    match bytes.len() {
+        2 => Some(f16_to_f32(raw as u16) as f64),
+        4 => Some(f32::from_bits(raw as u32) as f64),
+        8 => Some(f64::from_bits(raw)),
+        _ => None,
+    }
+}
+
+/// Whether a datatype is the boolean enum h5py writes (`{FALSE: 0, TRUE: 1}`).
+pub fn is_bool_enum(dt: &Datatype) -> bool {
+    if let Datatype::Enum { base, members, .. } = dt {
+        if members.len() != 2 {
+            return false;
+        }
+        let order = match **base {
+            Datatype::FixedPoint { order, .. } => order,
+            _ => return false,
+        };
+        let val = |name: &str| {
+            members
+                .iter()
+                .find(|m| m.name == name)
+                .and_then(|m| read_uint(&m.value, order))
+        };
+        val("FALSE") == Some(0) && val("TRUE") == Some(1)
+    } else {
+        false
+    }
+}
+
+/// Whether a compound is h5py's complex number `{r, i}` of two equal floats.
+pub fn complex_parts(dt: &Datatype) -> Option<(u32, ByteOrder)> {
+    if let Datatype::Compound { size, members } = dt {
+        if let [r, i] = members.as_slice() {
+            if let (
+                Datatype::FloatingPoint { size: s1, order: o1, .. },
+                Datatype::FloatingPoint { size: s2, order: o2, .. },
+            ) = (&r.datatype, &i.datatype)
+            {
+                if r.name == "r" && i.name == "i" && s1 == s2 && o1 == o2 && r.offset == 0 && i.offset == *s1 as u64 && *size == 2 * s1 {
+                    return Some((*s1, *o1));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Cut a fixed-length string's bytes as its padding says.
+pub fn trim_fixed_string(bytes: &[u8], padding: StringPadding) -> &[u8] {
+    match padding {
+        StringPadding::NullTerminate | StringPadding::NullPad => {
+            let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+            &bytes[..end]
+        }
+        StringPadding::SpacePad => {
+            let end = bytes.iter().rposition(|&b| b != b' ').map_or(0, |p| p + 1);
+            &bytes[..end]
+        }
+    }
+}
+
+fn bad(what: &str) -> Error {
+    Error::unsupported(format!("datatype not decodable: {what}"), None)
+}
+
+/// Decode one element of type `dt` from exactly `dt.size()` bytes.
+pub fn decode_element(dt: &Datatype, bytes: &[u8], vlen: &mut VlenResolver<'_>) -> Result<Value> {
+    let size = usize::try_from(dt.size()).map_err(|_| bad("size"))?;
+    let bytes = bytes.get(..size).ok_or_else(|| bad("element shorter than its type"))?;
+    Ok(match dt {
+        Datatype::FixedPoint { order, signed, .. } => {
+            let v = read_uint(bytes, *order).ok_or_else(|| bad("integer wider than 8 bytes"))?;
+            if *signed {
+                Value::Int(sign_extend(v, size))
+            } else {
+                Value::UInt(v)
+            }
+        }
+        Datatype::FloatingPoint { order, .. } => {
+            let v = read_float(bytes, *order).ok_or_else(|| bad("float not 2, 4 or 8 bytes"))?;
+            Value::Float { v, bits: (size * 8) as u8 }
+        }
+        Datatype::Bitfield { order, .. } => {
+            Value::Bitfield(read_uint(bytes, *order).ok_or_else(|| bad("bitfield wider than 8 bytes"))?)
+        }
+        Datatype::String { padding, .. } => Value::FixedString(trim_fixed_string(bytes, *padding).to_vec()),
+        Datatype::Enum { base, members, .. } => {
+            let (order, signed) = match **base {
+                Datatype::FixedPoint { order, signed, .. } => (order, signed),
+                _ => return Err(bad("enum over a non-integer")),
+            };
+            let raw = read_uint(bytes, order).ok_or_else(|| bad("enum wider than 8 bytes"))?;
+            if is_bool_enum(dt) {
+                return Ok(Value::Bool(raw != 0));
+            }
+            let value = if signed { sign_extend(raw, size) } else { raw as i64 };
+            let name = members
+                .iter()
+                .find(|m| read_uint(&m.value, order) == Some(raw))
+                .map(|m| m.name.clone());
+            Value::Enum { value, name }
+        }
+        Datatype::Compound { members, .. } => {
+            if let Some((part, order)) = complex_parts(dt) {
+                let p = part as usize;
+                let re = read_float(&bytes[..p], order).ok_or_else(|| bad("complex part"))?;
+                let im = read_float(bytes.get(p..2 * p).ok_or_else(|| bad("complex"))?, order)
+                    .ok_or_else(|| bad("complex part"))?;
+                return Ok(Value::Complex { re, im, bits: (p * 8) as u8 });
+            }
+            let mut out = Vec::with_capacity(members.len());
+            for m in members {
+                let start = usize::try_from(m.offset).map_err(|_| bad("member offset"))?;
+                let msize = usize::try_from(m.datatype.size()).map_err(|_| bad("member size"))?;
+                let end = start.checked_add(msize).ok_or_else(|| bad("member offset"))?;
+                let mb = bytes.get(start..end).ok_or_else(|| bad("compound member outside the element"))?;
+                out.push((m.name.clone(), decode_element(&m.datatype, mb, vlen)?));
+            }
+            Value::Compound(out)
+        }
+        Datatype::Array { dims, base, .. } => {
+            let bsize = usize::try_from(base.size()).map_err(|_| bad("array base size"))?;
+            decode_array(dims, base, bsize, bytes, vlen)?
+        }
+        Datatype::VarLenString { .. } => Value::VarString(vlen(bytes)?),
+        Datatype::VarLenSequence { base, .. } => {
+            let data = vlen(bytes)?;
+            let bsize = usize::try_from(base.size()).map_err(|_| bad("sequence base size"))?;
+            if bsize == 0 {
+                return Err(bad("zero-size sequence base type"));
+            }
+            let mut out = Vec::with_capacity(data.len() / bsize);
+            for chunk in data.chunks_exact(bsize) {
+                out.push(decode_element(base, chunk, vlen)?);
+            }
+            Value::Sequence(out)
+        }
+        Datatype::Opaque { .. } | Datatype::Time { .. } => Value::Opaque(bytes.to_vec()),
+        Datatype::Reference { .. } => Value::Reference(bytes.to_vec()),
+        Datatype::Complex { base, .. } => {
+            let (p, order) = match **base {
+                Datatype::FloatingPoint { size, order, .. } => (size as usize, order),
+                _ => return Err(bad("complex over a non-float")),
+            };
+            let re = read_float(bytes.get(..p).ok_or_else(|| bad("complex"))?, order).ok_or_else(|| bad("complex part"))?;
+            let im = read_float(bytes.get(p..2 * p).ok_or_else(|| bad("complex"))?, order)
+                .ok_or_else(|| bad("complex part"))?;
+            Value::Complex { re, im, bits: (p * 8) as u8 }
+        }
+    })
+}
+
+fn decode_array(dims: &[u64], base: &Datatype, bsize: usize, bytes: &[u8], vlen: &mut VlenResolver<'_>) -> Result<Value> {
+    match dims.split_first() {
+        None => decode_element(base, bytes, vlen),
+        Some((&d, rest)) => {
+            let inner: u64 = rest.iter().try_fold(1u64, |a, &x| a.checked_mul(x)).ok_or_else(|| bad("array dims"))?;
+            let step = (inner as usize).checked_mul(bsize).ok_or_else(|| bad("array dims"))?;
+            let mut out = Vec::new();
+            for i in 0..d as usize {
+                let s = i.checked_mul(step).ok_or_else(|| bad("array dims"))?;
+                let e = s.checked_add(step).ok_or_else(|| bad("array dims"))?;
+                let b = bytes.get(s..e).ok_or_else(|| bad("array larger than its element"))?;
+                out.push(decode_array(rest, base, bsize, b, vlen)?);
+            }
+            Ok(Value::Array(out))
+        }
+    }
+}
+
+/// Rewrite `bytes` (elements of `dt`) so that every numeric field is little-endian
+/// (for the `sha256_le` digest). Strings and opaque bytes are unchanged.
+pub fn to_little_endian(dt: &Datatype, bytes: &mut [u8]) {
+    let size = dt.size() as usize;
+    if size == 0 {
+        return;
+    }
+    for el in bytes.chunks_exact_mut(size) {
+        swap_element(dt, el);
+    }
+}
+
+fn swap_element(dt: &Datatype, el: &mut [u8]) {
+    match dt {
+        Datatype::FixedPoint { order: ByteOrder::BigEndian, .. }
+        | Datatype::FloatingPoint { order: ByteOrder::BigEndian, .. }
+        | Datatype::Bitfield { order: ByteOrder::BigEndian, .. }
+        | Datatype::Time { order: ByteOrder::BigEndian, .. } => el.reverse(),
+        Datatype::Enum { base, .. } => swap_element(base, el),
+        Datatype::Compound { members, .. } => {
+            for m in members {
+                let s = m.offset as usize;
+                let e = s.saturating_add(m.datatype.size() as usize);
+                if let Some(sub) = el.get_mut(s..e) {
+                    swap_element(&m.datatype, sub);
+                }
+            }
+        }
+        Datatype::Array { base, .. } | Datatype::Complex { base, .. } => {
+            let bs = base.size() as usize;
+            if bs > 0 {
+                for sub in el.chunks_exact_mut(bs) {
+                    swap_element(base, sub);
+                }
+            }
+        }
+        _ => {}
+    }
+}
