@@ -1,6 +1,13 @@
 //! Attribute Info message (0x15), spec IV.A.2.v. Version 0.
 //!
-//! TYPES FIXED BY THE CORE; the parser is added below them.
+//! Layout: version 0, flags (bit 0 creation order tracked, bit 1 indexed), maximum
+//! creation index u16 (bit 0), fractal heap address, name B-tree address, creation-order
+//! B-tree address (bit 1). Refused: other versions, unknown flag bits.
+
+use super::{named, version};
+use crate::error::{Error, Result};
+use crate::hdf5::cursor::Cursor;
+use crate::limits::Limits;
 
 /// Where an object's dense attributes live.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,4 +24,34 @@ pub struct AttributeInfo {
     pub name_btree_address: u64,
     /// v2 B-tree (type 9) on creation order, when indexed.
     pub creation_order_btree_address: Option<u64>,
+}
+
+impl AttributeInfo {
+    /// Decode an Attribute Info message.
+    pub fn parse(c: &mut Cursor<'_>, _limits: &Limits) -> Result<Self> {
+        named(c, "attribute info message", |c| {
+            version(c, &[0])?;
+            let at = c.addr();
+            let flags = c.u8()?;
+            if flags & !3 != 0 {
+                return Err(Error::Format(
+                    c.err_at(at, format!("unknown attribute info flags {flags:#x}")),
+                ));
+            }
+            let tracked = flags & 1 != 0;
+            let indexed = flags & 2 != 0;
+            let max_creation_index = if tracked { Some(c.u16()?) } else { None };
+            let fractal_heap_address = c.offset()?;
+            let name_btree_address = c.offset()?;
+            let creation_order_btree_address = if indexed { Some(c.offset()?) } else { None };
+            Ok(AttributeInfo {
+                creation_order_tracked: tracked,
+                creation_order_indexed: indexed,
+                max_creation_index,
+                fractal_heap_address,
+                name_btree_address,
+                creation_order_btree_address,
+            })
+        })
+    }
 }

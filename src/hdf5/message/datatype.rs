@@ -1,6 +1,21 @@
 //! Datatype message (0x3), spec IV.A.2.d. Versions 1-5; classes 0-10 (and 11, complex).
 //!
-//! TYPES FIXED BY THE CORE; the parser is added below them.
+//! Layout: class and version byte (class bits 0-3, version bits 4-7), 24 class bit-field
+//! bits, size u32, class properties. Versions 1/2 pad compound/enum member names to 8 bytes
+//! and v1 compound members carry an old-style array block; v3+ pack names and size member
+//! offsets to the compound size. Versions 4 and 5 (HDF5 1.12 / 2.0) are encoded as v3.
+//!
+//! Refused: VAX float byte order (unsupported), reserved padding/charset/order values,
+//! element size 0, nesting deeper than [`MAX_DEPTH`], members outside the compound,
+//! array sizes inconsistent with their dims, non-homogeneous complex types (unsupported).
+
+use super::{bad, cstring, named, pad8, text};
+use crate::error::{Error, Result};
+use crate::hdf5::cursor::Cursor;
+use crate::limits::Limits;
+
+/// Deepest nesting of compound/enum/vlen/array/complex types accepted.
+pub const MAX_DEPTH: u32 = 32;
 
 /// Byte order of a numeric type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,9 +220,415 @@ impl Datatype {
     pub fn is_variable_length(&self) -> bool {
         match self {
             Datatype::VarLenSequence { .. } | Datatype::VarLenString { .. } => true,
-            Datatype::Compound { members, .. } => members.iter().any(|m| m.datatype.is_variable_length()),
+            Datatype::Compound { members, .. } => {
+                members.iter().any(|m| m.datatype.is_variable_length())
+            }
             Datatype::Array { base, .. } | Datatype::Enum { base, .. } => base.is_variable_length(),
             _ => false,
         }
     }
+}
+
+impl Datatype {
+    /// Decode a datatype message (or an embedded datatype) from `c`, which is left just after
+    /// the type's properties.
+    pub fn parse(c: &mut Cursor<'_>, limits: &Limits) -> Result<Self> {
+        named(c, "datatype message", |c| parse_depth(c, limits, 0))
+    }
+}
+
+fn byte_order(bits: u32) -> ByteOrder {
+    if bits & 1 != 0 {
+        ByteOrder::BigEndian
+    } else {
+        ByteOrder::LittleEndian
+    }
+}
+
+fn padding(c: &Cursor<'_>, v: u32, at: u64) -> Result<StringPadding> {
+    match v {
+        0 => Ok(StringPadding::NullTerminate),
+        1 => Ok(StringPadding::NullPad),
+        2 => Ok(StringPadding::SpacePad),
+        _ => Err(Error::Format(
+            c.err_at(at, format!("reserved string padding {v}")),
+        )),
+    }
+}
+
+/// Character set code (0 ASCII, 1 UTF-8); shared with the link and attribute messages.
+pub(crate) fn charset(c: &Cursor<'_>, v: u32, at: u64) -> Result<CharSet> {
+    match v {
+        0 => Ok(CharSet::Ascii),
+        1 => Ok(CharSet::Utf8),
+        _ => Err(Error::Format(
+            c.err_at(at, format!("reserved character set {v}")),
+        )),
+    }
+}
+
+/// Check a bit field (offset, precision) lies inside an element of `size` bytes.
+fn check_bits(c: &Cursor<'_>, at: u64, size: u32, offset: u16, precision: u16) -> Result<()> {
+    let end = u64::from(offset) + u64::from(precision);
+    if precision == 0 || end > u64::from(size) * 8 {
+        return Err(Error::Format(c.err_at(
+            at,
+            format!("bit offset {offset} + precision {precision} does not fit {size} bytes"),
+        )));
+    }
+    Ok(())
+}
+
+/// Bytes needed to encode values up to `size` (compound member offsets, v3+).
+fn offset_width(size: u32) -> usize {
+    match size {
+        0..=0xFF => 1,
+        0x100..=0xFFFF => 2,
+        0x1_0000..=0xFF_FFFF => 3,
+        _ => 4,
+    }
+}
+
+/// A member/element name: NUL-terminated, padded to 8 bytes (from the name's start) before v3.
+fn member_name(c: &mut Cursor<'_>, version: u8) -> Result<String> {
+    let raw = cstring(c)?;
+    if version < 3 {
+        let used = raw.len().saturating_add(1);
+        let padded = pad8(used).ok_or_else(|| bad(c, "name length overflow"))?;
+        c.skip(padded - used)?;
+    }
+    Ok(text(raw))
+}
+
+fn parse_depth(c: &mut Cursor<'_>, limits: &Limits, depth: u32) -> Result<Datatype> {
+    let start = c.addr();
+    if depth > MAX_DEPTH {
+        return Err(bad(
+            c,
+            format!("datatype nested deeper than {MAX_DEPTH} levels"),
+        ));
+    }
+    let cv = c.u8()?;
+    let class = cv & 0x0F;
+    let version = cv >> 4;
+    if !(1..=5).contains(&version) {
+        return Err(Error::Format(
+            c.err_at(start, format!("unsupported datatype version {version}")),
+        ));
+    }
+    let b = c.array::<3>()?;
+    let bits = u32::from(b[0]) | u32::from(b[1]) << 8 | u32::from(b[2]) << 16;
+    let size = c.u32()?;
+    if size == 0 {
+        return Err(Error::Format(c.err_at(start, "datatype size 0")));
+    }
+    let props = c.addr();
+    Ok(match class {
+        0 => {
+            let bit_offset = c.u16()?;
+            let bit_precision = c.u16()?;
+            check_bits(c, props, size, bit_offset, bit_precision)?;
+            Datatype::FixedPoint {
+                size,
+                order: byte_order(bits),
+                signed: bits & 0x08 != 0,
+                bit_offset,
+                bit_precision,
+            }
+        }
+        1 => {
+            let order = match (bits & 0x01 != 0, bits & 0x40 != 0) {
+                (false, false) => ByteOrder::LittleEndian,
+                (true, false) => ByteOrder::BigEndian,
+                (true, true) => {
+                    return Err(Error::unsupported(
+                        "VAX floating-point byte order",
+                        Some(start),
+                    ));
+                }
+                (false, true) => {
+                    return Err(Error::Format(c.err_at(start, "reserved float byte order")));
+                }
+            };
+            let sign_location = ((bits >> 8) & 0xFF) as u8;
+            let bit_offset = c.u16()?;
+            let bit_precision = c.u16()?;
+            let exponent_location = c.u8()?;
+            let exponent_size = c.u8()?;
+            let mantissa_location = c.u8()?;
+            let mantissa_size = c.u8()?;
+            let exponent_bias = c.u32()?;
+            check_bits(c, props, size, bit_offset, bit_precision)?;
+            // Every field must sit inside the precision, or decoding would shift out of range.
+            let p = u32::from(bit_precision);
+            let fits = |loc: u8, n: u8| u32::from(loc) + u32::from(n) <= p;
+            if u32::from(sign_location) >= p
+                || exponent_size == 0
+                || mantissa_size == 0
+                || !fits(exponent_location, exponent_size)
+                || !fits(mantissa_location, mantissa_size)
+            {
+                return Err(Error::Format(c.err_at(
+                    props,
+                    "float sign/exponent/mantissa fields outside the precision",
+                )));
+            }
+            Datatype::FloatingPoint {
+                size,
+                order,
+                bit_offset,
+                bit_precision,
+                sign_location,
+                exponent_location,
+                exponent_size,
+                mantissa_location,
+                mantissa_size,
+                exponent_bias,
+            }
+        }
+        2 => {
+            let _precision = c.u16()?;
+            Datatype::Time {
+                size,
+                order: byte_order(bits),
+            }
+        }
+        3 => Datatype::String {
+            size,
+            padding: padding(c, bits & 0x0F, start)?,
+            charset: charset(c, (bits >> 4) & 0x0F, start)?,
+        },
+        4 => {
+            let bit_offset = c.u16()?;
+            let bit_precision = c.u16()?;
+            check_bits(c, props, size, bit_offset, bit_precision)?;
+            Datatype::Bitfield {
+                size,
+                order: byte_order(bits),
+                bit_offset,
+                bit_precision,
+            }
+        }
+        5 => {
+            let len = (bits & 0xFF) as usize;
+            let tag = text(c.bytes(len)?);
+            Datatype::Opaque { size, tag }
+        }
+        6 => parse_compound(c, limits, depth, version, bits, size)?,
+        7 => Datatype::Reference {
+            size,
+            kind: (bits & 0x0F) as u8,
+        },
+        8 => {
+            let count = (bits & 0xFFFF) as usize;
+            let base = parse_depth(c, limits, depth + 1)?;
+            if !matches!(base, Datatype::FixedPoint { .. }) || base.size() != u64::from(size) {
+                return Err(Error::Format(
+                    c.err_at(props, "enum base must be an integer of the enum's size"),
+                ));
+            }
+            // Each member needs at least one name byte and `size` value bytes.
+            if count.saturating_mul(size as usize + 1) > c.remaining() {
+                return Err(bad(
+                    c,
+                    format!("{count} enum members do not fit the message"),
+                ));
+            }
+            let mut names = Vec::with_capacity(count);
+            for _ in 0..count {
+                names.push(member_name(c, version)?);
+            }
+            let mut members = Vec::with_capacity(count);
+            for name in names {
+                let value = c.bytes(size as usize)?.to_vec();
+                members.push(EnumMember { name, value });
+            }
+            Datatype::Enum {
+                size,
+                base: Box::new(base),
+                members,
+            }
+        }
+        9 => {
+            let vtype = bits & 0x0F;
+            let pad = padding(c, (bits >> 4) & 0x0F, start)?;
+            let cs = charset(c, (bits >> 8) & 0x0F, start)?;
+            let base = parse_depth(c, limits, depth + 1)?;
+            match vtype {
+                0 => Datatype::VarLenSequence {
+                    size,
+                    base: Box::new(base),
+                },
+                1 => Datatype::VarLenString {
+                    size,
+                    padding: pad,
+                    charset: cs,
+                },
+                _ => {
+                    return Err(Error::Format(
+                        c.err_at(start, format!("reserved variable-length type {vtype}")),
+                    ))
+                }
+            }
+        }
+        10 => {
+            if version < 2 {
+                return Err(Error::Format(
+                    c.err_at(start, "array datatype needs version >= 2"),
+                ));
+            }
+            let rank = c.u8()?;
+            if u32::from(rank) > limits.max_rank {
+                return Err(Error::limit(
+                    "max_rank",
+                    limits.max_rank.into(),
+                    rank.into(),
+                    Some(props),
+                ));
+            }
+            if rank == 0 {
+                return Err(Error::Format(c.err_at(props, "array datatype of rank 0")));
+            }
+            if version == 2 {
+                c.skip(3)?;
+            }
+            let mut dims = Vec::with_capacity(rank as usize);
+            for _ in 0..rank {
+                dims.push(u64::from(c.u32()?));
+            }
+            if version == 2 {
+                // Permutation indices: never implemented by HDF5, skipped.
+                c.skip(4 * rank as usize)?;
+            }
+            let base = parse_depth(c, limits, depth + 1)?;
+            array_of(c, props, dims, base, Some(size))?
+        }
+        11 => {
+            if bits & 0x01 == 0 {
+                return Err(Error::unsupported(
+                    "non-homogeneous complex datatype",
+                    Some(start),
+                ));
+            }
+            let form = (bits >> 1) & 0x03;
+            if form != 0 {
+                return Err(Error::unsupported(
+                    format!("complex number form {form} (only rectangular)"),
+                    Some(start),
+                ));
+            }
+            let base = parse_depth(c, limits, depth + 1)?;
+            if !matches!(base, Datatype::FloatingPoint { .. })
+                || base.size().checked_mul(2) != Some(u64::from(size))
+            {
+                return Err(Error::Format(
+                    c.err_at(props, "complex base must be a float of half the size"),
+                ));
+            }
+            Datatype::Complex {
+                size,
+                base: Box::new(base),
+            }
+        }
+        _ => {
+            return Err(Error::Format(
+                c.err_at(start, format!("reserved datatype class {class}")),
+            ))
+        }
+    })
+}
+
+/// An array type over `base`; its size must be product(dims) × base size (and equal
+/// `declared` when given).
+fn array_of(
+    c: &Cursor<'_>,
+    at: u64,
+    dims: Vec<u64>,
+    base: Datatype,
+    declared: Option<u32>,
+) -> Result<Datatype> {
+    let total = dims
+        .iter()
+        .try_fold(base.size(), |a, &d| a.checked_mul(d))
+        .and_then(|t| u32::try_from(t).ok());
+    let size = match (total, declared) {
+        (Some(t), Some(d)) if t == d => t,
+        (Some(t), None) if t > 0 => t,
+        _ => {
+            return Err(Error::Format(c.err_at(
+                at,
+                format!("array size {total:?} does not match dims {dims:?} x base size"),
+            )))
+        }
+    };
+    Ok(Datatype::Array {
+        size,
+        dims,
+        base: Box::new(base),
+    })
+}
+
+fn parse_compound(
+    c: &mut Cursor<'_>,
+    limits: &Limits,
+    depth: u32,
+    version: u8,
+    bits: u32,
+    size: u32,
+) -> Result<Datatype> {
+    let count = (bits & 0xFFFF) as usize;
+    // A member needs at least a NUL, one offset byte and an 8-byte type header.
+    if count.saturating_mul(10) > c.remaining() {
+        return Err(bad(
+            c,
+            format!("{count} compound members do not fit the message"),
+        ));
+    }
+    let mut members = Vec::with_capacity(count);
+    for _ in 0..count {
+        let at = c.addr();
+        let name = member_name(c, version)?;
+        let offset;
+        let mut old_dims = Vec::new();
+        match version {
+            1 => {
+                offset = u64::from(c.u32()?);
+                let ndims = c.u8()?;
+                c.skip(3 + 4 + 4)?; // reserved, permutation, reserved
+                if ndims > 4 {
+                    return Err(bad(
+                        c,
+                        format!("old-style member array of rank {ndims} (max 4)"),
+                    ));
+                }
+                for i in 0..4 {
+                    let d = c.u32()?;
+                    if i < ndims {
+                        old_dims.push(u64::from(d));
+                    }
+                }
+            }
+            2 => offset = u64::from(c.u32()?),
+            _ => offset = c.uint(offset_width(size))?,
+        }
+        let mut datatype = parse_depth(c, limits, depth + 1)?;
+        if !old_dims.is_empty() {
+            datatype = array_of(c, at, old_dims, datatype, None)?;
+        }
+        if offset
+            .checked_add(datatype.size())
+            .map_or(true, |e| e > u64::from(size))
+        {
+            return Err(Error::Format(c.err_at(
+                at,
+                format!("member {name:?} at offset {offset} overruns compound size {size}"),
+            )));
+        }
+        members.push(CompoundMember {
+            name,
+            offset,
+            datatype,
+        });
+    }
+    Ok(Datatype::Compound { size, members })
 }

@@ -1,6 +1,17 @@
 //! Fill Value messages: old (0x4, IV.A.2.e) and new (0x5, versions 1-3, IV.A.2.f).
 //!
-//! TYPES FIXED BY THE CORE; the parser is added below them.
+//! Old (0x4): size u32, value. New (0x5) v1/v2: version, allocation time, fill write time,
+//! "defined" byte, then size u32 + value (v1 always, v2 only when defined). v3: version,
+//! flags (bits 0-1 allocation time, 2-3 write time, 4 undefined, 5 value present), then
+//! size u32 + value when bit 5 is set. A size of 0 gives `value: None`.
+//!
+//! Refused: other versions, unknown v3 flag bits, both "undefined" and "value present",
+//! values larger than the message or `Limits::max_attribute_size`.
+
+use super::{bad, named, version};
+use crate::error::{Error, Result};
+use crate::hdf5::cursor::Cursor;
+use crate::limits::Limits;
 
 /// A decoded fill value (either message).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -13,4 +24,101 @@ pub struct FillValue {
     pub defined: bool,
     /// The fill value bytes, when stored (`None` = undefined or default zeros).
     pub value: Option<Vec<u8>>,
+}
+
+/// Size u32 followed by that many value bytes; `None` for size 0.
+fn sized_value(c: &mut Cursor<'_>, limits: &Limits) -> Result<Option<Vec<u8>>> {
+    let at = c.addr();
+    let size = c.u32()?;
+    if u64::from(size) > limits.max_attribute_size {
+        return Err(Error::limit(
+            "max_attribute_size",
+            limits.max_attribute_size,
+            size.into(),
+            Some(at),
+        ));
+    }
+    if size == 0 {
+        return Ok(None);
+    }
+    if size as usize > c.remaining() {
+        return Err(bad(
+            c,
+            format!("fill value of {size} bytes, {} left", c.remaining()),
+        ));
+    }
+    Ok(Some(c.bytes(size as usize)?.to_vec()))
+}
+
+impl FillValue {
+    /// Decode the old Fill Value message (0x4); its presence means a user fill value.
+    pub fn parse_old(c: &mut Cursor<'_>, limits: &Limits) -> Result<Self> {
+        named(c, "fill value message (old)", |c| {
+            let value = sized_value(c, limits)?;
+            Ok(FillValue {
+                alloc_time: 0,
+                fill_time: 0,
+                defined: true,
+                value,
+            })
+        })
+    }
+
+    /// Decode the Fill Value message (0x5), versions 1-3.
+    pub fn parse(c: &mut Cursor<'_>, limits: &Limits) -> Result<Self> {
+        named(c, "fill value message", |c| {
+            let v = version(c, &[1, 2, 3])?;
+            if v < 3 {
+                let alloc_time = c.u8()?;
+                let fill_time = c.u8()?;
+                let def_at = c.addr();
+                let defined = match c.u8()? {
+                    0 => false,
+                    1 => true,
+                    d => {
+                        return Err(Error::Format(
+                            c.err_at(def_at, format!("fill value defined = {d}")),
+                        ))
+                    }
+                };
+                if alloc_time > 3 || fill_time > 2 {
+                    return Err(Error::Format(
+                        c.err_at(def_at - 2, "reserved allocation or write time"),
+                    ));
+                }
+                let value = if v == 1 || defined {
+                    sized_value(c, limits)?
+                } else {
+                    None
+                };
+                Ok(FillValue {
+                    alloc_time,
+                    fill_time,
+                    defined,
+                    value,
+                })
+            } else {
+                let at = c.addr();
+                let flags = c.u8()?;
+                let undefined = flags & 0x10 != 0;
+                let present = flags & 0x20 != 0;
+                if flags & 0xC0 != 0 || (undefined && present) || (flags >> 2) & 3 > 2 {
+                    return Err(Error::Format(
+                        c.err_at(at, format!("invalid fill value flags {flags:#x}")),
+                    ));
+                }
+                let value = if present {
+                    sized_value(c, limits)?
+                } else {
+                    None
+                };
+                Ok(FillValue {
+                    alloc_time: flags & 3,
+                    fill_time: (flags >> 2) & 3,
+                    defined: !undefined,
+                    value,
+                })
+            }
+        })
+    }
 }

@@ -1,6 +1,13 @@
 //! Group Info message (0xA), spec IV.A.2.k. Version 0.
 //!
-//! TYPES FIXED BY THE CORE; the parser is added below them.
+//! Layout: version 0, flags, then (flag bit 0) maximum compact / minimum dense link counts
+//! as two u16, then (flag bit 1) estimated entry count / name length as two u16.
+//! Refused: other versions, unknown flag bits.
+
+use super::{named, version};
+use crate::error::{Error, Result};
+use crate::hdf5::cursor::Cursor;
+use crate::limits::Limits;
 
 /// Group storage thresholds (informational when reading).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -9,4 +16,34 @@ pub struct GroupInfo {
     pub link_phase_change: Option<(u16, u16)>,
     /// Estimated number of entries / estimated name length, when stored.
     pub estimated: Option<(u16, u16)>,
+}
+
+impl GroupInfo {
+    /// Decode a Group Info message.
+    pub fn parse(c: &mut Cursor<'_>, _limits: &Limits) -> Result<Self> {
+        named(c, "group info message", |c| {
+            version(c, &[0])?;
+            let at = c.addr();
+            let flags = c.u8()?;
+            if flags & !3 != 0 {
+                return Err(Error::Format(
+                    c.err_at(at, format!("unknown group info flags {flags:#x}")),
+                ));
+            }
+            let link_phase_change = if flags & 1 != 0 {
+                Some((c.u16()?, c.u16()?))
+            } else {
+                None
+            };
+            let estimated = if flags & 2 != 0 {
+                Some((c.u16()?, c.u16()?))
+            } else {
+                None
+            };
+            Ok(GroupInfo {
+                link_phase_change,
+                estimated,
+            })
+        })
+    }
 }

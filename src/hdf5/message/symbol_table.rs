@@ -1,6 +1,12 @@
 //! Symbol Table message (0x11), spec IV.A.2.r.
 //!
-//! TYPES FIXED BY THE CORE; the parser is added below them.
+//! Layout: v1 B-tree address, local heap address (both "size of offsets" wide).
+//! Refused: undefined addresses.
+
+use super::{bad, named};
+use crate::error::Result;
+use crate::hdf5::cursor::{Cursor, UNDEFINED_ADDRESS};
+use crate::limits::Limits;
 
 /// An old-style group's v1 B-tree and local heap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -9,4 +15,21 @@ pub struct SymbolTableMessage {
     pub btree_address: u64,
     /// Address of the local heap holding the link names.
     pub local_heap_address: u64,
+}
+
+impl SymbolTableMessage {
+    /// Decode a Symbol Table message.
+    pub fn parse(c: &mut Cursor<'_>, _limits: &Limits) -> Result<Self> {
+        named(c, "symbol table message", |c| {
+            let btree_address = c.offset()?;
+            let local_heap_address = c.offset()?;
+            if btree_address == UNDEFINED_ADDRESS || local_heap_address == UNDEFINED_ADDRESS {
+                return Err(bad(c, "undefined B-tree or local heap address"));
+            }
+            Ok(SymbolTableMessage {
+                btree_address,
+                local_heap_address,
+            })
+        })
+    }
 }
