@@ -1,13 +1,15 @@
 //! Data Layout message (0x8), spec IV.A.2.i. Versions 1-5 (v5 as HDF5 2.0 writes it).
 //!
-//! v1/v2: version, dimensionality, class, 5 reserved bytes, address (not compact), dims u32
-//! × dimensionality (chunked: last = element size; contiguous: size = product), compact:
-//! size u32 + data. v3 (and v4/v5 for compact/contiguous): version, class; compact: size u16
-//! + data; contiguous: address + size; chunked: dimensionality u8, address, dims u32 (last =
-//! element size). v4/v5 chunked: flags, dimensionality, dimension width (1-8), dims, index
-//! type (1 single chunk [+ filtered size and mask when flag bit 1], 2 implicit, 3 fixed array,
-//! 4 extensible array, 5 v2 B-tree) with its parameters, index address. Layout v5 (HDF5 2.0)
-//! has the same message encoding as v4.
+//! - v1/v2: version, dimensionality, class, 5 reserved bytes, address (not compact), dims
+//!   u32 × dimensionality (chunked: last = element size; contiguous: size = product);
+//!   compact: size u32 and data.
+//! - v3 (and v4/v5 for compact/contiguous): version, class; compact: size u16 and data;
+//!   contiguous: address, size; chunked: dimensionality u8, address, dims u32 (last =
+//!   element size).
+//! - v4/v5 chunked: flags, dimensionality, dimension width (1-8), dims, index type (1 single
+//!   chunk, with filtered size and mask when flag bit 1; 2 implicit; 3 fixed array;
+//!   4 extensible array; 5 v2 B-tree) and its parameters, index address. Layout v5
+//!   (HDF5 2.0) has the same message encoding as v4.
 //!
 //! Refused: virtual layout (class 3, unsupported), other versions/classes/index types,
 //! zero chunk dimension or element size, chunk rank above `Limits::max_rank`, unknown flags.
