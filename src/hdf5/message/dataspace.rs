@@ -125,3 +125,109 @@ impl Dataspace {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hdf5::message::test_util::*;
+
+    fn parse(b: &[u8]) -> Result<Dataspace> {
+        Dataspace::parse(&mut cur(b), &Limits::default())
+    }
+
+    /// PyTables EArray (2, 3) extendable along dim 0 (real bytes, pt.h5 /ea).
+    #[rustfmt::skip]
+    const EARRAY_V1: [u8; 40] = [
+        0x01,                   // version 1
+        0x02,                   // rank 2
+        0x01,                   // flags: max dims present
+        0x00,                   // reserved
+        0x00, 0x00, 0x00, 0x00, // reserved
+        2, 0, 0, 0, 0, 0, 0, 0, // dim 0 = 2
+        3, 0, 0, 0, 0, 0, 0, 0, // dim 1 = 3
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // max 0 = unlimited
+        3, 0, 0, 0, 0, 0, 0, 0, // max 1 = 3
+    ];
+
+    #[test]
+    fn v1_simple_with_unlimited_max() {
+        let d = parse(&EARRAY_V1).unwrap();
+        assert_eq!(d.kind, DataspaceKind::Simple);
+        assert_eq!(d.dims, vec![2, 3]);
+        assert_eq!(d.max_dims, Some(vec![UNLIMITED, 3]));
+        assert_eq!(d.num_elements(), Some(6));
+    }
+
+    #[test]
+    fn v1_scalar_and_permutation_skipped() {
+        #[rustfmt::skip]
+        let scalar = [
+            0x01,             // version 1
+            0x00,             // rank 0 => scalar
+            0x00,             // flags
+            0, 0, 0, 0, 0,    // reserved
+        ];
+        let d = parse(&scalar).unwrap();
+        assert_eq!((d.kind, d.num_elements()), (DataspaceKind::Scalar, Some(1)));
+        #[rustfmt::skip]
+        let perm = [
+            0x01,                   // version 1
+            0x01,                   // rank 1
+            0x02,                   // flags: permutation present
+            0, 0, 0, 0, 0,          // reserved
+            5, 0, 0, 0, 0, 0, 0, 0, // dim 0 = 5
+            0, 0, 0, 0, 0, 0, 0, 0, // permutation index (skipped)
+        ];
+        let mut c = cur(&perm);
+        let d = Dataspace::parse(&mut c, &Limits::default()).unwrap();
+        assert_eq!((d.dims, c.remaining()), (vec![5], 0));
+    }
+
+    /// h5py libver='latest' (10,) extendable dataset (real bytes, lt.h5 /ea).
+    #[rustfmt::skip]
+    const LATEST_V2: [u8; 20] = [
+        0x02,                   // version 2
+        0x01,                   // rank 1
+        0x01,                   // flags: max dims present
+        0x01,                   // type: simple
+        10, 0, 0, 0, 0, 0, 0, 0, // dim 0 = 10
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // max 0 = unlimited
+    ];
+
+    #[test]
+    fn v2_simple_and_null() {
+        let d = parse(&LATEST_V2).unwrap();
+        assert_eq!(
+            (d.kind, d.dims, d.max_dims),
+            (DataspaceKind::Simple, vec![10], Some(vec![UNLIMITED]))
+        );
+        // PyTables empty TITLE: v2 NULL inside a v1 file.
+        let d = parse(&[0x02, 0x00, 0x00, 0x02]).unwrap();
+        assert_eq!((d.kind, d.num_elements()), (DataspaceKind::Null, Some(0)));
+        let d = parse(&[0x02, 0x00, 0x00, 0x00]).unwrap();
+        assert_eq!(d.kind, DataspaceKind::Scalar);
+    }
+
+    #[test]
+    fn rejects() {
+        // Bad version, at the first byte.
+        assert_eq!(
+            format_at(parse(&[0x03, 0, 0, 0])),
+            ("dataspace message", BASE)
+        );
+        // Truncated: max dim 1 cut short.
+        assert_eq!(format_at(parse(&EARRAY_V1[..36])).0, "dataspace message");
+        // Rank over the limit.
+        let mut big = EARRAY_V1;
+        big[1] = 33;
+        assert!(is_limit(&parse(&big), "max_rank"));
+        // Rank larger than the bytes present (checked before allocating).
+        let mut many = EARRAY_V1;
+        many[1] = 20;
+        assert_eq!(format_at(parse(&many)).1, BASE + 8);
+        // v2 null with a rank, v2 reserved type, unknown flags.
+        assert!(parse(&[0x02, 0x01, 0x00, 0x02, 1, 0, 0, 0, 0, 0, 0, 0]).is_err());
+        assert!(parse(&[0x02, 0x00, 0x00, 0x03]).is_err());
+        assert_eq!(format_at(parse(&[0x02, 0x00, 0x04, 0x00])).1, BASE + 2);
+    }
+}

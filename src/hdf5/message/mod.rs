@@ -271,3 +271,122 @@ pub(crate) fn text(b: &[u8]) -> String {
 pub(crate) fn pad8(n: usize) -> Option<usize> {
     n.checked_add(7).map(|x| x & !7)
 }
+
+/// Helpers shared by the message unit tests.
+#[cfg(test)]
+pub(crate) mod test_util {
+    use crate::error::Error;
+    use crate::hdf5::cursor::{Cursor, Sizes};
+
+    /// Test cursors start at this file address, so error offsets are easy to check.
+    pub const BASE: u64 = 1000;
+
+    /// A cursor over `b` at [`BASE`] with 8-byte offsets and lengths.
+    pub fn cur(b: &[u8]) -> Cursor<'_> {
+        Cursor::new(b, BASE, "caller", Sizes::default())
+    }
+
+    /// The (structure, offset) of a format error; panics on any other result.
+    pub fn format_at<T: std::fmt::Debug>(r: crate::Result<T>) -> (&'static str, u64) {
+        match r {
+            Err(Error::Format(f)) => (f.structure, f.at),
+            other => panic!("expected a format error, got {other:?}"),
+        }
+    }
+
+    /// Whether `r` is an `Unsupported` error.
+    pub fn is_unsupported<T>(r: &crate::Result<T>) -> bool {
+        matches!(r, Err(Error::Unsupported { .. }))
+    }
+
+    /// Whether `r` is a `Limit` error on the named limit.
+    pub fn is_limit<T>(r: &crate::Result<T>, name: &str) -> bool {
+        matches!(r, Err(Error::Limit { name: n, .. }) if *n == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_util::*;
+    use super::*;
+    use crate::hdf5::message::dataspace::DataspaceKind;
+
+    fn raw(msg_type: u16, flags: u8, data: &[u8]) -> RawMessage {
+        RawMessage {
+            msg_type,
+            flags,
+            creation_order: None,
+            at: BASE,
+            data: data.to_vec(),
+        }
+    }
+
+    fn dec(r: &RawMessage) -> crate::Result<Message> {
+        decode(r, Sizes::default(), &Limits::default())
+    }
+
+    #[rustfmt::skip]
+    const NULL_SPACE: [u8; 4] = [
+        0x02, // version 2
+        0x00, // rank 0
+        0x00, // flags
+        0x02, // type: null
+    ];
+
+    #[test]
+    fn decodes_known_message() {
+        let m = dec(&raw(kind::DATASPACE, 0, &NULL_SPACE)).unwrap();
+        match m {
+            Message::Dataspace(d) => assert_eq!(d.kind, DataspaceKind::Null),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn shared_message_is_unsupported() {
+        assert!(is_unsupported(&dec(&raw(
+            kind::DATASPACE,
+            flags::SHARED,
+            &NULL_SPACE
+        ))));
+        assert!(is_unsupported(&dec(&raw(
+            kind::DATATYPE,
+            flags::SHARED | flags::CONSTANT,
+            &[]
+        ))));
+    }
+
+    #[test]
+    fn unknown_and_ignored_types() {
+        assert_eq!(
+            dec(&raw(0x30, 0, &[1, 2, 3])).unwrap(),
+            Message::Other(0x30)
+        );
+        assert!(is_unsupported(&dec(&raw(
+            0x30,
+            flags::FAIL_IF_UNKNOWN_ALWAYS,
+            &[]
+        ))));
+        // Known but ignored: kept raw even when flagged.
+        assert_eq!(
+            dec(&raw(kind::MTIME, flags::FAIL_IF_UNKNOWN_ALWAYS, &[])).unwrap(),
+            Message::Other(kind::MTIME)
+        );
+        assert_eq!(
+            dec(&raw(kind::NIL, 0, &[0; 8])).unwrap(),
+            Message::Other(kind::NIL)
+        );
+        assert_eq!(
+            dec(&raw(kind::EXTERNAL_FILES, 0, &[])).unwrap(),
+            Message::Other(kind::EXTERNAL_FILES)
+        );
+    }
+
+    #[test]
+    fn errors_name_the_message() {
+        let (s, at) = format_at(dec(&raw(kind::DATASPACE, 0, &[9, 0, 0, 0])));
+        assert_eq!((s, at), ("dataspace message", BASE));
+        let (s, at) = format_at(dec(&raw(kind::CONTINUATION, 0, &[0; 3])));
+        assert_eq!((s, at), ("continuation message", BASE));
+    }
+}
