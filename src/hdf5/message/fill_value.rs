@@ -122,3 +122,130 @@ impl FillValue {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hdf5::message::test_util::*;
+
+    fn parse(b: &[u8]) -> Result<FillValue> {
+        FillValue::parse(&mut cur(b), &Limits::default())
+    }
+
+    #[test]
+    fn v2_pytables_default() {
+        #[rustfmt::skip]
+        let b = [
+            0x02,       // version 2
+            0x03,       // alloc time: incremental
+            0x00,       // fill time: on allocation
+            0x01,       // defined
+            0, 0, 0, 0, // size 0 => library default (zeros)
+        ];
+        assert_eq!(
+            parse(&b).unwrap(),
+            FillValue {
+                alloc_time: 3,
+                fill_time: 0,
+                defined: true,
+                value: None
+            }
+        );
+    }
+
+    #[test]
+    fn v1_v2_with_value_and_v2_undefined() {
+        #[rustfmt::skip]
+        let b = [
+            0x02,           // version 2
+            0x02,           // alloc time: late
+            0x02,           // fill time: if set
+            0x01,           // defined
+            4, 0, 0, 0,     // size 4
+            0xff, 0xff, 0xff, 0xff, // value -1 (i32)
+        ];
+        assert_eq!(parse(&b).unwrap().value, Some(vec![0xff; 4]));
+        let mut v1 = b;
+        v1[0] = 1;
+        v1[3] = 0; // v1 carries size + value even when "not defined"
+        assert_eq!(parse(&v1).unwrap().value, Some(vec![0xff; 4]));
+        #[rustfmt::skip]
+        let undef = [
+            0x02, // version 2
+            0x02, // alloc time
+            0x01, // fill time: never
+            0x00, // not defined: no size field follows
+        ];
+        assert_eq!(
+            parse(&undef).unwrap(),
+            FillValue {
+                alloc_time: 2,
+                fill_time: 1,
+                defined: false,
+                value: None
+            }
+        );
+    }
+
+    #[test]
+    fn v3() {
+        // h5py libver='latest' chunked dataset (real bytes): incremental, if set, no value.
+        let f = parse(&[0x03, 0x0b]).unwrap();
+        assert_eq!(
+            f,
+            FillValue {
+                alloc_time: 3,
+                fill_time: 2,
+                defined: true,
+                value: None
+            }
+        );
+        #[rustfmt::skip]
+        let with = [
+            0x03,       // version 3
+            0x2a,       // flags: alloc late (2), fill time if set (2 << 2), value present (bit 5)
+            2, 0, 0, 0, // size 2
+            0x34, 0x12, // value
+        ];
+        assert_eq!(parse(&with).unwrap().value, Some(vec![0x34, 0x12]));
+        let undefined = parse(&[0x03, 0x1a]).unwrap();
+        assert!(!undefined.defined);
+    }
+
+    #[test]
+    fn old_message() {
+        #[rustfmt::skip]
+        let b = [
+            8, 0, 0, 0,                 // size 8
+            0, 0, 0, 0, 0, 0, 0xf8, 0x7f, // NaN (f64)
+        ];
+        let f = FillValue::parse_old(&mut cur(&b), &Limits::default()).unwrap();
+        assert!(f.defined);
+        assert_eq!(f.value.as_deref(), Some(&b[4..]));
+        let e = FillValue::parse_old(&mut cur(&b[..8]), &Limits::default());
+        assert_eq!(format_at(e), ("fill value message (old)", BASE + 4));
+    }
+
+    #[test]
+    fn rejects() {
+        assert_eq!(
+            format_at(parse(&[0x04, 0x00])),
+            ("fill value message", BASE)
+        );
+        // Undefined and value present together; reserved bits.
+        assert_eq!(format_at(parse(&[0x03, 0x30, 0, 0, 0, 0])).1, BASE + 1);
+        assert!(parse(&[0x03, 0x80]).is_err());
+        // Size beyond the data.
+        assert_eq!(
+            format_at(parse(&[0x02, 0x02, 0x02, 0x01, 9, 0, 0, 0, 1])).1,
+            BASE + 8
+        );
+        // "Defined" byte other than 0/1.
+        assert!(parse(&[0x02, 0x02, 0x02, 0x07]).is_err());
+        // Over the attribute-size cap.
+        let mut l = Limits::default();
+        l.max_attribute_size = 2;
+        let r = FillValue::parse(&mut cur(&[0x03, 0x2a, 4, 0, 0, 0, 1, 2, 3, 4]), &l);
+        assert!(is_limit(&r, "max_attribute_size"));
+    }
+}

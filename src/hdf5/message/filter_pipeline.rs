@@ -99,3 +99,98 @@ impl FilterPipeline {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hdf5::message::test_util::*;
+
+    fn parse(b: &[u8]) -> Result<FilterPipeline> {
+        FilterPipeline::parse(&mut cur(b), &Limits::default())
+    }
+
+    /// PyMoDAQ/PyTables default: shuffle + deflate 5, pipeline v1 (real bytes, pt.h5 /ea).
+    #[rustfmt::skip]
+    const PT_V1: [u8; 56] = [
+        0x01,                   // version 1
+        0x02,                   // 2 filters
+        0, 0, 0, 0, 0, 0,       // reserved
+        0x02, 0x00,             // id 2 (shuffle)
+        0x08, 0x00,             // name length 8
+        0x01, 0x00,             // flags: optional
+        0x01, 0x00,             // 1 client data value
+        b's', b'h', b'u', b'f', b'f', b'l', b'e', 0, // "shuffle"
+        8, 0, 0, 0,             // cd[0] = element size 8
+        0, 0, 0, 0,             // padding (odd count)
+        0x01, 0x00,             // id 1 (deflate)
+        0x08, 0x00,             // name length 8
+        0x01, 0x00,             // flags
+        0x01, 0x00,             // 1 client data value
+        b'd', b'e', b'f', b'l', b'a', b't', b'e', 0, // "deflate"
+        5, 0, 0, 0,             // cd[0] = level 5
+        0, 0, 0, 0,             // padding
+    ];
+
+    #[test]
+    fn v1_pytables() {
+        let mut c = cur(&PT_V1);
+        let p = FilterPipeline::parse(&mut c, &Limits::default()).unwrap();
+        assert_eq!(c.remaining(), 0);
+        assert_eq!(p.version, 1);
+        assert_eq!(
+            p.filters[0],
+            FilterDescription {
+                id: 2,
+                name: Some("shuffle".into()),
+                flags: 1,
+                client_data: vec![8]
+            }
+        );
+        assert_eq!(p.filters[1].client_data, vec![5]);
+    }
+
+    #[test]
+    fn v2_with_and_without_names() {
+        // h5py libver='latest' gzip 4 (real bytes), then a named third-party filter.
+        #[rustfmt::skip]
+        let b = [
+            0x02,       // version 2
+            0x02,       // 2 filters
+            0x01, 0x00, // id 1: no name length field below 256
+            0x01, 0x00, // flags
+            0x01, 0x00, // 1 value
+            4, 0, 0, 0, // level 4
+            0x00, 0x7d, // id 32000 (lzf)
+            0x04, 0x00, // name length 4 (not padded in v2)
+            0x00, 0x00, // flags
+            0x00, 0x00, // no values
+            b'l', b'z', b'f', 0, // "lzf"
+        ];
+        let p = parse(&b).unwrap();
+        assert_eq!(
+            p.filters[0],
+            FilterDescription {
+                id: 1,
+                name: None,
+                flags: 1,
+                client_data: vec![4]
+            }
+        );
+        assert_eq!(p.filters[1].name.as_deref(), Some("lzf"));
+        assert_eq!(p.filters[1].id, 32000);
+    }
+
+    #[test]
+    fn rejects() {
+        assert_eq!(
+            format_at(parse(&[0x03, 0])),
+            ("filter pipeline message", BASE)
+        );
+        assert_eq!(format_at(parse(&[0x02, 33])).1, BASE + 1);
+        // Client data count larger than the bytes left.
+        let mut many = PT_V1;
+        many[14] = 0xff;
+        assert_eq!(format_at(parse(&many)).1, BASE + 24);
+        assert!(parse(&PT_V1[..50]).is_err());
+    }
+}

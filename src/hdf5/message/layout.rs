@@ -323,3 +323,264 @@ fn parse_v3_plus(c: &mut Cursor<'_>, v: u8, limits: &Limits) -> Result<DataLayou
         ))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hdf5::message::test_util::*;
+
+    fn parse(b: &[u8]) -> Result<DataLayout> {
+        DataLayout::parse(&mut cur(b), &Limits::default())
+    }
+
+    fn chunked(b: &[u8]) -> ChunkedLayout {
+        match parse(b).unwrap() {
+            DataLayout::Chunked(c) => c,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// PyTables EArray (n, 3) f8, chunks (2730, 3): layout v3 + v1 B-tree (real bytes).
+    #[rustfmt::skip]
+    const PT_V3: [u8; 24] = [
+        0x03,                   // version 3
+        0x02,                   // class: chunked
+        0x03,                   // dimensionality 3 (rank + 1)
+        0x08, 0x07, 0, 0, 0, 0, 0, 0, // B-tree address 1800
+        0xaa, 0x0a, 0, 0,       // chunk dim 0 = 2730
+        0x03, 0, 0, 0,          // chunk dim 1 = 3
+        0x08, 0, 0, 0,          // element size 8
+        0,                      // message padding (v1 header alignment)
+    ];
+
+    #[test]
+    fn v3_chunked_and_contiguous() {
+        let c = chunked(&PT_V3);
+        assert_eq!(c.chunk_dims, vec![2730, 3]);
+        assert_eq!(
+            (c.element_size, c.index_address, c.indexing),
+            (8, 1800, ChunkIndexing::BTreeV1)
+        );
+        #[rustfmt::skip]
+        let contig = [
+            0x03,                   // version 3
+            0x01,                   // class: contiguous
+            0x00, 0x08, 0, 0, 0, 0, 0, 0, // address 2048
+            0x10, 0, 0, 0, 0, 0, 0, 0,    // size 16
+        ];
+        assert_eq!(
+            parse(&contig).unwrap(),
+            DataLayout::Contiguous {
+                version: 3,
+                address: 2048,
+                size: 16
+            }
+        );
+        #[rustfmt::skip]
+        let compact = [
+            0x03,       // version 3
+            0x00,       // class: compact
+            0x03, 0x00, // size 3
+            1, 2, 3,    // data
+        ];
+        assert_eq!(
+            parse(&compact).unwrap(),
+            DataLayout::Compact {
+                version: 3,
+                data: vec![1, 2, 3]
+            }
+        );
+    }
+
+    #[test]
+    fn v5_extensible_array() {
+        // h5py libver='latest' (n,) f8 gzip, chunks (4,) (real bytes).
+        #[rustfmt::skip]
+        let b = [
+            0x05,       // version 5
+            0x02,       // class: chunked
+            0x00,       // flags
+            0x02,       // dimensionality 2
+            0x01,       // dimension width 1 byte
+            0x04,       // chunk dim 0 = 4
+            0x08,       // element size 8
+            0x04,       // index type 4: extensible array
+            32,         // max bits
+            4,          // index elements
+            4,          // min pointers
+            16,         // min elements
+            10,         // page bits
+            0xbf, 0x01, 0, 0, 0, 0, 0, 0, // index address 447
+        ];
+        let c = chunked(&b);
+        assert_eq!(
+            (
+                c.version,
+                c.chunk_dims.clone(),
+                c.element_size,
+                c.index_address
+            ),
+            (5, vec![4], 8, 447)
+        );
+        assert_eq!(
+            c.indexing,
+            ChunkIndexing::ExtensibleArray {
+                max_bits: 32,
+                index_elements: 4,
+                min_pointers: 4,
+                min_elements: 16,
+                page_bits: 10
+            }
+        );
+    }
+
+    #[test]
+    fn v5_single_chunk_filtered_and_v4_fixed_array() {
+        // h5py libver='latest' (2, 4) i4 gzip, one chunk (real bytes).
+        #[rustfmt::skip]
+        let single = [
+            0x05,                   // version 5
+            0x02,                   // class: chunked
+            0x02,                   // flags: bit 1, single chunk with filter info
+            0x03,                   // dimensionality 3
+            0x01,                   // dimension width 1
+            2, 4, 4,                // chunk (2, 4), element size 4
+            0x01,                   // index type 1: single chunk
+            29, 0, 0, 0, 0, 0, 0, 0, // filtered chunk size 29
+            0, 0, 0, 0,             // filter mask
+            0x3f, 0x08, 0, 0, 0, 0, 0, 0, // chunk address 2111
+        ];
+        let c = chunked(&single);
+        assert_eq!(
+            c.indexing,
+            ChunkIndexing::SingleChunk {
+                filtered: Some((29, 0))
+            }
+        );
+        assert_eq!((c.chunk_dims, c.index_address), (vec![2, 4], 2111));
+        // h5py libver='latest' (4, 4) f8, chunks (1, 4), no filter (real bytes).
+        #[rustfmt::skip]
+        let fixed = [
+            0x04, 0x02, 0x00,       // version 4, chunked, flags 0
+            0x03, 0x01,             // dimensionality 3, width 1
+            1, 4, 8,                // chunk (1, 4), element size 8
+            0x03,                   // index type 3: fixed array
+            10,                     // page bits
+            0xa6, 0x07, 0, 0, 0, 0, 0, 0, // index address 1958
+        ];
+        assert_eq!(
+            chunked(&fixed).indexing,
+            ChunkIndexing::FixedArray { page_bits: 10 }
+        );
+        #[rustfmt::skip]
+        let bt2 = [
+            0x04, 0x02, 0x00,       // version 4, chunked, flags 0
+            0x03, 0x02,             // dimensionality 3, width 2
+            0x00, 0x01, 0x02, 0x00, 0x08, 0x00, // chunk (256, 2), element size 8
+            0x05,                   // index type 5: v2 B-tree
+            0x00, 0x02, 0, 0,       // node size 512
+            100, 40,                // split %, merge %
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // never written
+        ];
+        let c = chunked(&bt2);
+        assert_eq!(c.chunk_dims, vec![256, 2]);
+        assert_eq!(
+            c.indexing,
+            ChunkIndexing::BTreeV2 {
+                node_size: 512,
+                split_percent: 100,
+                merge_percent: 40
+            }
+        );
+        assert_eq!(c.index_address, crate::hdf5::cursor::UNDEFINED_ADDRESS);
+    }
+
+    #[test]
+    fn v1_v2() {
+        #[rustfmt::skip]
+        let chunked_v1 = [
+            0x01,                   // version 1
+            0x02,                   // dimensionality 2
+            0x02,                   // class: chunked
+            0, 0, 0, 0, 0,          // reserved
+            0x00, 0x10, 0, 0, 0, 0, 0, 0, // B-tree address 4096
+            64, 0, 0, 0,            // chunk dim 0
+            4, 0, 0, 0,             // element size 4
+        ];
+        let c = chunked(&chunked_v1);
+        assert_eq!((c.version, c.chunk_dims, c.element_size), (1, vec![64], 4));
+        #[rustfmt::skip]
+        let contig_v2 = [
+            0x02,                   // version 2
+            0x02,                   // dimensionality 2
+            0x01,                   // class: contiguous
+            0, 0, 0, 0, 0,          // reserved
+            0x00, 0x08, 0, 0, 0, 0, 0, 0, // address 2048
+            10, 0, 0, 0,            // dim 0 = 10
+            8, 0, 0, 0,             // element size 8
+        ];
+        assert_eq!(
+            parse(&contig_v2).unwrap(),
+            DataLayout::Contiguous {
+                version: 2,
+                address: 2048,
+                size: 80
+            }
+        );
+        #[rustfmt::skip]
+        let compact_v1 = [
+            0x01,                   // version 1
+            0x01,                   // dimensionality 1
+            0x00,                   // class: compact
+            0, 0, 0, 0, 0,          // reserved
+            2, 0, 0, 0,             // dim 0
+            2, 0, 0, 0,             // compact size 2
+            7, 9,                   // data
+        ];
+        assert_eq!(
+            parse(&compact_v1).unwrap(),
+            DataLayout::Compact {
+                version: 1,
+                data: vec![7, 9]
+            }
+        );
+    }
+
+    #[test]
+    fn rejects() {
+        assert_eq!(
+            format_at(parse(&[0x06, 0x01])),
+            ("data layout message", BASE)
+        );
+        // Zero chunk dimension, reported at that dimension.
+        let mut zero = PT_V3;
+        zero[15] = 0;
+        assert_eq!(format_at(parse(&zero)).1, BASE + 15);
+        // Zero element size.
+        let mut zero_elem = PT_V3;
+        zero_elem[19] = 0;
+        assert!(parse(&zero_elem).is_err());
+        // Dimensionality over the rank limit, and 1 (no chunk dim at all).
+        let mut big = PT_V3;
+        big[2] = 40;
+        assert!(is_limit(&parse(&big), "max_rank"));
+        let mut one = PT_V3;
+        one[2] = 1;
+        assert_eq!(format_at(parse(&one)).1, BASE + 2);
+        // Virtual layout (v4) is unsupported; class 3 in v3 is invalid.
+        assert!(is_unsupported(&parse(&[
+            0x04, 0x03, 0, 0, 0, 0, 0, 0, 0, 0
+        ])));
+        assert!(matches!(parse(&[0x03, 0x03]), Err(crate::Error::Format(_))));
+        // v4: bad dimension width, unknown index type, unknown flags.
+        assert_eq!(
+            format_at(parse(&[0x04, 0x02, 0x00, 0x02, 0x09])).1,
+            BASE + 4
+        );
+        assert!(parse(&[0x04, 0x02, 0x00, 0x02, 0x01, 4, 8, 0x06]).is_err());
+        assert!(parse(&[0x04, 0x02, 0x04, 0x02, 0x01, 4, 8, 0x02]).is_err());
+        // Compact size beyond the data; truncated chunk dims.
+        assert!(parse(&[0x03, 0x00, 0x09, 0x00, 1]).is_err());
+        assert!(parse(&PT_V3[..17]).is_err());
+    }
+}
