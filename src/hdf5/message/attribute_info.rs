@@ -55,3 +55,45 @@ impl AttributeInfo {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hdf5::message::test_util::*;
+
+    fn parse(b: &[u8]) -> Result<AttributeInfo> {
+        AttributeInfo::parse(&mut cur(b), &Limits::default())
+    }
+
+    #[test]
+    fn dense_with_creation_order() {
+        #[rustfmt::skip]
+        let b = [
+            0x00,                   // version 0
+            0x03,                   // flags: tracked, indexed
+            12, 0,                  // max creation index 12 (u16)
+            0x00, 0x01, 0, 0, 0, 0, 0, 0, // fractal heap 256
+            0x00, 0x02, 0, 0, 0, 0, 0, 0, // name B-tree 512
+            0x00, 0x03, 0, 0, 0, 0, 0, 0, // creation-order B-tree 768
+        ];
+        let a = parse(&b).unwrap();
+        assert_eq!(
+            (a.max_creation_index, a.creation_order_btree_address),
+            (Some(12), Some(768))
+        );
+        // h5py libver='latest' root (real bytes): compact attributes.
+        let mut compact = vec![0x00, 0x00];
+        compact.extend_from_slice(&[0xff; 16]);
+        assert!(!parse(&compact).unwrap().creation_order_tracked);
+    }
+
+    #[test]
+    fn rejects() {
+        assert_eq!(
+            format_at(parse(&[0x02, 0x00])),
+            ("attribute info message", BASE)
+        );
+        assert_eq!(format_at(parse(&[0x00, 0x08])).1, BASE + 1);
+        assert!(parse(&[0x00, 0x01, 0x00]).is_err());
+    }
+}

@@ -30,3 +30,36 @@ impl Continuation {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hdf5::message::test_util::*;
+
+    #[test]
+    fn accepts_and_rejects() {
+        #[rustfmt::skip]
+        let b = [
+            0x00, 0x10, 0, 0, 0, 0, 0, 0, // continuation block at 4096
+            0x00, 0x02, 0, 0, 0, 0, 0, 0, // 512 bytes
+        ];
+        let c = Continuation::parse(&mut cur(&b), &Limits::default()).unwrap();
+        assert_eq!(
+            c,
+            Continuation {
+                offset: 4096,
+                length: 512
+            }
+        );
+        let mut zero = b;
+        zero[8..].fill(0);
+        assert_eq!(
+            format_at(Continuation::parse(&mut cur(&zero), &Limits::default())).0,
+            "continuation message"
+        );
+        let mut undef = b;
+        undef[..8].fill(0xff);
+        assert!(Continuation::parse(&mut cur(&undef), &Limits::default()).is_err());
+        assert!(Continuation::parse(&mut cur(&b[..10]), &Limits::default()).is_err());
+    }
+}

@@ -243,8 +243,10 @@ mod tests {
         // "Defined" byte other than 0/1.
         assert!(parse(&[0x02, 0x02, 0x02, 0x07]).is_err());
         // Over the attribute-size cap.
-        let mut l = Limits::default();
-        l.max_attribute_size = 2;
+        let l = Limits {
+            max_attribute_size: 2,
+            ..Limits::default()
+        };
         let r = FillValue::parse(&mut cur(&[0x03, 0x2a, 4, 0, 0, 0, 1, 2, 3, 4]), &l);
         assert!(is_limit(&r, "max_attribute_size"));
     }

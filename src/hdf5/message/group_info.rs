@@ -47,3 +47,45 @@ impl GroupInfo {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hdf5::message::test_util::*;
+
+    fn parse(b: &[u8]) -> Result<GroupInfo> {
+        GroupInfo::parse(&mut cur(b), &Limits::default())
+    }
+
+    #[test]
+    fn accepts() {
+        // h5py libver='latest' (real bytes): nothing stored.
+        assert_eq!(parse(&[0x00, 0x00]).unwrap(), GroupInfo::default());
+        #[rustfmt::skip]
+        let b = [
+            0x00,       // version 0
+            0x03,       // flags: phase change and estimates stored
+            8, 0,       // max compact 8
+            6, 0,       // min dense 6
+            4, 0,       // estimated entries 4
+            18, 0,      // estimated name length 18
+        ];
+        assert_eq!(
+            parse(&b).unwrap(),
+            GroupInfo {
+                link_phase_change: Some((8, 6)),
+                estimated: Some((4, 18))
+            }
+        );
+    }
+
+    #[test]
+    fn rejects() {
+        assert_eq!(
+            format_at(parse(&[0x01, 0x00])),
+            ("group info message", BASE)
+        );
+        assert_eq!(format_at(parse(&[0x00, 0x04])).1, BASE + 1);
+        assert!(parse(&[0x00, 0x01, 8, 0]).is_err());
+    }
+}

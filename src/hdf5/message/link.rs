@@ -121,3 +121,113 @@ impl LinkMessage {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hdf5::message::test_util::*;
+
+    fn parse(b: &[u8]) -> Result<LinkMessage> {
+        LinkMessage::parse(&mut cur(b), &Limits::default())
+    }
+
+    #[test]
+    fn hard_soft_external() {
+        // h5py libver='latest' (real bytes).
+        #[rustfmt::skip]
+        let hard = [
+            0x01,           // version 1
+            0x00,           // flags: 1-byte name length, hard link
+            0x02,           // name length 2
+            b'e', b'a',     // "ea"
+            0xb3, 0, 0, 0, 0, 0, 0, 0, // object header address 179
+        ];
+        let l = parse(&hard).unwrap();
+        assert_eq!(
+            (l.name.as_str(), l.target, l.creation_order),
+            ("ea", LinkTarget::Hard(179), None)
+        );
+        #[rustfmt::skip]
+        let soft = [
+            0x01,           // version 1
+            0x08,           // flags: link type present
+            0x01,           // link type 1 (soft)
+            0x04,           // name length 4
+            b's', b'o', b'f', b't', // "soft"
+            0x03, 0x00,     // target length 3
+            b'/', b'e', b'a', // "/ea"
+        ];
+        assert_eq!(parse(&soft).unwrap().target, LinkTarget::Soft("/ea".into()));
+        #[rustfmt::skip]
+        let ext = [
+            0x01,           // version 1
+            0x08,           // flags: link type present
+            0x40,           // link type 64 (external)
+            0x03,           // name length 3
+            b'e', b'x', b't', // "ext"
+            0x0d, 0x00,     // info length 13
+            0x00,           // version/flags
+            b'o', b't', b'h', b'e', b'r', b'.', b'h', b'5', 0, // "other.h5"
+            b'/', b'x', 0,  // "/x"
+        ];
+        assert_eq!(
+            parse(&ext).unwrap().target,
+            LinkTarget::External {
+                file: "other.h5".into(),
+                path: "/x".into()
+            }
+        );
+    }
+
+    #[test]
+    fn creation_order_charset_wide_length() {
+        #[rustfmt::skip]
+        let b = [
+            0x01,                   // version 1
+            0x15,                   // flags: 2-byte length (1), creation order (4), charset (16)
+            7, 0, 0, 0, 0, 0, 0, 0, // creation order 7
+            0x01,                   // charset UTF-8
+            0x02, 0x00,             // name length 2
+            0xc3, 0xa9,             // "é"
+            0x10, 0, 0, 0, 0, 0, 0, 0, // address 16
+        ];
+        let l = parse(&b).unwrap();
+        assert_eq!(
+            (l.name.as_str(), l.charset, l.creation_order),
+            ("é", CharSet::Utf8, Some(7))
+        );
+        #[rustfmt::skip]
+        let user = [
+            0x01, 0x08,             // version 1, link type present
+            0x41,                   // link type 65 (user-defined)
+            0x01, b'u',             // name "u"
+            0x02, 0x00, 0xaa, 0xbb, // 2 raw bytes
+        ];
+        assert_eq!(
+            parse(&user).unwrap().target,
+            LinkTarget::UserDefined {
+                link_type: 65,
+                data: vec![0xaa, 0xbb]
+            }
+        );
+    }
+
+    #[test]
+    fn rejects() {
+        assert_eq!(format_at(parse(&[0x02, 0x00])), ("link message", BASE));
+        assert_eq!(format_at(parse(&[0x01, 0x20])).1, BASE + 1);
+        // Reserved link type 5.
+        assert_eq!(
+            format_at(parse(&[0x01, 0x08, 0x05, 0x01, b'x'])).1,
+            BASE + 2
+        );
+        // Empty name; name longer than the message.
+        assert_eq!(format_at(parse(&[0x01, 0x00, 0x00])).1, BASE + 2);
+        assert!(parse(&[0x01, 0x00, 0x09, b'x']).is_err());
+        // Reserved charset; truncated address.
+        assert!(parse(&[0x01, 0x10, 0x07, 0x01, b'x', 0, 0, 0, 0, 0, 0, 0, 0]).is_err());
+        assert!(parse(&[0x01, 0x00, 0x01, b'x', 0, 0]).is_err());
+        // External info without its NULs.
+        assert!(parse(&[0x01, 0x08, 0x40, 0x01, b'x', 0x02, 0x00, 0x00, b'f']).is_err());
+    }
+}

@@ -55,3 +55,59 @@ impl LinkInfo {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hdf5::cursor::UNDEFINED_ADDRESS;
+    use crate::hdf5::message::test_util::*;
+
+    fn parse(b: &[u8]) -> Result<LinkInfo> {
+        LinkInfo::parse(&mut cur(b), &Limits::default())
+    }
+
+    #[test]
+    fn compact_and_tracked() {
+        // h5py libver='latest' root group, compact links (real bytes).
+        #[rustfmt::skip]
+        let compact = [
+            0x00,                   // version 0
+            0x00,                   // flags
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // fractal heap: undefined
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // name B-tree: undefined
+        ];
+        let l = parse(&compact).unwrap();
+        assert_eq!(
+            (l.fractal_heap_address, l.max_creation_index),
+            (UNDEFINED_ADDRESS, None)
+        );
+        #[rustfmt::skip]
+        let tracked = [
+            0x00,                   // version 0
+            0x03,                   // flags: tracked, indexed
+            9, 0, 0, 0, 0, 0, 0, 0, // max creation index 9
+            0x00, 0x01, 0, 0, 0, 0, 0, 0, // fractal heap 256
+            0x00, 0x02, 0, 0, 0, 0, 0, 0, // name B-tree 512
+            0x00, 0x03, 0, 0, 0, 0, 0, 0, // creation-order B-tree 768
+        ];
+        let l = parse(&tracked).unwrap();
+        assert_eq!(
+            l,
+            LinkInfo {
+                creation_order_tracked: true,
+                creation_order_indexed: true,
+                max_creation_index: Some(9),
+                fractal_heap_address: 256,
+                name_btree_address: 512,
+                creation_order_btree_address: Some(768),
+            }
+        );
+    }
+
+    #[test]
+    fn rejects() {
+        assert_eq!(format_at(parse(&[0x01, 0x00])), ("link info message", BASE));
+        assert_eq!(format_at(parse(&[0x00, 0x04])).1, BASE + 1);
+        assert!(parse(&[0x00, 0x00, 0xff, 0xff]).is_err());
+    }
+}

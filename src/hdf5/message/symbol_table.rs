@@ -33,3 +33,26 @@ impl SymbolTableMessage {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hdf5::message::test_util::*;
+
+    #[test]
+    fn accepts_and_rejects() {
+        // PyTables root group (real bytes).
+        #[rustfmt::skip]
+        let b = [
+            0x88, 0, 0, 0, 0, 0, 0, 0, // v1 B-tree at 136
+            0xa8, 0x02, 0, 0, 0, 0, 0, 0, // local heap at 680
+        ];
+        let s = SymbolTableMessage::parse(&mut cur(&b), &Limits::default()).unwrap();
+        assert_eq!((s.btree_address, s.local_heap_address), (136, 680));
+        let mut undef = b;
+        undef[8..].fill(0xff);
+        let e = SymbolTableMessage::parse(&mut cur(&undef), &Limits::default());
+        assert_eq!(format_at(e).0, "symbol table message");
+        assert!(SymbolTableMessage::parse(&mut cur(&b[..12]), &Limits::default()).is_err());
+    }
+}
