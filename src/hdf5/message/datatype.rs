@@ -316,8 +316,8 @@ fn parse_depth(c: &mut Cursor<'_>, limits: &Limits, depth: u32) -> Result<Dataty
             c.err_at(start, format!("unsupported datatype version {version}")),
         ));
     }
-    let b = c.array::<3>()?;
-    let bits = u32::from(b[0]) | u32::from(b[1]) << 8 | u32::from(b[2]) << 16;
+    let [b0, b1, b2] = c.array::<3>()?;
+    let bits = u32::from(b0) | u32::from(b1) << 8 | u32::from(b2) << 16;
     let size = c.u32()?;
     if size == 0 {
         return Err(Error::Format(c.err_at(start, "datatype size 0")));
@@ -428,7 +428,7 @@ fn parse_depth(c: &mut Cursor<'_>, limits: &Limits, depth: u32) -> Result<Dataty
                 ));
             }
             // Each member needs at least one name byte and `size` value bytes.
-            if count.saturating_mul(size as usize + 1) > c.remaining() {
+            if count.saturating_mul((size as usize).saturating_add(1)) > c.remaining() {
                 return Err(bad(
                     c,
                     format!("{count} enum members do not fit the message"),
