@@ -68,7 +68,7 @@ impl Dataspace {
             let allowed = if v == 1 { 0x03 } else { 0x01 };
             if flags & !allowed != 0 {
                 return Err(Error::Format(c.err_at(
-                    rank_at + 1,
+                    rank_at.saturating_add(1),
                     format!("unknown dataspace flags {flags:#x}"),
                 )));
             }

@@ -82,9 +82,10 @@ impl FillValue {
                     }
                 };
                 if alloc_time > 3 || fill_time > 2 {
-                    return Err(Error::Format(
-                        c.err_at(def_at - 2, "reserved allocation or write time"),
-                    ));
+                    return Err(Error::Format(c.err_at(
+                        def_at.saturating_sub(2),
+                        "reserved allocation or write time",
+                    )));
                 }
                 let value = if v == 1 || defined {
                     sized_value(c, limits)?
