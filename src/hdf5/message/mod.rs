@@ -389,4 +389,40 @@ mod tests {
         let (s, at) = format_at(dec(&raw(kind::CONTINUATION, 0, &[0; 3])));
         assert_eq!((s, at), ("continuation message", BASE));
     }
+
+    proptest::proptest! {
+        /// Hostile bytes: every decoder returns, with a value or an error, never a panic.
+        #[test]
+        fn arbitrary_bytes_never_panic(
+            t in 0u16..0x20,
+            fl in proptest::prelude::any::<u8>(),
+            data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..160),
+        ) {
+            let _ = dec(&raw(t, fl & !flags::SHARED, &data));
+        }
+
+        /// Mutations of a real compound type (deep structure) never panic either.
+        #[test]
+        fn mutated_datatype_never_panics(
+            pos in 0usize..84,
+            val in proptest::prelude::any::<u8>(),
+        ) {
+            let mut b = datatype_sample().to_vec();
+            if let Some(x) = b.get_mut(pos) { *x = val; }
+            let _ = dec(&raw(kind::DATATYPE, 0, &b));
+        }
+    }
+
+    /// PyTables Table row type {a: i4, b: f8[2]}, compound v2 (real bytes).
+    #[rustfmt::skip]
+    fn datatype_sample() -> [u8; 84] {
+        [
+            0x26, 0x02, 0x00, 0x00, 20, 0, 0, 0, // compound v2, 2 members, size 20
+            b'a', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // "a", offset 0
+            0x10, 0x08, 0x00, 0x00, 4, 0, 0, 0, 0, 0, 32, 0, // i32
+            b'b', 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, // "b", offset 4
+            0x2a, 0x00, 0x00, 0x00, 16, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, // f8[2] array v2
+            0x11, 0x20, 0x3f, 0x00, 8, 0, 0, 0, 0, 0, 64, 0, 52, 11, 0, 52, 0xff, 0x03, 0, 0, // f64
+        ]
+    }
 }
