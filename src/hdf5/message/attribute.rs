@@ -1,6 +1,18 @@
 //! Attribute message (0xC), spec IV.A.2.m. Versions 1-3.
 //!
-//! TYPES FIXED BY THE CORE; the parser is added below them.
+//! v1: version, reserved, name size u16 (with NUL), datatype size u16, dataspace size u16,
+//! name, datatype, dataspace (each padded to 8), data. v2: flags byte instead of reserved
+//! (bit 0 shared datatype, bit 1 shared dataspace), no padding. v3: as v2 plus a name
+//! charset byte after the dataspace size. Data = elements × datatype size bytes.
+//!
+//! Refused: other versions, shared datatype/dataspace (unsupported), data larger than the
+//! message or than `Limits::max_attribute_size` (limit error).
+
+use super::datatype::charset;
+use super::{bad, named, pad8, text, version};
+use crate::error::{Error, Result};
+use crate::hdf5::cursor::Cursor;
+use crate::limits::Limits;
 
 use super::dataspace::Dataspace;
 use super::datatype::{CharSet, Datatype};
@@ -22,4 +34,204 @@ pub struct AttributeMessage {
     pub data: Vec<u8>,
     /// Absolute file address of `data[0]` (for error offsets).
     pub data_at: u64,
+}
+
+/// The next field of `n` bytes as a bounded sub-cursor; v1 fields are padded to 8 bytes.
+fn field<'a>(c: &mut Cursor<'a>, v: u8, n: usize) -> Result<Cursor<'a>> {
+    let sub = c.split(n)?;
+    if v == 1 {
+        let padded = pad8(n).ok_or_else(|| bad(c, "size overflow"))?;
+        c.skip(padded - n)?;
+    }
+    Ok(sub)
+}
+
+impl AttributeMessage {
+    /// Decode an Attribute message (from an object header or a dense-storage heap object).
+    pub fn parse(c: &mut Cursor<'_>, limits: &Limits) -> Result<Self> {
+        named(c, "attribute message", |c| {
+            let v = version(c, &[1, 2, 3])?;
+            let flags_at = c.addr();
+            let flags = c.u8()?;
+            if v >= 2 {
+                if flags & 0x03 != 0 {
+                    return Err(Error::unsupported(
+                        "shared datatype or dataspace in attribute",
+                        Some(flags_at),
+                    ));
+                }
+                if flags != 0 {
+                    return Err(Error::Format(
+                        c.err_at(flags_at, format!("unknown attribute flags {flags:#x}")),
+                    ));
+                }
+            }
+            let name_size = c.u16()? as usize;
+            let type_size = c.u16()? as usize;
+            let space_size = c.u16()? as usize;
+            let name_charset = if v == 3 {
+                let at = c.addr();
+                let cs = c.u8()?;
+                charset(c, cs.into(), at)?
+            } else {
+                super::datatype::CharSet::Ascii
+            };
+            if name_size == 0 {
+                return Err(bad(c, "attribute name size 0"));
+            }
+            let name = text(field(c, v, name_size)?.all());
+            let mut tc = field(c, v, type_size)?;
+            let datatype = super::datatype::Datatype::parse(&mut tc, limits)?;
+            let mut sc = field(c, v, space_size)?;
+            let dataspace = super::dataspace::Dataspace::parse(&mut sc, limits)?;
+            let data_at = c.addr();
+            let n = dataspace
+                .num_elements()
+                .and_then(|n| n.checked_mul(datatype.size()))
+                .ok_or_else(|| bad(c, "attribute data size overflows"))?;
+            if n > limits.max_attribute_size {
+                return Err(Error::limit(
+                    "max_attribute_size",
+                    limits.max_attribute_size,
+                    n,
+                    Some(data_at),
+                ));
+            }
+            if n > c.remaining() as u64 {
+                return Err(bad(
+                    c,
+                    format!("attribute data of {n} bytes, {} left", c.remaining()),
+                ));
+            }
+            let data = c.bytes(n as usize)?.to_vec();
+            Ok(AttributeMessage {
+                version: v,
+                name,
+                name_charset,
+                datatype,
+                dataspace,
+                data,
+                data_at,
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hdf5::message::dataspace::DataspaceKind;
+    use crate::hdf5::message::datatype::{CharSet, Datatype, StringPadding};
+    use crate::hdf5::message::test_util::*;
+
+    fn parse(b: &[u8]) -> Result<AttributeMessage> {
+        AttributeMessage::parse(&mut cur(b), &Limits::default())
+    }
+
+    /// PyTables CLASS = "GROUP" on the root group: attribute v1 (real bytes).
+    #[rustfmt::skip]
+    const CLASS_V1: [u8; 40] = [
+        0x01,                   // version 1
+        0x00,                   // reserved
+        0x06, 0x00,             // name size 6 (with NUL)
+        0x08, 0x00,             // datatype size 8
+        0x08, 0x00,             // dataspace size 8
+        b'C', b'L', b'A', b'S', b'S', 0, 0, 0, // "CLASS", padded to 8
+        0x13, 0x10, 0x00, 0x00, 5, 0, 0, 0,    // string, null-term, UTF-8, size 5
+        0x01, 0x00, 0x00, 0x00, 0, 0, 0, 0,    // dataspace v1 scalar
+        b'G', b'R', b'O', b'U', b'P',          // data (5 bytes, no NUL)
+        0, 0, 0,                // message padding
+    ];
+
+    #[test]
+    fn v1_string() {
+        let a = parse(&CLASS_V1).unwrap();
+        assert_eq!(
+            (a.version, a.name.as_str(), a.name_charset),
+            (1, "CLASS", CharSet::Ascii)
+        );
+        assert_eq!(
+            a.datatype,
+            Datatype::String {
+                size: 5,
+                padding: StringPadding::NullTerminate,
+                charset: CharSet::Utf8
+            }
+        );
+        assert_eq!(a.dataspace.kind, DataspaceKind::Scalar);
+        assert_eq!((a.data.as_slice(), a.data_at), (&b"GROUP"[..], BASE + 32));
+    }
+
+    #[test]
+    fn v1_null_title() {
+        // PyTables empty TITLE: 1-byte string with a v2 NULL dataspace, no data (real bytes).
+        #[rustfmt::skip]
+        let b = [
+            0x01, 0x00,             // version 1, reserved
+            0x06, 0x00,             // name size 6
+            0x08, 0x00,             // datatype size 8
+            0x04, 0x00,             // dataspace size 4 (padded to 8)
+            b'T', b'I', b'T', b'L', b'E', 0, 0, 0, // "TITLE"
+            0x13, 0x10, 0x00, 0x00, 1, 0, 0, 0,    // string, size 1
+            0x02, 0x00, 0x00, 0x02, 0, 0, 0, 0,    // dataspace v2 NULL + padding
+        ];
+        let a = parse(&b).unwrap();
+        assert_eq!((a.dataspace.kind, a.data.len()), (DataspaceKind::Null, 0));
+    }
+
+    #[test]
+    fn v3_vlen_string() {
+        // h5py libver='latest' attrs["vs"] = "héllo" (real bytes).
+        #[rustfmt::skip]
+        let b = [
+            0x03,                   // version 3
+            0x00,                   // flags
+            0x03, 0x00,             // name size 3
+            0x14, 0x00,             // datatype size 20
+            0x04, 0x00,             // dataspace size 4
+            0x00,                   // name charset ASCII
+            b'v', b's', 0,          // "vs" (not padded)
+            0x19, 0x01, 0x01, 0x00, 16, 0, 0, 0,   // vlen string, UTF-8, size 16
+            0x10, 0x00, 0x00, 0x00, 1, 0, 0, 0, 0, 0, 8, 0, // base u8
+            0x02, 0x00, 0x00, 0x00,                // dataspace v2 scalar
+            6, 0, 0, 0,                            // vlen: 6 bytes
+            0x5c, 0x08, 0, 0, 0, 0, 0, 0,          // global heap collection 2140
+            1, 0, 0, 0,                            // object index 1
+        ];
+        let a = parse(&b).unwrap();
+        assert_eq!(a.name, "vs");
+        assert!(a.datatype.is_variable_length());
+        assert_eq!((a.data.len(), a.data_at), (16, BASE + 36));
+    }
+
+    #[test]
+    fn rejects() {
+        assert_eq!(format_at(parse(&[0x04, 0x00])), ("attribute message", BASE));
+        // Data shorter than elements x size.
+        assert!(parse(&CLASS_V1[..35]).is_err());
+        // Shared datatype (v2 flags bit 0) is unsupported.
+        #[rustfmt::skip]
+        let shared = [
+            0x02, 0x01,             // version 2, flags: shared datatype
+            0x02, 0x00, 0x08, 0x00, 0x04, 0x00, // sizes
+        ];
+        assert!(is_unsupported(&parse(&shared)));
+        // Datatype size field larger than the message.
+        let mut long = CLASS_V1;
+        long[4] = 0xf0;
+        assert!(parse(&long).is_err());
+        // Bad embedded datatype: reported under the datatype's name, at its offset.
+        let mut bad_type = CLASS_V1;
+        bad_type[16] = 0x0c;
+        assert_eq!(format_at(parse(&bad_type)), ("datatype message", BASE + 16));
+        // Over the attribute-size cap.
+        let l = Limits {
+            max_attribute_size: 4,
+            ..Limits::default()
+        };
+        assert!(is_limit(
+            &AttributeMessage::parse(&mut cur(&CLASS_V1), &l),
+            "max_attribute_size"
+        ));
+    }
 }

@@ -1,6 +1,13 @@
 //! Attribute Info message (0x15), spec IV.A.2.v. Version 0.
 //!
-//! TYPES FIXED BY THE CORE; the parser is added below them.
+//! Layout: version 0, flags (bit 0 creation order tracked, bit 1 indexed), maximum
+//! creation index u16 (bit 0), fractal heap address, name B-tree address, creation-order
+//! B-tree address (bit 1). Refused: other versions, unknown flag bits.
+
+use super::{named, version};
+use crate::error::{Error, Result};
+use crate::hdf5::cursor::Cursor;
+use crate::limits::Limits;
 
 /// Where an object's dense attributes live.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,4 +24,76 @@ pub struct AttributeInfo {
     pub name_btree_address: u64,
     /// v2 B-tree (type 9) on creation order, when indexed.
     pub creation_order_btree_address: Option<u64>,
+}
+
+impl AttributeInfo {
+    /// Decode an Attribute Info message.
+    pub fn parse(c: &mut Cursor<'_>, _limits: &Limits) -> Result<Self> {
+        named(c, "attribute info message", |c| {
+            version(c, &[0])?;
+            let at = c.addr();
+            let flags = c.u8()?;
+            if flags & !3 != 0 {
+                return Err(Error::Format(
+                    c.err_at(at, format!("unknown attribute info flags {flags:#x}")),
+                ));
+            }
+            let tracked = flags & 1 != 0;
+            let indexed = flags & 2 != 0;
+            let max_creation_index = if tracked { Some(c.u16()?) } else { None };
+            let fractal_heap_address = c.offset()?;
+            let name_btree_address = c.offset()?;
+            let creation_order_btree_address = if indexed { Some(c.offset()?) } else { None };
+            Ok(AttributeInfo {
+                creation_order_tracked: tracked,
+                creation_order_indexed: indexed,
+                max_creation_index,
+                fractal_heap_address,
+                name_btree_address,
+                creation_order_btree_address,
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hdf5::message::test_util::*;
+
+    fn parse(b: &[u8]) -> Result<AttributeInfo> {
+        AttributeInfo::parse(&mut cur(b), &Limits::default())
+    }
+
+    #[test]
+    fn dense_with_creation_order() {
+        #[rustfmt::skip]
+        let b = [
+            0x00,                   // version 0
+            0x03,                   // flags: tracked, indexed
+            12, 0,                  // max creation index 12 (u16)
+            0x00, 0x01, 0, 0, 0, 0, 0, 0, // fractal heap 256
+            0x00, 0x02, 0, 0, 0, 0, 0, 0, // name B-tree 512
+            0x00, 0x03, 0, 0, 0, 0, 0, 0, // creation-order B-tree 768
+        ];
+        let a = parse(&b).unwrap();
+        assert_eq!(
+            (a.max_creation_index, a.creation_order_btree_address),
+            (Some(12), Some(768))
+        );
+        // h5py libver='latest' root (real bytes): compact attributes.
+        let mut compact = vec![0x00, 0x00];
+        compact.extend_from_slice(&[0xff; 16]);
+        assert!(!parse(&compact).unwrap().creation_order_tracked);
+    }
+
+    #[test]
+    fn rejects() {
+        assert_eq!(
+            format_at(parse(&[0x02, 0x00])),
+            ("attribute info message", BASE)
+        );
+        assert_eq!(format_at(parse(&[0x00, 0x08])).1, BASE + 1);
+        assert!(parse(&[0x00, 0x01, 0x00]).is_err());
+    }
 }

@@ -1,6 +1,12 @@
 //! Object Header Continuation message (0x10), spec IV.A.2.q.
 //!
-//! TYPES FIXED BY THE CORE; the parser is added below them.
+//! Layout: offset ("size of offsets"), length ("size of lengths").
+//! Refused: undefined offset, zero length.
+
+use super::{bad, named};
+use crate::error::Result;
+use crate::hdf5::cursor::{Cursor, UNDEFINED_ADDRESS};
+use crate::limits::Limits;
 
 /// Where the next object header chunk lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -9,4 +15,51 @@ pub struct Continuation {
     pub offset: u64,
     /// Its length in bytes.
     pub length: u64,
+}
+
+impl Continuation {
+    /// Decode a continuation message.
+    pub fn parse(c: &mut Cursor<'_>, _limits: &Limits) -> Result<Self> {
+        named(c, "continuation message", |c| {
+            let offset = c.offset()?;
+            let length = c.length()?;
+            if offset == UNDEFINED_ADDRESS || length == 0 {
+                return Err(bad(c, "continuation with undefined address or zero length"));
+            }
+            Ok(Continuation { offset, length })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hdf5::message::test_util::*;
+
+    #[test]
+    fn accepts_and_rejects() {
+        #[rustfmt::skip]
+        let b = [
+            0x00, 0x10, 0, 0, 0, 0, 0, 0, // continuation block at 4096
+            0x00, 0x02, 0, 0, 0, 0, 0, 0, // 512 bytes
+        ];
+        let c = Continuation::parse(&mut cur(&b), &Limits::default()).unwrap();
+        assert_eq!(
+            c,
+            Continuation {
+                offset: 4096,
+                length: 512
+            }
+        );
+        let mut zero = b;
+        zero[8..].fill(0);
+        assert_eq!(
+            format_at(Continuation::parse(&mut cur(&zero), &Limits::default())).0,
+            "continuation message"
+        );
+        let mut undef = b;
+        undef[..8].fill(0xff);
+        assert!(Continuation::parse(&mut cur(&undef), &Limits::default()).is_err());
+        assert!(Continuation::parse(&mut cur(&b[..10]), &Limits::default()).is_err());
+    }
 }

@@ -1,6 +1,17 @@
 //! Fill Value messages: old (0x4, IV.A.2.e) and new (0x5, versions 1-3, IV.A.2.f).
 //!
-//! TYPES FIXED BY THE CORE; the parser is added below them.
+//! Old (0x4): size u32, value. New (0x5) v1/v2: version, allocation time, fill write time,
+//! "defined" byte, then size u32 + value (v1 always, v2 only when defined). v3: version,
+//! flags (bits 0-1 allocation time, 2-3 write time, 4 undefined, 5 value present), then
+//! size u32 + value when bit 5 is set. A size of 0 gives `value: None`.
+//!
+//! Refused: other versions, unknown v3 flag bits, both "undefined" and "value present",
+//! values larger than the message or `Limits::max_attribute_size`.
+
+use super::{bad, named, version};
+use crate::error::{Error, Result};
+use crate::hdf5::cursor::Cursor;
+use crate::limits::Limits;
 
 /// A decoded fill value (either message).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -13,4 +24,231 @@ pub struct FillValue {
     pub defined: bool,
     /// The fill value bytes, when stored (`None` = undefined or default zeros).
     pub value: Option<Vec<u8>>,
+}
+
+/// Size u32 followed by that many value bytes; `None` for size 0.
+fn sized_value(c: &mut Cursor<'_>, limits: &Limits) -> Result<Option<Vec<u8>>> {
+    let at = c.addr();
+    let size = c.u32()?;
+    if u64::from(size) > limits.max_attribute_size {
+        return Err(Error::limit(
+            "max_attribute_size",
+            limits.max_attribute_size,
+            size.into(),
+            Some(at),
+        ));
+    }
+    if size == 0 {
+        return Ok(None);
+    }
+    if size as usize > c.remaining() {
+        return Err(bad(
+            c,
+            format!("fill value of {size} bytes, {} left", c.remaining()),
+        ));
+    }
+    Ok(Some(c.bytes(size as usize)?.to_vec()))
+}
+
+impl FillValue {
+    /// Decode the old Fill Value message (0x4); its presence means a user fill value.
+    pub fn parse_old(c: &mut Cursor<'_>, limits: &Limits) -> Result<Self> {
+        named(c, "fill value message (old)", |c| {
+            let value = sized_value(c, limits)?;
+            Ok(FillValue {
+                alloc_time: 0,
+                fill_time: 0,
+                defined: true,
+                value,
+            })
+        })
+    }
+
+    /// Decode the Fill Value message (0x5), versions 1-3.
+    pub fn parse(c: &mut Cursor<'_>, limits: &Limits) -> Result<Self> {
+        named(c, "fill value message", |c| {
+            let v = version(c, &[1, 2, 3])?;
+            if v < 3 {
+                let alloc_time = c.u8()?;
+                let fill_time = c.u8()?;
+                let def_at = c.addr();
+                let defined = match c.u8()? {
+                    0 => false,
+                    1 => true,
+                    d => {
+                        return Err(Error::Format(
+                            c.err_at(def_at, format!("fill value defined = {d}")),
+                        ))
+                    }
+                };
+                if alloc_time > 3 || fill_time > 2 {
+                    return Err(Error::Format(c.err_at(
+                        def_at.saturating_sub(2),
+                        "reserved allocation or write time",
+                    )));
+                }
+                let value = if v == 1 || defined {
+                    sized_value(c, limits)?
+                } else {
+                    None
+                };
+                Ok(FillValue {
+                    alloc_time,
+                    fill_time,
+                    defined,
+                    value,
+                })
+            } else {
+                let at = c.addr();
+                let flags = c.u8()?;
+                let undefined = flags & 0x10 != 0;
+                let present = flags & 0x20 != 0;
+                if flags & 0xC0 != 0 || (undefined && present) || (flags >> 2) & 3 > 2 {
+                    return Err(Error::Format(
+                        c.err_at(at, format!("invalid fill value flags {flags:#x}")),
+                    ));
+                }
+                let value = if present {
+                    sized_value(c, limits)?
+                } else {
+                    None
+                };
+                Ok(FillValue {
+                    alloc_time: flags & 3,
+                    fill_time: (flags >> 2) & 3,
+                    defined: !undefined,
+                    value,
+                })
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hdf5::message::test_util::*;
+
+    fn parse(b: &[u8]) -> Result<FillValue> {
+        FillValue::parse(&mut cur(b), &Limits::default())
+    }
+
+    #[test]
+    fn v2_pytables_default() {
+        #[rustfmt::skip]
+        let b = [
+            0x02,       // version 2
+            0x03,       // alloc time: incremental
+            0x00,       // fill time: on allocation
+            0x01,       // defined
+            0, 0, 0, 0, // size 0 => library default (zeros)
+        ];
+        assert_eq!(
+            parse(&b).unwrap(),
+            FillValue {
+                alloc_time: 3,
+                fill_time: 0,
+                defined: true,
+                value: None
+            }
+        );
+    }
+
+    #[test]
+    fn v1_v2_with_value_and_v2_undefined() {
+        #[rustfmt::skip]
+        let b = [
+            0x02,           // version 2
+            0x02,           // alloc time: late
+            0x02,           // fill time: if set
+            0x01,           // defined
+            4, 0, 0, 0,     // size 4
+            0xff, 0xff, 0xff, 0xff, // value -1 (i32)
+        ];
+        assert_eq!(parse(&b).unwrap().value, Some(vec![0xff; 4]));
+        let mut v1 = b;
+        v1[0] = 1;
+        v1[3] = 0; // v1 carries size + value even when "not defined"
+        assert_eq!(parse(&v1).unwrap().value, Some(vec![0xff; 4]));
+        #[rustfmt::skip]
+        let undef = [
+            0x02, // version 2
+            0x02, // alloc time
+            0x01, // fill time: never
+            0x00, // not defined: no size field follows
+        ];
+        assert_eq!(
+            parse(&undef).unwrap(),
+            FillValue {
+                alloc_time: 2,
+                fill_time: 1,
+                defined: false,
+                value: None
+            }
+        );
+    }
+
+    #[test]
+    fn v3() {
+        // h5py libver='latest' chunked dataset (real bytes): incremental, if set, no value.
+        let f = parse(&[0x03, 0x0b]).unwrap();
+        assert_eq!(
+            f,
+            FillValue {
+                alloc_time: 3,
+                fill_time: 2,
+                defined: true,
+                value: None
+            }
+        );
+        #[rustfmt::skip]
+        let with = [
+            0x03,       // version 3
+            0x2a,       // flags: alloc late (2), fill time if set (2 << 2), value present (bit 5)
+            2, 0, 0, 0, // size 2
+            0x34, 0x12, // value
+        ];
+        assert_eq!(parse(&with).unwrap().value, Some(vec![0x34, 0x12]));
+        let undefined = parse(&[0x03, 0x1a]).unwrap();
+        assert!(!undefined.defined);
+    }
+
+    #[test]
+    fn old_message() {
+        #[rustfmt::skip]
+        let b = [
+            8, 0, 0, 0,                 // size 8
+            0, 0, 0, 0, 0, 0, 0xf8, 0x7f, // NaN (f64)
+        ];
+        let f = FillValue::parse_old(&mut cur(&b), &Limits::default()).unwrap();
+        assert!(f.defined);
+        assert_eq!(f.value.as_deref(), Some(&b[4..]));
+        let e = FillValue::parse_old(&mut cur(&b[..8]), &Limits::default());
+        assert_eq!(format_at(e), ("fill value message (old)", BASE + 4));
+    }
+
+    #[test]
+    fn rejects() {
+        assert_eq!(
+            format_at(parse(&[0x04, 0x00])),
+            ("fill value message", BASE)
+        );
+        // Undefined and value present together; reserved bits.
+        assert_eq!(format_at(parse(&[0x03, 0x30, 0, 0, 0, 0])).1, BASE + 1);
+        assert!(parse(&[0x03, 0x80]).is_err());
+        // Size beyond the data.
+        assert_eq!(
+            format_at(parse(&[0x02, 0x02, 0x02, 0x01, 9, 0, 0, 0, 1])).1,
+            BASE + 8
+        );
+        // "Defined" byte other than 0/1.
+        assert!(parse(&[0x02, 0x02, 0x02, 0x07]).is_err());
+        // Over the attribute-size cap.
+        let l = Limits {
+            max_attribute_size: 2,
+            ..Limits::default()
+        };
+        let r = FillValue::parse(&mut cur(&[0x03, 0x2a, 4, 0, 0, 0, 1, 2, 3, 4]), &l);
+        assert!(is_limit(&r, "max_attribute_size"));
+    }
 }

@@ -1,6 +1,13 @@
 //! Group Info message (0xA), spec IV.A.2.k. Version 0.
 //!
-//! TYPES FIXED BY THE CORE; the parser is added below them.
+//! Layout: version 0, flags, then (flag bit 0) maximum compact / minimum dense link counts
+//! as two u16, then (flag bit 1) estimated entry count / name length as two u16.
+//! Refused: other versions, unknown flag bits.
+
+use super::{named, version};
+use crate::error::{Error, Result};
+use crate::hdf5::cursor::Cursor;
+use crate::limits::Limits;
 
 /// Group storage thresholds (informational when reading).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -9,4 +16,76 @@ pub struct GroupInfo {
     pub link_phase_change: Option<(u16, u16)>,
     /// Estimated number of entries / estimated name length, when stored.
     pub estimated: Option<(u16, u16)>,
+}
+
+impl GroupInfo {
+    /// Decode a Group Info message.
+    pub fn parse(c: &mut Cursor<'_>, _limits: &Limits) -> Result<Self> {
+        named(c, "group info message", |c| {
+            version(c, &[0])?;
+            let at = c.addr();
+            let flags = c.u8()?;
+            if flags & !3 != 0 {
+                return Err(Error::Format(
+                    c.err_at(at, format!("unknown group info flags {flags:#x}")),
+                ));
+            }
+            let link_phase_change = if flags & 1 != 0 {
+                Some((c.u16()?, c.u16()?))
+            } else {
+                None
+            };
+            let estimated = if flags & 2 != 0 {
+                Some((c.u16()?, c.u16()?))
+            } else {
+                None
+            };
+            Ok(GroupInfo {
+                link_phase_change,
+                estimated,
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hdf5::message::test_util::*;
+
+    fn parse(b: &[u8]) -> Result<GroupInfo> {
+        GroupInfo::parse(&mut cur(b), &Limits::default())
+    }
+
+    #[test]
+    fn accepts() {
+        // h5py libver='latest' (real bytes): nothing stored.
+        assert_eq!(parse(&[0x00, 0x00]).unwrap(), GroupInfo::default());
+        #[rustfmt::skip]
+        let b = [
+            0x00,       // version 0
+            0x03,       // flags: phase change and estimates stored
+            8, 0,       // max compact 8
+            6, 0,       // min dense 6
+            4, 0,       // estimated entries 4
+            18, 0,      // estimated name length 18
+        ];
+        assert_eq!(
+            parse(&b).unwrap(),
+            GroupInfo {
+                link_phase_change: Some((8, 6)),
+                estimated: Some((4, 18))
+            }
+        );
+    }
+
+    #[test]
+    fn rejects() {
+        assert_eq!(
+            format_at(parse(&[0x01, 0x00])),
+            ("group info message", BASE)
+        );
+        assert_eq!(format_at(parse(&[0x00, 0x04])).1, BASE + 1);
+        assert!(parse(&[0x00, 0x01, 8, 0]).is_err());
+    }
 }

@@ -1,6 +1,23 @@
 //! Data Layout message (0x8), spec IV.A.2.i. Versions 1-5 (v5 as HDF5 2.0 writes it).
 //!
-//! TYPES FIXED BY THE CORE; the parser is added below them.
+//! - v1/v2: version, dimensionality, class, 5 reserved bytes, address (not compact), dims
+//!   u32 × dimensionality (chunked: last = element size; contiguous: size = product);
+//!   compact: size u32 and data.
+//! - v3 (and v4/v5 for compact/contiguous): version, class; compact: size u16 and data;
+//!   contiguous: address, size; chunked: dimensionality u8, address, dims u32 (last =
+//!   element size).
+//! - v4/v5 chunked: flags, dimensionality, dimension width (1-8), dims, index type (1 single
+//!   chunk, with filtered size and mask when flag bit 1; 2 implicit; 3 fixed array;
+//!   4 extensible array; 5 v2 B-tree) and its parameters, index address. Layout v5
+//!   (HDF5 2.0) has the same message encoding as v4.
+//!
+//! Refused: virtual layout (class 3, unsupported), other versions/classes/index types,
+//! zero chunk dimension or element size, chunk rank above `Limits::max_rank`, unknown flags.
+
+use super::{bad, named, version};
+use crate::error::{Error, Result};
+use crate::hdf5::cursor::Cursor;
+use crate::limits::Limits;
 
 /// How chunk addresses are indexed (layout v4/v5 index types; v1-v3 always use a v1 B-tree).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,4 +100,487 @@ pub enum DataLayout {
     },
     /// Chunked storage.
     Chunked(ChunkedLayout),
+}
+
+/// Check an on-disk chunk dimensionality (rank + 1) against the limits.
+fn check_chunk_ndims(c: &Cursor<'_>, at: u64, nd: u8, limits: &Limits) -> Result<()> {
+    // Chunked datasets have rank >= 1, so at least one chunk dim plus the element size.
+    if nd < 2 {
+        return Err(Error::Format(
+            c.err_at(at, format!("chunk dimensionality {nd} (min 2)")),
+        ));
+    }
+    if u32::from(nd) - 1 > limits.max_rank {
+        return Err(Error::limit(
+            "max_rank",
+            limits.max_rank.into(),
+            u64::from(nd) - 1,
+            Some(at),
+        ));
+    }
+    Ok(())
+}
+
+/// Read `nd` chunk dimensions of `width` bytes; none may be 0 (a divisor for every reader).
+fn chunk_dims(c: &mut Cursor<'_>, nd: u8, width: usize) -> Result<(Vec<u64>, u64)> {
+    let need = (nd as usize).saturating_mul(width);
+    if need > c.remaining() {
+        return Err(bad(
+            c,
+            format!("{nd} chunk dims need {need} bytes, {} left", c.remaining()),
+        ));
+    }
+    let mut dims = Vec::with_capacity(nd as usize);
+    for _ in 0..nd {
+        let at = c.addr();
+        let d = c.uint(width)?;
+        if d == 0 {
+            return Err(Error::Format(c.err_at(at, "chunk dimension 0")));
+        }
+        dims.push(d);
+    }
+    let element_size = dims.pop().unwrap_or(0);
+    Ok((dims, element_size))
+}
+
+impl DataLayout {
+    /// Decode a Data Layout message, versions 1-5.
+    pub fn parse(c: &mut Cursor<'_>, limits: &Limits) -> Result<Self> {
+        named(c, "data layout message", |c| {
+            let v = version(c, &[1, 2, 3, 4, 5])?;
+            if v < 3 {
+                parse_v1_v2(c, v, limits)
+            } else {
+                parse_v3_plus(c, v, limits)
+            }
+        })
+    }
+}
+
+fn parse_v1_v2(c: &mut Cursor<'_>, v: u8, limits: &Limits) -> Result<DataLayout> {
+    let nd_at = c.addr();
+    let nd = c.u8()?;
+    let class_at = c.addr();
+    let class = c.u8()?;
+    c.skip(5)?;
+    match class {
+        0 => {
+            c.skip(4usize.saturating_mul(nd as usize))?;
+            let size = c.u32()? as usize;
+            if size > c.remaining() {
+                return Err(bad(
+                    c,
+                    format!("compact data of {size} bytes, {} left", c.remaining()),
+                ));
+            }
+            let data = c.bytes(size)?.to_vec();
+            Ok(DataLayout::Compact { version: v, data })
+        }
+        1 => {
+            let address = c.offset()?;
+            if u32::from(nd) > limits.max_rank.saturating_add(1) {
+                return Err(Error::limit(
+                    "max_rank",
+                    limits.max_rank.into(),
+                    nd.into(),
+                    Some(nd_at),
+                ));
+            }
+            let mut size = 1u64;
+            for _ in 0..nd {
+                size = size
+                    .checked_mul(u64::from(c.u32()?))
+                    .ok_or_else(|| bad(c, "contiguous size overflows"))?;
+            }
+            Ok(DataLayout::Contiguous {
+                version: v,
+                address,
+                size,
+            })
+        }
+        2 => {
+            check_chunk_ndims(c, nd_at, nd, limits)?;
+            let index_address = c.offset()?;
+            let (chunk_dims, element_size) = chunk_dims(c, nd, 4)?;
+            Ok(DataLayout::Chunked(ChunkedLayout {
+                version: v,
+                flags: 0,
+                chunk_dims,
+                element_size,
+                indexing: ChunkIndexing::BTreeV1,
+                index_address,
+            }))
+        }
+        _ => Err(Error::Format(c.err_at(
+            class_at,
+            format!("layout class {class} invalid in version {v}"),
+        ))),
+    }
+}
+
+fn parse_v3_plus(c: &mut Cursor<'_>, v: u8, limits: &Limits) -> Result<DataLayout> {
+    let class_at = c.addr();
+    let class = c.u8()?;
+    match class {
+        0 => {
+            let size = c.u16()? as usize;
+            if size > c.remaining() {
+                return Err(bad(
+                    c,
+                    format!("compact data of {size} bytes, {} left", c.remaining()),
+                ));
+            }
+            let data = c.bytes(size)?.to_vec();
+            Ok(DataLayout::Compact { version: v, data })
+        }
+        1 => {
+            let address = c.offset()?;
+            let size = c.length()?;
+            Ok(DataLayout::Contiguous {
+                version: v,
+                address,
+                size,
+            })
+        }
+        2 if v == 3 => {
+            let nd_at = c.addr();
+            let nd = c.u8()?;
+            check_chunk_ndims(c, nd_at, nd, limits)?;
+            let index_address = c.offset()?;
+            let (chunk_dims, element_size) = chunk_dims(c, nd, 4)?;
+            Ok(DataLayout::Chunked(ChunkedLayout {
+                version: v,
+                flags: 0,
+                chunk_dims,
+                element_size,
+                indexing: ChunkIndexing::BTreeV1,
+                index_address,
+            }))
+        }
+        2 => {
+            let flags_at = c.addr();
+            let flags = c.u8()?;
+            if flags & !3 != 0 {
+                return Err(Error::Format(
+                    c.err_at(flags_at, format!("unknown layout flags {flags:#x}")),
+                ));
+            }
+            let nd_at = c.addr();
+            let nd = c.u8()?;
+            check_chunk_ndims(c, nd_at, nd, limits)?;
+            let w_at = c.addr();
+            let width = c.u8()?;
+            if !(1..=8).contains(&width) {
+                return Err(Error::Format(
+                    c.err_at(w_at, format!("chunk dimension width {width} (1-8)")),
+                ));
+            }
+            let (chunk_dims, element_size) = chunk_dims(c, nd, width as usize)?;
+            let it_at = c.addr();
+            let indexing = match c.u8()? {
+                1 => ChunkIndexing::SingleChunk {
+                    // Flag bit 1 (the files' "single index with filter"), not bit 0: quirk 9.
+                    filtered: if flags & 2 != 0 {
+                        Some((c.length()?, c.u32()?))
+                    } else {
+                        None
+                    },
+                },
+                2 => ChunkIndexing::Implicit,
+                3 => ChunkIndexing::FixedArray { page_bits: c.u8()? },
+                4 => ChunkIndexing::ExtensibleArray {
+                    max_bits: c.u8()?,
+                    index_elements: c.u8()?,
+                    min_pointers: c.u8()?,
+                    min_elements: c.u8()?,
+                    page_bits: c.u8()?,
+                },
+                5 => ChunkIndexing::BTreeV2 {
+                    node_size: c.u32()?,
+                    split_percent: c.u8()?,
+                    merge_percent: c.u8()?,
+                },
+                t => {
+                    return Err(Error::Format(
+                        c.err_at(it_at, format!("unknown chunk index type {t}")),
+                    ))
+                }
+            };
+            let index_address = c.offset()?;
+            Ok(DataLayout::Chunked(ChunkedLayout {
+                version: v,
+                flags,
+                chunk_dims,
+                element_size,
+                indexing,
+                index_address,
+            }))
+        }
+        3 if v >= 4 => Err(Error::unsupported("virtual dataset layout", Some(class_at))),
+        _ => Err(Error::Format(c.err_at(
+            class_at,
+            format!("layout class {class} invalid in version {v}"),
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hdf5::message::test_util::*;
+
+    fn parse(b: &[u8]) -> Result<DataLayout> {
+        DataLayout::parse(&mut cur(b), &Limits::default())
+    }
+
+    fn chunked(b: &[u8]) -> ChunkedLayout {
+        match parse(b).unwrap() {
+            DataLayout::Chunked(c) => c,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// PyTables EArray (n, 3) f8, chunks (2730, 3): layout v3 + v1 B-tree (real bytes).
+    #[rustfmt::skip]
+    const PT_V3: [u8; 24] = [
+        0x03,                   // version 3
+        0x02,                   // class: chunked
+        0x03,                   // dimensionality 3 (rank + 1)
+        0x08, 0x07, 0, 0, 0, 0, 0, 0, // B-tree address 1800
+        0xaa, 0x0a, 0, 0,       // chunk dim 0 = 2730
+        0x03, 0, 0, 0,          // chunk dim 1 = 3
+        0x08, 0, 0, 0,          // element size 8
+        0,                      // message padding (v1 header alignment)
+    ];
+
+    #[test]
+    fn v3_chunked_and_contiguous() {
+        let c = chunked(&PT_V3);
+        assert_eq!(c.chunk_dims, vec![2730, 3]);
+        assert_eq!(
+            (c.element_size, c.index_address, c.indexing),
+            (8, 1800, ChunkIndexing::BTreeV1)
+        );
+        #[rustfmt::skip]
+        let contig = [
+            0x03,                   // version 3
+            0x01,                   // class: contiguous
+            0x00, 0x08, 0, 0, 0, 0, 0, 0, // address 2048
+            0x10, 0, 0, 0, 0, 0, 0, 0,    // size 16
+        ];
+        assert_eq!(
+            parse(&contig).unwrap(),
+            DataLayout::Contiguous {
+                version: 3,
+                address: 2048,
+                size: 16
+            }
+        );
+        #[rustfmt::skip]
+        let compact = [
+            0x03,       // version 3
+            0x00,       // class: compact
+            0x03, 0x00, // size 3
+            1, 2, 3,    // data
+        ];
+        assert_eq!(
+            parse(&compact).unwrap(),
+            DataLayout::Compact {
+                version: 3,
+                data: vec![1, 2, 3]
+            }
+        );
+    }
+
+    #[test]
+    fn v5_extensible_array() {
+        // h5py libver='latest' (n,) f8 gzip, chunks (4,) (real bytes).
+        #[rustfmt::skip]
+        let b = [
+            0x05,       // version 5
+            0x02,       // class: chunked
+            0x00,       // flags
+            0x02,       // dimensionality 2
+            0x01,       // dimension width 1 byte
+            0x04,       // chunk dim 0 = 4
+            0x08,       // element size 8
+            0x04,       // index type 4: extensible array
+            32,         // max bits
+            4,          // index elements
+            4,          // min pointers
+            16,         // min elements
+            10,         // page bits
+            0xbf, 0x01, 0, 0, 0, 0, 0, 0, // index address 447
+        ];
+        let c = chunked(&b);
+        assert_eq!(
+            (
+                c.version,
+                c.chunk_dims.clone(),
+                c.element_size,
+                c.index_address
+            ),
+            (5, vec![4], 8, 447)
+        );
+        assert_eq!(
+            c.indexing,
+            ChunkIndexing::ExtensibleArray {
+                max_bits: 32,
+                index_elements: 4,
+                min_pointers: 4,
+                min_elements: 16,
+                page_bits: 10
+            }
+        );
+    }
+
+    #[test]
+    fn v5_single_chunk_filtered_and_v4_fixed_array() {
+        // h5py libver='latest' (2, 4) i4 gzip, one chunk (real bytes).
+        #[rustfmt::skip]
+        let single = [
+            0x05,                   // version 5
+            0x02,                   // class: chunked
+            0x02,                   // flags: bit 1, single chunk with filter info
+            0x03,                   // dimensionality 3
+            0x01,                   // dimension width 1
+            2, 4, 4,                // chunk (2, 4), element size 4
+            0x01,                   // index type 1: single chunk
+            29, 0, 0, 0, 0, 0, 0, 0, // filtered chunk size 29
+            0, 0, 0, 0,             // filter mask
+            0x3f, 0x08, 0, 0, 0, 0, 0, 0, // chunk address 2111
+        ];
+        let c = chunked(&single);
+        assert_eq!(
+            c.indexing,
+            ChunkIndexing::SingleChunk {
+                filtered: Some((29, 0))
+            }
+        );
+        assert_eq!((c.chunk_dims, c.index_address), (vec![2, 4], 2111));
+        // h5py libver='latest' (4, 4) f8, chunks (1, 4), no filter (real bytes).
+        #[rustfmt::skip]
+        let fixed = [
+            0x04, 0x02, 0x00,       // version 4, chunked, flags 0
+            0x03, 0x01,             // dimensionality 3, width 1
+            1, 4, 8,                // chunk (1, 4), element size 8
+            0x03,                   // index type 3: fixed array
+            10,                     // page bits
+            0xa6, 0x07, 0, 0, 0, 0, 0, 0, // index address 1958
+        ];
+        assert_eq!(
+            chunked(&fixed).indexing,
+            ChunkIndexing::FixedArray { page_bits: 10 }
+        );
+        #[rustfmt::skip]
+        let bt2 = [
+            0x04, 0x02, 0x00,       // version 4, chunked, flags 0
+            0x03, 0x02,             // dimensionality 3, width 2
+            0x00, 0x01, 0x02, 0x00, 0x08, 0x00, // chunk (256, 2), element size 8
+            0x05,                   // index type 5: v2 B-tree
+            0x00, 0x02, 0, 0,       // node size 512
+            100, 40,                // split %, merge %
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // never written
+        ];
+        let c = chunked(&bt2);
+        assert_eq!(c.chunk_dims, vec![256, 2]);
+        assert_eq!(
+            c.indexing,
+            ChunkIndexing::BTreeV2 {
+                node_size: 512,
+                split_percent: 100,
+                merge_percent: 40
+            }
+        );
+        assert_eq!(c.index_address, crate::hdf5::cursor::UNDEFINED_ADDRESS);
+    }
+
+    #[test]
+    fn v1_v2() {
+        #[rustfmt::skip]
+        let chunked_v1 = [
+            0x01,                   // version 1
+            0x02,                   // dimensionality 2
+            0x02,                   // class: chunked
+            0, 0, 0, 0, 0,          // reserved
+            0x00, 0x10, 0, 0, 0, 0, 0, 0, // B-tree address 4096
+            64, 0, 0, 0,            // chunk dim 0
+            4, 0, 0, 0,             // element size 4
+        ];
+        let c = chunked(&chunked_v1);
+        assert_eq!((c.version, c.chunk_dims, c.element_size), (1, vec![64], 4));
+        #[rustfmt::skip]
+        let contig_v2 = [
+            0x02,                   // version 2
+            0x02,                   // dimensionality 2
+            0x01,                   // class: contiguous
+            0, 0, 0, 0, 0,          // reserved
+            0x00, 0x08, 0, 0, 0, 0, 0, 0, // address 2048
+            10, 0, 0, 0,            // dim 0 = 10
+            8, 0, 0, 0,             // element size 8
+        ];
+        assert_eq!(
+            parse(&contig_v2).unwrap(),
+            DataLayout::Contiguous {
+                version: 2,
+                address: 2048,
+                size: 80
+            }
+        );
+        #[rustfmt::skip]
+        let compact_v1 = [
+            0x01,                   // version 1
+            0x01,                   // dimensionality 1
+            0x00,                   // class: compact
+            0, 0, 0, 0, 0,          // reserved
+            2, 0, 0, 0,             // dim 0
+            2, 0, 0, 0,             // compact size 2
+            7, 9,                   // data
+        ];
+        assert_eq!(
+            parse(&compact_v1).unwrap(),
+            DataLayout::Compact {
+                version: 1,
+                data: vec![7, 9]
+            }
+        );
+    }
+
+    #[test]
+    fn rejects() {
+        assert_eq!(
+            format_at(parse(&[0x06, 0x01])),
+            ("data layout message", BASE)
+        );
+        // Zero chunk dimension, reported at that dimension.
+        let mut zero = PT_V3;
+        zero[15] = 0;
+        assert_eq!(format_at(parse(&zero)).1, BASE + 15);
+        // Zero element size.
+        let mut zero_elem = PT_V3;
+        zero_elem[19] = 0;
+        assert!(parse(&zero_elem).is_err());
+        // Dimensionality over the rank limit, and 1 (no chunk dim at all).
+        let mut big = PT_V3;
+        big[2] = 40;
+        assert!(is_limit(&parse(&big), "max_rank"));
+        let mut one = PT_V3;
+        one[2] = 1;
+        assert_eq!(format_at(parse(&one)).1, BASE + 2);
+        // Virtual layout (v4) is unsupported; class 3 in v3 is invalid.
+        assert!(is_unsupported(&parse(&[
+            0x04, 0x03, 0, 0, 0, 0, 0, 0, 0, 0
+        ])));
+        assert!(matches!(parse(&[0x03, 0x03]), Err(crate::Error::Format(_))));
+        // v4: bad dimension width, unknown index type, unknown flags.
+        assert_eq!(
+            format_at(parse(&[0x04, 0x02, 0x00, 0x02, 0x09])).1,
+            BASE + 4
+        );
+        assert!(parse(&[0x04, 0x02, 0x00, 0x02, 0x01, 4, 8, 0x06]).is_err());
+        assert!(parse(&[0x04, 0x02, 0x04, 0x02, 0x01, 4, 8, 0x02]).is_err());
+        // Compact size beyond the data; truncated chunk dims.
+        assert!(parse(&[0x03, 0x00, 0x09, 0x00, 1]).is_err());
+        assert!(parse(&PT_V3[..17]).is_err());
+    }
 }

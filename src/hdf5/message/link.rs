@@ -1,6 +1,18 @@
 //! Link message (0x6), spec IV.A.2.g. Version 1.
 //!
-//! TYPES FIXED BY THE CORE; the parser is added below them.
+//! Layout (version 1): flags (bits 0-1 width of the name length 1/2/4/8, bit 2 creation
+//! order present, bit 3 link type present, bit 4 charset present), link type u8 (bit 3;
+//! hard otherwise), creation order u64 (bit 2), charset u8 (bit 4), name length, name (no
+//! NUL), link information: hard = address; soft = u16 length + path; external (64) = u16
+//! length + version/flags byte + file NUL + path NUL; other user types (>= 64) kept raw.
+//!
+//! Refused: other versions, unknown flag bits, empty names, reserved link types 2-63.
+
+use super::datatype::charset;
+use super::{bad, named, text, version};
+use crate::error::{Error, Result};
+use crate::hdf5::cursor::Cursor;
+use crate::limits::Limits;
 
 use super::datatype::CharSet;
 
@@ -38,4 +50,184 @@ pub struct LinkMessage {
     pub creation_order: Option<u64>,
     /// Target.
     pub target: LinkTarget,
+}
+
+impl LinkMessage {
+    /// Decode a Link message (from an object header or a dense-storage heap object).
+    pub fn parse(c: &mut Cursor<'_>, _limits: &Limits) -> Result<Self> {
+        named(c, "link message", |c| {
+            version(c, &[1])?;
+            let flags_at = c.addr();
+            let flags = c.u8()?;
+            if flags & !0x1F != 0 {
+                return Err(Error::Format(
+                    c.err_at(flags_at, format!("unknown link flags {flags:#x}")),
+                ));
+            }
+            let type_at = c.addr();
+            let link_type = if flags & 0x08 != 0 { c.u8()? } else { 0 };
+            let creation_order = if flags & 0x04 != 0 {
+                Some(c.u64()?)
+            } else {
+                None
+            };
+            let cs_at = c.addr();
+            let cs = if flags & 0x10 != 0 { c.u8()? } else { 0 };
+            let charset = charset(c, cs.into(), cs_at)?;
+            let len_at = c.addr();
+            let name_len = c.uint(1 << (flags & 3))?;
+            if name_len == 0 || name_len > c.remaining() as u64 {
+                return Err(Error::Format(
+                    c.err_at(len_at, format!("link name length {name_len}")),
+                ));
+            }
+            let name = String::from_utf8_lossy(c.bytes(name_len as usize)?).into_owned();
+            let target = match link_type {
+                0 => LinkTarget::Hard(c.offset()?),
+                1 => {
+                    let n = c.u16()? as usize;
+                    LinkTarget::Soft(String::from_utf8_lossy(c.bytes(n)?).into_owned())
+                }
+                64 => {
+                    let n = c.u16()? as usize;
+                    let mut info = c.split(n)?;
+                    let vf = info.u8()?;
+                    if vf != 0 {
+                        return Err(bad(&info, format!("external link version/flags {vf:#x}")));
+                    }
+                    let file = text(super::cstring(&mut info)?);
+                    let path = text(super::cstring(&mut info)?);
+                    LinkTarget::External { file, path }
+                }
+                t if t >= 64 => {
+                    let n = c.u16()? as usize;
+                    LinkTarget::UserDefined {
+                        link_type: t,
+                        data: c.bytes(n)?.to_vec(),
+                    }
+                }
+                t => {
+                    return Err(Error::Format(
+                        c.err_at(type_at, format!("reserved link type {t}")),
+                    ))
+                }
+            };
+            Ok(LinkMessage {
+                name,
+                charset,
+                creation_order,
+                target,
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hdf5::message::test_util::*;
+
+    fn parse(b: &[u8]) -> Result<LinkMessage> {
+        LinkMessage::parse(&mut cur(b), &Limits::default())
+    }
+
+    #[test]
+    fn hard_soft_external() {
+        // h5py libver='latest' (real bytes).
+        #[rustfmt::skip]
+        let hard = [
+            0x01,           // version 1
+            0x00,           // flags: 1-byte name length, hard link
+            0x02,           // name length 2
+            b'e', b'a',     // "ea"
+            0xb3, 0, 0, 0, 0, 0, 0, 0, // object header address 179
+        ];
+        let l = parse(&hard).unwrap();
+        assert_eq!(
+            (l.name.as_str(), l.target, l.creation_order),
+            ("ea", LinkTarget::Hard(179), None)
+        );
+        #[rustfmt::skip]
+        let soft = [
+            0x01,           // version 1
+            0x08,           // flags: link type present
+            0x01,           // link type 1 (soft)
+            0x04,           // name length 4
+            b's', b'o', b'f', b't', // "soft"
+            0x03, 0x00,     // target length 3
+            b'/', b'e', b'a', // "/ea"
+        ];
+        assert_eq!(parse(&soft).unwrap().target, LinkTarget::Soft("/ea".into()));
+        #[rustfmt::skip]
+        let ext = [
+            0x01,           // version 1
+            0x08,           // flags: link type present
+            0x40,           // link type 64 (external)
+            0x03,           // name length 3
+            b'e', b'x', b't', // "ext"
+            0x0d, 0x00,     // info length 13
+            0x00,           // version/flags
+            b'o', b't', b'h', b'e', b'r', b'.', b'h', b'5', 0, // "other.h5"
+            b'/', b'x', 0,  // "/x"
+        ];
+        assert_eq!(
+            parse(&ext).unwrap().target,
+            LinkTarget::External {
+                file: "other.h5".into(),
+                path: "/x".into()
+            }
+        );
+    }
+
+    #[test]
+    fn creation_order_charset_wide_length() {
+        #[rustfmt::skip]
+        let b = [
+            0x01,                   // version 1
+            0x15,                   // flags: 2-byte length (1), creation order (4), charset (16)
+            7, 0, 0, 0, 0, 0, 0, 0, // creation order 7
+            0x01,                   // charset UTF-8
+            0x02, 0x00,             // name length 2
+            0xc3, 0xa9,             // "é"
+            0x10, 0, 0, 0, 0, 0, 0, 0, // address 16
+        ];
+        let l = parse(&b).unwrap();
+        assert_eq!(
+            (l.name.as_str(), l.charset, l.creation_order),
+            ("é", CharSet::Utf8, Some(7))
+        );
+        #[rustfmt::skip]
+        let user = [
+            0x01, 0x08,             // version 1, link type present
+            0x41,                   // link type 65 (user-defined)
+            0x01, b'u',             // name "u"
+            0x02, 0x00, 0xaa, 0xbb, // 2 raw bytes
+        ];
+        assert_eq!(
+            parse(&user).unwrap().target,
+            LinkTarget::UserDefined {
+                link_type: 65,
+                data: vec![0xaa, 0xbb]
+            }
+        );
+    }
+
+    #[test]
+    fn rejects() {
+        assert_eq!(format_at(parse(&[0x02, 0x00])), ("link message", BASE));
+        assert_eq!(format_at(parse(&[0x01, 0x20])).1, BASE + 1);
+        // Reserved link type 5.
+        assert_eq!(
+            format_at(parse(&[0x01, 0x08, 0x05, 0x01, b'x'])).1,
+            BASE + 2
+        );
+        // Empty name; name longer than the message.
+        assert_eq!(format_at(parse(&[0x01, 0x00, 0x00])).1, BASE + 2);
+        assert!(parse(&[0x01, 0x00, 0x09, b'x']).is_err());
+        // Reserved charset; truncated address.
+        assert!(parse(&[0x01, 0x10, 0x07, 0x01, b'x', 0, 0, 0, 0, 0, 0, 0, 0]).is_err());
+        assert!(parse(&[0x01, 0x00, 0x01, b'x', 0, 0]).is_err());
+        // External info without its NULs.
+        assert!(parse(&[0x01, 0x08, 0x40, 0x01, b'x', 0x02, 0x00, 0x00, b'f']).is_err());
+    }
 }

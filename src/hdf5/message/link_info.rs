@@ -1,6 +1,13 @@
 //! Link Info message (0x2), spec IV.A.2.c. Version 0.
 //!
-//! TYPES FIXED BY THE CORE; the parser is added below them.
+//! Layout: version 0, flags (bit 0 creation order tracked, bit 1 indexed), maximum
+//! creation index u64 (bit 0), fractal heap address, name B-tree address, creation-order
+//! B-tree address (bit 1). Refused: other versions, unknown flag bits.
+
+use super::{named, version};
+use crate::error::{Error, Result};
+use crate::hdf5::cursor::Cursor;
+use crate::limits::Limits;
 
 /// Where a new-style group's links live.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,4 +24,90 @@ pub struct LinkInfo {
     pub name_btree_address: u64,
     /// v2 B-tree (type 6) on creation order, when indexed.
     pub creation_order_btree_address: Option<u64>,
+}
+
+impl LinkInfo {
+    /// Decode a Link Info message.
+    pub fn parse(c: &mut Cursor<'_>, _limits: &Limits) -> Result<Self> {
+        named(c, "link info message", |c| {
+            version(c, &[0])?;
+            let at = c.addr();
+            let flags = c.u8()?;
+            if flags & !3 != 0 {
+                return Err(Error::Format(
+                    c.err_at(at, format!("unknown link info flags {flags:#x}")),
+                ));
+            }
+            let tracked = flags & 1 != 0;
+            let indexed = flags & 2 != 0;
+            let max_creation_index = if tracked { Some(c.u64()?) } else { None };
+            let fractal_heap_address = c.offset()?;
+            let name_btree_address = c.offset()?;
+            let creation_order_btree_address = if indexed { Some(c.offset()?) } else { None };
+            Ok(LinkInfo {
+                creation_order_tracked: tracked,
+                creation_order_indexed: indexed,
+                max_creation_index,
+                fractal_heap_address,
+                name_btree_address,
+                creation_order_btree_address,
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hdf5::cursor::UNDEFINED_ADDRESS;
+    use crate::hdf5::message::test_util::*;
+
+    fn parse(b: &[u8]) -> Result<LinkInfo> {
+        LinkInfo::parse(&mut cur(b), &Limits::default())
+    }
+
+    #[test]
+    fn compact_and_tracked() {
+        // h5py libver='latest' root group, compact links (real bytes).
+        #[rustfmt::skip]
+        let compact = [
+            0x00,                   // version 0
+            0x00,                   // flags
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // fractal heap: undefined
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // name B-tree: undefined
+        ];
+        let l = parse(&compact).unwrap();
+        assert_eq!(
+            (l.fractal_heap_address, l.max_creation_index),
+            (UNDEFINED_ADDRESS, None)
+        );
+        #[rustfmt::skip]
+        let tracked = [
+            0x00,                   // version 0
+            0x03,                   // flags: tracked, indexed
+            9, 0, 0, 0, 0, 0, 0, 0, // max creation index 9
+            0x00, 0x01, 0, 0, 0, 0, 0, 0, // fractal heap 256
+            0x00, 0x02, 0, 0, 0, 0, 0, 0, // name B-tree 512
+            0x00, 0x03, 0, 0, 0, 0, 0, 0, // creation-order B-tree 768
+        ];
+        let l = parse(&tracked).unwrap();
+        assert_eq!(
+            l,
+            LinkInfo {
+                creation_order_tracked: true,
+                creation_order_indexed: true,
+                max_creation_index: Some(9),
+                fractal_heap_address: 256,
+                name_btree_address: 512,
+                creation_order_btree_address: Some(768),
+            }
+        );
+    }
+
+    #[test]
+    fn rejects() {
+        assert_eq!(format_at(parse(&[0x01, 0x00])), ("link info message", BASE));
+        assert_eq!(format_at(parse(&[0x00, 0x04])).1, BASE + 1);
+        assert!(parse(&[0x00, 0x00, 0xff, 0xff]).is_err());
+    }
 }

@@ -4,6 +4,10 @@
 //! The object header layer (`object_header.rs`) produces [`RawMessage`]s; this layer turns
 //! them into typed messages. Unknown message types are kept raw, and refused only when the
 //! message's "fail if unknown" flag is set.
+//!
+//! Every decoder has the shape `parse(&mut Cursor, &Limits) -> crate::Result<Self>`, the
+//! cursor covering exactly the message's data bytes; [`decode`] dispatches a [`RawMessage`].
+//! Refused everywhere: shared messages (flag 0x02, SOHM / committed datatypes).
 
 pub mod attribute;
 pub mod attribute_info;
@@ -17,6 +21,25 @@ pub mod layout;
 pub mod link;
 pub mod link_info;
 pub mod symbol_table;
+
+use std::borrow::Cow;
+
+use crate::error::{Error, Result};
+use crate::hdf5::cursor::{Cursor, Sizes};
+use crate::limits::Limits;
+
+use attribute::AttributeMessage;
+use attribute_info::AttributeInfo;
+use continuation::Continuation;
+use dataspace::Dataspace;
+use datatype::Datatype;
+use fill_value::FillValue;
+use filter_pipeline::FilterPipeline;
+use group_info::GroupInfo;
+use layout::DataLayout;
+use link::LinkMessage;
+use link_info::LinkInfo;
+use symbol_table::SymbolTableMessage;
 
 /// Message type numbers (spec IV.A.2).
 pub mod kind {
@@ -95,4 +118,311 @@ pub struct RawMessage {
     pub at: u64,
     /// The message data (exactly the declared size).
     pub data: Vec<u8>,
+}
+
+/// A decoded object header message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    /// 0x1.
+    Dataspace(Dataspace),
+    /// 0x3.
+    Datatype(Datatype),
+    /// 0x4 (old fill value; prefer [`Message::FillValue`] when both are present).
+    FillValueOld(FillValue),
+    /// 0x5.
+    FillValue(FillValue),
+    /// 0x8.
+    Layout(DataLayout),
+    /// 0xB.
+    FilterPipeline(FilterPipeline),
+    /// 0xC.
+    Attribute(AttributeMessage),
+    /// 0x6.
+    Link(LinkMessage),
+    /// 0x2.
+    LinkInfo(LinkInfo),
+    /// 0xA.
+    GroupInfo(GroupInfo),
+    /// 0x15.
+    AttributeInfo(AttributeInfo),
+    /// 0x11.
+    SymbolTable(SymbolTableMessage),
+    /// 0x10.
+    Continuation(Continuation),
+    /// A message this layer does not interpret (NIL, modification times, comment, reference
+    /// count, B-tree K values, external files 0x7, unknown types, ...), by type number.
+    ///
+    /// Note for readers: `Other(kind::EXTERNAL_FILES)` means the raw data lives in other
+    /// files; a dataset carrying it must be refused, not read from its layout address.
+    Other(u16),
+}
+
+/// Decode one raw message.
+///
+/// Shared messages (flag 0x02) are refused as [`Error::Unsupported`]; unknown types become
+/// [`Message::Other`] unless flagged "fail if unknown (always)" (0x80), which is refused too.
+/// The ignored-but-known types (NIL, MTIME, COMMENT, ...) are `Other` whatever their flags.
+pub fn decode(raw: &RawMessage, sizes: Sizes, limits: &Limits) -> Result<Message> {
+    let t = raw.msg_type;
+    let decoded = matches!(
+        t,
+        kind::DATASPACE
+            | kind::LINK_INFO
+            | kind::DATATYPE
+            | kind::FILL_VALUE_OLD
+            | kind::FILL_VALUE
+            | kind::LINK
+            | kind::LAYOUT
+            | kind::GROUP_INFO
+            | kind::FILTER_PIPELINE
+            | kind::ATTRIBUTE
+            | kind::CONTINUATION
+            | kind::SYMBOL_TABLE
+            | kind::ATTRIBUTE_INFO
+    );
+    if !decoded {
+        let known = t <= kind::FSINFO;
+        if !known && raw.flags & flags::FAIL_IF_UNKNOWN_ALWAYS != 0 {
+            return Err(Error::unsupported(
+                format!("unknown object header message type {t:#x} flagged \"fail if unknown\""),
+                Some(raw.at),
+            ));
+        }
+        return Ok(Message::Other(t));
+    }
+    if raw.flags & flags::SHARED != 0 {
+        // Shared messages live in the SOHM table or a committed datatype's header.
+        return Err(Error::unsupported(
+            "shared object header messages",
+            Some(raw.at),
+        ));
+    }
+    let mut c = Cursor::new(&raw.data, raw.at, "object header message", sizes);
+    let c = &mut c;
+    Ok(match t {
+        kind::DATASPACE => Message::Dataspace(Dataspace::parse(c, limits)?),
+        kind::LINK_INFO => Message::LinkInfo(LinkInfo::parse(c, limits)?),
+        kind::DATATYPE => Message::Datatype(Datatype::parse(c, limits)?),
+        kind::FILL_VALUE_OLD => Message::FillValueOld(FillValue::parse_old(c, limits)?),
+        kind::FILL_VALUE => Message::FillValue(FillValue::parse(c, limits)?),
+        kind::LINK => Message::Link(LinkMessage::parse(c, limits)?),
+        kind::LAYOUT => Message::Layout(DataLayout::parse(c, limits)?),
+        kind::GROUP_INFO => Message::GroupInfo(GroupInfo::parse(c, limits)?),
+        kind::FILTER_PIPELINE => Message::FilterPipeline(FilterPipeline::parse(c, limits)?),
+        kind::ATTRIBUTE => Message::Attribute(AttributeMessage::parse(c, limits)?),
+        kind::CONTINUATION => Message::Continuation(Continuation::parse(c, limits)?),
+        kind::SYMBOL_TABLE => Message::SymbolTable(SymbolTableMessage::parse(c, limits)?),
+        kind::ATTRIBUTE_INFO => Message::AttributeInfo(AttributeInfo::parse(c, limits)?),
+        _ => Message::Other(t),
+    })
+}
+
+/// Run `f` on a copy of `c` reporting errors under `structure`, then advance `c` past what
+/// `f` consumed. Decoders name themselves this way whatever name the caller's cursor has.
+pub(crate) fn named<'a, T>(
+    c: &mut Cursor<'a>,
+    structure: &'static str,
+    f: impl FnOnce(&mut Cursor<'a>) -> Result<T>,
+) -> Result<T> {
+    let mut inner = c.clone().with_structure(structure);
+    let v = f(&mut inner)?;
+    c.seek(inner.pos())?;
+    Ok(v)
+}
+
+/// A format error at the cursor position, as a crate error.
+pub(crate) fn bad(c: &Cursor<'_>, reason: impl Into<Cow<'static, str>>) -> Error {
+    Error::Format(c.err(reason))
+}
+
+/// Require a version byte among `accepted`; the error names the bad value and offset.
+pub(crate) fn version(c: &mut Cursor<'_>, accepted: &[u8]) -> Result<u8> {
+    let at = c.addr();
+    let v = c.u8()?;
+    if accepted.contains(&v) {
+        Ok(v)
+    } else {
+        Err(Error::Format(c.err_at(
+            at,
+            format!("unsupported version {v} (expected one of {accepted:?})"),
+        )))
+    }
+}
+
+/// Take a NUL-terminated string from the cursor (the NUL is consumed, not returned).
+pub(crate) fn cstring<'a>(c: &mut Cursor<'a>) -> Result<&'a [u8]> {
+    let n = c
+        .rest()
+        .iter()
+        .position(|&b| b == 0)
+        .ok_or_else(|| bad(c, "string without NUL terminator"))?;
+    let s = c.bytes(n)?;
+    c.skip(1)?;
+    Ok(s)
+}
+
+/// Bytes up to the first NUL (or all of them), decoded as UTF-8 (invalid bytes replaced).
+pub(crate) fn text(b: &[u8]) -> String {
+    let end = b.iter().position(|&x| x == 0).unwrap_or(b.len());
+    String::from_utf8_lossy(b.get(..end).unwrap_or(b)).into_owned()
+}
+
+/// `n` rounded up to a multiple of 8, `None` on overflow.
+pub(crate) fn pad8(n: usize) -> Option<usize> {
+    n.checked_add(7).map(|x| x & !7)
+}
+
+/// Helpers shared by the message unit tests.
+#[cfg(test)]
+pub(crate) mod test_util {
+    use crate::error::Error;
+    use crate::hdf5::cursor::{Cursor, Sizes};
+
+    /// Test cursors start at this file address, so error offsets are easy to check.
+    pub const BASE: u64 = 1000;
+
+    /// A cursor over `b` at [`BASE`] with 8-byte offsets and lengths.
+    pub fn cur(b: &[u8]) -> Cursor<'_> {
+        Cursor::new(b, BASE, "caller", Sizes::default())
+    }
+
+    /// The (structure, offset) of a format error; panics on any other result.
+    pub fn format_at<T: std::fmt::Debug>(r: crate::Result<T>) -> (&'static str, u64) {
+        match r {
+            Err(Error::Format(f)) => (f.structure, f.at),
+            other => panic!("expected a format error, got {other:?}"),
+        }
+    }
+
+    /// Whether `r` is an `Unsupported` error.
+    pub fn is_unsupported<T>(r: &crate::Result<T>) -> bool {
+        matches!(r, Err(Error::Unsupported { .. }))
+    }
+
+    /// Whether `r` is a `Limit` error on the named limit.
+    pub fn is_limit<T>(r: &crate::Result<T>, name: &str) -> bool {
+        matches!(r, Err(Error::Limit { name: n, .. }) if *n == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_util::*;
+    use super::*;
+    use crate::hdf5::message::dataspace::DataspaceKind;
+
+    fn raw(msg_type: u16, flags: u8, data: &[u8]) -> RawMessage {
+        RawMessage {
+            msg_type,
+            flags,
+            creation_order: None,
+            at: BASE,
+            data: data.to_vec(),
+        }
+    }
+
+    fn dec(r: &RawMessage) -> crate::Result<Message> {
+        decode(r, Sizes::default(), &Limits::default())
+    }
+
+    #[rustfmt::skip]
+    const NULL_SPACE: [u8; 4] = [
+        0x02, // version 2
+        0x00, // rank 0
+        0x00, // flags
+        0x02, // type: null
+    ];
+
+    #[test]
+    fn decodes_known_message() {
+        let m = dec(&raw(kind::DATASPACE, 0, &NULL_SPACE)).unwrap();
+        match m {
+            Message::Dataspace(d) => assert_eq!(d.kind, DataspaceKind::Null),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn shared_message_is_unsupported() {
+        assert!(is_unsupported(&dec(&raw(
+            kind::DATASPACE,
+            flags::SHARED,
+            &NULL_SPACE
+        ))));
+        assert!(is_unsupported(&dec(&raw(
+            kind::DATATYPE,
+            flags::SHARED | flags::CONSTANT,
+            &[]
+        ))));
+    }
+
+    #[test]
+    fn unknown_and_ignored_types() {
+        assert_eq!(
+            dec(&raw(0x30, 0, &[1, 2, 3])).unwrap(),
+            Message::Other(0x30)
+        );
+        assert!(is_unsupported(&dec(&raw(
+            0x30,
+            flags::FAIL_IF_UNKNOWN_ALWAYS,
+            &[]
+        ))));
+        // Known but ignored: kept raw even when flagged.
+        assert_eq!(
+            dec(&raw(kind::MTIME, flags::FAIL_IF_UNKNOWN_ALWAYS, &[])).unwrap(),
+            Message::Other(kind::MTIME)
+        );
+        assert_eq!(
+            dec(&raw(kind::NIL, 0, &[0; 8])).unwrap(),
+            Message::Other(kind::NIL)
+        );
+        assert_eq!(
+            dec(&raw(kind::EXTERNAL_FILES, 0, &[])).unwrap(),
+            Message::Other(kind::EXTERNAL_FILES)
+        );
+    }
+
+    #[test]
+    fn errors_name_the_message() {
+        let (s, at) = format_at(dec(&raw(kind::DATASPACE, 0, &[9, 0, 0, 0])));
+        assert_eq!((s, at), ("dataspace message", BASE));
+        let (s, at) = format_at(dec(&raw(kind::CONTINUATION, 0, &[0; 3])));
+        assert_eq!((s, at), ("continuation message", BASE));
+    }
+
+    proptest::proptest! {
+        /// Hostile bytes: every decoder returns, with a value or an error, never a panic.
+        #[test]
+        fn arbitrary_bytes_never_panic(
+            t in 0u16..0x20,
+            fl in proptest::prelude::any::<u8>(),
+            data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..160),
+        ) {
+            let _ = dec(&raw(t, fl & !flags::SHARED, &data));
+        }
+
+        /// Mutations of a real compound type (deep structure) never panic either.
+        #[test]
+        fn mutated_datatype_never_panics(
+            pos in 0usize..84,
+            val in proptest::prelude::any::<u8>(),
+        ) {
+            let mut b = datatype_sample().to_vec();
+            if let Some(x) = b.get_mut(pos) { *x = val; }
+            let _ = dec(&raw(kind::DATATYPE, 0, &b));
+        }
+    }
+
+    /// PyTables Table row type {a: i4, b: f8[2]}, compound v2 (real bytes).
+    #[rustfmt::skip]
+    fn datatype_sample() -> [u8; 84] {
+        [
+            0x26, 0x02, 0x00, 0x00, 20, 0, 0, 0, // compound v2, 2 members, size 20
+            b'a', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // "a", offset 0
+            0x10, 0x08, 0x00, 0x00, 4, 0, 0, 0, 0, 0, 32, 0, // i32
+            b'b', 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, // "b", offset 4
+            0x2a, 0x00, 0x00, 0x00, 16, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, // f8[2] array v2
+            0x11, 0x20, 0x3f, 0x00, 8, 0, 0, 0, 0, 0, 64, 0, 52, 11, 0, 52, 0xff, 0x03, 0, 0, // f64
+        ]
+    }
 }

@@ -1,6 +1,12 @@
 //! Symbol Table message (0x11), spec IV.A.2.r.
 //!
-//! TYPES FIXED BY THE CORE; the parser is added below them.
+//! Layout: v1 B-tree address, local heap address (both "size of offsets" wide).
+//! Refused: undefined addresses.
+
+use super::{bad, named};
+use crate::error::Result;
+use crate::hdf5::cursor::{Cursor, UNDEFINED_ADDRESS};
+use crate::limits::Limits;
 
 /// An old-style group's v1 B-tree and local heap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -9,4 +15,44 @@ pub struct SymbolTableMessage {
     pub btree_address: u64,
     /// Address of the local heap holding the link names.
     pub local_heap_address: u64,
+}
+
+impl SymbolTableMessage {
+    /// Decode a Symbol Table message.
+    pub fn parse(c: &mut Cursor<'_>, _limits: &Limits) -> Result<Self> {
+        named(c, "symbol table message", |c| {
+            let btree_address = c.offset()?;
+            let local_heap_address = c.offset()?;
+            if btree_address == UNDEFINED_ADDRESS || local_heap_address == UNDEFINED_ADDRESS {
+                return Err(bad(c, "undefined B-tree or local heap address"));
+            }
+            Ok(SymbolTableMessage {
+                btree_address,
+                local_heap_address,
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hdf5::message::test_util::*;
+
+    #[test]
+    fn accepts_and_rejects() {
+        // PyTables root group (real bytes).
+        #[rustfmt::skip]
+        let b = [
+            0x88, 0, 0, 0, 0, 0, 0, 0, // v1 B-tree at 136
+            0xa8, 0x02, 0, 0, 0, 0, 0, 0, // local heap at 680
+        ];
+        let s = SymbolTableMessage::parse(&mut cur(&b), &Limits::default()).unwrap();
+        assert_eq!((s.btree_address, s.local_heap_address), (136, 680));
+        let mut undef = b;
+        undef[8..].fill(0xff);
+        let e = SymbolTableMessage::parse(&mut cur(&undef), &Limits::default());
+        assert_eq!(format_at(e).0, "symbol table message");
+        assert!(SymbolTableMessage::parse(&mut cur(&b[..12]), &Limits::default()).is_err());
+    }
 }
