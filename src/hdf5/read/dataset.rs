@@ -42,6 +42,10 @@ pub type Selection = [Range<u64>];
 impl Dataset {
     pub(crate) fn from_object(obj: Object) -> Result<Dataset> {
         let at = obj.address();
+        if obj.has(kind::EXTERNAL_FILES) {
+            // Data in other files: refused rather than read as fill values.
+            return Err(Error::unsupported("dataset stored in external data files", Some(at)));
+        }
         let dataspace = match obj.first(kind::DATASPACE)? {
             Some(Message::Dataspace(d)) => d,
             _ => return Err(Error::format("dataset object header", at, "no dataspace message")),
