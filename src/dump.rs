@@ -115,14 +115,20 @@ impl State {
                                 self.seen.insert(*addr, path.clone());
                                 if depth + 1 > self.max_depth {
                                     self.had_errors = true;
-                                    json!({"kind": "unreadable", "error": format!("group nesting deeper than {}", self.max_depth)})
+                                    json!({"kind": "error", "error": format!("group nesting deeper than {}", self.max_depth)})
                                 } else {
                                     match Node::open(file, *addr, path) {
                                         Ok(Node::Group(cg)) => self.group(file, &cg, depth + 1),
                                         Ok(Node::Dataset(d)) => self.dataset(&d),
+                                        Ok(Node::Datatype(o)) => {
+                                            let mut m = Map::new();
+                                            m.insert("kind".into(), "datatype".into());
+                                            self.attrs(&o, &mut m);
+                                            J::Object(m)
+                                        }
                                         Err(e) => {
                                             self.had_errors = true;
-                                            json!({"kind": "unreadable", "error": e.to_string()})
+                                            json!({"kind": "error", "error": e.to_string()})
                                         }
                                     }
                                 }
@@ -203,15 +209,17 @@ pub fn filter_display_name(id: u16, stored: Option<&str>) -> String {
 }
 
 fn fillvalue_json(d: &Dataset) -> J {
-    if d.datatype.is_variable_length() {
+    // h5py's `ds.fillvalue`: zeros of the type when none is defined; a top-level vlen
+    // sequence or reference gives null, a vlen string "" (and [] inside a compound).
+    if matches!(d.datatype, Datatype::VarLenSequence { .. } | Datatype::Reference { .. }) {
         return J::Null;
     }
     let bytes = match d.fill_bytes() {
         Ok(b) => b,
         Err(_) => return J::Null,
     };
-    let mut no_vlen = |_: &[u8]| -> Result<Vec<u8>> { Err(Error::Usage("vlen fill".into())) };
-    crate::hdf5::read::value::decode_element(&d.datatype, &bytes, &mut no_vlen)
+    let mut empty_vlen = |_: &[u8]| -> Result<Vec<u8>> { Ok(Vec::new()) };
+    crate::hdf5::read::value::decode_element(&d.datatype, &bytes, &mut empty_vlen)
         .map(|v| value_json(&v))
         .unwrap_or(J::Null)
 }
@@ -268,7 +276,7 @@ fn data_json(d: &Dataset, m: &mut Map<String, J>) -> Result<()> {
         let mut sel = d.full_selection();
         sel[0] = r..end;
         let raw = d.read_raw_selection(&sel)?;
-        let vals = if d.datatype.is_variable_length() || s.first.len() < 4 {
+        let vals = if s.vlen || s.first.len() < 4 {
             d.values_from_raw(&raw, &sel)?
         } else {
             Vec::new()
@@ -294,6 +302,16 @@ impl Dataset {
     }
 }
 
+/// Whether a type holds references anywhere (they are summarised like variable-length data).
+fn has_reference(dt: &Datatype) -> bool {
+    match dt {
+        Datatype::Reference { .. } => true,
+        Datatype::Compound { members, .. } => members.iter().any(|m| has_reference(&m.datatype)),
+        Datatype::Array { base, .. } | Datatype::VarLenSequence { base, .. } => has_reference(base),
+        _ => false,
+    }
+}
+
 /// Streaming digest of a big dataset or attribute.
 struct Summary {
     vlen: bool,
@@ -308,13 +326,13 @@ struct Summary {
 impl Summary {
     fn new(dt: &Datatype) -> Summary {
         Summary {
-            vlen: dt.is_variable_length(),
+            vlen: dt.is_variable_length() || has_reference(dt),
             sha: Sha256::new(),
             nbytes: 0,
             first: Vec::new(),
             len: 0,
             int_sum: matches!(dt, Datatype::FixedPoint { .. }).then_some(0),
-            float_sum: matches!(dt, Datatype::FloatingPoint { .. }).then(FSum::default),
+            float_sum: matches!(dt, Datatype::FloatingPoint { .. }).then(FSum::with_overflow_guard),
         }
     }
 
@@ -389,11 +407,23 @@ pub struct FSum {
     partials: Vec<f64>,
     special: f64,
     inf: f64,
+    /// The same sum of values scaled by 2^-128, used when the plain one overflows.
+    scaled: Option<Box<FSum>>,
+    overflowed: bool,
 }
+
+const DOWNSCALE: f64 = 2.938_735_877_055_718_8e-39; // 2^-128
 
 impl FSum {
     /// Add a value.
-    pub fn add(&mut self, mut x: f64) {
+    pub fn add(&mut self, x: f64) {
+        if let Some(sc) = self.scaled.as_mut() {
+            sc.add_plain(x * DOWNSCALE);
+        }
+        self.add_plain(x);
+    }
+
+    fn add_plain(&mut self, mut x: f64) {
         if !x.is_finite() {
             if x.is_infinite() {
                 self.inf += x;
@@ -408,6 +438,9 @@ impl FSum {
                 std::mem::swap(&mut x, &mut y);
             }
             let hi = x + y;
+            if !hi.is_finite() {
+                self.overflowed = true;
+            }
             let lo = y - (hi - x);
             if lo != 0.0 {
                 self.partials[i] = lo;
@@ -419,10 +452,24 @@ impl FSum {
         self.partials.push(x);
     }
 
+    /// Start tracking a scaled copy (call before the first `add` to survive overflow).
+    pub fn with_overflow_guard() -> FSum {
+        FSum {
+            scaled: Some(Box::default()),
+            ..FSum::default()
+        }
+    }
+
     /// The correctly rounded sum.
     pub fn value(&self) -> f64 {
         if self.special != 0.0 || self.special.is_nan() {
             return if self.inf.is_nan() { f64::NAN } else { self.special };
+        }
+        if self.overflowed {
+            if let Some(sc) = &self.scaled {
+                let v = sc.value();
+                return v / DOWNSCALE;
+            }
         }
         let p = &self.partials;
         let mut n = p.len();
@@ -636,6 +683,8 @@ pub fn type_json(dt: &Datatype) -> J {
             };
             let bsize = base.size() as usize;
             let mut mm = Map::new();
+            let mut members: Vec<_> = members.iter().collect();
+            members.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
             for m in members {
                 let raw = read_uint(&m.value, order).unwrap_or(0);
                 let v = if signed { json!(sign_extend(raw, bsize)) } else { json!(raw) };

@@ -155,6 +155,7 @@ fn tree(
                         line += &title_suffix(d.object());
                         writeln!(out, "{line}")?;
                     }
+                    Ok(Node::Datatype(_)) => writeln!(out, "{path} datatype")?,
                     Err(e) => {
                         *errors = true;
                         writeln!(out, "{path} !error: {e}")?;

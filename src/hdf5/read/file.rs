@@ -117,8 +117,8 @@ impl File {
         for part in parts {
             let group = match node {
                 Node::Group(g) => g,
-                Node::Dataset(d) => {
-                    return Err(Error::Usage(format!("{} is a dataset, not a group", d.path())))
+                other => {
+                    return Err(Error::Usage(format!("{} is not a group", other.object().path())))
                 }
             };
             let link = group
@@ -249,6 +249,8 @@ pub enum Node {
     Group(Group),
     /// A dataset.
     Dataset(Dataset),
+    /// A committed (named) datatype.
+    Datatype(Object),
 }
 
 impl Node {
@@ -260,10 +262,7 @@ impl Node {
         } else if obj.is_group() {
             Ok(Node::Group(Group::from_object(obj)?))
         } else {
-            Err(Error::unsupported(
-                format!("object at {addr} is neither a group nor a dataset (committed datatype?)"),
-                Some(addr),
-            ))
+            Ok(Node::Datatype(obj))
         }
     }
 
@@ -272,6 +271,7 @@ impl Node {
         match self {
             Node::Group(g) => g.object(),
             Node::Dataset(d) => d.object(),
+            Node::Datatype(o) => o,
         }
     }
 }
