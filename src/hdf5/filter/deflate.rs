@@ -138,8 +138,10 @@ mod tests {
     #[test]
     fn ratio_cap() {
         let z = deflate(&vec![0u8; 100_000], 9);
-        let mut l = Limits::default();
-        l.max_decompression_ratio = 10;
+        let l = Limits {
+            max_decompression_ratio: 10,
+            ..Limits::default()
+        };
         let e = inflate(&z, 100_000, &l, 0).unwrap_err();
         assert!(
             matches!(
