@@ -1,1 +1,1 @@
-//! (in progress)
+//! Version 2 B-trees (in progress).

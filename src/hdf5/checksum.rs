@@ -107,7 +107,12 @@ mod more_tests {
     fn tail_lengths_match_reference() {
         // From h5struct.py's lookup3 on the same inputs: covers 1-byte tail, exact 12, 12+1, 40.
         let v: Vec<u8> = (0u8..40).collect();
-        let got = [lookup3(b"a"), lookup3(b"abcdefghijkl"), lookup3(b"abcdefghijklm"), lookup3(&v)];
+        let got = [
+            lookup3(b"a"),
+            lookup3(b"abcdefghijkl"),
+            lookup3(b"abcdefghijklm"),
+            lookup3(&v),
+        ];
         assert_eq!(got, REF);
     }
     const REF: [u32; 4] = [0x58d68708, 0x4012f87b, 0x928128f9, 0x1c9fa888];

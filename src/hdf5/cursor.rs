@@ -108,14 +108,21 @@ impl<'a> Cursor<'a> {
     }
 
     /// A format error at an explicit absolute address.
-    pub fn err_at(&self, at: u64, reason: impl Into<std::borrow::Cow<'static, str>>) -> FormatError {
+    pub fn err_at(
+        &self,
+        at: u64,
+        reason: impl Into<std::borrow::Cow<'static, str>>,
+    ) -> FormatError {
         FormatError::new(self.structure, at, reason)
     }
 
     /// Move to `pos` (relative to the cursor start); `pos == len` is allowed.
     pub fn seek(&mut self, pos: usize) -> R<()> {
         if pos > self.data.len() {
-            return Err(self.err(format!("seek to {pos} past end of {} bytes", self.data.len())));
+            return Err(self.err(format!(
+                "seek to {pos} past end of {} bytes",
+                self.data.len()
+            )));
         }
         self.pos = pos;
         Ok(())
@@ -221,7 +228,11 @@ impl<'a> Cursor<'a> {
     pub fn offset(&mut self) -> R<u64> {
         let n = self.sizes.offsets as usize;
         let v = self.uint(n)?;
-        Ok(if is_all_ones(v, n) { UNDEFINED_ADDRESS } else { v })
+        Ok(if is_all_ones(v, n) {
+            UNDEFINED_ADDRESS
+        } else {
+            v
+        })
     }
 
     /// A length ("size of lengths" wide); all-ones becomes `u64::MAX`.
@@ -261,7 +272,15 @@ mod tests {
     #[test]
     fn reads_and_bounds() {
         let data = [1u8, 0, 2, 0, 0, 0, 0xff, 0xff, 0xff, 0xff];
-        let mut c = Cursor::new(&data, 100, "test", Sizes { offsets: 4, lengths: 4 });
+        let mut c = Cursor::new(
+            &data,
+            100,
+            "test",
+            Sizes {
+                offsets: 4,
+                lengths: 4,
+            },
+        );
         assert_eq!(c.u16().unwrap(), 1);
         assert_eq!(c.u32().unwrap(), 2);
         assert_eq!(c.offset().unwrap(), UNDEFINED_ADDRESS);

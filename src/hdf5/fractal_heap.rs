@@ -1,1 +1,1 @@
-//! (in progress)
+//! Fractal heaps (in progress).

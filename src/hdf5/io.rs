@@ -83,7 +83,12 @@ impl FileIo {
     /// Read `len` bytes at HDF5 address `addr`.
     pub fn read(&self, addr: u64, len: u64, structure: &'static str) -> Result<Vec<u8>> {
         if len > self.limits.max_alloc {
-            return Err(Error::limit("max_alloc", self.limits.max_alloc, len, Some(addr)));
+            return Err(Error::limit(
+                "max_alloc",
+                self.limits.max_alloc,
+                len,
+                Some(addr),
+            ));
         }
         let abs = self.check_window(addr, len, structure)?;
         let n = usize::try_from(len)
@@ -129,7 +134,12 @@ impl Budget {
     /// Charge `units` of work.
     pub fn charge(&mut self, units: u64, at: u64) -> Result<()> {
         if units > self.remaining {
-            return Err(Error::limit("max_work", self.limit, self.limit.saturating_add(units), Some(at)));
+            return Err(Error::limit(
+                "max_work",
+                self.limit,
+                self.limit.saturating_add(units),
+                Some(at),
+            ));
         }
         self.remaining -= units;
         Ok(())
@@ -139,7 +149,11 @@ impl Budget {
     pub fn visit(&mut self, addr: u64, structure: &'static str) -> Result<()> {
         self.charge(1, addr)?;
         if !self.visited.insert(addr) {
-            return Err(Error::format(structure, addr, "cycle: structure reached twice in one walk"));
+            return Err(Error::format(
+                structure,
+                addr,
+                "cycle: structure reached twice in one walk",
+            ));
         }
         Ok(())
     }

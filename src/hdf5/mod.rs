@@ -4,18 +4,18 @@
 pub mod cursor;
 pub mod io;
 
-pub mod checksum;
-pub mod superblock;
-pub mod object_header;
-pub mod local_heap;
-pub mod symbol_node;
 pub mod btree_v1;
 pub mod btree_v2;
-pub mod global_heap;
+pub mod checksum;
 pub mod fractal_heap;
+pub mod global_heap;
+pub mod local_heap;
+pub mod object_header;
+pub mod superblock;
+pub mod symbol_node;
 
-pub mod message;
-pub mod filter;
 pub mod chunk_index;
+pub mod filter;
+pub mod message;
 
 pub mod read;

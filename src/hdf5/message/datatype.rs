@@ -205,7 +205,9 @@ impl Datatype {
     pub fn is_variable_length(&self) -> bool {
         match self {
             Datatype::VarLenSequence { .. } | Datatype::VarLenString { .. } => true,
-            Datatype::Compound { members, .. } => members.iter().any(|m| m.datatype.is_variable_length()),
+            Datatype::Compound { members, .. } => {
+                members.iter().any(|m| m.datatype.is_variable_length())
+            }
             Datatype::Array { base, .. } | Datatype::Enum { base, .. } => base.is_variable_length(),
             _ => false,
         }
