@@ -9,6 +9,7 @@
 
 use super::{ChunkInfo, Geometry};
 use crate::error::{Error, Result};
+use crate::hdf5::btree_v2;
 use crate::hdf5::cursor::{Cursor, UNDEFINED_ADDRESS};
 use crate::hdf5::io::{Budget, FileIo};
 
@@ -93,11 +94,27 @@ pub fn chunks(
     filtered: bool,
     budget: &mut Budget,
 ) -> Result<Vec<ChunkInfo>> {
-    let _ = (io, g, filtered, budget);
-    Err(Error::unsupported(
-        "v2 B-tree chunk index (B-tree walker not available yet)",
-        Some(addr),
-    ))
+    let (h, raw) = btree_v2::records(io, addr, budget)?;
+    let want = if filtered { 11 } else { 10 };
+    if h.record_type != want {
+        return Err(Error::format(
+            "v2 B-tree header",
+            addr,
+            format!(
+                "record type {}, expected {want} for this dataset",
+                h.record_type
+            ),
+        ));
+    }
+    let mut recs = Vec::with_capacity(raw.len());
+    for r in &raw {
+        recs.push(parse_record(
+            &mut io.cursor(&r.bytes, r.at, S),
+            h.record_type,
+            g.rank(),
+        )?);
+    }
+    Ok(infos(recs, g))
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@
 //! blocks addressed directly from the index block, and cycles.
 
 use super::{array_element, bit_set, check_client, check_element_size, read_checked};
-use super::{row_major_coords, ChunkInfo, Geometry};
+use super::{row_major_coords, ChunkInfo, Element, Geometry};
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::{Cursor, UNDEFINED_ADDRESS};
 use crate::hdf5::io::{Budget, FileIo};
@@ -129,7 +129,7 @@ pub fn super_blocks(h: &ExtensibleArrayHeader, limit: u64) -> Vec<SuperBlockInfo
         }
         let data_blocks = 1u64 << (s / 2);
         let Some(data_block_elements) = 1u64
-            .checked_shl((s + 1) / 2)
+            .checked_shl(s.div_ceil(2))
             .and_then(|p| p.checked_mul(min))
         else {
             break;
@@ -184,7 +184,7 @@ struct Walk<'a> {
     hdr_addr: u64,
     filtered: bool,
     /// Defined elements found: (element index, (address, size, mask)).
-    out: Vec<(u64, (u64, u64, u32))>,
+    out: Vec<(u64, Element)>,
 }
 
 impl Walk<'_> {

@@ -13,7 +13,7 @@
 use super::{
     array_element, bit_set, check_client, check_count, check_element_size, grid_count, read_checked,
 };
-use super::{row_major_coords, ChunkInfo, Geometry};
+use super::{row_major_coords, ChunkInfo, Element, Geometry};
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::Cursor;
 use crate::hdf5::io::{Budget, FileIo};
@@ -117,7 +117,7 @@ fn read_data_block(
     h: &FixedArrayHeader,
     filtered: bool,
     budget: &mut Budget,
-) -> Result<Vec<(u64, (u64, u64, u32))>> {
+) -> Result<Vec<(u64, Element)>> {
     let at = h.data_block;
     budget.visit(at, SD)?;
     budget.charge(h.entries, at)?;

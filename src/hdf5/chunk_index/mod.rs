@@ -254,10 +254,13 @@ fn verify_tail(buf: &[u8], addr: u64, structure: &'static str) -> Result<()> {
     )
 }
 
+/// A decoded array element: (chunk address, stored size (0 when unfiltered), filter mask).
+type Element = (u64, u64, u32);
+
 /// One chunk element of a fixed or extensible array (spec VII.C/VII.D): the chunk
 /// address, then for filtered datasets the stored size (element size − offsets − 4
 /// bytes wide) and the filter mask. `None` for a never-written chunk.
-fn array_element(c: &mut Cursor, filtered: bool, elem_size: u8) -> Result<Option<(u64, u64, u32)>> {
+fn array_element(c: &mut Cursor, filtered: bool, elem_size: u8) -> Result<Option<Element>> {
     let addr = c.offset()?;
     let (size, mask) = if filtered {
         let w = usize::from(elem_size)
