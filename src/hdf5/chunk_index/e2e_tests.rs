@@ -133,7 +133,11 @@ fn e2e_manifest() {
                 continue;
             }
         };
-        let expected = std::fs::read(ent["bin"].as_str().unwrap()).unwrap();
+        let expected = match ent["bin"].as_str() {
+            Some(b) => std::fs::read(b).unwrap(),
+            // vlen data: only check that every chunk decodes.
+            None => vec![0u8; (dims.iter().product::<u64>() * elem) as usize],
+        };
         let mut out = vec![0u8; expected.len()];
         let cb = Geometry::new(&layout, &dims, &max_dims, &io.limits)
             .unwrap()
@@ -165,7 +169,9 @@ fn e2e_manifest() {
             failures.push(e);
             continue;
         }
-        let ok = out == expected;
+        let masks: Vec<u32> = infos.iter().map(|c| c.filter_mask).collect();
+        eprintln!("{name}: masks {:?}", &masks[..masks.len().min(4)]);
+        let ok = ent["bin"].is_null() || out == expected;
         eprintln!(
             "{name}: {} chunks, {}",
             infos.len(),

@@ -429,3 +429,141 @@ pub fn chunks(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::*;
+    use super::*;
+    use crate::hdf5::message::layout::ChunkIndexing;
+    use crate::limits::Limits;
+
+    const IB: u64 = 100;
+    const DB: u64 = 500;
+
+    #[rustfmt::skip]
+    fn header(iblock: u64) -> Vec<u8> {
+        let mut b = Vec::new();
+        b.extend_from_slice(b"EAHD");                // signature
+        b.push(0);                                    // version
+        b.push(0);                                    // client ID: unfiltered chunks
+        b.push(8);                                    // element size
+        b.push(32);                                   // max nelmts bits
+        b.push(2);                                    // index block elements
+        b.push(4);                                    // data block min elements
+        b.push(4);                                    // secondary block min data pointers
+        b.push(10);                                   // max data block page nelmts bits
+        for v in [0u64, 0, 1, 50, 6, 6] {             // stats: nsblks, sblk size, ndblks, dblk size,
+            b.extend_from_slice(&v.to_le_bytes());    //   max index set, nelmts
+        }
+        b.extend_from_slice(&iblock.to_le_bytes());   // index block address
+        seal(b)                                       // + checksum
+    }
+
+    #[rustfmt::skip]
+    fn index_block(hdr: u64, dblk0: u64) -> Vec<u8> {
+        let mut b = Vec::new();
+        b.extend_from_slice(b"EAIB");                // signature
+        b.push(0);                                    // version
+        b.push(0);                                    // client ID
+        b.extend_from_slice(&hdr.to_le_bytes());      // header address
+        b.extend_from_slice(&1000u64.to_le_bytes());  // element 0: chunk address
+        b.extend_from_slice(&u64::MAX.to_le_bytes()); // element 1: never written
+        b.extend_from_slice(&dblk0.to_le_bytes());    // data block 0 address
+        for _ in 0..5 {
+            b.extend_from_slice(&u64::MAX.to_le_bytes()); // data blocks 1-5: none
+        }
+        for _ in 0..27 {
+            b.extend_from_slice(&u64::MAX.to_le_bytes()); // secondary blocks 4..30: none
+        }
+        seal(b)                                       // + checksum
+    }
+
+    #[rustfmt::skip]
+    fn data_block(hdr: u64, block_off: u32) -> Vec<u8> {
+        let mut b = Vec::new();
+        b.extend_from_slice(b"EADB");                // signature
+        b.push(0);                                    // version
+        b.push(0);                                    // client ID
+        b.extend_from_slice(&hdr.to_le_bytes());      // header address
+        b.extend_from_slice(&block_off.to_le_bytes()); // block offset (4 bytes for 32 bits)
+        for a in [2000u64, 2001, u64::MAX, 2003] {
+            b.extend_from_slice(&a.to_le_bytes());    // elements 2..5
+        }
+        seal(b)                                       // + checksum
+    }
+
+    fn file(h: Vec<u8>, ib: Vec<u8>, db: Vec<u8>) -> FileIo {
+        let mut f = vec![0u8; 1024];
+        f[..h.len()].copy_from_slice(&h);
+        f[IB as usize..IB as usize + ib.len()].copy_from_slice(&ib);
+        f[DB as usize..DB as usize + db.len()].copy_from_slice(&db);
+        io(f)
+    }
+
+    fn run(io: &FileIo) -> Result<Vec<ChunkInfo>> {
+        let idx = ChunkIndexing::ExtensibleArray {
+            max_bits: 32,
+            index_elements: 2,
+            min_pointers: 4,
+            min_elements: 4,
+            page_bits: 10,
+        };
+        let lay = layout(&[1], 1, idx, 0);
+        let g = Geometry::new(&lay, &[6], &[u64::MAX], &Limits::default()).unwrap();
+        chunks(io, 0, &g, false, &mut Budget::new(&io.limits))
+    }
+
+    #[test]
+    fn accept() {
+        let c = run(&file(header(IB), index_block(0, DB), data_block(0, 0))).unwrap();
+        let got: Vec<_> = c.iter().map(|c| (c.offset[0], c.address)).collect();
+        assert_eq!(got, vec![(0, 1000), (2, 2000), (3, 2001), (5, 2003)]);
+    }
+
+    #[test]
+    fn super_block_table() {
+        let h = parse_header(&mut Cursor::new(&header(IB), 0, SH, Default::default())).unwrap();
+        let t = super_blocks(&h, 100);
+        let got: Vec<_> = t
+            .iter()
+            .map(|s| (s.data_blocks, s.data_block_elements, s.start_index))
+            .collect();
+        assert_eq!(
+            got,
+            vec![(1, 4, 0), (1, 8, 4), (2, 8, 12), (2, 16, 28), (4, 16, 60)]
+        );
+        assert_eq!(iblock_quirk_offset(&t[1], 0), 4 + 8);
+    }
+
+    #[test]
+    fn rejects() {
+        // Header checksum.
+        let mut h = header(IB);
+        h[20] ^= 1;
+        assert!(run(&file(h, index_block(0, DB), data_block(0, 0))).is_err());
+        // Bad index block signature, reported at the block.
+        let mut ib = index_block(0, DB);
+        ib[1] = b'X';
+        assert_eq!(
+            run(&file(header(IB), ib, data_block(0, 0)))
+                .unwrap_err()
+                .offset(),
+            Some(IB)
+        );
+        // Data block pointing at another header; wrong block offset.
+        assert!(run(&file(header(IB), index_block(0, DB), data_block(8, 0))).is_err());
+        assert!(run(&file(header(IB), index_block(0, DB), data_block(0, 3))).is_err());
+        // Index block pointing back at another header.
+        assert!(run(&file(header(IB), index_block(7, DB), data_block(0, 0))).is_err());
+        // Cycle: the data block address is the index block.
+        let e = run(&file(header(IB), index_block(0, IB), data_block(0, 0))).unwrap_err();
+        assert!(e.to_string().contains("cycle"), "{e}");
+        // Truncated: index block past the end of the file.
+        assert!(run(&file(header(1000), index_block(0, DB), data_block(0, 0))).is_err());
+        // Min elements not a power of two.
+        let mut h = header(IB);
+        h[9] = 3;
+        let h = seal(h[..h.len() - 4].to_vec());
+        assert!(run(&file(h, index_block(0, DB), data_block(0, 0))).is_err());
+    }
+}
