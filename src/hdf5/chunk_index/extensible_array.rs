@@ -242,19 +242,25 @@ impl Walk<'_> {
                 Some(at),
             ));
         };
-        let page_bytes = page_n * esz + 4; // page_n * esz <= n * esz, known not to overflow below
+        let page_bytes = page_n
+            .checked_mul(esz)
+            .and_then(|b| b.checked_add(4))
+            .ok_or_else(|| Error::format(SD, at, "page size overflows"))?;
         for p in 0..n / page_n {
             if !bit_set(bitmap, bit0 + p) {
                 continue;
             }
-            let page_at = page_n
-                .checked_mul(esz)
-                .and_then(|_| p.checked_mul(page_bytes))
+            let page_at = p
+                .checked_mul(page_bytes)
                 .and_then(|o| o.checked_add(at + len))
                 .ok_or_else(|| Error::format(SD, at, "page address overflows"))?;
             let pbuf = read_checked(self.io, page_at, page_bytes, SP, None)?;
             let mut pc = self.io.cursor(&pbuf, page_at, SP);
-            self.elements(&mut pc, first + p * page_n, page_n)?;
+            self.elements(
+                &mut pc,
+                first.saturating_add(p.saturating_mul(page_n)),
+                page_n,
+            )?;
         }
         Ok(())
     }
@@ -354,7 +360,9 @@ pub fn chunks(
                     .copied();
                 let a = a.ok_or_else(|| Error::format(SI, ib, "data block table too short"))?;
                 if a != UNDEFINED_ADDRESS {
-                    let off = sb.start_index + k * sb.data_block_elements;
+                    let off = sb
+                        .start_index
+                        .saturating_add(k.saturating_mul(sb.data_block_elements));
                     let alt = iblock_quirk_offset(&sb, k);
                     w.data_block(a, sb.data_block_elements, (off, alt), None, budget)?;
                 }
@@ -377,9 +385,18 @@ pub fn chunks(
         } else {
             0
         };
-        let bitmap_len = sb.data_blocks * npages.div_ceil(8);
+        let overflow = || Error::format(SS, sa, "secondary block size overflows");
+        let bitmap_len = sb
+            .data_blocks
+            .checked_mul(npages.div_ceil(8))
+            .ok_or_else(overflow)?;
         let off_len = block_offset_len(&h);
-        let sb_len = 4 + 1 + 1 + offs + off_len as u64 + bitmap_len + sb.data_blocks * offs + 4;
+        let sb_len = sb
+            .data_blocks
+            .checked_mul(offs)
+            .and_then(|a| a.checked_add(bitmap_len))
+            .and_then(|a| a.checked_add(4 + 1 + 1 + offs + off_len as u64 + 4))
+            .ok_or_else(overflow)?;
         let sbuf = read_checked(io, sa, sb_len, SS, Some(b"EASB"))?;
         let mut c = io.cursor(&sbuf, sa, SS);
         prefix(&mut c, b"EASB", filtered, addr)?;
@@ -398,7 +415,9 @@ pub fn chunks(
         for k in 0..sb.data_blocks {
             let a = c.offset()?;
             if a != UNDEFINED_ADDRESS {
-                let off = sb.start_index + k * sb.data_block_elements;
+                let off = sb
+                    .start_index
+                    .saturating_add(k.saturating_mul(sb.data_block_elements));
                 let pages = (npages > 0).then_some((bitmap, k * npages));
                 w.data_block(a, sb.data_block_elements, (off, off), pages, budget)?;
             }

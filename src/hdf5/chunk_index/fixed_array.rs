@@ -1,5 +1,6 @@
-//! Fixed Array chunk index (spec VII.C; header `FAHD` and data block `FADB` of
-//! spec III.? "Fixed Array"), layout v4/v5 datasets without unlimited dimensions.
+//! Fixed Array chunk index (spec VII.C, with the `FAHD` header and `FADB` data block
+//! of the spec's "Fixed Array" section), layout v4/v5 datasets without unlimited
+//! dimensions. Version 0 of both blocks.
 //!
 //! Header: `FAHD`, version 0, client ID (0 unfiltered / 1 filtered chunks), element
 //! size, page bits, max number of entries (length), data block address, checksum.

@@ -21,7 +21,10 @@ pub fn fletcher32(data: &[u8]) -> u32 {
         let mut any = false;
         for pair in words.by_ref().take(BATCH_WORDS) {
             any = true;
-            let w = (u32::from(pair[0]) << 8) | u32::from(pair[1]);
+            let w = match pair {
+                [hi, lo] => (u32::from(*hi) << 8) | u32::from(*lo),
+                _ => 0, // chunks_exact(2) yields pairs only
+            };
             sum1 = sum1.wrapping_add(w);
             sum2 = sum2.wrapping_add(sum1);
         }

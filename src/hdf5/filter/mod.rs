@@ -180,6 +180,25 @@ mod tests {
     }
 
     #[test]
+    #[rustfmt::skip]
+    fn real_hdf5_chunk() {
+        // h5py 3.16 / HDF5 2.0: arange(12, dtype='<i4') with shuffle, gzip 4, fletcher32
+        // (the 27-byte single chunk of a libver='latest' dataset).
+        let stored = vec![
+            0x78, 0x5e,                                     // zlib header (level 4)
+            0x63, 0x60, 0x64, 0x62, 0x66, 0x61, 0x65, 0x63, // deflate data...
+            0xe7, 0xe0, 0xe4, 0xe2, 0x66, 0x20, 0x02, 0x00, 0x00,
+            0x0a, 0x96, 0x00, 0x43,                         // Adler-32
+            0xd5, 0x19, 0x2a, 0xc4,                         // fletcher32, little-endian
+        ];
+        let p = pipeline(vec![fd(2, &[4]), fd(1, &[4]), fd(3, &[])]);
+        let got = decode_chunk(&p, 0, stored.clone(), 48, &Limits::default(), 2096).unwrap();
+        let want: Vec<u8> = (0..12i32).flat_map(|i| i.to_le_bytes()).collect();
+        assert_eq!(got, want);
+        assert_eq!(fletcher32(&stored[..23]), 0xc42a_19d5);
+    }
+
+    #[test]
     fn mask_skips_filters() {
         // PyTables uint8 VLArray: shuffle without client data, deflate skipped by mask bit 1.
         let p = pipeline(vec![fd(2, &[]), fd(1, &[5])]);
