@@ -1,1 +1,128 @@
-//! (in progress)
+//! Local heaps `HEAP` (spec III.D, "Level 1D - Local Heaps"), version 0.
+//!
+//! Header: signature, version (0), 3 reserved bytes, data segment size (length), offset to
+//! the head of the free list (length), data segment address (offset). The data segment may
+//! live away from the header. Only version 0 exists; others are refused. The data segment
+//! is bounded by the file end and `Limits::max_heap_object`. The free list is not walked:
+//! readers only need names and soft-link values.
+
+use crate::error::{Error, Result};
+use crate::hdf5::io::FileIo;
+
+const STRUCTURE: &str = "local heap";
+
+/// A local heap's data segment (link names and soft link values of an old-style group).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalHeap {
+    /// Address of the data segment.
+    pub data_address: u64,
+    /// The data segment.
+    pub data: Vec<u8>,
+    /// Offset of the first free block (`u64::MAX` when none).
+    pub free_list_head: u64,
+}
+
+/// Read the local heap whose header is at `addr`.
+pub fn read(io: &FileIo, addr: u64) -> Result<LocalHeap> {
+    let hlen = 8 + 2 * u64::from(io.sizes.lengths) + u64::from(io.sizes.offsets);
+    let head = io.read(addr, hlen, STRUCTURE)?;
+    let mut c = io.cursor(&head, addr, STRUCTURE);
+    c.signature(b"HEAP")?;
+    let vat = c.addr();
+    let version = c.u8()?;
+    if version != 0 {
+        return Err(c
+            .err_at(vat, format!("version {version}, expected 0"))
+            .into());
+    }
+    c.skip(3)?; // reserved
+    let size_at = c.addr();
+    let size = c.length()?;
+    let free_list_head = c.length()?;
+    let data_address = c.offset()?;
+    let cap = io.limits.max_heap_object;
+    if size > cap {
+        return Err(Error::limit("max_heap_object", cap, size, Some(size_at)));
+    }
+    let data = io.read(data_address, size, "local heap data segment")?;
+    Ok(LocalHeap {
+        data_address,
+        data,
+        free_list_head,
+    })
+}
+
+impl LocalHeap {
+    /// The NUL-terminated string at `offset` in the data segment, without its NUL.
+    pub fn string_at(&self, offset: u64) -> Result<&[u8]> {
+        let at = self.data_address.saturating_add(offset);
+        let tail = usize::try_from(offset)
+            .ok()
+            .and_then(|o| self.data.get(o..))
+            .ok_or_else(|| {
+                Error::format(
+                    STRUCTURE,
+                    at,
+                    format!(
+                        "offset {offset} beyond the {}-byte data segment",
+                        self.data.len()
+                    ),
+                )
+            })?;
+        let nul = tail.iter().position(|&b| b == 0).ok_or_else(|| {
+            Error::format(STRUCTURE, at, "string has no NUL before the segment end")
+        })?;
+        Ok(tail.get(..nul).unwrap_or(&[]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hdf5::superblock::test_util::io_over;
+
+    #[rustfmt::skip]
+    fn heap(size: u64, data_addr: u64) -> Vec<u8> {
+        let mut v = vec![
+            b'H', b'E', b'A', b'P', // signature
+            0,                      // version
+            0, 0, 0,                // reserved
+        ];
+        v.extend_from_slice(&size.to_le_bytes());        // data segment size
+        v.extend_from_slice(&8u64.to_le_bytes());        // free list head offset
+        v.extend_from_slice(&data_addr.to_le_bytes());   // data segment address
+        // data segment at 32
+        v.extend_from_slice(b"\0\0\0\0\0\0\0\0");         // offset 0: empty string + pad
+        v.extend_from_slice(b"abc\0\0\0\0\0");            // offset 8: "abc"
+        v.extend_from_slice(b"xyz");                      // offset 16: unterminated
+        v
+    }
+
+    #[test]
+    fn accepted() {
+        let h = read(&io_over(heap(19, 32)), 0).unwrap();
+        assert_eq!(h.string_at(0).unwrap(), b"");
+        assert_eq!(h.string_at(8).unwrap(), b"abc");
+        assert_eq!(h.free_list_head, 8);
+    }
+
+    #[test]
+    fn rejects() {
+        let h = read(&io_over(heap(19, 32)), 0).unwrap();
+        assert_eq!(h.string_at(16).unwrap_err().offset(), Some(48)); // no NUL
+        assert!(h.string_at(100).is_err());
+        assert!(h.string_at(u64::MAX).is_err());
+        // data segment past the end of the file
+        assert!(read(&io_over(heap(1000, 32)), 0).is_err());
+        assert!(matches!(
+            read(&io_over(heap(u64::MAX - 1, 32)), 0),
+            Err(Error::Limit { .. })
+        ));
+        let mut b = heap(19, 32);
+        b[4] = 1;
+        assert_eq!(read(&io_over(b), 0).unwrap_err().offset(), Some(4));
+        let mut b = heap(19, 32);
+        b[1] = b'X';
+        assert!(read(&io_over(b), 0).is_err());
+    }
+}
