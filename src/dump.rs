@@ -290,7 +290,7 @@ fn data_json(d: &Dataset, m: &mut Map<String, J>) -> Result<()> {
 
 impl Dataset {
     fn values_from_raw(&self, raw: &[u8], sel: &[std::ops::Range<u64>]) -> Result<Vec<Value>> {
-        let n = sel.iter().map(|r| r.end - r.start).product();
+        let n: u64 = sel.iter().map(|r| r.end - r.start).product();
         // Only the first elements are needed for `first` unless the type is variable-length.
         let (raw, n) = if self.datatype.is_variable_length() {
             (raw, n)

@@ -140,7 +140,7 @@ impl Object {
         if let Some(Message::AttributeInfo(ai)) = self.first(kind::ATTRIBUTE_INFO)? {
             if ai.fractal_heap_address != UNDEFINED_ADDRESS && ai.name_btree_address != UNDEFINED_ADDRESS {
                 let mut budget = Budget::new(&io.limits);
-                let heap = fractal_heap::FractalHeap::open(io, ai.fractal_heap_address)?;
+                let heap = fractal_heap::open(io, ai.fractal_heap_address)?;
                 let (_, records) = btree_v2::records(io, ai.name_btree_address, &mut budget)?;
                 for r in records {
                     // Type 8 record: heap ID, message flags (1), creation order (4), name hash (4).

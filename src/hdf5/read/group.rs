@@ -109,7 +109,7 @@ impl Group {
                 }
             }
             if let Some(li) = li.filter(|li| li.fractal_heap_address != crate::hdf5::cursor::UNDEFINED_ADDRESS) {
-                let heap = fractal_heap::FractalHeap::open(io, li.fractal_heap_address)?;
+                let heap = fractal_heap::open(io, li.fractal_heap_address)?;
                 let (_, records) = btree_v2::records(io, li.name_btree_address, &mut budget)?;
                 for r in records {
                     // Type 5 record: 4-byte name hash, then the heap ID.

@@ -99,15 +99,15 @@ pub fn f16_to_f32(h: u16) -> f32 {
         if man == 0 {
             sign
         } else {
-            // Subnormal: normalise.
-            let mut e: i32 = -1;
+            // Subnormal (man × 2^-24): shift the mantissa up to an implicit leading one.
+            let mut shifts = 0u32;
             let mut m = man;
             while m & 0x400 == 0 {
                 m <<= 1;
-                e -= 1;
+                shifts += 1;
             }
             let m = m & 0x3ff;
-            let exp32 = (127 - 15 + 1 + e) as u32;
+            let exp32 = 127 - 14 - shifts;
             sign | (exp32 << 23) | (m << 13)
         }
     } else if exp == 0x1f {
@@ -329,5 +329,20 @@ fn swap_element(dt: &Datatype, el: &mut [u8]) {
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::f16_to_f32;
+
+    #[test]
+    fn half_precision() {
+        assert_eq!(f16_to_f32(0x0001), 2f32.powi(-24)); // smallest subnormal
+        assert_eq!(f16_to_f32(0x0200), 2f32.powi(-15)); // largest power-of-two subnormal
+        assert_eq!(f16_to_f32(0x3c00), 1.0);
+        assert_eq!(f16_to_f32(0x7bff), 65504.0);
+        assert_eq!(f16_to_f32(0xfc00), f32::NEG_INFINITY);
+        assert!(f16_to_f32(0x7e00).is_nan());
     }
 }
