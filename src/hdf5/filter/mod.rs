@@ -95,7 +95,21 @@ pub fn decode_chunk(
             continue;
         }
         data = match f.id {
-            DEFLATE => deflate::inflate(&data, expected_size, limits, at)?,
+            DEFLATE => {
+                // The inflated size is the chunk size plus the trailers of any
+                // fletcher32 applied before deflate when writing.
+                let trailers = pipeline
+                    .filters
+                    .iter()
+                    .take(i)
+                    .enumerate()
+                    .filter(|&(j, g)| g.id == FLETCHER32 && filter_mask & (1u32 << j) == 0)
+                    .count();
+                let want = expected_size
+                    .checked_add(4 * trailers)
+                    .ok_or_else(|| Error::format("filtered chunk", at, "chunk size overflows"))?;
+                deflate::inflate(&data, want, limits, at)?
+            }
             SHUFFLE => {
                 let elem = f.client_data.first().copied().unwrap_or(1);
                 let elem = usize::try_from(elem).unwrap_or(usize::MAX);
@@ -196,6 +210,15 @@ mod tests {
         let want: Vec<u8> = (0..12i32).flat_map(|i| i.to_le_bytes()).collect();
         assert_eq!(got, want);
         assert_eq!(fletcher32(&stored[..23]), 0xc42a_19d5);
+    }
+
+    #[test]
+    fn fletcher_before_deflate() {
+        let p = pipeline(vec![fd(3, &[]), fd(1, &[6])]);
+        let data = vec![7u8; 1000];
+        let stored = encode_chunk(&p, &data, 0).unwrap();
+        let l = Limits::default();
+        assert_eq!(decode_chunk(&p, 0, stored, 1000, &l, 0).unwrap(), data);
     }
 
     #[test]
