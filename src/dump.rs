@@ -14,7 +14,9 @@ use crate::error::{Error, Result};
 use crate::hdf5::message::dataspace::{DataspaceKind, UNLIMITED};
 use crate::hdf5::message::datatype::{ByteOrder, CharSet, Datatype, StringPadding};
 use crate::hdf5::message::layout::DataLayout;
-use crate::hdf5::read::value::{complex_parts, is_bool_enum, read_uint, sign_extend, to_little_endian};
+use crate::hdf5::read::value::{
+    complex_parts, is_bool_enum, read_uint, sign_extend, to_little_endian,
+};
 use crate::hdf5::read::{Attribute, Dataset, File, Group, LinkKind, Node, Value};
 
 /// Elements above which values are summarised instead of listed.
@@ -77,7 +79,10 @@ impl State {
                         }
                         Err(e) => {
                             self.had_errors = true;
-                            a.insert(at.name.clone(), json!({"type": type_json(&at.datatype), "error": e.to_string()}));
+                            a.insert(
+                                at.name.clone(),
+                                json!({"type": type_json(&at.datatype), "error": e.to_string()}),
+                            );
                         }
                     }
                 }
@@ -148,9 +153,18 @@ impl State {
         let mut m = Map::new();
         m.insert("kind".into(), "dataset".into());
         let null = d.dataspace.kind == DataspaceKind::Null;
-        let dims = |v: &[u64]| J::Array(v.iter().map(|&x| if x == UNLIMITED { json!(-1) } else { json!(x) }).collect());
+        let dims = |v: &[u64]| {
+            J::Array(
+                v.iter()
+                    .map(|&x| if x == UNLIMITED { json!(-1) } else { json!(x) })
+                    .collect(),
+            )
+        };
         m.insert("shape".into(), if null { J::Null } else { dims(d.shape()) });
-        m.insert("maxshape".into(), if null { J::Null } else { dims(&d.max_shape()) });
+        m.insert(
+            "maxshape".into(),
+            if null { J::Null } else { dims(&d.max_shape()) },
+        );
         m.insert(
             "dataspace".into(),
             match d.dataspace.kind {
@@ -211,7 +225,10 @@ pub fn filter_display_name(id: u16, stored: Option<&str>) -> String {
 fn fillvalue_json(d: &Dataset) -> J {
     // h5py's `ds.fillvalue`: zeros of the type when none is defined; a top-level vlen
     // sequence or reference gives null, a vlen string "" (and [] inside a compound).
-    if matches!(d.datatype, Datatype::VarLenSequence { .. } | Datatype::Reference { .. }) {
+    if matches!(
+        d.datatype,
+        Datatype::VarLenSequence { .. } | Datatype::Reference { .. }
+    ) {
         return J::Null;
     }
     let bytes = match d.fill_bytes() {
@@ -234,7 +251,11 @@ fn attribute_json(a: &Attribute) -> Result<J> {
             m.insert("empty".into(), J::Bool(true));
         }
         kind => {
-            let shape: &[u64] = if kind == DataspaceKind::Scalar { &[] } else { &a.dataspace.dims };
+            let shape: &[u64] = if kind == DataspaceKind::Scalar {
+                &[]
+            } else {
+                &a.dataspace.dims
+            };
             m.insert("shape".into(), json!(shape));
             let n = a.len();
             if n > MAX_LISTED {
@@ -256,7 +277,12 @@ fn data_json(d: &Dataset, m: &mut Map<String, J>) -> Result<()> {
     let limits = d.object().file.limits();
     let total = (n as u128) * (d.datatype.size() as u128);
     if total > limits.max_read_total as u128 {
-        return Err(Error::limit("max_read_total", limits.max_read_total, u64::try_from(total).unwrap_or(u64::MAX), Some(d.object().address())));
+        return Err(Error::limit(
+            "max_read_total",
+            limits.max_read_total,
+            u64::try_from(total).unwrap_or(u64::MAX),
+            Some(d.object().address()),
+        ));
     }
     if n <= MAX_LISTED {
         let vals = d.values()?;
@@ -298,7 +324,13 @@ impl Dataset {
             let k = n.min(4);
             (&raw[..(k * self.datatype.size()) as usize], k)
         };
-        crate::hdf5::read::attribute::decode_all(&self.object().file, &self.datatype, raw, self.object().address(), n)
+        crate::hdf5::read::attribute::decode_all(
+            &self.object().file,
+            &self.datatype,
+            raw,
+            self.object().address(),
+            n,
+        )
     }
 }
 
@@ -356,7 +388,11 @@ impl Summary {
                 if let Some(sum) = self.int_sum.as_mut() {
                     for el in le.chunks_exact(size) {
                         let u = read_uint(el, ByteOrder::LittleEndian).unwrap_or(0);
-                        let v = if *signed { sign_extend(u, size) as i128 } else { u as i128 };
+                        let v = if *signed {
+                            sign_extend(u, size) as i128
+                        } else {
+                            u as i128
+                        };
                         *sum = sum.saturating_add(v);
                     }
                 }
@@ -364,7 +400,10 @@ impl Summary {
             Datatype::FloatingPoint { .. } => {
                 if let Some(sum) = self.float_sum.as_mut() {
                     for el in le.chunks_exact(size) {
-                        sum.add(crate::hdf5::read::value::read_float(el, ByteOrder::LittleEndian).unwrap_or(f64::NAN));
+                        sum.add(
+                            crate::hdf5::read::value::read_float(el, ByteOrder::LittleEndian)
+                                .unwrap_or(f64::NAN),
+                        );
                     }
                 }
             }
@@ -379,7 +418,12 @@ impl Summary {
             m.insert("first".into(), J::Array(self.first));
             return;
         }
-        let hex: String = self.sha.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let hex: String = self
+            .sha
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         m.insert("sha256_le".into(), J::String(hex));
         m.insert("nbytes".into(), json!(self.nbytes));
         m.insert("first".into(), J::Array(self.first));
@@ -412,7 +456,7 @@ pub struct FSum {
     overflowed: bool,
 }
 
-const DOWNSCALE: f64 = 2.938_735_877_055_718_8e-39; // 2^-128
+const DOWNSCALE: f64 = 2.938_735_877_055_719e-39; // 2^-128
 
 impl FSum {
     /// Add a value.
@@ -463,7 +507,11 @@ impl FSum {
     /// The correctly rounded sum.
     pub fn value(&self) -> f64 {
         if self.special != 0.0 || self.special.is_nan() {
-            return if self.inf.is_nan() { f64::NAN } else { self.special };
+            return if self.inf.is_nan() {
+                f64::NAN
+            } else {
+                self.special
+            };
         }
         if self.overflowed {
             if let Some(sc) = &self.scaled {
@@ -599,7 +647,11 @@ pub fn value_json(v: &Value) -> J {
     match v {
         Value::Int(i) => json!(i),
         Value::UInt(u) => json!(u),
-        Value::Float { v, bits } => float_json(if v.is_finite() { shortest(*v, *bits) } else { *v }),
+        Value::Float { v, bits } => float_json(if v.is_finite() {
+            shortest(*v, *bits)
+        } else {
+            *v
+        }),
         Value::Bool(b) => J::Bool(*b),
         Value::Bitfield(u) => json!(u),
         Value::Enum { value, .. } => json!(value),
@@ -625,12 +677,23 @@ pub fn value_json(v: &Value) -> J {
                 J::String(s.into_owned())
             }
         }
-        Value::Compound(members) => {
-            J::Object(members.iter().map(|(k, v)| (k.clone(), value_json(v))).collect())
-        }
+        Value::Compound(members) => J::Object(
+            members
+                .iter()
+                .map(|(k, v)| (k.clone(), value_json(v)))
+                .collect(),
+        ),
         Value::Complex { re, im, bits } => J::Array(vec![
-            float_json(if re.is_finite() { shortest(*re, *bits) } else { *re }),
-            float_json(if im.is_finite() { shortest(*im, *bits) } else { *im }),
+            float_json(if re.is_finite() {
+                shortest(*re, *bits)
+            } else {
+                *re
+            }),
+            float_json(if im.is_finite() {
+                shortest(*im, *bits)
+            } else {
+                *im
+            }),
         ]),
         Value::Array(vs) | Value::Sequence(vs) => J::Array(vs.iter().map(value_json).collect()),
         Value::Opaque(b) => json!({"hex": hex(b)}),
@@ -663,20 +726,37 @@ fn pad_str(p: StringPadding) -> &'static str {
 /// A datatype as JSON, per the contract.
 pub fn type_json(dt: &Datatype) -> J {
     match dt {
-        Datatype::FixedPoint { size, order, signed, .. } => {
+        Datatype::FixedPoint {
+            size,
+            order,
+            signed,
+            ..
+        } => {
             json!({"class": "integer", "size": size, "order": order_str(*order), "signed": signed})
         }
         Datatype::FloatingPoint { size, order, .. } => {
             json!({"class": "float", "size": size, "order": order_str(*order)})
         }
-        Datatype::String { size, padding, charset } => {
+        Datatype::String {
+            size,
+            padding,
+            charset,
+        } => {
             json!({"class": "string", "size": size, "vlen": false, "cset": cset_str(*charset), "strpad": pad_str(*padding)})
         }
-        Datatype::VarLenString { padding, charset, .. } => {
+        Datatype::VarLenString {
+            padding, charset, ..
+        } => {
             json!({"class": "string", "size": 8, "vlen": true, "cset": cset_str(*charset), "strpad": pad_str(*padding)})
         }
-        Datatype::Bitfield { size, order, .. } => json!({"class": "bitfield", "size": size, "order": order_str(*order)}),
-        Datatype::Enum { size, base, members } => {
+        Datatype::Bitfield { size, order, .. } => {
+            json!({"class": "bitfield", "size": size, "order": order_str(*order)})
+        }
+        Datatype::Enum {
+            size,
+            base,
+            members,
+        } => {
             let (order, signed) = match **base {
                 Datatype::FixedPoint { order, signed, .. } => (order, signed),
                 _ => (ByteOrder::LittleEndian, false),
@@ -687,7 +767,11 @@ pub fn type_json(dt: &Datatype) -> J {
             members.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
             for m in members {
                 let raw = read_uint(&m.value, order).unwrap_or(0);
-                let v = if signed { json!(sign_extend(raw, bsize)) } else { json!(raw) };
+                let v = if signed {
+                    json!(sign_extend(raw, bsize))
+                } else {
+                    json!(raw)
+                };
                 mm.insert(m.name.clone(), v);
             }
             let _ = is_bool_enum(dt);
@@ -697,16 +781,24 @@ pub fn type_json(dt: &Datatype) -> J {
             let _ = complex_parts(dt);
             let mm: Vec<J> = members
                 .iter()
-                .map(|m| json!({"name": m.name, "offset": m.offset, "type": type_json(&m.datatype)}))
+                .map(
+                    |m| json!({"name": m.name, "offset": m.offset, "type": type_json(&m.datatype)}),
+                )
                 .collect();
             json!({"class": "compound", "size": size, "members": mm})
         }
-        Datatype::Array { size, dims, base } => json!({"class": "array", "size": size, "dims": dims, "base": type_json(base)}),
-        Datatype::VarLenSequence { base, .. } => json!({"class": "vlen", "size": 16, "base": type_json(base)}),
+        Datatype::Array { size, dims, base } => {
+            json!({"class": "array", "size": size, "dims": dims, "base": type_json(base)})
+        }
+        Datatype::VarLenSequence { base, .. } => {
+            json!({"class": "vlen", "size": 16, "base": type_json(base)})
+        }
         Datatype::Opaque { size, tag } => json!({"class": "opaque", "size": size, "tag": tag}),
         Datatype::Time { size, .. } => json!({"class": "opaque", "size": size, "tag": "time"}),
         Datatype::Reference { size, .. } => json!({"class": "reference", "size": size}),
-        Datatype::Complex { size, base } => json!({"class": "complex", "size": size, "base": type_json(base)}),
+        Datatype::Complex { size, base } => {
+            json!({"class": "complex", "size": size, "base": type_json(base)})
+        }
     }
 }
 

@@ -16,11 +16,29 @@ fn normalise(ours: &mut J, golden: &mut J) {
         let unsupported_filter = b
             .get("filters")
             .and_then(|f| f.as_array())
-            .is_some_and(|fs| fs.iter().any(|f| !matches!(f.get("id").and_then(|i| i.as_u64()), Some(1..=3))));
+            .is_some_and(|fs| {
+                fs.iter()
+                    .any(|f| !matches!(f.get("id").and_then(|i| i.as_u64()), Some(1..=3)))
+            });
         if unsupported_filter && b.get("kind").and_then(|k| k.as_str()) == Some("dataset") {
-            let msg = a.get("error").and_then(|e| e.as_str()).unwrap_or("").to_string();
-            assert!(msg.contains("unsupported filter"), "expected an unsupported-filter error, got {msg:?}");
-            for k in ["value", "sha256_le", "nbytes", "first", "sum", "len", "error"] {
+            let msg = a
+                .get("error")
+                .and_then(|e| e.as_str())
+                .unwrap_or("")
+                .to_string();
+            assert!(
+                msg.contains("unsupported filter"),
+                "expected an unsupported-filter error, got {msg:?}"
+            );
+            for k in [
+                "value",
+                "sha256_le",
+                "nbytes",
+                "first",
+                "sum",
+                "len",
+                "error",
+            ] {
                 a.remove(k);
                 b.remove(k);
             }
@@ -75,10 +93,18 @@ fn every_fixture_dumps_as_h5py_reads_it() {
         if !diffs.is_empty() {
             let n = diffs.len();
             diffs.truncate(15);
-            failures.push(format!("{name}: {n} differences:\n    {}", diffs.join("\n    ")));
+            failures.push(format!(
+                "{name}: {n} differences:\n    {}",
+                diffs.join("\n    ")
+            ));
         }
     }
     assert!(compared > 0, "no fixture had a golden JSON");
-    assert!(failures.is_empty(), "{} of {compared} fixtures differ from h5py:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {compared} fixtures differ from h5py:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     eprintln!("{compared} fixtures dump exactly as h5py reads them");
 }

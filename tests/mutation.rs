@@ -49,7 +49,10 @@ fn walk(bytes: Vec<u8>) -> (bool, Duration) {
 fn damaged_fixtures_give_errors_not_panics() {
     let files = common::fixture_files();
     assert!(!files.is_empty(), "no fixtures");
-    let per_file_random: usize = std::env::var("MUTATIONS_PER_FILE").ok().and_then(|s| s.parse().ok()).unwrap_or(120);
+    let per_file_random: usize = std::env::var("MUTATIONS_PER_FILE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(250);
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut cases = 0usize;
     let mut failures = Vec::new();
@@ -75,7 +78,11 @@ fn damaged_fixtures_give_errors_not_panics() {
         cuts.extend([0, 8, 40, 100, 200, 600]);
         for c in cuts {
             if c < n {
-                run(format!("truncated at {c}"), orig[..c].to_vec(), &mut failures);
+                run(
+                    format!("truncated at {c}"),
+                    orig[..c].to_vec(),
+                    &mut failures,
+                );
             }
         }
         // Random damage: 1-8 bytes changed per case, biased to the metadata-rich start.
@@ -84,7 +91,11 @@ fn damaged_fixtures_give_errors_not_panics() {
             let k = 1 + rng.below(8);
             let mut desc = Vec::new();
             for _ in 0..k {
-                let pos = if i % 2 == 0 { rng.below(n.min(4096)) } else { rng.below(n) };
+                let pos = if i % 2 == 0 {
+                    rng.below(n.min(4096))
+                } else {
+                    rng.below(n)
+                };
                 let val = match rng.below(4) {
                     0 => 0xff,
                     1 => 0,
@@ -97,6 +108,11 @@ fn damaged_fixtures_give_errors_not_panics() {
         }
     }
     std::panic::set_hook(prev_hook);
-    assert!(failures.is_empty(), "{} of {cases} damaged cases failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} damaged cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     eprintln!("{cases} damaged cases, no panic, slowest {slowest:?}");
 }

@@ -9,7 +9,11 @@ use clap::{Parser, Subcommand};
 use pymodaq_h5::hdf5::read::{File, Group, LinkKind, Node};
 
 #[derive(Parser)]
-#[command(name = "pymodaq-h5", version, about = "Read PyMoDAQ HDF5 files without libhdf5")]
+#[command(
+    name = "pymodaq-h5",
+    version,
+    about = "Read PyMoDAQ HDF5 files without libhdf5"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -47,7 +51,9 @@ fn main() -> ExitCode {
 }
 
 fn file_name(p: &Path) -> String {
-    p.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    p.file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 fn open(p: &Path) -> anyhow::Result<File> {
@@ -58,16 +64,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.cmd {
         Cmd::Dump { json: _, out, file } => {
             let f = open(&file)?;
-            let d = pymodaq_h5::dump::dump_file(&f, &file_name(&file)).with_context(|| format!("{}", file.display()))?;
+            let d = pymodaq_h5::dump::dump_file(&f, &file_name(&file))
+                .with_context(|| format!("{}", file.display()))?;
             let text = serde_json::to_string_pretty(&d.json)?;
             match out {
-                Some(o) => std::fs::write(&o, text + "\n").with_context(|| format!("writing {}", o.display()))?,
+                Some(o) => std::fs::write(&o, text + "\n")
+                    .with_context(|| format!("writing {}", o.display()))?,
                 None => {
                     let mut so = std::io::stdout().lock();
                     writeln!(so, "{text}")?;
                 }
             }
-            Ok(if d.had_errors { ExitCode::from(3) } else { ExitCode::SUCCESS })
+            Ok(if d.had_errors {
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Cmd::Tree { file } => {
             let f = open(&file)?;
@@ -75,8 +87,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut so = std::io::stdout().lock();
             let mut errors = false;
             writeln!(so, "/ group{}", title_suffix(root.object()))?;
-            tree(&f, &root, &mut so, &mut errors, &mut std::collections::HashSet::new(), 0)?;
-            Ok(if errors { ExitCode::from(3) } else { ExitCode::SUCCESS })
+            tree(
+                &f,
+                &root,
+                &mut so,
+                &mut errors,
+                &mut std::collections::HashSet::new(),
+                0,
+            )?;
+            Ok(if errors {
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
     }
 }
@@ -112,7 +135,9 @@ fn tree(
         let path = pymodaq_h5::hdf5::read::file::join_path(g.path(), &l.name);
         match &l.kind {
             LinkKind::Soft(t) => writeln!(out, "{path} soft-link -> {t}")?,
-            LinkKind::External { file, path: p } => writeln!(out, "{path} external-link -> {file}:{p}")?,
+            LinkKind::External { file, path: p } => {
+                writeln!(out, "{path} external-link -> {file}:{p}")?
+            }
             LinkKind::UserDefined(t) => writeln!(out, "{path} user-defined-link ({t})")?,
             LinkKind::Hard(addr) => {
                 if seen.contains(addr) {
@@ -144,7 +169,10 @@ fn tree(
                                 .filters
                                 .iter()
                                 .map(|fd| match fd.id {
-                                    1 => format!("deflate({})", fd.client_data.first().copied().unwrap_or(0)),
+                                    1 => format!(
+                                        "deflate({})",
+                                        fd.client_data.first().copied().unwrap_or(0)
+                                    ),
                                     2 => "shuffle".into(),
                                     3 => "fletcher32".into(),
                                     id => format!("filter{id}"),

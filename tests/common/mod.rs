@@ -19,7 +19,9 @@ pub fn fixture_files() -> Vec<PathBuf> {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in rd.flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -66,7 +68,11 @@ pub fn diff(path: &str, ours: &J, theirs: &J, out: &mut Vec<String>) {
         }
         (J::Array(a), J::Array(b)) => {
             if a.len() != b.len() {
-                out.push(format!("{path}: length ours {} != h5py {}", a.len(), b.len()));
+                out.push(format!(
+                    "{path}: length ours {} != h5py {}",
+                    a.len(),
+                    b.len()
+                ));
             }
             for (i, (x, y)) in a.iter().zip(b).enumerate() {
                 diff(&format!("{path}[{i}]"), x, y, out);
@@ -76,7 +82,11 @@ pub fn diff(path: &str, ours: &J, theirs: &J, out: &mut Vec<String>) {
             if ours != theirs {
                 let s = |v: &J| {
                     let t = v.to_string();
-                    if t.len() > 200 { format!("{}…", &t[..200]) } else { t }
+                    if t.len() > 200 {
+                        format!("{}…", &t[..200])
+                    } else {
+                        t
+                    }
                 };
                 out.push(format!("{path}: ours {} != h5py {}", s(ours), s(theirs)));
             }

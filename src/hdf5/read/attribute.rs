@@ -69,14 +69,24 @@ impl Attribute {
 
     /// Every element decoded, in C order (variable-length data fetched from the heap).
     pub fn values(&self) -> Result<Vec<Value>> {
-        decode_all(&self.file, &self.datatype, &self.data, self.data_at, self.len())
+        decode_all(
+            &self.file,
+            &self.datatype,
+            &self.data,
+            self.data_at,
+            self.len(),
+        )
     }
 
     /// The value of a scalar (or one-element) attribute.
     pub fn value(&self) -> Result<Value> {
         let mut v = self.values()?;
         if v.len() != 1 {
-            return Err(Error::Usage(format!("attribute {} has {} elements, not 1", self.name, v.len())));
+            return Err(Error::Usage(format!(
+                "attribute {} has {} elements, not 1",
+                self.name,
+                v.len()
+            )));
         }
         Ok(v.swap_remove(0))
     }
@@ -87,15 +97,27 @@ impl Attribute {
             return Ok(String::new());
         }
         match self.value()? {
-            Value::FixedString(b) | Value::VarString(b) => Ok(String::from_utf8_lossy(&b).into_owned()),
-            other => Err(Error::Usage(format!("attribute {} is not a string: {other:?}", self.name))),
+            Value::FixedString(b) | Value::VarString(b) => {
+                Ok(String::from_utf8_lossy(&b).into_owned())
+            }
+            other => Err(Error::Usage(format!(
+                "attribute {} is not a string: {other:?}",
+                self.name
+            ))),
         }
     }
 }
 
 /// Decode `n` elements of `dt` from `data`.
-pub(crate) fn decode_all(file: &File, dt: &Datatype, data: &[u8], at: u64, n: u64) -> Result<Vec<Value>> {
-    let size = usize::try_from(dt.size()).map_err(|_| Error::format("attribute", at, "datatype too large"))?;
+pub(crate) fn decode_all(
+    file: &File,
+    dt: &Datatype,
+    data: &[u8],
+    at: u64,
+    n: u64,
+) -> Result<Vec<Value>> {
+    let size = usize::try_from(dt.size())
+        .map_err(|_| Error::format("attribute", at, "datatype too large"))?;
     if n == 0 {
         return Ok(Vec::new());
     }
@@ -104,7 +126,11 @@ pub(crate) fn decode_all(file: &File, dt: &Datatype, data: &[u8], at: u64, n: u6
     }
     let needed = (n as u128) * (size as u128);
     if needed > data.len() as u128 {
-        return Err(Error::format("data", at, format!("{n} elements need {needed} bytes, {} present", data.len())));
+        return Err(Error::format(
+            "data",
+            at,
+            format!("{n} elements need {needed} bytes, {} present", data.len()),
+        ));
     }
     let inner = &file.inner;
     let mut resolver = |d: &[u8]| inner.resolve_vlen(d, at);
@@ -132,25 +158,46 @@ impl Object {
         let file = &self.file;
         let io = &file.inner.io;
         let mut out = Vec::new();
-        for raw in self.raw_messages().iter().filter(|m| m.msg_type == kind::ATTRIBUTE) {
-            if let Message::Attribute(a) = crate::hdf5::message::decode(raw, io.sizes, &io.limits)? {
-                out.push(Attribute::from_message(a, raw.creation_order.map(u64::from), file));
+        for raw in self
+            .raw_messages()
+            .iter()
+            .filter(|m| m.msg_type == kind::ATTRIBUTE)
+        {
+            if let Message::Attribute(a) = crate::hdf5::message::decode(raw, io.sizes, &io.limits)?
+            {
+                out.push(Attribute::from_message(
+                    a,
+                    raw.creation_order.map(u64::from),
+                    file,
+                ));
             }
         }
         if let Some(Message::AttributeInfo(ai)) = self.first(kind::ATTRIBUTE_INFO)? {
-            if ai.fractal_heap_address != UNDEFINED_ADDRESS && ai.name_btree_address != UNDEFINED_ADDRESS {
+            if ai.fractal_heap_address != UNDEFINED_ADDRESS
+                && ai.name_btree_address != UNDEFINED_ADDRESS
+            {
                 let mut budget = Budget::new(&io.limits);
                 let heap = fractal_heap::open(io, ai.fractal_heap_address)?;
                 let (_, records) = btree_v2::records(io, ai.name_btree_address, &mut budget)?;
                 for r in records {
                     // Type 8 record: heap ID, message flags (1), creation order (4), name hash (4).
                     let n = r.bytes.len();
-                    let (id, tail) = r
-                        .bytes
-                        .split_at_checked(n.saturating_sub(9))
-                        .ok_or_else(|| Error::format("v2 B-tree attribute record", r.at, "record too short"))?;
+                    let (id, tail) =
+                        r.bytes
+                            .split_at_checked(n.saturating_sub(9))
+                            .ok_or_else(|| {
+                                Error::format(
+                                    "v2 B-tree attribute record",
+                                    r.at,
+                                    "record too short",
+                                )
+                            })?;
                     if n < 9 {
-                        return Err(Error::format("v2 B-tree attribute record", r.at, "record too short"));
+                        return Err(Error::format(
+                            "v2 B-tree attribute record",
+                            r.at,
+                            "record too short",
+                        ));
                     }
                     if tail[0] & 0x02 != 0 {
                         return Err(Error::unsupported("shared attribute message", Some(r.at)));
@@ -164,7 +211,11 @@ impl Object {
             }
         }
         if self.attr_order_tracked()? {
-            out.sort_by(|a, b| a.creation_order.cmp(&b.creation_order).then_with(|| a.name.cmp(&b.name)));
+            out.sort_by(|a, b| {
+                a.creation_order
+                    .cmp(&b.creation_order)
+                    .then_with(|| a.name.cmp(&b.name))
+            });
         } else {
             out.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
         }

@@ -44,19 +44,40 @@ impl Dataset {
         let at = obj.address();
         if obj.has(kind::EXTERNAL_FILES) {
             // Data in other files: refused rather than read as fill values.
-            return Err(Error::unsupported("dataset stored in external data files", Some(at)));
+            return Err(Error::unsupported(
+                "dataset stored in external data files",
+                Some(at),
+            ));
         }
         let dataspace = match obj.first(kind::DATASPACE)? {
             Some(Message::Dataspace(d)) => d,
-            _ => return Err(Error::format("dataset object header", at, "no dataspace message")),
+            _ => {
+                return Err(Error::format(
+                    "dataset object header",
+                    at,
+                    "no dataspace message",
+                ))
+            }
         };
         let datatype = match obj.first(kind::DATATYPE)? {
             Some(Message::Datatype(d)) => d,
-            _ => return Err(Error::format("dataset object header", at, "no datatype message")),
+            _ => {
+                return Err(Error::format(
+                    "dataset object header",
+                    at,
+                    "no datatype message",
+                ))
+            }
         };
         let layout = match obj.first(kind::LAYOUT)? {
             Some(Message::Layout(l)) => l,
-            _ => return Err(Error::format("dataset object header", at, "no data layout message")),
+            _ => {
+                return Err(Error::format(
+                    "dataset object header",
+                    at,
+                    "no data layout message",
+                ))
+            }
         };
         let filters = match obj.first(kind::FILTER_PIPELINE)? {
             Some(Message::FilterPipeline(p)) => p,
@@ -70,11 +91,16 @@ impl Dataset {
             },
         };
         if let DataLayout::Chunked(c) = &layout {
-            if dataspace.kind == DataspaceKind::Simple && c.chunk_dims.len() != dataspace.dims.len() {
+            if dataspace.kind == DataspaceKind::Simple && c.chunk_dims.len() != dataspace.dims.len()
+            {
                 return Err(Error::format(
                     "data layout message",
                     at,
-                    format!("chunk rank {} differs from dataspace rank {}", c.chunk_dims.len(), dataspace.dims.len()),
+                    format!(
+                        "chunk rank {} differs from dataspace rank {}",
+                        c.chunk_dims.len(),
+                        dataspace.dims.len()
+                    ),
                 ));
             }
         }
@@ -105,7 +131,10 @@ impl Dataset {
 
     /// Maximum dimensions (`u64::MAX` = unlimited).
     pub fn max_shape(&self) -> Vec<u64> {
-        self.dataspace.max_dims.clone().unwrap_or_else(|| self.dataspace.dims.clone())
+        self.dataspace
+            .max_dims
+            .clone()
+            .unwrap_or_else(|| self.dataspace.dims.clone())
     }
 
     /// Chunk dimensions, for chunked datasets.
@@ -129,7 +158,11 @@ impl Dataset {
     fn elem_size(&self) -> Result<usize> {
         let s = usize::try_from(self.datatype.size()).unwrap_or(usize::MAX);
         if s == 0 || s > (1 << 24) {
-            return Err(Error::format("datatype", self.obj.address(), format!("unusable element size {s}")));
+            return Err(Error::format(
+                "datatype",
+                self.obj.address(),
+                format!("unusable element size {s}"),
+            ));
         }
         Ok(s)
     }
@@ -164,11 +197,17 @@ impl Dataset {
             DataspaceKind::Simple => self.dataspace.dims.clone(),
         };
         if sel.len() != dims.len() {
-            return Err(Error::Usage(format!("selection has rank {}, dataset rank {}", sel.len(), dims.len())));
+            return Err(Error::Usage(format!(
+                "selection has rank {}, dataset rank {}",
+                sel.len(),
+                dims.len()
+            )));
         }
         for (r, &d) in sel.iter().zip(&dims) {
             if r.start > r.end || r.end > d {
-                return Err(Error::Usage(format!("selection {r:?} outside dimension of size {d}")));
+                return Err(Error::Usage(format!(
+                    "selection {r:?} outside dimension of size {d}"
+                )));
             }
         }
         let counts: Vec<u64> = sel.iter().map(|r| r.end - r.start).collect();
@@ -192,10 +231,23 @@ impl Dataset {
         match &self.layout {
             DataLayout::Compact { data, .. } => {
                 let whole = checked_bytes(&dims, elem, at)?;
-                let src = data
-                    .get(..whole)
-                    .ok_or_else(|| Error::format("compact layout", at, "compact data shorter than the dataspace"))?;
-                copy_region(src, &dims, &starts, &mut out, &counts, &vec![0; dims.len()], &counts, elem);
+                let src = data.get(..whole).ok_or_else(|| {
+                    Error::format(
+                        "compact layout",
+                        at,
+                        "compact data shorter than the dataspace",
+                    )
+                })?;
+                copy_region(
+                    src,
+                    &dims,
+                    &starts,
+                    &mut out,
+                    &counts,
+                    &vec![0; dims.len()],
+                    &counts,
+                    elem,
+                );
             }
             DataLayout::Contiguous { address, size, .. } => {
                 if *address == UNDEFINED_ADDRESS {
@@ -206,7 +258,9 @@ impl Dataset {
                     return Err(Error::format(
                         "contiguous layout",
                         at,
-                        format!("storage of {size} bytes is smaller than the dataspace ({whole} bytes)"),
+                        format!(
+                            "storage of {size} bytes is smaller than the dataspace ({whole} bytes)"
+                        ),
                     ));
                 }
                 read_contiguous(io, *address, &dims, &starts, &counts, elem, &mut out)?;
@@ -215,21 +269,39 @@ impl Dataset {
                 if layout.index_address == UNDEFINED_ADDRESS {
                     return Ok(out);
                 }
-                let chunk_dims: Vec<u64> = if dims.is_empty() { Vec::new() } else { layout.chunk_dims.clone() };
+                let chunk_dims: Vec<u64> = if dims.is_empty() {
+                    Vec::new()
+                } else {
+                    layout.chunk_dims.clone()
+                };
                 if chunk_dims.contains(&0) {
-                    return Err(Error::format("data layout message", at, "chunk dimension of 0"));
+                    return Err(Error::format(
+                        "data layout message",
+                        at,
+                        "chunk dimension of 0",
+                    ));
                 }
                 let chunk_bytes = checked_bytes(&chunk_dims, elem, at)?;
                 if chunk_bytes as u64 > io.limits.max_alloc {
-                    return Err(Error::limit("max_alloc", io.limits.max_alloc, chunk_bytes as u64, Some(at)));
+                    return Err(Error::limit(
+                        "max_alloc",
+                        io.limits.max_alloc,
+                        chunk_bytes as u64,
+                        Some(at),
+                    ));
                 }
                 let max_dims = self.max_shape();
                 let mut budget = Budget::new(&io.limits);
                 let filtered = !self.filters.filters.is_empty();
-                let infos = chunk_index::chunk_infos(io, layout, &dims, &max_dims, filtered, &mut budget)?;
+                let infos =
+                    chunk_index::chunk_infos(io, layout, &dims, &max_dims, filtered, &mut budget)?;
                 for info in infos {
                     if info.offset.len() != dims.len() {
-                        return Err(Error::format("chunk index", info.address, "chunk offset rank mismatch"));
+                        return Err(Error::format(
+                            "chunk index",
+                            info.address,
+                            "chunk offset rank mismatch",
+                        ));
                     }
                     // Intersection of the chunk with the selection.
                     let mut lo = Vec::with_capacity(dims.len());
@@ -252,7 +324,14 @@ impl Dataset {
                     }
                     let stored = io.read(info.address, info.size, "chunk")?;
                     let chunk = if filtered {
-                        filter::decode_chunk(&self.filters, info.filter_mask, stored, chunk_bytes, &io.limits, info.address)?
+                        filter::decode_chunk(
+                            &self.filters,
+                            info.filter_mask,
+                            stored,
+                            chunk_bytes,
+                            &io.limits,
+                            info.address,
+                        )?
                     } else {
                         stored
                     };
@@ -260,12 +339,27 @@ impl Dataset {
                         return Err(Error::format(
                             "chunk",
                             info.address,
-                            format!("chunk holds {} bytes, {} expected", chunk.len(), chunk_bytes),
+                            format!(
+                                "chunk holds {} bytes, {} expected",
+                                chunk.len(),
+                                chunk_bytes
+                            ),
                         ));
                     }
-                    let src_start: Vec<u64> = (0..dims.len()).map(|d| lo[d] - info.offset[d]).collect();
-                    let dst_start: Vec<u64> = (0..dims.len()).map(|d| lo[d] - sel[d].start).collect();
-                    copy_region(&chunk, &chunk_dims, &src_start, &mut out, &counts, &dst_start, &cnt, elem);
+                    let src_start: Vec<u64> =
+                        (0..dims.len()).map(|d| lo[d] - info.offset[d]).collect();
+                    let dst_start: Vec<u64> =
+                        (0..dims.len()).map(|d| lo[d] - sel[d].start).collect();
+                    copy_region(
+                        &chunk,
+                        &chunk_dims,
+                        &src_start,
+                        &mut out,
+                        &counts,
+                        &dst_start,
+                        &cnt,
+                        elem,
+                    );
                 }
             }
         }
@@ -275,7 +369,13 @@ impl Dataset {
     /// Every element decoded as a dynamic [`Value`], in C order.
     pub fn values(&self) -> Result<Vec<Value>> {
         let raw = self.read_raw()?;
-        decode_all(&self.obj.file, &self.datatype, &raw, self.obj.address(), self.len())
+        decode_all(
+            &self.obj.file,
+            &self.datatype,
+            &raw,
+            self.obj.address(),
+            self.len(),
+        )
     }
 
     /// The elements of a hyperslab decoded as [`Value`]s.
@@ -474,11 +574,17 @@ pub fn convert<T: Element>(dt: &Datatype, raw: &[u8], at: u64) -> Result<Vec<T>>
     let mut out = Vec::with_capacity(raw.len() / size);
     for el in raw.chunks_exact(size) {
         if is_float {
-            let v = read_float(el, order).ok_or_else(|| Error::unsupported("float not 2, 4 or 8 bytes", Some(at)))?;
+            let v = read_float(el, order)
+                .ok_or_else(|| Error::unsupported("float not 2, 4 or 8 bytes", Some(at)))?;
             out.push(T::from_f64(v));
         } else {
-            let v = read_uint(el, order).ok_or_else(|| Error::unsupported("integer wider than 8 bytes", Some(at)))?;
-            out.push(if signed { T::from_i64(sign_extend(v, size)) } else { T::from_u64(v) });
+            let v = read_uint(el, order)
+                .ok_or_else(|| Error::unsupported("integer wider than 8 bytes", Some(at)))?;
+            out.push(if signed {
+                T::from_i64(sign_extend(v, size))
+            } else {
+                T::from_u64(v)
+            });
         }
     }
     Ok(out)
@@ -508,8 +614,18 @@ pub fn type_summary(dt: &Datatype) -> String {
     use crate::hdf5::message::datatype::ByteOrder;
     let be = |o: &ByteOrder| if *o == ByteOrder::BigEndian { ">" } else { "" };
     match dt {
-        Datatype::FixedPoint { size, signed, order, .. } => {
-            format!("{}{}int{}", be(order), if *signed { "" } else { "u" }, size * 8)
+        Datatype::FixedPoint {
+            size,
+            signed,
+            order,
+            ..
+        } => {
+            format!(
+                "{}{}int{}",
+                be(order),
+                if *signed { "" } else { "u" },
+                size * 8
+            )
         }
         Datatype::FloatingPoint { size, order, .. } => format!("{}float{}", be(order), size * 8),
         Datatype::String { size, .. } => format!("str[{size}]"),
@@ -519,7 +635,10 @@ pub fn type_summary(dt: &Datatype) -> String {
         Datatype::Bitfield { size, .. } => format!("bitfield{}", size * 8),
         Datatype::Array { dims, base, .. } => format!("{}{:?}", type_summary(base), dims),
         Datatype::Compound { members, .. } => {
-            let m: Vec<String> = members.iter().map(|m| format!("{}: {}", m.name, type_summary(&m.datatype))).collect();
+            let m: Vec<String> = members
+                .iter()
+                .map(|m| format!("{}: {}", m.name, type_summary(&m.datatype)))
+                .collect();
             format!("{{{}}}", m.join(", "))
         }
         other => class_name(other).into(),

@@ -48,7 +48,9 @@ pub struct File {
 
 impl std::fmt::Debug for File {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("File").field("superblock", &self.inner.superblock).finish()
+        f.debug_struct("File")
+            .field("superblock", &self.inner.superblock)
+            .finish()
     }
 }
 
@@ -80,7 +82,11 @@ impl File {
         io.sizes = sb.sizes;
         // Addresses are relative to the base address; a superblock found after a user block
         // with base 0 means the base is the superblock's position.
-        io.base = if sb.base_address == 0 { sig_pos } else { sb.base_address };
+        io.base = if sb.base_address == 0 {
+            sig_pos
+        } else {
+            sb.base_address
+        };
         Ok(File {
             inner: Arc::new(FileInner {
                 io,
@@ -118,14 +124,19 @@ impl File {
             let group = match node {
                 Node::Group(g) => g,
                 other => {
-                    return Err(Error::Usage(format!("{} is not a group", other.object().path())))
+                    return Err(Error::Usage(format!(
+                        "{} is not a group",
+                        other.object().path()
+                    )))
                 }
             };
             let link = group
                 .links()?
                 .into_iter()
                 .find(|l| l.name == part)
-                .ok_or_else(|| Error::Usage(format!("no object named {part:?} in {}", group.path())))?;
+                .ok_or_else(|| {
+                    Error::Usage(format!("no object named {part:?} in {}", group.path()))
+                })?;
             node = self.follow(&group, &link, depth)?;
         }
         Ok(node)
@@ -135,7 +146,10 @@ impl File {
     pub fn follow(&self, parent: &Group, link: &Link, depth: &mut u32) -> Result<Node> {
         *depth += 1;
         if *depth > 64 {
-            return Err(Error::Usage(format!("too many soft link levels at {}", link.name)));
+            return Err(Error::Usage(format!(
+                "too many soft link levels at {}",
+                link.name
+            )));
         }
         let path = join_path(parent.path(), &link.name);
         match &link.kind {
@@ -152,7 +166,10 @@ impl File {
                 format!("external link to {file}:{path} is not followed"),
                 None,
             )),
-            LinkKind::UserDefined(t) => Err(Error::unsupported(format!("user-defined link type {t}"), None)),
+            LinkKind::UserDefined(t) => Err(Error::unsupported(
+                format!("user-defined link type {t}"),
+                None,
+            )),
         }
     }
 }
@@ -176,7 +193,10 @@ pub struct Object {
 
 impl std::fmt::Debug for Object {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Object").field("path", &self.path).field("address", &self.header.address).finish()
+        f.debug_struct("Object")
+            .field("path", &self.path)
+            .field("address", &self.header.address)
+            .finish()
     }
 }
 
@@ -234,7 +254,10 @@ impl Object {
 
     /// Whether this object is a group.
     pub fn is_group(&self) -> bool {
-        self.has(kind::SYMBOL_TABLE) || self.has(kind::LINK_INFO) || self.has(kind::LINK) || !self.has(kind::DATATYPE)
+        self.has(kind::SYMBOL_TABLE)
+            || self.has(kind::LINK_INFO)
+            || self.has(kind::LINK)
+            || !self.has(kind::DATATYPE)
     }
 
     pub(crate) fn inner(&self) -> &FileInner {
@@ -244,6 +267,7 @@ impl Object {
 
 /// A group or a dataset.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // a Dataset is the common case; boxing it buys nothing
 pub enum Node {
     /// A group.
     Group(Group),

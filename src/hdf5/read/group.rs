@@ -74,7 +74,9 @@ impl Group {
 
     /// Whether links are iterated in creation order (h5py's `track_order`).
     pub fn tracks_creation_order(&self) -> Result<bool> {
-        Ok(self.link_info()?.is_some_and(|li| li.creation_order_tracked))
+        Ok(self
+            .link_info()?
+            .is_some_and(|li| li.creation_order_tracked))
     }
 
     /// All links, in h5py's iteration order: by name bytes, or by creation order when the
@@ -88,9 +90,12 @@ impl Group {
         if let Some(Message::SymbolTable(st)) = self.obj.first(kind::SYMBOL_TABLE)? {
             let heap = local_heap::read(io, st.local_heap_address)?;
             for e in btree_v1::group_entries(io, st.btree_address, &mut budget)? {
-                let name = String::from_utf8_lossy(heap.string_at(e.link_name_offset)?).into_owned();
+                let name =
+                    String::from_utf8_lossy(heap.string_at(e.link_name_offset)?).into_owned();
                 let kind = match e.soft_link_offset() {
-                    Some(off) => LinkKind::Soft(String::from_utf8_lossy(heap.string_at(off as u64)?).into_owned()),
+                    Some(off) => LinkKind::Soft(
+                        String::from_utf8_lossy(heap.string_at(off as u64)?).into_owned(),
+                    ),
                     None => LinkKind::Hard(e.object_header_address),
                 };
                 links.push(Link {
@@ -108,15 +113,16 @@ impl Group {
                     msgs.push(l);
                 }
             }
-            if let Some(li) = li.filter(|li| li.fractal_heap_address != crate::hdf5::cursor::UNDEFINED_ADDRESS) {
+            if let Some(li) =
+                li.filter(|li| li.fractal_heap_address != crate::hdf5::cursor::UNDEFINED_ADDRESS)
+            {
                 let heap = fractal_heap::open(io, li.fractal_heap_address)?;
                 let (_, records) = btree_v2::records(io, li.name_btree_address, &mut budget)?;
                 for r in records {
                     // Type 5 record: 4-byte name hash, then the heap ID.
-                    let id = r
-                        .bytes
-                        .get(4..)
-                        .ok_or_else(|| Error::format("v2 B-tree link name record", r.at, "record too short"))?;
+                    let id = r.bytes.get(4..).ok_or_else(|| {
+                        Error::format("v2 B-tree link name record", r.at, "record too short")
+                    })?;
                     let bytes = heap.get(io, id, &mut budget)?;
                     let mut c = io.cursor(&bytes, r.at, "link message (dense)");
                     msgs.push(LinkMessage::parse(&mut c, &io.limits)?);
@@ -137,7 +143,11 @@ impl Group {
             }
         }
         if by_creation {
-            links.sort_by(|a, b| a.creation_order.cmp(&b.creation_order).then_with(|| a.name.cmp(&b.name)));
+            links.sort_by(|a, b| {
+                a.creation_order
+                    .cmp(&b.creation_order)
+                    .then_with(|| a.name.cmp(&b.name))
+            });
         } else {
             links.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
         }

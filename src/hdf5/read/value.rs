@@ -156,11 +156,26 @@ pub fn complex_parts(dt: &Datatype) -> Option<(u32, ByteOrder)> {
     if let Datatype::Compound { size, members } = dt {
         if let [r, i] = members.as_slice() {
             if let (
-                Datatype::FloatingPoint { size: s1, order: o1, .. },
-                Datatype::FloatingPoint { size: s2, order: o2, .. },
+                Datatype::FloatingPoint {
+                    size: s1,
+                    order: o1,
+                    ..
+                },
+                Datatype::FloatingPoint {
+                    size: s2,
+                    order: o2,
+                    ..
+                },
             ) = (&r.datatype, &i.datatype)
             {
-                if r.name == "r" && i.name == "i" && s1 == s2 && o1 == o2 && r.offset == 0 && i.offset == *s1 as u64 && *size == 2 * s1 {
+                if r.name == "r"
+                    && i.name == "i"
+                    && s1 == s2
+                    && o1 == o2
+                    && r.offset == 0
+                    && i.offset == *s1 as u64
+                    && *size == 2 * s1
+                {
                     return Some((*s1, *o1));
                 }
             }
@@ -190,7 +205,9 @@ fn bad(what: &str) -> Error {
 /// Decode one element of type `dt` from exactly `dt.size()` bytes.
 pub fn decode_element(dt: &Datatype, bytes: &[u8], vlen: &mut VlenResolver<'_>) -> Result<Value> {
     let size = usize::try_from(dt.size()).map_err(|_| bad("size"))?;
-    let bytes = bytes.get(..size).ok_or_else(|| bad("element shorter than its type"))?;
+    let bytes = bytes
+        .get(..size)
+        .ok_or_else(|| bad("element shorter than its type"))?;
     Ok(match dt {
         Datatype::FixedPoint { order, signed, .. } => {
             let v = read_uint(bytes, *order).ok_or_else(|| bad("integer wider than 8 bytes"))?;
@@ -202,12 +219,17 @@ pub fn decode_element(dt: &Datatype, bytes: &[u8], vlen: &mut VlenResolver<'_>) 
         }
         Datatype::FloatingPoint { order, .. } => {
             let v = read_float(bytes, *order).ok_or_else(|| bad("float not 2, 4 or 8 bytes"))?;
-            Value::Float { v, bits: (size * 8) as u8 }
+            Value::Float {
+                v,
+                bits: (size * 8) as u8,
+            }
         }
-        Datatype::Bitfield { order, .. } => {
-            Value::Bitfield(read_uint(bytes, *order).ok_or_else(|| bad("bitfield wider than 8 bytes"))?)
+        Datatype::Bitfield { order, .. } => Value::Bitfield(
+            read_uint(bytes, *order).ok_or_else(|| bad("bitfield wider than 8 bytes"))?,
+        ),
+        Datatype::String { padding, .. } => {
+            Value::FixedString(trim_fixed_string(bytes, *padding).to_vec())
         }
-        Datatype::String { padding, .. } => Value::FixedString(trim_fixed_string(bytes, *padding).to_vec()),
         Datatype::Enum { base, members, .. } => {
             let (order, signed) = match **base {
                 Datatype::FixedPoint { order, signed, .. } => (order, signed),
@@ -217,7 +239,11 @@ pub fn decode_element(dt: &Datatype, bytes: &[u8], vlen: &mut VlenResolver<'_>) 
             if is_bool_enum(dt) {
                 return Ok(Value::Bool(raw != 0));
             }
-            let value = if signed { sign_extend(raw, size) } else { raw as i64 };
+            let value = if signed {
+                sign_extend(raw, size)
+            } else {
+                raw as i64
+            };
             let name = members
                 .iter()
                 .find(|m| read_uint(&m.value, order) == Some(raw))
@@ -230,14 +256,22 @@ pub fn decode_element(dt: &Datatype, bytes: &[u8], vlen: &mut VlenResolver<'_>) 
                 let re = read_float(&bytes[..p], order).ok_or_else(|| bad("complex part"))?;
                 let im = read_float(bytes.get(p..2 * p).ok_or_else(|| bad("complex"))?, order)
                     .ok_or_else(|| bad("complex part"))?;
-                return Ok(Value::Complex { re, im, bits: (p * 8) as u8 });
+                return Ok(Value::Complex {
+                    re,
+                    im,
+                    bits: (p * 8) as u8,
+                });
             }
             let mut out = Vec::with_capacity(members.len());
             for m in members {
                 let start = usize::try_from(m.offset).map_err(|_| bad("member offset"))?;
                 let msize = usize::try_from(m.datatype.size()).map_err(|_| bad("member size"))?;
-                let end = start.checked_add(msize).ok_or_else(|| bad("member offset"))?;
-                let mb = bytes.get(start..end).ok_or_else(|| bad("compound member outside the element"))?;
+                let end = start
+                    .checked_add(msize)
+                    .ok_or_else(|| bad("member offset"))?;
+                let mb = bytes
+                    .get(start..end)
+                    .ok_or_else(|| bad("compound member outside the element"))?;
                 out.push((m.name.clone(), decode_element(&m.datatype, mb, vlen)?));
             }
             Value::Compound(out)
@@ -266,25 +300,43 @@ pub fn decode_element(dt: &Datatype, bytes: &[u8], vlen: &mut VlenResolver<'_>) 
                 Datatype::FloatingPoint { size, order, .. } => (size as usize, order),
                 _ => return Err(bad("complex over a non-float")),
             };
-            let re = read_float(bytes.get(..p).ok_or_else(|| bad("complex"))?, order).ok_or_else(|| bad("complex part"))?;
+            let re = read_float(bytes.get(..p).ok_or_else(|| bad("complex"))?, order)
+                .ok_or_else(|| bad("complex part"))?;
             let im = read_float(bytes.get(p..2 * p).ok_or_else(|| bad("complex"))?, order)
                 .ok_or_else(|| bad("complex part"))?;
-            Value::Complex { re, im, bits: (p * 8) as u8 }
+            Value::Complex {
+                re,
+                im,
+                bits: (p * 8) as u8,
+            }
         }
     })
 }
 
-fn decode_array(dims: &[u64], base: &Datatype, bsize: usize, bytes: &[u8], vlen: &mut VlenResolver<'_>) -> Result<Value> {
+fn decode_array(
+    dims: &[u64],
+    base: &Datatype,
+    bsize: usize,
+    bytes: &[u8],
+    vlen: &mut VlenResolver<'_>,
+) -> Result<Value> {
     match dims.split_first() {
         None => decode_element(base, bytes, vlen),
         Some((&d, rest)) => {
-            let inner: u64 = rest.iter().try_fold(1u64, |a, &x| a.checked_mul(x)).ok_or_else(|| bad("array dims"))?;
-            let step = (inner as usize).checked_mul(bsize).ok_or_else(|| bad("array dims"))?;
+            let inner: u64 = rest
+                .iter()
+                .try_fold(1u64, |a, &x| a.checked_mul(x))
+                .ok_or_else(|| bad("array dims"))?;
+            let step = (inner as usize)
+                .checked_mul(bsize)
+                .ok_or_else(|| bad("array dims"))?;
             let mut out = Vec::new();
             for i in 0..d as usize {
                 let s = i.checked_mul(step).ok_or_else(|| bad("array dims"))?;
                 let e = s.checked_add(step).ok_or_else(|| bad("array dims"))?;
-                let b = bytes.get(s..e).ok_or_else(|| bad("array larger than its element"))?;
+                let b = bytes
+                    .get(s..e)
+                    .ok_or_else(|| bad("array larger than its element"))?;
                 out.push(decode_array(rest, base, bsize, b, vlen)?);
             }
             Ok(Value::Array(out))
@@ -306,10 +358,22 @@ pub fn to_little_endian(dt: &Datatype, bytes: &mut [u8]) {
 
 fn swap_element(dt: &Datatype, el: &mut [u8]) {
     match dt {
-        Datatype::FixedPoint { order: ByteOrder::BigEndian, .. }
-        | Datatype::FloatingPoint { order: ByteOrder::BigEndian, .. }
-        | Datatype::Bitfield { order: ByteOrder::BigEndian, .. }
-        | Datatype::Time { order: ByteOrder::BigEndian, .. } => el.reverse(),
+        Datatype::FixedPoint {
+            order: ByteOrder::BigEndian,
+            ..
+        }
+        | Datatype::FloatingPoint {
+            order: ByteOrder::BigEndian,
+            ..
+        }
+        | Datatype::Bitfield {
+            order: ByteOrder::BigEndian,
+            ..
+        }
+        | Datatype::Time {
+            order: ByteOrder::BigEndian,
+            ..
+        } => el.reverse(),
         Datatype::Enum { base, .. } => swap_element(base, el),
         Datatype::Compound { members, .. } => {
             for m in members {
