@@ -11,6 +11,7 @@ pub mod dump;
 pub mod error;
 pub mod hdf5;
 pub mod limits;
+pub mod pymodaq;
 pub mod storage;
 
 pub use error::{Error, FormatError, Result};

@@ -19,3 +19,4 @@ pub mod filter;
 pub mod message;
 
 pub mod read;
+pub mod write;

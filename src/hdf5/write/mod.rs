@@ -1,0 +1,1 @@
+//! The HDF5 writer (PyTables structure family by default).
