@@ -579,23 +579,26 @@ pub fn float_json(v: f64) -> J {
     }
 }
 
+/// The shortest decimal that reads back as the same value at `bits` precision, ties going
+/// to the even digit as numpy's Dragon4 does (Rust's shortest printer rounds ties up).
 fn shortest(v: f64, bits: u8) -> f64 {
-    match bits {
-        32 => format!("{}", v as f32).parse().unwrap_or(v),
-        16 => {
-            // Shortest decimal that reads back as the same half-precision value.
-            for p in 0..12 {
-                let s = format!("{:.*e}", p, v);
-                if let Ok(x) = s.parse::<f64>() {
-                    if f64_to_f16_bits(x) == f64_to_f16_bits(v) {
-                        return x;
-                    }
-                }
-            }
-            v
-        }
-        _ => v,
+    let same = |x: f64| match bits {
+        32 => (x as f32).to_bits() == (v as f32).to_bits(),
+        16 => f64_to_f16_bits(x) == f64_to_f16_bits(v),
+        _ => x.to_bits() == v.to_bits(),
+    };
+    if bits >= 64 {
+        return v;
     }
+    // Fixed-precision formatting of the exact value is correctly rounded, half to even.
+    for p in 0..17 {
+        if let Ok(x) = format!("{:.*e}", p, v).parse::<f64>() {
+            if same(x) {
+                return x;
+            }
+        }
+    }
+    v
 }
 
 /// Round-to-nearest-even conversion to IEEE half bits (for the shortest-repr search).
@@ -822,5 +825,7 @@ mod tests {
     fn half_shortest() {
         assert_eq!(shortest(0.0999755859375, 16), 0.1);
         assert_eq!(shortest(0.100000001490116, 32), 0.1);
+        // An exact tie at 8 digits: numpy prints 1226.2812 (half to even), not ...813.
+        assert_eq!(shortest(1226.28125, 32), 1226.2812);
     }
 }
