@@ -39,9 +39,10 @@ impl FormatError {
 /// Every error the library returns.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The operating system or storage failed.
+    /// The operating system or storage failed. (Not a `#[source]`: the message already
+    /// includes it, and error-chain printers would repeat it.)
     #[error("I/O error: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
     /// The file's bytes are not valid for the structure being read.
     #[error(transparent)]
     Format(#[from] FormatError),
@@ -68,6 +69,12 @@ pub enum Error {
     /// The API was used incorrectly.
     #[error("usage error: {0}")]
     Usage(String),
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Io(e)
+    }
 }
 
 impl Error {

@@ -11,9 +11,13 @@ pub fn root() -> PathBuf {
 }
 
 /// Every committed HDF5 fixture (`fixtures/**.h5`), sorted.
+/// `$PYMODAQ_H5_FIXTURES` replaces the directory, to check any folder of files + goldens.
 pub fn fixture_files() -> Vec<PathBuf> {
     let mut out = Vec::new();
-    walk(&root().join("fixtures"), &mut out);
+    let dir = std::env::var_os("PYMODAQ_H5_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("fixtures"));
+    walk(&dir, &mut out);
     out.sort();
     out
 }
