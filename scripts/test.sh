@@ -12,7 +12,7 @@ bash fixtures/gen/setup_venv.sh .venv
 export PYMODAQ_H5_PYTHON="$PWD/.venv/bin/python"
 
 echo "== cargo test (optimised, overflow checks on)"
-cargo test --profile ci --all-targets 2>&1
+cargo test --profile ci --all-targets --all-features 2>&1
 
 echo "== static musl build"
 if rustup target list --installed 2>/dev/null | grep -q x86_64-unknown-linux-musl \

@@ -8,8 +8,6 @@
 
 mod common;
 
-use serde_json::Value as J;
-
 #[test]
 fn every_fixture_dumps_as_h5py_reads_it() {
     let files = common::fixture_files();

@@ -299,3 +299,61 @@ impl Node {
         }
     }
 }
+
+impl File {
+    /// Visit every object reachable from the root, depth first in h5py's order, calling
+    /// `f(path, node)` once per object (a second hard link to a visited object is skipped;
+    /// soft and external links are not followed). Nesting is capped by
+    /// [`Limits::max_group_depth`]. Errors opening a child are passed to `f` as `Err`.
+    pub fn walk(&self, mut f: impl FnMut(&str, Result<&Node>) -> Result<()>) -> Result<()> {
+        let root = self.root()?;
+        let mut seen = std::collections::HashSet::new();
+        seen.insert(root.object().address());
+        let node = Node::Group(root);
+        f("/", Ok(&node))?;
+        if let Node::Group(g) = &node {
+            self.walk_group(g, 0, &mut seen, &mut f)?;
+        }
+        Ok(())
+    }
+
+    fn walk_group(
+        &self,
+        g: &Group,
+        depth: u32,
+        seen: &mut std::collections::HashSet<u64>,
+        f: &mut impl FnMut(&str, Result<&Node>) -> Result<()>,
+    ) -> Result<()> {
+        if depth >= self.limits().max_group_depth {
+            let lim = self.limits().max_group_depth;
+            return f(
+                g.path(),
+                Err(Error::limit(
+                    "max_group_depth",
+                    lim as u64,
+                    lim as u64 + 1,
+                    None,
+                )),
+            );
+        }
+        for link in g.links()? {
+            let LinkKind::Hard(addr) = link.kind else {
+                continue;
+            };
+            if !seen.insert(addr) {
+                continue;
+            }
+            let path = join_path(g.path(), &link.name);
+            match Node::open(self, addr, path.clone()) {
+                Ok(node) => {
+                    f(&path, Ok(&node))?;
+                    if let Node::Group(cg) = &node {
+                        self.walk_group(cg, depth + 1, seen, f)?;
+                    }
+                }
+                Err(e) => f(&path, Err(e))?,
+            }
+        }
+        Ok(())
+    }
+}
