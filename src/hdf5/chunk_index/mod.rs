@@ -19,8 +19,6 @@ pub mod extensible_array;
 pub mod fixed_array;
 pub mod simple;
 
-#[cfg(test)]
-mod e2e_tests;
 
 use crate::error::{Error, Result};
 use crate::hdf5::checksum;
