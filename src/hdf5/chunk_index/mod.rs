@@ -19,7 +19,6 @@ pub mod extensible_array;
 pub mod fixed_array;
 pub mod simple;
 
-
 use crate::error::{Error, Result};
 use crate::hdf5::checksum;
 use crate::hdf5::cursor::{Cursor, UNDEFINED_ADDRESS};

@@ -295,6 +295,8 @@ impl Dataset {
                 let filtered = !self.filters.filters.is_empty();
                 let infos =
                     chunk_index::chunk_infos(io, layout, &dims, &max_dims, filtered, &mut budget)?;
+                // The chunks the selection touches, with the part of each it needs.
+                let mut touched = Vec::new();
                 for info in infos {
                     if info.offset.len() != dims.len() {
                         return Err(Error::format(
@@ -303,63 +305,46 @@ impl Dataset {
                             "chunk offset rank mismatch",
                         ));
                     }
-                    // Intersection of the chunk with the selection.
                     let mut lo = Vec::with_capacity(dims.len());
                     let mut cnt = Vec::with_capacity(dims.len());
-                    let mut empty = false;
                     for d in 0..dims.len() {
                         let c0 = info.offset[d];
                         let c1 = c0.saturating_add(chunk_dims[d]);
                         let s0 = sel[d].start.max(c0);
                         let s1 = sel[d].end.min(c1);
                         if s0 >= s1 {
-                            empty = true;
                             break;
                         }
                         lo.push(s0);
                         cnt.push(s1 - s0);
                     }
-                    if empty {
-                        continue;
+                    if lo.len() == dims.len() {
+                        touched.push((info, lo, cnt));
                     }
-                    let stored = io.read(info.address, info.size, "chunk")?;
-                    let chunk = if filtered {
-                        filter::decode_chunk(
-                            &self.filters,
-                            info.filter_mask,
-                            stored,
-                            chunk_bytes,
-                            &io.limits,
-                            info.address,
-                        )?
-                    } else {
-                        stored
-                    };
-                    if chunk.len() < chunk_bytes {
-                        return Err(Error::format(
-                            "chunk",
-                            info.address,
-                            format!(
-                                "chunk holds {} bytes, {} expected",
-                                chunk.len(),
-                                chunk_bytes
-                            ),
-                        ));
+                }
+                let filters = if filtered { Some(&self.filters) } else { None };
+                // Decode in batches (chunks are independent: use every core), then place.
+                let batch_bytes = 16usize << 20;
+                let per_batch = (batch_bytes / chunk_bytes.max(1)).clamp(1, 4096);
+                for batch in touched.chunks(per_batch) {
+                    let decoded =
+                        decode_chunks(io, filters, batch.iter().map(|t| &t.0), chunk_bytes)?;
+                    for ((info, lo, cnt), chunk) in batch.iter().zip(decoded) {
+                        let src_start: Vec<u64> =
+                            (0..dims.len()).map(|d| lo[d] - info.offset[d]).collect();
+                        let dst_start: Vec<u64> =
+                            (0..dims.len()).map(|d| lo[d] - sel[d].start).collect();
+                        copy_region(
+                            &chunk,
+                            &chunk_dims,
+                            &src_start,
+                            &mut out,
+                            &counts,
+                            &dst_start,
+                            cnt,
+                            elem,
+                        );
                     }
-                    let src_start: Vec<u64> =
-                        (0..dims.len()).map(|d| lo[d] - info.offset[d]).collect();
-                    let dst_start: Vec<u64> =
-                        (0..dims.len()).map(|d| lo[d] - sel[d].start).collect();
-                    copy_region(
-                        &chunk,
-                        &chunk_dims,
-                        &src_start,
-                        &mut out,
-                        &counts,
-                        &dst_start,
-                        &cnt,
-                        elem,
-                    );
                 }
             }
         }
@@ -404,6 +389,69 @@ impl Dataset {
         let shape: Vec<usize> = self.shape().iter().map(|&d| d as usize).collect();
         ndarray::ArrayD::from_shape_vec(shape, v).map_err(|e| Error::Usage(e.to_string()))
     }
+}
+
+/// Read and decode chunks, on all cores when there is enough work; results in input order.
+fn decode_chunks<'a>(
+    io: &crate::hdf5::io::FileIo,
+    filters: Option<&FilterPipeline>,
+    infos: impl Iterator<Item = &'a chunk_index::ChunkInfo>,
+    chunk_bytes: usize,
+) -> Result<Vec<Vec<u8>>> {
+    let infos: Vec<&chunk_index::ChunkInfo> = infos.collect();
+    let one = |info: &chunk_index::ChunkInfo| -> Result<Vec<u8>> {
+        let stored = io.read(info.address, info.size, "chunk")?;
+        let chunk = match filters {
+            Some(p) => filter::decode_chunk(
+                p,
+                info.filter_mask,
+                stored,
+                chunk_bytes,
+                &io.limits,
+                info.address,
+            )?,
+            None => stored,
+        };
+        if chunk.len() < chunk_bytes {
+            return Err(Error::format(
+                "chunk",
+                info.address,
+                format!(
+                    "chunk holds {} bytes, {} expected",
+                    chunk.len(),
+                    chunk_bytes
+                ),
+            ));
+        }
+        Ok(chunk)
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(infos.len());
+    let work: u64 = infos.iter().map(|i| i.size).sum();
+    if threads <= 1 || work < (1 << 20) {
+        return infos.into_iter().map(one).collect();
+    }
+    // Contiguous runs of chunks per thread keep reads sequential within a thread.
+    let per = infos.len().div_ceil(threads);
+    let parts: Vec<Result<Vec<Vec<u8>>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = infos
+            .chunks(per)
+            .map(|part| s.spawn(move || part.iter().map(|i| one(i)).collect::<Result<Vec<_>>>()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Error::Usage("chunk decoder thread panicked".into())))
+            })
+            .collect()
+    });
+    let mut out = Vec::with_capacity(infos.len());
+    for p in parts {
+        out.extend(p?);
+    }
+    Ok(out)
 }
 
 fn checked_bytes(dims: &[u64], elem: usize, at: u64) -> Result<usize> {
