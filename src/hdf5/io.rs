@@ -98,6 +98,13 @@ impl FileIo {
         Ok(buf)
     }
 
+    /// Fill `buf` from HDF5 address `addr` (no allocation).
+    pub fn read_into(&self, addr: u64, buf: &mut [u8], structure: &'static str) -> Result<()> {
+        let abs = self.check_window(addr, buf.len() as u64, structure)?;
+        self.storage.read_at(abs, buf)?;
+        Ok(())
+    }
+
     /// Read up to `max` bytes at `addr`, fewer if the file ends first (for structures whose
     /// size is only known after decoding a prefix).
     pub fn read_upto(&self, addr: u64, max: u64, structure: &'static str) -> Result<Vec<u8>> {

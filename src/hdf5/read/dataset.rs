@@ -220,10 +220,7 @@ impl Dataset {
             return Err(Error::limit("max_read_total", cap, total, Some(at)));
         }
         let fill = self.fill_bytes()?;
-        let mut out = Vec::with_capacity(total as usize);
-        for _ in 0..(total as usize / elem) {
-            out.extend_from_slice(&fill);
-        }
+        let mut out = filled(total as usize, &fill);
         if total == 0 {
             return Ok(out);
         }
@@ -322,6 +319,33 @@ impl Dataset {
                         touched.push((info, lo, cnt));
                     }
                 }
+                // Unfiltered chunks that land on one contiguous run of the output (whole
+                // chunk, full trailing extents) are read straight into it: no copy.
+                let direct = |lo: &[u64], cnt: &[u64], info: &chunk_index::ChunkInfo| {
+                    !filtered
+                        && info.size >= chunk_bytes as u64
+                        && (0..dims.len())
+                            .all(|d| lo[d] == info.offset[d] && cnt[d] == chunk_dims[d])
+                        && is_contiguous_block(cnt, &counts)
+                };
+                let mut out_strides = vec![elem as u64; dims.len()];
+                for d in (0..dims.len().saturating_sub(1)).rev() {
+                    out_strides[d] = out_strides[d + 1] * counts[d + 1];
+                }
+                let mut rest = Vec::with_capacity(touched.len());
+                let mut direct_reads = Vec::new();
+                for (info, lo, cnt) in touched {
+                    if direct(&lo, &cnt, &info) {
+                        let start = (0..dims.len())
+                            .map(|d| (lo[d] - sel[d].start) * out_strides[d])
+                            .sum::<u64>() as usize;
+                        direct_reads.push((start, info.address));
+                    } else {
+                        rest.push((info, lo, cnt));
+                    }
+                }
+                read_direct(io, &mut out, direct_reads, chunk_bytes)?;
+                let touched = rest;
                 let filters = if filtered { Some(&self.filters) } else { None };
                 // Decode in batches (chunks are independent: use every core), then place.
                 let batch_bytes = 16usize << 20;
@@ -454,6 +478,88 @@ fn decode_chunks<'a>(
     Ok(out)
 }
 
+/// Read whole unfiltered chunks straight into their places in `out` (`(offset in out, file
+/// address)` each, non-overlapping), split over the cores in disjoint output regions.
+fn read_direct(
+    io: &crate::hdf5::io::FileIo,
+    out: &mut [u8],
+    mut reads: Vec<(usize, u64)>,
+    chunk_bytes: usize,
+) -> Result<()> {
+    reads.sort_unstable_by_key(|r| r.0);
+    if let Some(&(last, _)) = reads.last() {
+        if last.checked_add(chunk_bytes).is_none_or(|e| e > out.len()) {
+            return Err(Error::format("chunk", 0, "chunk outside the selection"));
+        }
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(reads.len());
+    if threads <= 1 || reads.len() * chunk_bytes < (4 << 20) {
+        for (start, addr) in reads {
+            io.read_into(addr, &mut out[start..start + chunk_bytes], "chunk")?;
+        }
+        return Ok(());
+    }
+    // Carve `out` into one region per group of consecutive reads.
+    let per = reads.len().div_ceil(threads);
+    let mut jobs = Vec::new();
+    let mut rest: &mut [u8] = out;
+    let mut consumed = 0usize;
+    for group in reads.chunks(per) {
+        let begin = group[0].0;
+        let end = group[group.len() - 1].0 + chunk_bytes;
+        let (_, tail) = std::mem::take(&mut rest).split_at_mut(begin - consumed);
+        let (region, tail) = tail.split_at_mut(end - begin);
+        rest = tail;
+        consumed = end;
+        jobs.push((begin, region, group));
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = jobs
+            .into_iter()
+            .map(|(begin, region, group)| {
+                s.spawn(move || -> Result<()> {
+                    for &(start, addr) in group {
+                        let o = start - begin;
+                        io.read_into(addr, &mut region[o..o + chunk_bytes], "chunk")?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join()
+                .unwrap_or_else(|_| Err(Error::Usage("chunk reader thread panicked".into())))?;
+        }
+        Ok(())
+    })
+}
+
+/// Whether a block of shape `cnt` is one contiguous run inside a C-order array of shape
+/// `dims`: full extents after the first partial dimension, ones before it.
+fn is_contiguous_block(cnt: &[u64], dims: &[u64]) -> bool {
+    let mut d = cnt.len();
+    while d > 0 && cnt[d - 1] == dims[d - 1] {
+        d -= 1;
+    }
+    d <= 1 || cnt[..d - 1].iter().all(|&c| c == 1)
+}
+
+/// `n` bytes holding the fill element repeated (zeros come from the allocator, untouched).
+fn filled(n: usize, fill: &[u8]) -> Vec<u8> {
+    if fill.iter().all(|&b| b == 0) || fill.is_empty() {
+        return vec![0u8; n];
+    }
+    let mut out = Vec::with_capacity(n);
+    out.extend_from_slice(&fill[..fill.len().min(n)]);
+    while out.len() < n {
+        let take = out.len().min(n - out.len());
+        out.extend_from_within(..take);
+    }
+    out
+}
+
 fn checked_bytes(dims: &[u64], elem: usize, at: u64) -> Result<usize> {
     dims.iter()
         .try_fold(elem as u64, |a, &d| a.checked_mul(d))
@@ -531,9 +637,7 @@ fn read_contiguous(
     let rank = dims.len();
     let whole: bool = starts.iter().all(|&s| s == 0) && counts == dims;
     if rank == 0 || whole {
-        let buf = io.read(address, out.len() as u64, "contiguous data")?;
-        out.copy_from_slice(&buf);
-        return Ok(());
+        return io.read_into(address, out, "contiguous data");
     }
     // Row by row over the outer dimensions; each run is contiguous in the file.
     let mut strides = vec![elem as u64; rank];
@@ -551,8 +655,7 @@ fn read_contiguous(
         let addr = address
             .checked_add(off)
             .ok_or_else(|| Error::format("contiguous data", address, "address overflows"))?;
-        let buf = io.read(addr, run as u64, "contiguous data")?;
-        out[o..o + run].copy_from_slice(&buf);
+        io.read_into(addr, &mut out[o..o + run], "contiguous data")?;
         o += run;
         let mut d = rank - 1;
         loop {

@@ -1,0 +1,330 @@
+//! The benchmark suite: each workload runs through pymodaq-h5 and, in the same run, through
+//! h5py and PyTables (`bench/py_side.py`, in the test venv), several repetitions each, every
+//! repetition in its own process (so peak RSS is per run). Prints a table of medians and
+//! writes `bench/RESULTS.md`.
+//!
+//! Run: `scripts/bench.sh` (or `cargo bench --bench workloads -- [--quick]`). `--quick` skips
+//! the 1 GiB file and uses fewer repetitions.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use pymodaq_h5::hdf5::read::{File, Node};
+
+#[derive(Clone, Debug)]
+struct Run {
+    seconds: f64,
+    bytes: u64,
+    rss_kib: u64,
+}
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+/// Child mode: `BENCH_CHILD="read FILE DS..."`: do the work, print one JSON line.
+fn child(spec: &str) {
+    let parts: Vec<&str> = spec.split('\t').collect();
+    let t = Instant::now();
+    let mut bytes = 0u64;
+    match parts.as_slice() {
+        ["read", file, names @ ..] => {
+            let f = File::open(file).expect("open");
+            for n in names {
+                let Node::Dataset(d) = f.get(n).expect("get") else {
+                    panic!("{n} is not a dataset")
+                };
+                bytes += d.read_raw().expect("read").len() as u64;
+            }
+        }
+        _ => panic!("unknown child spec {spec}"),
+    }
+    let seconds = t.elapsed().as_secs_f64();
+    println!(
+        "{{\"seconds\": {seconds}, \"bytes\": {bytes}, \"rss_kib\": {}}}",
+        peak_rss_kib()
+    );
+}
+
+fn parse_run(out: &[u8]) -> Option<Run> {
+    let text = String::from_utf8_lossy(out);
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with('{'))?;
+    let v: serde_json::Value = serde_json::from_str(line).ok()?;
+    Some(Run {
+        seconds: v["seconds"].as_f64()?,
+        bytes: v["bytes"].as_u64()?,
+        rss_kib: v["rss_kib"].as_u64()?,
+    })
+}
+
+fn ours(spec: &str) -> Run {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .env("BENCH_CHILD", spec)
+        .output()
+        .expect("re-exec bench child");
+    assert!(
+        out.status.success(),
+        "child failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    parse_run(&out.stdout).expect("child output")
+}
+
+fn python(py: &Path, args: &[&str]) -> Option<Run> {
+    let out = Command::new(py)
+        .arg(root().join("bench/py_side.py"))
+        .args(args)
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        eprintln!(
+            "python side failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return None;
+    }
+    parse_run(&out.stdout)
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    if v.is_empty() {
+        f64::NAN
+    } else {
+        v[v.len() / 2]
+    }
+}
+
+struct Row {
+    name: String,
+    ours: Run,
+    h5py: Option<Run>,
+    tables: Option<Run>,
+    file_bytes: u64,
+    limit: Option<(String, f64)>, // (what, MB/s)
+}
+
+fn med_run(runs: Vec<Run>) -> Run {
+    let rss = runs.iter().map(|r| r.rss_kib).max().unwrap_or(0);
+    let bytes = runs.first().map_or(0, |r| r.bytes);
+    Run {
+        seconds: median(runs.iter().map(|r| r.seconds).collect()),
+        bytes,
+        rss_kib: rss,
+    }
+}
+
+/// Page-cache write speed of a plain file (1 MiB writes), MB/s.
+fn page_cache_write(dir: &Path) -> f64 {
+    let p = dir.join("plain.bin");
+    let block = vec![7u8; 1 << 20];
+    let t = Instant::now();
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&p).unwrap();
+        for _ in 0..512 {
+            f.write_all(&block).unwrap();
+        }
+    }
+    let s = t.elapsed().as_secs_f64();
+    let _ = std::fs::remove_file(&p);
+    512.0 * 1.048_576 / s
+}
+
+/// Single-core inflate speed of the 1 GiB file's chunks (decompressed MB/s).
+fn single_core_inflate(file: &Path) -> Option<f64> {
+    use std::io::Read;
+    let f = File::open(file).ok()?;
+    let Node::Dataset(d) = f.get("/data").ok()? else {
+        return None;
+    };
+    // Compress a representative block the way the file does (deflate 4) and time inflating it.
+    let raw = d.read_raw_selection(&[0..1024, 0..4096]).ok()?;
+    let comp = {
+        use std::io::Write;
+        let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(4));
+        for c in raw.chunks(1 << 20) {
+            e.write_all(c).ok()?;
+        }
+        e.finish().ok()?
+    };
+    let t = Instant::now();
+    let mut out = Vec::with_capacity(raw.len());
+    flate2::read::ZlibDecoder::new(&comp[..])
+        .read_to_end(&mut out)
+        .ok()?;
+    Some(raw.len() as f64 / 1e6 / t.elapsed().as_secs_f64())
+}
+
+fn main() {
+    if let Ok(spec) = std::env::var("BENCH_CHILD") {
+        child(&spec);
+        return;
+    }
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let reps = if quick { 3 } else { 5 };
+    let py = std::env::var_os("PYMODAQ_H5_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".venv/bin/python"));
+    let dir = std::env::var_os("BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/bench-data"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut mk = Command::new(&py);
+    mk.arg(root().join("bench/make_inputs.py")).arg(&dir);
+    if !quick {
+        mk.arg("--big");
+    }
+    let st = mk
+        .status()
+        .expect("run bench/make_inputs.py (is the venv set up? scripts/test.sh does it)");
+    assert!(st.success(), "make_inputs.py failed");
+
+    let cache_mbs = page_cache_write(&dir);
+    let big = dir.join("w4_big.h5");
+    let inflate_mbs = if big.exists() {
+        single_core_inflate(&big)
+    } else {
+        None
+    };
+
+    let mut workloads: Vec<(String, PathBuf, Vec<&str>, Option<(String, f64)>)> = vec![
+        (
+            "W4 read W1-like frames (raw)".into(),
+            dir.join("w4_frames.h5"),
+            vec!["/frames"],
+            Some(("page-cache write".into(), cache_mbs)),
+        ),
+        (
+            "W4 read W2-like scan (raw)".into(),
+            dir.join("w4_scan.h5"),
+            vec!["/scan"],
+            Some(("page-cache write".into(), cache_mbs)),
+        ),
+    ];
+    if big.exists() {
+        workloads.push((
+            "W4 read 1 GiB gzip-4 (h5py file)".into(),
+            big.clone(),
+            vec!["/data"],
+            inflate_mbs.map(|m| ("1-core inflate".to_string(), m)),
+        ));
+    }
+    let mut rows = Vec::new();
+    for (name, file, datasets, limit) in workloads {
+        let fstr = file.to_string_lossy().into_owned();
+        let mut spec = vec!["read".to_string(), fstr.clone()];
+        spec.extend(datasets.iter().map(|s| s.to_string()));
+        let spec = spec.join("\t");
+        let mut o = Vec::new();
+        let mut h = Vec::new();
+        let mut t = Vec::new();
+        for _ in 0..reps {
+            o.push(ours(&spec));
+            let mut a = vec!["h5py", "read", fstr.as_str()];
+            a.extend(datasets.iter().copied());
+            if let Some(r) = python(&py, &a) {
+                h.push(r);
+            }
+            a[0] = "tables";
+            if let Some(r) = python(&py, &a) {
+                t.push(r);
+            }
+        }
+        let row = Row {
+            name,
+            ours: med_run(o),
+            h5py: (!h.is_empty()).then(|| med_run(h)),
+            tables: (!t.is_empty()).then(|| med_run(t)),
+            file_bytes: std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0),
+            limit,
+        };
+        eprintln!("{}: ours {:.3} s", row.name, row.ours.seconds);
+        rows.push(row);
+    }
+    let report = render(&rows, reps, cache_mbs, inflate_mbs, quick);
+    println!("{report}");
+    if !quick {
+        std::fs::write(root().join("bench/RESULTS.md"), &report).unwrap();
+        eprintln!("wrote bench/RESULTS.md");
+    }
+}
+
+fn render(rows: &[Row], reps: usize, cache: f64, inflate: Option<f64>, quick: bool) -> String {
+    let mbs = |r: &Run| r.bytes as f64 / 1e6 / r.seconds;
+    let mut s = String::new();
+    s += "# Benchmark results\n\n";
+    s += &format!(
+        "Machine: {} cores, {}; run {} ({} repetitions, medians; peak RSS is the maximum over runs){}.\n\n",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+            .unwrap_or_default(),
+        date(),
+        reps,
+        if quick { ", quick mode" } else { "" }
+    );
+    s += &format!(
+        "Machine limits measured in the same run: page-cache write of a plain file {cache:.0} MB/s"
+    );
+    if let Some(i) = inflate {
+        s += &format!("; single-core inflate (zlib-rs) {i:.0} MB/s");
+    }
+    s += ".\n\n";
+    s += "| workload | ours s | ours MB/s | ours peak RSS MiB | h5py s | PyTables s | × h5py | × PyTables | file MB | vs machine limit |\n";
+    s += "|---|---|---|---|---|---|---|---|---|---|\n";
+    for r in rows {
+        let h = r.h5py.as_ref();
+        let t = r.tables.as_ref();
+        s += &format!(
+            "| {} | {:.3} | {:.0} | {:.0} | {} | {} | {} | {} | {:.1} | {} |\n",
+            r.name,
+            r.ours.seconds,
+            mbs(&r.ours),
+            r.ours.rss_kib as f64 / 1024.0,
+            h.map_or("–".into(), |h| format!("{:.3}", h.seconds)),
+            t.map_or("–".into(), |t| format!("{:.3}", t.seconds)),
+            h.map_or("–".into(), |h| format!(
+                "{:.2}×",
+                h.seconds / r.ours.seconds
+            )),
+            t.map_or("–".into(), |t| format!(
+                "{:.2}×",
+                t.seconds / r.ours.seconds
+            )),
+            r.file_bytes as f64 / 1e6,
+            r.limit.as_ref().map_or("–".into(), |(what, l)| format!(
+                "{:.0} % of {what}",
+                100.0 * mbs(&r.ours) / l
+            )),
+        );
+    }
+    s += "\n`× h5py` = h5py's median time / ours (higher is better). Python timings exclude interpreter start-up and imports.\n";
+    s
+}
+
+fn date() -> String {
+    Command::new("date")
+        .arg("-u")
+        .arg("+%Y-%m-%d %H:%M UTC")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
