@@ -110,6 +110,9 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
+/// (name, file, datasets, machine limit to compare with)
+type ReadWorkload = (String, PathBuf, Vec<&'static str>, Option<(String, f64)>);
+
 struct Row {
     name: String,
     ours: Run,
@@ -204,7 +207,7 @@ fn main() {
         None
     };
 
-    let mut workloads: Vec<(String, PathBuf, Vec<&str>, Option<(String, f64)>)> = vec![
+    let mut workloads: Vec<ReadWorkload> = vec![
         (
             "W4 read W1-like frames (raw)".into(),
             dir.join("w4_frames.h5"),
