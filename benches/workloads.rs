@@ -132,8 +132,8 @@ fn med_run(runs: Vec<Run>) -> Run {
     }
 }
 
-/// Page-cache write speed of a plain file (1 MiB writes), MB/s.
-fn page_cache_write(dir: &Path) -> f64 {
+/// Page-cache write and read speed of a plain 512 MiB file (1 MiB calls), MB/s.
+fn page_cache(dir: &Path) -> (f64, f64) {
     let p = dir.join("plain.bin");
     let block = vec![7u8; 1 << 20];
     let t = Instant::now();
@@ -144,9 +144,17 @@ fn page_cache_write(dir: &Path) -> f64 {
             f.write_all(&block).unwrap();
         }
     }
-    let s = t.elapsed().as_secs_f64();
+    let w = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    {
+        use std::io::Read;
+        let mut f = std::fs::File::open(&p).unwrap();
+        let mut buf = vec![0u8; 1 << 20];
+        while f.read(&mut buf).unwrap() > 0 {}
+    }
+    let r = t.elapsed().as_secs_f64();
     let _ = std::fs::remove_file(&p);
-    512.0 * 1.048_576 / s
+    (512.0 * 1.048_576 / w, 512.0 * 1.048_576 / r)
 }
 
 /// Single-core inflate speed of the 1 GiB file's chunks (decompressed MB/s).
@@ -199,7 +207,7 @@ fn main() {
         .expect("run bench/make_inputs.py (is the venv set up? scripts/test.sh does it)");
     assert!(st.success(), "make_inputs.py failed");
 
-    let cache_mbs = page_cache_write(&dir);
+    let (cache_mbs, cache_read_mbs) = page_cache(&dir);
     let big = dir.join("w4_big.h5");
     let inflate_mbs = if big.exists() {
         single_core_inflate(&big)
@@ -261,7 +269,7 @@ fn main() {
         eprintln!("{}: ours {:.3} s", row.name, row.ours.seconds);
         rows.push(row);
     }
-    let report = render(&rows, reps, cache_mbs, inflate_mbs, quick);
+    let report = render(&rows, reps, (cache_mbs, cache_read_mbs), inflate_mbs, quick);
     println!("{report}");
     if !quick {
         std::fs::write(root().join("bench/RESULTS.md"), &report).unwrap();
@@ -269,7 +277,7 @@ fn main() {
     }
 }
 
-fn render(rows: &[Row], reps: usize, cache: f64, inflate: Option<f64>, quick: bool) -> String {
+fn render(rows: &[Row], reps: usize, cache: (f64, f64), inflate: Option<f64>, quick: bool) -> String {
     let mbs = |r: &Run| r.bytes as f64 / 1e6 / r.seconds;
     let mut s = String::new();
     s += "# Benchmark results\n\n";
