@@ -293,7 +293,8 @@ fn render(rows: &[Row], reps: usize, cache: (f64, f64), inflate: Option<f64>, qu
         if quick { ", quick mode" } else { "" }
     );
     s += &format!(
-        "Machine limits measured in the same run: page-cache write of a plain file {cache:.0} MB/s"
+        "Machine limits measured in the same run: page-cache write of a plain file {:.0} MB/s, read {:.0} MB/s (one core)",
+        cache.0, cache.1
     );
     if let Some(i) = inflate {
         s += &format!("; single-core inflate (zlib-rs) {i:.0} MB/s");
