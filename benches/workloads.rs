@@ -277,7 +277,13 @@ fn main() {
     }
 }
 
-fn render(rows: &[Row], reps: usize, cache: (f64, f64), inflate: Option<f64>, quick: bool) -> String {
+fn render(
+    rows: &[Row],
+    reps: usize,
+    cache: (f64, f64),
+    inflate: Option<f64>,
+    quick: bool,
+) -> String {
     let mbs = |r: &Run| r.bytes as f64 / 1e6 / r.seconds;
     let mut s = String::new();
     s += "# Benchmark results\n\n";

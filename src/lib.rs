@@ -9,6 +9,7 @@
 
 pub mod dump;
 pub mod error;
+pub mod export;
 pub mod hdf5;
 pub mod limits;
 pub mod pymodaq;

@@ -37,6 +37,30 @@ enum Cmd {
         /// The HDF5 file.
         file: PathBuf,
     },
+    /// Print the attributes of one node (values decoded; long text shortened).
+    Attrs {
+        /// The HDF5 file.
+        file: PathBuf,
+        /// Node path (default: the root).
+        #[arg(default_value = "/")]
+        path: String,
+    },
+    /// Read every object and every value; report what is damaged or unsupported.
+    Check {
+        /// The HDF5 file(s).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Export one dataset to NumPy `.npy` or CSV (numeric data; 1-D and 2-D for CSV).
+    Export {
+        /// The HDF5 file.
+        file: PathBuf,
+        /// Dataset path.
+        path: String,
+        /// Output file; its extension (.npy or .csv) picks the format.
+        #[arg(short, long)]
+        out: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -88,6 +112,94 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
+        Cmd::Attrs { file, path } => {
+            let f = open(&file)?;
+            let node = f
+                .get(&path)
+                .with_context(|| format!("{}: {path}", file.display()))?;
+            let mut so = std::io::stdout().lock();
+            for a in node.object().attributes()? {
+                let v = match a.values() {
+                    Ok(vals)
+                        if a.dataspace.kind
+                            == pymodaq_h5::hdf5::message::dataspace::DataspaceKind::Null =>
+                    {
+                        let _ = vals;
+                        "(empty)".to_string()
+                    }
+                    Ok(vals) => {
+                        let j: Vec<serde_json::Value> =
+                            vals.iter().map(pymodaq_h5::dump::value_json).collect();
+                        let text = if j.len() == 1 && a.dataspace.dims.is_empty() {
+                            match &j[0] {
+                                serde_json::Value::Object(m) if m.contains_key("text") => {
+                                    m["text"].as_str().unwrap_or("").to_string()
+                                }
+                                serde_json::Value::String(t) => t.clone(),
+                                other => other.to_string(),
+                            }
+                        } else {
+                            serde_json::Value::Array(j).to_string()
+                        };
+                        shorten(&text, 200)
+                    }
+                    Err(e) => format!("!error: {e}"),
+                };
+                writeln!(so, "{} = {v}", a.name)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Check { files } => {
+            let mut bad = false;
+            for file in files {
+                let (objects, problems) = check(&file);
+                if problems.is_empty() {
+                    println!(
+                        "{}: OK ({objects} objects, every value read)",
+                        file.display()
+                    );
+                } else {
+                    bad = true;
+                    println!(
+                        "{}: {} problem(s) in {objects} objects",
+                        file.display(),
+                        problems.len()
+                    );
+                    for p in problems {
+                        println!("  {p}");
+                    }
+                }
+            }
+            Ok(if bad {
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Cmd::Export { file, path, out } => {
+            let f = open(&file)?;
+            let Node::Dataset(d) = f
+                .get(&path)
+                .with_context(|| format!("{}: {path}", file.display()))?
+            else {
+                anyhow::bail!("{path} is not a dataset");
+            };
+            let ext = out
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            match ext.as_str() {
+                "npy" => std::fs::write(&out, pymodaq_h5::export::to_npy(&d)?)?,
+                "csv" => std::fs::write(&out, pymodaq_h5::export::to_csv(&d)?)?,
+                _ => anyhow::bail!(
+                    "unknown export format for {} (use .npy or .csv)",
+                    out.display()
+                ),
+            }
+            eprintln!("wrote {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Tree { file } => {
             let f = open(&file)?;
             let root = f.root().with_context(|| format!("{}", file.display()))?;
@@ -109,6 +221,61 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+fn shorten(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!(
+            "{}… ({} characters)",
+            s.chars().take(n).collect::<String>(),
+            s.chars().count()
+        )
+    }
+}
+
+/// Walk everything and read every value; (objects seen, problems).
+fn check(file: &Path) -> (usize, Vec<String>) {
+    let mut problems = Vec::new();
+    let mut objects = 0usize;
+    let f = match File::open(file) {
+        Ok(f) => f,
+        Err(e) => return (0, vec![format!("cannot open: {e}")]),
+    };
+    let r = f.walk(|path, node| {
+        objects += 1;
+        match node {
+            Err(e) => problems.push(format!("{path}: {e}")),
+            Ok(n) => {
+                if let Err(e) = n
+                    .object()
+                    .attributes()
+                    .and_then(|attrs| attrs.iter().try_for_each(|a| a.values().map(|_| ())))
+                {
+                    problems.push(format!("{path} (attributes): {e}"));
+                }
+                match n {
+                    Node::Group(g) => {
+                        if let Err(e) = g.links() {
+                            problems.push(format!("{path} (links): {e}"));
+                        }
+                    }
+                    Node::Dataset(d) => {
+                        if let Err(e) = pymodaq_h5::export::read_all_checked(d) {
+                            problems.push(format!("{path}: {e}"));
+                        }
+                    }
+                    Node::Datatype(_) => {}
+                }
+            }
+        }
+        Ok(())
+    });
+    if let Err(e) = r {
+        problems.push(format!("walk stopped: {e}"));
+    }
+    (objects, problems)
 }
 
 fn title_suffix(o: &pymodaq_h5::hdf5::read::Object) -> String {

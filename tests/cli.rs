@@ -1,0 +1,152 @@
+//! The binary as a user runs it: contract exit codes (0 ok, 1 cannot open, 2 usage, 3 some
+//! nodes unreadable), `tree`, `check`, `attrs`, `export` (checked by numpy when the venv is there).
+
+mod common;
+
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_pymodaq-h5"))
+}
+
+fn fixture(name: &str) -> String {
+    common::root()
+        .join("fixtures/hdf5")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn dump_exit_codes_follow_the_contract() {
+    let ok = bin()
+        .args(["dump", "--json", &fixture("pt_vlarray.h5")])
+        .output()
+        .unwrap();
+    assert_eq!(ok.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert_eq!(doc["format"], "pymodaq-h5-dump/1");
+    assert_eq!(doc["file"], "pt_vlarray.h5");
+
+    let partial = bin()
+        .args(["dump", "--json", &fixture("pt_blosc.h5")])
+        .output()
+        .unwrap();
+    assert_eq!(
+        partial.status.code(),
+        Some(3),
+        "an unreadable node gives exit 3"
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&partial.stdout).unwrap();
+    assert!(doc["root"]["children"]["blosc_carray"]["error"]
+        .as_str()
+        .unwrap()
+        .contains("unsupported filter 32001 (blosc)"));
+
+    let missing = bin()
+        .args(["dump", "--json", "/nonexistent/file.h5"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert_eq!(err.lines().count(), 1, "one line on stderr: {err}");
+
+    let dir = common::temp_dir("cli");
+    let junk = dir.join("junk.h5");
+    std::fs::write(&junk, b"not an hdf5 file at all").unwrap();
+    let bad = bin().args(["dump", "--json"]).arg(&junk).output().unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("byte offset") && err.contains("superblock"),
+        "{err}"
+    );
+
+    let usage = bin().args(["dump", "--bogus"]).output().unwrap();
+    assert_eq!(usage.status.code(), Some(2));
+
+    let out = dir.join("d.json");
+    let to_file = bin()
+        .args(["dump", "--json", "--out"])
+        .arg(&out)
+        .arg(fixture("pt_attrs.h5"))
+        .output()
+        .unwrap();
+    assert_eq!(to_file.status.code(), Some(0));
+    assert!(to_file.stdout.is_empty());
+    let _: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+}
+
+#[test]
+fn tree_check_attrs() {
+    let t = bin()
+        .args(["tree", &fixture("pt_carray_zoo.h5")])
+        .output()
+        .unwrap();
+    assert_eq!(t.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&t.stdout);
+    assert!(text.lines().any(|l| l.starts_with("/Raw_datas/Scan000/carray_zlib5_shuffle dataset (30, 40) float64 chunks=(8, 16) filters=shuffle+deflate(5)")), "{text}");
+
+    let c = bin()
+        .args([
+            "check",
+            &fixture("pt_carray_zoo.h5"),
+            &fixture("pt_blosc.h5"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(c.status.code(), Some(3));
+    let text = String::from_utf8_lossy(&c.stdout);
+    assert!(text.contains("pt_carray_zoo.h5: OK"), "{text}");
+    assert!(text.contains("unsupported filter 32001"), "{text}");
+
+    let a = bin()
+        .args(["attrs", &fixture("pt_attrs.h5"), "/"])
+        .output()
+        .unwrap();
+    assert_eq!(a.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&a.stdout).contains("PYTABLES_FORMAT_VERSION = 2.1"));
+}
+
+#[test]
+fn export_npy_is_read_back_by_numpy() {
+    let dir = common::temp_dir("export");
+    let npy = dir.join("x.npy");
+    let path = "/Raw_datas/Scan000/carray_zlib5_shuffle";
+    let e = bin()
+        .args(["export", &fixture("pt_carray_zoo.h5"), path, "-o"])
+        .arg(&npy)
+        .output()
+        .unwrap();
+    assert_eq!(
+        e.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&e.stderr)
+    );
+    let csv = dir.join("x.csv");
+    let e = bin()
+        .args(["export", &fixture("pt_carray_zoo.h5"), path, "-o"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert_eq!(e.status.code(), Some(0));
+    assert_eq!(std::fs::read_to_string(&csv).unwrap().lines().count(), 30);
+    let Some(py) = common::python() else { return };
+    let script = format!(
+        "import numpy as np, h5py, sys\na = np.load(sys.argv[1])\nb = h5py.File(sys.argv[2], 'r')['{path}'][()]\nassert a.dtype == b.dtype and a.shape == b.shape and (a == b).all(), (a.dtype, a.shape)\nc = np.loadtxt(sys.argv[3], delimiter=',')\nassert (c == b).all()\nprint('ok')"
+    );
+    let out = Command::new(py)
+        .arg("-c")
+        .arg(script)
+        .arg(&npy)
+        .arg(fixture("pt_carray_zoo.h5"))
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
