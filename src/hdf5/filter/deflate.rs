@@ -39,6 +39,20 @@ pub fn deflate(data: &[u8], level: u32) -> Vec<u8> {
 /// or above `limits.max_decompression_ratio` × input; a stream producing more or fewer
 /// bytes; a corrupt stream.
 pub fn inflate(input: &[u8], expected: usize, limits: &Limits, at: u64) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    inflate_into(input, &mut out, expected, limits, at)?;
+    Ok(out)
+}
+
+/// [`inflate`] into `out` (resized to `expected`), reusing its allocation: chunk after chunk
+/// the same buffer serves, so large reads do not fault in fresh pages for every chunk.
+pub fn inflate_into(
+    input: &[u8],
+    out: &mut Vec<u8>,
+    expected: usize,
+    limits: &Limits,
+    at: u64,
+) -> Result<()> {
     let exp64 = expected as u64;
     if exp64 > limits.max_alloc {
         return Err(Error::limit("max_alloc", limits.max_alloc, exp64, Some(at)));
@@ -53,7 +67,8 @@ pub fn inflate(input: &[u8], expected: usize, limits: &Limits, at: u64) -> Resul
         ));
     }
     let mut d = Decompress::new(true);
-    let mut out = vec![0u8; expected];
+    out.clear();
+    out.resize(expected, 0);
     let mut ended = false;
     loop {
         let (cin, cout) = (total(d.total_in()), total(d.total_out()));
@@ -100,7 +115,7 @@ pub fn inflate(input: &[u8], expected: usize, limits: &Limits, at: u64) -> Resul
             format!("zlib stream inflates to {produced} bytes, expected {expected}"),
         ));
     }
-    Ok(out)
+    Ok(())
 }
 
 fn total(v: u64) -> usize {

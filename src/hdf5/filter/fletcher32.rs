@@ -54,6 +54,13 @@ pub fn append(mut data: Vec<u8>) -> Vec<u8> {
 
 /// Verify and strip the 4-byte trailer. `at` is the chunk's address, for errors.
 pub fn verify_and_strip(mut data: Vec<u8>, at: u64) -> Result<Vec<u8>> {
+    let n = verify(&data, at)?;
+    data.truncate(n);
+    Ok(data)
+}
+
+/// Verify the trailing checksum of `data`; the length of the data without it.
+pub fn verify(data: &[u8], at: u64) -> Result<usize> {
     let body_len = data.len().checked_sub(4).ok_or_else(|| {
         Error::format(
             "fletcher32 filter",
@@ -64,8 +71,7 @@ pub fn verify_and_strip(mut data: Vec<u8>, at: u64) -> Result<Vec<u8>> {
     let mut stored = [0u8; 4];
     stored.copy_from_slice(data.get(body_len..).unwrap_or(&[0; 4]));
     let stored = u32::from_le_bytes(stored);
-    data.truncate(body_len);
-    let computed = fletcher32(&data);
+    let computed = fletcher32(&data[..body_len]);
     // HDF5 < 1.6.3 stored the two bytes of each 16-bit half swapped on little-endian hosts.
     let b = computed.to_le_bytes();
     let legacy = u32::from_le_bytes([b[1], b[0], b[3], b[2]]);
@@ -78,7 +84,7 @@ pub fn verify_and_strip(mut data: Vec<u8>, at: u64) -> Result<Vec<u8>> {
             ),
         ));
     }
-    Ok(data)
+    Ok(body_len)
 }
 
 #[cfg(test)]

@@ -74,15 +74,35 @@ fn unsupported(id: u16, at: u64) -> Error {
     )
 }
 
-/// Undo `pipeline` on one stored chunk.
-///
-/// `data` is the chunk as stored, `filter_mask` its mask from the chunk index,
-/// `expected_size` the unfiltered chunk size in bytes, `at` the chunk's address (for
-/// errors). The result is exactly `expected_size` bytes, or an error.
+/// Undo the pipeline on one stored chunk (filters in reverse order, skipping those whose
+/// bit is set in `filter_mask`); the result must be exactly `expected_size` bytes.
 pub fn decode_chunk(
     pipeline: &FilterPipeline,
     filter_mask: u32,
     data: Vec<u8>,
+    expected_size: usize,
+    limits: &Limits,
+    at: u64,
+) -> Result<Vec<u8>> {
+    decode_chunk_reusing(
+        pipeline,
+        filter_mask,
+        data,
+        &mut Vec::new(),
+        expected_size,
+        limits,
+        at,
+    )
+}
+
+/// [`decode_chunk`] with a spare buffer that is reused across calls: `data` (the stored
+/// bytes) and `spare` are swapped between filters, so a reader decoding chunk after chunk
+/// allocates nothing once the buffers have grown to the chunk size.
+pub fn decode_chunk_reusing(
+    pipeline: &FilterPipeline,
+    filter_mask: u32,
+    data: Vec<u8>,
+    spare: &mut Vec<u8>,
     expected_size: usize,
     limits: &Limits,
     at: u64,
@@ -94,7 +114,7 @@ pub fn decode_chunk(
         if filter_mask & (1u32 << i) != 0 {
             continue;
         }
-        data = match f.id {
+        match f.id {
             DEFLATE => {
                 // The inflated size is the chunk size plus the trailers of any
                 // fletcher32 applied before deflate when writing.
@@ -108,16 +128,21 @@ pub fn decode_chunk(
                 let want = expected_size
                     .checked_add(4 * trailers)
                     .ok_or_else(|| Error::format("filtered chunk", at, "chunk size overflows"))?;
-                deflate::inflate(&data, want, limits, at)?
+                deflate::inflate_into(&data, spare, want, limits, at)?;
+                std::mem::swap(&mut data, spare);
             }
             SHUFFLE => {
                 let elem = f.client_data.first().copied().unwrap_or(1);
                 let elem = usize::try_from(elem).unwrap_or(usize::MAX);
-                shuffle::unshuffle(&data, elem)
+                shuffle::unshuffle_into(&data, elem, spare);
+                std::mem::swap(&mut data, spare);
             }
-            FLETCHER32 => fletcher32::verify_and_strip(data, at)?,
+            FLETCHER32 => {
+                let n = fletcher32::verify(&data, at)?;
+                data.truncate(n);
+            }
             other => return Err(unsupported(other, at)),
-        };
+        }
     }
     if data.len() != expected_size {
         return Err(Error::format(

@@ -23,22 +23,30 @@ pub fn shuffle(data: &[u8], elem: usize) -> Vec<u8> {
 
 /// Undo [`shuffle`] (what the filter does when reading).
 pub fn unshuffle(data: &[u8], elem: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    unshuffle_into(data, elem, &mut out);
+    out
+}
+
+/// [`unshuffle`] into `out`, reusing its allocation.
+pub fn unshuffle_into(data: &[u8], elem: usize, out: &mut Vec<u8>) {
+    out.clear();
     if elem <= 1 || data.len() < elem {
-        return data.to_vec();
+        out.extend_from_slice(data);
+        return;
     }
     let n = data.len() / elem;
     let body = n * elem;
-    let mut out = vec![0u8; data.len()];
-    // Plane j (n bytes) holds byte j of every element.
-    for (j, plane) in data.get(..body).unwrap_or(&[]).chunks_exact(n).enumerate() {
-        for (slot, &b) in out.iter_mut().skip(j).step_by(elem).zip(plane) {
-            *slot = b;
+    out.resize(data.len(), 0);
+    // Plane j (n bytes) holds byte j of every element; element i gathers byte i of each plane.
+    let planes: Vec<&[u8]> = data[..body].chunks_exact(n).collect();
+    for (i, el) in out[..body].chunks_exact_mut(elem).enumerate() {
+        for (slot, plane) in el.iter_mut().zip(&planes) {
+            *slot = plane[i];
         }
     }
-    if let (Some(dst), Some(src)) = (out.get_mut(body..), data.get(body..)) {
-        dst.copy_from_slice(src);
-    }
-    out
+    // Leftover bytes (length not a multiple of the element size) are stored unshuffled.
+    out[body..].copy_from_slice(&data[body..]);
 }
 
 #[cfg(test)]

@@ -347,29 +347,17 @@ impl Dataset {
                 read_direct(io, &mut out, direct_reads, chunk_bytes)?;
                 let touched = rest;
                 let filters = if filtered { Some(&self.filters) } else { None };
-                // Decode in batches (chunks are independent: use every core), then place.
-                let batch_bytes = 16usize << 20;
-                let per_batch = (batch_bytes / chunk_bytes.max(1)).clamp(1, 4096);
-                for batch in touched.chunks(per_batch) {
-                    let decoded =
-                        decode_chunks(io, filters, batch.iter().map(|t| &t.0), chunk_bytes)?;
-                    for ((info, lo, cnt), chunk) in batch.iter().zip(decoded) {
-                        let src_start: Vec<u64> =
-                            (0..dims.len()).map(|d| lo[d] - info.offset[d]).collect();
-                        let dst_start: Vec<u64> =
-                            (0..dims.len()).map(|d| lo[d] - sel[d].start).collect();
-                        copy_region(
-                            &chunk,
-                            &chunk_dims,
-                            &src_start,
-                            &mut out,
-                            &counts,
-                            &dst_start,
-                            cnt,
-                            elem,
-                        );
-                    }
-                }
+                decode_in_bands(
+                    io,
+                    filters,
+                    touched,
+                    &mut out,
+                    &chunk_dims,
+                    &counts,
+                    sel,
+                    chunk_bytes,
+                    elem,
+                )?;
             }
         }
         Ok(out)
@@ -415,21 +403,54 @@ impl Dataset {
     }
 }
 
-/// Read and decode chunks, on all cores when there is enough work; results in input order.
-fn decode_chunks<'a>(
+/// One touched chunk: where it is, and the part of the selection it covers (start, count).
+type Touched = (chunk_index::ChunkInfo, Vec<u64>, Vec<u64>);
+
+/// Read, decode and place chunks. Chunks sharing a first-dimension offset fill one band of
+/// output rows, which is a contiguous slice of `out`; bands are shared out among the cores,
+/// each thread owning its slices and reusing its buffers chunk after chunk.
+#[allow(clippy::too_many_arguments)]
+fn decode_in_bands(
     io: &crate::hdf5::io::FileIo,
     filters: Option<&FilterPipeline>,
-    infos: impl Iterator<Item = &'a chunk_index::ChunkInfo>,
+    mut touched: Vec<Touched>,
+    out: &mut [u8],
+    chunk_dims: &[u64],
+    counts: &[u64],
+    sel: &Selection,
     chunk_bytes: usize,
-) -> Result<Vec<Vec<u8>>> {
-    let infos: Vec<&chunk_index::ChunkInfo> = infos.collect();
-    let one = |info: &chunk_index::ChunkInfo| -> Result<Vec<u8>> {
-        let stored = io.read(info.address, info.size, "chunk")?;
+    elem: usize,
+) -> Result<()> {
+    let rank = counts.len();
+    // Decode one chunk into `buf` (reused) and copy its part into `dst`, whose first row is
+    // selection row `row0`.
+    let place = |t: &Touched,
+                 dst: &mut [u8],
+                 row0: u64,
+                 buf: &mut Vec<u8>,
+                 spare: &mut Vec<u8>|
+     -> Result<()> {
+        let (info, lo, cnt) = t;
+        let size = usize::try_from(info.size)
+            .map_err(|_| Error::format("chunk", info.address, "chunk size overflows"))?;
+        if info.size > io.limits.max_alloc {
+            return Err(Error::limit(
+                "max_alloc",
+                io.limits.max_alloc,
+                info.size,
+                Some(info.address),
+            ));
+        }
+        let mut stored = std::mem::take(buf);
+        stored.clear();
+        stored.resize(size, 0);
+        io.read_into(info.address, &mut stored, "chunk")?;
         let chunk = match filters {
-            Some(p) => filter::decode_chunk(
+            Some(p) => filter::decode_chunk_reusing(
                 p,
                 info.filter_mask,
                 stored,
+                spare,
                 chunk_bytes,
                 &io.limits,
                 info.address,
@@ -447,35 +468,102 @@ fn decode_chunks<'a>(
                 ),
             ));
         }
-        Ok(chunk)
+        let src_start: Vec<u64> = (0..rank).map(|d| lo[d] - info.offset[d]).collect();
+        let mut dst_start: Vec<u64> = (0..rank).map(|d| lo[d] - sel[d].start).collect();
+        let mut dst_dims = counts.to_vec();
+        if rank > 0 {
+            dst_start[0] -= row0;
+            dst_dims[0] =
+                (dst.len() / (counts[1..].iter().product::<u64>() as usize * elem).max(1)) as u64;
+        }
+        copy_region(
+            &chunk, chunk_dims, &src_start, dst, &dst_dims, &dst_start, cnt, elem,
+        );
+        *buf = chunk;
+        Ok(())
     };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(infos.len());
-    let work: u64 = infos.iter().map(|i| i.size).sum();
-    if threads <= 1 || work < (1 << 20) {
-        return infos.into_iter().map(one).collect();
+    let work: u64 = touched.iter().map(|t| t.0.size).sum();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if rank == 0 || threads <= 1 || touched.len() < 2 || work < (1 << 20) {
+        let (mut buf, mut spare) = (Vec::new(), Vec::new());
+        for t in &touched {
+            place(t, out, 0, &mut buf, &mut spare)?;
+        }
+        return Ok(());
     }
-    // Contiguous runs of chunks per thread keep reads sequential within a thread.
-    let per = infos.len().div_ceil(threads);
-    let parts: Vec<Result<Vec<Vec<u8>>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = infos
-            .chunks(per)
-            .map(|part| s.spawn(move || part.iter().map(|i| one(i)).collect::<Result<Vec<_>>>()))
-            .collect();
-        handles
+    // Bands: runs of chunks with the same first selected row (chunk grids are aligned).
+    touched.sort_by_key(|t| t.1[0]);
+    let row_bytes = counts[1..].iter().product::<u64>() as usize * elem;
+    let mut bands: Vec<(u64, u64, Vec<Touched>)> = Vec::new(); // (first row, rows, chunks)
+    for t in touched {
+        let (r0, rows) = (t.1[0] - sel[0].start, t.2[0]);
+        match bands.last_mut() {
+            Some(b) if b.0 == r0 => {
+                if b.1 != rows {
+                    return Err(Error::format(
+                        "chunk index",
+                        t.0.address,
+                        "chunks of one row band differ in height",
+                    ));
+                }
+                b.2.push(t);
+            }
+            Some(b) if b.0 + b.1 > r0 => {
+                return Err(Error::format(
+                    "chunk index",
+                    t.0.address,
+                    "overlapping chunks",
+                ));
+            }
+            _ => bands.push((r0, rows, vec![t])),
+        }
+    }
+    let threads = threads.min(bands.len());
+    let per = bands.len().div_ceil(threads);
+    let mut jobs = Vec::new();
+    let mut rest: &mut [u8] = out;
+    let mut consumed = 0usize;
+    for group in bands.chunks(per) {
+        let begin = group[0].0 as usize * row_bytes;
+        let last = &group[group.len() - 1];
+        let end = (last.0 + last.1) as usize * row_bytes;
+        if begin < consumed || end > consumed + rest.len() {
+            return Err(Error::format(
+                "chunk index",
+                0,
+                "chunk rows outside the selection",
+            ));
+        }
+        let (_, tail) = std::mem::take(&mut rest).split_at_mut(begin - consumed);
+        let (region, tail) = tail.split_at_mut(end - begin);
+        rest = tail;
+        consumed = end;
+        jobs.push((group[0].0, region, group));
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = jobs
             .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(Error::Usage("chunk decoder thread panicked".into())))
+            .map(|(row0, region, group)| {
+                let place = &place;
+                s.spawn(move || -> Result<()> {
+                    let (mut buf, mut spare) = (Vec::new(), Vec::new());
+                    for (first, rows, chunks) in group {
+                        let o = (*first - row0) as usize * row_bytes;
+                        let band = &mut region[o..o + *rows as usize * row_bytes];
+                        for t in chunks {
+                            place(t, band, *first, &mut buf, &mut spare)?;
+                        }
+                    }
+                    Ok(())
+                })
             })
-            .collect()
-    });
-    let mut out = Vec::with_capacity(infos.len());
-    for p in parts {
-        out.extend(p?);
-    }
-    Ok(out)
+            .collect();
+        for h in handles {
+            h.join()
+                .unwrap_or_else(|_| Err(Error::Usage("chunk decoder thread panicked".into())))?;
+        }
+        Ok(())
+    })
 }
 
 /// Read whole unfiltered chunks straight into their places in `out` (`(offset in out, file
