@@ -19,6 +19,10 @@ pub trait WriteStorage: Send {
     fn set_len(&mut self, n: u64) -> io::Result<()>;
     /// Durability barrier: everything written so far reaches stable storage.
     fn sync(&mut self) -> io::Result<()>;
+    /// Whether the storage is empty.
+    fn is_empty(&self) -> io::Result<bool> {
+        Ok(self.len()? == 0)
+    }
 }
 
 fn eof() -> io::Error {
@@ -117,7 +121,7 @@ impl MemWriteStorage {
 }
 
 fn poisoned() -> io::Error {
-    io::Error::new(io::ErrorKind::Other, "memory storage lock poisoned")
+    io::Error::other("memory storage lock poisoned")
 }
 
 impl WriteStorage for MemWriteStorage {
@@ -197,10 +201,11 @@ impl<S: WriteStorage> FaultyStorage<S> {
         self.count = self.count.saturating_add(1);
         if n >= self.fail_at {
             self.failed.push(op);
-            return Err(io::Error::new(
-                io::ErrorKind::StorageFull,
-                "injected fault: no space left on device",
-            ));
+            // ENOSPC where the OS has that number; a plain error elsewhere.
+            #[cfg(unix)]
+            return Err(io::Error::from_raw_os_error(28));
+            #[cfg(not(unix))]
+            return Err(io::Error::other("injected fault: no space left on device"));
         }
         Ok(())
     }

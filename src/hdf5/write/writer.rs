@@ -1137,7 +1137,7 @@ impl Writer {
                 return Err(usage("a chunked dataset needs rank >= 1"));
             }
             let chunk = match &b.chunks {
-                Some(c) if c.len() != rank || c.iter().any(|x| *x == 0) => {
+                Some(c) if c.len() != rank || c.contains(&0) => {
                     return Err(usage("chunk shape must have the dataset's rank, no zeros"))
                 }
                 Some(c) => c.clone(),
@@ -1345,7 +1345,7 @@ impl Writer {
                 new_dims[i] = r.end;
             }
         }
-        if counts.iter().any(|c| *c == 0) {
+        if counts.contains(&0) {
             return Ok(());
         }
         let idx = ds.0;
@@ -1836,17 +1836,7 @@ impl Drop for Writer {
 /// PyTables-like automatic chunk shape: about 16 KiB per chunk, whole trailing dims.
 fn auto_chunks(shape: &[u64], max: &[u64], elem: usize) -> Vec<u64> {
     let target = (16 * 1024 / elem.max(1)) as u64;
-    let mut c: Vec<u64> = shape
-        .iter()
-        .zip(max)
-        .map(|(s, m)| {
-            if *m == UNDEF {
-                (*s).max(1)
-            } else {
-                (*s).max(1)
-            }
-        })
-        .collect();
+    let mut c: Vec<u64> = shape.iter().map(|s| (*s).max(1)).collect();
     let mut i = 0;
     while product(&c).unwrap_or(u64::MAX) > target.max(1) && i < c.len() {
         while c[i] > 1 && product(&c).unwrap_or(u64::MAX) > target.max(1) {
