@@ -50,3 +50,25 @@ fn earray_append_and_attrs() {
     want.extend((0..8).map(f64::from));
     assert_eq!(v, want);
 }
+
+#[test]
+fn big_attribute_refused_not_truncated() {
+    let st = MemWriteStorage::new();
+    let mut w = Writer::with_storage(Box::new(st.clone()), WriteOptions::default()).unwrap();
+    let e = w
+        .set_attr("/", "settings", AttrValue::Str("x".repeat(80_000)))
+        .unwrap_err();
+    assert!(e.to_string().contains("64 KiB"), "{e}");
+    w.set_attr("/", "settings", AttrValue::Str("x".repeat(60_000)))
+        .unwrap();
+    w.close().unwrap();
+    let f = File::from_bytes(st.bytes()).unwrap();
+    let a = f
+        .root()
+        .unwrap()
+        .object()
+        .attribute("settings")
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.as_string().unwrap().len(), 60_000);
+}
