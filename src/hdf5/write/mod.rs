@@ -1,1 +1,15 @@
 //! The HDF5 writer (PyTables structure family by default).
+//!
+//! [`Writer`] creates a file with superblock v0, v1 object headers, symbol-table groups and
+//! v1 B-tree chunk indexes — the structures PyTables writes — so h5py, PyTables, h5dump
+//! and HDFView open the result. See `writer` for the crash-tolerant commit order.
+
+pub mod encode;
+pub mod storage;
+pub mod writer;
+
+pub use storage::{FaultOp, FaultyStorage, FileWriteStorage, MemWriteStorage, WriteStorage};
+pub use writer::{
+    AttrValue, DatasetBuilder, DatasetId, Dtype, H5Num, LayoutKind, PyTablesClass, WriteOptions,
+    Writer,
+};

@@ -1,0 +1,74 @@
+//! Basic writer scenarios, read back with our reader.
+
+use pymodaq_h5::hdf5::read::{File, Node};
+use pymodaq_h5::hdf5::write::*;
+
+fn tmp(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("pymodaq_h5_write_{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d.join(name)
+}
+
+fn ds(f: &File, p: &str) -> pymodaq_h5::hdf5::read::Dataset {
+    match f.get(p).unwrap() {
+        Node::Dataset(d) => d,
+        _ => panic!("{p} not a dataset"),
+    }
+}
+
+#[test]
+fn earray_append_and_attrs() {
+    let path = tmp("basic.h5");
+    {
+        let mut w = Writer::create(&path, WriteOptions::default()).unwrap();
+        w.create_group("/RawData").unwrap();
+        w.set_attr("/RawData", "TITLE", AttrValue::Str("raw é".into()))
+            .unwrap();
+        let d = w
+            .create_dataset(
+                "/RawData/Data00",
+                DatasetBuilder::new(Dtype::F64)
+                    .shape(&[0, 4])
+                    .max_shape(&[None, Some(4)])
+                    .chunks(&[8, 4])
+                    .deflate(5)
+                    .shuffle()
+                    .pytables_class(PyTablesClass::EArray),
+            )
+            .unwrap();
+        let rows: Vec<f64> = (0..40).map(f64::from).collect();
+        w.append(&d, &rows).unwrap();
+        w.flush().unwrap();
+        w.append(&d, &rows[..8]).unwrap();
+        w.close().unwrap();
+    }
+    let f = File::open(&path).unwrap();
+    let d = ds(&f, "/RawData/Data00");
+    assert_eq!(d.shape(), &[12, 4]);
+    let v: Vec<f64> = d.read().unwrap();
+    let mut want: Vec<f64> = (0..40).map(f64::from).collect();
+    want.extend((0..8).map(f64::from));
+    assert_eq!(v, want);
+}
+
+#[test]
+fn big_attribute_refused_not_truncated() {
+    let st = MemWriteStorage::new();
+    let mut w = Writer::with_storage(Box::new(st.clone()), WriteOptions::default()).unwrap();
+    let e = w
+        .set_attr("/", "settings", AttrValue::Str("x".repeat(80_000)))
+        .unwrap_err();
+    assert!(e.to_string().contains("64 KiB"), "{e}");
+    w.set_attr("/", "settings", AttrValue::Str("x".repeat(60_000)))
+        .unwrap();
+    w.close().unwrap();
+    let f = File::from_bytes(st.bytes()).unwrap();
+    let a = f
+        .root()
+        .unwrap()
+        .object()
+        .attribute("settings")
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.as_string().unwrap().len(), 60_000);
+}
