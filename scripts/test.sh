@@ -11,6 +11,17 @@ echo "== Python venv (h5py, PyTables)"
 bash fixtures/gen/setup_venv.sh .venv
 export PYMODAQ_H5_PYTHON="$PWD/.venv/bin/python"
 
+echo "== h5dump (Debian hdf5-tools), used by the interop tests"
+if ! command -v h5dump >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hdf5-tools) >/dev/null
+  else
+    sudo -n apt-get update -qq && sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hdf5-tools >/dev/null \
+      || echo "WARNING: cannot install hdf5-tools; install it to run the h5dump checks"
+  fi
+fi
+command -v h5dump >/dev/null && h5dump --version
+
 echo "== cargo test (optimised, overflow checks on)"
 cargo test --profile ci --all-targets --all-features 2>&1
 

@@ -126,12 +126,17 @@ fn interop_h5py_pytables_h5dump() {
     // Our own reader first.
     let f = pymodaq_h5::hdf5::read::File::open(&path).unwrap();
     pymodaq_h5::dump::dump_file(&f, "interop.h5").unwrap();
-    if let Ok(out) = Command::new("h5dump").arg("-H").arg(&path).output() {
-        assert!(
+    // h5dump (libhdf5's own tool) must read every header and every value.
+    match Command::new("h5dump").arg(&path).output() {
+        Ok(out) => assert!(
             out.status.success(),
             "h5dump failed: {}",
             String::from_utf8_lossy(&out.stderr)
-        );
+        ),
+        Err(_) if std::env::var_os("CI").is_some() => {
+            panic!("h5dump not installed (scripts/test.sh installs Debian's hdf5-tools)")
+        }
+        Err(_) => eprintln!("notice: h5dump not installed; h5dump check skipped"),
     }
     let Some(py) = python() else {
         if std::env::var_os("CI").is_some() {
