@@ -188,6 +188,11 @@ fn main() {
         return;
     }
     let args: Vec<String> = std::env::args().collect();
+    // `cargo test --all-targets` runs bench binaries too (without `--bench`): nothing to do then.
+    if !args.iter().any(|a| a == "--bench") {
+        println!("workloads: benchmark suite; run it with `cargo bench --bench workloads` or scripts/bench.sh");
+        return;
+    }
     let quick = args.iter().any(|a| a == "--quick");
     let reps = if quick { 3 } else { 5 };
     let py = std::env::var_os("PYMODAQ_H5_PYTHON")
