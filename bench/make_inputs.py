@@ -5,6 +5,8 @@ Usage: make_inputs.py OUTDIR [--big]
   w4_frames.h5   /frames uint16 (200, 512, 512), chunk one frame, raw       (W4 raw read)
   w4_scan.h5     /scan float64 (100, 100, 2048), chunk one spectrum          (W4 raw read)
   w4_big.h5      /data float32 (16384, 16384), chunks (256, 1024), gzip 4    (W4 1 GiB gzip read, --big)
+  frames.bin    16 frames 512x512 uint16 (little-endian), the W1 payload
+  spectra.bin   16 spectra of 2048 float64, the W2 payload
 Existing files are kept (delete them to rebuild).
 """
 import os
@@ -18,6 +20,18 @@ def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     rng = np.random.default_rng(7)
+    p = os.path.join(out, "frames.bin")
+    if not os.path.exists(p):
+        # Camera-like frames: a smooth image plus shot noise (compresses like real data).
+        yy, xx = np.mgrid[0:512, 0:512]
+        base = 1000 + 800 * np.exp(-((xx - 256) ** 2 + (yy - 256) ** 2) / (2 * 80.0 ** 2))
+        frames = np.stack([rng.poisson(base * (1 + 0.05 * k)) for k in range(16)]).astype("<u2")
+        frames.tofile(p)
+    p = os.path.join(out, "spectra.bin")
+    if not os.path.exists(p):
+        x = np.arange(2048)
+        spectra = np.stack([np.exp(-((x - 1024 - 20 * k) ** 2) / 5000.0) + rng.normal(0, 0.01, 2048) for k in range(16)])
+        spectra.astype("<f8").tofile(p)
     p = os.path.join(out, "w4_frames.h5")
     if not os.path.exists(p):
         with h5py.File(p, "w") as f:

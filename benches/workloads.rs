@@ -45,6 +45,7 @@ fn child(spec: &str) {
                 bytes += d.read_raw().expect("read").len() as u64;
             }
         }
+        [wl, file, payload_dir] => bytes = write_workload(wl, file, payload_dir),
         _ => panic!("unknown child spec {spec}"),
     }
     let seconds = t.elapsed().as_secs_f64();
@@ -52,6 +53,82 @@ fn child(spec: &str) {
         "{{\"seconds\": {seconds}, \"bytes\": {bytes}, \"rss_kib\": {}}}",
         peak_rss_kib()
     );
+}
+
+const NF: usize = 1000;
+const NX: u64 = 100;
+const NY: u64 = 100;
+const NS: usize = 2048;
+const NL: usize = 100_000;
+
+/// The write workloads through our writer (same payloads as the Python side).
+fn write_workload(wl: &str, file: &str, payload_dir: &str) -> u64 {
+    use pymodaq_h5::hdf5::write::{DatasetBuilder, Dtype, PyTablesClass, WriteOptions, Writer};
+    let frames = std::fs::read(Path::new(payload_dir).join("frames.bin")).expect("frames.bin");
+    let spectra = std::fs::read(Path::new(payload_dir).join("spectra.bin")).expect("spectra.bin");
+    let frame_bytes = 512 * 512 * 2;
+    let mut w = Writer::create(file, WriteOptions::default()).expect("create");
+    match wl {
+        "w1raw" | "w1defl" => {
+            let mut b = DatasetBuilder::new(Dtype::U16)
+                .shape(&[0, 512, 512])
+                .max_shape(&[None, Some(512), Some(512)])
+                .chunks(&[1, 512, 512])
+                .pytables_class(PyTablesClass::EArray);
+            if wl == "w1defl" {
+                b = b.shuffle().deflate(1);
+            }
+            let ds = w.create_dataset("/frames", b).expect("dataset");
+            for i in 0..NF {
+                let k = (i % 16) * frame_bytes;
+                w.append_raw(&ds, &frames[k..k + frame_bytes])
+                    .expect("append");
+            }
+            w.close().expect("close");
+            (NF * frame_bytes) as u64
+        }
+        "w2" => {
+            let b = DatasetBuilder::new(Dtype::F64)
+                .shape(&[NX, NY, NS as u64])
+                .chunks(&[1, 1, NS as u64])
+                .pytables_class(PyTablesClass::CArray);
+            let ds = w.create_dataset("/scan", b).expect("dataset");
+            for i in 0..NX {
+                for j in 0..NY {
+                    let k = ((i * NY + j) % 16) as usize * NS * 8;
+                    w.write_slice_raw(
+                        &ds,
+                        &[i..i + 1, j..j + 1, 0..NS as u64],
+                        &spectra[k..k + NS * 8],
+                    )
+                    .expect("write");
+                }
+            }
+            w.close().expect("close");
+            (NX * NY) * NS as u64 * 8
+        }
+        "w3" => {
+            let mk = || {
+                DatasetBuilder::new(Dtype::F64)
+                    .shape(&[0])
+                    .max_shape(&[None])
+                    .chunks(&[1024])
+                    .pytables_class(PyTablesClass::EArray)
+            };
+            let v = w.create_dataset("/value", mk()).expect("value");
+            let t = w.create_dataset("/timestamp", mk()).expect("timestamp");
+            for i in 0..NL {
+                w.append(&v, &[(i as f64 * 1e-3).sin()]).expect("append");
+                w.append(&t, &[1.7e9 + i as f64 * 0.01]).expect("append");
+                if (i + 1) % 1000 == 0 {
+                    w.flush().expect("flush");
+                }
+            }
+            w.close().expect("close");
+            (NL * 16) as u64
+        }
+        other => panic!("unknown workload {other}"),
+    }
 }
 
 fn parse_run(out: &[u8]) -> Option<Run> {
@@ -234,7 +311,7 @@ fn main() {
             Some(("page-cache write".into(), cache_mbs)),
         ),
     ];
-    if big.exists() {
+    if big.exists() && !quick {
         workloads.push((
             "W4 read 1 GiB gzip-4 (h5py file)".into(),
             big.clone(),
@@ -243,6 +320,61 @@ fn main() {
         ));
     }
     let mut rows = Vec::new();
+    let payload = dir.to_string_lossy().into_owned();
+    let writes = [
+        (
+            "W1 camera: 1000 frames appended (raw)",
+            "w1raw",
+            Some(("page-cache write".to_string(), cache_mbs)),
+        ),
+        ("W1 camera: shuffle + deflate 1", "w1defl", None),
+        (
+            "W2 scan: 100x100 spectra, point by point",
+            "w2",
+            Some(("page-cache write".to_string(), cache_mbs)),
+        ),
+        (
+            "W3 logger: 100k values + timestamps, flush/1000",
+            "w3",
+            None,
+        ),
+    ];
+    for (name, wl, limit) in writes {
+        let ours_file = dir.join(format!("{wl}_ours.h5"));
+        let h5py_file = dir.join(format!("{wl}_h5py.h5"));
+        let tables_file = dir.join(format!("{wl}_tables.h5"));
+        let spec = format!("{wl}\t{}\t{payload}", ours_file.display());
+        let (mut o, mut h, mut t) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..reps {
+            o.push(ours(&spec));
+            if let Some(r) = python(&py, &["h5py", wl, &h5py_file.to_string_lossy(), &payload]) {
+                h.push(r);
+            }
+            if let Some(r) = python(
+                &py,
+                &["tables", wl, &tables_file.to_string_lossy(), &payload],
+            ) {
+                t.push(r);
+            }
+        }
+        let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+        let row = Row {
+            name: name.to_string(),
+            ours: med_run(o),
+            h5py: (!h.is_empty()).then(|| med_run(h)),
+            tables: (!t.is_empty()).then(|| med_run(t)),
+            file_bytes: size(&ours_file),
+            limit,
+        };
+        eprintln!(
+            "{}: ours {:.3} s ({:.1} MB; h5py file {:.1} MB)",
+            row.name,
+            row.ours.seconds,
+            row.file_bytes as f64 / 1e6,
+            size(&h5py_file) as f64 / 1e6
+        );
+        rows.push(row);
+    }
     for (name, file, datasets, limit) in workloads {
         let fstr = file.to_string_lossy().into_owned();
         let mut spec = vec!["read".to_string(), fstr.clone()];
