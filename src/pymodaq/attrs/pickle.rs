@@ -1,0 +1,1 @@
+//! Pickled log lines (placeholder).
