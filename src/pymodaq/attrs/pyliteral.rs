@@ -480,7 +480,7 @@ impl<'a> Parser<'a> {
                 Ok(PyValue::List(items))
             }
             b'{' => self.dict(),
-            b'\'' | b'"' => Ok(PyValue::Str(self.string(false)?)),
+            b'\'' | b'"' => Ok(PyValue::Str(self.string()?)),
             b'0'..=b'9' | b'.' => self.number(),
             c if c == b'_' || c.is_ascii_alphabetic() => self.name(),
             _ => Err(self.err(format!("unexpected character {:?}", char::from(c)))),
@@ -612,7 +612,7 @@ impl<'a> Parser<'a> {
         match (self.peek(), self.peek_at(1), self.peek_at(2)) {
             (Some(b'u' | b'U'), q, _) if is_quote(q) => {
                 self.pos += 1;
-                return Ok(PyValue::Str(self.string(false)?));
+                return Ok(PyValue::Str(self.string()?));
             }
             (Some(b'b' | b'B'), q, _) if is_quote(q) => {
                 self.pos += 1;
@@ -838,22 +838,63 @@ impl<'a> Parser<'a> {
             .get(start..self.pos)
             .ok_or_else(|| self.err("bad string body"))?;
         self.pos += 1;
-        self.skip_ws();
-        // Python would concatenate adjacent literals; repr never writes that.
-        if let Some(b'\'' | b'"') = self.peek() {
-            return Err(self.unsupported("implicit string concatenation"));
-        }
         Ok((start, body))
     }
 
-    fn string(&mut self, _bytes: bool) -> Result<String> {
+    /// What literal starts here: `Some(true)` bytes, `Some(false)` str, with its prefix length.
+    fn literal_start(&self) -> Option<(bool, usize)> {
+        let is_quote = |c: Option<u8>| matches!(c, Some(b'\'' | b'"'));
+        match self.peek() {
+            c if is_quote(c) => Some((false, 0)),
+            Some(b'u' | b'U') if is_quote(self.peek_at(1)) => Some((false, 1)),
+            Some(b'b' | b'B') if is_quote(self.peek_at(1)) => Some((true, 1)),
+            _ => None,
+        }
+    }
+
+    /// Adjacent literals concatenate, as in Python (`'a' 'b'` is `'ab'`).
+    fn next_literal(&mut self, bytes: bool) -> Result<Option<usize>> {
+        let save = self.pos;
+        self.skip_ws();
+        match self.literal_start() {
+            Some((b, prefix)) if b == bytes => {
+                self.pos += prefix;
+                Ok(Some(self.pos))
+            }
+            Some(_) => Err(self.err("cannot mix bytes and nonbytes literals")),
+            None => {
+                if let Some(b'r' | b'R' | b'f' | b'F') = self.peek() {
+                    if matches!(
+                        self.peek_at(1),
+                        Some(b'\'' | b'"' | b'b' | b'B' | b'r' | b'R')
+                    ) {
+                        return Err(self.unsupported("raw and f-string literals"));
+                    }
+                }
+                self.pos = save;
+                Ok(None)
+            }
+        }
+    }
+
+    fn string(&mut self) -> Result<String> {
         let (start, body) = self.quoted()?;
-        decode_str_escapes(body, start)
+        let mut out = decode_str_escapes(body, start)?;
+        while self.next_literal(false)?.is_some() {
+            let (start, body) = self.quoted()?;
+            out.push_str(&decode_str_escapes(body, start)?);
+        }
+        Ok(out)
     }
 
     fn bytes_literal(&mut self) -> Result<Vec<u8>> {
         let (start, body) = self.quoted()?;
-        decode_bytes_escapes(body, start)
+        let mut out = decode_bytes_escapes(body, start)?;
+        while self.next_literal(true)?.is_some() {
+            let (start, body) = self.quoted()?;
+            out.extend(decode_bytes_escapes(body, start)?);
+        }
+        Ok(out)
     }
 }
 
@@ -1158,13 +1199,13 @@ fn write_items(items: &[PyValue], out: &mut String) {
 /// Formats shortest round-trip `digits` (no dot) with decimal exponent `exp10` of the first digit
 /// the way CPython's `float_repr` does: scientific when the decimal point position is `<= -4` or
 /// `> 16`, `e` followed by a sign and at least two digits; positional otherwise, with `.0` added.
-fn format_shortest(neg: bool, digits: &str, exp10: i32) -> String {
+fn format_shortest(neg: bool, digits: &str, exp10: i32, sci: bool) -> String {
     let mut out = String::with_capacity(digits.len() + 8);
     if neg {
         out.push('-');
     }
     let decpt = exp10 + 1;
-    if decpt <= -4 || decpt > 16 {
+    if sci {
         let (first, rest) = digits.split_at(1.min(digits.len()));
         out.push_str(first);
         if !rest.is_empty() {
@@ -1223,11 +1264,12 @@ pub fn float_repr(x: f64) -> String {
         return if x > 0.0 { "inf".into() } else { "-inf".into() };
     }
     let (neg, digits, exp) = split_sci(&format!("{x:e}"));
-    format_shortest(neg, &digits, exp)
+    // CPython's float_repr_style 'short': scientific when decpt <= -4 or decpt > 16.
+    format_shortest(neg, &digits, exp, !(-4..=15).contains(&exp))
 }
 
-/// numpy's repr of a float32 value inside `np.float32(…)` (shortest float32 digits, same
-/// positional/scientific switch as Python floats).
+/// numpy's repr of a float32 value inside `np.float32(…)`: shortest float32 digits, positional
+/// for magnitudes in [1e-4, 1e6), scientific otherwise (`1e+06`, `1e-04`).
 pub fn float32_repr(x: f32) -> String {
     if x.is_nan() {
         return "nan".into();
@@ -1236,7 +1278,9 @@ pub fn float32_repr(x: f32) -> String {
         return if x > 0.0 { "inf".into() } else { "-inf".into() };
     }
     let (neg, digits, exp) = split_sci(&format!("{x:e}"));
-    format_shortest(neg, &digits, exp)
+    // numpy switches to scientific outside [1e-4, 10**precision), precision 6 for float32.
+    let a = f64::from(x.abs());
+    format_shortest(neg, &digits, exp, a != 0.0 && !(1e-4..1e6).contains(&a))
 }
 
 /// Whether CPython's `str.isprintable()` holds for this one character.
@@ -1417,7 +1461,10 @@ mod tests {
         assert!(matches!(fails("'abc"), Error::Format(_)));
         assert!(matches!(fails("'a\nb'"), Error::Format(_)));
         assert!(matches!(fails("b'é'"), Error::Format(_)));
-        assert!(matches!(fails("'a' 'b'"), Error::Unsupported { .. }));
+        assert_eq!(p("'a' \\\n \"b\"u'c'"), PyValue::Str("abc".into()));
+        assert_eq!(p("(b'a'\n b'b')"), PyValue::Bytes(b"ab".to_vec()));
+        assert!(matches!(fails("'a' b'b'"), Error::Format(_)));
+        assert!(matches!(fails("'a' r'b'"), Error::Unsupported { .. }));
         assert!(matches!(fails("r'a'"), Error::Unsupported { .. }));
         assert!(matches!(fails("'''a'''"), Error::Unsupported { .. }));
         assert!(matches!(fails(r"'\N{DASH}'"), Error::Unsupported { .. }));
@@ -1460,6 +1507,10 @@ mod tests {
             PyValue::Numpy(NumpyScalar::new(NumpyType::Float64, PyValue::Float(0.25)).unwrap())
         );
         assert_eq!(repr(&p("np.float32(0.1)")), "np.float32(0.1)");
+        assert_eq!(repr(&p("np.float32(999999.0)")), "np.float32(999999.0)");
+        assert_eq!(repr(&p("np.float32(1e6)")), "np.float32(1e+06)");
+        assert_eq!(repr(&p("np.float32(0.0001)")), "np.float32(1e-04)");
+        assert_eq!(repr(&p("np.float32(0.00011)")), "np.float32(0.00011)");
         assert_eq!(repr(&p("np.int64(-3)")), "np.int64(-3)");
         assert_eq!(repr(&p("np.True_")), "np.True_");
         assert!(matches!(fails("np.int8(300)"), Error::Format(_)));
