@@ -287,8 +287,24 @@ fn tagged(v: &PyValue) -> Value {
     }
 }
 
-/// Raw cases where PyMoDAQ's `eval` goes beyond literals (by design we do not follow).
-const DIVERGE: &[&str] = &["{\"type\": \"list\", \"data\": \"os\"}"];
+/// Raw cases where PyMoDAQ's `eval` accepts more than the literal subset `repr()` writes
+/// (names, operators, calls, sets, complex, other int spellings): by design we return the raw
+/// attribute instead.
+const DIVERGE: &[&str] = &[
+    "{\"type\": \"list\", \"data\": \"os\"}",
+    "{\"type\": \"list\", \"data\": \"np.int64(1.5)\"}",
+    "{\"type\": \"list\", \"data\": \"1_000\"}",
+    "{\"type\": \"list\", \"data\": \"0x10\"}",
+    "{\"type\": \"list\", \"data\": \"1.5j\"}",
+    "{\"type\": \"list\", \"data\": \"{1, 2}\"}",
+    "{\"type\": \"list\", \"data\": \"datetime.time(1, 2, tzinfo=None)\"}",
+    "{\"type\": \"list\", \"data\": \"1 if 1 else 2\"}",
+    "{\"type\": \"list\", \"data\": \"[1][0]\"}",
+    "{\"type\": \"list\", \"data\": \"np.nan\"}",
+    "{\"type\": \"list\", \"data\": \"float('nan')\"}",
+    "{\"type\": \"list\", \"data\": \"-np.float64(1)\"}",
+    "{\"type\": \"list\", \"data\": \"True + 1\"}",
+];
 
 /// Stored attribute texts whose `json2object` result is compared (by `repr`).
 fn raw_cases() -> Vec<String> {
@@ -345,6 +361,44 @@ fn raw_cases() -> Vec<String> {
         "{\"type\": 1.0, \"data\": \"1\"}",
         "{\"module\": \"builtins\", \"type\": \"str\", \"data\": \"'\\u00e9\\ud83d\\ude00'\"}",
         "\"\\ud83d\\ude00\"",
+        "{\"type\": \"list\", \"data\": \"-(1)\"}",
+        "{\"type\": \"list\", \"data\": \"(-1)\"}",
+        "{\"type\": \"list\", \"data\": \"+True\"}",
+        "{\"type\": \"list\", \"data\": \"np.float64(1)\"}",
+        "{\"type\": \"list\", \"data\": \"np.float32(1e40)\"}",
+        "{\"type\": \"list\", \"data\": \"np.int64(1.5)\"}",
+        "{\"type\": \"list\", \"data\": \"datetime.datetime(2024, 1, 2, 3, 4, 5, 0)\"}",
+        "{\"type\": \"list\", \"data\": \"1_000\"}",
+        "{\"type\": \"list\", \"data\": \"0x10\"}",
+        "{\"type\": \"list\", \"data\": \"'\\777'\"}",
+        "{\"type\": \"list\", \"data\": \"np.bool(True)\"}",
+        "{\"type\": \"list\", \"data\": \"np.bool_(False)\"}",
+        "{\"type\": \"list\", \"data\": \"np.str_('x')\"}",
+        "{\"type\": \"list\", \"data\": \"np.bytes_(b'x')\"}",
+        "{\"type\": \"list\", \"data\": \"np.uint64(18446744073709551615)\"}",
+        "{\"type\": \"list\", \"data\": \"np.int8(-129)\"}",
+        "{\"type\": \"list\", \"data\": \"1.5j\"}",
+        "{\"type\": \"list\", \"data\": \"{1, 2}\"}",
+        "{\"type\": \"list\", \"data\": \"(1, 2,)\"}",
+        "{\"type\": \"list\", \"data\": \"[ ]\"}",
+        "{\"type\": \"list\", \"data\": \"( )\"}",
+        "{\"type\": \"list\", \"data\": \"'\\N{DASH}'\"}",
+        "{\"type\": \"list\", \"data\": \"datetime.time(1, 2, tzinfo=None)\"}",
+        "{\"type\": \"list\", \"data\": \"b'a' 'b'\"}",
+        "{\"type\": \"list\", \"data\": \"'\\ud83d'\"}",
+        "{\"type\": \"list\", \"data\": \"'\\x'\"}",
+        "{\"type\": \"list\", \"data\": \"'\\\n'\"}",
+        "{\"type\": \"list\", \"data\": \"1 if 1 else 2\"}",
+        "{\"type\": \"list\", \"data\": \"[1][0]\"}",
+        "{\"type\": \"list\", \"data\": \"np.nan\"}",
+        "{\"type\": \"list\", \"data\": \"float('nan')\"}",
+        "{\"type\": \"list\", \"data\": \"-np.float64(1)\"}",
+        "{\"type\": \"list\", \"data\": \"np.float64(-0.0)\"}",
+        "{\"type\": \"list\", \"data\": \"'a'\\\n'b'\"}",
+        "{\"type\": \"list\", \"data\": \"datetime.datetime(1, 1, 1, 0, 0)\"}",
+        "{\"type\": \"list\", \"data\": \"datetime.datetime(10000, 1, 1)\"}",
+        "{\"type\": \"list\", \"data\": \"datetime.date(2023, 2, 29)\"}",
+        "{\"type\": \"list\", \"data\": \"True + 1\"}",
     ]
     .iter()
     .map(|s| s.to_string())
