@@ -1,4 +1,4 @@
-//! Python literals: the `data` field of PyMoDAQ's JSON attribute envelope.
+//! Python literals: the `data` field of PyMoDAQ's JSON attribute envelope (`pymodaq-layout.md` §2).
 //!
 //! PyMoDAQ stores `repr(value)` and reads it back with Python `eval`. We never evaluate: this is a
 //! closed-grammar parser for exactly the literal subset `repr()` produces for the values PyMoDAQ
@@ -10,7 +10,7 @@
 //! - floats in `repr` forms (`0.1`, `1.`, `.5`, `1e+300`, `-0.0`); `inf`/`nan` are *names* in
 //!   Python, so, as with PyMoDAQ's `eval`, they are refused;
 //! - str literals (`'…'`, `"…"`, optional `u` prefix) with every escape Python knows except
-//!   `\N{…}`, and bytes literals (`b'…'`); line continuation inside literals;
+//!   `\N{…}`, and bytes literals (`b'…'`); line continuation; adjacent literals concatenate;
 //! - tuples (`()`, `(5,)`), lists, dicts, parenthesised expressions;
 //! - numpy ≥ 2 scalar wrappers `np.float64(…)`, `np.float32(…)`, `np.intN(…)`, `np.uintN(…)`,
 //!   `np.str_(…)`, `np.bytes_(…)`, `np.True_`, `np.False_`;
@@ -18,8 +18,8 @@
 //!   validated as the constructors do.
 //!
 //! Refused (typed errors, as `eval` would fail or as we cannot model them): other names, attribute
-//! access, calls, operators, sets, complex numbers, raw/f-/triple-quoted strings, string
-//! concatenation, lone surrogates, `\N{…}`, `tzinfo=`, ints in hex/octal/binary or with `_`.
+//! access, calls, operators, sets, complex numbers, raw/f-/triple-quoted strings, lone
+//! surrogates, `\N{…}`, `tzinfo=`, ints in hex/octal/binary or with `_`.
 //! Caps: the text length is checked against [`Limits::max_pyliteral`]; nesting deeper than
 //! CPython's parser allows (200 brackets) is refused like CPython does.
 
