@@ -25,7 +25,7 @@ fn random_producer_files_dump_as_h5py_reads_them() {
         let out = Command::new(&py)
             .arg(common::root().join("fixtures/gen/random_files.py"))
             .args([seed.to_string(), count.to_string()])
-            .arg(&dir)
+            .arg(&*dir)
             .output()
             .expect("run random_files.py");
         assert!(
@@ -45,7 +45,6 @@ fn random_producer_files_dump_as_h5py_reads_them() {
             }
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(
         failures.is_empty(),
         "{} of {compared} random files differ from h5py:\n{}",
