@@ -120,7 +120,14 @@ impl State {
                                 self.seen.insert(*addr, path.clone());
                                 if depth + 1 > self.max_depth {
                                     self.had_errors = true;
-                                    json!({"kind": "error", "error": format!("group nesting deeper than {}", self.max_depth)})
+                                    // Reported as the limit error so the cap is named.
+                                    let e = Error::limit(
+                                        "max_group_depth",
+                                        self.max_depth.into(),
+                                        u64::from(depth) + 1,
+                                        Some(*addr),
+                                    );
+                                    json!({"kind": "error", "error": e.to_string()})
                                 } else {
                                     match Node::open(file, *addr, path) {
                                         Ok(Node::Group(cg)) => self.group(file, &cg, depth + 1),

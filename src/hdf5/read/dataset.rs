@@ -215,9 +215,14 @@ impl Dataset {
         let total = n
             .and_then(|n| n.checked_mul(elem as u64))
             .ok_or_else(|| Error::format("dataspace", at, "selection size overflows"))?;
-        let cap = io.limits.max_alloc.min(io.limits.max_read_total);
+        // Name whichever cap is the smaller, so the error points at the right knob.
+        let (name, cap) = if io.limits.max_alloc < io.limits.max_read_total {
+            ("max_alloc", io.limits.max_alloc)
+        } else {
+            ("max_read_total", io.limits.max_read_total)
+        };
         if total > cap {
-            return Err(Error::limit("max_read_total", cap, total, Some(at)));
+            return Err(Error::limit(name, cap, total, Some(at)));
         }
         let fill = self.fill_bytes()?;
         let mut out = filled(total as usize, &fill);
