@@ -49,7 +49,10 @@ fn walk(bytes: Vec<u8>) -> (bool, Duration) {
 fn damaged_fixtures_give_errors_not_panics() {
     // Valid files from the real producers (those with a golden dump); the hostile corpus is
     // already broken and has its own test.
-    let files: Vec<_> = common::fixture_files().into_iter().filter(|p| p.with_extension("json").exists()).collect();
+    let files: Vec<_> = common::fixture_files()
+        .into_iter()
+        .filter(|p| p.with_extension("json").exists())
+        .collect();
     assert!(files.len() >= 10, "no fixtures");
     let per_file_random: usize = std::env::var("MUTATIONS_PER_FILE")
         .ok()

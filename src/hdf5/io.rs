@@ -67,7 +67,9 @@ impl FileIo {
         let end = abs
             .checked_add(len)
             .ok_or_else(|| Error::format(structure, addr, "length overflows"))?;
-        if end > self.len {
+        // The length is sampled at open; a live file (a writer appending) may have grown
+        // since, and freshly committed structures point past the old end: look again.
+        if end > self.len && end > self.storage.len()? {
             return Err(Error::format(
                 structure,
                 addr,
@@ -109,7 +111,7 @@ impl FileIo {
     /// size is only known after decoding a prefix).
     pub fn read_upto(&self, addr: u64, max: u64, structure: &'static str) -> Result<Vec<u8>> {
         let abs = self.check_window(addr, 0, structure)?;
-        let avail = self.len.saturating_sub(abs);
+        let avail = self.len.max(self.storage.len()?).saturating_sub(abs);
         self.read(addr, max.min(avail), structure)
     }
 
