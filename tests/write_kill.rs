@@ -45,7 +45,7 @@ fn kill_child() {
         w.append(&z, &rows).unwrap();
         w.append(&u, &rows).unwrap();
         n += k;
-        if n % 3 == 0 || k > 8 {
+        if n.is_multiple_of(3) || k > 8 {
             w.flush().unwrap();
             writeln!(out, "FLUSHED {n}").unwrap();
             out.flush().unwrap();

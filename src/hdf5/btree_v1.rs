@@ -80,7 +80,7 @@ pub fn parse_group_node(c: &mut Cursor) -> Result<(NodeHeader, Vec<u64>)> {
     let need = n
         .checked_mul(pair)
         .and_then(|x| x.checked_add(usize::from(c.sizes().lengths)));
-    if need.map_or(true, |x| x > c.remaining()) {
+    if need.is_none_or(|x| x > c.remaining()) {
         return Err(c
             .err_at(
                 start + 6,

@@ -96,7 +96,7 @@ pub fn parse_node(c: &mut Cursor) -> Result<Vec<SymbolTableEntry>> {
     let cat = c.addr();
     let count = usize::from(c.u16()?);
     let need = count.checked_mul(entry_size(c));
-    if need.map_or(true, |n| n > c.remaining()) {
+    if need.is_none_or(|n| n > c.remaining()) {
         return Err(c
             .err_at(
                 cat,

@@ -69,7 +69,7 @@ pub fn parse_node(c: &mut Cursor, rank: usize) -> Result<ChunkNode> {
     let need = used
         .checked_mul(per_entry)
         .and_then(|n| n.checked_add(key_len(rank)));
-    if need.map_or(true, |n| n > c.remaining()) {
+    if need.is_none_or(|n| n > c.remaining()) {
         return Err(c
             .err(format!("{used} entries do not fit in the node"))
             .into());

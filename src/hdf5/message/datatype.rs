@@ -617,7 +617,7 @@ fn parse_compound(
         }
         if offset
             .checked_add(datatype.size())
-            .map_or(true, |e| e > u64::from(size))
+            .is_none_or(|e| e > u64::from(size))
         {
             return Err(Error::Format(c.err_at(
                 at,

@@ -581,10 +581,7 @@ fn read_direct(
 ) -> Result<()> {
     reads.sort_unstable_by_key(|r| r.0);
     if let Some(&(last, _)) = reads.last() {
-        if last
-            .checked_add(chunk_bytes)
-            .map_or(true, |e| e > out.len())
-        {
+        if last.checked_add(chunk_bytes).is_none_or(|e| e > out.len()) {
             return Err(Error::format("chunk", 0, "chunk outside the selection"));
         }
     }

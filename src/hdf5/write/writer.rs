@@ -1572,7 +1572,7 @@ impl Writer {
             return Err(usage("append needs an unlimited first dimension"));
         }
         let row = Self::row_bytes(d)?;
-        if row == 0 || data.len() % row != 0 {
+        if row == 0 || !data.len().is_multiple_of(row) {
             return Err(usage(format!(
                 "{} bytes is not a whole number of {row}-byte rows",
                 data.len()
