@@ -52,6 +52,7 @@ impl WriteStorage for Recording {
 }
 
 const WIDTH: usize = 6;
+const SCAN_ROWS: usize = 50;
 
 fn row(i: usize) -> Vec<f64> {
     (0..WIDTH)
@@ -85,6 +86,18 @@ fn session() -> (Vec<Op>, Vec<(usize, usize)>) {
     };
     let raw = w.create_dataset("/RawData/raw", mk(false)).unwrap();
     let zip = w.create_dataset("/RawData/zipped", mk(true)).unwrap();
+    // A pre-sized scan array written point by point (PyMoDAQ's extended saving).
+    let scan = w
+        .create_dataset(
+            "/RawData/scan",
+            DatasetBuilder::new(Dtype::F64)
+                .shape(&[SCAN_ROWS as u64, WIDTH as u64])
+                .chunks(&[2, WIDTH as u64])
+                .shuffle()
+                .deflate(1)
+                .pytables_class(PyTablesClass::CArray),
+        )
+        .unwrap();
     w.flush().unwrap();
     acked.push((log.lock().unwrap().len(), 0));
     let mut n = 0;
@@ -93,6 +106,10 @@ fn session() -> (Vec<Op>, Vec<(usize, usize)>) {
         for _ in 0..(1 + step % 3) {
             w.append(&raw, &row(n)).unwrap();
             w.append(&zip, &row(n)).unwrap();
+            if n < SCAN_ROWS {
+                w.write_slice(&scan, &[n as u64..n as u64 + 1, 0..WIDTH as u64], &row(n))
+                    .unwrap();
+            }
             n += 1;
         }
         if step % 7 == 3 {

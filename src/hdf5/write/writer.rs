@@ -339,6 +339,10 @@ struct Chunked {
     /// Vlen rows waiting for a global heap collection.
     vlen_pending: Vec<Vec<u8>>,
     vlen_pending_bytes: usize,
+    /// Dims of data stored but not yet committed (index, header): committed at `flush()`.
+    /// `Ds::dims` stays the committed extent, so no other commit (an attribute, say) can
+    /// publish rows the committed index does not hold.
+    pending_dims: Option<Vec<u64>>,
 }
 
 enum Store {
@@ -358,6 +362,16 @@ struct Ds {
     user_fill: bool,
     pipeline: Option<FilterPipeline>,
     store: Store,
+}
+
+impl Ds {
+    /// The extent including stored-but-uncommitted data.
+    fn cur_dims(&self) -> Vec<u64> {
+        match &self.store {
+            Store::Chunked(c) => c.pending_dims.clone().unwrap_or_else(|| self.dims.clone()),
+            _ => self.dims.clone(),
+        }
+    }
 }
 
 struct Grp {
@@ -1158,6 +1172,7 @@ impl Writer {
                 logical: b.shape.first().copied().unwrap_or(0),
                 vlen_pending: Vec::new(),
                 vlen_pending_bytes: 0,
+                pending_dims: None,
             }))
         } else if b.compact {
             if total > 16 * 1024 {
@@ -1234,7 +1249,7 @@ impl Writer {
     /// Current shape of a dataset, including appended rows not yet flushed.
     pub fn shape(&self, ds: &DatasetId) -> Result<Vec<u64>> {
         let d = self.ds(*ds)?;
-        let mut s = d.dims.clone();
+        let mut s = d.cur_dims();
         if let (Store::Chunked(c), Some(first)) = (&d.store, s.first_mut()) {
             *first = c.logical.max(*first);
         }
@@ -1332,7 +1347,7 @@ impl Writer {
             )));
         }
         let elem = d.elem;
-        let mut new_dims = d.dims.clone();
+        let mut new_dims = d.cur_dims();
         for (i, r) in sel.iter().enumerate() {
             if r.end > new_dims[i] {
                 let chunked = matches!(d.store, Store::Chunked(_));
@@ -1431,7 +1446,14 @@ impl Writer {
                         break;
                     }
                 }
-                self.commit_chunked(*ds, new_dims)
+                // The chunk bytes are in the file (past the committed end, or rewritten in
+                // place); the index and header are committed at the next `flush()`, which is
+                // what acknowledges writes. Rebuilding the index per point made a scan
+                // quadratic in its number of chunks.
+                if let Store::Chunked(c) = &mut self.ds_mut(*ds)?.store {
+                    c.pending_dims = Some(new_dims);
+                }
+                Ok(())
             }
         }
     }
@@ -1452,7 +1474,7 @@ impl Writer {
         let existing = c.index.get(origin).copied();
         let mut buf = match &existing {
             Some(rec) => self.read_chunk(d, rec, cbytes)?,
-            None => d.fill.iter().copied().cycle().take(cbytes).collect(),
+            None => fill_buffer(&d.fill, cbytes),
         };
         f(&mut buf)?;
         self.store_chunk(ds, origin, &buf, existing)
@@ -1544,6 +1566,7 @@ impl Writer {
         d.dims = dims;
         if let Store::Chunked(c) = &mut d.store {
             c.cache = cache;
+            c.pending_dims = None;
             if let Some(r) = new_root {
                 c.root = r;
             }
@@ -1595,7 +1618,9 @@ impl Writer {
             c.logical += (take / row) as u64;
             rest = &rest[take..];
             if c.logical - c.tail_start == c0 {
-                self.flush_tail(*ds)?;
+                // A full chunk goes to the file now; the index and row count are committed
+                // at the next `flush()` (what acknowledges rows), not once per chunk.
+                self.flush_tail_inner(*ds, false)?;
             }
         }
         Ok(())
@@ -1684,15 +1709,16 @@ impl Writer {
             return Ok(());
         };
         let c0 = c.chunk[0];
-        let rows = d.dims.first().copied().unwrap_or(0);
+        let cur = d.cur_dims();
+        let rows = cur.first().copied().unwrap_or(0);
         let start = rows / c0 * c0;
         let row = Self::row_bytes(d)?;
         let mut tail = vec![0u8; to_usize(rows - start)? * row];
         if rows > start {
-            let rank = d.dims.len();
+            let rank = cur.len();
             let cbytes = to_usize(product(&c.chunk)?)? * d.elem;
             let tbox: Vec<Range<u64>> = (0..rank)
-                .map(|i| if i == 0 { start..rows } else { 0..d.dims[i] })
+                .map(|i| if i == 0 { start..rows } else { 0..cur[i] })
                 .collect();
             for (origin, rec) in c.index.range(vec![start]..) {
                 if origin.first() != Some(&start) {
@@ -1722,6 +1748,12 @@ impl Writer {
 
     /// Write the tail rows' chunks and commit the new row count.
     fn flush_tail(&mut self, ds: DatasetId) -> Result<()> {
+        self.flush_tail_inner(ds, true)
+    }
+
+    /// Write the tail rows' chunks; commit them (index, then header) when `commit`, else
+    /// leave the dataset marked for the next commit.
+    fn flush_tail_inner(&mut self, ds: DatasetId, commit: bool) -> Result<()> {
         self.materialize_vlen_if_pending(ds)?;
         let d = self.ds(ds)?;
         let Store::Chunked(c) = &d.store else {
@@ -1730,14 +1762,15 @@ impl Writer {
         let Some(tail) = &c.tail else {
             return Ok(());
         };
-        let rows_on_disk = d.dims.first().copied().unwrap_or(0);
+        let cur = d.cur_dims();
+        let rows_on_disk = cur.first().copied().unwrap_or(0);
         if c.logical == rows_on_disk {
             return Ok(());
         }
         let tail = tail.clone();
         let (start, logical, chunk) = (c.tail_start, c.logical, c.chunk.clone());
-        let rank = d.dims.len();
-        let mut dims = d.dims.clone();
+        let rank = cur.len();
+        let mut dims = cur;
         dims[0] = logical;
         let tbox: Vec<Range<u64>> = (0..rank)
             .map(|i| if i == 0 { start..logical } else { 0..dims[i] })
@@ -1762,7 +1795,7 @@ impl Writer {
                 };
                 let cbytes = to_usize(product(&chunk)?)? * d.elem;
                 let existing = c.index.get(&origin).copied();
-                let mut buf: Vec<u8> = d.fill.iter().copied().cycle().take(cbytes).collect();
+                let mut buf: Vec<u8> = fill_buffer(&d.fill, cbytes);
                 copy_box(&tail, &tbox, &mut buf, &cbox, &region, d.elem)?;
                 self.store_chunk(ds, &origin, &buf, existing)?;
                 let mut k = ci.len();
@@ -1781,7 +1814,11 @@ impl Writer {
                 }
             }
         }
-        self.commit_chunked(ds, dims)?;
+        if commit {
+            self.commit_chunked(ds, dims)?;
+        } else if let Store::Chunked(c) = &mut self.ds_mut(ds)?.store {
+            c.pending_dims = Some(dims);
+        }
         if let Store::Chunked(c) = &mut self.ds_mut(ds)?.store {
             if c.logical - c.tail_start == c.chunk[0] {
                 c.tail = Some(Vec::new());
@@ -1809,6 +1846,12 @@ impl Writer {
         for i in 0..self.objs.len() {
             if matches!(self.objs[i].kind, Kind::Dataset(_)) {
                 self.flush_tail(DatasetId(i))?;
+                let d = self.ds(DatasetId(i))?;
+                if let Store::Chunked(c) = &d.store {
+                    if let Some(dims) = c.pending_dims.clone() {
+                        self.commit_chunked(DatasetId(i), dims)?;
+                    }
+                }
             }
         }
         self.publish_eof()?;
@@ -1831,6 +1874,20 @@ impl Drop for Writer {
             let _ = self.flush();
         }
     }
+}
+
+/// `n` bytes of the fill element repeated (block copies, not byte by byte).
+fn fill_buffer(fill: &[u8], n: usize) -> Vec<u8> {
+    if fill.is_empty() || fill.iter().all(|&b| b == 0) {
+        return vec![0u8; n];
+    }
+    let mut out = Vec::with_capacity(n);
+    out.extend_from_slice(&fill[..fill.len().min(n)]);
+    while out.len() < n {
+        let take = out.len().min(n - out.len());
+        out.extend_from_within(..take);
+    }
+    out
 }
 
 /// PyTables-like automatic chunk shape: about 16 KiB per chunk, whole trailing dims.
