@@ -343,6 +343,10 @@ struct Chunked {
     /// `Ds::dims` stays the committed extent, so no other commit (an attribute, say) can
     /// publish rows the committed index does not hold.
     pending_dims: Option<Vec<u64>>,
+    /// Full chunks of appended rows waiting to be filtered (compressed on all cores in
+    /// batches) and written past EOF; drained before anything reads the index.
+    queue: Vec<(Vec<u64>, Vec<u8>)>,
+    queue_bytes: usize,
 }
 
 enum Store {
@@ -1173,6 +1177,8 @@ impl Writer {
                 vlen_pending: Vec::new(),
                 vlen_pending_bytes: 0,
                 pending_dims: None,
+                queue: Vec::new(),
+                queue_bytes: 0,
             }))
         } else if b.compact {
             if total > 16 * 1024 {
@@ -1466,6 +1472,7 @@ impl Writer {
         origin: &[u64],
         f: impl FnOnce(&mut [u8]) -> Result<()>,
     ) -> Result<()> {
+        self.drain_queue(ds)?;
         let d = self.ds(ds)?;
         let Store::Chunked(c) = &d.store else {
             return Err(usage("not chunked"));
@@ -1478,6 +1485,65 @@ impl Writer {
         };
         f(&mut buf)?;
         self.store_chunk(ds, origin, &buf, existing)
+    }
+
+    /// Filter the queued chunks of `ds` on all cores, then write them past EOF in order and
+    /// index them (uncommitted until the next commit, like any stored chunk).
+    fn drain_queue(&mut self, ds: DatasetId) -> Result<()> {
+        let d = self.ds_mut(ds)?;
+        let pipeline = d.pipeline.clone();
+        let Store::Chunked(c) = &mut d.store else {
+            return Ok(());
+        };
+        if c.queue.is_empty() {
+            return Ok(());
+        }
+        let queue = std::mem::take(&mut c.queue);
+        c.queue_bytes = 0;
+        let Some(p) = pipeline else {
+            return Err(usage("internal: queued chunks of an unfiltered dataset"));
+        };
+        let at = self.eof;
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(queue.len());
+        let per = queue.len().div_ceil(threads.max(1));
+        let encoded: Vec<Result<Vec<u8>>> = std::thread::scope(|s| {
+            let p = &p;
+            let handles: Vec<_> = queue
+                .chunks(per)
+                .map(|part| {
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|(_, b)| filter::encode_chunk(p, b, at))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| vec![Err(usage("chunk encoder thread panicked"))])
+                })
+                .collect()
+        });
+        for ((origin, _), stored) in queue.iter().zip(encoded) {
+            let stored = stored?;
+            let size = u32::try_from(stored.len()).map_err(|_| usage("chunk too big"))?;
+            let addr = self.alloc_write(&stored)?;
+            if let Store::Chunked(c) = &mut self.ds_mut(ds)?.store {
+                c.index.insert(
+                    origin.clone(),
+                    ChunkRec {
+                        addr,
+                        size,
+                        mask: 0,
+                    },
+                );
+            }
+        }
+        Ok(())
     }
 
     fn store_chunk(
@@ -1516,6 +1582,7 @@ impl Writer {
     /// Commit a chunked dataset: B-tree nodes (new space), EOF, root in place (or the
     /// first root at new space), then the header with `dims`.
     fn commit_chunked(&mut self, ds: DatasetId, dims: Vec<u64>) -> Result<()> {
+        self.drain_queue(ds)?;
         let d = self.ds_mut(ds)?;
         let elem = d.elem as u64;
         let Store::Chunked(c) = &mut d.store else {
@@ -1704,6 +1771,7 @@ impl Writer {
 
     /// Read the on-disk rows of the partial last chunk row into the tail buffer.
     fn load_tail(&mut self, ds: DatasetId) -> Result<()> {
+        self.drain_queue(ds)?;
         let d = self.ds(ds)?;
         let Store::Chunked(c) = &d.store else {
             return Ok(());
@@ -1795,9 +1863,24 @@ impl Writer {
                 };
                 let cbytes = to_usize(product(&chunk)?)? * d.elem;
                 let existing = c.index.get(&origin).copied();
+                let filtered = d.pipeline.is_some();
                 let mut buf: Vec<u8> = fill_buffer(&d.fill, cbytes);
                 copy_box(&tail, &tbox, &mut buf, &cbox, &region, d.elem)?;
-                self.store_chunk(ds, &origin, &buf, existing)?;
+                if !commit && filtered && existing.is_none() {
+                    // A new full chunk: compress it later with others, on all cores.
+                    let mut full = false;
+                    if let Store::Chunked(c) = &mut self.ds_mut(ds)?.store {
+                        c.queue_bytes += buf.len();
+                        c.queue.push((origin.clone(), buf));
+                        full = c.queue_bytes >= QUEUE_BYTES;
+                    }
+                    if full {
+                        self.drain_queue(ds)?;
+                    }
+                } else {
+                    self.drain_queue(ds)?;
+                    self.store_chunk(ds, &origin, &buf, existing)?;
+                }
                 let mut k = ci.len();
                 let mut done = true;
                 while k > 0 {
@@ -1875,6 +1958,9 @@ impl Drop for Writer {
         }
     }
 }
+
+/// Bytes of full chunks queued for parallel compression before they are written.
+const QUEUE_BYTES: usize = 8 << 20;
 
 /// `n` bytes of the fill element repeated (block copies, not byte by byte).
 fn fill_buffer(fill: &[u8], n: usize) -> Vec<u8> {
