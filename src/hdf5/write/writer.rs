@@ -1922,8 +1922,10 @@ impl Writer {
         Ok(())
     }
 
-    /// Write every buffered row (partial chunks included) in commit order, then make the
-    /// file durable (`sync`). Rows appended before a successful `flush` survive a crash.
+    /// Write every buffered row (partial chunks included) and commit, in commit order. From
+    /// then on the rows survive the process being killed (the operating system holds the
+    /// bytes); this is what h5py's `flush()` promises too. Use [`Writer::sync`] to survive
+    /// power loss as well.
     pub fn flush(&mut self) -> Result<()> {
         self.check()?;
         for i in 0..self.objs.len() {
@@ -1937,7 +1939,13 @@ impl Writer {
                 }
             }
         }
-        self.publish_eof()?;
+        self.publish_eof()
+    }
+
+    /// [`Writer::flush`], then make the file durable on the storage device (`fsync`), so the
+    /// committed rows also survive a power loss or an operating-system crash.
+    pub fn sync(&mut self) -> Result<()> {
+        self.flush()?;
         if let Err(e) = self.st.sync() {
             self.failed = true;
             return Err(e.into());
@@ -1945,9 +1953,9 @@ impl Writer {
         Ok(())
     }
 
-    /// Flush and close.
+    /// Flush, sync to the device, and close.
     pub fn close(mut self) -> Result<()> {
-        self.flush()
+        self.sync()
     }
 }
 
