@@ -3,6 +3,7 @@
 //! Nothing is read at open but the superblock; object headers are read when an object is
 //! opened, data only when asked for.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -22,7 +23,14 @@ pub(crate) struct FileInner {
     pub(crate) io: FileIo,
     pub(crate) superblock: Superblock,
     pub(crate) gheap: Mutex<GlobalHeapCache>,
+    /// Link listings of groups already listed, by object header address: resolving many
+    /// paths through one big group (soft links, say) would otherwise re-decode it each time.
+    /// A `File` sees the groups as they were when first listed; reopen to see new links.
+    pub(crate) links: Mutex<HashMap<u64, Arc<Vec<Link>>>>,
 }
+
+/// Groups whose listings are kept (the cache is cleared when it grows past this).
+pub(crate) const LINK_CACHE_GROUPS: usize = 256;
 
 impl FileInner {
     /// Fetch a variable-length element's bytes from its descriptor.
@@ -92,6 +100,7 @@ impl File {
                 io,
                 superblock: sb,
                 gheap: Mutex::new(GlobalHeapCache::default()),
+                links: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -130,13 +139,9 @@ impl File {
                     )))
                 }
             };
-            let link = group
-                .links()?
-                .into_iter()
-                .find(|l| l.name == part)
-                .ok_or_else(|| {
-                    Error::Usage(format!("no object named {part:?} in {}", group.path()))
-                })?;
+            let link = group.link(part)?.ok_or_else(|| {
+                Error::Usage(format!("no object named {part:?} in {}", group.path()))
+            })?;
             node = self.follow(&group, &link, depth)?;
         }
         Ok(node)

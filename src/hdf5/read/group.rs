@@ -82,6 +82,38 @@ impl Group {
     /// All links, in h5py's iteration order: by name bytes, or by creation order when the
     /// group tracks it.
     pub fn links(&self) -> Result<Vec<Link>> {
+        Ok(self.links_shared()?.as_ref().clone())
+    }
+
+    /// The link called `name`, if any.
+    pub fn link(&self, name: &str) -> Result<Option<Link>> {
+        Ok(self
+            .links_shared()?
+            .iter()
+            .find(|l| l.name == name)
+            .cloned())
+    }
+
+    /// The listing, decoded once per open file and shared.
+    fn links_shared(&self) -> Result<std::sync::Arc<Vec<Link>>> {
+        let inner = self.obj.inner();
+        let addr = self.obj.address();
+        if let Ok(cache) = inner.links.lock() {
+            if let Some(l) = cache.get(&addr) {
+                return Ok(l.clone());
+            }
+        }
+        let list = std::sync::Arc::new(self.read_links()?);
+        if let Ok(mut cache) = inner.links.lock() {
+            if cache.len() >= super::file::LINK_CACHE_GROUPS {
+                cache.clear();
+            }
+            cache.insert(addr, list.clone());
+        }
+        Ok(list)
+    }
+
+    fn read_links(&self) -> Result<Vec<Link>> {
         let inner = self.obj.inner();
         let io = &inner.io;
         let mut budget = Budget::new(&io.limits);
