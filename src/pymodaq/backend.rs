@@ -413,7 +413,7 @@ impl H5Backend {
 
     /// The rows of a string VLARRAY (`StringARRAY.read()`): each row unpickled.
     pub fn read_strings(&self, node: &PmdNode) -> LoadResult<Vec<String>> {
-        let limits = self.file.limits().clone();
+        let limits = *self.file.limits();
         let mut out = Vec::new();
         for row in self.read_rows(node)? {
             let s = pickle::loads_str(row.le_bytes(), &limits).map_err(|e| match e {

@@ -225,7 +225,7 @@ mod tests {
     fn pairwise_matches_simple_sum_for_exact_values() {
         let v: Vec<f64> = (0..1000).map(f64::from).collect();
         assert_eq!(pairwise_sum(&v), 499500.0);
-        assert_eq!(mean(&[]).is_nan(), true);
+        assert!(mean(&[]).is_nan());
     }
 
     #[test]
