@@ -1,3 +1,7 @@
 //! The PyMoDAQ layer: attribute encodings, data model, savers and loaders.
 
 pub mod attrs;
+pub mod backend;
+pub mod load;
+pub mod load_json;
+pub mod model;

@@ -1,0 +1,592 @@
+//! The read side of PyMoDAQ's `H5Backend` (`pymodaq_data.h5modules.backends`, 5.3) with the
+//! h5py backend (the 5.2+ default `DataLoader(path)` uses), on our HDF5 read engine.
+//!
+//! - node classes `GROUP`/`CARRAY`/`EARRAY`/`VLARRAY` (+ `StringARRAY` for string VLARRAYs)
+//!   from the `CLASS` attribute, or `_infer_class` when it is missing (PyMoDAQ would store the
+//!   inferred class; we only use it: the file is never written);
+//! - attributes decoded as `get_attr` does with h5py: fixed-length strings are bytes (decoded
+//!   to str first for `TITLE`/`CLASS`/`EXTDIM`), variable-length strings str, both through
+//!   `JsonConverter.json2object`; numbers and numpy bools as they are; a NULL-dataspace
+//!   attribute is `h5py.Empty` ([`AttrVal::Empty`]);
+//! - `children` in h5py order, `walk_nodes` in h5py's order (the node, then the children of
+//!   every group, groups visited by `walk_groups`' stack);
+//! - array reads as numpy arrays, Logger rows unpickled with the allow-listed decoder.
+//!
+//! Soft links are followed; external and user-defined links are refused (`NodeError`).
+
+use crate::error::Error;
+use crate::hdf5::message::dataspace::{DataspaceKind, UNLIMITED};
+use crate::hdf5::message::datatype::Datatype;
+use crate::hdf5::read::{Dataset, File, Group, Node, Value};
+use crate::pymodaq::attrs::{envelope, pickle, pyliteral, AttrValue, PyValue};
+use crate::pymodaq::model::{DType, NdArray, PyError};
+
+/// A failure while loading: a PyMoDAQ exception, or an HDF5 read error (which h5py would
+/// raise as `OSError`).
+#[derive(Debug)]
+pub enum LoadError {
+    /// What PyMoDAQ raises.
+    Py(PyError),
+    /// The file could not be read.
+    Hdf5(Error),
+}
+
+impl LoadError {
+    /// `"<ExceptionType>: <message>"`, as the `load --json` document writes errors.
+    pub fn py_string(&self) -> String {
+        match self {
+            LoadError::Py(e) => e.to_string(),
+            LoadError::Hdf5(e) => format!("OSError: {e}"),
+        }
+    }
+
+    /// Shorthand for a PyMoDAQ exception.
+    pub fn py(exception: &'static str, message: impl Into<String>) -> LoadError {
+        LoadError::Py(PyError::new(exception, message))
+    }
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.py_string())
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+impl From<Error> for LoadError {
+    fn from(e: Error) -> LoadError {
+        LoadError::Hdf5(e)
+    }
+}
+
+impl From<PyError> for LoadError {
+    fn from(e: PyError) -> LoadError {
+        LoadError::Py(e)
+    }
+}
+
+/// Result of the PyMoDAQ layer.
+pub type LoadResult<T> = std::result::Result<T, LoadError>;
+
+/// A PyMoDAQ node class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeClass {
+    /// `GROUP`
+    Group,
+    /// `CARRAY` (fixed-size array)
+    CArray,
+    /// `EARRAY` (enlargeable along dimension 0)
+    EArray,
+    /// `VLARRAY` (rows of variable length)
+    VLArray,
+}
+
+impl NodeClass {
+    /// The `CLASS` attribute value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeClass::Group => "GROUP",
+            NodeClass::CArray => "CARRAY",
+            NodeClass::EArray => "EARRAY",
+            NodeClass::VLArray => "VLARRAY",
+        }
+    }
+
+    /// Whether the class is an array class (`isinstance(node, CARRAY)`: EARRAY and VLARRAY
+    /// derive from CARRAY).
+    pub fn is_array(self) -> bool {
+        self != NodeClass::Group
+    }
+}
+
+/// A decoded attribute value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttrVal {
+    /// A Python value (JSON attributes decoded, raw strings, numbers, bools).
+    Py(PyValue),
+    /// A numpy array attribute (non-scalar dataspace).
+    Array(NdArray),
+    /// `h5py.Empty` (a NULL dataspace, PyTables' empty strings).
+    Empty,
+}
+
+impl AttrVal {
+    /// The value as a str, when it is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            AttrVal::Py(PyValue::Str(s)) => Some(s),
+            AttrVal::Py(PyValue::Numpy(n)) => match &*n.value {
+                PyValue::Str(s) => Some(s),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The Python value (`Empty` as the empty str, arrays as lists of floats).
+    pub fn to_py(&self) -> PyValue {
+        match self {
+            AttrVal::Py(v) => v.clone(),
+            AttrVal::Empty => PyValue::Str(String::new()),
+            AttrVal::Array(a) => {
+                PyValue::List(a.to_f64().into_iter().map(PyValue::Float).collect())
+            }
+        }
+    }
+}
+
+/// One node of a PyMoDAQ file.
+#[derive(Debug, Clone)]
+pub struct PmdNode {
+    /// Absolute path.
+    pub path: String,
+    /// Last path component (`/` for the root).
+    pub name: String,
+    /// PyMoDAQ class.
+    pub class: NodeClass,
+    /// For a VLARRAY: whether `subdtype` is `string` (PyMoDAQ's `StringARRAY`).
+    pub is_string_array: bool,
+    /// The HDF5 object.
+    pub node: Node,
+}
+
+impl PmdNode {
+    /// The dataset, for array nodes.
+    pub fn dataset(&self) -> LoadResult<&Dataset> {
+        match &self.node {
+            Node::Dataset(d) => Ok(d),
+            _ => Err(LoadError::py(
+                "AttributeError",
+                format!("{} is not an array", self.path),
+            )),
+        }
+    }
+
+    /// The Python class name PyMoDAQ's `get_node` returns.
+    pub fn class_name(&self) -> &'static str {
+        if self.is_string_array {
+            "StringARRAY"
+        } else {
+            self.class.as_str()
+        }
+    }
+}
+
+/// The backend over one open file.
+#[derive(Debug, Clone)]
+pub struct H5Backend {
+    file: File,
+}
+
+impl H5Backend {
+    /// A backend reading `file`.
+    pub fn new(file: &File) -> H5Backend {
+        H5Backend { file: file.clone() }
+    }
+
+    /// The underlying file.
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+
+    /// `get_node(path)`; `NodeError` when there is no such node.
+    pub fn get_node(&self, path: &str) -> LoadResult<PmdNode> {
+        let node = self.file.get(path).map_err(|e| match e {
+            Error::Usage(m) => LoadError::py("NodeError", m),
+            other => LoadError::Hdf5(other),
+        })?;
+        let path = if path.is_empty() || path == "/" {
+            "/".to_string()
+        } else {
+            node.object().path().to_string()
+        };
+        self.wrap(path, node)
+    }
+
+    fn wrap(&self, path: String, node: Node) -> LoadResult<PmdNode> {
+        let name = match path.rsplit_once('/') {
+            Some((_, n)) if !n.is_empty() => n.to_string(),
+            _ => "/".to_string(),
+        };
+        let class = self.node_class(&node)?;
+        let mut pn = PmdNode {
+            path,
+            name,
+            class,
+            is_string_array: false,
+            node,
+        };
+        if class == NodeClass::VLArray {
+            pn.is_string_array = self
+                .attr(&pn, "subdtype")?
+                .is_some_and(|v| v.as_str() == Some("string"));
+        }
+        Ok(pn)
+    }
+
+    /// The class from `CLASS` (any string without `ARRAY` is a GROUP) or `_infer_class`.
+    fn node_class(&self, node: &Node) -> LoadResult<NodeClass> {
+        let obj = node.object();
+        match obj.attribute("CLASS")? {
+            Some(a) => {
+                let v = decode_attr(&self.file, &a)?;
+                let s = match &v {
+                    AttrVal::Py(PyValue::Str(s)) => s.clone(),
+                    _ => pyliteral::repr(&v.to_py()),
+                };
+                if !s.contains("ARRAY") {
+                    return Ok(NodeClass::Group);
+                }
+                match s.as_str() {
+                    "CARRAY" => Ok(NodeClass::CArray),
+                    "EARRAY" => Ok(NodeClass::EArray),
+                    "VLARRAY" => Ok(NodeClass::VLArray),
+                    other => Err(LoadError::py(
+                        "AttributeError",
+                        format!(
+                            "module 'pymodaq_data.h5modules.backends' has no attribute '{other}'"
+                        ),
+                    )),
+                }
+            }
+            None => Ok(infer_class(node)),
+        }
+    }
+
+    /// Every attribute, decoded, in h5py's order.
+    pub fn attrs(&self, node: &PmdNode) -> LoadResult<Vec<(String, AttrVal)>> {
+        let mut out = Vec::new();
+        for a in node.node.object().attributes()? {
+            let v = decode_attr(&self.file, &a)?;
+            out.push((a.name.clone(), v));
+        }
+        Ok(out)
+    }
+
+    /// One attribute, decoded; `None` when absent.
+    pub fn attr(&self, node: &PmdNode, name: &str) -> LoadResult<Option<AttrVal>> {
+        match node.node.object().attribute(name)? {
+            Some(a) => Ok(Some(decode_attr(&self.file, &a)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// `node.attrs[name]`: `KeyError` when absent.
+    pub fn attr_req(&self, node: &PmdNode, name: &str) -> LoadResult<AttrVal> {
+        self.attr(node, name)?
+            .ok_or_else(|| LoadError::py("KeyError", format!("'{name}'")))
+    }
+
+    /// The node title (`TITLE`, `''` when absent).
+    pub fn title(&self, node: &PmdNode) -> LoadResult<PyValue> {
+        Ok(self
+            .attr(node, "TITLE")?
+            .map_or(PyValue::Str(String::new()), |v| v.to_py()))
+    }
+
+    /// `str(node)` as PyMoDAQ prints it: `/RawData/Axis00 (CARRAY) 'myaxis'`.
+    pub fn node_str(&self, node: &PmdNode) -> LoadResult<String> {
+        let title = self.title(node)?;
+        Ok(format!(
+            "{} ({}) {}",
+            node.path,
+            node.class_name(),
+            pyliteral::repr(&title)
+        ))
+    }
+
+    /// The parent group; `None` for the root.
+    pub fn parent(&self, node: &PmdNode) -> LoadResult<Option<PmdNode>> {
+        if node.path == "/" {
+            return Ok(None);
+        }
+        let p = match node.path.rsplit_once('/') {
+            Some(("", _)) | None => "/",
+            Some((p, _)) => p,
+        };
+        self.get_node(p).map(Some)
+    }
+
+    /// `children()`: the nodes hanging from a group, in h5py order (empty for arrays).
+    pub fn children(&self, node: &PmdNode) -> LoadResult<Vec<PmdNode>> {
+        let Node::Group(g) = &node.node else {
+            return Ok(Vec::new());
+        };
+        self.group_children(g)
+    }
+
+    fn group_children(&self, g: &Group) -> LoadResult<Vec<PmdNode>> {
+        let links = g.links()?;
+        let mut out = Vec::with_capacity(links.len());
+        for link in &links {
+            let mut depth = 0;
+            let child = self.file.follow(g, link, &mut depth).map_err(|e| match e {
+                Error::Unsupported { .. } | Error::Usage(_) => {
+                    LoadError::py("NodeError", e.to_string())
+                }
+                other => LoadError::Hdf5(other),
+            })?;
+            let path = crate::hdf5::read::file::join_path(g.path(), &link.name);
+            out.push(self.wrap(path, child)?);
+        }
+        Ok(out)
+    }
+
+    /// `walk_nodes(where)`: `where`, then the children of every group `walk_groups` yields
+    /// (where, its child groups, then depth-first from the last pushed group, as h5py's
+    /// stack does). Groups already visited are skipped so hard-link cycles end.
+    pub fn walk_nodes(&self, where_: &PmdNode) -> LoadResult<Vec<PmdNode>> {
+        let mut out = vec![where_.clone()];
+        if where_.class != NodeClass::Group {
+            return Ok(out);
+        }
+        let limit = self.file.limits().max_work;
+        let mut seen = std::collections::HashSet::new();
+        let mut groups = vec![where_.clone()];
+        let mut stack = vec![where_.clone()];
+        seen.insert(where_.node.object().address());
+        while let Some(g) = stack.pop() {
+            for c in self.children(&g)? {
+                if c.class == NodeClass::Group && seen.insert(c.node.object().address()) {
+                    stack.push(c.clone());
+                    groups.push(c);
+                }
+            }
+            if u64::try_from(groups.len()).unwrap_or(u64::MAX) > limit {
+                return Err(LoadError::Hdf5(Error::limit(
+                    "max_work",
+                    limit,
+                    u64::try_from(groups.len()).unwrap_or(u64::MAX),
+                    None,
+                )));
+            }
+        }
+        for g in &groups {
+            out.extend(self.children(g)?);
+        }
+        Ok(out)
+    }
+
+    /// `is_node_in_group(where, name)`: case-insensitive.
+    pub fn is_node_in_group(&self, node: &PmdNode, name: &str) -> LoadResult<bool> {
+        let lname = name.to_lowercase();
+        Ok(self
+            .children(node)?
+            .iter()
+            .any(|c| c.name.to_lowercase() == lname))
+    }
+
+    /// `node.read()` of a CARRAY/EARRAY: the whole array.
+    pub fn read(&self, node: &PmdNode) -> LoadResult<NdArray> {
+        Ok(NdArray::read(node.dataset()?)?)
+    }
+
+    /// The rows of a (non-string) VLARRAY, each a 1-D array of the base type.
+    pub fn read_rows(&self, node: &PmdNode) -> LoadResult<Vec<NdArray>> {
+        let ds = node.dataset()?;
+        let Datatype::VarLenSequence { base, .. } = &ds.datatype else {
+            return Err(LoadError::Hdf5(Error::unsupported(
+                format!("{} is not a variable-length array", node.path),
+                None,
+            )));
+        };
+        let dtype = DType::from_hdf5(base).ok_or_else(|| {
+            LoadError::Hdf5(Error::unsupported(
+                format!("{}: non-numeric VLARRAY rows", node.path),
+                None,
+            ))
+        })?;
+        let mut rows = Vec::new();
+        for v in ds.values()? {
+            let Value::Sequence(items) = v else {
+                continue;
+            };
+            let mut bytes = Vec::with_capacity(items.len().saturating_mul(dtype.size()));
+            for it in &items {
+                push_le(dtype, it, &mut bytes);
+            }
+            rows.push(NdArray::from_le_bytes(dtype, vec![items.len()], bytes)?);
+        }
+        Ok(rows)
+    }
+
+    /// The rows of a string VLARRAY (`StringARRAY.read()`): each row unpickled.
+    pub fn read_strings(&self, node: &PmdNode) -> LoadResult<Vec<String>> {
+        let limits = *self.file.limits();
+        let mut out = Vec::new();
+        for row in self.read_rows(node)? {
+            let s = pickle::loads_str(row.le_bytes(), &limits).map_err(|e| match e {
+                Error::Format(_) | Error::Unsupported { .. } => {
+                    LoadError::py("UnpicklingError", e.to_string())
+                }
+                other => LoadError::Hdf5(other),
+            })?;
+            out.push(s);
+        }
+        Ok(out)
+    }
+}
+
+/// `_infer_class` (h5py): object dtype → VLARRAY, unlimited first dimension → EARRAY, else
+/// CARRAY; groups (and committed datatypes) → GROUP.
+pub fn infer_class(node: &Node) -> NodeClass {
+    match node {
+        Node::Dataset(d) => {
+            if matches!(
+                d.datatype,
+                Datatype::VarLenSequence { .. } | Datatype::VarLenString { .. }
+            ) {
+                NodeClass::VLArray
+            } else if d
+                .dataspace
+                .max_dims
+                .as_ref()
+                .and_then(|m| m.first())
+                .is_some_and(|&m| m == UNLIMITED)
+            {
+                NodeClass::EArray
+            } else {
+                NodeClass::CArray
+            }
+        }
+        _ => NodeClass::Group,
+    }
+}
+
+/// Decodes one attribute as PyMoDAQ's `get_attr` does with h5py.
+pub fn decode_attr(file: &File, a: &crate::hdf5::read::Attribute) -> LoadResult<AttrVal> {
+    let limits = file.limits();
+    if a.dataspace.kind == DataspaceKind::Null {
+        return Ok(AttrVal::Empty);
+    }
+    if a.dataspace.kind == DataspaceKind::Simple {
+        if let Some(dt) = DType::from_hdf5(&a.datatype) {
+            let shape = a
+                .dataspace
+                .dims
+                .iter()
+                .map(|&d| usize::try_from(d).unwrap_or(usize::MAX))
+                .collect();
+            let mut raw = a.raw().to_vec();
+            let n = usize::try_from(a.len()).unwrap_or(usize::MAX);
+            raw.truncate(n.saturating_mul(dt.size()));
+            crate::hdf5::read::value::to_little_endian(&a.datatype, &mut raw);
+            return Ok(AttrVal::Array(NdArray::from_le_bytes(dt, shape, raw)?));
+        }
+        // String arrays: a list of decoded elements.
+        let vals = a.values()?;
+        let mut items = Vec::with_capacity(vals.len());
+        for v in vals {
+            items.push(scalar_to_py(&a.name, v, limits)?.to_py());
+        }
+        return Ok(AttrVal::Py(PyValue::List(items)));
+    }
+    let v = a.value()?;
+    scalar_to_py(&a.name, v, limits)
+}
+
+fn scalar_to_py(name: &str, v: Value, limits: &crate::Limits) -> LoadResult<AttrVal> {
+    let mandatory = matches!(name, "TITLE" | "CLASS" | "EXTDIM");
+    let decoded = match v {
+        Value::FixedString(b) if mandatory => {
+            envelope::json2object_str(&String::from_utf8_lossy(&b), limits)?
+        }
+        Value::FixedString(b) => envelope::json2object_bytes(&b, limits)?,
+        Value::VarString(b) => envelope::json2object_str(&String::from_utf8_lossy(&b), limits)?,
+        Value::Int(i) => return Ok(AttrVal::Py(PyValue::Int(i128::from(i)))),
+        Value::UInt(u) | Value::Bitfield(u) => return Ok(AttrVal::Py(PyValue::Int(i128::from(u)))),
+        Value::Float { v, .. } => return Ok(AttrVal::Py(PyValue::Float(v))),
+        Value::Bool(b) => return Ok(AttrVal::Py(PyValue::Bool(b))),
+        Value::Enum { value, .. } => return Ok(AttrVal::Py(PyValue::Int(i128::from(value)))),
+        Value::Complex { re, im, .. } => {
+            return Ok(AttrVal::Py(PyValue::Tuple(vec![
+                PyValue::Float(re),
+                PyValue::Float(im),
+            ])))
+        }
+        other => {
+            return Err(LoadError::Hdf5(Error::unsupported(
+                format!("attribute {name}: value {other:?} has no PyMoDAQ meaning"),
+                None,
+            )))
+        }
+    };
+    Ok(AttrVal::Py(match decoded {
+        AttrValue::Raw(_) | AttrValue::Evaluated(_) | AttrValue::Dict(_) | AttrValue::Json(_) => {
+            decoded.to_py()
+        }
+    }))
+}
+
+/// Appends one decoded element as little-endian bytes of `dtype`.
+fn push_le(dtype: DType, v: &Value, out: &mut Vec<u8>) {
+    let (i, f): (i128, f64) = match v {
+        Value::Int(i) => (i128::from(*i), *i as f64),
+        Value::UInt(u) | Value::Bitfield(u) => (i128::from(*u), *u as f64),
+        Value::Bool(b) => (i128::from(*b), f64::from(u8::from(*b))),
+        Value::Enum { value, .. } => (i128::from(*value), *value as f64),
+        Value::Float { v, .. } => (0, *v),
+        Value::Complex { re, im, .. } => {
+            if dtype == DType::Complex64 {
+                out.extend_from_slice(&(*re as f32).to_le_bytes());
+                out.extend_from_slice(&(*im as f32).to_le_bytes());
+            } else {
+                out.extend_from_slice(&re.to_le_bytes());
+                out.extend_from_slice(&im.to_le_bytes());
+            }
+            return;
+        }
+        _ => (0, 0.0),
+    };
+    let n = dtype.size();
+    match dtype {
+        DType::Float16 => out.extend_from_slice(&f16_bits(f).to_le_bytes()),
+        DType::Float32 => out.extend_from_slice(&(f as f32).to_le_bytes()),
+        DType::Float64 => out.extend_from_slice(&f.to_le_bytes()),
+        _ => {
+            let b = i.to_le_bytes();
+            out.extend_from_slice(b.get(..n).unwrap_or(&b));
+        }
+    }
+}
+
+/// Round-to-nearest float16 bits (rows of float16 are exotic; exactness for normal values).
+fn f16_bits(v: f64) -> u16 {
+    let f = v as f32;
+    let b = f.to_bits();
+    let sign = ((b >> 16) & 0x8000) as u16;
+    let exp = ((b >> 23) & 0xff) as i32;
+    let man = b & 0x7f_ffff;
+    if exp == 0xff {
+        return sign | 0x7c00 | if man != 0 { 0x200 } else { 0 };
+    }
+    let e = exp - 127 + 15;
+    if e >= 0x1f {
+        return sign | 0x7c00;
+    }
+    if e <= 0 {
+        return sign;
+    }
+    sign | ((e as u16) << 10) | ((man >> 13) as u16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn load_error_strings() {
+        assert_eq!(
+            LoadError::py("KeyError", "'shape'").py_string(),
+            "KeyError: 'shape'"
+        );
+    }
+
+    #[test]
+    fn class_names() {
+        assert_eq!(NodeClass::EArray.as_str(), "EARRAY");
+        assert!(NodeClass::VLArray.is_array());
+        assert!(!NodeClass::Group.is_array());
+    }
+}

@@ -1,0 +1,415 @@
+//! The `pymodaq-h5 load --json` document (`contracts/load-json.md`): what PyMoDAQ's loaders
+//! return for a file — the decoded tree, Logger lines, every data node loaded alone (and with
+//! its background), every axis node, and `load_all('/')` — computed by our PyMoDAQ layer.
+//!
+//! Node failures become `"error": "<ExceptionType>: <message>"` entries and set the
+//! "had errors" flag; only a file whose root cannot be read is an `Err`.
+
+use serde_json::{json, Map, Value as J};
+
+use crate::error::Result;
+use crate::hdf5::read::File;
+use crate::pymodaq::attrs::PyValue;
+use crate::pymodaq::backend::{AttrVal, H5Backend, LoadResult, NodeClass, PmdNode};
+use crate::pymodaq::load::DataLoader;
+use crate::pymodaq::model::{Axis, DataWithAxes, NdArray, Scalar};
+
+/// Document format tag.
+pub const FORMAT: &str = "pymodaq-holdout-description/1";
+/// Arrays up to this many values are listed whole.
+const MAX_LISTED: usize = 64;
+/// Otherwise the first this many are given as `head`.
+const HEAD: usize = 16;
+
+/// A float as the document writes it: shortest round-trip; NaN/inf as strings.
+pub fn float_json(v: f64) -> J {
+    if v.is_nan() {
+        J::String("nan".into())
+    } else if v.is_infinite() {
+        J::String(if v > 0.0 { "inf" } else { "-inf" }.into())
+    } else {
+        serde_json::Number::from_f64(v).map_or(J::Null, J::Number)
+    }
+}
+
+/// `v` rounded to 12 significant digits (axis values).
+pub fn round12(v: f64) -> f64 {
+    if !v.is_finite() || v == 0.0 {
+        return v;
+    }
+    format!("{v:.11e}").parse().unwrap_or(v)
+}
+
+fn scalar_json(s: Scalar) -> J {
+    match s {
+        Scalar::Bool(b) => J::Bool(b),
+        Scalar::Int(i) => J::from(i),
+        Scalar::UInt(u) => J::from(u),
+        Scalar::Float(f) => float_json(f),
+        Scalar::Complex(re, im) => J::Array(vec![float_json(re), float_json(im)]),
+    }
+}
+
+/// `<array>`: shape, dtype, sha256 and the values (all when `full` or at most 64, else `head`).
+pub fn array_json(a: &NdArray, full: bool) -> J {
+    let mut m = Map::new();
+    m.insert("shape".into(), json!(a.shape));
+    m.insert("dtype".into(), J::String(a.dtype.name().into()));
+    m.insert("sha256".into(), J::String(a.sha256()));
+    let n = a.len();
+    let take = if full || n <= MAX_LISTED { n } else { HEAD };
+    let vals: Vec<J> = (0..take)
+        .filter_map(|i| a.get(i))
+        .map(scalar_json)
+        .collect();
+    let key = if take == n { "values" } else { "head" };
+    m.insert(key.into(), J::Array(vals));
+    J::Object(m)
+}
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Standard base64 with padding.
+pub fn base64(data: &[u8]) -> String {
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk.first().copied().unwrap_or(0),
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for k in 0..4 {
+            if k <= chunk.len() {
+                let idx = ((n >> (18 - 6 * k)) & 63) as usize;
+                out.push(char::from(B64.get(idx).copied().unwrap_or(b'=')));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// An attribute value: JSON scalars and lists as they are, `$tuple`, `$bytes_b64`, `$dict`
+/// (keys sorted), numpy scalars as their value.
+pub fn py_json(v: &PyValue) -> J {
+    match v {
+        PyValue::None => J::Null,
+        PyValue::Bool(b) => J::Bool(*b),
+        PyValue::Int(i) => match i64::try_from(*i) {
+            Ok(x) => J::from(x),
+            Err(_) => match u64::try_from(*i) {
+                Ok(x) => J::from(x),
+                Err(_) => J::String(i.to_string()),
+            },
+        },
+        PyValue::BigInt(s) => J::String(s.clone()),
+        PyValue::Float(f) => float_json(*f),
+        PyValue::Str(s) => J::String(s.clone()),
+        PyValue::Bytes(b) => json!({ "$bytes_b64": base64(b) }),
+        PyValue::Tuple(items) => json!({ "$tuple": items.iter().map(py_json).collect::<Vec<_>>() }),
+        PyValue::List(items) => J::Array(items.iter().map(py_json).collect()),
+        PyValue::Dict(entries) => {
+            let mut kv: Vec<(String, J)> = entries
+                .iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        PyValue::Str(s) => s.clone(),
+                        other => crate::pymodaq::attrs::repr(other),
+                    };
+                    (key, py_json(v))
+                })
+                .collect();
+            kv.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut m = Map::new();
+            for (k, v) in kv {
+                m.insert(k, v);
+            }
+            json!({ "$dict": J::Object(m) })
+        }
+        PyValue::Numpy(n) => py_json(&n.value),
+        other => J::String(crate::pymodaq::attrs::repr(other)),
+    }
+}
+
+fn attr_json(v: &AttrVal, full: bool) -> J {
+    match v {
+        AttrVal::Py(p) => py_json(p),
+        AttrVal::Empty => J::String(String::new()),
+        AttrVal::Array(a) => json!({ "$ndarray": array_json(a, full) }),
+    }
+}
+
+/// `<axis>`.
+pub fn axis_json(a: &Axis) -> J {
+    let data = a.get_data();
+    let vals = |s: &[f64]| J::Array(s.iter().map(|&v| float_json(round12(v))).collect());
+    let mut d = Map::new();
+    d.insert("shape".into(), json!([data.len()]));
+    if data.len() <= MAX_LISTED {
+        d.insert("values".into(), vals(&data));
+    } else {
+        d.insert("head".into(), vals(data.get(..HEAD).unwrap_or(&data)));
+        d.insert(
+            "last".into(),
+            data.last().map_or(J::Null, |&v| float_json(round12(v))),
+        );
+    }
+    let linear = a.is_linear_kept();
+    let opt = |v: Option<f64>| match (linear, v) {
+        (true, Some(x)) => float_json(round12(x)),
+        _ => J::Null,
+    };
+    json!({
+        "label": a.label,
+        "units": a.units,
+        "index": a.index,
+        "spread_order": a.spread_order,
+        "size": a.size,
+        "linear": linear,
+        "offset": opt(a.offset),
+        "scaling": opt(a.scaling),
+        "data": J::Object(d),
+    })
+}
+
+/// `<dwa>`.
+pub fn dwa_json(d: &DataWithAxes, full: bool) -> J {
+    let mut extra = Map::new();
+    for (k, v) in &d.extra_attributes {
+        extra.insert(k.clone(), py_json(v));
+    }
+    json!({
+        "class": "DataWithAxes",
+        "name": d.name,
+        "source": d.source.as_str(),
+        "dim": d.dim.as_str(),
+        "distribution": d.distribution.as_str(),
+        "shape": d.shape(),
+        "length": d.length(),
+        "nav_indexes": d.nav_indexes,
+        "sig_indexes": d.sig_indexes(),
+        "units": d.units,
+        "labels": d.labels,
+        "origin": py_json(&d.origin),
+        "timestamp": py_json(&d.timestamp),
+        "axes": d.axes.iter().map(axis_json).collect::<Vec<_>>(),
+        "data": d.data.iter().map(|a| array_json(a, full)).collect::<Vec<_>>(),
+        "errors": d.errors.as_ref().map(|e| e.iter().map(|a| array_json(a, full)).collect::<Vec<_>>()),
+        "extra_attributes": J::Object(extra),
+    })
+}
+
+struct Builder<'a> {
+    loader: DataLoader,
+    backend: &'a H5Backend,
+    full: bool,
+    had_errors: bool,
+}
+
+impl Builder<'_> {
+    fn tree_entry(&mut self, n: &PmdNode, logs: &mut Map<String, J>) -> J {
+        let mut m = Map::new();
+        m.insert("path".into(), J::String(n.path.clone()));
+        m.insert("kind".into(), J::String(n.class.as_str().into()));
+        let r: LoadResult<()> = (|| {
+            let mut attrs = Map::new();
+            for (k, v) in self.backend.attrs(n)? {
+                attrs.insert(k, attr_json(&v, self.full));
+            }
+            m.insert("attrs".into(), J::Object(attrs));
+            match n.class {
+                NodeClass::Group => {}
+                NodeClass::CArray | NodeClass::EArray => {
+                    let a = self.backend.read(n)?;
+                    m.insert("array".into(), array_json(&a, self.full));
+                }
+                NodeClass::VLArray if n.is_string_array => {
+                    let lines = self.backend.read_strings(n)?;
+                    let lines = J::Array(lines.into_iter().map(J::String).collect());
+                    logs.insert(n.path.clone(), lines.clone());
+                    m.insert("strings".into(), lines);
+                }
+                NodeClass::VLArray => {
+                    let rows = self.backend.read_rows(n)?;
+                    m.insert(
+                        "rows".into(),
+                        J::Array(rows.iter().map(|a| array_json(a, self.full)).collect()),
+                    );
+                }
+            }
+            Ok(())
+        })();
+        if let Err(e) = r {
+            self.had_errors = true;
+            m.insert("error".into(), J::String(e.py_string()));
+        }
+        J::Object(m)
+    }
+}
+
+/// The `load --json` document for `file` (`name`: the file name written in it; `full`: list
+/// every value). Returns the document and whether some node failed.
+pub fn load_json(file: &File, name: &str, full: bool) -> Result<(J, bool)> {
+    let backend = H5Backend::new(file);
+    let root = backend.get_node("/").map_err(|e| match e {
+        crate::pymodaq::backend::LoadError::Hdf5(e) => e,
+        other => crate::error::Error::Usage(other.py_string()),
+    })?;
+    let mut b = Builder {
+        loader: DataLoader::new(backend.clone()),
+        backend: &backend,
+        full,
+        had_errors: false,
+    };
+    // Every node: walk_nodes from the root (cycle-safe), then sorted by path.
+    let mut nodes = match backend.walk_nodes(&root) {
+        Ok(n) => n,
+        Err(e) => {
+            b.had_errors = true;
+            return Ok((
+                json!({"format": FORMAT, "file": name, "error": e.py_string()}),
+                true,
+            ));
+        }
+    };
+    nodes.sort_by(|x, y| x.path.as_bytes().cmp(y.path.as_bytes()));
+    nodes.dedup_by(|x, y| x.path == y.path);
+
+    let mut logs = Map::new();
+    let mut tree = Vec::with_capacity(nodes.len());
+    let mut data_paths = Vec::new();
+    let mut axis_paths = Vec::new();
+    for n in &nodes {
+        tree.push(b.tree_entry(n, &mut logs));
+        if n.class.is_array() {
+            let dt = backend
+                .attr(n, "data_type")
+                .ok()
+                .flatten()
+                .and_then(|v| v.as_str().map(str::to_string));
+            match dt.as_deref() {
+                Some("data" | "data_enlargeable" | "bkg" | "error") => data_paths.push(n),
+                Some("axis") => axis_paths.push(n),
+                _ => {}
+            }
+        }
+    }
+
+    let mut data_nodes = Vec::with_capacity(data_paths.len());
+    for n in data_paths {
+        let mut m = Map::new();
+        m.insert("path".into(), J::String(n.path.clone()));
+        match b.loader.load_data(&n.path, false, false) {
+            Ok(d) => {
+                m.insert("dwa".into(), dwa_json(&d, full));
+                let has_bkg = backend
+                    .parent(n)
+                    .ok()
+                    .flatten()
+                    .and_then(|p| backend.walk_nodes(&p).ok())
+                    .is_some_and(|ns| {
+                        ns.iter().any(|c| {
+                            backend
+                                .attr(c, "data_type")
+                                .ok()
+                                .flatten()
+                                .is_some_and(|v| v.as_str() == Some("bkg"))
+                        })
+                    });
+                if has_bkg {
+                    match b.loader.load_data(&n.path, true, false) {
+                        Ok(d) => {
+                            m.insert("dwa_with_bkg".into(), dwa_json(&d, full));
+                        }
+                        Err(e) => {
+                            b.had_errors = true;
+                            m.insert("dwa_with_bkg_error".into(), J::String(e.py_string()));
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                b.had_errors = true;
+                m.insert("error".into(), J::String(e.py_string()));
+            }
+        }
+        data_nodes.push(J::Object(m));
+    }
+
+    let mut axis_nodes = Vec::with_capacity(axis_paths.len());
+    for n in axis_paths {
+        axis_nodes.push(match b.loader.load_axis(&n.path) {
+            Ok(a) => json!({"path": n.path, "axis": axis_json(&a)}),
+            Err(e) => {
+                b.had_errors = true;
+                json!({"path": n.path, "error": e.py_string()})
+            }
+        });
+    }
+
+    let load_all = match b.loader.load_all("/", false) {
+        Ok(dte) => J::Array(dte.data.iter().map(|d| dwa_json(d, full)).collect()),
+        Err(e) => {
+            b.had_errors = true;
+            json!({"error": e.py_string()})
+        }
+    };
+
+    let doc = json!({
+        "format": FORMAT,
+        "file": name,
+        "tree": tree,
+        "logs": J::Object(logs),
+        "data_nodes": data_nodes,
+        "axis_nodes": axis_nodes,
+        "load_all": load_all,
+    });
+    Ok((doc, b.had_errors))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_padding() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"a"), "YQ==");
+        assert_eq!(base64(b"ab"), "YWI=");
+        assert_eq!(base64(b"abc"), "YWJj");
+        assert_eq!(base64(b"a'\x00\xff"), "YScA/w==");
+    }
+
+    #[test]
+    fn rounding_and_specials() {
+        assert_eq!(round12(0.1 + 0.2), 0.3);
+        assert_eq!(float_json(f64::NAN), J::String("nan".into()));
+        assert_eq!(float_json(f64::NEG_INFINITY), J::String("-inf".into()));
+    }
+
+    #[test]
+    fn attr_values() {
+        let t = PyValue::Tuple(vec![PyValue::Int(1), PyValue::Str("a".into())]);
+        assert_eq!(py_json(&t), json!({"$tuple": [1, "a"]}));
+        let d = PyValue::Dict(vec![
+            (PyValue::Str("type".into()), PyValue::Str("NoneType".into())),
+            (PyValue::Str("data".into()), PyValue::Str("None".into())),
+        ]);
+        assert_eq!(
+            serde_json::to_string(&py_json(&d)).unwrap(),
+            r#"{"$dict":{"data":"None","type":"NoneType"}}"#
+        );
+    }
+
+    #[test]
+    fn arrays_head_and_values() {
+        let a = NdArray::from_f64(vec![100], &vec![1.5; 100]).unwrap();
+        let j = array_json(&a, false);
+        assert_eq!(j["head"].as_array().unwrap().len(), 16);
+        assert!(j.get("values").is_none());
+        let j = array_json(&a, true);
+        assert_eq!(j["values"].as_array().unwrap().len(), 100);
+    }
+}

@@ -1,0 +1,62 @@
+//! `load --json` against goldens: every `fixtures/pymodaq/*.h5` with its `*.json` (written by
+//! the Python reference `fixtures/gen/pymodaq_load.py`) must match our document (numbers
+//! numerically, error strings by exception type). `PYMODAQ_LOAD_DUMP=FILE.h5` prints our
+//! document for one file instead.
+
+mod pymodaq_common;
+
+use pymodaq_common::{diff, pymodaq_fixtures, read_json};
+use pymodaq_h5::hdf5::read::File;
+use pymodaq_h5::pymodaq::load_json::load_json;
+
+#[test]
+fn dump_one_file() {
+    let Some(p) = std::env::var_os("PYMODAQ_LOAD_DUMP") else {
+        return;
+    };
+    let f = File::open(&p).unwrap();
+    let (doc, had) = load_json(&f, "x.h5", false).unwrap();
+    println!("{}", serde_json::to_string_pretty(&doc).unwrap());
+    println!("had_errors: {had}");
+}
+
+#[test]
+fn fixtures_match_goldens() {
+    let files = pymodaq_fixtures();
+    if files.is_empty() {
+        eprintln!("pymodaq_load: no fixtures/pymodaq/*.h5 with goldens; skipped");
+        return;
+    }
+    let mut failed = Vec::new();
+    for (h5, golden) in &files {
+        let name = h5.file_name().unwrap().to_string_lossy().to_string();
+        let theirs = read_json(golden);
+        let file = match File::open(h5) {
+            Ok(f) => f,
+            Err(e) => {
+                failed.push(format!("{name}: open: {e}"));
+                continue;
+            }
+        };
+        let (ours, _) = load_json(&file, &name, false).unwrap();
+        let mut out = Vec::new();
+        diff("", &ours, &theirs, &mut out);
+        if !out.is_empty() {
+            failed.push(format!(
+                "{name}: {} differences\n  {}",
+                out.len(),
+                out.iter()
+                    .take(15)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("\n  ")
+            ));
+        }
+    }
+    println!(
+        "pymodaq_load: {}/{} fixtures match",
+        files.len() - failed.len(),
+        files.len()
+    );
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}
