@@ -32,6 +32,23 @@ enum Cmd {
         /// The HDF5 file.
         file: PathBuf,
     },
+    /// What PyMoDAQ's own loaders return for the file, as JSON (contract load-json).
+    Load {
+        /// Emit JSON (the only format; kept for the contract's spelling).
+        #[arg(long)]
+        json: bool,
+        /// List every array value (no `head`).
+        #[arg(long)]
+        full: bool,
+        /// Implied (data nodes are also loaded with their background); accepted for scripts.
+        #[arg(long)]
+        with_bkg: bool,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The PyMoDAQ HDF5 file.
+        file: PathBuf,
+    },
     /// Print one line per node: path, kind, shape, type, chunks/filters, title.
     Tree {
         /// The HDF5 file.
@@ -107,6 +124,32 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
             Ok(if d.had_errors {
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Cmd::Load {
+            json: _,
+            full,
+            with_bkg: _,
+            out,
+            file,
+        } => {
+            let f = open(&file)?;
+            let (doc, had_errors) =
+                pymodaq_h5::pymodaq::load_json::load_json(&f, &file_name(&file), full)
+                    .with_context(|| format!("{}", file.display()))?;
+            let text = serde_json::to_string_pretty(&doc)?;
+            match out {
+                Some(o) => std::fs::write(&o, text + "\n")
+                    .with_context(|| format!("writing {}", o.display()))?,
+                None => {
+                    let mut so = std::io::stdout().lock();
+                    writeln!(so, "{text}")?;
+                }
+            }
+            Ok(if had_errors {
                 ExitCode::from(3)
             } else {
                 ExitCode::SUCCESS
