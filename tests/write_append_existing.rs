@@ -135,6 +135,17 @@ fn edit_carray_zoo(dir: &Path) -> PathBuf {
         .open_dataset(&format!("{SCAN}/carray_never_written"))
         .unwrap();
     w.write_slice(&cw, &[2..4, 2..4], &[3.5f64; 4]).unwrap();
+    // A PyTables Table: two copies of row 0 appended (NROWS follows the dataspace).
+    let row0 = {
+        let f = File::open(&p).unwrap();
+        let Node::Dataset(t) = f.get(&format!("{SCAN}/table_small")).unwrap() else {
+            panic!()
+        };
+        let raw = t.read_raw().unwrap();
+        raw[..raw.len() / 3].to_vec()
+    };
+    let ts = w.open_dataset(&format!("{SCAN}/table_small")).unwrap();
+    w.append_raw(&ts, &[row0.clone(), row0].concat()).unwrap();
     // New objects in an existing group.
     w.create_group_titled("/Raw_datas/Scan001", "appended scan")
         .unwrap();
@@ -194,6 +205,8 @@ fn edit_carray_zoo(dir: &Path) -> PathBuf {
             "/Raw_datas/Scan000/carray_nofilter",
             "/Raw_datas/Scan000/carray_never_written",
             "/Raw_datas/Scan000/earray_rows@TITLE",
+            "/Raw_datas/Scan000/table_small",
+            "/Raw_datas/Scan000/table_small@NROWS",
         ],
     );
     p

@@ -92,7 +92,7 @@ name = "pt_carray_zoo.h5"
 touched = {f"{SCAN}/{x}" for x in ("earray_rows", "earray_1d_uint16", "earray_empty",
                                     "carray_zlib5_shuffle", "carray_nofilter",
                                     "carray_never_written")}
-touched.add(f"{SCAN}/earray_rows@TITLE")
+touched |= {f"{SCAN}/earray_rows@TITLE", f"{SCAN}/table_small", f"{SCAN}/table_small@NROWS"}
 old_unchanged(name, touched)
 with h5py.File(os.path.join(fx, name), "r") as o, h5py.File(os.path.join(d, name), "r") as f:
     er = f[f"{SCAN}/earray_rows"]
@@ -114,6 +114,11 @@ with h5py.File(os.path.join(fx, name), "r") as o, h5py.File(os.path.join(d, name
     eq(f[f"{SCAN}/carray_never_written"][:], want, "carray_never_written")
     eq(f["/Raw_datas/Scan001/data"][:], np.arange(1.0, 7.0).reshape(2, 3), "Scan001/data")
     eq(f[f"{SCAN}/new_array"][:], [1, 2, 3, 4], "new_array")
+    ts = f[f"{SCAN}/table_small"]
+    eq(ts.shape, (5,), "table_small shape")
+    eq(ts[:3], o[f"{SCAN}/table_small"][:], "table_small old rows")
+    assert ts[3] == ts[0] and ts[4] == ts[0], ts[:]
+    assert ts.attrs["NROWS"] == 5, ts.attrs["NROWS"]
     assert f.attrs["appended_by"] == b"pymodaq-h5", f.attrs["appended_by"]
     assert er.attrs["TITLE"] == b"rows+", er.attrs["TITLE"]
     assert er.attrs["n_appended"] == 25
@@ -132,6 +137,9 @@ try:
     na = t.get_node(f"{SCAN}/new_array")
     assert isinstance(na, tables.Array), na
     assert t.get_node(f"{SCAN}/earray_empty").nrows == 5
+    tb = t.get_node(f"{SCAN}/table_small")
+    assert isinstance(tb, tables.Table) and tb.nrows == 5, tb
+    assert tb[4] == tb[0]
 finally:
     t.close()
 pytables_reads(name)

@@ -1082,9 +1082,14 @@ impl Writer {
         let o = &mut self.objs[idx];
         if let Some(h) = &mut o.ext {
             // Existing header: the old message becomes NIL, the new one takes NIL space
-            // (or a new continuation chunk); other messages stay where they are.
+            // (or a new continuation chunk); other messages stay where they are. On
+            // refusal the header is left as it was.
+            let before = h.clone();
             h.remove_attribute(name);
-            h.add(msg::ATTRIBUTE, body)?;
+            if let Err(e) = h.add(msg::ATTRIBUTE, body) {
+                *h = before;
+                return Err(e);
+            }
             return self.commit_header(idx);
         }
         match o.attrs.iter_mut().find(|(n, _)| n == name) {
@@ -1592,6 +1597,7 @@ impl Writer {
                 c.root = r;
             }
         }
+        self.sync_nrows(ds.0)?;
         let (haddr, hbytes) = self.header_bytes(ds.0)?;
         self.publish_eof()?;
         for (a, b) in inplace {

@@ -369,6 +369,33 @@ impl Writer {
         })
     }
 
+    /// PyTables Tables keep their row count in an int64 NROWS attribute as well as in the
+    /// dataspace: keep both equal when rows are appended to an existing Table.
+    pub(super) fn sync_nrows(&mut self, idx: usize) -> Result<()> {
+        let rows = match &self.objs[idx].kind {
+            Kind::Dataset(d) => d.dims.first().copied().unwrap_or(0),
+            Kind::Group(_) => return Ok(()),
+        };
+        let has = self.objs[idx]
+            .ext
+            .as_ref()
+            .is_some_and(|h| h.has_attribute("NROWS"));
+        if !has {
+            return Ok(());
+        }
+        let n = i64::try_from(rows).map_err(|_| usage("row count overflows NROWS"))?;
+        let body = self.attr_body("NROWS", &AttrValue::I64(n))?;
+        if let Some(h) = &mut self.objs[idx].ext {
+            let before = h.clone();
+            h.remove_attribute("NROWS");
+            if let Err(e) = h.add(msg::ATTRIBUTE, body) {
+                *h = before;
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
     /// Commit bytes of an existing header: dims, layout address or compact data patched
     /// into their messages (same sizes), changed continuation chunks to new space.
     pub(super) fn ext_header_bytes(&mut self, idx: usize) -> Result<(u64, Vec<u8>)> {
