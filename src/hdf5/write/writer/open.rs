@@ -455,3 +455,91 @@ impl Writer {
         h.serialize(&mut |b| self.alloc_write(b))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hdf5::write::MemWriteStorage;
+
+    /// A small file of our writer: /g with an EArray of 5 rows (chunks of 2 rows).
+    fn base() -> Vec<u8> {
+        let m = MemWriteStorage::new();
+        let mut w = Writer::with_storage(Box::new(m.clone()), WriteOptions::default()).unwrap();
+        w.create_group("/g").unwrap();
+        let d = w
+            .create_dataset(
+                "/g/d",
+                DatasetBuilder::new(Dtype::I32)
+                    .shape(&[0, 2])
+                    .max_shape(&[None, Some(2)])
+                    .chunks(&[2, 2]),
+            )
+            .unwrap();
+        w.append(&d, &[0i32, 1, 2, 3, 4, 5, 6, 7, 8, 9]).unwrap();
+        w.close().unwrap();
+        m.bytes()
+    }
+
+    fn mem(bytes: &[u8]) -> MemWriteStorage {
+        let mut m = MemWriteStorage::new();
+        m.write_at(0, bytes).unwrap();
+        m
+    }
+
+    #[test]
+    fn reopen_appends_and_adds() {
+        let m = mem(&base());
+        let mut w =
+            Writer::open_with_storage(Box::new(m.clone()), WriteOptions::default()).unwrap();
+        let d = w.open_dataset("/g/d").unwrap();
+        assert_eq!(w.shape(&d).unwrap(), vec![5, 2]);
+        w.append(&d, &[10i32, 11, 12, 13]).unwrap();
+        w.create_group("/g/h").unwrap();
+        w.set_attr("/g/d", "a", 3i64).unwrap();
+        w.close().unwrap();
+        let f = File::from_bytes(m.bytes()).unwrap();
+        let crate::hdf5::read::Node::Dataset(ds) = f.get("/g/d").unwrap() else {
+            panic!("not a dataset")
+        };
+        assert_eq!(ds.read::<i32>().unwrap(), (0..14).collect::<Vec<i32>>());
+        assert!(f.get("/g/h").is_ok());
+        // The superblock EOF covers the file.
+        let eof = u64::from_le_bytes(m.bytes()[40..48].try_into().unwrap());
+        assert_eq!(eof, m.bytes().len() as u64);
+    }
+
+    fn refused(bytes: Vec<u8>) -> Error {
+        let m = mem(&bytes);
+        let e = match Writer::open_with_storage(Box::new(m.clone()), WriteOptions::default()) {
+            Err(e) => e,
+            Ok(_) => panic!("opened"),
+        };
+        assert_eq!(m.bytes(), bytes, "a refused open wrote bytes");
+        e
+    }
+
+    #[test]
+    fn refuses_superblock_v2_and_odd_k() {
+        let mut b = base();
+        b[8] = 2; // superblock version 2 (then also a bad layout/checksum): any error
+        let _ = refused(b);
+        let mut b = base();
+        b[16..18].copy_from_slice(&8u16.to_le_bytes()); // group leaf K 8 instead of 4
+        assert!(matches!(refused(b), Error::Unsupported { .. }));
+        let mut b = base();
+        b[0] = 0; // no signature
+        assert!(matches!(refused(b), Error::Format(_)));
+    }
+
+    #[test]
+    fn refuses_existing_member_and_soft_path() {
+        let m = mem(&base());
+        let mut w =
+            Writer::open_with_storage(Box::new(m.clone()), WriteOptions::default()).unwrap();
+        let before = m.bytes();
+        assert!(matches!(w.create_group("/g/d"), Err(Error::Usage(_))));
+        assert!(matches!(w.open_dataset("/g"), Err(Error::Usage(_))));
+        assert!(matches!(w.open_dataset("/nope/x"), Err(Error::Usage(_))));
+        assert_eq!(m.bytes(), before);
+    }
+}
