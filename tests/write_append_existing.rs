@@ -285,8 +285,34 @@ fn edit_h5py_layouts(dir: &Path) -> PathBuf {
     w.set_attr("/new_group", "note", AttrValue::VlenStr("hello".into()))
         .unwrap();
     w.set_attr("/", "added", 1.25f64).unwrap();
+    // h5py's resizable datasets: appends (partial last chunk, 2 chunk columns).
+    let g = w.open_dataset("/chunked/chunk_gt_dims").unwrap();
+    w.append(&g, &[10i64, 11, 12, 13]).unwrap();
+    let r = w.open_dataset("/chunked/resized").unwrap();
+    w.append(&r, &[0.5f64, 1.5, 2.5, 3.5, 4.5, 5.5]).unwrap();
+    // Slices: gzip+shuffle (new chunk versions), unfiltered (in place), compact (the
+    // layout message patched in place), contiguous.
+    let z = w.open_dataset("/chunked/gzip4_shuffle").unwrap();
+    w.write_slice(&z, &[0..4, 0..4], &[-1i32; 16]).unwrap();
+    let fi = w.open_dataset("/chunked/fill_int").unwrap();
+    w.write_slice(&fi, &[10..12], &[99i32, 98]).unwrap();
+    let c = w.open_dataset("/compact").unwrap();
+    w.write_slice(&c, &[0..2], &[-5i16, -6]).unwrap();
+    let ct = w.open_dataset("/contiguous").unwrap();
+    w.write_slice(&ct, &[1..2, 0..20], &[7i32; 20]).unwrap();
     w.close().unwrap();
-    check_old_content(&p, "h5py_default_layouts.json", &[]);
+    check_old_content(
+        &p,
+        "h5py_default_layouts.json",
+        &[
+            "/chunked/chunk_gt_dims",
+            "/chunked/resized",
+            "/chunked/gzip4_shuffle",
+            "/chunked/fill_int",
+            "/compact",
+            "/contiguous",
+        ],
+    );
     p
 }
 

@@ -189,8 +189,23 @@ finally:
 
 # ---- h5py_default_layouts.h5 ------------------------------------------------------
 name = "h5py_default_layouts.h5"
-old_unchanged(name, set())
-with h5py.File(os.path.join(d, name), "r") as f:
+old_unchanged(name, {"/chunked/chunk_gt_dims", "/chunked/resized", "/chunked/gzip4_shuffle",
+                     "/chunked/fill_int", "/compact", "/contiguous"})
+with h5py.File(os.path.join(fx, name), "r") as o, h5py.File(os.path.join(d, name), "r") as f:
+    eq(f["/chunked/chunk_gt_dims"][:], np.concatenate([o["/chunked/chunk_gt_dims"][:], [10, 11, 12, 13]]), "chunk_gt_dims")
+    eq(f["/chunked/resized"][:], np.concatenate([o["/chunked/resized"][:], np.arange(0.5, 6.0).reshape(2, 3)]), "resized")
+    want = o["/chunked/gzip4_shuffle"][:]
+    want[0:4, 0:4] = -1
+    eq(f["/chunked/gzip4_shuffle"][:], want, "gzip4_shuffle")
+    want = o["/chunked/fill_int"][:]
+    want[10:12] = [99, 98]
+    eq(f["/chunked/fill_int"][:], want, "fill_int")
+    want = o["/compact"][:]
+    want[0:2] = [-5, -6]
+    eq(f["/compact"][:], want, "compact")
+    want = o["/contiguous"][:]
+    want[1, :] = 7
+    eq(f["/contiguous"][:], want, "contiguous")
     eq(f["/appended"][:], np.arange(40, dtype="i4"), "appended")
     eq(f["/appended"].maxshape, (None,), "appended maxshape")
     assert f["/new_group"].attrs["note"] == "hello", f["/new_group"].attrs["note"]
