@@ -5,6 +5,8 @@
 //! the new content, (b) `tests/py/check_appended.py` checks new and old values with h5py and
 //! PyTables, (c) `h5dump` reads each file.
 
+#![allow(clippy::single_range_in_vec_init)] // hyperslabs of 1-D datasets
+
 mod common;
 
 use std::path::{Path, PathBuf};
