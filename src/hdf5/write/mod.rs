@@ -5,6 +5,7 @@
 //! and HDFView open the result. See `writer` for the crash-tolerant commit order.
 
 pub mod encode;
+pub mod existing;
 pub mod storage;
 pub mod writer;
 

@@ -23,6 +23,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use super::encode::{self, msg, types, Entry, LayoutMsg, Space, UNDEF};
+use super::existing::{Shared, V1Header};
 use super::storage::{FileWriteStorage, WriteStorage};
 use crate::error::{Error, Result};
 use crate::hdf5::filter;
@@ -365,6 +366,9 @@ struct Ds {
     fill: Vec<u8>,
     user_fill: bool,
     pipeline: Option<FilterPipeline>,
+    /// Filters skipped on every chunk we write (filter-mask bits): a shuffle HDF5 stored
+    /// without client data cannot run, as PyTables' own chunks record.
+    enc_mask: u32,
     store: Store,
 }
 
@@ -386,6 +390,8 @@ struct Grp {
     heap_data: Vec<u8>,
     entries: BTreeMap<Vec<u8>, Entry>,
     cache: HashMap<Vec<u8>, u64>,
+    /// Why members cannot be added or reached (a new-style group of an opened file).
+    refuse: Option<String>,
 }
 
 enum Kind {
@@ -400,6 +406,8 @@ struct Obj {
     cont: Option<(u64, Vec<u8>)>,
     attrs: Vec<(String, Vec<u8>)>,
     kind: Kind,
+    /// Header of an object found in an opened file: edited message by message.
+    ext: Option<V1Header>,
 }
 
 /// Writes an HDF5 file in the PyTables structure family.
@@ -416,6 +424,12 @@ pub struct Writer {
     failed: bool,
     limits: Limits,
     pytables: bool,
+    /// Superblock offset of the end-of-file address (40 in v0, 44 in v1).
+    eof_field: u64,
+    /// Read access for loading objects of an opened file.
+    shared: Option<Shared>,
+    /// Object index by header address (hard links reach one object by several paths).
+    by_addr: HashMap<u64, usize>,
 }
 
 /// Chunk-0 room left for attributes after the fixed messages.
@@ -529,6 +543,9 @@ impl Writer {
             failed: false,
             limits: opts.limits,
             pytables: opts.pytables,
+            eof_field: encode::EOF_FIELD,
+            shared: None,
+            by_addr: HashMap::new(),
         };
         w.st.set_len(0)?;
         let mut attrs = Vec::new();
@@ -596,7 +613,7 @@ impl Writer {
         if self.eof != self.committed_eof {
             self.ensure_len()?;
             let e = self.eof.to_le_bytes();
-            self.put(encode::EOF_FIELD, &e)?;
+            self.put(self.eof_field, &e)?;
             self.committed_eof = self.eof;
         }
         Ok(())
@@ -664,6 +681,9 @@ impl Writer {
     /// Lay out the header; new continuation blocks are written at new space. Returns the
     /// chunk-0 bytes (prefix included) for the in-place step.
     fn header_bytes(&mut self, idx: usize) -> Result<(u64, Vec<u8>)> {
+        if self.objs[idx].ext.is_some() {
+            return self.ext_header_bytes(idx);
+        }
         let ess = self.essentials(idx)?;
         let o = &self.objs[idx];
         let cap0 = o.cap0;
@@ -848,6 +868,7 @@ impl Writer {
             heap_data,
             entries: BTreeMap::new(),
             cache: HashMap::new(),
+            refuse: None,
         };
         self.new_object(path, Kind::Group(g), attrs)
     }
@@ -866,6 +887,7 @@ impl Writer {
             cont: None,
             attrs: Vec::new(),
             kind,
+            ext: None,
         });
         let mut bodies = Vec::new();
         for (n, v) in attrs {
@@ -923,6 +945,9 @@ impl Writer {
         let Kind::Group(g) = &self.objs[gidx].kind else {
             return Err(usage("not a group"));
         };
+        if let Some(why) = &g.refuse {
+            return Err(Error::unsupported(why.clone(), Some(self.objs[gidx].addr)));
+        }
         if g.entries.contains_key(&key) {
             return Err(usage(format!("{name:?} already exists")));
         }
@@ -1043,8 +1068,10 @@ impl Writer {
     pub fn create_group_titled(&mut self, path: &str, title: &str) -> Result<()> {
         self.check()?;
         let (parent, name) = split_path(path)?;
+        self.resolve(&parent)?;
         let pidx = self.group_idx(&parent)?;
         let full = crate::hdf5::read::file::join_path(&parent, &name);
+        self.check_new_member(pidx, &name)?;
         if self.paths.contains_key(&full) {
             return Err(usage(format!("{full} already exists")));
         }
@@ -1068,12 +1095,21 @@ impl Writer {
         } else {
             path
         };
-        let idx = *self
-            .paths
-            .get(p)
-            .ok_or_else(|| usage(format!("{path}: no such object")))?;
+        let idx = self.resolve(p)?;
         let body = self.attr_body(name, &v.into())?;
         let o = &mut self.objs[idx];
+        if let Some(h) = &mut o.ext {
+            // Existing header: the old message becomes NIL, the new one takes NIL space
+            // (or a new continuation chunk); other messages stay where they are. On
+            // refusal the header is left as it was.
+            let before = h.clone();
+            h.remove_attribute(name);
+            if let Err(e) = h.add(msg::ATTRIBUTE, body) {
+                *h = before;
+                return Err(e);
+            }
+            return self.commit_header(idx);
+        }
         match o.attrs.iter_mut().find(|(n, _)| n == name) {
             Some(slot) => slot.1 = body,
             None => o.attrs.push((name.to_string(), body)),
@@ -1087,8 +1123,10 @@ impl Writer {
     pub fn create_dataset(&mut self, path: &str, b: DatasetBuilder) -> Result<DatasetId> {
         self.check()?;
         let (parent, name) = split_path(path)?;
+        self.resolve(&parent)?;
         let pidx = self.group_idx(&parent)?;
         let full = crate::hdf5::read::file::join_path(&parent, &name);
+        self.check_new_member(pidx, &name)?;
         if self.paths.contains_key(&full) {
             return Err(usage(format!("{full} already exists")));
         }
@@ -1218,6 +1256,7 @@ impl Writer {
                 version: 1,
                 filters,
             }),
+            enc_mask: 0,
             store,
         };
         let mut attrs: Vec<(&str, AttrValue)> = Vec::new();
@@ -1560,17 +1599,27 @@ impl Writer {
                 rec
             }
             (p, _) => {
+                let mask = d.enc_mask;
                 let stored = match p {
+                    Some(p) if mask != 0 => {
+                        let kept = FilterPipeline {
+                            version: p.version,
+                            filters: p
+                                .filters
+                                .iter()
+                                .enumerate()
+                                .filter(|(i, _)| mask & (1 << i) == 0)
+                                .map(|(_, f)| f.clone())
+                                .collect(),
+                        };
+                        filter::encode_chunk(&kept, buf, self.eof)?
+                    }
                     Some(p) => filter::encode_chunk(p, buf, self.eof)?,
                     None => buf.to_vec(),
                 };
                 let size = u32::try_from(stored.len()).map_err(|_| usage("chunk too big"))?;
                 let addr = self.alloc_write(&stored)?;
-                ChunkRec {
-                    addr,
-                    size,
-                    mask: 0,
-                }
+                ChunkRec { addr, size, mask }
             }
         };
         if let Store::Chunked(c) = &mut self.ds_mut(ds)?.store {
@@ -1638,6 +1687,7 @@ impl Writer {
                 c.root = r;
             }
         }
+        self.sync_nrows(ds.0)?;
         let (haddr, hbytes) = self.header_bytes(ds.0)?;
         self.publish_eof()?;
         for (a, b) in inplace {
@@ -2003,3 +2053,5 @@ fn auto_chunks(shape: &[u64], max: &[u64], elem: usize) -> Vec<u64> {
     }
     c
 }
+
+mod open;

@@ -1,0 +1,609 @@
+//! Editing version 1 object headers of an existing file (spec IV.A.1.a "Version 1 Data
+//! Object Header Prefix", IV.A.2.a NIL message, IV.A.2.q continuation message).
+//!
+//! Used by [`super::Writer::open`] to change objects HDF5 (PyTables, h5py default libver)
+//! wrote: the header is kept as its chunks and messages, exactly as found; edits only
+//! - replace the body of a message with one of the same size (dataspace dims, layout
+//!   address),
+//! - turn a message into NIL (an attribute being replaced),
+//! - put a new message into NIL space (exact fit, or split leaving a NIL of at least
+//!   8 bytes), else into a new continuation chunk whose continuation message takes NIL
+//!   space or the slot of an attribute moved into the new chunk.
+//!
+//! Committing ([`V1Header::serialize`]) writes every changed continuation chunk to new
+//! space (repointing its continuation message, which changes the parent chunk), and
+//! returns prefix + chunk 0 for the single in-place write. Chunk 0 keeps its size.
+//!
+//! Refused: v2 headers (`OHDR`), messages overrunning their chunk, chains longer than
+//! `Limits::max_continuations`, more than `Limits::max_messages` messages, cycles.
+
+use std::collections::HashSet;
+use std::io;
+use std::sync::{Arc, Mutex};
+
+use super::storage::WriteStorage;
+use crate::storage::Storage;
+
+use crate::error::{Error, Result};
+use crate::hdf5::cursor::{Cursor, Sizes};
+use crate::limits::Limits;
+
+const S: &str = "object header v1";
+/// NIL message type.
+pub const NIL: u16 = 0x0;
+/// Attribute message type.
+pub const ATTRIBUTE: u16 = 0xC;
+/// Continuation message type.
+pub const CONTINUATION: u16 = 0x10;
+/// Spare NIL bytes in a new continuation chunk, for later attributes.
+const SPARE: usize = 512;
+
+/// One message of a v1 header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct V1Msg {
+    /// Message type.
+    pub mtype: u16,
+    /// Message flags.
+    pub flags: u8,
+    /// Data (its length is the declared size, a multiple of 8 in files HDF5 writes).
+    pub body: Vec<u8>,
+}
+
+/// One chunk (chunk 0 or a continuation block).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct V1Chunk {
+    /// Current address (a placeholder above `u64::MAX - 2^16` for chunks not yet written).
+    pub addr: u64,
+    /// Messages in order; their framed sizes add up to the chunk size.
+    pub msgs: Vec<V1Msg>,
+    /// Changed since loaded / last commit.
+    pub dirty: bool,
+}
+
+impl V1Chunk {
+    /// Size in bytes (8-byte message headers + bodies).
+    pub fn size(&self) -> usize {
+        self.msgs.iter().map(|m| 8 + m.body.len()).sum()
+    }
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.size());
+        for m in &self.msgs {
+            out.extend_from_slice(&m.mtype.to_le_bytes());
+            out.extend_from_slice(&(m.body.len() as u16).to_le_bytes());
+            out.extend_from_slice(&[m.flags, 0, 0, 0]);
+            out.extend_from_slice(&m.body);
+        }
+        out
+    }
+}
+
+/// A v1 object header as found in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct V1Header {
+    /// Header address.
+    pub addr: u64,
+    /// Reference count (kept).
+    pub refcount: u32,
+    /// Chunk 0 first, then continuation blocks in discovery order (a parent always comes
+    /// before its child).
+    pub chunks: Vec<V1Chunk>,
+    next_placeholder: u64,
+}
+
+/// Parse the 16-byte v1 prefix: returns (message count, refcount, chunk-0 size).
+pub fn parse_prefix(c: &mut Cursor) -> Result<(u16, u32, u32)> {
+    let at = c.addr();
+    let version = c.u8()?;
+    if version != 1 {
+        return Err(Error::unsupported(
+            "writing into an object with a version 2 object header (OHDR)",
+            Some(at),
+        ));
+    }
+    c.skip(1)?;
+    let n = c.u16()?;
+    let rc = c.u32()?;
+    let size = c.u32()?;
+    c.skip(4)?; // padding to 8
+    Ok((n, rc, size))
+}
+
+/// Parse the messages of one chunk (the cursor covers exactly the chunk).
+pub fn parse_chunk(c: &mut Cursor, limits: &Limits, count: &mut u32) -> Result<Vec<V1Msg>> {
+    let mut msgs = Vec::new();
+    while c.remaining() >= 8 {
+        let at = c.addr();
+        let mtype = c.u16()?;
+        let size = c.u16()?;
+        let flags = c.u8()?;
+        c.skip(3)?;
+        if usize::from(size) > c.remaining() {
+            return Err(Error::format(
+                S,
+                at,
+                format!(
+                    "message of {size} bytes overruns its chunk ({} left)",
+                    c.remaining()
+                ),
+            ));
+        }
+        *count += 1;
+        if *count > limits.max_messages {
+            return Err(Error::limit(
+                "max_messages",
+                limits.max_messages.into(),
+                (*count).into(),
+                Some(at),
+            ));
+        }
+        let body = c.bytes(usize::from(size))?.to_vec();
+        msgs.push(V1Msg { mtype, flags, body });
+    }
+    if c.remaining() != 0 {
+        return Err(Error::format(
+            S,
+            c.addr(),
+            "chunk ends inside a message header",
+        ));
+    }
+    Ok(msgs)
+}
+
+/// Continuation target (address, length) of a continuation message body.
+fn cont_target(body: &[u8]) -> Option<(u64, u64)> {
+    let a = u64::from_le_bytes(body.get(0..8)?.try_into().ok()?);
+    let l = u64::from_le_bytes(body.get(8..16)?.try_into().ok()?);
+    Some((a, l))
+}
+
+fn cont_body(addr: u64, len: u64) -> Vec<u8> {
+    let mut b = addr.to_le_bytes().to_vec();
+    b.extend_from_slice(&len.to_le_bytes());
+    b
+}
+
+/// Name of an attribute message (versions 1-3), without the terminating NUL.
+pub fn attribute_name(body: &[u8]) -> Option<&[u8]> {
+    let version = *body.first()?;
+    let n = usize::from(u16::from_le_bytes(body.get(2..4)?.try_into().ok()?));
+    let start: usize = match version {
+        1 | 2 => 8,
+        3 => 9,
+        _ => return None,
+    };
+    let name = body.get(start..start.checked_add(n)?)?;
+    Some(name.strip_suffix(&[0]).unwrap_or(name))
+}
+
+impl V1Header {
+    /// Load the header at `addr`; `read(addr, len)` reads file bytes.
+    pub fn load(
+        addr: u64,
+        sizes: Sizes,
+        limits: &Limits,
+        read: &dyn Fn(u64, u64) -> Result<Vec<u8>>,
+    ) -> Result<V1Header> {
+        let pre = read(addr, 16)?;
+        let (_n, refcount, size0) = parse_prefix(&mut Cursor::new(&pre, addr, S, sizes))?;
+        let mut count = 0u32;
+        let mut todo = vec![(addr + 16, u64::from(size0))];
+        let mut seen = HashSet::new();
+        let mut chunks = Vec::new();
+        let mut i = 0;
+        while let Some(&(a, len)) = todo.get(i) {
+            i += 1;
+            if !seen.insert(a) {
+                return Err(Error::format(S, a, "continuation cycle"));
+            }
+            if chunks.len() > limits.max_continuations as usize {
+                return Err(Error::limit(
+                    "max_continuations",
+                    limits.max_continuations.into(),
+                    chunks.len() as u64,
+                    Some(a),
+                ));
+            }
+            let buf = read(a, len)?;
+            let msgs = parse_chunk(&mut Cursor::new(&buf, a, S, sizes), limits, &mut count)?;
+            for m in &msgs {
+                if m.mtype == CONTINUATION {
+                    let t = cont_target(&m.body)
+                        .ok_or_else(|| Error::format(S, a, "short continuation message"))?;
+                    todo.push(t);
+                }
+            }
+            // Chunk 0's address is the header address (prefix included when written).
+            let caddr = if chunks.is_empty() { addr } else { a };
+            chunks.push(V1Chunk {
+                addr: caddr,
+                msgs,
+                dirty: false,
+            });
+        }
+        Ok(V1Header {
+            addr,
+            refcount,
+            chunks,
+            next_placeholder: u64::MAX - 1,
+        })
+    }
+
+    /// The first message of `mtype`, as (chunk, index).
+    pub fn find(&self, mtype: u16) -> Option<(usize, usize)> {
+        self.chunks.iter().enumerate().find_map(|(ci, c)| {
+            c.msgs
+                .iter()
+                .position(|m| m.mtype == mtype)
+                .map(|mi| (ci, mi))
+        })
+    }
+
+    /// Body of the first message of `mtype`, mutable (marks its chunk dirty).
+    pub fn body_mut(&mut self, mtype: u16) -> Option<&mut Vec<u8>> {
+        let (ci, mi) = self.find(mtype)?;
+        let c = self.chunks.get_mut(ci)?;
+        c.dirty = true;
+        c.msgs.get_mut(mi).map(|m| &mut m.body)
+    }
+
+    /// Whether an attribute of this name exists.
+    pub fn has_attribute(&self, name: &str) -> bool {
+        self.chunks.iter().any(|c| {
+            c.msgs
+                .iter()
+                .any(|m| m.mtype == ATTRIBUTE && attribute_name(&m.body) == Some(name.as_bytes()))
+        })
+    }
+
+    /// Turn the attribute `name` into NIL space (if present).
+    pub fn remove_attribute(&mut self, name: &str) {
+        for c in &mut self.chunks {
+            for m in &mut c.msgs {
+                if m.mtype == ATTRIBUTE && attribute_name(&m.body) == Some(name.as_bytes()) {
+                    m.mtype = NIL;
+                    m.flags = 0;
+                    m.body.iter_mut().for_each(|b| *b = 0);
+                    c.dirty = true;
+                }
+            }
+        }
+    }
+
+    fn merge_nils(c: &mut V1Chunk) {
+        let mut out: Vec<V1Msg> = Vec::with_capacity(c.msgs.len());
+        for m in c.msgs.drain(..) {
+            if let Some(last) = out.last_mut() {
+                let merged = last.body.len() + 8 + m.body.len();
+                if last.mtype == NIL && m.mtype == NIL && merged <= usize::from(u16::MAX) {
+                    last.body.resize(merged, 0);
+                    continue;
+                }
+            }
+            out.push(m);
+        }
+        c.msgs = out;
+    }
+
+    /// Put `msg` into NIL space of size exactly its body or with at least 8 bytes left
+    /// over. Returns false when no NIL space fits.
+    fn place_in_nil(&mut self, msg: &V1Msg) -> bool {
+        let b = msg.body.len();
+        for c in &mut self.chunks {
+            Self::merge_nils(c);
+            let slot = c
+                .msgs
+                .iter()
+                .position(|m| m.mtype == NIL && (m.body.len() == b || m.body.len() >= b + 16));
+            if let Some(i) = slot {
+                let old = c.msgs.get(i).map(|m| m.body.len()).unwrap_or(0);
+                if let Some(m) = c.msgs.get_mut(i) {
+                    *m = msg.clone();
+                }
+                if old > b {
+                    c.msgs.insert(
+                        i + 1,
+                        V1Msg {
+                            mtype: NIL,
+                            flags: 0,
+                            body: vec![0; old - b - 8],
+                        },
+                    );
+                }
+                c.dirty = true;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Add a message (body padded to 8 here): NIL space first, else a new continuation
+    /// chunk. Errors when no NIL space or attribute slot can hold a continuation message.
+    pub fn add(&mut self, mtype: u16, mut body: Vec<u8>) -> Result<()> {
+        body.resize(body.len().div_ceil(8) * 8, 0);
+        if body.len() > usize::from(u16::MAX) {
+            return Err(Error::Usage("header message of 64 KiB or more".into()));
+        }
+        let msg = V1Msg {
+            mtype,
+            flags: 0,
+            body,
+        };
+        if self.place_in_nil(&msg) {
+            return Ok(());
+        }
+        // A new chunk; its continuation message needs 16 bytes of body somewhere.
+        let placeholder = self.next_placeholder;
+        self.next_placeholder -= 1;
+        let mut new_msgs = vec![msg];
+        let cont = V1Msg {
+            mtype: CONTINUATION,
+            flags: 0,
+            body: cont_body(placeholder, 0),
+        };
+        if !self.place_in_nil(&cont) {
+            // Move a message of at least 16 bytes into the new chunk (an attribute if
+            // possible, else e.g. the symbol table message of a bare h5py group; readers
+            // find messages in any chunk); the continuation message takes its slot.
+            let fits = |m: &V1Msg| {
+                m.mtype != CONTINUATION
+                    && m.mtype != NIL
+                    && (m.body.len() == 16 || m.body.len() >= 32)
+            };
+            let pick = [true, false].iter().find_map(|&attr_only| {
+                self.chunks.iter().enumerate().find_map(|(ci, c)| {
+                    c.msgs
+                        .iter()
+                        .position(|m| fits(m) && (!attr_only || m.mtype == ATTRIBUTE))
+                        .map(|mi| (ci, mi))
+                })
+            });
+            let mut moved = None;
+            if let Some((ci, mi)) = pick {
+                if let Some(c) = self.chunks.get_mut(ci) {
+                    if let Some(m) = c.msgs.get_mut(mi) {
+                        let nil = V1Msg {
+                            mtype: NIL,
+                            flags: 0,
+                            body: vec![0; m.body.len()],
+                        };
+                        moved = Some(std::mem::replace(m, nil));
+                        c.dirty = true;
+                    }
+                }
+            }
+            let Some(m) = moved else {
+                return Err(Error::unsupported(
+                    "object header has no room for a continuation message",
+                    Some(self.addr),
+                ));
+            };
+            new_msgs.push(m);
+            if !self.place_in_nil(&cont) {
+                return Err(Error::unsupported(
+                    "object header has no room for a continuation message",
+                    Some(self.addr),
+                ));
+            }
+        }
+        new_msgs.push(V1Msg {
+            mtype: NIL,
+            flags: 0,
+            body: vec![0; SPARE],
+        });
+        self.chunks.push(V1Chunk {
+            addr: placeholder,
+            msgs: new_msgs,
+            dirty: true,
+        });
+        Ok(())
+    }
+
+    /// Total message count (NIL and continuation messages included).
+    pub fn count(&self) -> usize {
+        self.chunks.iter().map(|c| c.msgs.len()).sum()
+    }
+
+    /// Write changed continuation chunks with `write_new` (returns their new address), then
+    /// return the prefix + chunk 0 bytes for the in-place step.
+    pub fn serialize(
+        &mut self,
+        write_new: &mut dyn FnMut(&[u8]) -> Result<u64>,
+    ) -> Result<Vec<u8>> {
+        for i in (1..self.chunks.len()).rev() {
+            let Some(c) = self.chunks.get(i) else {
+                continue;
+            };
+            if !c.dirty {
+                continue;
+            }
+            let bytes = c.encode();
+            let old = c.addr;
+            let new = write_new(&bytes)?;
+            if let Some(c) = self.chunks.get_mut(i) {
+                c.addr = new;
+                c.dirty = false;
+            }
+            // Repoint the parent's continuation message.
+            let mut found = false;
+            for p in self.chunks.iter_mut().take(i) {
+                for m in &mut p.msgs {
+                    if m.mtype == CONTINUATION && cont_target(&m.body).map(|t| t.0) == Some(old) {
+                        m.body = cont_body(new, bytes.len() as u64);
+                        p.dirty = true;
+                        found = true;
+                    }
+                }
+            }
+            if !found {
+                return Err(Error::format(
+                    S,
+                    self.addr,
+                    "continuation chunk without a parent",
+                ));
+            }
+        }
+        let c0 = self
+            .chunks
+            .first_mut()
+            .ok_or_else(|| Error::format(S, self.addr, "no chunk 0"))?;
+        c0.dirty = false;
+        let body = c0.encode();
+        let n = u16::try_from(self.count())
+            .map_err(|_| Error::Usage("too many header messages".into()))?;
+        let size = u32::try_from(body.len()).map_err(|_| Error::Usage("chunk 0 too big".into()))?;
+        let mut out = Vec::with_capacity(16 + body.len());
+        out.push(1);
+        out.push(0);
+        out.extend_from_slice(&n.to_le_bytes());
+        out.extend_from_slice(&self.refcount.to_le_bytes());
+        out.extend_from_slice(&size.to_le_bytes());
+        out.extend_from_slice(&[0; 4]);
+        out.extend_from_slice(&body);
+        Ok(out)
+    }
+}
+
+/// The writer's storage shared with the read engine, so existing objects are loaded by
+/// the proven readers while the writer owns the file.
+#[derive(Clone)]
+pub struct Shared(pub Arc<Mutex<Box<dyn WriteStorage>>>);
+
+impl Shared {
+    fn lock(&self) -> io::Result<std::sync::MutexGuard<'_, Box<dyn WriteStorage>>> {
+        self.0
+            .lock()
+            .map_err(|_| io::Error::other("storage lock poisoned"))
+    }
+}
+
+impl WriteStorage for Shared {
+    fn len(&self) -> io::Result<u64> {
+        self.lock()?.len()
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        self.lock()?.read_at(offset, buf)
+    }
+    fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
+        self.lock()?.write_at(offset, data)
+    }
+    fn set_len(&mut self, n: u64) -> io::Result<()> {
+        self.lock()?.set_len(n)
+    }
+    fn sync(&mut self) -> io::Result<()> {
+        self.lock()?.sync()
+    }
+}
+
+impl Storage for Shared {
+    fn len(&self) -> io::Result<u64> {
+        self.lock()?.len()
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        self.lock()?.read_at(offset, buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attr(name: &str, pad_to: usize) -> Vec<u8> {
+        let mut b = vec![1, 0];
+        b.extend_from_slice(&((name.len() + 1) as u16).to_le_bytes());
+        b.extend_from_slice(&[0, 0, 0, 0]);
+        b.extend_from_slice(name.as_bytes());
+        b.push(0);
+        b.resize(pad_to, 0);
+        b
+    }
+
+    /// A header at 0x100: chunk 0 = attribute "a" (16) + NIL (24); continuation to 0x200
+    /// holding NIL (8).
+    fn image() -> Vec<u8> {
+        let mut f = vec![0u8; 0x300];
+        #[rustfmt::skip]
+        let pre: [u8; 16] = [
+            1, 0,             // version 1, reserved
+            3, 0,             // 3 messages
+            1, 0, 0, 0,       // refcount 1
+            80, 0, 0, 0,      // chunk 0 size: attr 24 + cont 24 + NIL 32
+            0, 0, 0, 0,       // padding
+        ];
+        f[0x100..0x110].copy_from_slice(&pre);
+        let mut c0 = Vec::new();
+        // Attribute "a": type 0xC, size 16.
+        c0.extend_from_slice(&[0x0C, 0, 16, 0, 0, 0, 0, 0]);
+        c0.extend_from_slice(&attr("a", 16));
+        // Continuation: type 0x10, size 16 -> 0x200, 16 bytes.
+        c0.extend_from_slice(&[0x10, 0, 16, 0, 0, 0, 0, 0]);
+        c0.extend_from_slice(&0x200u64.to_le_bytes());
+        c0.extend_from_slice(&16u64.to_le_bytes());
+        // NIL of 24.
+        c0.extend_from_slice(&[0, 0, 24, 0, 0, 0, 0, 0]);
+        c0.extend_from_slice(&[0; 24]);
+        f[0x110..0x110 + 80].copy_from_slice(&c0);
+        // Continuation chunk: NIL, size 8.
+        f[0x200..0x208].copy_from_slice(&[0, 0, 8, 0, 0, 0, 0, 0]);
+        f
+    }
+
+    fn load(f: &[u8]) -> Result<V1Header> {
+        let read = |a: u64, l: u64| -> Result<Vec<u8>> {
+            f.get(a as usize..(a + l) as usize)
+                .map(|s| s.to_vec())
+                .ok_or_else(|| Error::format("test", a, "out of range"))
+        };
+        V1Header::load(0x100, Sizes::default(), &Limits::default(), &read)
+    }
+
+    #[test]
+    fn loads_and_places_in_nil() {
+        let f = image();
+        let mut h = load(&f).unwrap();
+        assert_eq!(h.chunks.len(), 2);
+        assert!(h.has_attribute("a"));
+        h.add(ATTRIBUTE, attr("b", 16)).unwrap();
+        assert!(h.has_attribute("b"));
+        // 24-byte NIL: exact fit impossible (16 + 8 leftover < 16 rule) -> new chunk.
+        assert_eq!(h.chunks.len(), 3);
+        let mut next = 0x1000u64;
+        let bytes = h
+            .serialize(&mut |b| {
+                let a = next;
+                next += b.len() as u64;
+                Ok(a)
+            })
+            .unwrap();
+        assert_eq!(bytes.len(), 16 + 80);
+        assert_eq!(bytes[2], h.count() as u8);
+    }
+
+    #[test]
+    fn replace_reuses_slot() {
+        let f = image();
+        let mut h = load(&f).unwrap();
+        h.remove_attribute("a");
+        h.add(ATTRIBUTE, attr("c", 16)).unwrap();
+        assert_eq!(h.chunks.len(), 2);
+        assert!(h.has_attribute("c") && !h.has_attribute("a"));
+    }
+
+    #[test]
+    fn rejects_v2_and_overrun() {
+        let mut f = image();
+        f[0x100] = 2;
+        assert!(matches!(load(&f), Err(Error::Unsupported { .. })));
+        let mut f = image();
+        f[0x110 + 2] = 200; // attribute size overruns chunk 0
+        assert!(matches!(load(&f), Err(Error::Format(_))));
+    }
+
+    #[test]
+    fn rejects_cycle() {
+        let mut f = image();
+        // Continuation points back at chunk 0's data.
+        f[0x110 + 24 + 8..0x110 + 24 + 16].copy_from_slice(&0x110u64.to_le_bytes());
+        f[0x110 + 24 + 16..0x110 + 24 + 24].copy_from_slice(&80u64.to_le_bytes());
+        assert!(load(&f).is_err());
+    }
+}

@@ -1,0 +1,545 @@
+//! Opening an existing file for appending ([`Writer::open`]): superblock v0/v1 (spec II.A,
+//! versions 0 and 1), v1 object headers (IV.A.1.a), symbol-table groups (III.A.1 v1 B-tree
+//! type 0, III.B local heap, III.C symbol table nodes) and chunked datasets indexed by a
+//! v1 B-tree type 1 (layout message v3, IV.A.2.i).
+//!
+//! Objects are loaded lazily, through the read engine, the first time a path is used. The
+//! writer then edits them with the same commit order as new objects: new structures past
+//! the end of file, then the superblock EOF, then in-place rewrites of the group B-tree
+//! root, local heap header and object header chunk 0 (whose other messages stay
+//! untouched: see `existing`).
+//!
+//! Refused (`Error::Unsupported`, reading stays possible): superblock v2/v3, sizes of
+//! offsets/lengths other than 8, a user block, group K values other than 4/16, chunk
+//! B-tree K other than 32, v2 object headers, new-style groups (link messages: h5py
+//! `track_order`, non-ASCII names in h5py files), writes through soft links, chunked
+//! layouts other than v3 with a v1 B-tree index.
+
+use std::sync::{Arc, Mutex};
+
+use super::*;
+use crate::hdf5::btree_v1;
+use crate::hdf5::chunk_index;
+use crate::hdf5::io::Budget;
+use crate::hdf5::local_heap;
+use crate::hdf5::message::dataspace::DataspaceKind;
+use crate::hdf5::message::layout::{ChunkIndexing, DataLayout};
+use crate::hdf5::message::{kind, Message};
+use crate::hdf5::read::dataset::Dataset as RDataset;
+use crate::hdf5::read::file::{File, Object};
+
+fn unsupported(what: impl Into<String>, at: u64) -> Error {
+    Error::unsupported(what, Some(at))
+}
+
+impl Writer {
+    /// Open an existing HDF5 file (ours, h5py's default profile or PyTables') to add
+    /// groups, datasets and attributes, append rows and write slices. `opts.pytables`
+    /// decides whether new groups get PyTables attributes; `opts.root_title` is ignored.
+    pub fn open(path: impl AsRef<Path>, opts: WriteOptions) -> Result<Writer> {
+        Self::open_with_storage(Box::new(FileWriteStorage::open(path)?), opts)
+    }
+
+    /// Open an existing file held by `st` (see [`Writer::open`]).
+    pub fn open_with_storage(st: Box<dyn WriteStorage>, opts: WriteOptions) -> Result<Writer> {
+        let shared = Shared(Arc::new(Mutex::new(st)));
+        let file = File::from_storage(Arc::new(shared.clone()), opts.limits)?;
+        let sb = file.superblock().clone();
+        if sb.version > 1 {
+            return Err(unsupported(
+                format!(
+                    "writing into a file with superblock version {} (HDF5 1.10+ profile); \
+                     it can be read",
+                    sb.version
+                ),
+                0,
+            ));
+        }
+        if sb.sizes.offsets != 8 || sb.sizes.lengths != 8 {
+            return Err(unsupported(
+                "writing into a file whose sizes of offsets/lengths are not 8",
+                13,
+            ));
+        }
+        if file.inner.io.base != 0 {
+            return Err(unsupported("writing into a file with a user block", 0));
+        }
+        if usize::from(sb.group_leaf_k) != encode::GROUP_LEAF_K
+            || usize::from(sb.group_internal_k) != encode::GROUP_INTERNAL_K
+        {
+            return Err(unsupported(
+                format!(
+                    "writing into a file with group K values {}/{} (expected 4/16)",
+                    sb.group_leaf_k, sb.group_internal_k
+                ),
+                16,
+            ));
+        }
+        if sb.version == 1 && usize::from(sb.indexed_storage_k) != encode::CHUNK_K {
+            return Err(unsupported(
+                format!(
+                    "writing into a file with chunk B-tree K {} (expected 32)",
+                    sb.indexed_storage_k
+                ),
+                24,
+            ));
+        }
+        let len = WriteStorage::len(&shared)?;
+        let eof = encode::pad8(to_usize(sb.eof_address.max(len))?) as u64;
+        let mut w = Writer {
+            st: Box::new(shared.clone()),
+            eof,
+            committed_eof: sb.eof_address,
+            written_end: len,
+            objs: Vec::new(),
+            paths: HashMap::new(),
+            failed: false,
+            limits: opts.limits,
+            pytables: opts.pytables,
+            eof_field: if sb.version == 0 { 40 } else { 44 },
+            shared: Some(shared),
+            by_addr: HashMap::new(),
+        };
+        let root = w.load_object("/".into(), sb.root_object_header)?;
+        if !matches!(w.objs[root].kind, Kind::Group(_)) {
+            return Err(Error::format(
+                "superblock",
+                sb.root_object_header,
+                "root object is not a group",
+            ));
+        }
+        Ok(w)
+    }
+
+    /// The handle of the dataset at `path`, loading it from an opened file if needed.
+    pub fn open_dataset(&mut self, path: &str) -> Result<DatasetId> {
+        self.check()?;
+        let idx = self.resolve(path)?;
+        match &self.objs[idx].kind {
+            Kind::Dataset(_) => Ok(DatasetId(idx)),
+            Kind::Group(_) => Err(usage(format!("{path}: a group, not a dataset"))),
+        }
+    }
+
+    /// Refuse a new member `name` of group `pidx` before anything is written: new-style
+    /// groups and names already present.
+    pub(super) fn check_new_member(&self, pidx: usize, name: &str) -> Result<()> {
+        if let Kind::Group(g) = &self.objs[pidx].kind {
+            if let Some(why) = &g.refuse {
+                return Err(unsupported(why.clone(), self.objs[pidx].addr));
+            }
+            if g.entries.contains_key(name.as_bytes()) {
+                return Err(usage(format!("{name:?} already exists")));
+            }
+        }
+        Ok(())
+    }
+
+    /// The object index of `path`, loading it (and its ancestors) from the file.
+    pub(super) fn resolve(&mut self, path: &str) -> Result<usize> {
+        let p = if path.len() > 1 {
+            path.trim_end_matches('/')
+        } else {
+            path
+        };
+        if let Some(&i) = self.paths.get(p) {
+            return Ok(i);
+        }
+        if self.shared.is_none() || p == "/" {
+            return Err(usage(format!("{path}: no such object")));
+        }
+        let (parent, name) = split_path(p)?;
+        let pidx = self.resolve(&parent)?;
+        let Kind::Group(g) = &self.objs[pidx].kind else {
+            return Err(usage(format!("{parent}: not a group")));
+        };
+        if let Some(why) = &g.refuse {
+            return Err(unsupported(why.clone(), self.objs[pidx].addr));
+        }
+        let e = g
+            .entries
+            .get(name.as_bytes())
+            .copied()
+            .ok_or_else(|| usage(format!("{path}: no such object")))?;
+        if e.cache == 2 || e.header == UNDEF {
+            return Err(unsupported(
+                format!("{path}: writing through a soft link"),
+                self.objs[pidx].addr,
+            ));
+        }
+        if let Some(&i) = self.by_addr.get(&e.header) {
+            self.paths.insert(p.to_string(), i);
+            return Ok(i);
+        }
+        self.load_object(p.to_string(), e.header)
+    }
+
+    /// A read-only view of the file as it is now (lengths grow as we write).
+    fn reader(&self) -> Result<File> {
+        let sh = self
+            .shared
+            .clone()
+            .ok_or_else(|| usage("not an opened file"))?;
+        File::from_storage(Arc::new(sh), self.limits)
+    }
+
+    /// Load the object whose header is at `addr`.
+    pub(super) fn load_object(&mut self, path: String, addr: u64) -> Result<usize> {
+        let file = self.reader()?;
+        let io = &file.inner.io;
+        let hdr = V1Header::load(addr, io.sizes, &self.limits, &|a, l| {
+            io.read(a, l, "object header v1")
+        })?;
+        let obj = Object::open(&file, addr, path.clone())?;
+        let kind = if obj.is_dataset() {
+            Kind::Dataset(Box::new(self.load_dataset(&file, obj)?))
+        } else if obj.has(kind::SYMBOL_TABLE) {
+            Kind::Group(self.load_group(&file, &obj)?)
+        } else if obj.has(kind::LINK) || obj.has(kind::LINK_INFO) {
+            // Attributes of the group can still be set; members cannot be added or
+            // reached for writing.
+            Kind::Group(Grp {
+                btree: UNDEF,
+                heap: UNDEF,
+                seg_addr: UNDEF,
+                seg_cap: 0,
+                heap_data: Vec::new(),
+                entries: BTreeMap::new(),
+                cache: HashMap::new(),
+                refuse: Some(format!(
+                    "{path}: writing into a new-style group (link messages: h5py \
+                     track_order or non-ASCII names); it can be read"
+                )),
+            })
+        } else {
+            return Err(unsupported(
+                format!("{path}: neither a group nor a dataset"),
+                addr,
+            ));
+        };
+        let idx = self.objs.len();
+        self.objs.push(Obj {
+            path: path.clone(),
+            addr,
+            cap0: 0,
+            cont: None,
+            attrs: Vec::new(),
+            kind,
+            ext: Some(hdr),
+        });
+        self.paths.insert(path, idx);
+        self.by_addr.insert(addr, idx);
+        Ok(idx)
+    }
+
+    fn load_group(&self, file: &File, obj: &Object) -> Result<Grp> {
+        let addr = obj.address();
+        let Some(Message::SymbolTable(st)) = obj.first(kind::SYMBOL_TABLE)? else {
+            return Err(Error::format(
+                "group object header",
+                addr,
+                "no symbol table message",
+            ));
+        };
+        let io = &file.inner.io;
+        let mut budget = Budget::new(&self.limits);
+        let found = btree_v1::group_entries(io, st.btree_address, &mut budget)?;
+        let heap = local_heap::read(io, st.local_heap_address)?;
+        let mut entries = BTreeMap::new();
+        for e in found {
+            let name = heap.string_at(e.link_name_offset)?.to_vec();
+            entries.insert(
+                name,
+                Entry {
+                    name_off: e.link_name_offset,
+                    header: e.object_header_address,
+                    cache: e.cache_type,
+                    scratch: e.scratch,
+                },
+            );
+        }
+        let seg_cap = heap.data.len() as u64;
+        Ok(Grp {
+            btree: st.btree_address,
+            heap: st.local_heap_address,
+            seg_addr: heap.data_address,
+            seg_cap,
+            heap_data: heap.data,
+            entries,
+            cache: HashMap::new(),
+            refuse: None,
+        })
+    }
+
+    fn load_dataset(&self, file: &File, obj: Object) -> Result<Ds> {
+        let addr = obj.address();
+        let rd = RDataset::from_object(obj)?;
+        let dims = match rd.dataspace.kind {
+            DataspaceKind::Simple => rd.dataspace.dims.clone(),
+            DataspaceKind::Scalar => Vec::new(),
+            DataspaceKind::Null => {
+                return Err(unsupported(
+                    "writing into a dataset with a NULL dataspace",
+                    addr,
+                ))
+            }
+        };
+        let elem = to_usize(rd.datatype.size())?;
+        if elem == 0 {
+            return Err(Error::format("datatype", addr, "element size 0"));
+        }
+        let has_max = rd.dataspace.max_dims.is_some();
+        let max = rd
+            .dataspace
+            .max_dims
+            .clone()
+            .unwrap_or_else(|| dims.clone());
+        let fill = rd.fill_bytes()?;
+        let pipeline = (!rd.filters.filters.is_empty()).then(|| rd.filters.clone());
+        let mut enc_mask = 0u32;
+        for (i, f) in rd.filters.filters.iter().enumerate() {
+            if f.id == 2 && f.client_data.is_empty() && i < 32 {
+                enc_mask |= 1 << i;
+            }
+        }
+        let store = match &rd.layout {
+            DataLayout::Compact { data, .. } => Store::Compact(data.clone()),
+            DataLayout::Contiguous { address, size, .. } => Store::Contiguous {
+                addr: *address,
+                size: *size,
+            },
+            DataLayout::Chunked(c) => {
+                if c.version != 3 || c.indexing != ChunkIndexing::BTreeV1 {
+                    return Err(unsupported(
+                        format!(
+                            "writing into a chunked dataset with layout version {} \
+                             (only v3 with a v1 B-tree index)",
+                            c.version
+                        ),
+                        addr,
+                    ));
+                }
+                let mut budget = Budget::new(&self.limits);
+                let infos = chunk_index::chunk_infos(
+                    &file.inner.io,
+                    c,
+                    &dims,
+                    &max,
+                    pipeline.is_some(),
+                    &mut budget,
+                )?;
+                let mut index = BTreeMap::new();
+                for i in infos {
+                    let size = u32::try_from(i.size)
+                        .map_err(|_| Error::format("chunk B-tree", i.address, "chunk size"))?;
+                    index.insert(
+                        i.offset,
+                        ChunkRec {
+                            addr: i.address,
+                            size,
+                            mask: i.filter_mask,
+                        },
+                    );
+                }
+                Store::Chunked(Box::new(Chunked {
+                    chunk: c.chunk_dims.clone(),
+                    root: c.index_address,
+                    index,
+                    cache: HashMap::new(),
+                    tail: None,
+                    tail_start: 0,
+                    logical: dims.first().copied().unwrap_or(0),
+                    vlen_pending: Vec::new(),
+                    vlen_pending_bytes: 0,
+                }))
+            }
+        };
+        Ok(Ds {
+            dt: rd.datatype.clone(),
+            dt_body: Vec::new(),
+            elem,
+            dims,
+            max,
+            has_max,
+            fill,
+            user_fill: false,
+            pipeline,
+            enc_mask,
+            store,
+        })
+    }
+
+    /// PyTables Tables keep their row count in an int64 NROWS attribute as well as in the
+    /// dataspace: keep both equal when rows are appended to an existing Table.
+    pub(super) fn sync_nrows(&mut self, idx: usize) -> Result<()> {
+        let rows = match &self.objs[idx].kind {
+            Kind::Dataset(d) => d.dims.first().copied().unwrap_or(0),
+            Kind::Group(_) => return Ok(()),
+        };
+        let has = self.objs[idx]
+            .ext
+            .as_ref()
+            .is_some_and(|h| h.has_attribute("NROWS"));
+        if !has {
+            return Ok(());
+        }
+        let n = i64::try_from(rows).map_err(|_| usage("row count overflows NROWS"))?;
+        let body = self.attr_body("NROWS", &AttrValue::I64(n))?;
+        if let Some(h) = &mut self.objs[idx].ext {
+            let before = h.clone();
+            h.remove_attribute("NROWS");
+            if let Err(e) = h.add(msg::ATTRIBUTE, body) {
+                *h = before;
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Commit bytes of an existing header: dims, layout address or compact data patched
+    /// into their messages (same sizes), changed continuation chunks to new space.
+    pub(super) fn ext_header_bytes(&mut self, idx: usize) -> Result<(u64, Vec<u8>)> {
+        let Some(mut h) = self.objs[idx].ext.take() else {
+            return Err(usage("not an existing object"));
+        };
+        let r = self.patch_and_serialize(idx, &mut h);
+        self.objs[idx].ext = Some(h);
+        Ok((self.objs[idx].addr, r?))
+    }
+
+    fn patch_and_serialize(&mut self, idx: usize, h: &mut V1Header) -> Result<Vec<u8>> {
+        let addr = self.objs[idx].addr;
+        if let Kind::Dataset(d) = &self.objs[idx].kind {
+            if let Some((ci, mi)) = h.find(msg::DATASPACE) {
+                let body = &h.chunks[ci].msgs[mi].body;
+                let start = match body.first() {
+                    Some(1) => 8,
+                    Some(2) => 4,
+                    _ => return Err(unsupported("dataspace message version", addr)),
+                };
+                let mut nb = body.clone();
+                for (i, x) in d.dims.iter().enumerate() {
+                    let at = start + 8 * i;
+                    let slot = nb
+                        .get_mut(at..at + 8)
+                        .ok_or_else(|| Error::format("dataspace message", addr, "short"))?;
+                    slot.copy_from_slice(&x.to_le_bytes());
+                }
+                if nb != *body {
+                    if let Some(b) = h.body_mut(msg::DATASPACE) {
+                        *b = nb;
+                    }
+                }
+            }
+            let patch: Option<(usize, Vec<u8>)> = match &d.store {
+                Store::Chunked(c) => Some((3, c.root.to_le_bytes().to_vec())),
+                Store::Compact(data) => Some((4, data.clone())),
+                Store::Contiguous { .. } => None,
+            };
+            if let (Some((at, bytes)), Some((ci, mi))) = (patch, h.find(msg::LAYOUT)) {
+                let body = &h.chunks[ci].msgs[mi].body;
+                if body.first() != Some(&3) {
+                    return Err(unsupported("layout message version other than 3", addr));
+                }
+                let mut nb = body.clone();
+                nb.get_mut(at..at + bytes.len())
+                    .ok_or_else(|| Error::format("data layout message", addr, "short"))?
+                    .copy_from_slice(&bytes);
+                if nb != *body {
+                    if let Some(b) = h.body_mut(msg::LAYOUT) {
+                        *b = nb;
+                    }
+                }
+            }
+        }
+        h.serialize(&mut |b| self.alloc_write(b))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hdf5::write::MemWriteStorage;
+
+    /// A small file of our writer: /g with an EArray of 5 rows (chunks of 2 rows).
+    fn base() -> Vec<u8> {
+        let m = MemWriteStorage::new();
+        let mut w = Writer::with_storage(Box::new(m.clone()), WriteOptions::default()).unwrap();
+        w.create_group("/g").unwrap();
+        let d = w
+            .create_dataset(
+                "/g/d",
+                DatasetBuilder::new(Dtype::I32)
+                    .shape(&[0, 2])
+                    .max_shape(&[None, Some(2)])
+                    .chunks(&[2, 2]),
+            )
+            .unwrap();
+        w.append(&d, &[0i32, 1, 2, 3, 4, 5, 6, 7, 8, 9]).unwrap();
+        w.close().unwrap();
+        m.bytes()
+    }
+
+    fn mem(bytes: &[u8]) -> MemWriteStorage {
+        let mut m = MemWriteStorage::new();
+        m.write_at(0, bytes).unwrap();
+        m
+    }
+
+    #[test]
+    fn reopen_appends_and_adds() {
+        let m = mem(&base());
+        let mut w =
+            Writer::open_with_storage(Box::new(m.clone()), WriteOptions::default()).unwrap();
+        let d = w.open_dataset("/g/d").unwrap();
+        assert_eq!(w.shape(&d).unwrap(), vec![5, 2]);
+        w.append(&d, &[10i32, 11, 12, 13]).unwrap();
+        w.create_group("/g/h").unwrap();
+        w.set_attr("/g/d", "a", 3i64).unwrap();
+        w.close().unwrap();
+        let f = File::from_bytes(m.bytes()).unwrap();
+        let crate::hdf5::read::Node::Dataset(ds) = f.get("/g/d").unwrap() else {
+            panic!("not a dataset")
+        };
+        assert_eq!(ds.read::<i32>().unwrap(), (0..14).collect::<Vec<i32>>());
+        assert!(f.get("/g/h").is_ok());
+        // The superblock EOF covers the file.
+        let eof = u64::from_le_bytes(m.bytes()[40..48].try_into().unwrap());
+        assert_eq!(eof, m.bytes().len() as u64);
+    }
+
+    fn refused(bytes: Vec<u8>) -> Error {
+        let m = mem(&bytes);
+        let e = match Writer::open_with_storage(Box::new(m.clone()), WriteOptions::default()) {
+            Err(e) => e,
+            Ok(_) => panic!("opened"),
+        };
+        assert_eq!(m.bytes(), bytes, "a refused open wrote bytes");
+        e
+    }
+
+    #[test]
+    fn refuses_superblock_v2_and_odd_k() {
+        let mut b = base();
+        b[8] = 2; // superblock version 2 (then also a bad layout/checksum): any error
+        let _ = refused(b);
+        let mut b = base();
+        b[16..18].copy_from_slice(&8u16.to_le_bytes()); // group leaf K 8 instead of 4
+        assert!(matches!(refused(b), Error::Unsupported { .. }));
+        let mut b = base();
+        b[0] = 0; // no signature
+        assert!(matches!(refused(b), Error::Format(_)));
+    }
+
+    #[test]
+    fn refuses_existing_member_and_soft_path() {
+        let m = mem(&base());
+        let mut w =
+            Writer::open_with_storage(Box::new(m.clone()), WriteOptions::default()).unwrap();
+        let before = m.bytes();
+        assert!(matches!(w.create_group("/g/d"), Err(Error::Usage(_))));
+        assert!(matches!(w.open_dataset("/g"), Err(Error::Usage(_))));
+        assert!(matches!(w.open_dataset("/nope/x"), Err(Error::Usage(_))));
+        assert_eq!(m.bytes(), before);
+    }
+}
