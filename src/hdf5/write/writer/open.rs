@@ -351,6 +351,9 @@ impl Writer {
                     logical: dims.first().copied().unwrap_or(0),
                     vlen_pending: Vec::new(),
                     vlen_pending_bytes: 0,
+                    pending_dims: None,
+                    queue: Vec::new(),
+                    queue_bytes: 0,
                 }))
             }
         };
