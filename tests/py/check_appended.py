@@ -231,4 +231,32 @@ try:
 finally:
     t.close()
 
+# ---- libhdf5 itself keeps writing into what we wrote ------------------------------
+import shutil
+
+x = os.path.join(d, "hdf5_continues.h5")
+shutil.copy(os.path.join(d, "pt_carray_zoo.h5"), x)
+t = tables.open_file(x, "a")
+try:
+    er = t.get_node(f"{SCAN}/earray_rows")
+    er.append(np.full((30, 8), -3.0))
+    t.create_group("/Raw_datas/Scan001", "by_pytables")
+    t.get_node(f"{SCAN}/earray_rows").attrs.after = "x" * 300
+finally:
+    t.close()
+with h5py.File(x, "r") as f:
+    er = f[f"{SCAN}/earray_rows"]
+    eq(er.shape, (255, 8), "PyTables append after ours")
+    eq(er[200:225], 1000.0 + np.arange(200.0).reshape(25, 8), "our rows after PyTables append")
+    eq(er[225:], np.full((30, 8), -3.0), "PyTables rows")
+    assert "by_pytables" in f["/Raw_datas/Scan001"]
+x = os.path.join(d, "hdf5_continues_big.h5")
+shutil.copy(os.path.join(d, "pt_big_group.h5"), x)
+with h5py.File(x, "a") as f:
+    for i in range(50):
+        f.create_group(f"/big/h5py_{i:02d}")
+    f["/appended_later"] = np.arange(3)
+with h5py.File(os.path.join(fx, "pt_big_group.h5"), "r") as o, h5py.File(x, "r") as f:
+    eq(len(f["/big"]), len(o["/big"]) + 101 + 50, "big group after h5py inserts")
+    assert "zz_new099" in f["/big"] and "h5py_49" in f["/big"]
 print("ok")
