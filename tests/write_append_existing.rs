@@ -336,6 +336,13 @@ fn edit_h5py_types(dir: &Path) -> PathBuf {
         .create_dataset("/new_f32", DatasetBuilder::new(Dtype::F32).shape(&[3]))
         .unwrap();
     w.write(&d, &[0.5f32, 1.5, 2.5]).unwrap();
+    // A NULL-dataspace dataset: its data cannot be written, its attributes can.
+    assert!(matches!(
+        w.open_dataset("/types/empty_null"),
+        Err(Error::Unsupported { .. })
+    ));
+    w.set_attr("/types/empty_null", "note", "still annotatable")
+        .unwrap();
     w.close().unwrap();
     check_old_content(&p, "h5py_default_types.json", &[]);
     p

@@ -218,6 +218,8 @@ old_unchanged(name, set())
 with h5py.File(os.path.join(d, name), "r") as f:
     eq(f.attrs["appended"], [7, 8, 9], "appended attr")
     eq(f["/new_f32"][:], np.array([0.5, 1.5, 2.5], "f4"), "new_f32")
+    assert f["/types/empty_null"].attrs["note"] == b"still annotatable"
+    assert f["/types/empty_null"].shape is None
 
 # ---- ours.h5 ----------------------------------------------------------------------
 name = "ours.h5"

@@ -17,6 +17,11 @@
 //!
 //! Refused: attribute messages of 64 KiB or more, appends along a dimension other than 0,
 //! writes past fixed maximum dimensions, names containing '/' or NUL.
+//!
+//! [`Writer::open`] (module `open`) applies the same order to files HDF5 wrote (superblock
+//! v0/v1, v1 headers, symbol-table groups, v1 B-tree chunk indexes): existing headers are
+//! edited message by message (`super::existing`), existing group B-trees and chunk
+//! B-trees are rebuilt below their root, which is rewritten in place.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -361,6 +366,9 @@ struct Ds {
     /// Filters skipped on every chunk we write (filter-mask bits): a shuffle HDF5 stored
     /// without client data cannot run, as PyTables' own chunks record.
     enc_mask: u32,
+    /// Why the data of this dataset of an opened file cannot be written (its attributes
+    /// still can).
+    refuse: Option<String>,
     store: Store,
 }
 
@@ -1236,6 +1244,7 @@ impl Writer {
                 filters,
             }),
             enc_mask: 0,
+            refuse: None,
             store,
         };
         let mut attrs: Vec<(&str, AttrValue)> = Vec::new();
@@ -1282,14 +1291,20 @@ impl Writer {
 
     fn ds(&self, id: DatasetId) -> Result<&Ds> {
         match self.objs.get(id.0).map(|o| &o.kind) {
-            Some(Kind::Dataset(d)) => Ok(d),
+            Some(Kind::Dataset(d)) => match &d.refuse {
+                Some(why) => Err(Error::unsupported(why.clone(), None)),
+                None => Ok(d),
+            },
             _ => Err(usage("not a dataset of this writer")),
         }
     }
 
     fn ds_mut(&mut self, id: DatasetId) -> Result<&mut Ds> {
         match self.objs.get_mut(id.0).map(|o| &mut o.kind) {
-            Some(Kind::Dataset(d)) => Ok(d),
+            Some(Kind::Dataset(d)) => match &d.refuse {
+                Some(why) => Err(Error::unsupported(why.clone(), None)),
+                None => Ok(d),
+            },
             _ => Err(usage("not a dataset of this writer")),
         }
     }
@@ -1857,7 +1872,7 @@ impl Writer {
     pub fn flush(&mut self) -> Result<()> {
         self.check()?;
         for i in 0..self.objs.len() {
-            if matches!(self.objs[i].kind, Kind::Dataset(_)) {
+            if matches!(&self.objs[i].kind, Kind::Dataset(d) if d.refuse.is_none()) {
                 self.flush_tail(DatasetId(i))?;
             }
         }
