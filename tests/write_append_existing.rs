@@ -302,6 +302,9 @@ fn edit_h5py_layouts(dir: &Path) -> PathBuf {
     w.write_slice(&c, &[0..2], &[-5i16, -6]).unwrap();
     let ct = w.open_dataset("/contiguous").unwrap();
     w.write_slice(&ct, &[1..2, 0..20], &[7i32; 20]).unwrap();
+    // Never-written contiguous (late allocation): allocated, filled, layout repointed.
+    let nw = w.open_dataset("/contiguous_never_written").unwrap();
+    w.write_slice(&nw, &[1..3], &[8.0f32, 9.0]).unwrap();
     w.close().unwrap();
     check_old_content(
         &p,
@@ -313,6 +316,7 @@ fn edit_h5py_layouts(dir: &Path) -> PathBuf {
             "/chunked/fill_int",
             "/compact",
             "/contiguous",
+            "/contiguous_never_written",
         ],
     );
     p

@@ -190,7 +190,7 @@ finally:
 # ---- h5py_default_layouts.h5 ------------------------------------------------------
 name = "h5py_default_layouts.h5"
 old_unchanged(name, {"/chunked/chunk_gt_dims", "/chunked/resized", "/chunked/gzip4_shuffle",
-                     "/chunked/fill_int", "/compact", "/contiguous"})
+                     "/chunked/fill_int", "/compact", "/contiguous", "/contiguous_never_written"})
 with h5py.File(os.path.join(fx, name), "r") as o, h5py.File(os.path.join(d, name), "r") as f:
     eq(f["/chunked/chunk_gt_dims"][:], np.concatenate([o["/chunked/chunk_gt_dims"][:], [10, 11, 12, 13]]), "chunk_gt_dims")
     eq(f["/chunked/resized"][:], np.concatenate([o["/chunked/resized"][:], np.arange(0.5, 6.0).reshape(2, 3)]), "resized")
@@ -206,6 +206,9 @@ with h5py.File(os.path.join(fx, name), "r") as o, h5py.File(os.path.join(d, name
     want = o["/contiguous"][:]
     want[1, :] = 7
     eq(f["/contiguous"][:], want, "contiguous")
+    want = o["/contiguous_never_written"][:]
+    want[1:3] = [8.0, 9.0]
+    eq(f["/contiguous_never_written"][:], want, "contiguous_never_written")
     eq(f["/appended"][:], np.arange(40, dtype="i4"), "appended")
     eq(f["/appended"].maxshape, (None,), "appended maxshape")
     assert f["/new_group"].attrs["note"] == "hello", f["/new_group"].attrs["note"]

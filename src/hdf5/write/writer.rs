@@ -1412,9 +1412,21 @@ impl Writer {
                 }
                 self.commit_header(idx)
             }
-            Store::Contiguous { addr, .. } => {
-                let addr = *addr;
+            Store::Contiguous { addr, size } => {
+                let (mut addr, size) = (*addr, *size);
                 let dims = d.dims.clone();
+                if addr == UNDEF {
+                    // Never written (an opened file's late allocation): allocate and fill,
+                    // then point the layout message at it (header commit below).
+                    let fill = d.fill.clone();
+                    let n = to_usize(size)?;
+                    let buf: Vec<u8> = fill.iter().copied().cycle().take(n).collect();
+                    addr = self.alloc_write(&buf)?;
+                    if let Store::Contiguous { addr: a, .. } = &mut self.ds_mut(*ds)?.store {
+                        *a = addr;
+                    }
+                    self.commit_header(idx)?;
+                }
                 let rank = dims.len();
                 if rank == 0 {
                     return self.put(addr, data);
@@ -1521,7 +1533,9 @@ impl Writer {
     ) -> Result<()> {
         let d = self.ds(ds)?;
         let rec = match (&d.pipeline, existing) {
-            (None, Some(rec)) => {
+            // In place only when the stored chunk has exactly the chunk's size (a chunk
+            // of an opened file could claim less: never write past it).
+            (None, Some(rec)) if rec.size as usize == buf.len() => {
                 self.put(rec.addr, buf)?;
                 rec
             }

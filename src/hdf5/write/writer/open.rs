@@ -329,10 +329,21 @@ impl Writer {
         }
         let store = match &rd.layout {
             DataLayout::Compact { data, .. } => Store::Compact(data.clone()),
-            DataLayout::Contiguous { address, size, .. } => Store::Contiguous {
-                addr: *address,
-                size: *size,
-            },
+            DataLayout::Contiguous { address, size, .. } => {
+                // Positional writes go to address + offset: the block must hold the
+                // whole extent.
+                let need = product(&dims)?.checked_mul(elem as u64);
+                if need.is_none_or(|n| n > *size) {
+                    return Err(unsupported(
+                        format!("contiguous block of {size} bytes smaller than the extent"),
+                        addr,
+                    ));
+                }
+                Store::Contiguous {
+                    addr: *address,
+                    size: *size,
+                }
+            }
             DataLayout::Chunked(c) => {
                 if c.version != 3 || c.indexing != ChunkIndexing::BTreeV1 {
                     return Err(unsupported(
@@ -463,6 +474,9 @@ impl Writer {
             let patch: Option<(usize, Vec<u8>)> = match &d.store {
                 Store::Chunked(c) => Some((3, c.root.to_le_bytes().to_vec())),
                 Store::Compact(data) => Some((4, data.clone())),
+                Store::Contiguous { addr, .. } if *addr != UNDEF => {
+                    Some((2, addr.to_le_bytes().to_vec()))
+                }
                 Store::Contiguous { .. } => None,
             };
             if let (Some((at, bytes)), Some((ci, mi))) = (patch, h.find(msg::LAYOUT)) {
