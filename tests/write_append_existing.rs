@@ -302,6 +302,9 @@ fn edit_h5py_layouts(dir: &Path) -> PathBuf {
     w.write_slice(&c, &[0..2], &[-5i16, -6]).unwrap();
     let ct = w.open_dataset("/contiguous").unwrap();
     w.write_slice(&ct, &[1..2, 0..20], &[7i32; 20]).unwrap();
+    // Never-written contiguous (late allocation): allocated, filled, layout repointed.
+    let nw = w.open_dataset("/contiguous_never_written").unwrap();
+    w.write_slice(&nw, &[1..3], &[8.0f32, 9.0]).unwrap();
     w.close().unwrap();
     check_old_content(
         &p,
@@ -313,6 +316,7 @@ fn edit_h5py_layouts(dir: &Path) -> PathBuf {
             "/chunked/fill_int",
             "/compact",
             "/contiguous",
+            "/contiguous_never_written",
         ],
     );
     p
@@ -336,6 +340,13 @@ fn edit_h5py_types(dir: &Path) -> PathBuf {
         .create_dataset("/new_f32", DatasetBuilder::new(Dtype::F32).shape(&[3]))
         .unwrap();
     w.write(&d, &[0.5f32, 1.5, 2.5]).unwrap();
+    // A NULL-dataspace dataset: its data cannot be written, its attributes can.
+    assert!(matches!(
+        w.open_dataset("/types/empty_null"),
+        Err(Error::Unsupported { .. })
+    ));
+    w.set_attr("/types/empty_null", "note", "still annotatable")
+        .unwrap();
     w.close().unwrap();
     check_old_content(&p, "h5py_default_types.json", &[]);
     p

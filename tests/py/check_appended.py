@@ -190,7 +190,7 @@ finally:
 # ---- h5py_default_layouts.h5 ------------------------------------------------------
 name = "h5py_default_layouts.h5"
 old_unchanged(name, {"/chunked/chunk_gt_dims", "/chunked/resized", "/chunked/gzip4_shuffle",
-                     "/chunked/fill_int", "/compact", "/contiguous"})
+                     "/chunked/fill_int", "/compact", "/contiguous", "/contiguous_never_written"})
 with h5py.File(os.path.join(fx, name), "r") as o, h5py.File(os.path.join(d, name), "r") as f:
     eq(f["/chunked/chunk_gt_dims"][:], np.concatenate([o["/chunked/chunk_gt_dims"][:], [10, 11, 12, 13]]), "chunk_gt_dims")
     eq(f["/chunked/resized"][:], np.concatenate([o["/chunked/resized"][:], np.arange(0.5, 6.0).reshape(2, 3)]), "resized")
@@ -206,6 +206,9 @@ with h5py.File(os.path.join(fx, name), "r") as o, h5py.File(os.path.join(d, name
     want = o["/contiguous"][:]
     want[1, :] = 7
     eq(f["/contiguous"][:], want, "contiguous")
+    want = o["/contiguous_never_written"][:]
+    want[1:3] = [8.0, 9.0]
+    eq(f["/contiguous_never_written"][:], want, "contiguous_never_written")
     eq(f["/appended"][:], np.arange(40, dtype="i4"), "appended")
     eq(f["/appended"].maxshape, (None,), "appended maxshape")
     assert f["/new_group"].attrs["note"] == "hello", f["/new_group"].attrs["note"]
@@ -218,6 +221,8 @@ old_unchanged(name, set())
 with h5py.File(os.path.join(d, name), "r") as f:
     eq(f.attrs["appended"], [7, 8, 9], "appended attr")
     eq(f["/new_f32"][:], np.array([0.5, 1.5, 2.5], "f4"), "new_f32")
+    assert f["/types/empty_null"].attrs["note"] == b"still annotatable"
+    assert f["/types/empty_null"].shape is None
 
 # ---- ours.h5 ----------------------------------------------------------------------
 name = "ours.h5"
@@ -231,4 +236,32 @@ try:
 finally:
     t.close()
 
+# ---- libhdf5 itself keeps writing into what we wrote ------------------------------
+import shutil
+
+x = os.path.join(d, "hdf5_continues.h5")
+shutil.copy(os.path.join(d, "pt_carray_zoo.h5"), x)
+t = tables.open_file(x, "a")
+try:
+    er = t.get_node(f"{SCAN}/earray_rows")
+    er.append(np.full((30, 8), -3.0))
+    t.create_group("/Raw_datas/Scan001", "by_pytables")
+    t.get_node(f"{SCAN}/earray_rows").attrs.after = "x" * 300
+finally:
+    t.close()
+with h5py.File(x, "r") as f:
+    er = f[f"{SCAN}/earray_rows"]
+    eq(er.shape, (255, 8), "PyTables append after ours")
+    eq(er[200:225], 1000.0 + np.arange(200.0).reshape(25, 8), "our rows after PyTables append")
+    eq(er[225:], np.full((30, 8), -3.0), "PyTables rows")
+    assert "by_pytables" in f["/Raw_datas/Scan001"]
+x = os.path.join(d, "hdf5_continues_big.h5")
+shutil.copy(os.path.join(d, "pt_big_group.h5"), x)
+with h5py.File(x, "a") as f:
+    for i in range(50):
+        f.create_group(f"/big/h5py_{i:02d}")
+    f["/appended_later"] = np.arange(3)
+with h5py.File(os.path.join(fx, "pt_big_group.h5"), "r") as o, h5py.File(x, "r") as f:
+    eq(len(f["/big"]), len(o["/big"]) + 101 + 50, "big group after h5py inserts")
+    assert "zz_new099" in f["/big"] and "h5py_49" in f["/big"]
 print("ok")

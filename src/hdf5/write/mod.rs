@@ -3,6 +3,8 @@
 //! [`Writer`] creates a file with superblock v0, v1 object headers, symbol-table groups and
 //! v1 B-tree chunk indexes — the structures PyTables writes — so h5py, PyTables, h5dump
 //! and HDFView open the result. See `writer` for the crash-tolerant commit order.
+//! [`Writer::open`] extends an existing file of that family (ours, PyTables', h5py's
+//! default profile) with the same commit order; `existing` edits its v1 object headers.
 
 pub mod encode;
 pub mod existing;

@@ -17,6 +17,11 @@
 //!
 //! Refused: attribute messages of 64 KiB or more, appends along a dimension other than 0,
 //! writes past fixed maximum dimensions, names containing '/' or NUL.
+//!
+//! [`Writer::open`] (module `open`) applies the same order to files HDF5 wrote (superblock
+//! v0/v1, v1 headers, symbol-table groups, v1 B-tree chunk indexes): existing headers are
+//! edited message by message (`super::existing`), existing group B-trees and chunk
+//! B-trees are rebuilt below their root, which is rewritten in place.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -369,6 +374,9 @@ struct Ds {
     /// Filters skipped on every chunk we write (filter-mask bits): a shuffle HDF5 stored
     /// without client data cannot run, as PyTables' own chunks record.
     enc_mask: u32,
+    /// Why the data of this dataset of an opened file cannot be written (its attributes
+    /// still can).
+    refuse: Option<String>,
     store: Store,
 }
 
@@ -1257,6 +1265,7 @@ impl Writer {
                 filters,
             }),
             enc_mask: 0,
+            refuse: None,
             store,
         };
         let mut attrs: Vec<(&str, AttrValue)> = Vec::new();
@@ -1303,14 +1312,20 @@ impl Writer {
 
     fn ds(&self, id: DatasetId) -> Result<&Ds> {
         match self.objs.get(id.0).map(|o| &o.kind) {
-            Some(Kind::Dataset(d)) => Ok(d),
+            Some(Kind::Dataset(d)) => match &d.refuse {
+                Some(why) => Err(Error::unsupported(why.clone(), None)),
+                None => Ok(d),
+            },
             _ => Err(usage("not a dataset of this writer")),
         }
     }
 
     fn ds_mut(&mut self, id: DatasetId) -> Result<&mut Ds> {
         match self.objs.get_mut(id.0).map(|o| &mut o.kind) {
-            Some(Kind::Dataset(d)) => Ok(d),
+            Some(Kind::Dataset(d)) => match &d.refuse {
+                Some(why) => Err(Error::unsupported(why.clone(), None)),
+                None => Ok(d),
+            },
             _ => Err(usage("not a dataset of this writer")),
         }
     }
@@ -1418,9 +1433,21 @@ impl Writer {
                 }
                 self.commit_header(idx)
             }
-            Store::Contiguous { addr, .. } => {
-                let addr = *addr;
+            Store::Contiguous { addr, size } => {
+                let (mut addr, size) = (*addr, *size);
                 let dims = d.dims.clone();
+                if addr == UNDEF {
+                    // Never written (an opened file's late allocation): allocate and fill,
+                    // then point the layout message at it (header commit below).
+                    let fill = d.fill.clone();
+                    let n = to_usize(size)?;
+                    let buf: Vec<u8> = fill.iter().copied().cycle().take(n).collect();
+                    addr = self.alloc_write(&buf)?;
+                    if let Store::Contiguous { addr: a, .. } = &mut self.ds_mut(*ds)?.store {
+                        *a = addr;
+                    }
+                    self.commit_header(idx)?;
+                }
                 let rank = dims.len();
                 if rank == 0 {
                     return self.put(addr, data);
@@ -1594,7 +1621,9 @@ impl Writer {
     ) -> Result<()> {
         let d = self.ds(ds)?;
         let rec = match (&d.pipeline, existing) {
-            (None, Some(rec)) => {
+            // In place only when the stored chunk has exactly the chunk's size (a chunk
+            // of an opened file could claim less: never write past it).
+            (None, Some(rec)) if rec.size as usize == buf.len() => {
                 self.put(rec.addr, buf)?;
                 rec
             }
@@ -1979,7 +2008,7 @@ impl Writer {
     pub fn flush(&mut self) -> Result<()> {
         self.check()?;
         for i in 0..self.objs.len() {
-            if matches!(self.objs[i].kind, Kind::Dataset(_)) {
+            if matches!(&self.objs[i].kind, Kind::Dataset(d) if d.refuse.is_none()) {
                 self.flush_tail(DatasetId(i))?;
                 let d = self.ds(DatasetId(i))?;
                 if let Store::Chunked(c) = &d.store {

@@ -116,7 +116,10 @@ impl Writer {
         self.check()?;
         let idx = self.resolve(path)?;
         match &self.objs[idx].kind {
-            Kind::Dataset(_) => Ok(DatasetId(idx)),
+            Kind::Dataset(d) => match &d.refuse {
+                Some(why) => Err(Error::unsupported(why.clone(), Some(self.objs[idx].addr))),
+                None => Ok(DatasetId(idx)),
+            },
             Kind::Group(_) => Err(usage(format!("{path}: a group, not a dataset"))),
         }
     }
@@ -192,7 +195,29 @@ impl Writer {
         })?;
         let obj = Object::open(&file, addr, path.clone())?;
         let kind = if obj.is_dataset() {
-            Kind::Dataset(Box::new(self.load_dataset(&file, obj)?))
+            match self.load_dataset(&file, obj) {
+                Ok(d) => Kind::Dataset(Box::new(d)),
+                // Data we cannot write (NULL dataspace, layout v1/v2, external files...):
+                // attributes can still be set, data calls report why not.
+                Err(Error::Unsupported { what, .. }) => Kind::Dataset(Box::new(Ds {
+                    dt: Dtype::U8.datatype(),
+                    dt_body: Vec::new(),
+                    elem: 1,
+                    dims: Vec::new(),
+                    max: Vec::new(),
+                    has_max: false,
+                    fill: vec![0],
+                    user_fill: false,
+                    pipeline: None,
+                    enc_mask: 0,
+                    refuse: Some(format!("{path}: {what}")),
+                    store: Store::Contiguous {
+                        addr: UNDEF,
+                        size: 0,
+                    },
+                })),
+                Err(e) => return Err(e),
+            }
         } else if obj.has(kind::SYMBOL_TABLE) {
             Kind::Group(self.load_group(&file, &obj)?)
         } else if obj.has(kind::LINK) || obj.has(kind::LINK_INFO) {
@@ -304,10 +329,21 @@ impl Writer {
         }
         let store = match &rd.layout {
             DataLayout::Compact { data, .. } => Store::Compact(data.clone()),
-            DataLayout::Contiguous { address, size, .. } => Store::Contiguous {
-                addr: *address,
-                size: *size,
-            },
+            DataLayout::Contiguous { address, size, .. } => {
+                // Positional writes go to address + offset: the block must hold the
+                // whole extent.
+                let need = product(&dims)?.checked_mul(elem as u64);
+                if need.map_or(true, |n| n > *size) {
+                    return Err(unsupported(
+                        format!("contiguous block of {size} bytes smaller than the extent"),
+                        addr,
+                    ));
+                }
+                Store::Contiguous {
+                    addr: *address,
+                    size: *size,
+                }
+            }
             DataLayout::Chunked(c) => {
                 if c.version != 3 || c.indexing != ChunkIndexing::BTreeV1 {
                     return Err(unsupported(
@@ -368,6 +404,7 @@ impl Writer {
             user_fill: false,
             pipeline,
             enc_mask,
+            refuse: None,
             store,
         })
     }
@@ -376,8 +413,8 @@ impl Writer {
     /// dataspace: keep both equal when rows are appended to an existing Table.
     pub(super) fn sync_nrows(&mut self, idx: usize) -> Result<()> {
         let rows = match &self.objs[idx].kind {
-            Kind::Dataset(d) => d.dims.first().copied().unwrap_or(0),
-            Kind::Group(_) => return Ok(()),
+            Kind::Dataset(d) if d.refuse.is_none() => d.dims.first().copied().unwrap_or(0),
+            _ => return Ok(()),
         };
         let has = self.objs[idx]
             .ext
@@ -413,6 +450,9 @@ impl Writer {
     fn patch_and_serialize(&mut self, idx: usize, h: &mut V1Header) -> Result<Vec<u8>> {
         let addr = self.objs[idx].addr;
         if let Kind::Dataset(d) = &self.objs[idx].kind {
+            if d.refuse.is_some() {
+                return h.serialize(&mut |b| self.alloc_write(b));
+            }
             if let Some((ci, mi)) = h.find(msg::DATASPACE) {
                 let body = &h.chunks[ci].msgs[mi].body;
                 let start = match body.first() {
@@ -437,6 +477,9 @@ impl Writer {
             let patch: Option<(usize, Vec<u8>)> = match &d.store {
                 Store::Chunked(c) => Some((3, c.root.to_le_bytes().to_vec())),
                 Store::Compact(data) => Some((4, data.clone())),
+                Store::Contiguous { addr, .. } if *addr != UNDEF => {
+                    Some((2, addr.to_le_bytes().to_vec()))
+                }
                 Store::Contiguous { .. } => None,
             };
             if let (Some((at, bytes)), Some((ci, mi))) = (patch, h.find(msg::LAYOUT)) {
