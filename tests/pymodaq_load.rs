@@ -10,6 +10,7 @@ use pymodaq_h5::hdf5::read::File;
 use pymodaq_h5::pymodaq::load_json::load_json;
 
 #[test]
+#[ignore = "developer tool: PYMODAQ_LOAD_DUMP=FILE.h5 cargo test --test pymodaq_load dump_one_file -- --ignored --nocapture"]
 fn dump_one_file() {
     let Some(p) = std::env::var_os("PYMODAQ_LOAD_DUMP") else {
         return;
@@ -21,12 +22,10 @@ fn dump_one_file() {
 }
 
 #[test]
+#[ignore = "waits for the frozen real-PyMoDAQ corpus fixtures/pymodaq/ (goldens from fixtures/gen/pymodaq_load.py); tests/pymodaq_interop.rs compares with live PyMoDAQ meanwhile"]
 fn fixtures_match_goldens() {
     let files = pymodaq_fixtures();
-    if files.is_empty() {
-        eprintln!("pymodaq_load: no fixtures/pymodaq/*.h5 with goldens; skipped");
-        return;
-    }
+    assert!(!files.is_empty(), "no fixtures/pymodaq/*.h5 with goldens");
     let mut failed = Vec::new();
     for (h5, golden) in &files {
         let name = h5.file_name().unwrap().to_string_lossy().to_string();
