@@ -302,13 +302,13 @@ fn main() {
             "W4 read W1-like frames (raw)".into(),
             dir.join("w4_frames.h5"),
             vec!["/frames"],
-            Some(("page-cache write".into(), cache_mbs)),
+            Some(("page-cache read".into(), cache_read_mbs)),
         ),
         (
             "W4 read W2-like scan (raw)".into(),
             dir.join("w4_scan.h5"),
             vec!["/scan"],
-            Some(("page-cache write".into(), cache_mbs)),
+            Some(("page-cache read".into(), cache_read_mbs)),
         ),
     ];
     if big.exists() && !quick {
