@@ -47,7 +47,7 @@ fn hyperslabs_equal_slices_of_full_reads() {
     let mut rng = Rng(0x1234_5678);
     let mut checked = 0;
     for path in common::fixture_files() {
-        if !path.with_extension("json").exists() {
+        if !common::has_dump_golden(&path) {
             continue;
         }
         let file = File::open(&path).unwrap();

@@ -155,6 +155,9 @@ pub fn compare_with_golden(h5: &Path) -> Result<bool, String> {
         return Ok(false);
     };
     let mut golden: J = serde_json::from_str(&text).map_err(|e| format!("golden JSON: {e}"))?;
+    if golden.get("format").and_then(|f| f.as_str()) != Some("pymodaq-h5-dump/1") {
+        return Ok(false); // another document next to the file (e.g. a load-json golden)
+    }
     let name = h5.file_name().unwrap().to_string_lossy().into_owned();
     let file =
         pymodaq_h5::hdf5::read::File::open(h5).map_err(|e| format!("{name}: open failed: {e}"))?;
@@ -192,6 +195,12 @@ pub fn python() -> Option<PathBuf> {
     );
     eprintln!("NOTICE: no Python venv (.venv); interop test skipped. scripts/test.sh sets it up.");
     None
+}
+
+/// Whether `h5` has a `dump --json` golden next to it.
+pub fn has_dump_golden(h5: &Path) -> bool {
+    std::fs::read_to_string(h5.with_extension("json"))
+        .is_ok_and(|t| t.contains("\"pymodaq-h5-dump/1\""))
 }
 
 /// A fresh, empty temporary directory for one test, removed when dropped.
