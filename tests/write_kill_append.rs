@@ -41,9 +41,9 @@ fn kill_append_child() {
         let v: Vec<u16> = (n..n + k).map(|i| (i % 60000) as u16).collect();
         w.append(&e1, &v).unwrap();
         n += k;
-        if n % 2 == 0 || k > 4 {
+        if n.is_multiple_of(2) || k > 4 {
             flushes += 1;
-            if flushes % 5 == 0 {
+            if flushes.is_multiple_of(5) {
                 w.create_group(&format!("/Raw_datas/g{flushes:06}"))
                     .unwrap();
                 w.set_attr(ROWS, "n_rows_appended", n as i64).unwrap();

@@ -333,7 +333,7 @@ impl Writer {
                 // Positional writes go to address + offset: the block must hold the
                 // whole extent.
                 let need = product(&dims)?.checked_mul(elem as u64);
-                if need.map_or(true, |n| n > *size) {
+                if need.is_none_or(|n| n > *size) {
                     return Err(unsupported(
                         format!("contiguous block of {size} bytes smaller than the extent"),
                         addr,
