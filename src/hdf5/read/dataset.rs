@@ -640,7 +640,7 @@ fn is_contiguous_block(cnt: &[u64], dims: &[u64]) -> bool {
 }
 
 /// `n` bytes holding the fill element repeated (zeros come from the allocator, untouched).
-fn filled(n: usize, fill: &[u8]) -> Vec<u8> {
+pub(crate) fn filled(n: usize, fill: &[u8]) -> Vec<u8> {
     if fill.iter().all(|&b| b == 0) || fill.is_empty() {
         return vec![0u8; n];
     }

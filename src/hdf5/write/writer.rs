@@ -972,7 +972,7 @@ impl Writer {
             let cap = need.max(seg_cap.saturating_mul(2));
             let mut seg = match &self.objs[gidx].kind {
                 Kind::Group(g) => g.heap_data.clone(),
-                Kind::Dataset(_) => unreachable!(),
+                _ => return Err(usage("not a group")),
             };
             seg.extend_from_slice(&nb);
             seg.resize(to_usize(cap)?, 0);
@@ -1547,7 +1547,7 @@ impl Writer {
         let existing = c.index.get(origin).copied();
         let mut buf = match &existing {
             Some(rec) => self.read_chunk(d, rec, cbytes)?,
-            None => fill_buffer(&d.fill, cbytes),
+            None => crate::hdf5::read::dataset::filled(cbytes, &d.fill),
         };
         f(&mut buf)?;
         self.store_chunk(ds, origin, &buf, existing)
@@ -1943,7 +1943,7 @@ impl Writer {
                 let cbytes = to_usize(product(&chunk)?)? * d.elem;
                 let existing = c.index.get(&origin).copied();
                 let filtered = d.pipeline.is_some();
-                let mut buf: Vec<u8> = fill_buffer(&d.fill, cbytes);
+                let mut buf: Vec<u8> = crate::hdf5::read::dataset::filled(cbytes, &d.fill);
                 copy_box(&tail, &tbox, &mut buf, &cbox, &region, d.elem)?;
                 if !commit && filtered && existing.is_none() {
                     // A new full chunk: compress it later with others, on all cores.
@@ -2048,20 +2048,6 @@ impl Drop for Writer {
 
 /// Bytes of full chunks queued for parallel compression before they are written.
 const QUEUE_BYTES: usize = 8 << 20;
-
-/// `n` bytes of the fill element repeated (block copies, not byte by byte).
-fn fill_buffer(fill: &[u8], n: usize) -> Vec<u8> {
-    if fill.is_empty() || fill.iter().all(|&b| b == 0) {
-        return vec![0u8; n];
-    }
-    let mut out = Vec::with_capacity(n);
-    out.extend_from_slice(&fill[..fill.len().min(n)]);
-    while out.len() < n {
-        let take = out.len().min(n - out.len());
-        out.extend_from_within(..take);
-    }
-    out
-}
 
 /// PyTables-like automatic chunk shape: about 16 KiB per chunk, whole trailing dims.
 fn auto_chunks(shape: &[u64], max: &[u64], elem: usize) -> Vec<u64> {
