@@ -64,22 +64,34 @@ impl Storage for FileStorage {
     fn len(&self) -> io::Result<u64> {
         Ok(self.file.metadata()?.len())
     }
-    #[cfg(unix)]
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        use std::os::unix::fs::FileExt;
-        self.file.read_exact_at(buf, offset)
+        read_exact_at(&self.file, offset, buf)
     }
-    #[cfg(windows)]
-    fn read_at(&self, mut offset: u64, mut buf: &mut [u8]) -> io::Result<()> {
-        use std::os::windows::fs::FileExt;
-        while !buf.is_empty() {
-            let n = self.file.seek_read(buf, offset)?;
-            if n == 0 {
-                return Err(eof());
-            }
-            buf = &mut buf[n..];
-            offset += n as u64;
+}
+
+/// Fill `buf` from `file` at `offset` without moving a shared cursor (positional I/O), so
+/// several readers of one handle never race; a short file is `UnexpectedEof`.
+#[cfg(unix)]
+pub(crate) fn read_exact_at(file: &std::fs::File, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    file.read_exact_at(buf, offset)
+}
+
+/// Fill `buf` from `file` at `offset` (Windows: `seek_read` until full).
+#[cfg(windows)]
+pub(crate) fn read_exact_at(
+    file: &std::fs::File,
+    mut offset: u64,
+    mut buf: &mut [u8],
+) -> io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        let n = file.seek_read(buf, offset)?;
+        if n == 0 {
+            return Err(eof());
         }
-        Ok(())
+        buf = &mut buf[n..];
+        offset += n as u64;
     }
+    Ok(())
 }

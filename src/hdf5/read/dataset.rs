@@ -702,20 +702,23 @@ pub(crate) fn copy_region(
         if let (Some(s), Some(d)) = (src.get(so..so + run), dst.get_mut(doff..doff + run)) {
             d.copy_from_slice(s);
         }
-        // Odometer over the outer dimensions.
-        let mut d = rank - 1;
-        loop {
-            if d == 0 {
-                return;
-            }
-            d -= 1;
-            idx[d] += 1;
-            if idx[d] < count[d] {
-                break;
-            }
-            idx[d] = 0;
+        if !next_outer_index(&mut idx, count) {
+            return;
         }
     }
+}
+
+/// Advance `idx` (one counter per dimension but the last) like an odometer over `count`;
+/// false once every combination has been visited.
+fn next_outer_index(idx: &mut [u64], count: &[u64]) -> bool {
+    for d in (0..idx.len()).rev() {
+        idx[d] += 1;
+        if idx[d] < count[d] {
+            return true;
+        }
+        idx[d] = 0;
+    }
+    false
 }
 
 fn read_contiguous(
@@ -750,17 +753,8 @@ fn read_contiguous(
             .ok_or_else(|| Error::format("contiguous data", address, "address overflows"))?;
         io.read_into(addr, &mut out[o..o + run], "contiguous data")?;
         o += run;
-        let mut d = rank - 1;
-        loop {
-            if d == 0 {
-                return Ok(());
-            }
-            d -= 1;
-            idx[d] += 1;
-            if idx[d] < counts[d] {
-                break;
-            }
-            idx[d] = 0;
+        if !next_outer_index(&mut idx, counts) {
+            return Ok(());
         }
     }
 }

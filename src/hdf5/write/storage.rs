@@ -61,23 +61,8 @@ impl WriteStorage for FileWriteStorage {
     fn len(&self) -> io::Result<u64> {
         Ok(self.file.metadata()?.len())
     }
-    #[cfg(unix)]
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        use std::os::unix::fs::FileExt;
-        self.file.read_exact_at(buf, offset)
-    }
-    #[cfg(windows)]
-    fn read_at(&self, mut offset: u64, mut buf: &mut [u8]) -> io::Result<()> {
-        use std::os::windows::fs::FileExt;
-        while !buf.is_empty() {
-            let n = self.file.seek_read(buf, offset)?;
-            if n == 0 {
-                return Err(eof());
-            }
-            buf = &mut buf[n..];
-            offset += n as u64;
-        }
-        Ok(())
+        crate::storage::read_exact_at(&self.file, offset, buf)
     }
     #[cfg(unix)]
     fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
