@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 target=${1:?usage: run.sh TARGET|all SECONDS}
 secs=${2:?usage: run.sh TARGET|all SECONDS}
 export RUSTC_BOOTSTRAP=1
-all="file_walk superblock message_decode datatype_dataspace group_walk chunk_filters global_heap differential"
+all="file_walk superblock message_decode datatype_dataspace group_walk chunk_filters global_heap differential pymodaq_load attr_codec"
 if [ "$target" = all ]; then
   for t in $all; do echo "== $t"; "$0" "$t" "$secs" || echo "$t: exit $?"; done
   exit 0
@@ -19,10 +19,12 @@ seeds=()
 case "$target" in
   file_walk|group_walk|differential|superblock)
     seeds=(../fixtures/hdf5 ../fixtures/hostile/cve) ;;
+  pymodaq_load)
+    seeds=(../fixtures/pymodaq) ;;
 esac
 cargo fuzz build -O "$target" >/dev/null 2>&1 || cargo fuzz build -O "$target"
 max_len=4096
-case "$target" in file_walk|group_walk|differential) max_len=262144 ;; esac
+case "$target" in file_walk|group_walk|differential|pymodaq_load) max_len=262144 ;; esac
 set +e
 cargo fuzz run -O "$target" "corpus/$target" "${seeds[@]}" -- \
   -max_total_time="$secs" -max_len="$max_len" -rss_limit_mb=1024 \
