@@ -552,7 +552,8 @@ fn push_le(dtype: DType, v: &Value, out: &mut Vec<u8>) {
 }
 
 /// Round-to-nearest float16 bits (rows of float16 are exotic; exactness for normal values).
-fn f16_bits(v: f64) -> u16 {
+/// IEEE half-precision bits of `v` (round to nearest even).
+pub fn f16_bits(v: f64) -> u16 {
     let f = v as f32;
     let b = f.to_bits();
     let sign = ((b >> 16) & 0x8000) as u16;

@@ -5,3 +5,4 @@ pub mod backend;
 pub mod load;
 pub mod load_json;
 pub mod model;
+pub mod save;

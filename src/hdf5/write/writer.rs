@@ -1097,6 +1097,12 @@ impl Writer {
 
     /// Set (add or replace) attribute `name` on the object at `path`.
     pub fn set_attr(&mut self, path: &str, name: &str, v: impl Into<AttrValue>) -> Result<()> {
+        self.set_attrs(path, &[(name, v.into())])
+    }
+
+    /// Set several attributes of one object, rewriting its header once (each
+    /// [`Writer::set_attr`] commits the header on its own).
+    pub fn set_attrs(&mut self, path: &str, attrs: &[(&str, AttrValue)]) -> Result<()> {
         self.check()?;
         let p = if path.len() > 1 {
             path.trim_end_matches('/')
@@ -1104,25 +1110,37 @@ impl Writer {
             path
         };
         let idx = self.resolve(p)?;
-        let body = self.attr_body(name, &v.into())?;
+        let mut bodies = Vec::with_capacity(attrs.len());
+        for (name, v) in attrs {
+            bodies.push((*name, self.attr_body(name, v)?));
+        }
         let o = &mut self.objs[idx];
         if let Some(h) = &mut o.ext {
             // Existing header: the old message becomes NIL, the new one takes NIL space
             // (or a new continuation chunk); other messages stay where they are. On
             // refusal the header is left as it was.
             let before = h.clone();
-            h.remove_attribute(name);
-            if let Err(e) = h.add(msg::ATTRIBUTE, body) {
-                *h = before;
-                return Err(e);
+            for (name, body) in bodies {
+                h.remove_attribute(name);
+                if let Err(e) = h.add(msg::ATTRIBUTE, body) {
+                    *h = before;
+                    return Err(e);
+                }
             }
             return self.commit_header(idx);
         }
-        match o.attrs.iter_mut().find(|(n, _)| n == name) {
-            Some(slot) => slot.1 = body,
-            None => o.attrs.push((name.to_string(), body)),
+        let before = o.attrs.clone();
+        for (name, body) in bodies {
+            match o.attrs.iter_mut().find(|(n, _)| n == name) {
+                Some(slot) => slot.1 = body,
+                None => o.attrs.push((name.to_string(), body)),
+            }
         }
-        self.commit_header(idx)
+        let r = self.commit_header(idx);
+        if r.is_err() {
+            self.objs[idx].attrs = before;
+        }
+        r
     }
 
     // ---- datasets ------------------------------------------------------------------

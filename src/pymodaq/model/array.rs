@@ -187,6 +187,31 @@ impl NdArray {
         })
     }
 
+    /// `a.take(index, axis)`: the slice at `index` along `axis` (that dimension removed).
+    pub fn take_index(&self, axis: usize, index: usize) -> std::result::Result<NdArray, String> {
+        let n = *self
+            .shape
+            .get(axis)
+            .ok_or_else(|| format!("axis {axis} is out of bounds for a {}-d array", self.shape.len()))?;
+        if index >= n {
+            return Err(format!("index {index} is out of bounds for axis {axis} with size {n}"));
+        }
+        let outer: usize = self.shape[..axis].iter().product();
+        let inner: usize = self.shape[axis + 1..].iter().product::<usize>() * self.dtype.size();
+        let mut bytes = Vec::with_capacity(outer * inner);
+        for o in 0..outer {
+            let start = (o * n + index) * inner;
+            bytes.extend_from_slice(&self.bytes[start..start + inner]);
+        }
+        let mut shape = self.shape.clone();
+        shape.remove(axis);
+        Ok(NdArray {
+            dtype: self.dtype,
+            shape,
+            bytes,
+        })
+    }
+
     /// A float64 array from values.
     pub fn from_f64(shape: Vec<usize>, values: &[f64]) -> Result<NdArray> {
         let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();

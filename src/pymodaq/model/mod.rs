@@ -389,6 +389,8 @@ pub struct DataToExport {
     pub name: String,
     /// The data, in order.
     pub data: Vec<DataWithAxes>,
+    /// Creation time, epoch seconds (`time.time()`; the timed saver's time axis).
+    pub timestamp: f64,
 }
 
 impl DataToExport {
@@ -397,6 +399,10 @@ impl DataToExport {
         DataToExport {
             name: name.to_string(),
             data: Vec::new(),
+            timestamp: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs_f64())
+                .unwrap_or(0.0),
         }
     }
 

@@ -1,0 +1,15 @@
+//! The saving half of PyMoDAQ's `h5modules`: the writing backend, `H5SaverLowLevel` and every
+//! data saver, writing files PyMoDAQ's own loaders read back.
+
+pub mod backend;
+pub mod chunking;
+pub mod data_saving;
+pub mod saving;
+
+pub use backend::{Flavour, SaveBackend};
+pub use data_saving::{
+    AxisSaverLoader, BkgSaver, DataEnlargeableSaver, DataExtendedSaver, DataSaverLoader,
+    DataToExportEnlargeableSaver, DataToExportExtendedSaver, DataToExportSaver,
+    DataToExportTimedSaver, ErrorSaverLoader,
+};
+pub use saving::{Clock, H5Saver, InitOptions, SaveType};
