@@ -21,40 +21,16 @@ fn dump_one_file() {
     println!("had_errors: {had}");
 }
 
-/// Files whose golden still differs from our document, and why (to be fixed, then removed):
-/// - `origin` of `load_all` entries: PyMoDAQ fills an empty origin with a group name;
-/// - raw fixed-length attributes (`origin`) of PyTables files: the tables backend returns str,
-///   we return bytes as h5py does;
-/// - PyTables bitfield bool arrays: the tables backend reads them as `bool`, we as `uint8`;
-/// - nodes missing CLASS: the goldens were made read-only, where PyMoDAQ errors, while we
-///   infer the class (the issue asks for tolerance).
-const KNOWN_DIFFERENT: &[&str] = &[
-    "h5py_enlargeable.h5",
-    "h5py_extended.h5",
-    "h5py_interrupted.h5",
-    "h5py_lowlevel.h5",
-    "h5py_missing_class.h5",
-    "pmd44_pt_enlargeable.h5",
-    "pmd44_pt_extended.h5",
-    "pmd44_pt_interrupted.h5",
-    "pmd44_pt_lowlevel.h5",
-    "pt_dte.h5",
-    "pt_enlargeable.h5",
-    "pt_extended.h5",
-    "pt_interrupted.h5",
-    "pt_lowlevel.h5",
-    "pt_missing_class.h5",
-];
+// Every fixture matches: nodes missing CLASS fail as in PyMoDAQ (read-only, it cannot write
+// the class back); library users who want them read anyway use `H5Backend::tolerant`.
 
 #[test]
 fn fixtures_match_goldens() {
-    let files: Vec<_> = pymodaq_fixtures()
-        .into_iter()
-        .filter(|(h5, _)| {
-            !KNOWN_DIFFERENT.contains(&h5.file_name().unwrap().to_string_lossy().as_ref())
-        })
-        .collect();
-    assert!(files.len() >= 5, "no fixtures/pymodaq/*.h5 with goldens");
+    let files: Vec<_> = pymodaq_fixtures();
+    assert!(
+        files.len() >= 22,
+        "fixtures/pymodaq/*.h5 with goldens missing"
+    );
     let mut failed = Vec::new();
     for (h5, golden) in &files {
         let name = h5.file_name().unwrap().to_string_lossy().to_string();

@@ -78,6 +78,28 @@ enum Cmd {
         #[arg(short, long)]
         out: PathBuf,
     },
+    /// Write a new PyMoDAQ file from a JSON description of one DataToExport
+    /// (contract import-json).
+    Import {
+        /// The description (`-` for standard input).
+        description: PathBuf,
+        /// The file to create.
+        out: PathBuf,
+        /// Replace OUT if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Replay a saver script (`pymodaq-h5-script/1`, see spec/pymodaq-write.md) into a new
+    /// file: every saver call PyMoDAQ's savers offer, in order.
+    Script {
+        /// The script (`-` for standard input).
+        script: PathBuf,
+        /// The file to create (replaced if it exists).
+        out: PathBuf,
+    },
+    /// Stream measurements from standard input into a PyMoDAQ file, the way PyMoDAQ's timed
+    /// saver does (contract record).
+    Record(RecordArgs),
 }
 
 fn main() -> ExitCode {
@@ -108,8 +130,152 @@ fn open(p: &Path) -> anyhow::Result<File> {
     File::open(p).with_context(|| format!("{}", p.display()))
 }
 
+#[derive(clap::Args)]
+struct RecordArgs {
+    /// The file to create.
+    out: PathBuf,
+    /// Channel names, comma-separated (default CH00, CH01.. from the first line).
+    #[arg(long, value_delimiter = ',')]
+    names: Option<Vec<String>>,
+    /// Channel units, comma-separated, in the order of the names.
+    #[arg(long, value_delimiter = ',')]
+    units: Option<Vec<String>>,
+    /// Title of the logger and detector groups.
+    #[arg(long, default_value = "Sensor log")]
+    title: String,
+    /// Flush (commit kill-safely) every N lines.
+    #[arg(long, default_value_t = 1000)]
+    flush_every: u64,
+    /// Flush at least this often: e.g. 500ms, 1s, 2m.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    flush_interval: std::time::Duration,
+    /// zlib compression level 0-9 (default: none).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=9))]
+    compress: Option<u32>,
+    /// Continue the recording of an existing OUT.h5 after its last committed row.
+    #[arg(long, conflicts_with = "force")]
+    append: bool,
+    /// Replace an existing OUT.h5.
+    #[arg(long)]
+    force: bool,
+    /// No progress line on standard error.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (num, mult) = if let Some(n) = s.strip_suffix("ms") {
+        (n, 1e-3)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = s.strip_suffix('m') {
+        (n, 60.0)
+    } else if let Some(n) = s.strip_suffix('h') {
+        (n, 3600.0)
+    } else {
+        (s, 1.0)
+    };
+    let v: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration (e.g. 500ms, 1s, 2m)"))?;
+    if !v.is_finite() || v < 0.0 || v * mult > 1e9 {
+        return Err(format!("{s:?} is not a usable duration"));
+    }
+    Ok(std::time::Duration::from_secs_f64(v * mult))
+}
+
+fn record(a: RecordArgs) -> anyhow::Result<ExitCode> {
+    use pymodaq_h5::pymodaq::record::{self, Existing, RecordOptions};
+    use std::io::IsTerminal;
+    let opts = RecordOptions {
+        names: a.names,
+        units: a.units.unwrap_or_default(),
+        title: a.title,
+        flush_every: a.flush_every,
+        flush_interval: a.flush_interval,
+        compress: a.compress,
+        ..RecordOptions::default()
+    };
+    let existing = if a.append {
+        Existing::Append
+    } else if a.force {
+        Existing::Force
+    } else {
+        Existing::Refuse
+    };
+    let mut rec = match record::open_recorder(&a.out, existing, opts) {
+        Ok(r) => r,
+        Err(pymodaq_h5::Error::Usage(m)) => {
+            eprintln!("pymodaq-h5: {m}");
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => return Err(e).with_context(|| format!("{}", a.out.display())),
+    };
+    let show = !a.quiet && std::io::stderr().is_terminal();
+    let start = std::time::Instant::now();
+    let stdin = std::io::BufReader::new(std::io::stdin());
+    let mut err = std::io::stderr();
+    let stats = record::record_stream(&mut rec, stdin, &mut err, |s| {
+        if show {
+            let rate = s.recorded as f64 / start.elapsed().as_secs_f64().max(1e-9);
+            eprint!("\r{} lines recorded, {rate:.0}/s   ", s.recorded);
+        }
+    })
+    .with_context(|| format!("{}", a.out.display()))?;
+    if show {
+        eprintln!();
+    }
+    rec.close()
+        .with_context(|| format!("{}", a.out.display()))?;
+    let _ = stats;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_json(p: &Path) -> anyhow::Result<serde_json::Value> {
+    let text = if p.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)?;
+        s
+    } else {
+        std::fs::read_to_string(p).with_context(|| format!("{}", p.display()))?
+    };
+    serde_json::from_str(&text).with_context(|| format!("{}: not JSON", p.display()))
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.cmd {
+        Cmd::Import {
+            description,
+            out,
+            force,
+        } => {
+            let doc = read_json(&description)?;
+            let parsed = match pymodaq_h5::pymodaq::import::parse_import(&doc) {
+                Ok(d) => d,
+                Err(e) => {
+                    eprintln!("pymodaq-h5: {e}");
+                    return Ok(ExitCode::from(1));
+                }
+            };
+            if out.exists() && !force {
+                eprintln!(
+                    "pymodaq-h5: {} exists (use --force to replace it)",
+                    out.display()
+                );
+                return Ok(ExitCode::from(1));
+            }
+            pymodaq_h5::pymodaq::import::write_import(&parsed, &out)
+                .with_context(|| format!("{}", out.display()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Script { script, out } => {
+            let doc = read_json(&script)?;
+            pymodaq_h5::pymodaq::save::script::run_script(&doc, &out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Record(args) => record(args),
         Cmd::Dump { json: _, out, file } => {
             let f = open(&file)?;
             let d = pymodaq_h5::dump::dump_file(&f, &file_name(&file))

@@ -177,12 +177,46 @@ impl PmdNode {
 #[derive(Debug, Clone)]
 pub struct H5Backend {
     file: File,
+    tables: bool,
+    tolerant: bool,
 }
 
 impl H5Backend {
     /// A backend reading `file`.
     pub fn new(file: &File) -> H5Backend {
-        H5Backend { file: file.clone() }
+        // PyMoDAQ opens a file with the backend it is configured for; a file written by
+        // PyTables (root `PYTABLES_FORMAT_VERSION`) is read as PyTables reads it.
+        let tables = file
+            .root()
+            .and_then(|g| g.object().attribute("PYTABLES_FORMAT_VERSION"))
+            .is_ok_and(|a| a.is_some());
+        H5Backend {
+            file: file.clone(),
+            tables,
+            tolerant: false,
+        }
+    }
+
+    /// Infer the class of nodes missing `CLASS` (h5py's `_infer_class` rules) instead of
+    /// failing as PyMoDAQ does on a read-only file (it tries to write the attribute back).
+    pub fn tolerant(mut self) -> H5Backend {
+        self.tolerant = true;
+        self
+    }
+
+    /// A backend reading `file` as PyTables (`tables = true`) or h5py reads it.
+    pub fn with_library(file: &File, tables: bool) -> H5Backend {
+        H5Backend {
+            file: file.clone(),
+            tables,
+            tolerant: false,
+        }
+    }
+
+    /// Whether attributes and arrays are decoded as PyTables decodes them (fixed-length
+    /// strings as str, bitfield bools as bool) rather than as h5py does.
+    pub fn is_tables(&self) -> bool {
+        self.tables
     }
 
     /// The underlying file.
@@ -230,7 +264,7 @@ impl H5Backend {
         let obj = node.object();
         match obj.attribute("CLASS")? {
             Some(a) => {
-                let v = decode_attr(&self.file, &a)?;
+                let v = decode_attr(&self.file, &a, self.tables)?;
                 let s = match &v {
                     AttrVal::Py(PyValue::Str(s)) => s.clone(),
                     _ => pyliteral::repr(&v.to_py()),
@@ -250,7 +284,13 @@ impl H5Backend {
                     )),
                 }
             }
-            None => Ok(infer_class(node)),
+            None if self.tolerant => Ok(infer_class(node)),
+            // PyMoDAQ's get_node writes the inferred CLASS back, which a read-only file refuses.
+            None if self.tables => Err(LoadError::py("FileModeError", "the file is not writable")),
+            None => Err(LoadError::py(
+                "OSError",
+                "Unable to synchronously create attribute (no write intent on file)",
+            )),
         }
     }
 
@@ -258,7 +298,7 @@ impl H5Backend {
     pub fn attrs(&self, node: &PmdNode) -> LoadResult<Vec<(String, AttrVal)>> {
         let mut out = Vec::new();
         for a in node.node.object().attributes()? {
-            let v = decode_attr(&self.file, &a)?;
+            let v = decode_attr(&self.file, &a, self.tables)?;
             out.push((a.name.clone(), v));
         }
         Ok(out)
@@ -267,7 +307,7 @@ impl H5Backend {
     /// One attribute, decoded; `None` when absent.
     pub fn attr(&self, node: &PmdNode, name: &str) -> LoadResult<Option<AttrVal>> {
         match node.node.object().attribute(name)? {
-            Some(a) => Ok(Some(decode_attr(&self.file, &a)?)),
+            Some(a) => Ok(Some(decode_attr(&self.file, &a, self.tables)?)),
             None => Ok(None),
         }
     }
@@ -305,7 +345,29 @@ impl H5Backend {
             Some(("", _)) | None => "/",
             Some((p, _)) => p,
         };
+        if !self.tolerant {
+            // `parent_node` reads the parent's CLASS directly: KeyError when absent.
+            let obj = self.file.get(p).map_err(LoadError::Hdf5)?;
+            self.class_or_key_error(&obj, p)?;
+        }
         self.get_node(p).map(Some)
+    }
+
+    /// Code that reads `CLASS` directly (`parent_node`, `GROUP.children`) raises KeyError
+    /// when it is absent.
+    fn class_or_key_error(&self, node: &Node, path: &str) -> LoadResult<()> {
+        if self.tolerant || node.object().attribute("CLASS")?.is_some() {
+            return Ok(());
+        }
+        Err(LoadError::py(
+            "KeyError",
+            if self.tables {
+                format!("\"Attribute ('CLASS') does not exist in node '{path}'\"")
+            } else {
+                "\"Unable to synchronously open attribute (can't locate attribute: 'CLASS')\""
+                    .to_string()
+            },
+        ))
     }
 
     /// `children()`: the nodes hanging from a group, in h5py order (empty for arrays).
@@ -328,6 +390,7 @@ impl H5Backend {
                 other => LoadError::Hdf5(other),
             })?;
             let path = crate::hdf5::read::file::join_path(g.path(), &link.name);
+            self.class_or_key_error(&child, &path)?;
             out.push(self.wrap(path, child)?);
         }
         Ok(out)
@@ -379,7 +442,13 @@ impl H5Backend {
 
     /// `node.read()` of a CARRAY/EARRAY: the whole array.
     pub fn read(&self, node: &PmdNode) -> LoadResult<NdArray> {
-        Ok(NdArray::read(node.dataset()?)?)
+        let ds = node.dataset()?;
+        let mut a = NdArray::read(ds)?;
+        // PyTables reads its 1-byte bitfield bools as bool; h5py as uint8.
+        if self.tables && matches!(ds.datatype, Datatype::Bitfield { size: 1, .. }) {
+            a.dtype = DType::Bool;
+        }
+        Ok(a)
     }
 
     /// The rows of a (non-string) VLARRAY, each a 1-D array of the base type.
@@ -455,7 +524,11 @@ pub fn infer_class(node: &Node) -> NodeClass {
 }
 
 /// Decodes one attribute as PyMoDAQ's `get_attr` does with h5py.
-pub fn decode_attr(file: &File, a: &crate::hdf5::read::Attribute) -> LoadResult<AttrVal> {
+pub fn decode_attr(
+    file: &File,
+    a: &crate::hdf5::read::Attribute,
+    tables: bool,
+) -> LoadResult<AttrVal> {
     let limits = file.limits();
     if a.dataspace.kind == DataspaceKind::Null {
         return Ok(AttrVal::Empty);
@@ -478,16 +551,18 @@ pub fn decode_attr(file: &File, a: &crate::hdf5::read::Attribute) -> LoadResult<
         let vals = a.values()?;
         let mut items = Vec::with_capacity(vals.len());
         for v in vals {
-            items.push(scalar_to_py(&a.name, v, limits)?.to_py());
+            items.push(scalar_to_py(&a.name, v, limits, tables)?.to_py());
         }
         return Ok(AttrVal::Py(PyValue::List(items)));
     }
     let v = a.value()?;
-    scalar_to_py(&a.name, v, limits)
+    scalar_to_py(&a.name, v, limits, tables)
 }
 
-fn scalar_to_py(name: &str, v: Value, limits: &crate::Limits) -> LoadResult<AttrVal> {
-    let mandatory = matches!(name, "TITLE" | "CLASS" | "EXTDIM");
+fn scalar_to_py(name: &str, v: Value, limits: &crate::Limits, tables: bool) -> LoadResult<AttrVal> {
+    // PyTables returns every fixed-length string as str; h5py gives bytes, which PyMoDAQ
+    // decodes only for its mandatory attributes.
+    let mandatory = tables || matches!(name, "TITLE" | "CLASS" | "EXTDIM");
     let decoded = match v {
         Value::FixedString(b) if mandatory => {
             envelope::json2object_str(&String::from_utf8_lossy(&b), limits)?

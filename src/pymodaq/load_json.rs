@@ -158,6 +158,7 @@ pub fn axis_json(a: &Axis) -> J {
     }
     let linear = a.is_linear_kept();
     let opt = |v: Option<f64>| match (linear, v) {
+        (true, Some(x)) if a.int_params && x.fract() == 0.0 && x.abs() < 9e15 => J::from(x as i64),
         (true, Some(x)) => float_json(round12(x)),
         _ => J::Null,
     };
@@ -212,6 +213,24 @@ impl Builder<'_> {
     fn tree_entry(&mut self, n: &PmdNode, logs: &mut Map<String, J>) -> J {
         let mut m = Map::new();
         m.insert("path".into(), J::String(n.path.clone()));
+        // The kind is what PyMoDAQ's get_node makes of the node (it can fail); the
+        // attributes are read from the library directly and are listed either way.
+        let n = match self.backend.get_node(&n.path) {
+            Ok(strict) => strict,
+            Err(e) => {
+                self.had_errors = true;
+                if let Ok(attrs) = self.backend.attrs(n) {
+                    let mut a = Map::new();
+                    for (k, v) in attrs {
+                        a.insert(k, attr_json(&v, self.full));
+                    }
+                    m.insert("attrs".into(), J::Object(a));
+                }
+                m.insert("error".into(), J::String(e.py_string()));
+                return J::Object(m);
+            }
+        };
+        let n = &n;
         m.insert("kind".into(), J::String(n.class.as_str().into()));
         let r: LoadResult<()> = (|| {
             let mut attrs = Map::new();
@@ -263,8 +282,9 @@ pub fn load_json(file: &File, name: &str, full: bool) -> Result<(J, bool)> {
         full,
         had_errors: false,
     };
-    // Every node: walk_nodes from the root (cycle-safe), then sorted by path.
-    let mut nodes = match backend.walk_nodes(&root) {
+    // Every node: walk_nodes from the root (cycle-safe, classes inferred where CLASS is
+    // missing so no node is hidden), then sorted by path.
+    let mut nodes = match backend.clone().tolerant().walk_nodes(&root) {
         Ok(n) => n,
         Err(e) => {
             b.had_errors = true;

@@ -2,7 +2,9 @@
 
 pub mod attrs;
 pub mod backend;
+pub mod import;
 pub mod load;
 pub mod load_json;
 pub mod model;
+pub mod record;
 pub mod save;

@@ -503,7 +503,12 @@ impl DataLoader {
                 .data_type_of(&child)?
                 .is_some_and(|t| t.contains("data"))
             {
-                let d = self.load_data(&child.path, with_bkg, true)?;
+                let mut d = self.load_data(&child.path, with_bkg, true)?;
+                // `DataToExport(name=where.name, data=...)` gives data without an origin
+                // the group's name.
+                if matches!(&d.origin, PyValue::None) || d.origin == PyValue::Str(String::new()) {
+                    d.origin = PyValue::Str(node.name.clone());
+                }
                 dte.append(d);
                 break;
             }

@@ -189,12 +189,16 @@ impl NdArray {
 
     /// `a.take(index, axis)`: the slice at `index` along `axis` (that dimension removed).
     pub fn take_index(&self, axis: usize, index: usize) -> std::result::Result<NdArray, String> {
-        let n = *self
-            .shape
-            .get(axis)
-            .ok_or_else(|| format!("axis {axis} is out of bounds for a {}-d array", self.shape.len()))?;
+        let n = *self.shape.get(axis).ok_or_else(|| {
+            format!(
+                "axis {axis} is out of bounds for a {}-d array",
+                self.shape.len()
+            )
+        })?;
         if index >= n {
-            return Err(format!("index {index} is out of bounds for axis {axis} with size {n}"));
+            return Err(format!(
+                "index {index} is out of bounds for axis {axis} with size {n}"
+            ));
         }
         let outer: usize = self.shape[..axis].iter().product();
         let inner: usize = self.shape[axis + 1..].iter().product::<usize>() * self.dtype.size();

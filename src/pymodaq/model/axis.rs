@@ -74,6 +74,8 @@ pub struct Axis {
     pub scaling: Option<f64>,
     /// Number of values.
     pub size: usize,
+    /// Offset and scaling are Python ints (axes made by `create_missing_axes`).
+    pub int_params: bool,
 }
 
 impl Axis {
@@ -95,6 +97,7 @@ impl Axis {
             offset: None,
             scaling: None,
             size: 0,
+            int_params: false,
         };
         a.set_data(values)?;
         // The constructor fits once more (scaling/offset/size were None): same result.
@@ -123,6 +126,7 @@ impl Axis {
             offset: Some(offset),
             scaling: Some(scaling),
             size,
+            int_params: false,
         }
     }
 

@@ -352,7 +352,9 @@ impl DataWithAxes {
                     ));
                 }
                 if n > 1 {
-                    axes.push(Axis::linear("", "", index, 0.0, 1.0, n));
+                    let mut a = Axis::linear("", "", index, 0.0, 1.0, n);
+                    a.int_params = true;
+                    axes.push(a);
                 }
             }
         }

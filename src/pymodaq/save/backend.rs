@@ -64,6 +64,8 @@ pub struct NodeRec {
     pub dtype: Option<DType>,
     ds: Option<DatasetId>,
     shape_dirty: bool,
+    /// JSON attributes changed in the model but written only at the next flush.
+    deferred: Vec<String>,
 }
 
 impl NodeRec {
@@ -76,6 +78,7 @@ impl NodeRec {
             dtype: None,
             ds: None,
             shape_dirty: false,
+            deferred: Vec::new(),
         }
     }
 
@@ -325,7 +328,10 @@ impl SaveBackend {
             .map(|(n, v)| (n.as_str(), self.str_attr(&envelope::object2json(v))))
             .collect();
         self.w.set_attrs(path, &encoded)?;
-        let rec = self.nodes.get_mut(path).ok_or_else(|| usage("node vanished"))?;
+        let rec = self
+            .nodes
+            .get_mut(path)
+            .ok_or_else(|| usage("node vanished"))?;
         for (n, v) in attrs {
             // Untrusted types come back as the envelope dict, nan/inf as the raw text: the
             // model keeps what a loader would see.
@@ -344,7 +350,10 @@ impl SaveBackend {
         let encoded: Vec<(&str, AttrValue)> =
             attrs.iter().map(|(n, v)| (*n, self.str_attr(v))).collect();
         self.w.set_attrs(path, &encoded)?;
-        let rec = self.nodes.get_mut(path).ok_or_else(|| usage("node vanished"))?;
+        let rec = self
+            .nodes
+            .get_mut(path)
+            .ok_or_else(|| usage("node vanished"))?;
         for (n, v) in attrs {
             rec.put_attr(n, PyValue::Str((*v).to_string()));
         }
@@ -401,6 +410,7 @@ impl SaveBackend {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn finish_array(
         &mut self,
         where_: &str,
@@ -447,7 +457,12 @@ impl SaveBackend {
         Ok(path)
     }
 
-    fn array_attrs(shape: &[u64], dtype: &str, subdtype: &str, backend: &str) -> Vec<(String, PyValue)> {
+    fn array_attrs(
+        shape: &[u64],
+        dtype: &str,
+        subdtype: &str,
+        backend: &str,
+    ) -> Vec<(String, PyValue)> {
         vec![
             ("shape".into(), shape_tuple(shape)),
             ("dtype".into(), PyValue::Str(dtype.into())),
@@ -475,12 +490,22 @@ impl SaveBackend {
         self.w.write_slice_raw(&ds, &all, obj.le_bytes())?;
         let mut json = Self::array_attrs(&shape, obj.dtype.name(), "", self.flavour.name());
         json.extend(extra);
-        self.finish_array(where_, name, NodeClass::CArray, title, ds, shape, Some(obj.dtype), json)
+        self.finish_array(
+            where_,
+            name,
+            NodeClass::CArray,
+            title,
+            ds,
+            shape,
+            Some(obj.dtype),
+            json,
+        )
     }
 
     /// A CARRAY of `shape` whose every element reads as `fill` until written (the extended
     /// savers' pre-filled scan arrays): chunked with the fill value, no chunk allocated up
     /// front, in both flavours.
+    #[allow(clippy::too_many_arguments)]
     pub fn create_carray_filled(
         &mut self,
         where_: &str,
@@ -498,7 +523,16 @@ impl SaveBackend {
         let ds = self.w.create_dataset(&path, b)?;
         let mut json = Self::array_attrs(shape, dtype.name(), "", self.flavour.name());
         json.extend(extra);
-        self.finish_array(where_, name, NodeClass::CArray, title, ds, shape.to_vec(), Some(dtype), json)
+        self.finish_array(
+            where_,
+            name,
+            NodeClass::CArray,
+            title,
+            ds,
+            shape.to_vec(),
+            Some(dtype),
+            json,
+        )
     }
 
     fn carray_builder(
@@ -509,7 +543,9 @@ impl SaveBackend {
         fill: Option<&[u8]>,
     ) -> Result<(DatasetBuilder, Vec<u64>)> {
         if shape.contains(&0) {
-            return Err(usage("ValueError: shape parameter cannot have zero-dimensions."));
+            return Err(usage(
+                "ValueError: shape parameter cannot have zero-dimensions.",
+            ));
         }
         let item = dtype.size() as u64;
         let mut b = DatasetBuilder::new(self.dtype_of(dtype)).shape(shape);
@@ -518,8 +554,11 @@ impl SaveBackend {
                 let rows = shape.first().copied().unwrap_or(1);
                 let c = chunking::pytables_chunkshape(shape, rows, item);
                 // PyTables declares max dims = max(dims, chunk dims).
-                let max: Vec<Option<u64>> =
-                    shape.iter().zip(&c).map(|(&d, &k)| Some(d.max(k))).collect();
+                let max: Vec<Option<u64>> = shape
+                    .iter()
+                    .zip(&c)
+                    .map(|(&d, &k)| Some(d.max(k)))
+                    .collect();
                 b = b
                     .pytables_class(PyTablesClass::CArray)
                     .title(title)
@@ -577,7 +616,16 @@ impl SaveBackend {
         let ds = self.w.create_dataset(&path, b)?;
         let mut json = Self::array_attrs(&shape, dtype.name(), "", self.flavour.name());
         json.extend(extra);
-        self.finish_array(where_, name, NodeClass::EArray, title, ds, shape, Some(dtype), json)
+        self.finish_array(
+            where_,
+            name,
+            NodeClass::EArray,
+            title,
+            ds,
+            shape,
+            Some(dtype),
+            json,
+        )
     }
 
     /// `create_vlarray(where, name, dtype='string', title)`: rows of bytes (vlen uint8).
@@ -604,7 +652,16 @@ impl SaveBackend {
         let ds = self.w.create_dataset(&path, b)?;
         let mut json = Self::array_attrs(&[0], "uint8", "string", self.flavour.name());
         json.extend(extra);
-        self.finish_array(where_, name, NodeClass::VLArray, title, ds, vec![0], None, json)
+        self.finish_array(
+            where_,
+            name,
+            NodeClass::VLArray,
+            title,
+            ds,
+            vec![0],
+            None,
+            json,
+        )
     }
 
     fn dataset_of(&mut self, path: &str) -> Result<DatasetId> {
@@ -693,7 +750,10 @@ impl SaveBackend {
             }
         }
         if rec.dtype != Some(data.dtype) {
-            return Err(usage(format!("TypeError: {path}: dtype mismatch ({})", data.dtype.name())));
+            return Err(usage(format!(
+                "TypeError: {path}: dtype mismatch ({})",
+                data.dtype.name()
+            )));
         }
         let rest = &shape[indexes.len()..];
         let n_rest: u64 = rest.iter().product();
@@ -709,26 +769,46 @@ impl SaveBackend {
         self.w.write_slice_raw(&ds, &sel, data.le_bytes())
     }
 
-    /// Add `delta` to an integer JSON attribute (the enlargeable axes' `size`).
+    /// Add `delta` to an integer JSON attribute (the enlargeable axes' `size`). Like the
+    /// `shape` of appended arrays, the attribute is written at the next flush, not per call.
     pub fn bump_int_attr(&mut self, path: &str, name: &str, delta: i128) -> Result<()> {
-        let cur = match self.node_req(path)?.attr(name) {
+        let rec = self
+            .nodes
+            .get_mut(path)
+            .ok_or_else(|| usage(format!("NodeError: node {path} does not exist")))?;
+        let cur = match rec.attr(name) {
             Some(PyValue::Int(i)) => *i,
             _ => 0,
         };
-        self.set_attr(path, name, &PyValue::Int(cur + delta))
+        rec.put_attr(name, PyValue::Int(cur + delta));
+        if !rec.deferred.iter().any(|d| d == name) {
+            rec.deferred.push(name.to_string());
+        }
+        Ok(())
     }
 
     fn write_dirty_shapes(&mut self) -> Result<()> {
-        let dirty: Vec<(String, Vec<u64>)> = self
+        let dirty: Vec<(String, Vec<(String, PyValue)>)> = self
             .nodes
             .iter()
-            .filter(|(_, r)| r.shape_dirty)
-            .map(|(p, r)| (p.clone(), r.shape.clone()))
+            .filter(|(_, r)| r.shape_dirty || !r.deferred.is_empty())
+            .map(|(p, r)| {
+                let mut attrs: Vec<(String, PyValue)> = r
+                    .deferred
+                    .iter()
+                    .filter_map(|n| r.attr(n).map(|v| (n.clone(), v.clone())))
+                    .collect();
+                if r.shape_dirty {
+                    attrs.push(("shape".into(), shape_tuple(&r.shape)));
+                }
+                (p.clone(), attrs)
+            })
             .collect();
-        for (p, shape) in dirty {
-            self.set_attr(&p, "shape", &shape_tuple(&shape))?;
+        for (p, attrs) in dirty {
+            self.set_attrs(&p, &attrs)?;
             if let Some(r) = self.nodes.get_mut(&p) {
                 r.shape_dirty = false;
+                r.deferred.clear();
             }
         }
         Ok(())

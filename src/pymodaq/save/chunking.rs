@@ -106,7 +106,10 @@ mod tests {
         assert_eq!(pytables_chunkshape(&[0, 1], 1000, 8), vec![8192, 1]);
         assert_eq!(pytables_chunkshape(&[0, 8], 1000, 8), vec![1024, 8]);
         assert_eq!(pytables_chunkshape(&[0, 2, 3], 1000, 8), vec![1365, 2, 3]);
-        assert_eq!(pytables_chunkshape(&[0, 512, 512], 1000, 2), vec![1, 256, 512]);
+        assert_eq!(
+            pytables_chunkshape(&[0, 512, 512], 1000, 2),
+            vec![1, 256, 512]
+        );
         assert_eq!(pytables_vlarray_chunkshape(1), vec![65536]);
     }
 

@@ -79,10 +79,15 @@ pub fn errors_as_dwa(d: &DataWithAxes) -> Option<DataWithAxes> {
 
 /// `DataToExport.get_dim_presents()`: dims in `DataDim` order.
 pub fn dims_present(dte: &DataToExport) -> Vec<DataDim> {
-    [DataDim::Data0D, DataDim::Data1D, DataDim::Data2D, DataDim::DataND]
-        .into_iter()
-        .filter(|dim| dte.data.iter().any(|d| d.dim == *dim))
-        .collect()
+    [
+        DataDim::Data0D,
+        DataDim::Data1D,
+        DataDim::Data2D,
+        DataDim::DataND,
+    ]
+    .into_iter()
+    .filter(|dim| dte.data.iter().any(|d| d.dim == *dim))
+    .collect()
 }
 
 /// `DataToExport.get_data_from_dim(dim)` (DataToExport order).
@@ -118,7 +123,12 @@ impl AxisSaverLoader {
     /// `add_axis(where, axis, enlargeable)`: an `AxisNN` array holding `axis.get_data()` (an
     /// enlargeable axis starts empty) with size/label/units/index/offset/scaling/
     /// distribution/spread_order.
-    pub fn add_axis(h5: &mut H5Saver, where_: &str, axis: &Axis, enlargeable: bool) -> Result<String> {
+    pub fn add_axis(
+        h5: &mut H5Saver,
+        where_: &str,
+        axis: &Axis,
+        enlargeable: bool,
+    ) -> Result<String> {
         let name = node_name(DataType::Axis, next_index(h5, where_, DataType::Axis));
         let opt = |v: Option<f64>| v.map_or(PyValue::None, np_f64);
         let metadata = vec![
@@ -130,16 +140,43 @@ impl AxisSaverLoader {
             ("scaling".into(), opt(axis.scaling)),
             (
                 "distribution".into(),
-                PyValue::Str(if axis.is_linear_kept() { "uniform" } else { "spread" }.into()),
+                PyValue::Str(
+                    if axis.is_linear_kept() {
+                        "uniform"
+                    } else {
+                        "spread"
+                    }
+                    .into(),
+                ),
             ),
-            ("spread_order".into(), PyValue::Int(i128::from(axis.spread_order))),
+            (
+                "spread_order".into(),
+                PyValue::Int(i128::from(axis.spread_order)),
+            ),
         ];
         let values = axis.get_data();
         if enlargeable {
-            h5.add_earray(where_, &name, DataType::Axis, crate::pymodaq::model::DType::Float64, &[], "Data1D", &axis.label, metadata)
+            h5.add_earray(
+                where_,
+                &name,
+                DataType::Axis,
+                crate::pymodaq::model::DType::Float64,
+                &[],
+                "Data1D",
+                &axis.label,
+                metadata,
+            )
         } else {
             let arr = NdArray::from_f64(vec![values.len()], &values)?;
-            h5.add_carray(where_, &name, DataType::Axis, &arr, "Data1D", &axis.label, metadata)
+            h5.add_carray(
+                where_,
+                &name,
+                DataType::Axis,
+                &arr,
+                "Data1D",
+                &axis.label,
+                metadata,
+            )
         }
     }
 }
@@ -197,9 +234,15 @@ impl DataSaverLoader {
         for (i, arr) in data.data.iter().enumerate() {
             let mut md = vec![
                 ("timestamp".to_string(), ts.clone()),
-                ("label".into(), PyValue::Str(data.labels.get(i).cloned().unwrap_or_default())),
+                (
+                    "label".into(),
+                    PyValue::Str(data.labels.get(i).cloned().unwrap_or_default()),
+                ),
                 ("source".into(), PyValue::Str(data.source.as_str().into())),
-                ("distribution".into(), PyValue::Str(data.distribution.as_str().into())),
+                (
+                    "distribution".into(),
+                    PyValue::Str(data.distribution.as_str().into()),
+                ),
                 ("origin".into(), data.origin.clone()),
                 ("units".into(), PyValue::Str(data.units.clone())),
                 ("nav_indexes".into(), int_tuple(&data.nav_indexes)),
@@ -211,7 +254,15 @@ impl DataSaverLoader {
                 put(&mut md, k, v.clone());
             }
             let name = node_name(self.data_type, next_index(h5, where_, self.data_type));
-            h5.add_carray(where_, &name, self.data_type, arr, data.dim.as_str(), &data.name, md)?;
+            h5.add_carray(
+                where_,
+                &name,
+                self.data_type,
+                arr,
+                data.dim.as_str(),
+                &data.name,
+                md,
+            )?;
         }
         if save_axes {
             for axis in &data.axes {
@@ -251,7 +302,13 @@ impl DataEnlargeableSaver {
         }
     }
 
-    fn create_arrays(&self, h5: &mut H5Saver, where_: &str, data: &DataWithAxes, add_enl_axes: bool) -> Result<()> {
+    fn create_arrays(
+        &self,
+        h5: &mut H5Saver,
+        where_: &str,
+        data: &DataWithAxes,
+        add_enl_axes: bool,
+    ) -> Result<()> {
         let ts = timestamp_of(h5, data);
         let nav = shifted_nav_indexes(1, &data.nav_indexes);
         let errors = errors_as_dwa(data);
@@ -259,25 +316,55 @@ impl DataEnlargeableSaver {
             let md = |d: &DataWithAxes| {
                 vec![
                     ("timestamp".to_string(), ts.clone()),
-                    ("label".into(), PyValue::Str(d.labels.get(i).cloned().unwrap_or_default())),
+                    (
+                        "label".into(),
+                        PyValue::Str(d.labels.get(i).cloned().unwrap_or_default()),
+                    ),
                     ("source".into(), PyValue::Str(d.source.as_str().into())),
                     ("distribution".into(), PyValue::Str("spread".into())),
                     ("origin".into(), d.origin.clone()),
                     ("nav_indexes".into(), nav.clone()),
                 ]
             };
-            let name = node_name(DataType::DataEnlargeable, next_index(h5, where_, DataType::DataEnlargeable));
-            h5.add_earray(where_, &name, DataType::DataEnlargeable, arr.dtype, &u64_shape(&arr.shape), data.dim.as_str(), &data.name, md(data))?;
+            let name = node_name(
+                DataType::DataEnlargeable,
+                next_index(h5, where_, DataType::DataEnlargeable),
+            );
+            h5.add_earray(
+                where_,
+                &name,
+                DataType::DataEnlargeable,
+                arr.dtype,
+                &u64_shape(&arr.shape),
+                data.dim.as_str(),
+                &data.name,
+                md(data),
+            )?;
             if let Some(e) = &errors {
                 if let Some(earr) = e.data.get(i) {
                     let name = node_name(DataType::Error, next_index(h5, where_, DataType::Error));
-                    h5.add_earray(where_, &name, DataType::Error, earr.dtype, &u64_shape(&earr.shape), e.dim.as_str(), &e.name, md(e))?;
+                    h5.add_earray(
+                        where_,
+                        &name,
+                        DataType::Error,
+                        earr.dtype,
+                        &u64_shape(&earr.shape),
+                        e.dim.as_str(),
+                        &e.name,
+                        md(e),
+                    )?;
                 }
             }
         }
         if add_enl_axes {
-            for (k, (n, u)) in self.enl_axis_names.iter().zip(&self.enl_axis_units).enumerate() {
-                let ax = Axis::new(n, u, vec![0.0, 1.0], 0, k as i64).map_err(|e| usage(e.to_string()))?;
+            for (k, (n, u)) in self
+                .enl_axis_names
+                .iter()
+                .zip(&self.enl_axis_units)
+                .enumerate()
+            {
+                let ax = Axis::new(n, u, vec![0.0, 1.0], 0, k as i64)
+                    .map_err(|e| usage(e.to_string()))?;
                 AxisSaverLoader::add_axis(h5, where_, &ax, true)?;
             }
         }
@@ -292,7 +379,13 @@ impl DataEnlargeableSaver {
     /// `add_data(where, data, axis_values)`: creates the arrays on the first call, then
     /// appends one row per array (all rows of a DataND with one navigation index) and the
     /// enlargeable axes' values.
-    pub fn add_data(&mut self, h5: &mut H5Saver, where_: &str, data: &DataWithAxes, axis_values: Option<&[f64]>) -> Result<()> {
+    pub fn add_data(
+        &mut self,
+        h5: &mut H5Saver,
+        where_: &str,
+        data: &DataWithAxes,
+        axis_values: Option<&[f64]>,
+    ) -> Result<()> {
         let mut add_enl = axis_values.is_some();
         let mut values: Vec<Vec<f64>> = axis_values
             .map(|v| v.iter().map(|&x| vec![x]).collect())
@@ -324,18 +417,20 @@ impl DataEnlargeableSaver {
             self.create_arrays(h5, where_, &init, add_enl)?;
         }
         for (i, arr) in data.data.iter().enumerate() {
-            h5.backend().append(&join(where_, &node_name(DataType::DataEnlargeable, i)), arr)?;
+            h5.backend()
+                .append(&join(where_, &node_name(DataType::DataEnlargeable, i)), arr)?;
             if let Some(errs) = &data.errors {
                 if let Some(e) = errs.get(i) {
-                    h5.backend().append(&join(where_, &node_name(DataType::Error, i)), e)?;
+                    h5.backend()
+                        .append(&join(where_, &node_name(DataType::Error, i)), e)?;
                 }
             }
         }
         if add_enl {
             for k in 0..self.enl_axis_names.len() {
-                let v = values
-                    .get(k)
-                    .ok_or_else(|| usage(format!("IndexError: no value for enlargeable axis {k}")))?;
+                let v = values.get(k).ok_or_else(|| {
+                    usage(format!("IndexError: no value for enlargeable axis {k}"))
+                })?;
                 let path = join(where_, &node_name(DataType::Axis, k));
                 let arr = NdArray::from_f64(vec![v.len()], v)?;
                 h5.backend().append(&path, &arr)?;
@@ -348,7 +443,10 @@ impl DataEnlargeableSaver {
 
 /// `data.inav[0]`: the first navigation slice of data with one navigation index.
 fn inav0(d: &DataWithAxes) -> Result<DataWithAxes> {
-    let nav = *d.nav_indexes.first().ok_or_else(|| usage("no navigation index"))?;
+    let nav = *d
+        .nav_indexes
+        .first()
+        .ok_or_else(|| usage("no navigation index"))?;
     let mut out = d.clone();
     out.data = d
         .data
@@ -378,7 +476,9 @@ fn inav0(d: &DataWithAxes) -> Result<DataWithAxes> {
         .collect();
     out.dim = DataDim::from_shape(out.shape());
     if out.shape().is_empty() {
-        return Err(usage("DataDimError: no signal left after the navigation slice"));
+        return Err(usage(
+            "DataDimError: no signal left after the navigation slice",
+        ));
     }
     Ok(out)
 }
@@ -402,7 +502,13 @@ impl DataExtendedSaver {
         }
     }
 
-    fn create_arrays(&self, h5: &mut H5Saver, where_: &str, data: &DataWithAxes, distribution: DataDistribution) -> Result<()> {
+    fn create_arrays(
+        &self,
+        h5: &mut H5Saver,
+        where_: &str,
+        data: &DataWithAxes,
+        distribution: DataDistribution,
+    ) -> Result<()> {
         let n = self.extended_shape.len();
         let ts = timestamp_of(h5, data);
         let nav = shifted_nav_indexes(n, &data.nav_indexes);
@@ -411,19 +517,47 @@ impl DataExtendedSaver {
             let md = |d: &DataWithAxes| {
                 vec![
                     ("timestamp".to_string(), ts.clone()),
-                    ("label".into(), PyValue::Str(d.labels.get(i).cloned().unwrap_or_default())),
+                    (
+                        "label".into(),
+                        PyValue::Str(d.labels.get(i).cloned().unwrap_or_default()),
+                    ),
                     ("source".into(), PyValue::Str(d.source.as_str().into())),
-                    ("distribution".into(), PyValue::Str(distribution.as_str().into())),
+                    (
+                        "distribution".into(),
+                        PyValue::Str(distribution.as_str().into()),
+                    ),
                     ("origin".into(), d.origin.clone()),
                     ("nav_indexes".into(), nav.clone()),
                 ]
             };
             let name = node_name(DataType::Data, next_index(h5, where_, DataType::Data));
-            h5.add_scan_array(where_, &name, DataType::Data, arr.dtype, &self.extended_shape, &u64_shape(&arr.shape), self.fill_value, data.dim.as_str(), &data.name, md(data))?;
+            h5.add_scan_array(
+                where_,
+                &name,
+                DataType::Data,
+                arr.dtype,
+                &self.extended_shape,
+                &u64_shape(&arr.shape),
+                self.fill_value,
+                data.dim.as_str(),
+                &data.name,
+                md(data),
+            )?;
             if let Some(e) = &errors {
                 if let Some(earr) = e.data.get(i) {
                     let name = node_name(DataType::Error, next_index(h5, where_, DataType::Error));
-                    h5.add_scan_array(where_, &name, DataType::Error, earr.dtype, &self.extended_shape, &u64_shape(&earr.shape), self.fill_value, e.dim.as_str(), &e.name, md(e))?;
+                    h5.add_scan_array(
+                        where_,
+                        &name,
+                        DataType::Error,
+                        earr.dtype,
+                        &self.extended_shape,
+                        &u64_shape(&earr.shape),
+                        self.fill_value,
+                        e.dim.as_str(),
+                        &e.name,
+                        md(e),
+                    )?;
                 }
             }
         }
@@ -437,23 +571,41 @@ impl DataExtendedSaver {
 
     /// `add_data(where, data, indexes, distribution)`: `array[indexes] = data` for every
     /// array, creating the arrays on the first call.
-    pub fn add_data(&self, h5: &mut H5Saver, where_: &str, data: &DataWithAxes, indexes: &[u64], distribution: DataDistribution) -> Result<()> {
+    pub fn add_data(
+        &self,
+        h5: &mut H5Saver,
+        where_: &str,
+        data: &DataWithAxes,
+        indexes: &[u64],
+        distribution: DataDistribution,
+    ) -> Result<()> {
         if indexes.len() != self.extended_shape.len() {
             return Err(usage(format!(
                 "IndexError: Cannot put data into the h5array with extended indexes {indexes:?}"
             )));
         }
-        if indexes.iter().zip(&self.extended_shape).any(|(i, n)| i >= n) {
-            return Err(usage("IndexError: Indexes cannot be higher than the array shape"));
+        if indexes
+            .iter()
+            .zip(&self.extended_shape)
+            .any(|(i, n)| i >= n)
+        {
+            return Err(usage(
+                "IndexError: Indexes cannot be higher than the array shape",
+            ));
         }
         if next_index(h5, where_, DataType::Data) == 0 {
             self.create_arrays(h5, where_, data, distribution)?;
         }
         for (i, arr) in data.data.iter().enumerate() {
-            h5.backend().write_point(&join(where_, &node_name(DataType::Data, i)), indexes, arr)?;
+            h5.backend()
+                .write_point(&join(where_, &node_name(DataType::Data, i)), indexes, arr)?;
             if let Some(errs) = &data.errors {
                 if let Some(e) = errs.get(i) {
-                    h5.backend().write_point(&join(where_, &node_name(DataType::Error, i)), indexes, e)?;
+                    h5.backend().write_point(
+                        &join(where_, &node_name(DataType::Error, i)),
+                        indexes,
+                        e,
+                    )?;
                 }
             }
         }
@@ -468,7 +620,13 @@ pub struct DataToExportSaver;
 impl DataToExportSaver {
     /// `add_data(where, data, settings_as_xml, **kwargs)`; a non-empty `settings_as_xml` is
     /// stored on every data node as `settings]` (PyMoDAQ 5.2+).
-    pub fn add_data(h5: &mut H5Saver, where_: &str, dte: &DataToExport, settings_as_xml: &str, kwargs: &[(String, PyValue)]) -> Result<()> {
+    pub fn add_data(
+        h5: &mut H5Saver,
+        where_: &str,
+        dte: &DataToExport,
+        settings_as_xml: &str,
+        kwargs: &[(String, PyValue)],
+    ) -> Result<()> {
         let mut kw = kwargs.to_vec();
         if !settings_as_xml.is_empty() && !kw.iter().any(|(k, _)| k == "settings") {
             put(&mut kw, "settings]", PyValue::Str(settings_as_xml.into()));
@@ -496,10 +654,19 @@ impl DataToExportSaver {
     }
 }
 
-fn channel_group(h5: &mut H5Saver, dim_group: &str, ind: usize, dwa: &DataWithAxes) -> Result<String> {
+fn channel_group(
+    h5: &mut H5Saver,
+    dim_group: &str,
+    ind: usize,
+    dwa: &DataWithAxes,
+) -> Result<String> {
     let origin = origin_str(dwa);
-    h5.backend()
-        .get_set_group(dim_group, &channel_name(ind), &dwa.name, &[("origin", origin.as_str())])
+    h5.backend().get_set_group(
+        dim_group,
+        &channel_name(ind),
+        &dwa.name,
+        &[("origin", origin.as_str())],
+    )
 }
 
 /// `DataToExportEnlargeableSaver(h5saver, enl_axis_names, enl_axis_units)`: the DataToExport
@@ -526,13 +693,37 @@ impl DataToExportEnlargeableSaver {
 
     /// `add_data(where, data, axis_values)`: one row per channel and one value per
     /// navigation axis.
-    pub fn add_data(&self, h5: &mut H5Saver, where_: &str, dte: &DataToExport, axis_values: &[f64]) -> Result<()> {
+    pub fn add_data(
+        &self,
+        h5: &mut H5Saver,
+        where_: &str,
+        dte: &DataToExport,
+        axis_values: &[f64],
+    ) -> Result<()> {
         if axis_values.len() < self.enl_axis_names.len() {
             return Err(usage(format!(
                 "IndexError: {} axis values for {} enlargeable axes",
                 axis_values.len(),
                 self.enl_axis_names.len()
             )));
+        }
+        // The navigation axes are created before the channel arrays (PyMoDAQ creates them
+        // after; node names and attributes are the same): flushes commit datasets in creation
+        // order, so after a crash the axes hold at least as many rows as every channel and
+        // loaders trim them to the data.
+        let nav = h5.get_set_group(where_, NAV_AXES, "")?;
+        if next_index(h5, &nav, DataType::Axis) == 0 {
+            for (k, (n, u)) in self
+                .enl_axis_names
+                .iter()
+                .zip(&self.enl_axis_units)
+                .enumerate()
+            {
+                let ax = Axis::new(n, u, vec![0.0, 1.0], 0, k as i64)
+                    .map_err(|e| usage(e.to_string()))?;
+                let p = AxisSaverLoader::add_axis(h5, &nav, &ax, true)?;
+                h5.backend().set_attr(&p, "size", &PyValue::Int(0))?;
+            }
         }
         for dim in dims_present(dte) {
             let dim_group = h5.get_set_group(where_, dim.as_str(), "")?;
@@ -541,17 +732,14 @@ impl DataToExportEnlargeableSaver {
                 DataEnlargeableSaver::default().add_data(h5, &g, dwa, None)?;
             }
         }
-        let nav = h5.get_set_group(where_, NAV_AXES, "")?;
-        if next_index(h5, &nav, DataType::Axis) == 0 {
-            for (k, (n, u)) in self.enl_axis_names.iter().zip(&self.enl_axis_units).enumerate() {
-                let ax = Axis::new(n, u, vec![0.0, 1.0], 0, k as i64).map_err(|e| usage(e.to_string()))?;
-                let p = AxisSaverLoader::add_axis(h5, &nav, &ax, true)?;
-                h5.backend().set_attr(&p, "size", &PyValue::Int(0))?;
-            }
-        }
-        for (k, v) in axis_values.iter().take(self.enl_axis_names.len()).enumerate() {
+        for (k, v) in axis_values
+            .iter()
+            .take(self.enl_axis_names.len())
+            .enumerate()
+        {
             let p = join(&nav, &node_name(DataType::Axis, k));
-            h5.backend().append(&p, &NdArray::from_f64(vec![1], &[*v])?)?;
+            h5.backend()
+                .append(&p, &NdArray::from_f64(vec![1], &[*v])?)?;
             h5.backend().bump_int_attr(&p, "size", 1)?;
         }
         Ok(())
@@ -617,7 +805,14 @@ impl DataToExportExtendedSaver {
     }
 
     /// `add_data(where, data, indexes, distribution)`: one scan point for every channel.
-    pub fn add_data(&self, h5: &mut H5Saver, where_: &str, dte: &DataToExport, indexes: &[u64], distribution: DataDistribution) -> Result<()> {
+    pub fn add_data(
+        &self,
+        h5: &mut H5Saver,
+        where_: &str,
+        dte: &DataToExport,
+        indexes: &[u64],
+        distribution: DataDistribution,
+    ) -> Result<()> {
         for dim in dims_present(dte) {
             let dim_group = h5.get_set_group(where_, dim.as_str(), "")?;
             for (ind, dwa) in data_from_dim(dte, dim).into_iter().enumerate() {

@@ -5,6 +5,7 @@ pub mod backend;
 pub mod chunking;
 pub mod data_saving;
 pub mod saving;
+pub mod script;
 
 pub use backend::{Flavour, SaveBackend};
 pub use data_saving::{

@@ -231,7 +231,10 @@ impl H5Saver {
             .get_set_group("/", "RawData", "Data from PyMoDAQ modules", &[])?;
         s.get_set_logger()?;
         let (date, time) = s.local_date_time();
-        let mut raw_attrs = vec![("type".to_string(), PyValue::Str(opts.save_type.name().into()))];
+        let mut raw_attrs = vec![(
+            "type".to_string(),
+            PyValue::Str(opts.save_type.name().into()),
+        )];
         raw_attrs.extend(opts.metadata);
         s.backend.set_attrs(&s.raw_group.clone(), &raw_attrs)?;
         s.backend.set_attrs(
@@ -350,10 +353,7 @@ impl H5Saver {
         metadata: &[(String, PyValue)],
     ) -> Result<String> {
         let mut extra = vec![
-            (
-                "shape".to_string(),
-                PyValue::Tuple(vec![PyValue::Int(0)]),
-            ),
+            ("shape".to_string(), PyValue::Tuple(vec![PyValue::Int(0)])),
             ("data_type".into(), PyValue::Str("strings".into())),
         ];
         extra.extend(metadata.iter().cloned());
@@ -394,7 +394,14 @@ impl H5Saver {
         let next = match names.last() {
             None => 0,
             Some(last) => {
-                let tail: String = last.chars().rev().take(3).collect::<Vec<_>>().into_iter().rev().collect();
+                let tail: String = last
+                    .chars()
+                    .rev()
+                    .take(3)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
                 let n: i64 = tail.trim().parse().map_err(|_| {
                     Error::Usage(format!(
                         "ValueError: invalid literal for int() with base 10: {tail:?} (sibling {last})"
@@ -418,43 +425,88 @@ impl H5Saver {
     }
 
     /// `add_det_group`.
-    pub fn add_det_group(&mut self, where_: &str, title: &str, settings_as_xml: &PyValue, metadata: &[(String, PyValue)]) -> Result<String> {
+    pub fn add_det_group(
+        &mut self,
+        where_: &str,
+        title: &str,
+        settings_as_xml: &PyValue,
+        metadata: &[(String, PyValue)],
+    ) -> Result<String> {
         self.add_incremental_group("detector", where_, title, settings_as_xml, metadata)
     }
 
     /// `add_act_group` (also `add_move_group`).
-    pub fn add_act_group(&mut self, where_: &str, title: &str, settings_as_xml: &PyValue, metadata: &[(String, PyValue)]) -> Result<String> {
+    pub fn add_act_group(
+        &mut self,
+        where_: &str,
+        title: &str,
+        settings_as_xml: &PyValue,
+        metadata: &[(String, PyValue)],
+    ) -> Result<String> {
         self.add_incremental_group("actuator", where_, title, settings_as_xml, metadata)
     }
 
     /// `add_generic_group(where, title, settings, metadata, group_type)`: adds
     /// `description=''`.
-    pub fn add_generic_group(&mut self, where_: &str, title: &str, settings_as_xml: &PyValue, metadata: &[(String, PyValue)], group_type: &str) -> Result<String> {
+    pub fn add_generic_group(
+        &mut self,
+        where_: &str,
+        title: &str,
+        settings_as_xml: &PyValue,
+        metadata: &[(String, PyValue)],
+        group_type: &str,
+    ) -> Result<String> {
         let mut md = metadata.to_vec();
         put(&mut md, "description", PyValue::Str(String::new()));
         self.add_incremental_group(group_type, where_, title, settings_as_xml, &md)
     }
 
     /// `add_scan_group`.
-    pub fn add_scan_group(&mut self, where_: &str, title: &str, settings_as_xml: &PyValue, metadata: &[(String, PyValue)]) -> Result<String> {
+    pub fn add_scan_group(
+        &mut self,
+        where_: &str,
+        title: &str,
+        settings_as_xml: &PyValue,
+        metadata: &[(String, PyValue)],
+    ) -> Result<String> {
         self.add_generic_group(where_, title, settings_as_xml, metadata, "scan")
     }
 
     /// `add_ch_group` (`Ch000`, ... with an empty `type`).
-    pub fn add_ch_group(&mut self, where_: &str, title: &str, settings_as_xml: &PyValue, metadata: &[(String, PyValue)]) -> Result<String> {
+    pub fn add_ch_group(
+        &mut self,
+        where_: &str,
+        title: &str,
+        settings_as_xml: &PyValue,
+        metadata: &[(String, PyValue)],
+    ) -> Result<String> {
         self.add_incremental_group("ch", where_, title, settings_as_xml, metadata)
     }
 
     /// `add_data_group(where, data_dim, title, settings, metadata)` through `add_group`:
     /// `type='data'`, the metadata with `settings`, and `backend`.
-    pub fn add_data_group(&mut self, where_: &str, data_dim: &str, title: &str, settings_as_xml: &PyValue, metadata: &[(String, PyValue)]) -> Result<String> {
+    pub fn add_data_group(
+        &mut self,
+        where_: &str,
+        data_dim: &str,
+        title: &str,
+        settings_as_xml: &PyValue,
+        metadata: &[(String, PyValue)],
+    ) -> Result<String> {
         let mut md = metadata.to_vec();
         put(&mut md, "settings", settings_as_xml.clone());
         self.add_group(data_dim, "data", where_, title, &md)
     }
 
     /// `add_group(group_name, group_type, where, title, metadata)`.
-    pub fn add_group(&mut self, group_name: &str, group_type: &str, where_: &str, title: &str, metadata: &[(String, PyValue)]) -> Result<String> {
+    pub fn add_group(
+        &mut self,
+        group_name: &str,
+        group_type: &str,
+        where_: &str,
+        title: &str,
+        metadata: &[(String, PyValue)],
+    ) -> Result<String> {
         let path = if self.backend.has_child(where_, group_name) {
             join(where_, group_name)
         } else {
@@ -465,35 +517,78 @@ impl H5Saver {
             g
         };
         let b = self.backend.flavour().name();
-        self.backend.set_attr(&path, "backend", &PyValue::Str(b.into()))?;
+        self.backend
+            .set_attr(&path, "backend", &PyValue::Str(b.into()))?;
         Ok(path)
     }
 
     /// `add_array(...)` for a fixed array holding `data`.
-    pub fn add_carray(&mut self, where_: &str, name: &str, data_type: DataType, data: &NdArray, data_dimension: &str, title: &str, metadata: Vec<(String, PyValue)>) -> Result<String> {
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_carray(
+        &mut self,
+        where_: &str,
+        name: &str,
+        data_type: DataType,
+        data: &NdArray,
+        data_dimension: &str,
+        title: &str,
+        metadata: Vec<(String, PyValue)>,
+    ) -> Result<String> {
         let extra = array_metadata(data_type, data_dimension, metadata);
-        self.backend.create_carray(where_, &capitalize(name), data, title, extra)
+        self.backend
+            .create_carray(where_, &capitalize(name), data, title, extra)
     }
 
     /// `add_array(..., add_scan_dim=True)`: a fixed array of `scan_shape + data_shape`
     /// (data_shape dropped when it is `(1,)`) pre-filled with `fill` (NaN by default, cast
     /// to the dtype as numpy casts it).
     #[allow(clippy::too_many_arguments)]
-    pub fn add_scan_array(&mut self, where_: &str, name: &str, data_type: DataType, dtype: DType, scan_shape: &[u64], data_shape: &[u64], fill: Option<f64>, data_dimension: &str, title: &str, metadata: Vec<(String, PyValue)>) -> Result<String> {
+    pub fn add_scan_array(
+        &mut self,
+        where_: &str,
+        name: &str,
+        data_type: DataType,
+        dtype: DType,
+        scan_shape: &[u64],
+        data_shape: &[u64],
+        fill: Option<f64>,
+        data_dimension: &str,
+        title: &str,
+        metadata: Vec<(String, PyValue)>,
+    ) -> Result<String> {
         let mut shape = scan_shape.to_vec();
         if data_shape != [1] {
             shape.extend_from_slice(data_shape);
         }
         let fill_bytes = fill_bytes(dtype, fill.unwrap_or(f64::NAN));
         let extra = array_metadata(data_type, data_dimension, metadata);
-        self.backend.create_carray_filled(where_, &capitalize(name), dtype, &shape, &fill_bytes, title, extra)
+        self.backend.create_carray_filled(
+            where_,
+            &capitalize(name),
+            dtype,
+            &shape,
+            &fill_bytes,
+            title,
+            extra,
+        )
     }
 
     /// `add_array(..., enlargeable=True)`: an EARRAY of rows of `data_shape`.
     #[allow(clippy::too_many_arguments)]
-    pub fn add_earray(&mut self, where_: &str, name: &str, data_type: DataType, dtype: DType, data_shape: &[u64], data_dimension: &str, title: &str, metadata: Vec<(String, PyValue)>) -> Result<String> {
+    pub fn add_earray(
+        &mut self,
+        where_: &str,
+        name: &str,
+        data_type: DataType,
+        dtype: DType,
+        data_shape: &[u64],
+        data_dimension: &str,
+        title: &str,
+        metadata: Vec<(String, PyValue)>,
+    ) -> Result<String> {
         let extra = array_metadata(data_type, data_dimension, metadata);
-        self.backend.create_earray(where_, &capitalize(name), dtype, data_shape, title, extra)
+        self.backend
+            .create_earray(where_, &capitalize(name), dtype, data_shape, title, extra)
     }
 
     /// Commit (kill-safe).
@@ -507,10 +602,20 @@ impl H5Saver {
     }
 }
 
-fn array_metadata(data_type: DataType, data_dimension: &str, metadata: Vec<(String, PyValue)>) -> Vec<(String, PyValue)> {
+fn array_metadata(
+    data_type: DataType,
+    data_dimension: &str,
+    metadata: Vec<(String, PyValue)>,
+) -> Vec<(String, PyValue)> {
     let mut v = vec![
-        ("data_type".to_string(), PyValue::Str(data_type.name().into())),
-        ("data_dimension".to_string(), PyValue::Str(data_dimension.into())),
+        (
+            "data_type".to_string(),
+            PyValue::Str(data_type.name().into()),
+        ),
+        (
+            "data_dimension".to_string(),
+            PyValue::Str(data_dimension.into()),
+        ),
     ];
     for (k, val) in metadata {
         put(&mut v, &k, val);
@@ -553,7 +658,9 @@ pub fn fill_bytes(dtype: DType, value: f64) -> Vec<u8> {
         DType::UInt16 => (int(16, false) as u16).to_le_bytes().to_vec(),
         DType::UInt32 => (int(32, false) as u32).to_le_bytes().to_vec(),
         DType::UInt64 => (int(64, false) as u64).to_le_bytes().to_vec(),
-        DType::Float16 => crate::pymodaq::backend::f16_bits(value).to_le_bytes().to_vec(),
+        DType::Float16 => crate::pymodaq::backend::f16_bits(value)
+            .to_le_bytes()
+            .to_vec(),
         DType::Float32 => (value as f32).to_le_bytes().to_vec(),
         DType::Float64 => value.to_le_bytes().to_vec(),
         DType::Complex64 => {

@@ -1,0 +1,474 @@
+//! `pymodaq-h5 record`: stream numeric lines into a PyMoDAQ logger file the way PyMoDAQ's
+//! `DataToExportTimedSaver` lays it out (`/RawData/Datalogger000/Detector000/Data0D/CHxx/
+//! EnlData00` plus `NavAxes/Axis00` = time), flushing kill-safely as it goes.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::pymodaq::attrs::pyliteral::PyValue;
+use crate::pymodaq::backend::NodeClass;
+use crate::pymodaq::model::{DataToExport, DataWithAxes, DwaArgs, NdArray};
+use crate::pymodaq::save::backend::join;
+use crate::pymodaq::save::data_saving::{channel_name, NAV_AXES};
+use crate::pymodaq::save::{DataToExportTimedSaver, Flavour, H5Saver, InitOptions, SaveType};
+
+/// Options of a recording.
+#[derive(Debug, Clone)]
+pub struct RecordOptions {
+    /// Channel names (`None`: `CH00`.. from the first line).
+    pub names: Option<Vec<String>>,
+    /// Channel units (missing ones are `''`).
+    pub units: Vec<String>,
+    /// Title of the logger and detector groups.
+    pub title: String,
+    /// Flush every this many lines (0: only by time and at the end).
+    pub flush_every: u64,
+    /// Flush at least this often while lines arrive.
+    pub flush_interval: Duration,
+    /// zlib level (`None`: no compression).
+    pub compress: Option<u32>,
+    /// Library conventions.
+    pub flavour: Flavour,
+}
+
+impl Default for RecordOptions {
+    fn default() -> Self {
+        RecordOptions {
+            names: None,
+            units: Vec::new(),
+            title: "Sensor log".into(),
+            flush_every: 1000,
+            flush_interval: Duration::from_secs(1),
+            compress: None,
+            flavour: Flavour::Tables,
+        }
+    }
+}
+
+/// Parse one input line: `None` for blank and `#` lines, else the numbers (separated by
+/// commas, tabs or spaces) or the reason the line is not a row of numbers.
+pub fn parse_line(line: &str) -> Option<std::result::Result<Vec<f64>, String>> {
+    let t = line.trim();
+    if t.is_empty() || t.starts_with('#') {
+        return None;
+    }
+    let mut out = Vec::new();
+    for tok in t
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+    {
+        match parse_number(tok) {
+            Some(v) => out.push(v),
+            None => return Some(Err(format!("{tok:?} is not a number"))),
+        }
+    }
+    if out.is_empty() {
+        return Some(Err("no values".into()));
+    }
+    Some(Ok(out))
+}
+
+fn parse_number(tok: &str) -> Option<f64> {
+    match tok.to_ascii_lowercase().as_str() {
+        "nan" | "+nan" | "-nan" => return Some(f64::NAN),
+        "inf" | "+inf" | "infinity" | "+infinity" => return Some(f64::INFINITY),
+        "-inf" | "-infinity" => return Some(f64::NEG_INFINITY),
+        _ => {}
+    }
+    // Rust's parser also takes "infinity"/"nan" spellings handled above; anything else
+    // must look like a decimal number.
+    if !tok
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
+    {
+        return None;
+    }
+    tok.parse().ok()
+}
+
+fn now_epoch() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// An open recording.
+#[derive(Debug)]
+pub struct Recorder {
+    h5: H5Saver,
+    det: String,
+    names: Option<Vec<String>>,
+    units: Vec<String>,
+    saver: DataToExportTimedSaver,
+    /// Paths of the channel arrays and the time axis once created.
+    channels: Vec<String>,
+    time_axis: String,
+    unflushed: u64,
+    last_flush: Instant,
+    opts: RecordOptions,
+    rows: u64,
+}
+
+impl Recorder {
+    /// Create `path` (valid and empty once this returns).
+    pub fn create(path: &Path, opts: RecordOptions) -> Result<Recorder> {
+        let init = InitOptions {
+            flavour: opts.flavour,
+            save_type: SaveType::Logger,
+            compression: opts.compress,
+            ..InitOptions::default()
+        };
+        let mut h5 = H5Saver::init_file(path, init)?;
+        let raw = h5.raw_group().to_string();
+        let empty = PyValue::Str(String::new());
+        let logger = h5.add_incremental_group("datalogger", &raw, &opts.title, &empty, &[])?;
+        let det = h5.add_det_group(&logger, &opts.title, &empty, &[])?;
+        h5.add_log(&format!(
+            "recording started by pymodaq-h5 {}",
+            env!("CARGO_PKG_VERSION")
+        ))?;
+        h5.flush()?;
+        Ok(Recorder {
+            h5,
+            det,
+            names: opts.names.clone(),
+            units: opts.units.clone(),
+            saver: DataToExportTimedSaver::new(),
+            channels: Vec::new(),
+            time_axis: String::new(),
+            unflushed: 0,
+            last_flush: Instant::now(),
+            opts,
+            rows: 0,
+        })
+    }
+
+    /// Continue the last recording of `path` after its last committed row. Channels that a
+    /// crash left shorter than the time axis are padded with NaN rows first, so every later
+    /// line stays aligned with its time.
+    pub fn append(path: &Path, opts: RecordOptions) -> Result<Recorder> {
+        let mut h5 = H5Saver::open_file(path, opts.compress)?;
+        let raw = h5.raw_group().to_string();
+        let b = h5.backend_ref();
+        let mut loggers: Vec<String> = b
+            .children(&raw)?
+            .into_iter()
+            .filter(|n| n.starts_with("Datalogger"))
+            .collect();
+        loggers.sort();
+        let logger = loggers.last().map(|n| join(&raw, n)).ok_or_else(|| {
+            Error::Usage(format!(
+                "{}: no Datalogger group to continue",
+                path.display()
+            ))
+        })?;
+        let det = join(&logger, "Detector000");
+        let data0d = join(&det, "Data0D");
+        let time_axis = join(&join(&det, NAV_AXES), "Axis00");
+        let mut channels = Vec::new();
+        let mut names = Vec::new();
+        if b.node(&data0d).is_some() {
+            for (i, _) in b.children(&data0d)?.iter().enumerate() {
+                let ch = join(&data0d, &channel_name(i));
+                let Some(n) = b.node(&ch) else { break };
+                names.push(match n.attr("TITLE") {
+                    Some(PyValue::Str(s)) => s.clone(),
+                    _ => channel_name(i),
+                });
+                channels.push(join(&ch, "EnlData00"));
+            }
+        }
+        let rows_of = |p: &str| {
+            b.node(p)
+                .and_then(|n| n.shape.first().copied())
+                .unwrap_or(0)
+        };
+        let t_rows = rows_of(&time_axis);
+        let mut pads = Vec::new();
+        for c in &channels {
+            match b.node(c) {
+                Some(n) if n.class == NodeClass::EArray => {
+                    let r = rows_of(c);
+                    if r < t_rows {
+                        pads.push((c.clone(), t_rows - r));
+                    }
+                }
+                _ => return Err(Error::Usage(format!("{c}: not an enlargeable channel"))),
+            }
+        }
+        for (c, n) in pads {
+            let nan = vec![f64::NAN; n as usize];
+            h5.backend()
+                .append(&c, &NdArray::from_f64(vec![n as usize, 1], &nan)?)?;
+        }
+        h5.add_log("recording continued (--append)")?;
+        h5.flush()?;
+        let rows = t_rows;
+        Ok(Recorder {
+            h5,
+            det,
+            names: if names.is_empty() {
+                opts.names.clone()
+            } else {
+                Some(names)
+            },
+            units: opts.units.clone(),
+            saver: DataToExportTimedSaver::new(),
+            time_axis: if channels.is_empty() {
+                String::new()
+            } else {
+                time_axis
+            },
+            channels,
+            unflushed: 0,
+            last_flush: Instant::now(),
+            opts,
+            rows,
+        })
+    }
+
+    /// Channel names (once known).
+    pub fn names(&self) -> Option<&[String]> {
+        self.names.as_deref()
+    }
+
+    /// Rows recorded in the file (committed or not).
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Record one acquisition at epoch time `t`. The number of values must match the
+    /// channels (the first line fixes it when no names were given).
+    pub fn record(&mut self, values: &[f64], t: f64) -> Result<()> {
+        let names = match &self.names {
+            Some(n) => n.clone(),
+            None => {
+                let n: Vec<String> = (0..values.len()).map(channel_name).collect();
+                self.names = Some(n.clone());
+                n
+            }
+        };
+        if values.len() != names.len() {
+            return Err(Error::Usage(format!(
+                "{} values for {} channels",
+                values.len(),
+                names.len()
+            )));
+        }
+        if self.channels.is_empty() {
+            self.create_layout(&names, values, t)?;
+        } else {
+            for (c, v) in self.channels.clone().iter().zip(values) {
+                self.h5
+                    .backend()
+                    .append(c, &NdArray::from_f64(vec![1], &[*v])?)?;
+            }
+            let ta = self.time_axis.clone();
+            self.h5
+                .backend()
+                .append(&ta, &NdArray::from_f64(vec![1], &[t])?)?;
+            self.h5.backend().bump_int_attr(&ta, "size", 1)?;
+        }
+        self.rows += 1;
+        self.unflushed += 1;
+        if (self.opts.flush_every > 0 && self.unflushed >= self.opts.flush_every)
+            || self.last_flush.elapsed() >= self.opts.flush_interval
+        {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn create_layout(&mut self, names: &[String], values: &[f64], t: f64) -> Result<()> {
+        let mut dte = DataToExport::new("record");
+        dte.timestamp = t;
+        for (i, (n, v)) in names.iter().zip(values).enumerate() {
+            let mut d = DataWithAxes::new(DwaArgs {
+                name: n.clone(),
+                source: crate::pymodaq::model::DataSource::Raw,
+                distribution: crate::pymodaq::model::DataDistribution::Uniform,
+                data: vec![NdArray::from_f64(vec![1], &[*v])?],
+                labels: Vec::new(),
+                units: self.units.get(i).cloned().unwrap_or_default(),
+                origin: PyValue::Str(String::new()),
+                nav_indexes: Vec::new(),
+                axes: Vec::new(),
+                errors: None,
+                extra_attributes: Vec::new(),
+            })
+            .map_err(|e| Error::Usage(e.to_string()))?;
+            d.timestamp = PyValue::Float(t);
+            dte.data.push(d);
+        }
+        let det = self.det.clone();
+        self.saver.add_data(&mut self.h5, &det, &dte)?;
+        let data0d = join(&det, "Data0D");
+        self.channels = (0..names.len())
+            .map(|i| join(&join(&data0d, &channel_name(i)), "EnlData00"))
+            .collect();
+        self.time_axis = join(&join(&det, NAV_AXES), "Axis00");
+        // Unlike PyMoDAQ's enlargeable saver, keep the units (its loader reads them).
+        for (i, c) in self.channels.clone().iter().enumerate() {
+            let u = self.units.get(i).cloned().unwrap_or_default();
+            self.h5.backend().set_attr(c, "units", &PyValue::Str(u))?;
+        }
+        Ok(())
+    }
+
+    /// Commit every recorded row (kill-safe).
+    pub fn flush(&mut self) -> Result<()> {
+        self.h5.flush()?;
+        self.unflushed = 0;
+        self.last_flush = Instant::now();
+        Ok(())
+    }
+
+    /// Whether the time-based flush is due.
+    pub fn flush_due(&self) -> bool {
+        self.unflushed > 0 && self.last_flush.elapsed() >= self.opts.flush_interval
+    }
+
+    /// Time left before the time-based flush.
+    pub fn until_flush(&self) -> Duration {
+        self.opts
+            .flush_interval
+            .saturating_sub(self.last_flush.elapsed())
+    }
+
+    /// Add a line to the Logger.
+    pub fn log(&mut self, msg: &str) -> Result<()> {
+        self.h5.add_log(msg)
+    }
+
+    /// Flush, fsync and close.
+    pub fn close(self) -> Result<()> {
+        self.h5.close_file()
+    }
+}
+
+/// What a recording did.
+#[derive(Debug, Clone, Default)]
+pub struct RecordStats {
+    /// Lines recorded.
+    pub recorded: u64,
+    /// Lines skipped (wrong count or not numbers).
+    pub skipped: u64,
+}
+
+/// Record every line of `input` (read on its own thread, so time-based flushes happen even
+/// while the input is silent). Bad lines are reported on `errors` with their line number and
+/// skipped.
+pub fn record_stream<R: std::io::BufRead + Send + 'static>(
+    rec: &mut Recorder,
+    input: R,
+    errors: &mut dyn std::io::Write,
+    mut progress: impl FnMut(&RecordStats),
+) -> Result<RecordStats> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<String>>(4096);
+    let reader = std::thread::spawn(move || {
+        for line in input.lines() {
+            let stop = line.is_err();
+            if tx.send(line).is_err() || stop {
+                break;
+            }
+        }
+    });
+    let mut stats = RecordStats::default();
+    let mut lineno = 0u64;
+    let mut last_progress = Instant::now();
+    loop {
+        let wait = if rec.unflushed > 0 {
+            rec.until_flush()
+        } else {
+            Duration::from_secs(3600)
+        };
+        match rx.recv_timeout(wait) {
+            Ok(Ok(line)) => {
+                lineno += 1;
+                match parse_line(&line) {
+                    None => {}
+                    Some(Err(why)) => {
+                        stats.skipped += 1;
+                        let _ = writeln!(errors, "line {lineno}: {why}; skipped");
+                    }
+                    Some(Ok(values)) => match rec.record(&values, now_epoch()) {
+                        Ok(()) => stats.recorded += 1,
+                        Err(Error::Usage(why)) => {
+                            stats.skipped += 1;
+                            let _ = writeln!(errors, "line {lineno}: {why}; skipped");
+                        }
+                        Err(e) => return Err(e),
+                    },
+                }
+                if last_progress.elapsed() >= Duration::from_millis(500) {
+                    progress(&stats);
+                    last_progress = Instant::now();
+                }
+            }
+            Ok(Err(e)) => {
+                rec.flush()?;
+                return Err(e.into());
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                if rec.flush_due() {
+                    rec.flush()?;
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    let _ = reader.join();
+    rec.flush()?;
+    progress(&stats);
+    Ok(stats)
+}
+
+/// Where `record` writes and how it treats an existing file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// Refuse an existing file.
+    Refuse,
+    /// Continue its last recording.
+    Append,
+    /// Replace it.
+    Force,
+}
+
+/// Open the recording for `path` per `existing`.
+pub fn open_recorder(path: &Path, existing: Existing, opts: RecordOptions) -> Result<Recorder> {
+    let exists = path.exists();
+    match (existing, exists) {
+        (Existing::Refuse, true) => Err(Error::Usage(format!(
+            "{} exists (use --append to continue it or --force to replace it)",
+            path.display()
+        ))),
+        (Existing::Append, true) => Recorder::append(path, opts),
+        _ => Recorder::create(path, opts),
+    }
+}
+
+/// The path written: `record` keeps the name given (no `.h5` added).
+pub fn out_path(p: &Path) -> PathBuf {
+    p.to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_parse_with_commas_tabs_and_spaces() {
+        assert_eq!(
+            parse_line("1.5, 2\t3  4e-3"),
+            Some(Ok(vec![1.5, 2.0, 3.0, 0.004]))
+        );
+        assert_eq!(parse_line("  # comment"), None);
+        assert_eq!(parse_line("   "), None);
+        assert!(matches!(parse_line("1, abc"), Some(Err(_))));
+        assert!(matches!(parse_line("0x10"), Some(Err(_))));
+        let nan = parse_line("nan,-inf").unwrap().unwrap();
+        assert!(nan[0].is_nan() && nan[1] == f64::NEG_INFINITY);
+    }
+}
