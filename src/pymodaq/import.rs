@@ -520,6 +520,7 @@ pub fn dte_from_json(v: &J, path: &str, now: f64) -> JResult<DataToExport> {
     for (i, d) in as_list(req(v, path, "data")?, &dpath)?.iter().enumerate() {
         dte.data.push(dwa_from_json(d, &idx(&dpath, i), now)?);
     }
+    dte.affect_name_to_origin_if_none();
     Ok(dte)
 }
 

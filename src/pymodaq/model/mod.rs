@@ -420,6 +420,16 @@ impl DataToExport {
         self.data.push(dwa);
     }
 
+    /// `affect_name_to_origin_if_none`: data without an origin (None or '') get the
+    /// DataToExport's name, as PyMoDAQ does whenever a DataToExport's data are set.
+    pub fn affect_name_to_origin_if_none(&mut self) {
+        for d in &mut self.data {
+            if matches!(&d.origin, PyValue::None) || d.origin == PyValue::Str(String::new()) {
+                d.origin = PyValue::Str(self.name.clone());
+            }
+        }
+    }
+
     /// `get_data_from_name_origin`.
     pub fn get_data_from_name_origin(&self, name: &str, origin: &str) -> Option<&DataWithAxes> {
         self.data

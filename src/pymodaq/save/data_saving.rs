@@ -131,13 +131,18 @@ impl AxisSaverLoader {
     ) -> Result<String> {
         let name = node_name(DataType::Axis, next_index(h5, where_, DataType::Axis));
         let opt = |v: Option<f64>| v.map_or(PyValue::None, np_f64);
+        // A one-value axis gets the Python int 1 as its scaling, not a numpy float.
+        let scaling = match axis.scaling {
+            Some(s) if axis.size == 1 && s == 1.0 => PyValue::Int(1),
+            s => opt(s),
+        };
         let metadata = vec![
             ("size".to_string(), PyValue::Int(axis.size as i128)),
             ("label".into(), PyValue::Str(axis.label.clone())),
             ("units".into(), PyValue::Str(axis.units.clone())),
             ("index".into(), PyValue::Int(axis.index as i128)),
             ("offset".into(), opt(axis.offset)),
-            ("scaling".into(), opt(axis.scaling)),
+            ("scaling".into(), scaling),
             (
                 "distribution".into(),
                 PyValue::Str(
