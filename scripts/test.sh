@@ -11,6 +11,11 @@ echo "== Python venv (h5py, PyTables)"
 bash fixtures/gen/setup_venv.sh .venv
 export PYMODAQ_H5_PYTHON="$PWD/.venv/bin/python"
 
+echo "== PyMoDAQ 4.4 venv (checks that PyMoDAQ 4.4 loads the files we write)"
+bash fixtures/gen/setup_venv44.sh .venv44
+export PYMODAQ_H5_PYTHON44="$PWD/.venv44/bin/python"
+export QT_QPA_PLATFORM=offscreen
+
 echo "== h5dump (Debian hdf5-tools), used by the interop tests"
 if ! command -v h5dump >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then

@@ -12,7 +12,7 @@ use crate::hdf5::read::File;
 use crate::pymodaq::attrs::PyValue;
 use crate::pymodaq::backend::{AttrVal, H5Backend, LoadResult, NodeClass, PmdNode};
 use crate::pymodaq::load::DataLoader;
-use crate::pymodaq::model::{Axis, DataWithAxes, NdArray, Scalar};
+use crate::pymodaq::model::{Axis, DType, DataWithAxes, NdArray, Scalar};
 
 /// Document format tag.
 pub const FORMAT: &str = "pymodaq-holdout-description/1";
@@ -58,9 +58,23 @@ pub fn array_json(a: &NdArray, full: bool) -> J {
     m.insert("sha256".into(), J::String(a.sha256()));
     let n = a.len();
     let take = if full || n <= MAX_LISTED { n } else { HEAD };
+    // float32 values are written as numpy prints them: the shortest decimal that round-trips
+    // at single precision (`float(str(np.float32(x)))`).
+    let single = matches!(a.dtype, DType::Float32 | DType::Complex64);
+    let f32s = |x: f64| {
+        if x.is_finite() {
+            format!("{}", x as f32).parse().unwrap_or(x)
+        } else {
+            x
+        }
+    };
     let vals: Vec<J> = (0..take)
         .filter_map(|i| a.get(i))
-        .map(scalar_json)
+        .map(|v| match v {
+            Scalar::Float(x) if single => scalar_json(Scalar::Float(f32s(x))),
+            Scalar::Complex(re, im) if single => scalar_json(Scalar::Complex(f32s(re), f32s(im))),
+            other => scalar_json(other),
+        })
         .collect();
     let key = if take == n { "values" } else { "head" };
     m.insert(key.into(), J::Array(vals));

@@ -238,3 +238,22 @@ pub fn temp_dir(tag: &str) -> TempDir {
     std::fs::create_dir_all(&d).expect("create temp dir");
     TempDir(d)
 }
+
+/// The Python interpreter of the PyMoDAQ 4.4 venv: `$PYMODAQ_H5_PYTHON44`, else
+/// `.venv44/bin/python` (`fixtures/gen/setup_venv44.sh`). `None` when neither exists; under
+/// CI that is a test failure.
+pub fn python44() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("PYMODAQ_H5_PYTHON44") {
+        return Some(PathBuf::from(p));
+    }
+    let venv = root().join(".venv44/bin/python");
+    if venv.exists() {
+        return Some(venv);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "no PyMoDAQ 4.4 venv: run fixtures/gen/setup_venv44.sh (scripts/test.sh does) or set PYMODAQ_H5_PYTHON44"
+    );
+    eprintln!("NOTICE: no PyMoDAQ 4.4 venv (.venv44); 4.4 checks skipped.");
+    None
+}
