@@ -4,6 +4,7 @@
 pub mod backend;
 pub mod chunking;
 pub mod data_saving;
+pub mod module_saving;
 pub mod saving;
 pub mod script;
 

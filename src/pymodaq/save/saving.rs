@@ -705,7 +705,9 @@ mod tests {
     #[test]
     fn file_names_get_an_h5_suffix_like_init_file() {
         assert_eq!(h5_file_path(Path::new("/d/a.h5")).0, "a.h5");
-        assert_eq!(h5_file_path(Path::new("/d/a.hdf5")).0, "a.hdf5");
+        // ".hdf5" does not contain "h5": PyMoDAQ renames it too.
+        assert_eq!(h5_file_path(Path::new("/d/a.hdf5")).0, "a.h5");
+        assert_eq!(h5_file_path(Path::new("/d/a.xh5")).0, "a.xh5");
         assert_eq!(h5_file_path(Path::new("/d/a.txt")).0, "a.h5");
         assert_eq!(h5_file_path(Path::new("/d/a")).0, "a.h5");
     }
