@@ -22,8 +22,8 @@ fn walkthrough_runs_like_the_pymodaq_docs() {
         "/RawData/Detector001/NavAxes/Axis00 (EARRAY) 'delay'",
         "/RawData/Detector001/Data0D/CH00/EnlData00 (EARRAY) 'power'",
         "/RawData/Scan000/NavAxes/Axis01 (CARRAY) 'y'",
-        "load_all: power Data1D shape [5] nav [0] axes [\"delay\"]",
-        "load_all: signal Data2D shape [3, 2] nav [0, 1] axes [\"x\", \"y\"]",
+        "load_all: power DataND shape [5] nav [0] axes [\"delay\"]",
+        "load_all: signal DataND shape [3, 2] nav [0, 1] axes [\"x\", \"y\"]",
     ] {
         assert!(out.contains(line), "missing {line:?} in:\n{out}");
     }

@@ -285,7 +285,18 @@ impl Builder<'_> {
 /// The `load --json` document for `file` (`name`: the file name written in it; `full`: list
 /// every value). Returns the document and whether some node failed.
 pub fn load_json(file: &File, name: &str, full: bool) -> Result<(J, bool)> {
-    let backend = H5Backend::new(file);
+    load_json_with(file, name, full, false)
+}
+
+/// [`load_json`]; `tolerant`: nodes missing `CLASS` are classified as PyMoDAQ classifies them
+/// when it opens a file for writing (and stores the class back), instead of failing as in
+/// the read-only open `load --json` reproduces.
+pub fn load_json_with(file: &File, name: &str, full: bool, tolerant: bool) -> Result<(J, bool)> {
+    let backend = if tolerant {
+        H5Backend::new(file).tolerant()
+    } else {
+        H5Backend::new(file)
+    };
     let root = backend.get_node("/").map_err(|e| match e {
         crate::pymodaq::backend::LoadError::Hdf5(e) => e,
         other => crate::error::Error::Usage(other.py_string()),
