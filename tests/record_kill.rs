@@ -19,7 +19,12 @@ fn spawn_record(out: &Path, flush_every: u32) -> Child {
         .arg("record")
         .arg(out)
         .args(["--names", "a,b,c", "--units", "V,A,K", "--quiet"])
-        .args(["--flush-every", &flush_every.to_string(), "--flush-interval", "20ms"])
+        .args([
+            "--flush-every",
+            &flush_every.to_string(),
+            "--flush-interval",
+            "20ms",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -97,7 +102,10 @@ fn readers_see_growing_complete_rows_while_recording() {
                 for (c, (&r, &l)) in rows.iter().zip(&last).enumerate() {
                     assert!(r >= l, "channel {c} shrank from {l} to {r} rows");
                 }
-                assert!(t >= *rows.iter().max().unwrap_or(&0), "time axis behind the data");
+                assert!(
+                    t >= *rows.iter().max().unwrap_or(&0),
+                    "time axis behind the data"
+                );
                 last = rows;
             }
             Ok(None) => {}
@@ -106,11 +114,18 @@ fn readers_see_growing_complete_rows_while_recording() {
         if done {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(120), "recording too slow");
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "recording too slow"
+        );
     }
     feeder.join().unwrap();
     let st = child.wait_with_output().unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
     let (rows, t) = committed_rows(&out).unwrap().unwrap();
     assert_eq!(rows, vec![20_000; 3]);
     assert_eq!(t, 20_000);
@@ -170,9 +185,15 @@ fn kill_9_keeps_every_committed_row_and_opens_everywhere() {
             other => panic!("trial {trial}: {other:?} after seeing {seen} rows"),
         };
         for r in &rows {
-            assert!(*r >= seen, "trial {trial}: {r} rows after kill, {seen} were seen committed");
+            assert!(
+                *r >= seen,
+                "trial {trial}: {r} rows after kill, {seen} were seen committed"
+            );
         }
-        assert!(t >= *rows.iter().max().unwrap(), "trial {trial}: time axis behind data");
+        assert!(
+            t >= *rows.iter().max().unwrap(),
+            "trial {trial}: time axis behind data"
+        );
         // h5py, PyTables and PyMoDAQ open it without repair (every few trials: slow).
         if let Some(py) = &py {
             if trial % 6 == 0 {
@@ -181,7 +202,12 @@ fn kill_9_keeps_every_committed_row_and_opens_everywhere() {
                     .arg(&out)
                     .output()
                     .unwrap();
-                assert_eq!(o.status.code(), Some(0), "trial {trial}: {}", String::from_utf8_lossy(&o.stderr));
+                assert_eq!(
+                    o.status.code(),
+                    Some(0),
+                    "trial {trial}: {}",
+                    String::from_utf8_lossy(&o.stderr)
+                );
                 let code = format!(
                     "import h5py, tables, sys\n\
                      f = h5py.File(sys.argv[1], 'r'); n = f['/RawData/Datalogger000/Detector000/Data0D/CH00/EnlData00'].shape[0]; f.close()\n\
@@ -189,8 +215,16 @@ fn kill_9_keeps_every_committed_row_and_opens_everywhere() {
                      assert n == m == {}, (n, m)\n",
                     rows[0]
                 );
-                let o = Command::new(py).args(["-c", &code]).arg(&out).output().unwrap();
-                assert!(o.status.success(), "trial {trial}: {}", String::from_utf8_lossy(&o.stderr));
+                let o = Command::new(py)
+                    .args(["-c", &code])
+                    .arg(&out)
+                    .output()
+                    .unwrap();
+                assert!(
+                    o.status.success(),
+                    "trial {trial}: {}",
+                    String::from_utf8_lossy(&o.stderr)
+                );
             }
         }
     }

@@ -68,13 +68,14 @@ enum Cmd {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Export one dataset to NumPy `.npy` or CSV (numeric data; 1-D and 2-D for CSV).
+    /// Export one dataset to NumPy `.npy` or CSV (numeric data; 1-D and 2-D for CSV), or a
+    /// dataset or group to `.txt` as PyMoDAQ's H5Browser text exporter does.
     Export {
         /// The HDF5 file.
         file: PathBuf,
         /// Dataset path.
         path: String,
-        /// Output file; its extension (.npy or .csv) picks the format.
+        /// Output file; its extension (.npy, .csv or .txt) picks the format.
         #[arg(short, long)]
         out: PathBuf,
     },
@@ -387,6 +388,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Cmd::Export { file, path, out } => {
             let f = open(&file)?;
+            if out
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("txt"))
+            {
+                // PyMoDAQ's text exporter (H5BrowserUtil.export_data): an array, or the 1-D
+                // arrays of a group as columns.
+                pymodaq_h5::pymodaq::browsing::H5BrowserUtil::new(&f)
+                    .export_data(&path, &out)
+                    .with_context(|| format!("{}: {path}", file.display()))?;
+                eprintln!("wrote {}", out.display());
+                return Ok(ExitCode::SUCCESS);
+            }
             let Node::Dataset(d) = f
                 .get(&path)
                 .with_context(|| format!("{}: {path}", file.display()))?

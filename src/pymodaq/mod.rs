@@ -2,6 +2,7 @@
 
 pub mod attrs;
 pub mod backend;
+pub mod browsing;
 pub mod import;
 pub mod load;
 pub mod load_json;

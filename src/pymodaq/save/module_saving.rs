@@ -399,12 +399,11 @@ fn last_group_of_type(h5: &H5Saver, where_: &str, ty: &str) -> Option<String> {
         .ok()?
         .into_iter()
         .map(|c| join(where_, &c))
-        .filter(|p| {
+        .rfind(|p| {
             b.node(p)
                 .and_then(|n| n.attr("type"))
                 .is_some_and(|t| matches!(t, PyValue::Str(s) if s.eq_ignore_ascii_case(ty)))
         })
-        .next_back()
 }
 
 /// `LoggerSaver` (DAQ_Logger): `DataloggerNNN` (type datalogger) holding one timed group per
