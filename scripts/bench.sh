@@ -7,3 +7,5 @@ cd "$(dirname "$0")/.."
 bash fixtures/gen/setup_venv.sh .venv
 export PYMODAQ_H5_PYTHON="$PWD/.venv/bin/python"
 cargo bench --bench workloads -- "$@"
+# P1-P3 (PyMoDAQ's savers and loader); in full mode this adds its section to bench/RESULTS.md.
+cargo bench --bench pymodaq_workloads -- "$@"
