@@ -161,19 +161,33 @@ pub fn decode_chunk_reusing(
 /// Returns the stored bytes; the filter mask to store is 0.
 pub fn encode_chunk(pipeline: &FilterPipeline, data: &[u8], at: u64) -> Result<Vec<u8>> {
     check_supported(pipeline, at)?;
-    let mut out = data.to_vec();
+    // The input is only copied when the last filter keeps it as it is.
+    let mut out = std::borrow::Cow::Borrowed(data);
+    // Whether the bytes are byte planes of elements wider than one byte (deflate picks its
+    // strategy from this).
+    let mut shuffled = false;
     for f in &pipeline.filters {
-        out = match f.id {
-            DEFLATE => deflate(&out, f.client_data.first().copied().unwrap_or(6)),
+        out = std::borrow::Cow::Owned(match f.id {
+            DEFLATE => {
+                let level = f.client_data.first().copied().unwrap_or(6);
+                let z = deflate::deflate_filter(&out, level, shuffled);
+                shuffled = false;
+                z
+            }
             SHUFFLE => {
                 let elem = f.client_data.first().copied().unwrap_or(1);
-                shuffle(&out, usize::try_from(elem).unwrap_or(usize::MAX))
+                let elem = usize::try_from(elem).unwrap_or(usize::MAX);
+                shuffled = elem > 1 && out.len() >= elem;
+                shuffle(&out, elem)
             }
-            FLETCHER32 => fletcher32::append(out),
+            FLETCHER32 => {
+                shuffled = false;
+                fletcher32::append(out.into_owned())
+            }
             other => return Err(unsupported(other, at)),
-        };
+        });
     }
-    Ok(out)
+    Ok(out.into_owned())
 }
 
 #[cfg(test)]
