@@ -62,7 +62,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             for i in 0..nx {
                 for j in 0..ny {
                     let k = ((i * ny + j) % 16) as usize * 2048 * 8;
-                    w.write_slice_raw(&ds, &[i..i + 1, j..j + 1, 0..2048], &spectra[k..k + 2048 * 8])?;
+                    w.write_slice_raw(
+                        &ds,
+                        &[i..i + 1, j..j + 1, 0..2048],
+                        &spectra[k..k + 2048 * 8],
+                    )?;
                 }
             }
         }
