@@ -233,6 +233,37 @@ mod tests {
     }
 
     #[test]
+    fn level_1_strategies_round_trip() {
+        let l = Limits::default();
+        // Noisy low bytes and smooth high bytes (camera-like), a ramp (long-range
+        // redundancy: level 2 must win over runs), an empty chunk and a short odd one.
+        let mut seed = 7u32;
+        let camera: Vec<u8> = (0..20_000u32)
+            .flat_map(|i| {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                (1000 + (i % 300) as u16 + (seed >> 26) as u16).to_le_bytes()
+            })
+            .collect();
+        let ramp: Vec<u8> = (0..8192u32)
+            .flat_map(|i| (f64::from(i) * 0.5).to_le_bytes())
+            .collect();
+        for data in [camera, ramp.clone(), Vec::new(), vec![1, 2, 3]] {
+            for p in [
+                pipeline(vec![fd(2, &[2]), fd(1, &[1])]),
+                pipeline(vec![fd(2, &[8]), fd(1, &[1]), fd(3, &[])]),
+                pipeline(vec![fd(1, &[1])]),
+            ] {
+                let stored = encode_chunk(&p, &data, 0).unwrap();
+                let back = decode_chunk(&p, 0, stored, data.len(), &l, 0).unwrap();
+                assert_eq!(back, data);
+            }
+        }
+        let shuffled = shuffle(&ramp, 8);
+        let picked = deflate::deflate_filter(&shuffled, 1, true);
+        assert!(picked.len() <= deflate(&shuffled, 2).len());
+    }
+
+    #[test]
     #[rustfmt::skip]
     fn real_hdf5_chunk() {
         // h5py 3.16 / HDF5 2.0: arange(12, dtype='<i4') with shuffle, gzip 4, fletcher32
