@@ -33,6 +33,17 @@ fn peak_rss_kib() -> u64 {
 /// Child mode: `BENCH_CHILD="read FILE DS..."`: do the work, print one JSON line.
 fn child(spec: &str) {
     let parts: Vec<&str> = spec.split('\t').collect();
+    // Payloads are loaded before the timed section, as the Python side does.
+    let payloads = match parts.as_slice() {
+        [wl, _, payload_dir] if *wl != "read" => {
+            let dir = Path::new(payload_dir);
+            Some((
+                std::fs::read(dir.join("frames.bin")).expect("frames.bin"),
+                std::fs::read(dir.join("spectra.bin")).expect("spectra.bin"),
+            ))
+        }
+        _ => None,
+    };
     let t = Instant::now();
     let mut bytes = 0u64;
     match parts.as_slice() {
@@ -45,7 +56,10 @@ fn child(spec: &str) {
                 bytes += d.read_raw().expect("read").len() as u64;
             }
         }
-        [wl, file, payload_dir] => bytes = write_workload(wl, file, payload_dir),
+        [wl, file, _] => {
+            let (frames, spectra) = payloads.as_ref().expect("payloads");
+            bytes = write_workload(wl, file, frames, spectra)
+        }
         _ => panic!("unknown child spec {spec}"),
     }
     let seconds = t.elapsed().as_secs_f64();
@@ -62,10 +76,8 @@ const NS: usize = 2048;
 const NL: usize = 100_000;
 
 /// The write workloads through our writer (same payloads as the Python side).
-fn write_workload(wl: &str, file: &str, payload_dir: &str) -> u64 {
+fn write_workload(wl: &str, file: &str, frames: &[u8], spectra: &[u8]) -> u64 {
     use pymodaq_h5::hdf5::write::{DatasetBuilder, Dtype, PyTablesClass, WriteOptions, Writer};
-    let frames = std::fs::read(Path::new(payload_dir).join("frames.bin")).expect("frames.bin");
-    let spectra = std::fs::read(Path::new(payload_dir).join("spectra.bin")).expect("spectra.bin");
     let frame_bytes = 512 * 512 * 2;
     let mut w = Writer::create(file, WriteOptions::default()).expect("create");
     match wl {

@@ -72,3 +72,42 @@ fn big_attribute_refused_not_truncated() {
         .unwrap();
     assert_eq!(a.as_string().unwrap().len(), 60_000);
 }
+
+/// Appends that hold several whole chunks (stored from the caller's bytes), a partial chunk
+/// before and after, and whole-chunk slice writes over stored chunks, filtered or not.
+#[test]
+fn whole_chunk_paths() {
+    for filtered in [false, true] {
+        let path = tmp(&format!("whole_{filtered}.h5"));
+        let rows: Vec<u16> = (0..4 * 37).map(|i| (i * 7 % 1000) as u16).collect();
+        {
+            let mut w = Writer::create(&path, WriteOptions::default()).unwrap();
+            let mut b = DatasetBuilder::new(Dtype::U16)
+                .shape(&[0, 4])
+                .max_shape(&[None, Some(4)])
+                .chunks(&[5, 4]);
+            if filtered {
+                b = b.shuffle().deflate(1);
+            }
+            let d = w.create_dataset("/a", b).unwrap();
+            w.append(&d, &rows[..4 * 3]).unwrap(); // partial chunk
+            w.append(&d, &rows[4 * 3..4 * 25]).unwrap(); // completes it, 3 whole, partial
+            w.flush().unwrap();
+            w.append(&d, &rows[4 * 25..]).unwrap();
+            assert_eq!(w.shape(&d).unwrap(), vec![37, 4]);
+            // Whole chunk 1 (rows 5..10) rewritten from a slice, then chunk 7 (rows 35..40,
+            // an edge chunk: read-modify-write).
+            let new: Vec<u16> = (0..20).map(|i| 5000 + i).collect();
+            w.write_slice(&d, &[5..10, 0..4], &new).unwrap();
+            w.write_slice(&d, &[35..37, 0..4], &new[..8]).unwrap();
+            w.close().unwrap();
+        }
+        let f = File::open(&path).unwrap();
+        let got = ds(&f, "/a").read_raw().unwrap();
+        let mut want = rows.clone();
+        want[20..40].copy_from_slice(&(0..20).map(|i| 5000 + i).collect::<Vec<u16>>());
+        want[140..148].copy_from_slice(&(0..8).map(|i| 5000 + i).collect::<Vec<u16>>());
+        let want: Vec<u8> = want.iter().flat_map(|v| v.to_le_bytes()).collect();
+        assert_eq!(got, want, "filtered {filtered}");
+    }
+}

@@ -161,19 +161,33 @@ pub fn decode_chunk_reusing(
 /// Returns the stored bytes; the filter mask to store is 0.
 pub fn encode_chunk(pipeline: &FilterPipeline, data: &[u8], at: u64) -> Result<Vec<u8>> {
     check_supported(pipeline, at)?;
-    let mut out = data.to_vec();
+    // The input is only copied when the last filter keeps it as it is.
+    let mut out = std::borrow::Cow::Borrowed(data);
+    // Whether the bytes are byte planes of elements wider than one byte (deflate picks its
+    // strategy from this).
+    let mut shuffled = false;
     for f in &pipeline.filters {
-        out = match f.id {
-            DEFLATE => deflate(&out, f.client_data.first().copied().unwrap_or(6)),
+        out = std::borrow::Cow::Owned(match f.id {
+            DEFLATE => {
+                let level = f.client_data.first().copied().unwrap_or(6);
+                let z = deflate::deflate_filter(&out, level, shuffled);
+                shuffled = false;
+                z
+            }
             SHUFFLE => {
                 let elem = f.client_data.first().copied().unwrap_or(1);
-                shuffle(&out, usize::try_from(elem).unwrap_or(usize::MAX))
+                let elem = usize::try_from(elem).unwrap_or(usize::MAX);
+                shuffled = elem > 1 && out.len() >= elem;
+                shuffle(&out, elem)
             }
-            FLETCHER32 => fletcher32::append(out),
+            FLETCHER32 => {
+                shuffled = false;
+                fletcher32::append(out.into_owned())
+            }
             other => return Err(unsupported(other, at)),
-        };
+        });
     }
-    Ok(out)
+    Ok(out.into_owned())
 }
 
 #[cfg(test)]
@@ -216,6 +230,37 @@ mod tests {
         bad[5] ^= 0x40;
         let e = decode_chunk(&p, 0, bad, data.len(), &l, 9).unwrap_err();
         assert!(e.to_string().contains("fletcher32 checksum mismatch"));
+    }
+
+    #[test]
+    fn level_1_strategies_round_trip() {
+        let l = Limits::default();
+        // Noisy low bytes and smooth high bytes (camera-like), a ramp (long-range
+        // redundancy: level 2 must win over runs), an empty chunk and a short odd one.
+        let mut seed = 7u32;
+        let camera: Vec<u8> = (0..20_000u32)
+            .flat_map(|i| {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                (1000 + (i % 300) as u16 + (seed >> 26) as u16).to_le_bytes()
+            })
+            .collect();
+        let ramp: Vec<u8> = (0..8192u32)
+            .flat_map(|i| (f64::from(i) * 0.5).to_le_bytes())
+            .collect();
+        for data in [camera, ramp.clone(), Vec::new(), vec![1, 2, 3]] {
+            for p in [
+                pipeline(vec![fd(2, &[2]), fd(1, &[1])]),
+                pipeline(vec![fd(2, &[8]), fd(1, &[1]), fd(3, &[])]),
+                pipeline(vec![fd(1, &[1])]),
+            ] {
+                let stored = encode_chunk(&p, &data, 0).unwrap();
+                let back = decode_chunk(&p, 0, stored, data.len(), &l, 0).unwrap();
+                assert_eq!(back, data);
+            }
+        }
+        let shuffled = shuffle(&ramp, 8);
+        let picked = deflate::deflate_filter(&shuffled, 1, true);
+        assert!(picked.len() <= deflate(&shuffled, 2).len());
     }
 
     #[test]

@@ -584,7 +584,8 @@ pub fn encode_btree_node(
 
 /// Encode a chunk B-tree key: stored size, filter mask, rank+1 element offsets.
 pub fn chunk_key(size: u32, mask: u32, offsets: &[u64]) -> Vec<u8> {
-    let mut out = size.to_le_bytes().to_vec();
+    let mut out = Vec::with_capacity(8 + 8 * offsets.len());
+    out.extend_from_slice(&size.to_le_bytes());
     out.extend_from_slice(&mask.to_le_bytes());
     for o in offsets {
         out.extend_from_slice(&o.to_le_bytes());

@@ -23,6 +23,7 @@
 //! edited message by message (`super::existing`), existing group B-trees and chunk
 //! B-trees are rebuilt below their root, which is rewritten in place.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::path::Path;
@@ -377,6 +378,9 @@ struct Ds {
     /// Why the data of this dataset of an opened file cannot be written (its attributes
     /// still can).
     refuse: Option<String>,
+    /// The Rust number type last found to match `dt`, so typed calls (one value per call
+    /// for a logger) skip building and comparing a datatype.
+    num_type: Option<std::any::TypeId>,
     store: Store,
 }
 
@@ -438,6 +442,8 @@ pub struct Writer {
     shared: Option<Shared>,
     /// Object index by header address (hard links reach one object by several paths).
     by_addr: HashMap<u64, usize>,
+    /// Reused buffer for the bytes of typed calls (`append`, `write_slice`).
+    scratch: Vec<u8>,
 }
 
 /// Chunk-0 room left for attributes after the fixed messages.
@@ -554,6 +560,7 @@ impl Writer {
             eof_field: encode::EOF_FIELD,
             shared: None,
             by_addr: HashMap::new(),
+            scratch: Vec::new(),
         };
         w.st.set_len(0)?;
         let mut attrs = Vec::new();
@@ -1284,6 +1291,7 @@ impl Writer {
             }),
             enc_mask: 0,
             refuse: None,
+            num_type: None,
             store,
         };
         let mut attrs: Vec<(&str, AttrValue)> = Vec::new();
@@ -1348,14 +1356,37 @@ impl Writer {
         }
     }
 
-    fn check_type<T: H5Num>(&self, ds: &DatasetId) -> Result<()> {
-        if self.ds(*ds)?.dt != T::DTYPE.datatype() {
+    fn check_type<T: H5Num>(&mut self, ds: &DatasetId) -> Result<()> {
+        let d = self.ds_mut(*ds)?;
+        let t = std::any::TypeId::of::<T>();
+        if d.num_type == Some(t) {
+            return Ok(());
+        }
+        if d.dt != T::DTYPE.datatype() {
             return Err(usage(format!(
                 "dataset type differs from {}",
                 std::any::type_name::<T>()
             )));
         }
+        d.num_type = Some(t);
         Ok(())
+    }
+
+    /// Run `f` on the little-endian bytes of `data`, built in the reused scratch buffer.
+    fn with_le_bytes<T: H5Num>(
+        &mut self,
+        data: &[T],
+        f: impl FnOnce(&mut Self, &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        let mut raw = std::mem::take(&mut self.scratch);
+        raw.clear();
+        T::extend_le(data, &mut raw);
+        let r = f(self, &raw);
+        // Keep a small buffer for the next call; do not pin a large one.
+        if raw.capacity() <= SCRATCH_KEEP {
+            self.scratch = raw;
+        }
+        r
     }
 
     /// Write a whole dataset from typed values (row-major).
@@ -1372,17 +1403,13 @@ impl Writer {
         data: &[T],
     ) -> Result<()> {
         self.check_type::<T>(ds)?;
-        let mut raw = Vec::new();
-        T::extend_le(data, &mut raw);
-        self.write_slice_raw(ds, sel, &raw)
+        self.with_le_bytes(data, |w, raw| w.write_slice_raw(ds, sel, raw))
     }
 
     /// Append typed rows along dimension 0 (`data.len()` a multiple of the row size).
     pub fn append<T: H5Num>(&mut self, ds: &DatasetId, data: &[T]) -> Result<()> {
         self.check_type::<T>(ds)?;
-        let mut raw = Vec::new();
-        T::extend_le(data, &mut raw);
-        self.append_raw(ds, &raw)
+        self.with_le_bytes(data, |w, raw| w.append_raw(ds, raw))
     }
 
     fn read_chunk(&self, d: &Ds, rec: &ChunkRec, cbytes: usize) -> Result<Vec<u8>> {
@@ -1518,9 +1545,21 @@ impl Writer {
                         .zip(&cbox)
                         .map(|(s, b)| s.start.max(b.start)..s.end.min(b.end))
                         .collect();
-                    self.update_chunk(*ds, &origin, |buf| {
-                        copy_box(data, sel, buf, &cbox, &region, elem)
-                    })?;
+                    if region == cbox {
+                        // The selection covers the whole chunk: nothing to read back or
+                        // fill, and when it is exactly this chunk its bytes are `data`.
+                        if region == sel {
+                            self.store_whole_chunk(*ds, &origin, data)?;
+                        } else {
+                            let mut buf = vec![0u8; to_usize(product(&chunk)?)? * elem];
+                            copy_box(data, sel, &mut buf, &cbox, &region, elem)?;
+                            self.store_whole_chunk(*ds, &origin, &buf)?;
+                        }
+                    } else {
+                        self.update_chunk(*ds, &origin, |buf| {
+                            copy_box(data, sel, buf, &cbox, &region, elem)
+                        })?;
+                    }
                     let mut k = ci.len();
                     let mut done = true;
                     while k > 0 {
@@ -1569,6 +1608,16 @@ impl Writer {
         };
         f(&mut buf)?;
         self.store_chunk(ds, origin, &buf, existing)
+    }
+
+    /// Store the complete bytes of one chunk (no read-modify-write).
+    fn store_whole_chunk(&mut self, ds: DatasetId, origin: &[u64], bytes: &[u8]) -> Result<()> {
+        self.drain_queue(ds)?;
+        let existing = match &self.ds(ds)?.store {
+            Store::Chunked(c) => c.index.get(origin).copied(),
+            _ => return Err(usage("not chunked")),
+        };
+        self.store_chunk(ds, origin, bytes, existing)
     }
 
     /// Filter the queued chunks of `ds` on all cores, then write them past EOF in order and
@@ -1659,10 +1708,11 @@ impl Writer {
                                 .map(|(_, f)| f.clone())
                                 .collect(),
                         };
-                        filter::encode_chunk(&kept, buf, self.eof)?
+                        Cow::Owned(filter::encode_chunk(&kept, buf, self.eof)?)
                     }
-                    Some(p) => filter::encode_chunk(p, buf, self.eof)?,
-                    None => buf.to_vec(),
+                    Some(p) => Cow::Owned(filter::encode_chunk(p, buf, self.eof)?),
+                    // Unfiltered bytes go to the file straight from the caller's buffer.
+                    None => Cow::Borrowed(buf),
                 };
                 let size = u32::try_from(stored.len()).map_err(|_| usage("chunk too big"))?;
                 let addr = self.alloc_write(&stored)?;
@@ -1771,11 +1821,16 @@ impl Writer {
         }
         let mut rest = data;
         while !rest.is_empty() {
+            if let Some(n) = self.append_whole_chunk(*ds, rest, row)? {
+                rest = &rest[n..];
+                continue;
+            }
             let d = self.ds_mut(*ds)?;
             let Store::Chunked(c) = &mut d.store else {
                 return Err(usage("not chunked"));
             };
-            let tail = c.tail.get_or_insert_with(Vec::new);
+            let cap = to_usize(c0)? * row;
+            let tail = c.tail.get_or_insert_with(|| Vec::with_capacity(cap));
             let room = to_usize(c0 - (c.logical - c.tail_start))? * row;
             let take = room.min(rest.len());
             tail.extend_from_slice(&rest[..take]);
@@ -1788,6 +1843,63 @@ impl Writer {
             }
         }
         Ok(())
+    }
+
+    /// When no rows are buffered, `data` holds a whole chunk and chunks span whole rows
+    /// (chunk dims 1.. equal to the dataset's), the chunk's bytes are the first rows of
+    /// `data`: store them from there (unfiltered) or queue them for compression, without
+    /// the tail buffer. Returns the bytes consumed, or `None` when the buffered path applies.
+    fn append_whole_chunk(
+        &mut self,
+        ds: DatasetId,
+        data: &[u8],
+        row: usize,
+    ) -> Result<Option<usize>> {
+        let d = self.ds(ds)?;
+        let Store::Chunked(c) = &d.store else {
+            return Ok(None);
+        };
+        let mut dims = d.cur_dims();
+        let n = to_usize(c.chunk[0])?.saturating_mul(row);
+        if c.logical != c.tail_start
+            || c.tail.as_ref().is_some_and(|t| !t.is_empty())
+            || !c.vlen_pending.is_empty()
+            || dims.get(1..) != c.chunk.get(1..)
+            || data.len() < n
+        {
+            return Ok(None);
+        }
+        let start = c.logical;
+        let mut origin = vec![0u64; dims.len()];
+        origin[0] = start;
+        let existing = c.index.get(&origin).copied();
+        let c0 = c.chunk[0];
+        let filtered = d.pipeline.is_some();
+        let bytes = &data[..n];
+        if filtered && existing.is_none() {
+            // A new full chunk: compress it later with others, on all cores.
+            let mut full = false;
+            if let Store::Chunked(c) = &mut self.ds_mut(ds)?.store {
+                c.queue_bytes += n;
+                c.queue.push((origin, bytes.to_vec()));
+                full = c.queue_bytes >= QUEUE_BYTES;
+            }
+            if full {
+                self.drain_queue(ds)?;
+            }
+        } else {
+            self.drain_queue(ds)?;
+            self.store_chunk(ds, &origin, bytes, existing)?;
+        }
+        let end = start + c0;
+        dims[0] = end;
+        // Stored, not committed: the index and row count are committed at `flush()`.
+        if let Store::Chunked(c) = &mut self.ds_mut(ds)?.store {
+            c.logical = end;
+            c.tail_start = end;
+            c.pending_dims = Some(dims);
+        }
+        Ok(Some(n))
     }
 
     /// Append variable-length rows to a rank-1 vlen-sequence dataset (VLArray); each row
@@ -1924,15 +2036,43 @@ impl Writer {
         let Store::Chunked(c) = &d.store else {
             return Ok(());
         };
-        let Some(tail) = &c.tail else {
+        if c.tail.is_none() {
             return Ok(());
-        };
+        }
         let cur = d.cur_dims();
         let rows_on_disk = cur.first().copied().unwrap_or(0);
         if c.logical == rows_on_disk {
             return Ok(());
         }
-        let tail = tail.clone();
+        // The tail is taken out while its chunks are written (nothing below appends rows)
+        // and put back after, emptied when its chunk is full, keeping its allocation.
+        let tail = match &mut self.ds_mut(ds)?.store {
+            Store::Chunked(c) => c.tail.take().unwrap_or_default(),
+            _ => return Ok(()),
+        };
+        let r = self.write_tail(ds, &tail, cur, commit);
+        if let Store::Chunked(c) = &mut self.ds_mut(ds)?.store {
+            let mut tail = tail;
+            if r.is_ok() && c.logical - c.tail_start == c.chunk[0] {
+                tail.clear();
+                c.tail_start = c.logical;
+            }
+            c.tail = Some(tail);
+        }
+        r
+    }
+
+    /// Write the chunks holding the tail rows (dims `cur` before them); commit when `commit`.
+    fn write_tail(
+        &mut self,
+        ds: DatasetId,
+        tail: &[u8],
+        cur: Vec<u64>,
+        commit: bool,
+    ) -> Result<()> {
+        let Store::Chunked(c) = &self.ds(ds)?.store else {
+            return Ok(());
+        };
         let (start, logical, chunk) = (c.tail_start, c.logical, c.chunk.clone());
         let rank = cur.len();
         let mut dims = cur;
@@ -1961,8 +2101,23 @@ impl Writer {
                 let cbytes = to_usize(product(&chunk)?)? * d.elem;
                 let existing = c.index.get(&origin).copied();
                 let filtered = d.pipeline.is_some();
-                let mut buf: Vec<u8> = crate::hdf5::read::dataset::filled(cbytes, &d.fill);
-                copy_box(&tail, &tbox, &mut buf, &cbox, &region, d.elem)?;
+                let buf: Vec<u8> = if region == tbox && cbox[1..] == tbox[1..] {
+                    // Chunks span whole rows: the chunk is the tail, then fill.
+                    let mut buf = Vec::with_capacity(cbytes);
+                    buf.extend_from_slice(tail);
+                    if d.fill.iter().all(|b| *b == 0) {
+                        buf.resize(cbytes, 0);
+                    }
+                    while buf.len() < cbytes {
+                        let k = d.fill.len().min(cbytes - buf.len());
+                        buf.extend_from_slice(&d.fill[..k]);
+                    }
+                    buf
+                } else {
+                    let mut buf = crate::hdf5::read::dataset::filled(cbytes, &d.fill);
+                    copy_box(tail, &tbox, &mut buf, &cbox, &region, d.elem)?;
+                    buf
+                };
                 if !commit && filtered && existing.is_none() {
                     // A new full chunk: compress it later with others, on all cores.
                     let mut full = false;
@@ -1998,12 +2153,6 @@ impl Writer {
             self.commit_chunked(ds, dims)?;
         } else if let Store::Chunked(c) = &mut self.ds_mut(ds)?.store {
             c.pending_dims = Some(dims);
-        }
-        if let Store::Chunked(c) = &mut self.ds_mut(ds)?.store {
-            if c.logical - c.tail_start == c.chunk[0] {
-                c.tail = Some(Vec::new());
-                c.tail_start = c.logical;
-            }
         }
         Ok(())
     }
@@ -2066,6 +2215,8 @@ impl Drop for Writer {
 
 /// Bytes of full chunks queued for parallel compression before they are written.
 const QUEUE_BYTES: usize = 8 << 20;
+/// Largest scratch buffer kept between typed calls.
+const SCRATCH_KEEP: usize = 1 << 20;
 
 /// PyTables-like automatic chunk shape: about 16 KiB per chunk, whole trailing dims.
 fn auto_chunks(shape: &[u64], max: &[u64], elem: usize) -> Vec<u64> {

@@ -99,6 +99,7 @@ impl Writer {
             eof_field: if sb.version == 0 { 40 } else { 44 },
             shared: Some(shared),
             by_addr: HashMap::new(),
+            scratch: Vec::new(),
         };
         let root = w.load_object("/".into(), sb.root_object_header)?;
         if !matches!(w.objs[root].kind, Kind::Group(_)) {
@@ -211,6 +212,7 @@ impl Writer {
                     pipeline: None,
                     enc_mask: 0,
                     refuse: Some(format!("{path}: {what}")),
+                    num_type: None,
                     store: Store::Contiguous {
                         addr: UNDEF,
                         size: 0,
@@ -405,6 +407,7 @@ impl Writer {
             pipeline,
             enc_mask,
             refuse: None,
+            num_type: None,
             store,
         })
     }
