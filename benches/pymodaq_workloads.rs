@@ -81,7 +81,9 @@ fn p1(file: &str, n: u64, flavour: Flavour) -> u64 {
     )
     .expect("init");
     let empty = PyValue::Str(String::new());
-    let scan = h5.add_scan_group("/RawData", "bench scan", &empty, &[]).expect("scan");
+    let scan = h5
+        .add_scan_group("/RawData", "bench scan", &empty, &[])
+        .expect("scan");
     let det = h5.add_det_group(&scan, "det", &empty, &[]).expect("det");
     let saver = DataToExportExtendedSaver::new(&[n, n]);
     let xs: Vec<f64> = (0..n).map(|i| i as f64).collect();
@@ -102,9 +104,21 @@ fn p1(file: &str, n: u64, flavour: Flavour) -> u64 {
             let t = now();
             let mut dte = DataToExport::new("det");
             dte.timestamp = t;
-            dte.data.push(dwa("d0", NdArray::from_f64(vec![1], &[(i * n + j) as f64]).expect("a"), t));
-            dte.data.push(dwa("d1", NdArray::from_f64(vec![2048], &spec).expect("a"), t));
-            dte.data.push(dwa("d2", NdArray::from_f64(vec![64, 64], &img).expect("a"), t));
+            dte.data.push(dwa(
+                "d0",
+                NdArray::from_f64(vec![1], &[(i * n + j) as f64]).expect("a"),
+                t,
+            ));
+            dte.data.push(dwa(
+                "d1",
+                NdArray::from_f64(vec![2048], &spec).expect("a"),
+                t,
+            ));
+            dte.data.push(dwa(
+                "d2",
+                NdArray::from_f64(vec![64, 64], &img).expect("a"),
+                t,
+            ));
             saver
                 .add_data(&mut h5, &det, &dte, &[i, j], DataDistribution::Uniform)
                 .expect("point");
@@ -125,14 +139,20 @@ fn p2_saver(file: &str, n: u64) -> u64 {
     )
     .expect("init");
     let empty = PyValue::Str(String::new());
-    let det = h5.add_det_group("/RawData", "logger", &empty, &[]).expect("det");
+    let det = h5
+        .add_det_group("/RawData", "logger", &empty, &[])
+        .expect("det");
     let saver = DataToExportTimedSaver::new();
     for k in 0..n {
         let t = now();
         let mut dte = DataToExport::new("det");
         dte.timestamp = t;
         for c in 0..4 {
-            dte.data.push(dwa(&format!("ch{c}"), NdArray::from_f64(vec![1], &[(k * 4 + c) as f64]).expect("a"), t));
+            dte.data.push(dwa(
+                &format!("ch{c}"),
+                NdArray::from_f64(vec![1], &[(k * 4 + c) as f64]).expect("a"),
+                t,
+            ));
         }
         saver.add_data(&mut h5, &det, &dte).expect("acq");
         if (k + 1) % 1000 == 0 {
@@ -164,16 +184,25 @@ fn p2_record(file: &str, n: u64) -> u64 {
 /// P3: open + load_all; returns the number of values loaded.
 fn p3(file: &str) -> u64 {
     let f = pymodaq_h5::hdf5::read::File::open(file).expect("open");
-    let l = pymodaq_h5::pymodaq::load::DataLoader::new(pymodaq_h5::pymodaq::backend::H5Backend::new(&f));
+    let l = pymodaq_h5::pymodaq::load::DataLoader::new(
+        pymodaq_h5::pymodaq::backend::H5Backend::new(&f),
+    );
     let all = l.load_all("/", false).expect("load_all");
-    all.data.iter().map(|d| d.data.iter().map(|a| a.len() as u64).sum::<u64>()).sum()
+    all.data
+        .iter()
+        .map(|d| d.data.iter().map(|a| a.len() as u64).sum::<u64>())
+        .sum()
 }
 
 fn child(spec: &str) {
     let parts: Vec<&str> = spec.split('\t').collect();
     let t = Instant::now();
     let units = match parts.as_slice() {
-        ["p1", file, n, fl] => p1(file, n.parse().expect("n"), Flavour::from_name(fl).expect("flavour")),
+        ["p1", file, n, fl] => p1(
+            file,
+            n.parse().expect("n"),
+            Flavour::from_name(fl).expect("flavour"),
+        ),
         ["p2saver", file, n] => p2_saver(file, n.parse().expect("n")),
         ["p2record", file, n] => p2_record(file, n.parse().expect("n")),
         ["p3", file] => p3(file),
@@ -188,7 +217,10 @@ fn child(spec: &str) {
 
 fn parse_run(out: &[u8]) -> Option<Run> {
     let text = String::from_utf8_lossy(out);
-    let line = text.lines().rev().find(|l| l.trim_start().starts_with('{'))?;
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with('{'))?;
     let v: serde_json::Value = serde_json::from_str(line).ok()?;
     Some(Run {
         seconds: v["seconds"].as_f64()?,
@@ -202,7 +234,11 @@ fn ours(spec: &str) -> Run {
         .env("BENCH_CHILD", spec)
         .output()
         .expect("re-exec bench child");
-    assert!(out.status.success(), "child failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "child failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     parse_run(&out.stdout).expect("child output")
 }
 
@@ -213,7 +249,10 @@ fn python(py: &Path, args: &[&str]) -> Option<Run> {
         .output()
         .ok()?;
     if !out.status.success() {
-        eprintln!("PyMoDAQ side failed: {}", String::from_utf8_lossy(&out.stderr));
+        eprintln!(
+            "PyMoDAQ side failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         return None;
     }
     parse_run(&out.stdout)
@@ -253,16 +292,33 @@ fn main() {
     std::fs::create_dir_all(&dir).expect("bench dir");
     let d = |n: &str| dir.join(n).to_string_lossy().into_owned();
     let (n1, n1py) = if quick { (40u64, 10u64) } else { (100, 20) };
-    let (n2, n2py) = if quick { (20_000u64, 300u64) } else { (100_000, 1000) };
+    let (n2, n2py) = if quick {
+        (20_000u64, 300u64)
+    } else {
+        (100_000, 1000)
+    };
 
     let mut rows: Vec<(String, String, Run, Vec<(String, Run)>, f64)> = Vec::new();
     // P1
-    let p1_ours = median_run((0..reps).map(|_| ours(&format!("p1\t{}\t{n1}\ttables", d("p1.h5")))).collect());
-    let p1_ours_h5py = median_run((0..reps).map(|_| ours(&format!("p1\t{}\t{n1}\th5py", d("p1_h5py.h5")))).collect());
+    let p1_ours = median_run(
+        (0..reps)
+            .map(|_| ours(&format!("p1\t{}\t{n1}\ttables", d("p1.h5"))))
+            .collect(),
+    );
+    let p1_ours_h5py = median_run(
+        (0..reps)
+            .map(|_| ours(&format!("p1\t{}\t{n1}\th5py", d("p1_h5py.h5"))))
+            .collect(),
+    );
     let mut theirs = Vec::new();
     for be in ["tables", "h5py"] {
         let runs: Vec<Run> = (0..reps.min(3))
-            .filter_map(|_| python(&py, &["p1", be, &d(&format!("p1_pmd_{be}.h5")), &n1py.to_string()]))
+            .filter_map(|_| {
+                python(
+                    &py,
+                    &["p1", be, &d(&format!("p1_pmd_{be}.h5")), &n1py.to_string()],
+                )
+            })
             .collect();
         if !runs.is_empty() {
             theirs.push((be.to_string(), median_run(runs)));
@@ -283,12 +339,25 @@ fn main() {
         50.0,
     ));
     // P2
-    let p2_saver_run = median_run((0..reps).map(|_| ours(&format!("p2saver\t{}\t{n2}", d("p2.h5")))).collect());
-    let p2_record_run = median_run((0..reps).map(|_| ours(&format!("p2record\t{}\t{n2}", d("p2rec.h5")))).collect());
+    let p2_saver_run = median_run(
+        (0..reps)
+            .map(|_| ours(&format!("p2saver\t{}\t{n2}", d("p2.h5"))))
+            .collect(),
+    );
+    let p2_record_run = median_run(
+        (0..reps)
+            .map(|_| ours(&format!("p2record\t{}\t{n2}", d("p2rec.h5"))))
+            .collect(),
+    );
     let mut theirs = Vec::new();
     for be in ["tables", "h5py"] {
         let runs: Vec<Run> = (0..reps.min(3))
-            .filter_map(|_| python(&py, &["p2", be, &d(&format!("p2_pmd_{be}.h5")), &n2py.to_string()]))
+            .filter_map(|_| {
+                python(
+                    &py,
+                    &["p2", be, &d(&format!("p2_pmd_{be}.h5")), &n2py.to_string()],
+                )
+            })
             .collect();
         if !runs.is_empty() {
             theirs.push((be.to_string(), median_run(runs)));
@@ -309,7 +378,11 @@ fn main() {
         1000.0,
     ));
     // P3 on our P1 file (both load the same bytes)
-    let p3_ours = median_run((0..reps).map(|_| ours(&format!("p3\t{}", d("p1.h5")))).collect());
+    let p3_ours = median_run(
+        (0..reps)
+            .map(|_| ours(&format!("p3\t{}", d("p1.h5"))))
+            .collect(),
+    );
     let mut theirs = Vec::new();
     for be in ["tables", "h5py"] {
         let runs: Vec<Run> = (0..reps.min(3))
@@ -330,12 +403,19 @@ fn main() {
     let mut t = String::new();
     t.push_str("| workload | unit | ours per unit | PyMoDAQ tables per unit | PyMoDAQ h5py per unit | × PyMoDAQ (tables / h5py) | ours peak RSS MiB | target |\n|---|---|---|---|---|---|---|---|\n");
     for (name, unit, ours, theirs, target) in &rows {
-        let ou = if unit == "whole file" { ours.seconds } else { per_unit(ours) };
+        let ou = if unit == "whole file" {
+            ours.seconds
+        } else {
+            per_unit(ours)
+        };
         let get = |be: &str| {
-            theirs
-                .iter()
-                .find(|(b, _)| b == be)
-                .map(|(_, r)| if unit == "whole file" { r.seconds } else { per_unit(r) })
+            theirs.iter().find(|(b, _)| b == be).map(|(_, r)| {
+                if unit == "whole file" {
+                    r.seconds
+                } else {
+                    per_unit(r)
+                }
+            })
         };
         let fmt = |v: Option<f64>| v.map_or("—".into(), |s| format!("{:.1} µs", s * 1e6));
         let ratio = |v: Option<f64>| v.map_or("—".into(), |s| format!("{:.0}×", s / ou));
@@ -369,7 +449,12 @@ fn main() {
             "{start}\n## PyMoDAQ savers and loader (P1–P3)\n\n`cargo bench --bench pymodaq_workloads`, {reps} repetitions (PyMoDAQ: up to 3), medians; PyMoDAQ = pymodaq_data 5.3.0 in the test venv. `×` = PyMoDAQ's time per unit / ours (the smaller of the two backends' ratios is held against the target).\n\n{t}\n{end}\n"
         );
         let new = match (old.find(start), old.find(end)) {
-            (Some(a), Some(b)) if b > a => format!("{}{}{}", &old[..a], section, &old[b + end.len()..].trim_start_matches('\n')),
+            (Some(a), Some(b)) if b > a => format!(
+                "{}{}{}",
+                &old[..a],
+                section,
+                &old[b + end.len()..].trim_start_matches('\n')
+            ),
             _ => format!("{old}\n{section}"),
         };
         std::fs::write(&p, new).expect("write RESULTS.md");

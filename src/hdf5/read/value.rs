@@ -348,11 +348,27 @@ fn decode_array(
 /// (for the `sha256_le` digest). Strings and opaque bytes are unchanged.
 pub fn to_little_endian(dt: &Datatype, bytes: &mut [u8]) {
     let size = dt.size() as usize;
-    if size == 0 {
+    if size == 0 || !has_big_endian(dt) {
         return;
     }
     for el in bytes.chunks_exact_mut(size) {
         swap_element(dt, el);
+    }
+}
+
+/// Whether any numeric field of `dt` is stored big-endian.
+fn has_big_endian(dt: &Datatype) -> bool {
+    match dt {
+        Datatype::FixedPoint { order, .. }
+        | Datatype::FloatingPoint { order, .. }
+        | Datatype::Bitfield { order, .. }
+        | Datatype::Time { order, .. } => *order == ByteOrder::BigEndian,
+        Datatype::Enum { base, .. }
+        | Datatype::Array { base, .. }
+        | Datatype::Complex { base, .. } => has_big_endian(base),
+        Datatype::Compound { members, .. } => members.iter().any(|m| has_big_endian(&m.datatype)),
+        // swap_element leaves every other class as it is.
+        _ => false,
     }
 }
 

@@ -354,7 +354,21 @@ struct Chunked {
     /// batches) and written past EOF; drained before anything reads the index.
     queue: Vec<(Vec<u64>, Vec<u8>)>,
     queue_bytes: usize,
+    /// The chunk point writes are filling (origin, bytes, its index record when loaded): kept
+    /// in memory between writes and stored when another chunk is touched or at any
+    /// `drain_queue` (flush, commit, appends), so a scan does not read back and rewrite the
+    /// same chunk for each of its points.
+    hot: Option<HotChunk>,
 }
+
+struct HotChunk {
+    origin: Vec<u64>,
+    bytes: Vec<u8>,
+    existing: Option<ChunkRec>,
+}
+
+/// Largest chunk kept in memory by point writes.
+const HOT_CHUNK_MAX: usize = 8 << 20;
 
 enum Store {
     Compact(Vec<u8>),
@@ -1250,6 +1264,7 @@ impl Writer {
                 pending_dims: None,
                 queue: Vec::new(),
                 queue_bytes: 0,
+                hot: None,
             }))
         } else if b.compact {
             if total > 16 * 1024 {
@@ -1595,6 +1610,11 @@ impl Writer {
         origin: &[u64],
         f: impl FnOnce(&mut [u8]) -> Result<()>,
     ) -> Result<()> {
+        if let Store::Chunked(c) = &mut self.ds_mut(ds)?.store {
+            if let Some(h) = c.hot.as_mut().filter(|h| h.origin == origin) {
+                return f(&mut h.bytes);
+            }
+        }
         self.drain_queue(ds)?;
         let d = self.ds(ds)?;
         let Store::Chunked(c) = &d.store else {
@@ -1607,7 +1627,29 @@ impl Writer {
             None => crate::hdf5::read::dataset::filled(cbytes, &d.fill),
         };
         f(&mut buf)?;
+        if cbytes <= HOT_CHUNK_MAX {
+            if let Store::Chunked(c) = &mut self.ds_mut(ds)?.store {
+                c.hot = Some(HotChunk {
+                    origin: origin.to_vec(),
+                    bytes: buf,
+                    existing,
+                });
+            }
+            return Ok(());
+        }
         self.store_chunk(ds, origin, &buf, existing)
+    }
+
+    /// Store the chunk point writes were filling, if any.
+    fn evict_hot(&mut self, ds: DatasetId) -> Result<()> {
+        let hot = match &mut self.ds_mut(ds)?.store {
+            Store::Chunked(c) => c.hot.take(),
+            _ => None,
+        };
+        match hot {
+            Some(h) => self.store_chunk(ds, &h.origin, &h.bytes, h.existing),
+            None => Ok(()),
+        }
     }
 
     /// Store the complete bytes of one chunk (no read-modify-write).
@@ -1623,6 +1665,7 @@ impl Writer {
     /// Filter the queued chunks of `ds` on all cores, then write them past EOF in order and
     /// index them (uncommitted until the next commit, like any stored chunk).
     fn drain_queue(&mut self, ds: DatasetId) -> Result<()> {
+        self.evict_hot(ds)?;
         let d = self.ds_mut(ds)?;
         let pipeline = d.pipeline.clone();
         let Store::Chunked(c) = &mut d.store else {
@@ -1801,6 +1844,7 @@ impl Writer {
     /// committed as they fill; a partial last chunk reaches the file at [`Writer::flush`].
     pub fn append_raw(&mut self, ds: &DatasetId, data: &[u8]) -> Result<()> {
         self.check()?;
+        self.evict_hot(*ds)?;
         let d = self.ds(*ds)?;
         let Store::Chunked(c) = &d.store else {
             return Err(usage("append needs a chunked dataset"));
@@ -2044,6 +2088,10 @@ impl Writer {
         if c.logical == rows_on_disk {
             return Ok(());
         }
+        // The tail's chunks are rebuilt from what is stored: store a hot chunk first.
+        self.evict_hot(ds)?;
+        let d = self.ds(ds)?;
+        let cur = d.cur_dims();
         // The tail is taken out while its chunks are written (nothing below appends rows)
         // and put back after, emptied when its chunk is full, keeping its allocation.
         let tail = match &mut self.ds_mut(ds)?.store {

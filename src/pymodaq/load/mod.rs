@@ -260,7 +260,7 @@ impl DataLoader {
         let idx: Vec<usize> = (0..arr.shape.len())
             .filter(|i| !nav.contains(i) && arr.shape.get(*i) == Some(&1))
             .collect();
-        arr.squeeze(&idx)
+        arr.into_squeezed(&idx)
             .map_err(|m| LoadError::py("ValueError", m))
     }
 

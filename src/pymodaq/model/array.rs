@@ -322,6 +322,11 @@ impl NdArray {
     /// `np.atleast_1d(np.squeeze(a, axis=indexes))`: drops the listed dimensions, which must
     /// have size 1 (numpy's `ValueError` otherwise, as the message).
     pub fn squeeze(&self, indexes: &[usize]) -> std::result::Result<NdArray, String> {
+        self.clone().into_squeezed(indexes)
+    }
+
+    /// [`NdArray::squeeze`] without copying the data.
+    pub fn into_squeezed(self, indexes: &[usize]) -> std::result::Result<NdArray, String> {
         let mut shape = Vec::with_capacity(self.shape.len());
         for (i, &d) in self.shape.iter().enumerate() {
             if indexes.contains(&i) {
@@ -347,7 +352,7 @@ impl NdArray {
         Ok(NdArray {
             dtype: self.dtype,
             shape,
-            bytes: self.bytes.clone(),
+            bytes: self.bytes,
         })
     }
 

@@ -392,6 +392,7 @@ impl Writer {
                     pending_dims: None,
                     queue: Vec::new(),
                     queue_bytes: 0,
+                    hot: None,
                 }))
             }
         };
