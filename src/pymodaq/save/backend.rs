@@ -512,11 +512,12 @@ impl SaveBackend {
         name: &str,
         dtype: DType,
         shape: &[u64],
+        scan_rank: usize,
         fill: &[u8],
         title: &str,
         extra: Vec<(String, PyValue)>,
     ) -> Result<String> {
-        let (b, _) = self.carray_builder(dtype, shape, title, Some(fill))?;
+        let (b, _) = self.carray_builder(dtype, shape, title, Some((fill, scan_rank)))?;
         let path = join(where_, name);
         self.node_req(where_)?;
         check_name(name)?;
@@ -540,8 +541,9 @@ impl SaveBackend {
         dtype: DType,
         shape: &[u64],
         title: &str,
-        fill: Option<&[u8]>,
+        scan: Option<(&[u8], usize)>,
     ) -> Result<(DatasetBuilder, Vec<u64>)> {
+        let fill = scan.map(|(f, _)| f);
         if shape.contains(&0) {
             return Err(usage(
                 "ValueError: shape parameter cannot have zero-dimensions.",
@@ -565,13 +567,13 @@ impl SaveBackend {
                     .max_shape(&max);
                 c
             }
-            Flavour::H5py => {
-                if self.compression.is_some() || fill.is_some() {
-                    chunking::h5py_guess_chunk(shape, item)
-                } else {
-                    Vec::new()
-                }
-            }
+            Flavour::H5py => match scan {
+                // PyMoDAQ's h5py arrays are contiguous, written in full at creation; ours are
+                // chunked by scan point so nothing is written before the points are.
+                Some((_, rank)) => chunking::scan_point_chunks(shape, rank, item),
+                None if self.compression.is_some() => chunking::h5py_guess_chunk(shape, item),
+                None => Vec::new(),
+            },
         };
         if !chunks.is_empty() {
             b = b.chunks(&chunks);

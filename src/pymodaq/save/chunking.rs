@@ -85,6 +85,26 @@ pub fn h5py_guess_chunk(shape: &[u64], type_size: u64) -> Vec<u64> {
     chunks.iter().map(|&c| c as u64).collect()
 }
 
+/// Chunks for a pre-sized scan array of `shape` whose first `scan_rank` dimensions are the
+/// scan: one scan point's data per chunk, several consecutive points along the last scan
+/// dimension while a chunk stays under 64 KiB, so each point writes whole chunks or fills one.
+pub fn scan_point_chunks(shape: &[u64], scan_rank: usize, item_size: u64) -> Vec<u64> {
+    let rank = scan_rank.min(shape.len());
+    let mut chunk: Vec<u64> = shape.to_vec();
+    for c in chunk.iter_mut().take(rank) {
+        *c = 1;
+    }
+    let point = shape
+        .iter()
+        .skip(rank)
+        .fold(item_size.max(1), |a, &d| a.saturating_mul(d.max(1)));
+    if rank > 0 {
+        let per = ((64 * 1024) / point).max(1);
+        chunk[rank - 1] = shape[rank - 1].clamp(1, per);
+    }
+    chunk
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,6 +131,20 @@ mod tests {
             vec![1, 256, 512]
         );
         assert_eq!(pytables_vlarray_chunkshape(1), vec![65536]);
+    }
+
+    #[test]
+    fn scan_chunks_hold_whole_points() {
+        assert_eq!(scan_point_chunks(&[100, 100, 2048], 2, 8), vec![1, 4, 2048]);
+        assert_eq!(
+            scan_point_chunks(&[100, 100, 64, 64], 2, 8),
+            vec![1, 2, 64, 64]
+        );
+        assert_eq!(scan_point_chunks(&[100, 100], 2, 8), vec![1, 100]);
+        assert_eq!(
+            scan_point_chunks(&[5, 1024, 1024], 1, 8),
+            vec![1, 1024, 1024]
+        );
     }
 
     #[test]

@@ -567,6 +567,7 @@ impl H5Saver {
             &capitalize(name),
             dtype,
             &shape,
+            scan_shape.len(),
             &fill_bytes,
             title,
             extra,
