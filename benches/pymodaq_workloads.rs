@@ -274,6 +274,9 @@ fn per_unit(r: &Run) -> f64 {
     r.seconds / r.units.max(1) as f64
 }
 
+/// One table row: (name, unit, ours, PyMoDAQ per backend, target ratio).
+type Row = (String, String, Run, Vec<(String, Run)>, f64);
+
 fn main() {
     if let Ok(spec) = std::env::var("BENCH_CHILD") {
         child(&spec);
@@ -298,7 +301,19 @@ fn main() {
         (100_000, 1000)
     };
 
-    let mut rows: Vec<(String, String, Run, Vec<(String, Run)>, f64)> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
+    // PyMoDAQ's side: both backends, up to 3 repetitions each.
+    let theirs_of = |wl: &str, file: &dyn Fn(&str) -> String, n: u64| -> Vec<(String, Run)> {
+        ["tables", "h5py"]
+            .iter()
+            .filter_map(|be| {
+                let runs: Vec<Run> = (0..reps.min(3))
+                    .filter_map(|_| python(&py, &[wl, be, &file(be), &n.to_string()]))
+                    .collect();
+                (!runs.is_empty()).then(|| (be.to_string(), median_run(runs)))
+            })
+            .collect()
+    };
     // P1
     let p1_ours = median_run(
         (0..reps)
@@ -310,20 +325,7 @@ fn main() {
             .map(|_| ours(&format!("p1\t{}\t{n1}\th5py", d("p1_h5py.h5"))))
             .collect(),
     );
-    let mut theirs = Vec::new();
-    for be in ["tables", "h5py"] {
-        let runs: Vec<Run> = (0..reps.min(3))
-            .filter_map(|_| {
-                python(
-                    &py,
-                    &["p1", be, &d(&format!("p1_pmd_{be}.h5")), &n1py.to_string()],
-                )
-            })
-            .collect();
-        if !runs.is_empty() {
-            theirs.push((be.to_string(), median_run(runs)));
-        }
-    }
+    let theirs = theirs_of("p1", &|be: &str| d(&format!("p1_pmd_{be}.h5")), n1py);
     rows.push((
         format!("P1 scan {n1}×{n1} (PyMoDAQ {n1py}×{n1py}): 0D + 1D 2048 + 2D 64×64 per point"),
         "per point".into(),
@@ -349,20 +351,7 @@ fn main() {
             .map(|_| ours(&format!("p2record\t{}\t{n2}", d("p2rec.h5"))))
             .collect(),
     );
-    let mut theirs = Vec::new();
-    for be in ["tables", "h5py"] {
-        let runs: Vec<Run> = (0..reps.min(3))
-            .filter_map(|_| {
-                python(
-                    &py,
-                    &["p2", be, &d(&format!("p2_pmd_{be}.h5")), &n2py.to_string()],
-                )
-            })
-            .collect();
-        if !runs.is_empty() {
-            theirs.push((be.to_string(), median_run(runs)));
-        }
-    }
+    let theirs = theirs_of("p2", &|be: &str| d(&format!("p2_pmd_{be}.h5")), n2py);
     rows.push((
         format!("P2 logger via DataToExportTimedSaver, {n2} × 4 channels (PyMoDAQ {n2py})"),
         "per acquisition".into(),
@@ -383,15 +372,7 @@ fn main() {
             .map(|_| ours(&format!("p3\t{}", d("p1.h5"))))
             .collect(),
     );
-    let mut theirs = Vec::new();
-    for be in ["tables", "h5py"] {
-        let runs: Vec<Run> = (0..reps.min(3))
-            .filter_map(|_| python(&py, &["p3", be, &d("p1.h5"), "0"]))
-            .collect();
-        if !runs.is_empty() {
-            theirs.push((be.to_string(), median_run(runs)));
-        }
-    }
+    let theirs = theirs_of("p3", &|_: &str| d("p1.h5"), 0);
     rows.push((
         format!("P3 open + load_all of the P1 file ({n1}×{n1} scan)"),
         "whole file".into(),

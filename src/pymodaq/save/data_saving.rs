@@ -115,6 +115,54 @@ fn timestamp_of(h5: &mut H5Saver, d: &DataWithAxes) -> PyValue {
     }
 }
 
+/// Creates one node per array of `data` (data type `dt`) followed, when `data` has errors, by
+/// its `ErrorBar` node, in PyMoDAQ's order (`Data00`, `ErrorBar00`, `Data01`, ...), each with
+/// the attributes the enlargeable and extended savers give (no `units`).
+#[allow(clippy::type_complexity)]
+fn for_each_array(
+    h5: &mut H5Saver,
+    where_: &str,
+    data: &DataWithAxes,
+    dt: DataType,
+    distribution: &str,
+    nav: &PyValue,
+    mut make: impl FnMut(
+        &mut H5Saver,
+        &str,
+        DataType,
+        &NdArray,
+        &DataWithAxes,
+        Vec<(String, PyValue)>,
+    ) -> Result<String>,
+) -> Result<()> {
+    let ts = timestamp_of(h5, data);
+    let errors = errors_as_dwa(data);
+    let md = |d: &DataWithAxes, i: usize| {
+        vec![
+            ("timestamp".to_string(), ts.clone()),
+            (
+                "label".into(),
+                PyValue::Str(d.labels.get(i).cloned().unwrap_or_default()),
+            ),
+            ("source".into(), PyValue::Str(d.source.as_str().into())),
+            ("distribution".into(), PyValue::Str(distribution.into())),
+            ("origin".into(), d.origin.clone()),
+            ("nav_indexes".into(), nav.clone()),
+        ]
+    };
+    for (i, arr) in data.data.iter().enumerate() {
+        let name = node_name(dt, next_index(h5, where_, dt));
+        make(h5, &name, dt, arr, data, md(data, i))?;
+        if let Some(e) = &errors {
+            if let Some(earr) = e.data.get(i) {
+                let name = node_name(DataType::Error, next_index(h5, where_, DataType::Error));
+                make(h5, &name, DataType::Error, earr, e, md(e, i))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `AxisSaverLoader`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AxisSaverLoader;
@@ -314,53 +362,27 @@ impl DataEnlargeableSaver {
         data: &DataWithAxes,
         add_enl_axes: bool,
     ) -> Result<()> {
-        let ts = timestamp_of(h5, data);
         let nav = shifted_nav_indexes(1, &data.nav_indexes);
-        let errors = errors_as_dwa(data);
-        for (i, arr) in data.data.iter().enumerate() {
-            let md = |d: &DataWithAxes| {
-                vec![
-                    ("timestamp".to_string(), ts.clone()),
-                    (
-                        "label".into(),
-                        PyValue::Str(d.labels.get(i).cloned().unwrap_or_default()),
-                    ),
-                    ("source".into(), PyValue::Str(d.source.as_str().into())),
-                    ("distribution".into(), PyValue::Str("spread".into())),
-                    ("origin".into(), d.origin.clone()),
-                    ("nav_indexes".into(), nav.clone()),
-                ]
-            };
-            let name = node_name(
-                DataType::DataEnlargeable,
-                next_index(h5, where_, DataType::DataEnlargeable),
-            );
-            h5.add_earray(
-                where_,
-                &name,
-                DataType::DataEnlargeable,
-                arr.dtype,
-                &u64_shape(&arr.shape),
-                data.dim.as_str(),
-                &data.name,
-                md(data),
-            )?;
-            if let Some(e) = &errors {
-                if let Some(earr) = e.data.get(i) {
-                    let name = node_name(DataType::Error, next_index(h5, where_, DataType::Error));
-                    h5.add_earray(
-                        where_,
-                        &name,
-                        DataType::Error,
-                        earr.dtype,
-                        &u64_shape(&earr.shape),
-                        e.dim.as_str(),
-                        &e.name,
-                        md(e),
-                    )?;
-                }
-            }
-        }
+        for_each_array(
+            h5,
+            where_,
+            data,
+            DataType::DataEnlargeable,
+            "spread",
+            &nav,
+            |h5, name, dt, arr, d, md| {
+                h5.add_earray(
+                    where_,
+                    name,
+                    dt,
+                    arr.dtype,
+                    &u64_shape(&arr.shape),
+                    d.dim.as_str(),
+                    &d.name,
+                    md,
+                )
+            },
+        )?;
         if add_enl_axes {
             for (k, (n, u)) in self
                 .enl_axis_names
@@ -515,57 +537,31 @@ impl DataExtendedSaver {
         distribution: DataDistribution,
     ) -> Result<()> {
         let n = self.extended_shape.len();
-        let ts = timestamp_of(h5, data);
         let nav = shifted_nav_indexes(n, &data.nav_indexes);
-        let errors = errors_as_dwa(data);
-        for (i, arr) in data.data.iter().enumerate() {
-            let md = |d: &DataWithAxes| {
-                vec![
-                    ("timestamp".to_string(), ts.clone()),
-                    (
-                        "label".into(),
-                        PyValue::Str(d.labels.get(i).cloned().unwrap_or_default()),
-                    ),
-                    ("source".into(), PyValue::Str(d.source.as_str().into())),
-                    (
-                        "distribution".into(),
-                        PyValue::Str(distribution.as_str().into()),
-                    ),
-                    ("origin".into(), d.origin.clone()),
-                    ("nav_indexes".into(), nav.clone()),
-                ]
-            };
-            let name = node_name(DataType::Data, next_index(h5, where_, DataType::Data));
-            h5.add_scan_array(
-                where_,
-                &name,
-                DataType::Data,
-                arr.dtype,
-                &self.extended_shape,
-                &u64_shape(&arr.shape),
-                self.fill_value,
-                data.dim.as_str(),
-                &data.name,
-                md(data),
-            )?;
-            if let Some(e) = &errors {
-                if let Some(earr) = e.data.get(i) {
-                    let name = node_name(DataType::Error, next_index(h5, where_, DataType::Error));
-                    h5.add_scan_array(
-                        where_,
-                        &name,
-                        DataType::Error,
-                        earr.dtype,
-                        &self.extended_shape,
-                        &u64_shape(&earr.shape),
-                        self.fill_value,
-                        e.dim.as_str(),
-                        &e.name,
-                        md(e),
-                    )?;
-                }
-            }
-        }
+        let scan = &self.extended_shape;
+        let fill = self.fill_value;
+        for_each_array(
+            h5,
+            where_,
+            data,
+            DataType::Data,
+            distribution.as_str(),
+            &nav,
+            |h5, name, dt, arr, d, md| {
+                h5.add_scan_array(
+                    where_,
+                    name,
+                    dt,
+                    arr.dtype,
+                    scan,
+                    &u64_shape(&arr.shape),
+                    fill,
+                    d.dim.as_str(),
+                    &d.name,
+                    md,
+                )
+            },
+        )?;
         for axis in &data.axes {
             let mut a = axis.clone();
             a.index += n;

@@ -93,6 +93,23 @@ fn node_from_title(h5: &H5Saver, where_: &str, title: &str) -> Option<String> {
     })
 }
 
+type AddGroup = fn(&mut H5Saver, &str, &str, &PyValue, &[(String, PyValue)]) -> Result<String>;
+
+/// `get_set_node(where)`: the node titled like the module below `where` (default the raw
+/// group), else a new group made by `add` with the module's title and settings.
+fn module_node(
+    h5: &mut H5Saver,
+    where_: Option<&str>,
+    module: &Module,
+    add: AddGroup,
+) -> Result<String> {
+    let w = where_.map_or_else(|| h5.raw_group().to_string(), str::to_string);
+    match node_from_title(h5, &w, &module.title) {
+        Some(g) => Ok(g),
+        None => add(h5, &w, &module.title, &module.settings(), &[]),
+    }
+}
+
 /// How a detector's data are saved.
 #[derive(Debug, Clone)]
 enum DetectorMode {
@@ -157,11 +174,7 @@ impl DetectorSaver {
     /// `get_set_node(where)`: the group titled like the module below `where` (default
     /// `/RawData`), else a new `DetectorNNN` with the settings.
     pub fn get_set_node(&mut self, h5: &mut H5Saver, where_: Option<&str>) -> Result<String> {
-        let w = where_.map_or_else(|| h5.raw_group().to_string(), str::to_string);
-        let g = match node_from_title(h5, &w, &self.module.title) {
-            Some(g) => g,
-            None => h5.add_det_group(&w, &self.module.title, &self.module.settings(), &[])?,
-        };
+        let g = module_node(h5, where_, &self.module, H5Saver::add_det_group)?;
         self.group = Some(g.clone());
         Ok(g)
     }
@@ -262,11 +275,7 @@ impl ActuatorSaver {
 
     /// `get_set_node(where)`: `ActuatorNNN` (type actuator).
     pub fn get_set_node(&mut self, h5: &mut H5Saver, where_: Option<&str>) -> Result<String> {
-        let w = where_.map_or_else(|| h5.raw_group().to_string(), str::to_string);
-        let g = match node_from_title(h5, &w, &self.module.title) {
-            Some(g) => g,
-            None => h5.add_act_group(&w, &self.module.title, &self.module.settings(), &[])?,
-        };
+        let g = module_node(h5, where_, &self.module, H5Saver::add_act_group)?;
         self.group = Some(g.clone());
         Ok(g)
     }
