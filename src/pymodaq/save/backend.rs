@@ -568,10 +568,12 @@ impl SaveBackend {
                 c
             }
             Flavour::H5py => match scan {
-                // PyMoDAQ's h5py arrays are contiguous, written in full at creation; ours are
-                // chunked by scan point so nothing is written before the points are.
+                // Compressed, h5py chunks as h5py does (PyMoDAQ's arrays are chunked then too).
+                _ if self.compression.is_some() => chunking::h5py_guess_chunk(shape, item),
+                // Uncompressed, PyMoDAQ's h5py scan arrays are contiguous, written in full at
+                // creation; ours are chunked by scan point so nothing is written before the
+                // points are.
                 Some((_, rank)) => chunking::scan_point_chunks(shape, rank, item),
-                None if self.compression.is_some() => chunking::h5py_guess_chunk(shape, item),
                 None => Vec::new(),
             },
         };
