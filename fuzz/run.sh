@@ -28,7 +28,7 @@ case "$target" in file_walk|group_walk|differential|pymodaq_load) max_len=262144
 set +e
 cargo fuzz run -O "$target" "corpus/$target" "${seeds[@]}" -- \
   -max_total_time="$secs" -max_len="$max_len" -rss_limit_mb=1024 \
-  -timeout=5 -print_final_stats=1 >"logs/$target.log" 2>&1
+  -timeout=20 -print_final_stats=1 >"logs/$target.log" 2>&1
 rc=$?
 set -e
 grep -E "^#[0-9]+.*(DONE|pulse|NEW)" "logs/$target.log" | tail -1 || true
