@@ -378,11 +378,13 @@ pub fn dwa_from_json(v: &J, path: &str, now: f64) -> JResult<DataWithAxes> {
         .enumerate()
         .map(|(i, a)| array_from_json(a, &idx(&dpath, i)))
         .collect::<JResult<_>>()?;
+    // Same shape, as PyMoDAQ's DataWithAxes requires; the dtypes may differ (PyMoDAQ keeps
+    // each array's own, and `load --json` prints such data).
     for (i, a) in data.iter().enumerate().skip(1) {
-        if a.shape != data[0].shape || a.dtype != data[0].dtype {
+        if a.shape != data[0].shape {
             return err(
                 &idx(&dpath, i),
-                "every array must have the first one's shape and dtype",
+                "every array must have the first one's shape",
             );
         }
     }

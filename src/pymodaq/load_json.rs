@@ -156,12 +156,12 @@ fn attr_json(v: &AttrVal, full: bool) -> J {
 }
 
 /// `<axis>`.
-pub fn axis_json(a: &Axis) -> J {
+pub fn axis_json(a: &Axis, full: bool) -> J {
     let data = a.get_data();
     let vals = |s: &[f64]| J::Array(s.iter().map(|&v| float_json(round12(v))).collect());
     let mut d = Map::new();
     d.insert("shape".into(), json!([data.len()]));
-    if data.len() <= MAX_LISTED {
+    if full || data.len() <= MAX_LISTED {
         d.insert("values".into(), vals(&data));
     } else {
         d.insert("head".into(), vals(data.get(..HEAD).unwrap_or(&data)));
@@ -209,7 +209,7 @@ pub fn dwa_json(d: &DataWithAxes, full: bool) -> J {
         "labels": d.labels,
         "origin": py_json(&d.origin),
         "timestamp": py_json(&d.timestamp),
-        "axes": d.axes.iter().map(axis_json).collect::<Vec<_>>(),
+        "axes": d.axes.iter().map(|a| axis_json(a, full)).collect::<Vec<_>>(),
         "data": d.data.iter().map(|a| array_json(a, full)).collect::<Vec<_>>(),
         "errors": d.errors.as_ref().map(|e| e.iter().map(|a| array_json(a, full)).collect::<Vec<_>>()),
         "extra_attributes": J::Object(extra),
@@ -386,7 +386,7 @@ pub fn load_json_with(file: &File, name: &str, full: bool, tolerant: bool) -> Re
     let mut axis_nodes = Vec::with_capacity(axis_paths.len());
     for n in axis_paths {
         axis_nodes.push(match b.loader.load_axis(&n.path) {
-            Ok(a) => json!({"path": n.path, "axis": axis_json(&a)}),
+            Ok(a) => json!({"path": n.path, "axis": axis_json(&a, b.full)}),
             Err(e) => {
                 b.had_errors = true;
                 json!({"path": n.path, "error": e.py_string()})

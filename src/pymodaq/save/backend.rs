@@ -325,7 +325,7 @@ impl SaveBackend {
         self.node_req(path)?;
         let encoded: Vec<(&str, AttrValue)> = attrs
             .iter()
-            .map(|(n, v)| (n.as_str(), self.str_attr(&envelope::object2json(v))))
+            .map(|(n, v)| (n.as_str(), self.str_attr(&attr_json(v))))
             .collect();
         self.w.set_attrs(path, &encoded)?;
         let rec = self
@@ -849,8 +849,39 @@ pub fn shape_tuple(shape: &[u64]) -> PyValue {
     PyValue::Tuple(shape.iter().map(|&d| PyValue::Int(i128::from(d))).collect())
 }
 
+/// The `{"module", "type", "data"}` strings of a dict that is an envelope PyMoDAQ surfaced
+/// undecoded (an untrusted type such as `NoneType` or `int64`).
+fn as_envelope(v: &PyValue) -> Option<(&str, &str, &str)> {
+    let PyValue::Dict(entries) = v else {
+        return None;
+    };
+    if entries.len() != 3 {
+        return None;
+    }
+    let get = |key: &str| {
+        entries.iter().find_map(|(k, v)| match (k, v) {
+            (PyValue::Str(k), PyValue::Str(s)) if k == key => Some(s.as_str()),
+            _ => None,
+        })
+    };
+    Some((get("module")?, get("type")?, get("data")?))
+}
+
+/// The stored text of a JSON attribute: `object2json(v)`, except that an undecoded envelope
+/// (what PyMoDAQ returns for untrusted types) is stored as that envelope again, so values
+/// read from a PyMoDAQ file are written back as they were.
+fn attr_json(v: &PyValue) -> String {
+    match as_envelope(v) {
+        Some((module, ty, data)) => envelope::envelope_json(module, ty, data),
+        None => envelope::object2json(v),
+    }
+}
+
 /// What PyMoDAQ's `json2object` gives back for a value it stored.
 fn decoded_view(v: &PyValue) -> PyValue {
+    if as_envelope(v).is_some() {
+        return v.clone();
+    }
     let (module, ty) = envelope::type_of(v);
     let json = envelope::object2json(v);
     let keep = envelope::is_trusted(ty)
