@@ -444,18 +444,21 @@ pub fn write_earray(
         let mut b = ea_prefix(b"EASB", fmt, hdr);
         b.extend_from_slice(&start.to_le_bytes()[..EA_OFF_LEN]);
         if n > page_n {
-            // Page-init bitmap: every page of every written data block is stored.
-            let per = (n / page_n).div_ceil(8) as usize;
+            // Page-init bitmap: `ndb * ceil(npages / 8)` bytes, but one continuous bit
+            // string where page `p` of data block `k` is bit `k * npages + p` (MSB first,
+            // as `H5EA__lookup_elmt` reads it). Every page of a written data block is
+            // stored.
             let npages = n / page_n;
-            for a in &addrs {
-                let mut bits = vec![0u8; per];
+            let mut bits = vec![0u8; addrs.len() * npages.div_ceil(8) as usize];
+            for (k, a) in addrs.iter().enumerate() {
                 if *a != UNDEF {
                     for p in 0..npages {
-                        bits[(p / 8) as usize] |= 0x80 >> (p % 8);
+                        let i = (k as u64 * npages + p) as usize;
+                        bits[i / 8] |= 0x80 >> (i % 8);
                     }
                 }
-                b.extend_from_slice(&bits);
             }
+            b.extend_from_slice(&bits);
         }
         for a in &addrs {
             b.extend_from_slice(&a.to_le_bytes());
