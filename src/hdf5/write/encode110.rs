@@ -500,3 +500,249 @@ pub fn fa_index(scaled: &[u64], grid: &[u64]) -> Option<u64> {
     }
     Some(idx)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hdf5::chunk_index::{chunk_infos, test_util::io};
+    use crate::hdf5::io::Budget;
+    use crate::hdf5::message::layout::{ChunkIndexing, ChunkedLayout, DataLayout};
+    use crate::hdf5::message::link::{LinkMessage, LinkTarget};
+    use crate::hdf5::message::test_util::cur;
+    use crate::limits::Limits;
+
+    const FF: [u8; 8] = [0xff; 8];
+
+    #[test]
+    #[rustfmt::skip]
+    fn superblock_v3_bytes() {
+        let b = encode_superblock_v3(0x1234, 48);
+        let mut want = vec![
+            0x89, b'H', b'D', b'F', b'\r', b'\n', 0x1a, b'\n', // signature
+            3,                              // superblock version 3
+            8, 8,                           // sizes of offsets and lengths
+            0,                              // file consistency flags: none
+            0, 0, 0, 0, 0, 0, 0, 0,         // base address 0
+        ];
+        want.extend_from_slice(&FF);        // superblock extension: undefined
+        want.extend_from_slice(&[0x34, 0x12, 0, 0, 0, 0, 0, 0]); // end-of-file address
+        want.extend_from_slice(&[48, 0, 0, 0, 0, 0, 0, 0]);       // root object header
+        let sum = lookup3(&want).to_le_bytes();
+        want.extend_from_slice(&sum);       // lookup3 over the 44 bytes before
+        assert_eq!(b, want);
+        assert_eq!(b.len() as u64, SUPERBLOCK_V3_SIZE);
+        let mut c = crate::hdf5::cursor::Cursor::new(&b, 0, "sb", Default::default());
+        let sb = crate::hdf5::superblock::parse(&mut c).unwrap();
+        assert_eq!((sb.version, sb.eof_address, sb.root_object_header), (3, 0x1234, 48));
+    }
+
+    #[test]
+    #[rustfmt::skip]
+    fn link_messages_bytes() {
+        let b = encode_link(b"ab", 0x60).unwrap();
+        assert_eq!(b, vec![
+            1,                      // version 1
+            0x00,                   // flags: 1-byte name length, hard link, ASCII
+            2,                      // name length
+            b'a', b'b',             // name (no NUL)
+            0x60, 0, 0, 0, 0, 0, 0, 0, // object header address
+        ]);
+        let u = encode_link("é".as_bytes(), 8).unwrap();
+        assert_eq!(u, vec![
+            1,                      // version 1
+            0x10,                   // flags: charset present
+            1,                      // charset UTF-8
+            2,                      // name length
+            0xc3, 0xa9,             // "é"
+            8, 0, 0, 0, 0, 0, 0, 0, // address
+        ]);
+        let l = LinkMessage::parse(&mut cur(&u), &Limits::default()).unwrap();
+        assert_eq!((l.name.as_str(), l.target), ("é", LinkTarget::Hard(8)));
+        let long = encode_link(&[b'x'; 300], 8).unwrap();
+        assert_eq!(&long[..4], &[1, 0x01, 0x2c, 0x01]); // 2-byte length 300
+        assert!(encode_link(b"", 8).is_err());
+    }
+
+    #[test]
+    #[rustfmt::skip]
+    fn info_messages_bytes() {
+        let mut li = vec![
+            0,                      // version 0
+            0,                      // flags: no creation order
+        ];
+        li.extend_from_slice(&FF);  // fractal heap: undefined (compact links)
+        li.extend_from_slice(&FF);  // name index v2 B-tree: undefined
+        assert_eq!(encode_link_info(), li);
+        assert_eq!(encode_attr_info(), li);
+        assert_eq!(encode_group_info(), vec![
+            0,                      // version 0
+            1,                      // flags: link phase change stored
+            0xff, 0xff,             // max compact links 65535
+            6, 0,                   // min dense links 6
+        ]);
+        use crate::hdf5::message::group_info::GroupInfo;
+        let g = GroupInfo::parse(&mut cur(&encode_group_info()), &Limits::default()).unwrap();
+        assert_eq!(g.link_phase_change, Some((65535, 6)));
+    }
+
+    #[test]
+    #[rustfmt::skip]
+    fn layout_v4_bytes() {
+        let b = encode_layout_v4(Index110::Extensible, 0x100, &[16, 300, 8]).unwrap();
+        let mut want = vec![
+            4,                      // version 4
+            2,                      // class: chunked
+            0,                      // flags
+            3,                      // dimensionality (rank + 1)
+            2,                      // dimension size width: 2 bytes (300 needs 2)
+            16, 0, 0x2c, 1, 8, 0,   // chunk dims 16, 300, element size 8
+            4,                      // index type: extensible array
+            32, 4, 4, 16, 10,       // max bits, index elements, min pointers, min elements, page bits
+        ];
+        want.extend_from_slice(&0x100u64.to_le_bytes()); // EAHD address
+        assert_eq!(b, want);
+        let DataLayout::Chunked(c) = DataLayout::parse(&mut cur(&b), &Limits::default()).unwrap()
+        else { panic!() };
+        assert_eq!((c.chunk_dims, c.element_size), (vec![16, 300], 8));
+        let f = encode_layout_v4(Index110::Fixed, UNDEF, &[4, 4]).unwrap();
+        assert_eq!(&f[..9], &[
+            4, 2, 0, 2, 1,          // version, chunked, flags, 2 dims, 1-byte width
+            4, 4,                   // chunk dim 4, element size 4
+            3, 10,                  // index type: fixed array, page bits 10
+        ]);
+        assert_eq!(&f[9..], &FF);   // no array yet
+    }
+
+    #[test]
+    #[rustfmt::skip]
+    fn ohdr_and_ochk_bytes() {
+        let mut area = Vec::new();
+        push_message_v2(&mut area, 0x15, &encode_attr_info()).unwrap();
+        fill_nil_v2(&mut area, 30);
+        assert_eq!(&area[..4], &[0x15, 18, 0, 0]); // type, size 18, flags
+        assert_eq!(&area[22..], &[0, 4, 0, 0, 0, 0, 0, 0]); // NIL of 4 bytes
+        let h = encode_ohdr(&area).unwrap();
+        assert_eq!(&h[..14], &[
+            b'O', b'H', b'D', b'R', // signature
+            2,                      // version 2
+            0x12,                   // flags: 4-byte chunk size, phase change stored
+            0xff, 0xff, 6, 0,       // max compact 65535 / min dense 6 attributes
+            30, 0, 0, 0,            // chunk 0 size
+        ]);
+        assert_eq!(h.len(), OHDR_PREFIX + 30 + 4);
+        let sum = lookup3(&h[..h.len() - 4]).to_le_bytes();
+        assert_eq!(&h[h.len() - 4..], &sum);
+        // A gap under 4 bytes is left as zeros.
+        let mut g = vec![1u8; 10];
+        fill_nil_v2(&mut g, 13);
+        assert_eq!(&g[10..], &[0, 0, 0]);
+        let k = encode_ochk(&area[..22]);
+        assert_eq!(&k[..4], b"OCHK");
+        assert_eq!(k.len(), 4 + 22 + 4);
+        // Parsed back by the reader: a header whose continuation leads to the OCHK.
+        let mut file = vec![0u8; 256];
+        let mut a0 = Vec::new();
+        push_message_v2(&mut a0, 0x10, &super::super::encode::encode_continuation(200, k.len() as u64)).unwrap();
+        fill_nil_v2(&mut a0, 40);
+        let h = encode_ohdr(&a0).unwrap();
+        file[..h.len()].copy_from_slice(&h);
+        file[200..200 + k.len()].copy_from_slice(&k);
+        let io = crate::hdf5::superblock::test_util::io_over(file);
+        let oh = crate::hdf5::object_header::read(&io, 0).unwrap();
+        assert_eq!(oh.version, 2);
+        assert_eq!(oh.messages.len(), 1);
+        assert_eq!(oh.messages[0].msg_type, 0x15);
+    }
+
+    #[test]
+    fn chunk_size_widths() {
+        assert_eq!(chunk_size_len(8), 2); // log2 3: 1 + 11/8
+        assert_eq!(chunk_size_len(255), 2);
+        assert_eq!(chunk_size_len(256), 3);
+        assert_eq!(chunk_size_len(16384), 3);
+        assert_eq!(chunk_size_len(1 << 40), 7);
+        assert_eq!(chunk_size_len(u64::MAX), 8);
+        assert_eq!(ElemFmt { filtered: Some(3) }.size(), 15);
+        let mut v = Vec::new();
+        assert!(ElemFmt { filtered: Some(1) }.push(Some(&(8, 256, 0)), &mut v).is_err());
+    }
+
+    #[test]
+    fn element_indexes() {
+        // Unlimited dim 0 (grid entry ignored), then 3 x 2 chunks: row-major.
+        assert_eq!(ea_index(&[2, 1, 1], 0, &[0, 3, 2]), Some(2 * 6 + 3));
+        // Unlimited dim 1 moves to the slowest position.
+        assert_eq!(ea_index(&[1, 5], 1, &[3, 0]), Some(5 * 3 + 1));
+        assert_eq!(fa_index(&[1, 2], &[3, 4]), Some(6));
+    }
+
+    /// Write an array into a byte vector and read its chunks back with the reader.
+    fn read_back(index: Index110, dims: &[u64], max: &[u64], chunk: &[u64], filtered: bool, elems: &BTreeMap<u64, Elem>) -> Vec<(Vec<u64>, u64, u64, u32)> {
+        let fmt = ElemFmt { filtered: filtered.then(|| chunk_size_len(8 * chunk.iter().product::<u64>())) };
+        let mut file = vec![0u8; 256];
+        let hdr = 100u64;
+        let mut write = |b: Vec<u8>| -> Result<u64> {
+            let a = file.len() as u64;
+            file.extend_from_slice(&b);
+            Ok(a)
+        };
+        let hb = match index {
+            Index110::Extensible => {
+                let (ib, st) = write_earray(fmt, hdr, elems, &mut write).unwrap();
+                encode_eahd(fmt, &st, ib)
+            }
+            Index110::Fixed => {
+                let n: u64 = max.iter().zip(chunk).map(|(m, c)| m.div_ceil(*c)).product();
+                let db = write(encode_fadb(fmt, hdr, n, elems).unwrap()).unwrap();
+                encode_fahd(fmt, n, db)
+            }
+        };
+        file[hdr as usize..hdr as usize + hb.len()].copy_from_slice(&hb);
+        let layout = ChunkedLayout {
+            version: 4,
+            flags: 0,
+            chunk_dims: chunk.to_vec(),
+            element_size: 8,
+            indexing: match index {
+                Index110::Extensible => ChunkIndexing::ExtensibleArray { max_bits: 32, index_elements: 4, min_pointers: 4, min_elements: 16, page_bits: 10 },
+                Index110::Fixed => ChunkIndexing::FixedArray { page_bits: 10 },
+            },
+            index_address: hdr,
+        };
+        let io = io(file);
+        let mut budget = Budget::new(&io.limits);
+        let mut v: Vec<_> = chunk_infos(&io, &layout, dims, max, filtered, &mut budget)
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.offset, c.address, c.size, c.filter_mask))
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn extensible_array_reads_back_with_pages() {
+        // 1-D, chunk 1: elements in the index block, index-block data blocks, secondary
+        // blocks, and paged data blocks (super block 13: elements from 131060).
+        let picks = [0u64, 3, 4, 19, 20, 300, 5000, 131_059, 131_060, 132_000, 133_200, 200_000];
+        let elems: BTreeMap<u64, Elem> = picks.iter().map(|&i| (i, (1000 + i, 0, 0))).collect();
+        let got = read_back(Index110::Extensible, &[300_000], &[UNDEF], &[1], false, &elems);
+        let want: Vec<_> = picks.iter().map(|&i| (vec![i], 1000 + i, 8, 0)).collect();
+        assert_eq!(got, want);
+        // Filtered, 2-D with the unlimited dimension second.
+        let elems: BTreeMap<u64, Elem> = [(0, (500, 17, 0)), (7, (600, 300, 2))].into_iter().collect();
+        let got = read_back(Index110::Extensible, &[6, 40], &[6, UNDEF], &[2, 4], true, &elems);
+        // Element 7 = unlimited scaled 2 * grid 3 + scaled 1: chunk origin (2, 8).
+        assert_eq!(got, vec![(vec![0, 0], 500, 17, 0), (vec![2, 8], 600, 300, 2)]);
+    }
+
+    #[test]
+    fn fixed_array_reads_back_paged_and_not() {
+        let elems: BTreeMap<u64, Elem> = [(0, (900, 0, 0)), (5, (901, 0, 0))].into_iter().collect();
+        let got = read_back(Index110::Fixed, &[4, 6], &[4, 6], &[2, 2], false, &elems);
+        assert_eq!(got, vec![(vec![0, 0], 900, 32, 0), (vec![2, 4], 901, 32, 0)]);
+        let elems: BTreeMap<u64, Elem> = [(3, (7, 9, 0)), (1500, (8, 10, 1)), (2999, (9, 11, 0))].into_iter().collect();
+        let got = read_back(Index110::Fixed, &[3000], &[3000], &[1], true, &elems);
+        assert_eq!(got, vec![(vec![3], 7, 9, 0), (vec![1500], 8, 10, 1), (vec![2999], 9, 11, 0)]);
+    }
+}
