@@ -54,7 +54,8 @@ fn kill_child_v110() {
         if n.is_multiple_of(3) || k > 8 {
             if n % 7 == 1 {
                 let name = format!("a{}", n % 40);
-                w.set_attr("/u", &name, AttrValue::Str("v".repeat(30))).unwrap();
+                w.set_attr("/u", &name, AttrValue::Str("v".repeat(30)))
+                    .unwrap();
             }
             w.flush().unwrap();
             writeln!(out, "FLUSHED {n}").unwrap();
@@ -104,7 +105,12 @@ fn killed_v110_writers_leave_valid_files() {
     for t in 0..trials {
         let path = dir.join(format!("k{t}.h5"));
         let mut child = Command::new(&exe)
-            .args(["kill_child_v110", "--exact", "--nocapture", "--test-threads=1"])
+            .args([
+                "kill_child_v110",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(CHILD_ENV, &path)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

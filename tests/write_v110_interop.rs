@@ -350,8 +350,12 @@ fn write_random_tree(path: &Path, seed: u64) -> Expect {
     }
     for i in 0..30 {
         let v = "x".repeat(i + 1);
-        w.set_attr("/RawData/CH00", &format!("pad{i:02}"), AttrValue::Str(v.clone()))
-            .unwrap();
+        w.set_attr(
+            "/RawData/CH00",
+            &format!("pad{i:02}"),
+            AttrValue::Str(v.clone()),
+        )
+        .unwrap();
         ex.attr("/RawData/CH00", &format!("pad{i:02}"), "str", json!(v));
     }
     w.set_attr("/RawData", "f", AttrValue::F64s(vec![0.5, 1.5]))

@@ -254,6 +254,7 @@ proptest! {
 }
 
 #[test]
+#[allow(clippy::single_range_in_vec_init)] // a one-dimensional hyperslab
 fn storage_faults_leave_last_committed_state_v110() {
     let run = |w: &mut Writer| -> pymodaq_h5::Result<()> {
         w.create_group("/a")?;

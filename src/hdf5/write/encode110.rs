@@ -272,7 +272,12 @@ pub fn encode_fahd(fmt: ElemFmt, nelmts: u64, dblock: u64) -> Vec<u8> {
 
 /// Fixed array data block `FADB` of `nelmts` elements (header at `hdr`); paged (every
 /// page stored, every page-init bit set) above 2^10 elements.
-pub fn encode_fadb(fmt: ElemFmt, hdr: u64, nelmts: u64, elems: &BTreeMap<u64, Elem>) -> Result<Vec<u8>> {
+pub fn encode_fadb(
+    fmt: ElemFmt,
+    hdr: u64,
+    nelmts: u64,
+    elems: &BTreeMap<u64, Elem>,
+) -> Result<Vec<u8>> {
     let mut out = b"FADB".to_vec();
     out.extend_from_slice(&[0, fmt.client()]);
     out.extend_from_slice(&hdr.to_le_bytes());
@@ -284,7 +289,8 @@ pub fn encode_fadb(fmt: ElemFmt, hdr: u64, nelmts: u64, elems: &BTreeMap<u64, El
         return Ok(seal(out));
     }
     let npages = nelmts.div_ceil(page_n);
-    let mut bitmap = vec![0u8; usize::try_from(npages.div_ceil(8)).map_err(|_| usage("too many pages"))?];
+    let mut bitmap =
+        vec![0u8; usize::try_from(npages.div_ceil(8)).map_err(|_| usage("too many pages"))?];
     for p in 0..npages {
         bitmap[(p / 8) as usize] |= 0x80 >> (p % 8);
     }
@@ -372,7 +378,14 @@ fn ea_prefix(sig: &[u8; 4], fmt: ElemFmt, hdr: u64) -> Vec<u8> {
 
 /// Encode one EA data block of `n` elements starting at global element `first` (block
 /// offset `off`): unpaged, or (n > 2^page bits) a sealed prefix followed by sealed pages.
-fn ea_dblock(fmt: ElemFmt, hdr: u64, off: u64, first: u64, n: u64, elems: &BTreeMap<u64, Elem>) -> Result<Vec<u8>> {
+fn ea_dblock(
+    fmt: ElemFmt,
+    hdr: u64,
+    off: u64,
+    first: u64,
+    n: u64,
+    elems: &BTreeMap<u64, Elem>,
+) -> Result<Vec<u8>> {
     let mut out = ea_prefix(b"EADB", fmt, hdr);
     out.extend_from_slice(&off.to_le_bytes()[..EA_OFF_LEN]);
     let page_n = 1u64 << EA_PAGE_BITS;
@@ -664,7 +677,9 @@ mod tests {
         assert_eq!(chunk_size_len(u64::MAX), 8);
         assert_eq!(ElemFmt { filtered: Some(3) }.size(), 15);
         let mut v = Vec::new();
-        assert!(ElemFmt { filtered: Some(1) }.push(Some(&(8, 256, 0)), &mut v).is_err());
+        assert!(ElemFmt { filtered: Some(1) }
+            .push(Some(&(8, 256, 0)), &mut v)
+            .is_err());
     }
 
     #[test]
@@ -677,8 +692,17 @@ mod tests {
     }
 
     /// Write an array into a byte vector and read its chunks back with the reader.
-    fn read_back(index: Index110, dims: &[u64], max: &[u64], chunk: &[u64], filtered: bool, elems: &BTreeMap<u64, Elem>) -> Vec<(Vec<u64>, u64, u64, u32)> {
-        let fmt = ElemFmt { filtered: filtered.then(|| chunk_size_len(8 * chunk.iter().product::<u64>())) };
+    fn read_back(
+        index: Index110,
+        dims: &[u64],
+        max: &[u64],
+        chunk: &[u64],
+        filtered: bool,
+        elems: &BTreeMap<u64, Elem>,
+    ) -> Vec<(Vec<u64>, u64, u64, u32)> {
+        let fmt = ElemFmt {
+            filtered: filtered.then(|| chunk_size_len(8 * chunk.iter().product::<u64>())),
+        };
         let mut file = vec![0u8; 256];
         let hdr = 100u64;
         let mut write = |b: Vec<u8>| -> Result<u64> {
@@ -704,7 +728,13 @@ mod tests {
             chunk_dims: chunk.to_vec(),
             element_size: 8,
             indexing: match index {
-                Index110::Extensible => ChunkIndexing::ExtensibleArray { max_bits: 32, index_elements: 4, min_pointers: 4, min_elements: 16, page_bits: 10 },
+                Index110::Extensible => ChunkIndexing::ExtensibleArray {
+                    max_bits: 32,
+                    index_elements: 4,
+                    min_pointers: 4,
+                    min_elements: 16,
+                    page_bits: 10,
+                },
                 Index110::Fixed => ChunkIndexing::FixedArray { page_bits: 10 },
             },
             index_address: hdr,
@@ -724,25 +754,58 @@ mod tests {
     fn extensible_array_reads_back_with_pages() {
         // 1-D, chunk 1: elements in the index block, index-block data blocks, secondary
         // blocks, and paged data blocks (super block 13: elements from 131060).
-        let picks = [0u64, 3, 4, 19, 20, 300, 5000, 131_059, 131_060, 132_000, 133_200, 200_000];
+        let picks = [
+            0u64, 3, 4, 19, 20, 300, 5000, 131_059, 131_060, 132_000, 133_200, 200_000,
+        ];
         let elems: BTreeMap<u64, Elem> = picks.iter().map(|&i| (i, (1000 + i, 0, 0))).collect();
-        let got = read_back(Index110::Extensible, &[300_000], &[UNDEF], &[1], false, &elems);
+        let got = read_back(
+            Index110::Extensible,
+            &[300_000],
+            &[UNDEF],
+            &[1],
+            false,
+            &elems,
+        );
         let want: Vec<_> = picks.iter().map(|&i| (vec![i], 1000 + i, 8, 0)).collect();
         assert_eq!(got, want);
         // Filtered, 2-D with the unlimited dimension second.
-        let elems: BTreeMap<u64, Elem> = [(0, (500, 17, 0)), (7, (600, 300, 2))].into_iter().collect();
-        let got = read_back(Index110::Extensible, &[6, 40], &[6, UNDEF], &[2, 4], true, &elems);
+        let elems: BTreeMap<u64, Elem> = [(0, (500, 17, 0)), (7, (600, 300, 2))]
+            .into_iter()
+            .collect();
+        let got = read_back(
+            Index110::Extensible,
+            &[6, 40],
+            &[6, UNDEF],
+            &[2, 4],
+            true,
+            &elems,
+        );
         // Element 7 = unlimited scaled 2 * grid 3 + scaled 1: chunk origin (2, 8).
-        assert_eq!(got, vec![(vec![0, 0], 500, 17, 0), (vec![2, 8], 600, 300, 2)]);
+        assert_eq!(
+            got,
+            vec![(vec![0, 0], 500, 17, 0), (vec![2, 8], 600, 300, 2)]
+        );
     }
 
     #[test]
     fn fixed_array_reads_back_paged_and_not() {
         let elems: BTreeMap<u64, Elem> = [(0, (900, 0, 0)), (5, (901, 0, 0))].into_iter().collect();
         let got = read_back(Index110::Fixed, &[4, 6], &[4, 6], &[2, 2], false, &elems);
-        assert_eq!(got, vec![(vec![0, 0], 900, 32, 0), (vec![2, 4], 901, 32, 0)]);
-        let elems: BTreeMap<u64, Elem> = [(3, (7, 9, 0)), (1500, (8, 10, 1)), (2999, (9, 11, 0))].into_iter().collect();
+        assert_eq!(
+            got,
+            vec![(vec![0, 0], 900, 32, 0), (vec![2, 4], 901, 32, 0)]
+        );
+        let elems: BTreeMap<u64, Elem> = [(3, (7, 9, 0)), (1500, (8, 10, 1)), (2999, (9, 11, 0))]
+            .into_iter()
+            .collect();
         let got = read_back(Index110::Fixed, &[3000], &[3000], &[1], true, &elems);
-        assert_eq!(got, vec![(vec![3], 7, 9, 0), (vec![1500], 8, 10, 1), (vec![2999], 9, 11, 0)]);
+        assert_eq!(
+            got,
+            vec![
+                (vec![3], 7, 9, 0),
+                (vec![1500], 8, 10, 1),
+                (vec![2999], 9, 11, 0)
+            ]
+        );
     }
 }

@@ -14,6 +14,6 @@ pub mod writer;
 
 pub use storage::{FaultOp, FaultyStorage, FileWriteStorage, MemWriteStorage, WriteStorage};
 pub use writer::{
-    AttrValue, DatasetBuilder, DatasetId, Dtype, H5Num, LayoutKind, Profile, PyTablesClass, WriteOptions,
-    Writer,
+    AttrValue, DatasetBuilder, DatasetId, Dtype, H5Num, LayoutKind, Profile, PyTablesClass,
+    WriteOptions, Writer,
 };

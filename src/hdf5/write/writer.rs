@@ -1071,7 +1071,11 @@ impl Writer {
             bodies.push((n.to_string(), self.attr_body(n, v)?));
         }
         let mh = if self.v110 { e110::MSG_HEADER_V2 } else { 8 };
-        let ess: usize = self.essentials(idx)?.iter().map(|(_, b)| mh + b.len()).sum();
+        let ess: usize = self
+            .essentials(idx)?
+            .iter()
+            .map(|(_, b)| mh + b.len())
+            .sum();
         let attr_len: usize = bodies.iter().map(|(_, b)| mh + b.len()).sum();
         let cap0 = encode::pad8(ess + 24 + attr_len.max(ATTR_SLACK));
         let addr = if self.v110 {
