@@ -7,12 +7,13 @@
 //! default profile) with the same commit order; `existing` edits its v1 object headers.
 
 pub mod encode;
+pub mod encode110;
 pub mod existing;
 pub mod storage;
 pub mod writer;
 
 pub use storage::{FaultOp, FaultyStorage, FileWriteStorage, MemWriteStorage, WriteStorage};
 pub use writer::{
-    AttrValue, DatasetBuilder, DatasetId, Dtype, H5Num, LayoutKind, PyTablesClass, WriteOptions,
-    Writer,
+    AttrValue, DatasetBuilder, DatasetId, Dtype, H5Num, LayoutKind, Profile, PyTablesClass,
+    WriteOptions, Writer,
 };

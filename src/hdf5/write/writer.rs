@@ -29,6 +29,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use super::encode::{self, msg, types, Entry, LayoutMsg, Space, UNDEF};
+use super::encode110::{self as e110, Index110};
 use super::existing::{Shared, V1Header};
 use super::storage::{FileWriteStorage, WriteStorage};
 use crate::error::{Error, Result};
@@ -41,9 +42,24 @@ fn usage(m: impl Into<String>) -> Error {
     Error::Usage(m.into())
 }
 
+/// The family of on-disk structures a new file is written with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Profile {
+    /// PyTables' family (HDF5 1.6 style): superblock v0, v1 object headers, symbol-table
+    /// groups, v1 B-tree chunk indexes. Read by every HDF5 since 1.6.3.
+    #[default]
+    PyTables,
+    /// HDF5 1.10 (h5py `libver='latest'`, SWMR readers): superblock v3, v2 object
+    /// headers with checksums, groups as link messages, extensible-array (one unlimited
+    /// dimension) or fixed-array chunk indexes. Needs HDF5 >= 1.10 to read.
+    Hdf5V110,
+}
+
 /// Options for [`Writer::create`].
 #[derive(Debug, Clone)]
 pub struct WriteOptions {
+    /// On-disk structure family of a new file ([`Writer::open`] keeps the file's own).
+    pub profile: Profile,
     /// Write PyTables system attributes on the root (CLASS, TITLE, VERSION,
     /// PYTABLES_FORMAT_VERSION) and on groups created by [`Writer::create_group`].
     pub pytables: bool,
@@ -56,6 +72,7 @@ pub struct WriteOptions {
 impl Default for WriteOptions {
     fn default() -> Self {
         WriteOptions {
+            profile: Profile::PyTables,
             pytables: true,
             root_title: String::new(),
             limits: Limits::default(),
@@ -334,8 +351,23 @@ struct ChunkRec {
     mask: u32,
 }
 
+/// The chunk index of a chunked dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ChunkIdx {
+    /// v1 B-tree (layout v3): the PyTables profile, and the 1.10 profile with more than
+    /// one unlimited dimension.
+    BTreeV1,
+    /// Fixed array (layout v4, type 3): 1.10 profile, no unlimited dimension.
+    Fixed,
+    /// Extensible array (layout v4, type 4): 1.10 profile, this dimension unlimited.
+    Extensible(usize),
+}
+
 struct Chunked {
     chunk: Vec<u64>,
+    /// The index kind; `root` is its B-tree root or array header (`UNDEF` until the
+    /// first commit with a chunk).
+    kind: ChunkIdx,
     root: u64,
     index: BTreeMap<Vec<u64>, ChunkRec>,
     cache: HashMap<Vec<u8>, u64>,
@@ -418,6 +450,9 @@ struct Grp {
     cache: HashMap<Vec<u8>, u64>,
     /// Why members cannot be added or reached (a new-style group of an opened file).
     refuse: Option<String>,
+    /// Links are Link messages in the group's own (v2) header (1.10 profile); `btree`,
+    /// `heap` and the heap fields are unused.
+    compact: bool,
 }
 
 enum Kind {
@@ -452,6 +487,11 @@ pub struct Writer {
     pytables: bool,
     /// Superblock offset of the end-of-file address (40 in v0, 44 in v1).
     eof_field: u64,
+    /// 1.10 profile: superblock v3 (rewritten whole, with its checksum, to publish the
+    /// EOF), v2 object headers, link-message groups, array chunk indexes.
+    v110: bool,
+    /// Root group object header address (in the v3 superblock).
+    root_addr: u64,
     /// Read access for loading objects of an opened file.
     shared: Option<Shared>,
     /// Object index by header address (hard links reach one object by several paths).
@@ -561,9 +601,14 @@ impl Writer {
 
     /// Write a new file into `st` (which should be empty).
     pub fn with_storage(st: Box<dyn WriteStorage>, opts: WriteOptions) -> Result<Writer> {
+        let v110 = opts.profile == Profile::Hdf5V110;
         let mut w = Writer {
             st,
-            eof: encode::SUPERBLOCK_SIZE,
+            eof: if v110 {
+                e110::SUPERBLOCK_V3_SIZE
+            } else {
+                encode::SUPERBLOCK_SIZE
+            },
             committed_eof: 0,
             written_end: 0,
             objs: Vec::new(),
@@ -572,6 +617,8 @@ impl Writer {
             limits: opts.limits,
             pytables: opts.pytables,
             eof_field: encode::EOF_FIELD,
+            v110,
+            root_addr: UNDEF,
             shared: None,
             by_addr: HashMap::new(),
             scratch: Vec::new(),
@@ -585,8 +632,13 @@ impl Writer {
             attrs.push(("VERSION", AttrValue::Ascii("1.0".into())));
         }
         let idx = w.new_group_object("/".into(), &attrs)?;
-        let root = w.group_entry(idx, 0)?;
-        let sb = encode::encode_superblock(w.eof, &root);
+        let sb = if v110 {
+            w.root_addr = w.objs[idx].addr;
+            e110::encode_superblock_v3(w.eof, w.root_addr)
+        } else {
+            let root = w.group_entry(idx, 0)?;
+            encode::encode_superblock(w.eof, &root)
+        };
         w.put(0, &sb)?;
         w.ensure_len()?;
         w.committed_eof = w.eof;
@@ -641,8 +693,14 @@ impl Writer {
     fn publish_eof(&mut self) -> Result<()> {
         if self.eof != self.committed_eof {
             self.ensure_len()?;
-            let e = self.eof.to_le_bytes();
-            self.put(self.eof_field, &e)?;
+            if self.v110 {
+                // The whole checksummed superblock, one positional write.
+                let sb = e110::encode_superblock_v3(self.eof, self.root_addr);
+                self.put(0, &sb)?;
+            } else {
+                let e = self.eof.to_le_bytes();
+                self.put(self.eof_field, &e)?;
+            }
             self.committed_eof = self.eof;
         }
         Ok(())
@@ -658,7 +716,11 @@ impl Writer {
 
     fn essentials(&self, idx: usize) -> Result<Vec<(u16, Vec<u8>)>> {
         let o = &self.objs[idx];
-        Ok(match &o.kind {
+        let mut ess = match &o.kind {
+            Kind::Group(g) if g.compact => vec![
+                (e110::msg::LINK_INFO, e110::encode_link_info()),
+                (e110::msg::GROUP_INFO, e110::encode_group_info()),
+            ],
             Kind::Group(g) => vec![(
                 msg::SYMBOL_TABLE,
                 encode::encode_symbol_table(g.btree, g.heap),
@@ -692,19 +754,33 @@ impl Writer {
                     Store::Chunked(c) => {
                         cdims = c.chunk.clone();
                         cdims.push(d.elem as u64);
+                        let v4 = match c.kind {
+                            ChunkIdx::BTreeV1 => None,
+                            ChunkIdx::Fixed => Some(Index110::Fixed),
+                            ChunkIdx::Extensible(_) => Some(Index110::Extensible),
+                        };
+                        if let Some(ix) = v4 {
+                            v.push((msg::LAYOUT, e110::encode_layout_v4(ix, c.root, &cdims)?));
+                        }
                         LayoutMsg::Chunked {
                             btree: c.root,
                             dims: &cdims,
                         }
                     }
                 };
-                v.push((msg::LAYOUT, encode::encode_layout(&lm)?));
+                if !v.iter().any(|(t, _)| *t == msg::LAYOUT) {
+                    v.push((msg::LAYOUT, encode::encode_layout(&lm)?));
+                }
                 if let Some(p) = &d.pipeline {
                     v.push((msg::PIPELINE, encode::encode_pipeline(p)?));
                 }
                 v
             }
-        })
+        };
+        if self.v110 {
+            ess.push((e110::msg::ATTR_INFO, e110::encode_attr_info()));
+        }
+        Ok(ess)
     }
 
     /// Lay out the header; new continuation blocks are written at new space. Returns the
@@ -712,6 +788,9 @@ impl Writer {
     fn header_bytes(&mut self, idx: usize) -> Result<(u64, Vec<u8>)> {
         if self.objs[idx].ext.is_some() {
             return self.ext_header_bytes(idx);
+        }
+        if self.v110 {
+            return self.header_bytes_v2(idx);
         }
         let ess = self.essentials(idx)?;
         let o = &self.objs[idx];
@@ -774,6 +853,74 @@ impl Writer {
         let mut out = encode::encode_header_prefix(nm, cap0 as u32).to_vec();
         out.extend_from_slice(&c0);
         Ok((o.addr, out))
+    }
+
+    /// The v2 header (1.10 profile): chunk 0 of `cap0` message bytes holds the fixed
+    /// messages, then links and attributes while they fit (24 bytes kept for a
+    /// continuation message), the rest goes to one `OCHK` block written afresh when it
+    /// changes; unused space is NIL messages (or a gap under 4 bytes).
+    fn header_bytes_v2(&mut self, idx: usize) -> Result<(u64, Vec<u8>)> {
+        let ess = self.essentials(idx)?;
+        let o = &self.objs[idx];
+        let links: Vec<Vec<u8>> = match &o.kind {
+            Kind::Group(g) if g.compact => g
+                .entries
+                .iter()
+                .map(|(k, e)| e110::encode_link(k, e.header))
+                .collect::<Result<_>>()?,
+            _ => Vec::new(),
+        };
+        let cap0 = o.cap0;
+        let msgs: Vec<(u16, &[u8])> = ess
+            .iter()
+            .map(|(t, b)| (*t, b.as_slice()))
+            .chain(links.iter().map(|b| (e110::msg::LINK, b.as_slice())))
+            .chain(o.attrs.iter().map(|(_, b)| (msg::ATTRIBUTE, b.as_slice())))
+            .collect();
+        let size = |b: &[u8]| e110::MSG_HEADER_V2 + b.len();
+        let total: usize = msgs.iter().map(|(_, b)| size(b)).sum();
+        let mut c0 = Vec::with_capacity(cap0);
+        let mut over = Vec::new();
+        if total <= cap0 {
+            for (t, b) in &msgs {
+                e110::push_message_v2(&mut c0, *t, b)?;
+            }
+        } else {
+            let room = cap0.saturating_sub(e110::MSG_HEADER_V2 + 16);
+            for (i, (t, b)) in msgs.iter().enumerate() {
+                if i < ess.len() || (over.is_empty() && c0.len() + size(b) <= room) {
+                    e110::push_message_v2(&mut c0, *t, b)?;
+                } else {
+                    e110::push_message_v2(&mut over, *t, b)?;
+                }
+            }
+            if c0.len() > room {
+                return Err(usage(format!("{}: object header chunk overflow", o.path)));
+            }
+        }
+        let cont = if over.is_empty() {
+            None
+        } else {
+            match &o.cont {
+                Some((a, content)) if *content == over => Some((*a, over)),
+                _ => {
+                    let a = self.alloc_write(&e110::encode_ochk(&over))?;
+                    Some((a, over))
+                }
+            }
+        };
+        if let Some((a, content)) = &cont {
+            let len = content.len() as u64 + 8;
+            e110::push_message_v2(
+                &mut c0,
+                msg::CONTINUATION,
+                &encode::encode_continuation(*a, len),
+            )?;
+        }
+        e110::fill_nil_v2(&mut c0, cap0);
+        let o = &mut self.objs[idx];
+        o.cont = cont;
+        Ok((o.addr, e110::encode_ohdr(&c0)?))
     }
 
     /// Rewrite an object's header following the commit order.
@@ -867,6 +1014,20 @@ impl Writer {
     // ---- groups --------------------------------------------------------------------
 
     fn new_group_object(&mut self, path: String, attrs: &[(&str, AttrValue)]) -> Result<usize> {
+        if self.v110 {
+            let g = Grp {
+                btree: UNDEF,
+                heap: UNDEF,
+                seg_addr: UNDEF,
+                seg_cap: 0,
+                heap_data: Vec::new(),
+                entries: BTreeMap::new(),
+                cache: HashMap::new(),
+                refuse: None,
+                compact: true,
+            };
+            return self.new_object(path, Kind::Group(g), attrs);
+        }
         // Local heap: header + data segment holding the empty string at offset 0.
         let seg_cap = 256u64;
         let heap_data = vec![0u8; 8];
@@ -898,6 +1059,7 @@ impl Writer {
             entries: BTreeMap::new(),
             cache: HashMap::new(),
             refuse: None,
+            compact: false,
         };
         self.new_object(path, Kind::Group(g), attrs)
     }
@@ -922,10 +1084,19 @@ impl Writer {
         for (n, v) in attrs {
             bodies.push((n.to_string(), self.attr_body(n, v)?));
         }
-        let ess: usize = self.essentials(idx)?.iter().map(|(_, b)| 8 + b.len()).sum();
-        let attr_len: usize = bodies.iter().map(|(_, b)| 8 + b.len()).sum();
+        let mh = if self.v110 { e110::MSG_HEADER_V2 } else { 8 };
+        let ess: usize = self
+            .essentials(idx)?
+            .iter()
+            .map(|(_, b)| mh + b.len())
+            .sum();
+        let attr_len: usize = bodies.iter().map(|(_, b)| mh + b.len()).sum();
         let cap0 = encode::pad8(ess + 24 + attr_len.max(ATTR_SLACK));
-        let addr = self.alloc(16 + cap0);
+        let addr = if self.v110 {
+            self.alloc(e110::OHDR_PREFIX + cap0 + 4)
+        } else {
+            self.alloc(16 + cap0)
+        };
         let o = &mut self.objs[idx];
         o.addr = addr;
         o.cap0 = cap0;
@@ -979,6 +1150,26 @@ impl Writer {
         }
         if g.entries.contains_key(&key) {
             return Err(usage(format!("{name:?} already exists")));
+        }
+        if g.compact {
+            let header = self.objs[child].addr;
+            e110::encode_link(&key, header)?; // refuse before anything changes
+            let entry = Entry {
+                name_off: 0,
+                header,
+                cache: 0,
+                scratch: [0; 16],
+            };
+            if let Kind::Group(g) = &mut self.objs[gidx].kind {
+                g.entries.insert(key.clone(), entry);
+            }
+            let r = self.commit_header(gidx);
+            if r.is_err() {
+                if let Kind::Group(g) = &mut self.objs[gidx].kind {
+                    g.entries.remove(&key);
+                }
+            }
+            return r;
         }
         // Name into the heap: in place past the declared size, or a new bigger segment.
         let mut nb = key.clone();
@@ -1251,8 +1442,10 @@ impl Writer {
                 .filter(|n| *n < (1 << 32))
                 .ok_or_else(|| usage("chunk of 4 GiB or more"))?;
             let _ = cbytes;
+            let kind = self.chunk_index_kind(&max, &chunk);
             Store::Chunked(Box::new(Chunked {
                 chunk,
+                kind,
                 root: UNDEF,
                 index: BTreeMap::new(),
                 cache: HashMap::new(),
@@ -1772,6 +1965,11 @@ impl Writer {
     /// first root at new space), then the header with `dims`.
     fn commit_chunked(&mut self, ds: DatasetId, dims: Vec<u64>) -> Result<()> {
         self.drain_queue(ds)?;
+        if let Store::Chunked(c) = &self.ds(ds)?.store {
+            if c.kind != ChunkIdx::BTreeV1 {
+                return self.commit_array(ds, dims);
+            }
+        }
         let d = self.ds_mut(ds)?;
         let elem = d.elem as u64;
         let Store::Chunked(c) = &mut d.store else {
@@ -1834,6 +2032,128 @@ impl Writer {
             self.put(a, &b)?;
         }
         self.put(haddr, &hbytes)
+    }
+
+    /// The chunk index of a new chunked dataset: v1 B-tree in the PyTables profile; in
+    /// the 1.10 profile an extensible array for one unlimited dimension, a fixed array
+    /// for none (up to 2^24 chunks), else a v1 B-tree (as HDF5 1.10 would use a v2 B-tree,
+    /// which we do not write).
+    fn chunk_index_kind(&self, max: &[u64], chunk: &[u64]) -> ChunkIdx {
+        if !self.v110 {
+            return ChunkIdx::BTreeV1;
+        }
+        let unl: Vec<usize> = (0..max.len()).filter(|&d| max[d] == UNDEF).collect();
+        match unl.as_slice() {
+            [] => {
+                let n = max
+                    .iter()
+                    .zip(chunk)
+                    .try_fold(1u64, |a, (m, c)| a.checked_mul(m.div_ceil(*c)));
+                match n {
+                    Some(n) if n <= 1 << 24 => ChunkIdx::Fixed,
+                    _ => ChunkIdx::BTreeV1,
+                }
+            }
+            [ud] => ChunkIdx::Extensible(*ud),
+            _ => ChunkIdx::BTreeV1,
+        }
+    }
+
+    /// Commit the fixed or extensible array of a chunked dataset (1.10 profile): blocks
+    /// below the header at new space (unchanged ones reused), EOF, the header in place
+    /// (or, the first time, at new space), then the object header with `dims`.
+    fn commit_array(&mut self, ds: DatasetId, dims: Vec<u64>) -> Result<()> {
+        let d = self.ds_mut(ds)?;
+        let elem = d.elem as u64;
+        let filtered = d.pipeline.is_some();
+        let max = d.max.clone();
+        let Store::Chunked(c) = &mut d.store else {
+            return Err(usage("not chunked"));
+        };
+        let old_cache = std::mem::take(&mut c.cache);
+        let chunk = c.chunk.clone();
+        let kind = c.kind;
+        let root = c.root;
+        let cbytes = product(&chunk)?
+            .checked_mul(elem)
+            .ok_or_else(|| usage("size overflows"))?;
+        let fmt = e110::ElemFmt {
+            filtered: filtered.then(|| e110::chunk_size_len(cbytes)),
+        };
+        let grid: Vec<u64> = max
+            .iter()
+            .zip(&chunk)
+            .map(|(m, c)| if *m == UNDEF { 0 } else { m.div_ceil(*c) })
+            .collect();
+        let mut elems = BTreeMap::new();
+        for (off, rec) in &c.index {
+            let scaled: Vec<u64> = off.iter().zip(&chunk).map(|(o, c)| o / c).collect();
+            let i = match kind {
+                ChunkIdx::Extensible(ud) => e110::ea_index(&scaled, ud, &grid),
+                _ => e110::fa_index(&scaled, &grid),
+            }
+            .ok_or_else(|| usage("chunk index overflows"))?;
+            elems.insert(i, (rec.addr, u64::from(rec.size), rec.mask));
+        }
+        if elems.is_empty() {
+            let d = self.ds_mut(ds)?;
+            d.dims = dims;
+            if let Store::Chunked(c) = &mut d.store {
+                c.pending_dims = None;
+            }
+            return self.commit_header(ds.0);
+        }
+        let hdr_len = match kind {
+            ChunkIdx::Extensible(_) => 72,
+            _ => 28,
+        };
+        let hdr = if root == UNDEF {
+            self.alloc(hdr_len)
+        } else {
+            root
+        };
+        // Blocks: reuse an identical block already in the file, else write it anew; the
+        // cache keeps only the blocks of this commit (the live ones).
+        let mut cache = HashMap::new();
+        let hbytes = {
+            let mut write = |b: Vec<u8>| -> Result<u64> {
+                if let Some(a) = old_cache.get(&b).or_else(|| cache.get(&b)) {
+                    let a = *a;
+                    cache.insert(b, a);
+                    return Ok(a);
+                }
+                let a = self.alloc_write(&b)?;
+                cache.insert(b, a);
+                Ok(a)
+            };
+            match kind {
+                ChunkIdx::Extensible(_) => {
+                    let (ib, st) = e110::write_earray(fmt, hdr, &elems, &mut write)?;
+                    e110::encode_eahd(fmt, &st, ib)
+                }
+                _ => {
+                    let n = grid.iter().product::<u64>();
+                    let db = write(e110::encode_fadb(fmt, hdr, n, &elems)?)?;
+                    e110::encode_fahd(fmt, n, db)
+                }
+            }
+        };
+        if root == UNDEF {
+            self.put(hdr, &hbytes)?;
+        }
+        let d = self.ds_mut(ds)?;
+        d.dims = dims;
+        if let Store::Chunked(c) = &mut d.store {
+            c.cache = cache;
+            c.pending_dims = None;
+            c.root = hdr;
+        }
+        let (haddr, obytes) = self.header_bytes(ds.0)?;
+        self.publish_eof()?;
+        if root != UNDEF {
+            self.put(hdr, &hbytes)?;
+        }
+        self.put(haddr, &obytes)
     }
 
     fn row_bytes(d: &Ds) -> Result<usize> {

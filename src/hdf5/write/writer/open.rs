@@ -97,6 +97,8 @@ impl Writer {
             limits: opts.limits,
             pytables: opts.pytables,
             eof_field: if sb.version == 0 { 40 } else { 44 },
+            v110: false,
+            root_addr: sb.root_object_header,
             shared: Some(shared),
             by_addr: HashMap::new(),
             scratch: Vec::new(),
@@ -237,6 +239,7 @@ impl Writer {
                     "{path}: writing into a new-style group (link messages: h5py \
                      track_order or non-ASCII names); it can be read"
                 )),
+                compact: false,
             })
         } else {
             return Err(unsupported(
@@ -295,6 +298,7 @@ impl Writer {
             entries,
             cache: HashMap::new(),
             refuse: None,
+            compact: false,
         })
     }
 
@@ -381,6 +385,7 @@ impl Writer {
                 }
                 Store::Chunked(Box::new(Chunked {
                     chunk: c.chunk_dims.clone(),
+                    kind: ChunkIdx::BTreeV1,
                     root: c.index_address,
                     index,
                     cache: HashMap::new(),

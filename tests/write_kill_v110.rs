@@ -1,0 +1,190 @@
+//! Crash test of the HDF5 1.10 profile: a child process (this test binary re-executed with
+//! an env var) appends rows to extensible-array datasets (one filtered, one not) with
+//! periodic flushes, and sets attributes that overflow the header into continuation
+//! blocks, and is killed with SIGKILL at random moments. Every file must open in our
+//! reader (a sample also in h5py, normal and `swmr=True` read mode) and hold at least the
+//! rows of the last flush the child reported, with no torn row.
+#![cfg(unix)]
+
+use pymodaq_h5::hdf5::read::{File, Node};
+use pymodaq_h5::hdf5::write::*;
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const CHILD_ENV: &str = "PYMODAQ_H5_KILL110_CHILD";
+
+/// Child mode: does nothing unless `CHILD_ENV` names the file to write.
+#[test]
+fn kill_child_v110() {
+    let Ok(path) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let opts = WriteOptions {
+        profile: Profile::Hdf5V110,
+        ..WriteOptions::default()
+    };
+    let mut w = Writer::create(&path, opts).unwrap();
+    let mk = |w: &mut Writer, name: &str, z: bool| {
+        let mut b = DatasetBuilder::new(Dtype::F64)
+            .shape(&[0, 3])
+            .max_shape(&[None, Some(3)])
+            .chunks(&[16, 3])
+            .pytables_class(PyTablesClass::EArray);
+        if z {
+            b = b.shuffle().deflate(5);
+        }
+        w.create_dataset(name, b).unwrap()
+    };
+    let z = mk(&mut w, "/z", true);
+    let u = mk(&mut w, "/u", false);
+    w.flush().unwrap();
+    let mut out = std::io::stdout();
+    writeln!(out, "FLUSHED 0").unwrap();
+    out.flush().unwrap();
+    let mut n = 0u64;
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        let k = 1 + (n * 7919 % 13);
+        let rows: Vec<f64> = (n..n + k).flat_map(|i| [i as f64; 3]).collect();
+        w.append(&z, &rows).unwrap();
+        w.append(&u, &rows).unwrap();
+        n += k;
+        if n.is_multiple_of(3) || k > 8 {
+            if n % 7 == 1 {
+                let name = format!("a{}", n % 40);
+                w.set_attr("/u", &name, AttrValue::Str("v".repeat(30)))
+                    .unwrap();
+            }
+            w.flush().unwrap();
+            writeln!(out, "FLUSHED {n}").unwrap();
+            out.flush().unwrap();
+        }
+    }
+}
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+fn rows_of(f: &File, name: &str) -> Vec<f64> {
+    match f.get(name).unwrap() {
+        Node::Dataset(d) => d.read::<f64>().unwrap(),
+        _ => panic!("{name} is not a dataset"),
+    }
+}
+
+#[test]
+fn killed_v110_writers_leave_valid_files() {
+    if std::env::var_os(CHILD_ENV).is_some() {
+        return;
+    }
+    let trials: u64 = std::env::var("PYMODAQ_H5_KILL_TRIALS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(150);
+    let dir = std::env::temp_dir().join(format!("pymodaq_h5_kill110_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    eprintln!("kill test seed {seed}");
+    let mut rng = Rng(seed);
+    let mut sample = Vec::new();
+    let mut max_acked = 0;
+    for t in 0..trials {
+        let path = dir.join(format!("k{t}.h5"));
+        let mut child = Command::new(&exe)
+            .args([
+                "kill_child_v110",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD_ENV, &path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut last: Option<u64> = None;
+            for line in BufReader::new(stdout).lines().map_while(|l| l.ok()) {
+                if let Some(n) = line.strip_prefix("FLUSHED ") {
+                    last = n.trim().parse().ok();
+                }
+            }
+            last
+        });
+        // Kill somewhere between start-up and a few hundred flushes.
+        std::thread::sleep(Duration::from_micros(rng.next() % 40_000));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let acked = reader.join().unwrap();
+        let Some(acked) = acked else {
+            continue; // killed before the file was first committed
+        };
+        max_acked = max_acked.max(acked);
+        let f = File::open(&path).unwrap_or_else(|e| panic!("trial {t}: {e}"));
+        assert_eq!(f.superblock().version, 3);
+        if let Node::Dataset(d) = f.get("/u").unwrap() {
+            for a in d.object().attributes().unwrap() {
+                if a.name.starts_with('a') {
+                    assert_eq!(a.raw(), "v".repeat(30).as_bytes(), "trial {t}");
+                }
+            }
+        }
+        for name in ["/z", "/u"] {
+            let v = rows_of(&f, name);
+            let n = (v.len() / 3) as u64;
+            assert!(
+                n >= acked,
+                "trial {t} {name}: {n} rows < {acked} acknowledged"
+            );
+            for (i, x) in v.iter().enumerate() {
+                assert_eq!(*x, (i / 3) as f64, "trial {t} {name}: torn row {}", i / 3);
+            }
+        }
+        if t % 20 == 0 {
+            sample.push((path, acked));
+        } else {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+    eprintln!("max acknowledged rows in a trial: {max_acked}");
+    let py = std::env::var("PYMODAQ_H5_PYTHON")
+        .ok()
+        .map(PathBuf::from)
+        .or_else(|| {
+            let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+            p.exists().then_some(p)
+        });
+    if let Some(py) = py {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/py/check_killed.py");
+        let mut cmd = Command::new(py);
+        cmd.arg(script).arg("--swmr");
+        for (p, a) in &sample {
+            cmd.arg(p).arg(a.to_string());
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "h5py check failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    } else if std::env::var_os("CI").is_some() {
+        panic!("no Python with h5py (set PYMODAQ_H5_PYTHON)");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
