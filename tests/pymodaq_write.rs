@@ -439,3 +439,46 @@ fn recorded_files_load_in_pymodaq_with_their_time_axis() {
     common::diff("", &mine, &real, &mut diffs);
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
 }
+
+#[test]
+fn swmr_files_load_like_the_default_ones() {
+    // `init_file(swmr_mode=True)`: the HDF5 1.10 layout (superblock v3, v2 headers, array
+    // chunk indexes) h5py SWMR readers need. PyMoDAQ must load the same data from it as from
+    // the default layout, and h5py must open it in SWMR-read mode.
+    let Some(py) = common::python() else { return };
+    let dir = common::temp_dir("pmd-swmr");
+    for seed in [3u64, 11] {
+        let script = dir.join(format!("s{seed}.json"));
+        run(
+            Command::new(&py)
+                .arg(py_script())
+                .args(["gen", &seed.to_string()])
+                .arg(&script)
+                .arg("h5py"),
+            "script generator",
+        );
+        let mut doc: J = serde_json::from_str(&std::fs::read_to_string(&script).unwrap()).unwrap();
+        let plain = dir.join(format!("plain{seed}.h5"));
+        let swmr = dir.join(format!("swmr{seed}.h5"));
+        pymodaq_h5::pymodaq::save::script::run_script(&doc, &plain).unwrap();
+        doc["swmr"] = J::Bool(true);
+        pymodaq_h5::pymodaq::save::script::run_script(&doc, &swmr).unwrap();
+        let a = pymodaq_load(&py, &plain, Some("h5py"));
+        let b = pymodaq_load(&py, &swmr, Some("h5py"));
+        for key in ["data_nodes", "axis_nodes", "load_all", "logs"] {
+            let mut d = Vec::new();
+            common::diff(key, &b[key], &a[key], &mut d);
+            assert!(d.is_empty(), "seed {seed}: {}", d.join("\n"));
+        }
+        let code = "import h5py, sys\nf = h5py.File(sys.argv[1], 'r', libver='latest', swmr=True)\n\
+                    assert f.attrs['swmr_compatible'] is not None\nn = []\nf.visititems(lambda k, v: n.append(k))\nprint(len(n))\n";
+        let out = run(
+            Command::new(&py).args(["-c", code]).arg(&swmr),
+            "h5py SWMR read",
+        );
+        assert!(out.trim().parse::<u32>().unwrap() > 3, "{out}");
+        // Our own reader, and the superblock version.
+        let f = pymodaq_h5::hdf5::read::File::open(&swmr).unwrap();
+        assert_eq!(f.superblock().version, 3);
+    }
+}

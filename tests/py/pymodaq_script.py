@@ -118,7 +118,8 @@ def run(script_path, out):
     if out.exists():
         out.unlink()
     md = {k: py_value(v) for k, v in (script.get("metadata") or {}).items()}
-    saver.init_file(out, new_file=True, metadata=md or None)
+    saver.init_file(out, new_file=True, metadata=md or None,
+                    swmr_mode=bool(script.get("swmr", False)))
     savers = {}
     for op in script["ops"]:
         name = op["op"]

@@ -10,7 +10,7 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::hdf5::message::datatype::{CompoundMember, Datatype};
 use crate::hdf5::write::{
-    AttrValue, DatasetBuilder, DatasetId, Dtype, PyTablesClass, WriteOptions, Writer,
+    AttrValue, DatasetBuilder, DatasetId, Dtype, Profile, PyTablesClass, WriteOptions, Writer,
 };
 use crate::pymodaq::attrs::envelope;
 use crate::pymodaq::attrs::pickle;
@@ -129,9 +129,21 @@ impl std::fmt::Debug for SaveBackend {
 impl SaveBackend {
     /// Create (truncate) `path` as `open_file(path, 'w', title)` does.
     pub fn create(path: impl AsRef<Path>, flavour: Flavour, title: &str) -> Result<SaveBackend> {
+        Self::create_with_profile(path, flavour, title, Profile::PyTables)
+    }
+
+    /// [`SaveBackend::create`] with a write profile (`Profile::Hdf5V110`: the layout h5py
+    /// writes with `libver='latest'`, what PyMoDAQ's SWMR mode uses).
+    pub fn create_with_profile(
+        path: impl AsRef<Path>,
+        flavour: Flavour,
+        title: &str,
+        profile: Profile,
+    ) -> Result<SaveBackend> {
         let opts = WriteOptions {
             pytables: flavour == Flavour::Tables,
             root_title: title.to_string(),
+            profile,
             ..WriteOptions::default()
         };
         let w = Writer::create(path, opts)?;

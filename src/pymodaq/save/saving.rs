@@ -89,6 +89,9 @@ pub struct InitOptions {
     pub pymodaq_data_version: String,
     /// Clock.
     pub clock: Clock,
+    /// `init_file(..., swmr_mode=True)` (PyMoDAQ 5.2+, h5py): the HDF5 1.10 layout SWMR
+    /// readers need, and the root `swmr_compatible` attribute.
+    pub swmr: bool,
 }
 
 impl Default for InitOptions {
@@ -102,6 +105,7 @@ impl Default for InitOptions {
             pymodaq_version: "5.3.8".into(),
             pymodaq_data_version: "5.3.0".into(),
             clock: Clock::System,
+            swmr: false,
         }
     }
 }
@@ -195,7 +199,13 @@ impl H5Saver {
     /// attributes, `/RawData` and its Logger, and the new-file attributes.
     pub fn init_file(path: impl AsRef<Path>, opts: InitOptions) -> Result<H5Saver> {
         let (file_name, full) = h5_file_path(path.as_ref());
-        let backend = SaveBackend::create(&full, opts.flavour, "PyMoDAQ file")?;
+        let profile = if opts.swmr {
+            crate::hdf5::write::Profile::Hdf5V110
+        } else {
+            crate::hdf5::write::Profile::PyTables
+        };
+        let backend =
+            SaveBackend::create_with_profile(&full, opts.flavour, "PyMoDAQ file", profile)?;
         Self::init_backend(backend, file_name, full, opts)
     }
 
@@ -207,16 +217,20 @@ impl H5Saver {
         opts: InitOptions,
     ) -> Result<H5Saver> {
         backend.define_compression(opts.compression);
-        backend.set_attrs(
-            "/",
-            &[
-                ("pymodaq_version".into(), PyValue::Str(opts.pymodaq_version)),
-                (
-                    "pymodaq_data_version".into(),
-                    PyValue::Str(opts.pymodaq_data_version),
-                ),
-            ],
-        )?;
+        let mut root = vec![
+            (
+                "pymodaq_version".to_string(),
+                PyValue::Str(opts.pymodaq_version),
+            ),
+            (
+                "pymodaq_data_version".into(),
+                PyValue::Str(opts.pymodaq_data_version),
+            ),
+        ];
+        if opts.swmr {
+            root.push(("swmr_compatible".into(), PyValue::Bool(true)));
+        }
+        backend.set_attrs("/", &root)?;
         let mut s = H5Saver {
             backend,
             raw_group: "/RawData".into(),

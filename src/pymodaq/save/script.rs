@@ -101,6 +101,7 @@ pub fn run_script(script: &J, out: &Path) -> Result<()> {
             .map(|l| l as u32),
         ..InitOptions::default()
     };
+    opts.swmr = script.get("swmr").and_then(J::as_bool).unwrap_or(false);
     if let Some(v) = script.get("pymodaq_version").and_then(J::as_str) {
         opts.pymodaq_version = v.into();
     }
