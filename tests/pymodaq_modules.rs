@@ -219,3 +219,54 @@ fn module_savers_lay_files_out_like_pymodaq() {
         assert!(d.is_empty(), "{}", d.join("\n"));
     }
 }
+
+#[test]
+fn backend_trait_walks_a_file_being_written_as_the_file_read_back() {
+    use pymodaq_h5::pymodaq::backend::{Backend, H5Backend};
+    let dir = common::temp_dir("backend-trait");
+    let path = dir.join("walk.h5");
+    let mut h5 = H5Saver::init_file(&path, InitOptions::default()).unwrap();
+    let mut det = DetectorSaver::new(Module::new("Viewer", b"<All_settings />"));
+    let g = det.get_set_node(&mut h5, None).unwrap();
+    det.add_data(
+        &mut h5,
+        &g,
+        &dte(vec![
+            dwa("a", &[1.0, 2.0], DataSource::Raw, vec![]),
+            dwa("b", &[3.0], DataSource::Raw, vec![]),
+        ]),
+        &[],
+    )
+    .unwrap();
+    h5.add_log("hello").unwrap();
+    h5.flush().unwrap();
+    let writing: Vec<String> = {
+        let b = h5.backend_ref();
+        b.walk_paths("/")
+            .iter()
+            .map(|p| b.node_line(p).unwrap())
+            .collect()
+    };
+    h5.close_file().unwrap();
+    let f = File::open(&path).unwrap();
+    let r = H5Backend::new(&f);
+    let read: Vec<String> = r
+        .walk_paths("/")
+        .iter()
+        .map(|p| r.node_line(p).unwrap())
+        .collect();
+    assert_eq!(writing, read);
+    assert!(
+        read.contains(&"/RawData/Detector000/Data1D/CH00/Data00 (CARRAY) 'a'".to_string()),
+        "{read:#?}"
+    );
+    assert!(read.contains(&"/RawData/Logger (StringARRAY) ''".to_string()));
+    // The trait's walk is the backend's own walk_nodes.
+    let own: Vec<String> = r
+        .walk_nodes(&r.get_node("/").unwrap())
+        .unwrap()
+        .iter()
+        .map(|n| r.node_str(n).unwrap())
+        .collect();
+    assert_eq!(own, read);
+}

@@ -666,3 +666,90 @@ mod tests {
         assert!(!NodeClass::Group.is_array());
     }
 }
+
+/// The seam PyMoDAQ's `H5Backend` is: a tree of `GROUP`/`CARRAY`/`EARRAY`/`VLARRAY` nodes with
+/// decoded attributes, addressed by path. [`H5Backend`] implements it over a file being read,
+/// `save::SaveBackend` over a file being written, so the same walks and node listings work on
+/// both.
+pub trait Backend {
+    /// The class of the node at `path`; `None` when there is no such node (or it cannot be
+    /// classified).
+    fn node_class(&self, path: &str) -> Option<NodeClass>;
+    /// Child names of a group, in the library's iteration order.
+    fn child_names(&self, path: &str) -> Vec<String>;
+    /// Attribute names of a node.
+    fn attribute_names(&self, path: &str) -> Vec<String>;
+    /// One attribute, decoded as PyMoDAQ decodes it.
+    fn attribute(&self, path: &str, name: &str) -> Option<PyValue>;
+
+    /// `TITLE` (`''` when absent).
+    fn node_title(&self, path: &str) -> PyValue {
+        self.attribute(path, "TITLE")
+            .unwrap_or(PyValue::Str(String::new()))
+    }
+
+    /// `walk_nodes(where)` as [`H5Backend::walk_nodes`] orders it: `where`, then the children
+    /// of each group, groups taken depth first.
+    fn walk_paths(&self, where_: &str) -> Vec<String> {
+        let mut groups = vec![where_.to_string()];
+        let mut seen = std::collections::HashSet::new();
+        let mut stack = vec![where_.to_string()];
+        seen.insert(where_.to_string());
+        while let Some(g) = stack.pop() {
+            for c in self.child_names(&g) {
+                let p = crate::hdf5::read::file::join_path(&g, &c);
+                if self.node_class(&p) == Some(NodeClass::Group) && seen.insert(p.clone()) {
+                    stack.push(p.clone());
+                    groups.push(p);
+                }
+            }
+        }
+        let mut out = vec![where_.to_string()];
+        for g in &groups {
+            out.extend(
+                self.child_names(g)
+                    .into_iter()
+                    .map(|c| crate::hdf5::read::file::join_path(g, &c)),
+            );
+        }
+        out
+    }
+
+    /// `str(node)`: `/RawData/Axis00 (CARRAY) 'myaxis'`.
+    fn node_line(&self, path: &str) -> Option<String> {
+        let class = self.node_class(path)?;
+        let string_array = class == NodeClass::VLArray
+            && self.attribute(path, "subdtype") == Some(PyValue::Str("string".into()));
+        let kind = if string_array {
+            "StringARRAY"
+        } else {
+            class.as_str()
+        };
+        Some(format!(
+            "{path} ({kind}) {}",
+            pyliteral::repr(&self.node_title(path))
+        ))
+    }
+}
+
+impl Backend for H5Backend {
+    fn node_class(&self, path: &str) -> Option<NodeClass> {
+        self.get_node(path).ok().map(|n| n.class)
+    }
+    fn child_names(&self, path: &str) -> Vec<String> {
+        self.get_node(path)
+            .and_then(|n| self.children(&n))
+            .map(|c| c.into_iter().map(|n| n.name).collect())
+            .unwrap_or_default()
+    }
+    fn attribute_names(&self, path: &str) -> Vec<String> {
+        self.get_node(path)
+            .and_then(|n| self.attrs(&n))
+            .map(|a| a.into_iter().map(|(k, _)| k).collect())
+            .unwrap_or_default()
+    }
+    fn attribute(&self, path: &str, name: &str) -> Option<PyValue> {
+        let n = self.get_node(path).ok()?;
+        self.attr(&n, name).ok().flatten().map(|v| v.to_py())
+    }
+}

@@ -924,3 +924,23 @@ fn check_name(name: &str) -> Result<()> {
     }
     Ok(())
 }
+
+impl crate::pymodaq::backend::Backend for SaveBackend {
+    fn node_class(&self, path: &str) -> Option<NodeClass> {
+        self.node(path).map(|n| n.class)
+    }
+    fn child_names(&self, path: &str) -> Vec<String> {
+        let mut c = self.children(path).unwrap_or_default();
+        // Both libraries list the members of these groups by name.
+        c.sort();
+        c
+    }
+    fn attribute_names(&self, path: &str) -> Vec<String> {
+        self.node(path)
+            .map(|n| n.attrs.iter().map(|(k, _)| k.clone()).collect())
+            .unwrap_or_default()
+    }
+    fn attribute(&self, path: &str, name: &str) -> Option<PyValue> {
+        self.node(path).and_then(|n| n.attr(name).cloned())
+    }
+}
