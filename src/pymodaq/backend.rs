@@ -647,26 +647,6 @@ pub fn f16_bits(v: f64) -> u16 {
     sign | ((e as u16) << 10) | ((man >> 13) as u16)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn load_error_strings() {
-        assert_eq!(
-            LoadError::py("KeyError", "'shape'").py_string(),
-            "KeyError: 'shape'"
-        );
-    }
-
-    #[test]
-    fn class_names() {
-        assert_eq!(NodeClass::EArray.as_str(), "EARRAY");
-        assert!(NodeClass::VLArray.is_array());
-        assert!(!NodeClass::Group.is_array());
-    }
-}
-
 /// The seam PyMoDAQ's `H5Backend` is: a tree of `GROUP`/`CARRAY`/`EARRAY`/`VLARRAY` nodes with
 /// decoded attributes, addressed by path. [`H5Backend`] implements it over a file being read,
 /// `save::SaveBackend` over a file being written, so the same walks and node listings work on
@@ -751,5 +731,25 @@ impl Backend for H5Backend {
     fn attribute(&self, path: &str, name: &str) -> Option<PyValue> {
         let n = self.get_node(path).ok()?;
         self.attr(&n, name).ok().flatten().map(|v| v.to_py())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn load_error_strings() {
+        assert_eq!(
+            LoadError::py("KeyError", "'shape'").py_string(),
+            "KeyError: 'shape'"
+        );
+    }
+
+    #[test]
+    fn class_names() {
+        assert_eq!(NodeClass::EArray.as_str(), "EARRAY");
+        assert!(NodeClass::VLArray.is_array());
+        assert!(!NodeClass::Group.is_array());
     }
 }
