@@ -254,7 +254,15 @@ impl DataLoader {
         let mut arr = self.backend.read(node)?;
         if let Some(bkg) = bkg {
             let b = self.backend.read(bkg)?;
-            arr = arr.sub(&b).map_err(|m| LoadError::py("ValueError", m))?;
+            arr = arr.sub(&b).map_err(|m| {
+                // numpy raises TypeError for bool arrays, ValueError for shapes.
+                let kind = if m.contains("boolean") {
+                    "TypeError"
+                } else {
+                    "ValueError"
+                };
+                LoadError::py(kind, m)
+            })?;
         }
         let nav = index_list(&self.backend.attr_req(node, "nav_indexes")?.to_py());
         let idx: Vec<usize> = (0..arr.shape.len())

@@ -376,7 +376,7 @@ impl NdArray {
             ));
         }
         if self.dtype == DType::Bool && other.dtype == DType::Bool {
-            return Err("numpy boolean subtract, the `-` operator, is not supported".into());
+            return Err("numpy boolean subtract, the `-` operator, is not supported, use the bitwise_xor, the `^` operator, or the logical_xor function instead.".into());
         }
         let n = self.len();
         let mut out = Vec::with_capacity(self.bytes.len().max(n.saturating_mul(8)));
