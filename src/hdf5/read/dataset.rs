@@ -225,7 +225,15 @@ impl Dataset {
             return Err(Error::limit(name, cap, total, Some(at)));
         }
         let fill = self.fill_bytes()?;
-        let mut out = filled(total as usize, &fill);
+        // A chunked read whose chunks cover the whole selection never shows the fill value:
+        // it is painted only when some chunk is missing (below), which spares a pass over
+        // the output (and its page faults) for complete scans pre-filled with NaN.
+        let deferred_fill = matches!(self.layout, DataLayout::Chunked(_));
+        let mut out = if deferred_fill {
+            vec![0u8; total as usize]
+        } else {
+            filled(total as usize, &fill)
+        };
         if total == 0 {
             return Ok(out);
         }
@@ -269,7 +277,7 @@ impl Dataset {
             }
             DataLayout::Chunked(layout) => {
                 if layout.index_address == UNDEFINED_ADDRESS {
-                    return Ok(out);
+                    return Ok(filled(total as usize, &fill));
                 }
                 let chunk_dims: Vec<u64> = if dims.is_empty() {
                     Vec::new()
@@ -323,6 +331,15 @@ impl Dataset {
                     if lo.len() == dims.len() {
                         touched.push((info, lo, cnt));
                     }
+                }
+                let mut offsets = std::collections::HashSet::new();
+                let covered: u64 = touched
+                    .iter()
+                    .filter(|(info, _, _)| offsets.insert(info.offset.clone()))
+                    .map(|(_, _, cnt)| cnt.iter().product::<u64>())
+                    .sum();
+                if covered < total / elem as u64 && fill.iter().any(|&b| b != 0) {
+                    paint_fill(&mut out, &fill);
                 }
                 // Unfiltered chunks that land on one contiguous run of the output (whole
                 // chunk, full trailing extents) are read straight into it: no copy.
@@ -637,6 +654,21 @@ fn is_contiguous_block(cnt: &[u64], dims: &[u64]) -> bool {
         d -= 1;
     }
     d <= 1 || cnt[..d - 1].iter().all(|&c| c == 1)
+}
+
+/// Overwrite `out` with the fill element repeated.
+fn paint_fill(out: &mut [u8], fill: &[u8]) {
+    if fill.is_empty() {
+        return;
+    }
+    let first = fill.len().min(out.len());
+    out[..first].copy_from_slice(&fill[..first]);
+    let mut done = first;
+    while done < out.len() {
+        let take = done.min(out.len() - done);
+        out.copy_within(..take, done);
+        done += take;
+    }
 }
 
 /// `n` bytes holding the fill element repeated (zeros come from the allocator, untouched).
