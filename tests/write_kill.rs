@@ -1,7 +1,9 @@
 //! Crash test: a child process (this test binary re-executed with an env var) appends rows
 //! with periodic flushes and is killed with SIGKILL at random moments. Every file must
 //! open in our reader (a sample also in h5py) and hold at least the rows of the last
-//! flush the child reported, with no torn row.
+//! flush the child reported, with no torn row. Run for both write profiles; the HDF5 1.10
+//! child also sets attributes that overflow the header into continuation blocks, and its
+//! sample is also opened in h5py's `swmr=True` read mode.
 #![cfg(unix)]
 
 use pymodaq_h5::hdf5::read::{File, Node};
@@ -12,6 +14,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const CHILD_ENV: &str = "PYMODAQ_H5_KILL_CHILD";
+/// Set (to anything) in the child to write the HDF5 1.10 profile.
+const V110_ENV: &str = "PYMODAQ_H5_KILL_V110";
 
 /// Child mode: does nothing unless `CHILD_ENV` names the file to write.
 #[test]
@@ -19,7 +23,16 @@ fn kill_child() {
     let Ok(path) = std::env::var(CHILD_ENV) else {
         return;
     };
-    let mut w = Writer::create(&path, WriteOptions::default()).unwrap();
+    let v110 = std::env::var_os(V110_ENV).is_some();
+    let opts = WriteOptions {
+        profile: if v110 {
+            Profile::Hdf5V110
+        } else {
+            Profile::PyTables
+        },
+        ..WriteOptions::default()
+    };
+    let mut w = Writer::create(&path, opts).unwrap();
     let mk = |w: &mut Writer, name: &str, z: bool| {
         let mut b = DatasetBuilder::new(Dtype::F64)
             .shape(&[0, 3])
@@ -46,6 +59,11 @@ fn kill_child() {
         w.append(&u, &rows).unwrap();
         n += k;
         if n.is_multiple_of(3) || k > 8 {
+            if v110 && n % 7 == 1 {
+                let name = format!("a{}", n % 40);
+                w.set_attr("/u", &name, AttrValue::Str("v".repeat(30)))
+                    .unwrap();
+            }
             w.flush().unwrap();
             writeln!(out, "FLUSHED {n}").unwrap();
             out.flush().unwrap();
@@ -72,14 +90,24 @@ fn rows_of(f: &File, name: &str) -> Vec<f64> {
 
 #[test]
 fn killed_writers_leave_valid_files() {
+    kill_trials(false, 200);
+}
+
+#[test]
+fn killed_v110_writers_leave_valid_files() {
+    kill_trials(true, 150);
+}
+
+fn kill_trials(v110: bool, default_trials: u64) {
     if std::env::var_os(CHILD_ENV).is_some() {
         return;
     }
     let trials: u64 = std::env::var("PYMODAQ_H5_KILL_TRIALS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(200);
-    let dir = std::env::temp_dir().join(format!("pymodaq_h5_kill_{}", std::process::id()));
+        .unwrap_or(default_trials);
+    let tag = if v110 { "kill110" } else { "kill" };
+    let dir = std::env::temp_dir().join(format!("pymodaq_h5_{tag}_{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let exe = std::env::current_exe().unwrap();
     let seed = std::time::SystemTime::now()
@@ -93,9 +121,13 @@ fn killed_writers_leave_valid_files() {
     let mut max_acked = 0;
     for t in 0..trials {
         let path = dir.join(format!("k{t}.h5"));
-        let mut child = Command::new(&exe)
-            .args(["kill_child", "--exact", "--nocapture", "--test-threads=1"])
-            .env(CHILD_ENV, &path)
+        let mut cmd = Command::new(&exe);
+        cmd.args(["kill_child", "--exact", "--nocapture", "--test-threads=1"])
+            .env(CHILD_ENV, &path);
+        if v110 {
+            cmd.env(V110_ENV, "1");
+        }
+        let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -120,6 +152,16 @@ fn killed_writers_leave_valid_files() {
         };
         max_acked = max_acked.max(acked);
         let f = File::open(&path).unwrap_or_else(|e| panic!("trial {t}: {e}"));
+        if v110 {
+            assert_eq!(f.superblock().version, 3);
+            if let Node::Dataset(d) = f.get("/u").unwrap() {
+                for a in d.object().attributes().unwrap() {
+                    if a.name.starts_with('a') {
+                        assert_eq!(a.raw(), "v".repeat(30).as_bytes(), "trial {t}");
+                    }
+                }
+            }
+        }
         for name in ["/z", "/u"] {
             let v = rows_of(&f, name);
             let n = (v.len() / 3) as u64;
@@ -149,6 +191,9 @@ fn killed_writers_leave_valid_files() {
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/py/check_killed.py");
         let mut cmd = Command::new(py);
         cmd.arg(script);
+        if v110 {
+            cmd.arg("--swmr");
+        }
         for (p, a) in &sample {
             cmd.arg(p).arg(a.to_string());
         }
