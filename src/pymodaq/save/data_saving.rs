@@ -163,6 +163,23 @@ fn for_each_array(
     Ok(())
 }
 
+/// The enlargeable axes of the enlargeable savers: one empty `AxisNN` EARRAY per name,
+/// described (as PyMoDAQ does) by a dummy `[0, 1]` axis of index 0 whose spread order is its
+/// position. Returns their paths.
+fn add_enlargeable_axes(
+    h5: &mut H5Saver,
+    where_: &str,
+    names: &[String],
+    units: &[String],
+) -> Result<Vec<String>> {
+    let mut paths = Vec::with_capacity(names.len());
+    for (k, (n, u)) in names.iter().zip(units).enumerate() {
+        let ax = Axis::new(n, u, vec![0.0, 1.0], 0, k as i64).map_err(|e| usage(e.to_string()))?;
+        paths.push(AxisSaverLoader::add_axis(h5, where_, &ax, true)?);
+    }
+    Ok(paths)
+}
+
 /// `AxisSaverLoader`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AxisSaverLoader;
@@ -384,16 +401,7 @@ impl DataEnlargeableSaver {
             },
         )?;
         if add_enl_axes {
-            for (k, (n, u)) in self
-                .enl_axis_names
-                .iter()
-                .zip(&self.enl_axis_units)
-                .enumerate()
-            {
-                let ax = Axis::new(n, u, vec![0.0, 1.0], 0, k as i64)
-                    .map_err(|e| usage(e.to_string()))?;
-                AxisSaverLoader::add_axis(h5, where_, &ax, true)?;
-            }
+            add_enlargeable_axes(h5, where_, &self.enl_axis_names, &self.enl_axis_units)?;
         }
         for axis in &data.axes {
             let mut a = axis.clone();
@@ -714,15 +722,7 @@ impl DataToExportEnlargeableSaver {
         // loaders trim them to the data.
         let nav = h5.get_set_group(where_, NAV_AXES, "")?;
         if next_index(h5, &nav, DataType::Axis) == 0 {
-            for (k, (n, u)) in self
-                .enl_axis_names
-                .iter()
-                .zip(&self.enl_axis_units)
-                .enumerate()
-            {
-                let ax = Axis::new(n, u, vec![0.0, 1.0], 0, k as i64)
-                    .map_err(|e| usage(e.to_string()))?;
-                let p = AxisSaverLoader::add_axis(h5, &nav, &ax, true)?;
+            for p in add_enlargeable_axes(h5, &nav, &self.enl_axis_names, &self.enl_axis_units)? {
                 h5.backend().set_attr(&p, "size", &PyValue::Int(0))?;
             }
         }
