@@ -14,7 +14,6 @@
 //!   file).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
 use pymodaq_h5::pymodaq::attrs::PyValue;
@@ -25,23 +24,9 @@ use pymodaq_h5::pymodaq::save::{
     DataToExportExtendedSaver, DataToExportTimedSaver, Flavour, H5Saver, InitOptions, SaveType,
 };
 
-#[derive(Clone, Debug)]
-struct Run {
-    seconds: f64,
-    units: u64,
-    rss_kib: u64,
-}
+mod harness;
 
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
-}
+use harness::{median_run, peak_rss_kib, root, Run};
 
 fn dwa(name: &str, a: NdArray, t: f64) -> DataWithAxes {
     let mut d = DataWithAxes::new(DwaArgs {
@@ -215,63 +200,16 @@ fn child(spec: &str) {
     );
 }
 
-fn parse_run(out: &[u8]) -> Option<Run> {
-    let text = String::from_utf8_lossy(out);
-    let line = text
-        .lines()
-        .rev()
-        .find(|l| l.trim_start().starts_with('{'))?;
-    let v: serde_json::Value = serde_json::from_str(line).ok()?;
-    Some(Run {
-        seconds: v["seconds"].as_f64()?,
-        units: v["units"].as_u64()?,
-        rss_kib: v["rss_kib"].as_u64()?,
-    })
-}
-
 fn ours(spec: &str) -> Run {
-    let out = Command::new(std::env::current_exe().expect("exe"))
-        .env("BENCH_CHILD", spec)
-        .output()
-        .expect("re-exec bench child");
-    assert!(
-        out.status.success(),
-        "child failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    parse_run(&out.stdout).expect("child output")
+    harness::ours(spec, "units")
 }
 
 fn python(py: &Path, args: &[&str]) -> Option<Run> {
-    let out = Command::new(py)
-        .arg(root().join("bench/py_pymodaq.py"))
-        .args(args)
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        eprintln!(
-            "PyMoDAQ side failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        return None;
-    }
-    parse_run(&out.stdout)
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn median_run(mut v: Vec<Run>) -> Run {
-    let rss = v.iter().map(|r| r.rss_kib).max().unwrap_or(0);
-    v.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
-    let mut m = v[v.len() / 2].clone();
-    m.rss_kib = rss;
-    m
+    harness::python(py, "bench/py_pymodaq.py", args, "units")
 }
 
 fn per_unit(r: &Run) -> f64 {
-    r.seconds / r.units.max(1) as f64
+    r.seconds / r.amount.max(1) as f64
 }
 
 /// One table row: (name, unit, ours, PyMoDAQ per backend, target ratio).

@@ -12,23 +12,9 @@ use std::time::Instant;
 
 use pymodaq_h5::hdf5::read::{File, Node};
 
-#[derive(Clone, Debug)]
-struct Run {
-    seconds: f64,
-    bytes: u64,
-    rss_kib: u64,
-}
+mod harness;
 
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
-}
+use harness::{peak_rss_kib, root, Run};
 
 /// Child mode: `BENCH_CHILD="read FILE DS..."`: do the work, print one JSON line.
 fn child(spec: &str) {
@@ -143,60 +129,12 @@ fn write_workload(wl: &str, file: &str, frames: &[u8], spectra: &[u8]) -> u64 {
     }
 }
 
-fn parse_run(out: &[u8]) -> Option<Run> {
-    let text = String::from_utf8_lossy(out);
-    let line = text
-        .lines()
-        .rev()
-        .find(|l| l.trim_start().starts_with('{'))?;
-    let v: serde_json::Value = serde_json::from_str(line).ok()?;
-    Some(Run {
-        seconds: v["seconds"].as_f64()?,
-        bytes: v["bytes"].as_u64()?,
-        rss_kib: v["rss_kib"].as_u64()?,
-    })
-}
-
 fn ours(spec: &str) -> Run {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .env("BENCH_CHILD", spec)
-        .output()
-        .expect("re-exec bench child");
-    assert!(
-        out.status.success(),
-        "child failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    parse_run(&out.stdout).expect("child output")
+    harness::ours(spec, "bytes")
 }
 
 fn python(py: &Path, args: &[&str]) -> Option<Run> {
-    let out = Command::new(py)
-        .arg(root().join("bench/py_side.py"))
-        .args(args)
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        eprintln!(
-            "python side failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        return None;
-    }
-    parse_run(&out.stdout)
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    if v.is_empty() {
-        f64::NAN
-    } else {
-        v[v.len() / 2]
-    }
+    harness::python(py, "bench/py_side.py", args, "bytes")
 }
 
 /// (name, file, datasets, machine limit to compare with)
@@ -212,13 +150,7 @@ struct Row {
 }
 
 fn med_run(runs: Vec<Run>) -> Run {
-    let rss = runs.iter().map(|r| r.rss_kib).max().unwrap_or(0);
-    let bytes = runs.first().map_or(0, |r| r.bytes);
-    Run {
-        seconds: median(runs.iter().map(|r| r.seconds).collect()),
-        bytes,
-        rss_kib: rss,
-    }
+    harness::median_run(runs)
 }
 
 /// Page-cache write and read speed of a plain 512 MiB file (1 MiB calls), MB/s.
@@ -433,7 +365,7 @@ fn render(
     inflate: Option<f64>,
     quick: bool,
 ) -> String {
-    let mbs = |r: &Run| r.bytes as f64 / 1e6 / r.seconds;
+    let mbs = |r: &Run| r.amount as f64 / 1e6 / r.seconds;
     let mut s = String::new();
     s += "# Benchmark results\n\n";
     s += &format!(
