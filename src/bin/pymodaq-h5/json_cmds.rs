@@ -1,0 +1,84 @@
+//! `dump` and `load`: the JSON contracts (pymodaq-h5-dump/1, load-json).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::output::{file_name, open};
+
+#[derive(clap::Args)]
+pub struct DumpArgs {
+    /// Emit JSON (the only format; kept for the contract's spelling).
+    #[arg(long)]
+    json: bool,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// The HDF5 file.
+    file: PathBuf,
+}
+
+#[derive(clap::Args)]
+pub struct LoadArgs {
+    /// Emit JSON (the only format; kept for the contract's spelling).
+    #[arg(long)]
+    json: bool,
+    /// List every array value (no `head`).
+    #[arg(long)]
+    full: bool,
+    /// Implied (data nodes are also loaded with their background); accepted for scripts.
+    #[arg(long)]
+    with_bkg: bool,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// The PyMoDAQ HDF5 file.
+    file: PathBuf,
+}
+
+fn emit(text: String, out: Option<PathBuf>) -> anyhow::Result<()> {
+    match out {
+        Some(o) => {
+            std::fs::write(&o, text + "\n").with_context(|| format!("writing {}", o.display()))?
+        }
+        None => {
+            let mut so = std::io::stdout().lock();
+            writeln!(so, "{text}")?;
+        }
+    }
+    Ok(())
+}
+
+pub fn dump(a: DumpArgs) -> anyhow::Result<ExitCode> {
+    let DumpArgs { json: _, out, file } = a;
+    let f = open(&file)?;
+    let d = pymodaq_h5::dump::dump_file(&f, &file_name(&file))
+        .with_context(|| format!("{}", file.display()))?;
+    emit(serde_json::to_string_pretty(&d.json)?, out)?;
+    Ok(if d.had_errors {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+pub fn load(a: LoadArgs) -> anyhow::Result<ExitCode> {
+    let LoadArgs {
+        json: _,
+        full,
+        with_bkg: _,
+        out,
+        file,
+    } = a;
+    let f = open(&file)?;
+    let (doc, had_errors) = pymodaq_h5::pymodaq::load_json::load_json(&f, &file_name(&file), full)
+        .with_context(|| format!("{}", file.display()))?;
+    emit(serde_json::to_string_pretty(&doc)?, out)?;
+    Ok(if had_errors {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

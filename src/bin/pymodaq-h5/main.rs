@@ -1,0 +1,70 @@
+//! `pymodaq-h5`: browse, inspect and export PyMoDAQ HDF5 files.
+//!
+//! This file is only the command enum and its dispatch: each command lives in its own module
+//! (its clap arguments and its `run`), so commands can be added without touching the others.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod attrs;
+mod check;
+mod export;
+mod json_cmds;
+mod output;
+mod record;
+mod tree;
+mod write_cmds;
+
+#[derive(Parser)]
+#[command(
+    name = "pymodaq-h5",
+    version,
+    about = "Read PyMoDAQ HDF5 files without libhdf5"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Dump the whole HDF5 tree as JSON (contract pymodaq-h5-dump/1).
+    Dump(json_cmds::DumpArgs),
+    /// What PyMoDAQ's own loaders return for the file, as JSON (contract load-json).
+    Load(json_cmds::LoadArgs),
+    /// Print one line per node: path, kind, shape, type, chunks/filters, title.
+    Tree(tree::Args),
+    /// Print the attributes of one node (values decoded; long text shortened).
+    Attrs(attrs::Args),
+    /// Read every object and every value; report what is damaged or unsupported.
+    Check(check::Args),
+    /// Export one dataset to NumPy `.npy` or CSV (numeric data; 1-D and 2-D for CSV), or a
+    /// dataset or group to `.txt` as PyMoDAQ's H5Browser text exporter does.
+    Export(export::Args),
+    /// Write a new PyMoDAQ file from a JSON description of one DataToExport
+    /// (contract import-json).
+    Import(write_cmds::ImportArgs),
+    /// Replay a saver script (`pymodaq-h5-script/1`, see spec/pymodaq-write.md) into a new
+    /// file: every saver call PyMoDAQ's savers offer, in order.
+    Script(write_cmds::ScriptArgs),
+    /// Stream measurements from standard input into a PyMoDAQ file, the way PyMoDAQ's timed
+    /// saver does (contract record).
+    Record(record::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let r = match cli.cmd {
+        Cmd::Dump(a) => json_cmds::dump(a),
+        Cmd::Load(a) => json_cmds::load(a),
+        Cmd::Tree(a) => tree::run(a),
+        Cmd::Attrs(a) => attrs::run(a),
+        Cmd::Check(a) => check::run(a),
+        Cmd::Export(a) => export::run(a),
+        Cmd::Import(a) => write_cmds::import(a),
+        Cmd::Script(a) => write_cmds::script(a),
+        Cmd::Record(a) => record::run(a),
+    };
+    output::finish(r)
+}

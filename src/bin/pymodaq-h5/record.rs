@@ -1,0 +1,109 @@
+//! `record`: stream measurements from standard input into a PyMoDAQ file (contract record).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The file to create.
+    out: PathBuf,
+    /// Channel names, comma-separated (default CH00, CH01.. from the first line).
+    #[arg(long, value_delimiter = ',')]
+    names: Option<Vec<String>>,
+    /// Channel units, comma-separated, in the order of the names.
+    #[arg(long, value_delimiter = ',')]
+    units: Option<Vec<String>>,
+    /// Title of the logger and detector groups.
+    #[arg(long, default_value = "Sensor log")]
+    title: String,
+    /// Flush (commit kill-safely) every N lines.
+    #[arg(long, default_value_t = 1000)]
+    flush_every: u64,
+    /// Flush at least this often: e.g. 500ms, 1s, 2m.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    flush_interval: std::time::Duration,
+    /// zlib compression level 0-9 (default: none).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=9))]
+    compress: Option<u32>,
+    /// Continue the recording of an existing OUT.h5 after its last committed row.
+    #[arg(long, conflicts_with = "force")]
+    append: bool,
+    /// Replace an existing OUT.h5.
+    #[arg(long)]
+    force: bool,
+    /// No progress line on standard error.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (num, mult) = if let Some(n) = s.strip_suffix("ms") {
+        (n, 1e-3)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = s.strip_suffix('m') {
+        (n, 60.0)
+    } else if let Some(n) = s.strip_suffix('h') {
+        (n, 3600.0)
+    } else {
+        (s, 1.0)
+    };
+    let v: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration (e.g. 500ms, 1s, 2m)"))?;
+    if !v.is_finite() || v < 0.0 || v * mult > 1e9 {
+        return Err(format!("{s:?} is not a usable duration"));
+    }
+    Ok(std::time::Duration::from_secs_f64(v * mult))
+}
+
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    use pymodaq_h5::pymodaq::record::{self, Existing, RecordOptions};
+    use std::io::IsTerminal;
+    let opts = RecordOptions {
+        names: a.names,
+        units: a.units.unwrap_or_default(),
+        title: a.title,
+        flush_every: a.flush_every,
+        flush_interval: a.flush_interval,
+        compress: a.compress,
+        ..RecordOptions::default()
+    };
+    let existing = if a.append {
+        Existing::Append
+    } else if a.force {
+        Existing::Force
+    } else {
+        Existing::Refuse
+    };
+    let mut rec = match record::open_recorder(&a.out, existing, opts) {
+        Ok(r) => r,
+        Err(pymodaq_h5::Error::Usage(m)) => {
+            eprintln!("pymodaq-h5: {m}");
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => return Err(e).with_context(|| format!("{}", a.out.display())),
+    };
+    let show = !a.quiet && std::io::stderr().is_terminal();
+    let start = std::time::Instant::now();
+    let stdin = std::io::BufReader::new(std::io::stdin());
+    let mut err = std::io::stderr();
+    let stats = record::record_stream(&mut rec, stdin, &mut err, |s| {
+        if show {
+            let rate = s.recorded as f64 / start.elapsed().as_secs_f64().max(1e-9);
+            eprint!("\r{} lines recorded, {rate:.0}/s   ", s.recorded);
+        }
+    })
+    .with_context(|| format!("{}", a.out.display()))?;
+    if show {
+        eprintln!();
+    }
+    rec.close()
+        .with_context(|| format!("{}", a.out.display()))?;
+    let _ = stats;
+    Ok(ExitCode::SUCCESS)
+}
