@@ -73,6 +73,8 @@ pub fn load(a: LoadArgs) -> anyhow::Result<ExitCode> {
         file,
     } = a;
     let f = open(&file)?;
+    // The JSON contract keeps PyMoDAQ's exception for a plain HDF5 file; a person gets words.
+    crate::pmd::require_pymodaq(&f, &file)?;
     let (doc, had_errors) = pymodaq_h5::pymodaq::load_json::load_json(&f, &file_name(&file), full)
         .with_context(|| format!("{}", file.display()))?;
     emit(serde_json::to_string_pretty(&doc)?, out)?;

@@ -11,8 +11,14 @@ mod attrs;
 mod check;
 mod export;
 mod json_cmds;
+#[allow(dead_code)] // the streaming-export helpers land with `export` next
 mod output;
+#[allow(dead_code)]
+mod pmd;
+#[allow(dead_code)]
+mod progress;
 mod record;
+mod show;
 mod tree;
 mod write_cmds;
 
@@ -33,10 +39,12 @@ enum Cmd {
     Dump(json_cmds::DumpArgs),
     /// What PyMoDAQ's own loaders return for the file, as JSON (contract load-json).
     Load(json_cmds::LoadArgs),
-    /// Print one line per node: path, kind, shape, type, chunks/filters, title.
+    /// Print one line per node: path, kind, shape, type, chunks/filters, title, PyMoDAQ meaning.
     Tree(tree::Args),
-    /// Print the attributes of one node (values decoded; long text shortened).
+    /// Print the attributes of one node, decoded as PyMoDAQ does (settings as a parameter tree).
     Attrs(attrs::Args),
+    /// Summarise one PyMoDAQ data node: name, dim, shape, axes with units and range, statistics.
+    Show(show::Args),
     /// Read every object and every value; report what is damaged or unsupported.
     Check(check::Args),
     /// Export one dataset to NumPy `.npy` or CSV (numeric data; 1-D and 2-D for CSV), or a
@@ -46,7 +54,8 @@ enum Cmd {
     /// (contract import-json).
     Import(write_cmds::ImportArgs),
     /// Replay a saver script (`pymodaq-h5-script/1`, see spec/pymodaq-write.md) into a new
-    /// file: every saver call PyMoDAQ's savers offer, in order.
+    /// file: every saver call PyMoDAQ's savers offer, in order (refuses an existing OUT
+    /// without --force).
     Script(write_cmds::ScriptArgs),
     /// Stream measurements from standard input into a PyMoDAQ file, the way PyMoDAQ's timed
     /// saver does (contract record).
@@ -60,6 +69,7 @@ fn main() -> ExitCode {
         Cmd::Load(a) => json_cmds::load(a),
         Cmd::Tree(a) => tree::run(a),
         Cmd::Attrs(a) => attrs::run(a),
+        Cmd::Show(a) => show::run(a),
         Cmd::Check(a) => check::run(a),
         Cmd::Export(a) => export::run(a),
         Cmd::Import(a) => write_cmds::import(a),

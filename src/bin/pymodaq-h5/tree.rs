@@ -1,54 +1,137 @@
-//! `tree`: one line per node.
+//! `tree`: one line per node (path, kind, shape, type, chunks/filters, title) with its
+//! PyMoDAQ meaning (data type, dimension, name, label, units) when it has one.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use pymodaq_h5::hdf5::message::dataspace::UNLIMITED;
 use pymodaq_h5::hdf5::read::{File, Group, LinkKind, Node};
+use pymodaq_h5::pymodaq::backend::H5Backend;
 
-use crate::output::open;
+use crate::output::{open, EXIT_PROBLEMS};
+use crate::pmd;
 
 #[derive(clap::Args)]
+#[command(after_help = "Examples:
+  pymodaq-h5 tree scan.h5
+  pymodaq-h5 tree scan.h5 /RawData/Scan000/Detector000
+
+A dataset line reads: PATH dataset (SHAPE) TYPE [chunks=..] [filters=..] 'TITLE' [PyMoDAQ meaning],
+e.g. `[data Data1D 'spectrum' CH00 (V)]` or `[axis 'wavelength' (nm) index 0]`.")]
 pub struct Args {
     /// The HDF5 file.
     file: PathBuf,
+    /// List only below this group (default: the root).
+    #[arg(default_value = "/")]
+    path: String,
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let Args { file } = a;
+    let Args { file, path } = a;
     let f = open(&file)?;
-    let root = f.root().with_context(|| format!("{}", file.display()))?;
+    let b = pmd::backend(&f);
+    let start = f
+        .get(&path)
+        .with_context(|| format!("{}: {path}", file.display()))?;
     let mut so = std::io::stdout().lock();
     let mut errors = false;
-    writeln!(so, "/ group{}", title_suffix(root.object()))?;
-    tree(
-        &f,
-        &root,
-        &mut so,
-        &mut errors,
-        &mut std::collections::HashSet::new(),
-        0,
-    )?;
+    let shown = if path.is_empty() { "/" } else { path.as_str() };
+    match &start {
+        Node::Group(g) => {
+            writeln!(so, "{shown} group{}", title_suffix(&b, &start, shown))?;
+            tree(
+                &f,
+                &b,
+                g,
+                &mut so,
+                &mut errors,
+                &mut std::collections::HashSet::new(),
+                0,
+            )?;
+        }
+        other => writeln!(so, "{}", node_line(&b, other, shown))?,
+    }
     Ok(if errors {
-        ExitCode::from(3)
+        ExitCode::from(EXIT_PROBLEMS)
     } else {
         ExitCode::SUCCESS
     })
 }
 
-fn title_suffix(o: &pymodaq_h5::hdf5::read::Object) -> String {
-    match o.attribute("TITLE") {
-        Ok(Some(a)) => match a.as_string() {
-            Ok(t) if !t.is_empty() => format!(" '{t}'"),
-            _ => String::new(),
-        },
-        _ => String::new(),
+/// ` 'TITLE'` decoded as PyMoDAQ decodes it (h5py files store it as a JSON envelope).
+fn title_suffix(b: &H5Backend, n: &Node, path: &str) -> String {
+    match b.title(&pmd::wrap(n, path)) {
+        Ok(t) => {
+            let t = pmd::py_str(&t);
+            if t.is_empty() {
+                String::new()
+            } else {
+                format!(" '{t}'")
+            }
+        }
+        Err(_) => String::new(),
+    }
+}
+
+/// `(6,)` as numpy prints a shape; enlargeable dimensions as `6/Inf`.
+fn shape_text(d: &pymodaq_h5::hdf5::read::Dataset) -> String {
+    let max = d.max_shape();
+    let dims: Vec<String> = d
+        .shape()
+        .iter()
+        .enumerate()
+        .map(|(i, x)| match max.get(i) {
+            Some(&m) if m == UNLIMITED => format!("{x}/Inf"),
+            Some(&m) if m != *x => format!("{x}/{m}"),
+            _ => x.to_string(),
+        })
+        .collect();
+    match dims.len() {
+        1 => format!("({},)", dims[0]),
+        _ => format!("({})", dims.join(", ")),
+    }
+}
+
+fn node_line(b: &H5Backend, n: &Node, path: &str) -> String {
+    match n {
+        Node::Group(_) => format!("{path} group{}", title_suffix(b, n, path)),
+        Node::Datatype(_) => format!("{path} datatype"),
+        Node::Dataset(d) => {
+            let mut line = format!(
+                "{path} dataset {} {}",
+                shape_text(d),
+                pymodaq_h5::hdf5::read::dataset::type_summary(&d.datatype)
+            );
+            if let Some(c) = d.chunks() {
+                let c: Vec<String> = c.iter().map(|x| x.to_string()).collect();
+                line += &format!(" chunks=({})", c.join(", "));
+            }
+            if !d.filters.filters.is_empty() {
+                let names: Vec<String> = d
+                    .filters
+                    .filters
+                    .iter()
+                    .map(|fd| match fd.id {
+                        1 => format!("deflate({})", fd.client_data.first().copied().unwrap_or(0)),
+                        2 => "shuffle".into(),
+                        3 => "fletcher32".into(),
+                        id => format!("filter{id}"),
+                    })
+                    .collect();
+                line += &format!(" filters={}", names.join("+"));
+            }
+            line += &title_suffix(b, n, path);
+            line += &pmd::meaning(b, &pmd::wrap(n, path));
+            line
+        }
     }
 }
 
 fn tree(
     f: &File,
+    b: &H5Backend,
     g: &Group,
     out: &mut impl Write,
     errors: &mut bool,
@@ -78,45 +161,18 @@ fn tree(
                     continue;
                 }
                 match Node::open(f, *addr, path.clone()) {
-                    Ok(Node::Group(cg)) => {
-                        writeln!(out, "{path} group{}", title_suffix(cg.object()))?;
-                        if depth < 256 {
-                            tree(f, &cg, out, errors, seen, depth + 1)?;
+                    Ok(n) => {
+                        writeln!(out, "{}", node_line(b, &n, &path))?;
+                        match &n {
+                            Node::Group(cg) if depth < 256 => {
+                                tree(f, b, cg, out, errors, seen, depth + 1)?
+                            }
+                            Node::Dataset(_) => {
+                                seen.insert(*addr);
+                            }
+                            _ => {}
                         }
                     }
-                    Ok(Node::Dataset(d)) => {
-                        seen.insert(*addr);
-                        let shape: Vec<String> = d.shape().iter().map(|x| x.to_string()).collect();
-                        let mut line = format!(
-                            "{path} dataset ({}) {}",
-                            shape.join(", "),
-                            pymodaq_h5::hdf5::read::dataset::type_summary(&d.datatype)
-                        );
-                        if let Some(c) = d.chunks() {
-                            let c: Vec<String> = c.iter().map(|x| x.to_string()).collect();
-                            line += &format!(" chunks=({})", c.join(", "));
-                        }
-                        if !d.filters.filters.is_empty() {
-                            let names: Vec<String> = d
-                                .filters
-                                .filters
-                                .iter()
-                                .map(|fd| match fd.id {
-                                    1 => format!(
-                                        "deflate({})",
-                                        fd.client_data.first().copied().unwrap_or(0)
-                                    ),
-                                    2 => "shuffle".into(),
-                                    3 => "fletcher32".into(),
-                                    id => format!("filter{id}"),
-                                })
-                                .collect();
-                            line += &format!(" filters={}", names.join("+"));
-                        }
-                        line += &title_suffix(d.object());
-                        writeln!(out, "{line}")?;
-                    }
-                    Ok(Node::Datatype(_)) => writeln!(out, "{path} datatype")?,
                     Err(e) => {
                         *errors = true;
                         writeln!(out, "{path} !error: {e}")?;

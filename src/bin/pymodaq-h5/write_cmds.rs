@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::output::read_json;
+use crate::output::{read_json, refuse_existing, write_via_temp};
 
 #[derive(clap::Args)]
 pub struct ImportArgs {
@@ -22,8 +22,11 @@ pub struct ImportArgs {
 pub struct ScriptArgs {
     /// The script (`-` for standard input).
     script: PathBuf,
-    /// The file to create (replaced if it exists).
+    /// The file to create.
     out: PathBuf,
+    /// Replace OUT if it exists.
+    #[arg(long)]
+    force: bool,
 }
 
 pub fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
@@ -47,13 +50,22 @@ pub fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(1));
     }
-    pymodaq_h5::pymodaq::import::write_import(&parsed, &out)
-        .with_context(|| format!("{}", out.display()))?;
+    write_via_temp(&out, force, |tmp| {
+        pymodaq_h5::pymodaq::import::write_import(&parsed, tmp)?;
+        Ok(())
+    })
+    .with_context(|| format!("{}", out.display()))?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn script(a: ScriptArgs) -> anyhow::Result<ExitCode> {
+    refuse_existing(&a.out, a.force)?;
     let doc = read_json(&a.script)?;
-    pymodaq_h5::pymodaq::save::script::run_script(&doc, &a.out)?;
+    // Written beside OUT then renamed: an error leaves no partial file (and no damaged old one).
+    write_via_temp(&a.out, a.force, |tmp| {
+        pymodaq_h5::pymodaq::save::script::run_script(&doc, tmp)?;
+        Ok(())
+    })
+    .with_context(|| format!("{}", a.out.display()))?;
     Ok(ExitCode::SUCCESS)
 }

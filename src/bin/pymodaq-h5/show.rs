@@ -1,0 +1,208 @@
+//! `show`: one loaded DataWithAxes in a few lines, as H5Browser's viewer panel would show it.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use pymodaq_h5::pymodaq::model::{Axis, DataWithAxes, NdArray};
+
+use crate::output::open;
+use crate::pmd;
+
+#[derive(clap::Args)]
+#[command(after_help = "Examples:
+  pymodaq-h5 show scan.h5 /RawData/Scan000/Detector000/Data1D/CH00/Data00
+  pymodaq-h5 show scan.h5 /RawData/Detector000/Data2D/CH00/Data00 --bkg   # minus its background")]
+pub struct Args {
+    /// The PyMoDAQ HDF5 file.
+    file: PathBuf,
+    /// A data node (`pymodaq-h5 tree FILE` lists them: `[data ...]`).
+    node: String,
+    /// Subtract the background node (`BkgNN`) as H5Browser's "with background" does.
+    #[arg(long)]
+    bkg: bool,
+}
+
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let f = open(&a.file)?;
+    pmd::require_pymodaq(&f, &a.file)?;
+    let d =
+        pmd::load_data(&f, &a.node, a.bkg).map_err(|e| e.context(a.file.display().to_string()))?;
+    let b = pmd::backend(&f);
+    let bkg = background_nodes(&b, &a.node);
+    let mut so = std::io::stdout().lock();
+    for l in describe(&d, &a.node, &bkg, a.bkg) {
+        writeln!(so, "{l}")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Background nodes beside the data node (`data_type == 'bkg'`).
+fn background_nodes(b: &pymodaq_h5::pymodaq::backend::H5Backend, path: &str) -> Vec<String> {
+    let parent = match path.rsplit_once('/') {
+        Some(("", _)) => "/".to_string(),
+        Some((p, _)) => p.to_string(),
+        None => return Vec::new(),
+    };
+    let Ok(p) = b.get_node(&parent) else {
+        return Vec::new();
+    };
+    b.children(&p)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| pmd::attr(b, c, "data_type").as_deref() == Some("bkg"))
+        .map(|c| c.name)
+        .collect()
+}
+
+fn shape_str(s: &[usize]) -> String {
+    match s {
+        [one] => format!("({one},)"),
+        _ => format!(
+            "({})",
+            s.iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// `min max mean`, NaN ignored, and the NaN count (interrupted scans are NaN-filled).
+pub fn stats(a: &NdArray) -> (f64, f64, f64, usize) {
+    let (mut lo, mut hi, mut sum, mut n, mut nan) =
+        (f64::INFINITY, f64::NEG_INFINITY, 0.0, 0usize, 0usize);
+    for i in 0..a.len() {
+        if let Some(v) = a.get(i) {
+            let v = v.as_f64();
+            if v.is_nan() {
+                nan += 1;
+                continue;
+            }
+            lo = lo.min(v);
+            hi = hi.max(v);
+            sum += v;
+            n += 1;
+        }
+    }
+    let mean = if n == 0 { f64::NAN } else { sum / n as f64 };
+    if n == 0 {
+        (f64::NAN, f64::NAN, mean, nan)
+    } else {
+        (lo, hi, mean, nan)
+    }
+}
+
+pub fn axis_label(ax: &Axis) -> String {
+    if ax.units.is_empty() {
+        ax.label.clone()
+    } else {
+        format!("{} ({})", ax.label, ax.units)
+    }
+}
+
+fn axis_line(ax: &Axis) -> String {
+    let v = ax.get_data();
+    let (first, last) = (v.first().copied(), v.last().copied());
+    let range = match (first, last) {
+        (Some(a), Some(b)) => format!("{} .. {}", pmd::num(a), pmd::num(b)),
+        _ => "empty".into(),
+    };
+    let step = match ax.scaling {
+        Some(s) if ax.data.is_none() || ax.offset.is_some() => format!(", step {}", pmd::g6(s)),
+        _ => String::new(),
+    };
+    let spread = if ax.spread_order > 0 {
+        format!(", spread order {}", ax.spread_order)
+    } else {
+        String::new()
+    };
+    format!(
+        "    [{}] {}: {} values, {range}{step}{spread}",
+        ax.index,
+        axis_label(ax),
+        v.len()
+    )
+}
+
+pub fn describe(d: &DataWithAxes, path: &str, bkg: &[String], minus_bkg: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    out.push(format!("{}  ({path})", d.name));
+    out.push(format!(
+        "  {} {} {}, shape {}, dtype {}, {} array(s)",
+        d.source.as_str(),
+        d.dim.as_str(),
+        d.distribution.as_str(),
+        shape_str(d.shape()),
+        d.data.first().map_or("-", |a| a.dtype.name()),
+        d.length()
+    ));
+    let origin = pmd::py_str(&d.origin);
+    out.push(format!(
+        "  units: {}   origin: {}   timestamp: {}",
+        if d.units.is_empty() { "-" } else { &d.units },
+        if origin.is_empty() { "-" } else { &origin },
+        pmd::py_str(&d.timestamp)
+    ));
+    let nav: Vec<&Axis> = d
+        .axes
+        .iter()
+        .filter(|a| d.nav_indexes.contains(&a.index))
+        .collect();
+    let sig: Vec<&Axis> = d
+        .axes
+        .iter()
+        .filter(|a| !d.nav_indexes.contains(&a.index))
+        .collect();
+    out.push(format!(
+        "  navigation axes (indexes {:?}):{}",
+        d.nav_indexes,
+        if nav.is_empty() { " none" } else { "" }
+    ));
+    out.extend(nav.iter().map(|a| axis_line(a)));
+    out.push(format!(
+        "  signal axes:{}",
+        if sig.is_empty() { " none" } else { "" }
+    ));
+    out.extend(sig.iter().map(|a| axis_line(a)));
+    out.push("  arrays:".into());
+    for (i, a) in d.data.iter().enumerate() {
+        let (lo, hi, mean, nan) = stats(a);
+        let label = d.labels.get(i).map_or("", String::as_str);
+        let nan = if nan > 0 {
+            format!(", {nan} NaN (not measured)")
+        } else {
+            String::new()
+        };
+        out.push(format!(
+            "    {label}: min {}, max {}, mean {}{nan}",
+            pmd::g6(lo),
+            pmd::g6(hi),
+            pmd::g6(mean)
+        ));
+    }
+    match &d.errors {
+        Some(e) => {
+            out.push("  errors:".into());
+            for (i, a) in e.iter().enumerate() {
+                let (lo, hi, mean, _) = stats(a);
+                let label = d.labels.get(i).map_or("", String::as_str);
+                out.push(format!(
+                    "    {label}: min {}, max {}, mean {}",
+                    pmd::g6(lo),
+                    pmd::g6(hi),
+                    pmd::g6(mean)
+                ));
+            }
+        }
+        None => out.push("  errors: none".into()),
+    }
+    out.push(if bkg.is_empty() {
+        "  background: none".into()
+    } else if minus_bkg {
+        format!("  background: {} (subtracted)", bkg.join(", "))
+    } else {
+        format!("  background: {} (use --bkg to subtract)", bkg.join(", "))
+    });
+    out
+}
