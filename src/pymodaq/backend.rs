@@ -18,7 +18,7 @@ use crate::error::Error;
 use crate::hdf5::message::dataspace::{DataspaceKind, UNLIMITED};
 use crate::hdf5::message::datatype::Datatype;
 use crate::hdf5::read::{Dataset, File, Group, Node, Value};
-use crate::pymodaq::attrs::{envelope, pickle, pyliteral, AttrValue, PyValue};
+use crate::pymodaq::attrs::{envelope, pickle, pickle_value, pyliteral, AttrValue, PyValue};
 use crate::pymodaq::model::{DType, NdArray, PyError};
 
 /// A failure while loading: a PyMoDAQ exception, or an HDF5 read error (which h5py would
@@ -276,6 +276,9 @@ impl H5Backend {
                     "CARRAY" => Ok(NodeClass::CArray),
                     "EARRAY" => Ok(NodeClass::EArray),
                     "VLARRAY" => Ok(NodeClass::VLArray),
+                    // PyTables' plain ARRAY (1.x files): PyMoDAQ has no class for it; read
+                    // tolerantly, it is an array like any other.
+                    _ if self.tolerant => Ok(infer_class(node)),
                     other => Err(LoadError::py(
                         "AttributeError",
                         format!(
@@ -564,6 +567,15 @@ fn scalar_to_py(name: &str, v: Value, limits: &crate::Limits, tables: bool) -> L
     // decodes only for its mandatory attributes.
     let mandatory = tables || matches!(name, "TITLE" | "CLASS" | "EXTDIM");
     let decoded = match v {
+        // PyTables unpickles fixed-length strings that look pickled (non-numpy values it
+        // stored, as in PyMoDAQ 1.x-2.x files); we parse the same protocol-0 pickles with a
+        // closed grammar, and keep the string where PyTables' unpickling would fail too.
+        Value::FixedString(b) if tables && pickle_value::maybe_pickled(&b) => {
+            match pickle_value::loads_value(&b, limits) {
+                Ok(v) => return Ok(AttrVal::Py(v)),
+                Err(_) => envelope::json2object_str(&String::from_utf8_lossy(&b), limits)?,
+            }
+        }
         Value::FixedString(b) if mandatory => {
             envelope::json2object_str(&String::from_utf8_lossy(&b), limits)?
         }

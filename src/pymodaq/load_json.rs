@@ -143,7 +143,9 @@ pub fn py_json(v: &PyValue) -> J {
             json!({ "$dict": J::Object(m) })
         }
         PyValue::Numpy(n) => py_json(&n.value),
-        other => J::String(crate::pymodaq::attrs::repr(other)),
+        // datetime / date / time (from the envelope or a pickled attribute): contract
+        // `load-json` gives their repr.
+        other => json!({ "$repr": crate::pymodaq::attrs::repr(other) }),
     }
 }
 
@@ -292,6 +294,12 @@ pub fn load_json(file: &File, name: &str, full: bool) -> Result<(J, bool)> {
 /// when it opens a file for writing (and stores the class back), instead of failing as in
 /// the read-only open `load --json` reproduces.
 pub fn load_json_with(file: &File, name: &str, full: bool, tolerant: bool) -> Result<(J, bool)> {
+    // 1.x-3.x files have their own layout and loaders (and PyMoDAQ 4.x/5.x loads nothing from
+    // them): read tolerantly, data nodes and load_all from `legacy::LegacyLoader`.
+    let legacy = crate::pymodaq::legacy::detect(file)
+        .ok()
+        .filter(|d| d.generation.is_legacy());
+    let tolerant = tolerant || legacy.is_some();
     let backend = if tolerant {
         H5Backend::new(file).tolerant()
     } else {
@@ -340,6 +348,22 @@ pub fn load_json_with(file: &File, name: &str, full: bool, tolerant: bool) -> Re
                 _ => {}
             }
         }
+    }
+
+    if let Some(det) = legacy {
+        let (data_nodes, load_all) = legacy_sections(file, det.generation, full, &mut b.had_errors);
+        let doc = json!({
+            "format": FORMAT,
+            "file": name,
+            "generation": det.generation.as_str(),
+            "pymodaq_version": det.version,
+            "tree": tree,
+            "logs": J::Object(logs),
+            "data_nodes": data_nodes,
+            "axis_nodes": [],
+            "load_all": load_all,
+        });
+        return Ok((doc, b.had_errors));
     }
 
     let mut data_nodes = Vec::with_capacity(data_paths.len());
@@ -412,6 +436,46 @@ pub fn load_json_with(file: &File, name: &str, full: bool, tolerant: bool) -> Re
         "load_all": load_all,
     });
     Ok((doc, b.had_errors))
+}
+
+/// `data_nodes` and `load_all` of a 1.x-3.x file: every node the old loaders treat as data,
+/// loaded by [`crate::pymodaq::legacy::LegacyLoader`] as today's `DataWithAxes`.
+fn legacy_sections(
+    file: &File,
+    generation: crate::pymodaq::legacy::Generation,
+    full: bool,
+    had_errors: &mut bool,
+) -> (Vec<J>, J) {
+    let loader = crate::pymodaq::legacy::LegacyLoader::new(file, generation);
+    let paths = match loader.data_paths() {
+        Ok(p) => p,
+        Err(e) => {
+            *had_errors = true;
+            return (Vec::new(), json!({"error": e.py_string()}));
+        }
+    };
+    let mut nodes = Vec::with_capacity(paths.len());
+    let mut all = Vec::with_capacity(paths.len());
+    let mut all_error = None;
+    for p in &paths {
+        match loader.load_data(p) {
+            Ok(d) => {
+                let j = dwa_json(&d, full);
+                nodes.push(json!({"path": p, "dwa": j.clone()}));
+                all.push(j);
+            }
+            Err(e) => {
+                *had_errors = true;
+                nodes.push(json!({"path": p, "error": e.py_string()}));
+                all_error.get_or_insert_with(|| e.py_string());
+            }
+        }
+    }
+    let load_all = match all_error {
+        Some(e) => json!({ "error": e }),
+        None => J::Array(all),
+    };
+    (nodes, load_all)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ pub mod attrs;
 pub mod backend;
 pub mod browsing;
 pub mod import;
+pub mod legacy;
 pub mod load;
 pub mod load_json;
 pub mod model;

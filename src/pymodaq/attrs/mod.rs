@@ -2,12 +2,14 @@
 //!
 //! - [`pyliteral`]: closed-grammar parser and `repr()` printer for the Python literals in `data`;
 //! - [`envelope`]: `object2json` / `json2object` as PyMoDAQ's `JsonConverter` does them;
-//! - [`pickle`]: allow-listed decoder and exact encoder for the pickled str rows of the Logger.
+//! - [`pickle`]: allow-listed decoder and exact encoder for the pickled str rows of the Logger;
+//! - [`pickle_value`]: closed-grammar decoder of PyTables' protocol-0 pickled attribute values.
 //!
 //! Nothing here evaluates or executes anything taken from a file.
 
 pub mod envelope;
 pub mod pickle;
+pub mod pickle_value;
 mod printable;
 pub mod pyliteral;
 
