@@ -40,8 +40,92 @@ pub fn read_all_checked(d: &Dataset) -> Result<u64> {
     Ok(d.len())
 }
 
+/// The hyperslabs of a dataset along its first dimension, each at most about `max_bytes`
+/// (at least one row): streaming a dataset of any size through bounded memory.
+///
+/// ```no_run
+/// # let file = pymodaq_h5::hdf5::read::File::open("scan.h5")?;
+/// # let pymodaq_h5::hdf5::read::Node::Dataset(d) = file.get("/x")? else { return Ok(()) };
+/// for sel in pymodaq_h5::export::Slabs::new(&d, 4 << 20) {
+///     let part: Vec<f64> = d.read_slice(&sel)?;
+/// }
+/// # Ok::<(), pymodaq_h5::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Slabs {
+    full: Vec<std::ops::Range<u64>>,
+    rows_per: u64,
+    next: u64,
+    done: bool,
+}
+
+impl Slabs {
+    /// Slabs of about `max_bytes` of `d` (a scalar or empty dataset: one selection, the whole).
+    pub fn new(d: &Dataset, max_bytes: u64) -> Slabs {
+        let full = d.full_selection();
+        let row_bytes = d
+            .shape()
+            .iter()
+            .skip(1)
+            .try_fold(1u64, |a, &x| a.checked_mul(x))
+            .unwrap_or(u64::MAX)
+            .max(1)
+            .saturating_mul(d.datatype.size().max(1));
+        Slabs {
+            full,
+            rows_per: (max_bytes / row_bytes).max(1),
+            next: 0,
+            done: false,
+        }
+    }
+}
+
+impl Iterator for Slabs {
+    type Item = Vec<std::ops::Range<u64>>;
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let Some(first) = self.full.first().cloned() else {
+            self.done = true;
+            return Some(Vec::new());
+        };
+        if first.end == 0 {
+            self.done = true;
+            return Some(self.full.clone());
+        }
+        if self.next >= first.end {
+            self.done = true;
+            return None;
+        }
+        let end = self.next.saturating_add(self.rows_per).min(first.end);
+        let mut sel = self.full.clone();
+        sel[0] = self.next..end;
+        self.next = end;
+        Some(sel)
+    }
+}
+
+/// The `.npy` header (magic, version 1.0, dict padded to 64 bytes) for `descr` and `shape`.
+pub fn npy_header(descr: &str, shape: &[u64]) -> Vec<u8> {
+    let dims: Vec<String> = shape.iter().map(|x| x.to_string()).collect();
+    let shape = match dims.len() {
+        1 => format!("({},)", dims[0]),
+        _ => format!("({})", dims.join(", ")),
+    };
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    let total = 10 + header.len() + 1;
+    header.push_str(&" ".repeat((64 - total % 64) % 64));
+    header.push('\n');
+    let mut out = Vec::with_capacity(10 + header.len());
+    out.extend_from_slice(b"\x93NUMPY\x01\x00");
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    out
+}
+
 /// The NumPy dtype descriptor of a file type we can export (`<f8`, `|u1`, `|b1`, `<c16`).
-fn npy_descr(dt: &Datatype) -> Result<String> {
+pub fn npy_descr(dt: &Datatype) -> Result<String> {
     let unsupported = || {
         Error::Usage(format!(
             "cannot export a {} dataset to .npy",

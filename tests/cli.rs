@@ -131,7 +131,8 @@ fn export_npy_is_read_back_by_numpy() {
         .output()
         .unwrap();
     assert_eq!(e.status.code(), Some(0));
-    assert_eq!(std::fs::read_to_string(&csv).unwrap().lines().count(), 30);
+    // One `# ...` line (shape, type) above the 30 rows; np.loadtxt skips it.
+    assert_eq!(std::fs::read_to_string(&csv).unwrap().lines().count(), 31);
     let Some(py) = common::python() else { return };
     let script = format!(
         "import numpy as np, h5py, sys\na = np.load(sys.argv[1])\nb = h5py.File(sys.argv[2], 'r')['{path}'][()]\nassert a.dtype == b.dtype and a.shape == b.shape and (a == b).all(), (a.dtype, a.shape)\nc = np.loadtxt(sys.argv[3], delimiter=',')\nassert (c == b).all()\nprint('ok')"

@@ -223,7 +223,6 @@ fn show_matches_pymodaq_load_data() {
         let parts: Vec<&str> = summary.split(" dim ").collect();
         let shape = parts[0].trim_start_matches("shape ");
         let (dim, dist) = parts[1].split_once(" distribution ").unwrap();
-        let shape = shape.replace(",)", ",)");
         assert!(
             ours.contains(&format!(" {dim} {dist}, shape {shape},")),
             "{ours}\n{summary}"

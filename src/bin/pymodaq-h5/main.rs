@@ -10,12 +10,11 @@ use clap::{Parser, Subcommand};
 mod attrs;
 mod check;
 mod export;
+mod export_table;
 mod json_cmds;
-#[allow(dead_code)] // the streaming-export helpers land with `export` next
+mod npz;
 mod output;
-#[allow(dead_code)]
 mod pmd;
-#[allow(dead_code)]
 mod progress;
 mod record;
 mod show;
@@ -47,8 +46,8 @@ enum Cmd {
     Show(show::Args),
     /// Read every object and every value; report what is damaged or unsupported.
     Check(check::Args),
-    /// Export one dataset to NumPy `.npy` or CSV (numeric data; 1-D and 2-D for CSV), or a
-    /// dataset or group to `.txt` as PyMoDAQ's H5Browser text exporter does.
+    /// Export a node to CSV/TSV with axis columns, .npy, .npz (data + axes), JSON, or .txt as
+    /// PyMoDAQ's H5Browser does; the Logger to text; --all for every data node. Streamed.
     Export(export::Args),
     /// Write a new PyMoDAQ file from a JSON description of one DataToExport
     /// (contract import-json).

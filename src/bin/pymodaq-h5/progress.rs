@@ -19,18 +19,6 @@ pub fn bytes(total: u64, what: &str, quiet: bool) -> ProgressBar {
     pb
 }
 
-/// A counting bar (objects, nodes).
-pub fn count(total: u64, what: &str, quiet: bool) -> ProgressBar {
-    let pb = ProgressBar::with_draw_target(Some(total), target(quiet));
-    pb.set_style(
-        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    pb.set_message(what.to_string());
-    pb
-}
-
 fn target(quiet: bool) -> ProgressDrawTarget {
     if quiet || !std::io::stderr().is_terminal() {
         ProgressDrawTarget::hidden()
