@@ -14,9 +14,8 @@ use crate::error::{Error, Result};
 use crate::hdf5::message::dataspace::{DataspaceKind, UNLIMITED};
 use crate::hdf5::message::datatype::{ByteOrder, CharSet, Datatype, StringPadding};
 use crate::hdf5::message::layout::DataLayout;
-use crate::hdf5::read::value::{
-    complex_parts, is_bool_enum, read_uint, sign_extend, to_little_endian,
-};
+use crate::hdf5::read::memory_type;
+use crate::hdf5::read::value::{is_bool_enum, read_uint, sign_extend, to_little_endian};
 use crate::hdf5::read::{Attribute, Dataset, File, Group, LinkKind, Node, Value};
 
 /// Elements above which values are summarised instead of listed.
@@ -230,8 +229,19 @@ pub fn filter_display_name(id: u16, stored: Option<&str>) -> String {
 }
 
 fn fillvalue_json(d: &Dataset) -> J {
-    // h5py's `ds.fillvalue`: zeros of the type when none is defined; a top-level vlen
-    // sequence or reference gives null, a vlen string "" (and [] inside a compound).
+    // h5py's `ds.fillvalue`: zeros of the type when the library default applies; null when
+    // the fill value is undefined (HDF5 refuses to return it); a top-level vlen sequence or
+    // reference gives null, a vlen string "" (and [] inside a compound).
+    if d.fill_value.as_ref().is_some_and(|f| !f.defined) {
+        return J::Null;
+    }
+    // The reference dumper rebuilds the value with the subarray dtype, which numpy expands:
+    // a top-level array type comes out null unless it holds a single element.
+    if let Datatype::Array { dims, .. } = &d.datatype {
+        if dims.iter().product::<u64>() != 1 {
+            return J::Null;
+        }
+    }
     if matches!(
         d.datatype,
         Datatype::VarLenSequence { .. } | Datatype::Reference { .. }
@@ -244,7 +254,7 @@ fn fillvalue_json(d: &Dataset) -> J {
     };
     let mut empty_vlen = |_: &[u8]| -> Result<Vec<u8>> { Ok(Vec::new()) };
     crate::hdf5::read::value::decode_element(&d.datatype, &bytes, &mut empty_vlen)
-        .map(|v| value_json(&v))
+        .map(|v| element_json(&d.datatype, &v))
         .unwrap_or(J::Null)
 }
 
@@ -271,7 +281,7 @@ fn attribute_json(a: &Attribute) -> Result<J> {
                 s.finish(&mut m, n);
             } else {
                 let vals = a.values()?;
-                m.insert("value".into(), nest(&vals, shape));
+                m.insert("value".into(), nest(&a.datatype, &vals, shape));
             }
         }
     }
@@ -294,7 +304,7 @@ fn data_json(d: &Dataset, m: &mut Map<String, J>) -> Result<()> {
     if n <= MAX_LISTED {
         let vals = d.values()?;
         let shape: &[u64] = if scalar { &[] } else { d.shape() };
-        m.insert("value".into(), nest(&vals, shape));
+        m.insert("value".into(), nest(&d.datatype, &vals, shape));
         return Ok(());
     }
     // Digest slab by slab along the first dimension.
@@ -341,6 +351,95 @@ impl Dataset {
     }
 }
 
+/// One element of type `dt` as h5py shows it: an element holding a reference anywhere is
+/// `null` (h5py hands back reference objects, not values); the numbers of a sequence over a
+/// big-endian integer or float come back as their bytes read in native (little-endian)
+/// order, as h5py 3.16 returns them.
+fn element_json(dt: &Datatype, v: &Value) -> J {
+    if has_reference(dt) {
+        return J::Null;
+    }
+    if has_be_sequence(dt, false) {
+        let mut v = v.clone();
+        h5py_be_sequences(dt, &mut v, false);
+        return value_json(&v);
+    }
+    value_json(v)
+}
+
+/// Whether a big-endian number sits directly in a variable-length sequence inside `dt`.
+fn has_be_sequence(dt: &Datatype, in_seq: bool) -> bool {
+    use crate::hdf5::message::datatype::ByteOrder::BigEndian;
+    match dt {
+        Datatype::FixedPoint { order, size, .. } | Datatype::FloatingPoint { order, size, .. } => {
+            in_seq && *order == BigEndian && *size > 1
+        }
+        Datatype::VarLenSequence { base, .. } => has_be_sequence(base, true),
+        Datatype::Compound { members, .. } => {
+            members.iter().any(|m| has_be_sequence(&m.datatype, false))
+        }
+        Datatype::Array { base, .. } => has_be_sequence(base, false),
+        _ => false,
+    }
+}
+
+fn h5py_be_sequences(dt: &Datatype, v: &mut Value, in_seq: bool) {
+    match (dt, v) {
+        (Datatype::VarLenSequence { base, .. }, Value::Sequence(items)) => {
+            for it in items {
+                h5py_be_sequences(base, it, true);
+            }
+        }
+        (Datatype::Compound { members, .. }, Value::Compound(vals)) => {
+            for (m, (_, x)) in members.iter().zip(vals.iter_mut()) {
+                h5py_be_sequences(&m.datatype, x, false);
+            }
+        }
+        (Datatype::Array { base, .. }, Value::Array(items)) => {
+            for it in items {
+                h5py_be_sequences(base, it, false);
+            }
+        }
+        (
+            Datatype::FixedPoint {
+                order: ByteOrder::BigEndian,
+                size,
+                signed,
+                ..
+            },
+            x,
+        ) if in_seq => {
+            let n = *size as usize;
+            let raw = match *x {
+                Value::Int(i) => i as u64,
+                Value::UInt(u) => u,
+                _ => return,
+            };
+            if n > 8 {
+                return;
+            }
+            let swapped = raw.swap_bytes() >> (64 - 8 * n);
+            *x = if *signed {
+                Value::Int(sign_extend(swapped, n))
+            } else {
+                Value::UInt(swapped)
+            };
+        }
+        (
+            Datatype::FloatingPoint {
+                order: ByteOrder::BigEndian,
+                ..
+            },
+            Value::Float { v, bits },
+        ) if in_seq => match bits {
+            32 => *v = f64::from(f32::from_bits((*v as f32).to_bits().swap_bytes())),
+            64 => *v = f64::from_bits(v.to_bits().swap_bytes()),
+            _ => {}
+        },
+        _ => {}
+    }
+}
+
 /// Whether a type holds references anywhere (they are summarised like variable-length data).
 fn has_reference(dt: &Datatype) -> bool {
     match dt {
@@ -378,7 +477,7 @@ impl Summary {
     fn feed(&mut self, dt: &Datatype, raw: &[u8], vals: &[Value]) -> Result<()> {
         for v in vals {
             if self.first.len() < 4 {
-                self.first.push(value_json(v));
+                self.first.push(element_json(dt, v));
             }
         }
         let size = dt.size() as usize;
@@ -405,10 +504,16 @@ impl Summary {
                 }
             }
             Datatype::FloatingPoint { .. } => {
+                // Other sizes (long double) from their fields, in the swapped byte order.
+                let mut le_dt = dt.clone();
+                if let Datatype::FloatingPoint { order, .. } = &mut le_dt {
+                    *order = ByteOrder::LittleEndian;
+                }
                 if let Some(sum) = self.float_sum.as_mut() {
                     for el in le.chunks_exact(size) {
                         sum.add(
                             crate::hdf5::read::value::read_float(el, ByteOrder::LittleEndian)
+                                .or_else(|| crate::hdf5::read::value::float_from_fields(&le_dt, el))
                                 .unwrap_or(f64::NAN),
                         );
                     }
@@ -557,9 +662,9 @@ impl FSum {
     }
 }
 
-fn nest(vals: &[Value], shape: &[u64]) -> J {
+fn nest(dt: &Datatype, vals: &[Value], shape: &[u64]) -> J {
     match shape.split_first() {
-        None => vals.first().map_or(J::Null, value_json),
+        None => vals.first().map_or(J::Null, |v| element_json(dt, v)),
         Some((&d, rest)) => {
             let inner: usize = rest.iter().product::<u64>() as usize;
             J::Array(
@@ -567,7 +672,7 @@ fn nest(vals: &[Value], shape: &[u64]) -> J {
                     .map(|i| {
                         let s = (i * inner).min(vals.len());
                         let e = (s + inner).min(vals.len());
-                        nest(&vals[s..e], rest)
+                        nest(dt, &vals[s..e], rest)
                     })
                     .collect(),
             )
@@ -787,25 +892,29 @@ pub fn type_json(dt: &Datatype) -> J {
             let _ = is_bool_enum(dt);
             json!({"class": "enum", "size": size, "members": mm, "base": type_json(base)})
         }
-        Datatype::Compound { size, members } => {
-            let _ = complex_parts(dt);
+        Datatype::Compound { members, .. } => {
+            // h5py's (memory) layout: variable-length and reference members resized.
+            let (size, offsets) = memory_type::compound_layout(dt, members);
             let mm: Vec<J> = members
                 .iter()
+                .zip(offsets)
                 .map(
-                    |m| json!({"name": m.name, "offset": m.offset, "type": type_json(&m.datatype)}),
+                    |(m, offset)| json!({"name": m.name, "offset": offset, "type": type_json(&m.datatype)}),
                 )
                 .collect();
             json!({"class": "compound", "size": size, "members": mm})
         }
-        Datatype::Array { size, dims, base } => {
-            json!({"class": "array", "size": size, "dims": dims, "base": type_json(base)})
+        Datatype::Array { dims, base, .. } => {
+            json!({"class": "array", "size": memory_type::memory_size(dt), "dims": dims, "base": type_json(base)})
         }
         Datatype::VarLenSequence { base, .. } => {
             json!({"class": "vlen", "size": 16, "base": type_json(base)})
         }
         Datatype::Opaque { size, tag } => json!({"class": "opaque", "size": size, "tag": tag}),
         Datatype::Time { size, .. } => json!({"class": "opaque", "size": size, "tag": "time"}),
-        Datatype::Reference { size, .. } => json!({"class": "reference", "size": size}),
+        Datatype::Reference { .. } => {
+            json!({"class": "reference", "size": memory_type::memory_size(dt)})
+        }
         Datatype::Complex { size, base } => {
             json!({"class": "complex", "size": size, "base": type_json(base)})
         }

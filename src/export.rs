@@ -9,13 +9,19 @@ use crate::hdf5::read::{Dataset, Value};
 /// Rows read per slab when streaming a whole dataset.
 const SLAB_BYTES: u64 = 32 << 20;
 
-/// Read every value of `d` slab by slab (bounded memory), decoding each; fails on the first
-/// damaged or unsupported part. Used by `check`.
+/// Read every value of `d` slab by slab (bounded memory); fails on the first damaged or
+/// unsupported part. Variable-length data is decoded whole; fixed-size data is read raw and
+/// its first element decoded, so a type `dump` cannot render (e.g. an unsupported float
+/// format) fails here too. Used by `check`.
 pub fn read_all_checked(d: &Dataset) -> Result<u64> {
     let dims = d.shape().to_vec();
     if dims.is_empty() || d.is_empty() {
         d.values()?;
         return Ok(d.len());
+    }
+    if !d.datatype.is_variable_length() {
+        let first: Vec<_> = dims.iter().map(|_| 0..1).collect();
+        d.values_selection(&first)?;
     }
     let row_bytes = dims
         .iter()

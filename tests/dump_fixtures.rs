@@ -1,10 +1,9 @@
 //! Every committed fixture dumps exactly as h5py reads it (the golden `X.json` next to
-//! each `X.h5`, written by `fixtures/gen/h5py_dump.py`).
+//! each `X.h5`, written by `fixtures/gen/h5py_dump.py` with hdf5plugin's filters loaded).
 //!
-//! Where h5py itself cannot read a dataset (a filter plugin it lacks), the golden carries an
-//! `"error"` and so must we (messages differ). Datasets using a filter outside our subset
-//! (deflate, shuffle, fletcher32) must carry our `unsupported filter` error even where h5py
-//! has a built-in decoder (lzf).
+//! Where h5py itself cannot read a dataset, the golden carries an `"error"` and so must we
+//! (messages differ). A dataset using a filter we have no decoder for (szip, ...) may carry
+//! our `unsupported filter` error instead of h5py's values; nothing else may differ.
 
 mod common;
 

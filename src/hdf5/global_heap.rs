@@ -72,6 +72,9 @@ pub fn parse_collection(c: &mut Cursor) -> Result<GlobalHeapCollection> {
             .into());
     }
     let hdr = 8 + usize::from(c.sizes().lengths);
+    // The collection header is padded to 8 bytes (HDF5's H5HG_SIZEOF_HDR): with 4-byte
+    // lengths, 4 padding bytes follow the size.
+    c.skip(hdr.next_multiple_of(8) - hdr)?;
     let mut objects = BTreeMap::new();
     while c.remaining() >= hdr {
         let oat = c.addr();
@@ -82,6 +85,8 @@ pub fn parse_collection(c: &mut Cursor) -> Result<GlobalHeapCollection> {
         let _refcount = c.u16()?;
         c.skip(4)?; // reserved
         let size = c.length()?;
+        // Object headers are padded to 8 bytes too (4-byte lengths).
+        c.skip((hdr.next_multiple_of(8) - hdr).min(c.remaining()))?;
         let n = usize::try_from(size)
             .ok()
             .filter(|&n| n <= c.remaining())

@@ -98,26 +98,31 @@ pub fn diff(path: &str, ours: &J, theirs: &J, out: &mut Vec<String>) {
     }
 }
 
-/// Replace error messages by a marker and apply the unsupported-filter rule to `golden`.
+/// Replace error messages by a marker and apply the unsupported-filter rule to `golden`:
+/// a dataset whose pipeline holds a filter we have no decoder for (szip, ...) may carry our
+/// `unsupported filter` error instead of the values h5py read (and must, unless every such
+/// filter was skipped for its chunks); every other dataset is compared in full.
 pub fn normalise(ours: &mut J, golden: &mut J) {
     if let (J::Object(a), J::Object(b)) = (&mut *ours, &mut *golden) {
         let unsupported_filter = b
             .get("filters")
             .and_then(|f| f.as_array())
             .is_some_and(|fs| {
-                fs.iter()
-                    .any(|f| !matches!(f.get("id").and_then(|i| i.as_u64()), Some(1..=3)))
+                fs.iter().any(|f| {
+                    f.get("id")
+                        .and_then(|i| i.as_u64())
+                        .and_then(|i| u16::try_from(i).ok())
+                        .is_none_or(|i| !pymodaq_h5::hdf5::filter::decodable(i))
+                })
             });
-        if unsupported_filter && b.get("kind").and_then(|k| k.as_str()) == Some("dataset") {
-            let msg = a
-                .get("error")
-                .and_then(|e| e.as_str())
-                .unwrap_or("")
-                .to_string();
-            assert!(
-                msg.contains("unsupported filter"),
-                "expected an unsupported-filter error, got {msg:?}"
-            );
+        let refused = a
+            .get("error")
+            .and_then(|e| e.as_str())
+            .is_some_and(|m| m.contains("unsupported filter"));
+        if unsupported_filter
+            && refused
+            && b.get("kind").and_then(|k| k.as_str()) == Some("dataset")
+        {
             for k in [
                 "value",
                 "sha256_le",

@@ -5,7 +5,8 @@
 //! (bit 0 shared datatype, bit 1 shared dataspace), no padding. v3: as v2 plus a name
 //! charset byte after the dataspace size. Data = elements × datatype size bytes.
 //!
-//! Refused: other versions, shared datatype/dataspace (unsupported), data larger than the
+//! A shared (committed) datatype is resolved by the caller of [`AttributeMessage::parse_with`].
+//! Refused: other versions, shared dataspaces (unsupported), data larger than the
 //! message or than `Limits::max_attribute_size` (limit error).
 
 use super::datatype::charset;
@@ -49,18 +50,33 @@ fn field<'a>(c: &mut Cursor<'a>, v: u8, n: usize) -> Result<Cursor<'a>> {
 impl AttributeMessage {
     /// Decode an Attribute message (from an object header or a dense-storage heap object).
     pub fn parse(c: &mut Cursor<'_>, limits: &Limits) -> Result<Self> {
+        Self::parse_with(c, limits, &mut |_, at| {
+            Err(Error::unsupported(
+                "shared datatype or dataspace in attribute",
+                Some(at),
+            ))
+        })
+    }
+
+    /// [`AttributeMessage::parse`], a shared (committed) datatype being resolved by
+    /// `shared_type(encoding, address of the encoding)`.
+    pub fn parse_with(
+        c: &mut Cursor<'_>,
+        limits: &Limits,
+        shared_type: &mut dyn FnMut(&[u8], u64) -> Result<super::datatype::Datatype>,
+    ) -> Result<Self> {
         named(c, "attribute message", |c| {
             let v = version(c, &[1, 2, 3])?;
             let flags_at = c.addr();
             let flags = c.u8()?;
             if v >= 2 {
-                if flags & 0x03 != 0 {
+                if flags & 0x02 != 0 {
                     return Err(Error::unsupported(
-                        "shared datatype or dataspace in attribute",
+                        "shared dataspace in attribute",
                         Some(flags_at),
                     ));
                 }
-                if flags != 0 {
+                if flags & !0x01 != 0 {
                     return Err(Error::Format(
                         c.err_at(flags_at, format!("unknown attribute flags {flags:#x}")),
                     ));
@@ -81,7 +97,12 @@ impl AttributeMessage {
             }
             let name = text(field(c, v, name_size)?.all());
             let mut tc = field(c, v, type_size)?;
-            let datatype = super::datatype::Datatype::parse(&mut tc, limits)?;
+            let datatype = if v >= 2 && flags & 0x01 != 0 {
+                let at = tc.addr();
+                shared_type(tc.all(), at)?
+            } else {
+                super::datatype::Datatype::parse(&mut tc, limits)?
+            };
             let mut sc = field(c, v, space_size)?;
             let dataspace = super::dataspace::Dataspace::parse(&mut sc, limits)?;
             let data_at = c.addr();
@@ -209,13 +230,24 @@ mod tests {
         assert_eq!(format_at(parse(&[0x04, 0x00])), ("attribute message", BASE));
         // Data shorter than elements x size.
         assert!(parse(&CLASS_V1[..35]).is_err());
-        // Shared datatype (v2 flags bit 0) is unsupported.
+        // Shared datatype (v2 flags bit 0): unsupported by plain `parse`; `parse_with`
+        // hands the encoding (here a v2 shared message) to its resolver.
         #[rustfmt::skip]
         let shared = [
             0x02, 0x01,             // version 2, flags: shared datatype
-            0x02, 0x00, 0x08, 0x00, 0x04, 0x00, // sizes
+            0x02, 0x00, 0x0a, 0x00, 0x08, 0x00, // sizes: name 2, type 10, space 8
+            b'a', 0,                // name
+            0x02, 0x02, 0x20, 0, 0, 0, 0, 0, 0, 0, // shared message v2: address 0x20
+            0x01, 0x00, 0x00, 0x00, 0, 0, 0, 0, // dataspace v1 scalar
         ];
         assert!(is_unsupported(&parse(&shared)));
+        let mut seen = Vec::new();
+        let r = AttributeMessage::parse_with(&mut cur(&shared), &Limits::default(), &mut |e, _| {
+            seen.extend_from_slice(e);
+            Err(Error::Usage("stop".into()))
+        });
+        assert!(matches!(r, Err(Error::Usage(_))));
+        assert_eq!(seen, &shared[10..20]);
         // Datatype size field larger than the message.
         let mut long = CLASS_V1;
         long[4] = 0xf0;

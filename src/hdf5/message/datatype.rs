@@ -472,11 +472,8 @@ fn parse_depth(c: &mut Cursor<'_>, limits: &Limits, depth: u32) -> Result<Dataty
             }
         }
         10 => {
-            if version < 2 {
-                return Err(Error::Format(
-                    c.err_at(start, "array datatype needs version >= 2"),
-                ));
-            }
+            // Version 1 array types (old PyTables files) are laid out as version 2, as
+            // HDF5 itself decodes them.
             let rank = c.u8()?;
             if u32::from(rank) > limits.max_rank {
                 return Err(Error::limit(
@@ -489,14 +486,14 @@ fn parse_depth(c: &mut Cursor<'_>, limits: &Limits, depth: u32) -> Result<Dataty
             if rank == 0 {
                 return Err(Error::Format(c.err_at(props, "array datatype of rank 0")));
             }
-            if version == 2 {
+            if version <= 2 {
                 c.skip(3)?;
             }
             let mut dims = Vec::with_capacity(rank as usize);
             for _ in 0..rank {
                 dims.push(u64::from(c.u32()?));
             }
-            if version == 2 {
+            if version <= 2 {
                 // Permutation indices: never implemented by HDF5, skipped.
                 c.skip(4 * rank as usize)?;
             }
@@ -1016,9 +1013,21 @@ mod tests {
             parse(&a).unwrap(),
             Datatype::Array { size: 24, .. }
         ));
-        let mut v1 = a;
-        v1[0] = 0x1a; // array needs version >= 2
-        assert!(parse(&v1).is_err());
+        // Version 1 (old PyTables): the v2 layout, 3 reserved bytes and permutations.
+        #[rustfmt::skip]
+        let v1 = [
+            0x1a, 0x00, 0x00, 0x00, // class 10 (array), version 1
+            24, 0, 0, 0,            // size 24
+            2, 0, 0, 0,             // rank 2, reserved
+            2, 0, 0, 0,             // dim 0
+            3, 0, 0, 0,             // dim 1
+            0, 0, 0, 0, 1, 0, 0, 0, // permutation (never used)
+            0x10, 0, 0, 0, 4, 0, 0, 0, 0, 0, 32, 0, // base: u32
+        ];
+        match parse(&v1).unwrap() {
+            Datatype::Array { size: 24, dims, .. } => assert_eq!(dims, vec![2, 3]),
+            other => panic!("{other:?}"),
+        }
         let mut rank0 = a;
         rank0[8] = 0;
         assert!(parse(&rank0).is_err());

@@ -1,7 +1,7 @@
 //! Fill Value messages: old (0x4, IV.A.2.e) and new (0x5, versions 1-3, IV.A.2.f).
 //!
 //! Old (0x4): size u32, value. New (0x5) v1/v2: version, allocation time, fill write time,
-//! "defined" byte, then size u32 + value (v1 always, v2 only when defined). v3: version,
+//! "defined" byte, then size u32 + value (read only when defined, as HDF5 does). v3: version,
 //! flags (bits 0-1 allocation time, 2-3 write time, 4 undefined, 5 value present), then
 //! size u32 + value when bit 5 is set. A size of 0 gives `value: None`.
 //!
@@ -30,6 +30,17 @@ pub struct FillValue {
 fn sized_value(c: &mut Cursor<'_>, limits: &Limits) -> Result<Option<Vec<u8>>> {
     let at = c.addr();
     let size = c.u32()?;
+    if size == 0 {
+        return Ok(None);
+    }
+    // Checked against the message first: a size past its end is damage (HDF5 refuses to
+    // open such a dataset), not a request for a huge value.
+    if size as usize > c.remaining() {
+        return Err(bad(
+            c,
+            format!("fill value of {size} bytes, {} left", c.remaining()),
+        ));
+    }
     if u64::from(size) > limits.max_attribute_size {
         return Err(Error::limit(
             "max_attribute_size",
@@ -38,27 +49,23 @@ fn sized_value(c: &mut Cursor<'_>, limits: &Limits) -> Result<Option<Vec<u8>>> {
             Some(at),
         ));
     }
-    if size == 0 {
-        return Ok(None);
-    }
-    if size as usize > c.remaining() {
-        return Err(bad(
-            c,
-            format!("fill value of {size} bytes, {} left", c.remaining()),
-        ));
-    }
     Ok(Some(c.bytes(size as usize)?.to_vec()))
 }
 
 impl FillValue {
-    /// Decode the old Fill Value message (0x4); its presence means a user fill value.
+    /// Decode the old Fill Value message (0x4): a user fill value, or undefined when its
+    /// size is 0 or the message is too short to hold one (as HDF5 decodes it).
     pub fn parse_old(c: &mut Cursor<'_>, limits: &Limits) -> Result<Self> {
         named(c, "fill value message (old)", |c| {
-            let value = sized_value(c, limits)?;
+            let value = if c.remaining() < 4 {
+                None
+            } else {
+                sized_value(c, limits)?
+            };
             Ok(FillValue {
                 alloc_time: 0,
                 fill_time: 0,
-                defined: true,
+                defined: value.is_some(),
                 value,
             })
         })
@@ -87,7 +94,9 @@ impl FillValue {
                         "reserved allocation or write time",
                     )));
                 }
-                let value = if v == 1 || defined {
+                // HDF5 reads the size and value only when defined (even in v1, whose
+                // format always has the field).
+                let value = if defined {
                     sized_value(c, limits)?
                 } else {
                     None
@@ -168,8 +177,10 @@ mod tests {
         assert_eq!(parse(&b).unwrap().value, Some(vec![0xff; 4]));
         let mut v1 = b;
         v1[0] = 1;
-        v1[3] = 0; // v1 carries size + value even when "not defined"
         assert_eq!(parse(&v1).unwrap().value, Some(vec![0xff; 4]));
+        v1[3] = 0; // v1 carries a size field even when not defined; HDF5 ignores it
+        let u = parse(&v1).unwrap();
+        assert!(!u.defined && u.value.is_none());
         #[rustfmt::skip]
         let undef = [
             0x02, // version 2
@@ -224,6 +235,14 @@ mod tests {
         assert!(f.defined);
         assert_eq!(f.value.as_deref(), Some(&b[4..]));
         let e = FillValue::parse_old(&mut cur(&b[..8]), &Limits::default());
+        assert_eq!(format_at(e), ("fill value message (old)", BASE + 4));
+        // No value (size 0, or no room for a size): undefined, as h5py reports it.
+        for b in [&[0u8, 0, 0, 0][..], &[][..]] {
+            let f = FillValue::parse_old(&mut cur(b), &Limits::default()).unwrap();
+            assert!(!f.defined && f.value.is_none());
+        }
+        // The size HDF5 writes for an undefined value (-1): damage, not a 4 GiB request.
+        let e = FillValue::parse_old(&mut cur(&[0xff; 8]), &Limits::default());
         assert_eq!(format_at(e), ("fill value message (old)", BASE + 4));
     }
 

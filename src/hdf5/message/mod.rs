@@ -7,7 +7,8 @@
 //!
 //! Every decoder has the shape `parse(&mut Cursor, &Limits) -> crate::Result<Self>`, the
 //! cursor covering exactly the message's data bytes; [`decode`] dispatches a [`RawMessage`].
-//! Refused everywhere: shared messages (flag 0x02, SOHM / committed datatypes).
+//! Shared messages (flag 0x02) are refused here; the read layer resolves committed
+//! datatypes (see [`shared_address`]).
 
 pub mod attribute;
 pub mod attribute_info;
@@ -215,6 +216,35 @@ pub fn decode(raw: &RawMessage, sizes: Sizes, limits: &Limits) -> Result<Message
         kind::ATTRIBUTE_INFO => Message::AttributeInfo(AttributeInfo::parse(c, limits)?),
         _ => Message::Other(t),
     })
+}
+
+/// The object header address a shared message points to (spec IV.A.2, "Shared Message"):
+/// v1 (version, type, 6 reserved bytes, address), v2 (version, type, address), v3 type 2
+/// (version, type 2, address). Messages in the shared-message heap (SOHM, v3 type 1) are
+/// refused by name.
+pub fn shared_address(data: &[u8], sizes: Sizes, at: u64) -> Result<u64> {
+    let mut c = Cursor::new(data, at, "shared message", sizes);
+    let v = version(&mut c, &[1, 2, 3])?;
+    let ty_at = c.addr();
+    let ty = c.u8()?;
+    match (v, ty) {
+        (1, _) => {
+            c.skip(6)?;
+        }
+        (2, _) | (3, 2) => {}
+        (3, 1) => {
+            return Err(Error::unsupported(
+                "shared object header messages (SOHM heap)",
+                Some(at),
+            ))
+        }
+        _ => {
+            return Err(Error::Format(
+                c.err_at(ty_at, format!("shared message type {ty} in version {v}")),
+            ))
+        }
+    }
+    Ok(c.offset()?)
 }
 
 /// Run `f` on a copy of `c` reporting errors under `structure`, then advance `c` past what

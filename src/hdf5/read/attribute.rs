@@ -163,8 +163,7 @@ impl Object {
             .iter()
             .filter(|m| m.msg_type == kind::ATTRIBUTE)
         {
-            if let Message::Attribute(a) = crate::hdf5::message::decode(raw, io.sizes, &io.limits)?
-            {
+            if let Message::Attribute(a) = file.decode_message(raw)? {
                 out.push(Attribute::from_message(
                     a,
                     raw.creation_order.map(u64::from),
@@ -205,7 +204,9 @@ impl Object {
                     let order = u32::from_le_bytes([tail[1], tail[2], tail[3], tail[4]]);
                     let bytes = heap.get(io, id, &mut budget)?;
                     let mut c = io.cursor(&bytes, r.at, "attribute message (dense)");
-                    let a = AttributeMessage::parse(&mut c, &io.limits)?;
+                    let a = AttributeMessage::parse_with(&mut c, &io.limits, &mut |enc, at| {
+                        file.committed_datatype(enc, at)
+                    })?;
                     out.push(Attribute::from_message(a, Some(order as u64), file));
                 }
             }

@@ -367,7 +367,19 @@ impl Dataset {
                     }
                 }
                 read_direct(io, &mut out, direct_reads, chunk_bytes)?;
-                let touched = rest;
+                let mut touched = rest;
+                if layout.flags & 1 != 0 {
+                    // "Don't filter partial edge chunks": chunks reaching past the current
+                    // extent were stored unfiltered (HDF5 decides from the layout, not the
+                    // chunk's filter mask).
+                    for (info, _, _) in &mut touched {
+                        if (0..dims.len())
+                            .any(|d| info.offset[d].saturating_add(chunk_dims[d]) > dims[d])
+                        {
+                            info.filter_mask = u32::MAX;
+                        }
+                    }
+                }
                 let filters = if filtered { Some(&self.filters) } else { None };
                 decode_in_bands(
                     io,

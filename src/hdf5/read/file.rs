@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use crate::error::{Error, Result};
 use crate::hdf5::global_heap::{self, GlobalHeapCache};
 use crate::hdf5::io::FileIo;
+use crate::hdf5::message::datatype::Datatype;
 use crate::hdf5::message::{self, kind, Message, RawMessage};
 use crate::hdf5::object_header::{self, ObjectHeader};
 use crate::hdf5::superblock::{self, Superblock};
@@ -63,6 +64,47 @@ impl std::fmt::Debug for File {
 }
 
 impl File {
+    /// Decode one raw message, resolving a shared (committed) datatype and the committed
+    /// datatype of an attribute.
+    pub(crate) fn decode_message(&self, m: &RawMessage) -> Result<Message> {
+        let io = &self.inner.io;
+        if m.msg_type == kind::DATATYPE && m.flags & message::flags::SHARED != 0 {
+            return Ok(Message::Datatype(self.committed_datatype(&m.data, m.at)?));
+        }
+        if m.msg_type == kind::ATTRIBUTE && m.flags & message::flags::SHARED == 0 {
+            let mut c = io.cursor(&m.data, m.at, "object header message");
+            let a = message::attribute::AttributeMessage::parse_with(
+                &mut c,
+                &io.limits,
+                &mut |enc, at| self.committed_datatype(enc, at),
+            )?;
+            return Ok(Message::Attribute(a));
+        }
+        message::decode(m, io.sizes, &io.limits)
+    }
+
+    /// The datatype of the committed datatype object a shared-message encoding points to.
+    pub(crate) fn committed_datatype(&self, encoding: &[u8], at: u64) -> Result<Datatype> {
+        let io = &self.inner.io;
+        let addr = message::shared_address(encoding, io.sizes, at)?;
+        let header = object_header::read(io, addr)?;
+        for m in header
+            .messages
+            .iter()
+            .filter(|m| m.msg_type == kind::DATATYPE)
+        {
+            // A committed type's own message is never shared (decode refuses it if so).
+            if let Message::Datatype(d) = message::decode(m, io.sizes, &io.limits)? {
+                return Ok(d);
+            }
+        }
+        Err(Error::format(
+            "committed datatype",
+            addr,
+            "object header has no datatype message",
+        ))
+    }
+
     /// Open a file on disk with default [`Limits`].
     pub fn open(path: impl AsRef<Path>) -> Result<File> {
         Self::open_with_limits(path, Limits::default())
@@ -236,15 +278,14 @@ impl Object {
         self.header.messages.iter().any(|m| m.msg_type == msg_type)
     }
 
-    /// Decode every message of type `msg_type`.
+    /// Decode every message of type `msg_type`; a datatype shared with a committed
+    /// datatype object is read from that object.
     pub fn messages(&self, msg_type: u16) -> impl Iterator<Item = Result<Message>> + '_ {
-        let sizes = self.file.inner.io.sizes;
-        let limits = self.file.inner.io.limits;
         self.header
             .messages
             .iter()
             .filter(move |m| m.msg_type == msg_type)
-            .map(move |m| message::decode(m, sizes, &limits))
+            .map(move |m| self.file.decode_message(m))
     }
 
     /// Decode the first message of type `msg_type`, if present.

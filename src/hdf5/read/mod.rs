@@ -5,6 +5,7 @@ pub mod attribute;
 pub mod dataset;
 pub mod file;
 pub mod group;
+pub mod memory_type;
 pub mod value;
 
 pub use attribute::Attribute;

@@ -129,6 +129,98 @@ pub fn read_float(bytes: &[u8], order: ByteOrder) -> Option<f64> {
     }
 }
 
+/// A float of another size (long double: x87 80-bit extended in 12 or 16 bytes, IEEE
+/// binary128, ...) decoded from its field description to the nearest f64, as numpy's
+/// conversion to float64 does. The x87 format (15-bit exponent, 64-bit mantissa) stores its
+/// integer bit; every other layout has it implied. `None` for sizes above 16 bytes or
+/// fields outside the element.
+pub fn float_from_fields(dt: &Datatype, bytes: &[u8]) -> Option<f64> {
+    let Datatype::FloatingPoint {
+        size,
+        order,
+        sign_location,
+        exponent_location,
+        exponent_size,
+        mantissa_location,
+        mantissa_size,
+        exponent_bias,
+        ..
+    } = dt
+    else {
+        return None;
+    };
+    let n = *size as usize;
+    if n > 16 || bytes.len() < n || *exponent_size > 32 || *mantissa_size > 120 {
+        return None;
+    }
+    let mut le = [0u8; 16];
+    le[..n].copy_from_slice(&bytes[..n]);
+    if *order == ByteOrder::BigEndian {
+        le[..n].reverse();
+    }
+    let raw = u128::from_le_bytes(le);
+    let field = |loc: u8, len: u8| -> Option<u128> {
+        if u32::from(loc) + u32::from(len) > 128 {
+            return None;
+        }
+        let mask = if len >= 128 {
+            u128::MAX
+        } else {
+            (1u128 << len) - 1
+        };
+        Some((raw >> loc) & mask)
+    };
+    let negative = field(*sign_location, 1)? == 1;
+    let e = field(*exponent_location, *exponent_size)?;
+    let m = field(*mantissa_location, *mantissa_size)?;
+    let explicit = *mantissa_size == 64 && *exponent_size == 15;
+    let frac_bits = i64::from(*mantissa_size) - i64::from(explicit);
+    let frac = if explicit { m & ((1u128 << 63) - 1) } else { m };
+    let e_max = (1u128 << exponent_size) - 1;
+    let bias = i64::from(*exponent_bias);
+    let v = if e == e_max {
+        if frac == 0 {
+            f64::INFINITY
+        } else {
+            f64::NAN
+        }
+    } else {
+        // value = significand * 2^(exponent - bias - frac_bits)
+        let (sig, exp) = if e == 0 {
+            (m, 1 - bias - frac_bits)
+        } else if explicit {
+            (m, e as i64 - bias - frac_bits)
+        } else {
+            (m | (1u128 << frac_bits), e as i64 - bias - frac_bits)
+        };
+        scale2(sig as f64, exp)
+    };
+    Some(if negative { -v } else { v })
+}
+
+/// `x * 2^k` for a finite `x >= 0` that is an integer (a significand), rounded once.
+fn scale2(x: f64, k: i64) -> f64 {
+    if x == 0.0 {
+        return 0.0;
+    }
+    // x = 2^ex * [1, 2)
+    let ex = ((x.to_bits() >> 52) & 0x7ff) as i64 - 1023;
+    let e = ex.saturating_add(k);
+    if e > 1023 {
+        return f64::INFINITY;
+    }
+    if e < -1076 {
+        return 0.0;
+    }
+    // Here -1076 - 113 <= k <= 1023: each factor is representable; the first product
+    // stays normal (exact), the second rounds once.
+    if k < -1022 {
+        x * 2f64.powi(-1022) * 2f64.powi((k + 1022) as i32)
+    } else {
+        x * 2f64.powi(k as i32)
+    }
+}
+
 /// Whether a datatype is the boolean enum h5py writes (`{FALSE: 0, TRUE: 1}`).
 pub fn is_bool_enum(dt: &Datatype) -> bool {
     if let Datatype::Enum { base, members, .. } = dt {
@@ -218,10 +310,15 @@ pub fn decode_element(dt: &Datatype, bytes: &[u8], vlen: &mut VlenResolver<'_>) 
             }
         }
         Datatype::FloatingPoint { order, .. } => {
-            let v = read_float(bytes, *order).ok_or_else(|| bad("float not 2, 4 or 8 bytes"))?;
+            let v = match read_float(bytes, *order) {
+                Some(v) => v,
+                None => float_from_fields(dt, bytes).ok_or_else(|| {
+                    bad("float not 2, 4 or 8 bytes and not a decodable bit layout")
+                })?,
+            };
             Value::Float {
                 v,
-                bits: (size * 8) as u8,
+                bits: (size * 8).min(255) as u8,
             }
         }
         Datatype::Bitfield { order, .. } => Value::Bitfield(
@@ -414,7 +511,7 @@ fn swap_element(dt: &Datatype, el: &mut [u8]) {
 
 #[cfg(test)]
 mod tests {
-    use super::f16_to_f32;
+    use super::*;
 
     #[test]
     fn half_precision() {
@@ -424,5 +521,55 @@ mod tests {
         assert_eq!(f16_to_f32(0x7bff), 65504.0);
         assert_eq!(f16_to_f32(0xfc00), f32::NEG_INFINITY);
         assert!(f16_to_f32(0x7e00).is_nan());
+    }
+
+    fn ieee_like(size: u32, exp: u8, mant: u8, bias: u32, order: ByteOrder) -> Datatype {
+        Datatype::FloatingPoint {
+            size,
+            order,
+            bit_offset: 0,
+            bit_precision: (1 + u16::from(exp) + u16::from(mant)),
+            sign_location: exp + mant,
+            exponent_location: mant,
+            exponent_size: exp,
+            mantissa_location: 0,
+            mantissa_size: mant,
+            exponent_bias: bias,
+        }
+    }
+
+    #[test]
+    fn long_double_fields() {
+        // x87 extended in 16 bytes (numpy longdouble, HDF5 NATIVE_LDOUBLE): explicit bit.
+        let ld = ieee_like(16, 15, 64, 16383, ByteOrder::LittleEndian);
+        let x87 = |mant: u64, se: u16| {
+            let mut b = [0u8; 16];
+            b[..8].copy_from_slice(&mant.to_le_bytes());
+            b[8..10].copy_from_slice(&se.to_le_bytes());
+            float_from_fields(&ld, &b).unwrap()
+        };
+        assert_eq!(x87(1 << 63, 0x3fff), 1.0);
+        assert_eq!(x87(0xc000_0000_0000_0000, 0xc000), -3.0);
+        // 1/3 rounds to the nearest double.
+        assert_eq!(x87(0xaaaa_aaaa_aaaa_aaab, 0x3ffd), 1.0 / 3.0);
+        assert_eq!(x87(1 << 63, 0x7fff), f64::INFINITY);
+        assert!(x87(0xc000_0000_0000_0000, 0x7fff).is_nan());
+        assert_eq!(x87(0, 0), 0.0);
+        // Beyond the double range: infinity; far below: zero.
+        assert_eq!(x87(1 << 63, 0x3fff + 2000), f64::INFINITY);
+        assert_eq!(x87(1 << 63, 0x3fff - 2000), 0.0);
+        assert_eq!(x87(1 << 63, 0x3fff - 1074), 2f64.powi(-1074));
+        // IEEE binary128, big-endian: 1.5.
+        let q = ieee_like(16, 15, 112, 16383, ByteOrder::BigEndian);
+        let mut b = [0u8; 16];
+        b[0] = 0x3f;
+        b[1] = 0xff;
+        b[2] = 0x80;
+        assert_eq!(float_from_fields(&q, &b), Some(1.5));
+        // The IEEE double layout gives the same as reading the bits.
+        let d = ieee_like(8, 11, 52, 1023, ByteOrder::LittleEndian);
+        for v in [0.1f64, -2.5e-310, 1e308] {
+            assert_eq!(float_from_fields(&d, &v.to_le_bytes()), Some(v));
+        }
     }
 }

@@ -1,0 +1,103 @@
+//! Files h5py reads that PyMoDAQ's producers do not write (issue 11). The value-by-value
+//! comparison of `fixtures/interop/*.h5` with h5py runs in `dump_fixtures.rs`; here:
+//! `check` agrees with `dump` (a dataset `dump` cannot render fails `check` with exit 3),
+//! and refusals name the feature.
+
+mod common;
+
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_pymodaq-h5"))
+}
+
+fn interop(name: &str) -> std::path::PathBuf {
+    common::root().join("fixtures/interop").join(name)
+}
+
+/// A 16-byte integer (h5py reads its bytes; we refuse wider than 8 bytes): `dump` names it,
+/// `check` reports it and exits 3, although the raw bytes read fine.
+#[test]
+fn check_agrees_with_dump_on_an_undecodable_type() {
+    let Some(py) = common::python() else { return };
+    let dir = common::temp_dir("i11-check");
+    let h5 = dir.join("int128.h5");
+    let script = r#"
+import sys, h5py, numpy as np
+from h5py import h5t, h5s, h5d
+with h5py.File(sys.argv[1], "w") as f:
+    f["fine"] = np.arange(3)
+    tid = h5t.STD_I64LE.copy()
+    tid.set_size(16)
+    did = h5d.create(f.id, b"int128", tid, h5s.create_simple((4,)))
+    did.write(h5s.ALL, h5s.ALL, np.zeros(4, dtype="V16"), mtype=tid)
+"#;
+    let out = Command::new(&py)
+        .args(["-c", script])
+        .arg(&h5)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dump = bin().args(["dump", "--json"]).arg(&h5).output().unwrap();
+    assert_eq!(dump.status.code(), Some(3));
+    let doc: serde_json::Value = serde_json::from_slice(&dump.stdout).unwrap();
+    let err = doc["root"]["children"]["int128"]["error"].as_str().unwrap();
+    assert!(err.contains("integer wider than 8 bytes"), "{err}");
+    assert!(doc["root"]["children"]["fine"].get("error").is_none());
+
+    let check = bin().arg("check").arg(&h5).output().unwrap();
+    assert_eq!(check.status.code(), Some(3));
+    let text = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        text.contains("/int128") && text.contains("integer wider than 8 bytes"),
+        "{text}"
+    );
+    assert!(!text.contains("/fine"), "{text}");
+}
+
+/// szip has no pure-Rust decoder: refused with its name, in `dump` and in `check`; the rest
+/// of the file (an optional unknown filter skipped by every chunk's mask) reads.
+#[test]
+fn szip_is_refused_by_name() {
+    let h5 = interop("i11_masked_filters.h5");
+    let dump = bin().args(["dump", "--json"]).arg(&h5).output().unwrap();
+    assert_eq!(dump.status.code(), Some(3));
+    let doc: serde_json::Value = serde_json::from_slice(&dump.stdout).unwrap();
+    let err = doc["root"]["children"]["szip"]["error"].as_str().unwrap();
+    assert!(err.contains("szip (filter 4) is not supported"), "{err}");
+    let masked = &doc["root"]["children"]["optional_unknown_masked"];
+    assert_eq!(masked["value"], serde_json::json!([0, 1, 2, 3, 4, 5, 6, 7]));
+
+    let check = bin().arg("check").arg(&h5).output().unwrap();
+    assert_eq!(check.status.code(), Some(3));
+    let text = String::from_utf8_lossy(&check.stdout);
+    assert!(text.contains("szip (filter 4) is not supported"), "{text}");
+    assert!(!text.contains("optional_unknown_masked"), "{text}");
+}
+
+/// Every interop fixture h5py reads whole is checked OK by `check` (it reads and decodes
+/// what `dump` does), except the ones holding a refused filter.
+#[test]
+fn check_passes_what_dump_reads() {
+    for name in [
+        "i11_datatypes.h5",
+        "i11_fill_undefined.h5",
+        "i11_vlen_members.h5",
+        "i11_vlen_members_small_offsets.h5",
+    ] {
+        let h5 = interop(name);
+        let dump = bin().args(["dump", "--json"]).arg(&h5).output().unwrap();
+        assert_eq!(dump.status.code(), Some(0), "{name}");
+        let check = bin().arg("check").arg(&h5).output().unwrap();
+        assert_eq!(
+            check.status.code(),
+            Some(0),
+            "{name}: {}",
+            String::from_utf8_lossy(&check.stdout)
+        );
+    }
+}
