@@ -27,8 +27,26 @@ if ! command -v h5dump >/dev/null 2>&1; then
 fi
 command -v h5dump >/dev/null && h5dump --version
 
+echo "== HSDS (h5pyd's server) on loopback, for tests/hsds.rs"
+hsds_up=0
+if bash scripts/hsds.sh setup && bash scripts/hsds.sh start 1 > /dev/null; then
+  hsds_up=1
+  export PYMODAQ_H5_HSDS=http://127.0.0.1:5101
+  trap 'bash scripts/hsds.sh stop' EXIT
+else
+  echo "!!!!!!!! WARNING: HSDS cannot start on this machine: tests/hsds.rs is SKIPPED !!!!!!!!"
+  export PYMODAQ_H5_HSDS_SKIP="HSDS could not start here (see target/hsds/*.log)"
+fi
+
 echo "== cargo test (optimised, overflow checks on)"
 cargo test --profile ci --all-targets --all-features 2>&1
+
+if [ "$hsds_up" = 1 ]; then
+  echo "== tests/hsds.rs again on an HSDS with two data nodes"
+  bash scripts/hsds.sh start 2 > /dev/null
+  PYMODAQ_H5_HSDS_NODES=2 PYMODAQ_H5_HSDS_SEEDS=1 cargo test --profile ci --test hsds 2>&1
+  bash scripts/hsds.sh stop
+fi
 
 echo "== static musl build"
 if rustup target list --installed 2>/dev/null | grep -q x86_64-unknown-linux-musl \

@@ -32,6 +32,7 @@ pub mod dump;
 pub mod error;
 pub mod export;
 pub mod hdf5;
+pub mod hsds;
 pub mod limits;
 pub mod pymodaq;
 pub mod storage;
