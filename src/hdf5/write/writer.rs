@@ -498,6 +498,10 @@ pub struct Writer {
     by_addr: HashMap<u64, usize>,
     /// Reused buffer for the bytes of typed calls (`append`, `write_slice`).
     scratch: Vec<u8>,
+    /// Commit pages (module `commit`).
+    commit: commit::CommitState,
+    /// Freed space (module `free_space`).
+    free: free_space::FreeSpace,
 }
 
 /// Chunk-0 room left for attributes after the fixed messages.
@@ -622,6 +626,8 @@ impl Writer {
             shared: None,
             by_addr: HashMap::new(),
             scratch: Vec::new(),
+            commit: Default::default(),
+            free: Default::default(),
         };
         w.st.set_len(0)?;
         let mut attrs = Vec::new();
@@ -667,6 +673,10 @@ impl Writer {
     }
 
     fn alloc(&mut self, n: usize) -> u64 {
+        let n8 = encode::pad8(n) as u64;
+        if let Some(a) = self.free.take(n8) {
+            return a;
+        }
         let a = self.eof;
         self.eof = self.eof.saturating_add(encode::pad8(n) as u64);
         a
@@ -792,7 +802,8 @@ impl Writer {
         if self.v110 {
             return self.header_bytes_v2(idx);
         }
-        let ess = self.essentials(idx)?;
+        let mut ess = self.essentials(idx)?;
+        let in_slot = self.slot_split(idx, &mut ess);
         let o = &self.objs[idx];
         let cap0 = o.cap0;
         let msgs: Vec<(u16, &[u8])> = ess
@@ -803,7 +814,7 @@ impl Writer {
         let total: usize = msgs.iter().map(|(_, b)| 8 + b.len()).sum();
         let mut c0 = Vec::with_capacity(cap0);
         let mut over = Vec::new();
-        let mut n: usize = 0;
+        let mut n: usize = in_slot;
         if total <= cap0 {
             for (t, b) in &msgs {
                 encode::push_message(&mut c0, *t, b);
@@ -860,7 +871,8 @@ impl Writer {
     /// continuation message), the rest goes to one `OCHK` block written afresh when it
     /// changes; unused space is NIL messages (or a gap under 4 bytes).
     fn header_bytes_v2(&mut self, idx: usize) -> Result<(u64, Vec<u8>)> {
-        let ess = self.essentials(idx)?;
+        let mut ess = self.essentials(idx)?;
+        self.slot_split(idx, &mut ess);
         let o = &self.objs[idx];
         let links: Vec<Vec<u8>> = match &o.kind {
             Kind::Group(g) if g.compact => g
@@ -1101,6 +1113,9 @@ impl Writer {
         o.addr = addr;
         o.cap0 = cap0;
         o.attrs = bodies;
+        if self.wants_slot(idx) {
+            self.alloc_slot(idx)?;
+        }
         let (a, bytes) = self.header_bytes(idx)?;
         self.put(a, &bytes)?;
         self.paths.insert(path, idx);
@@ -1228,11 +1243,17 @@ impl Writer {
     }
 
     fn cached_write(&mut self, cache: &mut HashMap<Vec<u8>, u64>, bytes: Vec<u8>) -> Result<u64> {
-        if let Some(a) = cache.get(&bytes) {
-            return Ok(*a);
+        let a = match cache.get(&bytes) {
+            Some(a) => *a,
+            None => {
+                let a = self.alloc_write(&bytes)?;
+                cache.insert(bytes, a);
+                a
+            }
+        };
+        if let Some(t) = &mut self.commit.touched {
+            t.push(a);
         }
-        let a = self.alloc_write(&bytes)?;
-        cache.insert(bytes, a);
         Ok(a)
     }
 
@@ -1471,9 +1492,12 @@ impl Writer {
         } else if vlen {
             return Err(usage("variable-length datasets must be chunked (VLArray)"));
         } else {
-            let addr = if total == 0 { UNDEF } else { self.eof };
+            let addr = if total == 0 {
+                UNDEF
+            } else {
+                self.alloc(to_usize(total)?)
+            };
             if total > 0 {
-                self.alloc(to_usize(total)?);
                 if fill.iter().any(|x| *x != 0) {
                     let mut buf = Vec::with_capacity(to_usize(total)?);
                     for _ in 0..total / elem as u64 {
@@ -1952,6 +1976,9 @@ impl Writer {
                 };
                 let size = u32::try_from(stored.len()).map_err(|_| usage("chunk too big"))?;
                 let addr = self.alloc_write(&stored)?;
+                if let Some(old) = existing {
+                    self.free.release(ds.0, old.addr, u64::from(old.size));
+                }
                 ChunkRec { addr, size, mask }
             }
         };
@@ -1976,6 +2003,10 @@ impl Writer {
             return Err(usage("not chunked"));
         };
         let mut cache = std::mem::take(&mut c.cache);
+        let slotted = self.commit.slots.contains_key(&ds.0);
+        let Store::Chunked(c) = &self.ds(ds)?.store else {
+            return Err(usage("not chunked"));
+        };
         let chunk = c.chunk.clone();
         let recs: Vec<(Vec<u64>, ChunkRec)> =
             c.index.iter().map(|(k, v)| (k.clone(), *v)).collect();
@@ -2005,13 +2036,48 @@ impl Writer {
             level.push((lo, hi, rec.addr));
         }
         let mut inplace = Vec::new();
-        let new_root = if recs.is_empty() {
-            None
+        self.commit.touched = Some(Vec::new());
+        let built = if recs.is_empty() {
+            Ok(None)
         } else {
-            let root = self.build_tree(&mut cache, 1, level, key_size, encode::CHUNK_K)?;
-            if root_addr == UNDEF {
-                Some(self.alloc_write(&root)?)
-            } else {
+            self.build_tree(&mut cache, 1, level, key_size, encode::CHUNK_K)
+                .map(Some)
+        };
+        let live = self.commit.touched.take().unwrap_or_default();
+        let built = built?;
+        if slotted {
+            // A slotted dataset gets a new root each time: the slot points at it.
+            let new_root = match built {
+                Some(root) => Some(self.cached_write(&mut cache, root)?),
+                None => None,
+            };
+            // Nodes of earlier commits this tree no longer uses are freed by this commit.
+            let mut live: std::collections::HashSet<u64> = live.into_iter().collect();
+            live.extend(new_root);
+            let dead: Vec<(u64, usize)> = cache
+                .iter()
+                .filter(|(_, a)| !live.contains(a))
+                .map(|(b, a)| (*a, b.len()))
+                .collect();
+            cache.retain(|_, a| live.contains(a));
+            for (a, l) in dead {
+                self.free.release(ds.0, a, l as u64);
+            }
+            let d = self.ds_mut(ds)?;
+            d.dims = dims;
+            if let Store::Chunked(c) = &mut d.store {
+                c.cache = cache;
+                c.pending_dims = None;
+                if let Some(r) = new_root {
+                    c.root = r;
+                }
+            }
+            return self.commit_slot(ds.0, None);
+        }
+        let new_root = match built {
+            None => None,
+            Some(root) if root_addr == UNDEF => Some(self.alloc_write(&root)?),
+            Some(root) => {
                 inplace.push((root_addr, root));
                 None
             }
@@ -2031,7 +2097,9 @@ impl Writer {
         for (a, b) in inplace {
             self.put(a, &b)?;
         }
-        self.put(haddr, &hbytes)
+        self.put(haddr, &hbytes)?;
+        self.free.stage(ds.0);
+        Ok(())
     }
 
     /// The chunk index of a new chunked dataset: v1 B-tree in the PyTables profile; in
@@ -2107,10 +2175,11 @@ impl Writer {
             ChunkIdx::Extensible(_) => 72,
             _ => 28,
         };
-        let hdr = if root == UNDEF {
-            self.alloc(hdr_len)
-        } else {
-            root
+        let slot_hdr = self.slot_array_header(ds.0);
+        let hdr = match slot_hdr {
+            Some(h) => h,
+            None if root == UNDEF => self.alloc(hdr_len),
+            None => root,
         };
         // Blocks: reuse an identical block already in the file, else write it anew; the
         // cache keeps only the blocks of this commit (the live ones).
@@ -2138,6 +2207,22 @@ impl Writer {
                 }
             }
         };
+        let live: std::collections::HashSet<u64> = cache.values().copied().collect();
+        for (b, a) in &old_cache {
+            if !live.contains(a) {
+                self.free.release(ds.0, *a, b.len() as u64);
+            }
+        }
+        if slot_hdr.is_some() {
+            let d = self.ds_mut(ds)?;
+            d.dims = dims;
+            if let Store::Chunked(c) = &mut d.store {
+                c.cache = cache;
+                c.pending_dims = None;
+                c.root = hdr;
+            }
+            return self.commit_slot(ds.0, Some(hbytes));
+        }
         if root == UNDEF {
             self.put(hdr, &hbytes)?;
         }
@@ -2153,7 +2238,9 @@ impl Writer {
         if root != UNDEF {
             self.put(hdr, &hbytes)?;
         }
-        self.put(haddr, &obytes)
+        self.put(haddr, &obytes)?;
+        self.free.stage(ds.0);
+        Ok(())
     }
 
     fn row_bytes(d: &Ds) -> Result<usize> {
@@ -2542,6 +2629,15 @@ impl Writer {
     /// power loss as well.
     pub fn flush(&mut self) -> Result<()> {
         self.check()?;
+        // Every dataset's chunks and index first; their slots all at the end, page by page
+        // (module `commit`), so the acquisition appears at one instant.
+        self.begin_batch();
+        let r = self.flush_all();
+        self.end_batch(r.is_ok())?;
+        r
+    }
+
+    fn flush_all(&mut self) -> Result<()> {
         for i in 0..self.objs.len() {
             if matches!(&self.objs[i].kind, Kind::Dataset(d) if d.refuse.is_none()) {
                 self.flush_tail(DatasetId(i))?;
@@ -2553,7 +2649,7 @@ impl Writer {
                 }
             }
         }
-        self.publish_eof()
+        Ok(())
     }
 
     /// [`Writer::flush`], then make the file durable on the storage device (`fsync`), so the
@@ -2569,6 +2665,8 @@ impl Writer {
 
     /// Flush, sync to the device, and close.
     pub fn close(mut self) -> Result<()> {
+        self.flush()?;
+        self.trim_end()?;
         self.sync()
     }
 }
@@ -2606,4 +2704,6 @@ fn auto_chunks(shape: &[u64], max: &[u64], elem: usize) -> Vec<u64> {
     c
 }
 
+mod commit;
+mod free_space;
 mod open;

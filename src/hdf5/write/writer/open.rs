@@ -102,6 +102,8 @@ impl Writer {
             shared: Some(shared),
             by_addr: HashMap::new(),
             scratch: Vec::new(),
+            commit: Default::default(),
+            free: Default::default(),
         };
         let root = w.load_object("/".into(), sb.root_object_header)?;
         if !matches!(w.objs[root].kind, Kind::Group(_)) {

@@ -1,0 +1,233 @@
+//! Commit pages: one flush switches every chunked dataset to its new extent with one write.
+//!
+//! The dataspace and layout messages of each chunked dataset we create live in a small
+//! continuation block of their own (its "slot"), not in header chunk 0; in the 1.10 profile
+//! the slot also holds the dataset's array header (`EAHD`/`FAHD`). Slots are allocated in
+//! commit areas that never cross a 4 KiB boundary, so datasets created together (the
+//! channels and axes of one acquisition) share one page. A commit writes chunks, index
+//! nodes and array blocks to unreferenced space first, then the superblock EOF, then the
+//! changed slots of a page in one positional write of at most 4096 bytes within that page.
+//! The kernel copies such a write into the page cache whole before a fatal signal is
+//! acted on, so a killed process leaves every dataset of the page at its old extent or
+//! every one at its new one. `Writer::flush` gathers the slot writes of all datasets
+//! before writing them.
+
+use super::*;
+
+/// The unit a kill cannot split (one page of the page cache).
+pub(super) const PAGE: u64 = 4096;
+/// A new area is started on the next page when less than this is left in the current one.
+const MIN_AREA: u64 = 1024;
+
+/// Where a dataset's commit-time messages (and array header) live.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Slot {
+    /// Continuation block address.
+    pub addr: u64,
+    /// Continuation block length (v1: messages; v2: `OCHK` with signature and checksum).
+    pub len: usize,
+    /// Array header address inside the slot (1.10 array indexes), else `UNDEF`.
+    pub hdr: u64,
+}
+
+/// Commit bookkeeping of a [`Writer`].
+#[derive(Debug, Default)]
+pub(super) struct CommitState {
+    /// Slots by object index.
+    pub slots: HashMap<usize, Slot>,
+    /// The current commit area: next free byte, end (same page).
+    area: Option<(u64, u64)>,
+    /// Within `flush`: slot writes are gathered here, then written page by page.
+    deferring: bool,
+    pending: BTreeMap<u64, Vec<u8>>,
+    /// Addresses handed out by `cached_write` while recording (live index nodes).
+    pub touched: Option<Vec<u64>>,
+}
+
+impl Writer {
+    /// Whether object `idx` gets a slot: chunked datasets we create.
+    pub(super) fn wants_slot(&self, idx: usize) -> bool {
+        let o = &self.objs[idx];
+        o.ext.is_none() && matches!(&o.kind, Kind::Dataset(d) if matches!(d.store, Store::Chunked(_)))
+    }
+
+    fn array_header_len(&self, idx: usize) -> usize {
+        match &self.objs[idx].kind {
+            Kind::Dataset(d) => match &d.store {
+                Store::Chunked(c) => match c.kind {
+                    ChunkIdx::Extensible(_) => 72,
+                    ChunkIdx::Fixed => 28,
+                    ChunkIdx::BTreeV1 => 0,
+                },
+                _ => 0,
+            },
+            _ => 0,
+        }
+    }
+
+    /// The slot's continuation block: the dataspace and layout messages.
+    pub(super) fn slot_block(&self, idx: usize) -> Result<Vec<u8>> {
+        let ess = self.essentials(idx)?;
+        let mut out = Vec::new();
+        for (t, b) in ess
+            .iter()
+            .filter(|(t, _)| *t == msg::DATASPACE || *t == msg::LAYOUT)
+        {
+            if self.v110 {
+                e110::push_message_v2(&mut out, *t, b)?;
+            } else {
+                let mut b = b.clone();
+                b.resize(encode::pad8(b.len()), 0);
+                encode::push_message(&mut out, *t, &b);
+            }
+        }
+        Ok(if self.v110 {
+            e110::encode_ochk(&out)
+        } else {
+            out
+        })
+    }
+
+    /// Reserve `n` bytes that do not cross a page boundary, next to the other slots.
+    fn alloc_in_area(&mut self, n: u64) -> Result<u64> {
+        if n > PAGE {
+            return Err(usage("dataset header slot larger than a page"));
+        }
+        if let Some((next, end)) = self.commit.area {
+            if next + n <= end {
+                self.commit.area = Some((next + n, end));
+                return Ok(next);
+            }
+        }
+        let mut start = encode::pad8(to_usize(self.eof)?) as u64;
+        let to_boundary = PAGE - start % PAGE;
+        if to_boundary < MIN_AREA.max(n) {
+            start += to_boundary;
+        }
+        let end = (start / PAGE + 1) * PAGE;
+        // The whole area is ours: nothing else is allocated in it.
+        self.eof = end;
+        self.commit.area = Some((start + n, end));
+        Ok(start)
+    }
+
+    /// Give a new chunked dataset its slot and write the slot's first content (before its
+    /// header chunk 0, which points at it, is written).
+    pub(super) fn alloc_slot(&mut self, idx: usize) -> Result<()> {
+        let block = self.slot_block(idx)?;
+        let hlen = self.array_header_len(idx);
+        let blen = encode::pad8(block.len());
+        let addr = self.alloc_in_area((blen + hlen) as u64)?;
+        let hdr = if hlen > 0 { addr + blen as u64 } else { UNDEF };
+        self.commit.slots.insert(
+            idx,
+            Slot {
+                addr,
+                len: block.len(),
+                hdr,
+            },
+        );
+        self.put(addr, &block)
+    }
+
+    /// Move the dataspace and layout messages of a slotted object out of `ess`, putting
+    /// the continuation message to its slot first. Returns the messages in the slot.
+    pub(super) fn slot_split(&self, idx: usize, ess: &mut Vec<(u16, Vec<u8>)>) -> usize {
+        let Some(s) = self.commit.slots.get(&idx) else {
+            return 0;
+        };
+        let before = ess.len();
+        ess.retain(|(t, _)| *t != msg::DATASPACE && *t != msg::LAYOUT);
+        let moved = before - ess.len();
+        ess.insert(
+            0,
+            (
+                msg::CONTINUATION,
+                encode::encode_continuation(s.addr, s.len as u64),
+            ),
+        );
+        moved
+    }
+
+    /// The array header address of a slotted 1.10 dataset.
+    pub(super) fn slot_array_header(&self, idx: usize) -> Option<u64> {
+        self.commit
+            .slots
+            .get(&idx)
+            .map(|s| s.hdr)
+            .filter(|h| *h != UNDEF)
+    }
+
+    /// Commit a slotted dataset whose index is written: its slot (and array header) go
+    /// to the file now, or at the end of the running `flush` together with the others.
+    pub(super) fn commit_slot(&mut self, idx: usize, array_header: Option<Vec<u8>>) -> Result<()> {
+        let s = *self
+            .commit
+            .slots
+            .get(&idx)
+            .ok_or_else(|| usage("internal: dataset without a slot"))?;
+        let block = self.slot_block(idx)?;
+        if block.len() != s.len {
+            return Err(usage("internal: dataset slot changed size"));
+        }
+        self.commit.pending.insert(s.addr, block);
+        if let Some(h) = array_header {
+            if s.hdr == UNDEF {
+                return Err(usage("internal: array header without a place"));
+            }
+            self.commit.pending.insert(s.hdr, h);
+        }
+        self.free.stage(idx);
+        if self.commit.deferring {
+            return Ok(());
+        }
+        self.write_pending()
+    }
+
+    /// The EOF, then the gathered slot writes: one positional write per page touched.
+    fn write_pending(&mut self) -> Result<()> {
+        self.publish_eof()?;
+        let pending = std::mem::take(&mut self.commit.pending);
+        let mut pages: BTreeMap<u64, Vec<(u64, Vec<u8>)>> = BTreeMap::new();
+        for (a, b) in pending {
+            pages.entry(a / PAGE).or_default().push((a, b));
+        }
+        for (_, writes) in pages {
+            let lo = writes.iter().map(|(a, _)| *a).min().unwrap_or(0);
+            let hi = writes
+                .iter()
+                .map(|(a, b)| a + b.len() as u64)
+                .max()
+                .unwrap_or(lo);
+            // Bytes between the changed slots are the current ones (other slots).
+            let mut buf = self.read(lo, to_usize(hi - lo)?)?;
+            for (a, b) in &writes {
+                let at = to_usize(a - lo)?;
+                buf.get_mut(at..at + b.len())
+                    .ok_or_else(|| usage("internal: slot outside its page"))?
+                    .copy_from_slice(b);
+            }
+            self.put(lo, &buf)?;
+        }
+        self.after_commit();
+        Ok(())
+    }
+
+    /// Gather slot writes until [`Writer::end_batch`].
+    pub(super) fn begin_batch(&mut self) {
+        self.commit.deferring = true;
+    }
+
+    /// Write the slot writes gathered since [`Writer::begin_batch`].
+    pub(super) fn end_batch(&mut self, ok: bool) -> Result<()> {
+        self.commit.deferring = false;
+        if !ok {
+            self.commit.pending.clear();
+            return Ok(());
+        }
+        if self.commit.pending.is_empty() {
+            return self.publish_eof();
+        }
+        self.write_pending()
+    }
+}
