@@ -1950,7 +1950,7 @@ impl Writer {
         let rec = match (&d.pipeline, existing) {
             // In place only when the stored chunk has exactly the chunk's size (a chunk
             // of an opened file could claim less: never write past it).
-            (None, Some(rec)) if rec.size as usize == buf.len() => {
+            (None, Some(rec)) if rec.size as usize == buf.len() && self.in_place_ok(ds.0) => {
                 self.put(rec.addr, buf)?;
                 rec
             }
@@ -2340,7 +2340,10 @@ impl Writer {
             }
         } else {
             self.drain_queue(ds)?;
-            self.store_chunk(ds, &origin, bytes, existing)?;
+            self.commit.appending = true;
+            let r = self.store_chunk(ds, &origin, bytes, existing);
+            self.commit.appending = false;
+            r?;
         }
         let end = start + c0;
         dims[0] = end;
@@ -2586,7 +2589,10 @@ impl Writer {
                     }
                 } else {
                     self.drain_queue(ds)?;
-                    self.store_chunk(ds, &origin, &buf, existing)?;
+                    self.commit.appending = true;
+                    let r = self.store_chunk(ds, &origin, &buf, existing);
+                    self.commit.appending = false;
+                    r?;
                 }
                 let mut k = ci.len();
                 let mut done = true;

@@ -42,9 +42,19 @@ pub(super) struct CommitState {
     pending: BTreeMap<u64, Vec<u8>>,
     /// Addresses handed out by `cached_write` while recording (live index nodes).
     pub touched: Option<Vec<u64>>,
+    /// Set while appended rows are stored: they lie past the committed extent, so their
+    /// chunk may be rewritten in place (its committed rows are rewritten unchanged).
+    pub appending: bool,
 }
 
 impl Writer {
+    /// Whether a stored unfiltered chunk of `idx` may be rewritten in place. A slotted
+    /// dataset's other chunk changes (point writes, slices) go to new space, so they
+    /// appear with its slot, never before.
+    pub(super) fn in_place_ok(&self, idx: usize) -> bool {
+        self.commit.appending || !self.commit.slots.contains_key(&idx)
+    }
+
     /// Whether object `idx` gets a slot: chunked datasets we create.
     pub(super) fn wants_slot(&self, idx: usize) -> bool {
         let o = &self.objs[idx];
