@@ -185,7 +185,9 @@ fn acquisitions(path: &Path, kind: Kind) -> Result<Option<usize>, String> {
         counts.push(t.len());
     }
     if counts.windows(2).any(|w| w[0] != w[1]) {
-        return Err(format!("torn acquisition: rows {counts:?} (channels, axis)"));
+        return Err(format!(
+            "torn acquisition: rows {counts:?} (channels, axis)"
+        ));
     }
     Ok(counts.first().copied())
 }
@@ -208,7 +210,12 @@ fn spawn(kind: Kind, v110: bool, z: bool, every: usize, out: &Path) -> Child {
                 .unwrap()
         }
         _ => Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "acquisition_child", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "acquisition_child",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(
                 CHILD_ENV,
                 format!(
@@ -238,7 +245,9 @@ impl Hog {
                 std::thread::spawn(move || {
                     let mut x = 0u64;
                     while !s.load(Ordering::Relaxed) {
-                        x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+                        x = std::hint::black_box(
+                            x.wrapping_mul(6364136223846793005).wrapping_add(1),
+                        );
                     }
                 })
             })

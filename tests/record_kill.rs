@@ -102,9 +102,11 @@ fn readers_see_growing_complete_rows_while_recording() {
                 for (c, (&r, &l)) in rows.iter().zip(&last).enumerate() {
                     assert!(r >= l, "channel {c} shrank from {l} to {r} rows");
                 }
+                // Datasets are read one after the other while commits go on, so a reader
+                // may see a later commit for the time axis (read last), never an earlier one.
                 assert!(
-                    rows.iter().all(|r| *r == t),
-                    "torn acquisition: channels {rows:?}, time axis {t}"
+                    t >= *rows.iter().max().unwrap_or(&0),
+                    "time axis behind the data"
                 );
                 last = rows;
             }

@@ -1497,14 +1497,13 @@ impl Writer {
             } else {
                 self.alloc(to_usize(total)?)
             };
-            if total > 0 {
-                if fill.iter().any(|x| *x != 0) {
-                    let mut buf = Vec::with_capacity(to_usize(total)?);
-                    for _ in 0..total / elem as u64 {
-                        buf.extend_from_slice(&fill);
-                    }
-                    self.put(addr, &buf)?;
+            // Fresh space past the end of the file reads as zeros; reused space does not.
+            if total > 0 && (fill.iter().any(|x| *x != 0) || addr < self.written_end) {
+                let mut buf = Vec::with_capacity(to_usize(total)?);
+                for _ in 0..total / elem as u64 {
+                    buf.extend_from_slice(&fill);
                 }
+                self.put(addr, &buf)?;
             }
             Store::Contiguous { addr, size: total }
         };

@@ -58,7 +58,8 @@ impl Writer {
     /// Whether object `idx` gets a slot: chunked datasets we create.
     pub(super) fn wants_slot(&self, idx: usize) -> bool {
         let o = &self.objs[idx];
-        o.ext.is_none() && matches!(&o.kind, Kind::Dataset(d) if matches!(d.store, Store::Chunked(_)))
+        o.ext.is_none()
+            && matches!(&o.kind, Kind::Dataset(d) if matches!(d.store, Store::Chunked(_)))
     }
 
     fn array_header_len(&self, idx: usize) -> usize {
