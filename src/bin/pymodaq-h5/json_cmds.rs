@@ -34,6 +34,10 @@ pub struct LoadArgs {
     /// Write to this file instead of standard output.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Fail on nodes missing `CLASS` as PyMoDAQ does when it opens a file read-only (by
+    /// default they are classified as PyMoDAQ classifies them in a writable file).
+    #[arg(long)]
+    strict: bool,
     /// The PyMoDAQ HDF5 file.
     file: PathBuf,
 }
@@ -70,13 +74,17 @@ pub fn load(a: LoadArgs) -> anyhow::Result<ExitCode> {
         full,
         with_bkg: _,
         out,
+        strict,
         file,
     } = a;
     let f = open(&file)?;
     // The JSON contract keeps PyMoDAQ's exception for a plain HDF5 file; a person gets words.
     crate::pmd::require_pymodaq(&f, &file)?;
-    let (doc, had_errors) = pymodaq_h5::pymodaq::load_json::load_json(&f, &file_name(&file), full)
-        .with_context(|| format!("{}", file.display()))?;
+    // Read-only, always: what PyMoDAQ loads once it may write (CLASS, Logger) loads here
+    // without writing anything; `--strict` reproduces its read-only failures.
+    let (doc, had_errors) =
+        pymodaq_h5::pymodaq::load_json::load_json_with(&f, &file_name(&file), full, !strict)
+            .with_context(|| format!("{}", file.display()))?;
     emit(serde_json::to_string_pretty(&doc)?, out)?;
     Ok(if had_errors {
         ExitCode::from(3)

@@ -4,6 +4,7 @@
 use pymodaq_h5::hdf5::read::{File, Node};
 use pymodaq_h5::pymodaq::attrs::{repr, PyValue};
 use pymodaq_h5::pymodaq::backend::{AttrVal, H5Backend, LoadError, NodeClass, PmdNode};
+use pymodaq_h5::pymodaq::legacy::{self, Generation, LegacyLoader};
 use pymodaq_h5::pymodaq::load::DataLoader;
 use pymodaq_h5::pymodaq::model::DataWithAxes;
 
@@ -18,12 +19,20 @@ pub fn is_pymodaq(f: &File) -> bool {
     matches!(f.get("/RawData"), Ok(Node::Group(_)))
 }
 
+/// The PyMoDAQ generation when the file has a 1.x-3.x layout (loaded by `legacy`).
+pub fn legacy_generation(f: &File) -> Option<Generation> {
+    legacy::detect(f)
+        .ok()
+        .map(|d| d.generation)
+        .filter(|g| g.is_legacy())
+}
+
 /// Fail with a sentence a person understands when the file is not a PyMoDAQ file.
 pub fn require_pymodaq(f: &File, file: &std::path::Path) -> anyhow::Result<()> {
-    if !is_pymodaq(f) {
+    if !is_pymodaq(f) && legacy_generation(f).is_none() {
         anyhow::bail!(
-            "{}: this is not a PyMoDAQ file (no /RawData group); `tree`, `attrs`, `export` and \
-             `check` work on any HDF5 file",
+            "{}: this is not a PyMoDAQ file (no /RawData group) nor a PyMoDAQ 1.x-3.x file \
+             (no Raw_datas layout); `tree`, `attrs`, `export` and `check` work on any HDF5 file",
             file.display()
         );
     }
@@ -70,7 +79,13 @@ pub fn attr(b: &H5Backend, n: &PmdNode, name: &str) -> Option<String> {
 /// PyMoDAQ meaning of a node for `tree`: `[data Data1D 'det1D' CH00 (V)]`, `[axis 'x' (mm) index 0]`,
 /// `[Logger strings]`, or nothing for plain nodes.
 pub fn meaning(b: &H5Backend, n: &PmdNode) -> String {
-    let Some(dt) = attr(b, n, "data_type") else {
+    // 1.x-3.x name the role `type` (`data`, `axis`, `navigation_axis`, `bkg`); `data_type`
+    // is their dimensionality ('0D'), today's role.
+    let legacy_role = || {
+        attr(b, n, "type")
+            .filter(|t| matches!(t.as_str(), "data" | "axis" | "navigation_axis" | "bkg"))
+    };
+    let Some(dt) = legacy_role().or_else(|| attr(b, n, "data_type")) else {
         return String::new();
     };
     let title = match b.title(n) {
@@ -126,6 +141,12 @@ pub fn load_error(e: LoadError, path: &str) -> anyhow::Error {
 
 /// `DataLoader.load_data(path, with_bkg, load_all=False)`, the way H5Browser shows a node.
 pub fn load_data(f: &File, path: &str, with_bkg: bool) -> anyhow::Result<DataWithAxes> {
+    if let Some(g) = legacy_generation(f) {
+        // as the generation's own browser shows it (its background always subtracted)
+        return LegacyLoader::new(f, g)
+            .load_data(path)
+            .map_err(|e| load_error(e, path));
+    }
     let loader = DataLoader::new(backend(f));
     loader
         .load_data(path, with_bkg, false)

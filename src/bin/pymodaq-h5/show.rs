@@ -34,6 +34,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     for l in describe(&d, &a.node, &bkg, a.bkg) {
         writeln!(so, "{l}")?;
     }
+    if let Some(g) = pmd::legacy_generation(&f) {
+        writeln!(
+            so,
+            "  written by PyMoDAQ {} (loaded as that version's browser shows it)",
+            g.as_str()
+        )?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

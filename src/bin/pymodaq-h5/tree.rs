@@ -40,7 +40,15 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let shown = if path.is_empty() { "/" } else { path.as_str() };
     match &start {
         Node::Group(g) => {
-            writeln!(so, "{shown} group{}", title_suffix(&b, &start, shown))?;
+            let generation = match pmd::legacy_generation(&f) {
+                Some(g) if shown == "/" => format!(" [PyMoDAQ {} file]", g.as_str()),
+                _ => String::new(),
+            };
+            writeln!(
+                so,
+                "{shown} group{}{generation}",
+                title_suffix(&b, &start, shown)
+            )?;
             tree(
                 &f,
                 &b,
