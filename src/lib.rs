@@ -35,6 +35,7 @@ pub mod hdf5;
 pub mod hsds;
 pub mod limits;
 pub mod pymodaq;
+pub mod serve;
 pub mod storage;
 
 pub use error::{Error, FormatError, Result};

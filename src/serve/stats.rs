@@ -1,0 +1,203 @@
+//! h5grove's `/stats/`: min, max, mean and std as NumPy computes them (pairwise summation in
+//! the array's float type, integers summed as float64 in 8192-element buffers), so the
+//! numbers match h5grove's to the last bit.
+
+use super::pyjson::J;
+
+/// The values of a numeric selection.
+#[derive(Debug, Clone)]
+pub enum Nums {
+    /// Signed integers.
+    I(Vec<i64>),
+    /// Unsigned integers.
+    U(Vec<u64>),
+    /// Booleans.
+    B(Vec<bool>),
+    /// float16 (kept as f32; NumPy's float16 statistics differ in the last bits).
+    F16(Vec<f32>),
+    /// float32.
+    F32(Vec<f32>),
+    /// float64.
+    F64(Vec<f64>),
+}
+
+trait Fl: Copy + std::ops::Add<Output = Self> + std::ops::Sub<Output = Self> + std::ops::Mul<Output = Self> + std::ops::Div<Output = Self> + PartialOrd {
+    const ZERO: Self;
+    fn from_usize(n: usize) -> Self;
+    fn sqrt(self) -> Self;
+    fn f64(self) -> f64;
+}
+
+impl Fl for f32 {
+    const ZERO: f32 = 0.0;
+    fn from_usize(n: usize) -> f32 {
+        n as f32
+    }
+    fn sqrt(self) -> f32 {
+        f32::sqrt(self)
+    }
+    fn f64(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+impl Fl for f64 {
+    const ZERO: f64 = 0.0;
+    fn from_usize(n: usize) -> f64 {
+        n as f64
+    }
+    fn sqrt(self) -> f64 {
+        f64::sqrt(self)
+    }
+    fn f64(self) -> f64 {
+        self
+    }
+}
+
+/// NumPy's `pairwise_sum` (loops_utils.h): 8 accumulators over blocks of up to 128.
+fn pairwise<T: Fl>(a: &[T]) -> T {
+    let n = a.len();
+    if n < 8 {
+        let mut r = T::ZERO;
+        for &x in a {
+            r = r + x;
+        }
+        r
+    } else if n <= 128 {
+        let mut r = [a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]];
+        let mut i = 8;
+        while i < n - (n % 8) {
+            for j in 0..8 {
+                r[j] = r[j] + a[i + j];
+            }
+            i += 8;
+        }
+        let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        while i < n {
+            res = res + a[i];
+            i += 1;
+        }
+        res
+    } else {
+        let mut n2 = n / 2;
+        n2 -= n2 % 8;
+        pairwise(&a[..n2]) + pairwise(&a[n2..])
+    }
+}
+
+/// A sum with a dtype cast: NumPy's buffered iterator sums 8192 elements at a time.
+fn buffered(a: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for c in a.chunks(8192) {
+        s += pairwise(c);
+    }
+    s
+}
+
+fn float_stats<T: Fl>(all: &[T]) -> [Option<f64>; 6] {
+    // Non-finite values are masked out first, as h5grove's `_get_finite_data`.
+    let a: Vec<T> = all.iter().copied().filter(|x| x.f64().is_finite()).collect();
+    if a.is_empty() {
+        return [None; 6];
+    }
+    let n = T::from_usize(a.len());
+    let mean = pairwise(&a) / n;
+    let sq: Vec<T> = a.iter().map(|&x| (x - mean) * (x - mean)).collect();
+    let std = (pairwise(&sq) / n).sqrt();
+    let min = a.iter().copied().fold(a[0], |m, x| if x < m { x } else { m });
+    let max = a.iter().copied().fold(a[0], |m, x| if x > m { x } else { m });
+    let spm = a.iter().copied().filter(|x| x.f64() > 0.0).fold(None, |m: Option<T>, x| match m {
+        Some(m) if m <= x => Some(m),
+        _ => Some(x),
+    });
+    let pm = a.iter().copied().filter(|x| x.f64() >= 0.0).fold(None, |m: Option<T>, x| match m {
+        Some(m) if m <= x => Some(m),
+        _ => Some(x),
+    });
+    [
+        spm.map(Fl::f64),
+        pm.map(Fl::f64),
+        Some(min.f64()),
+        Some(max.f64()),
+        Some(mean.f64()),
+        Some(std.f64()),
+    ]
+}
+
+/// `int()` of a float, as Python gives it (truncated toward zero).
+fn py_int(v: f64) -> J {
+    let t = v.trunc();
+    if t >= -9.223_372_036_854_776e18 && t < 9.223_372_036_854_776e18 {
+        J::I(t as i64)
+    } else if t >= 0.0 && t < 1.844_674_407_370_955_2e19 {
+        J::U(t as u64)
+    } else {
+        J::F64(t)
+    }
+}
+
+fn int_stats(a: &[i128], as_f64: &[f64]) -> Vec<J> {
+    if a.is_empty() {
+        return vec![J::Null; 6];
+    }
+    let n = a.len() as f64;
+    let mean = buffered(as_f64) / n;
+    let sq: Vec<f64> = as_f64.iter().map(|&x| (x - mean) * (x - mean)).collect();
+    let std = (pairwise(&sq) / n).sqrt();
+    let j = |v: i128| -> J {
+        if let Ok(i) = i64::try_from(v) {
+            J::I(i)
+        } else {
+            J::U(u64::try_from(v).unwrap_or(u64::MAX))
+        }
+    };
+    let spm = a.iter().copied().filter(|&x| x > 0).min();
+    let pm = a.iter().copied().filter(|&x| x >= 0).min();
+    vec![
+        spm.map_or(J::Null, j),
+        pm.map_or(J::Null, j),
+        a.iter().copied().min().map_or(J::Null, j),
+        a.iter().copied().max().map_or(J::Null, j),
+        py_int(mean),
+        py_int(std),
+    ]
+}
+
+/// h5grove's `get_array_stats` as JSON (keys in its order).
+pub fn stats(nums: &Nums) -> J {
+    let vals: Vec<J> = match nums {
+        Nums::F64(a) => float_stats(a).iter().map(|v| v.map_or(J::Null, J::F64)).collect(),
+        Nums::F32(a) | Nums::F16(a) => float_stats(a).iter().map(|v| v.map_or(J::Null, J::F64)).collect(),
+        Nums::I(a) => int_stats(
+            &a.iter().map(|&x| x as i128).collect::<Vec<_>>(),
+            &a.iter().map(|&x| x as f64).collect::<Vec<_>>(),
+        ),
+        Nums::U(a) => int_stats(
+            &a.iter().map(|&x| x as i128).collect::<Vec<_>>(),
+            &a.iter().map(|&x| x as f64).collect::<Vec<_>>(),
+        ),
+        Nums::B(a) => int_stats(
+            &a.iter().map(|&x| i128::from(x)).collect::<Vec<_>>(),
+            &a.iter().map(|&x| f64::from(u8::from(x))).collect::<Vec<_>>(),
+        ),
+    };
+    let keys = ["strict_positive_min", "positive_min", "min", "max", "mean", "std"];
+    J::Obj(keys.iter().map(|k| k.to_string()).zip(vals).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairwise_blocks() {
+        let a: Vec<f64> = (0..1000).map(|i| i as f64 * 0.1).collect();
+        let s = pairwise(&a);
+        assert!((s - 49950.0).abs() < 1e-6);
+        let J::Obj(st) = stats(&Nums::I(vec![-3, 0, 5])) else { panic!() };
+        assert_eq!(st[0].1, J::I(5));
+        assert_eq!(st[1].1, J::I(0));
+        assert_eq!(st[4].1, J::I(0));
+        assert_eq!(st[5].1, J::I(3));
+    }
+}
