@@ -3,7 +3,9 @@
 
 use super::stats::Nums;
 use crate::hdf5::message::datatype::{ByteOrder, Datatype};
-use crate::hdf5::read::value::{complex_parts, f16_to_f32, is_bool_enum, read_float, read_uint, sign_extend};
+use crate::hdf5::read::value::{
+    complex_parts, f16_to_f32, is_bool_enum, read_float, read_uint, sign_extend,
+};
 
 /// The element layout NumPy gives a numeric HDF5 type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,9 +37,12 @@ impl Num {
     /// The numeric layout of `dt`, if NumPy sees it as a number (array types: their base).
     pub fn of(dt: &Datatype) -> Option<Num> {
         let (kind, size, order) = match dt {
-            Datatype::FixedPoint { size, order, signed, .. } => {
-                (if *signed { Kind::Int } else { Kind::UInt }, *size, *order)
-            }
+            Datatype::FixedPoint {
+                size,
+                order,
+                signed,
+                ..
+            } => (if *signed { Kind::Int } else { Kind::UInt }, *size, *order),
             Datatype::Bitfield { size, order, .. } => (Kind::UInt, *size, *order),
             Datatype::FloatingPoint { size, order, .. } => (Kind::Float, *size, *order),
             Datatype::Enum { base, .. } if is_bool_enum(dt) => {
@@ -49,8 +54,8 @@ impl Num {
             }
             Datatype::Enum { base, .. } | Datatype::Array { base, .. } => return Num::of(base),
             Datatype::Compound { .. } => {
-                let (bits, o) = complex_parts(dt)?;
-                (Kind::Complex, bits / 4, o)
+                let (part, o) = complex_parts(dt)?;
+                (Kind::Complex, part * 2, o)
             }
             Datatype::Complex { size, base } => {
                 let o = match **base {
@@ -98,18 +103,32 @@ impl Num {
                 let h = read_uint(c, self.order).unwrap_or(0) as u16;
                 out.extend_from_slice(&f16_to_f32(h).to_le_bytes());
             }
-            let n = Num { kind: Kind::Float, size: 4, order: ByteOrder::LittleEndian };
+            let n = Num {
+                kind: Kind::Float,
+                size: 4,
+                order: ByteOrder::LittleEndian,
+            };
             return (n, out);
         }
         let mut raw = raw;
         if self.order == ByteOrder::BigEndian && size > 1 {
             // Complex parts are swapped one float at a time.
-            let w = if self.kind == Kind::Complex { size / 2 } else { size };
+            let w = if self.kind == Kind::Complex {
+                size / 2
+            } else {
+                size
+            };
             for c in raw.chunks_exact_mut(w) {
                 c.reverse();
             }
         }
-        (Num { order: ByteOrder::LittleEndian, ..*self }, raw)
+        (
+            Num {
+                order: ByteOrder::LittleEndian,
+                ..*self
+            },
+            raw,
+        )
     }
 
     /// The values for statistics (complex is not handled: `None`).
@@ -117,15 +136,27 @@ impl Num {
         let s = self.size as usize;
         let it = raw.chunks_exact(s);
         Some(match self.kind {
-            Kind::Int => Nums::I(it.map(|c| sign_extend(read_uint(c, self.order).unwrap_or(0), s)).collect()),
+            Kind::Int => Nums::I(
+                it.map(|c| sign_extend(read_uint(c, self.order).unwrap_or(0), s))
+                    .collect(),
+            ),
             Kind::UInt => Nums::U(it.map(|c| read_uint(c, self.order).unwrap_or(0)).collect()),
             Kind::Bool => Nums::B(it.map(|c| c.iter().any(|&b| b != 0)).collect()),
             Kind::Float => match s {
-                2 => Nums::F16(it.map(|c| read_float(c, self.order).unwrap_or(0.0) as f32).collect()),
-                4 => Nums::F32(it.map(|c| read_float(c, self.order).unwrap_or(0.0) as f32).collect()),
-                _ => Nums::F64(it.map(|c| read_float(c, self.order).unwrap_or(0.0)).collect()),
+                2 => Nums::F16(
+                    it.map(|c| read_float(c, self.order).unwrap_or(0.0) as f32)
+                        .collect(),
+                ),
+                4 => Nums::F32(
+                    it.map(|c| read_float(c, self.order).unwrap_or(0.0) as f32)
+                        .collect(),
+                ),
+                _ => Nums::F64(
+                    it.map(|c| read_float(c, self.order).unwrap_or(0.0))
+                        .collect(),
+                ),
             },
-            Kind::Complex => return None,
+            Kind::Complex => Nums::C(it.map(|c| elem_f64(self, c)).collect()),
         })
     }
 }
@@ -134,7 +165,14 @@ fn py_tuple(shape: &[u64]) -> String {
     match shape {
         [] => "()".into(),
         [a] => format!("({a},)"),
-        _ => format!("({})", shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")),
+        _ => format!(
+            "({})",
+            shape
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
@@ -180,7 +218,10 @@ pub fn pct_18e(x: f64) -> String {
 fn elem_f64(num: &Num, c: &[u8]) -> (f64, f64) {
     let s = num.size as usize;
     match num.kind {
-        Kind::Int => (sign_extend(read_uint(c, num.order).unwrap_or(0), s) as f64, 0.0),
+        Kind::Int => (
+            sign_extend(read_uint(c, num.order).unwrap_or(0), s) as f64,
+            0.0,
+        ),
         Kind::UInt => (read_uint(c, num.order).unwrap_or(0) as f64, 0.0),
         Kind::Bool => (if c.iter().any(|&b| b != 0) { 1.0 } else { 0.0 }, 0.0),
         Kind::Float => (read_float(c, num.order).unwrap_or(0.0), 0.0),
@@ -207,7 +248,11 @@ pub fn csv(num: &Num, shape: &[u64], raw: &[u8]) -> Option<Vec<u8>> {
         if num.kind == Kind::Complex {
             // savetxt's complex format: ' (%.18e+%.18ej)'.
             let ims = pct_18e(im);
-            let ims = if ims.starts_with('-') { ims } else { format!("+{ims}") };
+            let ims = if ims.starts_with('-') {
+                ims
+            } else {
+                format!("+{ims}")
+            };
             format!(" ({}{}j)", pct_18e(re), ims)
         } else {
             pct_18e(re)
@@ -225,64 +270,90 @@ pub fn csv(num: &Num, shape: &[u64], raw: &[u8]) -> Option<Vec<u8>> {
     Some(out.into_bytes())
 }
 
-/// A little-endian TIFF of a 2-D array (1-D as one row), minisblack, one strip: what
-/// `tifffile.imwrite(buf, data, photometric="minisblack")` decodes to (same pixels, type
-/// and shape). `None` for other ranks and complex data.
+/// A little-endian TIFF as `tifffile.imwrite(buf, data, photometric="minisblack")` decodes
+/// it (same pixels, type and shape): one uncompressed page per 2-D plane (1-D data is one
+/// row), the shape in the first page's ImageDescription as tifffile's JSON. `None` for
+/// complex data.
 pub fn tiff(num: &Num, shape: &[u64], raw: &[u8]) -> Option<Vec<u8>> {
     let (h, w) = match shape {
+        [] => return None,
         [w] => (1u64, *w),
-        [h, w] => (*h, *w),
-        _ => return None,
+        [.., h, w] => (*h, *w),
     };
-    let fmt = match num.kind {
-        Kind::UInt | Kind::Bool => 1u16,
+    let pages: u64 = shape.iter().rev().skip(2).product();
+    let fmt: u32 = match num.kind {
+        Kind::UInt | Kind::Bool => 1,
         Kind::Int => 2,
         Kind::Float => 3,
         Kind::Complex => return None,
     };
-    let (safe, le) = num.make_safe(raw.to_vec());
-    let bits = safe.size * 8;
-    let desc = format!("{{\"shape\": [{h}, {w}]}}\0");
-    tiff_with_format(u32::try_from(h).ok()?, u32::try_from(w).ok()?, bits, fmt, &desc, &le)
-}
-
-fn tiff_with_format(h: u32, w: u32, bits: u32, fmt: u16, desc: &str, le: &[u8]) -> Option<Vec<u8>> {
-    let entries: u16 = 12;
-    let ifd_len = 2 + u32::from(entries) * 12 + 4;
-    let desc_at = 8 + ifd_len;
-    let data_at = (desc_at + desc.len() as u32).next_multiple_of(16);
-    let data_len = u32::try_from(le.len()).ok()?;
-    let mut out = Vec::new();
-    out.extend_from_slice(b"II*\0");
-    out.extend_from_slice(&8u32.to_le_bytes());
-    out.extend_from_slice(&entries.to_le_bytes());
-    let mut tag = |t: u16, ty: u16, count: u32, val: u32| {
-        out.extend_from_slice(&t.to_le_bytes());
-        out.extend_from_slice(&ty.to_le_bytes());
-        out.extend_from_slice(&count.to_le_bytes());
-        if ty == 3 && count == 1 {
-            out.extend_from_slice(&(val as u16).to_le_bytes());
-            out.extend_from_slice(&[0, 0]);
-        } else {
-            out.extend_from_slice(&val.to_le_bytes());
+    // Little-endian bytes of the same type (float16 stays float16, as tifffile writes it).
+    let le = if num.kind == Kind::Float && num.size == 2 {
+        let mut r = raw.to_vec();
+        if num.order == ByteOrder::BigEndian {
+            r.chunks_exact_mut(2).for_each(|c| c.reverse());
         }
+        r
+    } else {
+        num.make_safe(raw.to_vec()).1
     };
-    tag(254, 4, 1, 0);
-    tag(256, 4, 1, w);
-    tag(257, 4, 1, h);
-    tag(258, 3, 1, bits);
-    tag(259, 3, 1, 1);
-    tag(262, 3, 1, 1);
-    tag(270, 2, desc.len() as u32, desc_at);
-    tag(273, 4, 1, data_at);
-    tag(277, 3, 1, 1);
-    tag(278, 4, 1, h);
-    tag(279, 4, 1, data_len);
-    tag(339, 3, 1, u32::from(fmt)); // SampleFormat
-    out.extend_from_slice(&0u32.to_le_bytes());
-    out.extend_from_slice(desc.as_bytes());
-    out.resize(data_at as usize, 0);
-    out.extend_from_slice(le);
+    let bits = num.size * 8;
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let desc = format!("{{\"shape\": [{}]}}\0", dims.join(", "));
+    let h32 = u32::try_from(h).ok()?;
+    let w32 = u32::try_from(w).ok()?;
+    let page_bytes = usize::try_from(h.checked_mul(w)?.checked_mul(u64::from(num.size))?).ok()?;
+    let mut out: Vec<u8> = b"II*\0\0\0\0\0".to_vec();
+    let mut prev_next_at = 4usize;
+    for p in 0..pages.max(1) as usize {
+        let data = le.get(p * page_bytes..(p + 1) * page_bytes).unwrap_or(&[]);
+        let with_desc = p == 0;
+        let entries: u16 = if with_desc { 12 } else { 11 };
+        // Data first, then the IFD that points to it.
+        while !out.len().is_multiple_of(16) {
+            out.push(0);
+        }
+        let data_at = u32::try_from(out.len()).ok()?;
+        out.extend_from_slice(data);
+        let desc_at = u32::try_from(out.len()).ok()?;
+        if with_desc {
+            out.extend_from_slice(desc.as_bytes());
+        }
+        if out.len() % 2 == 1 {
+            out.push(0);
+        }
+        let ifd_at = u32::try_from(out.len()).ok()?;
+        out.get_mut(prev_next_at..prev_next_at + 4)?
+            .copy_from_slice(&ifd_at.to_le_bytes());
+        out.extend_from_slice(&entries.to_le_bytes());
+        let mut tag = |t: u16, ty: u16, count: u32, val: u32| {
+            out.extend_from_slice(&t.to_le_bytes());
+            out.extend_from_slice(&ty.to_le_bytes());
+            out.extend_from_slice(&count.to_le_bytes());
+            if ty == 3 && count == 1 {
+                out.extend_from_slice(&(val as u16).to_le_bytes());
+                out.extend_from_slice(&[0, 0]);
+            } else {
+                out.extend_from_slice(&val.to_le_bytes());
+            }
+        };
+        tag(254, 4, 1, 0); // NewSubfileType
+        tag(256, 4, 1, w32); // ImageWidth
+        tag(257, 4, 1, h32); // ImageLength
+        tag(258, 3, 1, bits); // BitsPerSample
+        tag(259, 3, 1, 1); // Compression: none
+        tag(262, 3, 1, 1); // Photometric: minisblack
+        if with_desc {
+            tag(270, 2, desc.len() as u32, desc_at); // ImageDescription
+        }
+        tag(273, 4, 1, data_at); // StripOffsets
+        tag(277, 3, 1, 1); // SamplesPerPixel
+        tag(278, 4, 1, h32); // RowsPerStrip
+        tag(279, 4, 1, data.len() as u32); // StripByteCounts
+        tag(339, 3, 1, fmt); // SampleFormat
+        prev_next_at = out.len();
+        out.extend_from_slice(&0u32.to_le_bytes());
+    }
     Some(out)
 }
 

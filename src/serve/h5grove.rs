@@ -7,6 +7,7 @@ use super::pyjson::{self, J};
 use super::select;
 use super::stats;
 use crate::hdf5::message::dataspace::DataspaceKind;
+use crate::hdf5::message::datatype::Datatype;
 use crate::hdf5::message::{kind, Message};
 use crate::hdf5::read::{Attribute, Dataset, File, Group, LinkKind, Node, Object};
 
@@ -23,7 +24,11 @@ pub struct ServeLimits {
 
 impl Default for ServeLimits {
     fn default() -> Self {
-        ServeLimits { max_read: 512 << 20, max_json_elements: 20_000_000, max_paths: 1_000_000 }
+        ServeLimits {
+            max_read: 512 << 20,
+            max_json_elements: 20_000_000,
+            max_paths: 1_000_000,
+        }
     }
 }
 
@@ -40,14 +45,16 @@ pub enum Resolve {
 
 /// h5grove's `parse_link_resolution_arg`.
 pub fn parse_resolve(arg: Option<&str>) -> Result<Resolve, Response> {
-    let Some(raw) = arg else { return Ok(Resolve::OnlyValid) };
+    let Some(raw) = arg else {
+        return Ok(Resolve::OnlyValid);
+    };
     match raw.to_lowercase().as_str() {
         "true" | "all" => Ok(Resolve::All),
         "false" | "none" => Ok(Resolve::None),
         "only_valid" => Ok(Resolve::OnlyValid),
         _ => Err(Response::error(
             422,
-            &format!("{raw} is not a valid value for link resolution. Accepted values are: all, none or only_valid"),
+            &format!("{raw} is not a valid value for link resolution. Accepted values are: LinkResolution.ALL, LinkResolution.NONE or LinkResolution.ONLY_VALID"),
         )),
     }
 }
@@ -62,6 +69,7 @@ fn json(j: &J) -> Response {
 }
 
 /// What a path designates.
+#[allow(clippy::large_enum_variant)] // built once per request
 pub enum Content {
     /// A dataset.
     Dataset(String, Dataset),
@@ -115,8 +123,16 @@ fn from_node(path: &str, node: Node) -> Content {
 
 /// h5grove's `create_content` (with `get_entity_from_file`).
 pub fn content(s: &Served, path: &str, resolve: Resolve) -> Result<Content, Response> {
-    let not_found = || Response::error(404, &format!("{path} is not a valid path in {}", s.basename));
-    let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+    let not_found = || {
+        Response::error(
+            404,
+            &format!("{path} is not a valid path in {}", s.basename),
+        )
+    };
+    let comps: Vec<&str> = path
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
     let Some((last, parents)) = comps.split_last() else {
         let root = s.file.root().map_err(internal)?;
         return Ok(Content::Group(path.to_string(), root));
@@ -140,10 +156,15 @@ pub fn content(s: &Served, path: &str, resolve: Resolve) -> Result<Content, Resp
             }
             match s.file.follow(&parent, &link, &mut 0) {
                 Ok(node) => Ok(from_node(path, node)),
-                Err(_) if resolve == Resolve::OnlyValid => Ok(Content::Soft(path.to_string(), target.clone())),
+                Err(_) if resolve == Resolve::OnlyValid => {
+                    Ok(Content::Soft(path.to_string(), target.clone()))
+                }
                 Err(_) => Err(Response::error(
                     404,
-                    &format!("Cannot resolve <SoftLink to \"{target}\"> at {path} of {}", s.basename),
+                    &format!(
+                        "Cannot resolve <SoftLink to \"{target}\"> at {path} of {}",
+                        s.basename
+                    ),
                 )),
             }
         }
@@ -156,7 +177,11 @@ pub fn content(s: &Served, path: &str, resolve: Resolve) -> Result<Content, Resp
                     &format!("Cannot resolve <ExternalLink to \"{tp}\" in file \"{file}\" at {path} of {}", s.basename),
                 ));
             }
-            Ok(Content::External(path.to_string(), file.clone(), tp.clone()))
+            Ok(Content::External(
+                path.to_string(),
+                file.clone(),
+                tp.clone(),
+            ))
         }
         LinkKind::UserDefined(t) => Err(internal(format!("user-defined link type {t}"))),
     }
@@ -167,7 +192,11 @@ fn attr_meta(a: &Attribute) -> J {
         DataspaceKind::Null => J::Null,
         _ => J::Arr(a.dataspace.dims.iter().map(|d| J::U(*d)).collect()),
     };
-    J::obj(vec![("name", J::Str(a.name.clone())), ("shape", shape), ("type", pyjson::type_metadata(&a.datatype))])
+    J::obj(vec![
+        ("name", J::Str(a.name.clone())),
+        ("shape", shape),
+        ("type", pyjson::type_metadata(&a.datatype)),
+    ])
 }
 
 fn sorted_attrs(o: &Object) -> Result<Vec<Attribute>, Response> {
@@ -179,18 +208,27 @@ fn sorted_attrs(o: &Object) -> Result<Vec<Attribute>, Response> {
 /// h5grove's `metadata()` (keys sorted as its `sorted_dict`).
 pub fn metadata(s: &Served, c: &Content, depth: u32) -> Result<J, Response> {
     let mut m: Vec<(String, J)> = vec![
-        ("kind".into(), J::Str(match c {
-            Content::Dataset(..) => "dataset",
-            Content::Group(..) => "group",
-            Content::Datatype(..) => "datatype",
-            Content::Soft(..) => "soft_link",
-            Content::External(..) => "external_link",
-        }.into())),
+        (
+            "kind".into(),
+            J::Str(
+                match c {
+                    Content::Dataset(..) => "dataset",
+                    Content::Group(..) => "group",
+                    Content::Datatype(..) => "datatype",
+                    Content::Soft(..) => "soft_link",
+                    Content::External(..) => "external_link",
+                }
+                .into(),
+            ),
+        ),
         ("name".into(), J::Str(c.name())),
     ];
     if let Some(o) = c.object() {
         let attrs = sorted_attrs(o)?;
-        m.push(("attributes".into(), J::Arr(attrs.iter().map(attr_meta).collect())));
+        m.push((
+            "attributes".into(),
+            J::Arr(attrs.iter().map(attr_meta).collect()),
+        ));
     }
     match c {
         Content::Soft(_, t) => m.push(("target_path".into(), J::Str(t.clone()))),
@@ -199,7 +237,11 @@ pub fn metadata(s: &Served, c: &Content, depth: u32) -> Result<J, Response> {
             m.push(("target_path".into(), J::Str(t.clone())));
         }
         Content::Dataset(_, d) => {
-            m.push(("chunks".into(), d.chunks().map_or(J::Null, |c| J::Arr(c.iter().map(|x| J::U(*x)).collect()))));
+            m.push((
+                "chunks".into(),
+                d.chunks()
+                    .map_or(J::Null, |c| J::Arr(c.iter().map(|x| J::U(*x)).collect())),
+            ));
             let filters = if d.filters.filters.is_empty() {
                 J::Null
             } else {
@@ -207,7 +249,18 @@ pub fn metadata(s: &Served, c: &Content, depth: u32) -> Result<J, Response> {
                     d.filters
                         .filters
                         .iter()
-                        .map(|f| J::obj(vec![("id", J::U(u64::from(f.id))), ("name", J::Str(crate::dump::filter_display_name(f.id, f.name.as_deref())))]))
+                        .map(|f| {
+                            J::obj(vec![
+                                ("id", J::U(u64::from(f.id))),
+                                (
+                                    "name",
+                                    J::Str(crate::dump::filter_display_name(
+                                        f.id,
+                                        f.name.as_deref(),
+                                    )),
+                                ),
+                            ])
+                        })
                         .collect(),
                 )
             };
@@ -262,7 +315,7 @@ fn attr_value(a: &Attribute) -> Result<J, Response> {
             None => Ok(J::Null),
         }
     } else {
-        pyjson::array_j(&a.datatype, &vals, &a.dataspace.dims)
+        pyjson::array_j(&a.datatype, &vals, &a.dataspace.dims, false)
     };
     r.map_err(|_| internal("a value is not UTF-8"))
 }
@@ -280,7 +333,10 @@ pub fn attr(c: &Content, keys: &[&str]) -> Result<Response, Response> {
         }
     } else {
         for k in keys {
-            let a = attrs.iter().find(|a| a.name == *k).ok_or_else(|| internal(format!("no attribute {k:?}")))?;
+            let a = attrs
+                .iter()
+                .find(|a| a.name == *k)
+                .ok_or_else(|| internal(format!("no attribute {k:?}")))?;
             // A repeated key appears once, at its first place (a Python dict).
             if !out.iter().any(|(n, _)| n == k) {
                 out.push((k.to_string(), attr_value(a)?));
@@ -294,7 +350,6 @@ pub fn attr(c: &Content, keys: &[&str]) -> Result<Response, Response> {
 struct Read {
     raw: Vec<u8>,
     plan: select::Plan,
-    elem: usize,
 }
 
 fn read_sel(d: &Dataset, selection: Option<&str>, lim: &ServeLimits) -> Result<Read, Response> {
@@ -316,131 +371,257 @@ fn read_sel(d: &Dataset, selection: Option<&str>, lim: &ServeLimits) -> Result<R
     }
     let raw = d.read_raw_selection(&plan.hull).map_err(internal)?;
     let raw = plan.subsample(raw, elem);
-    Ok(Read { raw, plan, elem })
+    Ok(Read { raw, plan })
 }
 
 /// Decode raw element bytes into values.
-fn values(d: &Dataset, raw: &[u8], elem: usize) -> Result<Vec<crate::hdf5::read::Value>, Response> {
+fn values(
+    d: &Dataset,
+    dt: &Datatype,
+    raw: &[u8],
+    elem: usize,
+) -> Result<Vec<crate::hdf5::read::Value>, Response> {
     let n = (raw.len() / elem.max(1)) as u64;
-    crate::hdf5::read::attribute::decode_all(&d.object().file, &d.datatype, raw, d.object().address(), n)
+    crate::hdf5::read::attribute::decode_all(&d.object().file, dt, raw, d.object().address(), n)
         .map_err(internal)
+}
+
+/// What h5py returns for a selection, reduced to what the encoders need.
+struct Selected {
+    /// Element type of `raw` (for one vlen element picked by index: its base type).
+    dt: Datatype,
+    /// Bytes (C order, file byte order; NumPy scalars in little-endian, as NumPy keeps them).
+    raw: Vec<u8>,
+    /// Dataspace shape of the result (empty for a scalar).
+    dims: Vec<u64>,
+    /// A NumPy scalar rather than an array.
+    scalar: bool,
+}
+
+fn select_data(
+    d: &Dataset,
+    selection: Option<&str>,
+    lim: &ServeLimits,
+) -> Result<Selected, Response> {
+    let rd = read_sel(d, selection, lim)?;
+    let mut scalar = rd.plan.scalar;
+    if let (true, Datatype::VarLenSequence { base, .. }) = (scalar, &d.datatype) {
+        // One element of a vlen dataset is a NumPy array of the base type.
+        let file = &d.object().file;
+        let bytes = file
+            .inner
+            .resolve_vlen(&rd.raw, d.object().address())
+            .map_err(internal)?;
+        let n = bytes.len() as u64 / base.size().max(1);
+        return Ok(Selected {
+            dt: (**base).clone(),
+            raw: bytes,
+            dims: vec![n],
+            scalar: false,
+        });
+    }
+    if matches!(d.datatype, Datatype::Array { .. }) {
+        scalar = false;
+    }
+    let mut raw = rd.raw;
+    if scalar {
+        if let Some(n) = Num::of(&d.datatype) {
+            if n.kind != encode::Kind::Float || n.size != 2 {
+                raw = n.make_safe(raw).1;
+            } else if n.order == crate::hdf5::message::datatype::ByteOrder::BigEndian {
+                raw.reverse();
+            }
+            let dt = le_type(&d.datatype);
+            return Ok(Selected {
+                dt,
+                raw,
+                dims: Vec::new(),
+                scalar,
+            });
+        }
+    }
+    Ok(Selected {
+        dt: d.datatype.clone(),
+        raw,
+        dims: rd.plan.shape,
+        scalar,
+    })
+}
+
+/// The same type in little-endian order (NumPy scalars are native-endian).
+fn le_type(dt: &Datatype) -> Datatype {
+    use crate::hdf5::message::datatype::ByteOrder::LittleEndian as LE;
+    let mut t = dt.clone();
+    match &mut t {
+        Datatype::FixedPoint { order, .. }
+        | Datatype::FloatingPoint { order, .. }
+        | Datatype::Bitfield { order, .. } => *order = LE,
+        Datatype::Enum { base, .. } | Datatype::Complex { base, .. } => **base = le_type(base),
+        Datatype::Compound { members, .. } => members
+            .iter_mut()
+            .for_each(|m| m.datatype = le_type(&m.datatype)),
+        _ => {}
+    }
+    t
 }
 
 /// `/data/`.
 pub fn data(c: &Content, req: &Request, lim: &ServeLimits) -> Result<Response, Response> {
-    let Content::Dataset(p, d) = c else {
+    let Content::Dataset(_, d) = c else {
         return Err(internal(format!("{} is not a dataset", c.path())));
     };
-    let _ = p;
     let dtype = req.arg("dtype").map(str::trim);
     let format = req.arg("format").map(str::trim);
     let selection = req.arg("selection").map(str::trim);
-    let flatten = req.arg("flatten").map(str::trim).is_some_and(|v| v.to_lowercase() != "false");
+    let flatten = req
+        .arg("flatten")
+        .map(str::trim)
+        .is_some_and(|v| v.to_lowercase() != "false");
+    let dtype_check = |numeric: bool| match dtype {
+        None | Some("origin") => Ok(()),
+        Some("safe") if numeric => Ok(()),
+        Some("safe") => Err(Response::error(
+            422,
+            "Unsupported dtype safe for non-numeric data",
+        )),
+        Some(other) => Err(Response::error(422, &format!("Unsupported dtype {other}"))),
+    };
     if d.dataspace.kind == DataspaceKind::Null {
         // h5py.Empty: JSON null; other encodings see a 0-d object array.
         if selection.is_some() {
             return Err(internal("empty datasets cannot be sliced"));
         }
+        dtype_check(false)?;
         return match format {
             None | Some("json") => Ok(json(&J::Null)),
-            _ => Err(Response::error(422, &format!("Unsupported encoding {} for non-numeric content", format.unwrap_or("")))),
+            Some(f @ ("npy" | "csv" | "tiff")) => Err(Response::error(
+                422,
+                &format!("Unsupported encoding {f} for non-numeric content"),
+            )),
+            Some("bin") => Err(internal("bin encoding of an empty dataset")),
+            Some(other) => Err(Response::error(
+                422,
+                &format!("Unsupported encoding {other}"),
+            )),
         };
     }
-    let num = Num::of(&d.datatype);
-    match dtype {
-        None | Some("origin") => {}
-        Some("safe") if num.is_some() => {}
-        Some("safe") => return Err(Response::error(422, "Unsupported dtype safe for non-numeric data")),
-        Some(other) => return Err(Response::error(422, &format!("Unsupported dtype {other}"))),
-    }
-    let rd = read_sel(d, selection, lim)?;
-    let mut shape = pyjson::numpy_shape(&d.datatype, &rd.plan.shape);
-    let scalar = rd.plan.scalar && !matches!(d.datatype, crate::hdf5::message::datatype::Datatype::Array { .. });
-    if flatten && !scalar {
+    // h5grove slices first (errors are 500s), then converts (422s), then encodes.
+    let sel = select_data(d, selection, lim)?;
+    let num = Num::of(&sel.dt);
+    dtype_check(num.is_some())?;
+    let mut shape = pyjson::numpy_shape(&sel.dt, &sel.dims);
+    if flatten && !sel.scalar {
         shape = vec![shape.iter().product()];
     }
     match format {
         None | Some("json") => {
-            let n = rd.plan.count();
+            let n = shape.iter().product::<u64>();
             if n > lim.max_json_elements {
                 return Err(Response::error(413, &format!("{n} elements is too many for JSON (limit {}); use format=bin or a selection", lim.max_json_elements)));
             }
-            let vals = values(d, &rd.raw, rd.elem)?;
-            let j = if scalar {
+            let elem = usize::try_from(sel.dt.size()).map_err(internal)?;
+            let vals = values(d, &sel.dt, &sel.raw, elem)?;
+            let j = if sel.scalar {
                 match vals.first() {
-                    Some(v) => pyjson::scalar_j(&d.datatype, v),
+                    Some(v) => pyjson::scalar_j(&sel.dt, v),
                     None => Ok(J::Null),
                 }
             } else {
-                let dims: Vec<u64> = if flatten { vec![rd.plan.count()] } else { rd.plan.shape.clone() };
-                let dims = if flatten {
-                    if let crate::hdf5::message::datatype::Datatype::Array { dims: ad, .. } = &d.datatype {
-                        // Flattened array types: the extra dims are folded in already.
-                        let _ = ad;
-                        dims
-                    } else {
-                        dims
-                    }
-                } else {
-                    dims
-                };
-                pyjson::array_j(&d.datatype, &vals, &dims).map(|j| if flatten { flatten_j(j) } else { j })
+                pyjson::array_j(&sel.dt, &vals, &sel.dims, flatten)
             };
             Ok(json(&j.map_err(|_| internal("a value is not UTF-8"))?))
         }
         Some("bin") => {
             let raw = match (num, dtype) {
-                (Some(n), Some("safe")) => n.make_safe(rd.raw).1,
+                (Some(n), Some("safe")) => n.make_safe(sel.raw).1,
                 _ => {
-                    if d.datatype.is_variable_length() || matches!(d.datatype, crate::hdf5::message::datatype::Datatype::Reference { .. }) {
-                        return Err(internal("bin encoding of variable-length or reference data"));
+                    if sel.scalar && matches!(sel.dt, Datatype::VarLenString { .. }) {
+                        // A scalar vlen string is a Python `bytes`: its bytes.
+                        let v = values(d, &sel.dt, &sel.raw, sel.raw.len().max(1))?;
+                        return match v.first() {
+                            Some(crate::hdf5::read::Value::VarString(b)) => {
+                                Ok(Response::new(200, "application/octet-stream", b.clone()))
+                            }
+                            _ => Err(internal("undecodable string")),
+                        };
                     }
-                    rd.raw
+                    if sel.dt.is_variable_length() || matches!(sel.dt, Datatype::Reference { .. }) {
+                        // h5py's object arrays: NumPy would send pointers.
+                        return Err(internal(
+                            "bin encoding of variable-length or reference data",
+                        ));
+                    }
+                    if let (
+                        Datatype::String {
+                            padding: crate::hdf5::message::datatype::StringPadding::SpacePad,
+                            ..
+                        },
+                        false,
+                    ) = (&sel.dt, sel.scalar)
+                    {
+                        return Ok(Response::new(
+                            200,
+                            "application/octet-stream",
+                            space_to_null(&sel.raw, sel.dt.size()),
+                        ));
+                    }
+                    sel.raw
                 }
             };
             Ok(Response::new(200, "application/octet-stream", raw))
         }
         Some(f @ ("npy" | "csv" | "tiff")) => {
             let Some(n) = num else {
-                return Err(Response::error(422, &format!("Unsupported encoding {f} for non-numeric content")));
+                return Err(Response::error(
+                    422,
+                    &format!("Unsupported encoding {f} for non-numeric content"),
+                ));
             };
-            let (n, raw) = if dtype == Some("safe") { n.make_safe(rd.raw) } else { (n, rd.raw) };
-            let shape: Vec<u64> = if scalar { Vec::new() } else { shape };
+            let (n, raw) = if dtype == Some("safe") {
+                n.make_safe(sel.raw)
+            } else {
+                (n, sel.raw)
+            };
             if f == "npy" {
-                return Ok(Response::new(200, "application/octet-stream", encode::npy(&n, &shape, &raw))
-                    .with("Content-Disposition", "attachment; filename=\"data.npy\""));
+                return Ok(Response::new(
+                    200,
+                    "application/octet-stream",
+                    encode::npy(&n, &shape, &raw),
+                )
+                .with("Content-Disposition", "attachment; filename=\"data.npy\""));
             }
             if shape.is_empty() {
-                return Err(Response::error(422, &format!("Unsupported encoding {f} for empty and scalar datasets")));
+                return Err(Response::error(
+                    422,
+                    &format!("Unsupported encoding {f} for empty and scalar datasets"),
+                ));
             }
             if f == "csv" {
-                let body = encode::csv(&n, &shape, &raw).ok_or_else(|| internal("csv needs 1-D or 2-D data"))?;
-                return Ok(Response::new(200, "text/csv", body).with("Content-Disposition", "attachment; filename=\"data.csv\""));
+                let body = encode::csv(&n, &shape, &raw)
+                    .ok_or_else(|| internal("csv needs 1-D or 2-D data"))?;
+                return Ok(Response::new(200, "text/csv", body)
+                    .with("Content-Disposition", "attachment; filename=\"data.csv\""));
             }
-            let body = encode::tiff(&n, &shape, &raw).ok_or_else(|| internal("tiff needs 1-D or 2-D real data"))?;
-            Ok(Response::new(200, "image/tiff", body).with("Content-Disposition", "attachment; filename=\"data.tiff\""))
+            let body = encode::tiff(&n, &shape, &raw)
+                .ok_or_else(|| internal("tiff needs 1-D or 2-D real data"))?;
+            Ok(Response::new(200, "image/tiff", body)
+                .with("Content-Disposition", "attachment; filename=\"data.tiff\""))
         }
-        Some(other) => Err(Response::error(422, &format!("Unsupported encoding {other}"))),
+        Some(other) => Err(Response::error(
+            422,
+            &format!("Unsupported encoding {other}"),
+        )),
     }
 }
 
-fn flatten_j(j: J) -> J {
-    fn go(j: J, out: &mut Vec<J>) {
-        match j {
-            J::Arr(items) => items.into_iter().for_each(|x| go(x, out)),
-            other => out.push(other),
-        }
+/// HDF5 converts space-padded strings to NumPy's null padding on read.
+fn space_to_null(raw: &[u8], size: u64) -> Vec<u8> {
+    let mut out = raw.to_vec();
+    for c in out.chunks_mut(size.max(1) as usize) {
+        let keep = c.iter().rposition(|&b| b != b' ').map_or(0, |i| i + 1);
+        c[keep..].iter_mut().for_each(|b| *b = 0);
     }
-    match j {
-        J::Arr(items) => {
-            let mut out = Vec::new();
-            for x in items {
-                go(x, &mut out);
-            }
-            J::Arr(out)
-        }
-        other => other,
-    }
+    out
 }
 
 /// `/stats/`.
@@ -451,17 +632,32 @@ pub fn stats(c: &Content, req: &Request, lim: &ServeLimits) -> Result<Response, 
     if d.dataspace.kind == DataspaceKind::Null {
         return Err(internal("statistics of an empty dataset"));
     }
-    let Some(num) = Num::of(&d.datatype) else {
+    let sel = select_data(d, req.arg("selection").map(str::trim), lim)?;
+    if !sel.scalar && sel.dims.contains(&0) {
+        // An empty selection of any type: every statistic is null.
+        return Ok(json(
+            &stats::stats(&stats::Nums::F64(Vec::new())).unwrap_or(J::Null),
+        ));
+    }
+    let Some(num) = Num::of(&sel.dt) else {
         return Err(internal("statistics need numeric data"));
     };
-    let rd = read_sel(d, req.arg("selection").map(str::trim), lim)?;
-    let nums = num.nums(&rd.raw).ok_or_else(|| internal("statistics of complex data"))?;
-    Ok(json(&stats::stats(&nums)))
+    let nums = num
+        .nums(&sel.raw)
+        .ok_or_else(|| internal("statistics of this type"))?;
+    let j = stats::stats(&nums)
+        .ok_or_else(|| internal("cannot convert a non-finite complex statistic to an integer"))?;
+    Ok(json(&j))
 }
 
 /// `/paths/`: the base path, then every link below it (HDF5's `H5Lvisit` order: by name,
 /// depth first, each group entered once).
-pub fn paths(s: &Served, base: &str, resolve: Resolve, lim: &ServeLimits) -> Result<Response, Response> {
+pub fn paths(
+    s: &Served,
+    base: &str,
+    resolve: Resolve,
+    lim: &ServeLimits,
+) -> Result<Response, Response> {
     let c = content(s, base, resolve)?;
     let Content::Group(_, g) = &c else {
         return Err(internal(format!("{} is not a group", c.path())));
@@ -491,12 +687,30 @@ fn visit(
     let mut links = g.links().map_err(internal)?;
     links.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
     for link in links {
-        let r = if rel.is_empty() { link.name.clone() } else { format!("{rel}/{}", link.name) };
-        let full = if base.is_empty() { format!("/{r}") } else { join(base, &r) };
-        // h5grove builds each entry's content, which checks links under `resolve`.
-        let c = content(s, &full, resolve)?;
+        let r = if rel.is_empty() {
+            link.name.clone()
+        } else {
+            format!("{rel}/{}", link.name)
+        };
+        let full = if base.is_empty() {
+            format!("/{r}")
+        } else {
+            join(base, &r)
+        };
+        // h5grove builds each entry's content, which checks links under `resolve`; a
+        // broken link raised inside h5py's visit comes out as a 500.
+        let c = content(s, &full, resolve).map_err(|e| {
+            if e.status == 404 {
+                Response::error(500, "Internal Server Error")
+            } else {
+                e
+            }
+        })?;
         if names.len() >= lim.max_paths {
-            return Err(Response::error(413, &format!("more than {} paths", lim.max_paths)));
+            return Err(Response::error(
+                413,
+                &format!("more than {} paths", lim.max_paths),
+            ));
         }
         names.push(J::Str(c.path().to_string()));
         if let LinkKind::Hard(addr) = link.kind {

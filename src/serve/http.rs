@@ -30,17 +30,28 @@ pub struct Request {
 impl Request {
     /// The last value of a query argument, as tornado's `get_query_argument`.
     pub fn arg(&self, name: &str) -> Option<&str> {
-        self.query.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Every value of a query argument.
     pub fn args(&self, name: &str) -> Vec<&str> {
-        self.query.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+        self.query
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 
     /// A header value.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -68,11 +79,20 @@ impl Response {
         }
     }
 
-    /// A JSON error `{"message": "..."}` (tornado's `json_encode`, with its spacing).
+    /// A JSON error `{"message": "..."}` (tornado's `json_encode`, with its spacing). As
+    /// tornado, a message that is not a valid reason phrase (a `<`, characters beyond
+    /// Latin-1, control characters) becomes "Unknown".
     pub fn error(status: u16, message: &str) -> Response {
+        let valid = !message.contains('<')
+            && message.chars().all(|c| {
+                c == '\t' || (' '..='~').contains(&c) || ('\u{80}'..='\u{ff}').contains(&c)
+            });
+        let message = if valid { message } else { "Unknown" };
         let body = format!(
             "{{\"message\": {}}}",
-            serde_json::to_string(message).unwrap_or_else(|_| "\"\"".into()).replace("</", "<\\/")
+            serde_json::to_string(message)
+                .unwrap_or_else(|_| "\"\"".into())
+                .replace("</", "<\\/")
         );
         Response::new(status, "application/json; charset=UTF-8", body.into_bytes())
     }
@@ -121,7 +141,10 @@ pub fn percent_decode(s: &str, plus: bool) -> Option<String> {
     let mut i = 0;
     while i < b.len() {
         match b[i] {
-            b'%' => match (b.get(i + 1).copied().and_then(hexval), b.get(i + 2).copied().and_then(hexval)) {
+            b'%' => match (
+                b.get(i + 1).copied().and_then(hexval),
+                b.get(i + 2).copied().and_then(hexval),
+            ) {
                 (Some(h), Some(l)) => {
                     out.push(h * 16 + l);
                     i += 3;
@@ -142,7 +165,8 @@ pub fn parse_head(head: &str) -> Result<Request, Response> {
     let mut lines = head.split("\r\n").flat_map(|l| l.split('\n'));
     let first = lines.next().unwrap_or("");
     let mut parts = first.split(' ');
-    let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next()) else {
+    let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next())
+    else {
         return Err(Response::error(400, "Bad Request"));
     };
     if !version.starts_with("HTTP/1.") {
@@ -161,7 +185,12 @@ pub fn parse_head(head: &str) -> Result<Request, Response> {
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
-    Ok(Request { method: method.to_string(), path, query, headers })
+    Ok(Request {
+        method: method.to_string(),
+        path,
+        query,
+        headers,
+    })
 }
 
 /// Read one request head; `Ok(None)` when the peer closed cleanly.
@@ -169,12 +198,22 @@ fn read_head(r: &mut BufReader<TcpStream>) -> std::io::Result<Option<Result<Stri
     let mut head = Vec::new();
     loop {
         let mut line = Vec::new();
-        let n = r.by_ref().take((MAX_HEAD + 1 - head.len().min(MAX_HEAD)) as u64).read_until(b'\n', &mut line)?;
+        let n = r
+            .by_ref()
+            .take((MAX_HEAD + 1 - head.len().min(MAX_HEAD)) as u64)
+            .read_until(b'\n', &mut line)?;
         if n == 0 {
-            return Ok(if head.is_empty() { None } else { Some(Err(Response::error(400, "Bad Request"))) });
+            return Ok(if head.is_empty() {
+                None
+            } else {
+                Some(Err(Response::error(400, "Bad Request")))
+            });
         }
         if head.len() + line.len() > MAX_HEAD {
-            return Ok(Some(Err(Response::error(431, "Request Header Fields Too Large"))));
+            return Ok(Some(Err(Response::error(
+                431,
+                "Request Header Fields Too Large",
+            ))));
         }
         if (line == b"\r\n" || line == b"\n") && head.is_empty() {
             continue; // stray blank lines between requests are tolerated
@@ -184,17 +223,32 @@ fn read_head(r: &mut BufReader<TcpStream>) -> std::io::Result<Option<Result<Stri
         }
         head.extend_from_slice(&line);
     }
-    Ok(Some(String::from_utf8(head).map_err(|_| Response::error(400, "Bad Request"))))
+    Ok(Some(
+        String::from_utf8(head).map_err(|_| Response::error(400, "Bad Request")),
+    ))
 }
 
-fn write_response(s: &mut TcpStream, resp: &Response, head_only: bool, keep: bool) -> std::io::Result<()> {
-    let mut h = format!("HTTP/1.1 {} {}\r\n", resp.status, resp.reason.replace(['\r', '\n'], " "));
+fn write_response(
+    s: &mut TcpStream,
+    resp: &Response,
+    head_only: bool,
+    keep: bool,
+) -> std::io::Result<()> {
+    let mut h = format!(
+        "HTTP/1.1 {} {}\r\n",
+        resp.status,
+        resp.reason.replace(['\r', '\n'], " ")
+    );
     h.push_str("Server: pymodaq-h5\r\n");
     for (k, v) in &resp.headers {
         h.push_str(&format!("{k}: {}\r\n", v.replace(['\r', '\n'], " ")));
     }
     h.push_str(&format!("Content-Length: {}\r\n", resp.body.len()));
-    h.push_str(if keep { "Connection: keep-alive\r\n\r\n" } else { "Connection: close\r\n\r\n" });
+    h.push_str(if keep {
+        "Connection: keep-alive\r\n\r\n"
+    } else {
+        "Connection: close\r\n\r\n"
+    });
     let mut buf = h.into_bytes();
     if !head_only {
         buf.extend_from_slice(&resp.body);
@@ -208,7 +262,9 @@ fn serve_conn(stream: TcpStream, handler: &(dyn Fn(&Request) -> Response + Send 
     let _ = stream.set_read_timeout(Some(IDLE));
     let _ = stream.set_write_timeout(Some(Duration::from_secs(60)));
     let _ = stream.set_nodelay(true);
-    let Ok(mut w) = stream.try_clone() else { return };
+    let Ok(mut w) = stream.try_clone() else {
+        return;
+    };
     let mut r = BufReader::new(stream);
     for _ in 0..MAX_REQUESTS_PER_CONN {
         let head = match read_head(&mut r) {
@@ -223,9 +279,14 @@ fn serve_conn(stream: TcpStream, handler: &(dyn Fn(&Request) -> Response + Send 
             }
         };
         // A GET has no body; one announced is refused rather than read.
-        let has_body = req.header("content-length").is_some_and(|v| v.trim() != "0") || req.header("transfer-encoding").is_some();
+        let has_body = req
+            .header("content-length")
+            .is_some_and(|v| v.trim() != "0")
+            || req.header("transfer-encoding").is_some();
         let keep = !has_body
-            && !req.header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
+            && !req
+                .header("connection")
+                .is_some_and(|v| v.eq_ignore_ascii_case("close"));
         let resp = if has_body {
             Response::error(400, "Bad Request")
         } else {
@@ -240,7 +301,11 @@ fn serve_conn(stream: TcpStream, handler: &(dyn Fn(&Request) -> Response + Send 
 }
 
 /// Accept connections on `listener` forever, serving them on `threads` workers.
-pub fn run(listener: TcpListener, threads: usize, handler: Arc<dyn Fn(&Request) -> Response + Send + Sync>) {
+pub fn run(
+    listener: TcpListener,
+    threads: usize,
+    handler: Arc<dyn Fn(&Request) -> Response + Send + Sync>,
+) {
     let (tx, rx) = sync_channel::<TcpStream>(256);
     let rx: Arc<Mutex<Receiver<TcpStream>>> = Arc::new(Mutex::new(rx));
     for _ in 0..threads.max(1) {
@@ -276,7 +341,10 @@ mod tests {
 
     #[test]
     fn parses_query_like_tornado() {
-        let r = parse_head("GET /data/?file=a%20b.h5&path=/x+y&attr_keys=a&attr_keys=b HTTP/1.1\r\nHost: x").unwrap();
+        let r = parse_head(
+            "GET /data/?file=a%20b.h5&path=/x+y&attr_keys=a&attr_keys=b HTTP/1.1\r\nHost: x",
+        )
+        .unwrap();
         assert_eq!(r.path, "/data/");
         assert_eq!(r.arg("file"), Some("a b.h5"));
         assert_eq!(r.arg("path"), Some("/x y"));

@@ -49,7 +49,10 @@ impl Config {
         let (root, default_file) = if meta.is_dir() {
             (target.to_path_buf(), None)
         } else {
-            let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let parent = target
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
             let name = target.file_name().map(|n| n.to_string_lossy().into_owned());
             (parent.to_path_buf(), name)
         };
@@ -111,7 +114,8 @@ impl App {
     pub fn handle(&self, req: &Request) -> Response {
         let mut resp = self.route(req);
         if let Some(o) = &self.config.allow_origin {
-            resp.headers.push(("Access-Control-Allow-Origin".into(), o.clone()));
+            resp.headers
+                .push(("Access-Control-Allow-Origin".into(), o.clone()));
         }
         resp
     }
@@ -147,16 +151,25 @@ impl App {
             Ok(p) => p,
             Err(PathRefusal::Missing) => return Err(Response::error(404, "File not found!")),
             Err(PathRefusal::Outside) => {
-                return Err(Response::error(403, "Cannot read file: outside the served folder!"))
+                return Err(Response::error(
+                    403,
+                    "Cannot read file: outside the served folder!",
+                ))
             }
         };
-        let basename = Path::new(&file).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let basename = Path::new(&file)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         match File::open_with_limits(&full, self.config.reader_limits) {
             Ok(f) => Ok(Served { file: f, basename }),
             Err(crate::Error::Io(e)) if e.kind() == std::io::ErrorKind::PermissionDenied => {
                 Err(Response::error(403, "Cannot read file: Permission denied!"))
             }
-            Err(e) => Err(Response::error(500, &format!("Internal Server Error: cannot open {file}: {e}"))),
+            Err(e) => Err(Response::error(
+                500,
+                &format!("Internal Server Error: cannot open {file}: {e}"),
+            )),
         }
     }
 
@@ -167,11 +180,20 @@ impl App {
         let lim = &self.config.limits;
         if e == "/paths" {
             let base = req.arg("path").unwrap_or("");
-            return h5grove::paths(&served, if base.is_empty() { "/" } else { base }, resolve, lim);
+            return h5grove::paths(
+                &served,
+                if base.is_empty() { "/" } else { base },
+                resolve,
+                lim,
+            );
         }
         let c = h5grove::content(&served, &path, resolve)?;
         match e {
-            "/meta" => Ok(Response::new(200, "application/json", h5grove::metadata(&served, &c, 1)?.to_bytes())),
+            "/meta" => Ok(Response::new(
+                200,
+                "application/json",
+                h5grove::metadata(&served, &c, 1)?.to_bytes(),
+            )),
             "/attr" => h5grove::attr(&c, &req.args("attr_keys")),
             "/data" => h5grove::data(&c, req, lim),
             _ => h5grove::stats(&c, req, lim),
@@ -189,7 +211,10 @@ impl Server {
     /// Bind `host:port` (port 0: any free port).
     pub fn bind(config: Config, host: &str, port: u16) -> std::io::Result<Server> {
         let listener = TcpListener::bind((host, port))?;
-        Ok(Server { listener, app: Arc::new(App { config }) })
+        Ok(Server {
+            listener,
+            app: Arc::new(App { config }),
+        })
     }
 
     /// The bound address.
@@ -201,6 +226,10 @@ impl Server {
     pub fn run(self) {
         let threads = self.app.config.threads;
         let app = Arc::clone(&self.app);
-        http::run(self.listener, threads, Arc::new(move |r: &Request| app.handle(r)));
+        http::run(
+            self.listener,
+            threads,
+            Arc::new(move |r: &Request| app.handle(r)),
+        );
     }
 }

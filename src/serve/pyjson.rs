@@ -98,13 +98,19 @@ fn write_str(s: &str, out: &mut String) {
     out.push('"');
 }
 
-/// Shortest digits and decimal exponent of a finite non-zero float, from Rust's `{:e}`
-/// (which prints the shortest round-tripping digits).
-fn digits_exp(sci: &str) -> (bool, String, i32) {
-    let (mant, exp) = sci.split_once('e').unwrap_or((sci, "0"));
+/// Shortest digits (ties to even, as ryu) and decimal exponent of a finite non-zero float
+/// printed by ryu (`"1.5e-7"`, `"123.45"`, `"0.001"`).
+fn digits_exp(text: &str) -> (bool, String, i32) {
+    let (mant, exp) = text.split_once(['e', 'E']).unwrap_or((text, "0"));
     let neg = mant.starts_with('-');
-    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
-    (neg, digits, exp.parse().unwrap_or(0))
+    let mant = mant.trim_start_matches('-');
+    let (int_part, frac) = mant.split_once('.').unwrap_or((mant, ""));
+    let all: String = format!("{int_part}{frac}");
+    let lead = all.len() - all.trim_start_matches('0').len();
+    let digits = all.trim_start_matches('0').trim_end_matches('0');
+    let digits = if digits.is_empty() { "0" } else { digits };
+    let e = exp.parse::<i32>().unwrap_or(0) + int_part.len() as i32 - 1 - lead as i32;
+    (neg, digits.to_string(), e)
 }
 
 /// orjson's layout: plain decimals for exponents in `[lo, hi)`, else `d.ddde±x`.
@@ -158,7 +164,7 @@ pub fn fmt_f64(v: f64) -> String {
     if v == 0.0 {
         return if v.is_sign_negative() { "-0.0" } else { "0.0" }.into();
     }
-    layout(&format!("{v:e}"), -5, 16)
+    layout(ryu::Buffer::new().format_finite(v), -5, 16)
 }
 
 /// A float32 as orjson prints a NumPy float32.
@@ -169,7 +175,7 @@ pub fn fmt_f32(v: f32) -> String {
     if v == 0.0 {
         return if v.is_sign_negative() { "-0.0" } else { "0.0" }.into();
     }
-    layout(&format!("{v:e}"), -6, 13)
+    layout(ryu::Buffer::new().format_finite(v), -6, 13)
 }
 
 /// How orjson meets a value: natively as a NumPy number, or as a Python object after
@@ -253,7 +259,11 @@ pub fn value_j(dt: &Datatype, v: &Value, ctx: Ctx) -> Result<J, NotEncodable> {
                 _ => dt,
             };
             // Each element is its own NumPy array: written natively when its type allows.
-            let inner = if native_array(base) { Ctx::Native } else { Ctx::Py };
+            let inner = if native_array(base) {
+                Ctx::Native
+            } else {
+                Ctx::Py
+            };
             let flat: Result<Vec<J>, _> = items.iter().map(|x| value_j(base, x, inner)).collect();
             J::Arr(flat?)
         }
@@ -296,8 +306,17 @@ pub fn numpy_shape(dt: &Datatype, dims: &[u64]) -> Vec<u64> {
 }
 
 /// Values of an array (the dataspace dims given) as orjson writes h5py's NumPy array.
-pub fn array_j(dt: &Datatype, vals: &[Value], dims: &[u64]) -> Result<J, NotEncodable> {
-    let ctx = if native_array(dt) { Ctx::Native } else { Ctx::Py };
+pub fn array_j(
+    dt: &Datatype,
+    vals: &[Value],
+    dims: &[u64],
+    flatten: bool,
+) -> Result<J, NotEncodable> {
+    let ctx = if native_array(dt) {
+        Ctx::Native
+    } else {
+        Ctx::Py
+    };
     let mut flat = Vec::with_capacity(vals.len());
     for v in vals {
         match v {
@@ -312,24 +331,38 @@ pub fn array_j(dt: &Datatype, vals: &[Value], dims: &[u64]) -> Result<J, NotEnco
             _ => flat.push(value_j(dt, v, ctx)?),
         }
     }
-    Ok(nest(flat, &numpy_shape(dt, dims)))
+    let shape = numpy_shape(dt, dims);
+    // `np.ravel`: one dimension (records and complex numbers stay whole).
+    let shape = if flatten {
+        vec![shape.iter().product()]
+    } else {
+        shape
+    };
+    Ok(nest(flat, &shape))
 }
 
-fn flatten_array(base: &Datatype, items: &[Value], ctx: Ctx, out: &mut Vec<J>) -> Result<(), NotEncodable> {
+fn flatten_array(
+    base: &Datatype,
+    items: &[Value],
+    ctx: Ctx,
+    out: &mut Vec<J>,
+) -> Result<(), NotEncodable> {
     for x in items {
         match (x, base) {
-            (Value::Array(inner), Datatype::Array { base: b2, .. }) => flatten_array(b2, inner, ctx, out)?,
+            (Value::Array(inner), Datatype::Array { base: b2, .. }) => {
+                flatten_array(b2, inner, ctx, out)?
+            }
             _ => out.push(value_j(base, x, ctx)?),
         }
     }
     Ok(())
 }
 
-/// A scalar as h5py returns it (a NumPy scalar, a `bytes` or a `str`).
+/// A scalar as h5py returns it (a NumPy scalar, a `bytes` or a `str`; a scalar of an array
+/// type is an array of its dims).
 pub fn scalar_j(dt: &Datatype, v: &Value) -> Result<J, NotEncodable> {
-    if let (Datatype::Array { dims, .. }, Value::Array(_)) = (dt, v) {
-        // A scalar of an array type comes back as an array of its dims.
-        return array_j(dt, std::slice::from_ref(v), &[]).map(|j| if dims.is_empty() { j } else { j });
+    if matches!(dt, Datatype::Array { .. }) {
+        return array_j(dt, std::slice::from_ref(v), &[], false);
     }
     value_j(dt, v, Ctx::Native)
 }
@@ -355,15 +388,27 @@ fn endian(o: ByteOrder, size: u32) -> char {
 /// NumPy's `dtype.str` (or the field dict for compounds) for the type h5py maps `dt` to.
 pub fn dtype_str(dt: &Datatype) -> J {
     match dt {
-        Datatype::FixedPoint { size, order, signed, .. } => {
-            J::Str(format!("{}{}{}", endian(*order, *size), if *signed { 'i' } else { 'u' }, size))
+        Datatype::FixedPoint {
+            size,
+            order,
+            signed,
+            ..
+        } => J::Str(format!(
+            "{}{}{}",
+            endian(*order, *size),
+            if *signed { 'i' } else { 'u' },
+            size
+        )),
+        Datatype::FloatingPoint { size, order, .. } => {
+            J::Str(format!("{}f{}", endian(*order, *size), size))
         }
-        Datatype::FloatingPoint { size, order, .. } => J::Str(format!("{}f{}", endian(*order, *size), size)),
-        Datatype::Bitfield { size, order, .. } => J::Str(format!("{}u{}", endian(*order, *size), size)),
+        Datatype::Bitfield { size, order, .. } => {
+            J::Str(format!("{}u{}", endian(*order, *size), size))
+        }
         Datatype::String { size, .. } => J::Str(format!("|S{size}")),
-        Datatype::VarLenString { .. } | Datatype::VarLenSequence { .. } | Datatype::Reference { .. } => {
-            J::Str("|O".into())
-        }
+        Datatype::VarLenString { .. }
+        | Datatype::VarLenSequence { .. }
+        | Datatype::Reference { .. } => J::Str("|O".into()),
         Datatype::Enum { base, .. } => {
             if is_bool_enum(dt) {
                 J::Str("|b1".into())
@@ -372,11 +417,16 @@ pub fn dtype_str(dt: &Datatype) -> J {
             }
         }
         Datatype::Compound { members, .. } => {
-            if let Some((bits, o)) = complex_parts(dt) {
-                let size = bits / 4;
+            if let Some((part, o)) = complex_parts(dt) {
+                let size = part * 2;
                 return J::Str(format!("{}c{}", endian(o, size), size));
             }
-            J::Obj(members.iter().map(|m| (m.name.clone(), dtype_str(&m.datatype))).collect())
+            J::Obj(
+                members
+                    .iter()
+                    .map(|m| (m.name.clone(), dtype_str(&m.datatype)))
+                    .collect(),
+            )
         }
         Datatype::Complex { size, base } => {
             let o = match **base {
@@ -385,9 +435,9 @@ pub fn dtype_str(dt: &Datatype) -> J {
             };
             J::Str(format!("{}c{}", endian(o, *size), size))
         }
-        Datatype::Opaque { size, .. } | Datatype::Array { size, .. } | Datatype::Time { size, .. } => {
-            J::Str(format!("|V{size}"))
-        }
+        Datatype::Opaque { size, .. }
+        | Datatype::Array { size, .. }
+        | Datatype::Time { size, .. } => J::Str(format!("|V{size}")),
     }
 }
 
@@ -442,19 +492,25 @@ pub fn type_metadata(dt: &Datatype) -> J {
     ];
     let mut add = |k: &str, v: J| m.push((k.to_string(), v));
     match dt {
-        Datatype::FixedPoint { order: o, signed, .. } => {
+        Datatype::FixedPoint {
+            order: o, signed, ..
+        } => {
             add("order", J::I(order(*o)));
             add("sign", J::I(i64::from(*signed)));
         }
         Datatype::FloatingPoint { order: o, .. } | Datatype::Bitfield { order: o, .. } => {
             add("order", J::I(order(*o)))
         }
-        Datatype::String { padding, charset, .. } => {
+        Datatype::String {
+            padding, charset, ..
+        } => {
             add("cset", J::I(cset(*charset)));
             add("strpad", J::I(strpad(*padding)));
             add("vlen", J::Bool(false));
         }
-        Datatype::VarLenString { padding, charset, .. } => {
+        Datatype::VarLenString {
+            padding, charset, ..
+        } => {
             add("cset", J::I(cset(*charset)));
             add("strpad", J::I(strpad(*padding)));
             add("vlen", J::Bool(true));
@@ -479,14 +535,16 @@ pub fn type_metadata(dt: &Datatype) -> J {
                 _ => (ByteOrder::LittleEndian, false),
             };
             let bsize = base.size() as usize;
-            // HDF5 keeps enum members sorted by name once looked up; h5py lists them so.
-            let mut sorted: Vec<_> = members.iter().collect();
-            sorted.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
-            let mm = sorted
-                .into_iter()
+            // In the order stored in the file, as HDF5 lists them.
+            let mm = members
+                .iter()
                 .map(|mb| {
                     let raw = read_uint(&mb.value, o).unwrap_or(0);
-                    let v = if signed { J::I(sign_extend(raw, bsize)) } else { J::U(raw) };
+                    let v = if signed {
+                        J::I(sign_extend(raw, bsize))
+                    } else {
+                        J::U(raw)
+                    };
                     (mb.name.clone(), v)
                 })
                 .collect();
@@ -531,6 +589,7 @@ mod tests {
             (0.0001, "0.0001"),
             (0.00001, "0.00001"),
             (1.5e-5, "0.000015"),
+            (0.0010004043579101562, "0.0010004043579101562"),
             (1e-6, "1e-6"),
             (1.2345678901234568e20, "1.2345678901234568e+20"),
             (0.1, "0.1"),
@@ -554,11 +613,15 @@ mod tests {
             (16777216.0, "16777216.0"),
             (0.1, "0.1"),
             (1e-45, "1e-45"),
+            (-4.1289062, "-4.1289062"),
         ];
         for (v, s) in cases32 {
             assert_eq!(fmt_f32(v), s, "{v}");
         }
-        assert_eq!(fmt_f32(crate::hdf5::read::value::f16_to_f32(0x2e66)), "0.099975586");
+        assert_eq!(
+            fmt_f32(crate::hdf5::read::value::f16_to_f32(0x2e66)),
+            "0.099975586"
+        );
         assert_eq!(fmt_f64(f64::NAN), "null");
     }
 }

@@ -41,7 +41,9 @@ fn py_int(s: &str) -> Result<i64, SelError> {
     if !digits.chars().all(|c| c.is_ascii_digit()) {
         return Err(bad());
     }
-    let v: i64 = digits.parse().map_err(|_| SelError(format!("index {s:?} out of range")))?;
+    let v: i64 = digits
+        .parse()
+        .map_err(|_| SelError(format!("index {s:?} out of range")))?;
     Ok(if neg { -v } else { v })
 }
 
@@ -221,7 +223,11 @@ mod tests {
             parse("1, 2:5").unwrap(),
             vec![
                 Member::Index(1),
-                Member::Slice { start: Some(2), stop: Some(5), step: None }
+                Member::Slice {
+                    start: Some(2),
+                    stop: Some(5),
+                    step: None
+                }
             ]
         );
         assert!(parse("a").is_err());

@@ -17,6 +17,7 @@ mod output;
 mod pmd;
 mod progress;
 mod record;
+mod serve;
 mod show;
 mod tree;
 mod write_cmds;
@@ -59,6 +60,9 @@ enum Cmd {
     /// Stream measurements from standard input into a PyMoDAQ file, the way PyMoDAQ's timed
     /// saver does (contract record).
     Record(record::Args),
+    /// Serve files over h5grove's HTTP API (for h5web) with an embedded viewer page
+    /// (contract serve).
+    Serve(serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -74,6 +78,7 @@ fn main() -> ExitCode {
         Cmd::Import(a) => write_cmds::import(a),
         Cmd::Script(a) => write_cmds::script(a),
         Cmd::Record(a) => record::run(a),
+        Cmd::Serve(a) => serve::run(a),
     };
     output::finish(r)
 }
