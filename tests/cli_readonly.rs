@@ -90,7 +90,7 @@ fn reading_commands_leave_every_fixture_byte_identical() {
                 fs.clone(),
                 node,
                 "-o".into(),
-                s(&tmp.join("x.npy")),
+                s(&tmp.join(format!("{runs}.npy"))),
             ]);
         }
         for c in &cmds {
@@ -150,7 +150,7 @@ fn legacy_files_load_show_and_export() {
             "{text}"
         );
         // export: the npy holds the node's values
-        let npy = tmp.join("n.npy");
+        let npy = tmp.join(format!("{name}.npy"));
         let o = run(&["export", &fs, &node, "-o", &s(&npy)]);
         assert_eq!(o.status.code(), Some(0), "{fs} {node}");
         assert!(std::fs::read(&npy).unwrap().starts_with(b"\x93NUMPY"));
