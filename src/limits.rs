@@ -50,7 +50,7 @@ impl Default for Limits {
             max_decompression_ratio: 100_000,
             max_attribute_size: 64 << 20,
             max_heap_object: 256 << 20,
-            max_pyliteral: 16 << 20,
+            max_pyliteral: 64 << 20,
             max_pickle: 16 << 20,
             max_work: 50_000_000,
         }

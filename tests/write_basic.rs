@@ -51,26 +51,32 @@ fn earray_append_and_attrs() {
     assert_eq!(v, want);
 }
 
+/// An attribute too big for a header message goes to dense storage (the root header
+/// becomes v2), never truncated; replacing it with a small one keeps it dense.
 #[test]
-fn big_attribute_refused_not_truncated() {
+fn big_attribute_stored_densely_not_truncated() {
     let st = MemWriteStorage::new();
     let mut w = Writer::with_storage(Box::new(st.clone()), WriteOptions::default()).unwrap();
-    let e = w
-        .set_attr("/", "settings", AttrValue::Str("x".repeat(80_000)))
-        .unwrap_err();
-    assert!(e.to_string().contains("64 KiB"), "{e}");
+    let big = "x".repeat(80_000);
+    w.set_attr("/", "settings", AttrValue::Str(big.clone()))
+        .unwrap();
+    w.set_attr("/", "small", AttrValue::I64(7)).unwrap();
+    let f = File::from_bytes(st.bytes()).unwrap();
+    let root = f.root().unwrap();
+    let a = root.object().attribute("settings").unwrap().unwrap();
+    assert_eq!(a.as_string().unwrap(), big);
     w.set_attr("/", "settings", AttrValue::Str("x".repeat(60_000)))
         .unwrap();
     w.close().unwrap();
     let f = File::from_bytes(st.bytes()).unwrap();
-    let a = f
-        .root()
-        .unwrap()
-        .object()
-        .attribute("settings")
-        .unwrap()
-        .unwrap();
+    let root = f.root().unwrap();
+    let a = root.object().attribute("settings").unwrap().unwrap();
     assert_eq!(a.as_string().unwrap().len(), 60_000);
+    let n = root.object().attribute("small").unwrap().unwrap();
+    assert!(matches!(
+        n.value().unwrap(),
+        pymodaq_h5::hdf5::read::value::Value::Int(7)
+    ));
 }
 
 /// Appends that hold several whole chunks (stored from the caller's bytes), a partial chunk

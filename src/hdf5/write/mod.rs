@@ -6,9 +6,11 @@
 //! [`Writer::open`] extends an existing file of that family (ours, PyTables', h5py's
 //! default profile) with the same commit order; `existing` edits its v1 object headers.
 
+pub mod btree_v2;
 pub mod encode;
 pub mod encode110;
 pub mod existing;
+pub mod fractal_heap;
 pub mod storage;
 pub mod writer;
 

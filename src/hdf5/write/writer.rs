@@ -469,6 +469,8 @@ struct Obj {
     kind: Kind,
     /// Header of an object found in an opened file: edited message by message.
     ext: Option<V1Header>,
+    /// Header version and dense attribute/link storage (`dense`).
+    dense: dense::Dense,
 }
 
 /// Writes an HDF5 file in the PyTables structure family.
@@ -728,7 +730,7 @@ impl Writer {
         let o = &self.objs[idx];
         let mut ess = match &o.kind {
             Kind::Group(g) if g.compact => vec![
-                (e110::msg::LINK_INFO, e110::encode_link_info()),
+                (e110::msg::LINK_INFO, dense::info_body(o.dense.links)),
                 (e110::msg::GROUP_INFO, e110::encode_group_info()),
             ],
             Kind::Group(g) => vec![(
@@ -787,8 +789,8 @@ impl Writer {
                 v
             }
         };
-        if self.v110 {
-            ess.push((e110::msg::ATTR_INFO, e110::encode_attr_info()));
+        if self.v110 || o.dense.v2 {
+            ess.push((e110::msg::ATTR_INFO, dense::info_body(o.dense.attrs)));
         }
         Ok(ess)
     }
@@ -799,7 +801,8 @@ impl Writer {
         if self.objs[idx].ext.is_some() {
             return self.ext_header_bytes(idx);
         }
-        if self.v110 {
+        self.prepare_dense(idx)?;
+        if self.v110 || self.objs[idx].dense.v2 {
             return self.header_bytes_v2(idx);
         }
         let mut ess = self.essentials(idx)?;
@@ -875,7 +878,7 @@ impl Writer {
         self.slot_split(idx, &mut ess);
         let o = &self.objs[idx];
         let links: Vec<Vec<u8>> = match &o.kind {
-            Kind::Group(g) if g.compact => g
+            Kind::Group(g) if g.compact && o.dense.links.is_none() => g
                 .entries
                 .iter()
                 .map(|(k, e)| e110::encode_link(k, e.header))
@@ -887,7 +890,12 @@ impl Writer {
             .iter()
             .map(|(t, b)| (*t, b.as_slice()))
             .chain(links.iter().map(|b| (e110::msg::LINK, b.as_slice())))
-            .chain(o.attrs.iter().map(|(_, b)| (msg::ATTRIBUTE, b.as_slice())))
+            .chain(
+                o.attrs
+                    .iter()
+                    .filter(|_| o.dense.attrs.is_none())
+                    .map(|(_, b)| (msg::ATTRIBUTE, b.as_slice())),
+            )
             .collect();
         let size = |b: &[u8]| e110::MSG_HEADER_V2 + b.len();
         let total: usize = msgs.iter().map(|(_, b)| size(b)).sum();
@@ -1091,6 +1099,10 @@ impl Writer {
             attrs: Vec::new(),
             kind,
             ext: None,
+            dense: dense::Dense {
+                v2: self.v110,
+                ..Default::default()
+            },
         });
         let mut bodies = Vec::new();
         for (n, v) in attrs {
@@ -1102,7 +1114,11 @@ impl Writer {
             .iter()
             .map(|(_, b)| mh + b.len())
             .sum();
-        let attr_len: usize = bodies.iter().map(|(_, b)| mh + b.len()).sum();
+        let attr_len: usize = bodies
+            .iter()
+            .filter(|(_, b)| !Self::attr_is_big(b))
+            .map(|(_, b)| mh + b.len())
+            .sum();
         let cap0 = encode::pad8(ess + 24 + attr_len.max(ATTR_SLACK));
         let addr = if self.v110 {
             self.alloc(e110::OHDR_PREFIX + cap0 + 4)
@@ -1363,6 +1379,9 @@ impl Writer {
             return self.commit_header(idx);
         }
         let before = o.attrs.clone();
+        for (name, _) in &bodies {
+            o.dense.huge.remove(*name);
+        }
         for (name, body) in bodies {
             match o.attrs.iter_mut().find(|(n, _)| n == name) {
                 Some(slot) => slot.1 = body,
@@ -2710,5 +2729,6 @@ fn auto_chunks(shape: &[u64], max: &[u64], elem: usize) -> Vec<u64> {
 }
 
 mod commit;
+mod dense;
 mod free_space;
 mod open;

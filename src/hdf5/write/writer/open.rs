@@ -258,6 +258,7 @@ impl Writer {
             attrs: Vec::new(),
             kind,
             ext: Some(hdr),
+            dense: Default::default(),
         });
         self.paths.insert(path, idx);
         self.by_addr.insert(addr, idx);

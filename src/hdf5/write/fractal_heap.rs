@@ -1,0 +1,444 @@
+//! Fractal heap encoder: a whole heap written at new space (dense attributes and links).
+//!
+//! Creation parameters are libhdf5's (`H5Adense.c`, `H5Gpkg.h`): table width 4, max direct
+//! block 64 KiB, max managed object 4 KiB, direct blocks checksummed; attributes: start
+//! block 1 KiB, 40-bit heap, 8-byte IDs; links: start block 512, 32-bit heap, 7-byte IDs.
+//! Objects up to the max managed size are packed in order into the doubling table's direct
+//! blocks (a root direct block while they fit in one start block, else a root indirect
+//! block with as many rows as needed, child indirect blocks beyond the direct rows); a
+//! block too small for the next object is left unallocated (undefined address), as
+//! libhdf5 does when it skips to a larger row. Larger objects are "huge": stored on their
+//! own and indexed by a v2 B-tree of type 1 records (address, length, ID), the 8-byte ID
+//! being too short to hold address and length.
+
+use super::btree_v2::{self, Sink};
+use crate::error::{Error, Result};
+use crate::hdf5::checksum::lookup3;
+
+const UNDEF: u64 = u64::MAX;
+
+fn usage(m: impl Into<String>) -> Error {
+    Error::Usage(m.into())
+}
+
+/// Creation parameters of a heap.
+#[derive(Debug, Clone, Copy)]
+pub struct Params {
+    /// Heap ID length.
+    pub id_len: u16,
+    /// Largest managed object; larger ones are huge.
+    pub max_man: u32,
+    /// Starting (row 0) block size.
+    pub start: u64,
+    /// Largest direct block.
+    pub max_dir: u64,
+    /// log2 of the heap's address space.
+    pub max_heap_bits: u16,
+    /// Doubling-table width.
+    pub width: u16,
+}
+
+/// Dense attribute storage (`H5O_FHEAP_*`).
+pub const ATTRS: Params = Params {
+    id_len: 8,
+    max_man: 4096,
+    start: 1024,
+    max_dir: 65536,
+    max_heap_bits: 40,
+    width: 4,
+};
+
+/// Dense link storage (`H5G_FHEAP_*`).
+pub const LINKS: Params = Params {
+    id_len: 7,
+    max_man: 4096,
+    start: 512,
+    max_dir: 65536,
+    max_heap_bits: 32,
+    width: 4,
+};
+
+impl Params {
+    fn offset_size(&self) -> usize {
+        usize::from(self.max_heap_bits).div_ceil(8)
+    }
+    fn length_size(&self) -> usize {
+        let dir = (self.max_dir.trailing_zeros() as usize).div_ceil(8);
+        dir.min(btree_v2::limit_enc_size(u64::from(self.max_man)))
+    }
+    /// Direct block prefix: signature, version, heap address, block offset, checksum.
+    fn dblock_prefix(&self) -> u64 {
+        (4 + 1 + 8 + self.offset_size() + 4) as u64
+    }
+    fn max_direct_rows(&self) -> u32 {
+        self.max_dir.trailing_zeros() - self.start.trailing_zeros() + 2
+    }
+    fn row_size(&self, row: u32) -> u64 {
+        if row == 0 {
+            self.start
+        } else {
+            self.start << (row - 1)
+        }
+    }
+    fn row_offset(&self, row: u32) -> u64 {
+        if row == 0 {
+            0
+        } else {
+            (self.start * u64::from(self.width)) << (row - 1)
+        }
+    }
+    /// Rows of an indirect block spanning `size` bytes.
+    fn child_rows(&self, size: u64) -> u32 {
+        size.trailing_zeros()
+            - (self.start.trailing_zeros() + u32::from(self.width).trailing_zeros())
+            + 1
+    }
+}
+
+/// What was written: the header address and one heap ID per object, in input order.
+#[derive(Debug)]
+pub struct Written {
+    /// Heap header address.
+    pub header: u64,
+    /// Heap IDs (`id_len` bytes each).
+    pub ids: Vec<Vec<u8>>,
+    /// Where each huge object's bytes are (reusable by the next rewrite of the heap).
+    pub huge_at: Vec<Option<u64>>,
+}
+
+enum Blk {
+    Direct {
+        off: u64,
+        size: u64,
+        objs: Vec<(usize, u64)>,
+    },
+    Indirect {
+        off: u64,
+        kids: Vec<Blk>,
+    },
+}
+
+fn shape(p: &Params, off: u64, nrows: u32) -> Blk {
+    let mut kids = Vec::new();
+    for row in 0..nrows {
+        let size = p.row_size(row);
+        for col in 0..u64::from(p.width) {
+            let o = off + p.row_offset(row) + col * size;
+            if row < p.max_direct_rows() {
+                kids.push(Blk::Direct {
+                    off: o,
+                    size,
+                    objs: Vec::new(),
+                });
+            } else {
+                kids.push(shape(p, o, p.child_rows(size)));
+            }
+        }
+    }
+    Blk::Indirect { off, kids }
+}
+
+/// Pack `lens` (object index, length) in order into the direct blocks under `b`; returns
+/// how many were placed.
+fn pack(p: &Params, b: &mut Blk, lens: &[(usize, u64)], mut next: usize) -> usize {
+    match b {
+        Blk::Direct { off, size, objs } => {
+            let mut used = p.dblock_prefix();
+            while let Some(&(i, len)) = lens.get(next) {
+                if used + len > *size {
+                    break;
+                }
+                objs.push((i, *off + used));
+                used += len;
+                next += 1;
+            }
+            next
+        }
+        Blk::Indirect { kids, .. } => {
+            for k in kids {
+                if next >= lens.len() {
+                    break;
+                }
+                next = pack(p, k, lens, next);
+            }
+            next
+        }
+    }
+}
+
+struct Stats {
+    alloc: u64,
+    free: u64,
+    end: u64,
+}
+
+fn put_uint(out: &mut Vec<u8>, v: u64, width: usize) {
+    out.extend_from_slice(&v.to_le_bytes()[..width.min(8)]);
+}
+
+fn write_blk(
+    p: &Params,
+    b: &Blk,
+    header: u64,
+    objs: &[&[u8]],
+    st: &mut Stats,
+    sink: &mut Sink,
+) -> Result<u64> {
+    match b {
+        Blk::Direct {
+            off,
+            size,
+            objs: placed,
+        } => {
+            if placed.is_empty() {
+                return Ok(UNDEF);
+            }
+            let mut v = b"FHDB".to_vec();
+            v.push(0);
+            v.extend_from_slice(&header.to_le_bytes());
+            put_uint(&mut v, *off, p.offset_size());
+            let sum_at = v.len();
+            v.extend_from_slice(&[0; 4]);
+            let mut used = p.dblock_prefix();
+            for (i, at) in placed {
+                let data = objs.get(*i).ok_or_else(|| usage("heap object index"))?;
+                let rel = (at - off) as usize;
+                v.resize(rel, 0);
+                v.extend_from_slice(data);
+                used = (at - off) + data.len() as u64;
+            }
+            v.resize(*size as usize, 0);
+            let c = lookup3(&v);
+            v[sum_at..sum_at + 4].copy_from_slice(&c.to_le_bytes());
+            st.alloc += size;
+            st.free += size - used;
+            st.end = st.end.max(off + size);
+            sink(&v)
+        }
+        Blk::Indirect { off, kids, .. } => {
+            let mut addrs = Vec::with_capacity(kids.len());
+            for k in kids {
+                addrs.push(write_blk(p, k, header, objs, st, sink)?);
+            }
+            let mut v = b"FHIB".to_vec();
+            v.push(0);
+            v.extend_from_slice(&header.to_le_bytes());
+            put_uint(&mut v, *off, p.offset_size());
+            for a in addrs {
+                v.extend_from_slice(&a.to_le_bytes());
+            }
+            let c = lookup3(&v);
+            v.extend_from_slice(&c.to_le_bytes());
+            sink(&v)
+        }
+    }
+}
+
+/// Space of the file being written.
+pub trait Space {
+    /// Reserve `n` bytes past the end of file.
+    fn alloc(&mut self, n: usize) -> u64;
+    /// Write `b` at `at` (reserved space).
+    fn put(&mut self, at: u64, b: &[u8]) -> Result<()>;
+    /// Reserve and write.
+    fn alloc_put(&mut self, b: &[u8]) -> Result<u64> {
+        let a = self.alloc(b.len());
+        self.put(a, b)?;
+        Ok(a)
+    }
+}
+
+fn offsets(b: &Blk, out: &mut [Option<u64>]) {
+    match b {
+        Blk::Direct { objs, .. } => {
+            for (i, at) in objs {
+                if let Some(s) = out.get_mut(*i) {
+                    *s = Some(*at);
+                }
+            }
+        }
+        Blk::Indirect { kids, .. } => kids.iter().for_each(|k| offsets(k, out)),
+    }
+}
+
+/// Header size for 8-byte offsets and lengths.
+const HEADER_LEN: usize = 146;
+
+/// Write a heap holding `objs`. `reuse[i]`, when set, is where an identical huge object
+/// already lies (its bytes are not written again).
+pub fn write(
+    p: &Params,
+    objs: &[&[u8]],
+    reuse: &[Option<u64>],
+    sp: &mut dyn Space,
+) -> Result<Written> {
+    // Every block names the header: reserve its place first.
+    let header = sp.alloc(HEADER_LEN);
+    let mut ids = vec![Vec::new(); objs.len()];
+    let mut huge_at = vec![None; objs.len()];
+    // Huge objects: own space, IDs 1.. in input order, a type 1 B-tree sorted by ID.
+    let mut huge_recs = Vec::new();
+    let (mut huge_size, mut next_huge) = (0u64, 0u64);
+    let mut managed = Vec::new();
+    for (i, o) in objs.iter().enumerate() {
+        let len = o.len() as u64;
+        if len > u64::from(p.max_man) {
+            let a = match reuse.get(i).copied().flatten() {
+                Some(a) => a,
+                None => sp.alloc_put(o)?,
+            };
+            next_huge += 1;
+            huge_size += len;
+            huge_at[i] = Some(a);
+            let mut id = vec![0x10];
+            put_uint(&mut id, next_huge, usize::from(p.id_len) - 1);
+            ids[i] = id;
+            let mut r = a.to_le_bytes().to_vec();
+            r.extend_from_slice(&len.to_le_bytes());
+            r.extend_from_slice(&next_huge.to_le_bytes());
+            huge_recs.push(r);
+        } else {
+            managed.push((i, len));
+        }
+    }
+    let huge_bt = if huge_recs.is_empty() {
+        UNDEF
+    } else {
+        btree_v2::write(1, 24, &huge_recs, &mut |b: &[u8]| sp.alloc_put(b))?
+    };
+    // Managed objects: one start-size direct block while they fit, else the fewest rows.
+    let mut st = Stats {
+        alloc: 0,
+        free: 0,
+        end: 0,
+    };
+    let mut sink = |b: &[u8]| sp.alloc_put(b);
+    let mut at = vec![None; objs.len()];
+    let (root, rows, man_size, iter) = if managed.is_empty() {
+        (UNDEF, 0u16, 0u64, 0u64)
+    } else {
+        let mut direct = Blk::Direct {
+            off: 0,
+            size: p.start,
+            objs: Vec::new(),
+        };
+        if pack(p, &mut direct, &managed, 0) == managed.len() {
+            offsets(&direct, &mut at);
+            let a = write_blk(p, &direct, header, objs, &mut st, &mut sink)?;
+            (a, 0, p.start, 0)
+        } else {
+            let mut nrows = 1u32;
+            let blk = loop {
+                if p.row_offset(nrows).trailing_zeros() >= u32::from(p.max_heap_bits) {
+                    return Err(usage("fractal heap full"));
+                }
+                let mut b = shape(p, 0, nrows);
+                if pack(p, &mut b, &managed, 0) == managed.len() {
+                    break b;
+                }
+                nrows += 1;
+            };
+            offsets(&blk, &mut at);
+            let a = write_blk(p, &blk, header, objs, &mut st, &mut sink)?;
+            let rows = u16::try_from(nrows).map_err(|_| usage("fractal heap rows"))?;
+            (a, rows, st.end, st.end)
+        }
+    };
+    for &(i, len) in &managed {
+        let off = at
+            .get(i)
+            .copied()
+            .flatten()
+            .ok_or_else(|| usage("heap object not placed"))?;
+        let mut id = vec![0x00];
+        put_uint(&mut id, off, p.offset_size());
+        put_uint(&mut id, len, p.length_size());
+        id.resize(usize::from(p.id_len), 0);
+        ids[i] = id;
+    }
+    let mut h = b"FRHP".to_vec();
+    h.push(0);
+    h.extend_from_slice(&p.id_len.to_le_bytes());
+    h.extend_from_slice(&0u16.to_le_bytes()); // no I/O filters
+    h.push(0x02); // direct blocks checksummed
+    h.extend_from_slice(&p.max_man.to_le_bytes());
+    for v in [next_huge, huge_bt, st.free, UNDEF, man_size, st.alloc, iter] {
+        h.extend_from_slice(&v.to_le_bytes());
+    }
+    for v in [
+        managed.len() as u64,
+        huge_size,
+        huge_recs.len() as u64,
+        0,
+        0,
+    ] {
+        h.extend_from_slice(&v.to_le_bytes());
+    }
+    h.extend_from_slice(&p.width.to_le_bytes());
+    h.extend_from_slice(&p.start.to_le_bytes());
+    h.extend_from_slice(&p.max_dir.to_le_bytes());
+    h.extend_from_slice(&p.max_heap_bits.to_le_bytes());
+    h.extend_from_slice(&1u16.to_le_bytes()); // starting rows of a root indirect block
+    h.extend_from_slice(&root.to_le_bytes());
+    h.extend_from_slice(&rows.to_le_bytes());
+    let c = lookup3(&h);
+    h.extend_from_slice(&c.to_le_bytes());
+    if h.len() != HEADER_LEN {
+        return Err(usage("fractal heap header size"));
+    }
+    sp.put(header, &h)?;
+    Ok(Written {
+        header,
+        ids,
+        huge_at,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hdf5::fractal_heap as rd;
+    use crate::hdf5::io::Budget;
+    use crate::hdf5::superblock::test_util::io_over;
+
+    struct Mem(Vec<u8>);
+    impl Space for Mem {
+        fn alloc(&mut self, n: usize) -> u64 {
+            let a = self.0.len() as u64;
+            self.0.resize(self.0.len() + n, 0);
+            a
+        }
+        fn put(&mut self, at: u64, b: &[u8]) -> Result<()> {
+            let at = at as usize;
+            self.0[at..at + b.len()].copy_from_slice(b);
+            Ok(())
+        }
+    }
+
+    fn roundtrip(p: &Params, sizes: &[usize]) {
+        let objs: Vec<Vec<u8>> = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| (0..n).map(|j| (i * 7 + j) as u8).collect())
+            .collect();
+        let refs: Vec<&[u8]> = objs.iter().map(|o| o.as_slice()).collect();
+        let mut m = Mem(vec![0; 8]);
+        let w = write(p, &refs, &[], &mut m).unwrap();
+        let io = io_over(m.0);
+        let heap = rd::open(&io, w.header).unwrap();
+        let mut budget = Budget::new(&io.limits);
+        for (id, o) in w.ids.iter().zip(&objs) {
+            assert_eq!(id.len(), usize::from(p.id_len));
+            assert_eq!(&heap.get(&io, id, &mut budget).unwrap(), o);
+        }
+    }
+
+    #[test]
+    fn heaps_of_every_shape_read_back() {
+        roundtrip(&ATTRS, &[100, 200, 300]);
+        roundtrip(&ATTRS, &[100; 50]);
+        roundtrip(&ATTRS, &[4096, 10, 70_000, 3000, 1 << 20]);
+        roundtrip(&LINKS, &vec![24; 100_000]);
+        roundtrip(&LINKS, &[]);
+    }
+}

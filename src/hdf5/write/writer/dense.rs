@@ -1,0 +1,259 @@
+//! Dense attribute and link storage (fractal heap + v2 B-tree name index), as libhdf5
+//! lays it out when an attribute does not fit in a header message or a group passes
+//! its compact limit.
+//!
+//! An object's dense storage is written whole at new space each time its header is
+//! committed (unchanged huge attribute values are not rewritten), then the header,
+//! holding the Attribute Info / Link Info message with the new addresses, is rewritten in
+//! place: the writer's commit order, unchanged. In the PyTables profile an object going
+//! dense gets a v2 header in the place of its v1 one (same address and size: the v2 prefix
+//! and checksum take 2 bytes more than the v1 prefix, so chunk 0 shrinks by 2), as libhdf5
+//! itself writes v2 headers in superblock-v0 files (h5py `track_order` objects): v1 headers
+//! cannot hold dense attributes.
+
+use std::collections::HashMap;
+
+use super::super::btree_v2;
+use super::super::fractal_heap::{self as fh, Space};
+use super::*;
+use crate::hdf5::checksum::lookup3;
+
+/// Groups of the 1.10 profile with more links than this store them densely (libhdf5's
+/// default maximum of compact links).
+pub(super) const MAX_COMPACT_LINKS: usize = 8;
+
+/// Dense state of one object.
+#[derive(Debug, Default, Clone)]
+pub(super) struct Dense {
+    /// The header is v2 (always in the 1.10 profile; in the PyTables profile once
+    /// converted for dense attributes).
+    pub v2: bool,
+    /// Attribute heap and name B-tree, when the attributes are dense.
+    pub attrs: Option<(u64, u64)>,
+    /// Link heap and name B-tree, when the group's links are dense.
+    pub links: Option<(u64, u64)>,
+    /// Where the value of each huge attribute lies (reused while the attribute is unchanged).
+    pub huge: HashMap<String, u64>,
+}
+
+impl Space for Writer {
+    fn alloc(&mut self, n: usize) -> u64 {
+        Writer::alloc(self, n)
+    }
+    fn put(&mut self, at: u64, b: &[u8]) -> Result<()> {
+        Writer::put(self, at, b)
+    }
+}
+
+/// Attribute Info / Link Info body (version 0, no creation order) with a heap and a name
+/// index (undefined when compact).
+pub(super) fn info_body(dense: Option<(u64, u64)>) -> Vec<u8> {
+    let (heap, bt) = dense.unwrap_or((UNDEF, UNDEF));
+    let mut out = vec![0, 0];
+    out.extend_from_slice(&heap.to_le_bytes());
+    out.extend_from_slice(&bt.to_le_bytes());
+    out
+}
+
+/// Order of a name index: hash, then name bytes (libhdf5 compares names on equal hashes).
+fn by_hash(names: &[&[u8]]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..names.len()).collect();
+    order.sort_by_key(|&i| (lookup3(names[i]), names[i]));
+    order
+}
+
+impl Writer {
+    /// An attribute message fits in a header message only under 64 KiB.
+    pub(super) fn attr_is_big(body: &[u8]) -> bool {
+        body.len() > encode::MAX_MESSAGE
+    }
+
+    /// Before laying out the header of one of our objects: write its dense storage when it
+    /// needs one (an attribute too big for a header message, attributes already dense, a
+    /// 1.10 group of more than `MAX_COMPACT_LINKS` links).
+    pub(super) fn prepare_dense(&mut self, idx: usize) -> Result<()> {
+        let o = &self.objs[idx];
+        let dense_attrs =
+            o.dense.attrs.is_some() || o.attrs.iter().any(|(_, b)| Self::attr_is_big(b));
+        let dense_links = match &o.kind {
+            Kind::Group(g) => {
+                g.compact && (o.dense.links.is_some() || g.entries.len() > MAX_COMPACT_LINKS)
+            }
+            Kind::Dataset(_) => false,
+        };
+        if dense_attrs {
+            if !self.v110 && !self.objs[idx].dense.v2 {
+                // v1 prefix (16) + area == v2 prefix (14) + area + checksum (4).
+                let o = &mut self.objs[idx];
+                o.cap0 = o
+                    .cap0
+                    .checked_sub(2)
+                    .ok_or_else(|| usage("object header too small"))?;
+                o.cont = None;
+                o.dense.v2 = true;
+            }
+            self.write_dense_attrs(idx)?;
+        }
+        if dense_links {
+            self.write_dense_links(idx)?;
+        }
+        Ok(())
+    }
+
+    fn write_dense_attrs(&mut self, idx: usize) -> Result<()> {
+        let attrs = std::mem::take(&mut self.objs[idx].attrs);
+        let r = self.write_dense_attrs_of(idx, &attrs);
+        self.objs[idx].attrs = attrs;
+        r
+    }
+
+    fn write_dense_attrs_of(&mut self, idx: usize, attrs: &[(String, Vec<u8>)]) -> Result<()> {
+        let objs: Vec<&[u8]> = attrs.iter().map(|(_, b)| b.as_slice()).collect();
+        let reuse: Vec<Option<u64>> = attrs
+            .iter()
+            .map(|(n, _)| self.objs[idx].dense.huge.get(n).copied())
+            .collect();
+        let w = fh::write(&fh::ATTRS, &objs, &reuse, self)?;
+        // Type 8 records: heap ID, message flags, creation order, name hash.
+        let names: Vec<&[u8]> = attrs.iter().map(|(n, _)| n.as_bytes()).collect();
+        let mut recs = Vec::with_capacity(attrs.len());
+        for i in by_hash(&names) {
+            let mut r = w.ids[i].clone();
+            r.push(0);
+            r.extend_from_slice(&0u32.to_le_bytes());
+            r.extend_from_slice(&lookup3(names[i]).to_le_bytes());
+            recs.push(r);
+        }
+        let bt = btree_v2::write(8, 17, &recs, &mut |b: &[u8]| self.alloc_write(b))?;
+        let d = &mut self.objs[idx].dense;
+        d.attrs = Some((w.header, bt));
+        d.huge = attrs
+            .iter()
+            .zip(&w.huge_at)
+            .filter_map(|((n, _), a)| a.map(|a| (n.clone(), a)))
+            .collect();
+        Ok(())
+    }
+
+    fn write_dense_links(&mut self, idx: usize) -> Result<()> {
+        let Kind::Group(g) = &self.objs[idx].kind else {
+            return Ok(());
+        };
+        let mut names = Vec::with_capacity(g.entries.len());
+        let mut msgs = Vec::with_capacity(g.entries.len());
+        for (k, e) in &g.entries {
+            names.push(k.clone());
+            msgs.push(e110::encode_link(k, e.header)?);
+        }
+        let objs: Vec<&[u8]> = msgs.iter().map(|m| m.as_slice()).collect();
+        let w = fh::write(&fh::LINKS, &objs, &[], self)?;
+        // Type 5 records: name hash, heap ID.
+        let nrefs: Vec<&[u8]> = names.iter().map(|n| n.as_slice()).collect();
+        let mut recs = Vec::with_capacity(names.len());
+        for i in by_hash(&nrefs) {
+            let mut r = lookup3(nrefs[i]).to_le_bytes().to_vec();
+            r.extend_from_slice(&w.ids[i]);
+            recs.push(r);
+        }
+        let bt = btree_v2::write(5, 11, &recs, &mut |b: &[u8]| self.alloc_write(b))?;
+        self.objs[idx].dense.links = Some((w.header, bt));
+        Ok(())
+    }
+
+    /// Create the groups at `paths` (parents first; each parent must exist or come earlier
+    /// in `paths`), committing each parent group once: a group of 100,000 members is one
+    /// rewrite of its index, not 100,000.
+    pub fn create_groups(&mut self, paths: &[&str]) -> Result<()> {
+        self.check()?;
+        let mut touched: Vec<usize> = Vec::new();
+        for path in paths {
+            let (parent, name) = split_path(path)?;
+            self.resolve(&parent)?;
+            let pidx = self.group_idx(&parent)?;
+            let full = crate::hdf5::read::file::join_path(&parent, &name);
+            self.check_new_member(pidx, &name)?;
+            if self.paths.contains_key(&full) {
+                return Err(usage(format!("{full} already exists")));
+            }
+            let mut attrs = Vec::new();
+            if self.pytables {
+                attrs.push(("CLASS", AttrValue::Ascii("GROUP".into())));
+                attrs.push(("TITLE", AttrValue::Str(String::new())));
+                attrs.push(("VERSION", AttrValue::Ascii("1.0".into())));
+            }
+            let idx = self.new_group_object(full, &attrs)?;
+            self.stage_link(pidx, name.as_bytes(), idx)?;
+            if !touched.contains(&pidx) {
+                touched.push(pidx);
+            }
+        }
+        for pidx in touched {
+            let compact = matches!(&self.objs[pidx].kind, Kind::Group(g) if g.compact);
+            if compact {
+                self.commit_header(pidx)?;
+            } else {
+                self.commit_staged_names(pidx)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Add a member to a group's index without committing (`create_groups`).
+    fn stage_link(&mut self, gidx: usize, key: &[u8], child: usize) -> Result<()> {
+        let header = self.objs[child].addr;
+        let Kind::Group(g) = &self.objs[gidx].kind else {
+            return Err(usage("not a group"));
+        };
+        if let Some(why) = &g.refuse {
+            return Err(Error::unsupported(why.clone(), Some(self.objs[gidx].addr)));
+        }
+        if g.entries.contains_key(key) {
+            return Err(usage(format!(
+                "{:?} already exists",
+                String::from_utf8_lossy(key)
+            )));
+        }
+        let entry = if g.compact {
+            e110::encode_link(key, header)?;
+            Entry {
+                name_off: 0,
+                header,
+                cache: 0,
+                scratch: [0; 16],
+            }
+        } else {
+            // The name goes to the local heap image; `commit_staged_names` writes it.
+            let used = g.heap_data.len() as u64;
+            let e = self.group_entry(child, used)?;
+            let Kind::Group(g) = &mut self.objs[gidx].kind else {
+                return Err(usage("not a group"));
+            };
+            let mut nb = key.to_vec();
+            nb.push(0);
+            nb.resize(encode::pad8(nb.len()), 0);
+            g.heap_data.extend_from_slice(&nb);
+            e
+        };
+        if let Kind::Group(g) = &mut self.objs[gidx].kind {
+            g.entries.insert(key.to_vec(), entry);
+        }
+        Ok(())
+    }
+
+    /// Symbol-table group: the whole local heap image to a new segment, then the index.
+    fn commit_staged_names(&mut self, gidx: usize) -> Result<()> {
+        let Kind::Group(g) = &self.objs[gidx].kind else {
+            return Err(usage("not a group"));
+        };
+        let used = g.heap_data.len() as u64;
+        let cap = used.max(g.seg_cap.saturating_mul(2));
+        let mut seg = g.heap_data.clone();
+        seg.resize(to_usize(cap)?, 0);
+        let a = self.alloc_write(&seg)?;
+        if let Kind::Group(g) = &mut self.objs[gidx].kind {
+            g.seg_addr = a;
+            g.seg_cap = cap;
+        }
+        self.commit_group(gidx)
+    }
+}
