@@ -240,6 +240,23 @@ fn big_array_attributes_written_directly() {
                 .create_dataset("/g/d", DatasetBuilder::new(Dtype::F64).shape(&[3]))
                 .unwrap();
             w.write(&ds, &[1.0, 2.0, 3.0]).unwrap();
+            // A chunked dataset going dense between appends (its dims and layout live in
+            // a commit slot of their own).
+            let e = w
+                .create_dataset(
+                    "/g/e",
+                    DatasetBuilder::new(Dtype::F64)
+                        .shape(&[0])
+                        .max_shape(&[None])
+                        .chunks(&[4]),
+                )
+                .unwrap();
+            w.append(&e, &[1.0, 2.0, 3.0]).unwrap();
+            w.flush().unwrap();
+            w.set_attr("/g/e", "big", AttrValue::F64s(mid.clone()))
+                .unwrap();
+            w.append(&e, &[4.0, 5.0]).unwrap();
+            w.flush().unwrap();
             for p in ["/g", "/g/d", "/"] {
                 w.set_attr(p, "small", AttrValue::I64(5)).unwrap();
                 w.set_attr(p, "big", AttrValue::F64s(big.clone())).unwrap();
@@ -257,6 +274,8 @@ fn big_array_attributes_written_directly() {
             (b.len(), hex(&b))
         };
         let mut attrs = Vec::new();
+        attrs.push(json!({"path": "/g/e", "name": "big", "kind": "f64",
+            "len": mid.len() * 8, "sha256": le(&mid).1}));
         for (p, v) in [("/", &big), ("/g", &mid), ("/g/d", &vec![1.5; 4])] {
             let (len, sha) = le(v);
             attrs.push(json!({"path": p, "name": "big", "kind": "f64", "len": len, "sha256": sha}));
@@ -281,6 +300,10 @@ fn big_array_attributes_written_directly() {
             panic!("/g/d not a dataset")
         };
         assert_eq!(d.read::<f64>().unwrap(), vec![1.0, 2.0, 3.0]);
+        let Node::Dataset(e) = f.get("/g/e").unwrap() else {
+            panic!("/g/e not a dataset")
+        };
+        assert_eq!(e.read::<f64>().unwrap(), vec![1.0, 2.0, 3.0, 4.0, 5.0]);
         let node = f.get("/").unwrap();
         let o = node.object();
         assert_eq!(o.attribute("big").unwrap().unwrap().len(), big.len() as u64);

@@ -79,12 +79,14 @@ impl Writer {
     /// The slot's continuation block: the dataspace and layout messages.
     pub(super) fn slot_block(&self, idx: usize) -> Result<Vec<u8>> {
         let ess = self.essentials(idx)?;
+        // v2 messages in an `OCHK` for a v2 header (1.10, or dense attributes).
+        let v2 = self.v110 || self.objs[idx].dense.v2;
         let mut out = Vec::new();
         for (t, b) in ess
             .iter()
             .filter(|(t, _)| *t == msg::DATASPACE || *t == msg::LAYOUT)
         {
-            if self.v110 {
+            if v2 {
                 e110::push_message_v2(&mut out, *t, b)?;
             } else {
                 let mut b = b.clone();
@@ -92,11 +94,7 @@ impl Writer {
                 encode::push_message(&mut out, *t, &b);
             }
         }
-        Ok(if self.v110 {
-            e110::encode_ochk(&out)
-        } else {
-            out
-        })
+        Ok(if v2 { e110::encode_ochk(&out) } else { out })
     }
 
     /// Reserve `n` bytes that do not cross a page boundary, next to the other slots.

@@ -91,6 +91,10 @@ impl Writer {
                     .ok_or_else(|| usage("object header too small"))?;
                 o.cont = None;
                 o.dense.v2 = true;
+                if self.commit.slots.contains_key(&idx) {
+                    // The slot's messages become an `OCHK` block: a new slot.
+                    self.alloc_slot(idx)?;
+                }
             }
             self.write_dense_attrs(idx)?;
         }
