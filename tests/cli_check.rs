@@ -35,12 +35,7 @@ fn every_clean_fixture_passes() {
         for e in std::fs::read_dir(common::root().join(dir)).unwrap() {
             let p = e.unwrap().path();
             let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            if !name.ends_with(".h5")
-                || DAMAGED.contains(&name.as_str())
-                // Filters we do not implement (reported as unsupported, tested in cli.rs).
-                || name == "h5py_lzf.h5"
-                || name == "pt_blosc.h5"
-            {
+            if !name.ends_with(".h5") || DAMAGED.contains(&name.as_str()) {
                 continue;
             }
             let (code, out) = check(&p);
