@@ -217,7 +217,13 @@ fn status_message(status: u16, body: &str) -> String {
     };
     let text: String = body.chars().filter(|c| !c.is_control()).take(160).collect();
     let text = text.trim();
-    let text = if text.starts_with('<') || text.starts_with('{') {
+    // HSDS answers errors as "404: Not Found" or "400: <reason>": keep the reason only.
+    let text = text
+        .strip_prefix(&format!("{status}:"))
+        .map(str::trim)
+        .unwrap_or(text);
+    let standard = phrase.split(':').next().unwrap_or("");
+    let text = if text.starts_with('<') || text.starts_with('{') || text == standard {
         ""
     } else {
         text

@@ -109,6 +109,17 @@ pub struct Recorder {
     last_flush: Instant,
     opts: RecordOptions,
     rows: u64,
+    on_flush: Option<OnFlush>,
+}
+
+/// Called after every flush with the recorded file's path (e.g. to mirror it to an HSDS
+/// domain, `hsds::upload::Uploader::sync`); its error ends the recording.
+pub struct OnFlush(pub Box<dyn FnMut(&Path) -> Result<()> + Send>);
+
+impl std::fmt::Debug for OnFlush {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OnFlush")
+    }
 }
 
 impl Recorder {
@@ -142,6 +153,7 @@ impl Recorder {
             last_flush: Instant::now(),
             opts,
             rows: 0,
+            on_flush: None,
         })
     }
 
@@ -226,6 +238,7 @@ impl Recorder {
             last_flush: Instant::now(),
             opts,
             rows,
+            on_flush: None,
         })
     }
 
@@ -317,9 +330,19 @@ impl Recorder {
         Ok(())
     }
 
+    /// Run `f` after every flush from now on (and once now, for what is already written).
+    pub fn on_flush(&mut self, mut f: OnFlush) -> Result<()> {
+        (f.0)(self.h5.path())?;
+        self.on_flush = Some(f);
+        Ok(())
+    }
+
     /// Commit every recorded row (kill-safe).
     pub fn flush(&mut self) -> Result<()> {
         self.h5.flush()?;
+        if let Some(f) = &mut self.on_flush {
+            (f.0)(self.h5.path())?;
+        }
         self.unflushed = 0;
         self.last_flush = Instant::now();
         Ok(())
@@ -343,8 +366,14 @@ impl Recorder {
     }
 
     /// Flush, fsync and close.
-    pub fn close(self) -> Result<()> {
-        self.h5.close_file()
+    pub fn close(mut self) -> Result<()> {
+        let path = self.h5.path().to_path_buf();
+        let on_flush = self.on_flush.take();
+        self.h5.close_file()?;
+        if let Some(mut f) = on_flush {
+            (f.0)(&path)?;
+        }
+        Ok(())
     }
 }
 

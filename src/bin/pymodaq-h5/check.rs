@@ -32,10 +32,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let mut bad = false;
     let mut unopened = false;
     for file in &a.files {
-        let f = match File::open(file) {
+        let f = match crate::output::open(file) {
             Ok(f) => f,
             Err(e) => {
-                eprintln!("pymodaq-h5: {}: cannot open: {e}", file.display());
+                eprintln!("pymodaq-h5: {}: cannot open: {e:#}", file.display());
                 unopened = true;
                 continue;
             }

@@ -112,6 +112,9 @@ pub struct Source {
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    if let Some(r) = crate::hsds::export_copy(&a.file, a.path.as_deref(), &a.out, a.force) {
+        return r;
+    }
     let f = open(&a.file)?;
     if a.all {
         return export_all(&f, &a);

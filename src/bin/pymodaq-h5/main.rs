@@ -11,6 +11,7 @@ mod attrs;
 mod check;
 mod export;
 mod export_table;
+mod hsds;
 mod json_cmds;
 mod npz;
 mod output;
@@ -31,6 +32,12 @@ mod write_cmds;
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
+    /// HSDS user for http://HOST:PORT/DOMAIN arguments (else HS_USERNAME, then ~/.hscfg).
+    #[arg(long, global = true)]
+    hsds_user: Option<String>,
+    /// HSDS password (else HS_PASSWORD, then ~/.hscfg).
+    #[arg(long, global = true)]
+    hsds_password: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -67,6 +74,7 @@ enum Cmd {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    hsds::set_creds(cli.hsds_user.as_deref(), cli.hsds_password.as_deref());
     let r = match cli.cmd {
         Cmd::Dump(a) => json_cmds::dump(a),
         Cmd::Load(a) => json_cmds::load(a),

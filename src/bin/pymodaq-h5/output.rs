@@ -44,6 +44,9 @@ pub fn file_name(p: &Path) -> String {
 }
 
 pub fn open(p: &Path) -> anyhow::Result<File> {
+    if crate::hsds::is_url(p) {
+        return crate::hsds::open(p);
+    }
     File::open(p).with_context(|| format!("{}", p.display()))
 }
 

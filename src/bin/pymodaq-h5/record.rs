@@ -7,7 +7,8 @@ use anyhow::Context;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The file to create.
+    /// The file to create, or an HSDS domain `http://HOST:PORT/DOMAIN/PATH.h5` (each flush
+    /// is sent to the server).
     out: PathBuf,
     /// Channel names, comma-separated (default CH00, CH01.. from the first line).
     #[arg(long, value_delimiter = ',')]
@@ -80,7 +81,22 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     } else {
         Existing::Refuse
     };
-    let mut rec = match record::open_recorder(&a.out, existing, opts) {
+    let mut _spool = None;
+    let opened = if crate::hsds::is_url(&a.out) {
+        match crate::hsds::open_recorder(&a.out, existing, opts) {
+            Ok((r, g)) => {
+                _spool = Some(g);
+                Ok(r)
+            }
+            Err(e) => {
+                eprintln!("pymodaq-h5: {}", format!("{e:#}").replace('\n', " "));
+                return Ok(ExitCode::from(1));
+            }
+        }
+    } else {
+        record::open_recorder(&a.out, existing, opts)
+    };
+    let mut rec = match opened {
         Ok(r) => r,
         Err(pymodaq_h5::Error::Usage(m)) => {
             eprintln!("pymodaq-h5: {m}");

@@ -9,9 +9,10 @@ use crate::output::{read_json, refuse_existing, write_via_temp};
 
 #[derive(clap::Args)]
 pub struct ImportArgs {
-    /// The description (`-` for standard input).
+    /// The description (`-` for standard input); with an HSDS URL as OUT, also a PyMoDAQ
+    /// HDF5 file to copy to the domain.
     description: PathBuf,
-    /// The file to create.
+    /// The file to create, or an HSDS domain `http://HOST:PORT/DOMAIN/PATH.h5`.
     out: PathBuf,
     /// Replace OUT if it exists.
     #[arg(long)]
@@ -35,6 +36,11 @@ pub fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
         out,
         force,
     } = a;
+    if crate::hsds::is_url(&out) && is_hdf5(&description) {
+        // A PyMoDAQ file copied to a new domain.
+        crate::hsds::upload(&description, out.to_str().unwrap_or_default(), force)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let doc = read_json(&description)?;
     let parsed = match pymodaq_h5::pymodaq::import::parse_import(&doc) {
         Ok(d) => d,
@@ -43,6 +49,13 @@ pub fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
+    if crate::hsds::is_url(&out) {
+        crate::hsds::write_domain(&out, force, |tmp| {
+            pymodaq_h5::pymodaq::import::write_import(&parsed, tmp)?;
+            Ok(())
+        })?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if out.exists() && !force {
         eprintln!(
             "pymodaq-h5: {} exists (use --force to replace it)",
@@ -58,7 +71,29 @@ pub fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Whether `p` is an HDF5 file (signature at offset 0, or after a 512-byte userblock).
+fn is_hdf5(p: &std::path::Path) -> bool {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut f) = std::fs::File::open(p) else {
+        return false;
+    };
+    [0u64, 512].iter().any(|&at| {
+        let mut sig = [0u8; 8];
+        f.seek(SeekFrom::Start(at)).is_ok()
+            && f.read_exact(&mut sig).is_ok()
+            && sig == *b"\x89HDF\r\n\x1a\n"
+    })
+}
+
 pub fn script(a: ScriptArgs) -> anyhow::Result<ExitCode> {
+    if crate::hsds::is_url(&a.out) {
+        let doc = read_json(&a.script)?;
+        crate::hsds::write_domain(&a.out, a.force, |tmp| {
+            pymodaq_h5::pymodaq::save::script::run_script(&doc, tmp)?;
+            Ok(())
+        })?;
+        return Ok(ExitCode::SUCCESS);
+    }
     refuse_existing(&a.out, a.force)?;
     let doc = read_json(&a.script)?;
     // Written beside OUT then renamed: an error leaves no partial file (and no damaged old one).
