@@ -352,3 +352,313 @@ fn server_runs_the_expected_data_nodes() {
     assert_eq!(about["node_count"].as_u64(), Some(want), "{about}");
     println!("HSDS at {ep} runs {want} data node(s)");
 }
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_pymodaq-h5")
+}
+
+fn cli(args: &[&str]) -> std::process::Output {
+    Command::new(bin())
+        .args(args)
+        .env("HS_USERNAME", "test")
+        .env("HS_PASSWORD", "test")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn load_json_of_a_domain_is_pymodaqs_document() {
+    let Some(ep) = endpoint() else { return };
+    let Some(py) = common::python() else { return };
+    let dir = common::temp_dir("hsds-cli-load");
+    let script = dir.join("s.json");
+    gen_script(&py, 2400, &script);
+    let url = domain(&ep, "cliload");
+    run(
+        py_cmd(&py)
+            .arg(common::root().join("tests/py/hsds_pymodaq.py"))
+            .arg("run")
+            .arg(&script)
+            .arg(&url),
+        "PyMoDAQ's savers through h5pyd",
+    );
+    let out = cli(&["load", "--json", "--full", &url]);
+    assert!(
+        matches!(out.status.code(), Some(0 | 3)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ours: J = serde_json::from_slice(&out.stdout).unwrap();
+    let mut theirs = pymodaq_load(&py, &url, Some("h5pyd"));
+    h5pyd_void_as_complex(&mut theirs);
+    let d = diff_docs(&ours, &theirs);
+    assert!(d.is_empty(), "{}", d.join("\n"));
+    assert_eq!(ours["file"], J::from(url.rsplit('/').next().unwrap()));
+    // Credentials: wrong ones are one line naming the URL and the status.
+    let out = Command::new(bin())
+        .args([
+            "--hsds-user",
+            "test",
+            "--hsds-password",
+            "wrong",
+            "tree",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&url) && err.contains("HTTP 401") && err.lines().count() == 1,
+        "{err}"
+    );
+    let out = cli(&[
+        "load",
+        "--json",
+        &format!("{ep}/home/test/no_such_domain.h5"),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("no_such_domain.h5") && err.contains("HTTP 404"),
+        "{err}"
+    );
+}
+
+#[test]
+fn import_and_export_copy_files_to_and_from_domains() {
+    let Some(ep) = endpoint() else { return };
+    let Some(py) = common::python() else { return };
+    let dir = common::temp_dir("hsds-cli-copy");
+    // import DESCRIPTION.json URL: PyMoDAQ (h5pyd) loads the domain as it loads the same
+    // description imported to a file.
+    let desc = dir.join("d.json");
+    std::fs::write(
+        &desc,
+        serde_json::json!({
+            "format": "pymodaq-h5-import/1",
+            "backend_flavour": "h5py",
+            "metadata": {"author": "Zoé", "run": 7},
+            "data": [
+                {"name": "temperature", "units": "K", "timestamp": 1700000000.5,
+                 "data": [{"shape": [1], "dtype": "float64", "values": [293.15]}]},
+                {"name": "spectrum", "units": "V", "labels": ["ref", "sig"], "timestamp": 1700000001.5,
+                 "data": [{"shape": [4], "dtype": "float64", "values": [1.0, 2.0, "nan", 4.0]},
+                          {"shape": [4], "dtype": "float64", "values": [5.0, 6.0, 7.0, 8.0]}],
+                 "axes": [{"label": "wavelength", "units": "nm", "index": 0,
+                           "data": {"values": [400.0, 410.0, 425.0, 450.0]}}]},
+                {"name": "image", "timestamp": 1700000002.5,
+                 "data": [{"shape": [2, 3], "dtype": "uint16", "values": [1, 2, 3, 4, 5, 65535]}]},
+                {"name": "mask", "timestamp": 1700000003.5,
+                 "data": [{"shape": [3], "dtype": "bool", "values": [true, false, true]}]}
+            ]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let url = domain(&ep, "imported");
+    let local = dir.join("imported.h5");
+    let out = cli(&["import", desc.to_str().unwrap(), &url]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = cli(&["import", desc.to_str().unwrap(), local.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut a = pymodaq_load(&py, &url, Some("h5pyd"));
+    let mut b = pymodaq_load(&py, local.to_str().unwrap(), None);
+    for d in [&mut a, &mut b] {
+        d["file"] = J::Null;
+        // The root's date/time attributes are each write's own clock; `file` is the name
+        // written (the local import writes through a temporary name).
+        for e in d["tree"].as_array_mut().unwrap() {
+            if e["path"] == "/" {
+                for k in ["date", "time", "file"] {
+                    e["attrs"][k] = J::Null;
+                }
+            }
+        }
+    }
+    let d = diff_docs(&a, &b);
+    assert!(d.is_empty(), "{}", d.join("\n"));
+    // An existing domain is refused without --force, replaced with it.
+    let out = cli(&["import", desc.to_str().unwrap(), &url]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exists"));
+    assert!(cli(&["import", desc.to_str().unwrap(), &url, "--force"])
+        .status
+        .success());
+    // Bad input writes nothing: no domain is left behind.
+    let bad = dir.join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"format": "pymodaq-h5-import/1", "data": [{"name": "x", "data": "nope"}]}"#,
+    )
+    .unwrap();
+    let url_bad = domain(&ep, "bad");
+    let out = cli(&["import", bad.to_str().unwrap(), &url_bad]);
+    assert_eq!(out.status.code(), Some(1));
+    let c = hsds::client(&url_bad, &creds()).unwrap();
+    assert!(!c.exists().unwrap(), "a domain was left behind");
+
+    // A PyMoDAQ file -> a domain (import FILE.h5 URL) -> a file again (export URL -o F.h5):
+    // h5py reads the round trip as h5pyd reads the domain, and PyMoDAQ loads all three alike.
+    let script = dir.join("s.json");
+    let doc = gen_script(&py, 2500, &script);
+    let src = dir.join("src.h5");
+    pymodaq_h5::pymodaq::save::script::run_script(&doc, &src).unwrap();
+    let url2 = domain(&ep, "copied");
+    let out = cli(&["import", src.to_str().unwrap(), &url2]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let back = dir.join("back.h5");
+    let out = cli(&["export", &url2, "-o", back.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let via_h5pyd = dir.join("via_h5pyd.h5");
+    run(
+        py_cmd(&py)
+            .arg(common::root().join("tests/py/hsds_pymodaq.py"))
+            .arg("h5pyd")
+            .arg(&url2)
+            .arg(&via_h5pyd),
+        "h5pyd copy",
+    );
+    let struct_of = |p: &Path| -> J {
+        let s = run(
+            Command::new(&py)
+                .arg(common::root().join("tests/py/pymodaq_script.py"))
+                .arg("struct")
+                .arg(p),
+            "struct",
+        );
+        serde_json::from_str(&s).unwrap()
+    };
+    let mut s_back = struct_of(&back);
+    let mut s_h5pyd = struct_of(&via_h5pyd);
+    // Storage choices (chunking, filters, max shape) are the writer's; the objects, their
+    // attributes, dtypes, shapes and values must agree.
+    for s in [&mut s_back, &mut s_h5pyd] {
+        strip_storage(s);
+    }
+    let d = diff_docs(&s_back, &s_h5pyd);
+    assert!(d.is_empty(), "{}", d[..d.len().min(20)].join("\n"));
+    let mut l_src = pymodaq_load(&py, src.to_str().unwrap(), Some("h5py"));
+    let mut l_back = pymodaq_load(&py, back.to_str().unwrap(), Some("h5py"));
+    l_src["file"] = J::Null;
+    l_back["file"] = J::Null;
+    let d = diff_docs(&l_back, &l_src);
+    assert!(d.is_empty(), "{}", d[..d.len().min(20)].join("\n"));
+}
+
+fn strip_storage(v: &mut J) {
+    match v {
+        J::Object(m) => {
+            for k in [
+                "chunks",
+                "filters",
+                "maxshape",
+                "compression",
+                "layout",
+                "fillvalue",
+            ] {
+                m.remove(k);
+            }
+            for x in m.values_mut() {
+                strip_storage(x);
+            }
+        }
+        J::Array(a) => a.iter_mut().for_each(strip_storage),
+        _ => {}
+    }
+}
+
+#[test]
+fn killed_recordings_leave_domains_pymodaq_opens() {
+    let Some(ep) = endpoint() else { return };
+    let Some(py) = common::python() else { return };
+    use std::process::Stdio;
+    let base = "/RawData/Datalogger000/Detector000";
+    for (trial, kill_after_ms) in [(0u32, 700u64), (1, 1300), (2, 2100)] {
+        let url = domain(&ep, &format!("rec{trial}"));
+        let mut child = Command::new(bin())
+            .args(["record", &url, "--names", "a,b,c", "--flush-every", "7"])
+            .args(["--flush-interval", "50ms", "--quiet"])
+            .env("HS_USERNAME", "test")
+            .env("HS_PASSWORD", "test")
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let writer = std::thread::spawn(move || {
+            for i in 0..100_000u64 {
+                let l = format!("{i}, {}, {}\n", i as f64 + 0.5, -(i as f64));
+                if stdin.write_all(l.as_bytes()).is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        });
+        std::thread::sleep(Duration::from_millis(kill_after_ms));
+        child.kill().unwrap(); // SIGKILL
+        let _ = child.wait();
+        let _ = writer.join();
+        // h5pyd + PyMoDAQ open the domain; our reader too.
+        let doc = pymodaq_load(&py, &url, Some("h5pyd"));
+        assert!(
+            doc["load_all"].is_array(),
+            "trial {trial}: {}",
+            doc["load_all"]
+        );
+        let f = hsds::open(&url, &creds(), &pymodaq_h5::Limits::default()).unwrap();
+        let read = |p: &str| -> Vec<f64> {
+            match f.get(p) {
+                Ok(pymodaq_h5::hdf5::read::Node::Dataset(d)) => d.read::<f64>().unwrap(),
+                _ => Vec::new(),
+            }
+        };
+        let t = read(&format!("{base}/NavAxes/Axis00"));
+        let chans: Vec<Vec<f64>> = (0..3)
+            .map(|i| read(&format!("{base}/Data0D/CH{i:02}/EnlData00")))
+            .collect();
+        let lens: Vec<usize> = chans.iter().map(Vec::len).collect();
+        // Rows are a prefix of the input, exact values; the time axis (sent first) is never
+        // shorter than a channel; the process ran long enough to flush some rows.
+        for (i, c) in chans.iter().enumerate() {
+            for (k, v) in c.iter().enumerate() {
+                let want = [k as f64, k as f64 + 0.5, -(k as f64)][i];
+                assert!(
+                    *v == want || v.is_nan() || *v == 0.0,
+                    "trial {trial} CH{i:02} row {k}: {v} != {want}"
+                );
+            }
+            assert!(
+                c.len() <= t.len(),
+                "trial {trial}: {lens:?} vs time {}",
+                t.len()
+            );
+        }
+        let filled: usize = chans
+            .iter()
+            .map(|c| c.iter().take_while(|v| !v.is_nan()).count())
+            .min()
+            .unwrap_or(0);
+        assert!(filled > 0, "trial {trial}: nothing recorded ({lens:?})");
+        println!(
+            "record killed after {kill_after_ms} ms: time axis {} rows, channels {lens:?}",
+            t.len()
+        );
+    }
+}

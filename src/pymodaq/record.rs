@@ -114,7 +114,10 @@ pub struct Recorder {
 
 /// Called after every flush with the recorded file's path (e.g. to mirror it to an HSDS
 /// domain, `hsds::upload::Uploader::sync`); its error ends the recording.
-pub struct OnFlush(pub Box<dyn FnMut(&Path) -> Result<()> + Send>);
+pub struct OnFlush(pub FlushHook);
+
+/// The hook's function.
+pub type FlushHook = Box<dyn FnMut(&Path) -> Result<()> + Send>;
 
 impl std::fmt::Debug for OnFlush {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
