@@ -15,6 +15,8 @@ mod hsds;
 mod json_cmds;
 mod npz;
 mod output;
+mod plot;
+mod plot_draw;
 mod pmd;
 mod progress;
 mod record;
@@ -57,6 +59,8 @@ enum Cmd {
     /// Export a node to CSV/TSV with axis columns, .npy, .npz (data + axes), JSON, or .txt as
     /// PyMoDAQ's H5Browser does; the Logger to text; --all for every data node. Streamed.
     Export(export::Args),
+    /// Plot one PyMoDAQ data node to PNG or SVG with its axes and units.
+    Plot(plot::Args),
     /// Write a new PyMoDAQ file from a JSON description of one DataToExport
     /// (contract import-json).
     Import(write_cmds::ImportArgs),
@@ -83,6 +87,7 @@ fn main() -> ExitCode {
         Cmd::Show(a) => show::run(a),
         Cmd::Check(a) => check::run(a),
         Cmd::Export(a) => export::run(a),
+        Cmd::Plot(a) => plot::run(a),
         Cmd::Import(a) => write_cmds::import(a),
         Cmd::Script(a) => write_cmds::script(a),
         Cmd::Record(a) => record::run(a),

@@ -82,14 +82,19 @@ pub fn refuse_existing(out: &Path, force: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A temporary path beside `out` (same directory, so the final rename is atomic).
+/// A temporary path beside `out` (same directory, so the final rename is atomic), ending in
+/// OUT's extension (writers that pick the format from it, e.g. PNG, see the right one).
 pub fn temp_beside(out: &Path) -> PathBuf {
     let dir = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    let ext = out
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
     dir.join(format!(
-        ".{}.pymodaq-h5-tmp.{}",
+        ".{}.pymodaq-h5-tmp.{}{ext}",
         file_name(out),
         std::process::id()
     ))

@@ -141,6 +141,17 @@ pub fn load_error(e: LoadError, path: &str) -> anyhow::Error {
 
 /// `DataLoader.load_data(path, with_bkg, load_all=False)`, the way H5Browser shows a node.
 pub fn load_data(f: &File, path: &str, with_bkg: bool) -> anyhow::Result<DataWithAxes> {
+    load_data_all(f, path, with_bkg, false)
+}
+
+/// `DataLoader.load_data(path, with_bkg, load_all)`: with `load_all`, every array of the node's
+/// group in one DataWithAxes (H5Browser's viewer shows the channels together).
+pub fn load_data_all(
+    f: &File,
+    path: &str,
+    with_bkg: bool,
+    load_all: bool,
+) -> anyhow::Result<DataWithAxes> {
     if let Some(g) = legacy_generation(f) {
         // as the generation's own browser shows it (its background always subtracted)
         return LegacyLoader::new(f, g)
@@ -149,7 +160,7 @@ pub fn load_data(f: &File, path: &str, with_bkg: bool) -> anyhow::Result<DataWit
     }
     let loader = DataLoader::new(backend(f));
     loader
-        .load_data(path, with_bkg, false)
+        .load_data(path, with_bkg, load_all)
         .map_err(|e| load_error(e, path))
 }
 

@@ -1,0 +1,303 @@
+//! `plot`: one PyMoDAQ data node to PNG or SVG with its axes and units, as H5Browser's viewers
+//! show it: 1-D lines (every array overlaid, legend, error bars), 2-D an image with a colour bar,
+//! N-D a chosen navigation position or the sum over the navigation axes, spread data a scatter.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use pymodaq_h5::pymodaq::model::{Axis, DataWithAxes};
+
+use crate::output::{open, write_via_temp};
+use crate::plot_draw::{draw, Plot, Series};
+use crate::pmd;
+
+#[derive(clap::Args)]
+#[command(after_help = "Examples:
+  pymodaq-h5 plot scan.h5 /RawData/Detector000/Data1D/CH00/Data00 -o spectrum.png
+  pymodaq-h5 plot scan.h5 /RawData/Detector000/Data2D/CH00/Data00 -o image.svg
+  pymodaq-h5 plot scan.h5 /RawData/Scan000/Detector000/Data1D/CH00/Data00 -o sum.png
+  pymodaq-h5 plot scan.h5 /RawData/Scan000/Detector000/Data1D/CH00/Data00 --at 2,1 -o p.png
+  pymodaq-h5 plot scan.h5 /RawData/Scan000/Detector000/Data0D/CH00/Data00 -o map.png
+
+Scan data (navigation + signal): the signal summed over the navigation axes (NaN of
+interrupted scans skipped), or the signal at one navigation position with --at. 0-D signals
+of a scan are drawn against the navigation axes (a line, an image, or a scatter for spread scans).")]
+pub struct Args {
+    /// The PyMoDAQ HDF5 file.
+    file: PathBuf,
+    /// A data node (`pymodaq-h5 tree FILE` lists them: `[data ...]`).
+    node: String,
+    /// Output image: .png or .svg.
+    #[arg(short, long)]
+    out: PathBuf,
+    /// Navigation position (one index per navigation axis, comma-separated) instead of the sum.
+    #[arg(long, value_delimiter = ',')]
+    at: Option<Vec<usize>>,
+    /// Subtract the background node first.
+    #[arg(long)]
+    bkg: bool,
+    /// Image size in pixels, WIDTHxHEIGHT.
+    #[arg(long, default_value = "1000x650", value_parser = parse_size)]
+    size: (u32, u32),
+    /// Replace OUT if it exists.
+    #[arg(long)]
+    force: bool,
+}
+
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("{s:?}: expected WIDTHxHEIGHT, e.g. 1000x650"))?;
+    let w: u32 = w.trim().parse().map_err(|_| format!("{s:?}: bad width"))?;
+    let h: u32 = h.trim().parse().map_err(|_| format!("{s:?}: bad height"))?;
+    if !(200..=10000).contains(&w) || !(150..=10000).contains(&h) {
+        return Err(format!("{s:?}: between 200x150 and 10000x10000"));
+    }
+    Ok((w, h))
+}
+
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let svg = match a
+        .out
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+        .as_deref()
+    {
+        Some("svg") => true,
+        Some("png") => false,
+        _ => anyhow::bail!("{}: use a .png or .svg file name", a.out.display()),
+    };
+    crate::output::refuse_existing(&a.out, a.force)?;
+    let f = open(&a.file)?;
+    pmd::require_pymodaq(&f, &a.file)?;
+    // Every array of the node's group overlaid, as H5Browser's viewer shows them; a group
+    // whose arrays PyMoDAQ cannot load together falls back to the node alone.
+    let d = pmd::load_data_all(&f, &a.node, a.bkg, true)
+        .or_else(|_| pmd::load_data(&f, &a.node, a.bkg))
+        .map_err(|e| e.context(a.file.display().to_string()))?;
+    let plot = build(&d, a.at.as_deref())
+        .map_err(|e| e.context(format!("{}: {}", a.file.display(), a.node)))?;
+    let what = match &plot {
+        Plot::Lines { series, .. } => format!("{} line(s)", series.len()),
+        Plot::Image { x, y, .. } => format!("{}x{} image", x.len(), y.len()),
+        Plot::Scatter { x, .. } => format!("{} points", x.len()),
+    };
+    write_via_temp(&a.out, a.force, |tmp| draw(&plot, tmp, svg, a.size))?;
+    eprintln!("wrote {} ({what})", a.out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn label(ax: &Axis) -> String {
+    crate::show::axis_label(ax)
+}
+
+/// The axis of dimension `dim` (spread order 0), or indexes.
+fn axis_values(d: &DataWithAxes, dim: usize, n: usize) -> (Vec<f64>, String) {
+    match d
+        .axes
+        .iter()
+        .filter(|a| a.index == dim)
+        .min_by_key(|a| a.spread_order)
+    {
+        Some(a) => {
+            let mut v = a.get_data();
+            v.resize(n, f64::NAN);
+            // Axes PyMoDAQ creates for dimensions without one have no label.
+            let l = if a.label.is_empty() {
+                format!("index {dim}")
+            } else {
+                label(a)
+            };
+            (v, l)
+        }
+        None => ((0..n).map(|i| i as f64).collect(), format!("index {dim}")),
+    }
+}
+
+/// Reduce an array of `shape` to the dimensions `keep`: the other dimensions summed (NaN
+/// skipped) or fixed at `at` (in the order of the non-kept dimensions).
+fn reduce(
+    v: &[f64],
+    shape: &[usize],
+    keep: &[usize],
+    at: Option<&[usize]>,
+) -> anyhow::Result<Vec<f64>> {
+    let other: Vec<usize> = (0..shape.len()).filter(|i| !keep.contains(i)).collect();
+    if let Some(at) = at {
+        anyhow::ensure!(
+            at.len() == other.len(),
+            "--at needs {} indexes (one per navigation axis), got {}",
+            other.len(),
+            at.len()
+        );
+        for (k, &dim) in other.iter().enumerate() {
+            anyhow::ensure!(
+                at[k] < shape[dim],
+                "--at: index {} is out of range for navigation axis {k} ({} points)",
+                at[k],
+                shape[dim]
+            );
+        }
+    }
+    let out_len: usize = keep.iter().map(|&k| shape[k]).product();
+    let mut out = vec![0.0; out_len.max(1)];
+    let mut seen = vec![false; out.len()];
+    let mut idx = vec![0usize; shape.len()];
+    for &x in v {
+        let chosen = match at {
+            Some(at) => other.iter().enumerate().all(|(k, &dim)| idx[dim] == at[k]),
+            None => true,
+        };
+        if chosen {
+            let mut flat = 0usize;
+            for &k in keep {
+                flat = flat * shape[k] + idx[k];
+            }
+            if let Some(o) = out.get_mut(flat) {
+                if x.is_finite() {
+                    *o += x;
+                    seen[flat] = true;
+                } else if at.is_some() {
+                    *o = x;
+                    seen[flat] = true;
+                }
+            }
+        }
+        for dim in (0..shape.len()).rev() {
+            idx[dim] += 1;
+            if idx[dim] < shape[dim] {
+                break;
+            }
+            idx[dim] = 0;
+        }
+    }
+    for (o, s) in out.iter_mut().zip(&seen) {
+        if !s {
+            *o = f64::NAN;
+        }
+    }
+    Ok(out)
+}
+
+pub fn build(d: &DataWithAxes, at: Option<&[usize]>) -> anyhow::Result<Plot> {
+    let shape = d.shape().to_vec();
+    let units = if d.units.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", d.units)
+    };
+    let sig = d.sig_indexes();
+    let nav: Vec<usize> = d
+        .nav_indexes
+        .iter()
+        .copied()
+        .filter(|&i| i < shape.len())
+        .collect();
+    let spread = d.distribution.as_str() == "spread";
+    // The dimensions drawn: the signal's, or the navigation's for 0-D signals of a scan.
+    let (drawn, reduced_note) =
+        if sig.is_empty() || (sig.len() == 1 && shape[sig[0]] == 1 && !nav.is_empty()) {
+            (nav.clone(), String::new())
+        } else {
+            let note = if nav.is_empty() {
+                String::new()
+            } else if let Some(at) = at {
+                format!(" at {at:?}")
+            } else {
+                " (sum over navigation)".to_string()
+            };
+            (sig.clone(), note)
+        };
+    let title = format!("{}{reduced_note}", d.name);
+    let arrays: Vec<Vec<f64>> = d
+        .data
+        .iter()
+        .map(|a| {
+            reduce(
+                &a.to_f64(),
+                &shape,
+                &drawn,
+                if drawn == nav { None } else { at },
+            )
+        })
+        .collect::<anyhow::Result<_>>()?;
+    // Spread scans: points at the (x, y) of the spread axes.
+    if spread && drawn == nav && drawn.len() == 1 {
+        let dim = drawn[0];
+        let mut axes: Vec<&Axis> = d.axes.iter().filter(|a| a.index == dim).collect();
+        axes.sort_by_key(|a| a.spread_order);
+        if axes.len() >= 2 {
+            let n = shape[dim];
+            let mut x = axes[0].get_data();
+            let mut y = axes[1].get_data();
+            x.resize(n, f64::NAN);
+            y.resize(n, f64::NAN);
+            return Ok(Plot::Scatter {
+                title,
+                x_label: label(axes[0]),
+                y_label: label(axes[1]),
+                z_label: format!("{}{units}", d.labels.first().map_or("", String::as_str)),
+                x,
+                y,
+                z: arrays.into_iter().next().unwrap_or_default(),
+            });
+        }
+    }
+    match drawn.len() {
+        0 | 1 => {
+            let n = drawn.first().map_or(1, |&k| shape[k]);
+            let (x, x_label) = match drawn.first() {
+                Some(&k) => axis_values(d, k, n),
+                None => (vec![0.0], "index".into()),
+            };
+            let errs: Option<Vec<Vec<f64>>> = match (&d.errors, nav.is_empty()) {
+                (Some(e), true) => Some(e.iter().map(|a| a.to_f64()).collect()),
+                _ => None,
+            };
+            let series = arrays
+                .into_iter()
+                .enumerate()
+                .map(|(i, y)| Series {
+                    name: d.labels.get(i).cloned().unwrap_or_default(),
+                    x: x.clone(),
+                    y,
+                    err: errs.as_ref().and_then(|e| e.get(i).cloned()),
+                })
+                .collect();
+            Ok(Plot::Lines {
+                title,
+                x_label,
+                y_label: if d.units.is_empty() {
+                    "value".into()
+                } else {
+                    d.units.clone()
+                },
+                series,
+            })
+        }
+        2 => {
+            // Rows are the first drawn dimension (y), columns the second (x), as PyMoDAQ's 2-D
+            // viewer shows an image.
+            let (ny, nx) = (shape[drawn[0]], shape[drawn[1]]);
+            let (y, y_label) = axis_values(d, drawn[0], ny);
+            let (x, x_label) = axis_values(d, drawn[1], nx);
+            Ok(Plot::Image {
+                title: if d.data.len() > 1 {
+                    format!("{title} — {}", d.labels.first().map_or("", String::as_str))
+                } else {
+                    title
+                },
+                x_label,
+                y_label,
+                z_label: format!("{}{units}", d.labels.first().map_or("", String::as_str)),
+                x,
+                y,
+                z: arrays.into_iter().next().unwrap_or_default(),
+            })
+        }
+        n => anyhow::bail!(
+            "{n}-D signal: plot a 1-D or 2-D signal (navigation axes are summed or fixed with --at)"
+        ),
+    }
+}

@@ -1,0 +1,299 @@
+//! `plot`: the images decoded (size, not blank, series counted by their palette colours, colour
+//! bar present) and the SVG curves checked against the data (point count, position of the
+//! extremes) for 1-D data, channels overlaid with error bars, 2-D images, scans summed over
+//! their navigation axes, 0-D scans drawn as maps; errors and the overwrite rule.
+
+mod common;
+
+use std::process::{Command, Output};
+
+use pymodaq_h5::hdf5::read::{File, Node};
+
+const PALETTE: [(u8, u8, u8); 3] = [(31, 119, 180), (255, 127, 14), (44, 160, 44)];
+const VIRIDIS_LO: (u8, u8, u8) = (68, 1, 84);
+const VIRIDIS_HI: (u8, u8, u8) = (253, 231, 37);
+
+fn pmd(name: &str) -> String {
+    common::root()
+        .join("fixtures/pymodaq")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn plot(file: &str, node: &str, out: &std::path::Path, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pymodaq-h5"))
+        .args(["plot", file, node, "-o"])
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+struct Img {
+    w: u32,
+    h: u32,
+    px: Vec<u8>,
+}
+
+impl Img {
+    fn load(p: &std::path::Path) -> Img {
+        let dec = png::Decoder::new(std::fs::File::open(p).unwrap());
+        let mut r = dec.read_info().unwrap();
+        let mut px = vec![0; r.output_buffer_size()];
+        let info = r.next_frame(&mut px).unwrap();
+        assert_eq!(info.color_type, png::ColorType::Rgb);
+        px.truncate(info.buffer_size());
+        Img {
+            w: info.width,
+            h: info.height,
+            px,
+        }
+    }
+    fn at(&self, x: u32, y: u32) -> (u8, u8, u8) {
+        let i = ((y * self.w + x) * 3) as usize;
+        (self.px[i], self.px[i + 1], self.px[i + 2])
+    }
+    fn count(&self, c: (u8, u8, u8), x0: u32) -> usize {
+        (0..self.h)
+            .flat_map(|y| (x0..self.w).map(move |x| (x, y)))
+            .filter(|&(x, y)| self.at(x, y) == c)
+            .count()
+    }
+    fn distinct(&self, x0: u32) -> usize {
+        let mut s = std::collections::HashSet::new();
+        for y in 0..self.h {
+            for x in x0..self.w {
+                s.insert(self.at(x, y));
+            }
+        }
+        s.len()
+    }
+}
+
+/// The palette colours drawn (more than a legend's worth of pixels each).
+fn series_in(img: &Img) -> usize {
+    PALETTE.iter().filter(|&&c| img.count(c, 0) > 150).count()
+}
+
+/// A colour bar: the strip right of the plot holds both viridis ends and a gradient.
+fn has_colour_bar(img: &Img) -> bool {
+    let x0 = img.w - 110;
+    img.count(VIRIDIS_LO, x0) > 20 && img.count(VIRIDIS_HI, x0) > 20 && img.distinct(x0) > 100
+}
+
+/// The polylines of a series colour in an SVG: (number of polylines, their points).
+fn polylines(svg: &str, colour: &str) -> Vec<Vec<(f64, f64)>> {
+    svg.split("<polyline")
+        .skip(1)
+        .filter(|p| p.contains(&format!("stroke=\"{colour}\"")))
+        .map(|p| {
+            let pts = p
+                .split("points=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            pts.split_whitespace()
+                .map(|xy| {
+                    let (x, y) = xy.split_once(',').unwrap();
+                    (x.parse().unwrap(), y.parse().unwrap())
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn read(file: &str, node: &str) -> (Vec<f64>, Vec<u64>) {
+    let f = File::open(file).unwrap();
+    let Node::Dataset(d) = f.get(node).unwrap() else {
+        panic!()
+    };
+    (d.read::<f64>().unwrap(), d.shape().to_vec())
+}
+
+fn argmax(v: &[f64]) -> usize {
+    (0..v.len()).max_by(|&a, &b| v[a].total_cmp(&v[b])).unwrap()
+}
+
+#[test]
+fn one_d_lines_channels_and_error_bars() {
+    let dir = common::temp_dir("cli-plot-1d");
+    let out = dir.join("a.png");
+    let o = plot(
+        &pmd("pt_dte.h5"),
+        "/RawData/Detector000/Data1D/CH00/Data00",
+        &out,
+        &[],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let img = Img::load(&out);
+    assert_eq!((img.w, img.h), (1000, 650));
+    assert!(img.distinct(0) > 20, "blank");
+    assert_eq!(series_in(&img), 1);
+
+    // Two channels with error bars (PyMoDAQ loads the group's arrays together).
+    let out = dir.join("b.png");
+    let node = "/RawData/Detector000/Data1D/Data00";
+    let o = plot(&pmd("pt_lowlevel.h5"), node, &out, &["--size", "800x500"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!("wrote {} (2 line(s))\n", out.display())
+    );
+    let img = Img::load(&out);
+    assert_eq!((img.w, img.h), (800, 500));
+    assert_eq!(series_in(&img), 2);
+
+    // The SVG: each series one curve with a point per value plus its legend line; the curve's
+    // highest point (smallest y pixel) is the data's maximum.
+    let svg_path = dir.join("b.svg");
+    assert_eq!(
+        plot(&pmd("pt_lowlevel.h5"), node, &svg_path, &[])
+            .status
+            .code(),
+        Some(0)
+    );
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    for (k, (colour, data)) in [("#1F77B4", "Data00"), ("#FF7F0E", "Data01")]
+        .iter()
+        .enumerate()
+    {
+        let lines = polylines(&svg, colour);
+        assert_eq!(lines.len(), 2, "series {k}: curve + legend");
+        let (v, _) = read(
+            &pmd("pt_lowlevel.h5"),
+            &format!("/RawData/Detector000/Data1D/{data}"),
+        );
+        let curve = &lines[0];
+        assert_eq!(curve.len(), v.len());
+        let top = (0..curve.len())
+            .min_by(|&a, &b| curve[a].1.total_cmp(&curve[b].1))
+            .unwrap();
+        assert_eq!(top, argmax(&v), "series {k}");
+        // x increases with the axis.
+        assert!(curve.windows(2).all(|w| w[1].0 >= w[0].0));
+    }
+}
+
+#[test]
+fn images_scans_and_maps() {
+    let dir = common::temp_dir("cli-plot-2d");
+    // 2-D: an image with a colour bar, no line colours.
+    let out = dir.join("img.png");
+    let o = plot(
+        &pmd("h5py_dte.h5"),
+        "/RawData/Detector000/Data2D/CH00/Data00",
+        &out,
+        &[],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let img = Img::load(&out);
+    assert!(has_colour_bar(&img));
+    assert_eq!(series_in(&img), 0);
+
+    // A 1-D signal scanned over 3x4 points: the sum over the navigation axes, one curve whose
+    // maximum is where the summed data's is.
+    let node = "/RawData/Scan000/Detector000/Data1D/CH00/Data00";
+    let svg_path = dir.join("sum.svg");
+    let o = plot(&pmd("pt_extended.h5"), node, &svg_path, &[]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let (v, shape) = read(&pmd("pt_extended.h5"), node);
+    let n = shape[2] as usize;
+    let mut sum = vec![0.0; n];
+    for (i, x) in v.iter().enumerate() {
+        sum[i % n] += x;
+    }
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    let lines = polylines(&svg, "#1F77B4");
+    assert_eq!(lines[0].len(), n);
+    let top = (0..n)
+        .min_by(|&a, &b| lines[0][a].1.total_cmp(&lines[0][b].1))
+        .unwrap();
+    assert_eq!(top, argmax(&sum));
+    // One navigation position: that spectrum.
+    let o = plot(
+        &pmd("pt_extended.h5"),
+        node,
+        &dir.join("at.svg"),
+        &["--at", "2,1"],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let svg = std::fs::read_to_string(dir.join("at.svg")).unwrap();
+    let lines = polylines(&svg, "#1F77B4");
+    let at: Vec<f64> = v[(2 * 4 + 1) * n..(2 * 4 + 2) * n].to_vec();
+    let top = (0..n)
+        .min_by(|&a, &b| lines[0][a].1.total_cmp(&lines[0][b].1))
+        .unwrap();
+    assert_eq!(top, argmax(&at));
+    let o = plot(
+        &pmd("pt_extended.h5"),
+        node,
+        &dir.join("bad.svg"),
+        &["--at", "9,0"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("out of range"));
+
+    // 0-D data of a 3x4 scan: a map over the two navigation axes.
+    let out = dir.join("map.png");
+    let o = plot(
+        &pmd("h5py_extended.h5"),
+        "/RawData/Scan000/Detector000/Data0D/CH00/Data00",
+        &out,
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!("wrote {} (4x3 image)\n", out.display())
+    );
+    assert!(has_colour_bar(&Img::load(&out)));
+}
+
+#[test]
+fn refusals() {
+    let dir = common::temp_dir("cli-plot-err");
+    let node = "/RawData/Detector000/Data1D/CH00/Data00";
+    let o = plot(&pmd("pt_dte.h5"), node, &dir.join("x.jpg"), &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("use a .png or .svg file name"));
+    let out = dir.join("x.png");
+    std::fs::write(&out, b"keep").unwrap();
+    let o = plot(&pmd("pt_dte.h5"), node, &out, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(std::fs::read(&out).unwrap(), b"keep");
+    assert_eq!(
+        plot(&pmd("pt_dte.h5"), node, &out, &["--force"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let plain = common::root().join("fixtures/hdf5/h5py_default_types.h5");
+    let o = plot(&plain.to_string_lossy(), "/x", &dir.join("y.png"), &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a PyMoDAQ file"));
+    // Nothing but the replaced file is left (no temporary files).
+    assert_eq!(std::fs::read_dir(&*dir).unwrap().count(), 1);
+}
