@@ -110,6 +110,7 @@ pub struct Recorder {
     opts: RecordOptions,
     rows: u64,
     on_flush: Option<OnFlush>,
+    warnings: Vec<String>,
 }
 
 /// Called after every flush with the recorded file's path (e.g. to mirror it to an HSDS
@@ -157,70 +158,60 @@ impl Recorder {
             opts,
             rows: 0,
             on_flush: None,
+            warnings: Vec::new(),
         })
     }
 
-    /// Continue the last recording of `path` after its last committed row. Channels that a
-    /// crash left shorter than the time axis are padded with NaN rows first, so every later
-    /// line stays aligned with its time.
+    /// Continue the last recording of `path` after its last committed row. Everything that
+    /// can refuse is checked, reading only, before the first byte is written, so a refusal
+    /// leaves the file byte-identical. A recording torn by an older version (channels and
+    /// time axis of different lengths) is continued at the rows all of them hold; the rows
+    /// dropped are reported in [`Recorder::warnings`] and in the Logger.
     pub fn append(path: &Path, opts: RecordOptions) -> Result<Recorder> {
+        let plan = plan_append(path)?;
         let mut h5 = H5Saver::open_file(path, opts.compress)?;
-        let raw = h5.raw_group().to_string();
-        let b = h5.backend_ref();
-        let mut loggers: Vec<String> = b
-            .children(&raw)?
-            .into_iter()
-            .filter(|n| n.starts_with("Datalogger"))
-            .collect();
-        loggers.sort();
-        let logger = loggers.last().map(|n| join(&raw, n)).ok_or_else(|| {
-            Error::Usage(format!(
-                "{}: no Datalogger group to continue",
-                path.display()
-            ))
-        })?;
-        let det = join(&logger, "Detector000");
-        let data0d = join(&det, "Data0D");
-        let time_axis = join(&join(&det, NAV_AXES), "Axis00");
-        let mut channels = Vec::new();
-        let mut names = Vec::new();
-        if b.node(&data0d).is_some() {
-            for (i, _) in b.children(&data0d)?.iter().enumerate() {
-                let ch = join(&data0d, &channel_name(i));
-                let Some(n) = b.node(&ch) else { break };
-                names.push(match n.attr("TITLE") {
-                    Some(PyValue::Str(s)) => s.clone(),
-                    _ => channel_name(i),
-                });
-                channels.push(join(&ch, "EnlData00"));
+        let common = plan
+            .rows
+            .iter()
+            .copied()
+            .chain((!plan.channels.is_empty()).then_some(plan.t_rows))
+            .min()
+            .unwrap_or(0);
+        let mut warnings = Vec::new();
+        let mut cut = Vec::new();
+        for (c, r) in plan.channels.iter().zip(&plan.rows) {
+            if *r > common {
+                cut.push(format!("{} of {c}", r - common));
+                h5.backend().truncate_rows(c, common)?;
             }
         }
-        let rows_of = |p: &str| {
-            b.node(p)
-                .and_then(|n| n.shape.first().copied())
-                .unwrap_or(0)
-        };
-        let t_rows = rows_of(&time_axis);
-        let mut pads = Vec::new();
-        for c in &channels {
-            match b.node(c) {
-                Some(n) if n.class == NodeClass::EArray => {
-                    let r = rows_of(c);
-                    if r < t_rows {
-                        pads.push((c.clone(), t_rows - r));
-                    }
-                }
-                _ => return Err(Error::Usage(format!("{c}: not an enlargeable channel"))),
-            }
-        }
-        for (c, n) in pads {
-            let nan = vec![f64::NAN; n as usize];
+        if !plan.channels.is_empty() && plan.t_rows > common {
+            cut.push(format!("{} of {}", plan.t_rows - common, plan.time_axis));
+            h5.backend().truncate_rows(&plan.time_axis, common)?;
             h5.backend()
-                .append(&c, &NdArray::from_f64(vec![n as usize, 1], &nan)?)?;
+                .set_attr(&plan.time_axis, "size", &PyValue::Int(i128::from(common)))?;
+        }
+        if !cut.is_empty() {
+            let w = format!(
+                "{}: torn recording (channels of {:?} rows, time axis {}): continued after \
+                 row {common}, dropping {} rows",
+                path.display(),
+                plan.rows,
+                plan.t_rows,
+                cut.join(", ")
+            );
+            h5.add_log(&w)?;
+            warnings.push(w);
         }
         h5.add_log("recording continued (--append)")?;
         h5.flush()?;
-        let rows = t_rows;
+        let AppendPlan {
+            det,
+            channels,
+            names,
+            time_axis,
+            ..
+        } = plan;
         Ok(Recorder {
             h5,
             det,
@@ -240,9 +231,15 @@ impl Recorder {
             unflushed: 0,
             last_flush: Instant::now(),
             opts,
-            rows,
+            rows: common,
             on_flush: None,
+            warnings,
         })
+    }
+
+    /// What `--append` repaired, one message each.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// Channel names (once known).
@@ -378,6 +375,100 @@ impl Recorder {
         }
         Ok(())
     }
+}
+
+/// The recording `--append` continues, found reading only.
+struct AppendPlan {
+    det: String,
+    channels: Vec<String>,
+    names: Vec<String>,
+    time_axis: String,
+    rows: Vec<u64>,
+    t_rows: u64,
+}
+
+/// Find the last recording of `path` and check that it can be continued, without writing:
+/// the read engine finds the layout, then a writer opened on the file (which writes
+/// nothing until asked) accepts every array that will grow.
+fn plan_append(path: &Path) -> Result<AppendPlan> {
+    use crate::hdf5::read::{File, Node};
+    use crate::pymodaq::backend::{Backend, H5Backend};
+    let refuse = |m: String| Error::Usage(format!("{}: {m}", path.display()));
+    let f = File::open(path)?;
+    let b = H5Backend::new(&f);
+    let raw = "/RawData";
+    if b.node_class(raw) != Some(NodeClass::Group) {
+        return Err(refuse("no /RawData group (not a PyMoDAQ file)".into()));
+    }
+    let mut loggers: Vec<String> = b
+        .child_names(raw)
+        .into_iter()
+        .filter(|n| n.starts_with("Datalogger"))
+        .collect();
+    loggers.sort();
+    let logger = loggers
+        .last()
+        .map(|n| join(raw, n))
+        .ok_or_else(|| refuse("no Datalogger group to continue".into()))?;
+    let det = join(&logger, "Detector000");
+    if b.node_class(&det) != Some(NodeClass::Group) {
+        return Err(refuse(format!("{logger} has no Detector000 group")));
+    }
+    let data0d = join(&det, "Data0D");
+    let time_axis = join(&join(&det, NAV_AXES), "Axis00");
+    let rows_of = |p: &str| -> Result<u64> {
+        match f.get(p) {
+            Ok(Node::Dataset(d)) => Ok(d.shape().first().copied().unwrap_or(0)),
+            _ => Err(refuse(format!("{p}: not an array"))),
+        }
+    };
+    let mut channels = Vec::new();
+    let mut names = Vec::new();
+    let mut rows = Vec::new();
+    if b.node_class(&data0d) == Some(NodeClass::Group) {
+        for i in 0..b.child_names(&data0d).len() {
+            let ch = join(&data0d, &channel_name(i));
+            if b.node_class(&ch).is_none() {
+                break;
+            }
+            names.push(match b.attribute(&ch, "TITLE") {
+                Some(PyValue::Str(s)) => s,
+                _ => channel_name(i),
+            });
+            let c = join(&ch, "EnlData00");
+            if b.node_class(&c) != Some(NodeClass::EArray) {
+                return Err(refuse(format!("{c}: not an enlargeable channel")));
+            }
+            rows.push(rows_of(&c)?);
+            channels.push(c);
+        }
+    }
+    let t_rows = if channels.is_empty() {
+        0
+    } else {
+        if b.node_class(&time_axis) != Some(NodeClass::EArray) {
+            return Err(refuse(format!("{time_axis}: not an enlargeable time axis")));
+        }
+        rows_of(&time_axis)?
+    };
+    // The writer's own refusals (structures it cannot extend), still without writing.
+    let mut w =
+        crate::hdf5::write::Writer::open(path, crate::hdf5::write::WriteOptions::default())?;
+    for p in channels
+        .iter()
+        .chain((!channels.is_empty()).then_some(&time_axis))
+    {
+        w.open_dataset(p)?;
+    }
+    drop(w);
+    Ok(AppendPlan {
+        det,
+        channels,
+        names,
+        time_axis,
+        rows,
+        t_rows,
+    })
 }
 
 /// What a recording did.

@@ -104,6 +104,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(e).with_context(|| format!("{}", a.out.display())),
     };
+    for w in rec.warnings() {
+        eprintln!("pymodaq-h5: warning: {w}");
+    }
     let show = !a.quiet && std::io::stderr().is_terminal();
     let start = std::time::Instant::now();
     let stdin = std::io::BufReader::new(std::io::stdin());

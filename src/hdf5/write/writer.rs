@@ -671,6 +671,7 @@ impl Writer {
             return Err(e.into());
         }
         self.written_end = self.written_end.max(at + data.len() as u64);
+        self.commit.wrote = true;
         Ok(())
     }
 

@@ -732,6 +732,24 @@ impl SaveBackend {
         Ok(())
     }
 
+    /// Cut an EARRAY back to its first `rows` rows (a torn recording continued at the rows
+    /// all its channels hold).
+    pub fn truncate_rows(&mut self, path: &str, rows: u64) -> Result<()> {
+        let rec = self.node_req(path)?;
+        if rec.class != NodeClass::EArray {
+            return Err(usage(format!("{path} is not an EARRAY")));
+        }
+        let ds = self.dataset_of(path)?;
+        self.w.truncate_rows(&ds, rows)?;
+        if let Some(r) = self.nodes.get_mut(path) {
+            if let Some(n) = r.shape.first_mut() {
+                *n = (*n).min(rows);
+            }
+            r.shape_dirty = true;
+        }
+        Ok(())
+    }
+
     /// `StringARRAY.append(msg)`: one row holding `pickle.dumps(msg)` (protocol 4).
     pub fn append_string(&mut self, path: &str, msg: &str) -> Result<()> {
         let rec = self.node_req(path)?;

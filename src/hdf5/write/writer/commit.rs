@@ -45,6 +45,9 @@ pub(super) struct CommitState {
     /// Set while appended rows are stored: they lie past the committed extent, so their
     /// chunk may be rewritten in place (its committed rows are rewritten unchanged).
     pub appending: bool,
+    /// Something was written since the writer was created or opened (a writer that
+    /// only looked, e.g. to validate, leaves the file byte-identical).
+    pub wrote: bool,
 }
 
 impl Writer {
@@ -235,8 +238,61 @@ impl Writer {
             return Ok(());
         }
         if self.commit.pending.is_empty() {
+            if !self.commit.wrote {
+                return Ok(());
+            }
             return self.publish_eof();
         }
         self.write_pending()
+    }
+}
+
+impl Writer {
+    /// Cut a dataset with an unlimited first dimension back to its first `rows` rows
+    /// (committed now): chunks wholly past the new end are dropped from the index and
+    /// their space freed; rows past the end in the last chunk stay on disk, hidden.
+    pub fn truncate_rows(&mut self, ds: &DatasetId, rows: u64) -> Result<()> {
+        self.check()?;
+        self.flush_tail(*ds)?;
+        let idx = ds.0;
+        let d = self.ds(*ds)?;
+        if d.max.first() != Some(&UNDEF) {
+            return Err(usage("truncate needs an unlimited first dimension"));
+        }
+        let Store::Chunked(c) = &d.store else {
+            return Err(usage("truncate needs a chunked dataset"));
+        };
+        let mut dims = d.cur_dims();
+        let Some(cur) = dims.first().copied() else {
+            return Err(usage("truncate needs rank >= 1"));
+        };
+        if rows >= cur {
+            return Ok(());
+        }
+        let c0 = c.chunk[0];
+        let keep = rows.div_ceil(c0).saturating_mul(c0);
+        let dead: Vec<(Vec<u64>, ChunkRec)> = c
+            .index
+            .iter()
+            .filter(|(o, _)| o.first().is_some_and(|x| *x >= keep))
+            .map(|(o, r)| (o.clone(), *r))
+            .collect();
+        for (o, r) in &dead {
+            self.free.release(idx, r.addr, u64::from(r.size));
+            if let Store::Chunked(c) = &mut self.ds_mut(*ds)?.store {
+                c.index.remove(o);
+            }
+        }
+        if let Store::Chunked(c) = &mut self.ds_mut(*ds)?.store {
+            // The tail is reloaded from the file at the next append.
+            c.tail = None;
+            c.logical = rows;
+            c.tail_start = rows / c0 * c0;
+            c.pending_dims = None;
+        }
+        if let Some(x) = dims.first_mut() {
+            *x = rows;
+        }
+        self.commit_chunked(*ds, dims)
     }
 }
