@@ -5,6 +5,7 @@ pub mod backend;
 pub mod chunking;
 pub mod data_saving;
 pub mod module_saving;
+pub mod saver3x;
 pub mod saving;
 pub mod script;
 
