@@ -262,9 +262,8 @@ fn overwrite_rule_and_error_lines() {
     // Unknown extension and groups: say what to do.
     let o = export(&pmd("pt_dte.h5"), node, &dir.join("x.mat"), &[]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("use .csv, .tsv, .npy, .npz, .json or .txt")
-    );
+    assert!(String::from_utf8_lossy(&o.stderr)
+        .contains("use .csv, .tsv, .npy, .npz, .json, .txt or .h5"));
     let o = export(&pmd("pt_dte.h5"), "/RawData", &dir.join("g.csv"), &[]);
     assert_eq!(o.status.code(), Some(1));
     let e = String::from_utf8_lossy(&o.stderr);
@@ -284,4 +283,89 @@ fn overwrite_rule_and_error_lines() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("exists (use --force"));
     assert_eq!(std::fs::read(&s).unwrap(), b"keep");
+}
+
+#[test]
+fn h5_export_is_loaded_equal_by_pymodaq() {
+    let dir = common::temp_dir("cli-export-h5");
+    let cases = [
+        (
+            "pt_extended.h5",
+            "/RawData/Scan000/Detector000/Data1D/CH00/Data00",
+            "DataND",
+        ),
+        (
+            "h5py_dte.h5",
+            "/RawData/Detector000/Data1D/CH00/Data00",
+            "Data1D",
+        ),
+        (
+            "pt_lowlevel.h5",
+            "/RawData/Detector000/Data1D/Data00",
+            "Data1D",
+        ),
+        (
+            "h5py_extended.h5",
+            "/RawData/Scan001/Detector000/Data00",
+            "DataND",
+        ),
+    ];
+    for (i, (file, node, dim)) in cases.iter().enumerate() {
+        let out = dir.join(format!("e{i}.h5"));
+        let o = export(&pmd(file), node, &out, &[]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{file}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let Some(py) = common::python() else { return };
+        let script = r#"
+import sys, logging
+from pathlib import Path
+import numpy as np
+logging.disable(logging.CRITICAL)
+from pymodaq_data.h5modules.data_saving import DataLoader
+from pymodaq_data.h5modules.saving import H5SaverLowLevel
+def load(path, node, backend):
+    s = H5SaverLowLevel(backend=backend); s.init_file(Path(path), mode='r')
+    d = DataLoader(s).load_data(node, with_bkg=False); s.close_file(); return d
+import h5py
+with h5py.File(sys.argv[1], 'r') as f:
+    b = 'tables' if 'PYTABLES_FORMAT_VERSION' in f.attrs else 'h5py'
+a = load(sys.argv[1], sys.argv[2], b)
+e = load(sys.argv[3], sys.argv[4], 'tables')
+assert a.name == e.name and a.dim == e.dim and a.distribution == e.distribution, (a, e)
+assert list(a.nav_indexes) == list(e.nav_indexes) and a.units == e.units
+assert len(a.data) == len(e.data)
+for x, y in zip(a.data, e.data):
+    assert x.dtype == y.dtype and np.array_equal(x, y, equal_nan=True)
+key = lambda ax: (ax.index, ax.spread_order)
+aa, ea = sorted(a.axes, key=key), sorted(e.axes, key=key)
+assert [(x.label, x.units, x.index) for x in aa] == [(x.label, x.units, x.index) for x in ea], (aa, ea)
+for x, y in zip(aa, ea):
+    assert np.allclose(x.get_data(), y.get_data(), rtol=0, atol=0), (x, y)
+assert (a.errors is None) == (e.errors is None)
+if a.errors is not None:
+    for x, y in zip(a.errors, e.errors):
+        assert np.array_equal(x, y)
+print('ok')
+"#;
+        let exported = format!("/RawData/Detector000/{dim}/CH00/Data00");
+        let o = Command::new(py)
+            .arg("-c")
+            .arg(script)
+            .arg(pmd(file))
+            .arg(node)
+            .arg(&out)
+            .arg(&exported)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.stdout,
+            b"ok\n",
+            "{file}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
 }

@@ -30,6 +30,9 @@ pub enum Format {
     Json,
     /// PyMoDAQ's H5Browser text export (`np.savetxt`), also for groups and the Logger.
     Txt,
+    /// A new PyMoDAQ file holding the node as PyMoDAQ loads it (data, axes, navigation axes,
+    /// errors) under /RawData/Detector000: PyMoDAQ loads it equal.
+    H5,
 }
 
 impl Format {
@@ -41,6 +44,7 @@ impl Format {
             Format::Npz => "npz",
             Format::Json => "json",
             Format::Txt => "txt",
+            Format::H5 => "h5",
         }
     }
 
@@ -53,6 +57,7 @@ impl Format {
             "npz" => Format::Npz,
             "json" => Format::Json,
             "txt" | "dat" => Format::Txt,
+            "h5" | "hdf5" => Format::H5,
             _ => return None,
         })
     }
@@ -126,7 +131,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         (Some(f), _) | (None, Some(f)) => f,
         (None, None) if a.out.as_os_str() == "-" => Format::Csv,
         (None, None) => anyhow::bail!(
-            "{}: unknown extension; use .csv, .tsv, .npy, .npz, .json or .txt, or --format",
+            "{}: unknown extension; use .csv, .tsv, .npy, .npz, .json, .txt or .h5, or --format",
             a.out.display()
         ),
     };
@@ -228,6 +233,13 @@ fn export_one(
             })
             .map_err(at)
         }
+        Node::Dataset(_) if format == Format::H5 => {
+            if out.as_os_str() == "-" {
+                anyhow::bail!(".h5 export needs an output file");
+            }
+            let dwa = pmd::load_data(f, path, false).map_err(at)?;
+            crate::output::write_via_temp(out, force, |tmp| write_h5(tmp, dwa)).map_err(at)
+        }
         Node::Dataset(d) => {
             let src = source(f, &b, file, path, d, pn.as_ref()).map_err(at)?;
             let mut o = Output::create(out, force)?;
@@ -261,7 +273,7 @@ fn export_one(
                     })
                     .map_err(at);
                 }
-                Format::Txt => unreachable!("handled above"),
+                Format::Txt | Format::H5 => unreachable!("handled above"),
             }
             .map_err(at)?;
             pb.finish_and_clear();
@@ -404,4 +416,29 @@ fn source(
         shape,
         d,
     })
+}
+
+/// A new PyMoDAQ file with one detector holding `dwa` (`DataToExportSaver.add_data`).
+fn write_h5(path: &Path, dwa: pymodaq_h5::pymodaq::model::DataWithAxes) -> anyhow::Result<()> {
+    use pymodaq_h5::pymodaq::save::data_saving::DataToExportSaver;
+    use pymodaq_h5::pymodaq::save::saving::{H5Saver, InitOptions, SaveType};
+    let mut h5 = H5Saver::init_file(
+        path,
+        InitOptions {
+            save_type: SaveType::Detector,
+            ..InitOptions::default()
+        },
+    )?;
+    let raw = h5.raw_group().to_string();
+    let det = h5.add_det_group(
+        &raw,
+        &dwa.name,
+        &pymodaq_h5::pymodaq::attrs::PyValue::Str(String::new()),
+        &[],
+    )?;
+    let mut dte = pymodaq_h5::pymodaq::model::DataToExport::new("exported");
+    dte.append(dwa);
+    DataToExportSaver::add_data(&mut h5, &det, &dte, "", &[])?;
+    h5.close_file()?;
+    Ok(())
 }

@@ -356,7 +356,7 @@ pub fn write_logger(o: &mut impl Write, lines: &[String], format: Format) -> any
                 writeln!(o, "{l}")?;
             }
         }
-        Format::Npy | Format::Npz => {
+        Format::Npy | Format::Npz | Format::H5 => {
             anyhow::bail!("the Logger holds text: export it to .txt, .csv or .json")
         }
     }
