@@ -86,6 +86,7 @@ fn check_passes_what_dump_reads() {
     for name in [
         "i11_datatypes.h5",
         "i11_fill_undefined.h5",
+        "i11_scaleoffset_nbit.h5",
         "i11_vlen_members.h5",
         "i11_vlen_members_small_offsets.h5",
     ] {

@@ -3,7 +3,8 @@
 //!
 //! Reading a chunk undoes the pipeline in reverse order, skipping filter `i` when bit `i`
 //! of the chunk's filter mask is set (an optional filter that failed when writing).
-//! Supported: deflate (1), shuffle (2), fletcher32 (3), and decode only bzip2 (307), lzf
+//! Supported: deflate (1), shuffle (2), fletcher32 (3), and decode only nbit (5),
+//! scaleoffset (6), bzip2 (307), lzf
 //! (32000), blosc (32001), lz4 (32004), bitshuffle (32008), zstd (32015). Every other filter
 //! id is refused with [`Error::Unsupported`] naming it, unless the chunk's mask skips it. Pipelines longer than 32 filters are refused
 //! (the filter mask has 32 bits).
@@ -13,6 +14,8 @@ pub mod blosc;
 pub mod codecs;
 pub mod deflate;
 pub mod fletcher32;
+pub mod nbit;
+pub mod scaleoffset;
 pub mod shuffle;
 
 pub use deflate::deflate;
@@ -29,6 +32,10 @@ pub const DEFLATE: u16 = 1;
 pub const SHUFFLE: u16 = 2;
 /// Filter id of Fletcher-32.
 pub const FLETCHER32: u16 = 3;
+/// Filter id of n-bit (HDF5 built-in).
+pub const NBIT: u16 = 5;
+/// Filter id of scale-offset (HDF5 built-in).
+pub const SCALEOFFSET: u16 = 6;
 /// Filter id of bzip2 (PyTables / hdf5plugin).
 pub const BZIP2: u16 = 307;
 /// Filter id of lzf (h5py).
@@ -93,7 +100,17 @@ pub fn check_supported_masked(pipeline: &FilterPipeline, filter_mask: u32, at: u
 pub fn decodable(id: u16) -> bool {
     matches!(
         id,
-        DEFLATE | SHUFFLE | FLETCHER32 | BZIP2 | LZF | BLOSC | LZ4 | BITSHUFFLE | ZSTD
+        DEFLATE
+            | SHUFFLE
+            | FLETCHER32
+            | NBIT
+            | SCALEOFFSET
+            | BZIP2
+            | LZF
+            | BLOSC
+            | LZ4
+            | BITSHUFFLE
+            | ZSTD
     )
 }
 
@@ -172,6 +189,8 @@ pub fn decode_chunk_reusing(
             ZSTD => data = codecs::zstd_decompress(&data, want, limits, at)?,
             BZIP2 => data = codecs::bzip2_decompress(&data, want, limits, at)?,
             BLOSC => data = blosc::decode(&data, want, limits, at)?,
+            NBIT => data = nbit::decode(&data, &f.client_data, want, at)?,
+            SCALEOFFSET => data = scaleoffset::decode(&data, &f.client_data, want, at)?,
             BITSHUFFLE => data = bitshuffle::decode(&data, &f.client_data, want, limits, at)?,
             SHUFFLE => {
                 let elem = f.client_data.first().copied().unwrap_or(1);
