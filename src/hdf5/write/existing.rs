@@ -14,8 +14,14 @@
 //! space (repointing its continuation message, which changes the parent chunk), and
 //! returns prefix + chunk 0 for the single in-place write. Chunk 0 keeps its size.
 //!
-//! Refused: v2 headers (`OHDR`), messages overrunning their chunk, chains longer than
-//! `Limits::max_continuations`, more than `Limits::max_messages` messages, cycles.
+//! Version 2 headers (`OHDR`/`OCHK`, IV.A.1.b, as HDF5 1.10 and h5py `libver='latest'`
+//! write them) are edited the same way: 4-byte message headers, the prefix kept verbatim,
+//! a gap of under 4 bytes kept at the end of a chunk, every written chunk sealed with its
+//! lookup3 checksum, continuation lengths counting signature and checksum.
+//!
+//! Refused: v2 headers whose messages carry creation order (flag 0x04), messages
+//! overrunning their chunk, chains longer than `Limits::max_continuations`, more than
+//! `Limits::max_messages` messages, cycles.
 
 use std::collections::HashSet;
 use std::io;
@@ -58,21 +64,36 @@ pub struct V1Chunk {
     pub msgs: Vec<V1Msg>,
     /// Changed since loaded / last commit.
     pub dirty: bool,
+    /// Message header size: 8 (v1) or 4 (v2).
+    pub fh: usize,
+    /// Bytes after the last message (v2: under 4).
+    pub gap: usize,
 }
 
 impl V1Chunk {
-    /// Size in bytes (8-byte message headers + bodies).
+    /// Size in bytes (message headers + bodies + gap).
     pub fn size(&self) -> usize {
-        self.msgs.iter().map(|m| 8 + m.body.len()).sum()
+        self.msgs
+            .iter()
+            .map(|m| self.fh + m.body.len())
+            .sum::<usize>()
+            + self.gap
     }
     fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.size());
         for m in &self.msgs {
-            out.extend_from_slice(&m.mtype.to_le_bytes());
-            out.extend_from_slice(&(m.body.len() as u16).to_le_bytes());
-            out.extend_from_slice(&[m.flags, 0, 0, 0]);
+            if self.fh == 4 {
+                out.push(m.mtype as u8);
+                out.extend_from_slice(&(m.body.len() as u16).to_le_bytes());
+                out.push(m.flags);
+            } else {
+                out.extend_from_slice(&m.mtype.to_le_bytes());
+                out.extend_from_slice(&(m.body.len() as u16).to_le_bytes());
+                out.extend_from_slice(&[m.flags, 0, 0, 0]);
+            }
             out.extend_from_slice(&m.body);
         }
+        out.resize(out.len() + self.gap, 0);
         out
     }
 }
@@ -88,6 +109,63 @@ pub struct V1Header {
     /// before its child).
     pub chunks: Vec<V1Chunk>,
     next_placeholder: u64,
+    /// A v2 header's prefix bytes (signature to chunk-0 size), kept verbatim.
+    pub v2_prefix: Option<Vec<u8>>,
+}
+
+/// Parse the messages of one v2 chunk area (4-byte message headers; a tail under 4 bytes
+/// is the gap). Returns the messages and the gap.
+fn parse_chunk_v2(c: &mut Cursor, limits: &Limits, count: &mut u32) -> Result<(Vec<V1Msg>, usize)> {
+    let mut msgs = Vec::new();
+    while c.remaining() >= 4 {
+        let at = c.addr();
+        let mtype = u16::from(c.u8()?);
+        let size = c.u16()?;
+        let flags = c.u8()?;
+        if usize::from(size) > c.remaining() {
+            return Err(Error::format(S2, at, "message overruns its chunk"));
+        }
+        *count += 1;
+        if *count > limits.max_messages {
+            return Err(Error::limit(
+                "max_messages",
+                limits.max_messages.into(),
+                (*count).into(),
+                Some(at),
+            ));
+        }
+        let body = c.bytes(usize::from(size))?.to_vec();
+        msgs.push(V1Msg { mtype, flags, body });
+    }
+    Ok((msgs, c.remaining()))
+}
+
+const S2: &str = "object header v2";
+
+/// The v2 prefix at `addr`: (prefix bytes, chunk-0 size).
+fn parse_prefix_v2(
+    addr: u64,
+    sizes: Sizes,
+    read: &dyn Fn(u64, u64) -> Result<Vec<u8>>,
+) -> Result<(Vec<u8>, u64)> {
+    let head = read(addr, 6)?;
+    let (version, flags) = (head.get(4).copied(), head.get(5).copied().unwrap_or(0));
+    if version != Some(2) {
+        return Err(Error::format(S2, addr, "OHDR version other than 2"));
+    }
+    if flags & 0x04 != 0 {
+        return Err(Error::unsupported(
+            "writing into an object header whose messages carry creation order",
+            Some(addr),
+        ));
+    }
+    let width = 1u64 << (flags & 0x03);
+    let len = 6 + if flags & 0x20 != 0 { 16 } else { 0 } + if flags & 0x10 != 0 { 4 } else { 0 };
+    let pre = read(addr, len + width)?;
+    let mut c = Cursor::new(&pre, addr, S2, sizes);
+    c.skip(len as usize)?;
+    let size0 = c.uint(width as usize)?;
+    Ok((pre, size0))
 }
 
 /// Parse the 16-byte v1 prefix: returns (message count, refcount, chunk-0 size).
@@ -183,10 +261,19 @@ impl V1Header {
         limits: &Limits,
         read: &dyn Fn(u64, u64) -> Result<Vec<u8>>,
     ) -> Result<V1Header> {
-        let pre = read(addr, 16)?;
-        let (_n, refcount, size0) = parse_prefix(&mut Cursor::new(&pre, addr, S, sizes))?;
+        let sig = read(addr, 4)?;
+        let (v2_prefix, refcount, first) = if sig == b"OHDR" {
+            let (pre, size0) = parse_prefix_v2(addr, sizes, read)?;
+            let start = addr + pre.len() as u64;
+            (Some(pre), 1, (start, size0))
+        } else {
+            let pre = read(addr, 16)?;
+            let (_n, refcount, size0) = parse_prefix(&mut Cursor::new(&pre, addr, S, sizes))?;
+            (None, refcount, (addr + 16, u64::from(size0)))
+        };
+        let v2 = v2_prefix.is_some();
         let mut count = 0u32;
-        let mut todo = vec![(addr + 16, u64::from(size0))];
+        let mut todo = vec![first];
         let mut seen = HashSet::new();
         let mut chunks = Vec::new();
         let mut i = 0;
@@ -203,8 +290,23 @@ impl V1Header {
                     Some(a),
                 ));
             }
-            let buf = read(a, len)?;
-            let msgs = parse_chunk(&mut Cursor::new(&buf, a, S, sizes), limits, &mut count)?;
+            let (msgs, gap) = if v2 {
+                // Chunk 0 area as given; continuation blocks: OCHK + messages + checksum.
+                let buf = read(a, len)?;
+                let area = if chunks.is_empty() {
+                    &buf[..]
+                } else {
+                    if buf.get(..4) != Some(b"OCHK") || buf.len() < 8 {
+                        return Err(Error::format(S2, a, "continuation block is not OCHK"));
+                    }
+                    &buf[4..buf.len() - 4]
+                };
+                parse_chunk_v2(&mut Cursor::new(area, a, S2, sizes), limits, &mut count)?
+            } else {
+                let buf = read(a, len)?;
+                let m = parse_chunk(&mut Cursor::new(&buf, a, S, sizes), limits, &mut count)?;
+                (m, 0)
+            };
             for m in &msgs {
                 if m.mtype == CONTINUATION {
                     let t = cont_target(&m.body)
@@ -218,6 +320,8 @@ impl V1Header {
                 addr: caddr,
                 msgs,
                 dirty: false,
+                fh: if v2 { 4 } else { 8 },
+                gap,
             });
         }
         Ok(V1Header {
@@ -225,6 +329,7 @@ impl V1Header {
             refcount,
             chunks,
             next_placeholder: u64::MAX - 1,
+            v2_prefix,
         })
     }
 
@@ -273,7 +378,7 @@ impl V1Header {
         let mut out: Vec<V1Msg> = Vec::with_capacity(c.msgs.len());
         for m in c.msgs.drain(..) {
             if let Some(last) = out.last_mut() {
-                let merged = last.body.len() + 8 + m.body.len();
+                let merged = last.body.len() + c.fh + m.body.len();
                 if last.mtype == NIL && m.mtype == NIL && merged <= usize::from(u16::MAX) {
                     last.body.resize(merged, 0);
                     continue;
@@ -290,10 +395,11 @@ impl V1Header {
         let b = msg.body.len();
         for c in &mut self.chunks {
             Self::merge_nils(c);
+            let fh = c.fh;
             let slot = c
                 .msgs
                 .iter()
-                .position(|m| m.mtype == NIL && (m.body.len() == b || m.body.len() >= b + 16));
+                .position(|m| m.mtype == NIL && (m.body.len() == b || m.body.len() >= b + 2 * fh));
             if let Some(i) = slot {
                 let old = c.msgs.get(i).map(|m| m.body.len()).unwrap_or(0);
                 if let Some(m) = c.msgs.get_mut(i) {
@@ -305,7 +411,7 @@ impl V1Header {
                         V1Msg {
                             mtype: NIL,
                             flags: 0,
-                            body: vec![0; old - b - 8],
+                            body: vec![0; old - b - fh],
                         },
                     );
                 }
@@ -319,7 +425,9 @@ impl V1Header {
     /// Add a message (body padded to 8 here): NIL space first, else a new continuation
     /// chunk. Errors when no NIL space or attribute slot can hold a continuation message.
     pub fn add(&mut self, mtype: u16, mut body: Vec<u8>) -> Result<()> {
-        body.resize(body.len().div_ceil(8) * 8, 0);
+        if self.v2_prefix.is_none() {
+            body.resize(body.len().div_ceil(8) * 8, 0);
+        }
         if body.len() > usize::from(u16::MAX) {
             return Err(Error::Usage("header message of 64 KiB or more".into()));
         }
@@ -344,10 +452,11 @@ impl V1Header {
             // Move a message of at least 16 bytes into the new chunk (an attribute if
             // possible, else e.g. the symbol table message of a bare h5py group; readers
             // find messages in any chunk); the continuation message takes its slot.
+            let fh = if self.v2_prefix.is_some() { 4 } else { 8 };
             let fits = |m: &V1Msg| {
                 m.mtype != CONTINUATION
                     && m.mtype != NIL
-                    && (m.body.len() == 16 || m.body.len() >= 32)
+                    && (m.body.len() == 16 || m.body.len() >= 16 + 2 * fh)
             };
             let pick = [true, false].iter().find_map(|&attr_only| {
                 self.chunks.iter().enumerate().find_map(|(ci, c)| {
@@ -394,6 +503,8 @@ impl V1Header {
             addr: placeholder,
             msgs: new_msgs,
             dirty: true,
+            fh: if self.v2_prefix.is_some() { 4 } else { 8 },
+            gap: 0,
         });
         Ok(())
     }
@@ -416,7 +527,14 @@ impl V1Header {
             if !c.dirty {
                 continue;
             }
-            let bytes = c.encode();
+            let bytes = match self.v2_prefix {
+                Some(_) => {
+                    let mut b = b"OCHK".to_vec();
+                    b.extend_from_slice(&c.encode());
+                    seal(b)
+                }
+                None => c.encode(),
+            };
             let old = c.addr;
             let new = write_new(&bytes)?;
             if let Some(c) = self.chunks.get_mut(i) {
@@ -448,6 +566,11 @@ impl V1Header {
             .ok_or_else(|| Error::format(S, self.addr, "no chunk 0"))?;
         c0.dirty = false;
         let body = c0.encode();
+        if let Some(pre) = &self.v2_prefix {
+            let mut out = pre.clone();
+            out.extend_from_slice(&body);
+            return Ok(seal(out));
+        }
         let n = u16::try_from(self.count())
             .map_err(|_| Error::Usage("too many header messages".into()))?;
         let size = u32::try_from(body.len()).map_err(|_| Error::Usage("chunk 0 too big".into()))?;
@@ -461,6 +584,12 @@ impl V1Header {
         out.extend_from_slice(&body);
         Ok(out)
     }
+}
+
+fn seal(mut v: Vec<u8>) -> Vec<u8> {
+    let c = crate::hdf5::checksum::lookup3(&v);
+    v.extend_from_slice(&c.to_le_bytes());
+    v
 }
 
 /// The writer's storage shared with the read engine, so existing objects are loaded by

@@ -1186,6 +1186,7 @@ impl Writer {
         if g.compact {
             let header = self.objs[child].addr;
             e110::encode_link(&key, header)?; // refuse before anything changes
+            self.ext_add_link(gidx, &key, header)?;
             let entry = Entry {
                 name_off: 0,
                 header,
@@ -1364,6 +1365,7 @@ impl Writer {
         for (name, v) in attrs {
             bodies.push((*name, self.attr_body(name, v)?));
         }
+        self.ext_attr_check(idx)?;
         let o = &mut self.objs[idx];
         if let Some(h) = &mut o.ext {
             // Existing header: the old message becomes NIL, the new one takes NIL space

@@ -219,6 +219,7 @@ impl Writer {
         }
         let entry = if g.compact {
             e110::encode_link(key, header)?;
+            self.ext_add_link(gidx, key, header)?;
             Entry {
                 name_off: 0,
                 header,

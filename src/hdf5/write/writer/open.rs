@@ -9,11 +9,20 @@
 //! root, local heap header and object header chunk 0 (whose other messages stay
 //! untouched: see `existing`).
 //!
-//! Refused (`Error::Unsupported`, reading stays possible): superblock v2/v3, sizes of
+//! HDF5 1.10 files (superblock v3: ours, h5py `libver='latest'`, SWMR files) are opened
+//! the same way: v2 object headers are edited message by message (`existing`), a
+//! link-message group gains Link messages, chunked datasets with an extensible-array or
+//! fixed-array index (layout v4) get their array rewritten below the header, which is
+//! rewritten in place with its checksum. New objects are written in the 1.10 profile.
+//!
+//! Refused (`Error::Unsupported`, reading stays possible): superblock v2, a superblock v3
+//! with file consistency flags set (a writer still has it open) or an extension, sizes of
 //! offsets/lengths other than 8, a user block, group K values other than 4/16, chunk
-//! B-tree K other than 32, v2 object headers, new-style groups (link messages: h5py
-//! `track_order`, non-ASCII names in h5py files), writes through soft links, chunked
-//! layouts other than v3 with a v1 B-tree index.
+//! B-tree K other than 32, v2 headers whose messages carry creation order, new members of
+//! dense or creation-ordered link groups, attributes of objects with dense attributes,
+//! writes through soft links, data of chunked layouts other than v3 with a v1 B-tree and
+//! v4 with HDF5's default extensible/fixed array parameters (single chunk, implicit and
+//! v2 B-tree indexes).
 
 use std::sync::{Arc, Mutex};
 
@@ -45,7 +54,14 @@ impl Writer {
         let shared = Shared(Arc::new(Mutex::new(st)));
         let file = File::from_storage(Arc::new(shared.clone()), opts.limits)?;
         let sb = file.superblock().clone();
-        if sb.version > 1 {
+        if sb.version == 3 && (sb.flags != 0 || sb.extension_address != UNDEF) {
+            return Err(unsupported(
+                "writing into a superblock-v3 file still marked open by a writer (file \
+                 consistency flags set; h5clear clears them) or with a superblock extension",
+                0,
+            ));
+        }
+        if sb.version == 2 || sb.version > 3 {
             return Err(unsupported(
                 format!(
                     "writing into a file with superblock version {} (HDF5 1.10+ profile); \
@@ -64,8 +80,9 @@ impl Writer {
         if file.inner.io.base != 0 {
             return Err(unsupported("writing into a file with a user block", 0));
         }
-        if usize::from(sb.group_leaf_k) != encode::GROUP_LEAF_K
-            || usize::from(sb.group_internal_k) != encode::GROUP_INTERNAL_K
+        if sb.version < 2
+            && (usize::from(sb.group_leaf_k) != encode::GROUP_LEAF_K
+                || usize::from(sb.group_internal_k) != encode::GROUP_INTERNAL_K)
         {
             return Err(unsupported(
                 format!(
@@ -97,7 +114,7 @@ impl Writer {
             limits: opts.limits,
             pytables: opts.pytables,
             eof_field: if sb.version == 0 { 40 } else { 44 },
-            v110: false,
+            v110: sb.version == 3,
             root_addr: sb.root_object_header,
             shared: Some(shared),
             by_addr: HashMap::new(),
@@ -132,6 +149,9 @@ impl Writer {
     /// Refuse a new member `name` of group `pidx` before anything is written: new-style
     /// groups and names already present.
     pub(super) fn check_new_member(&self, pidx: usize, name: &str) -> Result<()> {
+        if let Some(why) = self.ext_link_refusal(pidx) {
+            return Err(unsupported(why, self.objs[pidx].addr));
+        }
         if let Kind::Group(g) = &self.objs[pidx].kind {
             if let Some(why) = &g.refuse {
                 return Err(unsupported(why.clone(), self.objs[pidx].addr));
@@ -227,21 +247,35 @@ impl Writer {
         } else if obj.has(kind::SYMBOL_TABLE) {
             Kind::Group(self.load_group(&file, &obj)?)
         } else if obj.has(kind::LINK) || obj.has(kind::LINK_INFO) {
-            // Attributes of the group can still be set; members cannot be added or
-            // reached for writing.
+            // Link-message group: members reached through the read engine; new members
+            // become Link messages in its header (compact groups without creation order).
+            let g = crate::hdf5::read::Group::from_object(obj)?;
+            let mut entries = BTreeMap::new();
+            for l in g.links()? {
+                let (header, cache) = match l.kind {
+                    crate::hdf5::read::LinkKind::Hard(a) => (a, 0),
+                    _ => (UNDEF, 2),
+                };
+                entries.insert(
+                    l.name.into_bytes(),
+                    Entry {
+                        name_off: 0,
+                        header,
+                        cache,
+                        scratch: [0; 16],
+                    },
+                );
+            }
             Kind::Group(Grp {
                 btree: UNDEF,
                 heap: UNDEF,
                 seg_addr: UNDEF,
                 seg_cap: 0,
                 heap_data: Vec::new(),
-                entries: BTreeMap::new(),
+                entries,
                 cache: HashMap::new(),
-                refuse: Some(format!(
-                    "{path}: writing into a new-style group (link messages: h5py \
-                     track_order or non-ASCII names); it can be read"
-                )),
-                compact: false,
+                refuse: None,
+                compact: true,
             })
         } else {
             return Err(unsupported(
@@ -354,16 +388,17 @@ impl Writer {
                 }
             }
             DataLayout::Chunked(c) => {
-                if c.version != 3 || c.indexing != ChunkIndexing::BTreeV1 {
-                    return Err(unsupported(
+                let kind = Self::array_kind(c, &max, pipeline.is_some()).ok_or_else(|| {
+                    unsupported(
                         format!(
-                            "writing into a chunked dataset with layout version {} \
-                             (only v3 with a v1 B-tree index)",
-                            c.version
+                            "writing into a chunked dataset with layout version {} and index \
+                             {:?} (only v3 with a v1 B-tree, v4 with HDF5's default \
+                             extensible or fixed array)",
+                            c.version, c.indexing
                         ),
                         addr,
-                    ));
-                }
+                    )
+                })?;
                 let mut budget = Budget::new(&self.limits);
                 let infos = chunk_index::chunk_infos(
                     &file.inner.io,
@@ -388,7 +423,7 @@ impl Writer {
                 }
                 Store::Chunked(Box::new(Chunked {
                     chunk: c.chunk_dims.clone(),
-                    kind: ChunkIdx::BTreeV1,
+                    kind,
                     root: c.index_address,
                     index,
                     cache: HashMap::new(),
@@ -496,9 +531,12 @@ impl Writer {
             };
             if let (Some((at, bytes)), Some((ci, mi))) = (patch, h.find(msg::LAYOUT)) {
                 let body = &h.chunks[ci].msgs[mi].body;
-                if body.first() != Some(&3) {
-                    return Err(unsupported("layout message version other than 3", addr));
-                }
+                let at = match body.first() {
+                    Some(3) => at,
+                    Some(4 | 5) if matches!(d.store, Store::Chunked(_)) => layout_v4_addr_at(body)
+                        .ok_or_else(|| Error::format("data layout message", addr, "short"))?,
+                    _ => return Err(unsupported("layout message version other than 3", addr)),
+                };
                 let mut nb = body.clone();
                 nb.get_mut(at..at + bytes.len())
                     .ok_or_else(|| Error::format("data layout message", addr, "short"))?
@@ -511,6 +549,137 @@ impl Writer {
             }
         }
         h.serialize(&mut |b| self.alloc_write(b))
+    }
+}
+
+/// Offset of the index address in a chunked layout v4 message body.
+fn layout_v4_addr_at(body: &[u8]) -> Option<usize> {
+    let ndims = usize::from(*body.get(3)?);
+    let width = usize::from(*body.get(4)?);
+    let itype_at = 5 + ndims * width;
+    let params = match body.get(itype_at)? {
+        1 => {
+            if body.get(2)? & 0x02 != 0 {
+                12
+            } else {
+                0
+            }
+        }
+        2 => 0,
+        3 => 1,
+        4 => 5,
+        5 => 6,
+        _ => return None,
+    };
+    Some(itype_at + 1 + params)
+}
+
+impl Writer {
+    /// The chunk index kind we can extend: v3 + v1 B-tree, or v4 with HDF5's default
+    /// extensible array (one unlimited dimension) or fixed array parameters, partial edge
+    /// chunks filtered.
+    fn array_kind(
+        c: &crate::hdf5::message::layout::ChunkedLayout,
+        max: &[u64],
+        filtered: bool,
+    ) -> Option<ChunkIdx> {
+        let unlimited: Vec<usize> = (0..max.len()).filter(|&i| max[i] == UNDEF).collect();
+        // Layout v5 (HDF5 2.0) is encoded as v4; its filtered chunk sizes are not
+        // necessarily the width we write, so only unfiltered v5 arrays are extended.
+        let version = match c.version {
+            5 if !filtered => 4,
+            v => v,
+        };
+        match (version, &c.indexing) {
+            (1..=3, ChunkIndexing::BTreeV1) => Some(ChunkIdx::BTreeV1),
+            (4, _) if c.flags & 0x01 != 0 => None,
+            (
+                4,
+                ChunkIndexing::ExtensibleArray {
+                    max_bits,
+                    index_elements,
+                    min_pointers,
+                    min_elements,
+                    page_bits,
+                },
+            ) if unlimited.len() == 1
+                && (
+                    *max_bits,
+                    *index_elements,
+                    *min_pointers,
+                    *min_elements,
+                    *page_bits,
+                ) == (
+                    e110::EA_MAX_BITS,
+                    e110::EA_IDX_ELMTS,
+                    e110::EA_MIN_PTRS,
+                    e110::EA_MIN_ELMTS,
+                    e110::EA_PAGE_BITS,
+                ) =>
+            {
+                Some(ChunkIdx::Extensible(unlimited[0]))
+            }
+            (4, ChunkIndexing::FixedArray { page_bits })
+                if unlimited.is_empty() && *page_bits == e110::FA_PAGE_BITS =>
+            {
+                Some(ChunkIdx::Fixed)
+            }
+            _ => None,
+        }
+    }
+
+    /// Why members cannot be added to the existing group `gidx` (dense links or tracked
+    /// creation order: its Link Info message says so).
+    pub(super) fn ext_link_refusal(&self, gidx: usize) -> Option<String> {
+        let h = self.objs[gidx].ext.as_ref()?;
+        let (ci, mi) = h.find(e110::msg::LINK_INFO)?;
+        let body = &h.chunks.get(ci)?.msgs.get(mi)?.body;
+        let flags = *body.get(1)?;
+        let at = if flags & 0x01 != 0 { 10 } else { 2 };
+        let heap = u64::from_le_bytes(body.get(at..at + 8)?.try_into().ok()?);
+        (flags != 0 || heap != UNDEF).then(|| {
+            format!(
+                "{}: adding members to a group with dense links or tracked creation order",
+                self.objs[gidx].path
+            )
+        })
+    }
+
+    /// A new member of an existing link-message group: a Link message in its header.
+    pub(super) fn ext_add_link(&mut self, gidx: usize, key: &[u8], header: u64) -> Result<()> {
+        if self.objs[gidx].ext.is_none() {
+            return Ok(());
+        }
+        if let Some(why) = self.ext_link_refusal(gidx) {
+            return Err(unsupported(why, self.objs[gidx].addr));
+        }
+        let body = e110::encode_link(key, header)?;
+        match &mut self.objs[gidx].ext {
+            Some(h) => h.add(e110::msg::LINK, body),
+            None => Ok(()),
+        }
+    }
+
+    /// Refuse attribute changes on an existing object whose attributes are dense.
+    pub(super) fn ext_attr_check(&self, idx: usize) -> Result<()> {
+        let Some(h) = &self.objs[idx].ext else {
+            return Ok(());
+        };
+        let dense = h.find(e110::msg::ATTR_INFO).and_then(|(ci, mi)| {
+            let body = &h.chunks.get(ci)?.msgs.get(mi)?.body;
+            let at = if body.get(1)? & 0x01 != 0 { 4 } else { 2 };
+            Some(u64::from_le_bytes(body.get(at..at + 8)?.try_into().ok()?) != UNDEF)
+        });
+        if dense == Some(true) {
+            return Err(unsupported(
+                format!(
+                    "{}: changing attributes of an existing object with dense attributes",
+                    self.objs[idx].path
+                ),
+                self.objs[idx].addr,
+            ));
+        }
+        Ok(())
     }
 }
 
