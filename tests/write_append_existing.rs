@@ -387,41 +387,61 @@ fn edit_ours(dir: &Path) -> PathBuf {
     p
 }
 
+/// Superblock-v3 files open for writing (see `write_reopen_v110.rs`); link-message groups
+/// gain members unless their links are dense or creation-ordered (h5py `track_order`),
+/// which is refused before anything is written.
 #[test]
-fn refuses_v2_files_and_new_style_groups() {
+fn link_message_groups_extended_or_refused() {
     let dir = common::temp_dir("append-refuse");
     let p = copy(&dir, "h5py_latest_types.h5");
-    match Writer::open(&p, WriteOptions::default()) {
-        Err(Error::Unsupported { .. }) => {}
-        Err(e) => panic!("expected Unsupported, got {e}"),
-        Ok(_) => panic!("superblock v3 opened for writing"),
-    }
+    let mut w = Writer::open(&p, WriteOptions::default()).unwrap();
+    w.set_attr("/", "reopened", AttrValue::I64(1)).unwrap();
+    w.close().unwrap();
+    let f = File::open(&p).unwrap();
+    assert!(f
+        .root()
+        .unwrap()
+        .object()
+        .attribute("reopened")
+        .unwrap()
+        .is_some());
     let p = copy(&dir, "h5py_default_links.h5");
-    let before = std::fs::read(&p).unwrap();
     let mut w = Writer::open(&p, WriteOptions::default()).unwrap();
     let f = File::open(&p).unwrap();
     let Node::Group(root) = f.get("/").unwrap() else {
         panic!()
     };
-    let mut refused = 0;
+    let (mut refused, mut added) = (Vec::new(), Vec::new());
     for l in root.links().unwrap() {
         let path = format!("/{}", l.name);
         if let Ok(Node::Group(g)) = f.get(&path) {
             if g.object().has(0x2) || g.object().has(0x6) {
+                let before = std::fs::read(&p).unwrap();
                 match w.create_group(&format!("{path}/x")) {
-                    Err(Error::Unsupported { .. }) => refused += 1,
-                    other => panic!("{path}: expected Unsupported, got {other:?}"),
+                    Err(Error::Unsupported { .. }) => {
+                        assert_eq!(std::fs::read(&p).unwrap(), before, "refused {path} wrote");
+                        refused.push(l.name.clone())
+                    }
+                    Ok(()) => added.push(path),
+                    Err(e) => panic!("{path}: {e}"),
                 }
             }
         }
     }
-    assert!(refused > 0, "no new-style group found");
-    drop(w);
+    refused.sort();
     assert_eq!(
-        std::fs::read(&p).unwrap(),
-        before,
-        "refused writes changed bytes"
+        refused,
+        ["track_order_large", "track_order_small", "unicode_large"]
     );
+    // (Compact link groups gaining members: tests/write_reopen_v110.rs.)
+    w.close().unwrap();
+    let f = File::open(&p).unwrap();
+    for path in &added {
+        let Node::Group(g) = f.get(path).unwrap() else {
+            panic!("{path}")
+        };
+        assert!(g.link("x").unwrap().is_some(), "{path}/x missing");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

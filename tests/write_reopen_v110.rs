@@ -62,7 +62,7 @@ fn append_sessions(h5: &Path) -> i64 {
         match w.open_dataset("/g/zscan") {
             Ok(z) => {
                 let zb = 6 + session * 9;
-                let zr: Vec<i32> = (zb..zb + 9).map(|x| x as i32 * 10).collect();
+                let zr: Vec<i32> = (zb..zb + 9).map(|x| x * 10).collect();
                 w.append(&z, &zr).unwrap();
                 zrows = 24;
             }
@@ -77,8 +77,12 @@ fn append_sessions(h5: &Path) -> i64 {
         w.flush().unwrap();
         if session == 0 {
             let x = w.open_dataset("/g/fixed").unwrap();
-            w.write_slice(&x, &[5..10], &[5.0f32, 6.0, 7.0, 8.0, 9.0])
-                .unwrap();
+            w.write_slice(
+                &x,
+                std::slice::from_ref(&(5..10)),
+                &[5.0f32, 6.0, 7.0, 8.0, 9.0],
+            )
+            .unwrap();
             w.set_attr("/g", "a", AttrValue::I64(2)).unwrap();
             w.set_attr("/g", "note", AttrValue::Str("appended".into()))
                 .unwrap();
