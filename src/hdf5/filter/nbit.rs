@@ -87,7 +87,7 @@ fn parse(p: &[u32], i: &mut usize, class: u32, depth: u32, at: u64) -> Result<Ty
             let size = next()? as usize;
             let base_class = next()?;
             let base = parse(p, i, base_class, depth + 1, at)?;
-            if base.size() == 0 || size % base.size() != 0 {
+            if base.size() == 0 || !size.is_multiple_of(base.size()) {
                 return Err(corrupt(at, "array size not a multiple of its base"));
             }
             Ty::Array {

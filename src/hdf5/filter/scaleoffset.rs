@@ -158,7 +158,7 @@ mod tests {
     fn integers_with_fill_sentinel() {
         // Three i32: 3-bit values 0, 5, 7 (7 = fill) with minval -2 and fill 99.
         let mut c = header(3, (-2i64) as u64);
-        c.extend_from_slice(&[0b000_101_11, 0b1000_0000]);
+        c.extend_from_slice(&[0b0001_0111, 0b1000_0000]); // 000 101 11|1
         let cd = [2, 0, 3, 0, 4, 1, 0, 1, 99];
         let out = decode(&c, &cd, 12, 0).unwrap();
         let v: Vec<i32> = out
