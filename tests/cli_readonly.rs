@@ -2,7 +2,7 @@
 //! files missing `CLASS`) byte-identical; files PyMoDAQ 5.3 loads only once it may write to
 //! them load read-only here with the same data (live comparison with
 //! `fixtures/gen/pymodaq_load.py --writable`, which loads a writable copy); 1.x-3.x files work
-//! through `load`, `tree`, `show` and `export`; other HDF5 files get a clear error.
+//! through `load`, `tree`, `show`, `export` and `plot`; other HDF5 files get a clear error.
 
 mod common;
 
@@ -118,7 +118,7 @@ fn reading_commands_leave_every_fixture_byte_identical() {
 }
 
 #[test]
-fn legacy_files_load_show_and_export() {
+fn legacy_files_load_show_export_and_plot() {
     let tmp = common::temp_dir("cli_legacy");
     let files = h5_files("fixtures/legacy");
     assert!(files.len() >= 16);
@@ -154,6 +154,11 @@ fn legacy_files_load_show_and_export() {
         let o = run(&["export", &fs, &node, "-o", &s(&npy)]);
         assert_eq!(o.status.code(), Some(0), "{fs} {node}");
         assert!(std::fs::read(&npy).unwrap().starts_with(b"\x93NUMPY"));
+        // plot: an image of the node with its axes
+        let png = tmp.join(format!("{name}.png"));
+        let o = run(&["plot", &fs, &node, "-o", &s(&png)]);
+        assert_eq!(o.status.code(), Some(0), "{fs} {node}");
+        assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
     }
     // the 2-D scan's spectrum channel with its three axes, from `show`
     let o = run(&[

@@ -59,7 +59,7 @@ fn same(a: &[f64], b: &[f64]) -> bool {
 #[test]
 fn every_generation_is_detected_and_loads_as_its_own_loader() {
     let files = fixtures();
-    assert!(files.len() >= 16, "fixtures/legacy/*.h5 missing");
+    assert!(files.len() >= 18, "fixtures/legacy/*.h5 missing");
     let mut failed = Vec::new();
     let mut nodes_checked = 0;
     for (h5, golden) in &files {

@@ -297,7 +297,7 @@ impl Parser<'_> {
 }
 
 fn pairs(v: Vec<PyValue>) -> Option<Vec<(PyValue, PyValue)>> {
-    if v.len() % 2 != 0 {
+    if !v.len().is_multiple_of(2) {
         return None;
     }
     let mut out: Vec<(PyValue, PyValue)> = Vec::with_capacity(v.len() / 2);
