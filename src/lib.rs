@@ -40,3 +40,7 @@ pub mod storage;
 
 pub use error::{Error, FormatError, Result};
 pub use limits::Limits;
+/// The `ndarray` crate this one builds against (feature `ndarray`), so callers name the same
+/// version as [`hdf5::read::Dataset::read_ndarray`] returns.
+#[cfg(feature = "ndarray")]
+pub use ndarray;

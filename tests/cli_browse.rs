@@ -276,3 +276,55 @@ fn errors_are_one_line_with_the_path_and_documented_codes() {
     assert_eq!(run(&["tree"]).status.code(), Some(2));
     assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
 }
+
+#[test]
+fn completions_and_man_pages_cover_every_command() {
+    let cmds = [
+        "dump", "load", "tree", "attrs", "show", "check", "export", "plot", "import", "script",
+        "record",
+    ];
+    let o = run(&["completions", "bash"]);
+    assert_eq!(o.status.code(), Some(0));
+    let script = stdout(&o);
+    for c in cmds {
+        assert!(
+            script.contains(&format!("pymodaq__h5__subcmd__{c}")),
+            "bash completion lacks {c}"
+        );
+    }
+    // The script is valid bash.
+    let dir = common::temp_dir("cli-completions");
+    let p = dir.join("c.bash");
+    std::fs::write(&p, &script).unwrap();
+    let b = Command::new("bash").arg("-n").arg(&p).output().unwrap();
+    assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
+    let o = run(&["completions", "zsh"]);
+    assert!(stdout(&o).starts_with("#compdef pymodaq-h5"));
+
+    let o = run(&["man"]);
+    assert_eq!(o.status.code(), Some(0));
+    let page = stdout(&o);
+    assert!(page.contains(".TH pymodaq-h5 1"));
+    for c in cmds {
+        assert!(
+            page.contains(&format!("pymodaq\\-h5\\-{c}(1)")),
+            "man page lacks {c}"
+        );
+    }
+    let mdir = dir.join("man");
+    assert_eq!(
+        bin()
+            .arg("man")
+            .arg("--dir")
+            .arg(&mdir)
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(0)
+    );
+    for c in cmds {
+        let page = std::fs::read_to_string(mdir.join(format!("pymodaq-h5-{c}.1"))).unwrap();
+        assert!(page.contains(".SH NAME"), "{c}");
+    }
+}

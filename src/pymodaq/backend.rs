@@ -54,6 +54,18 @@ impl std::fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
+/// A load failure as a crate [`Error`]: read errors as they are, PyMoDAQ exceptions as
+/// `Usage("<Exception>: <message>")`, so `load_all(..)?` works in functions returning
+/// [`crate::Result`].
+impl From<LoadError> for Error {
+    fn from(e: LoadError) -> Error {
+        match e {
+            LoadError::Hdf5(e) => e,
+            LoadError::Py(p) => Error::Usage(p.to_string()),
+        }
+    }
+}
+
 impl From<Error> for LoadError {
     fn from(e: Error) -> LoadError {
         LoadError::Hdf5(e)

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 mod attrs;
 mod check;
+mod completions;
 mod export;
 mod export_table;
 mod hsds;
@@ -71,6 +72,10 @@ enum Cmd {
     /// Stream measurements from standard input into a PyMoDAQ file, the way PyMoDAQ's timed
     /// saver does (contract record).
     Record(record::Args),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(completions::CompletionArgs),
+    /// Print the man page (or write one page per command with --dir).
+    Man(completions::ManArgs),
     /// Serve files over h5grove's HTTP API (for h5web) with an embedded viewer page
     /// (contract serve).
     Serve(serve::Args),
@@ -92,6 +97,8 @@ fn main() -> ExitCode {
         Cmd::Script(a) => write_cmds::script(a),
         Cmd::Record(a) => record::run(a),
         Cmd::Serve(a) => serve::run(a),
+        Cmd::Completions(a) => completions::completions(a),
+        Cmd::Man(a) => completions::man(a),
     };
     output::finish(r)
 }

@@ -167,6 +167,35 @@ pub struct DwaArgs {
     pub extra_attributes: Vec<(String, PyValue)>,
 }
 
+impl Default for DwaArgs {
+    /// PyMoDAQ's constructor defaults: `source='raw'`, `distribution='uniform'`, no labels,
+    /// units, axes or errors, `origin=''`; only `name` and `data` need setting.
+    fn default() -> Self {
+        DwaArgs {
+            name: String::new(),
+            source: DataSource::Raw,
+            distribution: DataDistribution::Uniform,
+            data: Vec::new(),
+            labels: Vec::new(),
+            units: String::new(),
+            origin: PyValue::Str(String::new()),
+            nav_indexes: Vec::new(),
+            axes: Vec::new(),
+            errors: None,
+            extra_attributes: Vec::new(),
+        }
+    }
+}
+
+/// A PyMoDAQ exception as a crate [`Error`](crate::Error) (`Usage`, `"<Exception>: <message>"`),
+/// so `Axis::new(..)?` and `DataWithAxes::new(..)?` work in functions returning
+/// [`crate::Result`].
+impl From<PyError> for crate::Error {
+    fn from(e: PyError) -> crate::Error {
+        crate::Error::Usage(e.to_string())
+    }
+}
+
 impl DataWithAxes {
     /// `DataWithAxes(...)` with PyMoDAQ's checks: a non-empty list of same-shape arrays
     /// (`DataShapeError`), labels padded, the axes manager's axis checks, dim from data and
