@@ -25,6 +25,9 @@ pub struct FileIo {
     pub len: u64,
     /// Caps in force.
     pub limits: Limits,
+    /// Metadata held only in a metadata cache image (HDF5 1.10): (address, bytes), sorted;
+    /// reads overlapping them see these bytes (see `cache_image.rs`).
+    pub(crate) overlay: Arc<Vec<(u64, Vec<u8>)>>,
 }
 
 impl std::fmt::Debug for FileIo {
@@ -47,7 +50,23 @@ impl FileIo {
             base: 0,
             len,
             limits,
+            overlay: Arc::new(Vec::new()),
         })
+    }
+
+    /// Copy the overlay's bytes over `buf`, read from HDF5 address `addr`.
+    fn patch(&self, addr: u64, buf: &mut [u8]) {
+        let end = addr.saturating_add(buf.len() as u64);
+        for (a, bytes) in self.overlay.iter() {
+            let (a, b) = (*a, a.saturating_add(bytes.len() as u64));
+            if b <= addr || a >= end {
+                continue;
+            }
+            let lo = a.max(addr);
+            let hi = b.min(end);
+            let dst = &mut buf[(lo - addr) as usize..(hi - addr) as usize];
+            dst.copy_from_slice(&bytes[(lo - a) as usize..(hi - a) as usize]);
+        }
     }
 
     /// The underlying storage.
@@ -97,6 +116,9 @@ impl FileIo {
             .map_err(|_| Error::format(structure, addr, "length does not fit in memory"))?;
         let mut buf = vec![0u8; n];
         self.storage.read_at(abs, &mut buf)?;
+        if !self.overlay.is_empty() {
+            self.patch(addr, &mut buf);
+        }
         Ok(buf)
     }
 
@@ -104,6 +126,9 @@ impl FileIo {
     pub fn read_into(&self, addr: u64, buf: &mut [u8], structure: &'static str) -> Result<()> {
         let abs = self.check_window(addr, buf.len() as u64, structure)?;
         self.storage.read_at(abs, buf)?;
+        if !self.overlay.is_empty() {
+            self.patch(addr, buf);
+        }
         Ok(())
     }
 

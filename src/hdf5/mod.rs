@@ -6,6 +6,7 @@ pub mod io;
 
 pub mod btree_v1;
 pub mod btree_v2;
+pub mod cache_image;
 pub mod checksum;
 pub mod fractal_heap;
 pub mod global_heap;

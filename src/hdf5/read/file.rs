@@ -137,6 +137,8 @@ impl File {
         } else {
             sb.base_address
         };
+        // Metadata left only in a cache image (HDF5 1.10) is read from there.
+        io.overlay = Arc::new(crate::hdf5::cache_image::load(&io, &sb)?);
         Ok(File {
             inner: Arc::new(FileInner {
                 io,
