@@ -194,3 +194,71 @@ fn our_v110_files_appended() {
     );
     assert_eq!(ours_f64(&h5, "/g/scan"), values);
 }
+
+/// A PyMoDAQ file in the SWMR layout (our savers, h5py flavour, 1.10 profile) continued
+/// after closing: `H5Saver::open_file` (`Writer::open`), more log lines and a detector
+/// group; PyMoDAQ 5.x (and 4.4) load every log line and both detectors, h5py normal and
+/// SWMR open it.
+#[test]
+fn pymodaq_swmr_file_continued() {
+    use pymodaq_h5::pymodaq::attrs::PyValue;
+    use pymodaq_h5::pymodaq::save::{Flavour, H5Saver, InitOptions};
+    let Some(py) = common::python() else { return };
+    let dir = common::temp_dir("reopen-pymodaq-swmr");
+    let h5 = dir.join("swmr_pymodaq.h5");
+    {
+        let opts = InitOptions {
+            flavour: Flavour::H5py,
+            swmr: true,
+            ..Default::default()
+        };
+        let mut s = H5Saver::init_file(&h5, opts).unwrap();
+        s.add_log("first session").unwrap();
+        s.add_det_group("/RawData", "det A", &PyValue::Str("<a/>".into()), &[])
+            .unwrap();
+        s.close_file().unwrap();
+    }
+    for session in 1..3 {
+        let mut s = H5Saver::open_file(&h5, None).unwrap();
+        s.add_log(&format!("session {session}")).unwrap();
+        if session == 1 {
+            s.add_det_group("/RawData", "det B", &PyValue::Str("<b/>".into()), &[])
+                .unwrap();
+        }
+        s.close_file().unwrap();
+    }
+    let mut pys = vec![py.clone()];
+    pys.extend(common::python44());
+    for p in &pys {
+        let out = Command::new(p)
+            .arg(common::root().join("fixtures/gen/pymodaq_load.py"))
+            .arg(&h5)
+            .arg("--full")
+            .env("QT_QPA_PLATFORM", "offscreen")
+            .output()
+            .unwrap();
+        assert!(
+            matches!(out.status.code(), Some(0 | 3)),
+            "PyMoDAQ ({}) cannot open: {}",
+            p.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let doc: J = serde_json::from_slice(&out.stdout).unwrap();
+        let logs = doc["logs"].to_string();
+        for want in ["first session", "session 1", "session 2"] {
+            assert!(logs.contains(want), "{}: logs {logs}", p.display());
+        }
+        let tree = doc["tree"].to_string();
+        for det in ["/RawData/Detector000", "/RawData/Detector001"] {
+            assert!(tree.contains(det), "{}: no {det}", p.display());
+        }
+    }
+    py_check(
+        &py,
+        &h5,
+        &json!({
+            "datasets": {},
+            "groups": {"/RawData": ["Detector000", "Detector001", "Logger"]},
+        }),
+    );
+}
