@@ -57,6 +57,12 @@ if rustup target list --installed 2>/dev/null | grep -q x86_64-unknown-linux-mus
   "$bin" dump --json "$sample" > /dev/null
   file "$bin" 2>/dev/null || true
   echo "musl binary dumped $sample"
+  # The shipped binary is stripped; it must stay under 8 MB (README).
+  strip -o "$bin.stripped" "$bin"
+  "$bin.stripped" tree fixtures/pymodaq/pt_extended.h5 > /dev/null
+  size=$(stat -c %s "$bin.stripped")
+  echo "stripped static binary: $size bytes"
+  [ "$size" -le 8388608 ] || { echo "FAIL: the static binary is over 8 MB"; exit 1; }
 else
   echo "WARNING: the musl target cannot be installed here; static build not checked"
 fi

@@ -157,6 +157,15 @@ fn logger_plain_datasets_and_all() {
         lines.iter().map(|l| format!("{l}\n")).collect::<String>()
     );
     assert!(!lines.is_empty());
+    // `show` lists the same lines.
+    let sh = bin()
+        .args(["show", &pmd("pt_lowlevel.h5"), "/RawData/Logger"])
+        .output()
+        .unwrap();
+    assert_eq!(sh.status.code(), Some(0));
+    let want: String = format!("Logger  (/RawData/Logger), {} line(s)\n", lines.len())
+        + &lines.iter().map(|l| format!("  {l}\n")).collect::<String>();
+    assert_eq!(String::from_utf8_lossy(&sh.stdout), want);
     // The same lines PyMoDAQ's loader gives (load --json contract).
     let lo = bin()
         .args(["load", "--json", &pmd("pt_lowlevel.h5")])

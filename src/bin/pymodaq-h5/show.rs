@@ -12,7 +12,8 @@ use crate::pmd;
 #[derive(clap::Args)]
 #[command(after_help = "Examples:
   pymodaq-h5 show scan.h5 /RawData/Scan000/Detector000/Data1D/CH00/Data00
-  pymodaq-h5 show scan.h5 /RawData/Detector000/Data2D/CH00/Data00 --bkg   # minus its background")]
+  pymodaq-h5 show scan.h5 /RawData/Detector000/Data2D/CH00/Data00 --bkg   # minus its background
+  pymodaq-h5 show scan.h5 /RawData/Logger                                 # the log lines")]
 pub struct Args {
     /// The PyMoDAQ HDF5 file.
     file: PathBuf,
@@ -26,9 +27,21 @@ pub struct Args {
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let f = open(&a.file)?;
     pmd::require_pymodaq(&f, &a.file)?;
+    // The Logger: its lines, as H5Browser's text viewer lists them.
+    let b = pmd::backend(&f);
+    if let Some(n) = b.get_node(&a.node).ok().filter(pmd::is_logger) {
+        let lines = b
+            .read_strings(&n)
+            .map_err(|e| pmd::load_error(e, &a.node).context(a.file.display().to_string()))?;
+        let mut so = std::io::stdout().lock();
+        writeln!(so, "Logger  ({}), {} line(s)", a.node, lines.len())?;
+        for l in lines {
+            writeln!(so, "  {l}")?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let d =
         pmd::load_data(&f, &a.node, a.bkg).map_err(|e| e.context(a.file.display().to_string()))?;
-    let b = pmd::backend(&f);
     let bkg = background_nodes(&b, &a.node);
     let mut so = std::io::stdout().lock();
     for l in describe(&d, &a.node, &bkg, a.bkg) {
