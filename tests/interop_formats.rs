@@ -88,6 +88,7 @@ fn check_passes_what_dump_reads() {
         "i11_fill_undefined.h5",
         "i11_scaleoffset_nbit.h5",
         "i11_cache_image.h5",
+        "i11_unfiltered_edges.h5",
         "i11_vlen_members.h5",
         "i11_vlen_members_small_offsets.h5",
     ] {
