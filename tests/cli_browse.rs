@@ -127,7 +127,7 @@ fn tree_shows_pymodaq_meaning_and_subtrees() {
     assert_eq!(o.status.code(), Some(0));
     let t = stdout(&o);
     let lines: Vec<&str> = t.lines().collect();
-    assert_eq!(lines[0], "/ group 'PyMoDAQ file'", "{t}");
+    assert_eq!(lines[0], "/ group 'PyMoDAQ file' [PyMoDAQ 5.x file]", "{t}");
     for want in [
         "/RawData/Scan000/Detector000/Data1D/CH00/Data00 dataset (3, 4, 6) float64 'det1D' [data Data1D 'det1D' CH00]",
         "/RawData/Scan000/NavAxes/Axis00 dataset (3,) float64 'xaxis' [axis 'xaxis' (mm) index 0]",

@@ -40,8 +40,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let shown = if path.is_empty() { "/" } else { path.as_str() };
     match &start {
         Node::Group(g) => {
-            let generation = match pmd::legacy_generation(&f) {
-                Some(g) if shown == "/" => format!(" [PyMoDAQ {} file]", g.as_str()),
+            // which PyMoDAQ wrote the file (1.x ... 5.x), on the root line
+            let generation = match pymodaq_h5::pymodaq::legacy::detect(&f) {
+                Ok(d) if shown == "/" => format!(" [PyMoDAQ {} file]", d.generation.as_str()),
                 _ => String::new(),
             };
             writeln!(
