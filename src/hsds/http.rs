@@ -160,8 +160,9 @@ impl Client {
             None => Body::None,
         };
         let bytes = self.request(method, path, query, b, false, MAX_JSON)?;
+        // HSDS writes non-finite floats (values, fill values) as Python's bare tokens.
         parse_json(
-            &bytes,
+            &super::types::sanitize(&bytes),
             &format!("{}{} ({method} {path})", self.url.endpoint, self.url.domain),
         )
     }

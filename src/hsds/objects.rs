@@ -101,6 +101,9 @@ fn get_lenient(c: &Client, path: &str, query: &[(&str, &str)]) -> HResult<J> {
 /// Dims (`None` for H5S_NULL) and max dims (`None` entries unlimited).
 type Dims = (Option<Vec<u64>>, Option<Vec<Option<u64>>>);
 
+/// Attribute documents by name.
+pub type AttrMap = serde_json::Map<String, J>;
+
 /// Attributes to set, per object: `(collection, id, [(name, {"type", "shape", "value"})])`.
 pub type AttrBatch = [(String, String, Vec<(String, J)>)];
 
@@ -361,19 +364,25 @@ impl Client {
         Ok(field(self, &j, "value")?.clone())
     }
 
-    /// Create a group linked as `name` in group `parent`; returns its id.
-    pub fn create_group(&self, parent: &str, name: &str) -> HResult<String> {
-        let j = self.json(
-            "POST",
-            "/groups",
-            &[],
-            Some(&json!({"link": {"id": parent, "name": name}})),
-        )?;
+    /// Create a group linked as `name` in group `parent`, with its attributes (`name ->
+    /// {"type", "shape", "value"}`) in the same request; returns its id.
+    pub fn create_group(&self, parent: &str, name: &str, attrs: &AttrMap) -> HResult<String> {
+        let mut body = json!({"link": {"id": parent, "name": name}});
+        if !attrs.is_empty() {
+            body["attributes"] = J::Object(attrs.clone());
+        }
+        let j = self.json("POST", "/groups", &[], Some(&body))?;
         Ok(str_of(self, &j, "id")?.to_string())
     }
 
-    /// Create a dataset linked as `name` in group `parent`; returns its id.
-    pub fn create_dataset(&self, parent: &str, name: &str, d: &DsetDoc) -> HResult<String> {
+    /// Create a dataset linked as `name` in group `parent`, with its attributes; returns its id.
+    pub fn create_dataset(
+        &self,
+        parent: &str,
+        name: &str,
+        d: &DsetDoc,
+        attrs: &AttrMap,
+    ) -> HResult<String> {
         let ty = types::datatype_to_json(&d.datatype).map_err(|e| HsdsError::Unsupported {
             url: self.url().to_string(),
             what: e,
@@ -403,9 +412,12 @@ impl Client {
         if !cp.is_empty() {
             body["creationProperties"] = J::Object(cp);
         }
+        if !attrs.is_empty() {
+            body["attributes"] = J::Object(attrs.clone());
+        }
         let text = types::to_text(&body);
         let bytes = self.request("POST", "/datasets", &[], Body::Text(&text), false, MAX_JSON)?;
-        let j = parse_json(&bytes, &self.url().to_string())?;
+        let j = parse_json(&sanitize(&bytes), &self.url().to_string())?;
         Ok(str_of(self, &j, "id")?.to_string())
     }
 
@@ -461,6 +473,36 @@ impl Client {
             &format!("/datasets/{id}/value"),
             &q,
             Body::Bytes(data),
+            false,
+            MAX_JSON,
+        )
+        .map(|_| ())
+    }
+
+    /// Append `rows` rows along dimension 0 with their element bytes in one request (HSDS
+    /// extends the shape and writes the rows together).
+    pub fn append_binary(&self, id: &str, rows: u64, data: &[u8]) -> HResult<()> {
+        let n = rows.to_string();
+        self.request(
+            "PUT",
+            &format!("/datasets/{id}/value"),
+            &[("append", &n), ("append_dim", "0")],
+            Body::Bytes(data),
+            false,
+            MAX_JSON,
+        )
+        .map(|_| ())
+    }
+
+    /// [`Client::append_binary`] with a JSON value (variable-length rows).
+    pub fn append_json(&self, id: &str, rows: u64, value: &J) -> HResult<()> {
+        let body = json!({"value": value, "append": rows, "append_dim": 0});
+        let text = types::to_text(&body);
+        self.request(
+            "PUT",
+            &format!("/datasets/{id}/value"),
+            &[],
+            Body::Text(&text),
             false,
             MAX_JSON,
         )

@@ -134,7 +134,23 @@ impl Uploader {
         let mut groups = Vec::new();
         let mut datasets = Vec::new();
         let root = f.root().map_err(|e| local(&self.c, "/", e))?;
-        groups.push(("/".to_string(), Node::Group(root.clone())));
+        let root_node = Node::Group(root.clone());
+        if self.objs.get("/").is_some_and(|r| r.attrs.is_empty()) {
+            // The root's attributes first: the domain was created without them.
+            let (map, sent) = self.attr_docs("/", &root_node)?;
+            if let Some(r) = self.objs.get("/") {
+                let batch = [(
+                    r.collection.to_string(),
+                    r.id.clone(),
+                    map.into_iter().collect(),
+                )];
+                self.c.put_attributes(&batch)?;
+            }
+            if let Some(r) = self.objs.get_mut("/") {
+                r.attrs = sent;
+            }
+        }
+        groups.push(("/".to_string(), root_node));
         self.walk(f, &root, "/", 0, &mut groups, &mut datasets)?;
         // Data: axes first, then the rest.
         let (axes, rest): (Vec<_>, Vec<_>) = datasets
@@ -210,7 +226,10 @@ impl Uploader {
             match &node {
                 Node::Group(cg) => {
                     if !self.objs.contains_key(&child) {
-                        let id = self.c.create_group(&parent, &l.name)?;
+                        // Created with its attributes in one request: a reader never sees
+                        // a PyMoDAQ group without them.
+                        let (map, sent) = self.attr_docs(&child, &node)?;
+                        let id = self.c.create_group(&parent, &l.name, &map)?;
                         self.objs.insert(
                             child.clone(),
                             Remote {
@@ -218,7 +237,7 @@ impl Uploader {
                                 collection: "groups",
                                 dims: Vec::new(),
                                 digest: None,
-                                attrs: HashMap::new(),
+                                attrs: sent,
                             },
                         );
                     }
@@ -227,8 +246,22 @@ impl Uploader {
                 }
                 Node::Dataset(d) => {
                     if !self.objs.contains_key(&child) {
-                        let doc = dset_doc(&self.c, &child, d)?;
-                        let id = self.c.create_dataset(&parent, &l.name, &doc)?;
+                        let mut doc = dset_doc(&self.c, &child, d)?;
+                        if extensible(d) {
+                            // Created empty: rows then arrive with their shape (append).
+                            if let Some(n) = doc.dims.as_mut().and_then(|x| x.first_mut()) {
+                                *n = 0;
+                            }
+                            // A recording killed mid-request can leave HSDS with rows whose
+                            // shape was extended but whose data never came: they read as the
+                            // fill value, so make that NaN, never a plausible number.
+                            if !self.rehash && matches!(d.datatype, Datatype::FloatingPoint { .. })
+                            {
+                                doc.fill = Some(types::float_json(f64::NAN));
+                            }
+                        }
+                        let (map, sent) = self.attr_docs(&child, &node)?;
+                        let id = self.c.create_dataset(&parent, &l.name, &doc, &map)?;
                         self.objs.insert(
                             child.clone(),
                             Remote {
@@ -236,7 +269,7 @@ impl Uploader {
                                 collection: "datasets",
                                 dims: doc.dims.clone().unwrap_or_default(),
                                 digest: None,
-                                attrs: HashMap::new(),
+                                attrs: sent,
                             },
                         );
                     }
@@ -253,6 +286,26 @@ impl Uploader {
         Ok(())
     }
 
+    /// The attribute documents of a local object and their digests.
+    fn attr_docs(
+        &self,
+        path: &str,
+        node: &Node,
+    ) -> HResult<(super::objects::AttrMap, HashMap<String, [u8; 32]>)> {
+        let attrs = node
+            .object()
+            .attributes()
+            .map_err(|e| local(&self.c, path, e))?;
+        let mut map = serde_json::Map::new();
+        let mut sent = HashMap::new();
+        for a in &attrs {
+            let body = attr_body(&self.c, path, a)?;
+            sent.insert(a.name.clone(), digest(body.to_string().as_bytes()));
+            map.insert(a.name.clone(), body);
+        }
+        Ok((map, sent))
+    }
+
     fn send_data(&mut self, path: &str, node: &Node) -> HResult<()> {
         let Node::Dataset(d) = node else {
             return Ok(());
@@ -264,31 +317,16 @@ impl Uploader {
         if d.dataspace.kind == DataspaceKind::Null {
             return Ok(());
         }
-        let extensible = d.dataspace.max_dims.as_ref().is_some_and(|m| {
-            m.first() == Some(&UNLIMITED) && m.get(1..) == Some(&dims[1.min(dims.len())..])
-        });
-        let first_time = r.digest.is_none() && r.dims == initial_dims(d);
-        // Rows already sent: an extensible dataset that grew along dim 0 only.
-        let from = if extensible
+        let first_time = r.digest.is_none();
+        // An extensible dataset that only grew along dimension 0: append the new rows.
+        if extensible(d)
             && r.dims.len() == dims.len()
             && r.dims.get(1..) == dims.get(1..)
             && r.dims.first() <= dims.first()
-            && !first_time
         {
-            r.dims.first().copied().unwrap_or(0)
-        } else if extensible && first_time {
-            0
-        } else {
-            u64::MAX
-        };
-        if from != u64::MAX {
+            let from = r.dims.first().copied().unwrap_or(0);
             let n = dims.first().copied().unwrap_or(0);
-            if n > from || r.dims != dims {
-                if r.dims != dims {
-                    self.c.resize(&r.id, &dims)?;
-                }
-                self.send_rows(path, &r.id, d, from..n)?;
-            }
+            self.append_rows(path, &r.id, d, from..n)?;
             if let Some(x) = self.objs.get_mut(path) {
                 x.dims = dims;
                 x.digest = Some([0; 32]);
@@ -302,14 +340,18 @@ impl Uploader {
         if r.dims != dims {
             self.c.resize(&r.id, &dims)?;
         }
-        let h = if matches!(d.datatype, Datatype::VarLenSequence { .. }) {
+        // The first copy is streamed in slabs without hashing (the content is unknown to
+        // the domain anyway); later syncs hash to send only what changed.
+        let h = if first_time {
+            None
+        } else if matches!(d.datatype, Datatype::VarLenSequence { .. }) {
             let v = vlen_rows(&self.c, path, d, 0..dims.first().copied().unwrap_or(0))?;
-            digest(v.to_string().as_bytes())
+            Some(digest(v.to_string().as_bytes()))
         } else {
             let raw = d.read_raw().map_err(|e| local(&self.c, path, e))?;
-            digest(&raw)
+            Some(digest(&raw))
         };
-        if r.digest != Some(h) || first_time {
+        if first_time || r.digest != h {
             let n = dims.first().copied().unwrap_or(1);
             if dims.is_empty() {
                 let raw = d.read_raw().map_err(|e| local(&self.c, path, e))?;
@@ -318,9 +360,53 @@ impl Uploader {
                 self.send_rows(path, &r.id, d, 0..n)?;
             }
         }
+        let h = h.unwrap_or([0xff; 32]);
         if let Some(x) = self.objs.get_mut(path) {
             x.dims = dims;
             x.digest = Some(h);
+        }
+        Ok(())
+    }
+
+    /// Append rows `rows` (the domain holds `rows.start`), each request extending the shape
+    /// together with its rows.
+    fn append_rows(&self, path: &str, id: &str, d: &Dataset, rows: Range<u64>) -> HResult<()> {
+        if rows.is_empty() || d.shape().iter().skip(1).any(|&x| x == 0) {
+            return Ok(());
+        }
+        if matches!(d.datatype, Datatype::VarLenSequence { .. }) {
+            let mut s = rows.start;
+            while s < rows.end {
+                let e = rows.end.min(s + 4096);
+                let v = vlen_rows(&self.c, path, d, s..e)?;
+                self.c.append_json(id, e - s, &v)?;
+                s = e;
+            }
+            return Ok(());
+        }
+        let row = d
+            .shape()
+            .iter()
+            .skip(1)
+            .try_fold(d.datatype.size(), |a, &x| a.checked_mul(x))
+            .ok_or_else(|| unsupported(&self.c, format!("{path}: too large")))?;
+        if row > SLAB_BYTES {
+            return Err(unsupported(
+                &self.c,
+                format!("{path}: rows of {row} bytes (more than {SLAB_BYTES} per request)"),
+            ));
+        }
+        let per = (SLAB_BYTES / row.max(1)).max(1);
+        let mut s = rows.start;
+        while s < rows.end {
+            let e = rows.end.min(s.saturating_add(per));
+            let mut sel: Vec<Range<u64>> = vec![s..e];
+            sel.extend(d.shape().iter().skip(1).map(|&x| 0..x));
+            let raw = d
+                .read_raw_selection(&sel)
+                .map_err(|e| local(&self.c, path, e))?;
+            self.c.append_binary(id, e - s, &raw)?;
+            s = e;
         }
         Ok(())
     }
@@ -367,9 +453,15 @@ impl Uploader {
     }
 }
 
-/// The dims a dataset is created with in the domain.
-fn initial_dims(d: &Dataset) -> Vec<u64> {
-    d.shape().to_vec()
+/// Whether a dataset grows along dimension 0 only (unlimited first dimension, the others
+/// fixed at their size): PyMoDAQ's EARRAYs and VLARRAYs.
+fn extensible(d: &Dataset) -> bool {
+    let dims = d.shape();
+    d.dataspace.kind == DataspaceKind::Simple
+        && d.dataspace
+            .max_dims
+            .as_ref()
+            .is_some_and(|m| m.first() == Some(&UNLIMITED) && m.get(1..) == dims.get(1..))
 }
 
 fn vlen_rows(c: &Client, path: &str, d: &Dataset, rows: Range<u64>) -> HResult<J> {
