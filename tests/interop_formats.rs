@@ -155,3 +155,44 @@ fn random_interop_files_dump_as_h5py_or_name_the_refusal() {
     );
     eprintln!("{compared} random interop files dump as h5py reads them");
 }
+
+/// Virtual datasets are refused by name on that dataset; the rest of the file reads.
+#[test]
+fn virtual_datasets_are_refused_by_name() {
+    let Some(py) = common::python() else { return };
+    let dir = common::temp_dir("i11-vds");
+    let script = r#"
+import os, sys, h5py, numpy as np
+d = sys.argv[1]
+with h5py.File(os.path.join(d, "src.h5"), "w") as f:
+    f["data"] = np.arange(5, dtype="<i4")
+lay = h5py.VirtualLayout(shape=(5,), dtype="<i4")
+lay[:] = h5py.VirtualSource("src.h5", "data", shape=(5,))
+with h5py.File(os.path.join(d, "vds.h5"), "w", libver="latest") as f:
+    f.create_virtual_dataset("v", lay, fillvalue=-1)
+    f["plain"] = np.arange(3)
+"#;
+    let out = Command::new(&py)
+        .args(["-c", script])
+        .arg(&*dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dump = bin()
+        .args(["dump", "--json"])
+        .arg(dir.join("vds.h5"))
+        .output()
+        .unwrap();
+    assert_eq!(dump.status.code(), Some(3));
+    let doc: serde_json::Value = serde_json::from_slice(&dump.stdout).unwrap();
+    let err = doc["root"]["children"]["v"]["error"].as_str().unwrap();
+    assert!(err.contains("virtual dataset"), "{err}");
+    assert_eq!(
+        doc["root"]["children"]["plain"]["value"],
+        serde_json::json!([0, 1, 2])
+    );
+}

@@ -28,6 +28,7 @@ enum Ty {
         base: Box<Ty>,
     },
     Compound {
+        size: usize,
         members: Vec<(usize, Ty)>,
     },
     Noop {
@@ -38,12 +39,10 @@ enum Ty {
 impl Ty {
     fn size(&self) -> usize {
         match self {
-            Ty::Atomic { size, .. } | Ty::Array { size, .. } | Ty::Noop { size } => *size,
-            Ty::Compound { members } => members
-                .iter()
-                .map(|(o, t)| o.saturating_add(t.size()))
-                .max()
-                .unwrap_or(0),
+            Ty::Atomic { size, .. }
+            | Ty::Array { size, .. }
+            | Ty::Compound { size, .. }
+            | Ty::Noop { size } => *size,
         }
     }
 }
@@ -112,7 +111,7 @@ fn parse(p: &[u32], i: &mut usize, class: u32, depth: u32, at: u64) -> Result<Ty
                 }
                 members.push((off, t));
             }
-            Ty::Compound { members }
+            Ty::Compound { size, members }
         }
         4 => Ty::Noop {
             size: next()? as usize,
@@ -165,7 +164,7 @@ fn decode_one(t: &Ty, out: &mut [u8], bits: &mut Bits<'_>) -> Result<()> {
                 decode_one(base, &mut out[k * b..(k + 1) * b], bits)?;
             }
         }
-        Ty::Compound { members } => {
+        Ty::Compound { members, .. } => {
             for (off, m) in members {
                 decode_one(m, &mut out[*off..], bits)?;
             }
