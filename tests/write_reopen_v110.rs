@@ -169,6 +169,10 @@ fn our_v110_files_appended() {
             .unwrap();
         w.append(&d, &(0..15).map(f64::from).collect::<Vec<_>>())
             .unwrap();
+        // 10 more members: /g stores its links densely.
+        let m: Vec<String> = (0..10).map(|i| format!("/g/m{i}")).collect();
+        w.create_groups(&m.iter().map(String::as_str).collect::<Vec<_>>())
+            .unwrap();
         w.close().unwrap();
     }
     for session in 0..3 {
@@ -189,7 +193,8 @@ fn our_v110_files_appended() {
         &json!({
             "datasets": {"/g/scan": {"shape": [14, 3], "values": values}},
             "attrs": {"/g/scan": {"rows": 14}},
-            "groups": {"/g": ["s0", "s1", "s2", "scan"]},
+            "groups": {"/g": ["m0", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9",
+                "s0", "s1", "s2", "scan"]},
         }),
     );
     assert_eq!(ours_f64(&h5, "/g/scan"), values);

@@ -139,7 +139,7 @@ impl Writer {
         Ok(())
     }
 
-    fn write_dense_links(&mut self, idx: usize) -> Result<()> {
+    pub(super) fn write_dense_links(&mut self, idx: usize) -> Result<()> {
         let Kind::Group(g) = &self.objs[idx].kind else {
             return Ok(());
         };

@@ -19,7 +19,8 @@
 //! with file consistency flags set (a writer still has it open) or an extension, sizes of
 //! offsets/lengths other than 8, a user block, group K values other than 4/16, chunk
 //! B-tree K other than 32, v2 headers whose messages carry creation order, new members of
-//! dense or creation-ordered link groups, attributes of objects with dense attributes,
+//! creation-ordered link groups or of dense ones holding soft links, attributes of
+//! objects with dense attributes,
 //! writes through soft links, data of chunked layouts other than v3 with a v1 B-tree and
 //! v4 with HDF5's default extensible/fixed array parameters (single chunk, implicit and
 //! v2 B-tree indexes).
@@ -486,6 +487,20 @@ impl Writer {
     /// Commit bytes of an existing header: dims, layout address or compact data patched
     /// into their messages (same sizes), changed continuation chunks to new space.
     pub(super) fn ext_header_bytes(&mut self, idx: usize) -> Result<(u64, Vec<u8>)> {
+        if matches!(self.objs[idx].kind, Kind::Group(_)) && self.ext_dense_links(idx) {
+            // New dense storage of every link, then the Link Info addresses (same size).
+            self.write_dense_links(idx)?;
+            if let (Some((heap, bt)), Some(h)) =
+                (self.objs[idx].dense.links, self.objs[idx].ext.as_mut())
+            {
+                if let Some(b) = h.body_mut(e110::msg::LINK_INFO) {
+                    if let Some(f) = b.get_mut(2..18) {
+                        f[..8].copy_from_slice(&heap.to_le_bytes());
+                        f[8..].copy_from_slice(&bt.to_le_bytes());
+                    }
+                }
+            }
+        }
         let Some(mut h) = self.objs[idx].ext.take() else {
             return Err(usage("not an existing object"));
         };
@@ -628,18 +643,36 @@ impl Writer {
         }
     }
 
-    /// Why members cannot be added to the existing group `gidx` (dense links or tracked
-    /// creation order: its Link Info message says so).
+    /// Whether the existing group `gidx` stores its links densely (Link Info heap set).
+    fn ext_dense_links(&self, gidx: usize) -> bool {
+        let Some(h) = self.objs[gidx].ext.as_ref() else {
+            return false;
+        };
+        h.find(e110::msg::LINK_INFO)
+            .and_then(|(ci, mi)| {
+                let body = &h.chunks.get(ci)?.msgs.get(mi)?.body;
+                let at = if body.get(1)? & 0x01 != 0 { 10 } else { 2 };
+                Some(u64::from_le_bytes(body.get(at..at + 8)?.try_into().ok()?) != UNDEF)
+            })
+            .unwrap_or(false)
+    }
+
+    /// Why members cannot be added to the existing group `gidx`: tracked creation order
+    /// (its Link Info flags), or dense links that are not all hard links (the dense
+    /// storage is rewritten from hard links).
     pub(super) fn ext_link_refusal(&self, gidx: usize) -> Option<String> {
         let h = self.objs[gidx].ext.as_ref()?;
         let (ci, mi) = h.find(e110::msg::LINK_INFO)?;
         let body = &h.chunks.get(ci)?.msgs.get(mi)?.body;
         let flags = *body.get(1)?;
-        let at = if flags & 0x01 != 0 { 10 } else { 2 };
-        let heap = u64::from_le_bytes(body.get(at..at + 8)?.try_into().ok()?);
-        (flags != 0 || heap != UNDEF).then(|| {
+        let soft = match &self.objs[gidx].kind {
+            Kind::Group(g) => g.entries.values().any(|e| e.cache != 0),
+            Kind::Dataset(_) => false,
+        };
+        (flags != 0 || (soft && self.ext_dense_links(gidx))).then(|| {
             format!(
-                "{}: adding members to a group with dense links or tracked creation order",
+                "{}: adding members to a group with tracked creation order, or with dense \
+                 links not all hard",
                 self.objs[gidx].path
             )
         })
@@ -652,6 +685,10 @@ impl Writer {
         }
         if let Some(why) = self.ext_link_refusal(gidx) {
             return Err(unsupported(why, self.objs[gidx].addr));
+        }
+        if self.ext_dense_links(gidx) {
+            // Rewritten whole at commit (`ext_header_bytes`).
+            return Ok(());
         }
         let body = e110::encode_link(key, header)?;
         match &mut self.objs[gidx].ext {
