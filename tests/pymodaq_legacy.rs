@@ -212,6 +212,20 @@ fn scans_map_onto_data_with_axes() {
         .collect();
     axes.sort();
     assert_eq!(axes, vec![(0, "Y".into()), (1, "X".into())]);
+    // a 1.x Navigator export: its scan_y/x_axis_unique arrays become the image's axes
+    let file = File::open(legacy_dir().join("pmd1_navigator.h5")).unwrap();
+    let loader = LegacyLoader::new(&file, Generation::V1);
+    let img = loader
+        .load_data("/Data2D/Scan000/Power/Scan000_Power")
+        .unwrap();
+    assert_eq!(img.shape(), &[3, 4]);
+    let mut axes: Vec<(usize, Vec<f64>)> =
+        img.axes.iter().map(|a| (a.index, a.get_data())).collect();
+    axes.sort_by_key(|a| a.0);
+    assert_eq!(
+        axes,
+        vec![(0, vec![-1.0, 0.0, 1.0]), (1, vec![0.0, 1.0, 2.0, 3.0])]
+    );
 }
 
 #[test]

@@ -363,6 +363,24 @@ impl LegacyLoader {
                 axes.push(ax);
             }
         }
+        // 1.x Navigator exports: the image axes are `scan_x_axis_unique`/`scan_y_axis_unique`
+        // beside the channel groups (the 1.x loader did not attach them; they are the axes).
+        if self.generation == Generation::V1 && axes.is_empty() && ndim == 2 && nav.is_empty() {
+            if let Some(scan) = &dim_group {
+                let kids = self.children_by_name(scan)?;
+                for (name, index) in [("scan_y_axis_unique", 0usize), ("scan_x_axis_unique", 1)] {
+                    let Some(k) = kids.iter().find(|c| c.name == name && c.class.is_array()) else {
+                        continue;
+                    };
+                    let a = self.read_axis(k)?;
+                    if shape.get(index) == Some(&a.data.len()) {
+                        if let Ok(ax) = Axis::new(&a.label, &a.units, a.data, index, 0) {
+                            axes.push(ax);
+                        }
+                    }
+                }
+            }
+        }
         let distribution = if n.is_spread {
             DataDistribution::Spread
         } else {
