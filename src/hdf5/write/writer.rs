@@ -845,6 +845,10 @@ impl Writer {
                 Some((a, content)) if *content == over => Some((*a, over)),
                 _ => {
                     let a = self.alloc_write(&over)?;
+                    if let Some((old, content)) = &self.objs[idx].cont {
+                        let (old, n) = (*old, content.len() as u64);
+                        self.free.release(!idx, old, n);
+                    }
                     Some((a, over))
                 }
             }
@@ -926,6 +930,11 @@ impl Writer {
                 Some((a, content)) if *content == over => Some((*a, over)),
                 _ => {
                     let a = self.alloc_write(&e110::encode_ochk(&over))?;
+                    if let Some((old, content)) = &self.objs[idx].cont {
+                        // OCHK: signature and checksum around the messages.
+                        let (old, n) = (*old, content.len() as u64 + 8);
+                        self.free.release(!idx, old, n);
+                    }
                     Some((a, over))
                 }
             }
@@ -948,7 +957,11 @@ impl Writer {
     fn commit_header(&mut self, idx: usize) -> Result<()> {
         let (addr, bytes) = self.header_bytes(idx)?;
         self.publish_eof()?;
-        self.put(addr, &bytes)
+        self.put(addr, &bytes)?;
+        // The continuation block it replaced (released under `!idx`) is unreferenced now.
+        self.free.stage(!idx);
+        self.after_commit();
+        Ok(())
     }
 
     fn attr_body(&mut self, name: &str, v: &AttrValue) -> Result<Vec<u8>> {
@@ -2608,6 +2621,9 @@ impl Writer {
                     if full {
                         self.drain_queue(ds)?;
                     }
+                } else if filtered && logical - start < chunk[0] && self.raw_partials(ds.0) {
+                    self.drain_queue(ds)?;
+                    self.store_raw_partial(ds, &origin, &buf, existing)?;
                 } else {
                     self.drain_queue(ds)?;
                     self.commit.appending = true;
@@ -2692,8 +2708,20 @@ impl Writer {
 
     /// Flush, sync to the device, and close.
     pub fn close(mut self) -> Result<()> {
+        // The last partial chunks are compressed like the others.
+        self.commit.finalizing = true;
+        self.compress_raw_partials()?;
         self.flush()?;
-        self.trim_end()?;
+        // Each round frees what the previous one moved; the index roots rebuilt by its
+        // commit go low too.
+        for _ in 0..3 {
+            let before = self.eof;
+            self.compact_chunks()?;
+            self.trim_end()?;
+            if self.eof >= before {
+                break;
+            }
+        }
         self.sync()
     }
 }

@@ -48,6 +48,8 @@ pub(super) struct CommitState {
     /// Something was written since the writer was created or opened (a writer that
     /// only looked, e.g. to validate, leaves the file byte-identical).
     pub wrote: bool,
+    /// Closing: partial chunks are filtered like full ones.
+    pub finalizing: bool,
 }
 
 impl Writer {
@@ -294,5 +296,91 @@ impl Writer {
             *x = rows;
         }
         self.commit_chunked(*ds, dims)
+    }
+}
+
+impl Writer {
+    /// Whether the partial last chunk of `idx` is stored unfiltered between flushes.
+    pub(super) fn raw_partials(&self, idx: usize) -> bool {
+        !self.commit.finalizing && self.commit.slots.contains_key(&idx)
+    }
+
+    /// Store the partial last chunk of a filtered dataset unfiltered (every filter marked
+    /// skipped in the chunk's filter mask, which HDF5 honours on reading), at a place of its
+    /// own rewritten in place at each flush: its committed rows are rewritten unchanged, the
+    /// new ones lie past the committed extent. Flushing often then neither leaves a
+    /// superseded compressed version per flush nor changes the index; the chunk is
+    /// compressed once, when it is full (or at close).
+    pub(super) fn store_raw_partial(
+        &mut self,
+        ds: DatasetId,
+        origin: &[u64],
+        buf: &[u8],
+        existing: Option<ChunkRec>,
+    ) -> Result<()> {
+        let nf = match &self.ds(ds)?.pipeline {
+            Some(p) => p.filters.len().min(32),
+            None => 0,
+        };
+        let all = if nf >= 32 { u32::MAX } else { (1u32 << nf) - 1 };
+        let size = u32::try_from(buf.len()).map_err(|_| usage("chunk too big"))?;
+        let rec = match existing {
+            Some(r) if r.mask == all && r.size == size => {
+                self.put(r.addr, buf)?;
+                r
+            }
+            _ => {
+                let addr = self.alloc_write(buf)?;
+                if let Some(old) = existing {
+                    self.free.release(ds.0, old.addr, u64::from(old.size));
+                }
+                ChunkRec {
+                    addr,
+                    size,
+                    mask: all,
+                }
+            }
+        };
+        if let Store::Chunked(c) = &mut self.ds_mut(ds)?.store {
+            c.index.insert(origin.to_vec(), rec);
+        }
+        Ok(())
+    }
+}
+
+impl Writer {
+    /// At close: the partial chunks stored unfiltered are filtered and stored anew like
+    /// the full ones (committed by the flush that follows).
+    pub(super) fn compress_raw_partials(&mut self) -> Result<()> {
+        let ids: Vec<usize> = self.commit.slots.keys().copied().collect();
+        for idx in ids {
+            let ds = DatasetId(idx);
+            self.flush_tail(ds)?;
+            let d = self.ds(ds)?;
+            let Some(p) = &d.pipeline else {
+                continue;
+            };
+            let nf = p.filters.len().min(32);
+            let all = if nf >= 32 { u32::MAX } else { (1u32 << nf) - 1 };
+            let Store::Chunked(c) = &d.store else {
+                continue;
+            };
+            let cbytes = to_usize(product(&c.chunk)?)? * d.elem;
+            let raw: Vec<(Vec<u64>, ChunkRec)> = c
+                .index
+                .iter()
+                .filter(|(_, r)| r.mask == all && all != 0)
+                .map(|(o, r)| (o.clone(), *r))
+                .collect();
+            let dims = d.dims.clone();
+            for (o, r) in raw {
+                let buf = self.read_chunk(self.ds(ds)?, &r, cbytes)?;
+                self.store_chunk(ds, &o, &buf, Some(r))?;
+                if let Store::Chunked(c) = &mut self.ds_mut(ds)?.store {
+                    c.pending_dims.get_or_insert(dims.clone());
+                }
+            }
+        }
+        Ok(())
     }
 }

@@ -65,6 +65,30 @@ impl FreeSpace {
         Some(a)
     }
 
+    /// A reusable block of `n` bytes ending at or below `limit` (best fit), if any.
+    fn take_below(&mut self, n: u64, limit: u64) -> Option<u64> {
+        let &(l, a) = self
+            .by_size
+            .range((n, 0)..)
+            .find(|(_, a)| a.saturating_add(n) <= limit)?;
+        self.by_size.remove(&(l, a));
+        self.free.remove(&a);
+        if l > n {
+            self.free.insert(a + n, l - n);
+            self.by_size.insert((l - n, a + n));
+        }
+        Some(a)
+    }
+
+    /// Every cooling block reusable now (no reader is promised anything at close).
+    fn cool_all(&mut self) {
+        while let Some((_, v)) = self.cooling.pop_front() {
+            for (a, l) in v {
+                self.insert(a, l);
+            }
+        }
+    }
+
     /// `addr..addr + len` (an allocation of object `owner`) is no longer needed once
     /// `owner` commits.
     pub(super) fn release(&mut self, owner: usize, addr: u64, len: u64) {
@@ -104,11 +128,7 @@ impl FreeSpace {
     /// Everything cooled (no commit follows but the last one) and the free block at the
     /// end of the file, if any, removed: returns the new end of file.
     pub(super) fn settle(&mut self, eof: u64) -> u64 {
-        while let Some((_, v)) = self.cooling.pop_front() {
-            for (a, l) in v {
-                self.insert(a, l);
-            }
-        }
+        self.cool_all();
         match self.free.range(..eof).next_back() {
             Some((&a, &l)) if a + l >= eof => {
                 self.free.remove(&a);
@@ -129,6 +149,55 @@ impl Writer {
     /// Called after a commit's in-place write: frees what it unreferenced.
     pub(super) fn after_commit(&mut self) {
         self.free.committed(Instant::now());
+    }
+
+    /// At close, after the last commit: chunks lying in the last `free bytes` of the file
+    /// are copied down into free blocks that fit, then committed (one more flush), so that
+    /// the free space gathers at the end of the file, which `trim_end` cuts off.
+    pub(super) fn compact_chunks(&mut self) -> Result<()> {
+        self.free.cool_all();
+        let total = self.free.free_bytes();
+        if total == 0 {
+            return Ok(());
+        }
+        let from = self.eof.saturating_sub(total);
+        let mut movable: Vec<(u64, u32, usize, Vec<u64>)> = Vec::new();
+        for (&idx, _) in self.commit.slots.iter() {
+            if let Kind::Dataset(d) = &self.objs[idx].kind {
+                if let Store::Chunked(c) = &d.store {
+                    for (o, r) in &c.index {
+                        if r.addr >= from && r.addr != UNDEF {
+                            movable.push((r.addr, r.size, idx, o.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        movable.sort_by(|a, b| b.0.cmp(&a.0));
+        let mut moved = false;
+        for (addr, size, idx, origin) in movable {
+            let n = encode::pad8(size as usize) as u64;
+            let Some(to) = self.free.take_below(n, addr) else {
+                continue;
+            };
+            let bytes = self.read(addr, size as usize)?;
+            self.put(to, &bytes)?;
+            self.free.release(idx, addr, u64::from(size));
+            if let Kind::Dataset(d) = &mut self.objs[idx].kind {
+                let dims = d.dims.clone();
+                if let Store::Chunked(c) = &mut d.store {
+                    if let Some(r) = c.index.get_mut(&origin) {
+                        r.addr = to;
+                    }
+                    c.pending_dims.get_or_insert(dims);
+                }
+            }
+            moved = true;
+        }
+        if moved {
+            self.flush()?;
+        }
+        Ok(())
     }
 
     /// At close, after the last commit: cut free space off the end of the file.
