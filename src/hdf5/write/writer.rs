@@ -11,9 +11,12 @@
 //!    layout address, attributes, continuation pointer).
 //!
 //! A process killed between any two writes leaves a file whose every pointer is valid, with
-//! the state of the last completed step 3. Space superseded by a commit (old B-tree nodes,
-//! old filtered chunk versions, old continuation blocks) is leaked, never reused, so no live
-//! byte is ever overwritten with different content except through step 3.
+//! the state of the last completed step 3. The dataspace and layout of chunked datasets we
+//! create live in slots packed into 4 KiB pages, so `flush` commits all of them with one
+//! write per page (module `commit`). Space a commit supersedes (old index nodes, old
+//! filtered chunk versions, old continuation blocks) is reused only once that commit is
+//! written and has cooled (module `free_space`), so no live byte is ever overwritten with
+//! different content except through step 3.
 //!
 //! Refused: attribute messages of 64 KiB or more, appends along a dimension other than 0,
 //! writes past fixed maximum dimensions, names containing '/' or NUL.

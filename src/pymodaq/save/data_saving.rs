@@ -717,9 +717,9 @@ impl DataToExportEnlargeableSaver {
             )));
         }
         // The navigation axes are created before the channel arrays (PyMoDAQ creates them
-        // after; node names and attributes are the same): flushes commit datasets in creation
-        // order, so after a crash the axes hold at least as many rows as every channel and
-        // loaders trim them to the data.
+        // after; node names and attributes are the same). A flush commits new datasets all at
+        // once (commit pages); datasets of an opened file commit one by one in creation
+        // order, so there a crash leaves the axes at least as long as every channel.
         let nav = h5.get_set_group(where_, NAV_AXES, "")?;
         if next_index(h5, &nav, DataType::Axis) == 0 {
             for p in add_enlargeable_axes(h5, &nav, &self.enl_axis_names, &self.enl_axis_units)? {
