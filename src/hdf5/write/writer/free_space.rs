@@ -173,7 +173,7 @@ impl Writer {
                 }
             }
         }
-        movable.sort_by(|a, b| b.0.cmp(&a.0));
+        movable.sort_by_key(|m| std::cmp::Reverse(m.0));
         let mut moved = false;
         for (addr, size, idx, origin) in movable {
             let n = encode::pad8(size as usize) as u64;
