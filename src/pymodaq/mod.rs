@@ -8,5 +8,6 @@ pub mod legacy;
 pub mod load;
 pub mod load_json;
 pub mod model;
+pub mod nexus;
 pub mod record;
 pub mod save;

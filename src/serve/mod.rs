@@ -135,6 +135,7 @@ impl App {
                 self.content_endpoint(e, req).unwrap_or_else(|r| r)
             }
             "/files" => viewer::list_files(&self.config),
+            e @ ("/pymodaq" | "/pmdattrs") => self.pymodaq_endpoint(e, req).unwrap_or_else(|r| r),
             _ => Response::error(404, "Not Found"),
         }
     }
@@ -171,6 +172,25 @@ impl App {
                 &format!("Internal Server Error: cannot open {file}: {e}"),
             )),
         }
+    }
+
+    /// Our own endpoints for the viewer: NeXus hints (`/pymodaq/`) and attributes decoded as
+    /// PyMoDAQ decodes them (`/pmdattrs/`).
+    fn pymodaq_endpoint(&self, e: &str, req: &Request) -> Result<Response, Response> {
+        let served = self.open(req)?;
+        let path = req.arg("path").unwrap_or("/");
+        let j = if e == "/pymodaq" {
+            crate::pymodaq::nexus::hints(&served.file, path).unwrap_or(serde_json::Value::Null)
+        } else {
+            let util = crate::pymodaq::browsing::H5BrowserUtil::new(&served.file);
+            let a = util
+                .get_h5_attributes(path)
+                .map_err(|e| Response::error(404, &format!("{path}: {e}")))?;
+            let attrs: serde_json::Map<String, serde_json::Value> =
+                a.attrs.iter().map(|(k, v)| (k.clone(), crate::pymodaq::load_json::py_json(v))).collect();
+            serde_json::Value::Object(attrs)
+        };
+        Ok(Response::new(200, "application/json", serde_json::to_vec(&j).unwrap_or_default()))
     }
 
     fn content_endpoint(&self, e: &str, req: &Request) -> Result<Response, Response> {

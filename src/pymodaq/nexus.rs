@@ -1,0 +1,114 @@
+//! NeXus hints computed on the fly for PyMoDAQ files (which carry none): what a NeXus
+//! viewer needs to plot a data node with its axes, units and error bars.
+//!
+//! For a PyMoDAQ data node (`Data00`, `EnlData00`, ...; or a channel group, whose first data
+//! node is taken) PyMoDAQ's own loader ([`DataLoader::load_data`]) gives the axes (signal
+//! axes beside the data, navigation axes from the scan's `NavAxes`), the labels and units;
+//! the hints say it as NeXus would (`NXdata`, `signal`, `axes` per dimension, `units`,
+//! `long_name`), plus the path of the `ErrorNN` node holding the error bars.
+
+use serde_json::{json, Value as J};
+
+use crate::hdf5::read::{File, Node};
+use crate::pymodaq::attrs::PyValue;
+use crate::pymodaq::backend::H5Backend;
+use crate::pymodaq::browsing::H5BrowserUtil;
+use crate::pymodaq::load::DataLoader;
+
+/// Largest data node (bytes) whose hints are computed (the loader reads the data).
+pub const MAX_HINT_BYTES: u64 = 256 << 20;
+/// Most axis values listed per axis.
+const MAX_AXIS_VALUES: usize = 1 << 20;
+
+/// A node's `data_type` attribute, decoded as PyMoDAQ decodes it (lower-case).
+fn data_type(util: &H5BrowserUtil, path: &str) -> Option<String> {
+    let attrs = util.get_h5_attributes(path).ok()?;
+    attrs.attrs.iter().find(|(k, _)| k == "data_type").and_then(|(_, v)| match v {
+        PyValue::Str(s) => Some(s.to_lowercase()),
+        _ => None,
+    })
+}
+
+fn data_node_of(file: &File, path: &str) -> Option<String> {
+    let util = H5BrowserUtil::new(file);
+    let is_data = |p: &str| data_type(&util, p).is_some_and(|t| matches!(t.as_str(), "data" | "data_enlargeable" | "bkg"));
+    match file.get(path).ok()? {
+        Node::Dataset(_) => is_data(path).then(|| path.to_string()),
+        Node::Group(g) => {
+            let mut links = g.links().ok()?;
+            links.sort_by(|a, b| a.name.cmp(&b.name));
+            links.into_iter().map(|l| crate::hdf5::read::file::join_path(path, &l.name)).find(|p| is_data(p))
+        }
+        Node::Datatype(_) => None,
+    }
+}
+
+fn label_units(label: &str, units: &str) -> String {
+    if units.is_empty() {
+        label.to_string()
+    } else {
+        format!("{label} ({units})")
+    }
+}
+
+/// The hints for `path`, or `None` when it is not (and does not hold) a PyMoDAQ data node.
+pub fn hints(file: &File, path: &str) -> Option<J> {
+    let node = data_node_of(file, path)?;
+    let Node::Dataset(ds) = file.get(&node).ok()? else { return None };
+    if ds.len().saturating_mul(ds.datatype.size()) > MAX_HINT_BYTES {
+        return Some(json!({"signal_path": node, "error": "data node too large for hints"}));
+    }
+    let loader = DataLoader::new(H5Backend::new(file));
+    let dwa = match loader.load_data(&node, false, false) {
+        Ok(d) => d,
+        Err(e) => return Some(json!({"signal_path": node, "error": e.to_string()})),
+    };
+    let shape: Vec<usize> = dwa.shape().to_vec();
+    let name = node.rsplit('/').next().unwrap_or("").to_string();
+    let parent = node.rsplit_once('/').map_or("/", |(p, _)| if p.is_empty() { "/" } else { p }).to_string();
+    // The error bars: `ErrorNN` beside `DataNN` (PyMoDAQ's ErrorSaverLoader).
+    let digits: String = name.chars().rev().take_while(|c| c.is_ascii_digit()).collect::<Vec<_>>().into_iter().rev().collect();
+    let errors_path = (!digits.is_empty())
+        .then(|| crate::hdf5::read::file::join_path(&parent, &format!("Error{digits}")))
+        .filter(|p| matches!(file.get(p), Ok(Node::Dataset(_))));
+    let signal_label = dwa.labels.first().cloned().unwrap_or_else(|| dwa.name.clone());
+    // One axis name per data dimension, "." where there is none (NeXus `axes`).
+    let mut axes_names = vec![J::String(".".into()); shape.len()];
+    let mut axes = Vec::new();
+    for ax in &dwa.axes {
+        let dim = ax.index;
+        let values = ax.get_data();
+        let values: Vec<J> = values.iter().take(MAX_AXIS_VALUES).map(|&v| if v.is_finite() { json!(v) } else { J::Null }).collect();
+        let axis_name = if ax.label.is_empty() { format!("axis{dim}") } else { ax.label.clone() };
+        if let Some(slot) = axes_names.get_mut(dim) {
+            if *slot == J::String(".".into()) {
+                *slot = J::String(axis_name.clone());
+            }
+        }
+        axes.push(json!({
+            "name": axis_name,
+            "dim": dim,
+            "label": ax.label,
+            "units": ax.units,
+            "long_name": label_units(&ax.label, &ax.units),
+            "values": values,
+        }));
+    }
+    Some(json!({
+        "NX_class": "NXdata",
+        "signal": name,
+        "signal_path": node,
+        "group": parent,
+        "axes": axes_names,
+        "axis_info": axes,
+        "shape": shape,
+        "nav_indexes": dwa.nav_indexes,
+        "dim": dwa.dim.as_str(),
+        "distribution": dwa.distribution.as_str(),
+        "name": dwa.name,
+        "labels": dwa.labels,
+        "units": dwa.units,
+        "long_name": label_units(&signal_label, &dwa.units),
+        "errors_path": errors_path,
+    }))
+}
