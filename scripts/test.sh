@@ -27,6 +27,16 @@ if ! command -v h5dump >/dev/null 2>&1; then
 fi
 command -v h5dump >/dev/null && h5dump --version
 
+echo "== chromium (Debian's package), for the headless viewer test tests/serve_browser.rs"
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+  else
+    sudo -n apt-get update -qq && sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+      || echo "WARNING: cannot install chromium; install it to run the viewer test"
+  fi
+fi
+
 echo "== HSDS (h5pyd's server) on loopback, for tests/hsds.rs"
 hsds_up=0
 if bash scripts/hsds.sh setup && bash scripts/hsds.sh start 1 > /dev/null; then

@@ -23,21 +23,31 @@ const MAX_AXIS_VALUES: usize = 1 << 20;
 /// A node's `data_type` attribute, decoded as PyMoDAQ decodes it (lower-case).
 fn data_type(util: &H5BrowserUtil, path: &str) -> Option<String> {
     let attrs = util.get_h5_attributes(path).ok()?;
-    attrs.attrs.iter().find(|(k, _)| k == "data_type").and_then(|(_, v)| match v {
-        PyValue::Str(s) => Some(s.to_lowercase()),
-        _ => None,
-    })
+    attrs
+        .attrs
+        .iter()
+        .find(|(k, _)| k == "data_type")
+        .and_then(|(_, v)| match v {
+            PyValue::Str(s) => Some(s.to_lowercase()),
+            _ => None,
+        })
 }
 
 fn data_node_of(file: &File, path: &str) -> Option<String> {
     let util = H5BrowserUtil::new(file);
-    let is_data = |p: &str| data_type(&util, p).is_some_and(|t| matches!(t.as_str(), "data" | "data_enlargeable" | "bkg"));
+    let is_data = |p: &str| {
+        data_type(&util, p)
+            .is_some_and(|t| matches!(t.as_str(), "data" | "data_enlargeable" | "bkg"))
+    };
     match file.get(path).ok()? {
         Node::Dataset(_) => is_data(path).then(|| path.to_string()),
         Node::Group(g) => {
             let mut links = g.links().ok()?;
             links.sort_by(|a, b| a.name.cmp(&b.name));
-            links.into_iter().map(|l| crate::hdf5::read::file::join_path(path, &l.name)).find(|p| is_data(p))
+            links
+                .into_iter()
+                .map(|l| crate::hdf5::read::file::join_path(path, &l.name))
+                .find(|p| is_data(p))
         }
         Node::Datatype(_) => None,
     }
@@ -54,7 +64,9 @@ fn label_units(label: &str, units: &str) -> String {
 /// The hints for `path`, or `None` when it is not (and does not hold) a PyMoDAQ data node.
 pub fn hints(file: &File, path: &str) -> Option<J> {
     let node = data_node_of(file, path)?;
-    let Node::Dataset(ds) = file.get(&node).ok()? else { return None };
+    let Node::Dataset(ds) = file.get(&node).ok()? else {
+        return None;
+    };
     if ds.len().saturating_mul(ds.datatype.size()) > MAX_HINT_BYTES {
         return Some(json!({"signal_path": node, "error": "data node too large for hints"}));
     }
@@ -65,21 +77,48 @@ pub fn hints(file: &File, path: &str) -> Option<J> {
     };
     let shape: Vec<usize> = dwa.shape().to_vec();
     let name = node.rsplit('/').next().unwrap_or("").to_string();
-    let parent = node.rsplit_once('/').map_or("/", |(p, _)| if p.is_empty() { "/" } else { p }).to_string();
-    // The error bars: `ErrorNN` beside `DataNN` (PyMoDAQ's ErrorSaverLoader).
-    let digits: String = name.chars().rev().take_while(|c| c.is_ascii_digit()).collect::<Vec<_>>().into_iter().rev().collect();
+    let parent = node
+        .rsplit_once('/')
+        .map_or("/", |(p, _)| if p.is_empty() { "/" } else { p })
+        .to_string();
+    // The error bars: `ErrorBarNN` beside `DataNN` (PyMoDAQ's ErrorSaverLoader).
+    let digits: String = name
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_digit())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     let errors_path = (!digits.is_empty())
-        .then(|| crate::hdf5::read::file::join_path(&parent, &format!("Error{digits}")))
+        .then(|| {
+            crate::hdf5::read::file::join_path(
+                &parent,
+                &format!("{}{digits}", crate::pymodaq::load::DataType::Error.value()),
+            )
+        })
         .filter(|p| matches!(file.get(p), Ok(Node::Dataset(_))));
-    let signal_label = dwa.labels.first().cloned().unwrap_or_else(|| dwa.name.clone());
+    let signal_label = dwa
+        .labels
+        .first()
+        .cloned()
+        .unwrap_or_else(|| dwa.name.clone());
     // One axis name per data dimension, "." where there is none (NeXus `axes`).
     let mut axes_names = vec![J::String(".".into()); shape.len()];
     let mut axes = Vec::new();
     for ax in &dwa.axes {
         let dim = ax.index;
         let values = ax.get_data();
-        let values: Vec<J> = values.iter().take(MAX_AXIS_VALUES).map(|&v| if v.is_finite() { json!(v) } else { J::Null }).collect();
-        let axis_name = if ax.label.is_empty() { format!("axis{dim}") } else { ax.label.clone() };
+        let values: Vec<J> = values
+            .iter()
+            .take(MAX_AXIS_VALUES)
+            .map(|&v| if v.is_finite() { json!(v) } else { J::Null })
+            .collect();
+        let axis_name = if ax.label.is_empty() {
+            format!("axis{dim}")
+        } else {
+            ax.label.clone()
+        };
         if let Some(slot) = axes_names.get_mut(dim) {
             if *slot == J::String(".".into()) {
                 *slot = J::String(axis_name.clone());

@@ -186,11 +186,18 @@ impl App {
             let a = util
                 .get_h5_attributes(path)
                 .map_err(|e| Response::error(404, &format!("{path}: {e}")))?;
-            let attrs: serde_json::Map<String, serde_json::Value> =
-                a.attrs.iter().map(|(k, v)| (k.clone(), crate::pymodaq::load_json::py_json(v))).collect();
+            let attrs: serde_json::Map<String, serde_json::Value> = a
+                .attrs
+                .iter()
+                .map(|(k, v)| (k.clone(), crate::pymodaq::load_json::py_json(v)))
+                .collect();
             serde_json::Value::Object(attrs)
         };
-        Ok(Response::new(200, "application/json", serde_json::to_vec(&j).unwrap_or_default()))
+        Ok(Response::new(
+            200,
+            "application/json",
+            serde_json::to_vec(&j).unwrap_or_default(),
+        ))
     }
 
     fn content_endpoint(&self, e: &str, req: &Request) -> Result<Response, Response> {
