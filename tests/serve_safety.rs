@@ -16,7 +16,8 @@ fn setup(tag: &str) -> common::TempDir {
     std::fs::copy(&src, root.join("sub/inner.h5")).expect("copy");
     std::fs::copy(&src, dir.join("secret.h5")).expect("copy");
     std::os::unix::fs::symlink(dir.join("secret.h5"), root.join("link_out.h5")).expect("symlink");
-    std::os::unix::fs::symlink(dir.as_ref() as &std::path::Path, root.join("dir_out")).expect("symlink");
+    std::os::unix::fs::symlink(dir.as_ref() as &std::path::Path, root.join("dir_out"))
+        .expect("symlink");
     std::os::unix::fs::symlink(root.join("scan.h5"), root.join("link_in.h5")).expect("symlink");
     dir
 }
@@ -43,19 +44,30 @@ fn file_parameter_cannot_escape() {
         for ep in ["meta", "attr", "data", "stats", "paths"] {
             let r = get(s.port, &format!("/{ep}/?file={}&path=/", enc(&bad)));
             assert_eq!(r.status, 403, "{ep} {bad}: {}", r.text());
-            assert_eq!(r.header("content-type"), Some("application/json; charset=UTF-8"));
+            assert_eq!(
+                r.header("content-type"),
+                Some("application/json; charset=UTF-8")
+            );
             assert!(r.json()["message"].is_string());
         }
     }
     // Encoded traversal in the raw target is decoded first, then refused.
     assert_eq!(get(s.port, "/meta/?file=%2e%2e%2fsecret.h5").status, 403);
     assert_eq!(get(s.port, "/meta/?file=missing.h5").status, 404);
-    assert_eq!(get(s.port, "/meta/?file=missing.h5").json()["message"], "File not found!");
+    assert_eq!(
+        get(s.port, "/meta/?file=missing.h5").json()["message"],
+        "File not found!"
+    );
     // No file parameter when serving a folder: h5grove's 400.
     assert_eq!(get(s.port, "/meta/?path=/").status, 400);
     // The viewer's listing never shows what lies behind symlinks.
     let files = get(s.port, "/files").json();
-    let names: Vec<&str> = files["files"].as_array().expect("list").iter().filter_map(|v| v.as_str()).collect();
+    let names: Vec<&str> = files["files"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
     assert_eq!(names, vec!["scan.h5", "sub/inner.h5"]);
 }
 
@@ -74,7 +86,14 @@ fn single_file_and_defaults() {
     let head = raw(s.port, "HEAD / HTTP/1.1\r\nConnection: close\r\n\r\n");
     assert_eq!(head.status, 200);
     assert!(head.body.is_empty());
-    assert_eq!(raw(s.port, "POST /meta/ HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").status, 405);
+    assert_eq!(
+        raw(
+            s.port,
+            "POST /meta/ HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .status,
+        405
+    );
     let long = format!("GET /meta/?path={} HTTP/1.1\r\n\r\n", "a".repeat(20_000));
     assert_eq!(raw(s.port, &long).status, 431);
     assert_eq!(raw(s.port, "garbage\r\n\r\n").status, 400);
@@ -95,16 +114,30 @@ fn oversized_selections_are_refused() {
     .expect("dataset");
     w.close().expect("close");
     let s = serve(&["--dir", dir.to_str().expect("utf-8")]);
-    for q in ["/data/?file=big.h5&path=/big", "/data/?file=big.h5&path=/big&format=bin", "/stats/?file=big.h5&path=/big"] {
+    for q in [
+        "/data/?file=big.h5&path=/big",
+        "/data/?file=big.h5&path=/big&format=bin",
+        "/stats/?file=big.h5&path=/big",
+    ] {
         let r = get(s.port, q);
         assert_eq!(r.status, 413, "{q}: {}", r.text());
-        assert!(r.json()["message"].as_str().unwrap_or("").contains("too large"));
+        assert!(r.json()["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("too large"));
     }
     // A slice of it is fine.
     let r = get(s.port, "/data/?file=big.h5&path=/big&selection=0,0:4");
     assert_eq!((r.status, r.text().as_str()), (200, "[0.0,0.0,0.0,0.0]"));
     // Strided over the whole dataset: the hull read is what is capped.
-    assert_eq!(get(s.port, "/data/?file=big.h5&path=/big&selection=::4096,::4096").status, 413);
+    assert_eq!(
+        get(
+            s.port,
+            "/data/?file=big.h5&path=/big&selection=::4096,::4096"
+        )
+        .status,
+        413
+    );
 }
 
 #[test]
@@ -113,7 +146,11 @@ fn hostile_files_give_errors_not_crashes() {
     let s = serve(&["--dir", hostile.to_str().expect("utf-8")]);
     let files: Vec<String> = common::fixture_files()
         .into_iter()
-        .filter_map(|p| p.strip_prefix(&hostile).ok().map(|r| r.to_string_lossy().into_owned()))
+        .filter_map(|p| {
+            p.strip_prefix(&hostile)
+                .ok()
+                .map(|r| r.to_string_lossy().into_owned())
+        })
         .collect();
     assert!(files.len() >= 30, "{files:?}");
     let mut answered = 0;
@@ -123,7 +160,11 @@ fn hostile_files_give_errors_not_crashes() {
         let mut nodes = vec!["/".to_string()];
         if paths.status == 200 {
             if let Some(list) = paths.json().as_array() {
-                nodes.extend(list.iter().filter_map(|v| v.as_str().map(String::from)).take(20));
+                nodes.extend(
+                    list.iter()
+                        .filter_map(|v| v.as_str().map(String::from))
+                        .take(20),
+                );
             }
         }
         for n in nodes {
@@ -137,7 +178,11 @@ fn hostile_files_give_errors_not_crashes() {
                 format!("/stats/?file={f}&path={n}"),
             ] {
                 let r = get(s.port, &q);
-                assert!(matches!(r.status, 200 | 404 | 413 | 422 | 500), "{q}: {}", r.status);
+                assert!(
+                    matches!(r.status, 200 | 404 | 413 | 422 | 500),
+                    "{q}: {}",
+                    r.status
+                );
                 if r.status != 200 {
                     assert!(r.json()["message"].is_string(), "{q}");
                 }
@@ -146,12 +191,22 @@ fn hostile_files_give_errors_not_crashes() {
         }
     }
     assert!(answered > 200, "{answered}");
-    assert_eq!(get(s.port, "/").text(), "ok", "the server must still answer");
+    assert_eq!(
+        get(s.port, "/").text(),
+        "ok",
+        "the server must still answer"
+    );
 }
 
 #[test]
 fn hundred_concurrent_requests() {
-    let s = serve(&["--dir", common::root().join("fixtures/pymodaq").to_str().expect("utf-8")]);
+    let s = serve(&[
+        "--dir",
+        common::root()
+            .join("fixtures/pymodaq")
+            .to_str()
+            .expect("utf-8"),
+    ]);
     let port = s.port;
     let threads: Vec<_> = (0..100)
         .map(|i| {
@@ -166,10 +221,16 @@ fn hundred_concurrent_requests() {
             })
         })
         .collect();
-    let results: Vec<_> = threads.into_iter().map(|t| t.join().expect("thread")).collect();
+    let results: Vec<_> = threads
+        .into_iter()
+        .map(|t| t.join().expect("thread"))
+        .collect();
     for r in &results {
         assert_eq!(r.status, 200, "{}", r.text());
-        assert_eq!(r.header("content-length").and_then(|v| v.parse().ok()), Some(r.body.len()));
+        assert_eq!(
+            r.header("content-length").and_then(|v| v.parse().ok()),
+            Some(r.body.len())
+        );
     }
     // Keep-alive: several requests on one connection.
     let mut req = String::new();
@@ -179,5 +240,8 @@ fn hundred_concurrent_requests() {
     req.push_str("GET / HTTP/1.1\r\nConnection: close\r\n\r\n");
     let r = raw(port, &req);
     assert_eq!(r.status, 200);
-    assert_eq!(String::from_utf8_lossy(&r.body).matches("ok").count(), 1 + 3);
+    assert_eq!(
+        String::from_utf8_lossy(&r.body).matches("ok").count(),
+        1 + 3
+    );
 }
