@@ -307,3 +307,55 @@ fn load_json_reads_every_generation_read_only() {
     }
     assert!(checked >= 16);
 }
+
+/// `serve`'s NeXus hints (what its viewer plots against) on every 1.x-3.x data node: the
+/// signal, shape, and every axis (label, units, dimension, values) of the node as loaded.
+#[test]
+fn serve_hints_give_the_legacy_axes() {
+    let mut checked = 0;
+    for (h5, _) in fixtures() {
+        let file = File::open(&h5).unwrap();
+        let generation = legacy::detect(&file).unwrap().generation;
+        let loader = LegacyLoader::new(&file, generation);
+        for path in loader.data_paths().unwrap() {
+            let Ok(dwa) = loader.load_data(&path) else {
+                continue;
+            };
+            let what = format!("{} {path}", h5.display());
+            let h = pymodaq_h5::pymodaq::nexus::hints(&file, &path)
+                .unwrap_or_else(|| panic!("{what}: no hints"));
+            assert!(h.get("error").is_none(), "{what}: {h}");
+            assert_eq!(h["signal_path"], J::String(path.clone()), "{what}");
+            let shape: Vec<usize> = h["shape"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap() as usize)
+                .collect();
+            assert_eq!(shape, dwa.shape().to_vec(), "{what}");
+            let info = h["axis_info"].as_array().unwrap();
+            assert_eq!(info.len(), dwa.axes.len(), "{what}");
+            for (a, ax) in info.iter().zip(&dwa.axes) {
+                assert_eq!(a["label"], J::String(ax.label.clone()), "{what}");
+                assert_eq!(a["units"], J::String(ax.units.clone()), "{what}");
+                assert_eq!(a["dim"].as_u64(), Some(ax.index as u64), "{what}");
+                let vals: Vec<f64> = a["values"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_f64().unwrap_or(f64::NAN))
+                    .collect();
+                let want = ax.get_data();
+                assert_eq!(vals.len(), want.len(), "{what}");
+                for (x, y) in vals.iter().zip(&want) {
+                    assert!(
+                        x == y || (x.is_nan() && !y.is_finite()),
+                        "{what}: {x} != {y}"
+                    );
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "only {checked} legacy data nodes checked");
+}

@@ -13,6 +13,7 @@ use crate::hdf5::read::{File, Node};
 use crate::pymodaq::attrs::PyValue;
 use crate::pymodaq::backend::H5Backend;
 use crate::pymodaq::browsing::H5BrowserUtil;
+use crate::pymodaq::legacy::{self, LegacyLoader};
 use crate::pymodaq::load::DataLoader;
 
 /// Largest data node (bytes) whose hints are computed (the loader reads the data).
@@ -61,17 +62,46 @@ fn label_units(label: &str, units: &str) -> String {
     }
 }
 
+/// A 1.x-3.x data node at `path`, or the first (by name) directly under the group `path`.
+fn legacy_data_node_of(loader: &LegacyLoader, file: &File, path: &str) -> Option<String> {
+    let backend = loader.backend();
+    let is_data = |p: &str| backend.get_node(p).is_ok_and(|n| loader.is_data_node(&n));
+    match file.get(path).ok()? {
+        Node::Dataset(_) => is_data(path).then(|| path.to_string()),
+        Node::Group(g) => {
+            let mut links = g.links().ok()?;
+            links.sort_by(|a, b| a.name.cmp(&b.name));
+            links
+                .into_iter()
+                .map(|l| crate::hdf5::read::file::join_path(path, &l.name))
+                .find(|p| is_data(p))
+        }
+        Node::Datatype(_) => None,
+    }
+}
+
 /// The hints for `path`, or `None` when it is not (and does not hold) a PyMoDAQ data node.
 pub fn hints(file: &File, path: &str) -> Option<J> {
-    let node = data_node_of(file, path)?;
+    // 1.x-3.x files: their data nodes and axes as that generation's loader finds them.
+    let legacy = legacy::detect(file)
+        .ok()
+        .filter(|d| d.generation.is_legacy())
+        .map(|d| LegacyLoader::new(file, d.generation));
+    let node = match &legacy {
+        Some(l) => legacy_data_node_of(l, file, path)?,
+        None => data_node_of(file, path)?,
+    };
     let Node::Dataset(ds) = file.get(&node).ok()? else {
         return None;
     };
     if ds.len().saturating_mul(ds.datatype.size()) > MAX_HINT_BYTES {
         return Some(json!({"signal_path": node, "error": "data node too large for hints"}));
     }
-    let loader = DataLoader::new(H5Backend::new(file));
-    let dwa = match loader.load_data(&node, false, false) {
+    let loaded = match &legacy {
+        Some(l) => l.load_data(&node),
+        None => DataLoader::new(H5Backend::new(file)).load_data(&node, false, false),
+    };
+    let dwa = match loaded {
         Ok(d) => d,
         Err(e) => return Some(json!({"signal_path": node, "error": e.to_string()})),
     };
