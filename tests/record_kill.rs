@@ -208,8 +208,9 @@ fn kill_9_keeps_every_committed_row_and_opens_everywhere() {
                 assert_eq!(
                     o.status.code(),
                     Some(0),
-                    "trial {trial}: {}",
-                    String::from_utf8_lossy(&o.stderr)
+                    "trial {trial} ({rows:?} rows): {}\n{}",
+                    String::from_utf8_lossy(&o.stderr),
+                    String::from_utf8_lossy(&o.stdout)
                 );
                 let code = format!(
                     "import h5py, tables, sys\n\

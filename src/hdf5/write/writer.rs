@@ -605,7 +605,29 @@ fn copy_box(
 impl Writer {
     /// Create (truncate) `path` and write an empty file (root group).
     pub fn create(path: impl AsRef<Path>, opts: WriteOptions) -> Result<Writer> {
-        Self::with_storage(Box::new(FileWriteStorage::create(path)?), opts)
+        // The empty file (superblock and root group) is written under a temporary name
+        // beside `path` and renamed into place: a process killed at any moment leaves
+        // either no file (or the old one) or a file that opens, never an empty or
+        // half-written superblock. The open descriptor follows the rename.
+        let path = path.as_ref();
+        let name = path
+            .file_name()
+            .map_or_else(|| std::ffi::OsString::from("new.h5"), |n| n.to_os_string());
+        let mut tmp_name = std::ffi::OsString::from(".");
+        tmp_name.push(&name);
+        tmp_name.push(format!(".{}.creating", std::process::id()));
+        let tmp = path.with_file_name(tmp_name);
+        let made = FileWriteStorage::create(&tmp)
+            .map_err(Error::from)
+            .and_then(|st| Self::with_storage(Box::new(st), opts))
+            .and_then(|w| {
+                std::fs::rename(&tmp, path)?;
+                Ok(w)
+            });
+        if made.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        made
     }
 
     /// Write a new file into `st` (which should be empty).
