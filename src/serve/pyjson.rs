@@ -435,9 +435,8 @@ pub fn dtype_str(dt: &Datatype) -> J {
             };
             J::Str(format!("{}c{}", endian(o, *size), size))
         }
-        Datatype::Opaque { size, .. }
-        | Datatype::Array { size, .. }
-        | Datatype::Time { size, .. } => J::Str(format!("|V{size}")),
+        Datatype::Array { .. } => J::Str(format!("|V{}", mem_size(dt))),
+        Datatype::Opaque { size, .. } | Datatype::Time { size, .. } => J::Str(format!("|V{size}")),
     }
 }
 
@@ -459,13 +458,10 @@ fn class_code(dt: &Datatype) -> i64 {
 }
 
 /// The size h5py's in-memory type reports (`get_size()`): vlen and references are pointers.
+/// The size h5py reports (HDF5's memory type: vlen members as pointers, compounds and arrays
+/// holding them resized).
 fn mem_size(dt: &Datatype) -> u64 {
-    match dt {
-        Datatype::VarLenString { .. } => 8,
-        Datatype::VarLenSequence { .. } => 16,
-        Datatype::Reference { kind: 0, .. } => 8,
-        _ => dt.size(),
-    }
+    crate::hdf5::read::memory_type::memory_size(dt)
 }
 
 fn cset(c: CharSet) -> i64 {
