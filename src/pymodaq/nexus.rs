@@ -34,12 +34,9 @@ fn data_type(util: &H5BrowserUtil, path: &str) -> Option<String> {
         })
 }
 
-fn data_node_of(file: &File, path: &str) -> Option<String> {
-    let util = H5BrowserUtil::new(file);
-    let is_data = |p: &str| {
-        data_type(&util, p)
-            .is_some_and(|t| matches!(t.as_str(), "data" | "data_enlargeable" | "bkg"))
-    };
+/// `path` when `is_data` says it is a data node, or for a group the first (by name) data node
+/// directly under it.
+fn data_node_of(file: &File, path: &str, is_data: impl Fn(&str) -> bool) -> Option<String> {
     match file.get(path).ok()? {
         Node::Dataset(_) => is_data(path).then(|| path.to_string()),
         Node::Group(g) => {
@@ -62,24 +59,6 @@ fn label_units(label: &str, units: &str) -> String {
     }
 }
 
-/// A 1.x-3.x data node at `path`, or the first (by name) directly under the group `path`.
-fn legacy_data_node_of(loader: &LegacyLoader, file: &File, path: &str) -> Option<String> {
-    let backend = loader.backend();
-    let is_data = |p: &str| backend.get_node(p).is_ok_and(|n| loader.is_data_node(&n));
-    match file.get(path).ok()? {
-        Node::Dataset(_) => is_data(path).then(|| path.to_string()),
-        Node::Group(g) => {
-            let mut links = g.links().ok()?;
-            links.sort_by(|a, b| a.name.cmp(&b.name));
-            links
-                .into_iter()
-                .map(|l| crate::hdf5::read::file::join_path(path, &l.name))
-                .find(|p| is_data(p))
-        }
-        Node::Datatype(_) => None,
-    }
-}
-
 /// The hints for `path`, or `None` when it is not (and does not hold) a PyMoDAQ data node.
 pub fn hints(file: &File, path: &str) -> Option<J> {
     // 1.x-3.x files: their data nodes and axes as that generation's loader finds them.
@@ -88,8 +67,16 @@ pub fn hints(file: &File, path: &str) -> Option<J> {
         .filter(|d| d.generation.is_legacy())
         .map(|d| LegacyLoader::new(file, d.generation));
     let node = match &legacy {
-        Some(l) => legacy_data_node_of(l, file, path)?,
-        None => data_node_of(file, path)?,
+        Some(l) => data_node_of(file, path, |p| {
+            l.backend().get_node(p).is_ok_and(|n| l.is_data_node(&n))
+        })?,
+        None => {
+            let util = H5BrowserUtil::new(file);
+            data_node_of(file, path, |p| {
+                data_type(&util, p)
+                    .is_some_and(|t| matches!(t.as_str(), "data" | "data_enlargeable" | "bkg"))
+            })?
+        }
     };
     let Node::Dataset(ds) = file.get(&node).ok()? else {
         return None;
