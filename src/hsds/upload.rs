@@ -374,53 +374,47 @@ impl Uploader {
         if rows.is_empty() || d.shape().iter().skip(1).any(|&x| x == 0) {
             return Ok(());
         }
-        if matches!(d.datatype, Datatype::VarLenSequence { .. }) {
-            let mut s = rows.start;
-            while s < rows.end {
-                let e = rows.end.min(s + 4096);
-                let v = vlen_rows(&self.c, path, d, s..e)?;
-                self.c.append_json(id, e - s, &v)?;
-                s = e;
-            }
-            return Ok(());
-        }
-        let row = d
-            .shape()
-            .iter()
-            .skip(1)
-            .try_fold(d.datatype.size(), |a, &x| a.checked_mul(x))
-            .ok_or_else(|| unsupported(&self.c, format!("{path}: too large")))?;
-        if row > SLAB_BYTES {
-            return Err(unsupported(
-                &self.c,
-                format!("{path}: rows of {row} bytes (more than {SLAB_BYTES} per request)"),
-            ));
-        }
-        let per = (SLAB_BYTES / row.max(1)).max(1);
-        let mut s = rows.start;
-        while s < rows.end {
-            let e = rows.end.min(s.saturating_add(per));
-            let mut sel: Vec<Range<u64>> = vec![s..e];
-            sel.extend(d.shape().iter().skip(1).map(|&x| 0..x));
-            let raw = d
-                .read_raw_selection(&sel)
-                .map_err(|e| local(&self.c, path, e))?;
-            self.c.append_binary(id, e - s, &raw)?;
-            s = e;
-        }
-        Ok(())
+        self.for_each_slab(
+            path,
+            d,
+            rows,
+            |r, v| self.c.append_json(id, r.end - r.start, v),
+            |sel, raw| {
+                let r = sel.first().cloned().unwrap_or(0..0);
+                self.c.append_binary(id, r.end - r.start, raw)
+            },
+        )
     }
 
     fn send_rows(&self, path: &str, id: &str, d: &Dataset, rows: Range<u64>) -> HResult<()> {
         if rows.is_empty() || d.shape().contains(&0) {
             return Ok(());
         }
+        self.for_each_slab(
+            path,
+            d,
+            rows,
+            |r, v| self.c.write_json(id, &[r], v),
+            |sel, raw| self.c.write_binary(id, sel, raw),
+        )
+    }
+
+    /// Rows `rows` of `d` in requests of at most [`SLAB_BYTES`] (4096 rows of a vlen
+    /// dataset, as JSON; others as whole-row binary slabs whose selection starts with the rows).
+    fn for_each_slab(
+        &self,
+        path: &str,
+        d: &Dataset,
+        rows: Range<u64>,
+        mut json: impl FnMut(Range<u64>, &J) -> HResult<()>,
+        mut binary: impl FnMut(&[Range<u64>], &[u8]) -> HResult<()>,
+    ) -> HResult<()> {
         if matches!(d.datatype, Datatype::VarLenSequence { .. }) {
             let mut s = rows.start;
             while s < rows.end {
                 let e = rows.end.min(s + 4096);
                 let v = vlen_rows(&self.c, path, d, s..e)?;
-                self.c.write_json(id, &[s..e], &v)?;
+                json(s..e, &v)?;
                 s = e;
             }
             return Ok(());
@@ -446,7 +440,7 @@ impl Uploader {
             let raw = d
                 .read_raw_selection(&sel)
                 .map_err(|e| local(&self.c, path, e))?;
-            self.c.write_binary(id, &sel, &raw)?;
+            binary(&sel, &raw)?;
             s = e;
         }
         Ok(())
