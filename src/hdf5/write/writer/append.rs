@@ -1,0 +1,311 @@
+//! Appends along dimension 0: whole chunks written as they fill, the partial tail
+//! chunk kept in memory and written at flush.
+
+use super::*;
+
+/// Bytes of full chunks queued for parallel compression before they are written.
+const QUEUE_BYTES: usize = 8 << 20;
+
+impl Writer {
+    pub(super) fn row_bytes(d: &Ds) -> Result<usize> {
+        Ok(to_usize(product(d.dims.get(1..).unwrap_or(&[]))?)? * d.elem)
+    }
+
+    /// Append raw rows (file byte order) along dimension 0. Whole chunks are written and
+    /// committed as they fill; a partial last chunk reaches the file at [`Writer::flush`].
+    pub fn append_raw(&mut self, ds: &DatasetId, data: &[u8]) -> Result<()> {
+        self.check()?;
+        self.evict_hot(*ds)?;
+        let d = self.ds(*ds)?;
+        let Store::Chunked(c) = &d.store else {
+            return Err(usage("append needs a chunked dataset"));
+        };
+        if d.max.first() != Some(&UNDEF) {
+            return Err(usage("append needs an unlimited first dimension"));
+        }
+        let row = Self::row_bytes(d)?;
+        if row == 0 || !data.len().is_multiple_of(row) {
+            return Err(usage(format!(
+                "{} bytes is not a whole number of {row}-byte rows",
+                data.len()
+            )));
+        }
+        let c0 = c.chunk[0];
+        if c.tail.is_none() {
+            self.load_tail(*ds)?;
+        }
+        let mut rest = data;
+        while !rest.is_empty() {
+            if let Some(n) = self.append_whole_chunk(*ds, rest, row)? {
+                rest = &rest[n..];
+                continue;
+            }
+            let d = self.ds_mut(*ds)?;
+            let Store::Chunked(c) = &mut d.store else {
+                return Err(usage("not chunked"));
+            };
+            let cap = to_usize(c0)? * row;
+            let tail = c.tail.get_or_insert_with(|| Vec::with_capacity(cap));
+            let room = to_usize(c0 - (c.logical - c.tail_start))? * row;
+            let take = room.min(rest.len());
+            tail.extend_from_slice(&rest[..take]);
+            c.logical += (take / row) as u64;
+            rest = &rest[take..];
+            if c.logical - c.tail_start == c0 {
+                // A full chunk goes to the file now; the index and row count are committed
+                // at the next `flush()` (what acknowledges rows), not once per chunk.
+                self.flush_tail_inner(*ds, false)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// When no rows are buffered, `data` holds a whole chunk and chunks span whole rows
+    /// (chunk dims 1.. equal to the dataset's), the chunk's bytes are the first rows of
+    /// `data`: store them from there (unfiltered) or queue them for compression, without
+    /// the tail buffer. Returns the bytes consumed, or `None` when the buffered path applies.
+    pub(super) fn append_whole_chunk(
+        &mut self,
+        ds: DatasetId,
+        data: &[u8],
+        row: usize,
+    ) -> Result<Option<usize>> {
+        let d = self.ds(ds)?;
+        let Store::Chunked(c) = &d.store else {
+            return Ok(None);
+        };
+        let mut dims = d.cur_dims();
+        let n = to_usize(c.chunk[0])?.saturating_mul(row);
+        if c.logical != c.tail_start
+            || c.tail.as_ref().is_some_and(|t| !t.is_empty())
+            || !c.vlen_pending.is_empty()
+            || dims.get(1..) != c.chunk.get(1..)
+            || data.len() < n
+        {
+            return Ok(None);
+        }
+        let start = c.logical;
+        let mut origin = vec![0u64; dims.len()];
+        origin[0] = start;
+        let existing = c.index.get(&origin).copied();
+        let c0 = c.chunk[0];
+        let filtered = d.pipeline.is_some();
+        let bytes = &data[..n];
+        if filtered && existing.is_none() {
+            // A new full chunk: compress it later with others, on all cores.
+            let mut full = false;
+            if let Store::Chunked(c) = &mut self.ds_mut(ds)?.store {
+                c.queue_bytes += n;
+                c.queue.push((origin, bytes.to_vec()));
+                full = c.queue_bytes >= QUEUE_BYTES;
+            }
+            if full {
+                self.drain_queue(ds)?;
+            }
+        } else {
+            self.drain_queue(ds)?;
+            self.commit.appending = true;
+            let r = self.store_chunk(ds, &origin, bytes, existing);
+            self.commit.appending = false;
+            r?;
+        }
+        let end = start + c0;
+        dims[0] = end;
+        // Stored, not committed: the index and row count are committed at `flush()`.
+        if let Store::Chunked(c) = &mut self.ds_mut(ds)?.store {
+            c.logical = end;
+            c.tail_start = end;
+            c.pending_dims = Some(dims);
+        }
+        Ok(Some(n))
+    }
+
+    /// Read the on-disk rows of the partial last chunk row into the tail buffer.
+    pub(super) fn load_tail(&mut self, ds: DatasetId) -> Result<()> {
+        self.drain_queue(ds)?;
+        let d = self.ds(ds)?;
+        let Store::Chunked(c) = &d.store else {
+            return Ok(());
+        };
+        let c0 = c.chunk[0];
+        let cur = d.cur_dims();
+        let rows = cur.first().copied().unwrap_or(0);
+        let start = rows / c0 * c0;
+        let row = Self::row_bytes(d)?;
+        let mut tail = vec![0u8; to_usize(rows - start)? * row];
+        if rows > start {
+            let rank = cur.len();
+            let cbytes = to_usize(product(&c.chunk)?)? * d.elem;
+            let tbox: Vec<Range<u64>> = (0..rank)
+                .map(|i| if i == 0 { start..rows } else { 0..cur[i] })
+                .collect();
+            for (origin, rec) in c.index.range(vec![start]..) {
+                if origin.first() != Some(&start) {
+                    continue;
+                }
+                let buf = self.read_chunk(d, rec, cbytes)?;
+                let cbox: Vec<Range<u64>> = origin
+                    .iter()
+                    .zip(&c.chunk)
+                    .map(|(o, cd)| *o..o + cd)
+                    .collect();
+                let region: Vec<Range<u64>> = cbox
+                    .iter()
+                    .zip(&tbox)
+                    .map(|(a, b)| a.start.max(b.start)..a.end.min(b.end))
+                    .collect();
+                copy_box(&buf, &cbox, &mut tail, &tbox, &region, d.elem)?;
+            }
+        }
+        if let Store::Chunked(c) = &mut self.ds_mut(ds)?.store {
+            c.tail = Some(tail);
+            c.tail_start = start;
+            c.logical = rows;
+        }
+        Ok(())
+    }
+
+    /// Write the tail rows' chunks and commit the new row count.
+    pub(super) fn flush_tail(&mut self, ds: DatasetId) -> Result<()> {
+        self.flush_tail_inner(ds, true)
+    }
+
+    /// Write the tail rows' chunks; commit them (index, then header) when `commit`, else
+    /// leave the dataset marked for the next commit.
+    pub(super) fn flush_tail_inner(&mut self, ds: DatasetId, commit: bool) -> Result<()> {
+        self.materialize_vlen_if_pending(ds)?;
+        let d = self.ds(ds)?;
+        let Store::Chunked(c) = &d.store else {
+            return Ok(());
+        };
+        if c.tail.is_none() {
+            return Ok(());
+        }
+        let cur = d.cur_dims();
+        let rows_on_disk = cur.first().copied().unwrap_or(0);
+        if c.logical == rows_on_disk {
+            return Ok(());
+        }
+        // The tail's chunks are rebuilt from what is stored: store a hot chunk first.
+        self.evict_hot(ds)?;
+        let d = self.ds(ds)?;
+        let cur = d.cur_dims();
+        // The tail is taken out while its chunks are written (nothing below appends rows)
+        // and put back after, emptied when its chunk is full, keeping its allocation.
+        let tail = match &mut self.ds_mut(ds)?.store {
+            Store::Chunked(c) => c.tail.take().unwrap_or_default(),
+            _ => return Ok(()),
+        };
+        let r = self.write_tail(ds, &tail, cur, commit);
+        if let Store::Chunked(c) = &mut self.ds_mut(ds)?.store {
+            let mut tail = tail;
+            if r.is_ok() && c.logical - c.tail_start == c.chunk[0] {
+                tail.clear();
+                c.tail_start = c.logical;
+            }
+            c.tail = Some(tail);
+        }
+        r
+    }
+
+    /// Write the chunks holding the tail rows (dims `cur` before them); commit when `commit`.
+    pub(super) fn write_tail(
+        &mut self,
+        ds: DatasetId,
+        tail: &[u8],
+        cur: Vec<u64>,
+        commit: bool,
+    ) -> Result<()> {
+        let Store::Chunked(c) = &self.ds(ds)?.store else {
+            return Ok(());
+        };
+        let (start, logical, chunk) = (c.tail_start, c.logical, c.chunk.clone());
+        let rank = cur.len();
+        let mut dims = cur;
+        dims[0] = logical;
+        let tbox: Vec<Range<u64>> = (0..rank)
+            .map(|i| if i == 0 { start..logical } else { 0..dims[i] })
+            .collect();
+        // Chunks along dims 1.. covering the row range.
+        let grid: Vec<u64> = (1..rank).map(|i| dims[i].div_ceil(chunk[i])).collect();
+        let mut ci = vec![0u64; rank - 1];
+        if grid.iter().all(|g| *g > 0) {
+            loop {
+                let mut origin = vec![start];
+                origin.extend(ci.iter().zip(&chunk[1..]).map(|(i, c)| i * c));
+                let cbox: Vec<Range<u64>> =
+                    origin.iter().zip(&chunk).map(|(o, c)| *o..o + c).collect();
+                let region: Vec<Range<u64>> = cbox
+                    .iter()
+                    .zip(&tbox)
+                    .map(|(a, b)| a.start.max(b.start)..a.end.min(b.end))
+                    .collect();
+                let d = self.ds(ds)?;
+                let Store::Chunked(c) = &d.store else {
+                    return Ok(());
+                };
+                let cbytes = to_usize(product(&chunk)?)? * d.elem;
+                let existing = c.index.get(&origin).copied();
+                let filtered = d.pipeline.is_some();
+                let buf: Vec<u8> = if region == tbox && cbox[1..] == tbox[1..] {
+                    // Chunks span whole rows: the chunk is the tail, then fill.
+                    let mut buf = Vec::with_capacity(cbytes);
+                    buf.extend_from_slice(tail);
+                    if d.fill.iter().all(|b| *b == 0) {
+                        buf.resize(cbytes, 0);
+                    }
+                    while buf.len() < cbytes {
+                        let k = d.fill.len().min(cbytes - buf.len());
+                        buf.extend_from_slice(&d.fill[..k]);
+                    }
+                    buf
+                } else {
+                    let mut buf = crate::hdf5::read::dataset::filled(cbytes, &d.fill);
+                    copy_box(tail, &tbox, &mut buf, &cbox, &region, d.elem)?;
+                    buf
+                };
+                if !commit && filtered && existing.is_none() {
+                    // A new full chunk: compress it later with others, on all cores.
+                    let mut full = false;
+                    if let Store::Chunked(c) = &mut self.ds_mut(ds)?.store {
+                        c.queue_bytes += buf.len();
+                        c.queue.push((origin.clone(), buf));
+                        full = c.queue_bytes >= QUEUE_BYTES;
+                    }
+                    if full {
+                        self.drain_queue(ds)?;
+                    }
+                } else if filtered && logical - start < chunk[0] && self.raw_partials(ds.0) {
+                    self.drain_queue(ds)?;
+                    self.store_raw_partial(ds, &origin, &buf, existing)?;
+                } else {
+                    self.drain_queue(ds)?;
+                    self.commit.appending = true;
+                    let r = self.store_chunk(ds, &origin, &buf, existing);
+                    self.commit.appending = false;
+                    r?;
+                }
+                let mut k = ci.len();
+                let mut done = true;
+                while k > 0 {
+                    k -= 1;
+                    ci[k] += 1;
+                    if ci[k] < grid[k] {
+                        done = false;
+                        break;
+                    }
+                    ci[k] = 0;
+                }
+                if done {
+                    break;
+                }
+            }
+        }
+        if commit {
+            self.commit_chunked(ds, dims)?;
+        } else if let Store::Chunked(c) = &mut self.ds_mut(ds)?.store {
+            c.pending_dims = Some(dims);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,125 @@
+//! Fixed-array and extensible-array chunk indexes (layout v4, 1.10 profile).
+
+use super::super::*;
+
+impl Writer {
+    /// Commit the fixed or extensible array of a chunked dataset (1.10 profile): blocks
+    /// below the header at new space (unchanged ones reused), EOF, the header in place
+    /// (or, the first time, at new space), then the object header with `dims`.
+    pub(in crate::hdf5::write::writer) fn commit_array(
+        &mut self,
+        ds: DatasetId,
+        dims: Vec<u64>,
+    ) -> Result<()> {
+        let d = self.ds_mut(ds)?;
+        let elem = d.elem as u64;
+        let filtered = d.pipeline.is_some();
+        let max = d.max.clone();
+        let Store::Chunked(c) = &mut d.store else {
+            return Err(usage("not chunked"));
+        };
+        let old_cache = std::mem::take(&mut c.cache);
+        let chunk = c.chunk.clone();
+        let kind = c.kind;
+        let root = c.root;
+        let cbytes = product(&chunk)?
+            .checked_mul(elem)
+            .ok_or_else(|| usage("size overflows"))?;
+        let fmt = e110::ElemFmt {
+            filtered: filtered.then(|| e110::chunk_size_len(cbytes)),
+        };
+        let grid: Vec<u64> = max
+            .iter()
+            .zip(&chunk)
+            .map(|(m, c)| if *m == UNDEF { 0 } else { m.div_ceil(*c) })
+            .collect();
+        let mut elems = BTreeMap::new();
+        for (off, rec) in &c.index {
+            let scaled: Vec<u64> = off.iter().zip(&chunk).map(|(o, c)| o / c).collect();
+            let i = match kind {
+                ChunkIdx::Extensible(ud) => e110::ea_index(&scaled, ud, &grid),
+                _ => e110::fa_index(&scaled, &grid),
+            }
+            .ok_or_else(|| usage("chunk index overflows"))?;
+            elems.insert(i, (rec.addr, u64::from(rec.size), rec.mask));
+        }
+        if elems.is_empty() {
+            let d = self.ds_mut(ds)?;
+            d.dims = dims;
+            if let Store::Chunked(c) = &mut d.store {
+                c.pending_dims = None;
+            }
+            return self.commit_header(ds.0);
+        }
+        let hdr_len = match kind {
+            ChunkIdx::Extensible(_) => 72,
+            _ => 28,
+        };
+        let slot_hdr = self.slot_array_header(ds.0);
+        let hdr = match slot_hdr {
+            Some(h) => h,
+            None if root == UNDEF => self.alloc(hdr_len),
+            None => root,
+        };
+        // Blocks: reuse an identical block already in the file, else write it anew; the
+        // cache keeps only the blocks of this commit (the live ones).
+        let mut cache = HashMap::new();
+        let hbytes = {
+            let mut write = |b: Vec<u8>| -> Result<u64> {
+                if let Some(a) = old_cache.get(&b).or_else(|| cache.get(&b)) {
+                    let a = *a;
+                    cache.insert(b, a);
+                    return Ok(a);
+                }
+                let a = self.alloc_write(&b)?;
+                cache.insert(b, a);
+                Ok(a)
+            };
+            match kind {
+                ChunkIdx::Extensible(_) => {
+                    let (ib, st) = e110::write_earray(fmt, hdr, &elems, &mut write)?;
+                    e110::encode_eahd(fmt, &st, ib)
+                }
+                _ => {
+                    let n = grid.iter().product::<u64>();
+                    let db = write(e110::encode_fadb(fmt, hdr, n, &elems)?)?;
+                    e110::encode_fahd(fmt, n, db)
+                }
+            }
+        };
+        let live: std::collections::HashSet<u64> = cache.values().copied().collect();
+        for (b, a) in &old_cache {
+            if !live.contains(a) {
+                self.free.release(ds.0, *a, b.len() as u64);
+            }
+        }
+        if slot_hdr.is_some() {
+            let d = self.ds_mut(ds)?;
+            d.dims = dims;
+            if let Store::Chunked(c) = &mut d.store {
+                c.cache = cache;
+                c.pending_dims = None;
+                c.root = hdr;
+            }
+            return self.commit_slot(ds.0, Some(hbytes));
+        }
+        if root == UNDEF {
+            self.put(hdr, &hbytes)?;
+        }
+        let d = self.ds_mut(ds)?;
+        d.dims = dims;
+        if let Store::Chunked(c) = &mut d.store {
+            c.cache = cache;
+            c.pending_dims = None;
+            c.root = hdr;
+        }
+        let (haddr, obytes) = self.header_bytes(ds.0)?;
+        self.publish_eof()?;
+        if root != UNDEF {
+            self.put(hdr, &hbytes)?;
+        }
+        self.put(haddr, &obytes)?;
+        self.free.stage(ds.0);
+        Ok(())
+    }
+}

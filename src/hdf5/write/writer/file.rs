@@ -1,0 +1,147 @@
+//! A file as a whole: create (superblock and root group), flush, sync, close.
+
+use super::*;
+
+impl Writer {
+    /// Create (truncate) `path` and write an empty file (root group).
+    pub fn create(path: impl AsRef<Path>, opts: WriteOptions) -> Result<Writer> {
+        // The empty file (superblock and root group) is written under a temporary name
+        // beside `path` and renamed into place: a process killed at any moment leaves
+        // either no file (or the old one) or a file that opens, never an empty or
+        // half-written superblock. The open descriptor follows the rename.
+        let path = path.as_ref();
+        let name = path
+            .file_name()
+            .map_or_else(|| std::ffi::OsString::from("new.h5"), |n| n.to_os_string());
+        let mut tmp_name = std::ffi::OsString::from(".");
+        tmp_name.push(&name);
+        tmp_name.push(format!(".{}.creating", std::process::id()));
+        let tmp = path.with_file_name(tmp_name);
+        let made = FileWriteStorage::create(&tmp)
+            .map_err(Error::from)
+            .and_then(|st| Self::with_storage(Box::new(st), opts))
+            .and_then(|w| {
+                std::fs::rename(&tmp, path)?;
+                Ok(w)
+            });
+        if made.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        made
+    }
+
+    /// Write a new file into `st` (which should be empty).
+    pub fn with_storage(st: Box<dyn WriteStorage>, opts: WriteOptions) -> Result<Writer> {
+        let v110 = opts.profile == Profile::Hdf5V110;
+        let mut w = Writer {
+            st,
+            eof: if v110 {
+                e110::SUPERBLOCK_V3_SIZE
+            } else {
+                encode::SUPERBLOCK_SIZE
+            },
+            committed_eof: 0,
+            written_end: 0,
+            objs: Vec::new(),
+            paths: HashMap::new(),
+            failed: false,
+            limits: opts.limits,
+            pytables: opts.pytables,
+            eof_field: encode::EOF_FIELD,
+            v110,
+            root_addr: UNDEF,
+            shared: None,
+            by_addr: HashMap::new(),
+            scratch: Vec::new(),
+            commit: Default::default(),
+            free: Default::default(),
+        };
+        w.st.set_len(0)?;
+        let mut attrs = Vec::new();
+        if w.pytables {
+            attrs.push(("CLASS", AttrValue::Ascii("GROUP".into())));
+            attrs.push(("PYTABLES_FORMAT_VERSION", AttrValue::Ascii("2.1".into())));
+            attrs.push(("TITLE", AttrValue::Str(opts.root_title.clone())));
+            attrs.push(("VERSION", AttrValue::Ascii("1.0".into())));
+        }
+        let idx = w.new_group_object("/".into(), &attrs)?;
+        let sb = if v110 {
+            w.root_addr = w.objs[idx].addr;
+            e110::encode_superblock_v3(w.eof, w.root_addr)
+        } else {
+            let root = w.group_entry(idx, 0)?;
+            encode::encode_superblock(w.eof, &root)
+        };
+        w.put(0, &sb)?;
+        w.ensure_len()?;
+        w.committed_eof = w.eof;
+        Ok(w)
+    }
+
+    /// Write every buffered row (partial chunks included) and commit, in commit order. From
+    /// then on the rows survive the process being killed (the operating system holds the
+    /// bytes); this is what h5py's `flush()` promises too. Use [`Writer::sync`] to survive
+    /// power loss as well.
+    pub fn flush(&mut self) -> Result<()> {
+        self.check()?;
+        // Every dataset's chunks and index first; their slots all at the end, page by page
+        // (module `commit`), so the acquisition appears at one instant.
+        self.begin_batch();
+        let r = self.flush_all();
+        self.end_batch(r.is_ok())?;
+        r
+    }
+
+    pub(super) fn flush_all(&mut self) -> Result<()> {
+        for i in 0..self.objs.len() {
+            if matches!(&self.objs[i].kind, Kind::Dataset(d) if d.refuse.is_none()) {
+                self.flush_tail(DatasetId(i))?;
+                let d = self.ds(DatasetId(i))?;
+                if let Store::Chunked(c) = &d.store {
+                    if let Some(dims) = c.pending_dims.clone() {
+                        self.commit_chunked(DatasetId(i), dims)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// [`Writer::flush`], then make the file durable on the storage device (`fsync`), so the
+    /// committed rows also survive a power loss or an operating-system crash.
+    pub fn sync(&mut self) -> Result<()> {
+        self.flush()?;
+        if let Err(e) = self.st.sync() {
+            self.failed = true;
+            return Err(e.into());
+        }
+        Ok(())
+    }
+
+    /// Flush, sync to the device, and close.
+    pub fn close(mut self) -> Result<()> {
+        // The last partial chunks are compressed like the others.
+        self.commit.finalizing = true;
+        self.compress_raw_partials()?;
+        self.flush()?;
+        // Each round frees what the previous one moved; the index roots rebuilt by its
+        // commit go low too.
+        for _ in 0..3 {
+            let before = self.eof;
+            self.compact_chunks()?;
+            self.trim_end()?;
+            if self.eof >= before {
+                break;
+            }
+        }
+        self.sync()
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if !self.failed {
+            let _ = self.flush();
+        }
+    }
+}

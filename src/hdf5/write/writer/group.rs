@@ -1,0 +1,265 @@
+//! Groups: new objects and their parent links (symbol-table entries in the local heap
+//! and v1 B-tree, or Link messages in the 1.10 profile), group commits.
+
+use super::*;
+
+/// Chunk-0 room left for attributes after the fixed messages.
+const ATTR_SLACK: usize = 512;
+
+impl Writer {
+    pub(super) fn new_group_object(
+        &mut self,
+        path: String,
+        attrs: &[(&str, AttrValue)],
+    ) -> Result<usize> {
+        if self.v110 {
+            let g = Grp {
+                btree: UNDEF,
+                heap: UNDEF,
+                seg_addr: UNDEF,
+                seg_cap: 0,
+                heap_data: Vec::new(),
+                entries: BTreeMap::new(),
+                cache: HashMap::new(),
+                refuse: None,
+                compact: true,
+            };
+            return self.new_object(path, Kind::Group(g), attrs);
+        }
+        // Local heap: header + data segment holding the empty string at offset 0.
+        let seg_cap = 256u64;
+        let heap_data = vec![0u8; 8];
+        let heap = self.alloc(32);
+        let seg_addr = self.alloc(seg_cap as usize);
+        let mut hb = encode::encode_local_heap(heap_data.len() as u64, seg_addr);
+        hb.resize(32, 0);
+        self.put(heap, &hb)?;
+        let mut seg = heap_data.clone();
+        seg.resize(seg_cap as usize, 0);
+        self.put(seg_addr, &seg)?;
+        let bsize = encode::btree_node_size(8, encode::GROUP_INTERNAL_K);
+        let root = encode::encode_btree_node(
+            0,
+            0,
+            &[0u64.to_le_bytes().to_vec()],
+            &[],
+            8,
+            encode::GROUP_INTERNAL_K,
+        );
+        let btree = self.alloc(bsize);
+        self.put(btree, &root)?;
+        let g = Grp {
+            btree,
+            heap,
+            seg_addr,
+            seg_cap,
+            heap_data,
+            entries: BTreeMap::new(),
+            cache: HashMap::new(),
+            refuse: None,
+            compact: false,
+        };
+        self.new_object(path, Kind::Group(g), attrs)
+    }
+
+    pub(super) fn new_object(
+        &mut self,
+        path: String,
+        kind: Kind,
+        attrs: &[(&str, AttrValue)],
+    ) -> Result<usize> {
+        let idx = self.objs.len();
+        self.objs.push(Obj {
+            path: path.clone(),
+            addr: UNDEF,
+            cap0: 0,
+            cont: None,
+            attrs: Vec::new(),
+            kind,
+            ext: None,
+            dense: dense::Dense {
+                v2: self.v110,
+                ..Default::default()
+            },
+        });
+        let mut bodies = Vec::new();
+        for (n, v) in attrs {
+            bodies.push((n.to_string(), self.attr_body(n, v)?));
+        }
+        let mh = if self.v110 { e110::MSG_HEADER_V2 } else { 8 };
+        let ess: usize = self
+            .essentials(idx)?
+            .iter()
+            .map(|(_, b)| mh + b.len())
+            .sum();
+        let attr_len: usize = bodies
+            .iter()
+            .filter(|(_, b)| !Self::attr_is_big(b))
+            .map(|(_, b)| mh + b.len())
+            .sum();
+        let cap0 = encode::pad8(ess + 24 + attr_len.max(ATTR_SLACK));
+        let addr = if self.v110 {
+            self.alloc(e110::OHDR_PREFIX + cap0 + 4)
+        } else {
+            self.alloc(16 + cap0)
+        };
+        let o = &mut self.objs[idx];
+        o.addr = addr;
+        o.cap0 = cap0;
+        o.attrs = bodies;
+        if self.wants_slot(idx) {
+            self.alloc_slot(idx)?;
+        }
+        let (a, bytes) = self.header_bytes(idx)?;
+        self.put(a, &bytes)?;
+        self.paths.insert(path, idx);
+        Ok(idx)
+    }
+
+    pub(super) fn group_entry(&self, idx: usize, name_off: u64) -> Result<Entry> {
+        let o = &self.objs[idx];
+        let mut scratch = [0u8; 16];
+        let cache = match &o.kind {
+            Kind::Group(g) => {
+                scratch[..8].copy_from_slice(&g.btree.to_le_bytes());
+                scratch[8..].copy_from_slice(&g.heap.to_le_bytes());
+                1
+            }
+            Kind::Dataset(_) => 0,
+        };
+        Ok(Entry {
+            name_off,
+            header: o.addr,
+            cache,
+            scratch,
+        })
+    }
+
+    pub(super) fn group_idx(&self, path: &str) -> Result<usize> {
+        let p = if path.len() > 1 {
+            path.trim_end_matches('/')
+        } else {
+            path
+        };
+        match self.paths.get(p) {
+            Some(&i) if matches!(self.objs[i].kind, Kind::Group(_)) => Ok(i),
+            Some(_) => Err(usage(format!("{path}: not a group"))),
+            None => Err(usage(format!("{path}: no such group"))),
+        }
+    }
+
+    /// Link `child` (an object index) as `name` in group `gidx`, commit order included.
+    pub(super) fn link(&mut self, gidx: usize, name: &str, child: usize) -> Result<()> {
+        let key = name.as_bytes().to_vec();
+        let Kind::Group(g) = &self.objs[gidx].kind else {
+            return Err(usage("not a group"));
+        };
+        if let Some(why) = &g.refuse {
+            return Err(Error::unsupported(why.clone(), Some(self.objs[gidx].addr)));
+        }
+        if g.entries.contains_key(&key) {
+            return Err(usage(format!("{name:?} already exists")));
+        }
+        if g.compact {
+            let header = self.objs[child].addr;
+            e110::encode_link(&key, header)?; // refuse before anything changes
+            self.ext_add_link(gidx, &key, header)?;
+            let entry = Entry {
+                name_off: 0,
+                header,
+                cache: 0,
+                scratch: [0; 16],
+            };
+            if let Kind::Group(g) = &mut self.objs[gidx].kind {
+                g.entries.insert(key.clone(), entry);
+            }
+            let r = self.commit_header(gidx);
+            if r.is_err() {
+                if let Kind::Group(g) = &mut self.objs[gidx].kind {
+                    g.entries.remove(&key);
+                }
+            }
+            return r;
+        }
+        // Name into the heap: in place past the declared size, or a new bigger segment.
+        let mut nb = key.clone();
+        nb.push(0);
+        nb.resize(encode::pad8(nb.len()), 0);
+        let (used, seg_addr, seg_cap) = (g.heap_data.len() as u64, g.seg_addr, g.seg_cap);
+        let need = used + nb.len() as u64;
+        let (new_addr, new_cap) = if need <= seg_cap {
+            self.put(seg_addr + used, &nb)?;
+            (seg_addr, seg_cap)
+        } else {
+            let cap = need.max(seg_cap.saturating_mul(2));
+            let mut seg = match &self.objs[gidx].kind {
+                Kind::Group(g) => g.heap_data.clone(),
+                _ => return Err(usage("not a group")),
+            };
+            seg.extend_from_slice(&nb);
+            seg.resize(to_usize(cap)?, 0);
+            (self.alloc_write(&seg)?, cap)
+        };
+        let entry = self.group_entry(child, used)?;
+        let Kind::Group(g) = &mut self.objs[gidx].kind else {
+            return Err(usage("not a group"));
+        };
+        g.heap_data.extend_from_slice(&nb);
+        g.seg_addr = new_addr;
+        g.seg_cap = new_cap;
+        g.entries.insert(key, entry);
+        self.commit_group(gidx)
+    }
+
+    /// Write SNODs and non-root B-tree nodes at new space, then heap header and root.
+    pub(super) fn commit_group(&mut self, gidx: usize) -> Result<()> {
+        let Kind::Group(g) = &mut self.objs[gidx].kind else {
+            return Err(usage("not a group"));
+        };
+        let entries: Vec<Entry> = g.entries.values().copied().collect();
+        let mut cache = std::mem::take(&mut g.cache);
+        let (heap, btree, seg_addr, used) = (g.heap, g.btree, g.seg_addr, g.heap_data.len() as u64);
+        let mut level: Vec<(Vec<u8>, Vec<u8>, u64)> = Vec::new();
+        let mut lo = 0u64;
+        for snod in entries.chunks(2 * encode::GROUP_LEAF_K) {
+            let bytes = encode::encode_snod(snod);
+            let a = self.cached_write(&mut cache, bytes)?;
+            let hi = snod.last().map(|e| e.name_off).unwrap_or(0);
+            level.push((lo.to_le_bytes().to_vec(), hi.to_le_bytes().to_vec(), a));
+            lo = hi;
+        }
+        let root = self.build_tree(&mut cache, 0, level, 8, encode::GROUP_INTERNAL_K)?;
+        if let Kind::Group(g) = &mut self.objs[gidx].kind {
+            g.cache = cache;
+        }
+        self.publish_eof()?;
+        self.put(heap, &encode::encode_local_heap(used, seg_addr))?;
+        self.put(btree, &root)
+    }
+
+    /// Create a group at `path` (its parent must exist).
+    pub fn create_group(&mut self, path: &str) -> Result<()> {
+        self.create_group_titled(path, "")
+    }
+
+    /// Create a group with a PyTables TITLE.
+    pub fn create_group_titled(&mut self, path: &str, title: &str) -> Result<()> {
+        self.check()?;
+        let (parent, name) = split_path(path)?;
+        self.resolve(&parent)?;
+        let pidx = self.group_idx(&parent)?;
+        let full = crate::hdf5::read::file::join_path(&parent, &name);
+        self.check_new_member(pidx, &name)?;
+        if self.paths.contains_key(&full) {
+            return Err(usage(format!("{full} already exists")));
+        }
+        let mut attrs = Vec::new();
+        if self.pytables {
+            attrs.push(("CLASS", AttrValue::Ascii("GROUP".into())));
+            attrs.push(("TITLE", AttrValue::Str(title.into())));
+            attrs.push(("VERSION", AttrValue::Ascii("1.0".into())));
+        }
+        let idx = self.new_group_object(full, &attrs)?;
+        self.link(pidx, &name, idx)
+    }
+}

@@ -1,0 +1,153 @@
+//! Public options of a [`Writer`]: write profile, element types, layout kinds.
+
+use super::*;
+
+/// The family of on-disk structures a new file is written with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Profile {
+    /// PyTables' family (HDF5 1.6 style): superblock v0, v1 object headers, symbol-table
+    /// groups, v1 B-tree chunk indexes. Read by every HDF5 since 1.6.3.
+    #[default]
+    PyTables,
+    /// HDF5 1.10 (h5py `libver='latest'`, SWMR readers): superblock v3, v2 object
+    /// headers with checksums, groups as link messages, extensible-array (one unlimited
+    /// dimension) or fixed-array chunk indexes. Needs HDF5 >= 1.10 to read.
+    Hdf5V110,
+}
+
+/// Options for [`Writer::create`].
+#[derive(Debug, Clone)]
+pub struct WriteOptions {
+    /// On-disk structure family of a new file ([`Writer::open`] keeps the file's own).
+    pub profile: Profile,
+    /// Write PyTables system attributes on the root (CLASS, TITLE, VERSION,
+    /// PYTABLES_FORMAT_VERSION) and on groups created by [`Writer::create_group`].
+    pub pytables: bool,
+    /// Root TITLE (PyTables).
+    pub root_title: String,
+    /// Limits applied when reading back chunks for read-modify-write.
+    pub limits: Limits,
+}
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        WriteOptions {
+            profile: Profile::PyTables,
+            pytables: true,
+            root_title: String::new(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Element type of a dataset.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dtype {
+    /// int8.
+    I8,
+    /// int16.
+    I16,
+    /// int32.
+    I32,
+    /// int64.
+    I64,
+    /// uint8.
+    U8,
+    /// uint16.
+    U16,
+    /// uint32.
+    U32,
+    /// uint64.
+    U64,
+    /// float16.
+    F16,
+    /// float32.
+    F32,
+    /// float64.
+    F64,
+    /// PyTables bool: 1-byte bitfield.
+    Bool,
+    /// h5py bool: enum {FALSE, TRUE} over int8.
+    BoolEnum,
+    /// Fixed-length ASCII string of this many bytes (NULLTERM, PyTables StringAtom).
+    FixedStr(u32),
+    /// Variable-length sequence of the base type (PyTables VLArray atom).
+    Vlen(Box<Dtype>),
+    /// Any datatype the encoder supports (compound, array, enum, big-endian, ...).
+    Custom(Datatype),
+}
+
+impl Dtype {
+    /// The on-disk datatype.
+    pub fn datatype(&self) -> Datatype {
+        match self {
+            Dtype::I8 => types::int(1, true),
+            Dtype::I16 => types::int(2, true),
+            Dtype::I32 => types::int(4, true),
+            Dtype::I64 => types::int(8, true),
+            Dtype::U8 => types::int(1, false),
+            Dtype::U16 => types::int(2, false),
+            Dtype::U32 => types::int(4, false),
+            Dtype::U64 => types::int(8, false),
+            Dtype::F16 => types::float(2),
+            Dtype::F32 => types::float(4),
+            Dtype::F64 => types::float(8),
+            Dtype::Bool => types::bitfield8(),
+            Dtype::BoolEnum => types::bool_enum(),
+            Dtype::FixedStr(n) => types::fixed_str(*n, CharSet::Ascii),
+            Dtype::Vlen(b) => Datatype::VarLenSequence {
+                size: 16,
+                base: Box::new(b.datatype()),
+            },
+            Dtype::Custom(d) => d.clone(),
+        }
+    }
+}
+
+/// Rust numbers that can be written directly (little-endian).
+pub trait H5Num: Copy + 'static {
+    /// The matching dataset type.
+    const DTYPE: Dtype;
+    /// Append the little-endian bytes of `v` to `out`.
+    fn extend_le(v: &[Self], out: &mut Vec<u8>);
+}
+
+macro_rules! h5num {
+    ($($t:ty => $d:ident),*) => {$(
+        impl H5Num for $t {
+            const DTYPE: Dtype = Dtype::$d;
+            fn extend_le(v: &[Self], out: &mut Vec<u8>) {
+                out.reserve(v.len() * std::mem::size_of::<$t>());
+                for x in v {
+                    out.extend_from_slice(&x.to_le_bytes());
+                }
+            }
+        }
+    )*};
+}
+h5num!(i8 => I8, i16 => I16, i32 => I32, i64 => I64, u8 => U8, u16 => U16, u32 => U32,
+       u64 => U64, f32 => F32, f64 => F64);
+
+/// The PyTables class a dataset is tagged with (CLASS/VERSION/TITLE attributes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PyTablesClass {
+    /// ARRAY 2.4 (contiguous).
+    Array,
+    /// CARRAY 1.1 (chunked, fixed max dims).
+    CArray,
+    /// EARRAY 1.1 + EXTDIM (chunked, one unlimited dimension).
+    EArray,
+    /// VLARRAY 1.4 (rank-1 vlen sequence).
+    VLArray,
+}
+
+/// How a dataset stores its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LayoutKind {
+    /// In the object header (small data only).
+    Compact,
+    /// One block allocated at creation.
+    Contiguous,
+    /// Chunks indexed by a v1 B-tree.
+    Chunked,
+}

@@ -1,0 +1,76 @@
+//! File space: positional writes, allocation past the end of file, publishing the EOF
+//! (steps 1 and 2 of the commit order).
+
+use super::*;
+
+impl Writer {
+    pub(super) fn check(&self) -> Result<()> {
+        if self.failed {
+            return Err(usage(
+                "an earlier storage error stopped this writer; the file holds its last \
+                 committed state",
+            ));
+        }
+        Ok(())
+    }
+
+    pub(super) fn put(&mut self, at: u64, data: &[u8]) -> Result<()> {
+        if let Err(e) = self.st.write_at(at, data) {
+            self.failed = true;
+            return Err(e.into());
+        }
+        self.written_end = self.written_end.max(at + data.len() as u64);
+        self.commit.wrote = true;
+        Ok(())
+    }
+
+    pub(super) fn alloc(&mut self, n: usize) -> u64 {
+        let n8 = encode::pad8(n) as u64;
+        if let Some(a) = self.free.take(n8) {
+            return a;
+        }
+        let a = self.eof;
+        self.eof = self.eof.saturating_add(encode::pad8(n) as u64);
+        a
+    }
+
+    pub(super) fn alloc_write(&mut self, data: &[u8]) -> Result<u64> {
+        let a = self.alloc(data.len());
+        self.put(a, data)?;
+        Ok(a)
+    }
+
+    pub(super) fn ensure_len(&mut self) -> Result<()> {
+        if self.written_end < self.eof {
+            if let Err(e) = self.st.set_len(self.eof) {
+                self.failed = true;
+                return Err(e.into());
+            }
+            self.written_end = self.eof;
+        }
+        Ok(())
+    }
+
+    /// Step 2 of the commit order: the superblock EOF address covers all new space.
+    pub(super) fn publish_eof(&mut self) -> Result<()> {
+        if self.eof != self.committed_eof {
+            self.ensure_len()?;
+            if self.v110 {
+                // The whole checksummed superblock, one positional write.
+                let sb = e110::encode_superblock_v3(self.eof, self.root_addr);
+                self.put(0, &sb)?;
+            } else {
+                let e = self.eof.to_le_bytes();
+                self.put(self.eof_field, &e)?;
+            }
+            self.committed_eof = self.eof;
+        }
+        Ok(())
+    }
+
+    pub(super) fn read(&self, at: u64, n: usize) -> Result<Vec<u8>> {
+        let mut b = vec![0u8; n];
+        self.st.read_at(at, &mut b)?;
+        Ok(b)
+    }
+}
