@@ -232,7 +232,13 @@ fn fillvalue_json(d: &Dataset) -> J {
     // h5py's `ds.fillvalue`: zeros of the type when the library default applies; null when
     // the fill value is undefined (HDF5 refuses to return it); a top-level vlen sequence or
     // reference gives null, a vlen string "" (and [] inside a compound).
-    if d.fill_value.as_ref().is_some_and(|f| !f.defined) {
+    // No fill value message at all (files of HDF5 before 1.6) is undefined too: HDF5 maps
+    // the default size 0 to "undefined" when the new message is absent.
+    if d.fill_value.as_ref().is_none_or(|f| !f.defined) {
+        return J::Null;
+    }
+    // h5py has no numpy type for the time class, so it cannot build the fill value.
+    if has_time(&d.datatype) {
         return J::Null;
     }
     // The reference dumper rebuilds the value with the subarray dtype, which numpy expands:
@@ -256,6 +262,18 @@ fn fillvalue_json(d: &Dataset) -> J {
     crate::hdf5::read::value::decode_element(&d.datatype, &bytes, &mut empty_vlen)
         .map(|v| element_json(&d.datatype, &v))
         .unwrap_or(J::Null)
+}
+
+/// Whether the time class (which numpy cannot represent) occurs anywhere in `dt`.
+fn has_time(dt: &Datatype) -> bool {
+    match dt {
+        Datatype::Time { .. } => true,
+        Datatype::Compound { members, .. } => members.iter().any(|m| has_time(&m.datatype)),
+        Datatype::Array { base, .. }
+        | Datatype::VarLenSequence { base, .. }
+        | Datatype::Enum { base, .. } => has_time(base),
+        _ => false,
+    }
 }
 
 fn attribute_json(a: &Attribute) -> Result<J> {
@@ -911,7 +929,7 @@ pub fn type_json(dt: &Datatype) -> J {
             json!({"class": "vlen", "size": 16, "base": type_json(base)})
         }
         Datatype::Opaque { size, tag } => json!({"class": "opaque", "size": size, "tag": tag}),
-        Datatype::Time { size, .. } => json!({"class": "opaque", "size": size, "tag": "time"}),
+        Datatype::Time { size, .. } => json!({"class": "time", "size": size}),
         Datatype::Reference { .. } => {
             json!({"class": "reference", "size": memory_type::memory_size(dt)})
         }

@@ -91,6 +91,7 @@ fn check_passes_what_dump_reads() {
         "i11_unfiltered_edges.h5",
         "i11_vlen_members.h5",
         "i11_vlen_members_small_offsets.h5",
+        "i11_time.h5",
     ] {
         let h5 = interop(name);
         let dump = bin().args(["dump", "--json"]).arg(&h5).output().unwrap();
