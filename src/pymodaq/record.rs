@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::pymodaq::attrs::pyliteral::PyValue;
+use crate::pymodaq::backend::write::join;
 use crate::pymodaq::backend::NodeClass;
 use crate::pymodaq::model::{DataToExport, DataWithAxes, DwaArgs, NdArray};
-use crate::pymodaq::save::backend::join;
 use crate::pymodaq::save::data_saving::{channel_name, NAV_AXES};
 use crate::pymodaq::save::{DataToExportTimedSaver, Flavour, H5Saver, InitOptions, SaveType};
 

@@ -13,3 +13,8 @@ pub use dataset::{Dataset, Element, Selection};
 pub use file::{File, Node, Object};
 pub use group::{Group, Link, LinkKind};
 pub use value::Value;
+
+// The element and shape descriptions a `Dataset`/`Attribute` carries, so callers name them
+// through the read API, not the message modules.
+pub use crate::hdf5::message::dataspace::{Dataspace, DataspaceKind, UNLIMITED};
+pub use crate::hdf5::message::datatype::Datatype;

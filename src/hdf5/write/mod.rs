@@ -7,6 +7,7 @@
 //! default profile) with the same commit order; `existing` edits its v1 object headers.
 
 pub mod btree_v2;
+mod complex;
 pub mod encode;
 pub mod encode110;
 pub mod existing;

@@ -486,6 +486,63 @@ pub fn is_np_float64(v: &PyValue) -> bool {
     matches!(v, PyValue::Numpy(n) if n.ty == NumpyType::Float64)
 }
 
+/// The `{"module", "type", "data"}` strings of a dict that is an envelope PyMoDAQ surfaced
+/// undecoded (an untrusted type such as `NoneType` or `int64`).
+fn as_envelope(v: &PyValue) -> Option<(&str, &str, &str)> {
+    let PyValue::Dict(entries) = v else {
+        return None;
+    };
+    if entries.len() != 3 {
+        return None;
+    }
+    let get = |key: &str| {
+        entries.iter().find_map(|(k, v)| match (k, v) {
+            (PyValue::Str(k), PyValue::Str(s)) if k == key => Some(s.as_str()),
+            _ => None,
+        })
+    };
+    Some((get("module")?, get("type")?, get("data")?))
+}
+
+/// The stored text of a JSON attribute: `object2json(v)`, except that an undecoded envelope
+/// (what PyMoDAQ returns for untrusted types) is stored as that envelope again, so values
+/// read from a PyMoDAQ file are written back as they were.
+pub fn stored_json(v: &PyValue) -> String {
+    match as_envelope(v) {
+        Some((module, ty, data)) => envelope_json(module, ty, data),
+        None => object2json(v),
+    }
+}
+
+/// What PyMoDAQ's `json2object` gives back for a value it stored.
+pub fn decoded_view(v: &PyValue) -> PyValue {
+    if as_envelope(v).is_some() {
+        return v.clone();
+    }
+    let (module, ty) = type_of(v);
+    let json = object2json(v);
+    let keep = is_trusted(ty)
+        && super::pyliteral::parse(
+            &super::pyliteral::repr(v),
+            &crate::Limits::default(),
+        )
+        .is_ok();
+    if keep {
+        v.clone()
+    } else if is_trusted(ty) {
+        PyValue::Str(json)
+    } else {
+        PyValue::Dict(vec![
+            (PyValue::Str("module".into()), PyValue::Str(module.into())),
+            (PyValue::Str("type".into()), PyValue::Str(ty.into())),
+            (
+                PyValue::Str("data".into()),
+                PyValue::Str(super::pyliteral::repr(v)),
+            ),
+        ])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

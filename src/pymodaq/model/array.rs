@@ -7,9 +7,6 @@
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::hdf5::message::datatype::Datatype;
-use crate::hdf5::read::value::{complex_parts, is_bool_enum, to_little_endian};
-use crate::hdf5::read::Dataset;
 
 /// A numpy element type, named as numpy names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,35 +73,6 @@ impl DType {
         }
     }
 
-    /// The dtype h5py gives an HDF5 datatype (bitfields read as unsigned ints, the
-    /// `{FALSE, TRUE}` enum as bool, `{r, i}` compounds as complex); `None` if not numeric.
-    pub fn from_hdf5(dt: &Datatype) -> Option<DType> {
-        if is_bool_enum(dt) {
-            return Some(DType::Bool);
-        }
-        if let Some((part, _)) = complex_parts(dt) {
-            return match part {
-                4 => Some(DType::Complex64),
-                8 => Some(DType::Complex128),
-                _ => None,
-            };
-        }
-        match dt {
-            Datatype::FixedPoint { size, signed, .. } => int_dtype(*size, *signed),
-            Datatype::Bitfield { size, .. } => int_dtype(*size, false),
-            Datatype::Enum { base, .. } => DType::from_hdf5(base),
-            Datatype::FloatingPoint { size: 2, .. } => Some(DType::Float16),
-            Datatype::FloatingPoint { size: 4, .. } => Some(DType::Float32),
-            Datatype::FloatingPoint { size: 8, .. } => Some(DType::Float64),
-            Datatype::Complex { base, .. } => match base.size() {
-                4 => Some(DType::Complex64),
-                8 => Some(DType::Complex128),
-                _ => None,
-            },
-            _ => None,
-        }
-    }
-
     /// Whether the type is an integer (or bool) type.
     pub fn is_integer(self) -> bool {
         !matches!(
@@ -112,20 +80,6 @@ impl DType {
             DType::Float16 | DType::Float32 | DType::Float64 | DType::Complex64 | DType::Complex128
         )
     }
-}
-
-fn int_dtype(size: u32, signed: bool) -> Option<DType> {
-    Some(match (size, signed) {
-        (1, true) => DType::Int8,
-        (2, true) => DType::Int16,
-        (4, true) => DType::Int32,
-        (8, true) => DType::Int64,
-        (1, false) => DType::UInt8,
-        (2, false) => DType::UInt16,
-        (4, false) => DType::UInt32,
-        (8, false) => DType::UInt64,
-        _ => return None,
-    })
 }
 
 /// One element, decoded.
@@ -220,34 +174,6 @@ impl NdArray {
     pub fn from_f64(shape: Vec<usize>, values: &[f64]) -> Result<NdArray> {
         let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
         NdArray::from_le_bytes(DType::Float64, shape, bytes)
-    }
-
-    /// A whole dataset, as h5py's `ds[()]` returns it.
-    pub fn read(ds: &Dataset) -> Result<NdArray> {
-        let dtype = DType::from_hdf5(&ds.datatype).ok_or_else(|| {
-            Error::unsupported(
-                format!(
-                    "dataset {} has a non-numeric element type for PyMoDAQ",
-                    ds.path()
-                ),
-                None,
-            )
-        })?;
-        if usize::try_from(ds.datatype.size()).ok() != Some(dtype.size()) {
-            return Err(Error::unsupported(
-                format!("dataset {}: padded element type", ds.path()),
-                None,
-            ));
-        }
-        let shape = ds
-            .shape()
-            .iter()
-            .map(|&d| usize::try_from(d))
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|_| Error::Usage(format!("dataset {} too large", ds.path())))?;
-        let mut raw = ds.read_raw()?;
-        to_little_endian(&ds.datatype, &mut raw);
-        NdArray::from_le_bytes(dtype, shape, raw)
     }
 
     /// Number of elements.

@@ -9,8 +9,8 @@ use crate::pymodaq::model::{
     Axis, DataDim, DataDistribution, DataSource, DataToExport, DataWithAxes, NdArray,
 };
 
-use super::backend::join;
 use super::saving::{put, DataType, H5Saver};
+use crate::pymodaq::backend::write::join;
 
 /// Special group holding navigation axes.
 pub const NAV_AXES: &str = "NavAxes";

@@ -1,7 +1,6 @@
-//! The saving half of PyMoDAQ's `h5modules`: the writing backend, `H5SaverLowLevel` and every
-//! data saver, writing files PyMoDAQ's own loaders read back.
+//! The saving half of PyMoDAQ's `h5modules`: `H5SaverLowLevel` and every data saver (the
+//! writing backend is [`crate::pymodaq::backend::write`]), writing files PyMoDAQ's own loaders read back.
 
-pub mod backend;
 pub mod chunking;
 pub mod data_saving;
 pub mod module_saving;
@@ -9,7 +8,7 @@ pub mod saver3x;
 pub mod saving;
 pub mod script;
 
-pub use backend::{Flavour, SaveBackend};
+pub use crate::pymodaq::backend::{Flavour, SaveBackend};
 pub use data_saving::{
     AxisSaverLoader, BkgSaver, DataEnlargeableSaver, DataExtendedSaver, DataSaverLoader,
     DataToExportEnlargeableSaver, DataToExportExtendedSaver, DataToExportSaver,

@@ -10,12 +10,12 @@ use crate::pymodaq::model::{
     Axis, DataDim, DataDistribution, DataSource, DataToExport, DataWithAxes, DwaArgs, NdArray,
 };
 
-use super::backend::join;
 use super::data_saving::{
     DataToExportEnlargeableSaver, DataToExportExtendedSaver, DataToExportSaver,
     DataToExportTimedSaver,
 };
 use super::saving::H5Saver;
+use crate::pymodaq::backend::write::join;
 
 /// A control module as the savers see it.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::pymodaq::attrs::pyliteral::PyValue;
 use crate::pymodaq::model::{DType, NdArray};
 
-use super::backend::{join, Flavour, SaveBackend};
+use crate::pymodaq::backend::write::{join, Flavour, SaveBackend};
 
 /// `SaveType`: what a file holds (`/RawData` `type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

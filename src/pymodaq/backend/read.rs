@@ -15,102 +15,12 @@
 //! Soft links are followed; external and user-defined links are refused (`NodeError`).
 
 use crate::error::Error;
-use crate::hdf5::message::dataspace::{DataspaceKind, UNLIMITED};
-use crate::hdf5::message::datatype::Datatype;
-use crate::hdf5::read::{Dataset, File, Group, Node, Value};
+use crate::hdf5::read::value::{complex_parts, is_bool_enum, to_little_endian};
+use crate::hdf5::read::{Dataset, DataspaceKind, Datatype, File, Group, Node, Value, UNLIMITED};
 use crate::pymodaq::attrs::{envelope, pickle, pickle_value, pyliteral, AttrValue, PyValue};
-use crate::pymodaq::model::{DType, NdArray, PyError};
+use crate::pymodaq::model::{DType, NdArray};
 
-/// A failure while loading: a PyMoDAQ exception, or an HDF5 read error (which h5py would
-/// raise as `OSError`).
-#[derive(Debug)]
-pub enum LoadError {
-    /// What PyMoDAQ raises.
-    Py(PyError),
-    /// The file could not be read.
-    Hdf5(Error),
-}
-
-impl LoadError {
-    /// `"<ExceptionType>: <message>"`, as the `load --json` document writes errors.
-    pub fn py_string(&self) -> String {
-        match self {
-            LoadError::Py(e) => e.to_string(),
-            LoadError::Hdf5(e) => format!("OSError: {e}"),
-        }
-    }
-
-    /// Shorthand for a PyMoDAQ exception.
-    pub fn py(exception: &'static str, message: impl Into<String>) -> LoadError {
-        LoadError::Py(PyError::new(exception, message))
-    }
-}
-
-impl std::fmt::Display for LoadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.py_string())
-    }
-}
-
-impl std::error::Error for LoadError {}
-
-/// A load failure as a crate [`Error`]: read errors as they are, PyMoDAQ exceptions as
-/// `Usage("<Exception>: <message>")`, so `load_all(..)?` works in functions returning
-/// [`crate::Result`].
-impl From<LoadError> for Error {
-    fn from(e: LoadError) -> Error {
-        match e {
-            LoadError::Hdf5(e) => e,
-            LoadError::Py(p) => Error::Usage(p.to_string()),
-        }
-    }
-}
-
-impl From<Error> for LoadError {
-    fn from(e: Error) -> LoadError {
-        LoadError::Hdf5(e)
-    }
-}
-
-impl From<PyError> for LoadError {
-    fn from(e: PyError) -> LoadError {
-        LoadError::Py(e)
-    }
-}
-
-/// Result of the PyMoDAQ layer.
-pub type LoadResult<T> = std::result::Result<T, LoadError>;
-
-/// A PyMoDAQ node class.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NodeClass {
-    /// `GROUP`
-    Group,
-    /// `CARRAY` (fixed-size array)
-    CArray,
-    /// `EARRAY` (enlargeable along dimension 0)
-    EArray,
-    /// `VLARRAY` (rows of variable length)
-    VLArray,
-}
-
-impl NodeClass {
-    /// The `CLASS` attribute value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NodeClass::Group => "GROUP",
-            NodeClass::CArray => "CARRAY",
-            NodeClass::EArray => "EARRAY",
-            NodeClass::VLArray => "VLARRAY",
-        }
-    }
-
-    /// Whether the class is an array class (`isinstance(node, CARRAY)`: EARRAY and VLARRAY
-    /// derive from CARRAY).
-    pub fn is_array(self) -> bool {
-        self != NodeClass::Group
-    }
-}
+use super::{Backend, LoadError, LoadResult, NodeClass};
 
 /// A decoded attribute value.
 #[derive(Debug, Clone, PartialEq)]
@@ -458,7 +368,7 @@ impl H5Backend {
     /// `node.read()` of a CARRAY/EARRAY: the whole array.
     pub fn read(&self, node: &PmdNode) -> LoadResult<NdArray> {
         let ds = node.dataset()?;
-        let mut a = NdArray::read(ds)?;
+        let mut a = read_array(ds)?;
         // PyTables reads its 1-byte bitfield bools as bool; h5py as uint8.
         if self.tables && matches!(ds.datatype, Datatype::Bitfield { size: 1, .. }) {
             a.dtype = DType::Bool;
@@ -475,7 +385,7 @@ impl H5Backend {
                 None,
             )));
         };
-        let dtype = DType::from_hdf5(base).ok_or_else(|| {
+        let dtype = dtype_of(base).ok_or_else(|| {
             LoadError::Hdf5(Error::unsupported(
                 format!("{}: non-numeric VLARRAY rows", node.path),
                 None,
@@ -549,7 +459,7 @@ pub fn decode_attr(
         return Ok(AttrVal::Empty);
     }
     if a.dataspace.kind == DataspaceKind::Simple {
-        if let Some(dt) = DType::from_hdf5(&a.datatype) {
+        if let Some(dt) = dtype_of(&a.datatype) {
             let shape = a
                 .dataspace
                 .dims
@@ -671,71 +581,6 @@ pub fn f16_bits(v: f64) -> u16 {
     sign | ((e as u16) << 10) | ((man >> 13) as u16)
 }
 
-/// The seam PyMoDAQ's `H5Backend` is: a tree of `GROUP`/`CARRAY`/`EARRAY`/`VLARRAY` nodes with
-/// decoded attributes, addressed by path. [`H5Backend`] implements it over a file being read,
-/// `save::SaveBackend` over a file being written, so the same walks and node listings work on
-/// both.
-pub trait Backend {
-    /// The class of the node at `path`; `None` when there is no such node (or it cannot be
-    /// classified).
-    fn node_class(&self, path: &str) -> Option<NodeClass>;
-    /// Child names of a group, in the library's iteration order.
-    fn child_names(&self, path: &str) -> Vec<String>;
-    /// Attribute names of a node.
-    fn attribute_names(&self, path: &str) -> Vec<String>;
-    /// One attribute, decoded as PyMoDAQ decodes it.
-    fn attribute(&self, path: &str, name: &str) -> Option<PyValue>;
-
-    /// `TITLE` (`''` when absent).
-    fn node_title(&self, path: &str) -> PyValue {
-        self.attribute(path, "TITLE")
-            .unwrap_or(PyValue::Str(String::new()))
-    }
-
-    /// `walk_nodes(where)` as [`H5Backend::walk_nodes`] orders it: `where`, then the children
-    /// of each group, groups taken depth first.
-    fn walk_paths(&self, where_: &str) -> Vec<String> {
-        let mut groups = vec![where_.to_string()];
-        let mut seen = std::collections::HashSet::new();
-        let mut stack = vec![where_.to_string()];
-        seen.insert(where_.to_string());
-        while let Some(g) = stack.pop() {
-            for c in self.child_names(&g) {
-                let p = crate::hdf5::read::file::join_path(&g, &c);
-                if self.node_class(&p) == Some(NodeClass::Group) && seen.insert(p.clone()) {
-                    stack.push(p.clone());
-                    groups.push(p);
-                }
-            }
-        }
-        let mut out = vec![where_.to_string()];
-        for g in &groups {
-            out.extend(
-                self.child_names(g)
-                    .into_iter()
-                    .map(|c| crate::hdf5::read::file::join_path(g, &c)),
-            );
-        }
-        out
-    }
-
-    /// `str(node)`: `/RawData/Axis00 (CARRAY) 'myaxis'`.
-    fn node_line(&self, path: &str) -> Option<String> {
-        let class = self.node_class(path)?;
-        let string_array = class == NodeClass::VLArray
-            && self.attribute(path, "subdtype") == Some(PyValue::Str("string".into()));
-        let kind = if string_array {
-            "StringARRAY"
-        } else {
-            class.as_str()
-        };
-        Some(format!(
-            "{path} ({kind}) {}",
-            pyliteral::repr(&self.node_title(path))
-        ))
-    }
-}
-
 impl Backend for H5Backend {
     fn node_class(&self, path: &str) -> Option<NodeClass> {
         self.get_node(path).ok().map(|n| n.class)
@@ -758,22 +603,73 @@ impl Backend for H5Backend {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn load_error_strings() {
-        assert_eq!(
-            LoadError::py("KeyError", "'shape'").py_string(),
-            "KeyError: 'shape'"
-        );
+/// The dtype h5py gives an HDF5 datatype (bitfields read as unsigned ints, the
+/// `{FALSE, TRUE}` enum as bool, `{r, i}` compounds as complex); `None` if not numeric.
+pub fn dtype_of(dt: &Datatype) -> Option<DType> {
+    if is_bool_enum(dt) {
+        return Some(DType::Bool);
     }
-
-    #[test]
-    fn class_names() {
-        assert_eq!(NodeClass::EArray.as_str(), "EARRAY");
-        assert!(NodeClass::VLArray.is_array());
-        assert!(!NodeClass::Group.is_array());
+    if let Some((part, _)) = complex_parts(dt) {
+        return match part {
+            4 => Some(DType::Complex64),
+            8 => Some(DType::Complex128),
+            _ => None,
+        };
     }
+    match dt {
+        Datatype::FixedPoint { size, signed, .. } => int_dtype(*size, *signed),
+        Datatype::Bitfield { size, .. } => int_dtype(*size, false),
+        Datatype::Enum { base, .. } => dtype_of(base),
+        Datatype::FloatingPoint { size: 2, .. } => Some(DType::Float16),
+        Datatype::FloatingPoint { size: 4, .. } => Some(DType::Float32),
+        Datatype::FloatingPoint { size: 8, .. } => Some(DType::Float64),
+        Datatype::Complex { base, .. } => match base.size() {
+            4 => Some(DType::Complex64),
+            8 => Some(DType::Complex128),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn int_dtype(size: u32, signed: bool) -> Option<DType> {
+    Some(match (size, signed) {
+        (1, true) => DType::Int8,
+        (2, true) => DType::Int16,
+        (4, true) => DType::Int32,
+        (8, true) => DType::Int64,
+        (1, false) => DType::UInt8,
+        (2, false) => DType::UInt16,
+        (4, false) => DType::UInt32,
+        (8, false) => DType::UInt64,
+        _ => return None,
+    })
+}
+
+/// A whole dataset, as h5py's `ds[()]` returns it.
+pub fn read_array(ds: &Dataset) -> crate::error::Result<NdArray> {
+    let dtype = dtype_of(&ds.datatype).ok_or_else(|| {
+        Error::unsupported(
+            format!(
+                "dataset {} has a non-numeric element type for PyMoDAQ",
+                ds.path()
+            ),
+            None,
+        )
+    })?;
+    if usize::try_from(ds.datatype.size()).ok() != Some(dtype.size()) {
+        return Err(Error::unsupported(
+            format!("dataset {}: padded element type", ds.path()),
+            None,
+        ));
+    }
+    let shape = ds
+        .shape()
+        .iter()
+        .map(|&d| usize::try_from(d))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|_| Error::Usage(format!("dataset {} too large", ds.path())))?;
+    let mut raw = ds.read_raw()?;
+    to_little_endian(&ds.datatype, &mut raw);
+    NdArray::from_le_bytes(dtype, shape, raw)
 }

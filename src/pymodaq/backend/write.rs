@@ -7,18 +7,17 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::NodeClass;
 use crate::error::{Error, Result};
-use crate::hdf5::message::datatype::{CompoundMember, Datatype};
 use crate::hdf5::write::{
     AttrValue, DatasetBuilder, DatasetId, Dtype, Profile, PyTablesClass, WriteOptions, Writer,
 };
 use crate::pymodaq::attrs::envelope;
 use crate::pymodaq::attrs::pickle;
 use crate::pymodaq::attrs::pyliteral::PyValue;
-use crate::pymodaq::backend::NodeClass;
 use crate::pymodaq::model::{DType, NdArray};
 
-use super::chunking;
+use crate::pymodaq::save::chunking;
 
 /// Which library's on-disk conventions a file follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,7 +201,7 @@ impl SaveBackend {
             }
             if let Ok(ds) = n.dataset() {
                 rec.shape = ds.dataspace.dims.clone();
-                rec.dtype = DType::from_hdf5(&ds.datatype);
+                rec.dtype = crate::pymodaq::backend::read::dtype_of(&ds.datatype);
             }
             if n.class == NodeClass::Group {
                 rec.children = rb
@@ -337,7 +336,7 @@ impl SaveBackend {
         self.node_req(path)?;
         let encoded: Vec<(&str, AttrValue)> = attrs
             .iter()
-            .map(|(n, v)| (n.as_str(), self.str_attr(&attr_json(v))))
+            .map(|(n, v)| (n.as_str(), self.str_attr(&envelope::stored_json(v))))
             .collect();
         self.w.set_attrs(path, &encoded)?;
         let rec = self
@@ -347,7 +346,7 @@ impl SaveBackend {
         for (n, v) in attrs {
             // Untrusted types come back as the envelope dict, nan/inf as the raw text: the
             // model keeps what a loader would see.
-            rec.put_attr(n, decoded_view(v));
+            rec.put_attr(n, envelope::decoded_view(v));
         }
         Ok(())
     }
@@ -373,23 +372,6 @@ impl SaveBackend {
     }
 
     fn dtype_of(&self, d: DType) -> Dtype {
-        let complex = |part: u32| {
-            Dtype::Custom(Datatype::Compound {
-                size: 2 * part,
-                members: vec![
-                    CompoundMember {
-                        name: "r".into(),
-                        offset: 0,
-                        datatype: crate::hdf5::write::encode::types::float(part),
-                    },
-                    CompoundMember {
-                        name: "i".into(),
-                        offset: u64::from(part),
-                        datatype: crate::hdf5::write::encode::types::float(part),
-                    },
-                ],
-            })
-        };
         match d {
             DType::Bool => match self.flavour {
                 Flavour::Tables => Dtype::Bool,
@@ -406,8 +388,8 @@ impl SaveBackend {
             DType::Float16 => Dtype::F16,
             DType::Float32 => Dtype::F32,
             DType::Float64 => Dtype::F64,
-            DType::Complex64 => complex(4),
-            DType::Complex128 => complex(8),
+            DType::Complex64 => Dtype::complex(Dtype::F32),
+            DType::Complex128 => Dtype::complex(Dtype::F64),
         }
     }
 
@@ -877,63 +859,6 @@ impl SaveBackend {
 /// `tuple(shape)` as a Python value.
 pub fn shape_tuple(shape: &[u64]) -> PyValue {
     PyValue::Tuple(shape.iter().map(|&d| PyValue::Int(i128::from(d))).collect())
-}
-
-/// The `{"module", "type", "data"}` strings of a dict that is an envelope PyMoDAQ surfaced
-/// undecoded (an untrusted type such as `NoneType` or `int64`).
-fn as_envelope(v: &PyValue) -> Option<(&str, &str, &str)> {
-    let PyValue::Dict(entries) = v else {
-        return None;
-    };
-    if entries.len() != 3 {
-        return None;
-    }
-    let get = |key: &str| {
-        entries.iter().find_map(|(k, v)| match (k, v) {
-            (PyValue::Str(k), PyValue::Str(s)) if k == key => Some(s.as_str()),
-            _ => None,
-        })
-    };
-    Some((get("module")?, get("type")?, get("data")?))
-}
-
-/// The stored text of a JSON attribute: `object2json(v)`, except that an undecoded envelope
-/// (what PyMoDAQ returns for untrusted types) is stored as that envelope again, so values
-/// read from a PyMoDAQ file are written back as they were.
-fn attr_json(v: &PyValue) -> String {
-    match as_envelope(v) {
-        Some((module, ty, data)) => envelope::envelope_json(module, ty, data),
-        None => envelope::object2json(v),
-    }
-}
-
-/// What PyMoDAQ's `json2object` gives back for a value it stored.
-fn decoded_view(v: &PyValue) -> PyValue {
-    if as_envelope(v).is_some() {
-        return v.clone();
-    }
-    let (module, ty) = envelope::type_of(v);
-    let json = envelope::object2json(v);
-    let keep = envelope::is_trusted(ty)
-        && crate::pymodaq::attrs::pyliteral::parse(
-            &crate::pymodaq::attrs::pyliteral::repr(v),
-            &crate::Limits::default(),
-        )
-        .is_ok();
-    if keep {
-        v.clone()
-    } else if envelope::is_trusted(ty) {
-        PyValue::Str(json)
-    } else {
-        PyValue::Dict(vec![
-            (PyValue::Str("module".into()), PyValue::Str(module.into())),
-            (PyValue::Str("type".into()), PyValue::Str(ty.into())),
-            (
-                PyValue::Str("data".into()),
-                PyValue::Str(crate::pymodaq::attrs::pyliteral::repr(v)),
-            ),
-        ])
-    }
 }
 
 fn check_name(name: &str) -> Result<()> {
