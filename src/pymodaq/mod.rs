@@ -9,5 +9,6 @@ pub mod load;
 pub mod load_json;
 pub mod model;
 pub mod nexus;
+pub mod nexus_annotate;
 pub mod record;
 pub mod save;

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod annotate;
 mod attrs;
 mod check;
 mod completions;
@@ -72,6 +73,9 @@ enum Cmd {
     /// Stream measurements from standard input into a PyMoDAQ file, the way PyMoDAQ's timed
     /// saver does (contract record).
     Record(record::Args),
+    /// Add NeXus hints (NX_class, signal, axes, long_name, default) to PyMoDAQ files in place,
+    /// so h5web, silx and nexusformat plot the data against its axes.
+    AnnotateNexus(annotate::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(completions::CompletionArgs),
     /// Print the man page (or write one page per command with --dir).
@@ -97,6 +101,7 @@ fn main() -> ExitCode {
         Cmd::Script(a) => write_cmds::script(a),
         Cmd::Record(a) => record::run(a),
         Cmd::Serve(a) => serve::run(a),
+        Cmd::AnnotateNexus(a) => annotate::run(a),
         Cmd::Completions(a) => completions::completions(a),
         Cmd::Man(a) => completions::man(a),
     };

@@ -1,0 +1,51 @@
+//! `annotate-nexus`: add NeXus hints to an existing PyMoDAQ file, in place
+//! (`pymodaq_h5::pymodaq::nexus_annotate`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+#[derive(clap::Args)]
+#[command(after_help = "Examples:
+  pymodaq-h5 annotate-nexus scan.h5
+  pymodaq-h5 annotate-nexus data/*.h5 --quiet
+
+Adds, beside PyMoDAQ's own attributes (which stay as they are, so PyMoDAQ loads the file as
+before): NX_class=NXdata, signal, auxiliary_signals, axes and AXISNAME_indices on every group
+holding data nodes; long_name=\"label (units)\" on data and axis datasets; default from the root
+to the first data group. h5web (myhdf5, vscode-h5web), silx and nexusformat then plot each node
+against its axes. Navigation axes (in NavAxes) are not children of the data group, so their
+dimensions show as '.' (index). Running it twice gives the same file content.
+The file is edited in place; a refusal leaves it byte-identical.")]
+pub struct Args {
+    /// The PyMoDAQ HDF5 file(s) to annotate.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    for file in &a.files {
+        let done = pymodaq_h5::pymodaq::nexus_annotate::annotate_file(file)
+            .with_context(|| format!("{}", file.display()))?;
+        if !a.quiet {
+            for g in &done.plan.groups {
+                println!(
+                    "{}: NXdata signal={} axes=[{}]",
+                    g.group,
+                    g.signal,
+                    g.axes.join(", ")
+                );
+            }
+            println!(
+                "{}: {} NXdata group(s) annotated",
+                file.display(),
+                done.plan.groups.len()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

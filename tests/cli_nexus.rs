@@ -1,0 +1,204 @@
+//! `annotate-nexus`: NeXus hints added in place to PyMoDAQ files of both backends (and 4.4's).
+//! - h5py and nexusformat see each data group as NXdata with its signal and axes, and the
+//!   root's default chain (tests/py/nexus_check.py);
+//! - PyMoDAQ 5.x (and 4.4 when its venv is there) loads the annotated file exactly as the
+//!   original: the same load-json document once the hint attributes are set aside;
+//! - our own `load --json` agrees with PyMoDAQ's on the annotated file;
+//! - a refusal (plain HDF5 file, a layout the writer cannot edit) leaves the file
+//!   byte-identical; annotating twice changes nothing PyMoDAQ or NeXus readers see.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::{json, Value as J};
+
+const HINTS: &[&str] = &[
+    "NX_class",
+    "signal",
+    "axes",
+    "auxiliary_signals",
+    "default",
+    "long_name",
+];
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_pymodaq-h5"))
+}
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    common::root().join("fixtures/pymodaq").join(name)
+}
+
+/// The load-json document with the NeXus hint attributes removed from every `attrs` map.
+fn strip_hints(v: &mut J) {
+    match v {
+        J::Object(m) => {
+            if let Some(J::Object(a)) = m.get_mut("attrs") {
+                a.retain(|k, _| !HINTS.contains(&k.as_str()) && !k.ends_with("_indices"));
+            }
+            for x in m.values_mut() {
+                strip_hints(x);
+            }
+        }
+        J::Array(a) => a.iter_mut().for_each(strip_hints),
+        _ => {}
+    }
+}
+
+/// PyMoDAQ's load-json documents of `files`, from one interpreter.
+fn pymodaq_load_many(py: &Path, files: &[std::path::PathBuf]) -> Vec<J> {
+    let out = Command::new(py)
+        .arg(common::root().join("tests/py/pymodaq_load_many.py"))
+        .args(files)
+        .env("QT_QPA_PLATFORM", "offscreen")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "PyMoDAQ cannot load: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+const FIXTURES: &[&str] = &[
+    "pt_dte.h5",
+    "h5py_dte.h5",
+    "pt_extended.h5",
+    "h5py_extended.h5",
+    "pt_enlargeable.h5",
+    "h5py_enlargeable.h5",
+    "pt_interrupted.h5",
+    "pmd44_pt_dte.h5",
+    "pmd44_pt_extended.h5",
+    "pmd44_pt_enlargeable.h5",
+];
+
+#[test]
+fn annotated_files_are_nxdata_and_load_as_before() {
+    let dir = common::temp_dir("nexus");
+    let py = common::python();
+    let py44 = common::python44();
+    let mut failures = Vec::new();
+    let mut pairs = Vec::new();
+    for name in FIXTURES {
+        let orig = fixture(name);
+        let ann_dir = dir.join("ann");
+        std::fs::create_dir_all(&ann_dir).unwrap();
+        let ann = ann_dir.join(name);
+        std::fs::copy(&orig, &ann).unwrap();
+        let out = bin().arg("annotate-nexus").arg(&ann).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let f = pymodaq_h5::hdf5::read::File::open(&ann).unwrap();
+        let plan = pymodaq_h5::pymodaq::nexus_annotate::plan(&f).unwrap();
+        assert!(!plan.groups.is_empty(), "{name}: nothing annotated");
+        // A 1-D spectrum's axis must be found (the fixtures with one carry it in its group).
+        if name.contains("dte") {
+            assert!(
+                plan.groups.iter().any(|g| g.axes.iter().any(|a| a != ".")),
+                "{name}: no axis named: {:?}",
+                plan.groups
+            );
+        }
+        // What our plan says the file now holds, read back by h5py and nexusformat.
+        let expected: Vec<J> = plan
+            .groups
+            .iter()
+            .map(|g| json!({"group": g.group, "signal": g.signal, "axes": g.axes}))
+            .collect();
+        let Some(py) = &py else { continue };
+        let out = Command::new(py)
+            .arg(common::root().join("tests/py/nexus_check.py"))
+            .arg(&ann)
+            .arg(serde_json::to_string(&expected).unwrap())
+            .output()
+            .unwrap();
+        if !out.status.success() {
+            failures.push(format!(
+                "{name} (NeXus): {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        pairs.push((name, orig.clone(), ann.clone()));
+        // Twice: the same hints (attribute values replaced by equal ones).
+        let out = bin()
+            .arg("annotate-nexus")
+            .arg("-q")
+            .arg(&ann)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let again = pymodaq_h5::pymodaq::nexus_annotate::plan(
+            &pymodaq_h5::hdf5::read::File::open(&ann).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(again, plan, "{name}: second run");
+    }
+    // PyMoDAQ (5.x, and 4.4 when there) loads each annotated file as the original.
+    if let Some(py) = &py {
+        let mut pys = vec![("5.x", py.clone())];
+        if let Some(p) = &py44 {
+            pys.push(("4.4", p.clone()));
+        }
+        let files: Vec<_> = pairs
+            .iter()
+            .flat_map(|(_, o, a)| [o.clone(), a.clone()])
+            .collect();
+        for (tag, p) in pys {
+            let docs = pymodaq_load_many(&p, &files);
+            for ((name, _, _), pair) in pairs.iter().zip(docs.chunks(2)) {
+                let (mut a, mut b) = (pair[0].clone(), pair[1].clone());
+                strip_hints(&mut a);
+                strip_hints(&mut b);
+                let mut d = Vec::new();
+                common::diff("", &b, &a, &mut d);
+                if !d.is_empty() {
+                    failures.push(format!(
+                        "{name} (PyMoDAQ {tag}): {}",
+                        d[..d.len().min(8)].join("; ")
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn refusals_leave_the_file_byte_identical() {
+    let dir = common::temp_dir("nexus-refuse");
+    // A plain HDF5 file, a legacy (1.x-3.x) file, and a file whose root has dense attributes
+    // (the writer cannot edit those).
+    for (src, what) in [
+        (
+            common::root().join("fixtures/hdf5/pt_attrs.h5"),
+            "not a PyMoDAQ",
+        ),
+        (
+            common::root().join("fixtures/legacy/pmd2_scan1d.h5"),
+            "not a PyMoDAQ",
+        ),
+        (fixture("h5py_swmr_stale.h5"), "dense attributes"),
+    ] {
+        let copy = dir.join(src.file_name().unwrap());
+        std::fs::copy(&src, &copy).unwrap();
+        let before = std::fs::read(&copy).unwrap();
+        let out = bin().arg("annotate-nexus").arg(&copy).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{}: {err}", src.display());
+        assert!(err.contains(what), "{}: {err}", src.display());
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+        assert!(
+            std::fs::read(&copy).unwrap() == before,
+            "{} changed",
+            src.display()
+        );
+    }
+}
