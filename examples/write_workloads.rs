@@ -3,8 +3,10 @@
 //! `cargo run --release --example write_workloads -- WORKLOAD OUT.h5 [SCALE]`
 //! where WORKLOAD is w1raw, w1defl, w2 or w3 and SCALE (default 1.0) shrinks the loops.
 //! Payloads are synthetic (a smooth image plus noise, sine spectra) unless BENCH_PAYLOADS
-//! names the bench's input directory.
-use pymodaq_h5::hdf5::write::{DatasetBuilder, Dtype, PyTablesClass, WriteOptions, Writer};
+//! names the bench's input directory. `PROFILE=v110` writes the HDF5 1.10 profile.
+use pymodaq_h5::hdf5::write::{
+    DatasetBuilder, Dtype, Profile, PyTablesClass, WriteOptions, Writer,
+};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
@@ -34,7 +36,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         spectra = std::fs::read(dir.join("spectra.bin"))?;
     }
     let t = std::time::Instant::now();
-    let mut w = Writer::create(out, WriteOptions::default())?;
+    let mut opts = WriteOptions::default();
+    if std::env::var("PROFILE").as_deref() == Ok("v110") {
+        opts.profile = Profile::Hdf5V110;
+    }
+    let mut w = Writer::create(out, opts)?;
     let frame_bytes = 512 * 512 * 2;
     match wl {
         "w1raw" | "w1defl" => {
