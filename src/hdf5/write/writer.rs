@@ -32,7 +32,7 @@
 //! writes) · `chunked` (chunked storage) · `chunk_index` (`btree_v1`, `array`) ·
 //! `append` · `vlen` (global heap) · `commit` (commit pages) · `free_space` ·
 //! `dense` (dense attributes and links) · `open` (editing an existing file) ·
-//! `options` (profile, element types).
+//! `options` (element types) · `profile` (what each profile writes) · `superblock`.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -197,13 +197,10 @@ pub struct Writer {
     failed: bool,
     limits: Limits,
     pytables: bool,
-    /// Superblock offset of the end-of-file address (40 in v0, 44 in v1).
-    eof_field: u64,
-    /// 1.10 profile: superblock v3 (rewritten whole, with its checksum, to publish the
-    /// EOF), v2 object headers, link-message groups, array chunk indexes.
-    v110: bool,
-    /// Root group object header address (in the v3 superblock).
-    root_addr: u64,
+    /// The structures new objects are written with (an opened file: its own family).
+    profile: Profile,
+    /// How the end of file is published.
+    superblock: Superblock,
     /// Read access for loading objects of an opened file.
     shared: Option<Shared>,
     /// Object index by header address (hard links reach one object by several paths).
@@ -317,9 +314,16 @@ mod group;
 mod object_header;
 mod open;
 mod options;
+mod profile;
 mod space;
+mod superblock;
 mod vlen;
 
 pub use attribute::AttrValue;
 pub use dataset::DatasetBuilder;
-pub use options::{Dtype, H5Num, LayoutKind, Profile, PyTablesClass, WriteOptions};
+pub use options::{Dtype, H5Num, LayoutKind, PyTablesClass, WriteOptions};
+pub use profile::Profile;
+
+use object_header::HeaderVersion;
+use profile::GroupFormat;
+use superblock::Superblock;

@@ -85,21 +85,20 @@ impl Writer {
     pub(super) fn slot_block(&self, idx: usize) -> Result<Vec<u8>> {
         let ess = self.essentials(idx)?;
         // v2 messages in an `OCHK` for a v2 header (1.10, or dense attributes).
-        let v2 = self.v110 || self.objs[idx].dense.v2;
+        let hv = self.header_version(idx);
         let mut out = Vec::new();
         for (t, b) in ess
             .iter()
             .filter(|(t, _)| *t == msg::DATASPACE || *t == msg::LAYOUT)
         {
-            if v2 {
-                e110::push_message_v2(&mut out, *t, b)?;
-            } else {
-                let mut b = b.clone();
+            let mut b = b.clone();
+            if hv == HeaderVersion::V1 {
+                // v1 messages are 8-byte aligned.
                 b.resize(encode::pad8(b.len()), 0);
-                encode::push_message(&mut out, *t, &b);
             }
+            hv.push(&mut out, *t, &b)?;
         }
-        Ok(if v2 { e110::encode_ochk(&out) } else { out })
+        Ok(hv.continuation_block(&out).into_owned())
     }
 
     /// Reserve `n` bytes that do not cross a page boundary, next to the other slots.

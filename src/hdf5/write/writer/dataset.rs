@@ -184,7 +184,7 @@ impl Writer {
                 .filter(|n| *n < (1 << 32))
                 .ok_or_else(|| usage("chunk of 4 GiB or more"))?;
             let _ = cbytes;
-            let kind = self.chunk_index_kind(&max, &chunk);
+            let kind = self.profile.chunk_index(&max, &chunk);
             Store::Chunked(Box::new(Chunked {
                 chunk,
                 kind,

@@ -82,7 +82,7 @@ impl Writer {
             Kind::Dataset(_) => false,
         };
         if dense_attrs {
-            if !self.v110 && !self.objs[idx].dense.v2 {
+            if self.header_version(idx) == HeaderVersion::V1 {
                 // v1 prefix (16) + area == v2 prefix (14) + area + checksum (4).
                 let o = &mut self.objs[idx];
                 o.cap0 = o

@@ -32,14 +32,10 @@ impl Writer {
 
     /// Write a new file into `st` (which should be empty).
     pub fn with_storage(st: Box<dyn WriteStorage>, opts: WriteOptions) -> Result<Writer> {
-        let v110 = opts.profile == Profile::Hdf5V110;
+        let superblock = opts.profile.superblock();
         let mut w = Writer {
             st,
-            eof: if v110 {
-                e110::SUPERBLOCK_V3_SIZE
-            } else {
-                encode::SUPERBLOCK_SIZE
-            },
+            eof: superblock.len(),
             committed_eof: 0,
             written_end: 0,
             objs: Vec::new(),
@@ -47,9 +43,8 @@ impl Writer {
             failed: false,
             limits: opts.limits,
             pytables: opts.pytables,
-            eof_field: encode::EOF_FIELD,
-            v110,
-            root_addr: UNDEF,
+            profile: opts.profile,
+            superblock,
             shared: None,
             by_addr: HashMap::new(),
             scratch: Vec::new(),
@@ -65,13 +60,7 @@ impl Writer {
             attrs.push(("VERSION", AttrValue::Ascii("1.0".into())));
         }
         let idx = w.new_group_object("/".into(), &attrs)?;
-        let sb = if v110 {
-            w.root_addr = w.objs[idx].addr;
-            e110::encode_superblock_v3(w.eof, w.root_addr)
-        } else {
-            let root = w.group_entry(idx, 0)?;
-            encode::encode_superblock(w.eof, &root)
-        };
+        let sb = w.new_superblock(idx)?;
         w.put(0, &sb)?;
         w.ensure_len()?;
         w.committed_eof = w.eof;

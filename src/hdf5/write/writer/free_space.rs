@@ -218,13 +218,7 @@ impl Writer {
 
     /// Publish the EOF even when it shrinks.
     fn publish_eof_any(&mut self) -> Result<()> {
-        if self.v110 {
-            let sb = e110::encode_superblock_v3(self.eof, self.root_addr);
-            self.put(0, &sb)?;
-        } else {
-            let e = self.eof.to_le_bytes();
-            self.put(self.eof_field, &e)?;
-        }
+        self.write_eof()?;
         self.committed_eof = self.eof;
         Ok(())
     }

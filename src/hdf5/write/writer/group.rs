@@ -12,7 +12,7 @@ impl Writer {
         path: String,
         attrs: &[(&str, AttrValue)],
     ) -> Result<usize> {
-        if self.v110 {
+        if self.profile.groups() == GroupFormat::Links {
             let g = Grp {
                 btree: UNDEF,
                 heap: UNDEF,
@@ -78,7 +78,7 @@ impl Writer {
             kind,
             ext: None,
             dense: dense::Dense {
-                v2: self.v110,
+                v2: self.profile.object_header() == HeaderVersion::V2,
                 ..Default::default()
             },
         });
@@ -86,23 +86,19 @@ impl Writer {
         for (n, v) in attrs {
             bodies.push((n.to_string(), self.attr_body(n, v)?));
         }
-        let mh = if self.v110 { e110::MSG_HEADER_V2 } else { 8 };
+        let hv = self.header_version(idx);
         let ess: usize = self
             .essentials(idx)?
             .iter()
-            .map(|(_, b)| mh + b.len())
+            .map(|(_, b)| hv.message_len(b.len()))
             .sum();
         let attr_len: usize = bodies
             .iter()
             .filter(|(_, b)| !Self::attr_is_big(b))
-            .map(|(_, b)| mh + b.len())
+            .map(|(_, b)| hv.message_len(b.len()))
             .sum();
         let cap0 = encode::pad8(ess + 24 + attr_len.max(ATTR_SLACK));
-        let addr = if self.v110 {
-            self.alloc(e110::OHDR_PREFIX + cap0 + 4)
-        } else {
-            self.alloc(16 + cap0)
-        };
+        let addr = self.alloc(hv.header_len(cap0));
         let o = &mut self.objs[idx];
         o.addr = addr;
         o.cap0 = cap0;

@@ -1,7 +1,91 @@
 //! Object headers (v1 and v2): the messages of an object, their layout in chunk 0 and
 //! continuation blocks, and the in-place header commit (step 3 of the commit order).
 
+use std::borrow::Cow;
+
 use super::*;
+
+/// Body bytes of a continuation message (address and length).
+const CONTINUATION_BODY: usize = 16;
+
+/// Object header version: v1 (PyTables family) or v2 (1.10 family, and objects of the
+/// PyTables family converted for dense attributes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum HeaderVersion {
+    /// 16-byte prefix, 8-byte message headers, plain continuation blocks.
+    V1,
+    /// `OHDR` prefix and checksum, 4-byte message headers, `OCHK` continuation blocks.
+    V2,
+}
+
+impl HeaderVersion {
+    /// Bytes of a message whose body is `body` bytes.
+    pub(super) fn message_len(self, body: usize) -> usize {
+        match self {
+            HeaderVersion::V1 => 8 + body,
+            HeaderVersion::V2 => e110::MSG_HEADER_V2 + body,
+        }
+    }
+
+    /// Bytes of a header whose chunk 0 holds `cap0` message bytes.
+    pub(super) fn header_len(self, cap0: usize) -> usize {
+        match self {
+            HeaderVersion::V1 => 16 + cap0,
+            HeaderVersion::V2 => e110::OHDR_PREFIX + cap0 + 4,
+        }
+    }
+
+    /// Append one message.
+    pub(super) fn push(self, out: &mut Vec<u8>, ty: u16, body: &[u8]) -> Result<()> {
+        match self {
+            HeaderVersion::V1 => {
+                encode::push_message(out, ty, body);
+                Ok(())
+            }
+            HeaderVersion::V2 => e110::push_message_v2(out, ty, body),
+        }
+    }
+
+    /// A continuation block holding the messages `msgs`.
+    pub(super) fn continuation_block(self, msgs: &[u8]) -> Cow<'_, [u8]> {
+        match self {
+            HeaderVersion::V1 => Cow::Borrowed(msgs),
+            HeaderVersion::V2 => Cow::Owned(e110::encode_ochk(msgs)),
+        }
+    }
+
+    /// Bytes of a continuation block holding `msgs` message bytes (v2: signature and
+    /// checksum around them).
+    pub(super) fn continuation_len(self, msgs: usize) -> u64 {
+        match self {
+            HeaderVersion::V1 => msgs as u64,
+            HeaderVersion::V2 => msgs as u64 + 8,
+        }
+    }
+
+    /// The header: chunk 0 (`n` messages before the NIL fill, v1 counting the slot's
+    /// too) filled to `cap0` bytes, with its prefix (and v2 checksum).
+    fn finish(self, mut c0: Vec<u8>, cap0: usize, n: usize) -> Result<Vec<u8>> {
+        match self {
+            HeaderVersion::V1 => {
+                let mut n = n;
+                if c0.len() < cap0 {
+                    let gap = cap0 - c0.len();
+                    encode::push_message(&mut c0, msg::NIL, &vec![0u8; gap.saturating_sub(8)]);
+                    n += 1;
+                }
+                let nm = u16::try_from(n).map_err(|_| usage("too many header messages"))?;
+                let mut out = encode::encode_header_prefix(nm, cap0 as u32).to_vec();
+                out.extend_from_slice(&c0);
+                Ok(out)
+            }
+            HeaderVersion::V2 => {
+                e110::fill_nil_v2(&mut c0, cap0);
+                e110::encode_ohdr(&c0)
+            }
+        }
+    }
+}
 
 impl Writer {
     pub(super) fn essentials(&self, idx: usize) -> Result<Vec<(u16, Vec<u8>)>> {
@@ -67,98 +151,37 @@ impl Writer {
                 v
             }
         };
-        if self.v110 || o.dense.v2 {
+        if self.header_version(idx) == HeaderVersion::V2 {
             ess.push((e110::msg::ATTR_INFO, dense::info_body(o.dense.attrs)));
         }
         Ok(ess)
     }
 
+    /// The header version of object `idx`: the profile's, or v2 once converted for dense
+    /// attributes.
+    pub(super) fn header_version(&self, idx: usize) -> HeaderVersion {
+        if self.profile.object_header() == HeaderVersion::V2 || self.objs[idx].dense.v2 {
+            HeaderVersion::V2
+        } else {
+            HeaderVersion::V1
+        }
+    }
+
     /// Lay out the header; new continuation blocks are written at new space. Returns the
-    /// chunk-0 bytes (prefix included) for the in-place step.
+    /// chunk-0 bytes (prefix included) for the in-place step. Chunk 0 of `cap0` message
+    /// bytes holds the fixed messages, then links and attributes while they fit (room kept
+    /// for a continuation message); the rest goes to one continuation block written afresh
+    /// when it changes; unused space is NIL messages.
     pub(super) fn header_bytes(&mut self, idx: usize) -> Result<(u64, Vec<u8>)> {
         if self.objs[idx].ext.is_some() {
             return self.ext_header_bytes(idx);
         }
         self.prepare_dense(idx)?;
-        if self.v110 || self.objs[idx].dense.v2 {
-            return self.header_bytes_v2(idx);
-        }
+        let hv = self.header_version(idx);
         let mut ess = self.essentials(idx)?;
         let in_slot = self.slot_split(idx, &mut ess);
         let o = &self.objs[idx];
-        let cap0 = o.cap0;
-        let msgs: Vec<(u16, &[u8])> = ess
-            .iter()
-            .map(|(t, b)| (*t, b.as_slice()))
-            .chain(o.attrs.iter().map(|(_, b)| (msg::ATTRIBUTE, b.as_slice())))
-            .collect();
-        let total: usize = msgs.iter().map(|(_, b)| 8 + b.len()).sum();
-        let mut c0 = Vec::with_capacity(cap0);
-        let mut over = Vec::new();
-        let mut n: usize = in_slot;
-        if total <= cap0 {
-            for (t, b) in &msgs {
-                encode::push_message(&mut c0, *t, b);
-                n += 1;
-            }
-        } else {
-            let room = cap0 - 24;
-            for (i, (t, b)) in msgs.iter().enumerate() {
-                if i < ess.len() || (over.is_empty() && c0.len() + 8 + b.len() <= room) {
-                    encode::push_message(&mut c0, *t, b);
-                } else {
-                    encode::push_message(&mut over, *t, b);
-                }
-                n += 1;
-            }
-            if c0.len() > room {
-                return Err(usage(format!("{}: object header chunk overflow", o.path)));
-            }
-        }
-        let cont = if over.is_empty() {
-            None
-        } else {
-            match &o.cont {
-                Some((a, content)) if *content == over => Some((*a, over)),
-                _ => {
-                    let a = self.alloc_write(&over)?;
-                    if let Some((old, content)) = &self.objs[idx].cont {
-                        let (old, n) = (*old, content.len() as u64);
-                        self.free.release(!idx, old, n);
-                    }
-                    Some((a, over))
-                }
-            }
-        };
-        if let Some((a, content)) = &cont {
-            encode::push_message(
-                &mut c0,
-                msg::CONTINUATION,
-                &encode::encode_continuation(*a, content.len() as u64),
-            );
-            n += 1;
-        }
-        if c0.len() < cap0 {
-            let gap = cap0 - c0.len();
-            encode::push_message(&mut c0, msg::NIL, &vec![0u8; gap - 8]);
-            n += 1;
-        }
-        let o = &mut self.objs[idx];
-        o.cont = cont;
-        let nm = u16::try_from(n).map_err(|_| usage("too many header messages"))?;
-        let mut out = encode::encode_header_prefix(nm, cap0 as u32).to_vec();
-        out.extend_from_slice(&c0);
-        Ok((o.addr, out))
-    }
-
-    /// The v2 header (1.10 profile): chunk 0 of `cap0` message bytes holds the fixed
-    /// messages, then links and attributes while they fit (24 bytes kept for a
-    /// continuation message), the rest goes to one `OCHK` block written afresh when it
-    /// changes; unused space is NIL messages (or a gap under 4 bytes).
-    pub(super) fn header_bytes_v2(&mut self, idx: usize) -> Result<(u64, Vec<u8>)> {
-        let mut ess = self.essentials(idx)?;
-        self.slot_split(idx, &mut ess);
-        let o = &self.objs[idx];
+        // Link messages: groups of the 1.10 family (v2 headers) with compact links.
         let links: Vec<Vec<u8>> = match &o.kind {
             Kind::Group(g) if g.compact && o.dense.links.is_none() => g
                 .entries
@@ -179,37 +202,37 @@ impl Writer {
                     .map(|(_, b)| (msg::ATTRIBUTE, b.as_slice())),
             )
             .collect();
-        let size = |b: &[u8]| e110::MSG_HEADER_V2 + b.len();
-        let total: usize = msgs.iter().map(|(_, b)| size(b)).sum();
+        let total: usize = msgs.iter().map(|(_, b)| hv.message_len(b.len())).sum();
         let mut c0 = Vec::with_capacity(cap0);
         let mut over = Vec::new();
         if total <= cap0 {
             for (t, b) in &msgs {
-                e110::push_message_v2(&mut c0, *t, b)?;
+                hv.push(&mut c0, *t, b)?;
             }
         } else {
-            let room = cap0.saturating_sub(e110::MSG_HEADER_V2 + 16);
+            let room = cap0.saturating_sub(hv.message_len(CONTINUATION_BODY));
             for (i, (t, b)) in msgs.iter().enumerate() {
-                if i < ess.len() || (over.is_empty() && c0.len() + size(b) <= room) {
-                    e110::push_message_v2(&mut c0, *t, b)?;
+                if i < ess.len() || (over.is_empty() && c0.len() + hv.message_len(b.len()) <= room)
+                {
+                    hv.push(&mut c0, *t, b)?;
                 } else {
-                    e110::push_message_v2(&mut over, *t, b)?;
+                    hv.push(&mut over, *t, b)?;
                 }
             }
             if c0.len() > room {
                 return Err(usage(format!("{}: object header chunk overflow", o.path)));
             }
         }
+        let mut n = in_slot + msgs.len();
         let cont = if over.is_empty() {
             None
         } else {
             match &o.cont {
                 Some((a, content)) if *content == over => Some((*a, over)),
                 _ => {
-                    let a = self.alloc_write(&e110::encode_ochk(&over))?;
+                    let a = self.alloc_write(&hv.continuation_block(&over))?;
                     if let Some((old, content)) = &self.objs[idx].cont {
-                        // OCHK: signature and checksum around the messages.
-                        let (old, n) = (*old, content.len() as u64 + 8);
+                        let (old, n) = (*old, hv.continuation_len(content.len()));
                         self.free.release(!idx, old, n);
                     }
                     Some((a, over))
@@ -217,17 +240,17 @@ impl Writer {
             }
         };
         if let Some((a, content)) = &cont {
-            let len = content.len() as u64 + 8;
-            e110::push_message_v2(
+            let len = hv.continuation_len(content.len());
+            hv.push(
                 &mut c0,
                 msg::CONTINUATION,
                 &encode::encode_continuation(*a, len),
             )?;
+            n += 1;
         }
-        e110::fill_nil_v2(&mut c0, cap0);
         let o = &mut self.objs[idx];
         o.cont = cont;
-        Ok((o.addr, e110::encode_ohdr(&c0)?))
+        Ok((o.addr, hv.finish(c0, cap0, n)?))
     }
 
     /// Rewrite an object's header following the commit order.

@@ -114,9 +114,20 @@ impl Writer {
             failed: false,
             limits: opts.limits,
             pytables: opts.pytables,
-            eof_field: if sb.version == 0 { 40 } else { 44 },
-            v110: sb.version == 3,
-            root_addr: sb.root_object_header,
+            profile: if sb.version == 3 {
+                Profile::Hdf5V110
+            } else {
+                Profile::PyTables
+            },
+            superblock: if sb.version == 3 {
+                Superblock::V3 {
+                    root: sb.root_object_header,
+                }
+            } else {
+                Superblock::V0V1 {
+                    eof_field: if sb.version == 0 { 40 } else { 44 },
+                }
+            },
             shared: Some(shared),
             by_addr: HashMap::new(),
             scratch: Vec::new(),

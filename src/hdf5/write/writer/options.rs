@@ -1,19 +1,6 @@
-//! Public options of a [`Writer`]: write profile, element types, layout kinds.
+//! Public options of a [`Writer`]: element types, layout kinds (the profile: `profile`).
 
 use super::*;
-
-/// The family of on-disk structures a new file is written with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Profile {
-    /// PyTables' family (HDF5 1.6 style): superblock v0, v1 object headers, symbol-table
-    /// groups, v1 B-tree chunk indexes. Read by every HDF5 since 1.6.3.
-    #[default]
-    PyTables,
-    /// HDF5 1.10 (h5py `libver='latest'`, SWMR readers): superblock v3, v2 object
-    /// headers with checksums, groups as link messages, extensible-array (one unlimited
-    /// dimension) or fixed-array chunk indexes. Needs HDF5 >= 1.10 to read.
-    Hdf5V110,
-}
 
 /// Options for [`Writer::create`].
 #[derive(Debug, Clone)]

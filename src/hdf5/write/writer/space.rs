@@ -55,14 +55,7 @@ impl Writer {
     pub(super) fn publish_eof(&mut self) -> Result<()> {
         if self.eof != self.committed_eof {
             self.ensure_len()?;
-            if self.v110 {
-                // The whole checksummed superblock, one positional write.
-                let sb = e110::encode_superblock_v3(self.eof, self.root_addr);
-                self.put(0, &sb)?;
-            } else {
-                let e = self.eof.to_le_bytes();
-                self.put(self.eof_field, &e)?;
-            }
+            self.write_eof()?;
             self.committed_eof = self.eof;
         }
         Ok(())
