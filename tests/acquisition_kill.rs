@@ -1,11 +1,14 @@
-//! Whole acquisitions survive SIGKILL: `pymodaq-h5 record` (3 channels + time axis), the
-//! enlargeable saver (3 channels + a navigation axis) and the extended (scan) saver
-//! (3 pre-sized channels) are killed at random moments, in both write profiles, with and
-//! without compression, half of the trials with two busy threads competing for the CPU.
-//! Every file must open in our reader, and (all files at the end, in one Python run) in
-//! h5py, PyTables and PyMoDAQ; every channel and the navigation axis must hold exactly the
-//! same rows (`../shared/contracts/record.md`: "no partial row"), with the right values,
-//! and at least the rows of the last acknowledged flush.
+//! Whole acquisitions survive SIGKILL: `pymodaq-h5 record` (2-4 channels + time axis), the
+//! enlargeable saver (2-4 channels, 0D and 1D, optionally with error bars and backgrounds, +
+//! a navigation axis) and the extended (scan) saver (the same channels, pre-sized, + a
+//! navigation axis) are killed at random moments, in both write profiles, with and without
+//! compression, half of the trials with two busy threads competing for the CPU. Every file
+//! must open in our reader, and (all files at the end, in one Python run) in h5py, PyTables
+//! and PyMoDAQ; every dataset of the acquisition (channels, error bars, navigation axis)
+//! must hold exactly the same rows (`../shared/contracts/record.md`: "no partial row"), with
+//! the right values, and at least the rows of the last acknowledged flush; backgrounds hold
+//! their values or, before the flush that follows their creation, their fill value. `PYMODAQ_H5_ACQ_KILLS` sets the number of trials
+//! (default 200); `scripts/soak_acquisition_kill.sh` runs more.
 #![cfg(unix)]
 
 mod common;
@@ -23,55 +26,125 @@ use pymodaq_h5::pymodaq::model::{
     Axis, DataDistribution, DataSource, DataToExport, DataWithAxes, DwaArgs, NdArray,
 };
 use pymodaq_h5::pymodaq::save::{
-    DataToExportEnlargeableSaver, DataToExportExtendedSaver, H5Saver, InitOptions,
+    DataToExportEnlargeableSaver, DataToExportExtendedSaver, DataToExportSaver, H5Saver,
+    InitOptions,
 };
 
 const CHILD_ENV: &str = "PYMODAQ_H5_ACQ_CHILD";
 const SCAN: usize = 200_000;
+/// Length of the 1D channels.
+const L: usize = 4;
 
-/// Channel `ch` of acquisition `i`.
-fn value(ch: usize, i: usize) -> f64 {
-    match ch {
-        0 => i as f64,
-        1 => 2.0 * i as f64 + 0.5,
-        _ => -3.0 * i as f64,
+/// The channels of one acquisition: `n0` 0D and `n1` 1D channels (2-4 in all), error bars
+/// on every channel or none, a background per channel or none.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Cfg {
+    n0: usize,
+    n1: usize,
+    err: bool,
+    bkg: bool,
+}
+
+impl Cfg {
+    fn encode(&self) -> String {
+        format!(
+            "{}.{}.{}.{}",
+            self.n0,
+            self.n1,
+            u8::from(self.err),
+            u8::from(self.bkg)
+        )
+    }
+    fn decode(s: &str) -> Cfg {
+        let v: Vec<usize> = s.split('.').map(|x| x.parse().unwrap()).collect();
+        Cfg {
+            n0: v[0],
+            n1: v[1],
+            err: v[2] == 1,
+            bkg: v[3] == 1,
+        }
     }
 }
 
-fn dte(i: usize) -> DataToExport {
+/// Element `j` of channel `c` (of dimension `dim`, 0 or 1) at acquisition `i`; exact in f64.
+fn value(dim: usize, c: usize, i: usize, j: usize) -> f64 {
+    (i * (c + 1 + 10 * dim) + j) as f64
+}
+fn error(c: usize, i: usize, j: usize) -> f64 {
+    (c + i) as f64 + 0.5 * (j + 1) as f64
+}
+fn bkg(dim: usize, c: usize, j: usize) -> f64 {
+    (7 + c + 3 * dim + j) as f64
+}
+
+fn dwa(dim: usize, c: usize, err: bool, f: impl Fn(usize) -> f64) -> DataWithAxes {
+    let n = if dim == 0 { 1 } else { L };
+    let vals: Vec<f64> = (0..n).map(f).collect();
+    let axes = if dim == 1 {
+        vec![Axis::new("wl", "nm", (0..L).map(|j| j as f64 * 2.0).collect(), 0, 0).unwrap()]
+    } else {
+        Vec::new()
+    };
+    DataWithAxes::new(DwaArgs {
+        name: format!("d{dim}ch{c}"),
+        source: DataSource::Raw,
+        distribution: DataDistribution::Uniform,
+        data: vec![NdArray::from_f64(vec![n], &vals).unwrap()],
+        labels: Vec::new(),
+        units: "V".into(),
+        origin: PyValue::Str(String::new()),
+        nav_indexes: Vec::new(),
+        axes,
+        errors: err.then(|| {
+            vec![
+                NdArray::from_f64(vec![n], &(0..n).map(|j| error(c, 0, j)).collect::<Vec<_>>())
+                    .unwrap(),
+            ]
+        }),
+        extra_attributes: Vec::new(),
+    })
+    .unwrap()
+}
+
+fn dte(cfg: Cfg, i: usize) -> DataToExport {
     let mut d = DataToExport::new("acq");
-    for ch in 0..3 {
-        let dwa = DataWithAxes::new(DwaArgs {
-            name: format!("ch{ch}"),
-            source: DataSource::Raw,
-            distribution: DataDistribution::Uniform,
-            data: vec![NdArray::from_f64(vec![1], &[value(ch, i)]).unwrap()],
-            labels: Vec::new(),
-            units: "V".into(),
-            origin: PyValue::Str(String::new()),
-            nav_indexes: Vec::new(),
-            axes: Vec::new(),
-            errors: None,
-            extra_attributes: Vec::new(),
-        })
-        .unwrap();
-        d.data.push(dwa);
+    for (dim, n) in [(0, cfg.n0), (1, cfg.n1)] {
+        for c in 0..n {
+            let mut x = dwa(dim, c, cfg.err, |j| value(dim, c, i, j));
+            if cfg.err {
+                let m = if dim == 0 { 1 } else { L };
+                let e: Vec<f64> = (0..m).map(|j| error(c, i, j)).collect();
+                x.errors = Some(vec![NdArray::from_f64(vec![m], &e).unwrap()]);
+            }
+            d.data.push(x);
+        }
     }
     d
 }
 
-/// Child mode: `KIND:V110:COMPRESS:FLUSH_EVERY:PATH` in `CHILD_ENV`; prints `ACK n` after
-/// each flush that committed `n` acquisitions.
+fn bkg_dte(cfg: Cfg) -> DataToExport {
+    let mut d = DataToExport::new("bkg");
+    for (dim, n) in [(0, cfg.n0), (1, cfg.n1)] {
+        for c in 0..n {
+            d.data.push(dwa(dim, c, false, |j| bkg(dim, c, j)));
+        }
+    }
+    d
+}
+
+/// Child mode: `KIND:V110:COMPRESS:FLUSH_EVERY:CFG:PATH` in `CHILD_ENV`; prints `ACK n`
+/// after each flush that committed `n` acquisitions.
 #[test]
 fn acquisition_child() {
     let Ok(spec) = std::env::var(CHILD_ENV) else {
         return;
     };
-    let parts: Vec<&str> = spec.splitn(5, ':').collect();
-    let [kind, v110, z, every, path] = parts[..] else {
+    let parts: Vec<&str> = spec.splitn(6, ':').collect();
+    let [kind, v110, z, every, cfg, path] = parts[..] else {
         panic!("bad child spec {spec}");
     };
     let every: usize = every.parse().unwrap();
+    let cfg = Cfg::decode(cfg);
     let mut h5 = H5Saver::init_file(
         path,
         InitOptions {
@@ -93,11 +166,21 @@ fn acquisition_child() {
     h5.flush().unwrap();
     for i in 0..SCAN {
         if kind == "ext" {
-            ext.add_data(&mut h5, &g, &dte(i), &[i as u64], DataDistribution::Uniform)
-                .unwrap();
+            ext.add_data(
+                &mut h5,
+                &g,
+                &dte(cfg, i),
+                &[i as u64],
+                DataDistribution::Uniform,
+            )
+            .unwrap();
         } else {
-            enl.add_data(&mut h5, &g, &dte(i), &[i as f64 * 0.5])
+            enl.add_data(&mut h5, &g, &dte(cfg, i), &[i as f64 * 0.5])
                 .unwrap();
+        }
+        if i == 0 && cfg.bkg {
+            // Backgrounds arrive once, beside the running acquisition (as a viewer saves them).
+            DataToExportSaver::add_bkg(&mut h5, &g, &bkg_dte(cfg)).unwrap();
         }
         if (i + 1) % every == 0 {
             h5.flush().unwrap();
@@ -114,91 +197,156 @@ enum Kind {
     Ext,
 }
 
-fn channel_paths(kind: Kind) -> (Vec<String>, Option<String>) {
-    match kind {
-        Kind::Record => {
-            let det = "/RawData/Datalogger000/Detector000";
-            (
-                (0..3)
-                    .map(|c| format!("{det}/Data0D/CH{c:02}/EnlData00"))
-                    .collect(),
-                Some(format!("{det}/NavAxes/Axis00")),
-            )
-        }
-        Kind::Enl => (
-            (0..3)
-                .map(|c| format!("/RawData/Acq/Data0D/CH{c:02}/EnlData00"))
-                .collect(),
-            Some("/RawData/Acq/NavAxes/Axis00".into()),
-        ),
-        Kind::Ext => (
-            (0..3)
-                .map(|c| format!("/RawData/Acq/Data0D/CH{c:02}/Data00"))
-                .collect(),
-            None,
-        ),
-    }
+/// A dataset of the acquisition: path, elements per row, value of (row, element).
+struct Grow {
+    path: String,
+    row: usize,
+    val: Box<dyn Fn(usize, usize) -> f64>,
 }
 
-/// The acquisitions in the file (every channel and the axis must agree), checking every
-/// value; `Ok(None)` when the layout is not there yet.
-fn acquisitions(path: &Path, kind: Kind) -> Result<Option<usize>, String> {
+/// The datasets that grow with the acquisition, and the fixed ones (path, values).
+fn layout(kind: Kind, cfg: Cfg) -> (Vec<Grow>, Vec<(String, Vec<f64>)>) {
+    let mut grow = Vec::new();
+    let mut fixed = Vec::new();
+    if kind == Kind::Record {
+        let det = "/RawData/Datalogger000/Detector000";
+        for c in 0..cfg.n0 {
+            grow.push(Grow {
+                path: format!("{det}/Data0D/CH{c:02}/EnlData00"),
+                row: 1,
+                val: Box::new(move |i, j| value(0, c, i, j)),
+            });
+        }
+        // The time axis: its values are checked by tests/record_kill.rs.
+        grow.push(Grow {
+            path: format!("{det}/NavAxes/Axis00"),
+            row: 1,
+            val: Box::new(|_, _| f64::NAN),
+        });
+        return (grow, fixed);
+    }
+    let data = if kind == Kind::Ext {
+        "Data00"
+    } else {
+        "EnlData00"
+    };
+    for (dim, n) in [(0, cfg.n0), (1, cfg.n1)] {
+        let row = if dim == 0 { 1 } else { L };
+        for c in 0..n {
+            let g = format!("/RawData/Acq/Data{dim}D/CH{c:02}");
+            grow.push(Grow {
+                path: format!("{g}/{data}"),
+                row,
+                val: Box::new(move |i, j| value(dim, c, i, j)),
+            });
+            if cfg.err {
+                grow.push(Grow {
+                    path: format!("{g}/ErrorBar00"),
+                    row,
+                    val: Box::new(move |i, j| error(c, i, j)),
+                });
+            }
+            if cfg.bkg {
+                fixed.push((
+                    format!("{g}/Bkg00"),
+                    (0..row).map(|j| bkg(dim, c, j)).collect(),
+                ));
+            }
+        }
+    }
+    let axis = "/RawData/Acq/NavAxes/Axis00".to_string();
+    if kind == Kind::Enl {
+        grow.push(Grow {
+            path: axis,
+            row: 1,
+            val: Box::new(|i, _| i as f64 * 0.5),
+        });
+    } else {
+        fixed.push((axis, (0..SCAN).map(|i| i as f64 * 0.5).collect()));
+    }
+    (grow, fixed)
+}
+
+/// The acquisitions in the file (every growing dataset must agree), checking every value;
+/// `Ok(None)` when the layout is not there yet.
+fn acquisitions(path: &Path, kind: Kind, cfg: Cfg) -> Result<Option<usize>, String> {
     let f = File::open(path).map_err(|e| format!("open: {e}"))?;
-    let (chans, axis) = channel_paths(kind);
+    let (grow, fixed) = layout(kind, cfg);
     let mut counts = Vec::new();
-    for (c, p) in chans.iter().enumerate() {
-        let ds = match f.get(p) {
+    for g in &grow {
+        let ds = match f.get(&g.path) {
             Ok(Node::Dataset(d)) => d,
             _ => return Ok(None),
         };
+        let p = &g.path;
         let v: Vec<f64> = ds.read().map_err(|e| format!("{p}: {e}"))?;
+        if v.len() % g.row != 0 {
+            return Err(format!("{p}: {} values, rows of {}", v.len(), g.row));
+        }
+        let rows: Vec<&[f64]> = v.chunks(g.row).collect();
         let n = match kind {
             Kind::Ext => {
-                let n = v.iter().position(|x| x.is_nan()).unwrap_or(v.len());
-                if let Some(j) = v[n..].iter().position(|x| !x.is_nan()) {
+                // Pre-sized: the acquisitions are the rows before the first unwritten one.
+                let n = rows
+                    .iter()
+                    .position(|r| r.iter().any(|x| x.is_nan()))
+                    .unwrap_or(rows.len());
+                if let Some(j) = rows[n..].iter().position(|r| r.iter().any(|x| !x.is_nan())) {
                     return Err(format!("{p}: point {} written after a hole at {n}", n + j));
                 }
                 n
             }
-            _ => v.len(),
+            _ => rows.len(),
         };
-        for (i, x) in v.iter().take(n).enumerate() {
-            if *x != value(c, i) {
-                return Err(format!("{p} row {i}: {x} != {}", value(c, i)));
+        for (i, r) in rows.iter().take(n).enumerate() {
+            for (j, x) in r.iter().enumerate() {
+                let want = (g.val)(i, j);
+                if !want.is_nan() && *x != want {
+                    return Err(format!("{p} row {i} [{j}]: {x} != {want}"));
+                }
             }
         }
         counts.push(n);
     }
-    if let Some(a) = axis {
-        let ds = match f.get(&a) {
-            Ok(Node::Dataset(d)) => d,
-            _ => return Ok(None),
-        };
-        let t: Vec<f64> = ds.read().map_err(|e| format!("{a}: {e}"))?;
-        if kind == Kind::Enl {
-            for (i, x) in t.iter().enumerate() {
-                if *x != i as f64 * 0.5 {
-                    return Err(format!("{a} row {i}: {x}"));
-                }
+    for (p, want) in &fixed {
+        if let Ok(Node::Dataset(d)) = f.get(p) {
+            let v: Vec<f64> = d.read().map_err(|e| format!("{p}: {e}"))?;
+            // Linked at creation, written at the next flush: before that flush it holds
+            // its fill value (as a dataset created and then written by h5py would).
+            let unwritten = v.len() == want.len() && v.iter().all(|x| *x == 0.0 || x.is_nan());
+            if &v != want && !unwritten {
+                return Err(format!(
+                    "{p}: linked with values {:?}",
+                    &v[..v.len().min(8)]
+                ));
             }
         }
-        counts.push(t.len());
     }
     if counts.windows(2).any(|w| w[0] != w[1]) {
-        return Err(format!(
-            "torn acquisition: rows {counts:?} (channels, axis)"
-        ));
+        let names: Vec<String> = grow
+            .iter()
+            .zip(&counts)
+            .map(|(g, n)| format!("{}={n}", g.path))
+            .collect();
+        return Err(format!("torn acquisition: rows {names:?}"));
     }
     Ok(counts.first().copied())
 }
 
-fn spawn(kind: Kind, v110: bool, z: bool, every: usize, out: &Path) -> Child {
+fn spawn(kind: Kind, v110: bool, z: bool, every: usize, cfg: Cfg, out: &Path) -> Child {
     match kind {
         Kind::Record => {
+            let names: Vec<String> = (0..cfg.n0).map(|c| format!("c{c}")).collect();
             let mut c = Command::new(env!("CARGO_BIN_EXE_pymodaq-h5"));
             c.arg("record")
                 .arg(out)
-                .args(["--names", "a,b,c", "--quiet", "--flush-interval", "20ms"])
+                .args([
+                    "--names",
+                    &names.join(","),
+                    "--quiet",
+                    "--flush-interval",
+                    "20ms",
+                ])
                 .args(["--flush-every", &every.to_string()]);
             if z {
                 c.args(["--compress", "1"]);
@@ -219,10 +367,11 @@ fn spawn(kind: Kind, v110: bool, z: bool, every: usize, out: &Path) -> Child {
             .env(
                 CHILD_ENV,
                 format!(
-                    "{}:{}:{}:{every}:{}",
+                    "{}:{}:{}:{every}:{}:{}",
                     if kind == Kind::Enl { "enl" } else { "ext" },
                     u8::from(v110),
                     u8::from(z),
+                    cfg.encode(),
                     out.display()
                 ),
             )
@@ -271,31 +420,59 @@ fn killed_acquisitions_are_whole_everywhere() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(200);
     let dir = common::temp_dir("acq-kill");
-    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut seed = std::env::var("PYMODAQ_H5_ACQ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x2545_f491_4f6c_dd1d_u64);
     let mut rand = move || {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
         seed
     };
-    let mut survivors: Vec<(PathBuf, Kind, usize, bool)> = Vec::new();
-    let mut torn_free = [0usize; 3];
+    let mut survivors: Vec<(PathBuf, Kind, usize, bool, Cfg)> = Vec::new();
+    let mut whole = [0usize; 3];
     let start = Instant::now();
     for trial in 0..trials {
         let kind = [Kind::Record, Kind::Enl, Kind::Ext][trial % 3];
         let v110 = kind != Kind::Record && (trial / 3) % 2 == 1;
         let z = (trial / 6) % 2 == 1;
         let every = 1 + (rand() % 60) as usize;
+        let channels = 2 + (rand() % 3) as usize;
+        let cfg = if kind == Kind::Record {
+            Cfg {
+                n0: channels,
+                n1: 0,
+                err: false,
+                bkg: false,
+            }
+        } else {
+            // At least one 0D and one 1D channel once there are three.
+            let n1 = if channels == 2 {
+                (rand() % 3) as usize
+            } else {
+                1 + (rand() % (channels as u64 - 1)) as usize
+            };
+            Cfg {
+                n0: channels - n1,
+                n1,
+                err: rand() % 2 == 0,
+                bkg: rand() % 2 == 0,
+            }
+        };
         let hog = (trial % 2 == 1).then(Hog::start);
         let out = dir.join(format!("t{trial}.h5"));
-        let mut child = spawn(kind, v110, z, every, &out);
+        let mut child = spawn(kind, v110, z, every, cfg, &out);
         let acked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let feeder = match kind {
             Kind::Record => {
                 let mut stdin = child.stdin.take().unwrap();
+                let n = cfg.n0;
                 std::thread::spawn(move || {
-                    for i in 0..200_000u64 {
-                        let l = format!("{i},{},{}\n", 2.0 * i as f64 + 0.5, -3.0 * i as f64);
+                    for i in 0..200_000usize {
+                        let v: Vec<String> =
+                            (0..n).map(|c| value(0, c, i, 0).to_string()).collect();
+                        let l = v.join(",") + "\n";
                         if stdin.write_all(l.as_bytes()).is_err() {
                             break;
                         }
@@ -320,7 +497,7 @@ fn killed_acquisitions_are_whole_everywhere() {
         while t0.elapsed() < kill_after {
             if kind == Kind::Record {
                 // `record` acknowledges nothing on its own: what a reader saw committed.
-                if let Ok(Some(n)) = acquisitions(&out, kind) {
+                if let Ok(Some(n)) = acquisitions(&out, kind, cfg) {
                     seen = seen.max(n);
                 }
             } else {
@@ -335,29 +512,31 @@ fn killed_acquisitions_are_whole_everywhere() {
         if !out.exists() {
             continue;
         }
-        match acquisitions(&out, kind) {
+        match acquisitions(&out, kind, cfg) {
             Ok(Some(n)) => {
                 assert!(
                     n >= acked,
-                    "trial {trial} ({kind:?}): {n} acquisitions, {acked} acknowledged"
+                    "trial {trial} ({kind:?} {cfg:?}): {n} acquisitions, {acked} acknowledged"
                 );
-                torn_free[trial % 3] += 1;
-                survivors.push((out, kind, n, v110));
+                whole[trial % 3] += 1;
+                survivors.push((out, kind, n, v110, cfg));
             }
             Ok(None) => {
                 assert_eq!(acked, 0, "trial {trial}: layout missing after {acked} acks");
                 File::open(&out).unwrap_or_else(|e| panic!("trial {trial}: {e}"));
             }
-            Err(e) => panic!("trial {trial} ({kind:?}, v110 {v110}, every {every}): {e}"),
+            Err(e) => {
+                panic!("trial {trial} ({kind:?} {cfg:?}, v110 {v110}, z {z}, every {every}): {e}")
+            }
         }
     }
     println!(
-        "{trials} kills in {:.1} s; whole acquisitions checked (record, enlargeable, extended): {torn_free:?}",
+        "{trials} kills in {:.1} s; whole acquisitions checked (record, enlargeable, extended): {whole:?}",
         start.elapsed().as_secs_f64()
     );
     assert!(
-        torn_free.iter().all(|n| *n * 10 >= trials / 3),
-        "too few trials got as far as an acquisition: {torn_free:?}"
+        whole.iter().all(|n| *n * 10 >= trials / 3),
+        "too few trials got as far as an acquisition: {whole:?}"
     );
     let Some(py) = common::python() else {
         eprintln!("no Python: h5py/PyTables/PyMoDAQ checks skipped");
@@ -365,15 +544,30 @@ fn killed_acquisitions_are_whole_everywhere() {
     };
     let mut cmd = Command::new(py);
     cmd.arg(common::root().join("tests/py/check_acquisitions.py"));
-    for (p, k, n, v110) in &survivors {
+    for (p, k, n, v110, cfg) in &survivors {
         let k = match k {
             Kind::Record => "record",
             Kind::Enl => "enl",
             Kind::Ext => "ext",
         };
-        cmd.arg(format!("{k}:{}:{n}:{}", u8::from(*v110), p.display()));
+        cmd.arg(format!(
+            "{k}:{}:{n}:{}:{}",
+            u8::from(*v110),
+            cfg.encode(),
+            p.display()
+        ));
     }
     let o = cmd.output().unwrap();
+    if !o.status.success() {
+        // Kept for a look: the temporary directory goes with the test.
+        let keep =
+            std::env::temp_dir().join(format!("pymodaq-h5-acq-kill-failed-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&keep);
+        for (p, ..) in &survivors {
+            let _ = std::fs::copy(p, keep.join(p.file_name().unwrap()));
+        }
+        eprintln!("files kept in {}", keep.display());
+    }
     assert!(
         o.status.success(),
         "{}{}",

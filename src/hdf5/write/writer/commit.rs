@@ -18,6 +18,10 @@ use super::*;
 pub(super) const PAGE: u64 = 4096;
 /// A new area is started on the next page when less than this is left in the current one.
 const MIN_AREA: u64 = 1024;
+/// The unit a power loss cannot split (a disk sector): no slot crosses one, and the
+/// datasets created between two commits (one acquisition) start on a fresh one, so an
+/// acquisition whose slots fit in a sector is committed by one sector write.
+pub(super) const SECTOR: u64 = 512;
 
 /// Where a dataset's commit-time messages (and array header) live.
 #[derive(Debug, Clone, Copy)]
@@ -50,6 +54,8 @@ pub(super) struct CommitState {
     pub wrote: bool,
     /// Closing: partial chunks are filtered like full ones.
     pub finalizing: bool,
+    /// A slot was allocated since the last commit (the acquisition being created).
+    creating: bool,
 }
 
 impl Writer {
@@ -107,12 +113,20 @@ impl Writer {
             return Err(usage("dataset header slot larger than a page"));
         }
         if let Some((next, end)) = self.commit.area {
-            if next + n <= end {
-                self.commit.area = Some((next + n, end));
-                return Ok(next);
+            let mut at = next;
+            // A new acquisition starts on a fresh sector; no slot crosses a sector.
+            if (!self.commit.creating || at / SECTOR != (at + n - 1) / SECTOR) && n <= SECTOR {
+                at = at.div_ceil(SECTOR) * SECTOR;
+            }
+            if at + n <= end {
+                self.commit.area = Some((at + n, end));
+                self.commit.creating = true;
+                return Ok(at);
             }
         }
+        self.commit.creating = true;
         let mut start = encode::pad8(to_usize(self.eof)?) as u64;
+        start = start.div_ceil(SECTOR) * SECTOR;
         let to_boundary = PAGE - start % PAGE;
         if to_boundary < MIN_AREA.max(n) {
             start += to_boundary;
@@ -222,6 +236,7 @@ impl Writer {
             }
             self.put(lo, &buf)?;
         }
+        self.commit.creating = false;
         self.after_commit();
         Ok(())
     }
@@ -351,6 +366,15 @@ impl Writer {
     /// At close: the partial chunks stored unfiltered are filtered and stored anew like
     /// the full ones (committed by the flush that follows).
     pub(super) fn compress_raw_partials(&mut self) -> Result<()> {
+        // Buffered rows are committed here too: all datasets in one batch, like a flush
+        // (committing them one by one let a kill during close tear the last acquisition).
+        self.begin_batch();
+        let r = self.compress_raw_partials_inner();
+        self.end_batch(r.is_ok())?;
+        r
+    }
+
+    fn compress_raw_partials_inner(&mut self) -> Result<()> {
         let ids: Vec<usize> = self.commit.slots.keys().copied().collect();
         for idx in ids {
             let ds = DatasetId(idx);

@@ -1,0 +1,396 @@
+//! Commit replay: the exact sequence of storage writes of a writer session recording an
+//! acquisition (several channels of 0D and 1D rows, filtered or not, error bars and a
+//! navigation axis, or the pre-sized arrays of a scan) is recorded, then the file as a
+//! kill after each write would leave it (every prefix of the sequence) is opened: from the
+//! first commit on, every prefix must open in our reader, every dataset of the acquisition
+//! must hold exactly the same number of whole acquisitions, each value equal to what was
+//! written, and at least the acquisitions acknowledged by the last completed `flush()`.
+//! Both write profiles. A power loss can also tear the last write at 512-byte sectors:
+//! every prefix followed by a sector-aligned part (first sectors only, or last sectors
+//! only) of the next write must open, every dataset must hold whole rows, at least the
+//! acknowledged ones, and an acquisition whose commit slots fit in one sector (see
+//! spec/hdf5-write.md) must hold equal rows in all its datasets.
+//! Samples of prefixes are read by h5py.
+
+mod common;
+
+use std::io;
+use std::sync::{Arc, Mutex};
+
+use pymodaq_h5::hdf5::read::{File, Node};
+use pymodaq_h5::hdf5::write::{
+    DatasetBuilder, Dtype, MemWriteStorage, Profile, PyTablesClass, WriteOptions, WriteStorage,
+    Writer,
+};
+
+#[derive(Clone, Debug)]
+enum Op {
+    Write(u64, Vec<u8>),
+    SetLen(u64),
+}
+
+/// A storage that records every mutating operation, in order.
+struct Recording {
+    inner: MemWriteStorage,
+    log: Arc<Mutex<Vec<Op>>>,
+}
+
+impl WriteStorage for Recording {
+    fn len(&self) -> io::Result<u64> {
+        self.inner.len()
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        self.inner.read_at(offset, buf)
+    }
+    fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
+        self.log
+            .lock()
+            .unwrap()
+            .push(Op::Write(offset, data.to_vec()));
+        self.inner.write_at(offset, data)
+    }
+    fn set_len(&mut self, n: u64) -> io::Result<()> {
+        self.log.lock().unwrap().push(Op::SetLen(n));
+        self.inner.set_len(n)
+    }
+    fn sync(&mut self) -> io::Result<()> {
+        self.inner.sync()
+    }
+}
+
+const L: u64 = 5;
+const SECTOR: u64 = 512;
+
+/// One dataset of the acquisition: path, elements per row, value of (row, element).
+struct Chan {
+    path: String,
+    row: u64,
+    filtered: bool,
+    seed: f64,
+}
+
+impl Chan {
+    fn value(&self, i: usize, j: usize) -> f64 {
+        self.seed + i as f64 * 3.0 + j as f64 * 0.25
+    }
+    fn row_values(&self, i: usize) -> Vec<f64> {
+        (0..self.row as usize).map(|j| self.value(i, j)).collect()
+    }
+}
+
+fn channels(n0: usize, n1: usize) -> Vec<Chan> {
+    let mut v = Vec::new();
+    for (dim, n, row) in [(0, n0, 1), (1, n1, L)] {
+        for c in 0..n {
+            for (name, k) in [("Data", 0.0), ("ErrorBar", 0.5)] {
+                v.push(Chan {
+                    path: format!("/RawData/Acq/Data{dim}D/CH{c:02}/{name}00"),
+                    row,
+                    filtered: (c + dim) % 2 == 1,
+                    seed: 100.0 * (c + 10 * dim) as f64 + k,
+                });
+            }
+        }
+    }
+    v.push(Chan {
+        path: "/RawData/Acq/NavAxes/Axis00".into(),
+        row: 1,
+        filtered: false,
+        seed: -1.0,
+    });
+    v
+}
+
+/// Session of `acqs` acquisitions, flushed every `every`; `scan`: pre-sized arrays written
+/// point by point (NaN fill) instead of appended rows. Returns the op log and, per flush,
+/// (ops so far, acquisitions acknowledged).
+fn session(
+    v110: bool,
+    scan: bool,
+    chans: &[Chan],
+    acqs: usize,
+    every: usize,
+) -> (Vec<Op>, Vec<(usize, usize)>) {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let st = Recording {
+        inner: MemWriteStorage::new(),
+        log: log.clone(),
+    };
+    let opts = WriteOptions {
+        profile: if v110 {
+            Profile::Hdf5V110
+        } else {
+            Profile::PyTables
+        },
+        ..WriteOptions::default()
+    };
+    let mut w = Writer::with_storage(Box::new(st), opts).unwrap();
+    let mut acked = Vec::new();
+    let mut ids = Vec::new();
+    for c in chans {
+        let (g, _) = c.path.rsplit_once('/').unwrap();
+        let mut parts = String::new();
+        for p in g.split('/').skip(1) {
+            parts = format!("{parts}/{p}");
+            if w.dataset(&parts).is_err() {
+                let _ = w.create_group(&parts);
+            }
+        }
+        let b = if scan {
+            DatasetBuilder::new(Dtype::F64)
+                .shape(&[acqs as u64, c.row])
+                .chunks(&[4, c.row])
+                .fill_value(&f64::NAN.to_le_bytes())
+                .pytables_class(PyTablesClass::CArray)
+        } else {
+            DatasetBuilder::new(Dtype::F64)
+                .shape(&[0, c.row])
+                .max_shape(&[None, Some(c.row)])
+                .chunks(&[4, c.row])
+                .pytables_class(PyTablesClass::EArray)
+        };
+        let b = if c.filtered {
+            b.shuffle().deflate(1)
+        } else {
+            b
+        };
+        ids.push(w.create_dataset(&c.path, b).unwrap());
+    }
+    w.flush().unwrap();
+    acked.push((log.lock().unwrap().len(), 0));
+    for i in 0..acqs {
+        for (c, id) in chans.iter().zip(&ids) {
+            if scan {
+                let r = i as u64..i as u64 + 1;
+                w.write_slice(id, &[r, 0..c.row], &c.row_values(i)).unwrap();
+            } else {
+                w.append(id, &c.row_values(i)).unwrap();
+            }
+        }
+        if (i + 1) % every == 0 {
+            w.flush().unwrap();
+            acked.push((log.lock().unwrap().len(), i + 1));
+        }
+    }
+    w.close().unwrap();
+    acked.push((log.lock().unwrap().len(), acqs));
+    let ops = log.lock().unwrap().clone();
+    (ops, acked)
+}
+
+fn apply(image: &mut Vec<u8>, op: &Op) {
+    match op {
+        Op::Write(off, data) => {
+            let end = *off as usize + data.len();
+            if image.len() < end {
+                image.resize(end, 0);
+            }
+            image[*off as usize..end].copy_from_slice(data);
+        }
+        Op::SetLen(n) => image.resize(*n as usize, 0),
+    }
+}
+
+/// Whole acquisitions in the image (every dataset must agree), checking every value.
+fn acquisitions(image: &[u8], chans: &[Chan], scan: bool) -> Result<usize, String> {
+    let counts = per_dataset(image, chans, scan)?;
+    if counts.windows(2).any(|w| w[0] != w[1]) {
+        return Err(format!("torn acquisition: rows {counts:?}"));
+    }
+    Ok(counts[0])
+}
+
+/// Whole rows of each dataset in the image, checking every value.
+fn per_dataset(image: &[u8], chans: &[Chan], scan: bool) -> Result<Vec<usize>, String> {
+    let f = File::from_bytes(image.to_vec()).map_err(|e| format!("does not open: {e}"))?;
+    let mut counts = Vec::new();
+    for c in chans {
+        let p = &c.path;
+        let Node::Dataset(d) = f.get(p).map_err(|e| format!("{p}: {e}"))? else {
+            return Err(format!("{p} is not a dataset"));
+        };
+        let v: Vec<f64> = d.read().map_err(|e| format!("{p}: read: {e}"))?;
+        let rows: Vec<&[f64]> = v.chunks(c.row as usize).collect();
+        let n = if scan {
+            let n = rows
+                .iter()
+                .position(|r| r.iter().any(|x| x.is_nan()))
+                .unwrap_or(rows.len());
+            if let Some(j) = rows[n..].iter().position(|r| r.iter().any(|x| !x.is_nan())) {
+                return Err(format!("{p}: point {} written after a hole at {n}", n + j));
+            }
+            n
+        } else {
+            rows.len()
+        };
+        for (i, r) in rows.iter().take(n).enumerate() {
+            if *r != c.row_values(i) {
+                return Err(format!("{p}: acquisition {i} is torn or wrong: {r:?}"));
+            }
+        }
+        counts.push(n);
+    }
+    Ok(counts)
+}
+
+/// Sector-aligned parts of a write: the first sectors only, or the last sectors only.
+fn torn_parts(off: u64, data: &[u8]) -> Vec<(u64, &[u8])> {
+    let end = off + data.len() as u64;
+    let mut cuts = Vec::new();
+    let mut s = (off / SECTOR + 1) * SECTOR;
+    while s < end {
+        cuts.push((s - off) as usize);
+        s += SECTOR;
+    }
+    let mut parts = Vec::new();
+    for c in cuts {
+        parts.push((off, &data[..c]));
+        parts.push((off + c as u64, &data[c..]));
+    }
+    parts
+}
+
+/// Every prefix (and torn prefix) of the session; returns (prefixes, torn) checked and
+/// sample images for h5py.
+fn replay(
+    label: &str,
+    v110: bool,
+    scan: bool,
+    chans: &[Chan],
+    acqs: usize,
+    every: usize,
+) -> (usize, usize, Vec<(usize, Vec<u8>)>) {
+    let (ops, acked) = session(v110, scan, chans, acqs, every);
+    // The slots of an acquisition share one sector when they fit in it (spec/hdf5-write.md,
+    // "Commit pages"): up to 512 bytes of slots, at most 80 bytes each for rank 1-2
+    // datasets in the PyTables profile, 160 in the 1.10 profile (with the array header).
+    let sector_atomic = chans.len() * if v110 { 160 } else { 80 } <= 512;
+    let first_commit = acked[0].0;
+    let mut image = Vec::new();
+    let (mut checked, mut torn) = (0, 0);
+    let mut samples = Vec::new();
+    for k in 0..=ops.len() {
+        if k > 0 {
+            apply(&mut image, &ops[k - 1]);
+        }
+        if k < first_commit {
+            continue;
+        }
+        let must_have = acked
+            .iter()
+            .filter(|(at, _)| *at <= k)
+            .map(|(_, n)| *n)
+            .max()
+            .unwrap_or(0);
+        let n = acquisitions(&image, chans, scan)
+            .unwrap_or_else(|e| panic!("{label}: prefix {k}/{}: {e}", ops.len()));
+        assert!(
+            n >= must_have,
+            "{label}: prefix {k}: {n} acquisitions, {must_have} acknowledged"
+        );
+        checked += 1;
+        if k % 40 == 0 || k == ops.len() {
+            samples.push((n, image.clone()));
+        }
+        // Power loss: the next write reaches the disk in part, whole sectors at a time.
+        if let Some(Op::Write(off, data)) = ops.get(k) {
+            for (o, part) in torn_parts(*off, data) {
+                let mut t = image.clone();
+                apply(&mut t, &Op::Write(o, part.to_vec()));
+                let what = || {
+                    format!(
+                        "{label}: prefix {k} + write of {} bytes at {off} torn to {} bytes at {o}",
+                        data.len(),
+                        part.len()
+                    )
+                };
+                let counts = if sector_atomic {
+                    vec![acquisitions(&t, chans, scan).unwrap_or_else(|e| panic!("{}: {e}", what()))]
+                } else {
+                    per_dataset(&t, chans, scan).unwrap_or_else(|e| panic!("{}: {e}", what()))
+                };
+                for n in counts {
+                    assert!(n >= must_have, "{}: {n} < {must_have}", what());
+                }
+                torn += 1;
+            }
+        }
+    }
+    (checked, torn, samples)
+}
+
+#[test]
+fn every_prefix_of_a_recording_holds_whole_acquisitions() {
+    let mut samples = Vec::new();
+    for v110 in [false, true] {
+        for scan in [false, true] {
+            // 2 to 4 channels (0D and 1D, each with error bars) + the navigation axis.
+            for (n0, n1, every) in [(1, 0, 2), (2, 0, 1), (1, 1, 3), (2, 2, 2)] {
+                let chans = channels(n0, n1);
+                let label = format!("v110 {v110} scan {scan} channels {n0}+{n1}");
+                let (c, t, s) = replay(&label, v110, scan, &chans, 13, every);
+                eprintln!("{label}: {c} prefixes and {t} torn prefixes hold whole acquisitions");
+                assert!(c > 50, "{label}: only {c} prefixes");
+                samples.extend(
+                    s.into_iter()
+                        .map(|(n, img)| (label.clone(), n0, n1, scan, n, img)),
+                );
+            }
+        }
+    }
+
+    let Some(py) = common::python() else { return };
+    let dir = common::temp_dir("commit-replay");
+    let mut list = String::new();
+    for (i, (_, n0, n1, scan, n, img)) in samples.iter().enumerate() {
+        let p = dir.join(format!("prefix_{i}.h5"));
+        std::fs::write(&p, img).unwrap();
+        list += &format!("{}\t{n0}\t{n1}\t{}\t{n}\n", p.display(), u8::from(*scan));
+    }
+    let script = r#"
+import sys, h5py, numpy as np
+L = 5
+bad = checked = 0
+for line in sys.stdin.read().splitlines():
+    path, n0, n1, scan, n = line.split('\t'); n0, n1, scan, n = int(n0), int(n1), scan == '1', int(n)
+    chans = []
+    for dim, cnt, row in ((0, n0, 1), (1, n1, L)):
+        for c in range(cnt):
+            for name, k in (('Data', 0.0), ('ErrorBar', 0.5)):
+                chans.append((f'/RawData/Acq/Data{dim}D/CH{c:02}/{name}00', row, 100.0 * (c + 10 * dim) + k))
+    chans.append(('/RawData/Acq/NavAxes/Axis00', 1, -1.0))
+    with h5py.File(path, 'r') as f:
+        for p, row, seed in chans:
+            a = f[p][()].reshape(-1, row)
+            want = seed + np.arange(n).reshape(-1, 1) * 3.0 + np.arange(row).reshape(1, -1) * 0.25
+            ok = np.array_equal(a[:n], want) and (np.isnan(a[n:]).all() if scan else a.shape[0] == n)
+            if not ok:
+                print('BAD', path, p, a.shape, n); bad += 1
+    checked += 1
+print('h5py checked', checked, 'prefixes')
+sys.exit(1 if bad else 0)
+"#;
+    let mut child = std::process::Command::new(py)
+        .arg("-c")
+        .arg(script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(list.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "h5py disagrees on a prefix:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprint!("{}", String::from_utf8_lossy(&out.stdout));
+}
