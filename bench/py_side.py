@@ -1,25 +1,47 @@
 #!/usr/bin/env python3
 """The Python side of pymodaq-h5's benchmark: one workload, one library, one process.
 
-Usage: py_side.py LIB WORKLOAD FILE [ARGS ...]
+Usage: py_side.py LIB WORKLOAD FILE [ARGS ...] [--fsync]
   LIB       h5py | tables
   WORKLOAD  read DATASET...: read every DATASET of FILE fully into memory
+            stream DATASET: read DATASET one row of chunks at a time (h5py)
             w1raw PAYLOAD_DIR:  append 1000 frames 512x512 uint16 one by one (chunk = one frame)
             w1defl PAYLOAD_DIR: the same with shuffle + deflate 1
             w2 PAYLOAD_DIR:     100x100 scan, one 2048-point float64 spectrum per point into a
                                 pre-sized (100, 100, 2048) array chunked by spectrum
             w3 PAYLOAD_DIR:     100,000 float64 values + timestamps appended one at a time,
                                 flushed every 1000
+--fsync: flush and fsync the file before closing it (the durability of our Durability::Sync).
+BENCH_QUICK in the environment shrinks the workloads as the Rust side does.
 Prints one JSON line: {"seconds": timed section, "bytes": bytes produced, "rss_kib": peak RSS}.
 Imports and interpreter start-up are outside the timed section.
 """
 import json
+import os
 import resource
 import sys
 import time
 
 
 NF, NX, NY, NS, NL = 1000, 100, 100, 2048, 100_000
+if os.environ.get("BENCH_QUICK"):
+    NF, NX, NY, NL = 100, 20, 20, 10_000
+FSYNC = "--fsync" in sys.argv
+if FSYNC:
+    sys.argv.remove("--fsync")
+
+
+def sync_h5py(f):
+    """Flush and fsync before close (the sec2 driver's descriptor)."""
+    if FSYNC:
+        f.flush()
+        os.fsync(f.id.get_vfd_handle())
+
+
+def sync_tables(f):
+    if FSYNC:
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def payload(d):
@@ -39,6 +61,7 @@ def write_h5py(wl, path, frames, spectra):
             for i in range(NF):
                 d.resize(i + 1, axis=0)
                 d[i] = frames[i % 16]
+            sync_h5py(f)
         return NF * 512 * 512 * 2
     if wl == "w2":
         with h5py.File(path, "w") as f:
@@ -46,6 +69,7 @@ def write_h5py(wl, path, frames, spectra):
             for i in range(NX):
                 for j in range(NY):
                     d[i, j, :] = spectra[(i * NY + j) % 16]
+            sync_h5py(f)
         return NX * NY * NS * 8
     if wl == "w3":
         with h5py.File(path, "w") as f:
@@ -58,6 +82,7 @@ def write_h5py(wl, path, frames, spectra):
                 t[i] = 1.7e9 + i * 0.01
                 if (i + 1) % 1000 == 0:
                     f.flush()
+            sync_h5py(f)
         return NL * 16
     raise SystemExit("unknown workload " + wl)
 
@@ -71,6 +96,7 @@ def write_tables(wl, path, frames, spectra):
             d = f.create_earray("/", "frames", tb.UInt16Atom(), (0, 512, 512), chunkshape=(1, 512, 512), filters=filt, expectedrows=NF)
             for i in range(NF):
                 d.append(frames[i % 16][None])
+            sync_tables(f)
         return NF * 512 * 512 * 2
     if wl == "w2":
         with tb.open_file(path, "w") as f:
@@ -78,6 +104,7 @@ def write_tables(wl, path, frames, spectra):
             for i in range(NX):
                 for j in range(NY):
                     d[i, j, :] = spectra[(i * NY + j) % 16]
+            sync_tables(f)
         return NX * NY * NS * 8
     if wl == "w3":
         with tb.open_file(path, "w") as f:
@@ -88,12 +115,26 @@ def write_tables(wl, path, frames, spectra):
                 t.append(np.array([1.7e9 + i * 0.01]))
                 if (i + 1) % 1000 == 0:
                     f.flush()
+            sync_tables(f)
         return NL * 16
     raise SystemExit("unknown workload " + wl)
 
 
 def main():
     lib, workload, path, *names = sys.argv[1:]
+    if workload == "stream":
+        import h5py
+        t0 = time.perf_counter()
+        nbytes = 0
+        with h5py.File(path, "r") as f:
+            d = f[names[0]]
+            step = d.chunks[0] if d.chunks else 1
+            for r in range(0, d.shape[0], step):
+                nbytes += d[r:r + step].nbytes
+        t1 = time.perf_counter()
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print(json.dumps({"seconds": t1 - t0, "bytes": nbytes, "rss_kib": rss}))
+        return
     if workload != "read":
         frames, spectra = payload(names[0])
         import h5py  # noqa: F401  (imports outside the timed section)

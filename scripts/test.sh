@@ -76,4 +76,6 @@ if rustup target list --installed 2>/dev/null | grep -q x86_64-unknown-linux-mus
 else
   echo "WARNING: the musl target cannot be installed here; static build not checked"
 fi
+echo "== benchmark smoke run: every workload runs (scripts/bench.sh --quick; timings not checked)"
+bash scripts/bench.sh --quick > target/bench-quick.log 2>&1 || { tail -40 target/bench-quick.log; exit 1; }
 echo "== all tests passed"

@@ -1,8 +1,12 @@
 //! What both benchmark targets share: a child process per repetition (the bench binary
 //! re-executed with `BENCH_CHILD`, or a Python script), its one-line JSON report, medians.
 
+#![allow(dead_code)] // each bench target uses its own part
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+pub mod limits;
 
 /// One repetition: timed seconds, the amount it processed (bytes, points...), peak RSS.
 #[derive(Clone, Debug)]
@@ -53,6 +57,21 @@ pub fn ours(spec: &str, key: &str) -> Run {
     parse_run(&out.stdout, key).expect("child output")
 }
 
+/// [`ours`], with the failure as a message instead of a panic.
+pub fn try_ours(spec: &str, key: &str) -> Result<Run, String> {
+    let out = Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
+        .env("BENCH_CHILD", spec)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!(
+            "child failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    parse_run(&out.stdout, key).ok_or_else(|| "no report line".into())
+}
+
 /// Run the Python side `script` (under the project root) with `args`; `None` when it fails.
 pub fn python(py: &Path, script: &str, args: &[&str], key: &str) -> Option<Run> {
     let out = Command::new(py)
@@ -65,6 +84,28 @@ pub fn python(py: &Path, script: &str, args: &[&str], key: &str) -> Option<Run> 
         return None;
     }
     parse_run(&out.stdout, key)
+}
+
+/// Run a peer driver binary (bench/peers) with `args`; the error says why it could not run.
+pub fn peer(bin: &Path, args: &[&str], key: &str) -> Result<Run, String> {
+    if !bin.exists() {
+        return Err(format!("not built ({})", bin.display()));
+    }
+    let out = Command::new(bin)
+        .args(args)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        // The panic message, without the backtrace hint.
+        let why = err
+            .lines()
+            .find(|l| !l.trim().is_empty() && !l.starts_with("note:"))
+            .unwrap_or("failed")
+            .to_string();
+        return Err(why);
+    }
+    parse_run(&out.stdout, key).ok_or_else(|| "no report line".into())
 }
 
 /// The project root.

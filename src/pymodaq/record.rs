@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
+use crate::hdf5::write::Durability;
 use crate::pymodaq::attrs::pyliteral::PyValue;
 use crate::pymodaq::backend::write::join;
 use crate::pymodaq::backend::NodeClass;
@@ -30,6 +31,9 @@ pub struct RecordOptions {
     pub compress: Option<u32>,
     /// Library conventions.
     pub flavour: Flavour,
+    /// Whether closing the recording fsyncs ([`Durability::Sync`], the default); every
+    /// flush is crash-consistent against a killed process either way.
+    pub durability: Durability,
 }
 
 impl Default for RecordOptions {
@@ -42,6 +46,7 @@ impl Default for RecordOptions {
             flush_interval: Duration::from_secs(1),
             compress: None,
             flavour: Flavour::Tables,
+            durability: Durability::default(),
         }
     }
 }
@@ -133,6 +138,7 @@ impl Recorder {
             flavour: opts.flavour,
             save_type: SaveType::Logger,
             compression: opts.compress,
+            durability: opts.durability,
             ..InitOptions::default()
         };
         let mut h5 = H5Saver::init_file(path, init)?;

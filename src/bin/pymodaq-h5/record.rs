@@ -37,6 +37,10 @@ pub struct Args {
     /// No progress line on standard error.
     #[arg(long)]
     quiet: bool,
+    /// What the finished file survives: `sync` (default) fsyncs it at the end, so it survives
+    /// a power loss; `flush` does not (every flush survives the process being killed either way).
+    #[arg(long, default_value = "sync", value_parser = ["flush", "sync"])]
+    durability: String,
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
@@ -72,6 +76,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         flush_every: a.flush_every,
         flush_interval: a.flush_interval,
         compress: a.compress,
+        durability: if a.durability == "flush" {
+            pymodaq_h5::hdf5::write::Durability::Flush
+        } else {
+            pymodaq_h5::hdf5::write::Durability::Sync
+        },
         ..RecordOptions::default()
     };
     let existing = if a.append {

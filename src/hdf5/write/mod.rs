@@ -8,6 +8,7 @@
 
 pub mod btree_v2;
 mod complex;
+pub mod durability;
 pub mod encode;
 pub mod encode110;
 pub mod existing;
@@ -15,6 +16,7 @@ pub mod fractal_heap;
 pub mod storage;
 pub mod writer;
 
+pub use durability::Durability;
 pub use storage::{FaultOp, FaultyStorage, FileWriteStorage, MemWriteStorage, WriteStorage};
 pub use writer::{
     AttrValue, DatasetBuilder, DatasetId, Dtype, H5Num, LayoutKind, Profile, PyTablesClass,

@@ -39,6 +39,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::path::Path;
 
+use super::durability::Durability;
 use super::encode::{self, msg, types, Entry, LayoutMsg, Space, UNDEF};
 use super::encode110::{self as e110, Index110};
 use super::existing::{Shared, V1Header};
@@ -211,6 +212,8 @@ pub struct Writer {
     commit: commit::CommitState,
     /// Freed space (module `free_space`).
     free: free_space::FreeSpace,
+    /// Whether `close` fsyncs.
+    durability: Durability,
 }
 
 fn split_path(path: &str) -> Result<(String, String)> {

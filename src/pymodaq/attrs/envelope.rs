@@ -522,11 +522,7 @@ pub fn decoded_view(v: &PyValue) -> PyValue {
     let (module, ty) = type_of(v);
     let json = object2json(v);
     let keep = is_trusted(ty)
-        && super::pyliteral::parse(
-            &super::pyliteral::repr(v),
-            &crate::Limits::default(),
-        )
-        .is_ok();
+        && super::pyliteral::parse(&super::pyliteral::repr(v), &crate::Limits::default()).is_ok();
     if keep {
         v.clone()
     } else if is_trusted(ty) {

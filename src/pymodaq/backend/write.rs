@@ -10,7 +10,8 @@ use std::path::Path;
 use super::NodeClass;
 use crate::error::{Error, Result};
 use crate::hdf5::write::{
-    AttrValue, DatasetBuilder, DatasetId, Dtype, Profile, PyTablesClass, WriteOptions, Writer,
+    AttrValue, DatasetBuilder, DatasetId, Dtype, Durability, Profile, PyTablesClass, WriteOptions,
+    Writer,
 };
 use crate::pymodaq::attrs::envelope;
 use crate::pymodaq::attrs::pickle;
@@ -139,10 +140,22 @@ impl SaveBackend {
         title: &str,
         profile: Profile,
     ) -> Result<SaveBackend> {
+        Self::create_durable(path, flavour, title, profile, Durability::default())
+    }
+
+    /// [`SaveBackend::create_with_profile`] with what `close` makes the file survive.
+    pub fn create_durable(
+        path: impl AsRef<Path>,
+        flavour: Flavour,
+        title: &str,
+        profile: Profile,
+        durability: Durability,
+    ) -> Result<SaveBackend> {
         let opts = WriteOptions {
             pytables: flavour == Flavour::Tables,
             root_title: title.to_string(),
             profile,
+            durability,
             ..WriteOptions::default()
         };
         let w = Writer::create(path, opts)?;

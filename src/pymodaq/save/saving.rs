@@ -92,6 +92,8 @@ pub struct InitOptions {
     /// `init_file(..., swmr_mode=True)` (PyMoDAQ 5.2+, h5py): the HDF5 1.10 layout SWMR
     /// readers need, and the root `swmr_compatible` attribute.
     pub swmr: bool,
+    /// Whether `close_file` fsyncs ([`Durability::Sync`], the default).
+    pub durability: crate::hdf5::write::Durability,
 }
 
 impl Default for InitOptions {
@@ -106,6 +108,7 @@ impl Default for InitOptions {
             pymodaq_data_version: "5.3.0".into(),
             clock: Clock::System,
             swmr: false,
+            durability: crate::hdf5::write::Durability::default(),
         }
     }
 }
@@ -204,8 +207,13 @@ impl H5Saver {
         } else {
             crate::hdf5::write::Profile::PyTables
         };
-        let backend =
-            SaveBackend::create_with_profile(&full, opts.flavour, "PyMoDAQ file", profile)?;
+        let backend = SaveBackend::create_durable(
+            &full,
+            opts.flavour,
+            "PyMoDAQ file",
+            profile,
+            opts.durability,
+        )?;
         Self::init_backend(backend, file_name, full, opts)
     }
 

@@ -50,6 +50,7 @@ impl Writer {
             scratch: Vec::new(),
             commit: Default::default(),
             free: Default::default(),
+            durability: opts.durability,
         };
         w.st.set_len(0)?;
         let mut attrs = Vec::new();
@@ -107,7 +108,7 @@ impl Writer {
         Ok(())
     }
 
-    /// Flush, sync to the device, and close.
+    /// Flush and close; with [`Durability::Sync`] (the default) sync to the device first.
     pub fn close(mut self) -> Result<()> {
         // The last partial chunks are compressed like the others.
         self.commit.finalizing = true;
@@ -123,7 +124,10 @@ impl Writer {
                 break;
             }
         }
-        self.sync()
+        match self.durability {
+            Durability::Sync => self.sync(),
+            Durability::Flush => self.flush(),
+        }
     }
 }
 

@@ -133,6 +133,7 @@ impl Writer {
             scratch: Vec::new(),
             commit: Default::default(),
             free: Default::default(),
+            durability: opts.durability,
         };
         let root = w.load_object("/".into(), sb.root_object_header)?;
         if !matches!(w.objs[root].kind, Kind::Group(_)) {

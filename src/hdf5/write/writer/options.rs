@@ -14,6 +14,8 @@ pub struct WriteOptions {
     pub root_title: String,
     /// Limits applied when reading back chunks for read-modify-write.
     pub limits: Limits,
+    /// Whether `close` ends with an `fsync` ([`Durability::Sync`], the default).
+    pub durability: Durability,
 }
 
 impl Default for WriteOptions {
@@ -23,6 +25,7 @@ impl Default for WriteOptions {
             pytables: true,
             root_title: String::new(),
             limits: Limits::default(),
+            durability: Durability::default(),
         }
     }
 }
