@@ -11,10 +11,38 @@
 use crate::error::{Error, Result};
 use crate::hdf5::checksum::lookup3;
 
-/// Node size of every tree we write (libhdf5's default for attribute and link indexes).
+/// Node size of the attribute and link indexes (libhdf5's default).
 pub const NODE_SIZE: u32 = 512;
 const SPLIT_PERCENT: u8 = 100;
 const MERGE_PERCENT: u8 = 40;
+
+/// Creation parameters of a tree (stored in its header; chunk indexes carry them in the
+/// layout message too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TreeParams {
+    /// Bytes per node.
+    pub node_size: u32,
+    /// Split and merge percentages (recorded, not used by a bulk build).
+    pub split: u8,
+    /// See `split`.
+    pub merge: u8,
+}
+
+/// Attribute, link and huge-object indexes.
+pub const DEFAULT: TreeParams = TreeParams {
+    node_size: NODE_SIZE,
+    split: SPLIT_PERCENT,
+    merge: MERGE_PERCENT,
+};
+
+/// Where a written tree lies: header and every node (so a later rewrite can free them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Extents {
+    /// Header address.
+    pub header: u64,
+    /// `(address, length)` of the header and of each node.
+    pub blocks: Vec<(u64, u64)>,
+}
 /// Signature, version, type and checksum.
 const PREFIX: u64 = 10;
 
@@ -32,6 +60,7 @@ pub fn limit_enc_size(n: u64) -> usize {
 pub type Sink<'a> = dyn FnMut(&[u8]) -> Result<u64> + 'a;
 
 struct Levels {
+    node: u64,
     max_nrec: Vec<u64>,
     cum_max: Vec<u64>,
     cum_size: Vec<usize>,
@@ -39,12 +68,14 @@ struct Levels {
 }
 
 impl Levels {
-    fn new(rec: u64) -> Result<Levels> {
-        let leaf = (u64::from(NODE_SIZE) - PREFIX) / rec;
+    fn new(rec: u64, node: u32) -> Result<Levels> {
+        let node = u64::from(node);
+        let leaf = node.saturating_sub(PREFIX) / rec;
         if leaf == 0 {
             return Err(usage("B-tree record larger than a node"));
         }
         Ok(Levels {
+            node,
             max_nrec: vec![leaf],
             cum_max: vec![leaf],
             cum_size: vec![0],
@@ -61,7 +92,7 @@ impl Levels {
     fn grow(&mut self, rec: u64) -> bool {
         let d = self.max_nrec.len();
         let ptr = self.ptr_size(d);
-        let max = (u64::from(NODE_SIZE).saturating_sub(PREFIX + ptr)) / (rec + ptr);
+        let max = (self.node.saturating_sub(PREFIX + ptr)) / (rec + ptr);
         if max == 0 {
             return false;
         }
@@ -89,11 +120,12 @@ struct Builder<'a, 'b> {
     rtype: u8,
     lv: Levels,
     sink: &'a mut Sink<'b>,
+    blocks: Vec<(u64, u64)>,
 }
 
 impl Builder<'_, '_> {
     fn node(&self, sig: &[u8; 4]) -> Vec<u8> {
-        let mut v = Vec::with_capacity(NODE_SIZE as usize);
+        let mut v = Vec::with_capacity(self.lv.node as usize);
         v.extend_from_slice(sig);
         v.push(0);
         v.push(self.rtype);
@@ -102,11 +134,14 @@ impl Builder<'_, '_> {
 
     fn write_node(&mut self, v: Vec<u8>) -> Result<u64> {
         let mut v = seal(v);
-        if v.len() > NODE_SIZE as usize {
+        let node = usize::try_from(self.lv.node).map_err(|_| usage("B-tree node size"))?;
+        if v.len() > node {
             return Err(usage("B-tree node overflow"));
         }
-        v.resize(NODE_SIZE as usize, 0);
-        (self.sink)(&v)
+        v.resize(node, 0);
+        let a = (self.sink)(&v)?;
+        self.blocks.push((a, self.lv.node));
+        Ok(a)
     }
 
     /// Write the subtree of `recs` at `depth`; returns (address, records in its root node).
@@ -156,13 +191,24 @@ impl Builder<'_, '_> {
 }
 
 /// Write a v2 B-tree of `rtype` over `records` (each `rec_size` bytes, already in the
-/// tree's order); returns the header address.
+/// tree's order) with the default parameters; returns the header address.
 pub fn write(rtype: u8, rec_size: u16, records: &[Vec<u8>], sink: &mut Sink) -> Result<u64> {
+    Ok(write_with(DEFAULT, rtype, rec_size, records, sink)?.header)
+}
+
+/// [`write`] with the tree parameters `p`; returns where the header and nodes lie.
+pub fn write_with(
+    p: TreeParams,
+    rtype: u8,
+    rec_size: u16,
+    records: &[Vec<u8>],
+    sink: &mut Sink,
+) -> Result<Extents> {
     if records.iter().any(|r| r.len() != usize::from(rec_size)) {
         return Err(usage("B-tree record of the wrong size"));
     }
     let rec = u64::from(rec_size);
-    let mut lv = Levels::new(rec)?;
+    let mut lv = Levels::new(rec, p.node_size)?;
     let n = records.len() as u64;
     while lv.cum_max.last().copied().unwrap_or(0) < n {
         if !lv.grow(rec) || lv.max_nrec.len() > 64 {
@@ -170,7 +216,12 @@ pub fn write(rtype: u8, rec_size: u16, records: &[Vec<u8>], sink: &mut Sink) -> 
         }
     }
     let depth = lv.max_nrec.len() - 1;
-    let mut b = Builder { rtype, lv, sink };
+    let mut b = Builder {
+        rtype,
+        lv,
+        sink,
+        blocks: Vec::new(),
+    };
     let (root, root_n) = if records.is_empty() {
         (u64::MAX, 0)
     } else {
@@ -180,15 +231,19 @@ pub fn write(rtype: u8, rec_size: u16, records: &[Vec<u8>], sink: &mut Sink) -> 
     let mut h = b"BTHD".to_vec();
     h.push(0);
     h.push(rtype);
-    h.extend_from_slice(&NODE_SIZE.to_le_bytes());
+    h.extend_from_slice(&p.node_size.to_le_bytes());
     h.extend_from_slice(&rec_size.to_le_bytes());
     h.extend_from_slice(&(depth as u16).to_le_bytes());
-    h.push(SPLIT_PERCENT);
-    h.push(MERGE_PERCENT);
+    h.push(p.split);
+    h.push(p.merge);
     h.extend_from_slice(&root.to_le_bytes());
     h.extend_from_slice(&root_n.to_le_bytes());
     h.extend_from_slice(&n.to_le_bytes());
-    (b.sink)(&seal(h))
+    let h = seal(h);
+    let header = (b.sink)(&h)?;
+    let mut blocks = b.blocks;
+    blocks.push((header, h.len() as u64));
+    Ok(Extents { header, blocks })
 }
 
 #[cfg(test)]
@@ -199,6 +254,10 @@ mod tests {
     use crate::hdf5::superblock::test_util::io_over;
 
     fn roundtrip(n: u32, rec_size: u16) {
+        roundtrip_with(DEFAULT, n, rec_size)
+    }
+
+    fn roundtrip_with(p: TreeParams, n: u32, rec_size: u16) {
         let mut file = vec![0u8; 8];
         let recs: Vec<Vec<u8>> = (0..n)
             .map(|i| {
@@ -212,11 +271,17 @@ mod tests {
             file.extend_from_slice(b);
             Ok(a)
         };
-        let h = write(5, rec_size, &recs, &mut sink).unwrap();
+        let ext = write_with(p, 5, rec_size, &recs, &mut sink).unwrap();
+        let h = ext.header;
+        // Every byte after the 8-byte lead-in belongs to exactly one listed block.
+        let listed: u64 = ext.blocks.iter().map(|b| b.1).sum();
+        assert_eq!(listed, file.len() as u64 - 8);
         let io = io_over(file);
         let mut budget = Budget::new(&io.limits);
         let (hdr, got) = rd::records(&io, h, &mut budget).unwrap();
         assert_eq!(hdr.record_type, 5);
+        assert_eq!(hdr.node_size, p.node_size);
+        assert_eq!((hdr.split_percent, hdr.merge_percent), (p.split, p.merge));
         assert_eq!(got.len(), recs.len());
         for (g, r) in got.iter().zip(&recs) {
             assert_eq!(&g.bytes, r);
@@ -230,6 +295,16 @@ mod tests {
         }
         roundtrip(3000, 17);
         roundtrip(500, 24);
+        // libhdf5's chunk-index trees: 2048-byte nodes, records of 24 / 36 bytes.
+        let chunk = TreeParams {
+            node_size: 2048,
+            split: 100,
+            merge: 40,
+        };
+        for n in [1, 84, 85, 10_000] {
+            roundtrip_with(chunk, n, 24);
+        }
+        roundtrip_with(chunk, 5000, 36);
     }
 
     #[test]

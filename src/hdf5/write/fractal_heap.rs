@@ -104,6 +104,26 @@ pub struct Written {
     pub ids: Vec<Vec<u8>>,
     /// Where each huge object's bytes are (reusable by the next rewrite of the heap).
     pub huge_at: Vec<Option<u64>>,
+    /// `(address, length)` of everything written but the huge objects: header, blocks,
+    /// the huge objects' B-tree (freed when the heap is superseded).
+    pub blocks: Vec<(u64, u64)>,
+}
+
+/// A [`Space`] noting every allocation.
+struct Noted<'a> {
+    sp: &'a mut dyn Space,
+    allocs: Vec<(u64, u64)>,
+}
+
+impl Space for Noted<'_> {
+    fn alloc(&mut self, n: usize) -> u64 {
+        let a = self.sp.alloc(n);
+        self.allocs.push((a, n as u64));
+        a
+    }
+    fn put(&mut self, at: u64, b: &[u8]) -> Result<()> {
+        self.sp.put(at, b)
+    }
 }
 
 enum Blk {
@@ -272,6 +292,34 @@ pub fn write(
     reuse: &[Option<u64>],
     sp: &mut dyn Space,
 ) -> Result<Written> {
+    let mut noted = Noted {
+        sp,
+        allocs: Vec::new(),
+    };
+    let mut w = write_noted(p, objs, reuse, &mut noted)?;
+    let fresh_huge: std::collections::HashSet<u64> = w
+        .huge_at
+        .iter()
+        .zip(reuse.iter().map(Some).chain(std::iter::repeat(None)))
+        .filter_map(|(a, r)| match (a, r.copied().flatten()) {
+            (Some(a), None) => Some(*a),
+            _ => None,
+        })
+        .collect();
+    w.blocks = noted
+        .allocs
+        .into_iter()
+        .filter(|(a, _)| !fresh_huge.contains(a))
+        .collect();
+    Ok(w)
+}
+
+fn write_noted(
+    p: &Params,
+    objs: &[&[u8]],
+    reuse: &[Option<u64>],
+    sp: &mut dyn Space,
+) -> Result<Written> {
     // Every block names the header: reserve its place first.
     let header = sp.alloc(HEADER_LEN);
     let mut ids = vec![Vec::new(); objs.len()];
@@ -391,6 +439,7 @@ pub fn write(
         header,
         ids,
         huge_at,
+        blocks: Vec::new(),
     })
 }
 
@@ -424,6 +473,14 @@ mod tests {
         let refs: Vec<&[u8]> = objs.iter().map(|o| o.as_slice()).collect();
         let mut m = Mem(vec![0; 8]);
         let w = write(p, &refs, &[], &mut m).unwrap();
+        // Blocks and huge objects cover the file past its 8-byte lead-in exactly.
+        let huge: u64 = sizes
+            .iter()
+            .filter(|&&n| n as u64 > u64::from(p.max_man))
+            .map(|&n| n as u64)
+            .sum();
+        let listed: u64 = w.blocks.iter().map(|b| b.1).sum();
+        assert_eq!(listed + huge, m.0.len() as u64 - 8);
         let io = io_over(m.0);
         let heap = rd::open(&io, w.header).unwrap();
         let mut budget = Budget::new(&io.limits);

@@ -34,6 +34,26 @@ pub(super) struct Dense {
     pub links: Option<(u64, u64)>,
     /// Where the value of each huge attribute lies (reused while the attribute is unchanged).
     pub huge: HashMap<String, u64>,
+    /// Extents of the attribute storage last written (heap blocks, B-trees), its huge
+    /// values, and a digest of the attributes it holds: unchanged attributes are not
+    /// rewritten, superseded storage is freed once the header no longer names it.
+    pub attrs_blocks: Vec<(u64, u64)>,
+    pub huge_blocks: Vec<(u64, u64)>,
+    pub attrs_sig: Option<u64>,
+    /// The same for the link storage.
+    pub links_blocks: Vec<(u64, u64)>,
+    pub links_sig: Option<u64>,
+}
+
+/// Digest of a list of named byte strings (what a dense storage holds).
+fn digest<'a>(items: impl Iterator<Item = (&'a [u8], &'a [u8])>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for (a, b) in items {
+        a.hash(&mut h);
+        b.hash(&mut h);
+    }
+    h.finish()
 }
 
 impl Space for Writer {
@@ -111,7 +131,34 @@ impl Writer {
         r
     }
 
-    fn write_dense_attrs_of(&mut self, idx: usize, attrs: &[(String, Vec<u8>)]) -> Result<()> {
+    /// Free what the last attribute storage of `idx` used once its header commit is
+    /// written (owner `!idx`, as superseded continuation blocks), but the huge values
+    /// the new storage still uses.
+    fn release_dense_attrs(&mut self, idx: usize, keep: &[Option<u64>]) {
+        let d = &mut self.objs[idx].dense;
+        let old: Vec<(u64, u64)> = std::mem::take(&mut d.attrs_blocks)
+            .into_iter()
+            .chain(
+                std::mem::take(&mut d.huge_blocks)
+                    .into_iter()
+                    .filter(|(a, _)| !keep.contains(&Some(*a))),
+            )
+            .collect();
+        for (a, l) in old {
+            self.free.release(!idx, a, l);
+        }
+    }
+
+    pub(super) fn write_dense_attrs_of(
+        &mut self,
+        idx: usize,
+        attrs: &[(String, Vec<u8>)],
+    ) -> Result<()> {
+        let sig = digest(attrs.iter().map(|(n, b)| (n.as_bytes(), b.as_slice())));
+        let d = &self.objs[idx].dense;
+        if d.attrs.is_some() && d.attrs_sig == Some(sig) {
+            return Ok(());
+        }
         let objs: Vec<&[u8]> = attrs.iter().map(|(_, b)| b.as_slice()).collect();
         let reuse: Vec<Option<u64>> = attrs
             .iter()
@@ -128,9 +175,19 @@ impl Writer {
             r.extend_from_slice(&lookup3(names[i]).to_le_bytes());
             recs.push(r);
         }
-        let bt = btree_v2::write(8, 17, &recs, &mut |b: &[u8]| self.alloc_write(b))?;
+        let bt = btree_v2::write_with(btree_v2::DEFAULT, 8, 17, &recs, &mut |b: &[u8]| {
+            self.alloc_write(b)
+        })?;
+        self.release_dense_attrs(idx, &w.huge_at);
         let d = &mut self.objs[idx].dense;
-        d.attrs = Some((w.header, bt));
+        d.attrs = Some((w.header, bt.header));
+        d.attrs_sig = Some(sig);
+        d.attrs_blocks = w.blocks.iter().chain(&bt.blocks).copied().collect();
+        d.huge_blocks = attrs
+            .iter()
+            .zip(&w.huge_at)
+            .filter_map(|((_, b), a)| a.map(|a| (a, b.len() as u64)))
+            .collect();
         d.huge = attrs
             .iter()
             .zip(&w.huge_at)
@@ -143,6 +200,26 @@ impl Writer {
         let Kind::Group(g) = &self.objs[idx].kind else {
             return Ok(());
         };
+        let targets: Vec<[u8; 9]> = g
+            .entries
+            .values()
+            .map(|e| {
+                let mut t = [0u8; 9];
+                t[..8].copy_from_slice(&e.header.to_le_bytes());
+                t[8] = e.cache as u8;
+                t
+            })
+            .collect();
+        let sig = digest(
+            g.entries
+                .keys()
+                .zip(&targets)
+                .map(|(k, t)| (k.as_slice(), t.as_slice())),
+        );
+        let d = &self.objs[idx].dense;
+        if d.links.is_some() && d.links_sig == Some(sig) {
+            return Ok(());
+        }
         let mut names = Vec::with_capacity(g.entries.len());
         let mut msgs = Vec::with_capacity(g.entries.len());
         for (k, e) in &g.entries {
@@ -159,8 +236,16 @@ impl Writer {
             r.extend_from_slice(&w.ids[i]);
             recs.push(r);
         }
-        let bt = btree_v2::write(5, 11, &recs, &mut |b: &[u8]| self.alloc_write(b))?;
-        self.objs[idx].dense.links = Some((w.header, bt));
+        let bt = btree_v2::write_with(btree_v2::DEFAULT, 5, 11, &recs, &mut |b: &[u8]| {
+            self.alloc_write(b)
+        })?;
+        for (a, l) in std::mem::take(&mut self.objs[idx].dense.links_blocks) {
+            self.free.release(!idx, a, l);
+        }
+        let d = &mut self.objs[idx].dense;
+        d.links = Some((w.header, bt.header));
+        d.links_sig = Some(sig);
+        d.links_blocks = w.blocks.iter().chain(&bt.blocks).copied().collect();
         Ok(())
     }
 
@@ -260,5 +345,77 @@ impl Writer {
             g.seg_cap = cap;
         }
         self.commit_group(gidx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hdf5::read::{File, Node};
+    use crate::hdf5::write::MemWriteStorage;
+
+    fn big(n: usize, k: u8) -> AttrValue {
+        AttrValue::Str(String::from_utf8(vec![b'a' + k; n]).unwrap())
+    }
+
+    /// A dataset with a 1 MiB attribute (dense storage) that keeps growing, and a group
+    /// of 20 links in the 1.10 profile: flushes that change neither rewrite nothing of the
+    /// dense storage, and replacing the attribute frees the superseded storage for reuse.
+    #[test]
+    fn unchanged_dense_storage_is_not_rewritten_and_superseded_is_freed() {
+        for profile in [Profile::PyTables, Profile::Hdf5V110] {
+            let m = MemWriteStorage::new();
+            let opts = WriteOptions {
+                profile,
+                ..Default::default()
+            };
+            let mut w = Writer::with_storage(Box::new(m.clone()), opts).unwrap();
+            let names: Vec<String> = (0..20).map(|i| format!("/g{i:02}")).collect();
+            w.create_groups(&names.iter().map(String::as_str).collect::<Vec<_>>())
+                .unwrap();
+            let d = w
+                .create_dataset(
+                    "/d",
+                    DatasetBuilder::new(Dtype::F64)
+                        .shape(&[0])
+                        .max_shape(&[None])
+                        .chunks(&[4]),
+                )
+                .unwrap();
+            w.set_attr("/d", "settings", big(1 << 20, 0)).unwrap();
+            w.flush().unwrap();
+            let before = m.bytes().len();
+            for i in 0..50 {
+                w.append(&d, &[f64::from(i); 4]).unwrap();
+                w.flush().unwrap();
+            }
+            // 50 chunks, index nodes and header updates, no 1 MiB heap copy.
+            let grown = m.bytes().len() - before;
+            assert!(grown < 512 << 10, "{profile:?}: grew {grown} bytes");
+            // Each replacement supersedes the previous storage: the file does not grow by
+            // one attribute per replacement.
+            for k in 1..6u8 {
+                w.set_attr("/d", "settings", big(1 << 20, k)).unwrap();
+                std::thread::sleep(free_space::COOL);
+                w.flush().unwrap();
+            }
+            let after = m.bytes().len();
+            assert!(
+                after < before + grown + 3 * (1 << 20),
+                "{profile:?}: {before} -> {after}"
+            );
+            w.close().unwrap();
+            let f = File::from_bytes(m.bytes()).unwrap();
+            let Node::Dataset(ds) = f.get("/d").unwrap() else {
+                panic!("/d")
+            };
+            assert_eq!(ds.read::<f64>().unwrap().len(), 200);
+            let a = ds.object().attribute("settings").unwrap().unwrap();
+            assert_eq!(
+                a.as_string().unwrap(),
+                String::from_utf8(vec![b'f'; 1 << 20]).unwrap()
+            );
+            assert_eq!(f.root().unwrap().links().unwrap().len(), 21);
+        }
     }
 }
