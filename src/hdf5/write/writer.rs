@@ -75,6 +75,13 @@ enum ChunkIdx {
     Fixed,
     /// Extensible array (layout v4, type 4): 1.10 profile, this dimension unlimited.
     Extensible(usize),
+    /// Single chunk (layout v4/v5, type 1) of an opened file: `root` is the chunk.
+    Single,
+    /// Implicit (layout v4/v5, type 2) of an opened file: every chunk of the grid lies at
+    /// `root` + its row-major number × chunk bytes, written in place.
+    Implicit,
+    /// v2 B-tree (layout v4/v5, type 5) of an opened file, rewritten with its parameters.
+    BTreeV2(super::btree_v2::TreeParams),
 }
 
 struct Chunked {
@@ -99,6 +106,12 @@ struct Chunked {
     /// Full chunks of appended rows waiting to be filtered (compressed on all cores in
     /// batches) and written past EOF; drained before anything reads the index.
     queue: Vec<(Vec<u64>, Vec<u8>)>,
+    /// Width of the stored size of filtered chunks in the index when the file fixes it
+    /// (opened files: layout v5 writes 8 bytes), else derived from the chunk size.
+    size_len: Option<usize>,
+    /// Extents of the index written by the last commit (v2 B-tree of an opened file),
+    /// freed when superseded.
+    index_blocks: Vec<(u64, u64)>,
     queue_bytes: usize,
     /// The chunk point writes are filling (origin, bytes, its index record when loaded): kept
     /// in memory between writes and stored when another chunk is touched or at any

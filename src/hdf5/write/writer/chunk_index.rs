@@ -4,3 +4,6 @@
 
 mod array;
 mod btree_v1;
+mod reopened;
+
+pub(super) use reopened::implicit_addr;

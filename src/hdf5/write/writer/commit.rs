@@ -79,7 +79,7 @@ impl Writer {
                 Store::Chunked(c) => match c.kind {
                     ChunkIdx::Extensible(_) => 72,
                     ChunkIdx::Fixed => 28,
-                    ChunkIdx::BTreeV1 => 0,
+                    _ => 0,
                 },
                 _ => 0,
             },

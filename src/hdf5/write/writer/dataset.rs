@@ -200,6 +200,8 @@ impl Writer {
                 queue: Vec::new(),
                 queue_bytes: 0,
                 hot: None,
+                size_len: None,
+                index_blocks: Vec::new(),
             }))
         } else if b.compact {
             if total > 16 * 1024 {

@@ -129,9 +129,11 @@ impl Writer {
                         cdims = c.chunk.clone();
                         cdims.push(d.elem as u64);
                         let v4 = match c.kind {
-                            ChunkIdx::BTreeV1 => None,
                             ChunkIdx::Fixed => Some(Index110::Fixed),
                             ChunkIdx::Extensible(_) => Some(Index110::Extensible),
+                            // The others exist only in opened files, whose layout
+                            // messages are patched, never encoded.
+                            _ => None,
                         };
                         if let Some(ix) = v4 {
                             v.push((msg::LAYOUT, e110::encode_layout_v4(ix, c.root, &cdims)?));

@@ -12,21 +12,22 @@
 //! HDF5 1.10 files (superblock v3: ours, h5py `libver='latest'`, SWMR files) are opened
 //! the same way: v2 object headers are edited message by message (`existing`), a
 //! link-message group gains Link messages, chunked datasets with an extensible-array or
-//! fixed-array index (layout v4) get their array rewritten below the header, which is
-//! rewritten in place with its checksum. New objects are written in the 1.10 profile.
+//! fixed-array index (layout v4/v5) get their array rewritten below the header, which is
+//! rewritten in place with its checksum; single-chunk, implicit and v2 B-tree indexes are
+//! continued by `chunk_index::reopened`. New objects are written in the 1.10 profile.
 //!
 //! Refused (`Error::Unsupported`, reading stays possible): superblock v2, a superblock v3
 //! with file consistency flags set (a writer still has it open) or an extension, sizes of
 //! offsets/lengths other than 8, a user block, group K values other than 4/16, chunk
 //! B-tree K other than 32, v2 headers whose messages carry creation order, new members of
 //! creation-ordered link groups or of dense ones holding soft links, attributes of
-//! objects with dense attributes,
-//! writes through soft links, data of chunked layouts other than v3 with a v1 B-tree and
-//! v4 with HDF5's default extensible/fixed array parameters (single chunk, implicit and
-//! v2 B-tree indexes).
+//! objects with dense attributes, writes through soft links, data of array indexes with
+//! parameters other than HDF5's defaults or of filtered indexes whose partial edge chunks
+//! are unfiltered.
 
 use std::sync::{Arc, Mutex};
 
+use super::chunk_index::implicit_addr;
 use super::*;
 use crate::hdf5::btree_v1;
 use crate::hdf5::chunk_index;
@@ -401,17 +402,29 @@ impl Writer {
                 }
             }
             DataLayout::Chunked(c) => {
-                let kind = Self::array_kind(c, &max, pipeline.is_some()).ok_or_else(|| {
+                let kind = Self::array_kind(c, &max).ok_or_else(|| {
                     unsupported(
                         format!(
                             "writing into a chunked dataset with layout version {} and index \
-                             {:?} (only v3 with a v1 B-tree, v4 with HDF5's default \
-                             extensible or fixed array)",
+                             {:?} (only v3 with a v1 B-tree; v4/v5 single chunk, implicit, \
+                             v2 B-tree, or HDF5's default extensible or fixed array; edge \
+                             chunks filtered)",
                             c.version, c.indexing
                         ),
                         addr,
                     )
                 })?;
+                if kind == ChunkIdx::Implicit && c.index_address == UNDEF {
+                    return Err(unsupported(
+                        "writing into an implicitly indexed dataset never allocated",
+                        addr,
+                    ));
+                }
+                let size_len = if pipeline.is_some() {
+                    Self::stored_size_len(file, c, dims.len())?
+                } else {
+                    None
+                };
                 let mut budget = Budget::new(&self.limits);
                 let infos = chunk_index::chunk_infos(
                     &file.inner.io,
@@ -422,6 +435,45 @@ impl Writer {
                     &mut budget,
                 )?;
                 let mut index = BTreeMap::new();
+                if kind == ChunkIdx::Implicit {
+                    // Every chunk of the grid exists (early allocation): index them all,
+                    // beyond the current extent too, so that writes up to the maximum
+                    // dimensions go to their place.
+                    let cbytes = product(&c.chunk_dims)?
+                        .checked_mul(elem as u64)
+                        .ok_or_else(|| Error::format("data layout", addr, "chunk size"))?;
+                    let size = u32::try_from(cbytes)
+                        .map_err(|_| Error::format("data layout", addr, "chunk size"))?;
+                    let grid: Vec<u64> = max
+                        .iter()
+                        .zip(&c.chunk_dims)
+                        .map(|(m, cd)| m.div_ceil(*cd))
+                        .collect();
+                    let n = grid.iter().try_fold(1u64, |a, g| a.checked_mul(*g));
+                    // The region lies in the file (checked by the reader): this bounds the
+                    // count.
+                    let n = n
+                        .filter(|n| n.saturating_mul(cbytes) <= self.eof)
+                        .ok_or_else(|| Error::format("implicit chunk index", addr, "grid"))?;
+                    for i in 0..n {
+                        let mut rest = i;
+                        let mut off = vec![0u64; grid.len()];
+                        for k in (0..grid.len()).rev() {
+                            off[k] = (rest % grid[k]) * c.chunk_dims[k];
+                            rest /= grid[k];
+                        }
+                        let a = implicit_addr(c.index_address, &off, &c.chunk_dims, &grid, cbytes)
+                            .ok_or_else(|| Error::format("implicit chunk index", addr, "grid"))?;
+                        index.insert(
+                            off,
+                            ChunkRec {
+                                addr: a,
+                                size,
+                                mask: 0,
+                            },
+                        );
+                    }
+                }
                 for i in infos {
                     let size = u32::try_from(i.size)
                         .map_err(|_| Error::format("chunk B-tree", i.address, "chunk size"))?;
@@ -449,6 +501,8 @@ impl Writer {
                     queue: Vec::new(),
                     queue_bytes: 0,
                     hot: None,
+                    size_len,
+                    index_blocks: Vec::new(),
                 }))
             }
         };
@@ -568,6 +622,19 @@ impl Writer {
                 nb.get_mut(at..at + bytes.len())
                     .ok_or_else(|| Error::format("data layout message", addr, "short"))?
                     .copy_from_slice(&bytes);
+                // A filtered single chunk: its stored size and filter mask precede the
+                // address (layout flag bit 1).
+                if let Store::Chunked(c) = &d.store {
+                    if c.kind == ChunkIdx::Single && body.get(2).is_some_and(|f| f & 0x02 != 0) {
+                        if let Some(rec) = c.index.get(&vec![0u64; c.chunk.len()]) {
+                            let mut sm = u64::from(rec.size).to_le_bytes().to_vec();
+                            sm.extend_from_slice(&rec.mask.to_le_bytes());
+                            nb.get_mut(at - 12..at)
+                                .ok_or_else(|| Error::format("data layout message", addr, "short"))?
+                                .copy_from_slice(&sm);
+                        }
+                    }
+                }
                 if nb != *body {
                     if let Some(b) = h.body_mut(msg::LAYOUT) {
                         *b = nb;
@@ -602,24 +669,41 @@ fn layout_v4_addr_at(body: &[u8]) -> Option<usize> {
 }
 
 impl Writer {
-    /// The chunk index kind we can extend: v3 + v1 B-tree, or v4 with HDF5's default
-    /// extensible array (one unlimited dimension) or fixed array parameters, partial edge
-    /// chunks filtered.
+    /// The chunk index kind we can extend: v3 + v1 B-tree; v4/v5 single chunk, implicit,
+    /// v2 B-tree, or HDF5's default extensible array (one unlimited dimension) or fixed
+    /// array parameters, with partial edge chunks filtered (flag bit 0 clear) where
+    /// chunks are filtered. Layout v5 (HDF5 2.0) has v4's encoding; its filtered chunk
+    /// sizes are 8 bytes wide (`stored_size_len`).
     fn array_kind(
         c: &crate::hdf5::message::layout::ChunkedLayout,
         max: &[u64],
-        filtered: bool,
     ) -> Option<ChunkIdx> {
         let unlimited: Vec<usize> = (0..max.len()).filter(|&i| max[i] == UNDEF).collect();
-        // Layout v5 (HDF5 2.0) is encoded as v4; its filtered chunk sizes are not
-        // necessarily the width we write, so only unfiltered v5 arrays are extended.
         let version = match c.version {
-            5 if !filtered => 4,
+            5 => 4,
             v => v,
         };
         match (version, &c.indexing) {
             (1..=3, ChunkIndexing::BTreeV1) => Some(ChunkIdx::BTreeV1),
+            (4, ChunkIndexing::SingleChunk { .. }) if unlimited.is_empty() => {
+                Some(ChunkIdx::Single)
+            }
+            (4, ChunkIndexing::Implicit) if unlimited.is_empty() => Some(ChunkIdx::Implicit),
             (4, _) if c.flags & 0x01 != 0 => None,
+            (
+                4,
+                ChunkIndexing::BTreeV2 {
+                    node_size,
+                    split_percent,
+                    merge_percent,
+                },
+            ) => Some(ChunkIdx::BTreeV2(
+                crate::hdf5::write::btree_v2::TreeParams {
+                    node_size: *node_size,
+                    split: *split_percent,
+                    merge: *merge_percent,
+                },
+            )),
             (
                 4,
                 ChunkIndexing::ExtensibleArray {
@@ -653,6 +737,52 @@ impl Writer {
             }
             _ => None,
         }
+    }
+
+    /// Width of the stored sizes of filtered chunks in an array or v2 B-tree index, read
+    /// from its header (array element size, B-tree record size) when there is one, else
+    /// 8 for layout v5 (HDF5 2.0 always writes 8), or `None` (derived from the chunk size,
+    /// as HDF5 1.10-1.14 do).
+    fn stored_size_len(
+        file: &File,
+        c: &crate::hdf5::message::layout::ChunkedLayout,
+        rank: usize,
+    ) -> Result<Option<usize>> {
+        let at = c.index_address;
+        let sized = matches!(
+            c.indexing,
+            ChunkIndexing::ExtensibleArray { .. }
+                | ChunkIndexing::FixedArray { .. }
+                | ChunkIndexing::BTreeV2 { .. }
+        );
+        if !sized {
+            return Ok(None);
+        }
+        if at == UNDEF {
+            return Ok((c.version == 5).then_some(8));
+        }
+        let head = file.inner.io.read(at, 12, "chunk index header")?;
+        let bad = || Error::format("chunk index header", at, "filtered element size");
+        let fixed = 8 + 4;
+        let w = match head.get(..4) {
+            Some(b"EAHD" | b"FAHD") => usize::from(*head.get(6).ok_or_else(bad)?)
+                .checked_sub(fixed)
+                .ok_or_else(bad)?,
+            Some(b"BTHD") => {
+                let rs = u16::from_le_bytes([
+                    *head.get(10).ok_or_else(bad)?,
+                    *head.get(11).ok_or_else(bad)?,
+                ]);
+                usize::from(rs)
+                    .checked_sub(fixed + 8 * rank)
+                    .ok_or_else(bad)?
+            }
+            _ => return Err(bad()),
+        };
+        if !(1..=8).contains(&w) {
+            return Err(bad());
+        }
+        Ok(Some(w))
     }
 
     /// Whether the existing group `gidx` stores its links densely (Link Info heap set).

@@ -26,7 +26,7 @@ impl Writer {
             .checked_mul(elem)
             .ok_or_else(|| usage("size overflows"))?;
         let fmt = e110::ElemFmt {
-            filtered: filtered.then(|| e110::chunk_size_len(cbytes)),
+            filtered: filtered.then(|| c.size_len.unwrap_or_else(|| e110::chunk_size_len(cbytes))),
         };
         let grid: Vec<u64> = max
             .iter()

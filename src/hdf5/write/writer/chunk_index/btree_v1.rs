@@ -12,8 +12,10 @@ impl Writer {
     ) -> Result<()> {
         self.drain_queue(ds)?;
         if let Store::Chunked(c) = &self.ds(ds)?.store {
-            if c.kind != ChunkIdx::BTreeV1 {
-                return self.commit_array(ds, dims);
+            match c.kind {
+                ChunkIdx::BTreeV1 => {}
+                ChunkIdx::Fixed | ChunkIdx::Extensible(_) => return self.commit_array(ds, dims),
+                _ => return self.commit_reopened(ds, dims),
             }
         }
         let d = self.ds_mut(ds)?;
