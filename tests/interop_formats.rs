@@ -92,6 +92,7 @@ fn check_passes_what_dump_reads() {
         "i11_vlen_members.h5",
         "i11_vlen_members_small_offsets.h5",
         "i11_time.h5",
+        "i11_complex.h5",
     ] {
         let h5 = interop(name);
         let dump = bin().args(["dump", "--json"]).arg(&h5).output().unwrap();
@@ -195,5 +196,38 @@ with h5py.File(os.path.join(d, "vds.h5"), "w", libver="latest") as f:
     assert_eq!(
         doc["root"]["children"]["plain"]["value"],
         serde_json::json!([0, 1, 2])
+    );
+}
+
+/// What HDF5 itself refuses to open is refused here too, by name, on that node only: an
+/// unknown message flagged "fail if unknown", a compound with no members. The same unknown
+/// message without the flag is ignored (its attribute vanishes, as in h5py).
+#[test]
+fn objects_hdf5_refuses_are_refused_by_name() {
+    let h5 = interop("i11_hdf5_refusals.h5");
+    let dump = bin().args(["dump", "--json"]).arg(&h5).output().unwrap();
+    assert_eq!(dump.status.code(), Some(3));
+    let doc: serde_json::Value = serde_json::from_slice(&dump.stdout).unwrap();
+    let kids = &doc["root"]["children"];
+    let err = kids["bogus_fail"]["error"].as_str().unwrap();
+    assert!(err.contains("fail if unknown"), "{err}");
+    let err = kids["empty_compound"]["error"].as_str().unwrap();
+    assert!(err.contains("compound datatype with no members"), "{err}");
+    assert_eq!(kids["bogus_ignored"]["attrs"], serde_json::json!({}));
+    assert_eq!(
+        kids["bogus_ignored"]["value"],
+        serde_json::json!([0, 1, 2, 3])
+    );
+    assert_eq!(kids["fine"]["value"], serde_json::json!([0, 1, 2]));
+    let check = bin().arg("check").arg(&h5).output().unwrap();
+    assert_eq!(check.status.code(), Some(3));
+    let text = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        text.contains("/bogus_fail") && text.contains("/empty_compound"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("/fine") && !text.contains("/bogus_ignored"),
+        "{text}"
     );
 }

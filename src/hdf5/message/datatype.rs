@@ -574,6 +574,10 @@ fn parse_compound(
     size: u32,
 ) -> Result<Datatype> {
     let count = (bits & 0xFFFF) as usize;
+    if count == 0 {
+        // HDF5 refuses such a type ("invalid number of members: 0").
+        return Err(bad(c, "compound datatype with no members"));
+    }
     // A member needs at least a NUL, one offset byte and an 8-byte type header.
     if count.saturating_mul(10) > c.remaining() {
         return Err(bad(

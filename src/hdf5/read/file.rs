@@ -253,6 +253,9 @@ impl Object {
     /// Read the object header at `addr`.
     pub fn open(file: &File, addr: u64, path: String) -> Result<Object> {
         let header = object_header::read(&file.inner.io, addr)?;
+        for m in &header.messages {
+            crate::hdf5::message::check_fail_if_unknown(m)?;
+        }
         Ok(Object {
             file: file.clone(),
             path,
