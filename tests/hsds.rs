@@ -99,12 +99,17 @@ fn ours_load_url(url: &str) -> J {
 }
 
 fn gen_script(py: &Path, seed: u64, out: &Path) -> J {
+    gen_script_for(py, seed, out, "h5py")
+}
+
+/// A random saver script for `backend` (`h5py`, `tables`).
+fn gen_script_for(py: &Path, seed: u64, out: &Path, backend: &str) -> J {
     run(
         Command::new(py)
             .arg(common::root().join("tests/py/pymodaq_script.py"))
             .args(["gen", &seed.to_string()])
             .arg(out)
-            .arg("h5py"),
+            .arg(backend),
         "script generator",
     );
     serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap()
@@ -584,95 +589,205 @@ fn strip_storage(v: &mut J) {
     }
 }
 
-#[test]
-fn killed_recordings_leave_domains_pymodaq_opens() {
-    let Some(ep) = endpoint() else { return };
-    let Some(py) = common::python() else { return };
+/// Whether a `hsds-set-shapes` helper of a recording into `url` still runs (the recorder's
+/// child in its own process group, which finishes the shapes it was given after the recorder
+/// is killed; spec/hsds.md).
+fn shape_helper_running(url: &str) -> bool {
+    let Ok(rd) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    rd.flatten().any(|e| {
+        std::fs::read(e.path().join("cmdline")).is_ok_and(|c| {
+            let s = String::from_utf8_lossy(&c);
+            s.contains("hsds-set-shapes") && s.contains(url)
+        })
+    })
+}
+
+fn wait_for_shape_helpers(url: &str) {
+    let t = Instant::now();
+    while shape_helper_running(url) {
+        assert!(t.elapsed() < Duration::from_secs(30), "{url}: helper hangs");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Deterministic pseudo-random numbers (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+/// Channel `j`'s value at row `k` of the recordings below (exact in binary).
+fn rec_value(j: usize, k: usize) -> f64 {
+    k as f64 * 4.0 + j as f64 * 0.25 - 1.5
+}
+
+/// Start `record URL` with `nch` channels fed a line every `pace`, SIGKILL it after `after`,
+/// wait for its shape helper to end.
+fn record_and_kill(url: &str, nch: usize, flush_every: u64, after: Duration) {
     use std::process::Stdio;
-    let base = "/RawData/Datalogger000/Detector000";
-    for (trial, kill_after_ms) in [(0u32, 700u64), (1, 1300), (2, 2100)] {
-        let url = domain(&ep, &format!("rec{trial}"));
-        let mut child = Command::new(bin())
-            .args(["record", &url, "--names", "a,b,c", "--flush-every", "7"])
-            .args(["--flush-interval", "50ms", "--quiet"])
-            .env("HS_USERNAME", "test")
-            .env("HS_PASSWORD", "test")
-            .stdin(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        let writer = std::thread::spawn(move || {
-            for i in 0..100_000u64 {
-                let l = format!("{i}, {}, {}\n", i as f64 + 0.5, -(i as f64));
-                if stdin.write_all(l.as_bytes()).is_err() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(2));
+    let names: Vec<String> = (0..nch).map(|j| format!("c{j}")).collect();
+    let mut child = Command::new(bin())
+        .args(["record", url, "--names", &names.join(",")])
+        .args(["--flush-every", &flush_every.to_string()])
+        .args(["--flush-interval", "20ms", "--quiet"])
+        .env("HS_USERNAME", "test")
+        .env("HS_PASSWORD", "test")
+        .stdin(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        for k in 0..1_000_000usize {
+            let vals: Vec<String> = (0..nch).map(|j| rec_value(j, k).to_string()).collect();
+            if stdin
+                .write_all(format!("{}\n", vals.join(", ")).as_bytes())
+                .is_err()
+            {
+                break;
             }
-        });
-        std::thread::sleep(Duration::from_millis(kill_after_ms));
-        child.kill().unwrap(); // SIGKILL
-        let _ = child.wait();
-        let _ = writer.join();
-        // h5pyd + PyMoDAQ open the domain; our reader too.
-        let doc = pymodaq_load(&py, &url, Some("h5pyd"));
-        assert!(
-            doc["load_all"].is_array(),
-            "trial {trial}: {}",
-            doc["load_all"]
-        );
-        let f = hsds::open(&url, &creds(), &pymodaq_h5::Limits::default()).unwrap();
-        let read = |p: &str| -> Vec<f64> {
-            match f.get(p) {
-                Ok(pymodaq_h5::hdf5::read::Node::Dataset(d)) => d.read::<f64>().unwrap(),
-                _ => Vec::new(),
-            }
-        };
-        let t = read(&format!("{base}/NavAxes/Axis00"));
-        let chans: Vec<Vec<f64>> = (0..3)
-            .map(|i| read(&format!("{base}/Data0D/CH{i:02}/EnlData00")))
-            .collect();
-        let lens: Vec<usize> = chans.iter().map(Vec::len).collect();
-        // Rows are a prefix of the input, exact values; the time axis (sent first) is never
-        // shorter than a channel; the process ran long enough to flush some rows. A request
-        // cut by the kill can leave its rows extended but unwritten (HSDS extends the shape,
-        // then writes): they read as the NaN fill, only as one trailing block.
-        let trailing_nan = |c: &[f64]| -> usize {
-            let nan = c.iter().rev().take_while(|v| v.is_nan()).count();
-            assert!(
-                c[..c.len() - nan].iter().all(|v| !v.is_nan()),
-                "trial {trial}: NaN rows before the end"
-            );
-            nan
-        };
-        for (i, c) in chans.iter().enumerate() {
-            let nan = trailing_nan(c);
-            for (k, v) in c[..c.len() - nan].iter().enumerate() {
-                let want = [k as f64, k as f64 + 0.5, -(k as f64)][i];
-                assert!(*v == want, "trial {trial} CH{i:02} row {k}: {v} != {want}");
-            }
-            assert!(
-                c.len() <= t.len(),
-                "trial {trial}: {lens:?} vs time {}",
-                t.len()
-            );
+            std::thread::sleep(Duration::from_micros(700));
         }
-        let nan_t = trailing_nan(&t);
-        let t_ok = &t[..t.len() - nan_t];
-        assert!(
-            t_ok.windows(2).all(|w| w[0] <= w[1]) && t_ok.iter().all(|&x| x > 1.7e9),
-            "trial {trial}: time axis {t:?}"
-        );
-        assert!(
-            lens.iter().all(|&n| n > 0),
-            "trial {trial}: nothing recorded ({lens:?})"
-        );
-        println!(
-            "record killed after {kill_after_ms} ms: time axis {} rows ({nan_t} NaN), channels {lens:?}",
+    });
+    std::thread::sleep(after);
+    child.kill().unwrap(); // SIGKILL
+    let _ = child.wait();
+    let _ = writer.join();
+    wait_for_shape_helpers(url);
+}
+
+/// The index of the first NaN of a JSON value list (its length when there is none).
+fn first_nan(v: &[J]) -> usize {
+    v.iter().position(|x| x == "nan").unwrap_or(v.len())
+}
+
+/// The multi-channel contract after a kill, on PyMoDAQ's (h5pyd) loading of a recording of
+/// `nch` channels: one DataWithAxes per channel, each channel and the time axis with the same
+/// rows; every row before the first NaN exact in every channel (a prefix of the input); rows
+/// after it (extended, not yet written when the writer died: the NaN fill) exact or NaN, and
+/// complete wherever the time (written last) is. Returns the rows.
+fn check_same_rows(tag: &str, doc: &J, nch: usize) -> (usize, usize) {
+    let all = doc["load_all"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{tag}: PyMoDAQ cannot load it: {doc}"));
+    if all.is_empty() {
+        return (0, 0); // killed before the first flush
+    }
+    assert_eq!(all.len(), nch, "{tag}: {} DataWithAxes", all.len());
+    // Killed while the layout was being created (one object per request; rows come only
+    // once every object exists): no rows anywhere, maybe no time axis yet.
+    if all.iter().all(|d| d["shape"] == serde_json::json!([0])) {
+        return (0, 0);
+    }
+    let chans: Vec<&Vec<J>> = all
+        .iter()
+        .map(|d| d["data"][0]["values"].as_array().expect("values"))
+        .collect();
+    let times: Vec<&Vec<J>> = all
+        .iter()
+        .map(|d| {
+            assert_eq!(d["axes"][0]["label"], "time", "{tag}");
+            d["axes"][0]["data"]["values"].as_array().expect("time")
+        })
+        .collect();
+    let n = chans[0].len();
+    let lens: Vec<usize> = chans.iter().map(|c| c.len()).collect();
+    for t in &times {
+        assert_eq!(
+            t.len(),
+            n,
+            "{tag}: time axis {} rows, channels {lens:?}",
             t.len()
         );
+        assert_eq!(*t, times[0], "{tag}: time axes differ");
     }
+    assert!(
+        lens.iter().all(|&l| l == n),
+        "{tag}: channels {lens:?}, time axis {n}"
+    );
+    let t = times[0];
+    let ok = chans
+        .iter()
+        .map(|c| first_nan(c))
+        .chain([first_nan(t)])
+        .min()
+        .unwrap_or(0);
+    for k in 0..n {
+        let time_written = t[k] != "nan";
+        if time_written {
+            assert!(
+                t[k].as_f64().is_some_and(|x| x > 1.7e9),
+                "{tag}: time {}",
+                t[k]
+            );
+        }
+        for (j, c) in chans.iter().enumerate() {
+            let want = J::from(rec_value(j, k));
+            let exact = c[k] == want;
+            assert!(
+                exact || (k >= ok && c[k] == "nan" && !time_written),
+                "{tag}: channel {j} row {k} is {} (want {want}; first NaN row {ok}, time {})",
+                c[k],
+                t[k]
+            );
+        }
+    }
+    (n, n - ok)
+}
+
+#[test]
+fn killed_multichannel_recordings_hold_the_same_rows_in_every_channel() {
+    let Some(ep) = endpoint() else { return };
+    let Some(py) = common::python() else { return };
+    let kills: u64 = std::env::var("PYMODAQ_H5_HSDS_KILLS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(12);
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut runs = Vec::new();
+    for trial in 0..kills {
+        let nch = 2 + (trial % 3) as usize;
+        let url = domain(&ep, &format!("kill{trial}"));
+        let flush_every = 1 + rng.next() % 9;
+        let after = Duration::from_millis(150 + rng.next() % 900);
+        record_and_kill(&url, nch, flush_every, after);
+        runs.push((url, nch, after));
+    }
+    // PyMoDAQ through h5pyd, one Python process for every domain.
+    let mut c = py_cmd(&py);
+    c.arg(common::root().join("tests/py/hsds_pymodaq.py"))
+        .arg("load-many")
+        .args(runs.iter().map(|r| &r.0));
+    let docs: Vec<J> = serde_json::from_str(&run(&mut c, "PyMoDAQ h5pyd loads")).unwrap();
+    let mut summary = Vec::new();
+    let mut with_rows = 0;
+    for ((url, nch, after), theirs) in runs.iter().zip(&docs) {
+        let tag = format!("{nch} channels killed after {after:?} ({url})");
+        let (n, unwritten) = check_same_rows(&tag, theirs, *nch);
+        with_rows += usize::from(n > 0);
+        // Our loader reads the same document (the same rows) as PyMoDAQ.
+        let ours = ours_load_url(url);
+        let d = diff_docs(&ours, theirs);
+        assert!(d.is_empty(), "{tag}:\n{}", d[..d.len().min(12)].join("\n"));
+        summary.push(format!("{nch}ch/{n}rows/{unwritten}nan"));
+    }
+    assert!(
+        with_rows * 2 > runs.len(),
+        "too few kills after a flush: {summary:?}"
+    );
+    println!(
+        "{} kills: every channel and the time axis with the same rows (ours = PyMoDAQ h5pyd): {}",
+        runs.len(),
+        summary.join(" ")
+    );
 }
 
 #[test]
@@ -735,4 +850,365 @@ fn recordings_into_hsds_hold_every_row_at_end_of_input() {
     theirs["file"] = J::Null;
     let d = diff_docs(&ours, &theirs);
     assert!(d.is_empty(), "{}", d[..d.len().min(12)].join("\n"));
+}
+
+/// The id of the object at `path` in the domain of `c` (following hard links).
+fn object_id(c: &hsds::Client, path: &str) -> String {
+    let mut id = c.root_id().unwrap();
+    for name in path.split('/').filter(|s| !s.is_empty()) {
+        let l = c
+            .links(&id, 1000)
+            .unwrap()
+            .into_iter()
+            .find(|l| l.name == name)
+            .unwrap_or_else(|| panic!("{path}: no {name}"));
+        let hsds::objects::LinkTarget::Hard { id: next, .. } = l.target else {
+            panic!("{path}: {name} is not a hard link");
+        };
+        id = next;
+    }
+    id
+}
+
+/// Feed lines `rows` (values [`rec_value`]) to `record ARGS...` and wait for it.
+fn record_lines(args: &[&str], rows: std::ops::Range<usize>, nch: usize) -> std::process::Output {
+    use std::process::Stdio;
+    let mut child = Command::new(bin())
+        .arg("record")
+        .args(args)
+        .args(["--flush-every", "40", "--quiet"])
+        .env("HS_USERNAME", "test")
+        .env("HS_PASSWORD", "test")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        let mut stdin = child.stdin.take().unwrap();
+        let mut text = String::new();
+        for k in rows {
+            let vals: Vec<String> = (0..nch).map(|j| rec_value(j, k).to_string()).collect();
+            text.push_str(&vals.join(","));
+            text.push('\n');
+        }
+        stdin.write_all(text.as_bytes()).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn record_append_continues_a_domain_repairing_torn_and_uncommitted_rows() {
+    let Some(ep) = endpoint() else { return };
+    let Some(py) = common::python() else { return };
+    let det = "/RawData/Datalogger000/Detector000";
+    let arrays: Vec<String> = (0..3)
+        .map(|j| format!("{det}/Data0D/CH{j:02}/EnlData00"))
+        .chain([format!("{det}/NavAxes/Axis00")])
+        .collect();
+    let url = domain(&ep, "append");
+    let c = hsds::client(&url, &creds()).unwrap();
+    let out = record_lines(&[&url, "--names", "a,b,c"], 0..300, 3);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ids: Vec<String> = arrays.iter().map(|p| object_id(&c, p)).collect();
+    let rows_of = |id: &str| c.dataset(id).unwrap().dims.unwrap()[0];
+
+    // Torn as an older version or another writer leaves it: channel b 5 rows short, the time
+    // axis 3 rows long (extended, never written).
+    let with_rows = |id: &str, n: u64| {
+        let mut d = c.dataset(id).unwrap().dims.unwrap();
+        d[0] = n;
+        c.resize(id, &d).unwrap();
+    };
+    with_rows(&ids[1], 295);
+    with_rows(&ids[3], 303);
+    let out = record_lines(&[&url, "--append"], 295..345, 3);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("warning") && err.contains("continued after row 295"),
+        "{err}"
+    );
+    // Uncommitted, as a recorder killed between extending and committing leaves it: every
+    // array 4 rows longer than its PyMoDAQ `shape` attribute, the rows NaN.
+    for id in &ids {
+        with_rows(id, 349);
+    }
+    let out = record_lines(&[&url, "--append"], 345..400, 3);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("warning") && err.contains("continued after row 345"),
+        "{err}"
+    );
+    for id in &ids {
+        assert_eq!(rows_of(id), 400);
+    }
+    // PyMoDAQ through h5pyd and our loader: every row exact, in every channel.
+    let mut cmd = py_cmd(&py);
+    cmd.arg(common::root().join("tests/py/hsds_pymodaq.py"))
+        .arg("load-many")
+        .arg(&url);
+    let docs: Vec<J> = serde_json::from_str(&run(&mut cmd, "PyMoDAQ h5pyd load")).unwrap();
+    assert_eq!(check_same_rows("appended", &docs[0], 3), (400, 0));
+    let ours = ours_load_url(&url);
+    let d = diff_docs(&ours, &docs[0]);
+    assert!(d.is_empty(), "{}", d[..d.len().min(12)].join("\n"));
+    // The Logger tells what was dropped.
+    let log_dir = common::temp_dir("hsds-append-log");
+    let log = log_dir.join("log.txt");
+    let out = cli(&[
+        "export",
+        &url,
+        "/RawData/Logger",
+        "-o",
+        log.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(log.matches("torn recording").count(), 2, "{log}");
+    assert_eq!(
+        log.matches("recording continued (--append)").count(),
+        2,
+        "{log}"
+    );
+
+    // Refusals change nothing on the server: a domain that holds no recording.
+    let plain = domain(&ep, "plain");
+    let dir = common::temp_dir("hsds-append");
+    let desc = dir.join("d.json");
+    std::fs::write(
+        &desc,
+        r#"{"format": "pymodaq-h5-import/1", "backend_flavour": "h5py",
+            "data": [{"name": "x", "data": [{"shape": [3], "dtype": "float64", "values": [1, 2, 3]}]}]}"#,
+    )
+    .unwrap();
+    assert!(cli(&["import", desc.to_str().unwrap(), &plain])
+        .status
+        .success());
+    let before = cli(&["dump", &plain]);
+    assert!(before.status.success());
+    let out = record_lines(&[&plain, "--append"], 0..10, 3);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("no Datalogger group") && err.contains(&plain),
+        "{err}"
+    );
+    let after = cli(&["dump", &plain]);
+    assert_eq!(
+        before.stdout, after.stdout,
+        "a refused --append changed the domain"
+    );
+}
+
+/// HTTPS (the `tls` feature) through a TLS-terminating proxy in front of the local HSDS, with
+/// a throw-away certificate authority trusted through `PYMODAQ_H5_HSDS_CA`: `load --json` of
+/// a domain gives over https what it gives over http, `import` writes over https, and an
+/// endpoint whose certificate is not trusted is one clear error.
+#[cfg(feature = "tls")]
+#[test]
+fn https_endpoints_work_through_a_tls_proxy() {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let Some(ep) = endpoint() else { return };
+    let Some(py) = common::python() else { return };
+    let hsds_py = common::root().join(".venv-hsds/bin/python");
+    assert!(hsds_py.exists(), "scripts/hsds.sh setup makes .venv-hsds");
+    let dir = common::temp_dir("hsds-tls");
+    let upstream = ep.rsplit(':').next().unwrap().to_string();
+    let mut proxy = Command::new(&hsds_py)
+        .arg(common::root().join("tests/py/tls_proxy.py"))
+        .arg(&dir)
+        .arg(&upstream)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(proxy.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port: u16 = line.trim().parse().expect("the proxy's port");
+    let ca = dir.join("ca.pem");
+    let tls = |args: &[&str], trust: bool| {
+        let mut c = Command::new(bin());
+        c.args(args)
+            .env("HS_USERNAME", "test")
+            .env("HS_PASSWORD", "test");
+        if trust {
+            c.env("PYMODAQ_H5_HSDS_CA", &ca);
+        } else {
+            c.env_remove("PYMODAQ_H5_HSDS_CA");
+        }
+        c.output().unwrap()
+    };
+    let result = std::panic::catch_unwind(|| {
+        let script = dir.join("s.json");
+        gen_script(&py, 2600, &script);
+        let url = domain(&ep, "tls");
+        run(
+            py_cmd(&py)
+                .arg(common::root().join("tests/py/hsds_pymodaq.py"))
+                .arg("run")
+                .arg(&script)
+                .arg(&url),
+            "PyMoDAQ's savers through h5pyd",
+        );
+        let https = url.replace(&ep, &format!("https://127.0.0.1:{port}"));
+        let plain = cli(&["load", "--json", "--full", &url]);
+        let secure = tls(&["load", "--json", "--full", &https], true);
+        assert!(
+            secure.status.success(),
+            "{}",
+            String::from_utf8_lossy(&secure.stderr)
+        );
+        assert_eq!(
+            plain.stdout, secure.stdout,
+            "https and http documents differ"
+        );
+        // Writing over https: the domain PyMoDAQ then reads over http.
+        let desc = dir.join("d.json");
+        std::fs::write(
+            &desc,
+            r#"{"format": "pymodaq-h5-import/1", "backend_flavour": "h5py",
+                "data": [{"name": "x", "data": [{"shape": [3], "dtype": "float64", "values": [1, 2.5, 3]}]}]}"#,
+        )
+        .unwrap();
+        let url2 = domain(&ep, "tlsimport");
+        let https2 = url2.replace(&ep, &format!("https://127.0.0.1:{port}"));
+        let out = tls(&["import", desc.to_str().unwrap(), &https2], true);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let doc = pymodaq_load(&py, &url2, Some("h5pyd"));
+        assert_eq!(
+            doc["load_all"][0]["data"][0]["values"],
+            serde_json::json!([1.0, 2.5, 3.0]),
+            "{doc}"
+        );
+        // Without the authority: the web roots do not trust the proxy.
+        let out = tls(&["load", "--json", &https], false);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.lines().count() == 1 && err.contains(&https) && err.contains("cannot reach"),
+            "{err}"
+        );
+        println!("https through a TLS proxy: load --json equal to http, import read by PyMoDAQ");
+    });
+    let _ = proxy.kill();
+    let _ = proxy.wait();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
+
+/// `import FILE.h5 URL` of PyTables-flavour files (what PyMoDAQ's default backend writes):
+/// PyMoDAQ through h5pyd loads the domain as PyMoDAQ's h5py backend loads the file (h5pyd
+/// decodes as h5py does: fixed strings as bytes, PyTables' bitfield bools as uint8), and our
+/// loader reads the domain as PyMoDAQ through h5pyd does.
+#[test]
+fn pytables_files_imported_to_domains_load_as_the_files() {
+    let Some(ep) = endpoint() else { return };
+    let Some(py) = common::python() else { return };
+    let dir = common::temp_dir("hsds-tables");
+    let mut failures = Vec::new();
+    for seed in seeds() {
+        let script = dir.join(format!("t{seed}.json"));
+        let doc = gen_script_for(&py, seed + 300, &script, "tables");
+        let local = dir.join(format!("t{seed}.h5"));
+        pymodaq_h5::pymodaq::save::script::run_script(&doc, &local).unwrap();
+        let url = domain(&ep, &format!("tables{seed}"));
+        let out = cli(&["import", local.to_str().unwrap(), &url]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut from_domain = pymodaq_load(&py, &url, Some("h5pyd"));
+        h5pyd_void_as_complex(&mut from_domain);
+        // h5pyd reads as h5py does: the file through PyMoDAQ's h5py backend.
+        let mut from_file = pymodaq_load(&py, local.to_str().unwrap(), Some("h5py"));
+        from_domain["file"] = J::Null;
+        from_file["file"] = J::Null;
+        let d = diff_docs(&from_domain, &from_file);
+        if !d.is_empty() {
+            failures.push(format!(
+                "seed {seed}:\n  {}",
+                d[..d.len().min(12)].join("\n  ")
+            ));
+        }
+        let mut ours = ours_load_url(&url);
+        ours["file"] = J::Null;
+        let d = diff_docs(&ours, &from_domain);
+        if !d.is_empty() {
+            failures.push(format!(
+                "seed {seed} (our loader):\n  {}",
+                d[..d.len().min(12)].join("\n  ")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Objects beyond PyMoDAQ's layout, written to a domain as h5pyd writes them: soft links
+/// (dangling too), external links, a second hard link to a dataset and to a group,
+/// variable-length string datasets (scalar, 1-D, 2-D, extensible), padded compounds (packed
+/// by HSDS, values and fill value kept). h5pyd reads the domain as h5py reads the file, link by
+/// link and value by value. Object references have no HSDS form here: refused by name.
+#[test]
+fn links_vlen_strings_and_padded_compounds_upload_as_h5pyd_reads_them() {
+    let Some(ep) = endpoint() else { return };
+    let Some(py) = common::python() else { return };
+    let dir = common::temp_dir("hsds-kinds");
+    let file = dir.join("kinds.h5");
+    run(
+        Command::new(&py)
+            .arg(common::root().join("tests/py/hsds_pymodaq.py"))
+            .arg("kinds")
+            .arg(&file),
+        "h5py writer",
+    );
+    let url = domain(&ep, "kinds");
+    let out = cli(&["import", file.to_str().unwrap(), &url]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let diffs = run(
+        py_cmd(&py)
+            .arg(common::root().join("tests/py/hsds_pymodaq.py"))
+            .arg("compare")
+            .arg(&url)
+            .arg(&file),
+        "h5pyd/h5py comparison",
+    );
+    let diffs: Vec<String> = serde_json::from_str(&diffs).unwrap();
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+    // Object references: one clear error naming the dataset, and no domain left behind.
+    let refs = dir.join("refs.h5");
+    run(
+        Command::new(&py).arg("-c").arg(format!(
+            "import h5py\nwith h5py.File({:?}, 'w') as f:\n    d = f.create_dataset('d', data=[1])\n    f.create_dataset('r', data=[d.ref], dtype=h5py.ref_dtype)",
+            refs.to_str().unwrap()
+        )),
+        "h5py references",
+    );
+    let url2 = domain(&ep, "refs");
+    let out = cli(&["import", refs.to_str().unwrap(), &url2]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("/r") && err.contains("reference"), "{err}");
+    assert!(!hsds::client(&url2, &creds()).unwrap().exists().unwrap());
 }

@@ -49,12 +49,17 @@ impl Client {
                 "{url}: https needs pymodaq-h5 built with the `tls` feature"
             )));
         }
-        let agent = ureq::AgentBuilder::new()
+        let builder = ureq::AgentBuilder::new()
             .timeout_connect(timeout)
             .timeout_read(timeout)
             .timeout_write(timeout)
-            .redirects(0)
-            .build();
+            .redirects(0);
+        #[cfg(feature = "tls")]
+        let builder = match tls_roots()? {
+            Some(cfg) => builder.tls_config(cfg),
+            None => builder,
+        };
+        let agent = builder.build();
         Ok(Client {
             agent,
             url,
@@ -234,6 +239,43 @@ fn status_message(status: u16, body: &str) -> String {
         (true, false) => text.to_string(),
         (false, false) => format!("{phrase}: {text}"),
     }
+}
+
+/// The environment variable naming a PEM file of the certificate authorities trusted for
+/// `https://` endpoints instead of the built-in web roots (a lab's own CA, a test proxy's).
+pub const CA_ENV: &str = "PYMODAQ_H5_HSDS_CA";
+
+/// The TLS configuration trusting the authorities of [`CA_ENV`], when it is set.
+#[cfg(feature = "tls")]
+fn tls_roots() -> HResult<Option<std::sync::Arc<rustls::ClientConfig>>> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
+    let Some(path) = std::env::var_os(CA_ENV).filter(|p| !p.is_empty()) else {
+        return Ok(None);
+    };
+    let shown = std::path::Path::new(&path).display().to_string();
+    let bad = |why: String| HsdsError::BadUrl(format!("{CA_ENV}={shown}: {why}"));
+    let mut pem = Vec::new();
+    std::fs::File::open(&path)
+        .and_then(|f| f.take(1 << 20).read_to_end(&mut pem))
+        .map_err(|e| bad(e.to_string()))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_slice_iter(&pem) {
+        let c = c.map_err(|e| bad(format!("not PEM certificates: {e}")))?;
+        roots
+            .add(c)
+            .map_err(|e| bad(format!("unusable certificate: {e}")))?;
+    }
+    if roots.is_empty() {
+        return Err(bad("no certificate in the file".into()));
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let cfg = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Some(std::sync::Arc::new(cfg)))
 }
 
 /// Cap the time a request may take (connect, each read, each write).

@@ -151,6 +151,19 @@ fn datatype(c: &Client, j: &J) -> HResult<Datatype> {
     })
 }
 
+/// A link name as one URL path segment (percent-encoded but for unreserved characters).
+fn link_segment(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// `[a:b,c:d]`, HSDS's hyperslab selection.
 pub fn select_param(sel: &[Range<u64>]) -> String {
     let parts: Vec<String> = sel
@@ -424,11 +437,16 @@ impl Client {
     /// Set (create or replace) attributes of several objects in one request:
     /// `(collection, id) -> [(name, body)]` where body is `{"type", "shape", "value"}`.
     pub fn put_attributes(&self, per_object: &AttrBatch) -> HResult<()> {
+        // HSDS refuses an object without attributes in the batch ("no obj_ids").
+        let per_object: Vec<_> = per_object
+            .iter()
+            .filter(|(_, _, a)| !a.is_empty())
+            .collect();
         if per_object.is_empty() {
             return Ok(());
         }
         let mut ids = serde_json::Map::new();
-        for (_, id, attrs) in per_object {
+        for (_, id, attrs) in &per_object {
             let mut m = serde_json::Map::new();
             for (n, b) in attrs {
                 m.insert(n.clone(), b.clone());
@@ -436,7 +454,9 @@ impl Client {
             ids.insert(id.clone(), json!({"attributes": m}));
         }
         // Any object's collection serves as the request path: HSDS routes by the ids.
-        let (coll, id, _) = &per_object[0];
+        let Some((coll, id, _)) = per_object.first() else {
+            return Ok(());
+        };
         let body = json!({"obj_ids": ids});
         let text = types::to_text(&body);
         self.request(
@@ -446,6 +466,18 @@ impl Client {
             Body::Text(&text),
             false,
             MAX_JSON,
+        )
+        .map(|_| ())
+    }
+
+    /// Create the link `name` in group `parent` from its HSDS body (`{"id"}` hard,
+    /// `{"h5path"}` soft, `{"h5path", "h5domain"}` external).
+    pub fn create_link(&self, parent: &str, name: &str, body: &J) -> HResult<()> {
+        self.json(
+            "PUT",
+            &format!("/groups/{parent}/links/{}", link_segment(name)),
+            &[],
+            Some(body),
         )
         .map(|_| ())
     }

@@ -1,9 +1,9 @@
 //! Read a whole domain into an HDF5 image (in memory, or a file for `export`) that the file
 //! engine, the PyMoDAQ backend and every reading command use unchanged.
 //!
-//! The image is written by our own writer without PyTables tags (`pytables: false`), so a
-//! domain written by h5pyd reads as the h5py flavour it is; a domain that carries PyTables'
-//! root attributes reads as PyTables, as the file it came from. Values travel in HSDS's
+//! The image is written by our own writer without PyTables tags (`pytables: false`) and read
+//! as h5py reads (`File::read_as_h5py`), as PyMoDAQ reads any domain through h5pyd, even one
+//! that carries PyTables' root attributes (a PyTables file imported). Values travel in HSDS's
 //! binary format (fixed-size types, in slabs of at most [`SLAB_BYTES`]) or as JSON
 //! (variable-length rows). The image's data bytes are capped by `Limits::max_alloc`, the
 //! object count by `Limits::max_messages`, the depth by `Limits::max_group_depth`.
@@ -49,7 +49,9 @@ pub fn snapshot(c: &Client, limits: &Limits) -> HResult<File> {
     let w =
         Writer::with_storage(Box::new(mem.clone()), opts(limits)).map_err(|e| local(c, "/", e))?;
     copy_domain(c, w, limits)?;
-    File::from_bytes_with_limits(mem.bytes(), *limits).map_err(|e| local(c, "/", e))
+    File::from_bytes_with_limits(mem.bytes(), *limits)
+        .map(File::read_as_h5py)
+        .map_err(|e| local(c, "/", e))
 }
 
 /// Write the domain to a new HDF5 file at `path` (`export`): what h5pyd reads from the

@@ -651,8 +651,128 @@ fn f16_bits(v: f64) -> u16 {
     sign | r as u16
 }
 
+/// `dt` with every compound packed (members one after the other, no padding), as HSDS (and
+/// h5pyd writing a padded NumPy dtype) stores it; `None` when `dt` is packed already.
+pub fn packed(dt: &Datatype) -> Option<Datatype> {
+    fn go(dt: &Datatype) -> (Datatype, bool) {
+        match dt {
+            Datatype::Compound { size, members } => {
+                let mut off = 0u64;
+                let mut changed = false;
+                let mut out = Vec::with_capacity(members.len());
+                for m in members {
+                    let (t, c) = go(&m.datatype);
+                    changed |= c || m.offset != off;
+                    out.push(CompoundMember {
+                        name: m.name.clone(),
+                        offset: off,
+                        datatype: t,
+                    });
+                    off = off.saturating_add(out.last().map_or(0, |m| m.datatype.size()));
+                }
+                changed |= off != u64::from(*size);
+                (
+                    Datatype::Compound {
+                        size: u32::try_from(off).unwrap_or(u32::MAX),
+                        members: out,
+                    },
+                    changed,
+                )
+            }
+            Datatype::Array { dims, base, .. } => {
+                let (b, c) = go(base);
+                let n: u64 = dims.iter().product();
+                (
+                    Datatype::Array {
+                        size: u32::try_from(n.saturating_mul(b.size())).unwrap_or(u32::MAX),
+                        dims: dims.clone(),
+                        base: Box::new(b),
+                    },
+                    c,
+                )
+            }
+            other => (other.clone(), false),
+        }
+    }
+    let (p, changed) = go(dt);
+    changed.then_some(p)
+}
+
+/// Element bytes of `dt` (possibly padded) rewritten in [`packed`] layout, appended to `out`.
+pub fn repack(dt: &Datatype, raw: &[u8], out: &mut Vec<u8>) -> TResult<()> {
+    let size = usize::try_from(dt.size()).map_err(|_| "element too large")?;
+    if size == 0 || raw.len() % size != 0 {
+        return Err("values are not whole elements".into());
+    }
+    for e in raw.chunks(size) {
+        repack_one(dt, e, out)?;
+    }
+    Ok(())
+}
+
+fn repack_one(dt: &Datatype, e: &[u8], out: &mut Vec<u8>) -> TResult<()> {
+    match dt {
+        Datatype::Compound { members, .. } => {
+            for m in members {
+                let at = usize::try_from(m.offset).map_err(|_| "member offset")?;
+                let n = usize::try_from(m.datatype.size()).map_err(|_| "member size")?;
+                let b = at
+                    .checked_add(n)
+                    .and_then(|end| e.get(at..end))
+                    .ok_or("compound member beyond its element")?;
+                repack_one(&m.datatype, b, out)?;
+            }
+            Ok(())
+        }
+        Datatype::Array { base, .. } => repack(base, e, out),
+        _ => {
+            out.extend_from_slice(e);
+            Ok(())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn padded_compounds_pack_as_hsds_stores_them() {
+        let f64le = types::float(8);
+        let i8t = types::int(1, true);
+        // {a: i8 @0, b: f64 @8} (NumPy's align=True): 16 bytes, 9 packed.
+        let dt = Datatype::Compound {
+            size: 16,
+            members: vec![
+                CompoundMember {
+                    name: "a".into(),
+                    offset: 0,
+                    datatype: i8t.clone(),
+                },
+                CompoundMember {
+                    name: "b".into(),
+                    offset: 8,
+                    datatype: f64le.clone(),
+                },
+            ],
+        };
+        let p = packed(&dt).expect("padded");
+        assert_eq!(p.size(), 9);
+        assert!(datatype_to_json(&dt).is_err() && datatype_to_json(&p).is_ok());
+        let mut raw = vec![0xAAu8; 32];
+        raw[0] = 7;
+        raw[8..16].copy_from_slice(&1.5f64.to_le_bytes());
+        raw[16] = 0xF9;
+        raw[24..32].copy_from_slice(&(-2.0f64).to_le_bytes());
+        let mut out = Vec::new();
+        repack(&dt, &raw, &mut out).unwrap();
+        let mut want = vec![7u8];
+        want.extend(1.5f64.to_le_bytes());
+        want.push(0xF9);
+        want.extend((-2.0f64).to_le_bytes());
+        assert_eq!(out, want);
+        assert!(packed(&p).is_none());
+        assert!(repack(&dt, &raw[..31], &mut out).is_err());
+    }
+
     use super::*;
 
     #[test]

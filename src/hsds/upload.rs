@@ -39,22 +39,51 @@ pub const SLAB_BYTES: u64 = 16 << 20;
 struct Remote {
     id: String,
     collection: &'static str,
-    /// Dims sent (datasets).
+    /// The dataset's dims on the server.
     dims: Vec<u64>,
+    /// Rows (dimension 0) of an extensible dataset the server holds equal to the local file's.
+    valid: u64,
+    /// Whether this dataset grows "extend first" (its fill value is NaN, see [`Uploader::sync`]).
+    extend_first: bool,
     /// Hash of the data sent (non-extensible datasets).
     digest: Option<[u8; 32]>,
     /// Attribute name -> hash of the body sent.
     attrs: HashMap<String, [u8; 32]>,
 }
 
+/// Sets the shapes of several datasets, `(id, dims)`, all of them or none when the writer
+/// dies (see [`Uploader::with_shaper`]).
+pub type Shaper = Box<dyn FnMut(&Client, &[(String, Vec<u64>)]) -> HResult<()> + Send>;
+
 /// A domain kept equal to a local file.
-#[derive(Debug)]
 pub struct Uploader {
     c: Client,
     objs: HashMap<String, Remote>,
     /// Whether every sync re-sends datasets whose content changed (savers writing points);
     /// `record` only appends, so it skips the hashing.
     rehash: bool,
+    shaper: Shaper,
+    /// Local object header address -> the first path it was sent under (a second hard link
+    /// to it is sent as a link, not as a copy).
+    by_addr: HashMap<u64, String>,
+}
+
+impl std::fmt::Debug for Uploader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Uploader")
+            .field("c", &self.c)
+            .field("objects", &self.objs.len())
+            .field("rehash", &self.rehash)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The in-process shaper: one request per dataset, in order.
+fn shape_each(c: &Client, jobs: &[(String, Vec<u64>)]) -> HResult<()> {
+    for (id, dims) in jobs {
+        c.resize(id, dims)?;
+    }
+    Ok(())
 }
 
 fn unsupported(c: &Client, what: impl Into<String>) -> HsdsError {
@@ -107,6 +136,8 @@ impl Uploader {
                 id: root,
                 collection: "groups",
                 dims: Vec::new(),
+                valid: 0,
+                extend_first: false,
                 digest: None,
                 attrs: HashMap::new(),
             },
@@ -115,7 +146,64 @@ impl Uploader {
             c,
             objs,
             rehash: true,
+            shaper: Box::new(shape_each),
+            by_addr: HashMap::new(),
         })
+    }
+
+    /// An uploader for an existing domain that `local` (a fresh copy of it, see
+    /// [`super::snapshot::download`]) mirrors: every object of `local` found at the same path
+    /// in the domain is known as sent, attributes included. Reads only.
+    pub fn attach(c: Client, copy: &File) -> HResult<Uploader> {
+        let mut objs = HashMap::new();
+        let root = c.root_id()?;
+        let lroot = copy.root().map_err(|e| local(&c, "/", e))?;
+        let node = Node::Group(lroot.clone());
+        objs.insert(
+            "/".to_string(),
+            Remote {
+                id: root.clone(),
+                collection: "groups",
+                dims: Vec::new(),
+                valid: 0,
+                extend_first: false,
+                digest: Some([0; 32]),
+                attrs: attr_digests(&c, "/", &node)?,
+            },
+        );
+        attach_group(&c, copy, &lroot, "/", &root, 0, &mut objs)?;
+        Ok(Uploader {
+            c,
+            objs,
+            rehash: false,
+            shaper: Box::new(shape_each),
+            by_addr: HashMap::new(),
+        })
+    }
+
+    /// After the local file was cut back (`record --append` repairing a torn or uncommitted
+    /// end): the rows the server holds equal to the local file are at most the local rows.
+    pub fn cap_valid(&mut self, file: &File) -> HResult<()> {
+        for (path, r) in self.objs.iter_mut() {
+            if r.collection != "datasets" {
+                continue;
+            }
+            if let Ok(Node::Dataset(d)) = file.get(path) {
+                if extensible(&d) {
+                    r.valid = r.valid.min(d.shape().first().copied().unwrap_or(0));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Use `shaper` to set the shapes of the datasets growing "extend first" (see
+    /// [`Uploader::sync`]); the default sends one request per dataset from this process.
+    /// `record` hands them to a process of their own, which finishes them even when the
+    /// recorder is killed.
+    pub fn with_shaper(mut self, shaper: Shaper) -> Uploader {
+        self.shaper = shaper;
+        self
     }
 
     /// Only append rows of extensible datasets after the first sync (a recording).
@@ -152,11 +240,34 @@ impl Uploader {
         }
         groups.push(("/".to_string(), root_node));
         self.walk(f, &root, "/", 0, &mut groups, &mut datasets)?;
-        // Data: axes first, then the rest.
+        // Shapes of the datasets growing "extend first", all in one hand-over.
+        let mut jobs = Vec::new();
+        for (path, node) in &datasets {
+            let (Node::Dataset(d), Some(r)) = (node, self.objs.get(path.as_str())) else {
+                continue;
+            };
+            if r.extend_first && extensible(d) && r.dims.as_slice() != d.shape() {
+                jobs.push((path.clone(), r.id.clone(), d.shape().to_vec()));
+            }
+        }
+        if !jobs.is_empty() {
+            let req: Vec<(String, Vec<u64>)> = jobs
+                .iter()
+                .map(|(_, id, d)| (id.clone(), d.clone()))
+                .collect();
+            (self.shaper)(&self.c, &req)?;
+            for (path, _, dims) in jobs {
+                if let Some(r) = self.objs.get_mut(&path) {
+                    r.valid = r.valid.min(dims.first().copied().unwrap_or(0));
+                    r.dims = dims;
+                }
+            }
+        }
+        // Data: channels first, axes last (a row whose time is written is complete).
         let (axes, rest): (Vec<_>, Vec<_>) = datasets
             .iter()
             .partition(|(p, _)| p.contains("/NavAxes/") || p.contains("/Axis"));
-        for (path, d) in axes.into_iter().chain(rest) {
+        for (path, d) in rest.into_iter().chain(axes) {
             self.send_data(path, d)?;
         }
         // Attributes of every object, one request.
@@ -213,11 +324,49 @@ impl Uploader {
             .ok_or_else(|| unsupported(&self.c, format!("{path}: parent not created")))?;
         for l in links {
             let child = crate::hdf5::read::file::join_path(path, &l.name);
-            if !matches!(l.kind, LinkKind::Hard(_)) {
-                return Err(unsupported(
-                    &self.c,
-                    format!("{child}: soft, external and user-defined links"),
-                ));
+            // Links other than a first hard link to an object: one request each, as h5pyd
+            // creates them (soft: `h5path`; external: `h5domain` = the file name as written).
+            let other = match &l.kind {
+                LinkKind::Soft(target) => Some(json!({ "h5path": target })),
+                LinkKind::External { file, path: p } => {
+                    Some(json!({ "h5path": p, "h5domain": file }))
+                }
+                LinkKind::UserDefined(t) => {
+                    return Err(unsupported(
+                        &self.c,
+                        format!("{child}: a user-defined link (type {t})"),
+                    ))
+                }
+                LinkKind::Hard(addr) => match self.by_addr.get(addr) {
+                    Some(first) if *first != child => {
+                        let Some(r) = self.objs.get(first.as_str()) else {
+                            return Err(unsupported(&self.c, format!("{child}: link to {first}")));
+                        };
+                        Some(json!({ "id": r.id }))
+                    }
+                    _ => {
+                        self.by_addr.insert(*addr, child.clone());
+                        None
+                    }
+                },
+            };
+            if let Some(body) = other {
+                if !self.objs.contains_key(&child) {
+                    self.c.create_link(&parent, &l.name, &body)?;
+                    self.objs.insert(
+                        child,
+                        Remote {
+                            id: String::new(),
+                            collection: "links",
+                            dims: Vec::new(),
+                            valid: 0,
+                            extend_first: false,
+                            digest: Some([0; 32]),
+                            attrs: HashMap::new(),
+                        },
+                    );
+                }
+                continue;
             }
             let mut depth_ = 0;
             let node = f
@@ -236,6 +385,8 @@ impl Uploader {
                                 id,
                                 collection: "groups",
                                 dims: Vec::new(),
+                                valid: 0,
+                                extend_first: false,
                                 digest: None,
                                 attrs: sent,
                             },
@@ -252,14 +403,16 @@ impl Uploader {
                             if let Some(n) = doc.dims.as_mut().and_then(|x| x.first_mut()) {
                                 *n = 0;
                             }
-                            // A recording killed mid-request can leave HSDS with rows whose
-                            // shape was extended but whose data never came: they read as the
-                            // fill value, so make that NaN, never a plausible number.
+                            // A recording extends its float arrays before writing their
+                            // rows ("extend first", spec/hsds.md): rows a kill left unwritten
+                            // read as the fill value, so make that NaN, never a plausible
+                            // number.
                             if !self.rehash && matches!(d.datatype, Datatype::FloatingPoint { .. })
                             {
                                 doc.fill = Some(types::float_json(f64::NAN));
                             }
                         }
+                        let extend_first = !self.rehash && extensible(d) && fill_is_nan(&doc);
                         let (map, sent) = self.attr_docs(&child, &node)?;
                         let id = self.c.create_dataset(&parent, &l.name, &doc, &map)?;
                         self.objs.insert(
@@ -268,6 +421,8 @@ impl Uploader {
                                 id,
                                 collection: "datasets",
                                 dims: doc.dims.clone().unwrap_or_default(),
+                                valid: 0,
+                                extend_first,
                                 digest: None,
                                 attrs: sent,
                             },
@@ -318,17 +473,27 @@ impl Uploader {
             return Ok(());
         }
         let first_time = r.digest.is_none();
-        // An extensible dataset that only grew along dimension 0: append the new rows.
-        if extensible(d)
-            && r.dims.len() == dims.len()
-            && r.dims.get(1..) == dims.get(1..)
-            && r.dims.first() <= dims.first()
-        {
-            let from = r.dims.first().copied().unwrap_or(0);
+        // An extensible dataset that changed along dimension 0 only: send the rows the server
+        // lacks (after cutting back rows it holds but the file no longer has).
+        if extensible(d) && r.dims.len() == dims.len() && r.dims.get(1..) == dims.get(1..) {
             let n = dims.first().copied().unwrap_or(0);
-            self.append_rows(path, &r.id, d, from..n)?;
+            let from = r.valid.min(n);
+            if r.extend_first && r.dims == dims {
+                // The shape is set already (the hand-over in `sync`): write the rows.
+                self.send_rows(path, &r.id, d, from..n)?;
+            } else {
+                if r.dims.first().copied().unwrap_or(0) != from {
+                    let mut cut = dims.clone();
+                    if let Some(x) = cut.first_mut() {
+                        *x = from;
+                    }
+                    self.c.resize(&r.id, &cut)?;
+                }
+                self.append_rows(path, &r.id, d, from..n)?;
+            }
             if let Some(x) = self.objs.get_mut(path) {
                 x.dims = dims;
+                x.valid = n;
                 x.digest = Some([0; 32]);
             }
             return Ok(());
@@ -344,8 +509,9 @@ impl Uploader {
         // the domain anyway); later syncs hash to send only what changed.
         let h = if first_time {
             None
-        } else if matches!(d.datatype, Datatype::VarLenSequence { .. }) {
-            let v = vlen_rows(&self.c, path, d, 0..dims.first().copied().unwrap_or(0))?;
+        } else if is_vlen(&d.datatype) {
+            let sel: Vec<Range<u64>> = dims.iter().map(|&x| 0..x).collect();
+            let v = vlen_json(&self.c, path, d, &sel)?;
             Some(digest(v.to_string().as_bytes()))
         } else {
             let raw = d.read_raw().map_err(|e| local(&self.c, path, e))?;
@@ -353,9 +519,18 @@ impl Uploader {
         };
         if first_time || r.digest != h {
             let n = dims.first().copied().unwrap_or(1);
-            if dims.is_empty() {
+            if dims.is_empty() && is_vlen(&d.datatype) {
+                let v = vlen_json(&self.c, path, d, &[])?;
+                self.c.write_json(&r.id, &[], &v)?;
+            } else if dims.is_empty() {
                 let raw = d.read_raw().map_err(|e| local(&self.c, path, e))?;
-                self.c.write_binary(&r.id, &[], &raw)?;
+                let mut p = Vec::new();
+                match types::packed(&d.datatype) {
+                    Some(_) => types::repack(&d.datatype, &raw, &mut p)
+                        .map_err(|e| unsupported(&self.c, format!("{path}: {e}")))?,
+                    None => p = raw,
+                }
+                self.c.write_binary(&r.id, &[], &p)?;
             } else {
                 self.send_rows(path, &r.id, d, 0..n)?;
             }
@@ -378,7 +553,10 @@ impl Uploader {
             path,
             d,
             rows,
-            |r, v| self.c.append_json(id, r.end - r.start, v),
+            |sel, v| {
+                let r = sel.first().cloned().unwrap_or(0..0);
+                self.c.append_json(id, r.end - r.start, v)
+            },
             |sel, raw| {
                 let r = sel.first().cloned().unwrap_or(0..0);
                 self.c.append_binary(id, r.end - r.start, raw)
@@ -394,7 +572,7 @@ impl Uploader {
             path,
             d,
             rows,
-            |r, v| self.c.write_json(id, &[r], v),
+            |sel, v| self.c.write_json(id, sel, v),
             |sel, raw| self.c.write_binary(id, sel, raw),
         )
     }
@@ -406,19 +584,26 @@ impl Uploader {
         path: &str,
         d: &Dataset,
         rows: Range<u64>,
-        mut json: impl FnMut(Range<u64>, &J) -> HResult<()>,
+        mut json: impl FnMut(&[Range<u64>], &J) -> HResult<()>,
         mut binary: impl FnMut(&[Range<u64>], &[u8]) -> HResult<()>,
     ) -> HResult<()> {
-        if matches!(d.datatype, Datatype::VarLenSequence { .. }) {
+        if is_vlen(&d.datatype) {
+            // 4096 rows of at most 4096 elements... a request's JSON stays bounded by the
+            // local file's own limits on what one selection reads.
+            let inner: u64 = d.shape().iter().skip(1).product::<u64>().max(1);
+            let step = (4096 / inner).max(1);
             let mut s = rows.start;
             while s < rows.end {
-                let e = rows.end.min(s + 4096);
-                let v = vlen_rows(&self.c, path, d, s..e)?;
-                json(s..e, &v)?;
+                let e = rows.end.min(s + step);
+                let mut sel: Vec<Range<u64>> = vec![s..e];
+                sel.extend(d.shape().iter().skip(1).map(|&x| 0..x));
+                let v = vlen_json(&self.c, path, d, &sel)?;
+                json(&sel, &v)?;
                 s = e;
             }
             return Ok(());
         }
+        let packed = types::packed(&d.datatype);
         let row = d
             .shape()
             .iter()
@@ -440,11 +625,127 @@ impl Uploader {
             let raw = d
                 .read_raw_selection(&sel)
                 .map_err(|e| local(&self.c, path, e))?;
-            binary(&sel, &raw)?;
+            if packed.is_some() {
+                // HSDS stores compounds packed (as h5pyd writes a padded NumPy dtype).
+                let mut p = Vec::with_capacity(raw.len());
+                types::repack(&d.datatype, &raw, &mut p)
+                    .map_err(|e| unsupported(&self.c, format!("{path}: {e}")))?;
+                binary(&sel, &p)?;
+            } else {
+                binary(&sel, &raw)?;
+            }
             s = e;
         }
         Ok(())
     }
+}
+
+/// The digests of a local object's attribute bodies (what `sync` compares).
+fn attr_digests(c: &Client, path: &str, node: &Node) -> HResult<HashMap<String, [u8; 32]>> {
+    let attrs = node.object().attributes().map_err(|e| local(c, path, e))?;
+    let mut out = HashMap::new();
+    for a in &attrs {
+        let body = attr_body(c, path, a)?;
+        out.insert(a.name.clone(), digest(body.to_string().as_bytes()));
+    }
+    Ok(out)
+}
+
+/// Whether a dataset's fill value (as created) is NaN: rows extended but not yet written read
+/// as NaN, never as plausible data.
+fn fill_is_nan(doc: &DsetDoc) -> bool {
+    let Some(f) = &doc.fill else { return false };
+    let mut raw = Vec::new();
+    if types::element_to_raw(&doc.datatype, f, &mut raw).is_err() {
+        return false;
+    }
+    match (&doc.datatype, raw.len()) {
+        (Datatype::FloatingPoint { .. }, 8) => {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&raw);
+            // Either byte order: NaN has all exponent bits set in both readings.
+            f64::from_le_bytes(b).is_nan() || f64::from_be_bytes(b).is_nan()
+        }
+        (Datatype::FloatingPoint { .. }, 4) => {
+            let mut b = [0u8; 4];
+            b.copy_from_slice(&raw);
+            f32::from_le_bytes(b).is_nan() || f32::from_be_bytes(b).is_nan()
+        }
+        _ => false,
+    }
+}
+
+/// [`Uploader::attach`]'s walk: the domain's objects at the paths of `g`'s children.
+fn attach_group(
+    c: &Client,
+    f: &File,
+    g: &Group,
+    path: &str,
+    id: &str,
+    depth: u32,
+    objs: &mut HashMap<String, Remote>,
+) -> HResult<()> {
+    if depth > 256 {
+        return Err(unsupported(c, format!("{path}: groups nested too deeply")));
+    }
+    let remote: HashMap<String, super::objects::LinkTarget> = c
+        .links(id, 1 << 20)?
+        .into_iter()
+        .map(|l| (l.name, l.target))
+        .collect();
+    for l in g.links().map_err(|e| local(c, path, e))? {
+        let child = crate::hdf5::read::file::join_path(path, &l.name);
+        let Some(super::objects::LinkTarget::Hard { id: rid, .. }) = remote.get(&l.name) else {
+            continue;
+        };
+        if !matches!(l.kind, LinkKind::Hard(_)) {
+            continue;
+        }
+        let mut depth_ = 0;
+        let node = f
+            .follow(g, &l, &mut depth_)
+            .map_err(|e| local(c, &child, e))?;
+        let attrs = attr_digests(c, &child, &node)?;
+        match &node {
+            Node::Group(cg) => {
+                objs.insert(
+                    child.clone(),
+                    Remote {
+                        id: rid.clone(),
+                        collection: "groups",
+                        dims: Vec::new(),
+                        valid: 0,
+                        extend_first: false,
+                        digest: Some([0; 32]),
+                        attrs,
+                    },
+                );
+                attach_group(c, f, cg, &child, rid, depth + 1, objs)?;
+            }
+            Node::Dataset(d) => {
+                let doc = c.dataset(rid)?;
+                let dims = doc.dims.clone().unwrap_or_default();
+                objs.insert(
+                    child,
+                    Remote {
+                        id: rid.clone(),
+                        collection: "datasets",
+                        valid: if extensible(d) {
+                            dims.first().copied().unwrap_or(0)
+                        } else {
+                            0
+                        },
+                        extend_first: extensible(d) && fill_is_nan(&doc),
+                        dims,
+                        digest: Some([0; 32]),
+                        attrs,
+                    },
+                );
+            }
+            Node::Datatype(_) => {}
+        }
+    }
+    Ok(())
 }
 
 /// Whether a dataset grows along dimension 0 only (unlimited first dimension, the others
@@ -458,23 +759,48 @@ fn extensible(d: &Dataset) -> bool {
             .is_some_and(|m| m.first() == Some(&UNLIMITED) && m.get(1..) == dims.get(1..))
 }
 
-fn vlen_rows(c: &Client, path: &str, d: &Dataset, rows: Range<u64>) -> HResult<J> {
-    let Datatype::VarLenSequence { base, .. } = &d.datatype else {
-        return Ok(J::Null);
+/// Variable-length datasets (sequences, strings) travel as JSON.
+fn is_vlen(dt: &Datatype) -> bool {
+    matches!(
+        dt,
+        Datatype::VarLenSequence { .. } | Datatype::VarLenString { .. }
+    )
+}
+
+/// The JSON value of selection `sel` of a variable-length dataset (nested lists by the
+/// selection's shape; the bare value for a scalar).
+fn vlen_json(c: &Client, path: &str, d: &Dataset, sel: &[Range<u64>]) -> HResult<J> {
+    let vals = if sel.is_empty() {
+        d.values().map_err(|e| local(c, path, e))?
+    } else {
+        d.values_selection(sel).map_err(|e| local(c, path, e))?
     };
-    let vals = d.values_selection(&[rows]).map_err(|e| local(c, path, e))?;
     let mut out = Vec::with_capacity(vals.len());
     for v in vals {
-        let Value::Sequence(items) = v else {
-            return Err(unsupported(c, format!("{path}: not a sequence")));
-        };
-        let mut row = Vec::with_capacity(items.len());
-        for it in items {
-            row.push(value_json(c, path, base, &it)?);
-        }
-        out.push(J::Array(row));
+        out.push(match (&d.datatype, v) {
+            (Datatype::VarLenSequence { base, .. }, Value::Sequence(items)) => {
+                let mut row = Vec::with_capacity(items.len());
+                for it in items {
+                    row.push(value_json(c, path, base, &it)?);
+                }
+                J::Array(row)
+            }
+            (Datatype::VarLenString { .. }, Value::VarString(b)) => {
+                J::String(String::from_utf8_lossy(&b).into_owned())
+            }
+            (_, other) => {
+                return Err(unsupported(
+                    c,
+                    format!("{path}: variable-length value {other:?}"),
+                ))
+            }
+        });
     }
-    Ok(J::Array(out))
+    if sel.is_empty() {
+        return Ok(out.into_iter().next().unwrap_or(J::Null));
+    }
+    let dims: Vec<u64> = sel.iter().map(|r| r.end - r.start).collect();
+    Ok(nest(out, &dims))
 }
 
 fn value_json(c: &Client, path: &str, _dt: &Datatype, v: &Value) -> HResult<J> {
@@ -508,13 +834,21 @@ fn dset_doc(c: &Client, path: &str, d: &Dataset) -> HResult<DsetDoc> {
         DataLayout::Chunked(_) => d.chunks().map(<[u64]>::to_vec),
         _ => None,
     };
+    // HSDS stores compounds packed (h5pyd drops a NumPy dtype's padding): the packed type,
+    // values repacked (`for_each_slab`).
+    let packed = types::packed(&d.datatype);
+    let dt = packed.clone().unwrap_or_else(|| d.datatype.clone());
     let fill = match &d.datatype {
         Datatype::VarLenSequence { .. } | Datatype::VarLenString { .. } => None,
-        dt => d
+        local_dt => d
             .fill_value
             .as_ref()
             .and_then(|f| f.value.as_ref())
-            .and_then(|v| types::raw_to_element(dt, v).ok()),
+            .and_then(|v| {
+                let mut p = Vec::new();
+                types::repack(local_dt, v, &mut p).ok()?;
+                types::raw_to_element(&dt, &p).ok()
+            }),
     };
     let deflate = d
         .filters
@@ -522,14 +856,11 @@ fn dset_doc(c: &Client, path: &str, d: &Dataset) -> HResult<DsetDoc> {
         .iter()
         .find(|f| f.id == 1)
         .map(|f| f.client_data.first().copied().unwrap_or(4).min(9));
-    if matches!(d.datatype, Datatype::VarLenString { .. }) {
-        return Err(unsupported(
-            c,
-            format!("{path}: variable-length string datasets"),
-        ));
-    }
+    // A type with no HSDS form (references, bitfields wider than a byte...) is refused here,
+    // naming the dataset.
+    types::datatype_to_json(&dt).map_err(|e| unsupported(c, format!("{path}: {e}")))?;
     Ok(DsetDoc {
-        datatype: d.datatype.clone(),
+        datatype: dt,
         dims,
         maxdims,
         chunks,
@@ -541,7 +872,8 @@ fn dset_doc(c: &Client, path: &str, d: &Dataset) -> HResult<DsetDoc> {
 /// The PUT body of one attribute: type, shape, and the value (base64 element bytes for
 /// fixed-size types, the string for a variable-length string).
 fn attr_body(c: &Client, path: &str, a: &crate::hdf5::read::attribute::Attribute) -> HResult<J> {
-    let ty = types::datatype_to_json(&a.datatype)
+    let packed = types::packed(&a.datatype);
+    let ty = types::datatype_to_json(packed.as_ref().unwrap_or(&a.datatype))
         .map_err(|e| unsupported(c, format!("{path} attribute {}: {e}", a.name)))?;
     let shape = match a.dataspace.kind {
         DataspaceKind::Null => return Ok(json!({"type": ty, "shape": {"class": "H5S_NULL"}})),
@@ -569,8 +901,17 @@ fn attr_body(c: &Client, path: &str, a: &crate::hdf5::read::attribute::Attribute
             c,
             format!("{path} attribute {}: variable-length sequences", a.name),
         )),
-        _ => Ok(json!({"type": ty, "shape": shape, "encoding": "base64",
-            "value": crate::pymodaq::load_json::base64(a.raw())})),
+        dt => match packed {
+            Some(_) => {
+                let mut raw = Vec::new();
+                types::repack(dt, a.raw(), &mut raw)
+                    .map_err(|e| unsupported(c, format!("{path} attribute {}: {e}", a.name)))?;
+                Ok(json!({"type": ty, "shape": shape, "encoding": "base64",
+                    "value": crate::pymodaq::load_json::base64(&raw)}))
+            }
+            None => Ok(json!({"type": ty, "shape": shape, "encoding": "base64",
+                "value": crate::pymodaq::load_json::base64(a.raw())})),
+        },
     }
 }
 

@@ -153,6 +153,7 @@ fn attr_json(v: &AttrVal, full: bool) -> J {
     match v {
         AttrVal::Py(p) => py_json(p),
         AttrVal::Empty => J::String(String::new()),
+        AttrVal::H5pyEmpty(repr) => json!({ "$repr": repr }),
         AttrVal::Array(a) => json!({ "$ndarray": array_json(a, full) }),
     }
 }

@@ -185,14 +185,14 @@ impl Recorder {
             .unwrap_or(0);
         let mut warnings = Vec::new();
         let mut cut = Vec::new();
-        for (c, r) in plan.channels.iter().zip(&plan.rows) {
+        for (c, r) in plan.channels.iter().zip(&plan.extents) {
             if *r > common {
                 cut.push(format!("{} of {c}", r - common));
                 h5.backend().truncate_rows(c, common)?;
             }
         }
-        if !plan.channels.is_empty() && plan.t_rows > common {
-            cut.push(format!("{} of {}", plan.t_rows - common, plan.time_axis));
+        if !plan.channels.is_empty() && plan.t_extent > common {
+            cut.push(format!("{} of {}", plan.t_extent - common, plan.time_axis));
             h5.backend().truncate_rows(&plan.time_axis, common)?;
             h5.backend()
                 .set_attr(&plan.time_axis, "size", &PyValue::Int(i128::from(common)))?;
@@ -202,8 +202,8 @@ impl Recorder {
                 "{}: torn recording (channels of {:?} rows, time axis {}): continued after \
                  row {common}, dropping {} rows",
                 path.display(),
-                plan.rows,
-                plan.t_rows,
+                plan.extents,
+                plan.t_extent,
                 cut.join(", ")
             );
             h5.add_log(&w)?;
@@ -391,6 +391,9 @@ struct AppendPlan {
     time_axis: String,
     rows: Vec<u64>,
     t_rows: u64,
+    /// Extents (rows beyond the committed ones are cut too).
+    extents: Vec<u64>,
+    t_extent: u64,
 }
 
 /// Find the last recording of `path` and check that it can be continued, without writing:
@@ -422,10 +425,27 @@ fn plan_append(path: &Path) -> Result<AppendPlan> {
     }
     let data0d = join(&det, "Data0D");
     let time_axis = join(&join(&det, NAV_AXES), "Axis00");
+    // Rows committed: the extent, or fewer when PyMoDAQ's `shape` attribute (moved after the
+    // rows, in one step for all arrays) says so: an HSDS recording killed between extending
+    // its arrays and committing them (spec/hsds.md, "Crash semantics").
     let rows_of = |p: &str| -> Result<u64> {
+        let extent = match f.get(p) {
+            Ok(Node::Dataset(d)) => d.shape().first().copied().unwrap_or(0),
+            _ => return Err(refuse(format!("{p}: not an array"))),
+        };
+        let attr = match b.attribute(p, "shape") {
+            Some(PyValue::Tuple(v) | PyValue::List(v)) => match v.first() {
+                Some(PyValue::Int(n)) => u64::try_from(*n).ok(),
+                _ => None,
+            },
+            _ => None,
+        };
+        Ok(attr.map_or(extent, |a| a.min(extent)))
+    };
+    let extent_of = |p: &str| -> u64 {
         match f.get(p) {
-            Ok(Node::Dataset(d)) => Ok(d.shape().first().copied().unwrap_or(0)),
-            _ => Err(refuse(format!("{p}: not an array"))),
+            Ok(Node::Dataset(d)) => d.shape().first().copied().unwrap_or(0),
+            _ => 0,
         }
     };
     let mut channels = Vec::new();
@@ -457,6 +477,8 @@ fn plan_append(path: &Path) -> Result<AppendPlan> {
         }
         rows_of(&time_axis)?
     };
+    let extents = channels.iter().map(|c| extent_of(c)).collect();
+    let t_extent = extent_of(&time_axis);
     // The writer's own refusals (structures it cannot extend), still without writing.
     let mut w =
         crate::hdf5::write::Writer::open(path, crate::hdf5::write::WriteOptions::default())?;
@@ -474,6 +496,8 @@ fn plan_append(path: &Path) -> Result<AppendPlan> {
         time_axis,
         rows,
         t_rows,
+        extents,
+        t_extent,
     })
 }
 

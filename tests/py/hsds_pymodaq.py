@@ -6,6 +6,16 @@
                                           URL = http://HOST:PORT/DOMAIN (replaced if it exists)
   hsds_pymodaq.py h5pyd URL FILE.h5       copy every object of the domain to FILE.h5 with h5pyd
                                           and h5py (attributes, dtypes, shapes, values)
+  hsds_pymodaq.py kinds FILE.h5           write (h5py) a file of the objects beyond PyMoDAQ's:
+                                          soft, external and second hard links, variable-length
+                                          string datasets, padded compounds
+  hsds_pymodaq.py compare URL FILE.h5     h5pyd's reading of the domain against h5py's of the
+                                          file, link by link, value by value: prints a JSON list
+                                          of differences (empty when equal)
+  hsds_pymodaq.py load-many URL...        PyMoDAQ's `load --json --full` document of each domain
+                                          (fixtures/gen/pymodaq_load.py, backend h5pyd), as one
+                                          JSON list on stdout ({"error": ...} for a domain
+                                          PyMoDAQ cannot open): one Python start for many domains
 
 Credentials come from HS_USERNAME / HS_PASSWORD.  PyMoDAQ 5.3 calls h5pyd.special_dtype(dtype)
 positionally for the Logger, which h5pyd 1.0 refuses: it is mapped to h5pyd.vlen_dtype first;
@@ -85,8 +95,149 @@ def copy_to_file(url, out):
         walk(src, dst)
 
 
+def write_kinds(out):
+    import h5py
+    import numpy as np
+
+    with h5py.File(out, "w") as f:
+        g = f.create_group("g")
+        d = g.create_dataset("data", data=np.arange(6.0).reshape(2, 3))
+        d.attrs["units"] = "V"
+        f["soft"] = h5py.SoftLink("/g/data")
+        f["dangling"] = h5py.SoftLink("/nowhere")
+        f["ext"] = h5py.ExternalLink("other.h5", "/x/y")
+        f["again"] = d  # a second hard link to /g/data
+        f["g2"] = g  # and to a group
+        sd = h5py.string_dtype("utf-8")
+        f.create_dataset("names", data=np.array(["alpha", "Zoé", "", "x" * 300], dtype=object),
+                         dtype=sd)
+        f.create_dataset("grid", data=np.array([["a", "bb"], ["ccc", "é"]], dtype=object), dtype=sd)
+        f.create_dataset("one", data="a scalar string", dtype=sd)
+        f.create_dataset("log", shape=(2,), maxshape=(None,), dtype=sd, chunks=(4,),
+                         data=np.array(["first", "second"], dtype=object))
+        padded = np.dtype({"names": ["a", "b", "c"], "formats": ["i1", "<f8", "<u2"],
+                           "offsets": [0, 8, 16], "itemsize": 24})
+        vals = np.zeros(3, dtype=padded)
+        vals["a"] = [1, -2, 3]
+        vals["b"] = [0.5, -1.25, 1e300]
+        vals["c"] = [7, 65535, 0]
+        pd = f.create_dataset("padded", data=vals, fillvalue=np.array((9, 2.5, 4), dtype=padded))
+        pd.attrs["one"] = vals[1]
+        pd.attrs["all"] = vals
+        nested = np.dtype({"names": ["p", "q"], "formats": [padded, "i1"],
+                           "offsets": [0, 32], "itemsize": 40})
+        nv = np.zeros(2, dtype=nested)
+        nv["p"] = vals[:2]
+        nv["q"] = [5, 6]
+        f.create_dataset("nested", data=nv)
+        f.attrs["tags"] = np.array(["x", "yy"], dtype=object).astype(sd)
+
+
+def compare(url, path):
+    import h5py
+    import h5pyd
+    import numpy as np
+
+    endpoint, domain = split_url(url)
+    diffs = []
+
+    def same(a, b):
+        a, b = np.asarray(a), np.asarray(b)
+        if a.dtype.names or b.dtype.names:
+            if a.dtype.names != b.dtype.names or a.shape != b.shape:
+                return False
+            return all(same(a[n], b[n]) for n in a.dtype.names)
+        if a.dtype.kind == "O" or b.dtype.kind == "O":
+            dec = np.vectorize(lambda v: v.decode() if isinstance(v, bytes) else v, otypes=[object])
+            return a.shape == b.shape and bool(np.all(dec(a) == dec(b)))
+        if a.dtype != b.dtype:
+            return False
+        return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
+
+    def attrs(name, x, y):
+        if sorted(x.attrs) != sorted(y.attrs):
+            diffs.append(f"{name}: attributes {sorted(x.attrs)} != {sorted(y.attrs)}")
+            return
+        for k in x.attrs:
+            if not same(x.attrs[k], y.attrs[k]):
+                diffs.append(f"{name} attribute {k}: {x.attrs[k]!r} != {y.attrs[k]!r}")
+
+    with h5pyd.File(domain, "r", endpoint=endpoint) as dom, h5py.File(path, "r") as f:
+        attrs("/", dom, f)
+
+        def walk(gd, gf, prefix):
+            if sorted(gd) != sorted(gf):
+                diffs.append(f"{prefix}: links {sorted(gd)} != {sorted(gf)}")
+            for name in gf:
+                p = prefix.rstrip("/") + "/" + name
+                lf = gf.get(name, getlink=True)
+                ld = gd.get(name, getlink=True)
+                if isinstance(lf, h5py.SoftLink):
+                    if not isinstance(ld, h5pyd.SoftLink) or ld.path != lf.path:
+                        diffs.append(f"{p}: soft link to {lf.path}, domain has {ld!r}")
+                    continue
+                if isinstance(lf, h5py.ExternalLink):
+                    if (not isinstance(ld, h5pyd.ExternalLink) or ld.path != lf.path
+                            or ld.filename != lf.filename):
+                        diffs.append(f"{p}: external link {lf.filename}:{lf.path}, domain has {ld!r}")
+                    continue
+                of, od = gf[name], gd[name]
+                if isinstance(of, h5py.Group):
+                    if not isinstance(od, h5pyd.Group):
+                        diffs.append(f"{p}: not a group in the domain")
+                        continue
+                    attrs(p, od, of)
+                    if p not in ("/g2",):  # the second link to /g: its content is /g's
+                        walk(od, of, p)
+                    elif od.id.id != gd["g"].id.id:
+                        diffs.append(f"{p}: not the same group as /g")
+                    continue
+                attrs(p, od, of)
+                if od.shape != of.shape or od.maxshape != of.maxshape:
+                    diffs.append(f"{p}: shape {od.shape}/{od.maxshape} != {of.shape}/{of.maxshape}")
+                    continue
+                vd, vf = od[()], of[()]
+                if not same(vd, vf):
+                    diffs.append(f"{p}: values {vd!r} != {vf!r}")
+                if of.dtype.names and of.fillvalue is not None and not same(od.fillvalue, of.fillvalue):
+                    diffs.append(f"{p}: fill value {od.fillvalue!r} != {of.fillvalue!r}")
+            if prefix == "/" and "again" in gd and gd["again"].id.id != gd["g"]["data"].id.id:
+                diffs.append("/again: not the same dataset as /g/data")
+
+        walk(dom, f, "/")
+    print(json.dumps(diffs, ensure_ascii=False))
+
+
+def load_many(urls):
+    import logging
+
+    sys.path.insert(0, str(Path(__file__).parents[2] / "fixtures" / "gen"))
+    import pymodaq_load
+
+    logging.disable(logging.CRITICAL)
+    real_stdout = sys.stdout
+    sys.stdout = sys.stderr
+    docs = []
+    try:
+        for url in urls:
+            try:
+                doc, _ = pymodaq_load.build(url, True, "h5pyd")
+            except Exception as exc:  # reported, compared by the test
+                doc = {"error": f"{type(exc).__name__}: {exc}"}
+            docs.append(doc)
+    finally:
+        sys.stdout = real_stdout
+    sys.stdout.write(json.dumps(docs, ensure_ascii=False, allow_nan=False) + "\n")
+
+
 def main(argv):
-    if argv[1] == "run":
+    if argv[1] == "load-many":
+        load_many(argv[2:])
+    elif argv[1] == "kinds":
+        write_kinds(argv[2])
+    elif argv[1] == "compare":
+        compare(argv[2], argv[3])
+    elif argv[1] == "run":
         run(argv[2], argv[3])
     elif argv[1] == "h5pyd":
         copy_to_file(argv[2], argv[3])

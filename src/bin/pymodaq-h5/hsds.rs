@@ -164,6 +164,9 @@ pub fn export_copy(
 }
 
 /// `record URL`: record into a local spool file and copy each flush to the domain.
+/// `--append` downloads the domain into the spool, continues it there (the local repair of a
+/// torn or uncommitted end, with its warnings and refusals, happens on the spool before the
+/// server is touched) and then sends only what changed.
 pub fn open_recorder(
     url: &Path,
     existing: pymodaq_h5::pymodaq::record::Existing,
@@ -171,15 +174,7 @@ pub fn open_recorder(
 ) -> anyhow::Result<(pymodaq_h5::pymodaq::record::Recorder, SpoolGuard)> {
     use pymodaq_h5::pymodaq::record::{Existing, OnFlush, Recorder};
     let u = url_of(url)?.to_string();
-    if existing == Existing::Append {
-        anyhow::bail!("{u}: --append is not supported on an HSDS domain (record a new domain)");
-    }
     let c = client(url)?;
-    let if_exists = if existing == Existing::Force {
-        IfExists::Replace
-    } else {
-        IfExists::Refuse
-    };
     let sp = spool("record", &u)?;
     let tmp = sp.file.clone();
     let guard = SpoolGuard { _spool: sp };
@@ -188,8 +183,34 @@ pub fn open_recorder(
         flavour: pymodaq_h5::pymodaq::save::Flavour::H5py,
         ..opts
     };
-    let mut rec = Recorder::create(&tmp, opts).with_context(|| u.clone())?;
-    let mut up = Uploader::create(c, if_exists)?.append_only();
+    let append = existing == Existing::Append && c.exists()?;
+    let (mut rec, up) = if append {
+        hsds::snapshot::download(&c, &tmp, &pymodaq_h5::Limits::default())?;
+        let up = {
+            let before = File::open(&tmp).with_context(|| u.clone())?;
+            Uploader::attach(c.clone(), &before)?
+        };
+        let rec = Recorder::append(&tmp, opts).map_err(|e| match e {
+            // The spool's name is the domain's: name the URL instead.
+            pymodaq_h5::Error::Usage(m) => {
+                anyhow::anyhow!("{}", m.replace(&tmp.display().to_string(), &u))
+            }
+            e => anyhow::Error::new(e).context(u.clone()),
+        })?;
+        let mut up = up;
+        let after = File::open(&tmp).with_context(|| u.clone())?;
+        up.cap_valid(&after)?;
+        (rec, up)
+    } else {
+        let if_exists = if existing == Existing::Force {
+            IfExists::Replace
+        } else {
+            IfExists::Refuse
+        };
+        let rec = Recorder::create(&tmp, opts).with_context(|| u.clone())?;
+        (rec, Uploader::create(c, if_exists)?.append_only())
+    };
+    let mut up = up.with_shaper(helper_shaper(&u));
     let url_for_err = u.clone();
     rec.on_flush(OnFlush(Box::new(move |p: &Path| {
         let f = File::open(p)?;
@@ -204,4 +225,98 @@ pub fn open_recorder(
 /// Removes the local spool file of a recording when the command ends.
 pub struct SpoolGuard {
     _spool: Spool,
+}
+
+/// The hidden subcommand that sets dataset shapes for a recording (see [`helper_shaper`]).
+pub const SET_SHAPES: &str = "hsds-set-shapes";
+
+/// A recording's "extend first" shapes are set by a child process of their own
+/// (`pymodaq-h5 hsds-set-shapes URL ID=DIMS...`, in its own process group): once it is
+/// started, killing the recorder (even its process group) cannot stop it halfway, so every
+/// channel and the time axis get their new extent, or none does (spec/hsds.md).
+fn helper_shaper(url: &str) -> hsds::upload::Shaper {
+    let url = url.to_string();
+    let creds = creds();
+    Box::new(move |c, jobs| {
+        use std::os::unix::process::CommandExt;
+        let fail = |reason: String| hsds::HsdsError::Connect {
+            url: url.clone(),
+            reason,
+        };
+        let in_process = || -> hsds::error::HResult<()> {
+            for (id, dims) in jobs {
+                c.resize(id, dims)?;
+            }
+            Ok(())
+        };
+        // Our own binary gone (replaced on disk mid-recording): set the shapes from here,
+        // losing only the protection against a kill between two of them.
+        let Ok(exe) = std::env::current_exe() else {
+            return in_process();
+        };
+        let mut cmd = std::process::Command::new(exe);
+        cmd.arg(SET_SHAPES).arg(&url);
+        for (id, dims) in jobs {
+            let d: Vec<String> = dims.iter().map(u64::to_string).collect();
+            cmd.arg(format!("{id}={}", d.join("x")));
+        }
+        // Credentials travel in the environment, never on the command line.
+        if let Some(u) = &creds.user {
+            cmd.env("HS_USERNAME", u);
+        }
+        if let Some(p) = &creds.password {
+            cmd.env("HS_PASSWORD", p);
+        }
+        cmd.process_group(0)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        let Ok(out) = cmd.output() else {
+            return in_process();
+        };
+        if out.status.success() {
+            return Ok(());
+        }
+        let msg = String::from_utf8_lossy(&out.stderr);
+        Err(fail(format!(
+            "{SET_SHAPES} failed: {}",
+            msg.lines().next().unwrap_or("no message")
+        )))
+    })
+}
+
+/// `pymodaq-h5 hsds-set-shapes URL ID=D0xD1... ...`: every shape, in order, whatever happens
+/// to the process that started it.
+pub fn set_shapes(args: &[String]) -> ExitCode {
+    use std::io::Write;
+    let run = || -> anyhow::Result<()> {
+        let (url, jobs) = args
+            .split_first()
+            .ok_or_else(|| anyhow::anyhow!("usage: {SET_SHAPES} URL ID=DIMS..."))?;
+        let mut parsed = Vec::new();
+        for j in jobs {
+            let (id, dims) = j
+                .split_once('=')
+                .ok_or_else(|| anyhow::anyhow!("{j}: not ID=DIMS"))?;
+            let dims = dims
+                .split('x')
+                .map(str::parse::<u64>)
+                .collect::<Result<Vec<u64>, _>>()
+                .map_err(|e| anyhow::anyhow!("{j}: {e}"))?;
+            parsed.push((id.to_string(), dims));
+        }
+        let c = client(Path::new(url))?;
+        for (id, dims) in &parsed {
+            c.resize(id, dims)?;
+        }
+        Ok(())
+    };
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // The recorder may be gone (its pipe closed): never panic on a failed write.
+            let _ = writeln!(std::io::stderr(), "pymodaq-h5: {e:#}");
+            ExitCode::from(1)
+        }
+    }
 }

@@ -83,6 +83,9 @@ enum Cmd {
     /// Serve files over h5grove's HTTP API (for h5web) with an embedded viewer page
     /// (contract serve).
     Serve(serve::Args),
+    /// Internal: set HSDS dataset shapes for `record` (a process of its own, see hsds.rs).
+    #[command(name = "hsds-set-shapes", hide = true)]
+    HsdsSetShapes { args: Vec<String> },
 }
 
 fn main() -> ExitCode {
@@ -104,6 +107,7 @@ fn main() -> ExitCode {
         Cmd::AnnotateNexus(a) => annotate::run(a),
         Cmd::Completions(a) => completions::completions(a),
         Cmd::Man(a) => completions::man(a),
+        Cmd::HsdsSetShapes { args } => return hsds::set_shapes(&args),
     };
     output::finish(r)
 }

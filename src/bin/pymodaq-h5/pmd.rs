@@ -56,7 +56,7 @@ pub fn py_str(v: &PyValue) -> String {
 /// An attribute value as shown to a person.
 pub fn attr_str(v: &AttrVal) -> String {
     match v {
-        AttrVal::Empty => String::new(),
+        AttrVal::Empty | AttrVal::H5pyEmpty(_) => String::new(),
         AttrVal::Array(a) => {
             let vals: Vec<String> = (0..a.len())
                 .filter_map(|i| a.get(i))

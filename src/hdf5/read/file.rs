@@ -28,6 +28,9 @@ pub(crate) struct FileInner {
     /// paths through one big group (soft links, say) would otherwise re-decode it each time.
     /// A `File` sees the groups as they were when first listed; reopen to see new links.
     pub(crate) links: Mutex<HashMap<u64, Arc<Vec<Link>>>>,
+    /// Read only as h5py reads (an HSDS domain: PyMoDAQ reads it through h5pyd, whatever
+    /// library wrote it); see [`File::read_as_h5py`].
+    pub(crate) h5py_only: bool,
 }
 
 /// Groups whose listings are kept (the cache is cleared when it grows past this).
@@ -145,8 +148,23 @@ impl File {
                 superblock: sb,
                 gheap: Mutex::new(GlobalHeapCache::default()),
                 links: Mutex::new(HashMap::new()),
+                h5py_only: false,
             }),
         })
+    }
+
+    /// This file read as h5py reads it even when PyTables wrote it (an HSDS domain's image:
+    /// PyMoDAQ reads domains through h5pyd only). Call on a file just opened.
+    pub fn read_as_h5py(mut self) -> File {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.h5py_only = true;
+        }
+        self
+    }
+
+    /// Whether [`File::read_as_h5py`] applies.
+    pub fn is_h5py_only(&self) -> bool {
+        self.inner.h5py_only
     }
 
     /// The superblock.

@@ -29,8 +29,12 @@ pub enum AttrVal {
     Py(PyValue),
     /// A numpy array attribute (non-scalar dataspace).
     Array(NdArray),
-    /// `h5py.Empty` (a NULL dataspace, PyTables' empty strings).
+    /// `h5py.Empty` (a NULL dataspace, PyTables' empty strings) read as PyTables reads it:
+    /// the empty str.
     Empty,
+    /// `h5py.Empty` read by h5py (PyMoDAQ's h5py/h5pyd backends keep the object): its repr,
+    /// `Empty(dtype=dtype('S1'))`. Loaders use it as the empty str.
+    H5pyEmpty(String),
 }
 
 impl AttrVal {
@@ -50,7 +54,7 @@ impl AttrVal {
     pub fn to_py(&self) -> PyValue {
         match self {
             AttrVal::Py(v) => v.clone(),
-            AttrVal::Empty => PyValue::Str(String::new()),
+            AttrVal::Empty | AttrVal::H5pyEmpty(_) => PyValue::Str(String::new()),
             AttrVal::Array(a) => {
                 PyValue::List(a.to_f64().into_iter().map(PyValue::Float).collect())
             }
@@ -107,11 +111,13 @@ impl H5Backend {
     /// A backend reading `file`.
     pub fn new(file: &File) -> H5Backend {
         // PyMoDAQ opens a file with the backend it is configured for; a file written by
-        // PyTables (root `PYTABLES_FORMAT_VERSION`) is read as PyTables reads it.
-        let tables = file
-            .root()
-            .and_then(|g| g.object().attribute("PYTABLES_FORMAT_VERSION"))
-            .is_ok_and(|a| a.is_some());
+        // PyTables (root `PYTABLES_FORMAT_VERSION`) is read as PyTables reads it, except an
+        // HSDS domain, which PyMoDAQ reads through h5pyd.
+        let tables = !file.is_h5py_only()
+            && file
+                .root()
+                .and_then(|g| g.object().attribute("PYTABLES_FORMAT_VERSION"))
+                .is_ok_and(|a| a.is_some());
         H5Backend {
             file: file.clone(),
             tables,
@@ -448,6 +454,20 @@ pub fn infer_class(node: &Node) -> NodeClass {
     }
 }
 
+/// NumPy's name of an `h5py.Empty`'s dtype (what its repr shows).
+fn empty_dtype(dt: &crate::hdf5::message::datatype::Datatype) -> String {
+    use crate::hdf5::message::datatype::Datatype as D;
+    match dt {
+        D::String { size, .. } => format!("S{size}"),
+        D::FixedPoint { size, signed, .. } => {
+            format!("{}int{}", if *signed { "" } else { "u" }, size * 8)
+        }
+        D::FloatingPoint { size, .. } => format!("float{}", size * 8),
+        D::Enum { size: 1, .. } => "bool".into(),
+        _ => "O".into(),
+    }
+}
+
 /// Decodes one attribute as PyMoDAQ's `get_attr` does with h5py.
 pub fn decode_attr(
     file: &File,
@@ -456,7 +476,13 @@ pub fn decode_attr(
 ) -> LoadResult<AttrVal> {
     let limits = file.limits();
     if a.dataspace.kind == DataspaceKind::Null {
-        return Ok(AttrVal::Empty);
+        if tables {
+            return Ok(AttrVal::Empty);
+        }
+        return Ok(AttrVal::H5pyEmpty(format!(
+            "Empty(dtype=dtype('{}'))",
+            empty_dtype(&a.datatype)
+        )));
     }
     if a.dataspace.kind == DataspaceKind::Simple {
         if let Some(dt) = dtype_of(&a.datatype) {

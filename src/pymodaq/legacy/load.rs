@@ -70,7 +70,7 @@ impl LegacyLoader {
 
     fn str_attr(&self, node: &PmdNode, name: &str) -> Option<String> {
         match self.backend.attr(node, name).ok().flatten()? {
-            AttrVal::Empty => Some(String::new()),
+            AttrVal::Empty | AttrVal::H5pyEmpty(_) => Some(String::new()),
             v => match v.to_py() {
                 PyValue::Str(s) => Some(s),
                 PyValue::Bytes(b) => Some(String::from_utf8_lossy(&b).into_owned()),

@@ -114,7 +114,7 @@ pub struct DataLoader {
 
 fn str_attr(v: &AttrVal, name: &str) -> LoadResult<String> {
     match v {
-        AttrVal::Empty => Ok(String::new()),
+        AttrVal::Empty | AttrVal::H5pyEmpty(_) => Ok(String::new()),
         other => other.as_str().map(str::to_string).ok_or_else(|| {
             LoadError::py(
                 "TypeError",
