@@ -187,11 +187,12 @@ impl Client {
         }
     }
 
-    /// Whether the domain exists (a 404 is `false`; other failures are errors).
+    /// Whether the domain exists (a 404, or 410 for a deleted one, is `false`; other
+    /// failures are errors).
     pub fn exists(&self) -> HResult<bool> {
         match self.get("/", &[]) {
             Ok(_) => Ok(true),
-            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) if e.is_not_found() || e.status() == Some(410) => Ok(false),
             Err(e) => Err(e),
         }
     }
