@@ -3,7 +3,8 @@
 //!   root's default chain (tests/py/nexus_check.py);
 //! - PyMoDAQ 5.x (and 4.4 when its venv is there) loads the annotated file exactly as the
 //!   original: the same load-json document once the hint attributes are set aside;
-//! - our own `load --json` agrees with PyMoDAQ's on the annotated file;
+//! - our own `load --json` agrees with PyMoDAQ 5.x's on the annotated file (string-array
+//!   attributes included);
 //! - a refusal (plain HDF5 file, a layout the writer cannot edit) leaves the file
 //!   byte-identical; annotating twice changes nothing PyMoDAQ or NeXus readers see.
 
@@ -153,7 +154,23 @@ fn annotated_files_are_nxdata_and_load_as_before() {
             .collect();
         for (tag, p) in pys {
             let docs = pymodaq_load_many(&p, &files);
-            for ((name, _, _), pair) in pairs.iter().zip(docs.chunks(2)) {
+            for ((name, _, ann), pair) in pairs.iter().zip(docs.chunks(2)) {
+                if tag == "5.x" {
+                    // Our loader agrees with PyMoDAQ's on the annotated file, hints included
+                    // (`axes` is a numpy `S` array attribute).
+                    let f = pymodaq_h5::hdf5::read::File::open(ann).unwrap();
+                    let ours = pymodaq_h5::pymodaq::load_json::load_json(&f, name, true)
+                        .unwrap()
+                        .0;
+                    let mut d = Vec::new();
+                    common::diff("", &ours, &pair[1], &mut d);
+                    if !d.is_empty() {
+                        failures.push(format!(
+                            "{name} (ours vs PyMoDAQ 5.x): {}",
+                            d[..d.len().min(8)].join("; ")
+                        ));
+                    }
+                }
                 let (mut a, mut b) = (pair[0].clone(), pair[1].clone());
                 strip_hints(&mut a);
                 strip_hints(&mut b);

@@ -155,6 +155,33 @@ fn attr_json(v: &AttrVal, full: bool) -> J {
         AttrVal::Empty => J::String(String::new()),
         AttrVal::H5pyEmpty(repr) => json!({ "$repr": repr }),
         AttrVal::Array(a) => json!({ "$ndarray": array_json(a, full) }),
+        AttrVal::Bytes { shape, width, data } => {
+            use sha2::Digest;
+            let items = v.bytes_items();
+            let take = if full || items.len() <= MAX_LISTED {
+                items.len()
+            } else {
+                HEAD
+            };
+            let vals: Vec<J> = items
+                .iter()
+                .take(take)
+                .map(|b| json!({ "$bytes_b64": base64(b) }))
+                .collect();
+            let key = if take == items.len() {
+                "values"
+            } else {
+                "head"
+            };
+            let digest = sha2::Sha256::digest(data);
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            json!({ "$ndarray": {
+                "shape": shape,
+                "dtype": format!("bytes{}", width.saturating_mul(8)),
+                "sha256": hex,
+                key: vals,
+            }})
+        }
     }
 }
 

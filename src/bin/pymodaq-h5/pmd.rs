@@ -57,6 +57,14 @@ pub fn py_str(v: &PyValue) -> String {
 pub fn attr_str(v: &AttrVal) -> String {
     match v {
         AttrVal::Empty | AttrVal::H5pyEmpty(_) => String::new(),
+        AttrVal::Bytes { .. } => {
+            let vals: Vec<String> = v
+                .bytes_items()
+                .iter()
+                .map(|b| format!("{:?}", String::from_utf8_lossy(b)))
+                .collect();
+            format!("[{}]", vals.join(", "))
+        }
         AttrVal::Array(a) => {
             let vals: Vec<String> = (0..a.len())
                 .filter_map(|i| a.get(i))

@@ -35,6 +35,16 @@ pub enum AttrVal {
     /// `h5py.Empty` read by h5py (PyMoDAQ's h5py/h5pyd backends keep the object): its repr,
     /// `Empty(dtype=dtype('S1'))`. Loaders use it as the empty str.
     H5pyEmpty(String),
+    /// A numpy `S<width>` array attribute (fixed-length strings, non-scalar dataspace), as
+    /// h5py and PyTables return it: `data` holds the elements as stored, `width` bytes each.
+    Bytes {
+        /// Array shape.
+        shape: Vec<usize>,
+        /// Bytes per element.
+        width: usize,
+        /// The elements, C order, padding included.
+        data: Vec<u8>,
+    },
 }
 
 impl AttrVal {
@@ -58,6 +68,27 @@ impl AttrVal {
             AttrVal::Array(a) => {
                 PyValue::List(a.to_f64().into_iter().map(PyValue::Float).collect())
             }
+            AttrVal::Bytes { .. } => PyValue::List(
+                self.bytes_items()
+                    .into_iter()
+                    .map(|b| PyValue::Bytes(b.to_vec()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// For [`AttrVal::Bytes`]: each element as numpy gives it (`bytes(a[i])`: trailing NULs
+    /// stripped); empty for other values.
+    pub fn bytes_items(&self) -> Vec<&[u8]> {
+        match self {
+            AttrVal::Bytes { width, data, .. } if *width > 0 => data
+                .chunks(*width)
+                .map(|c| {
+                    let end = c.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+                    c.get(..end).unwrap_or(c)
+                })
+                .collect(),
+            _ => Vec::new(),
         }
     }
 }
@@ -498,7 +529,23 @@ pub fn decode_attr(
             crate::hdf5::read::value::to_little_endian(&a.datatype, &mut raw);
             return Ok(AttrVal::Array(NdArray::from_le_bytes(dt, shape, raw)?));
         }
-        // String arrays: a list of decoded elements.
+        // Fixed-length string arrays: numpy `S` arrays in h5py and PyTables alike.
+        if let crate::hdf5::message::datatype::Datatype::String { size, .. } = &a.datatype {
+            let width = usize::try_from(*size).unwrap_or(usize::MAX);
+            let n = usize::try_from(a.len()).unwrap_or(usize::MAX);
+            let mut data = a.raw().to_vec();
+            if data.len() == n.saturating_mul(width) {
+                let shape = a
+                    .dataspace
+                    .dims
+                    .iter()
+                    .map(|&d| usize::try_from(d).unwrap_or(usize::MAX))
+                    .collect();
+                data.truncate(n.saturating_mul(width));
+                return Ok(AttrVal::Bytes { shape, width, data });
+            }
+        }
+        // Other string arrays: a list of decoded elements.
         let vals = a.values()?;
         let mut items = Vec::with_capacity(vals.len());
         for v in vals {
