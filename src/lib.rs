@@ -39,6 +39,11 @@ pub mod serve;
 pub mod storage;
 
 pub use error::{Error, FormatError, Result};
+
+/// The README's code examples, compiled and run by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 pub use limits::Limits;
 /// The `ndarray` crate this one builds against (feature `ndarray`), so callers name the same
 /// version as [`hdf5::read::Dataset::read_ndarray`] returns.

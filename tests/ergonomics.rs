@@ -72,3 +72,20 @@ fn ndarray_is_re_exported() {
     let a: pymodaq_h5::ndarray::ArrayD<f32> = d.read_ndarray().unwrap();
     assert_eq!(a.shape(), &[4, 5]);
 }
+
+/// Feature `serde`: the data model serialises and comes back equal.
+#[cfg(feature = "serde")]
+#[test]
+fn the_model_round_trips_through_serde() {
+    let f = File::open(fixture("pt_dte.h5")).unwrap();
+    let loader = DataLoader::new(H5Backend::new(&f));
+    let dte = loader.load_all("/RawData/Detector000", false).unwrap();
+    let text = serde_json::to_string(&dte).unwrap();
+    let back: pymodaq_h5::pymodaq::model::DataToExport = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, dte);
+    assert!(
+        text.contains("\"axes\""),
+        "{}",
+        &text[..text.len().min(300)]
+    );
+}

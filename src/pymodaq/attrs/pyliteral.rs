@@ -43,6 +43,7 @@ pub const MAX_NESTING: u32 = 200;
 pub const MAX_INT_DIGITS: usize = 4300;
 
 /// A Python value, as `eval(repr(value))` would rebuild it.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, PartialEq)]
 pub enum PyValue {
     /// `None`.
@@ -76,6 +77,7 @@ pub enum PyValue {
 }
 
 /// The numpy scalar types we model.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NumpyType {
     /// `np.bool` (`np.True_`, `np.False_`).
@@ -164,6 +166,7 @@ impl NumpyType {
 
 /// A numpy scalar: its type and its value, normalised to the type (`Int`, `Float`, `Bool`,
 /// `Str` or `Bytes`; float32 values are exactly representable in `f32`).
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, PartialEq)]
 pub struct NumpyScalar {
     /// The numpy type.
@@ -202,6 +205,7 @@ impl NumpyScalar {
 }
 
 /// A naive `datetime.datetime` (fields validated as the constructor does).
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DateTime {
     /// The date part.
@@ -211,6 +215,7 @@ pub struct DateTime {
 }
 
 /// A `datetime.date`.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Date {
     /// 1..=9999.
@@ -222,6 +227,7 @@ pub struct Date {
 }
 
 /// A naive `datetime.time`.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Time {
     /// 0..=23.

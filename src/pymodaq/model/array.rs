@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 
 /// A numpy element type, named as numpy names it.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DType {
     /// `bool`
@@ -83,6 +84,7 @@ impl DType {
 }
 
 /// One element, decoded.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Scalar {
     /// A bool.
@@ -111,6 +113,7 @@ impl Scalar {
 }
 
 /// An N-d array as numpy holds it.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, PartialEq)]
 pub struct NdArray {
     /// Element type.

@@ -56,6 +56,7 @@ pub fn is_linear(data: &[f64]) -> bool {
 }
 
 /// One axis.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Axis {
     /// Label.

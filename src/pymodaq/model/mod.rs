@@ -43,6 +43,7 @@ impl std::error::Error for PyError {}
 macro_rules! py_enum {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident = $s:literal),* $(,)? }) => {
         $(#[$m])*
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
         pub enum $name { $($(#[$vm])* $v),* }
         impl $name {
@@ -110,6 +111,7 @@ impl DataDim {
 }
 
 /// `DataWithAxes`.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, PartialEq)]
 pub struct DataWithAxes {
     /// Name (the node TITLE).
@@ -141,6 +143,7 @@ pub struct DataWithAxes {
 }
 
 /// Constructor arguments of [`DataWithAxes::new`].
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone)]
 pub struct DwaArgs {
     /// Name.
@@ -414,6 +417,7 @@ impl DataWithAxes {
 }
 
 /// `DataToExport`: a named list of [`DataWithAxes`], unique by (name, origin).
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DataToExport {
     /// Name.
