@@ -26,7 +26,7 @@
 //! }
 //! # Ok::<(), pymodaq_h5::Error>(())
 //! ```
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 pub mod dump;
 pub mod error;

@@ -80,40 +80,60 @@ fn crc32(mut crc: u32, data: &[u8]) -> u32 {
 
 struct Member {
     name: String,
-    offset: u32,
-    size: u32,
+    offset: u64,
+    size: u64,
     crc: u32,
 }
 
-/// A zip archive of stored (uncompressed) members, written to a seekable file.
+/// A zip archive of stored (uncompressed) members, written to a seekable file. Zip64 records
+/// (APPNOTE 4.3.14, 4.5.3) are written where a size or offset reaches 4 GiB and when there
+/// are more than 65535 members, as Python's `zipfile` (numpy's `np.load`) reads them.
 struct Zip {
     f: std::io::BufWriter<std::fs::File>,
     members: Vec<Member>,
     pos: u64,
+    /// Zip64 records for every member and the end record, whatever the sizes (tests:
+    /// `PYMODAQ_H5_NPZ_ZIP64=1` exercises the 4 GiB path on small files).
+    force64: bool,
 }
 
 const DOS_DATE: u16 = 0x21; // 1980-01-01
+const U32_MAX: u64 = 0xFFFF_FFFF;
+
+/// A 32-bit field, or the 0xFFFFFFFF marker that sends readers to the zip64 extra field.
+fn field32(v: u64, zip64: bool) -> u32 {
+    if zip64 || v >= U32_MAX {
+        u32::MAX
+    } else {
+        v as u32
+    }
+}
 
 impl Zip {
-    fn start(&mut self, name: &str, size: u64) -> anyhow::Result<(u64, u32)> {
-        let size = u32::try_from(size)
-            .ok()
-            .filter(|&s| s < u32::MAX)
-            .context("an .npz member over 4 GiB (zip64 is not written): export to .npy")?;
-        let offset = u32::try_from(self.pos).context(".npz over 4 GiB: export to .npy")?;
-        let mut h = Vec::with_capacity(30 + name.len());
+    fn start(&mut self, name: &str, size: u64) -> anyhow::Result<(u64, u64)> {
+        let offset = self.pos;
+        let big = self.force64 || size >= U32_MAX;
+        let mut h = Vec::with_capacity(50 + name.len());
         h.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
-        h.extend_from_slice(&20u16.to_le_bytes()); // version needed
+        h.extend_from_slice(&(if big { 45u16 } else { 20 }).to_le_bytes()); // version needed
         h.extend_from_slice(&0u16.to_le_bytes()); // flags
         h.extend_from_slice(&0u16.to_le_bytes()); // stored
         h.extend_from_slice(&0u16.to_le_bytes()); // time
         h.extend_from_slice(&DOS_DATE.to_le_bytes());
         h.extend_from_slice(&0u32.to_le_bytes()); // crc, patched by finish
-        h.extend_from_slice(&size.to_le_bytes());
-        h.extend_from_slice(&size.to_le_bytes());
-        h.extend_from_slice(&(name.len() as u16).to_le_bytes());
-        h.extend_from_slice(&0u16.to_le_bytes());
+        h.extend_from_slice(&field32(size, big).to_le_bytes());
+        h.extend_from_slice(&field32(size, big).to_le_bytes());
+        let name_len = u16::try_from(name.len()).context("npz member name too long")?;
+        h.extend_from_slice(&name_len.to_le_bytes());
+        h.extend_from_slice(&(if big { 20u16 } else { 0 }).to_le_bytes());
         h.extend_from_slice(name.as_bytes());
+        if big {
+            // Zip64 extended information: original then compressed size.
+            h.extend_from_slice(&1u16.to_le_bytes());
+            h.extend_from_slice(&16u16.to_le_bytes());
+            h.extend_from_slice(&size.to_le_bytes());
+            h.extend_from_slice(&size.to_le_bytes());
+        }
         self.f.write_all(&h)?;
         self.pos += h.len() as u64;
         self.members.push(Member {
@@ -122,7 +142,7 @@ impl Zip {
             size,
             crc: 0,
         });
-        Ok((offset as u64, size))
+        Ok((offset, size))
     }
 
     fn data(&mut self, crc: &mut u32, b: &[u8]) -> anyhow::Result<()> {
@@ -132,8 +152,8 @@ impl Zip {
         Ok(())
     }
 
-    fn finish(&mut self, offset: u64, crc: u32, written: u64, size: u32) -> anyhow::Result<()> {
-        anyhow::ensure!(written == size as u64, "internal: npz member size mismatch");
+    fn finish(&mut self, offset: u64, crc: u32, written: u64, size: u64) -> anyhow::Result<()> {
+        anyhow::ensure!(written == size, "internal: npz member size mismatch");
         self.f.seek(SeekFrom::Start(offset + 14))?;
         self.f.write_all(&crc.to_le_bytes())?;
         self.f.seek(SeekFrom::Start(self.pos))?;
@@ -154,32 +174,70 @@ impl Zip {
         let cd_start = self.pos;
         let mut cd = Vec::new();
         for m in &self.members {
+            let big_size = self.force64 || m.size >= U32_MAX;
+            let big_off = self.force64 || m.offset >= U32_MAX;
+            // The zip64 extra holds, in this order, only the fields marked 0xFFFFFFFF.
+            let mut extra = Vec::new();
+            if big_size {
+                extra.extend_from_slice(&m.size.to_le_bytes());
+                extra.extend_from_slice(&m.size.to_le_bytes());
+            }
+            if big_off {
+                extra.extend_from_slice(&m.offset.to_le_bytes());
+            }
+            let version: u16 = if extra.is_empty() { 20 } else { 45 };
             cd.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
-            cd.extend_from_slice(&20u16.to_le_bytes()); // made by
-            cd.extend_from_slice(&20u16.to_le_bytes()); // needed
+            cd.extend_from_slice(&version.to_le_bytes()); // made by
+            cd.extend_from_slice(&version.to_le_bytes()); // needed
             cd.extend_from_slice(&0u16.to_le_bytes());
             cd.extend_from_slice(&0u16.to_le_bytes());
             cd.extend_from_slice(&0u16.to_le_bytes());
             cd.extend_from_slice(&DOS_DATE.to_le_bytes());
             cd.extend_from_slice(&m.crc.to_le_bytes());
-            cd.extend_from_slice(&m.size.to_le_bytes());
-            cd.extend_from_slice(&m.size.to_le_bytes());
+            cd.extend_from_slice(&field32(m.size, big_size).to_le_bytes());
+            cd.extend_from_slice(&field32(m.size, big_size).to_le_bytes());
             cd.extend_from_slice(&(m.name.len() as u16).to_le_bytes());
-            cd.extend_from_slice(&[0; 4]); // extra, comment lengths
+            let extra_len = if extra.is_empty() { 0 } else { extra.len() + 4 };
+            cd.extend_from_slice(&(extra_len as u16).to_le_bytes());
+            cd.extend_from_slice(&0u16.to_le_bytes()); // comment length
             cd.extend_from_slice(&[0; 4]); // disk, internal attributes
             cd.extend_from_slice(&0u32.to_le_bytes()); // external attributes
-            cd.extend_from_slice(&m.offset.to_le_bytes());
+            cd.extend_from_slice(&field32(m.offset, big_off).to_le_bytes());
             cd.extend_from_slice(m.name.as_bytes());
+            if !extra.is_empty() {
+                cd.extend_from_slice(&1u16.to_le_bytes());
+                cd.extend_from_slice(&(extra.len() as u16).to_le_bytes());
+                cd.extend_from_slice(&extra);
+            }
         }
-        let n = u16::try_from(self.members.len()).context("too many npz members")?;
-        let cd_start = u32::try_from(cd_start).context(".npz over 4 GiB: export to .npy")?;
+        let n = self.members.len() as u64;
+        let cd_len = cd.len() as u64;
+        let big_end = self.force64 || n > 0xFFFF || cd_start >= U32_MAX || cd_len >= U32_MAX;
         let mut end = Vec::new();
+        if big_end {
+            // Zip64 end of central directory record, then its locator.
+            let eocd64 = cd_start + cd_len;
+            end.extend_from_slice(&0x0606_4b50u32.to_le_bytes());
+            end.extend_from_slice(&44u64.to_le_bytes()); // size of the rest of the record
+            end.extend_from_slice(&45u16.to_le_bytes());
+            end.extend_from_slice(&45u16.to_le_bytes());
+            end.extend_from_slice(&[0; 8]); // this disk, disk with the directory
+            end.extend_from_slice(&n.to_le_bytes());
+            end.extend_from_slice(&n.to_le_bytes());
+            end.extend_from_slice(&cd_len.to_le_bytes());
+            end.extend_from_slice(&cd_start.to_le_bytes());
+            end.extend_from_slice(&0x0706_4b50u32.to_le_bytes());
+            end.extend_from_slice(&0u32.to_le_bytes());
+            end.extend_from_slice(&eocd64.to_le_bytes());
+            end.extend_from_slice(&1u32.to_le_bytes()); // total disks
+        }
+        let n16 = if big_end { 0xFFFF } else { n as u16 };
         end.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
         end.extend_from_slice(&[0; 4]);
-        end.extend_from_slice(&n.to_le_bytes());
-        end.extend_from_slice(&n.to_le_bytes());
-        end.extend_from_slice(&(cd.len() as u32).to_le_bytes());
-        end.extend_from_slice(&cd_start.to_le_bytes());
+        end.extend_from_slice(&n16.to_le_bytes());
+        end.extend_from_slice(&n16.to_le_bytes());
+        end.extend_from_slice(&field32(cd_len, big_end).to_le_bytes());
+        end.extend_from_slice(&field32(cd_start, big_end).to_le_bytes());
         end.extend_from_slice(&0u16.to_le_bytes());
         self.f.write_all(&cd)?;
         self.f.write_all(&end)?;
@@ -197,6 +255,7 @@ pub fn write_npz(path: &Path, src: &Source, pb: &ProgressBar) -> anyhow::Result<
         f: std::io::BufWriter::with_capacity(1 << 16, f),
         members: Vec::new(),
         pos: 0,
+        force64: std::env::var_os("PYMODAQ_H5_NPZ_ZIP64").is_some_and(|v| v == "1"),
     };
     let descr = npy_descr(&src.d.datatype)?;
     let header = npy_header(&descr, &src.shape);
