@@ -106,7 +106,10 @@ pub fn inflate_into(
         ));
     }
     let mut d = Decompress::new(true);
-    out.clear();
+    // Not cleared first: a reused buffer keeps its bytes, every one of which the stream
+    // must overwrite (exactly `expected` bytes are checked below), so a decoder reading
+    // chunk after chunk zeroes nothing.
+    out.truncate(expected);
     out.resize(expected, 0);
     let mut ended = false;
     loop {
