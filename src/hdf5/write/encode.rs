@@ -30,30 +30,6 @@ pub const CHUNK_K: usize = 32;
 /// Largest attribute message accepted in a v1 header (HDF5's limit is < 64 KiB).
 pub const MAX_MESSAGE: usize = 65_535;
 
-/// Message type numbers.
-pub mod msg {
-    /// NIL.
-    pub const NIL: u16 = 0x0;
-    /// Dataspace.
-    pub const DATASPACE: u16 = 0x1;
-    /// Datatype.
-    pub const DATATYPE: u16 = 0x3;
-    /// Fill value (old).
-    pub const FILL_OLD: u16 = 0x4;
-    /// Fill value.
-    pub const FILL: u16 = 0x5;
-    /// Data layout.
-    pub const LAYOUT: u16 = 0x8;
-    /// Filter pipeline.
-    pub const PIPELINE: u16 = 0xB;
-    /// Attribute.
-    pub const ATTRIBUTE: u16 = 0xC;
-    /// Continuation.
-    pub const CONTINUATION: u16 = 0x10;
-    /// Symbol table.
-    pub const SYMBOL_TABLE: u16 = 0x11;
-}
-
 /// Round `n` up to a multiple of 8.
 pub fn pad8(n: usize) -> usize {
     n.div_ceil(8).saturating_mul(8)

@@ -35,18 +35,6 @@ pub const LINK_MIN_DENSE: u16 = 6;
 /// v2 message header: type u8, size u16, flags u8.
 pub const MSG_HEADER_V2: usize = 4;
 
-/// Message type numbers added by this profile.
-pub mod msg {
-    /// Link Info.
-    pub const LINK_INFO: u16 = 0x2;
-    /// Link.
-    pub const LINK: u16 = 0x6;
-    /// Group Info.
-    pub const GROUP_INFO: u16 = 0xA;
-    /// Attribute Info.
-    pub const ATTR_INFO: u16 = 0x15;
-}
-
 fn usage(m: impl Into<String>) -> Error {
     Error::Usage(m.into())
 }

@@ -32,15 +32,10 @@ use crate::storage::Storage;
 
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::{Cursor, Sizes};
+use crate::hdf5::message::kind::{ATTRIBUTE, CONTINUATION, NIL};
 use crate::limits::Limits;
 
 const S: &str = "object header v1";
-/// NIL message type.
-pub const NIL: u16 = 0x0;
-/// Attribute message type.
-pub const ATTRIBUTE: u16 = 0xC;
-/// Continuation message type.
-pub const CONTINUATION: u16 = 0x10;
 /// Spare NIL bytes in a new continuation chunk, for later attributes.
 const SPARE: usize = 512;
 

@@ -40,7 +40,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use super::durability::Durability;
-use super::encode::{self, msg, types, Entry, LayoutMsg, Space, UNDEF};
+use super::encode::{self, types, Entry, LayoutMsg, Space, UNDEF};
 use super::encode110::{self as e110, Index110};
 use super::existing::{Shared, V1Header};
 use super::storage::{FileWriteStorage, WriteStorage};
@@ -48,6 +48,7 @@ use crate::error::{Error, Result};
 use crate::hdf5::filter;
 use crate::hdf5::message::datatype::{CharSet, Datatype};
 use crate::hdf5::message::filter_pipeline::{FilterDescription, FilterPipeline};
+use crate::hdf5::message::kind;
 use crate::limits::Limits;
 
 fn usage(m: impl Into<String>) -> Error {

@@ -168,7 +168,7 @@ impl Writer {
             let before = h.clone();
             for (name, body) in bodies {
                 h.remove_attribute(name);
-                if let Err(e) = h.add(msg::ATTRIBUTE, body) {
+                if let Err(e) = h.add(kind::ATTRIBUTE, body) {
                     *h = before;
                     return Err(e);
                 }

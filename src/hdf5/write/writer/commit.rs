@@ -95,7 +95,7 @@ impl Writer {
         let mut out = Vec::new();
         for (t, b) in ess
             .iter()
-            .filter(|(t, _)| *t == msg::DATASPACE || *t == msg::LAYOUT)
+            .filter(|(t, _)| *t == kind::DATASPACE || *t == kind::LAYOUT)
         {
             let mut b = b.clone();
             if hv == HeaderVersion::V1 {
@@ -164,12 +164,12 @@ impl Writer {
             return 0;
         };
         let before = ess.len();
-        ess.retain(|(t, _)| *t != msg::DATASPACE && *t != msg::LAYOUT);
+        ess.retain(|(t, _)| *t != kind::DATASPACE && *t != kind::LAYOUT);
         let moved = before - ess.len();
         ess.insert(
             0,
             (
-                msg::CONTINUATION,
+                kind::CONTINUATION,
                 encode::encode_continuation(s.addr, s.len as u64),
             ),
         );

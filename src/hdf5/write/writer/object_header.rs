@@ -71,7 +71,7 @@ impl HeaderVersion {
                 let mut n = n;
                 if c0.len() < cap0 {
                     let gap = cap0 - c0.len();
-                    encode::push_message(&mut c0, msg::NIL, &vec![0u8; gap.saturating_sub(8)]);
+                    encode::push_message(&mut c0, kind::NIL, &vec![0u8; gap.saturating_sub(8)]);
                     n += 1;
                 }
                 let nm = u16::try_from(n).map_err(|_| usage("too many header messages"))?;
@@ -92,11 +92,11 @@ impl Writer {
         let o = &self.objs[idx];
         let mut ess = match &o.kind {
             Kind::Group(g) if g.compact => vec![
-                (e110::msg::LINK_INFO, dense::info_body(o.dense.links)),
-                (e110::msg::GROUP_INFO, e110::encode_group_info()),
+                (kind::LINK_INFO, dense::info_body(o.dense.links)),
+                (kind::GROUP_INFO, e110::encode_group_info()),
             ],
             Kind::Group(g) => vec![(
-                msg::SYMBOL_TABLE,
+                kind::SYMBOL_TABLE,
                 encode::encode_symbol_table(g.btree, g.heap),
             )],
             Kind::Dataset(d) => {
@@ -109,14 +109,14 @@ impl Writer {
                         max: d.has_max.then(|| d.max.clone()),
                     }
                 };
-                v.push((msg::DATASPACE, encode::encode_dataspace(&space)?));
+                v.push((kind::DATASPACE, encode::encode_dataspace(&space)?));
                 let mut dt = d.dt_body.clone();
                 dt.resize(encode::pad8(dt.len()), 0);
-                v.push((msg::DATATYPE, dt));
+                v.push((kind::DATATYPE, dt));
                 let chunked = matches!(d.store, Store::Chunked(_));
-                v.push((msg::FILL, encode::encode_fill_v2(chunked, &d.fill)?));
+                v.push((kind::FILL_VALUE, encode::encode_fill_v2(chunked, &d.fill)?));
                 if d.user_fill {
-                    v.push((msg::FILL_OLD, encode::encode_fill_old(&d.fill)?));
+                    v.push((kind::FILL_VALUE_OLD, encode::encode_fill_old(&d.fill)?));
                 }
                 let mut cdims;
                 let lm = match &d.store {
@@ -136,7 +136,7 @@ impl Writer {
                             _ => None,
                         };
                         if let Some(ix) = v4 {
-                            v.push((msg::LAYOUT, e110::encode_layout_v4(ix, c.root, &cdims)?));
+                            v.push((kind::LAYOUT, e110::encode_layout_v4(ix, c.root, &cdims)?));
                         }
                         LayoutMsg::Chunked {
                             btree: c.root,
@@ -144,17 +144,17 @@ impl Writer {
                         }
                     }
                 };
-                if !v.iter().any(|(t, _)| *t == msg::LAYOUT) {
-                    v.push((msg::LAYOUT, encode::encode_layout(&lm)?));
+                if !v.iter().any(|(t, _)| *t == kind::LAYOUT) {
+                    v.push((kind::LAYOUT, encode::encode_layout(&lm)?));
                 }
                 if let Some(p) = &d.pipeline {
-                    v.push((msg::PIPELINE, encode::encode_pipeline(p)?));
+                    v.push((kind::FILTER_PIPELINE, encode::encode_pipeline(p)?));
                 }
                 v
             }
         };
         if self.header_version(idx) == HeaderVersion::V2 {
-            ess.push((e110::msg::ATTR_INFO, dense::info_body(o.dense.attrs)));
+            ess.push((kind::ATTRIBUTE_INFO, dense::info_body(o.dense.attrs)));
         }
         Ok(ess)
     }
@@ -196,12 +196,12 @@ impl Writer {
         let msgs: Vec<(u16, &[u8])> = ess
             .iter()
             .map(|(t, b)| (*t, b.as_slice()))
-            .chain(links.iter().map(|b| (e110::msg::LINK, b.as_slice())))
+            .chain(links.iter().map(|b| (kind::LINK, b.as_slice())))
             .chain(
                 o.attrs
                     .iter()
                     .filter(|_| o.dense.attrs.is_none())
-                    .map(|(_, b)| (msg::ATTRIBUTE, b.as_slice())),
+                    .map(|(_, b)| (kind::ATTRIBUTE, b.as_slice())),
             )
             .collect();
         let total: usize = msgs.iter().map(|(_, b)| hv.message_len(b.len())).sum();
@@ -245,7 +245,7 @@ impl Writer {
             let len = hv.continuation_len(content.len());
             hv.push(
                 &mut c0,
-                msg::CONTINUATION,
+                kind::CONTINUATION,
                 &encode::encode_continuation(*a, len),
             )?;
             n += 1;

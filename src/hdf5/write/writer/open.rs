@@ -542,7 +542,7 @@ impl Writer {
         if let Some(h) = &mut self.objs[idx].ext {
             let before = h.clone();
             h.remove_attribute("NROWS");
-            if let Err(e) = h.add(msg::ATTRIBUTE, body) {
+            if let Err(e) = h.add(kind::ATTRIBUTE, body) {
                 *h = before;
                 return Err(e);
             }
@@ -559,7 +559,7 @@ impl Writer {
             if let (Some((heap, bt)), Some(h)) =
                 (self.objs[idx].dense.links, self.objs[idx].ext.as_mut())
             {
-                if let Some(b) = h.body_mut(e110::msg::LINK_INFO) {
+                if let Some(b) = h.body_mut(kind::LINK_INFO) {
                     if let Some(f) = b.get_mut(2..18) {
                         f[..8].copy_from_slice(&heap.to_le_bytes());
                         f[8..].copy_from_slice(&bt.to_le_bytes());
@@ -581,7 +581,7 @@ impl Writer {
             if d.refuse.is_some() {
                 return h.serialize(&mut |b| self.alloc_write(b));
             }
-            if let Some((ci, mi)) = h.find(msg::DATASPACE) {
+            if let Some((ci, mi)) = h.find(kind::DATASPACE) {
                 let body = &h.chunks[ci].msgs[mi].body;
                 let start = match body.first() {
                     Some(1) => 8,
@@ -597,7 +597,7 @@ impl Writer {
                     slot.copy_from_slice(&x.to_le_bytes());
                 }
                 if nb != *body {
-                    if let Some(b) = h.body_mut(msg::DATASPACE) {
+                    if let Some(b) = h.body_mut(kind::DATASPACE) {
                         *b = nb;
                     }
                 }
@@ -610,7 +610,7 @@ impl Writer {
                 }
                 Store::Contiguous { .. } => None,
             };
-            if let (Some((at, bytes)), Some((ci, mi))) = (patch, h.find(msg::LAYOUT)) {
+            if let (Some((at, bytes)), Some((ci, mi))) = (patch, h.find(kind::LAYOUT)) {
                 let body = &h.chunks[ci].msgs[mi].body;
                 let at = match body.first() {
                     Some(3) => at,
@@ -636,7 +636,7 @@ impl Writer {
                     }
                 }
                 if nb != *body {
-                    if let Some(b) = h.body_mut(msg::LAYOUT) {
+                    if let Some(b) = h.body_mut(kind::LAYOUT) {
                         *b = nb;
                     }
                 }
@@ -790,7 +790,7 @@ impl Writer {
         let Some(h) = self.objs[gidx].ext.as_ref() else {
             return false;
         };
-        h.find(e110::msg::LINK_INFO)
+        h.find(kind::LINK_INFO)
             .and_then(|(ci, mi)| {
                 let body = &h.chunks.get(ci)?.msgs.get(mi)?.body;
                 let at = if body.get(1)? & 0x01 != 0 { 10 } else { 2 };
@@ -804,7 +804,7 @@ impl Writer {
     /// storage is rewritten from hard links).
     pub(super) fn ext_link_refusal(&self, gidx: usize) -> Option<String> {
         let h = self.objs[gidx].ext.as_ref()?;
-        let (ci, mi) = h.find(e110::msg::LINK_INFO)?;
+        let (ci, mi) = h.find(kind::LINK_INFO)?;
         let body = &h.chunks.get(ci)?.msgs.get(mi)?.body;
         let flags = *body.get(1)?;
         let soft = match &self.objs[gidx].kind {
@@ -834,7 +834,7 @@ impl Writer {
         }
         let body = e110::encode_link(key, header)?;
         match &mut self.objs[gidx].ext {
-            Some(h) => h.add(e110::msg::LINK, body),
+            Some(h) => h.add(kind::LINK, body),
             None => Ok(()),
         }
     }
@@ -844,7 +844,7 @@ impl Writer {
         let Some(h) = &self.objs[idx].ext else {
             return Ok(());
         };
-        let dense = h.find(e110::msg::ATTR_INFO).and_then(|(ci, mi)| {
+        let dense = h.find(kind::ATTRIBUTE_INFO).and_then(|(ci, mi)| {
             let body = &h.chunks.get(ci)?.msgs.get(mi)?.body;
             let at = if body.get(1)? & 0x01 != 0 { 4 } else { 2 };
             Some(u64::from_le_bytes(body.get(at..at + 8)?.try_into().ok()?) != UNDEF)
