@@ -15,6 +15,7 @@
 
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::Cursor;
+use crate::hdf5::encoder::UNDEF;
 use crate::hdf5::io::{Budget, FileIo};
 use crate::hdf5::symbol_node::{self, SymbolTableEntry};
 
@@ -163,6 +164,58 @@ fn walk(
         }
     }
     Ok(())
+}
+
+// ---- Encoding (the writer's half) -----------------------------------------------------
+
+/// Group leaf node K (SNOD holds 2K entries).
+pub const GROUP_LEAF_K: usize = 4;
+
+/// Group internal node K (group B-tree nodes hold 2K children).
+pub const GROUP_INTERNAL_K: usize = 16;
+
+/// Chunk B-tree K (nodes hold 2K children).
+pub const CHUNK_K: usize = 32;
+
+/// Size of a v1 B-tree node of `key_size`-byte keys and 2K children.
+pub fn btree_node_size(key_size: usize, k: usize) -> usize {
+    24 + (2 * k + 1) * key_size + 2 * k * 8
+}
+
+/// Encode a v1 B-tree node (siblings undefined: readers walk from the root). `keys` has
+/// one more element than `children`; the node is zero-padded to its full size.
+pub fn encode_btree_node(
+    node_type: u8,
+    level: u8,
+    keys: &[Vec<u8>],
+    children: &[u64],
+    key_size: usize,
+    k: usize,
+) -> Vec<u8> {
+    let mut out = b"TREE".to_vec();
+    out.extend_from_slice(&[node_type, level]);
+    out.extend_from_slice(&(children.len() as u16).to_le_bytes());
+    out.extend_from_slice(&UNDEF.to_le_bytes());
+    out.extend_from_slice(&UNDEF.to_le_bytes());
+    for (i, key) in keys.iter().enumerate() {
+        out.extend_from_slice(key);
+        if let Some(c) = children.get(i) {
+            out.extend_from_slice(&c.to_le_bytes());
+        }
+    }
+    out.resize(btree_node_size(key_size, k), 0);
+    out
+}
+
+/// Encode a chunk B-tree key: stored size, filter mask, rank+1 element offsets.
+pub fn chunk_key(size: u32, mask: u32, offsets: &[u64]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + 8 * offsets.len());
+    out.extend_from_slice(&size.to_le_bytes());
+    out.extend_from_slice(&mask.to_le_bytes());
+    for o in offsets {
+        out.extend_from_slice(&o.to_le_bytes());
+    }
+    out
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::Cursor;
+use crate::hdf5::encoder::{pad8, pad_vec};
 use crate::hdf5::io::FileIo;
 
 const STRUCTURE: &str = "global heap collection";
@@ -201,6 +202,33 @@ impl GlobalHeapCache {
     }
 }
 
+// ---- Encoding (the writer's half) -----------------------------------------------------
+
+/// Encode a global heap collection holding `objects` (indices 1..), at least 4096 bytes,
+/// the rest described by free-space object 0.
+pub fn encode_global_heap(objects: &[&[u8]]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        body.extend_from_slice(&((i + 1) as u16).to_le_bytes());
+        body.extend_from_slice(&[0, 0, 0, 0, 0, 0]); // refcount 0 (as HDF5), reserved
+        body.extend_from_slice(&(o.len() as u64).to_le_bytes());
+        body.extend_from_slice(o);
+        pad_vec(&mut body);
+    }
+    let used = 16 + body.len();
+    // Room for the free-space object header; collections are at least 4096 bytes.
+    let total = pad8((used + 16).max(4096));
+    let mut out = b"GCOL".to_vec();
+    out.extend_from_slice(&[1, 0, 0, 0]);
+    out.extend_from_slice(&(total as u64).to_le_bytes());
+    out.extend_from_slice(&body);
+    let free = (total - used) as u64;
+    out.extend_from_slice(&[0u8; 8]);
+    out.extend_from_slice(&free.to_le_bytes());
+    out.resize(total, 0);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,5 +308,17 @@ mod tests {
         let d = parse_vlen_descriptor(&mut Cursor::new(&b, 0, "vlen", Sizes::default())).unwrap();
         assert_eq!(d, VlenDescriptor { count: 3, collection: 0x10, index: 2 });
         assert!(parse_vlen_descriptor(&mut Cursor::new(&b[..10], 0, "vlen", Sizes::default())).is_err());
+    }
+}
+
+#[cfg(test)]
+mod encode_tests {
+    use super::*;
+
+    #[test]
+    fn global_heap_min_size() {
+        let g = encode_global_heap(&[b"abc", b""]);
+        assert_eq!(g.len(), 4096);
+        assert_eq!(&g[0..4], b"GCOL");
     }
 }

@@ -76,6 +76,20 @@ impl LocalHeap {
     }
 }
 
+// ---- Encoding (the writer's half) -----------------------------------------------------
+
+/// Encode a local heap header (32 bytes) with no free list. HDF5 marks "no free block"
+/// with offset 1 (`H5HL_FREE_NULL`) and rejects the undefined address ("bad heap free
+/// list").
+pub fn encode_local_heap(seg_size: u64, seg_addr: u64) -> Vec<u8> {
+    let mut out = b"HEAP".to_vec();
+    out.extend_from_slice(&[0, 0, 0, 0]);
+    out.extend_from_slice(&seg_size.to_le_bytes());
+    out.extend_from_slice(&1u64.to_le_bytes());
+    out.extend_from_slice(&seg_addr.to_le_bytes());
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

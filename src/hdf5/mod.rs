@@ -2,6 +2,7 @@
 //! Specification (version 3.0/4.0). See `spec/hdf5-subset.md` for what is supported.
 
 pub mod cursor;
+pub mod encoder;
 pub mod io;
 
 pub mod btree_v1;

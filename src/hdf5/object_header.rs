@@ -22,6 +22,7 @@ use std::collections::{HashSet, VecDeque};
 use crate::error::{Error, Result};
 use crate::hdf5::checksum;
 use crate::hdf5::cursor::Cursor;
+use crate::hdf5::encoder::{seal, usage};
 use crate::hdf5::io::FileIo;
 use crate::hdf5::message::{kind, RawMessage};
 use crate::limits::Limits;
@@ -291,6 +292,99 @@ fn checked_block<'a>(
     buf.get(skip..end).ok_or_else(short)
 }
 
+// ---- Encoding (the writer's half) -----------------------------------------------------
+
+/// Largest attribute message accepted in a v1 header (HDF5's limit is < 64 KiB).
+pub const MAX_MESSAGE: usize = 65_535;
+
+/// Append one v1 header message (type, size, flags, reserved, body) to `out`.
+/// `body` must already be padded to 8 and shorter than 64 KiB.
+pub fn push_message(out: &mut Vec<u8>, ty: u16, body: &[u8]) {
+    out.extend_from_slice(&ty.to_le_bytes());
+    out.extend_from_slice(&(body.len() as u16).to_le_bytes());
+    out.extend_from_slice(&[0, 0, 0, 0]);
+    out.extend_from_slice(body);
+}
+
+/// Encode the 16-byte v1 object header prefix.
+pub fn encode_header_prefix(nmsgs: u16, chunk0_size: u32) -> [u8; 16] {
+    let mut p = [0u8; 16];
+    p[0] = 1;
+    p[2..4].copy_from_slice(&nmsgs.to_le_bytes());
+    p[4..8].copy_from_slice(&1u32.to_le_bytes());
+    p[8..12].copy_from_slice(&chunk0_size.to_le_bytes());
+    p
+}
+
+/// v2 object header prefix: `OHDR`, version, flags, phase-change values, chunk-0 size (u32).
+pub const OHDR_PREFIX: usize = 4 + 1 + 1 + 4 + 4;
+
+/// v2 header flags: chunk-0 size on 4 bytes (bits 0-1 = 2), attribute phase-change values
+/// stored (bit 4).
+pub const OHDR_FLAGS: u8 = 0x02 | 0x10;
+
+/// Attribute phase change stored in every header: attributes stay compact up to 65535.
+pub const ATTR_MAX_COMPACT: u16 = u16::MAX;
+
+/// HDF5's default minimum number of dense attributes.
+pub const ATTR_MIN_DENSE: u16 = 6;
+
+/// Link phase change stored in every group's Group Info: links stay compact (messages in
+/// the group's header) up to 65535, the largest value HDF5 accepts.
+pub const LINK_MAX_COMPACT: u16 = u16::MAX;
+
+/// HDF5's default minimum number of dense links.
+pub const LINK_MIN_DENSE: u16 = 6;
+
+/// v2 message header: type u8, size u16, flags u8.
+pub const MSG_HEADER_V2: usize = 4;
+
+/// Append one v2 header message (type u8, size u16, flags u8, body).
+pub fn push_message_v2(out: &mut Vec<u8>, ty: u16, body: &[u8]) -> Result<()> {
+    let t = u8::try_from(ty).map_err(|_| usage("message type above 255"))?;
+    let n = u16::try_from(body.len()).map_err(|_| usage("header message of 64 KiB or more"))?;
+    out.push(t);
+    out.extend_from_slice(&n.to_le_bytes());
+    out.push(0);
+    out.extend_from_slice(body);
+    Ok(())
+}
+
+/// Fill `area` up to `cap` bytes: NIL messages, then (fewer than 4 bytes left) a gap.
+pub fn fill_nil_v2(area: &mut Vec<u8>, cap: usize) {
+    while cap.saturating_sub(area.len()) >= MSG_HEADER_V2 {
+        let body = (cap - area.len() - MSG_HEADER_V2).min(usize::from(u16::MAX));
+        area.push(0);
+        area.extend_from_slice(&(body as u16).to_le_bytes());
+        area.push(0);
+        area.resize(area.len() + body, 0);
+    }
+    area.resize(cap.max(area.len()), 0);
+}
+
+/// Encode a v2 object header chunk 0 around its message area (messages and gap):
+/// prefix, `area`, checksum. Total `OHDR_PREFIX + area.len() + 4` bytes.
+pub fn encode_ohdr(area: &[u8]) -> Result<Vec<u8>> {
+    let n = u32::try_from(area.len()).map_err(|_| usage("object header chunk over 4 GiB"))?;
+    let mut out = Vec::with_capacity(OHDR_PREFIX + area.len() + 4);
+    out.extend_from_slice(b"OHDR");
+    out.push(2);
+    out.push(OHDR_FLAGS);
+    out.extend_from_slice(&ATTR_MAX_COMPACT.to_le_bytes());
+    out.extend_from_slice(&ATTR_MIN_DENSE.to_le_bytes());
+    out.extend_from_slice(&n.to_le_bytes());
+    out.extend_from_slice(area);
+    Ok(seal(out))
+}
+
+/// Encode a v2 continuation block: `OCHK`, messages, checksum.
+pub fn encode_ochk(msgs: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(msgs.len() + 8);
+    out.extend_from_slice(b"OCHK");
+    out.extend_from_slice(msgs);
+    seal(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -464,5 +558,53 @@ mod tests {
         // truncated file
         let b = v2_file(cont);
         assert!(read(&io_over(b[..40].to_vec()), 0).is_err());
+    }
+}
+
+#[cfg(test)]
+mod encode_tests {
+    use super::*;
+    use crate::hdf5::checksum::lookup3;
+    use crate::hdf5::message::attribute_info::encode_attr_info;
+
+    #[test]
+    #[rustfmt::skip]
+    fn ohdr_and_ochk_bytes() {
+        let mut area = Vec::new();
+        push_message_v2(&mut area, 0x15, &encode_attr_info()).unwrap();
+        fill_nil_v2(&mut area, 30);
+        assert_eq!(&area[..4], &[0x15, 18, 0, 0]); // type, size 18, flags
+        assert_eq!(&area[22..], &[0, 4, 0, 0, 0, 0, 0, 0]); // NIL of 4 bytes
+        let h = encode_ohdr(&area).unwrap();
+        assert_eq!(&h[..14], &[
+            b'O', b'H', b'D', b'R', // signature
+            2,                      // version 2
+            0x12,                   // flags: 4-byte chunk size, phase change stored
+            0xff, 0xff, 6, 0,       // max compact 65535 / min dense 6 attributes
+            30, 0, 0, 0,            // chunk 0 size
+        ]);
+        assert_eq!(h.len(), OHDR_PREFIX + 30 + 4);
+        let sum = lookup3(&h[..h.len() - 4]).to_le_bytes();
+        assert_eq!(&h[h.len() - 4..], &sum);
+        // A gap under 4 bytes is left as zeros.
+        let mut g = vec![1u8; 10];
+        fill_nil_v2(&mut g, 13);
+        assert_eq!(&g[10..], &[0, 0, 0]);
+        let k = encode_ochk(&area[..22]);
+        assert_eq!(&k[..4], b"OCHK");
+        assert_eq!(k.len(), 4 + 22 + 4);
+        // Parsed back by the reader: a header whose continuation leads to the OCHK.
+        let mut file = vec![0u8; 256];
+        let mut a0 = Vec::new();
+        push_message_v2(&mut a0, 0x10, &crate::hdf5::message::continuation::encode_continuation(200, k.len() as u64)).unwrap();
+        fill_nil_v2(&mut a0, 40);
+        let h = encode_ohdr(&a0).unwrap();
+        file[..h.len()].copy_from_slice(&h);
+        file[200..200 + k.len()].copy_from_slice(&k);
+        let io = crate::hdf5::superblock::test_util::io_over(file);
+        let oh = crate::hdf5::object_header::read(&io, 0).unwrap();
+        assert_eq!(oh.version, 2);
+        assert_eq!(oh.messages.len(), 1);
+        assert_eq!(oh.messages[0].msg_type, 0x15);
     }
 }

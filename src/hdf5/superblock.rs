@@ -10,9 +10,12 @@
 //! information block are only reported by address.
 
 use crate::error::{Error, Result};
+use crate::hdf5::btree_v1::{GROUP_INTERNAL_K, GROUP_LEAF_K};
 use crate::hdf5::checksum;
 use crate::hdf5::cursor::{Cursor, Sizes, UNDEFINED_ADDRESS};
+use crate::hdf5::encoder::{seal, UNDEF};
 use crate::hdf5::symbol_node;
+use crate::hdf5::symbol_node::Entry;
 use crate::limits::Limits;
 use crate::storage::Storage;
 
@@ -195,6 +198,46 @@ pub fn locate(storage: &dyn Storage, limits: &Limits) -> Result<(u64, Superblock
     ))
 }
 
+// ---- Encoding (the writer's half) -----------------------------------------------------
+
+/// Size of the superblock v0 with 8-byte offsets, including the root symbol-table entry.
+pub const SUPERBLOCK_SIZE: u64 = 96;
+
+/// Byte offset of the end-of-file address inside superblock v0.
+pub const EOF_FIELD: u64 = 40;
+
+/// Encode superblock v0 (96 bytes) with the root group entry.
+pub fn encode_superblock(eof: u64, root: &Entry) -> Vec<u8> {
+    let mut out = b"\x89HDF\r\n\x1a\n".to_vec();
+    // Versions: superblock 0, free space 0, root entry 0, reserved, shared header 0.
+    out.extend_from_slice(&[0, 0, 0, 0, 0, 8, 8, 0]);
+    out.extend_from_slice(&(GROUP_LEAF_K as u16).to_le_bytes());
+    out.extend_from_slice(&(GROUP_INTERNAL_K as u16).to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&0u64.to_le_bytes()); // base address
+    out.extend_from_slice(&UNDEF.to_le_bytes()); // free-space info
+    out.extend_from_slice(&eof.to_le_bytes());
+    out.extend_from_slice(&UNDEF.to_le_bytes()); // driver info
+    root.encode(&mut out);
+    out
+}
+
+/// Size of superblock v3 with 8-byte offsets and lengths (checksum included).
+pub const SUPERBLOCK_V3_SIZE: u64 = 48;
+
+/// Encode superblock v3 (48 bytes): sizes 8/8, file consistency flags 0 (a killed writer
+/// must not leave a file HDF5 refuses to open), base 0, no extension, `eof`, root object
+/// header address, checksum.
+pub fn encode_superblock_v3(eof: u64, root: u64) -> Vec<u8> {
+    let mut out = b"\x89HDF\r\n\x1a\n".to_vec();
+    out.extend_from_slice(&[3, 8, 8, 0]);
+    out.extend_from_slice(&0u64.to_le_bytes());
+    out.extend_from_slice(&UNDEF.to_le_bytes());
+    out.extend_from_slice(&eof.to_le_bytes());
+    out.extend_from_slice(&root.to_le_bytes());
+    seal(out)
+}
+
 /// Helpers shared by the structure tests of this crate.
 #[cfg(test)]
 pub(crate) mod test_util {
@@ -328,5 +371,36 @@ mod tests {
         assert_eq!(sb.base_address, 1024);
         let e = locate(&MemStorage::new(vec![0u8; 5000]), &Limits::default()).unwrap_err();
         assert!(matches!(e, Error::Format(_)));
+    }
+}
+
+#[cfg(test)]
+mod encode_tests {
+    use super::*;
+    use crate::hdf5::checksum::lookup3;
+
+    const FF: [u8; 8] = [0xff; 8];
+
+    #[test]
+    #[rustfmt::skip]
+    fn superblock_v3_bytes() {
+        let b = encode_superblock_v3(0x1234, 48);
+        let mut want = vec![
+            0x89, b'H', b'D', b'F', b'\r', b'\n', 0x1a, b'\n', // signature
+            3,                              // superblock version 3
+            8, 8,                           // sizes of offsets and lengths
+            0,                              // file consistency flags: none
+            0, 0, 0, 0, 0, 0, 0, 0,         // base address 0
+        ];
+        want.extend_from_slice(&FF);        // superblock extension: undefined
+        want.extend_from_slice(&[0x34, 0x12, 0, 0, 0, 0, 0, 0]); // end-of-file address
+        want.extend_from_slice(&[48, 0, 0, 0, 0, 0, 0, 0]);       // root object header
+        let sum = lookup3(&want).to_le_bytes();
+        want.extend_from_slice(&sum);       // lookup3 over the 44 bytes before
+        assert_eq!(b, want);
+        assert_eq!(b.len() as u64, SUPERBLOCK_V3_SIZE);
+        let mut c = crate::hdf5::cursor::Cursor::new(&b, 0, "sb", Default::default());
+        let sb = crate::hdf5::superblock::parse(&mut c).unwrap();
+        assert_eq!((sb.version, sb.eof_address, sb.root_object_header), (3, 0x1234, 48));
     }
 }

@@ -8,6 +8,7 @@
 //! the node read (the node is sized by the count, bounded by the file).
 
 use crate::error::Result;
+use crate::hdf5::btree_v1::GROUP_LEAF_K;
 use crate::hdf5::cursor::Cursor;
 use crate::hdf5::io::FileIo;
 
@@ -123,6 +124,47 @@ pub fn read_node(io: &FileIo, addr: u64) -> Result<Vec<SymbolTableEntry>> {
     let len = 8 + count * esize;
     let buf = io.read(addr, len, STRUCTURE)?;
     parse_node(&mut io.cursor(&buf, addr, STRUCTURE))
+}
+
+// ---- Encoding (the writer's half) -----------------------------------------------------
+
+/// A symbol-table entry (III.C), 40 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    /// Offset of the link name in the group's local heap.
+    pub name_off: u64,
+    /// Object header address (undefined for soft links).
+    pub header: u64,
+    /// Cache type: 0 none, 1 group (B-tree/heap in scratch), 2 soft link.
+    pub cache: u32,
+    /// Scratch pad.
+    pub scratch: [u8; 16],
+}
+
+impl Entry {
+    /// Append the 40-byte encoding to `out`.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.name_off.to_le_bytes());
+        out.extend_from_slice(&self.header.to_le_bytes());
+        out.extend_from_slice(&self.cache.to_le_bytes());
+        out.extend_from_slice(&[0; 4]);
+        out.extend_from_slice(&self.scratch);
+    }
+}
+
+/// Size of a SNOD with 2K entries.
+pub const SNOD_SIZE: usize = 8 + 2 * GROUP_LEAF_K * 40;
+
+/// Encode a symbol table node (always allocated at full size).
+pub fn encode_snod(entries: &[Entry]) -> Vec<u8> {
+    let mut out = b"SNOD".to_vec();
+    out.extend_from_slice(&[1, 0]);
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    for e in entries {
+        e.encode(&mut out);
+    }
+    out.resize(SNOD_SIZE, 0);
+    out
 }
 
 #[cfg(test)]

@@ -7,11 +7,11 @@
 
 use serde_json::{json, Value as J};
 
+use crate::hdf5::message::datatype::types;
 use crate::hdf5::message::datatype::{
     ByteOrder, CharSet, CompoundMember, Datatype, EnumMember, StringPadding,
 };
 use crate::hdf5::read::value::{read_float, read_uint, sign_extend};
-use crate::hdf5::write::encode::types;
 
 /// Why a type or value could not be converted.
 pub type TResult<T> = std::result::Result<T, String>;

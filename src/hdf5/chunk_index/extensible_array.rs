@@ -18,7 +18,9 @@
 use super::{array_element, bit_set, check_client, check_element_size, read_checked};
 use super::{row_major_coords, ChunkInfo, Element, Geometry};
 use crate::error::{Error, Result};
+use crate::hdf5::chunk_index::{Elem, ElemFmt};
 use crate::hdf5::cursor::{Cursor, UNDEFINED_ADDRESS};
+use crate::hdf5::encoder::UNDEF;
 use crate::hdf5::io::{Budget, FileIo};
 
 const SH: &str = "extensible array header";
@@ -447,6 +449,222 @@ pub fn chunks(
         }
     }
     Ok(out)
+}
+
+// ---- Encoding (the writer's half) -----------------------------------------------------
+
+/// Extensible array parameters (`H5D_EARRAY_*`): max elements bits, index block elements,
+/// secondary block min data pointers, data block min elements, page bits.
+pub const EA_MAX_BITS: u8 = 32;
+
+/// Elements in the index block.
+pub const EA_IDX_ELMTS: u8 = 4;
+
+/// Secondary block min data block pointers.
+pub const EA_MIN_PTRS: u8 = 4;
+
+/// Data block min elements.
+pub const EA_MIN_ELMTS: u8 = 16;
+
+/// log2 of the elements per data block page.
+pub const EA_PAGE_BITS: u8 = 10;
+
+/// Statistics stored in an `EAHD`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EaStats {
+    /// Secondary blocks and their total size.
+    pub nsuper_blks: u64,
+    /// Total bytes of secondary blocks.
+    pub super_blk_size: u64,
+    /// Data blocks.
+    pub ndata_blks: u64,
+    /// Total bytes of data blocks.
+    pub data_blk_size: u64,
+    /// One more than the largest element index set.
+    pub max_idx_set: u64,
+    /// Elements realized (index block + data blocks).
+    pub nelmts: u64,
+}
+
+/// Extensible array header `EAHD` (72 bytes).
+pub fn encode_eahd(fmt: ElemFmt, st: &EaStats, iblock: u64) -> Vec<u8> {
+    let mut out = b"EAHD".to_vec();
+    out.extend_from_slice(&[
+        0,
+        fmt.client(),
+        fmt.size() as u8,
+        EA_MAX_BITS,
+        EA_IDX_ELMTS,
+        EA_MIN_ELMTS,
+        EA_MIN_PTRS,
+        EA_PAGE_BITS,
+    ]);
+    for v in [
+        st.nsuper_blks,
+        st.super_blk_size,
+        st.ndata_blks,
+        st.data_blk_size,
+        st.max_idx_set,
+        st.nelmts,
+    ] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out.extend_from_slice(&iblock.to_le_bytes());
+    crate::hdf5::encoder::seal(out)
+}
+
+/// Bytes of the block offset field of EA blocks (`max bits` rounded up to bytes).
+const EA_OFF_LEN: usize = (EA_MAX_BITS as usize).div_ceil(8);
+
+/// One super block of the extensible array: (data blocks, elements per data block,
+/// first element index after the index-block elements).
+fn ea_super_blocks() -> Vec<(u64, u64, u64)> {
+    let nsblks = 1 + u32::from(EA_MAX_BITS) - u32::from(EA_MIN_ELMTS).trailing_zeros();
+    let mut out = Vec::new();
+    let mut start = 0u64;
+    for s in 0..nsblks {
+        let ndb = 1u64 << (s / 2);
+        let n = (1u64 << s.div_ceil(2)) * u64::from(EA_MIN_ELMTS);
+        out.push((ndb, n, start));
+        start += ndb * n;
+    }
+    out
+}
+
+fn ea_prefix(sig: &[u8; 4], fmt: ElemFmt, hdr: u64) -> Vec<u8> {
+    let mut out = sig.to_vec();
+    out.extend_from_slice(&[0, fmt.client()]);
+    out.extend_from_slice(&hdr.to_le_bytes());
+    out
+}
+
+/// Encode one EA data block of `n` elements starting at global element `first` (block
+/// offset `off`): unpaged, or (n > 2^page bits) a sealed prefix followed by sealed pages.
+fn ea_dblock(
+    fmt: ElemFmt,
+    hdr: u64,
+    off: u64,
+    first: u64,
+    n: u64,
+    elems: &std::collections::BTreeMap<u64, Elem>,
+) -> Result<Vec<u8>> {
+    let mut out = ea_prefix(b"EADB", fmt, hdr);
+    out.extend_from_slice(&off.to_le_bytes()[..EA_OFF_LEN]);
+    let page_n = 1u64 << EA_PAGE_BITS;
+    if n <= page_n {
+        for i in first..first + n {
+            fmt.push(elems.get(&i), &mut out)?;
+        }
+        return Ok(crate::hdf5::encoder::seal(out));
+    }
+    let mut out = crate::hdf5::encoder::seal(out);
+    for p in 0..n / page_n {
+        let mut page = Vec::new();
+        let s = first + p * page_n;
+        for i in s..s + page_n {
+            fmt.push(elems.get(&i), &mut page)?;
+        }
+        out.extend_from_slice(&crate::hdf5::encoder::seal(page));
+    }
+    Ok(out)
+}
+
+/// Write the blocks of an extensible array holding `elems` (element index → element)
+/// whose header is at `hdr`: data blocks, secondary blocks, then the index block, each
+/// through `write` (which returns the block's address). Returns the index block address
+/// and the header statistics. Blocks holding no element are not written (undefined
+/// address).
+pub fn write_earray(
+    fmt: ElemFmt,
+    hdr: u64,
+    elems: &std::collections::BTreeMap<u64, Elem>,
+    write: &mut dyn FnMut(Vec<u8>) -> Result<u64>,
+) -> Result<(u64, EaStats)> {
+    let mut st = EaStats {
+        max_idx_set: elems.keys().next_back().map_or(0, |k| k + 1),
+        nelmts: u64::from(EA_IDX_ELMTS),
+        ..EaStats::default()
+    };
+    let any_in = |lo: u64, hi: u64| elems.range(lo..hi).next().is_some();
+    let idx0 = u64::from(EA_IDX_ELMTS);
+    let iblock_sblks = 2 * (EA_MIN_PTRS.trailing_zeros() as usize);
+    let mut dblk_addrs = Vec::new();
+    let mut sblk_addrs = Vec::new();
+    let page_n = 1u64 << EA_PAGE_BITS;
+    for (s, (ndb, n, start)) in ea_super_blocks().into_iter().enumerate() {
+        let mut addrs = Vec::with_capacity(ndb as usize);
+        let mut any = false;
+        for k in 0..ndb {
+            let off = start + k * n;
+            let first = idx0 + off;
+            if any_in(first, first.saturating_add(n)) {
+                let b = ea_dblock(fmt, hdr, off, first, n, elems)?;
+                st.ndata_blks += 1;
+                st.data_blk_size += b.len() as u64;
+                st.nelmts += n;
+                addrs.push(write(b)?);
+                any = true;
+            } else {
+                addrs.push(UNDEF);
+            }
+        }
+        if s < iblock_sblks {
+            dblk_addrs.extend(addrs);
+            continue;
+        }
+        if !any {
+            sblk_addrs.push(UNDEF);
+            continue;
+        }
+        let mut b = ea_prefix(b"EASB", fmt, hdr);
+        b.extend_from_slice(&start.to_le_bytes()[..EA_OFF_LEN]);
+        if n > page_n {
+            // Page-init bitmap: `ndb * ceil(npages / 8)` bytes, but one continuous bit
+            // string where page `p` of data block `k` is bit `k * npages + p` (MSB first,
+            // as `H5EA__lookup_elmt` reads it). Every page of a written data block is
+            // stored.
+            let npages = n / page_n;
+            let mut bits = vec![0u8; addrs.len() * npages.div_ceil(8) as usize];
+            for (k, a) in addrs.iter().enumerate() {
+                if *a != UNDEF {
+                    for p in 0..npages {
+                        let i = (k as u64 * npages + p) as usize;
+                        bits[i / 8] |= 0x80 >> (i % 8);
+                    }
+                }
+            }
+            b.extend_from_slice(&bits);
+        }
+        for a in &addrs {
+            b.extend_from_slice(&a.to_le_bytes());
+        }
+        let b = crate::hdf5::encoder::seal(b);
+        st.nsuper_blks += 1;
+        st.super_blk_size += b.len() as u64;
+        sblk_addrs.push(write(b)?);
+    }
+    let mut ib = ea_prefix(b"EAIB", fmt, hdr);
+    for i in 0..idx0 {
+        fmt.push(elems.get(&i), &mut ib)?;
+    }
+    for a in dblk_addrs.iter().chain(&sblk_addrs) {
+        ib.extend_from_slice(&a.to_le_bytes());
+    }
+    let iblock = write(crate::hdf5::encoder::seal(ib))?;
+    Ok((iblock, st))
+}
+
+/// Linear element index of the chunk with scaled coordinates `scaled` in an extensible
+/// array: row-major over the grid of the maximum dimensions with the unlimited
+/// dimension `ud` moved to the slowest position (`grid[ud]` is ignored).
+pub fn ea_index(scaled: &[u64], ud: usize, grid: &[u64]) -> Option<u64> {
+    let mut idx = scaled.get(ud).copied()?;
+    for (d, (s, g)) in scaled.iter().zip(grid).enumerate() {
+        if d != ud {
+            idx = idx.checked_mul(*g)?.checked_add(*s)?;
+        }
+    }
+    Some(idx)
 }
 
 #[cfg(test)]

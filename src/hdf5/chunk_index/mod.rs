@@ -22,6 +22,7 @@ pub mod simple;
 use crate::error::{Error, Result};
 use crate::hdf5::checksum;
 use crate::hdf5::cursor::{Cursor, UNDEFINED_ADDRESS};
+use crate::hdf5::encoder::{usage, UNDEF};
 use crate::hdf5::io::{Budget, FileIo};
 use crate::hdf5::message::layout::{ChunkIndexing, ChunkedLayout};
 use crate::limits::Limits;
@@ -327,6 +328,53 @@ fn bit_set(bitmap: &[u8], i: u64) -> bool {
     byte & (0x80u8 >> (i % 8)) != 0
 }
 
+// ---- Encoding (the writer's half) -----------------------------------------------------
+
+/// One array element: chunk address, stored size, filter mask.
+pub type Elem = (u64, u64, u32);
+
+/// Width of the stored chunk size of a filtered element, as HDF5 computes it from the
+/// unfiltered chunk size (`1 + (log2(size) + 8) / 8`, at most 8).
+pub fn chunk_size_len(chunk_bytes: u64) -> usize {
+    let log2 = 63 - chunk_bytes.max(1).leading_zeros() as usize;
+    (1 + (log2 + 8) / 8).min(8)
+}
+
+/// How array elements are encoded for one dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ElemFmt {
+    /// `Some(width of the size field)` for filtered chunks.
+    pub filtered: Option<usize>,
+}
+
+impl ElemFmt {
+    /// Bytes per element.
+    pub fn size(&self) -> usize {
+        match self.filtered {
+            Some(w) => 8 + w + 4,
+            None => 8,
+        }
+    }
+    fn client(&self) -> u8 {
+        u8::from(self.filtered.is_some())
+    }
+    fn push(&self, e: Option<&Elem>, out: &mut Vec<u8>) -> Result<()> {
+        let (a, s, m) = e.copied().unwrap_or((UNDEF, 0, 0));
+        out.extend_from_slice(&a.to_le_bytes());
+        if let Some(w) = self.filtered {
+            if w < 8 && s >> (8 * w) != 0 {
+                return Err(usage(format!(
+                    "stored chunk of {s} bytes does not fit the {w}-byte size field of the \
+                     chunk index"
+                )));
+            }
+            out.extend_from_slice(&s.to_le_bytes()[..w]);
+            out.extend_from_slice(&m.to_le_bytes());
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod test_util {
     use super::*;
@@ -400,5 +448,161 @@ mod tests {
         assert!(!bit_set(&[0x80], 1));
         assert!(bit_set(&[0x00, 0x01], 15));
         assert!(!bit_set(&[0x01], 100));
+    }
+}
+
+#[cfg(test)]
+mod encode_tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::hdf5::chunk_index::extensible_array::{ea_index, encode_eahd, write_earray};
+    use crate::hdf5::chunk_index::fixed_array::{encode_fadb, encode_fahd, fa_index};
+    use crate::hdf5::chunk_index::{chunk_infos, test_util::io};
+    use crate::hdf5::encoder::UNDEF;
+    use crate::hdf5::io::Budget;
+    use crate::hdf5::message::layout::Index110;
+    use crate::hdf5::message::layout::{ChunkIndexing, ChunkedLayout};
+
+    #[test]
+    fn chunk_size_widths() {
+        assert_eq!(chunk_size_len(8), 2); // log2 3: 1 + 11/8
+        assert_eq!(chunk_size_len(255), 2);
+        assert_eq!(chunk_size_len(256), 3);
+        assert_eq!(chunk_size_len(16384), 3);
+        assert_eq!(chunk_size_len(1 << 40), 7);
+        assert_eq!(chunk_size_len(u64::MAX), 8);
+        assert_eq!(ElemFmt { filtered: Some(3) }.size(), 15);
+        let mut v = Vec::new();
+        assert!(ElemFmt { filtered: Some(1) }
+            .push(Some(&(8, 256, 0)), &mut v)
+            .is_err());
+    }
+
+    #[test]
+    fn element_indexes() {
+        // Unlimited dim 0 (grid entry ignored), then 3 x 2 chunks: row-major.
+        assert_eq!(ea_index(&[2, 1, 1], 0, &[0, 3, 2]), Some(2 * 6 + 3));
+        // Unlimited dim 1 moves to the slowest position.
+        assert_eq!(ea_index(&[1, 5], 1, &[3, 0]), Some(5 * 3 + 1));
+        assert_eq!(fa_index(&[1, 2], &[3, 4]), Some(6));
+    }
+
+    /// Write an array into a byte vector and read its chunks back with the reader.
+    fn read_back(
+        index: Index110,
+        dims: &[u64],
+        max: &[u64],
+        chunk: &[u64],
+        filtered: bool,
+        elems: &BTreeMap<u64, Elem>,
+    ) -> Vec<(Vec<u64>, u64, u64, u32)> {
+        let fmt = ElemFmt {
+            filtered: filtered.then(|| chunk_size_len(8 * chunk.iter().product::<u64>())),
+        };
+        let mut file = vec![0u8; 256];
+        let hdr = 100u64;
+        let mut write = |b: Vec<u8>| -> Result<u64> {
+            let a = file.len() as u64;
+            file.extend_from_slice(&b);
+            Ok(a)
+        };
+        let hb = match index {
+            Index110::Extensible => {
+                let (ib, st) = write_earray(fmt, hdr, elems, &mut write).unwrap();
+                encode_eahd(fmt, &st, ib)
+            }
+            Index110::Fixed => {
+                let n: u64 = max.iter().zip(chunk).map(|(m, c)| m.div_ceil(*c)).product();
+                let db = write(encode_fadb(fmt, hdr, n, elems).unwrap()).unwrap();
+                encode_fahd(fmt, n, db)
+            }
+        };
+        file[hdr as usize..hdr as usize + hb.len()].copy_from_slice(&hb);
+        let layout = ChunkedLayout {
+            version: 4,
+            flags: 0,
+            chunk_dims: chunk.to_vec(),
+            element_size: 8,
+            indexing: match index {
+                Index110::Extensible => ChunkIndexing::ExtensibleArray {
+                    max_bits: 32,
+                    index_elements: 4,
+                    min_pointers: 4,
+                    min_elements: 16,
+                    page_bits: 10,
+                },
+                Index110::Fixed => ChunkIndexing::FixedArray { page_bits: 10 },
+            },
+            index_address: hdr,
+        };
+        let io = io(file);
+        let mut budget = Budget::new(&io.limits);
+        let mut v: Vec<_> = chunk_infos(&io, &layout, dims, max, filtered, &mut budget)
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.offset, c.address, c.size, c.filter_mask))
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn extensible_array_reads_back_with_pages() {
+        // 1-D, chunk 1: elements in the index block, index-block data blocks, secondary
+        // blocks, and paged data blocks (super block 13: elements from 131060).
+        let picks = [
+            0u64, 3, 4, 19, 20, 300, 5000, 131_059, 131_060, 132_000, 133_200, 200_000,
+        ];
+        let elems: BTreeMap<u64, Elem> = picks.iter().map(|&i| (i, (1000 + i, 0, 0))).collect();
+        let got = read_back(
+            Index110::Extensible,
+            &[300_000],
+            &[UNDEF],
+            &[1],
+            false,
+            &elems,
+        );
+        let want: Vec<_> = picks.iter().map(|&i| (vec![i], 1000 + i, 8, 0)).collect();
+        assert_eq!(got, want);
+        // Filtered, 2-D with the unlimited dimension second.
+        let elems: BTreeMap<u64, Elem> = [(0, (500, 17, 0)), (7, (600, 300, 2))]
+            .into_iter()
+            .collect();
+        let got = read_back(
+            Index110::Extensible,
+            &[6, 40],
+            &[6, UNDEF],
+            &[2, 4],
+            true,
+            &elems,
+        );
+        // Element 7 = unlimited scaled 2 * grid 3 + scaled 1: chunk origin (2, 8).
+        assert_eq!(
+            got,
+            vec![(vec![0, 0], 500, 17, 0), (vec![2, 8], 600, 300, 2)]
+        );
+    }
+
+    #[test]
+    fn fixed_array_reads_back_paged_and_not() {
+        let elems: BTreeMap<u64, Elem> = [(0, (900, 0, 0)), (5, (901, 0, 0))].into_iter().collect();
+        let got = read_back(Index110::Fixed, &[4, 6], &[4, 6], &[2, 2], false, &elems);
+        assert_eq!(
+            got,
+            vec![(vec![0, 0], 900, 32, 0), (vec![2, 4], 901, 32, 0)]
+        );
+        let elems: BTreeMap<u64, Elem> = [(3, (7, 9, 0)), (1500, (8, 10, 1)), (2999, (9, 11, 0))]
+            .into_iter()
+            .collect();
+        let got = read_back(Index110::Fixed, &[3000], &[3000], &[1], true, &elems);
+        assert_eq!(
+            got,
+            vec![
+                (vec![3], 7, 9, 0),
+                (vec![1500], 8, 10, 1),
+                (vec![2999], 9, 11, 0)
+            ]
+        );
     }
 }

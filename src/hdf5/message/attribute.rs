@@ -17,6 +17,8 @@ use crate::limits::Limits;
 
 use super::dataspace::Dataspace;
 use super::datatype::{CharSet, Datatype};
+use crate::hdf5::encoder;
+use crate::hdf5::encoder::{pad_vec, usage};
 
 /// A decoded attribute message: name, type, space and raw value bytes.
 #[derive(Debug, Clone, PartialEq)]
@@ -136,6 +138,46 @@ impl AttributeMessage {
             })
         })
     }
+}
+
+// ---- Encoding (the writer's half) -----------------------------------------------------
+
+/// Encode an Attribute message v1 body. Refuses bodies of 64 KiB or more (they cannot be
+/// stored in a v1 object header; truncating would lose data).
+pub fn encode_attribute(name: &str, dt: &[u8], space: &[u8], data: &[u8]) -> Result<Vec<u8>> {
+    let name_size = name.len().saturating_add(1);
+    let total = 8usize
+        .saturating_add(encoder::pad8(name_size))
+        .saturating_add(encoder::pad8(dt.len()))
+        .saturating_add(encoder::pad8(space.len()))
+        .saturating_add(encoder::pad8(data.len()));
+    // Messages over 64 KiB go to dense storage (fractal heap); only the name, datatype
+    // and dataspace sizes are 16-bit fields.
+    if name_size > usize::from(u16::MAX)
+        || dt.len() > usize::from(u16::MAX)
+        || space.len() > usize::from(u16::MAX)
+    {
+        return Err(usage(format!(
+            "attribute {name:?}: name, datatype or dataspace description of 64 KiB or more"
+        )));
+    }
+    let mut out = Vec::with_capacity(total);
+    out.extend_from_slice(&[1, 0]);
+    out.extend_from_slice(&(name_size as u16).to_le_bytes());
+    out.extend_from_slice(&(dt.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(space.len() as u16).to_le_bytes());
+    for part in [name.as_bytes(), dt, space] {
+        let start = out.len();
+        out.extend_from_slice(part);
+        if std::ptr::eq(part, name.as_bytes()) {
+            out.push(0);
+        }
+        let want = start + encoder::pad8(out.len() - start);
+        out.resize(want, 0);
+    }
+    out.extend_from_slice(data);
+    pad_vec(&mut out);
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -265,5 +307,41 @@ mod tests {
             &AttributeMessage::parse(&mut cur(&CLASS_V1), &l),
             "max_attribute_size"
         ));
+    }
+}
+
+#[cfg(test)]
+mod encode_tests {
+    use super::*;
+    use crate::hdf5::cursor::Sizes;
+    use crate::hdf5::encoder::pad8;
+    use crate::hdf5::message::dataspace::{encode_dataspace, Space};
+    use crate::hdf5::message::datatype::{encode_datatype, types};
+    use crate::hdf5::message::test_util::cur;
+    use crate::limits::Limits;
+
+    #[test]
+    fn attribute_over_64k_encoded_name_refused() {
+        let dt = encode_datatype(&types::fixed_str(70_000, CharSet::Utf8)).unwrap();
+        let sp = encode_dataspace(&Space::Scalar).unwrap();
+        let b = encode_attribute("big", &dt, &sp, &vec![b'x'; 70_000]).unwrap();
+        assert_eq!(b.len(), 8 + 8 + pad8(dt.len()) + pad8(sp.len()) + 70_000);
+        let e = encode_attribute(&"n".repeat(70_000), &dt, &sp, b"x").unwrap_err();
+        assert!(e.to_string().contains("64 KiB"), "{e}");
+    }
+
+    #[test]
+    fn attribute_parses_back() {
+        use crate::hdf5::message::attribute::AttributeMessage;
+        let dt = encode_datatype(&types::int(8, true)).unwrap();
+        let sp = encode_dataspace(&Space::Scalar).unwrap();
+        let b = encode_attribute("EXTDIM", &dt, &sp, &7i64.to_le_bytes()).unwrap();
+        assert_eq!(b.len() % 8, 0);
+        let a = AttributeMessage::parse(&mut cur(&b), &Limits::default()).unwrap();
+        assert_eq!(a.name, "EXTDIM");
+        let _ = Sizes {
+            offsets: 8,
+            lengths: 8,
+        };
     }
 }

@@ -7,6 +7,7 @@
 use super::{named, version};
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::Cursor;
+use crate::hdf5::message::link_info::encode_link_info;
 use crate::limits::Limits;
 
 /// Where an object's dense attributes live.
@@ -54,6 +55,13 @@ impl AttributeInfo {
             })
         })
     }
+}
+
+// ---- Encoding (the writer's half) -----------------------------------------------------
+
+/// Attribute Info message body (version 0, no creation order, compact attributes).
+pub fn encode_attr_info() -> Vec<u8> {
+    encode_link_info()
 }
 
 #[cfg(test)]

@@ -31,6 +31,15 @@ impl Continuation {
     }
 }
 
+// ---- Encoding (the writer's half) -----------------------------------------------------
+
+/// Encode a Continuation message body.
+pub fn encode_continuation(addr: u64, len: u64) -> Vec<u8> {
+    let mut out = addr.to_le_bytes().to_vec();
+    out.extend_from_slice(&len.to_le_bytes());
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,7 @@
 use super::{bad, named, version};
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::Cursor;
+use crate::hdf5::encoder::{pad_vec, usage};
 use crate::limits::Limits;
 
 /// Kind of dataspace.
@@ -126,6 +127,61 @@ impl Dataspace {
     }
 }
 
+// ---- Encoding (the writer's half) -----------------------------------------------------
+
+/// Dataspace of a dataset or attribute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Space {
+    /// No elements (NULL dataspace, written as v2).
+    Null,
+    /// A single element (rank 0).
+    Scalar,
+    /// Simple: dims and optional max dims (`UNDEF` = unlimited).
+    Simple {
+        /// Current dimensions.
+        dims: Vec<u64>,
+        /// Maximum dimensions, when they differ from `dims`.
+        max: Option<Vec<u64>>,
+    },
+}
+
+impl Space {
+    /// Number of elements.
+    pub fn count(&self) -> Option<u64> {
+        match self {
+            Space::Null => Some(0),
+            Space::Scalar => Some(1),
+            Space::Simple { dims, .. } => dims.iter().try_fold(1u64, |a, d| a.checked_mul(*d)),
+        }
+    }
+}
+
+/// Encode a Dataspace message body: v1 (v2 only for NULL), padded to 8.
+pub fn encode_dataspace(s: &Space) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    match s {
+        Space::Null => out.extend_from_slice(&[2, 0, 0, 2]),
+        Space::Scalar => out.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0]),
+        Space::Simple { dims, max } => {
+            let rank = u8::try_from(dims.len()).map_err(|_| usage("rank too large"))?;
+            out.extend_from_slice(&[1, rank, u8::from(max.is_some()), 0, 0, 0, 0, 0]);
+            for d in dims {
+                out.extend_from_slice(&d.to_le_bytes());
+            }
+            if let Some(m) = max {
+                if m.len() != dims.len() {
+                    return Err(usage("max shape rank differs from shape rank"));
+                }
+                for d in m {
+                    out.extend_from_slice(&d.to_le_bytes());
+                }
+            }
+        }
+    }
+    pad_vec(&mut out);
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,5 +285,25 @@ mod tests {
         assert!(parse(&[0x02, 0x01, 0x00, 0x02, 1, 0, 0, 0, 0, 0, 0, 0]).is_err());
         assert!(parse(&[0x02, 0x00, 0x00, 0x03]).is_err());
         assert_eq!(format_at(parse(&[0x02, 0x00, 0x04, 0x00])).1, BASE + 2);
+    }
+}
+
+#[cfg(test)]
+mod encode_tests {
+    use super::*;
+    use crate::hdf5::encoder::UNDEF;
+
+    #[test]
+    #[rustfmt::skip]
+    fn dataspace_bytes() {
+        let b = encode_dataspace(&Space::Simple { dims: vec![3], max: Some(vec![UNDEF]) }).unwrap();
+        assert_eq!(b, vec![
+            1, 1, 1, 0, 0, 0, 0, 0,   // version 1, rank 1, max dims present, reserved
+            3, 0, 0, 0, 0, 0, 0, 0,   // dim 0 = 3
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // max = unlimited
+        ]);
+        assert_eq!(encode_dataspace(&Space::Null).unwrap(), vec![
+            2, 0, 0, 2, 0, 0, 0, 0,   // version 2, rank 0, flags 0, type NULL, padding
+        ]);
     }
 }

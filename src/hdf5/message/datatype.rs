@@ -14,6 +14,9 @@ use crate::error::{Error, Result};
 use crate::hdf5::cursor::Cursor;
 use crate::limits::Limits;
 
+mod encode;
+pub use encode::{encode_datatype, types};
+
 /// Deepest nesting of compound/enum/vlen/array/complex types accepted.
 pub const MAX_DEPTH: u32 = 32;
 

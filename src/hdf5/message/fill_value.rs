@@ -11,6 +11,7 @@
 use super::{bad, named, version};
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::Cursor;
+use crate::hdf5::encoder::{pad_vec, u32_of};
 use crate::limits::Limits;
 
 /// A decoded fill value (either message).
@@ -131,6 +132,32 @@ impl FillValue {
             }
         })
     }
+}
+
+// ---- Encoding (the writer's half) -----------------------------------------------------
+
+/// Encode a Fill Value message v2 body. `chunked` selects the allocation time
+/// (incremental vs late); the value is always "defined" (zeros when `value` is `None`
+/// and `elem` bytes long, as PyTables writes).
+pub fn encode_fill_v2(chunked: bool, value: &[u8]) -> Result<Vec<u8>> {
+    let alloc = if chunked { 3 } else { 2 };
+    // Fill time 0 (at allocation) like PyTables for chunked data, 2 (if set) otherwise.
+    let time = if chunked { 0 } else { 2 };
+    let mut out = vec![2, alloc, time, 1];
+    out.extend_from_slice(&u32_of(value.len() as u64, "fill value size")?.to_le_bytes());
+    out.extend_from_slice(value);
+    pad_vec(&mut out);
+    Ok(out)
+}
+
+/// Encode the old Fill Value message (0x4): size and value.
+pub fn encode_fill_old(value: &[u8]) -> Result<Vec<u8>> {
+    let mut out = u32_of(value.len() as u64, "fill value size")?
+        .to_le_bytes()
+        .to_vec();
+    out.extend_from_slice(value);
+    pad_vec(&mut out);
+    Ok(out)
 }
 
 #[cfg(test)]

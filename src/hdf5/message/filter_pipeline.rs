@@ -10,6 +10,7 @@
 use super::{bad, named, pad8, text, version};
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::Cursor;
+use crate::hdf5::encoder::{pad_vec, usage};
 use crate::limits::Limits;
 
 /// Most filters in one pipeline (HDF5's `H5Z_MAX_NFILTERS`).
@@ -98,6 +99,42 @@ impl FilterPipeline {
             })
         })
     }
+}
+
+// ---- Encoding (the writer's half) -----------------------------------------------------
+
+/// Encode a Filter Pipeline message v1 body (with the library's filter names).
+pub fn encode_pipeline(p: &FilterPipeline) -> Result<Vec<u8>> {
+    let n = u8::try_from(p.filters.len()).map_err(|_| usage("too many filters"))?;
+    let mut out = vec![1, n, 0, 0, 0, 0, 0, 0];
+    for f in &p.filters {
+        let name = match (&f.name, f.id) {
+            (Some(n), _) => Some(n.clone()),
+            (None, 1) => Some("deflate".to_string()),
+            (None, 2) => Some("shuffle".to_string()),
+            (None, 3) => Some("fletcher32".to_string()),
+            _ => None,
+        };
+        let mut nb = name.map(|n| n.into_bytes()).unwrap_or_default();
+        if !nb.is_empty() {
+            nb.push(0);
+            pad_vec(&mut nb);
+        }
+        let nlen = u16::try_from(nb.len()).map_err(|_| usage("filter name too long"))?;
+        let ncd = u16::try_from(f.client_data.len()).map_err(|_| usage("too much client data"))?;
+        out.extend_from_slice(&f.id.to_le_bytes());
+        out.extend_from_slice(&nlen.to_le_bytes());
+        out.extend_from_slice(&f.flags.to_le_bytes());
+        out.extend_from_slice(&ncd.to_le_bytes());
+        out.extend_from_slice(&nb);
+        for c in &f.client_data {
+            out.extend_from_slice(&c.to_le_bytes());
+        }
+        if ncd % 2 == 1 {
+            out.extend_from_slice(&[0; 4]);
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 use super::{named, version};
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::Cursor;
+use crate::hdf5::object_header::{LINK_MAX_COMPACT, LINK_MIN_DENSE};
 use crate::limits::Limits;
 
 /// Group storage thresholds (informational when reading).
@@ -48,6 +49,16 @@ impl GroupInfo {
     }
 }
 
+// ---- Encoding (the writer's half) -----------------------------------------------------
+
+/// Group Info message body: version 0, link phase change stored.
+pub fn encode_group_info() -> Vec<u8> {
+    let mut out = vec![0, 1];
+    out.extend_from_slice(&LINK_MAX_COMPACT.to_le_bytes());
+    out.extend_from_slice(&LINK_MIN_DENSE.to_le_bytes());
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,5 +98,38 @@ mod tests {
         );
         assert_eq!(format_at(parse(&[0x00, 0x04])).1, BASE + 1);
         assert!(parse(&[0x00, 0x01, 8, 0]).is_err());
+    }
+}
+
+#[cfg(test)]
+mod encode_tests {
+    use super::*;
+    use crate::hdf5::message::attribute_info::encode_attr_info;
+    use crate::hdf5::message::link_info::encode_link_info;
+    use crate::hdf5::message::test_util::cur;
+    use crate::limits::Limits;
+
+    const FF: [u8; 8] = [0xff; 8];
+
+    #[test]
+    #[rustfmt::skip]
+    fn info_messages_bytes() {
+        let mut li = vec![
+            0,                      // version 0
+            0,                      // flags: no creation order
+        ];
+        li.extend_from_slice(&FF);  // fractal heap: undefined (compact links)
+        li.extend_from_slice(&FF);  // name index v2 B-tree: undefined
+        assert_eq!(encode_link_info(), li);
+        assert_eq!(encode_attr_info(), li);
+        assert_eq!(encode_group_info(), vec![
+            0,                      // version 0
+            1,                      // flags: link phase change stored
+            0xff, 0xff,             // max compact links 65535
+            6, 0,                   // min dense links 6
+        ]);
+        use crate::hdf5::message::group_info::GroupInfo;
+        let g = GroupInfo::parse(&mut cur(&encode_group_info()), &Limits::default()).unwrap();
+        assert_eq!(g.link_phase_change, Some((65535, 6)));
     }
 }

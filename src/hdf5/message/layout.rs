@@ -16,7 +16,12 @@
 
 use super::{bad, named, version};
 use crate::error::{Error, Result};
+use crate::hdf5::chunk_index::extensible_array::{
+    EA_IDX_ELMTS, EA_MAX_BITS, EA_MIN_ELMTS, EA_MIN_PTRS, EA_PAGE_BITS,
+};
+use crate::hdf5::chunk_index::fixed_array::FA_PAGE_BITS;
 use crate::hdf5::cursor::Cursor;
+use crate::hdf5::encoder::{pad_vec, u32_of, usage};
 use crate::limits::Limits;
 
 /// How chunk addresses are indexed (layout v4/v5 index types; v1-v3 always use a v1 B-tree).
@@ -324,6 +329,96 @@ fn parse_v3_plus(c: &mut Cursor<'_>, v: u8, limits: &Limits) -> Result<DataLayou
     }
 }
 
+// ---- Encoding (the writer's half) -----------------------------------------------------
+
+/// Storage layout for a Data Layout message v3.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LayoutMsg<'a> {
+    /// Data inside the message.
+    Compact(&'a [u8]),
+    /// One contiguous block (address may be `UNDEF` with size 0).
+    Contiguous {
+        /// Address of the data.
+        addr: u64,
+        /// Size in bytes.
+        size: u64,
+    },
+    /// Chunked with a v1 B-tree index.
+    Chunked {
+        /// B-tree root address (`UNDEF` while no chunk is written).
+        btree: u64,
+        /// Chunk dims plus the element size as the last entry.
+        dims: &'a [u64],
+    },
+}
+
+/// Encode a Data Layout message v3 body, padded to 8.
+pub fn encode_layout(l: &LayoutMsg<'_>) -> Result<Vec<u8>> {
+    let mut out = vec![3];
+    match l {
+        LayoutMsg::Compact(data) => {
+            out.push(0);
+            let n = u16::try_from(data.len()).map_err(|_| usage("compact data over 64 KiB"))?;
+            out.extend_from_slice(&n.to_le_bytes());
+            out.extend_from_slice(data);
+        }
+        LayoutMsg::Contiguous { addr, size } => {
+            out.push(1);
+            out.extend_from_slice(&addr.to_le_bytes());
+            out.extend_from_slice(&size.to_le_bytes());
+        }
+        LayoutMsg::Chunked { btree, dims } => {
+            out.push(2);
+            out.push(u8::try_from(dims.len()).map_err(|_| usage("rank too large"))?);
+            out.extend_from_slice(&btree.to_le_bytes());
+            for d in dims.iter() {
+                out.extend_from_slice(&u32_of(*d, "chunk dimension")?.to_le_bytes());
+            }
+        }
+    }
+    pad_vec(&mut out);
+    Ok(out)
+}
+
+/// Chunk index of a layout v4 message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Index110 {
+    /// Fixed array (type 3): no unlimited dimension.
+    Fixed,
+    /// Extensible array (type 4): exactly one unlimited dimension.
+    Extensible,
+}
+
+/// Bytes needed for the largest of `dims` (at least 1).
+fn dim_width(dims: &[u64]) -> usize {
+    let m = dims.iter().copied().max().unwrap_or(1).max(1);
+    (64 - m.leading_zeros() as usize).div_ceil(8).max(1)
+}
+
+/// Data Layout message v4, chunked class: `dims` are the chunk dims plus the element
+/// size; `addr` the array header (undefined before the first chunk).
+pub fn encode_layout_v4(index: Index110, addr: u64, dims: &[u64]) -> Result<Vec<u8>> {
+    let nd = u8::try_from(dims.len()).map_err(|_| usage("rank too large"))?;
+    let w = dim_width(dims);
+    let mut out = vec![4, 2, 0, nd, w as u8];
+    for d in dims {
+        out.extend_from_slice(&d.to_le_bytes()[..w]);
+    }
+    match index {
+        Index110::Fixed => out.extend_from_slice(&[3, FA_PAGE_BITS]),
+        Index110::Extensible => out.extend_from_slice(&[
+            4,
+            EA_MAX_BITS,
+            EA_IDX_ELMTS,
+            EA_MIN_PTRS,
+            EA_MIN_ELMTS,
+            EA_PAGE_BITS,
+        ]),
+    }
+    out.extend_from_slice(&addr.to_le_bytes());
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -582,5 +677,44 @@ mod tests {
         // Compact size beyond the data; truncated chunk dims.
         assert!(parse(&[0x03, 0x00, 0x09, 0x00, 1]).is_err());
         assert!(parse(&PT_V3[..17]).is_err());
+    }
+}
+
+#[cfg(test)]
+mod encode_tests {
+    use super::*;
+    use crate::hdf5::encoder::UNDEF;
+    use crate::hdf5::message::layout::DataLayout;
+    use crate::hdf5::message::test_util::cur;
+    use crate::limits::Limits;
+
+    const FF: [u8; 8] = [0xff; 8];
+
+    #[test]
+    #[rustfmt::skip]
+    fn layout_v4_bytes() {
+        let b = encode_layout_v4(Index110::Extensible, 0x100, &[16, 300, 8]).unwrap();
+        let mut want = vec![
+            4,                      // version 4
+            2,                      // class: chunked
+            0,                      // flags
+            3,                      // dimensionality (rank + 1)
+            2,                      // dimension size width: 2 bytes (300 needs 2)
+            16, 0, 0x2c, 1, 8, 0,   // chunk dims 16, 300, element size 8
+            4,                      // index type: extensible array
+            32, 4, 4, 16, 10,       // max bits, index elements, min pointers, min elements, page bits
+        ];
+        want.extend_from_slice(&0x100u64.to_le_bytes()); // EAHD address
+        assert_eq!(b, want);
+        let DataLayout::Chunked(c) = DataLayout::parse(&mut cur(&b), &Limits::default()).unwrap()
+        else { panic!() };
+        assert_eq!((c.chunk_dims, c.element_size), (vec![16, 300], 8));
+        let f = encode_layout_v4(Index110::Fixed, UNDEF, &[4, 4]).unwrap();
+        assert_eq!(&f[..9], &[
+            4, 2, 0, 2, 1,          // version, chunked, flags, 2 dims, 1-byte width
+            4, 4,                   // chunk dim 4, element size 4
+            3, 10,                  // index type: fixed array, page bits 10
+        ]);
+        assert_eq!(&f[9..], &FF);   // no array yet
     }
 }

@@ -15,6 +15,7 @@ use crate::hdf5::cursor::Cursor;
 use crate::limits::Limits;
 
 use super::datatype::CharSet;
+use crate::hdf5::encoder::usage;
 
 /// Where a link points.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,6 +121,34 @@ impl LinkMessage {
             })
         })
     }
+}
+
+// ---- Encoding (the writer's half) -----------------------------------------------------
+
+/// Link message body (version 1) of a hard link `name` → object header `addr`. Names
+/// that are not ASCII are marked UTF-8.
+pub fn encode_link(name: &[u8], addr: u64) -> Result<Vec<u8>> {
+    let nb = name;
+    if nb.is_empty() {
+        return Err(usage("empty link name"));
+    }
+    let utf8 = !name.is_ascii();
+    let mut out = vec![1];
+    let (width, code) = if nb.len() < 256 {
+        (1, 0u8)
+    } else if nb.len() < 65536 {
+        (2, 1u8)
+    } else {
+        return Err(usage("link name of 64 KiB or more"));
+    };
+    out.push(code | if utf8 { 0x10 } else { 0 });
+    if utf8 {
+        out.push(1);
+    }
+    out.extend_from_slice(&(nb.len() as u64).to_le_bytes()[..width]);
+    out.extend_from_slice(nb);
+    out.extend_from_slice(&addr.to_le_bytes());
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -229,5 +258,40 @@ mod tests {
         assert!(parse(&[0x01, 0x00, 0x01, b'x', 0, 0]).is_err());
         // External info without its NULs.
         assert!(parse(&[0x01, 0x08, 0x40, 0x01, b'x', 0x02, 0x00, 0x00, b'f']).is_err());
+    }
+}
+
+#[cfg(test)]
+mod encode_tests {
+    use super::*;
+    use crate::hdf5::message::link::{LinkMessage, LinkTarget};
+    use crate::hdf5::message::test_util::cur;
+    use crate::limits::Limits;
+
+    #[test]
+    #[rustfmt::skip]
+    fn link_messages_bytes() {
+        let b = encode_link(b"ab", 0x60).unwrap();
+        assert_eq!(b, vec![
+            1,                      // version 1
+            0x00,                   // flags: 1-byte name length, hard link, ASCII
+            2,                      // name length
+            b'a', b'b',             // name (no NUL)
+            0x60, 0, 0, 0, 0, 0, 0, 0, // object header address
+        ]);
+        let u = encode_link("é".as_bytes(), 8).unwrap();
+        assert_eq!(u, vec![
+            1,                      // version 1
+            0x10,                   // flags: charset present
+            1,                      // charset UTF-8
+            2,                      // name length
+            0xc3, 0xa9,             // "é"
+            8, 0, 0, 0, 0, 0, 0, 0, // address
+        ]);
+        let l = LinkMessage::parse(&mut cur(&u), &Limits::default()).unwrap();
+        assert_eq!((l.name.as_str(), l.target), ("é", LinkTarget::Hard(8)));
+        let long = encode_link(&[b'x'; 300], 8).unwrap();
+        assert_eq!(&long[..4], &[1, 0x01, 0x2c, 0x01]); // 2-byte length 300
+        assert!(encode_link(b"", 8).is_err());
     }
 }

@@ -7,6 +7,7 @@
 use super::{named, version};
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::Cursor;
+use crate::hdf5::encoder::UNDEF;
 use crate::limits::Limits;
 
 /// Where a new-style group's links live.
@@ -54,6 +55,16 @@ impl LinkInfo {
             })
         })
     }
+}
+
+// ---- Encoding (the writer's half) -----------------------------------------------------
+
+/// Link Info message body (version 0, no creation order, compact: no heap, no B-tree).
+pub fn encode_link_info() -> Vec<u8> {
+    let mut out = vec![0, 0];
+    out.extend_from_slice(&UNDEF.to_le_bytes());
+    out.extend_from_slice(&UNDEF.to_le_bytes());
+    out
 }
 
 #[cfg(test)]

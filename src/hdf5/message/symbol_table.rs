@@ -6,6 +6,7 @@
 use super::{bad, named};
 use crate::error::Result;
 use crate::hdf5::cursor::{Cursor, UNDEFINED_ADDRESS};
+use crate::hdf5::message::continuation::encode_continuation;
 use crate::limits::Limits;
 
 /// An old-style group's v1 B-tree and local heap.
@@ -32,6 +33,13 @@ impl SymbolTableMessage {
             })
         })
     }
+}
+
+// ---- Encoding (the writer's half) -----------------------------------------------------
+
+/// Encode a Symbol Table message body.
+pub fn encode_symbol_table(btree: u64, heap: u64) -> Vec<u8> {
+    encode_continuation(btree, heap)
 }
 
 #[cfg(test)]

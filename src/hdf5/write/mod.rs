@@ -9,8 +9,6 @@
 pub mod btree_v2;
 mod complex;
 pub mod durability;
-pub mod encode;
-pub mod encode110;
 pub mod existing;
 pub mod fractal_heap;
 pub mod storage;

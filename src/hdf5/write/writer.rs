@@ -40,15 +40,43 @@ use std::ops::Range;
 use std::path::Path;
 
 use super::durability::Durability;
-use super::encode::{self, types, Entry, LayoutMsg, Space, UNDEF};
-use super::encode110::{self as e110, Index110};
 use super::existing::{Shared, V1Header};
 use super::storage::{FileWriteStorage, WriteStorage};
 use crate::error::{Error, Result};
+use crate::hdf5::btree_v1::{
+    btree_node_size, chunk_key, encode_btree_node, CHUNK_K, GROUP_INTERNAL_K, GROUP_LEAF_K,
+};
+use crate::hdf5::chunk_index::extensible_array::{
+    ea_index, encode_eahd, write_earray, EA_IDX_ELMTS, EA_MAX_BITS, EA_MIN_ELMTS, EA_MIN_PTRS,
+    EA_PAGE_BITS,
+};
+use crate::hdf5::chunk_index::fixed_array::{encode_fadb, encode_fahd, fa_index, FA_PAGE_BITS};
+use crate::hdf5::chunk_index::{chunk_size_len, ElemFmt};
+use crate::hdf5::encoder::{pad8, UNDEF};
 use crate::hdf5::filter;
+use crate::hdf5::global_heap::encode_global_heap;
+use crate::hdf5::local_heap::encode_local_heap;
+use crate::hdf5::message::attribute::encode_attribute;
+use crate::hdf5::message::continuation::encode_continuation;
+use crate::hdf5::message::dataspace::{encode_dataspace, Space};
+use crate::hdf5::message::datatype::{encode_datatype, types};
 use crate::hdf5::message::datatype::{CharSet, Datatype};
+use crate::hdf5::message::fill_value::{encode_fill_old, encode_fill_v2};
+use crate::hdf5::message::filter_pipeline::encode_pipeline;
 use crate::hdf5::message::filter_pipeline::{FilterDescription, FilterPipeline};
+use crate::hdf5::message::group_info::encode_group_info;
 use crate::hdf5::message::kind;
+use crate::hdf5::message::layout::{encode_layout, encode_layout_v4, Index110, LayoutMsg};
+use crate::hdf5::message::link::encode_link;
+use crate::hdf5::message::symbol_table::encode_symbol_table;
+use crate::hdf5::object_header::{
+    encode_header_prefix, encode_ochk, encode_ohdr, fill_nil_v2, push_message, push_message_v2,
+    MAX_MESSAGE, MSG_HEADER_V2, OHDR_PREFIX,
+};
+use crate::hdf5::superblock::{
+    encode_superblock, encode_superblock_v3, EOF_FIELD, SUPERBLOCK_SIZE, SUPERBLOCK_V3_SIZE,
+};
+use crate::hdf5::symbol_node::{encode_snod, Entry};
 use crate::limits::Limits;
 
 fn usage(m: impl Into<String>) -> Error {

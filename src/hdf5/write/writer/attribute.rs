@@ -79,10 +79,10 @@ impl Writer {
                 }
             }
             AttrValue::VlenStr(s) => {
-                if s.len() > encode::MAX_MESSAGE * 1024 {
+                if s.len() > MAX_MESSAGE * 1024 {
                     return Err(usage("vlen string attribute too long"));
                 }
-                let gcol = encode::encode_global_heap(&[s.as_bytes()]);
+                let gcol = encode_global_heap(&[s.as_bytes()]);
                 let a = self.alloc_write(&gcol)?;
                 let mut d = (s.len() as u32).to_le_bytes().to_vec();
                 d.extend_from_slice(&a.to_le_bytes());
@@ -135,9 +135,9 @@ impl Writer {
                 (dt, sp, data.clone())
             }
         };
-        let dtb = encode::encode_datatype(&dt)?;
-        let spb = encode::encode_dataspace(&space)?;
-        encode::encode_attribute(name, &dtb, &spb, &data)
+        let dtb = encode_datatype(&dt)?;
+        let spb = encode_dataspace(&space)?;
+        encode_attribute(name, &dtb, &spb, &data)
     }
 
     /// Set (add or replace) attribute `name` on the object at `path`.

@@ -42,7 +42,7 @@ impl Writer {
                 }
                 keys.extend(level.iter().map(|e| e.1.clone()));
                 let children: Vec<u64> = level.iter().map(|e| e.2).collect();
-                return Ok(encode::encode_btree_node(
+                return Ok(encode_btree_node(
                     node_type, depth, &keys, &children, key_size, k,
                 ));
             }
@@ -51,8 +51,7 @@ impl Writer {
                 let mut keys = vec![node[0].0.clone()];
                 keys.extend(node.iter().map(|e| e.1.clone()));
                 let children: Vec<u64> = node.iter().map(|e| e.2).collect();
-                let bytes =
-                    encode::encode_btree_node(node_type, depth, &keys, &children, key_size, k);
+                let bytes = encode_btree_node(node_type, depth, &keys, &children, key_size, k);
                 let a = self.cached_write(cache, bytes)?;
                 let lo = node[0].0.clone();
                 let hi = node[node.len() - 1].1.clone();

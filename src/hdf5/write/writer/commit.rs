@@ -100,7 +100,7 @@ impl Writer {
             let mut b = b.clone();
             if hv == HeaderVersion::V1 {
                 // v1 messages are 8-byte aligned.
-                b.resize(encode::pad8(b.len()), 0);
+                b.resize(pad8(b.len()), 0);
             }
             hv.push(&mut out, *t, &b)?;
         }
@@ -125,7 +125,7 @@ impl Writer {
             }
         }
         self.commit.creating = true;
-        let mut start = encode::pad8(to_usize(self.eof)?) as u64;
+        let mut start = pad8(to_usize(self.eof)?) as u64;
         start = start.div_ceil(SECTOR) * SECTOR;
         let to_boundary = PAGE - start % PAGE;
         if to_boundary < MIN_AREA.max(n) {
@@ -143,7 +143,7 @@ impl Writer {
     pub(super) fn alloc_slot(&mut self, idx: usize) -> Result<()> {
         let block = self.slot_block(idx)?;
         let hlen = self.array_header_len(idx);
-        let blen = encode::pad8(block.len());
+        let blen = pad8(block.len());
         let addr = self.alloc_in_area((blen + hlen) as u64)?;
         let hdr = if hlen > 0 { addr + blen as u64 } else { UNDEF };
         self.commit.slots.insert(
@@ -170,7 +170,7 @@ impl Writer {
             0,
             (
                 kind::CONTINUATION,
-                encode::encode_continuation(s.addr, s.len as u64),
+                encode_continuation(s.addr, s.len as u64),
             ),
         );
         moved

@@ -115,7 +115,7 @@ impl Writer {
         if elem == 0 {
             return Err(usage("element size 0"));
         }
-        let dt_body = encode::encode_datatype(&dt)?;
+        let dt_body = encode_datatype(&dt)?;
         let rank = b.shape.len();
         let max: Vec<u64> = match &b.max {
             Some(m) if m.len() != rank => return Err(usage("max_shape rank differs from shape")),

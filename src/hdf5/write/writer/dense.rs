@@ -85,7 +85,7 @@ fn by_hash(names: &[&[u8]]) -> Vec<usize> {
 impl Writer {
     /// An attribute message fits in a header message only under 64 KiB.
     pub(super) fn attr_is_big(body: &[u8]) -> bool {
-        body.len() > encode::MAX_MESSAGE
+        body.len() > MAX_MESSAGE
     }
 
     /// Before laying out the header of one of our objects: write its dense storage when it
@@ -224,7 +224,7 @@ impl Writer {
         let mut msgs = Vec::with_capacity(g.entries.len());
         for (k, e) in &g.entries {
             names.push(k.clone());
-            msgs.push(e110::encode_link(k, e.header)?);
+            msgs.push(encode_link(k, e.header)?);
         }
         let objs: Vec<&[u8]> = msgs.iter().map(|m| m.as_slice()).collect();
         let w = fh::write(&fh::LINKS, &objs, &[], self)?;
@@ -303,7 +303,7 @@ impl Writer {
             )));
         }
         let entry = if g.compact {
-            e110::encode_link(key, header)?;
+            encode_link(key, header)?;
             self.ext_add_link(gidx, key, header)?;
             Entry {
                 name_off: 0,
@@ -320,7 +320,7 @@ impl Writer {
             };
             let mut nb = key.to_vec();
             nb.push(0);
-            nb.resize(encode::pad8(nb.len()), 0);
+            nb.resize(pad8(nb.len()), 0);
             g.heap_data.extend_from_slice(&nb);
             e
         };

@@ -96,7 +96,7 @@ impl FreeSpace {
             self.dying
                 .entry(owner)
                 .or_default()
-                .push((addr, encode::pad8(len as usize) as u64));
+                .push((addr, pad8(len as usize) as u64));
         }
     }
 
@@ -176,7 +176,7 @@ impl Writer {
         movable.sort_by_key(|m| std::cmp::Reverse(m.0));
         let mut moved = false;
         for (addr, size, idx, origin) in movable {
-            let n = encode::pad8(size as usize) as u64;
+            let n = pad8(size as usize) as u64;
             let Some(to) = self.free.take_below(n, addr) else {
                 continue;
             };

@@ -31,20 +31,20 @@ impl Writer {
         let heap_data = vec![0u8; 8];
         let heap = self.alloc(32);
         let seg_addr = self.alloc(seg_cap as usize);
-        let mut hb = encode::encode_local_heap(heap_data.len() as u64, seg_addr);
+        let mut hb = encode_local_heap(heap_data.len() as u64, seg_addr);
         hb.resize(32, 0);
         self.put(heap, &hb)?;
         let mut seg = heap_data.clone();
         seg.resize(seg_cap as usize, 0);
         self.put(seg_addr, &seg)?;
-        let bsize = encode::btree_node_size(8, encode::GROUP_INTERNAL_K);
-        let root = encode::encode_btree_node(
+        let bsize = btree_node_size(8, GROUP_INTERNAL_K);
+        let root = encode_btree_node(
             0,
             0,
             &[0u64.to_le_bytes().to_vec()],
             &[],
             8,
-            encode::GROUP_INTERNAL_K,
+            GROUP_INTERNAL_K,
         );
         let btree = self.alloc(bsize);
         self.put(btree, &root)?;
@@ -97,7 +97,7 @@ impl Writer {
             .filter(|(_, b)| !Self::attr_is_big(b))
             .map(|(_, b)| hv.message_len(b.len()))
             .sum();
-        let cap0 = encode::pad8(ess + 24 + attr_len.max(ATTR_SLACK));
+        let cap0 = pad8(ess + 24 + attr_len.max(ATTR_SLACK));
         let addr = self.alloc(hv.header_len(cap0));
         let o = &mut self.objs[idx];
         o.addr = addr;
@@ -158,7 +158,7 @@ impl Writer {
         }
         if g.compact {
             let header = self.objs[child].addr;
-            e110::encode_link(&key, header)?; // refuse before anything changes
+            encode_link(&key, header)?; // refuse before anything changes
             self.ext_add_link(gidx, &key, header)?;
             let entry = Entry {
                 name_off: 0,
@@ -180,7 +180,7 @@ impl Writer {
         // Name into the heap: in place past the declared size, or a new bigger segment.
         let mut nb = key.clone();
         nb.push(0);
-        nb.resize(encode::pad8(nb.len()), 0);
+        nb.resize(pad8(nb.len()), 0);
         let (used, seg_addr, seg_cap) = (g.heap_data.len() as u64, g.seg_addr, g.seg_cap);
         let need = used + nb.len() as u64;
         let (new_addr, new_cap) = if need <= seg_cap {
@@ -217,19 +217,19 @@ impl Writer {
         let (heap, btree, seg_addr, used) = (g.heap, g.btree, g.seg_addr, g.heap_data.len() as u64);
         let mut level: Vec<(Vec<u8>, Vec<u8>, u64)> = Vec::new();
         let mut lo = 0u64;
-        for snod in entries.chunks(2 * encode::GROUP_LEAF_K) {
-            let bytes = encode::encode_snod(snod);
+        for snod in entries.chunks(2 * GROUP_LEAF_K) {
+            let bytes = encode_snod(snod);
             let a = self.cached_write(&mut cache, bytes)?;
             let hi = snod.last().map(|e| e.name_off).unwrap_or(0);
             level.push((lo.to_le_bytes().to_vec(), hi.to_le_bytes().to_vec(), a));
             lo = hi;
         }
-        let root = self.build_tree(&mut cache, 0, level, 8, encode::GROUP_INTERNAL_K)?;
+        let root = self.build_tree(&mut cache, 0, level, 8, GROUP_INTERNAL_K)?;
         if let Kind::Group(g) = &mut self.objs[gidx].kind {
             g.cache = cache;
         }
         self.publish_eof()?;
-        self.put(heap, &encode::encode_local_heap(used, seg_addr))?;
+        self.put(heap, &encode_local_heap(used, seg_addr))?;
         self.put(btree, &root)
     }
 

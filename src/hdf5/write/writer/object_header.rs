@@ -23,7 +23,7 @@ impl HeaderVersion {
     pub(super) fn message_len(self, body: usize) -> usize {
         match self {
             HeaderVersion::V1 => 8 + body,
-            HeaderVersion::V2 => e110::MSG_HEADER_V2 + body,
+            HeaderVersion::V2 => MSG_HEADER_V2 + body,
         }
     }
 
@@ -31,7 +31,7 @@ impl HeaderVersion {
     pub(super) fn header_len(self, cap0: usize) -> usize {
         match self {
             HeaderVersion::V1 => 16 + cap0,
-            HeaderVersion::V2 => e110::OHDR_PREFIX + cap0 + 4,
+            HeaderVersion::V2 => OHDR_PREFIX + cap0 + 4,
         }
     }
 
@@ -39,10 +39,10 @@ impl HeaderVersion {
     pub(super) fn push(self, out: &mut Vec<u8>, ty: u16, body: &[u8]) -> Result<()> {
         match self {
             HeaderVersion::V1 => {
-                encode::push_message(out, ty, body);
+                push_message(out, ty, body);
                 Ok(())
             }
-            HeaderVersion::V2 => e110::push_message_v2(out, ty, body),
+            HeaderVersion::V2 => push_message_v2(out, ty, body),
         }
     }
 
@@ -50,7 +50,7 @@ impl HeaderVersion {
     pub(super) fn continuation_block(self, msgs: &[u8]) -> Cow<'_, [u8]> {
         match self {
             HeaderVersion::V1 => Cow::Borrowed(msgs),
-            HeaderVersion::V2 => Cow::Owned(e110::encode_ochk(msgs)),
+            HeaderVersion::V2 => Cow::Owned(encode_ochk(msgs)),
         }
     }
 
@@ -71,17 +71,17 @@ impl HeaderVersion {
                 let mut n = n;
                 if c0.len() < cap0 {
                     let gap = cap0 - c0.len();
-                    encode::push_message(&mut c0, kind::NIL, &vec![0u8; gap.saturating_sub(8)]);
+                    push_message(&mut c0, kind::NIL, &vec![0u8; gap.saturating_sub(8)]);
                     n += 1;
                 }
                 let nm = u16::try_from(n).map_err(|_| usage("too many header messages"))?;
-                let mut out = encode::encode_header_prefix(nm, cap0 as u32).to_vec();
+                let mut out = encode_header_prefix(nm, cap0 as u32).to_vec();
                 out.extend_from_slice(&c0);
                 Ok(out)
             }
             HeaderVersion::V2 => {
-                e110::fill_nil_v2(&mut c0, cap0);
-                e110::encode_ohdr(&c0)
+                fill_nil_v2(&mut c0, cap0);
+                encode_ohdr(&c0)
             }
         }
     }
@@ -93,12 +93,9 @@ impl Writer {
         let mut ess = match &o.kind {
             Kind::Group(g) if g.compact => vec![
                 (kind::LINK_INFO, dense::info_body(o.dense.links)),
-                (kind::GROUP_INFO, e110::encode_group_info()),
+                (kind::GROUP_INFO, encode_group_info()),
             ],
-            Kind::Group(g) => vec![(
-                kind::SYMBOL_TABLE,
-                encode::encode_symbol_table(g.btree, g.heap),
-            )],
+            Kind::Group(g) => vec![(kind::SYMBOL_TABLE, encode_symbol_table(g.btree, g.heap))],
             Kind::Dataset(d) => {
                 let mut v = Vec::new();
                 let space = if d.dims.is_empty() {
@@ -109,14 +106,14 @@ impl Writer {
                         max: d.has_max.then(|| d.max.clone()),
                     }
                 };
-                v.push((kind::DATASPACE, encode::encode_dataspace(&space)?));
+                v.push((kind::DATASPACE, encode_dataspace(&space)?));
                 let mut dt = d.dt_body.clone();
-                dt.resize(encode::pad8(dt.len()), 0);
+                dt.resize(pad8(dt.len()), 0);
                 v.push((kind::DATATYPE, dt));
                 let chunked = matches!(d.store, Store::Chunked(_));
-                v.push((kind::FILL_VALUE, encode::encode_fill_v2(chunked, &d.fill)?));
+                v.push((kind::FILL_VALUE, encode_fill_v2(chunked, &d.fill)?));
                 if d.user_fill {
-                    v.push((kind::FILL_VALUE_OLD, encode::encode_fill_old(&d.fill)?));
+                    v.push((kind::FILL_VALUE_OLD, encode_fill_old(&d.fill)?));
                 }
                 let mut cdims;
                 let lm = match &d.store {
@@ -136,7 +133,7 @@ impl Writer {
                             _ => None,
                         };
                         if let Some(ix) = v4 {
-                            v.push((kind::LAYOUT, e110::encode_layout_v4(ix, c.root, &cdims)?));
+                            v.push((kind::LAYOUT, encode_layout_v4(ix, c.root, &cdims)?));
                         }
                         LayoutMsg::Chunked {
                             btree: c.root,
@@ -145,10 +142,10 @@ impl Writer {
                     }
                 };
                 if !v.iter().any(|(t, _)| *t == kind::LAYOUT) {
-                    v.push((kind::LAYOUT, encode::encode_layout(&lm)?));
+                    v.push((kind::LAYOUT, encode_layout(&lm)?));
                 }
                 if let Some(p) = &d.pipeline {
-                    v.push((kind::FILTER_PIPELINE, encode::encode_pipeline(p)?));
+                    v.push((kind::FILTER_PIPELINE, encode_pipeline(p)?));
                 }
                 v
             }
@@ -188,7 +185,7 @@ impl Writer {
             Kind::Group(g) if g.compact && o.dense.links.is_none() => g
                 .entries
                 .iter()
-                .map(|(k, e)| e110::encode_link(k, e.header))
+                .map(|(k, e)| encode_link(k, e.header))
                 .collect::<Result<_>>()?,
             _ => Vec::new(),
         };
@@ -243,11 +240,7 @@ impl Writer {
         };
         if let Some((a, content)) = &cont {
             let len = hv.continuation_len(content.len());
-            hv.push(
-                &mut c0,
-                kind::CONTINUATION,
-                &encode::encode_continuation(*a, len),
-            )?;
+            hv.push(&mut c0, kind::CONTINUATION, &encode_continuation(*a, len))?;
             n += 1;
         }
         let o = &mut self.objs[idx];

@@ -83,8 +83,8 @@ impl Writer {
             return Err(unsupported("writing into a file with a user block", 0));
         }
         if sb.version < 2
-            && (usize::from(sb.group_leaf_k) != encode::GROUP_LEAF_K
-                || usize::from(sb.group_internal_k) != encode::GROUP_INTERNAL_K)
+            && (usize::from(sb.group_leaf_k) != GROUP_LEAF_K
+                || usize::from(sb.group_internal_k) != GROUP_INTERNAL_K)
         {
             return Err(unsupported(
                 format!(
@@ -94,7 +94,7 @@ impl Writer {
                 16,
             ));
         }
-        if sb.version == 1 && usize::from(sb.indexed_storage_k) != encode::CHUNK_K {
+        if sb.version == 1 && usize::from(sb.indexed_storage_k) != CHUNK_K {
             return Err(unsupported(
                 format!(
                     "writing into a file with chunk B-tree K {} (expected 32)",
@@ -104,7 +104,7 @@ impl Writer {
             ));
         }
         let len = WriteStorage::len(&shared)?;
-        let eof = encode::pad8(to_usize(sb.eof_address.max(len))?) as u64;
+        let eof = pad8(to_usize(sb.eof_address.max(len))?) as u64;
         let mut w = Writer {
             st: Box::new(shared.clone()),
             eof,
@@ -721,17 +721,17 @@ impl Writer {
                     *min_elements,
                     *page_bits,
                 ) == (
-                    e110::EA_MAX_BITS,
-                    e110::EA_IDX_ELMTS,
-                    e110::EA_MIN_PTRS,
-                    e110::EA_MIN_ELMTS,
-                    e110::EA_PAGE_BITS,
+                    EA_MAX_BITS,
+                    EA_IDX_ELMTS,
+                    EA_MIN_PTRS,
+                    EA_MIN_ELMTS,
+                    EA_PAGE_BITS,
                 ) =>
             {
                 Some(ChunkIdx::Extensible(unlimited[0]))
             }
             (4, ChunkIndexing::FixedArray { page_bits })
-                if unlimited.is_empty() && *page_bits == e110::FA_PAGE_BITS =>
+                if unlimited.is_empty() && *page_bits == FA_PAGE_BITS =>
             {
                 Some(ChunkIdx::Fixed)
             }
@@ -832,7 +832,7 @@ impl Writer {
             // Rewritten whole at commit (`ext_header_bytes`).
             return Ok(());
         }
-        let body = e110::encode_link(key, header)?;
+        let body = encode_link(key, header)?;
         match &mut self.objs[gidx].ext {
             Some(h) => h.add(kind::LINK, body),
             None => Ok(()),

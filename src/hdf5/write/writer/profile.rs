@@ -31,7 +31,7 @@ impl Profile {
     pub(super) fn superblock(self) -> Superblock {
         match self {
             Profile::PyTables => Superblock::V0V1 {
-                eof_field: encode::EOF_FIELD,
+                eof_field: EOF_FIELD,
             },
             Profile::Hdf5V110 => Superblock::V3 { root: UNDEF },
         }

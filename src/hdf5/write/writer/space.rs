@@ -25,12 +25,12 @@ impl Writer {
     }
 
     pub(super) fn alloc(&mut self, n: usize) -> u64 {
-        let n8 = encode::pad8(n) as u64;
+        let n8 = pad8(n) as u64;
         if let Some(a) = self.free.take(n8) {
             return a;
         }
         let a = self.eof;
-        self.eof = self.eof.saturating_add(encode::pad8(n) as u64);
+        self.eof = self.eof.saturating_add(pad8(n) as u64);
         a
     }
 

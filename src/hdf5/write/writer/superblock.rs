@@ -18,8 +18,8 @@ impl Superblock {
     /// Bytes of the superblock of a new file (the root group's header follows it).
     pub(super) fn len(self) -> u64 {
         match self {
-            Superblock::V0V1 { .. } => encode::SUPERBLOCK_SIZE,
-            Superblock::V3 { .. } => e110::SUPERBLOCK_V3_SIZE,
+            Superblock::V0V1 { .. } => SUPERBLOCK_SIZE,
+            Superblock::V3 { .. } => SUPERBLOCK_V3_SIZE,
         }
     }
 }
@@ -30,12 +30,12 @@ impl Writer {
         Ok(match self.superblock {
             Superblock::V0V1 { .. } => {
                 let entry = self.group_entry(root, 0)?;
-                encode::encode_superblock(self.eof, &entry)
+                encode_superblock(self.eof, &entry)
             }
             Superblock::V3 { .. } => {
                 let root = self.objs[root].addr;
                 self.superblock = Superblock::V3 { root };
-                e110::encode_superblock_v3(self.eof, root)
+                encode_superblock_v3(self.eof, root)
             }
         })
     }
@@ -49,7 +49,7 @@ impl Writer {
                 self.put(eof_field, &e)
             }
             Superblock::V3 { root } => {
-                let sb = e110::encode_superblock_v3(self.eof, root);
+                let sb = encode_superblock_v3(self.eof, root);
                 self.put(0, &sb)
             }
         }

@@ -66,7 +66,7 @@ impl Writer {
         let gaddr = if nonempty.is_empty() {
             0
         } else {
-            self.alloc_write(&encode::encode_global_heap(&nonempty))?
+            self.alloc_write(&encode_global_heap(&nonempty))?
         };
         let mut desc = Vec::with_capacity(rows.len() * 16);
         let mut k = 0u32;

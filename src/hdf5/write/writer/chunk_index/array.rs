@@ -25,8 +25,8 @@ impl Writer {
         let cbytes = product(&chunk)?
             .checked_mul(elem)
             .ok_or_else(|| usage("size overflows"))?;
-        let fmt = e110::ElemFmt {
-            filtered: filtered.then(|| c.size_len.unwrap_or_else(|| e110::chunk_size_len(cbytes))),
+        let fmt = ElemFmt {
+            filtered: filtered.then(|| c.size_len.unwrap_or_else(|| chunk_size_len(cbytes))),
         };
         let grid: Vec<u64> = max
             .iter()
@@ -37,8 +37,8 @@ impl Writer {
         for (off, rec) in &c.index {
             let scaled: Vec<u64> = off.iter().zip(&chunk).map(|(o, c)| o / c).collect();
             let i = match kind {
-                ChunkIdx::Extensible(ud) => e110::ea_index(&scaled, ud, &grid),
-                _ => e110::fa_index(&scaled, &grid),
+                ChunkIdx::Extensible(ud) => ea_index(&scaled, ud, &grid),
+                _ => fa_index(&scaled, &grid),
             }
             .ok_or_else(|| usage("chunk index overflows"))?;
             elems.insert(i, (rec.addr, u64::from(rec.size), rec.mask));
@@ -77,13 +77,13 @@ impl Writer {
             };
             match kind {
                 ChunkIdx::Extensible(_) => {
-                    let (ib, st) = e110::write_earray(fmt, hdr, &elems, &mut write)?;
-                    e110::encode_eahd(fmt, &st, ib)
+                    let (ib, st) = write_earray(fmt, hdr, &elems, &mut write)?;
+                    encode_eahd(fmt, &st, ib)
                 }
                 _ => {
                     let n = grid.iter().product::<u64>();
-                    let db = write(e110::encode_fadb(fmt, hdr, n, &elems)?)?;
-                    e110::encode_fahd(fmt, n, db)
+                    let db = write(encode_fadb(fmt, hdr, n, &elems)?)?;
+                    encode_fahd(fmt, n, db)
                 }
             }
         };

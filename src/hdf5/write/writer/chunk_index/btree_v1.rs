@@ -37,12 +37,12 @@ impl Writer {
         for (i, (off, rec)) in recs.iter().enumerate() {
             let mut o = off.clone();
             o.push(0);
-            let lo = encode::chunk_key(rec.size, rec.mask, &o);
+            let lo = chunk_key(rec.size, rec.mask, &o);
             let hi = match recs.get(i + 1) {
                 Some((n, r)) => {
                     let mut o = n.clone();
                     o.push(0);
-                    encode::chunk_key(r.size, r.mask, &o)
+                    chunk_key(r.size, r.mask, &o)
                 }
                 None => {
                     // Right key past the last chunk, as HDF5 writes it.
@@ -51,7 +51,7 @@ impl Writer {
                         *x += cd;
                     }
                     o.push(elem);
-                    encode::chunk_key(0, 0, &o)
+                    chunk_key(0, 0, &o)
                 }
             };
             level.push((lo, hi, rec.addr));
@@ -61,7 +61,7 @@ impl Writer {
         let built = if recs.is_empty() {
             Ok(None)
         } else {
-            self.build_tree(&mut cache, 1, level, key_size, encode::CHUNK_K)
+            self.build_tree(&mut cache, 1, level, key_size, CHUNK_K)
                 .map(Some)
         };
         let live = self.commit.touched.take().unwrap_or_default();

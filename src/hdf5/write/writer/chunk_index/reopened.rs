@@ -62,7 +62,7 @@ impl Writer {
             ChunkIdx::BTreeV2(params) => {
                 let rank = c.chunk.len();
                 let width = if filtered {
-                    Some(c.size_len.unwrap_or_else(|| e110::chunk_size_len(cbytes)))
+                    Some(c.size_len.unwrap_or_else(|| chunk_size_len(cbytes)))
                 } else {
                     None
                 };
