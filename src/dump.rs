@@ -237,8 +237,11 @@ fn fillvalue_json(d: &Dataset) -> J {
     if d.fill_value.as_ref().is_none_or(|f| !f.defined) {
         return J::Null;
     }
-    // h5py has no numpy type for the time class, so it cannot build the fill value.
-    if has_time(&d.datatype) {
+    // h5py has no numpy type for the time class, so it cannot build the fill value; a
+    // float it widens does not fit the reference dumper's element either.
+    if has_time(&d.datatype)
+        || crate::hdf5::read::standard::converted_size(&d.datatype) != d.datatype.size()
+    {
         return J::Null;
     }
     // The reference dumper rebuilds the value with the subarray dtype, which numpy expands:
@@ -503,8 +506,10 @@ impl Summary {
         if self.vlen {
             return Ok(());
         }
-        let mut le = raw.to_vec();
-        to_little_endian(dt, &mut le);
+        // Narrow / offset numbers as HDF5 converts them for h5py, before hashing and summing.
+        let (conv, size) = crate::hdf5::read::standard::standardize(dt, raw);
+        let mut le = conv.into_owned();
+        to_little_endian_sized(dt, &mut le, size);
         self.sha.update(&le);
         self.nbytes += le.len() as u64;
         match dt {
@@ -572,6 +577,21 @@ impl Summary {
         if let Some(s) = self.float_sum {
             m.insert("sum".into(), float_json(s.value()));
         }
+    }
+}
+
+/// [`to_little_endian`] for elements of `size` bytes: a float h5py widens (converted to
+/// `size` bytes at top level) is one number to swap.
+fn to_little_endian_sized(dt: &Datatype, le: &mut [u8], size: usize) {
+    match dt {
+        Datatype::FloatingPoint {
+            size: own, order, ..
+        } if *own as usize != size => {
+            if *order == ByteOrder::BigEndian && size > 0 {
+                le.chunks_exact_mut(size).for_each(|c| c.reverse());
+            }
+        }
+        _ => to_little_endian(dt, le),
     }
 }
 

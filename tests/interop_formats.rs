@@ -93,6 +93,7 @@ fn check_passes_what_dump_reads() {
         "i11_vlen_members_small_offsets.h5",
         "i11_time.h5",
         "i11_complex.h5",
+        "i11_narrow_numbers.h5",
     ] {
         let h5 = interop(name);
         let dump = bin().args(["dump", "--json"]).arg(&h5).output().unwrap();

@@ -362,8 +362,9 @@ fn parse_depth(c: &mut Cursor<'_>, limits: &Limits, depth: u32) -> Result<Dataty
             let mantissa_size = c.u8()?;
             let exponent_bias = c.u32()?;
             check_bits(c, props, size, bit_offset, bit_precision)?;
-            // Every field must sit inside the precision, or decoding would shift out of range.
-            let p = u32::from(bit_precision);
+            // Every field must sit inside the bits in use (positions count from bit 0 of the
+            // element, as HDF5's H5Tset_fields checks them), or decoding would shift out of range.
+            let p = u32::from(bit_offset) + u32::from(bit_precision);
             let fits = |loc: u8, n: u8| u32::from(loc) + u32::from(n) <= p;
             if u32::from(sign_location) >= p
                 || exponent_size == 0

@@ -6,6 +6,7 @@ pub mod dataset;
 pub mod file;
 pub mod group;
 pub mod memory_type;
+pub mod standard;
 pub mod value;
 
 pub use attribute::Attribute;

@@ -303,14 +303,16 @@ pub fn decode_element(dt: &Datatype, bytes: &[u8], vlen: &mut VlenResolver<'_>) 
     Ok(match dt {
         Datatype::FixedPoint { order, signed, .. } => {
             let v = read_uint(bytes, *order).ok_or_else(|| bad("integer wider than 8 bytes"))?;
+            // A bit offset or narrow precision reads as HDF5 converts it (h5py's view).
+            let v = super::standard::int_bits(dt, v);
             if *signed {
                 Value::Int(sign_extend(v, size))
             } else {
                 Value::UInt(v)
             }
         }
-        Datatype::FloatingPoint { order, .. } => {
-            let v = match read_float(bytes, *order) {
+        Datatype::FloatingPoint { .. } => {
+            let v = match super::standard::float_value(dt, bytes) {
                 Some(v) => v,
                 None => float_from_fields(dt, bytes).ok_or_else(|| {
                     bad("float not 2, 4 or 8 bytes and not a decodable bit layout")
@@ -318,7 +320,8 @@ pub fn decode_element(dt: &Datatype, bytes: &[u8], vlen: &mut VlenResolver<'_>) 
             };
             Value::Float {
                 v,
-                bits: (size * 8).min(255) as u8,
+                // Rendered at the precision of the numpy float h5py reads it as.
+                bits: (super::standard::converted_size(dt) * 8).min(255) as u8,
             }
         }
         Datatype::Bitfield { order, .. } => Value::Bitfield(
