@@ -219,3 +219,116 @@ fn refusals_leave_the_file_byte_identical() {
         );
     }
 }
+
+/// A scan written by our savers with `InitOptions::nexus_hints`: the same hints as
+/// `annotate-nexus` (NXdata with the spectrum's axis, read by h5py and nexusformat), and
+/// PyMoDAQ 5.x loads it exactly as the same scan written without hints.
+#[test]
+fn savers_add_the_hints_on_request() {
+    use pymodaq_h5::pymodaq::attrs::PyValue;
+    use pymodaq_h5::pymodaq::model::{
+        Axis, DataDistribution, DataToExport, DataWithAxes, DwaArgs, NdArray,
+    };
+    use pymodaq_h5::pymodaq::save::{
+        Clock, DataToExportExtendedSaver, H5Saver, InitOptions, SaveType,
+    };
+    let dir = common::temp_dir("nexus-saver");
+    let write = |path: &Path, hints: bool| {
+        let mut h5 = H5Saver::init_file(
+            path,
+            InitOptions {
+                save_type: SaveType::Scan,
+                nexus_hints: hints,
+                clock: Clock::Fixed {
+                    date: "2024-05-17".into(),
+                    time: "12:00:00.000000".into(),
+                    epoch: 1.7e9,
+                    step: 0.5,
+                },
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let empty = PyValue::Str(String::new());
+        let scan = h5.add_scan_group("/RawData", "scan", &empty, &[]).unwrap();
+        let det = h5.add_det_group(&scan, "spectro", &empty, &[]).unwrap();
+        let saver = DataToExportExtendedSaver::new(&[4]);
+        let xs = vec![0.0, 0.5, 1.0, 1.5];
+        saver
+            .add_nav_axes(&mut h5, &scan, &[Axis::new("x", "mm", xs, 0, 0).unwrap()])
+            .unwrap();
+        for i in 0..4u64 {
+            let mut point = DataToExport::new("point");
+            let wl: Vec<f64> = (0..8).map(|k| 500.0 + k as f64).collect();
+            point.append(
+                DataWithAxes::new(DwaArgs {
+                    name: "spectrum".into(),
+                    data: vec![NdArray::from_f64(
+                        vec![8],
+                        &(0..8).map(|k| (k as f64) * (i as f64)).collect::<Vec<_>>(),
+                    )
+                    .unwrap()],
+                    axes: vec![Axis::new("wavelength", "nm", wl, 0, 0).unwrap()],
+                    ..DwaArgs::default()
+                })
+                .unwrap(),
+            );
+            saver
+                .add_data(&mut h5, &det, &point, &[i], DataDistribution::Uniform)
+                .unwrap();
+        }
+        h5.close_file().unwrap();
+    };
+    let (on, off) = (dir.join("on").join("s.h5"), dir.join("off").join("s.h5"));
+    std::fs::create_dir_all(on.parent().unwrap()).unwrap();
+    std::fs::create_dir_all(off.parent().unwrap()).unwrap();
+    write(&on, true);
+    write(&off, false);
+    let plan_of = |p: &Path| {
+        pymodaq_h5::pymodaq::nexus_annotate::plan(&pymodaq_h5::hdf5::read::File::open(p).unwrap())
+            .unwrap()
+    };
+    let plan = plan_of(&on);
+    let g = plan
+        .groups
+        .iter()
+        .find(|g| g.axes.iter().any(|a| a != "."))
+        .expect("the spectrum's axis is named");
+    assert_eq!(g.axes.len(), 2, "{g:?}");
+    // The hints are really in the file (and not in the one written without them).
+    let f = pymodaq_h5::hdf5::read::File::open(&on).unwrap();
+    let pymodaq_h5::hdf5::read::Node::Group(grp) = f.get(&g.group).unwrap() else {
+        panic!("{} is not a group", g.group)
+    };
+    assert!(grp.object().attribute("NX_class").unwrap().is_some());
+    let f2 = pymodaq_h5::hdf5::read::File::open(&off).unwrap();
+    let pymodaq_h5::hdf5::read::Node::Group(grp2) = f2.get(&g.group).unwrap() else {
+        panic!()
+    };
+    assert!(grp2.object().attribute("NX_class").unwrap().is_none());
+    let Some(py) = common::python() else { return };
+    let expected: Vec<J> = plan
+        .groups
+        .iter()
+        .map(|g| json!({"group": g.group, "signal": g.signal, "axes": g.axes}))
+        .collect();
+    let out = Command::new(&py)
+        .arg(common::root().join("tests/py/nexus_check.py"))
+        .arg(&on)
+        .arg(serde_json::to_string(&expected).unwrap())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let docs = pymodaq_load_many(&py, &[on.clone(), off.clone()]);
+    let (mut a, mut b) = (docs[0].clone(), docs[1].clone());
+    strip_hints(&mut a);
+    strip_hints(&mut b);
+    let mut d = Vec::new();
+    common::diff("", &a, &b, &mut d);
+    assert!(d.is_empty(), "{}", d[..d.len().min(8)].join("; "));
+}

@@ -94,6 +94,10 @@ pub struct InitOptions {
     pub swmr: bool,
     /// Whether `close_file` fsyncs ([`Durability::Sync`], the default).
     pub durability: crate::hdf5::write::Durability,
+    /// Add NeXus hints (`NX_class`, `signal`, `axes`, ...; `pymodaq::nexus_annotate`) when
+    /// the file is closed, so h5web and silx plot it against its axes. Off by default: the
+    /// savers then write what PyMoDAQ's own savers write, attribute for attribute.
+    pub nexus_hints: bool,
 }
 
 impl Default for InitOptions {
@@ -109,6 +113,7 @@ impl Default for InitOptions {
             clock: Clock::System,
             swmr: false,
             durability: crate::hdf5::write::Durability::default(),
+            nexus_hints: false,
         }
     }
 }
@@ -175,6 +180,7 @@ pub struct H5Saver {
     ticks: u64,
     file_name: String,
     path: PathBuf,
+    nexus_hints: bool,
 }
 
 /// Root `file` name and full path as `init_file` derives them (`.h5` added when the suffix
@@ -247,6 +253,7 @@ impl H5Saver {
             ticks: 0,
             file_name,
             path: full,
+            nexus_hints: opts.nexus_hints,
         };
         s.raw_group = s
             .backend
@@ -289,6 +296,7 @@ impl H5Saver {
             ticks: 0,
             file_name,
             path: path.to_path_buf(),
+            nexus_hints: false,
         };
         s.raw_group = s
             .backend
@@ -620,8 +628,24 @@ impl H5Saver {
     }
 
     /// Flush, fsync and close (`close_file`).
+    ///
+    /// With [`InitOptions::nexus_hints`], the closed file then gets its NeXus hints (a file
+    /// on disk only; a layout the annotator refuses keeps the file as the savers left it).
     pub fn close_file(self) -> Result<()> {
-        self.backend.close()
+        let (hints, path) = (self.nexus_hints, self.path.clone());
+        self.backend.close()?;
+        if hints && path.is_file() {
+            match crate::pymodaq::nexus_annotate::annotate_file(&path) {
+                Ok(_) | Err(crate::Error::Usage(_)) | Err(crate::Error::Unsupported { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Add NeXus hints when the file is closed (see [`InitOptions::nexus_hints`]).
+    pub fn set_nexus_hints(&mut self, on: bool) {
+        self.nexus_hints = on;
     }
 }
 
