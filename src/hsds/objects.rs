@@ -483,15 +483,28 @@ impl Client {
         .map(|_| ())
     }
 
-    /// Set the shape of an extensible dataset.
+    /// Set the shape of an extensible dataset. A shrink makes HSDS flush every data node
+    /// first, which fails (500, 503) now and then while they are busy writing: the request
+    /// (idempotent) is tried again, three times at most.
     pub fn resize(&self, id: &str, dims: &[u64]) -> HResult<()> {
-        self.json(
-            "PUT",
-            &format!("/datasets/{id}/shape"),
-            &[],
-            Some(&json!({"shape": dims})),
-        )
-        .map(|_| ())
+        let mut wait = std::time::Duration::from_millis(300);
+        let mut tries = 0;
+        loop {
+            let r = self.json(
+                "PUT",
+                &format!("/datasets/{id}/shape"),
+                &[],
+                Some(&json!({"shape": dims})),
+            );
+            match r {
+                Err(e) if e.status().is_some_and(|s| s >= 500) && tries < 3 => {
+                    tries += 1;
+                    std::thread::sleep(wait);
+                    wait *= 2;
+                }
+                r => return r.map(|_| ()),
+            }
+        }
     }
 
     /// Write element bytes into hyperslab `sel` (binary transfer).
