@@ -72,3 +72,17 @@ mod tests {
         assert!(Continuation::parse(&mut cur(&b[..10]), &Limits::default()).is_err());
     }
 }
+
+#[cfg(test)]
+mod round_trip {
+    //! Encode, then parse with the reader's decoder: the same value comes back.
+    use super::*;
+    use crate::hdf5::message::test_util::cur;
+
+    #[test]
+    fn continuation_encodes_then_parses() {
+        let b = encode_continuation(4096, 200);
+        let c = Continuation::parse(&mut cur(&b), &Limits::default()).unwrap();
+        assert_eq!((c.offset, c.length), (4096, 200));
+    }
+}

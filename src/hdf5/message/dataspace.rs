@@ -307,3 +307,36 @@ mod encode_tests {
         ]);
     }
 }
+
+#[cfg(test)]
+mod round_trip {
+    //! Encode, then parse with the reader's decoder: the same value comes back.
+    use super::*;
+    use crate::hdf5::message::test_util::cur;
+
+    fn back(s: &Space) -> Dataspace {
+        let b = encode_dataspace(s).unwrap();
+        Dataspace::parse(&mut cur(&b), &Limits::default()).unwrap()
+    }
+
+    #[test]
+    fn dataspace_encodes_then_parses() {
+        let d = back(&Space::Simple {
+            dims: vec![3, 4],
+            max: Some(vec![UNLIMITED, 4]),
+        });
+        assert_eq!(d.kind, DataspaceKind::Simple);
+        assert_eq!(d.dims, vec![3, 4]);
+        assert_eq!(d.max_dims, Some(vec![UNLIMITED, 4]));
+        let d = back(&Space::Simple {
+            dims: vec![7],
+            max: None,
+        });
+        assert_eq!(
+            (d.kind, d.dims, d.max_dims),
+            (DataspaceKind::Simple, vec![7], None)
+        );
+        assert_eq!(back(&Space::Scalar).kind, DataspaceKind::Scalar);
+        assert_eq!(back(&Space::Null).kind, DataspaceKind::Null);
+    }
+}

@@ -718,3 +718,48 @@ mod encode_tests {
         assert_eq!(&f[9..], &FF);   // no array yet
     }
 }
+
+#[cfg(test)]
+mod round_trip {
+    //! Encode, then parse with the reader's decoder: the same value comes back.
+    use super::*;
+    use crate::hdf5::message::test_util::cur;
+
+    fn back(l: &LayoutMsg<'_>) -> DataLayout {
+        let b = encode_layout(l).unwrap();
+        DataLayout::parse(&mut cur(&b), &Limits::default()).unwrap()
+    }
+
+    #[test]
+    fn layout_v3_encodes_then_parses() {
+        assert_eq!(
+            back(&LayoutMsg::Compact(&[1, 2, 3])),
+            DataLayout::Compact {
+                version: 3,
+                data: vec![1, 2, 3]
+            }
+        );
+        assert_eq!(
+            back(&LayoutMsg::Contiguous {
+                addr: 4096,
+                size: 800
+            }),
+            DataLayout::Contiguous {
+                version: 3,
+                address: 4096,
+                size: 800
+            }
+        );
+        let DataLayout::Chunked(c) = back(&LayoutMsg::Chunked {
+            btree: 1234,
+            dims: &[10, 20, 8],
+        }) else {
+            panic!("not chunked");
+        };
+        assert_eq!((c.version, c.indexing.clone()), (3, ChunkIndexing::BTreeV1));
+        assert_eq!(
+            (c.chunk_dims, c.element_size, c.index_address),
+            (vec![10, 20], 8, 1234)
+        );
+    }
+}

@@ -64,3 +64,17 @@ mod tests {
         assert!(SymbolTableMessage::parse(&mut cur(&b[..12]), &Limits::default()).is_err());
     }
 }
+
+#[cfg(test)]
+mod round_trip {
+    //! Encode, then parse with the reader's decoder: the same value comes back.
+    use super::*;
+    use crate::hdf5::message::test_util::cur;
+
+    #[test]
+    fn symbol_table_encodes_then_parses() {
+        let b = encode_symbol_table(800, 680);
+        let s = SymbolTableMessage::parse(&mut cur(&b), &Limits::default()).unwrap();
+        assert_eq!((s.btree_address, s.local_heap_address), (800, 680));
+    }
+}
