@@ -701,7 +701,7 @@ pub fn packed(dt: &Datatype) -> Option<Datatype> {
 /// Element bytes of `dt` (possibly padded) rewritten in [`packed`] layout, appended to `out`.
 pub fn repack(dt: &Datatype, raw: &[u8], out: &mut Vec<u8>) -> TResult<()> {
     let size = usize::try_from(dt.size()).map_err(|_| "element too large")?;
-    if size == 0 || raw.len() % size != 0 {
+    if size == 0 || !raw.len().is_multiple_of(size) {
         return Err("values are not whole elements".into());
     }
     for e in raw.chunks(size) {
