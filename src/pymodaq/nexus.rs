@@ -111,7 +111,10 @@ pub fn hints(file: &File, path: &str) -> Option<J> {
         .then(|| {
             crate::hdf5::read::file::join_path(
                 &parent,
-                &format!("{}{digits}", crate::pymodaq::load::DataType::Error.value()),
+                &format!(
+                    "{}{digits}",
+                    crate::pymodaq::model::DataType::Error.prefix()
+                ),
             )
         })
         .filter(|p| matches!(file.get(p), Ok(Node::Dataset(_))));

@@ -12,7 +12,8 @@
 use crate::pymodaq::attrs::PyValue;
 use crate::pymodaq::backend::{AttrVal, H5Backend, LoadError, LoadResult, NodeClass, PmdNode};
 use crate::pymodaq::model::{
-    Axis, DataDistribution, DataSource, DataToExport, DataWithAxes, DwaArgs, NdArray, PyError,
+    Axis, DataDistribution, DataSource, DataToExport, DataType, DataWithAxes, DwaArgs, NdArray,
+    PyError,
 };
 
 /// Attributes that do not become extra attributes of a loaded DataWithAxes.
@@ -39,72 +40,6 @@ pub const NON_EXTRA_ATTRIBUTES: [&str; 18] = [
 
 /// The group name holding navigation axes (`SPECIAL_GROUP_NAMES['nav_axes']`).
 pub const NAV_AXES_GROUP: &str = "NavAxes";
-
-/// `saving.DataType`: the `data_type` attribute names and node-name prefixes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DataType {
-    /// `data` / `Data`
-    Data,
-    /// `axis` / `Axis`
-    Axis,
-    /// `live_scan` / `Live`
-    LiveScan,
-    /// `external_h5` / `ExtData`
-    ExternalH5,
-    /// `strings` / `Strings`
-    Strings,
-    /// `bkg` / `Bkg`
-    Bkg,
-    /// `data_enlargeable` / `EnlData`
-    DataEnlargeable,
-    /// `error` / `ErrorBar`
-    Error,
-}
-
-impl DataType {
-    /// The enum name (the `data_type` attribute).
-    pub fn name(self) -> &'static str {
-        match self {
-            DataType::Data => "data",
-            DataType::Axis => "axis",
-            DataType::LiveScan => "live_scan",
-            DataType::ExternalH5 => "external_h5",
-            DataType::Strings => "strings",
-            DataType::Bkg => "bkg",
-            DataType::DataEnlargeable => "data_enlargeable",
-            DataType::Error => "error",
-        }
-    }
-
-    /// The enum value (the node-name prefix).
-    pub fn value(self) -> &'static str {
-        match self {
-            DataType::Data => "Data",
-            DataType::Axis => "Axis",
-            DataType::LiveScan => "Live",
-            DataType::ExternalH5 => "ExtData",
-            DataType::Strings => "Strings",
-            DataType::Bkg => "Bkg",
-            DataType::DataEnlargeable => "EnlData",
-            DataType::Error => "ErrorBar",
-        }
-    }
-
-    /// `DataType[name]`; `KeyError` for an unknown name.
-    pub fn from_name(name: &str) -> LoadResult<DataType> {
-        Ok(match name {
-            "data" => DataType::Data,
-            "axis" => DataType::Axis,
-            "live_scan" => DataType::LiveScan,
-            "external_h5" => DataType::ExternalH5,
-            "strings" => DataType::Strings,
-            "bkg" => DataType::Bkg,
-            "data_enlargeable" => DataType::DataEnlargeable,
-            "error" => DataType::Error,
-            other => return Err(LoadError::py("KeyError", format!("'{other}'"))),
-        })
-    }
-}
 
 /// Reads PyMoDAQ objects from a file through an [`H5Backend`].
 #[derive(Debug, Clone)]
@@ -336,14 +271,14 @@ impl DataLoader {
             }
             let mut err = None;
             // get_index_from_node_name: int(name.split(prefix)[1]); a non-int suffix raises.
-            if let Some(suffix) = node.name.split(dt.value()).nth(1) {
+            if let Some(suffix) = node.name.split(dt.prefix()).nth(1) {
                 let idx: i128 = suffix.trim().parse().map_err(|_| {
                     LoadError::py(
                         "ValueError",
                         format!("invalid literal for int() with base 10: '{suffix}'"),
                     )
                 })?;
-                let name = format!("{}{:02}", DataType::Error.value(), idx);
+                let name = format!("{}{:02}", DataType::Error.prefix(), idx);
                 let path = crate::hdf5::read::file::join_path(&parent.path, &name);
                 err = match b.get_node(&path) {
                     Ok(n) => Some(n),

@@ -97,6 +97,67 @@ py_enum!(
     }
 );
 
+/// `saving.DataType`: what a data node holds; its member name is the `data_type` attribute,
+/// its value the node-name prefix (`Data00`, `Axis01`, `ErrorBar00`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataType {
+    /// `data` / `Data`
+    Data,
+    /// `axis` / `Axis`
+    Axis,
+    /// `live_scan` / `Live`
+    LiveScan,
+    /// `external_h5` / `ExtData`
+    ExternalH5,
+    /// `strings` / `Strings`
+    Strings,
+    /// `bkg` / `Bkg`
+    Bkg,
+    /// `data_enlargeable` / `EnlData`
+    DataEnlargeable,
+    /// `error` / `ErrorBar`
+    Error,
+}
+
+impl DataType {
+    const ALL: [(DataType, &'static str, &'static str); 8] = [
+        (DataType::Data, "data", "Data"),
+        (DataType::Axis, "axis", "Axis"),
+        (DataType::LiveScan, "live_scan", "Live"),
+        (DataType::ExternalH5, "external_h5", "ExtData"),
+        (DataType::Strings, "strings", "Strings"),
+        (DataType::Bkg, "bkg", "Bkg"),
+        (DataType::DataEnlargeable, "data_enlargeable", "EnlData"),
+        (DataType::Error, "error", "ErrorBar"),
+    ];
+
+    fn row(self) -> (DataType, &'static str, &'static str) {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.0 == self)
+            .unwrap_or((self, "data", "Data"))
+    }
+
+    /// The member name (the `data_type` attribute).
+    pub fn name(self) -> &'static str {
+        self.row().1
+    }
+
+    /// The member value (the node-name prefix).
+    pub fn prefix(self) -> &'static str {
+        self.row().2
+    }
+
+    /// `DataType[name]`; `KeyError` for an unknown name.
+    pub fn from_name(name: &str) -> Result<DataType, PyError> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.1 == name)
+            .map(|r| r.0)
+            .ok_or_else(|| PyError::new("KeyError", format!("'{name}'")))
+    }
+}
+
 impl DataDim {
     /// `DataDim.from_data_array` / `DataBase.get_dim_from_data` for a shape.
     pub fn from_shape(shape: &[usize]) -> DataDim {
@@ -474,6 +535,19 @@ impl DataToExport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn data_type_names_and_prefixes() {
+        for (dt, name, prefix) in DataType::ALL {
+            assert_eq!(dt.name(), name);
+            assert_eq!(dt.prefix(), prefix);
+            assert_eq!(DataType::from_name(name).unwrap(), dt);
+        }
+        assert_eq!(DataType::Error.prefix(), "ErrorBar");
+        assert_eq!(DataType::LiveScan.name(), "live_scan");
+        let e = DataType::from_name("Data").unwrap_err();
+        assert_eq!(e.to_string(), "KeyError: 'Data'");
+    }
 
     fn arr(shape: &[usize]) -> NdArray {
         let n: usize = shape.iter().product();

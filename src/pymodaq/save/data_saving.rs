@@ -6,10 +6,10 @@
 use crate::error::{Error, Result};
 use crate::pymodaq::attrs::pyliteral::{NumpyScalar, NumpyType, PyValue};
 use crate::pymodaq::model::{
-    Axis, DataDim, DataDistribution, DataSource, DataToExport, DataWithAxes, NdArray,
+    Axis, DataDim, DataDistribution, DataSource, DataToExport, DataType, DataWithAxes, NdArray,
 };
 
-use super::saving::{put, DataType, H5Saver};
+use super::saving::{put, H5Saver};
 use crate::pymodaq::backend::write::join;
 
 /// Special group holding navigation axes.

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::pymodaq::attrs::pyliteral::PyValue;
-use crate::pymodaq::model::{DType, NdArray};
+use crate::pymodaq::model::{DType, DataType, NdArray};
 
 use crate::pymodaq::backend::write::{join, Flavour, SaveBackend};
 
@@ -114,49 +114,6 @@ impl Default for InitOptions {
             swmr: false,
             durability: crate::hdf5::write::Durability::default(),
             nexus_hints: false,
-        }
-    }
-}
-
-/// The data-type enum of the savers (`DataType`): node-name prefix and `data_type` name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DataType {
-    /// `Data` / `data`
-    Data,
-    /// `Axis` / `axis`
-    Axis,
-    /// `Bkg` / `bkg`
-    Bkg,
-    /// `ErrorBar` / `error`
-    Error,
-    /// `EnlData` / `data_enlargeable`
-    DataEnlargeable,
-    /// `Strings` / `strings`
-    Strings,
-}
-
-impl DataType {
-    /// The member name (stored in `data_type`).
-    pub fn name(self) -> &'static str {
-        match self {
-            DataType::Data => "data",
-            DataType::Axis => "axis",
-            DataType::Bkg => "bkg",
-            DataType::Error => "error",
-            DataType::DataEnlargeable => "data_enlargeable",
-            DataType::Strings => "strings",
-        }
-    }
-
-    /// The member value (node-name prefix).
-    pub fn prefix(self) -> &'static str {
-        match self {
-            DataType::Data => "Data",
-            DataType::Axis => "Axis",
-            DataType::Bkg => "Bkg",
-            DataType::Error => "ErrorBar",
-            DataType::DataEnlargeable => "EnlData",
-            DataType::Strings => "Strings",
         }
     }
 }
