@@ -216,16 +216,12 @@ pub fn filter_display_name(id: u16, stored: Option<&str>) -> String {
     if let Some(n) = stored.filter(|n| !n.is_empty()) {
         return n.to_string();
     }
-    match id {
-        1 => "deflate",
-        2 => "shuffle",
-        3 => "fletcher32",
-        4 => "szip",
-        5 => "nbit",
-        6 => "scaleoffset",
-        _ => "",
+    // The HDF5 library names only its built-in filters (ids 1-6); h5py reports '' otherwise.
+    if (1..=6).contains(&id) {
+        crate::hdf5::filter::filter_name(id).to_string()
+    } else {
+        String::new()
     }
-    .to_string()
 }
 
 fn fillvalue_json(d: &Dataset) -> J {
@@ -734,7 +730,9 @@ pub fn float_json(v: f64) -> J {
 fn shortest(v: f64, bits: u8) -> f64 {
     let same = |x: f64| match bits {
         32 => (x as f32).to_bits() == (v as f32).to_bits(),
-        16 => f64_to_f16_bits(x) == f64_to_f16_bits(v),
+        16 => {
+            crate::hdf5::read::value::f16_from_f64(x) == crate::hdf5::read::value::f16_from_f64(v)
+        }
         _ => x.to_bits() == v.to_bits(),
     };
     if bits >= 64 {
@@ -749,42 +747,6 @@ fn shortest(v: f64, bits: u8) -> f64 {
         }
     }
     v
-}
-
-/// Round-to-nearest-even conversion to IEEE half bits (for the shortest-repr search).
-fn f64_to_f16_bits(v: f64) -> u16 {
-    let f = v as f32;
-    let x = f.to_bits();
-    let sign = ((x >> 16) & 0x8000) as u16;
-    let exp = ((x >> 23) & 0xff) as i32;
-    let man = x & 0x7f_ffff;
-    if exp == 0xff {
-        return sign | 0x7c00 | if man != 0 { 0x200 } else { 0 };
-    }
-    let e = exp - 127 + 15;
-    if e >= 0x1f {
-        return sign | 0x7c00;
-    }
-    if e <= 0 {
-        if e < -10 {
-            return sign;
-        }
-        let m = man | 0x80_0000;
-        let shift = (14 - e) as u32;
-        let half = 1u32 << (shift - 1);
-        let mut r = m >> shift;
-        let rem = m & ((1 << shift) - 1);
-        if rem > half || (rem == half && r & 1 == 1) {
-            r += 1;
-        }
-        return sign | r as u16;
-    }
-    let mut r = ((e as u32) << 10) | (man >> 13);
-    let rem = man & 0x1fff;
-    if rem > 0x1000 || (rem == 0x1000 && r & 1 == 1) {
-        r += 1;
-    }
-    sign | r as u16
 }
 
 fn hex(b: &[u8]) -> String {

@@ -452,7 +452,9 @@ pub fn element_to_raw(dt: &Datatype, v: &J, out: &mut Vec<u8>) -> TResult<()> {
         Datatype::FloatingPoint { size, order, .. } => {
             let f = json_float(v).ok_or_else(|| format!("{v} is not a number"))?;
             let mut b = match size {
-                2 => f16_bits(f).to_le_bytes().to_vec(),
+                2 => crate::hdf5::read::value::f16_from_f64(f)
+                    .to_le_bytes()
+                    .to_vec(),
                 4 => (f as f32).to_le_bytes().to_vec(),
                 8 => f.to_le_bytes().to_vec(),
                 _ => return Err("bad float size".into()),
@@ -613,42 +615,6 @@ pub fn unflatten(dt: &Datatype, b: &[u8], dims: &[u64]) -> TResult<J> {
             Ok(J::Array(a))
         }
     }
-}
-
-/// IEEE half from f64 (round to nearest even), for float16 JSON values.
-fn f16_bits(v: f64) -> u16 {
-    let f = v as f32;
-    let x = f.to_bits();
-    let sign = ((x >> 16) & 0x8000) as u16;
-    let exp = ((x >> 23) & 0xff) as i32;
-    let man = x & 0x7f_ffff;
-    if exp == 0xff {
-        return sign | 0x7c00 | if man != 0 { 0x200 } else { 0 };
-    }
-    let e = exp - 127 + 15;
-    if e >= 0x1f {
-        return sign | 0x7c00;
-    }
-    if e <= 0 {
-        if e < -10 {
-            return sign;
-        }
-        let m = man | 0x80_0000;
-        let shift = (14 - e) as u32;
-        let half = 1u32 << (shift - 1);
-        let rem = m & ((1 << shift) - 1);
-        let mut r = m >> shift;
-        if rem > half || (rem == half && r & 1 == 1) {
-            r += 1;
-        }
-        return sign | r as u16;
-    }
-    let mut r = ((e as u32) << 10) | (man >> 13);
-    let rem = man & 0x1fff;
-    if rem > 0x1000 || (rem == 0x1000 && r & 1 == 1) {
-        r += 1;
-    }
-    sign | r as u16
 }
 
 /// `dt` with every compound packed (members one after the other, no padding), as HSDS (and

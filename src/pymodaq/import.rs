@@ -301,9 +301,9 @@ pub fn array_from_json(v: &J, path: &str) -> JResult<NdArray> {
             DType::UInt64 => {
                 bytes.extend((int_from_json(x, &p, 0, u64::MAX.into())? as u64).to_le_bytes())
             }
-            DType::Float16 => {
-                bytes.extend(crate::pymodaq::backend::f16_bits(f64_from_json(x, &p)?).to_le_bytes())
-            }
+            DType::Float16 => bytes.extend(
+                crate::hdf5::read::value::f16_from_f64(f64_from_json(x, &p)?).to_le_bytes(),
+            ),
             DType::Float32 => bytes.extend((f64_from_json(x, &p)? as f32).to_le_bytes()),
             DType::Float64 => bytes.extend(f64_from_json(x, &p)?.to_le_bytes()),
             DType::Complex64 | DType::Complex128 => {

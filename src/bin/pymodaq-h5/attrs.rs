@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use pymodaq_h5::hdf5::message::dataspace::DataspaceKind;
+use pymodaq_h5::hdf5::read::DataspaceKind;
 
 use crate::output::{open, shorten};
 use crate::pmd;

@@ -204,7 +204,7 @@ fn check_pymodaq(f: &File) -> (Vec<String>, Vec<String>) {
         if dt == "data" || dt == "data_enlargeable" {
             if let (Some(&rows), true) = (
                 d.shape().first(),
-                d.max_shape().first() == Some(&pymodaq_h5::hdf5::message::dataspace::UNLIMITED),
+                d.max_shape().first() == Some(&pymodaq_h5::hdf5::read::UNLIMITED),
             ) {
                 // The detector group: the ancestor named DetectorNNN (else the grandparent).
                 let det = path
@@ -289,7 +289,7 @@ fn unmeasured_points(
     let points: u64 = shape[..nav.len()].iter().product();
     let per_point: u64 = shape[nav.len()..].iter().product::<u64>().max(1);
     let fill = match &d.datatype {
-        pymodaq_h5::hdf5::message::datatype::Datatype::FixedPoint {
+        pymodaq_h5::hdf5::read::Datatype::FixedPoint {
             size, signed: true, ..
         } => match size {
             1 => i8::MIN as f64,
@@ -297,7 +297,7 @@ fn unmeasured_points(
             4 => i32::MIN as f64,
             _ => i64::MIN as f64,
         },
-        pymodaq_h5::hdf5::message::datatype::Datatype::FloatingPoint { .. } => f64::NAN,
+        pymodaq_h5::hdf5::read::Datatype::FloatingPoint { .. } => f64::NAN,
         _ => return None,
     };
     let unset = |v: f64| if fill.is_nan() { v.is_nan() } else { v == fill };

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use indicatif::ProgressBar;
 use pymodaq_h5::export::Slabs;
-use pymodaq_h5::hdf5::message::datatype::Datatype;
+use pymodaq_h5::hdf5::read::Datatype;
 use pymodaq_h5::hdf5::read::{Dataset, Value};
 
 use crate::export::{Format, Source};

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use pymodaq_h5::hdf5::message::dataspace::UNLIMITED;
-use pymodaq_h5::hdf5::read::{File, Group, LinkKind, Node};
+use pymodaq_h5::hdf5::filter;
+use pymodaq_h5::hdf5::read::{LinkKind, Node, Visit, UNLIMITED};
 use pymodaq_h5::pymodaq::backend::H5Backend;
 
 use crate::output::{open, EXIT_PROBLEMS};
@@ -50,15 +50,26 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 "{shown} group{}{generation}",
                 title_suffix(&b, &start, shown)
             )?;
-            tree(
-                &f,
-                &b,
-                g,
-                &mut so,
-                &mut errors,
-                &mut std::collections::HashSet::new(),
-                0,
-            )?;
+            let walk = g.walk_links(|path, visit| {
+                let line = match visit {
+                    Visit::Object(Ok(n)) => node_line(&b, n, path),
+                    Visit::Object(Err(e)) | Visit::GroupError(e) => {
+                        errors = true;
+                        format!("{path} !error: {e}")
+                    }
+                    Visit::Seen(_) => format!("{path} hard-link (already listed)"),
+                    Visit::Link(LinkKind::Soft(t)) => format!("{path} soft-link -> {t}"),
+                    Visit::Link(LinkKind::External { file, path: p }) => {
+                        format!("{path} external-link -> {file}:{p}")
+                    }
+                    Visit::Link(LinkKind::UserDefined(t)) => {
+                        format!("{path} user-defined-link ({t})")
+                    }
+                    Visit::Link(LinkKind::Hard(_)) => return Ok(()),
+                };
+                writeln!(so, "{line}").map_err(pymodaq_h5::Error::from)
+            });
+            walk?;
         }
         other => writeln!(so, "{}", node_line(&b, other, shown))?,
     }
@@ -123,9 +134,10 @@ fn node_line(b: &H5Backend, n: &Node, path: &str) -> String {
                     .filters
                     .iter()
                     .map(|fd| match fd.id {
-                        1 => format!("deflate({})", fd.client_data.first().copied().unwrap_or(0)),
-                        2 => "shuffle".into(),
-                        3 => "fletcher32".into(),
+                        filter::DEFLATE => {
+                            format!("deflate({})", fd.client_data.first().copied().unwrap_or(0))
+                        }
+                        filter::SHUFFLE | filter::FLETCHER32 => filter::filter_name(fd.id).into(),
                         id => format!("filter{id}"),
                     })
                     .collect();
@@ -136,59 +148,4 @@ fn node_line(b: &H5Backend, n: &Node, path: &str) -> String {
             line
         }
     }
-}
-
-fn tree(
-    f: &File,
-    b: &H5Backend,
-    g: &Group,
-    out: &mut impl Write,
-    errors: &mut bool,
-    seen: &mut std::collections::HashSet<u64>,
-    depth: u32,
-) -> anyhow::Result<()> {
-    seen.insert(g.object().address());
-    let links = match g.links() {
-        Ok(l) => l,
-        Err(e) => {
-            *errors = true;
-            writeln!(out, "{} !error: {e}", g.path())?;
-            return Ok(());
-        }
-    };
-    for l in links {
-        let path = pymodaq_h5::hdf5::read::file::join_path(g.path(), &l.name);
-        match &l.kind {
-            LinkKind::Soft(t) => writeln!(out, "{path} soft-link -> {t}")?,
-            LinkKind::External { file, path: p } => {
-                writeln!(out, "{path} external-link -> {file}:{p}")?
-            }
-            LinkKind::UserDefined(t) => writeln!(out, "{path} user-defined-link ({t})")?,
-            LinkKind::Hard(addr) => {
-                if seen.contains(addr) {
-                    writeln!(out, "{path} hard-link (already listed)")?;
-                    continue;
-                }
-                match Node::open(f, *addr, path.clone()) {
-                    Ok(n) => {
-                        writeln!(out, "{}", node_line(b, &n, &path))?;
-                        match &n {
-                            Node::Group(cg) if depth < 256 => {
-                                tree(f, b, cg, out, errors, seen, depth + 1)?
-                            }
-                            Node::Dataset(_) => {
-                                seen.insert(*addr);
-                            }
-                            _ => {}
-                        }
-                    }
-                    Err(e) => {
-                        *errors = true;
-                        writeln!(out, "{path} !error: {e}")?;
-                    }
-                }
-            }
-        }
-    }
-    Ok(())
 }

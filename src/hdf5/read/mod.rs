@@ -8,12 +8,14 @@ pub mod group;
 pub mod memory_type;
 pub mod standard;
 pub mod value;
+pub mod walk;
 
 pub use attribute::Attribute;
 pub use dataset::{Dataset, Element, Selection};
 pub use file::{File, Node, Object};
 pub use group::{Group, Link, LinkKind};
 pub use value::Value;
+pub use walk::Visit;
 
 // The element and shape descriptions a `Dataset`/`Attribute` carries, so callers name them
 // through the read API, not the message modules.

@@ -118,6 +118,43 @@ pub fn f16_to_f32(h: u16) -> f32 {
     f32::from_bits(bits)
 }
 
+/// IEEE half bits of `v` (via f32), rounded to nearest even as numpy's `astype(float16)`
+/// does, subnormals included.
+pub fn f16_from_f64(v: f64) -> u16 {
+    let f = v as f32;
+    let x = f.to_bits();
+    let sign = ((x >> 16) & 0x8000) as u16;
+    let exp = ((x >> 23) & 0xff) as i32;
+    let man = x & 0x7f_ffff;
+    if exp == 0xff {
+        return sign | 0x7c00 | if man != 0 { 0x200 } else { 0 };
+    }
+    let e = exp - 127 + 15;
+    if e >= 0x1f {
+        return sign | 0x7c00;
+    }
+    if e <= 0 {
+        if e < -10 {
+            return sign;
+        }
+        let m = man | 0x80_0000;
+        let shift = (14 - e) as u32;
+        let half = 1u32 << (shift - 1);
+        let mut r = m >> shift;
+        let rem = m & ((1 << shift) - 1);
+        if rem > half || (rem == half && r & 1 == 1) {
+            r += 1;
+        }
+        return sign | r as u16;
+    }
+    let mut r = ((e as u32) << 10) | (man >> 13);
+    let rem = man & 0x1fff;
+    if rem > 0x1000 || (rem == 0x1000 && r & 1 == 1) {
+        r += 1;
+    }
+    sign | r as u16
+}
+
 /// Decode a float of 2, 4 or 8 bytes in `order`.
 pub fn read_float(bytes: &[u8], order: ByteOrder) -> Option<f64> {
     let raw = read_uint(bytes, order)?;
@@ -515,6 +552,21 @@ fn swap_element(dt: &Datatype, el: &mut [u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn f16_encode_round_trips_and_rounds_to_even() {
+        for h in 0u16..=u16::MAX {
+            let f = f16_to_f32(h);
+            if f.is_finite() {
+                assert_eq!(f16_from_f64(f64::from(f)), h, "{h:#06x}");
+            }
+        }
+        assert_eq!(f16_from_f64(1.0), 0x3c00);
+        assert_eq!(f16_from_f64(65520.0), 0x7c00); // past the largest half: inf
+        assert_eq!(f16_from_f64(1e-7), 0x0002); // 1.68 × 2^-24 rounds up
+        assert_eq!(f16_from_f64(1.0 + 2f64.powi(-11)), 0x3c00); // tie to even
+        assert_eq!(f16_from_f64(f64::NAN) & 0x7e00, 0x7e00);
+    }
 
     #[test]
     fn half_precision() {

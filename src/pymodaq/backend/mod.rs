@@ -5,7 +5,7 @@
 pub mod read;
 pub mod write;
 
-pub use read::{decode_attr, f16_bits, infer_class, AttrVal, H5Backend, PmdNode};
+pub use read::{decode_attr, infer_class, AttrVal, H5Backend, PmdNode};
 pub use write::{Flavour, SaveBackend};
 
 use crate::error::Error;

@@ -623,7 +623,9 @@ fn push_le(dtype: DType, v: &Value, out: &mut Vec<u8>) {
     };
     let n = dtype.size();
     match dtype {
-        DType::Float16 => out.extend_from_slice(&f16_bits(f).to_le_bytes()),
+        DType::Float16 => {
+            out.extend_from_slice(&crate::hdf5::read::value::f16_from_f64(f).to_le_bytes())
+        }
         DType::Float32 => out.extend_from_slice(&(f as f32).to_le_bytes()),
         DType::Float64 => out.extend_from_slice(&f.to_le_bytes()),
         _ => {
@@ -631,27 +633,6 @@ fn push_le(dtype: DType, v: &Value, out: &mut Vec<u8>) {
             out.extend_from_slice(b.get(..n).unwrap_or(&b));
         }
     }
-}
-
-/// Round-to-nearest float16 bits (rows of float16 are exotic; exactness for normal values).
-/// IEEE half-precision bits of `v` (round to nearest even).
-pub fn f16_bits(v: f64) -> u16 {
-    let f = v as f32;
-    let b = f.to_bits();
-    let sign = ((b >> 16) & 0x8000) as u16;
-    let exp = ((b >> 23) & 0xff) as i32;
-    let man = b & 0x7f_ffff;
-    if exp == 0xff {
-        return sign | 0x7c00 | if man != 0 { 0x200 } else { 0 };
-    }
-    let e = exp - 127 + 15;
-    if e >= 0x1f {
-        return sign | 0x7c00;
-    }
-    if e <= 0 {
-        return sign;
-    }
-    sign | ((e as u16) << 10) | ((man >> 13) as u16)
 }
 
 impl Backend for H5Backend {

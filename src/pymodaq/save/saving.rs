@@ -662,7 +662,7 @@ pub fn fill_bytes(dtype: DType, value: f64) -> Vec<u8> {
         DType::UInt16 => (int(16, false) as u16).to_le_bytes().to_vec(),
         DType::UInt32 => (int(32, false) as u32).to_le_bytes().to_vec(),
         DType::UInt64 => (int(64, false) as u64).to_le_bytes().to_vec(),
-        DType::Float16 => crate::pymodaq::backend::f16_bits(value)
+        DType::Float16 => crate::hdf5::read::value::f16_from_f64(value)
             .to_le_bytes()
             .to_vec(),
         DType::Float32 => (value as f32).to_le_bytes().to_vec(),
