@@ -115,46 +115,13 @@ fn check_passes_what_dump_reads() {
 #[test]
 fn random_interop_files_dump_as_h5py_or_name_the_refusal() {
     let Some(py) = common::python() else { return };
-    let seeds: Vec<u64> = std::env::var("INTEROP_SEEDS")
-        .ok()
-        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![21, 22]);
-    let count: u32 = std::env::var("INTEROP_COUNT")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(30);
-    let dir = common::temp_dir("i11-random");
-    let mut failures = Vec::new();
-    let mut compared = 0;
-    for seed in seeds {
-        let out = Command::new(&py)
-            .arg(common::root().join("fixtures/gen/random_interop.py"))
-            .args([seed.to_string(), count.to_string()])
-            .arg(&*dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "random_interop.py failed for seed {seed}:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        for i in 0..count {
-            let h5 = dir.join(format!("interop_{seed}_{i}.h5"));
-            match common::compare_with_golden(&h5) {
-                Ok(true) => compared += 1,
-                Ok(false) => failures.push(format!("{}: no golden", h5.display())),
-                Err(report) => {
-                    compared += 1;
-                    failures.push(report);
-                }
-            }
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {compared} random files differ from h5py:\n{}",
-        failures.len(),
-        failures.join("\n")
+    let compared = common::random_files_match_h5py(
+        &py,
+        "fixtures/gen/random_interop.py",
+        "interop",
+        "INTEROP",
+        &[21, 22],
+        30,
     );
     eprintln!("{compared} random interop files dump as h5py reads them");
 }

@@ -4,6 +4,10 @@
 //! Python is found via `PYMODAQ_H5_PYTHON`, else `.venv/bin/python` in the repository. Without
 //! one, the test prints a notice and passes, unless `CI` is set (then it fails).
 
+mod common;
+
+use common::Rng;
+
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::Command;
@@ -15,33 +19,6 @@ use pymodaq_h5::pymodaq::attrs::pyliteral::{
 };
 use pymodaq_h5::Limits;
 use serde_json::{json, Value};
-
-fn python() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("PYMODAQ_H5_PYTHON") {
-        return Some(PathBuf::from(p));
-    }
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    venv.exists().then_some(venv)
-}
-
-/// splitmix64: a deterministic generator, so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-}
 
 /// Characters that exercise quoting, escaping and printability.
 const CHARS: &[char] = &[
@@ -444,15 +421,7 @@ fn ours_j2o(raw: &str, as_bytes: bool) -> String {
 
 #[test]
 fn python_batch() {
-    let Some(py) = python() else {
-        if std::env::var_os("CI").is_some() {
-            panic!("CI is set but no Python found (set PYMODAQ_H5_PYTHON or create .venv)");
-        }
-        eprintln!(
-            "pyattr_python_batch: no Python (PYMODAQ_H5_PYTHON or .venv/bin/python); skipped"
-        );
-        return;
-    };
+    let Some(py) = common::python() else { return };
     let mut r = Rng(0x5_EED0_FA77);
     let mut values: Vec<PyValue> = (0..700).map(|_| gen_value(&mut r, 0)).collect();
     // Strings around the pickle framing thresholds.
@@ -478,18 +447,7 @@ fn python_batch() {
         }
     }
     std::fs::write(&input, text).unwrap();
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/py/pyattr_batch.py");
-    let out = Command::new(&py)
-        .arg(&script)
-        .arg(&input)
-        .arg(&output)
-        .output()
-        .expect("running python");
-    assert!(
-        out.status.success(),
-        "python failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = common::run_py(&py, "tests/py/pyattr_batch.py", [&input, &output]);
     println!("{}", String::from_utf8_lossy(&out.stdout).trim());
     let results: Vec<Value> = std::fs::read_to_string(&output)
         .unwrap()

@@ -15,16 +15,10 @@ fn load_json_agrees_with_real_pymodaq() {
     let Some(py) = common::python() else { return };
     let dir = common::temp_dir("pmd-interop");
     let script = common::root().join("tests/py/pymodaq_check.py");
-    let out = Command::new(&py)
-        .arg(&script)
-        .arg("gen")
-        .arg(&*dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "generating PyMoDAQ files failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    common::run_py(
+        &py,
+        "tests/py/pymodaq_check.py",
+        [std::ffi::OsStr::new("gen"), dir.as_os_str()],
     );
     let mut n = 0;
     for e in std::fs::read_dir(&*dir).unwrap().flatten() {

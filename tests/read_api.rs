@@ -4,18 +4,10 @@
 
 mod common;
 
+use common::Rng;
+
 use pymodaq_h5::hdf5::message::dataspace::DataspaceKind;
 use pymodaq_h5::hdf5::read::{File, Node};
-
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n.max(1)
-    }
-}
 
 /// The slice `sel` of a C-order array of shape `dims` with `elem`-byte elements.
 fn slice_of(full: &[u8], dims: &[u64], sel: &[std::ops::Range<u64>], elem: usize) -> Vec<u8> {

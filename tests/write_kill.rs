@@ -4,6 +4,10 @@
 //! flush the child reported, with no torn row. Run for both write profiles; the HDF5 1.10
 //! child also sets attributes that overflow the header into continuation blocks, and its
 //! sample is also opened in h5py's `swmr=True` read mode.
+
+mod common;
+
+use common::Rng;
 #![cfg(unix)]
 
 use pymodaq_h5::hdf5::read::{File, Node};
@@ -68,16 +72,6 @@ fn kill_child() {
             writeln!(out, "FLUSHED {n}").unwrap();
             out.flush().unwrap();
         }
-    }
-}
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
     }
 }
 

@@ -9,6 +9,8 @@
 
 mod common;
 
+use common::Rng;
+
 use pymodaq_h5::hdf5::read::{File, Node};
 use pymodaq_h5::hdf5::write::*;
 use std::io::{BufRead, BufReader, Write};
@@ -52,16 +54,6 @@ fn kill_append_child() {
             writeln!(out, "FLUSHED {n}").unwrap();
             out.flush().unwrap();
         }
-    }
-}
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
     }
 }
 

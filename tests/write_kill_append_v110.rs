@@ -10,6 +10,8 @@
 
 mod common;
 
+use common::Rng;
+
 use pymodaq_h5::hdf5::read::{File, Node};
 use pymodaq_h5::hdf5::write::*;
 use std::io::{BufRead, BufReader, Write};
@@ -51,16 +53,6 @@ fn kill_append_v110_child() {
     }
 }
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
 fn data(f: &File, name: &str) -> Vec<f64> {
     match f.get(name).unwrap() {
         Node::Dataset(d) => d.read::<f64>().unwrap(),
@@ -79,17 +71,7 @@ fn killed_v110_appenders_leave_valid_files() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(40);
     let dir = common::temp_dir("kill-append-v110");
-    let out = Command::new(&py)
-        .arg(common::root().join("tests/py/reopen_v110.py"))
-        .arg("gen")
-        .arg(&*dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::run_py(&py, "tests/py/reopen_v110.py", [std::ffi::OsStr::new("gen"), dir.as_os_str()]);
     let exe = std::env::current_exe().unwrap();
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

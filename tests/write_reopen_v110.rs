@@ -109,17 +109,7 @@ fn expect(zrows: i64) -> J {
 fn h5py_latest_and_swmr_files_appended() {
     let Some(py) = common::python() else { return };
     let dir = common::temp_dir("reopen-v110");
-    let out = Command::new(&py)
-        .arg(common::root().join("tests/py/reopen_v110.py"))
-        .arg("gen")
-        .arg(&*dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::run_py(&py, "tests/py/reopen_v110.py", [std::ffi::OsStr::new("gen"), dir.as_os_str()]);
     for name in ["latest.h5", "swmr.h5"] {
         let h5 = dir.join(name);
         let zrows = append_sessions(&h5);

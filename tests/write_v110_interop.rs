@@ -8,24 +8,13 @@
 
 mod common;
 
+use common::Rng;
+
 use pymodaq_h5::hdf5::read::{File, Node};
 use pymodaq_h5::hdf5::write::*;
 use serde_json::{json, Map, Value as J};
 use std::path::Path;
 use std::process::Command;
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
 
 struct Expect {
     groups: Vec<String>,

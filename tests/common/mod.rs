@@ -262,3 +262,101 @@ pub fn python44() -> Option<PathBuf> {
     eprintln!("NOTICE: no PyMoDAQ 4.4 venv (.venv44); 4.4 checks skipped.");
     None
 }
+
+/// Runs `py SCRIPT ARGS…` (`script` relative to the repository root, or `-c CODE` when it
+/// starts with `-c`) and returns its output; a non-zero exit fails the test with the
+/// script's stderr.
+pub fn run_py<S: AsRef<std::ffi::OsStr>>(
+    py: &Path,
+    script: &str,
+    args: impl IntoIterator<Item = S>,
+) -> std::process::Output {
+    let mut cmd = std::process::Command::new(py);
+    match script.strip_prefix("-c") {
+        Some(code) => cmd.arg("-c").arg(code),
+        None => cmd.arg(root().join(script)),
+    };
+    let out = cmd
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("running {py:?}: {e}"));
+    let shown: String = script.chars().take(60).collect();
+    assert!(
+        out.status.success(),
+        "python {shown} failed ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Seeded random files from a Python generator (`SCRIPT SEED COUNT DIR` writes
+/// `PREFIX_SEED_I.h5` and the h5py reference dump of each), every one compared with
+/// [`compare_with_golden`]; fails listing the differences. `ENV_SEEDS=1,2,3` and `ENV_COUNT`
+/// widen the run. Returns how many files were compared.
+pub fn random_files_match_h5py(
+    py: &Path,
+    script: &str,
+    prefix: &str,
+    env: &str,
+    seeds: &[u64],
+    count: u32,
+) -> usize {
+    let seeds: Vec<u64> = std::env::var(format!("{env}_SEEDS"))
+        .ok()
+        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_else(|| seeds.to_vec());
+    let count: u32 = std::env::var(format!("{env}_COUNT"))
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(count);
+    let dir = temp_dir(&format!("random-{prefix}"));
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for seed in seeds {
+        let args = [seed.to_string().into(), count.to_string().into(), dir.as_os_str().to_owned()];
+        run_py::<std::ffi::OsString>(py, script, args);
+        for i in 0..count {
+            let h5 = dir.join(format!("{prefix}_{seed}_{i}.h5"));
+            match compare_with_golden(&h5) {
+                Ok(true) => compared += 1,
+                Ok(false) => failures.push(format!("{}: no golden written", h5.display())),
+                Err(report) => {
+                    compared += 1;
+                    failures.push(report);
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {compared} random files differ from h5py:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    compared
+}
+
+/// The tests' one pseudo-random generator (xorshift64): seeded, reproducible, no crate.
+#[derive(Debug, Clone)]
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next 64 random bits.
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    /// One of `items` (which must not be empty).
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
