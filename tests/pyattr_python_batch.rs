@@ -15,7 +15,7 @@ use std::process::Command;
 use pymodaq_h5::pymodaq::attrs::envelope::{self, AttrValue};
 use pymodaq_h5::pymodaq::attrs::pickle;
 use pymodaq_h5::pymodaq::attrs::pyliteral::{
-    self, Date, DateTime, NumpyScalar, NumpyType, PyValue, Time,
+    self, Date, DateTime, DType, NumpyScalar, NumpyType, PyValue, Time,
 };
 use pymodaq_h5::Limits;
 use serde_json::{json, Value};
@@ -184,22 +184,22 @@ fn gen_time(r: &mut Rng) -> Time {
 
 fn gen_numpy(r: &mut Rng) -> PyValue {
     let ty = *r.pick(&[
-        NumpyType::Float64,
-        NumpyType::Float64,
-        NumpyType::Float32,
-        NumpyType::Int64,
-        NumpyType::Int8,
-        NumpyType::UInt8,
-        NumpyType::UInt64,
-        NumpyType::Bool,
+        NumpyType::Number(DType::Float64),
+        NumpyType::Number(DType::Float64),
+        NumpyType::Number(DType::Float32),
+        NumpyType::Number(DType::Int64),
+        NumpyType::Number(DType::Int8),
+        NumpyType::Number(DType::UInt8),
+        NumpyType::Number(DType::UInt64),
+        NumpyType::Number(DType::Bool),
     ]);
     let v = match ty {
-        NumpyType::Float64 => PyValue::Float(gen_float(r)),
-        NumpyType::Float32 => PyValue::Float(f64::from(gen_float(r) as f32)),
-        NumpyType::Int64 => PyValue::Int(i128::from(r.next() as i64)),
-        NumpyType::Int8 => PyValue::Int(i128::from(r.next() as i8)),
-        NumpyType::UInt8 => PyValue::Int(i128::from(r.next() as u8)),
-        NumpyType::UInt64 => PyValue::Int(i128::from(r.next())),
+        NumpyType::Number(DType::Float64) => PyValue::Float(gen_float(r)),
+        NumpyType::Number(DType::Float32) => PyValue::Float(f64::from(gen_float(r) as f32)),
+        NumpyType::Number(DType::Int64) => PyValue::Int(i128::from(r.next() as i64)),
+        NumpyType::Number(DType::Int8) => PyValue::Int(i128::from(r.next() as i8)),
+        NumpyType::Number(DType::UInt8) => PyValue::Int(i128::from(r.next() as u8)),
+        NumpyType::Number(DType::UInt64) => PyValue::Int(i128::from(r.next())),
         _ => PyValue::Bool(r.below(2) == 0),
     };
     PyValue::Numpy(NumpyScalar::new(ty, v).unwrap())

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use pymodaq_h5::pymodaq::attrs::envelope::{self, AttrValue};
 use pymodaq_h5::pymodaq::attrs::pickle;
 use pymodaq_h5::pymodaq::attrs::pyliteral::{
-    self, Date, DateTime, NumpyScalar, NumpyType, PyValue, Time,
+    self, Date, DateTime, DType, NumpyScalar, NumpyType, PyValue, Time,
 };
 use pymodaq_h5::Limits;
 
@@ -48,18 +48,18 @@ fn scalar() -> impl Strategy<Value = PyValue> {
         date().prop_map(PyValue::Date),
         time().prop_map(PyValue::Time),
         finite_float().prop_map(|f| PyValue::Numpy(
-            NumpyScalar::new(NumpyType::Float64, PyValue::Float(f)).unwrap()
+            NumpyScalar::new(NumpyType::Number(DType::Float64), PyValue::Float(f)).unwrap()
         )),
         any::<f32>()
             .prop_filter("finite", |f| f.is_finite())
             .prop_map(|f| PyValue::Numpy(
-                NumpyScalar::new(NumpyType::Float32, PyValue::Float(f64::from(f))).unwrap()
+                NumpyScalar::new(NumpyType::Number(DType::Float32), PyValue::Float(f64::from(f))).unwrap()
             )),
         any::<i64>().prop_map(|i| PyValue::Numpy(
-            NumpyScalar::new(NumpyType::Int64, PyValue::Int(i128::from(i))).unwrap()
+            NumpyScalar::new(NumpyType::Number(DType::Int64), PyValue::Int(i128::from(i))).unwrap()
         )),
         any::<bool>().prop_map(|b| PyValue::Numpy(
-            NumpyScalar::new(NumpyType::Bool, PyValue::Bool(b)).unwrap()
+            NumpyScalar::new(NumpyType::Number(DType::Bool), PyValue::Bool(b)).unwrap()
         )),
     ]
 }

@@ -3,6 +3,7 @@
 pub mod attrs;
 pub mod backend;
 pub mod browsing;
+pub mod dtype;
 pub mod import;
 pub mod legacy;
 pub mod load;

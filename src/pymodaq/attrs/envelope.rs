@@ -22,7 +22,7 @@
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 
-use super::pyliteral::{self, NumpyType, PyValue};
+use super::pyliteral::{self, DType, NumpyType, PyValue};
 
 /// Type names PyMoDAQ evaluates (`JsonConverter.trusted_types()`, pymodaq_utils 5.3).
 pub const TRUSTED_TYPES: [&str; 11] = [
@@ -483,7 +483,7 @@ impl Json<'_> {
 
 /// Whether `v` is a numpy float64 (the one numpy type PyMoDAQ trusts besides `bool`).
 pub fn is_np_float64(v: &PyValue) -> bool {
-    matches!(v, PyValue::Numpy(n) if n.ty == NumpyType::Float64)
+    matches!(v, PyValue::Numpy(n) if n.ty == NumpyType::Number(DType::Float64))
 }
 
 /// The `{"module", "type", "data"}` strings of a dict that is an envelope PyMoDAQ surfaced

@@ -6,7 +6,7 @@
 use crate::error::{Error, Result};
 use crate::pymodaq::attrs::pyliteral::{NumpyScalar, NumpyType, PyValue};
 use crate::pymodaq::model::{
-    Axis, DataDim, DataDistribution, DataSource, DataToExport, DataType, DataWithAxes, NdArray,
+    Axis, DType, DataDim, DataDistribution, DataSource, DataToExport, DataType, DataWithAxes, NdArray,
 };
 
 use super::saving::{put, H5Saver};
@@ -38,13 +38,13 @@ pub fn next_index(h5: &H5Saver, where_: &str, dt: DataType) -> usize {
 }
 
 fn np_f64(x: f64) -> PyValue {
-    NumpyScalar::new(NumpyType::Float64, PyValue::Float(x))
+    NumpyScalar::new(NumpyType::Number(DType::Float64), PyValue::Float(x))
         .map(PyValue::Numpy)
         .unwrap_or(PyValue::Float(x))
 }
 
 fn np_i64(x: i128) -> PyValue {
-    NumpyScalar::new(NumpyType::Int64, PyValue::Int(x))
+    NumpyScalar::new(NumpyType::Number(DType::Int64), PyValue::Int(x))
         .map(PyValue::Numpy)
         .unwrap_or(PyValue::Int(x))
 }
@@ -230,7 +230,7 @@ impl AxisSaverLoader {
                 where_,
                 &name,
                 DataType::Axis,
-                crate::pymodaq::model::DType::Float64,
+                DType::Float64,
                 &[],
                 "Data1D",
                 &axis.label,

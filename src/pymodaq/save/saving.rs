@@ -127,6 +127,29 @@ pub fn capitalize(s: &str) -> String {
     }
 }
 
+/// PyMoDAQ's `add_<kind>_group(where, title, settings_as_xml, metadata)` methods: one
+/// signature, an incremental (`Detector000`) or generic (`description=''`) group of a kind.
+macro_rules! group_adders {
+    ($($(#[$m:meta])* $name:ident => $how:ident $kind:literal;)*) => {$(
+        $(#[$m])*
+        pub fn $name(
+            &mut self,
+            where_: &str,
+            title: &str,
+            settings_as_xml: &PyValue,
+            metadata: &[(String, PyValue)],
+        ) -> Result<String> {
+            group_adders!(@$how self, $kind, where_, title, settings_as_xml, metadata)
+        }
+    )*};
+    (@incremental $s:ident, $kind:literal, $($a:ident),*) => {
+        $s.add_incremental_group($kind, $($a),*)
+    };
+    (@generic $s:ident, $kind:literal, $w:ident, $t:ident, $x:ident, $md:ident) => {
+        $s.add_generic_group($w, $t, $x, $md, $kind)
+    };
+}
+
 /// `H5SaverLowLevel`: an open PyMoDAQ file.
 #[derive(Debug)]
 pub struct H5Saver {
@@ -411,26 +434,15 @@ impl H5Saver {
         Ok(group)
     }
 
-    /// `add_det_group`.
-    pub fn add_det_group(
-        &mut self,
-        where_: &str,
-        title: &str,
-        settings_as_xml: &PyValue,
-        metadata: &[(String, PyValue)],
-    ) -> Result<String> {
-        self.add_incremental_group("detector", where_, title, settings_as_xml, metadata)
-    }
-
-    /// `add_act_group` (also `add_move_group`).
-    pub fn add_act_group(
-        &mut self,
-        where_: &str,
-        title: &str,
-        settings_as_xml: &PyValue,
-        metadata: &[(String, PyValue)],
-    ) -> Result<String> {
-        self.add_incremental_group("actuator", where_, title, settings_as_xml, metadata)
+    group_adders! {
+        /// `add_det_group`.
+        add_det_group => incremental "detector";
+        /// `add_act_group` (also `add_move_group`).
+        add_act_group => incremental "actuator";
+        /// `add_scan_group`: a generic `scan` group.
+        add_scan_group => generic "scan";
+        /// `add_ch_group` (`Ch000`, ... with an empty `type`).
+        add_ch_group => incremental "ch";
     }
 
     /// `add_generic_group(where, title, settings, metadata, group_type)`: adds
@@ -446,28 +458,6 @@ impl H5Saver {
         let mut md = metadata.to_vec();
         put(&mut md, "description", PyValue::Str(String::new()));
         self.add_incremental_group(group_type, where_, title, settings_as_xml, &md)
-    }
-
-    /// `add_scan_group`.
-    pub fn add_scan_group(
-        &mut self,
-        where_: &str,
-        title: &str,
-        settings_as_xml: &PyValue,
-        metadata: &[(String, PyValue)],
-    ) -> Result<String> {
-        self.add_generic_group(where_, title, settings_as_xml, metadata, "scan")
-    }
-
-    /// `add_ch_group` (`Ch000`, ... with an empty `type`).
-    pub fn add_ch_group(
-        &mut self,
-        where_: &str,
-        title: &str,
-        settings_as_xml: &PyValue,
-        metadata: &[(String, PyValue)],
-    ) -> Result<String> {
-        self.add_incremental_group("ch", where_, title, settings_as_xml, metadata)
     }
 
     /// `add_data_group(where, data_dim, title, settings, metadata)` through `add_group`:

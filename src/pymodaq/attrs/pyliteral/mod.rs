@@ -25,6 +25,7 @@
 
 use crate::error::{Error, Result};
 use crate::limits::Limits;
+pub use crate::pymodaq::dtype::DType;
 
 /// The Unicode version whose printability rules [`str_repr`] follows (that of the Python used
 /// to generate the table; CPython versions differ slightly on newly assigned characters).
@@ -69,39 +70,18 @@ pub enum PyValue {
     /// A naive `datetime.datetime`.
     DateTime(DateTime),
     /// A `datetime.date`.
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     Date(Date),
     /// A naive `datetime.time`.
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     Time(Time),
 }
 
-/// The numpy scalar types we model.
+/// The numpy scalar types we model: a numeric [`DType`] (complex and float16 scalars are not
+/// modelled: [`NumpyScalar::new`] refuses them), `np.str_` or `np.bytes_`.
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NumpyType {
-    /// `np.bool` (`np.True_`, `np.False_`).
-    Bool,
-    /// `np.int8` … `np.int64`.
-    Int8,
-    /// `np.int16`.
-    Int16,
-    /// `np.int32`.
-    Int32,
-    /// `np.int64`.
-    Int64,
-    /// `np.uint8`.
-    UInt8,
-    /// `np.uint16`.
-    UInt16,
-    /// `np.uint32`.
-    UInt32,
-    /// `np.uint64`.
-    UInt64,
-    /// `np.float32`.
-    Float32,
-    /// `np.float64`.
-    Float64,
+    /// `np.bool`, `np.int8` … `np.uint64`, `np.float32`, `np.float64`.
+    Number(DType),
     /// `np.str_`.
     Str,
     /// `np.bytes_`.
@@ -112,17 +92,7 @@ impl NumpyType {
     /// The type's `__name__` (what PyMoDAQ stores as `type`).
     pub fn name(self) -> &'static str {
         match self {
-            NumpyType::Bool => "bool",
-            NumpyType::Int8 => "int8",
-            NumpyType::Int16 => "int16",
-            NumpyType::Int32 => "int32",
-            NumpyType::Int64 => "int64",
-            NumpyType::UInt8 => "uint8",
-            NumpyType::UInt16 => "uint16",
-            NumpyType::UInt32 => "uint32",
-            NumpyType::UInt64 => "uint64",
-            NumpyType::Float32 => "float32",
-            NumpyType::Float64 => "float64",
+            NumpyType::Number(d) => d.name(),
             NumpyType::Str => "str_",
             NumpyType::Bytes => "bytes_",
         }
@@ -131,34 +101,42 @@ impl NumpyType {
     /// The type for an attribute name after `np.` (constructor form), if modelled.
     pub fn from_constructor(name: &str) -> Option<NumpyType> {
         Some(match name {
-            "bool" | "bool_" => NumpyType::Bool,
-            "int8" => NumpyType::Int8,
-            "int16" => NumpyType::Int16,
-            "int32" => NumpyType::Int32,
-            "int64" => NumpyType::Int64,
-            "uint8" => NumpyType::UInt8,
-            "uint16" => NumpyType::UInt16,
-            "uint32" => NumpyType::UInt32,
-            "uint64" => NumpyType::UInt64,
-            "float32" => NumpyType::Float32,
-            "float64" => NumpyType::Float64,
+            "bool" | "bool_" => NumpyType::Number(DType::Bool),
             "str_" => NumpyType::Str,
             "bytes_" => NumpyType::Bytes,
-            _ => return None,
+            _ => NumpyType::Number(
+                [
+                    DType::Int8,
+                    DType::Int16,
+                    DType::Int32,
+                    DType::Int64,
+                    DType::UInt8,
+                    DType::UInt16,
+                    DType::UInt32,
+                    DType::UInt64,
+                    DType::Float32,
+                    DType::Float64,
+                ]
+                .into_iter()
+                .find(|d| d.name() == name)?,
+            ),
         })
     }
 
     /// Inclusive value range of the integer types.
     fn int_range(self) -> Option<(i128, i128)> {
-        Some(match self {
-            NumpyType::Int8 => (i8::MIN.into(), i8::MAX.into()),
-            NumpyType::Int16 => (i16::MIN.into(), i16::MAX.into()),
-            NumpyType::Int32 => (i32::MIN.into(), i32::MAX.into()),
-            NumpyType::Int64 => (i64::MIN.into(), i64::MAX.into()),
-            NumpyType::UInt8 => (0, u8::MAX.into()),
-            NumpyType::UInt16 => (0, u16::MAX.into()),
-            NumpyType::UInt32 => (0, u32::MAX.into()),
-            NumpyType::UInt64 => (0, u64::MAX.into()),
+        let NumpyType::Number(d) = self else {
+            return None;
+        };
+        Some(match d {
+            DType::Int8 => (i8::MIN.into(), i8::MAX.into()),
+            DType::Int16 => (i16::MIN.into(), i16::MAX.into()),
+            DType::Int32 => (i32::MIN.into(), i32::MAX.into()),
+            DType::Int64 => (i64::MIN.into(), i64::MAX.into()),
+            DType::UInt8 => (0, u8::MAX.into()),
+            DType::UInt16 => (0, u16::MAX.into()),
+            DType::UInt32 => (0, u32::MAX.into()),
+            DType::UInt64 => (0, u64::MAX.into()),
             _ => return None,
         })
     }
@@ -180,12 +158,12 @@ impl NumpyScalar {
     /// numpy would refuse (out of range int, wrong kind).
     pub fn new(ty: NumpyType, value: PyValue) -> Option<NumpyScalar> {
         let v = match (ty, value) {
-            (NumpyType::Bool, PyValue::Bool(b)) => PyValue::Bool(b),
-            (NumpyType::Float64, PyValue::Float(f)) => PyValue::Float(f),
-            (NumpyType::Float64, PyValue::Int(i)) => PyValue::Float(i as f64),
+            (NumpyType::Number(DType::Bool), PyValue::Bool(b)) => PyValue::Bool(b),
+            (NumpyType::Number(DType::Float64), PyValue::Float(f)) => PyValue::Float(f),
+            (NumpyType::Number(DType::Float64), PyValue::Int(i)) => PyValue::Float(i as f64),
             // float32: round to f32 as numpy does; big values overflow to inf like numpy.
-            (NumpyType::Float32, PyValue::Float(f)) => PyValue::Float(f64::from(f as f32)),
-            (NumpyType::Float32, PyValue::Int(i)) => PyValue::Float(f64::from(i as f32)),
+            (NumpyType::Number(DType::Float32), PyValue::Float(f)) => PyValue::Float(f64::from(f as f32)),
+            (NumpyType::Number(DType::Float32), PyValue::Int(i)) => PyValue::Float(f64::from(i as f32)),
             (NumpyType::Str, PyValue::Str(s)) => PyValue::Str(s),
             (NumpyType::Bytes, PyValue::Bytes(b)) => PyValue::Bytes(b),
             (t, PyValue::Int(i)) => {
@@ -215,6 +193,7 @@ pub struct DateTime {
 }
 
 /// A `datetime.date`.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Date {
     /// 1..=9999.
@@ -226,6 +205,7 @@ pub struct Date {
 }
 
 /// A naive `datetime.time`.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Time {
     /// 0..=23.

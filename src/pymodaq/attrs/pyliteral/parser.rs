@@ -321,7 +321,7 @@ impl<'a> Parser<'a> {
         let [arg] = <[PyValue; 1]>::try_from(args).map_err(|_| {
             Error::format(STRUCTURE, start as u64, "numpy scalar takes one argument")
         })?;
-        if ty == NumpyType::Bool {
+        if ty == NumpyType::Number(DType::Bool) {
             if let PyValue::Bool(b) = arg {
                 return Ok(np_bool(b));
             }
@@ -564,7 +564,7 @@ impl<'a> Parser<'a> {
 
 fn np_bool(b: bool) -> PyValue {
     PyValue::Numpy(NumpyScalar {
-        ty: NumpyType::Bool,
+        ty: NumpyType::Number(DType::Bool),
         value: Box::new(PyValue::Bool(b)),
     })
 }

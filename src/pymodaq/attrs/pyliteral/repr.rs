@@ -50,9 +50,9 @@ fn write_repr(v: &PyValue, out: &mut String) {
             out.push('}');
         }
         PyValue::Numpy(n) => match (n.ty, n.value.as_ref()) {
-            (NumpyType::Bool, PyValue::Bool(true)) => out.push_str("np.True_"),
-            (NumpyType::Bool, PyValue::Bool(false)) => out.push_str("np.False_"),
-            (NumpyType::Float32, PyValue::Float(f)) => {
+            (NumpyType::Number(DType::Bool), PyValue::Bool(true)) => out.push_str("np.True_"),
+            (NumpyType::Number(DType::Bool), PyValue::Bool(false)) => out.push_str("np.False_"),
+            (NumpyType::Number(DType::Float32), PyValue::Float(f)) => {
                 let _ = write!(out, "np.float32({})", float32_repr(*f as f32));
             }
             (ty, val) => {
