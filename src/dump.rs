@@ -823,18 +823,20 @@ fn order_str(o: ByteOrder) -> &'static str {
     }
 }
 
-fn cset_str(c: CharSet) -> &'static str {
+/// A character set's names: ours (`dump --json`, h5py's) and the HDF5 constant (HSDS).
+pub fn cset_names(c: CharSet) -> (&'static str, &'static str) {
     match c {
-        CharSet::Ascii => "ascii",
-        CharSet::Utf8 => "utf-8",
+        CharSet::Ascii => ("ascii", "H5T_CSET_ASCII"),
+        CharSet::Utf8 => ("utf-8", "H5T_CSET_UTF8"),
     }
 }
 
-fn pad_str(p: StringPadding) -> &'static str {
+/// A string padding's names: ours (`dump --json`) and the HDF5 constant (HSDS).
+pub fn pad_names(p: StringPadding) -> (&'static str, &'static str) {
     match p {
-        StringPadding::NullTerminate => "nullterm",
-        StringPadding::NullPad => "nullpad",
-        StringPadding::SpacePad => "spacepad",
+        StringPadding::NullTerminate => ("nullterm", "H5T_STR_NULLTERM"),
+        StringPadding::NullPad => ("nullpad", "H5T_STR_NULLPAD"),
+        StringPadding::SpacePad => ("spacepad", "H5T_STR_SPACEPAD"),
     }
 }
 
@@ -857,12 +859,12 @@ pub fn type_json(dt: &Datatype) -> J {
             padding,
             charset,
         } => {
-            json!({"class": "string", "size": size, "vlen": false, "cset": cset_str(*charset), "strpad": pad_str(*padding)})
+            json!({"class": "string", "size": size, "vlen": false, "cset": cset_names(*charset).0, "strpad": pad_names(*padding).0})
         }
         Datatype::VarLenString {
             padding, charset, ..
         } => {
-            json!({"class": "string", "size": 8, "vlen": true, "cset": cset_str(*charset), "strpad": pad_str(*padding)})
+            json!({"class": "string", "size": 8, "vlen": true, "cset": cset_names(*charset).0, "strpad": pad_names(*padding).0})
         }
         Datatype::Bitfield { size, order, .. } => {
             json!({"class": "bitfield", "size": size, "order": order_str(*order)})

@@ -328,11 +328,11 @@ pub fn datatype_to_json(dt: &Datatype) -> TResult<J> {
             size,
             padding,
             charset,
-        } => json!({"class": "H5T_STRING", "charSet": cset(*charset), "strPad": pad(*padding),
+        } => json!({"class": "H5T_STRING", "charSet": crate::dump::cset_names(*charset).1, "strPad": crate::dump::pad_names(*padding).1,
             "length": size}),
         Datatype::VarLenString {
             padding, charset, ..
-        } => json!({"class": "H5T_STRING", "charSet": cset(*charset), "strPad": pad(*padding),
+        } => json!({"class": "H5T_STRING", "charSet": crate::dump::cset_names(*charset).1, "strPad": crate::dump::pad_names(*padding).1,
             "length": "H5T_VARIABLE"}),
         Datatype::VarLenSequence { base, .. } => {
             json!({"class": "H5T_VLEN", "base": datatype_to_json(base)?})
@@ -376,21 +376,6 @@ pub fn datatype_to_json(dt: &Datatype) -> TResult<J> {
             ))
         }
     })
-}
-
-fn cset(c: CharSet) -> &'static str {
-    match c {
-        CharSet::Ascii => "H5T_CSET_ASCII",
-        CharSet::Utf8 => "H5T_CSET_UTF8",
-    }
-}
-
-fn pad(p: StringPadding) -> &'static str {
-    match p {
-        StringPadding::NullTerminate => "H5T_STR_NULLTERM",
-        StringPadding::NullPad => "H5T_STR_NULLPAD",
-        StringPadding::SpacePad => "H5T_STR_SPACEPAD",
-    }
 }
 
 fn int_bytes(dt: &Datatype, v: i128, out: &mut Vec<u8>) -> TResult<()> {
