@@ -95,6 +95,17 @@ impl NodeRec {
     }
 }
 
+/// A PyMoDAQ array node to create: `where_/name`, its class, TITLE, shape and dtype (`None`
+/// for string VLARRAYs, rows of uint8).
+struct ArrayNode<'a> {
+    where_: &'a str,
+    name: &'a str,
+    class: NodeClass,
+    title: &'a str,
+    shape: Vec<u64>,
+    dtype: Option<DType>,
+}
+
 /// Joins a group path and a child name.
 pub fn join(parent: &str, name: &str) -> String {
     if parent == "/" {
@@ -417,19 +428,37 @@ impl SaveBackend {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn finish_array(
+    /// Creates node `where_/name` as the dataset `b` (written with `data` when given), then
+    /// its PyMoDAQ array attributes (`shape`, `dtype`, `subdtype`, `backend`) and `extra`.
+    fn create_array(
         &mut self,
-        where_: &str,
-        name: &str,
-        class: NodeClass,
-        title: &str,
-        ds: DatasetId,
-        shape: Vec<u64>,
-        dtype: Option<DType>,
-        json: Vec<(String, PyValue)>,
+        node: ArrayNode<'_>,
+        b: DatasetBuilder,
+        data: Option<&[u8]>,
+        extra: Vec<(String, PyValue)>,
     ) -> Result<String> {
+        let ArrayNode {
+            where_,
+            name,
+            class,
+            title,
+            shape,
+            dtype,
+        } = node;
         let path = join(where_, name);
+        self.node_req(where_)?;
+        check_name(name)?;
+        let ds = self.w.create_dataset(&path, b)?;
+        if let Some(bytes) = data {
+            let all: Vec<std::ops::Range<u64>> = shape.iter().map(|&d| 0..d).collect();
+            self.w.write_slice_raw(&ds, &all, bytes)?;
+        }
+        let (dtype_name, subdtype) = match dtype {
+            Some(d) => (d.name(), ""),
+            None => ("uint8", "string"),
+        };
+        let mut json = Self::array_attrs(&shape, dtype_name, subdtype, self.flavour.name());
+        json.extend(extra);
         let mut rec = NodeRec::new(class);
         rec.ds = Some(ds);
         rec.shape = shape;
@@ -489,23 +518,18 @@ impl SaveBackend {
     ) -> Result<String> {
         let shape: Vec<u64> = obj.shape.iter().map(|&d| d as u64).collect();
         let (b, _) = self.carray_builder(obj.dtype, &shape, title, None)?;
-        let path = join(where_, name);
-        self.node_req(where_)?;
-        check_name(name)?;
-        let ds = self.w.create_dataset(&path, b)?;
-        let all: Vec<std::ops::Range<u64>> = shape.iter().map(|&d| 0..d).collect();
-        self.w.write_slice_raw(&ds, &all, obj.le_bytes())?;
-        let mut json = Self::array_attrs(&shape, obj.dtype.name(), "", self.flavour.name());
-        json.extend(extra);
-        self.finish_array(
-            where_,
-            name,
-            NodeClass::CArray,
-            title,
-            ds,
-            shape,
-            Some(obj.dtype),
-            json,
+        self.create_array(
+            ArrayNode {
+                where_,
+                name,
+                class: NodeClass::CArray,
+                title,
+                shape: shape,
+                dtype: Some(obj.dtype),
+            },
+            b,
+            Some(obj.le_bytes()),
+            extra,
         )
     }
 
@@ -525,21 +549,18 @@ impl SaveBackend {
         extra: Vec<(String, PyValue)>,
     ) -> Result<String> {
         let (b, _) = self.carray_builder(dtype, shape, title, Some((fill, scan_rank)))?;
-        let path = join(where_, name);
-        self.node_req(where_)?;
-        check_name(name)?;
-        let ds = self.w.create_dataset(&path, b)?;
-        let mut json = Self::array_attrs(shape, dtype.name(), "", self.flavour.name());
-        json.extend(extra);
-        self.finish_array(
-            where_,
-            name,
-            NodeClass::CArray,
-            title,
-            ds,
-            shape.to_vec(),
-            Some(dtype),
-            json,
+        self.create_array(
+            ArrayNode {
+                where_,
+                name,
+                class: NodeClass::CArray,
+                title,
+                shape: shape.to_vec(),
+                dtype: Some(dtype),
+            },
+            b,
+            None,
+            extra,
         )
     }
 
@@ -621,21 +642,18 @@ impl SaveBackend {
             Flavour::H5py => chunking::h5py_guess_chunk(&shape, item),
         };
         b = self.filters(b.chunks(&chunks));
-        let path = join(where_, name);
-        self.node_req(where_)?;
-        check_name(name)?;
-        let ds = self.w.create_dataset(&path, b)?;
-        let mut json = Self::array_attrs(&shape, dtype.name(), "", self.flavour.name());
-        json.extend(extra);
-        self.finish_array(
-            where_,
-            name,
-            NodeClass::EArray,
-            title,
-            ds,
-            shape,
-            Some(dtype),
-            json,
+        self.create_array(
+            ArrayNode {
+                where_,
+                name,
+                class: NodeClass::EArray,
+                title,
+                shape: shape,
+                dtype: Some(dtype),
+            },
+            b,
+            None,
+            extra,
         )
     }
 
@@ -657,21 +675,18 @@ impl SaveBackend {
             b = b.pytables_class(PyTablesClass::VLArray).title(title);
         }
         b = self.filters(b);
-        let path = join(where_, name);
-        self.node_req(where_)?;
-        check_name(name)?;
-        let ds = self.w.create_dataset(&path, b)?;
-        let mut json = Self::array_attrs(&[0], "uint8", "string", self.flavour.name());
-        json.extend(extra);
-        self.finish_array(
-            where_,
-            name,
-            NodeClass::VLArray,
-            title,
-            ds,
-            vec![0],
+        self.create_array(
+            ArrayNode {
+                where_,
+                name,
+                class: NodeClass::VLArray,
+                title,
+                shape: vec![0],
+                dtype: None,
+            },
+            b,
             None,
-            json,
+            extra,
         )
     }
 
