@@ -132,6 +132,12 @@ pub fn envelope_json(module: &str, type_name: &str, data: &str) -> String {
 
 /// A JSON string as Python's `json.dumps(s)` (ensure_ascii) writes it.
 pub fn json_str(s: &str, out: &mut String) {
+    json_string(s, true, out)
+}
+
+/// A JSON string as `json.dumps(s, ensure_ascii=...)` writes it: with `ensure_ascii`, every
+/// character outside printable ASCII as `\uXXXX` (UTF-16 units); without, only controls.
+pub fn json_string(s: &str, ensure_ascii: bool, out: &mut String) {
     use std::fmt::Write as _;
     out.push('"');
     for c in s.chars() {
@@ -143,13 +149,13 @@ pub fn json_str(s: &str, out: &mut String) {
             '\t' => out.push_str("\\t"),
             '\x08' => out.push_str("\\b"),
             '\x0c' => out.push_str("\\f"),
-            ' '..='~' => out.push(c),
-            c => {
+            c if (ensure_ascii && !(' '..='~').contains(&c)) || (c as u32) < 0x20 => {
                 let mut units = [0u16; 2];
                 for u in c.encode_utf16(&mut units) {
                     let _ = write!(out, "\\u{u:04x}");
                 }
             }
+            c => out.push(c),
         }
     }
     out.push('"');
@@ -158,7 +164,7 @@ pub fn json_str(s: &str, out: &mut String) {
 /// `json2object` on a str attribute. Only a [`Limits::max_pyliteral`] overrun is an error; every
 /// other failure is rule 5 ([`AttrValue::Raw`]).
 pub fn json2object_str(text: &str, limits: &Limits) -> Result<AttrValue> {
-    check_len(text.len(), limits)?;
+    pyliteral::check_len(text.len(), limits)?;
     // json.loads refuses a str starting with a BOM.
     if text.starts_with('\u{feff}') {
         return Ok(AttrValue::Raw(RawAttr::Str(text.to_string())));
@@ -169,7 +175,7 @@ pub fn json2object_str(text: &str, limits: &Limits) -> Result<AttrValue> {
 /// `json2object` on a bytes attribute (h5py fixed-length strings). `json.loads(bytes)` decodes
 /// UTF-8 (a UTF-8 BOM is skipped); other encodings are not modelled and give the raw bytes.
 pub fn json2object_bytes(bytes: &[u8], limits: &Limits) -> Result<AttrValue> {
-    check_len(bytes.len(), limits)?;
+    pyliteral::check_len(bytes.len(), limits)?;
     let raw = || AttrValue::Raw(RawAttr::Bytes(bytes.to_vec()));
     let body = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     // Python's detect_encoding picks UTF-16/32 when a NUL appears in the first bytes.
@@ -183,19 +189,6 @@ pub fn json2object_bytes(bytes: &[u8], limits: &Limits) -> Result<AttrValue> {
         return Ok(raw());
     };
     Ok(decode(text, limits).unwrap_or_else(raw))
-}
-
-fn check_len(len: usize, limits: &Limits) -> Result<()> {
-    let len = u64::try_from(len).unwrap_or(u64::MAX);
-    if len > limits.max_pyliteral {
-        return Err(Error::limit(
-            "max_pyliteral",
-            limits.max_pyliteral,
-            len,
-            None,
-        ));
-    }
-    Ok(())
 }
 
 /// Rules 1-4; `None` means rule 5.

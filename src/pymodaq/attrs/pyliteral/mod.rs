@@ -318,7 +318,13 @@ impl PyValue {
 /// outside the grammar; [`Error::Unsupported`] for valid Python we choose not to model
 /// (complex numbers, sets, `\N{…}`, `tzinfo`, lone surrogates, …).
 pub fn parse(text: &str, limits: &Limits) -> Result<PyValue> {
-    let len = u64::try_from(text.len()).unwrap_or(u64::MAX);
+    check_len(text.len(), limits)?;
+    Parser::whole(text)
+}
+
+/// The [`Limits::max_pyliteral`] cap on a literal's (or an attribute's) text length.
+pub(crate) fn check_len(len: usize, limits: &Limits) -> Result<()> {
+    let len = u64::try_from(len).unwrap_or(u64::MAX);
     if len > limits.max_pyliteral {
         return Err(Error::limit(
             "max_pyliteral",
@@ -327,7 +333,7 @@ pub fn parse(text: &str, limits: &Limits) -> Result<PyValue> {
             None,
         ));
     }
-    Parser::whole(text)
+    Ok(())
 }
 
 mod parser;
