@@ -357,22 +357,13 @@ impl SaveBackend {
 
     /// Several JSON attributes at once (one header rewrite).
     pub fn set_attrs(&mut self, path: &str, attrs: &[(String, PyValue)]) -> Result<()> {
-        self.node_req(path)?;
-        let encoded: Vec<(&str, AttrValue)> = attrs
-            .iter()
-            .map(|(n, v)| (n.as_str(), self.str_attr(&envelope::stored_json(v))))
-            .collect();
-        self.w.set_attrs(path, &encoded)?;
-        let rec = self
-            .nodes
-            .get_mut(path)
-            .ok_or_else(|| usage("node vanished"))?;
-        for (n, v) in attrs {
-            // Untrusted types come back as the envelope dict, nan/inf as the raw text: the
-            // model keeps what a loader would see.
-            rec.put_attr(n, envelope::decoded_view(v));
-        }
-        Ok(())
+        // Untrusted types come back as the envelope dict, nan/inf as the raw text: the model
+        // keeps what a loader would see.
+        let stored = attrs.iter().map(|(n, v)| {
+            let text = envelope::stored_json(v);
+            (n.as_str(), text, envelope::decoded_view(v))
+        });
+        self.store_strs(path, stored.collect())
     }
 
     /// A raw (non-JSON) string attribute, stored as the library stores a Python str.
@@ -381,16 +372,25 @@ impl SaveBackend {
     }
 
     fn set_raw_strs(&mut self, path: &str, attrs: &[(&str, &str)]) -> Result<()> {
+        let stored = attrs
+            .iter()
+            .map(|(n, v)| (*n, v.to_string(), PyValue::Str(v.to_string())));
+        self.store_strs(path, stored.collect())
+    }
+
+    /// Writes string attributes `(name, stored text, value the model keeps)` in one header
+    /// rewrite.
+    fn store_strs(&mut self, path: &str, attrs: Vec<(&str, String, PyValue)>) -> Result<()> {
         self.node_req(path)?;
         let encoded: Vec<(&str, AttrValue)> =
-            attrs.iter().map(|(n, v)| (*n, self.str_attr(v))).collect();
+            attrs.iter().map(|(n, t, _)| (*n, self.str_attr(t))).collect();
         self.w.set_attrs(path, &encoded)?;
         let rec = self
             .nodes
             .get_mut(path)
             .ok_or_else(|| usage("node vanished"))?;
-        for (n, v) in attrs {
-            rec.put_attr(n, PyValue::Str((*v).to_string()));
+        for (n, _, v) in attrs {
+            rec.put_attr(n, v);
         }
         Ok(())
     }
