@@ -6,7 +6,7 @@ pub mod read;
 pub mod write;
 
 pub use read::{decode_attr, infer_class, AttrVal, H5Backend, PmdNode};
-pub use write::{Flavour, SaveBackend};
+pub use write::SaveBackend;
 
 use crate::error::Error;
 use crate::pymodaq::attrs::{pyliteral, PyValue};
@@ -71,6 +71,35 @@ impl From<PyError> for LoadError {
 
 /// Result of the PyMoDAQ layer.
 pub type LoadResult<T> = std::result::Result<T, LoadError>;
+
+/// Which library's on-disk conventions a file follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavour {
+    /// PyTables: fixed-length string attributes (empty ones with a NULL dataspace), bitfield
+    /// bools, CLASS/TITLE/VERSION system attributes, PyTables' chunk shapes.
+    Tables,
+    /// h5py: variable-length UTF-8 string attributes, enum bools, contiguous fixed arrays.
+    H5py,
+}
+
+impl Flavour {
+    /// The backend name PyMoDAQ stores in `backend` attributes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Flavour::Tables => "tables",
+            Flavour::H5py => "h5py",
+        }
+    }
+
+    /// `tables` or `h5py`.
+    pub fn from_name(s: &str) -> Option<Flavour> {
+        match s {
+            "tables" => Some(Flavour::Tables),
+            "h5py" => Some(Flavour::H5py),
+            _ => None,
+        }
+    }
+}
 
 /// A PyMoDAQ node class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::NodeClass;
+use super::{Flavour, NodeClass};
 use crate::error::{Error, Result};
 use crate::hdf5::write::{
     AttrValue, DatasetBuilder, DatasetId, Dtype, Durability, Profile, PyTablesClass, WriteOptions,
@@ -19,35 +19,6 @@ use crate::pymodaq::attrs::pyliteral::PyValue;
 use crate::pymodaq::model::{DType, NdArray};
 
 use crate::pymodaq::save::chunking;
-
-/// Which library's on-disk conventions a file follows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flavour {
-    /// PyTables: fixed-length string attributes (empty ones with a NULL dataspace), bitfield
-    /// bools, CLASS/TITLE/VERSION system attributes, PyTables' chunk shapes.
-    Tables,
-    /// h5py: variable-length UTF-8 string attributes, enum bools, contiguous fixed arrays.
-    H5py,
-}
-
-impl Flavour {
-    /// The backend name PyMoDAQ stores in `backend` attributes.
-    pub fn name(self) -> &'static str {
-        match self {
-            Flavour::Tables => "tables",
-            Flavour::H5py => "h5py",
-        }
-    }
-
-    /// `tables` or `h5py`.
-    pub fn from_name(s: &str) -> Option<Flavour> {
-        match s {
-            "tables" => Some(Flavour::Tables),
-            "h5py" => Some(Flavour::H5py),
-            _ => None,
-        }
-    }
-}
 
 /// One node of the tree model.
 #[derive(Debug, Clone)]
