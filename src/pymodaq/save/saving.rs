@@ -7,7 +7,8 @@ use crate::error::{Error, Result};
 use crate::pymodaq::attrs::pyliteral::PyValue;
 use crate::pymodaq::model::{DType, DataType, NdArray};
 
-use crate::pymodaq::backend::write::{join, Flavour, SaveBackend};
+use crate::pymodaq::backend::write::join;
+use crate::pymodaq::backend::{Flavour, SaveBackend};
 
 /// `SaveType`: what a file holds (`/RawData` `type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
