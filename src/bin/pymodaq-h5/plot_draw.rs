@@ -151,6 +151,39 @@ fn padded((lo, hi): (f64, f64)) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
+/// The frame every plot shares: caption, margins, axis descriptions, tick labels (and the
+/// mesh lines unless `mesh` is false).
+fn framed<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    xr: (f64, f64),
+    yr: (f64, f64),
+    mesh: bool,
+) -> anyhow::Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>> {
+    let mut chart = d!(ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(xr.0..xr.1, yr.0..yr.1));
+    let (tx, ty) = (ticker(xr), ticker(yr));
+    let mut style = chart.configure_mesh();
+    if !mesh {
+        style.disable_mesh();
+    }
+    d!(style
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .x_label_formatter(&tx)
+        .y_label_formatter(&ty)
+        .label_style(("sans-serif", 14))
+        .axis_desc_style(("sans-serif", 16))
+        .draw());
+    Ok(chart)
+}
+
 fn draw_on<DB: DrawingBackend>(p: &Plot, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()> {
     d!(root.fill(&WHITE));
     match p {
@@ -168,21 +201,7 @@ fn draw_on<DB: DrawingBackend>(p: &Plot, root: &DrawingArea<DB, Shift>) -> anyho
                     [y - de, y + de]
                 })
             })));
-            let mut chart = d!(ChartBuilder::on(root)
-                .caption(title, ("sans-serif", 22))
-                .margin(12)
-                .x_label_area_size(45)
-                .y_label_area_size(70)
-                .build_cartesian_2d(xr.0..xr.1, yr.0..yr.1));
-            d!(chart
-                .configure_mesh()
-                .x_desc(x_label)
-                .y_desc(y_label)
-                .x_label_formatter(&ticker(xr))
-                .y_label_formatter(&ticker(yr))
-                .label_style(("sans-serif", 14))
-                .axis_desc_style(("sans-serif", 16))
-                .draw());
+            let mut chart = framed(root, title, x_label, y_label, xr, yr, true)?;
             for (k, s) in series.iter().enumerate() {
                 let (r, g, b) = PALETTE[k % PALETTE.len()];
                 let colour = RGBColor(r, g, b);
@@ -250,22 +269,7 @@ fn draw_on<DB: DrawingBackend>(p: &Plot, root: &DrawingArea<DB, Shift>) -> anyho
             let xr = range(xe.iter().copied());
             let yr = range(ye.iter().copied());
             let zr = range(z.iter().copied());
-            let mut chart = d!(ChartBuilder::on(&main)
-                .caption(title, ("sans-serif", 22))
-                .margin(12)
-                .x_label_area_size(45)
-                .y_label_area_size(70)
-                .build_cartesian_2d(xr.0..xr.1, yr.0..yr.1));
-            d!(chart
-                .configure_mesh()
-                .disable_mesh()
-                .x_desc(x_label)
-                .y_desc(y_label)
-                .x_label_formatter(&ticker(xr))
-                .y_label_formatter(&ticker(yr))
-                .label_style(("sans-serif", 14))
-                .axis_desc_style(("sans-serif", 16))
-                .draw());
+            let mut chart = framed(&main, title, x_label, y_label, xr, yr, false)?;
             let nx = x.len();
             let cells = (0..y.len()).flat_map(|iy| (0..nx).map(move |ix| (ix, iy)));
             d!(chart.draw_series(cells.map(|(ix, iy)| {
@@ -292,21 +296,7 @@ fn draw_on<DB: DrawingBackend>(p: &Plot, root: &DrawingArea<DB, Shift>) -> anyho
             let xr = padded(range(x.iter().copied()));
             let yr = padded(range(y.iter().copied()));
             let zr = range(z.iter().copied());
-            let mut chart = d!(ChartBuilder::on(&main)
-                .caption(title, ("sans-serif", 22))
-                .margin(12)
-                .x_label_area_size(45)
-                .y_label_area_size(70)
-                .build_cartesian_2d(xr.0..xr.1, yr.0..yr.1));
-            d!(chart
-                .configure_mesh()
-                .x_desc(x_label)
-                .y_desc(y_label)
-                .x_label_formatter(&ticker(xr))
-                .y_label_formatter(&ticker(yr))
-                .label_style(("sans-serif", 14))
-                .axis_desc_style(("sans-serif", 16))
-                .draw());
+            let mut chart = framed(&main, title, x_label, y_label, xr, yr, true)?;
             d!(chart.draw_series(
                 x.iter()
                     .zip(y)
