@@ -543,16 +543,7 @@ impl Client {
     /// [`Client::append_binary`] with a JSON value (variable-length rows).
     pub fn append_json(&self, id: &str, rows: u64, value: &J) -> HResult<()> {
         let body = json!({"value": value, "append": rows, "append_dim": 0});
-        let text = types::to_text(&body);
-        self.request(
-            "PUT",
-            &format!("/datasets/{id}/value"),
-            &[],
-            Body::Text(&text),
-            false,
-            MAX_JSON,
-        )
-        .map(|_| ())
+        self.put_value_json(id, &body)
     }
 
     /// Write a JSON value into hyperslab `sel` (variable-length types).
@@ -562,7 +553,12 @@ impl Client {
             body["start"] = json!(sel.iter().map(|r| r.start).collect::<Vec<_>>());
             body["stop"] = json!(sel.iter().map(|r| r.end).collect::<Vec<_>>());
         }
-        let text = types::to_text(&body);
+        self.put_value_json(id, &body)
+    }
+
+    /// `PUT /datasets/{id}/value` with a JSON body.
+    fn put_value_json(&self, id: &str, body: &J) -> HResult<()> {
+        let text = types::to_text(body);
         self.request(
             "PUT",
             &format!("/datasets/{id}/value"),
