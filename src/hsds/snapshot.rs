@@ -29,18 +29,10 @@ use crate::Limits;
 /// Largest binary read of one request.
 pub const SLAB_BYTES: u64 = 16 << 20;
 
-fn unsupported(c: &Client, what: impl Into<String>) -> HsdsError {
-    HsdsError::Unsupported {
-        url: c.url().to_string(),
-        what: what.into(),
-    }
-}
+use super::upload::{protocol, unsupported};
 
 fn local(c: &Client, path: &str, e: crate::Error) -> HsdsError {
-    HsdsError::Protocol {
-        url: c.url().to_string(),
-        reason: format!("{path}: {e}"),
-    }
+    protocol(c, format!("{path}: {e}"))
 }
 
 /// The domain as an HDF5 file in memory.

@@ -86,18 +86,23 @@ fn shape_each(c: &Client, jobs: &[(String, Vec<u64>)]) -> HResult<()> {
     Ok(())
 }
 
-fn unsupported(c: &Client, what: impl Into<String>) -> HsdsError {
+pub(super) fn unsupported(c: &Client, what: impl Into<String>) -> HsdsError {
     HsdsError::Unsupported {
         url: c.url().to_string(),
         what: what.into(),
     }
 }
 
-fn local(c: &Client, path: &str, e: crate::Error) -> HsdsError {
+/// A protocol error naming the domain's URL.
+pub(super) fn protocol(c: &Client, reason: String) -> HsdsError {
     HsdsError::Protocol {
         url: c.url().to_string(),
-        reason: format!("reading the local copy at {path}: {e}"),
+        reason,
     }
+}
+
+fn local(c: &Client, path: &str, e: crate::Error) -> HsdsError {
+    protocol(c, format!("reading the local copy at {path}: {e}"))
 }
 
 fn digest(b: &[u8]) -> [u8; 32] {
