@@ -267,13 +267,9 @@ pub fn write_table(
                 vals.cell(i, &mut line);
                 line.push(if (i + 1) % row_len == 0 { b'\n' } else { sep });
             }
-            if line.len() > 1 << 16 {
-                o.write_all(&line)?;
-                line.clear();
-            }
+            spill(o, &mut line, false)?;
         }
-        o.write_all(&line)?;
-        line.clear();
+        spill(o, &mut line, true)?;
         pb.inc((vals.len() as u64).saturating_mul(elem));
     }
     Ok(())
@@ -320,13 +316,9 @@ pub fn write_json(o: &mut impl Write, src: &Source, pb: &ProgressBar) -> anyhow:
             }
             first = false;
             vals.json(i, &mut line);
-            if line.len() > 1 << 16 {
-                o.write_all(&line)?;
-                line.clear();
-            }
+            spill(o, &mut line, false)?;
         }
-        o.write_all(&line)?;
-        line.clear();
+        spill(o, &mut line, true)?;
         pb.inc((vals.len() as u64).saturating_mul(elem));
     }
     o.write_all(b"]}\n")?;
@@ -359,6 +351,15 @@ pub fn write_logger(o: &mut impl Write, lines: &[String], format: Format) -> any
         Format::Npy | Format::Npz | Format::H5 => {
             anyhow::bail!("the Logger holds text: export it to .txt, .csv or .json")
         }
+    }
+    Ok(())
+}
+
+/// Writes the buffered `line` out once it holds 64 KiB, or now with `now`.
+fn spill(o: &mut impl Write, line: &mut Vec<u8>, now: bool) -> std::io::Result<()> {
+    if now || line.len() > 1 << 16 {
+        o.write_all(line)?;
+        line.clear();
     }
     Ok(())
 }
