@@ -228,7 +228,7 @@ fn our_saver_scripts_on_hsds_load_in_pymodaq_as_the_same_file() {
         let script = dir.join(format!("s{seed}.json"));
         let doc = gen_script(&py, seed + 100, &script);
         let local = dir.join(format!("s{seed}.h5"));
-        pymodaq_h5::pymodaq::save::script::run_script(&doc, &local).unwrap();
+        pymodaq_h5::pymodaq::script::run_script(&doc, &local).unwrap();
         let url = domain(&ep, &format!("ours{seed}"));
         hsds::upload_file(&local, &url, &creds(), hsds::upload::IfExists::Refuse).unwrap();
         let mut from_domain = pymodaq_load(&py, &url, Some("h5pyd"));
@@ -516,7 +516,7 @@ fn import_and_export_copy_files_to_and_from_domains() {
     let script = dir.join("s.json");
     let doc = gen_script(&py, 2500, &script);
     let src = dir.join("src.h5");
-    pymodaq_h5::pymodaq::save::script::run_script(&doc, &src).unwrap();
+    pymodaq_h5::pymodaq::script::run_script(&doc, &src).unwrap();
     let url2 = domain(&ep, "copied");
     let out = cli(&["import", src.to_str().unwrap(), &url2]);
     assert!(

@@ -104,7 +104,7 @@ fn saver_scripts_load_in_pymodaq_like_pymodaq_own_files() {
                 "PyMoDAQ's savers",
             );
             let doc: J = serde_json::from_str(&std::fs::read_to_string(&script).unwrap()).unwrap();
-            if let Err(e) = pymodaq_h5::pymodaq::save::script::run_script(&doc, &ours) {
+            if let Err(e) = pymodaq_h5::pymodaq::script::run_script(&doc, &ours) {
                 failures.push(format!("{tag}: our savers failed: {e}"));
                 continue;
             }
@@ -460,9 +460,9 @@ fn swmr_files_load_like_the_default_ones() {
         let mut doc: J = serde_json::from_str(&std::fs::read_to_string(&script).unwrap()).unwrap();
         let plain = dir.join(format!("plain{seed}.h5"));
         let swmr = dir.join(format!("swmr{seed}.h5"));
-        pymodaq_h5::pymodaq::save::script::run_script(&doc, &plain).unwrap();
+        pymodaq_h5::pymodaq::script::run_script(&doc, &plain).unwrap();
         doc["swmr"] = J::Bool(true);
-        pymodaq_h5::pymodaq::save::script::run_script(&doc, &swmr).unwrap();
+        pymodaq_h5::pymodaq::script::run_script(&doc, &swmr).unwrap();
         let a = pymodaq_load(&py, &plain, Some("h5py"));
         let b = pymodaq_load(&py, &swmr, Some("h5py"));
         for key in ["data_nodes", "axis_nodes", "load_all", "logs"] {

@@ -4,12 +4,13 @@ pub mod attrs;
 pub mod backend;
 pub mod browsing;
 pub mod dtype;
-pub mod import;
 pub mod legacy;
 pub mod load;
-pub mod load_json;
 pub mod model;
 pub mod nexus;
 pub mod nexus_annotate;
-pub mod record;
 pub mod save;
+pub mod tools;
+
+// The tools by their former paths (`pymodaq::load_json`, ...).
+pub use tools::{import, load_json, record, script};

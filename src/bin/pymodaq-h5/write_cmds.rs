@@ -89,7 +89,7 @@ pub fn script(a: ScriptArgs) -> anyhow::Result<ExitCode> {
     if crate::hsds::is_url(&a.out) {
         let doc = read_json(&a.script)?;
         crate::hsds::write_domain(&a.out, a.force, |tmp| {
-            pymodaq_h5::pymodaq::save::script::run_script(&doc, tmp)?;
+            pymodaq_h5::pymodaq::script::run_script(&doc, tmp)?;
             Ok(())
         })?;
         return Ok(ExitCode::SUCCESS);
@@ -98,7 +98,7 @@ pub fn script(a: ScriptArgs) -> anyhow::Result<ExitCode> {
     let doc = read_json(&a.script)?;
     // Written beside OUT then renamed: an error leaves no partial file (and no damaged old one).
     write_via_temp(&a.out, a.force, |tmp| {
-        pymodaq_h5::pymodaq::save::script::run_script(&doc, tmp)?;
+        pymodaq_h5::pymodaq::script::run_script(&doc, tmp)?;
         Ok(())
     })
     .with_context(|| format!("{}", a.out.display()))?;

@@ -6,7 +6,6 @@ pub mod data_saving;
 pub mod module_saving;
 pub mod saver3x;
 pub mod saving;
-pub mod script;
 
 pub use crate::pymodaq::backend::{Flavour, SaveBackend};
 pub use data_saving::{
