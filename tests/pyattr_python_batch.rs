@@ -9,13 +9,11 @@ mod common;
 use common::Rng;
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
-use std::process::Command;
 
 use pymodaq_h5::pymodaq::attrs::envelope::{self, AttrValue};
 use pymodaq_h5::pymodaq::attrs::pickle;
 use pymodaq_h5::pymodaq::attrs::pyliteral::{
-    self, Date, DateTime, DType, NumpyScalar, NumpyType, PyValue, Time,
+    self, DType, Date, DateTime, NumpyScalar, NumpyType, PyValue, Time,
 };
 use pymodaq_h5::Limits;
 use serde_json::{json, Value};

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use pymodaq_h5::pymodaq::attrs::envelope::{self, AttrValue};
 use pymodaq_h5::pymodaq::attrs::pickle;
 use pymodaq_h5::pymodaq::attrs::pyliteral::{
-    self, Date, DateTime, DType, NumpyScalar, NumpyType, PyValue, Time,
+    self, DType, Date, DateTime, NumpyScalar, NumpyType, PyValue, Time,
 };
 use pymodaq_h5::Limits;
 
@@ -53,7 +53,11 @@ fn scalar() -> impl Strategy<Value = PyValue> {
         any::<f32>()
             .prop_filter("finite", |f| f.is_finite())
             .prop_map(|f| PyValue::Numpy(
-                NumpyScalar::new(NumpyType::Number(DType::Float32), PyValue::Float(f64::from(f))).unwrap()
+                NumpyScalar::new(
+                    NumpyType::Number(DType::Float32),
+                    PyValue::Float(f64::from(f))
+                )
+                .unwrap()
             )),
         any::<i64>().prop_map(|i| PyValue::Numpy(
             NumpyScalar::new(NumpyType::Number(DType::Int64), PyValue::Int(i128::from(i))).unwrap()

@@ -5,11 +5,16 @@
 
 mod common;
 
-
 #[test]
 fn random_producer_files_dump_as_h5py_reads_them() {
     let Some(py) = common::python() else { return };
-    let compared =
-        common::random_files_match_h5py(&py, "fixtures/gen/random_files.py", "rand", "ORACLE", &[11, 12], 40);
+    let compared = common::random_files_match_h5py(
+        &py,
+        "fixtures/gen/random_files.py",
+        "rand",
+        "ORACLE",
+        &[11, 12],
+        40,
+    );
     eprintln!("{compared} random h5py/PyTables files dump exactly as h5py reads them");
 }

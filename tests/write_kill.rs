@@ -5,10 +5,11 @@
 //! child also sets attributes that overflow the header into continuation blocks, and its
 //! sample is also opened in h5py's `swmr=True` read mode.
 
+#![cfg(unix)]
+
 mod common;
 
 use common::Rng;
-#![cfg(unix)]
 
 use pymodaq_h5::hdf5::read::{File, Node};
 use pymodaq_h5::hdf5::write::*;

@@ -71,7 +71,11 @@ fn killed_v110_appenders_leave_valid_files() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(40);
     let dir = common::temp_dir("kill-append-v110");
-    common::run_py(&py, "tests/py/reopen_v110.py", [std::ffi::OsStr::new("gen"), dir.as_os_str()]);
+    common::run_py(
+        &py,
+        "tests/py/reopen_v110.py",
+        [std::ffi::OsStr::new("gen"), dir.as_os_str()],
+    );
     let exe = std::env::current_exe().unwrap();
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

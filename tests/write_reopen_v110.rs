@@ -109,7 +109,11 @@ fn expect(zrows: i64) -> J {
 fn h5py_latest_and_swmr_files_appended() {
     let Some(py) = common::python() else { return };
     let dir = common::temp_dir("reopen-v110");
-    common::run_py(&py, "tests/py/reopen_v110.py", [std::ffi::OsStr::new("gen"), dir.as_os_str()]);
+    common::run_py(
+        &py,
+        "tests/py/reopen_v110.py",
+        [std::ffi::OsStr::new("gen"), dir.as_os_str()],
+    );
     for name in ["latest.h5", "swmr.h5"] {
         let h5 = dir.join(name);
         let zrows = append_sessions(&h5);

@@ -11,18 +11,17 @@ use serde_json::{json, Map, Value as J};
 
 use crate::error::{Error, Result};
 use crate::hdf5::message::dataspace::{DataspaceKind, UNLIMITED};
-use crate::hdf5::message::datatype::{ByteOrder, CharSet, Datatype, StringPadding};
+use crate::hdf5::message::datatype::{ByteOrder, Datatype};
 use crate::hdf5::message::layout::DataLayout;
-use crate::hdf5::read::memory_type;
-use crate::hdf5::read::value::{is_bool_enum, read_uint, sign_extend, to_little_endian};
+use crate::hdf5::read::value::{read_uint, sign_extend, to_little_endian};
 use crate::hdf5::read::{Attribute, Dataset, File, Group, LinkKind, Node, Value};
 
 mod json;
 mod summary;
 
+use json::*;
 pub use json::{cset_names, float_json, pad_names, type_json, value_json};
 pub use summary::FSum;
-use json::*;
 use summary::Summary;
 
 /// Elements above which values are summarised instead of listed.

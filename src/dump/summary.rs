@@ -156,7 +156,7 @@ impl FSum {
         self.add_plain(x);
     }
 
-    fn add_plain(&mut self, mut x: f64) {
+    pub(super) fn add_plain(&mut self, mut x: f64) {
         if !x.is_finite() {
             if x.is_infinite() {
                 self.inf += x;

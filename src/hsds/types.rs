@@ -328,12 +328,16 @@ pub fn datatype_to_json(dt: &Datatype) -> TResult<J> {
             size,
             padding,
             charset,
-        } => json!({"class": "H5T_STRING", "charSet": crate::dump::cset_names(*charset).1, "strPad": crate::dump::pad_names(*padding).1,
-            "length": size}),
+        } => {
+            json!({"class": "H5T_STRING", "charSet": crate::dump::cset_names(*charset).1, "strPad": crate::dump::pad_names(*padding).1,
+            "length": size})
+        }
         Datatype::VarLenString {
             padding, charset, ..
-        } => json!({"class": "H5T_STRING", "charSet": crate::dump::cset_names(*charset).1, "strPad": crate::dump::pad_names(*padding).1,
-            "length": "H5T_VARIABLE"}),
+        } => {
+            json!({"class": "H5T_STRING", "charSet": crate::dump::cset_names(*charset).1, "strPad": crate::dump::pad_names(*padding).1,
+            "length": "H5T_VARIABLE"})
+        }
         Datatype::VarLenSequence { base, .. } => {
             json!({"class": "H5T_VLEN", "base": datatype_to_json(base)?})
         }

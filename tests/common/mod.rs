@@ -314,7 +314,11 @@ pub fn random_files_match_h5py(
     let mut failures = Vec::new();
     let mut compared = 0;
     for seed in seeds {
-        let args = [seed.to_string().into(), count.to_string().into(), dir.as_os_str().to_owned()];
+        let args = [
+            seed.to_string().into(),
+            count.to_string().into(),
+            dir.as_os_str().to_owned(),
+        ];
         run_py::<std::ffi::OsString>(py, script, args);
         for i in 0..count {
             let h5 = dir.join(format!("{prefix}_{seed}_{i}.h5"));

@@ -19,7 +19,7 @@
 //! [`MAX_JSON_DEPTH`] (Python's own limit is its recursion limit), and literals the parser refuses
 //! as unsupported (see [`super::pyliteral`]).
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::limits::Limits;
 
 use super::pyliteral::{self, DType, NumpyType, PyValue};
@@ -633,7 +633,7 @@ mod tests {
         };
         assert!(matches!(
             json2object_str("12345", &l),
-            Err(Error::Limit { .. })
+            Err(crate::Error::Limit { .. })
         ));
     }
 }

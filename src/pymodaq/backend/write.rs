@@ -353,8 +353,10 @@ impl SaveBackend {
     /// rewrite.
     fn store_strs(&mut self, path: &str, attrs: Vec<(&str, String, PyValue)>) -> Result<()> {
         self.node_req(path)?;
-        let encoded: Vec<(&str, AttrValue)> =
-            attrs.iter().map(|(n, t, _)| (*n, self.str_attr(t))).collect();
+        let encoded: Vec<(&str, AttrValue)> = attrs
+            .iter()
+            .map(|(n, t, _)| (*n, self.str_attr(t)))
+            .collect();
         self.w.set_attrs(path, &encoded)?;
         let rec = self
             .nodes
@@ -495,7 +497,7 @@ impl SaveBackend {
                 name,
                 class: NodeClass::CArray,
                 title,
-                shape: shape,
+                shape,
                 dtype: Some(obj.dtype),
             },
             b,
@@ -619,7 +621,7 @@ impl SaveBackend {
                 name,
                 class: NodeClass::EArray,
                 title,
-                shape: shape,
+                shape,
                 dtype: Some(dtype),
             },
             b,

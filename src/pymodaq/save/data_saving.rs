@@ -6,7 +6,8 @@
 use crate::error::{Error, Result};
 use crate::pymodaq::attrs::pyliteral::{NumpyScalar, NumpyType, PyValue};
 use crate::pymodaq::model::{
-    Axis, DType, DataDim, DataDistribution, DataSource, DataToExport, DataType, DataWithAxes, NdArray,
+    Axis, DType, DataDim, DataDistribution, DataSource, DataToExport, DataType, DataWithAxes,
+    NdArray,
 };
 
 use super::saving::{put, H5Saver};

@@ -15,13 +15,13 @@ use crate::pymodaq::import::{
 };
 use crate::pymodaq::model::DataDistribution;
 
+use crate::pymodaq::backend::Flavour;
 use crate::pymodaq::save::data_saving::{
     AxisSaverLoader, DataEnlargeableSaver, DataExtendedSaver, DataSaverLoader,
     DataToExportEnlargeableSaver, DataToExportExtendedSaver, DataToExportSaver,
     DataToExportTimedSaver,
 };
 use crate::pymodaq::save::saving::{Clock, H5Saver, InitOptions, SaveType};
-use crate::pymodaq::backend::Flavour;
 
 fn jerr(e: JsonError) -> Error {
     Error::Usage(e.to_string())

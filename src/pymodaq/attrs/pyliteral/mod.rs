@@ -162,8 +162,12 @@ impl NumpyScalar {
             (NumpyType::Number(DType::Float64), PyValue::Float(f)) => PyValue::Float(f),
             (NumpyType::Number(DType::Float64), PyValue::Int(i)) => PyValue::Float(i as f64),
             // float32: round to f32 as numpy does; big values overflow to inf like numpy.
-            (NumpyType::Number(DType::Float32), PyValue::Float(f)) => PyValue::Float(f64::from(f as f32)),
-            (NumpyType::Number(DType::Float32), PyValue::Int(i)) => PyValue::Float(f64::from(i as f32)),
+            (NumpyType::Number(DType::Float32), PyValue::Float(f)) => {
+                PyValue::Float(f64::from(f as f32))
+            }
+            (NumpyType::Number(DType::Float32), PyValue::Int(i)) => {
+                PyValue::Float(f64::from(i as f32))
+            }
             (NumpyType::Str, PyValue::Str(s)) => PyValue::Str(s),
             (NumpyType::Bytes, PyValue::Bytes(b)) => PyValue::Bytes(b),
             (t, PyValue::Int(i)) => {

@@ -133,7 +133,9 @@ fn containers() {
 fn numpy_and_datetime() {
     assert_eq!(
         p("np.float64(0.25)"),
-        PyValue::Numpy(NumpyScalar::new(NumpyType::Number(DType::Float64), PyValue::Float(0.25)).unwrap())
+        PyValue::Numpy(
+            NumpyScalar::new(NumpyType::Number(DType::Float64), PyValue::Float(0.25)).unwrap()
+        )
     );
     assert_eq!(repr(&p("np.float32(0.1)")), "np.float32(0.1)");
     assert_eq!(repr(&p("np.float32(999999.0)")), "np.float32(999999.0)");
