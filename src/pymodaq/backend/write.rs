@@ -490,20 +490,8 @@ impl SaveBackend {
         extra: Vec<(String, PyValue)>,
     ) -> Result<String> {
         let shape: Vec<u64> = obj.shape.iter().map(|&d| d as u64).collect();
-        let (b, _) = self.carray_builder(obj.dtype, &shape, title, None)?;
-        self.create_array(
-            ArrayNode {
-                where_,
-                name,
-                class: NodeClass::CArray,
-                title,
-                shape,
-                dtype: Some(obj.dtype),
-            },
-            b,
-            Some(obj.le_bytes()),
-            extra,
-        )
+        let data = Some(obj.le_bytes());
+        self.new_carray(where_, name, obj.dtype, &shape, None, data, title, extra)
     }
 
     /// A CARRAY of `shape` whose every element reads as `fill` until written (the extended
@@ -521,20 +509,33 @@ impl SaveBackend {
         title: &str,
         extra: Vec<(String, PyValue)>,
     ) -> Result<String> {
-        let (b, _) = self.carray_builder(dtype, shape, title, Some((fill, scan_rank)))?;
-        self.create_array(
-            ArrayNode {
-                where_,
-                name,
-                class: NodeClass::CArray,
-                title,
-                shape: shape.to_vec(),
-                dtype: Some(dtype),
-            },
-            b,
-            None,
-            extra,
-        )
+        let scan = Some((fill, scan_rank));
+        self.new_carray(where_, name, dtype, shape, scan, None, title, extra)
+    }
+
+    /// A CARRAY node: chunked and pre-filled for `scan`, written with `data` when given.
+    #[allow(clippy::too_many_arguments)]
+    fn new_carray(
+        &mut self,
+        where_: &str,
+        name: &str,
+        dtype: DType,
+        shape: &[u64],
+        scan: Option<(&[u8], usize)>,
+        data: Option<&[u8]>,
+        title: &str,
+        extra: Vec<(String, PyValue)>,
+    ) -> Result<String> {
+        let (b, _) = self.carray_builder(dtype, shape, title, scan)?;
+        let node = ArrayNode {
+            where_,
+            name,
+            class: NodeClass::CArray,
+            title,
+            shape: shape.to_vec(),
+            dtype: Some(dtype),
+        };
+        self.create_array(node, b, data, extra)
     }
 
     fn carray_builder(
