@@ -11,6 +11,7 @@ mod complex;
 pub mod durability;
 pub mod existing;
 pub mod fractal_heap;
+pub mod pytables;
 pub mod storage;
 pub mod writer;
 

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use super::{Flavour, NodeClass};
 use crate::error::{Error, Result};
+use crate::hdf5::write::pytables;
 use crate::hdf5::write::{
     AttrValue, DatasetBuilder, DatasetId, Dtype, Durability, Profile, PyTablesClass, WriteOptions,
     Writer,
@@ -159,10 +160,13 @@ impl SaveBackend {
         let mut root = NodeRec::new(NodeClass::Group);
         match flavour {
             Flavour::Tables => {
-                root.put_attr("CLASS", PyValue::Str("GROUP".into()));
+                root.put_attr("CLASS", PyValue::Str(pytables::GROUP_CLASS.into()));
                 root.put_attr("TITLE", PyValue::Str(title.into()));
-                root.put_attr("VERSION", PyValue::Float(1.0));
-                root.put_attr("PYTABLES_FORMAT_VERSION", PyValue::Float(2.1));
+                root.put_attr("VERSION", PyValue::Float(version_number(pytables::GROUP_VERSION)));
+                root.put_attr(
+                    "PYTABLES_FORMAT_VERSION",
+                    PyValue::Float(version_number(pytables::FORMAT_VERSION)),
+                );
                 b.nodes.insert("/".into(), root);
             }
             Flavour::H5py => {
@@ -170,7 +174,7 @@ impl SaveBackend {
                 // h5py: PyMoDAQ writes the root TITLE through the JSON wrapper, and
                 // `get_node` adds a raw CLASS the first time the root is looked up.
                 b.set_attr("/", "TITLE", &PyValue::Str(title.into()))?;
-                b.set_raw_str("/", "CLASS", "GROUP")?;
+                b.set_raw_str("/", "CLASS", pytables::GROUP_CLASS)?;
             }
         }
         Ok(b)
@@ -291,14 +295,14 @@ impl SaveBackend {
         let mut rec = NodeRec::new(NodeClass::Group);
         match self.flavour {
             Flavour::Tables => {
-                rec.put_attr("CLASS", PyValue::Str("GROUP".into()));
+                rec.put_attr("CLASS", PyValue::Str(pytables::GROUP_CLASS.into()));
                 rec.put_attr("TITLE", PyValue::Str(title.into()));
-                rec.put_attr("VERSION", PyValue::Float(1.0));
+                rec.put_attr("VERSION", PyValue::Float(version_number(pytables::GROUP_VERSION)));
                 self.insert(where_, name, rec);
             }
             Flavour::H5py => {
                 self.insert(where_, name, rec);
-                self.set_raw_strs(&path, &[("TITLE", title), ("CLASS", "GROUP")])?;
+                self.set_raw_strs(&path, &[("TITLE", title), ("CLASS", pytables::GROUP_CLASS)])?;
             }
         }
         if !raw_kw.is_empty() {
@@ -438,14 +442,16 @@ impl SaveBackend {
         rec.dtype = dtype;
         match self.flavour {
             Flavour::Tables => {
-                let (version, extdim) = match class {
-                    NodeClass::CArray => ("1.1", false),
-                    NodeClass::EArray => ("1.1", true),
-                    _ => ("1.4", false),
+                let tables_class = match class {
+                    NodeClass::EArray => PyTablesClass::EArray,
+                    NodeClass::VLArray => PyTablesClass::VLArray,
+                    _ => PyTablesClass::CArray,
                 };
+                let (_, version) = tables_class.class_version();
+                let extdim = tables_class.has_extdim();
                 rec.put_attr("CLASS", PyValue::Str(class.as_str().into()));
                 rec.put_attr("TITLE", PyValue::Str(title.into()));
-                rec.put_attr("VERSION", PyValue::Float(version.parse().unwrap_or(1.1)));
+                rec.put_attr("VERSION", PyValue::Float(version_number(version)));
                 if extdim {
                     rec.put_attr("EXTDIM", PyValue::Int(0));
                 }
@@ -861,6 +867,11 @@ impl SaveBackend {
 /// `tuple(shape)` as a Python value.
 pub fn shape_tuple(shape: &[u64]) -> PyValue {
     PyValue::Tuple(shape.iter().map(|&d| PyValue::Int(i128::from(d))).collect())
+}
+
+/// A PyTables version string (`"1.1"`) as the float PyTables reads it back as.
+fn version_number(v: &str) -> f64 {
+    v.parse().unwrap_or(0.0)
 }
 
 fn check_name(name: &str) -> Result<()> {

@@ -250,16 +250,11 @@ impl Writer {
         };
         let mut attrs: Vec<(&str, AttrValue)> = Vec::new();
         if let Some(c) = b.class {
-            let (cls, ver) = match c {
-                PyTablesClass::Array => ("ARRAY", "2.4"),
-                PyTablesClass::CArray => ("CARRAY", "1.1"),
-                PyTablesClass::EArray => ("EARRAY", "1.1"),
-                PyTablesClass::VLArray => ("VLARRAY", "1.4"),
-            };
+            let (cls, ver) = c.class_version();
             attrs.push(("CLASS", AttrValue::Ascii(cls.into())));
             attrs.push(("VERSION", AttrValue::Ascii(ver.into())));
             attrs.push(("TITLE", AttrValue::Str(b.title.clone())));
-            if c == PyTablesClass::EArray {
+            if c.has_extdim() {
                 let ext = ds.max.iter().position(|m| *m == UNDEF).unwrap_or(0);
                 attrs.push(("EXTDIM", AttrValue::I32(ext as i32)));
             }
