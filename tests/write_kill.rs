@@ -104,44 +104,19 @@ fn kill_trials(v110: bool, default_trials: u64) {
     let tag = if v110 { "kill110" } else { "kill" };
     let dir = std::env::temp_dir().join(format!("pymodaq_h5_{tag}_{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let exe = std::env::current_exe().unwrap();
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        | 1;
-    eprintln!("kill test seed {seed}");
+    let seed = common::time_seed("kill test");
     let mut rng = Rng(seed);
     let mut sample = Vec::new();
     let mut max_acked = 0;
     for t in 0..trials {
         let path = dir.join(format!("k{t}.h5"));
-        let mut cmd = Command::new(&exe);
-        cmd.args(["kill_child", "--exact", "--nocapture", "--test-threads=1"])
-            .env(CHILD_ENV, &path);
+        let mut envs = vec![(CHILD_ENV, path.as_os_str())];
         if v110 {
-            cmd.env(V110_ENV, "1");
+            envs.push((V110_ENV, std::ffi::OsStr::new("1")));
         }
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let reader = std::thread::spawn(move || {
-            let mut last: Option<u64> = None;
-            for line in BufReader::new(stdout).lines().map_while(|l| l.ok()) {
-                if let Some(n) = line.strip_prefix("FLUSHED ") {
-                    last = n.trim().parse().ok();
-                }
-            }
-            last
-        });
         // Kill somewhere between start-up and a few hundred flushes.
-        std::thread::sleep(Duration::from_micros(rng.next() % 40_000));
-        child.kill().unwrap();
-        child.wait().unwrap();
-        let acked = reader.join().unwrap();
+        let delay = Duration::from_micros(rng.next() % 40_000);
+        let acked = common::kill_child("kill_child", &envs, delay);
         let Some(acked) = acked else {
             continue; // killed before the file was first committed
         };

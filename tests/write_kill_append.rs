@@ -78,45 +78,16 @@ fn killed_appenders_leave_valid_files() {
     let orig_rows: Vec<f64> = data(&orig, ROWS);
     let orig_1d: Vec<u16> = data(&orig, ONE_D);
     let dir = common::temp_dir("kill-append");
-    let exe = std::env::current_exe().unwrap();
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        | 1;
-    eprintln!("kill-append test seed {seed}");
+    let seed = common::time_seed("kill-append test");
     let mut rng = Rng(seed);
     let mut sample = Vec::new();
     let mut max_acked = 0;
     for t in 0..trials {
         let path = dir.join(format!("k{t}.h5"));
         std::fs::copy(&fixture, &path).unwrap();
-        let mut child = Command::new(&exe)
-            .args([
-                "kill_append_child",
-                "--exact",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(CHILD_ENV, &path)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let reader = std::thread::spawn(move || {
-            let mut last: Option<u64> = None;
-            for line in BufReader::new(stdout).lines().map_while(|l| l.ok()) {
-                if let Some(n) = line.strip_prefix("FLUSHED ") {
-                    last = n.trim().parse().ok();
-                }
-            }
-            last
-        });
-        std::thread::sleep(Duration::from_micros(rng.next() % 150_000));
-        child.kill().unwrap();
-        child.wait().unwrap();
-        let acked = reader.join().unwrap().unwrap_or(0);
+        let delay = Duration::from_micros(rng.next() % 150_000);
+        let acked = common::kill_child("kill_append_child", &[(CHILD_ENV, path.as_os_str())], delay)
+            .unwrap_or(0);
         max_acked = max_acked.max(acked);
         let f = File::open(&path).unwrap_or_else(|e| panic!("trial {t}: {e}"));
         let dump = pymodaq_h5::dump::dump_file(&f, "k.h5").unwrap();

@@ -76,13 +76,7 @@ fn killed_v110_appenders_leave_valid_files() {
         "tests/py/reopen_v110.py",
         [std::ffi::OsStr::new("gen"), dir.as_os_str()],
     );
-    let exe = std::env::current_exe().unwrap();
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        | 1;
-    eprintln!("kill-append-v110 test seed {seed}");
+    let seed = common::time_seed("kill-append-v110 test");
     let mut rng = Rng(seed);
     let mut sample = Vec::new();
     let mut max_acked = 0;
@@ -90,32 +84,13 @@ fn killed_v110_appenders_leave_valid_files() {
         let base = if t % 2 == 0 { "latest.h5" } else { "swmr.h5" };
         let path = dir.join(format!("k{t}.h5"));
         std::fs::copy(dir.join(base), &path).unwrap();
-        let mut child = Command::new(&exe)
-            .args([
-                "kill_append_v110_child",
-                "--exact",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(CHILD_ENV, &path)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let reader = std::thread::spawn(move || {
-            let mut last: Option<u64> = None;
-            for line in BufReader::new(stdout).lines().map_while(|l| l.ok()) {
-                if let Some(n) = line.strip_prefix("FLUSHED ") {
-                    last = n.trim().parse().ok();
-                }
-            }
-            last
-        });
-        std::thread::sleep(Duration::from_micros(rng.next() % 150_000));
-        child.kill().unwrap();
-        child.wait().unwrap();
-        let acked = reader.join().unwrap().unwrap_or(0);
+        let delay = Duration::from_micros(rng.next() % 150_000);
+        let acked = common::kill_child(
+            "kill_append_v110_child",
+            &[(CHILD_ENV, path.as_os_str())],
+            delay,
+        )
+        .unwrap_or(0);
         max_acked = max_acked.max(acked);
         let f = File::open(&path).unwrap_or_else(|e| panic!("trial {t} ({base}): {e}"));
         let dump = pymodaq_h5::dump::dump_file(&f, "k.h5").unwrap();

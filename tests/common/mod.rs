@@ -364,3 +364,53 @@ impl Rng {
         &items[self.below(items.len() as u64) as usize]
     }
 }
+
+/// A seed from the clock (odd: xorshift never leaves 0), printed so a failing run can be
+/// told apart.
+pub fn time_seed(what: &str) -> u64 {
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64)
+        | 1;
+    eprintln!("{what} seed {seed}");
+    seed
+}
+
+/// Re-runs this test binary's test `child` with `envs` (the child writes and prints
+/// `FLUSHED n` after each commit it made), SIGKILLs it after `delay`, and returns the last
+/// `n` it printed (`None` when it printed none).
+pub fn kill_child(
+    child: &str,
+    envs: &[(&str, &std::ffi::OsStr)],
+    delay: std::time::Duration,
+) -> Option<u64> {
+    use std::io::BufRead;
+    let exe = std::env::current_exe().expect("test binary path");
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args([child, "--exact", "--nocapture", "--test-threads=1"]);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut c = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn the child");
+    let stdout = c.stdout.take().expect("child stdout");
+    let reader = std::thread::spawn(move || {
+        let mut last: Option<u64> = None;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(|l| l.ok())
+        {
+            if let Some(n) = line.strip_prefix("FLUSHED ") {
+                last = n.trim().parse().ok();
+            }
+        }
+        last
+    });
+    std::thread::sleep(delay);
+    c.kill().expect("kill the child");
+    c.wait().expect("reap the child");
+    reader.join().expect("stdout reader")
+}
