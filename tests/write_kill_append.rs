@@ -13,8 +13,8 @@ use common::Rng;
 
 use pymodaq_h5::hdf5::read::{File, Node};
 use pymodaq_h5::hdf5::write::*;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::io::Write;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const CHILD_ENV: &str = "PYMODAQ_H5_KILL_APPEND_CHILD";
@@ -86,8 +86,9 @@ fn killed_appenders_leave_valid_files() {
         let path = dir.join(format!("k{t}.h5"));
         std::fs::copy(&fixture, &path).unwrap();
         let delay = Duration::from_micros(rng.next() % 150_000);
-        let acked = common::kill_child("kill_append_child", &[(CHILD_ENV, path.as_os_str())], delay)
-            .unwrap_or(0);
+        let acked =
+            common::kill_child("kill_append_child", &[(CHILD_ENV, path.as_os_str())], delay)
+                .unwrap_or(0);
         max_acked = max_acked.max(acked);
         let f = File::open(&path).unwrap_or_else(|e| panic!("trial {t}: {e}"));
         let dump = pymodaq_h5::dump::dump_file(&f, "k.h5").unwrap();

@@ -162,7 +162,10 @@ impl SaveBackend {
             Flavour::Tables => {
                 root.put_attr("CLASS", PyValue::Str(pytables::GROUP_CLASS.into()));
                 root.put_attr("TITLE", PyValue::Str(title.into()));
-                root.put_attr("VERSION", PyValue::Float(version_number(pytables::GROUP_VERSION)));
+                root.put_attr(
+                    "VERSION",
+                    PyValue::Float(version_number(pytables::GROUP_VERSION)),
+                );
                 root.put_attr(
                     "PYTABLES_FORMAT_VERSION",
                     PyValue::Float(version_number(pytables::FORMAT_VERSION)),
@@ -297,7 +300,10 @@ impl SaveBackend {
             Flavour::Tables => {
                 rec.put_attr("CLASS", PyValue::Str(pytables::GROUP_CLASS.into()));
                 rec.put_attr("TITLE", PyValue::Str(title.into()));
-                rec.put_attr("VERSION", PyValue::Float(version_number(pytables::GROUP_VERSION)));
+                rec.put_attr(
+                    "VERSION",
+                    PyValue::Float(version_number(pytables::GROUP_VERSION)),
+                );
                 self.insert(where_, name, rec);
             }
             Flavour::H5py => {

@@ -55,10 +55,19 @@ impl Writer {
         w.st.set_len(0)?;
         let mut attrs = Vec::new();
         if w.pytables {
-            attrs.push(("CLASS", AttrValue::Ascii(crate::hdf5::write::pytables::GROUP_CLASS.into())));
-            attrs.push(("PYTABLES_FORMAT_VERSION", AttrValue::Ascii(crate::hdf5::write::pytables::FORMAT_VERSION.into())));
+            attrs.push((
+                "CLASS",
+                AttrValue::Ascii(crate::hdf5::write::pytables::GROUP_CLASS.into()),
+            ));
+            attrs.push((
+                "PYTABLES_FORMAT_VERSION",
+                AttrValue::Ascii(crate::hdf5::write::pytables::FORMAT_VERSION.into()),
+            ));
             attrs.push(("TITLE", AttrValue::Str(opts.root_title.clone())));
-            attrs.push(("VERSION", AttrValue::Ascii(crate::hdf5::write::pytables::GROUP_VERSION.into())));
+            attrs.push((
+                "VERSION",
+                AttrValue::Ascii(crate::hdf5::write::pytables::GROUP_VERSION.into()),
+            ));
         }
         let idx = w.new_group_object("/".into(), &attrs)?;
         let sb = w.new_superblock(idx)?;

@@ -251,9 +251,15 @@ impl Writer {
         }
         let mut attrs = Vec::new();
         if self.pytables {
-            attrs.push(("CLASS", AttrValue::Ascii(crate::hdf5::write::pytables::GROUP_CLASS.into())));
+            attrs.push((
+                "CLASS",
+                AttrValue::Ascii(crate::hdf5::write::pytables::GROUP_CLASS.into()),
+            ));
             attrs.push(("TITLE", AttrValue::Str(title.into())));
-            attrs.push(("VERSION", AttrValue::Ascii(crate::hdf5::write::pytables::GROUP_VERSION.into())));
+            attrs.push((
+                "VERSION",
+                AttrValue::Ascii(crate::hdf5::write::pytables::GROUP_VERSION.into()),
+            ));
         }
         let idx = self.new_group_object(full, &attrs)?;
         self.link(pidx, &name, idx)
