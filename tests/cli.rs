@@ -3,18 +3,12 @@
 
 mod common;
 
+use common::bin;
+
 use std::process::Command;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_pymodaq-h5"))
-}
-
 fn fixture(name: &str) -> String {
-    common::root()
-        .join("fixtures/hdf5")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
+    common::fixture_arg(&format!("hdf5/{name}"))
 }
 
 #[test]

@@ -4,19 +4,9 @@
 
 mod common;
 
+use common::{bin, pmd};
+
 use std::process::{Command, Output};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_pymodaq-h5"))
-}
-
-fn pmd(name: &str) -> String {
-    common::root()
-        .join("fixtures/pymodaq")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
 
 fn plain(name: &str) -> String {
     common::root()

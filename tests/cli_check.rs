@@ -3,11 +3,9 @@
 
 mod common;
 
-use std::process::Command;
+use common::bin;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_pymodaq-h5"))
-}
+use std::process::Command;
 
 fn check(path: &std::path::Path) -> (Option<i32>, String) {
     let o = bin().arg("check").arg(path).output().unwrap();

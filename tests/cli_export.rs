@@ -4,20 +4,10 @@
 
 mod common;
 
+use common::{bin, pmd};
+
 use std::path::Path;
 use std::process::{Command, Output};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_pymodaq-h5"))
-}
-
-fn pmd(name: &str) -> String {
-    common::root()
-        .join("fixtures/pymodaq")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
 
 fn export(file: &str, node: &str, out: &Path, extra: &[&str]) -> Output {
     bin()

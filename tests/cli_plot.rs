@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::pmd;
+
 use std::process::{Command, Output};
 
 use pymodaq_h5::hdf5::read::{File, Node};
@@ -13,16 +15,8 @@ const PALETTE: [(u8, u8, u8); 3] = [(31, 119, 180), (255, 127, 14), (44, 160, 44
 const VIRIDIS_LO: (u8, u8, u8) = (68, 1, 84);
 const VIRIDIS_HI: (u8, u8, u8) = (253, 231, 37);
 
-fn pmd(name: &str) -> String {
-    common::root()
-        .join("fixtures/pymodaq")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
-
 fn plot(file: &str, node: &str, out: &std::path::Path, extra: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pymodaq-h5"))
+    common::bin()
         .args(["plot", file, node, "-o"])
         .arg(out)
         .args(extra)

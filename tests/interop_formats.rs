@@ -5,11 +5,9 @@
 
 mod common;
 
-use std::process::Command;
+use common::bin;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_pymodaq-h5"))
-}
+use std::process::Command;
 
 fn interop(name: &str) -> std::path::PathBuf {
     common::root().join("fixtures/interop").join(name)

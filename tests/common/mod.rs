@@ -414,3 +414,18 @@ pub fn kill_child(
     c.wait().expect("reap the child");
     reader.join().expect("stdout reader")
 }
+
+/// The `pymodaq-h5` command-line binary, ready for arguments.
+pub fn bin() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_pymodaq-h5"))
+}
+
+/// A committed fixture by its path below `fixtures/` (`"pymodaq/pt_dte.h5"`), as an argument.
+pub fn fixture_arg(rel: &str) -> String {
+    root().join("fixtures").join(rel).to_string_lossy().into_owned()
+}
+
+/// A PyMoDAQ fixture (`fixtures/pymodaq/NAME`), as an argument.
+pub fn pmd(name: &str) -> String {
+    fixture_arg(&format!("pymodaq/{name}"))
+}
