@@ -7,7 +7,7 @@ mod common;
 
 use common::pmd;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use pymodaq_h5::hdf5::read::{File, Node};
 
