@@ -5,7 +5,6 @@ mod common;
 
 use common::bin;
 
-use std::process::Command;
 
 fn fixture(name: &str) -> String {
     common::fixture_arg(&format!("hdf5/{name}"))
@@ -126,17 +125,6 @@ fn export_npy_is_read_back_by_numpy() {
     let script = format!(
         "import numpy as np, h5py, sys\na = np.load(sys.argv[1])\nb = h5py.File(sys.argv[2], 'r')['{path}'][()]\nassert a.dtype == b.dtype and a.shape == b.shape and (a == b).all(), (a.dtype, a.shape)\nc = np.loadtxt(sys.argv[3], delimiter=',')\nassert (c == b).all()\nprint('ok')"
     );
-    let out = Command::new(py)
-        .arg("-c")
-        .arg(script)
-        .arg(&npy)
-        .arg(fixture("pt_carray_zoo.h5"))
-        .arg(&csv)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let zoo = std::path::PathBuf::from(fixture("pt_carray_zoo.h5"));
+    common::run_py_code(&py, &script, [npy.as_path(), zoo.as_path(), csv.as_path()]);
 }

@@ -5,7 +5,6 @@ mod common;
 
 use common::bin;
 
-use std::process::Command;
 
 fn check(path: &std::path::Path) -> (Option<i32>, String) {
     let o = bin().arg("check").arg(path).output().unwrap();
@@ -117,13 +116,7 @@ def visit(name, o):
 h5py.File(sys.argv[1], 'r').visititems(visit)
 print('\n'.join(sorted(out)))
 "#;
-        let o = Command::new(py)
-            .arg("-c")
-            .arg(script)
-            .arg(&p)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let o = common::run_py_code(&py, script, [&p]);
         let want = String::from_utf8(o.stdout).unwrap();
         let mut ours: Vec<&str> = out.lines().skip(1).collect();
         ours.sort();

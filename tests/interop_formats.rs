@@ -7,7 +7,6 @@ mod common;
 
 use common::bin;
 
-use std::process::Command;
 
 fn interop(name: &str) -> std::path::PathBuf {
     common::root().join("fixtures/interop").join(name)
@@ -30,16 +29,7 @@ with h5py.File(sys.argv[1], "w") as f:
     did = h5d.create(f.id, b"int128", tid, h5s.create_simple((4,)))
     did.write(h5s.ALL, h5s.ALL, np.zeros(4, dtype="V16"), mtype=tid)
 "#;
-    let out = Command::new(&py)
-        .args(["-c", script])
-        .arg(&h5)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::run_py_code(&py, script, [&h5]);
     let dump = bin().args(["dump", "--json"]).arg(&h5).output().unwrap();
     assert_eq!(dump.status.code(), Some(3));
     let doc: serde_json::Value = serde_json::from_slice(&dump.stdout).unwrap();
@@ -140,16 +130,7 @@ with h5py.File(os.path.join(d, "vds.h5"), "w", libver="latest") as f:
     f.create_virtual_dataset("v", lay, fillvalue=-1)
     f["plain"] = np.arange(3)
 "#;
-    let out = Command::new(&py)
-        .args(["-c", script])
-        .arg(&*dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::run_py_code(&py, script, [&*dir]);
     let dump = bin()
         .args(["dump", "--json"])
         .arg(dir.join("vds.h5"))

@@ -263,27 +263,37 @@ pub fn python44() -> Option<PathBuf> {
     None
 }
 
-/// Runs `py SCRIPT ARGS…` (`script` relative to the repository root, or `-c CODE` when it
-/// starts with `-c`) and returns its output; a non-zero exit fails the test with the
-/// script's stderr.
+/// Runs `py SCRIPT ARGS…` (`script` relative to the repository root) and returns its output;
+/// a non-zero exit fails the test with the script's stderr.
 pub fn run_py<S: AsRef<std::ffi::OsStr>>(
     py: &Path,
     script: &str,
     args: impl IntoIterator<Item = S>,
 ) -> std::process::Output {
     let mut cmd = std::process::Command::new(py);
-    match script.strip_prefix("-c") {
-        Some(code) => cmd.arg("-c").arg(code),
-        None => cmd.arg(root().join(script)),
-    };
+    cmd.arg(root().join(script)).args(args);
+    run_ok(cmd, script)
+}
+
+/// Runs `py -c CODE ARGS…` and returns its output; a non-zero exit fails the test with the
+/// code's stderr.
+pub fn run_py_code<S: AsRef<std::ffi::OsStr>>(
+    py: &Path,
+    code: &str,
+    args: impl IntoIterator<Item = S>,
+) -> std::process::Output {
+    let mut cmd = std::process::Command::new(py);
+    cmd.arg("-c").arg(code).args(args);
+    run_ok(cmd, "python -c")
+}
+
+fn run_ok(mut cmd: std::process::Command, what: &str) -> std::process::Output {
     let out = cmd
-        .args(args)
         .output()
-        .unwrap_or_else(|e| panic!("running {py:?}: {e}"));
-    let shown: String = script.chars().take(60).collect();
+        .unwrap_or_else(|e| panic!("running {what}: {e}"));
     assert!(
         out.status.success(),
-        "python {shown} failed ({}):\n{}",
+        "{what} failed ({}):\n{}",
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
