@@ -15,7 +15,7 @@ use super::{Group, LinkKind, Node};
 /// What one step of [`Group::walk_links`] met.
 #[derive(Debug)]
 pub enum Visit<'a> {
-    /// A hard link to an object not met before: the object (or why it could not be opened).
+    /// A hard link to an object not listed before: the object (or why it could not be opened).
     /// Groups are walked right after.
     Object(Result<&'a Node>),
     /// A hard link to an object already met (at this address).
@@ -57,12 +57,15 @@ fn walk(
             f(&path, Visit::Link(&link.kind))?;
             continue;
         };
-        if !seen.insert(addr) {
+        if seen.contains(&addr) {
             f(&path, Visit::Seen(addr))?;
             continue;
         }
         match Node::open(file, addr, path.clone()) {
             Ok(node) => {
+                // Only objects that open count as met: a second link to a broken one
+                // reports its error again.
+                seen.insert(addr);
                 f(&path, Visit::Object(Ok(&node)))?;
                 if let Node::Group(cg) = &node {
                     walk(cg, depth + 1, seen, f)?;
