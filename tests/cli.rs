@@ -5,7 +5,6 @@ mod common;
 
 use common::bin;
 
-
 fn fixture(name: &str) -> String {
     common::fixture_arg(&format!("hdf5/{name}"))
 }

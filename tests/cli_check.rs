@@ -5,7 +5,6 @@ mod common;
 
 use common::bin;
 
-
 fn check(path: &std::path::Path) -> (Option<i32>, String) {
     let o = bin().arg("check").arg(path).output().unwrap();
     (

@@ -1154,7 +1154,7 @@ fn pytables_files_imported_to_domains_load_as_the_files() {
         let script = dir.join(format!("t{seed}.json"));
         let doc = gen_script_for(&py, seed + 300, &script, "tables");
         let local = dir.join(format!("t{seed}.h5"));
-        pymodaq_h5::pymodaq::save::script::run_script(&doc, &local).unwrap();
+        pymodaq_h5::pymodaq::script::run_script(&doc, &local).unwrap();
         let url = domain(&ep, &format!("tables{seed}"));
         let out = cli(&["import", local.to_str().unwrap(), &url]);
         assert!(

@@ -7,7 +7,6 @@ mod common;
 
 use common::bin;
 
-
 fn interop(name: &str) -> std::path::PathBuf {
     common::root().join("fixtures/interop").join(name)
 }

@@ -432,7 +432,11 @@ pub fn bin() -> std::process::Command {
 
 /// A committed fixture by its path below `fixtures/` (`"pymodaq/pt_dte.h5"`), as an argument.
 pub fn fixture_arg(rel: &str) -> String {
-    root().join("fixtures").join(rel).to_string_lossy().into_owned()
+    root()
+        .join("fixtures")
+        .join(rel)
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// A PyMoDAQ fixture (`fixtures/pymodaq/NAME`), as an argument.
