@@ -398,6 +398,7 @@ fn has_be_sequence(dt: &Datatype, in_seq: bool) -> bool {
             in_seq && *order == BigEndian && *size > 1
         }
         Datatype::VarLenSequence { base, .. } => has_be_sequence(base, true),
+        Datatype::Complex { base, .. } => in_seq && has_be_sequence(base, true),
         Datatype::Compound { members, .. } => {
             members.iter().any(|m| has_be_sequence(&m.datatype, false))
         }
@@ -459,6 +460,25 @@ fn h5py_be_sequences(dt: &Datatype, v: &mut Value, in_seq: bool) {
             64 => *v = f64::from_bits(v.to_bits().swap_bytes()),
             _ => {}
         },
+        // The same for both parts of a big-endian complex (class 11) in a sequence.
+        (Datatype::Complex { base, .. }, Value::Complex { re, im, bits })
+            if in_seq
+                && matches!(
+                    **base,
+                    Datatype::FloatingPoint {
+                        order: ByteOrder::BigEndian,
+                        ..
+                    }
+                ) =>
+        {
+            for v in [re, im] {
+                match bits {
+                    32 => *v = f64::from(f32::from_bits((*v as f32).to_bits().swap_bytes())),
+                    64 => *v = f64::from_bits(v.to_bits().swap_bytes()),
+                    _ => {}
+                }
+            }
+        }
         _ => {}
     }
 }
