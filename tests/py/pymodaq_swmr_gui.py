@@ -8,8 +8,9 @@ tests/write_reopen_pymodaq_swmr.rs.
                                  /RawData/Scan000 (a DAQ_Scan: DataToExportExtendedSaver over
                                  a 2x3 grid, 0D and 1D detector data).
   pymodaq_swmr_gui.py rows FILE  h5py, normal and swmr=True: prints a JSON object
-                                 {path: flat values} of every dataset under /RawData (the
-                                 same for both modes, else exit 1).
+                                 {path: flat values} of every numeric dataset under /RawData
+                                 and {"attrs:" + path: {name: text}} of every node there
+                                 (the same for both modes, else exit 1).
 """
 import json
 import sys
@@ -66,6 +67,9 @@ def rows(path):
             def visit(name, obj):
                 if isinstance(obj, h5py.Dataset) and obj.dtype.kind in "fiu":
                     got["/RawData/" + name] = obj[...].ravel().tolist()
+                got["attrs:/RawData/" + name] = {
+                    k: (v.decode() if isinstance(v, bytes) else str(v))
+                    for k, v in obj.attrs.items()}
             f["RawData"].visititems(visit)
         seen.append(got)
     if seen[0] != seen[1]:

@@ -76,19 +76,35 @@ impl V1Chunk {
     }
     fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.size());
-        for m in &self.msgs {
+        // libhdf5 refuses a v2 chunk holding both a gap and NIL messages ("gap in chunk
+        // with no null messages"): a gap joins the first NIL message (an attribute
+        // removed from a chunk that ended in a gap), which then grows by the gap's bytes.
+        let mut gap = self.gap;
+        let absorb = self
+            .msgs
+            .iter()
+            .position(|m| m.mtype == NIL && m.body.len() + gap <= usize::from(u16::MAX))
+            .filter(|_| self.fh == 4 && gap > 0);
+        for (i, m) in self.msgs.iter().enumerate() {
+            let extra = if absorb == Some(i) {
+                std::mem::take(&mut gap)
+            } else {
+                0
+            };
+            let len = (m.body.len() + extra) as u16;
             if self.fh == 4 {
                 out.push(m.mtype as u8);
-                out.extend_from_slice(&(m.body.len() as u16).to_le_bytes());
+                out.extend_from_slice(&len.to_le_bytes());
                 out.push(m.flags);
             } else {
                 out.extend_from_slice(&m.mtype.to_le_bytes());
-                out.extend_from_slice(&(m.body.len() as u16).to_le_bytes());
+                out.extend_from_slice(&len.to_le_bytes());
                 out.extend_from_slice(&[m.flags, 0, 0, 0]);
             }
             out.extend_from_slice(&m.body);
+            out.resize(out.len() + extra, 0);
         }
-        out.resize(out.len() + self.gap, 0);
+        out.resize(out.len() + gap, 0);
         out
     }
 }

@@ -159,7 +159,9 @@ impl Writer {
         for (name, v) in attrs {
             bodies.push((*name, self.attr_body(name, v)?));
         }
-        self.ext_attr_check(idx)?;
+        if self.ext_wants_dense(idx, &bodies)? {
+            return self.ext_set_dense_attrs(idx, bodies);
+        }
         let o = &mut self.objs[idx];
         if let Some(h) = &mut o.ext {
             // Existing header: the old message becomes NIL, the new one takes NIL space

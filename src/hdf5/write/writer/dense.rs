@@ -354,6 +354,282 @@ impl Writer {
     }
 }
 
+/// Attribute changes on objects of an opened file whose attributes are (or become) dense:
+/// the whole attribute list lives in `Obj::attrs` (loaded once from the file's heap), is
+/// edited there and written as new dense storage at the header commit, whose Attribute
+/// Info message is patched with the new addresses (`ext_header_bytes`).
+impl Writer {
+    /// The Attribute Info message of an existing header: flags, offset of the heap
+    /// address in its body, heap address.
+    fn ext_ainfo(&self, idx: usize) -> Option<(u8, usize, u64)> {
+        let h = self.objs[idx].ext.as_ref()?;
+        let (ci, mi) = h.find(kind::ATTRIBUTE_INFO)?;
+        let body = &h.chunks.get(ci)?.msgs.get(mi)?.body;
+        let flags = *body.get(1)?;
+        let at = if flags & 0x01 != 0 { 4 } else { 2 };
+        let heap = u64::from_le_bytes(body.get(at..at + 8)?.try_into().ok()?);
+        Some((flags, at, heap))
+    }
+
+    /// Whether the existing object `idx` holds its attributes densely now.
+    fn ext_is_dense(&self, idx: usize) -> bool {
+        self.objs[idx].dense.attrs.is_some()
+            || self
+                .ext_ainfo(idx)
+                .is_some_and(|(_, _, heap)| heap != UNDEF)
+    }
+
+    /// libhdf5's maximum of compact attributes for an existing v2 header: stored in its
+    /// prefix (flag 0x10), else the default 8.
+    fn ext_max_compact(&self, idx: usize) -> usize {
+        let Some(pre) = self.objs[idx]
+            .ext
+            .as_ref()
+            .and_then(|h| h.v2_prefix.as_ref())
+        else {
+            return usize::MAX;
+        };
+        let flags = pre.get(5).copied().unwrap_or(0);
+        if flags & 0x10 == 0 {
+            return 8;
+        }
+        let at = 6 + if flags & 0x20 != 0 { 16 } else { 0 };
+        pre.get(at..at + 2)
+            .map_or(8, |b| usize::from(u16::from_le_bytes([b[0], b[1]])))
+    }
+
+    /// Whether setting `bodies` on the existing object `idx` goes to dense storage: it is
+    /// dense already, an attribute does not fit in a header message, or (v2 headers) the
+    /// attributes would pass the header's maximum of compact attributes, where libhdf5
+    /// switches to dense storage. v1 headers cannot hold dense attributes: refused.
+    pub(super) fn ext_wants_dense(&self, idx: usize, bodies: &[(&str, Vec<u8>)]) -> Result<bool> {
+        let Some(h) = &self.objs[idx].ext else {
+            return Ok(false);
+        };
+        if self.ext_is_dense(idx) {
+            return Ok(true);
+        }
+        let big = bodies.iter().any(|(_, b)| Self::attr_is_big(b));
+        if self.ext_ainfo(idx).is_none() {
+            if big {
+                return Err(Error::unsupported(
+                    format!(
+                        "{}: an attribute over 64 KiB on an existing object whose header \
+                         (version 1) cannot hold dense attributes",
+                        self.objs[idx].path
+                    ),
+                    Some(self.objs[idx].addr),
+                ));
+            }
+            return Ok(false);
+        }
+        if big {
+            return Ok(true);
+        }
+        let mut names: std::collections::BTreeSet<&[u8]> = h
+            .chunks
+            .iter()
+            .flat_map(|c| &c.msgs)
+            .filter(|m| m.mtype == kind::ATTRIBUTE)
+            .filter_map(|m| super::super::existing::attribute_name(&m.body))
+            .collect();
+        names.extend(bodies.iter().map(|(n, _)| n.as_bytes()));
+        Ok(names.len() > self.ext_max_compact(idx))
+    }
+
+    /// Load the dense attributes of the existing object `idx` into `Obj::attrs` (once).
+    fn ext_load_dense_attrs(&mut self, idx: usize) -> Result<()> {
+        if self.objs[idx].dense.attrs.is_some() {
+            return Ok(());
+        }
+        let Some((flags, at, heap)) = self.ext_ainfo(idx) else {
+            return Err(usage("no attribute info message"));
+        };
+        let addr = self.objs[idx].addr;
+        if flags != 0 {
+            return Err(Error::unsupported(
+                format!(
+                    "{}: changing attributes whose creation order is tracked",
+                    self.objs[idx].path
+                ),
+                Some(addr),
+            ));
+        }
+        let mut list = Vec::new();
+        if heap != UNDEF {
+            let bt = self.objs[idx]
+                .ext
+                .as_ref()
+                .and_then(|h| h.find(kind::ATTRIBUTE_INFO).map(|(c, m)| (h, c, m)))
+                .and_then(|(h, c, m)| {
+                    let b = &h.chunks.get(c)?.msgs.get(m)?.body;
+                    Some(u64::from_le_bytes(b.get(at + 8..at + 16)?.try_into().ok()?))
+                })
+                .ok_or_else(|| Error::format("attribute info message", addr, "short"))?;
+            let file = self.reader()?;
+            let io = &file.inner.io;
+            let mut budget = crate::hdf5::io::Budget::new(&self.limits);
+            let fheap = crate::hdf5::fractal_heap::open(io, heap)?;
+            let (_, records) = crate::hdf5::btree_v2::records(io, bt, &mut budget)?;
+            for r in records {
+                // Type 8: heap ID, message flags, creation order (4), name hash (4).
+                let n = r.bytes.len();
+                let id = r
+                    .bytes
+                    .get(..n.saturating_sub(9))
+                    .filter(|_| n > 9)
+                    .ok_or_else(|| Error::format("v2 B-tree attribute record", r.at, "short"))?;
+                if r.bytes.get(n - 9).is_some_and(|f| f & 0x02 != 0) {
+                    return Err(Error::unsupported("shared attribute message", Some(r.at)));
+                }
+                let body = fheap.get(io, id, &mut budget)?;
+                let name = super::super::existing::attribute_name(&body)
+                    .and_then(|n| std::str::from_utf8(n).ok())
+                    .ok_or_else(|| Error::format("attribute message (dense)", r.at, "name"))?
+                    .to_string();
+                list.push((name, body));
+            }
+        }
+        let o = &mut self.objs[idx];
+        o.dense.attrs_sig = Some(digest(
+            list.iter().map(|(n, b)| (n.as_bytes(), b.as_slice())),
+        ));
+        o.dense.attrs = Some((heap, UNDEF));
+        o.attrs = list;
+        Ok(())
+    }
+
+    /// Set `bodies` on the existing object `idx`, densely (see [`Writer::ext_wants_dense`]):
+    /// compact attributes still in its header move into the dense storage, as libhdf5
+    /// moves them when an object switches.
+    pub(super) fn ext_set_dense_attrs(
+        &mut self,
+        idx: usize,
+        bodies: Vec<(&str, Vec<u8>)>,
+    ) -> Result<()> {
+        let saved = (
+            self.objs[idx].attrs.clone(),
+            self.objs[idx].ext.clone(),
+            self.objs[idx].dense.clone(),
+        );
+        let r = self.ext_set_dense_attrs_inner(idx, bodies);
+        if r.is_err() {
+            let o = &mut self.objs[idx];
+            (o.attrs, o.ext, o.dense) = saved;
+        }
+        r
+    }
+
+    fn ext_set_dense_attrs_inner(
+        &mut self,
+        idx: usize,
+        bodies: Vec<(&str, Vec<u8>)>,
+    ) -> Result<()> {
+        self.ext_load_dense_attrs(idx)?;
+        let o = &mut self.objs[idx];
+        if let Some(h) = &mut o.ext {
+            let compact: Vec<(String, Vec<u8>)> = h
+                .chunks
+                .iter()
+                .flat_map(|c| &c.msgs)
+                .filter(|m| m.mtype == kind::ATTRIBUTE)
+                .filter_map(|m| {
+                    let n = super::super::existing::attribute_name(&m.body)?;
+                    Some((String::from_utf8_lossy(n).into_owned(), m.body.clone()))
+                })
+                .collect();
+            for (name, body) in compact {
+                h.remove_attribute(&name);
+                match o.attrs.iter_mut().find(|(n, _)| *n == name) {
+                    Some(slot) => slot.1 = body,
+                    None => o.attrs.push((name, body)),
+                }
+            }
+        }
+        for (name, body) in bodies {
+            o.dense.huge.remove(name);
+            match o.attrs.iter_mut().find(|(n, _)| n == name) {
+                Some(slot) => slot.1 = body,
+                None => o.attrs.push((name.to_string(), body)),
+            }
+        }
+        self.commit_header(idx)
+    }
+
+    /// Before serialising an existing header: its dense attributes (when loaded) written if
+    /// changed, and the Attribute Info message pointed at them.
+    pub(super) fn ext_write_dense_attrs(&mut self, idx: usize) -> Result<()> {
+        if self.objs[idx].ext.is_none() || self.objs[idx].dense.attrs.is_none() {
+            return Ok(());
+        }
+        self.write_dense_attrs(idx)?;
+        let (Some((_, at, _)), Some((heap, bt))) =
+            (self.ext_ainfo(idx), self.objs[idx].dense.attrs)
+        else {
+            return Err(usage("no attribute info message"));
+        };
+        if let Some(b) = self.objs[idx]
+            .ext
+            .as_mut()
+            .and_then(|h| h.body_mut(kind::ATTRIBUTE_INFO))
+        {
+            if let Some(f) = b.get_mut(at..at + 16) {
+                f[..8].copy_from_slice(&heap.to_le_bytes());
+                f[8..].copy_from_slice(&bt.to_le_bytes());
+            }
+        }
+        Ok(())
+    }
+
+    /// Delete the attribute `name` of the object at `path` (an error when it has none).
+    pub fn delete_attr(&mut self, path: &str, name: &str) -> Result<()> {
+        self.check()?;
+        let p = if path.len() > 1 {
+            path.trim_end_matches('/')
+        } else {
+            path
+        };
+        let idx = self.resolve(p)?;
+        let missing = || usage(format!("{path}: no attribute {name:?}"));
+        if self.objs[idx].ext.is_some() && self.ext_is_dense(idx) {
+            let saved = (self.objs[idx].attrs.clone(), self.objs[idx].dense.clone());
+            self.ext_load_dense_attrs(idx)?;
+            let o = &mut self.objs[idx];
+            let before = o.attrs.len();
+            o.attrs.retain(|(n, _)| n != name);
+            let in_header = o.ext.as_ref().is_some_and(|h| h.has_attribute(name));
+            if o.attrs.len() == before && !in_header {
+                (o.attrs, o.dense) = saved;
+                return Err(missing());
+            }
+            if let Some(h) = &mut o.ext {
+                h.remove_attribute(name);
+            }
+            o.dense.huge.remove(name);
+            return self.commit_header(idx);
+        }
+        let o = &mut self.objs[idx];
+        if let Some(h) = &mut o.ext {
+            if !h.has_attribute(name) {
+                return Err(missing());
+            }
+            h.remove_attribute(name);
+            return self.commit_header(idx);
+        }
+        let before = o.attrs.clone();
+        o.attrs.retain(|(n, _)| n != name);
+        if o.attrs.len() == before.len() {
+            return Err(missing());
+        }
+        o.dense.huge.remove(name);
+        let r = self.commit_header(idx);
+        if r.is_err() {
+            self.objs[idx].attrs = before;
+        }
+        r
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -422,6 +698,54 @@ mod tests {
                 String::from_utf8(vec![b'f'; 1 << 20]).unwrap()
             );
             assert_eq!(f.root().unwrap().links().unwrap().len(), 21);
+        }
+    }
+
+    /// Reopened files (both profiles) whose objects hold dense attributes: add, replace
+    /// and delete, in two sessions; every attribute reads back, the deleted ones are gone.
+    #[test]
+    fn reopened_dense_attributes_changed() {
+        for profile in [Profile::PyTables, Profile::Hdf5V110] {
+            let m = MemWriteStorage::new();
+            let opts = WriteOptions {
+                profile,
+                ..Default::default()
+            };
+            let mut w = Writer::with_storage(Box::new(m.clone()), opts).unwrap();
+            w.create_group("/g").unwrap();
+            w.set_attr("/g", "big", big(70 << 10, 0)).unwrap();
+            w.set_attr("/g", "small", 1i64).unwrap();
+            w.close().unwrap();
+            for session in 0..2u8 {
+                let mut w = Writer::open_with_storage(Box::new(m.clone()), WriteOptions::default())
+                    .unwrap();
+                w.set_attr("/g", "small", i64::from(session) + 2).unwrap();
+                w.set_attr("/g", &format!("s{session}"), big(80 << 10, session + 1))
+                    .unwrap();
+                if session == 1 {
+                    w.delete_attr("/g", "big").unwrap();
+                    assert!(matches!(w.delete_attr("/g", "big"), Err(Error::Usage(_))));
+                }
+                w.close().unwrap();
+            }
+            let f = File::from_bytes(m.bytes()).unwrap();
+            let Node::Group(g) = f.get("/g").unwrap() else {
+                panic!("/g")
+            };
+            let attrs = g.object().attributes().unwrap();
+            let names: Vec<&str> = attrs
+                .iter()
+                .map(|a| a.name.as_str())
+                .filter(|n| !["CLASS", "TITLE", "VERSION"].contains(n))
+                .collect();
+            assert_eq!(names, ["s0", "s1", "small"], "{profile:?}");
+            let small = g.object().attribute("small").unwrap().unwrap();
+            assert!(matches!(
+                small.value().unwrap(),
+                crate::hdf5::read::value::Value::Int(3)
+            ));
+            let s1 = g.object().attribute("s1").unwrap().unwrap();
+            assert_eq!(s1.as_string().unwrap().len(), 80 << 10);
         }
     }
 }

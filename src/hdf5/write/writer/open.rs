@@ -217,7 +217,7 @@ impl Writer {
     }
 
     /// A read-only view of the file as it is now (lengths grow as we write).
-    fn reader(&self) -> Result<File> {
+    pub(super) fn reader(&self) -> Result<File> {
         let sh = self
             .shared
             .clone()
@@ -567,6 +567,7 @@ impl Writer {
                 }
             }
         }
+        self.ext_write_dense_attrs(idx)?;
         let Some(mut h) = self.objs[idx].ext.take() else {
             return Err(usage("not an existing object"));
         };
@@ -837,28 +838,6 @@ impl Writer {
             Some(h) => h.add(kind::LINK, body),
             None => Ok(()),
         }
-    }
-
-    /// Refuse attribute changes on an existing object whose attributes are dense.
-    pub(super) fn ext_attr_check(&self, idx: usize) -> Result<()> {
-        let Some(h) = &self.objs[idx].ext else {
-            return Ok(());
-        };
-        let dense = h.find(kind::ATTRIBUTE_INFO).and_then(|(ci, mi)| {
-            let body = &h.chunks.get(ci)?.msgs.get(mi)?.body;
-            let at = if body.get(1)? & 0x01 != 0 { 4 } else { 2 };
-            Some(u64::from_le_bytes(body.get(at..at + 8)?.try_into().ok()?) != UNDEF)
-        });
-        if dense == Some(true) {
-            return Err(unsupported(
-                format!(
-                    "{}: changing attributes of an existing object with dense attributes",
-                    self.objs[idx].path
-                ),
-                self.objs[idx].addr,
-            ));
-        }
-        Ok(())
     }
 }
 
