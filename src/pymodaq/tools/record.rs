@@ -428,6 +428,10 @@ fn plan_append(path: &Path) -> Result<AppendPlan> {
     // Rows committed: the extent, or fewer when PyMoDAQ's `shape` attribute (moved after the
     // rows, in one step for all arrays) says so: an HSDS recording killed between extending
     // its arrays and committing them (spec/hsds.md, "Crash semantics").
+    let swmr = matches!(
+        b.attribute("/", "swmr_compatible"),
+        Some(PyValue::Bool(true))
+    );
     let rows_of = |p: &str| -> Result<u64> {
         let extent = match f.get(p) {
             Ok(Node::Dataset(d)) => d.shape().first().copied().unwrap_or(0),
@@ -440,6 +444,11 @@ fn plan_append(path: &Path) -> Result<AppendPlan> {
             },
             _ => None,
         };
+        // PyMoDAQ's SWMR files leave `shape` at its value when SWMR started (its writes
+        // skip attributes then): the extent is what they hold.
+        if swmr {
+            return Ok(extent);
+        }
         Ok(attr.map_or(extent, |a| a.min(extent)))
     };
     let extent_of = |p: &str| -> u64 {
