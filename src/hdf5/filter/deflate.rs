@@ -63,7 +63,7 @@ pub fn deflate_filter(data: &[u8], level: u32, shuffled: bool) -> Vec<u8> {
         _ => return deflate(data, 2),
     };
     out.truncate(n);
-    if n < data.len() / 4 {
+    if n < data.len() * 3 / 10 {
         let fast = deflate(data, 2);
         if fast.len() < out.len() {
             return fast;

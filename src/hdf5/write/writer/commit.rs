@@ -340,11 +340,34 @@ impl Writer {
         let size = u32::try_from(buf.len()).map_err(|_| usage("chunk too big"))?;
         let rec = match existing {
             Some(r) if r.mask == all && r.size == size => {
-                self.put(r.addr, buf)?;
+                // Only the rows past the committed extent change: the committed ones are on
+                // disk already (a flush per line then writes a line, not the whole chunk).
+                let d = self.ds(ds)?;
+                let committed = d.dims.first().copied().unwrap_or(0);
+                let row = match &d.store {
+                    Store::Chunked(c) => product(c.chunk.get(1..).unwrap_or(&[]))?,
+                    _ => 0,
+                };
+                let skip = committed
+                    .checked_sub(origin.first().copied().unwrap_or(0))
+                    .and_then(|n| n.checked_mul(row))
+                    .and_then(|n| n.checked_mul(d.elem as u64))
+                    .and_then(|n| usize::try_from(n).ok())
+                    .filter(|n| *n < buf.len())
+                    .unwrap_or(0);
+                self.put(r.addr + skip as u64, &buf[skip..])?;
                 r
             }
             _ => {
-                let addr = self.alloc_write(buf)?;
+                // A block this dataset's earlier partial chunks used, else any free block.
+                self.free.note_raw(ds.0, buf.len() as u64);
+                let addr = match self.free.take_raw(ds.0, buf.len() as u64) {
+                    Some(a) => {
+                        self.put(a, buf)?;
+                        a
+                    }
+                    None => self.alloc_write(buf)?,
+                };
                 if let Some(old) = existing {
                     self.free.release(ds.0, old.addr, u64::from(old.size));
                 }

@@ -123,16 +123,7 @@ impl Writer {
         self.commit.finalizing = true;
         self.compress_raw_partials()?;
         self.flush()?;
-        // Each round frees what the previous one moved; the index roots rebuilt by its
-        // commit go low too.
-        for _ in 0..3 {
-            let before = self.eof;
-            self.compact_chunks()?;
-            self.trim_end()?;
-            if self.eof >= before {
-                break;
-            }
-        }
+        self.compact_at_close()?;
         match self.durability {
             Durability::Sync => self.sync(),
             Durability::Flush => self.flush(),
