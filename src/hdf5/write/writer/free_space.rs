@@ -128,13 +128,12 @@ impl FreeSpace {
 
     /// `owner` stores partial chunks of `len` bytes unfiltered.
     pub(super) fn note_raw(&mut self, owner: usize, len: u64) {
-        self.raw_len
-            .insert(owner, encode::pad8(len as usize) as u64);
+        self.raw_len.insert(owner, pad8(len as usize) as u64);
     }
 
     /// A cooled block of `owner`'s partial-chunk size, if one is kept.
     pub(super) fn take_raw(&mut self, owner: usize, len: u64) -> Option<u64> {
-        if self.raw_len.get(&owner) != Some(&(encode::pad8(len as usize) as u64)) {
+        if self.raw_len.get(&owner) != Some(&(pad8(len as usize) as u64)) {
             return None;
         }
         self.raw_free.get_mut(&owner)?.pop()
@@ -276,7 +275,7 @@ impl Writer {
             let high: Vec<(Vec<u8>, u64)> = c
                 .cache
                 .iter()
-                .filter(|(b, a)| self.free.fits_below(encode::pad8(b.len()) as u64, **a))
+                .filter(|(b, a)| self.free.fits_below(pad8(b.len()) as u64, **a))
                 .map(|(b, a)| (b.clone(), *a))
                 .collect();
             if high.is_empty() {
@@ -306,7 +305,7 @@ impl Writer {
                 continue;
             }
             let len = self.header_version(idx).continuation_len(content.len());
-            if !self.free.fits_below(encode::pad8(len as usize) as u64, *a) {
+            if !self.free.fits_below(pad8(len as usize) as u64, *a) {
                 continue;
             }
             let a = *a;
