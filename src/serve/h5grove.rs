@@ -403,7 +403,15 @@ fn select_data(
     selection: Option<&str>,
     lim: &ServeLimits,
 ) -> Result<Selected, Response> {
-    let rd = read_sel(d, selection, lim)?;
+    let mut rd = read_sel(d, selection, lim)?;
+    // Narrow or offset integers and non-IEEE floats: the values h5py reads after HDF5's
+    // conversion, in the standard type's layout (as `dump` shows them).
+    let std_dt = crate::hdf5::read::standard::standard_type(&d.datatype);
+    if crate::hdf5::read::standard::needs_conversion(&d.datatype) {
+        rd.raw = crate::hdf5::read::standard::standardize(&d.datatype, &rd.raw)
+            .0
+            .into_owned();
+    }
     let mut scalar = rd.plan.scalar;
     if let (true, Datatype::VarLenSequence { base, .. }) = (scalar, &d.datatype) {
         // One element of a vlen dataset is a NumPy array of the base type.
@@ -425,13 +433,13 @@ fn select_data(
     }
     let mut raw = rd.raw;
     if scalar {
-        if let Some(n) = Num::of(&d.datatype) {
+        if let Some(n) = Num::of(&std_dt) {
             if n.kind != encode::Kind::Float || n.size != 2 {
                 raw = n.make_safe(raw).1;
             } else if n.order == crate::hdf5::message::datatype::ByteOrder::BigEndian {
                 raw.reverse();
             }
-            let dt = le_type(&d.datatype);
+            let dt = le_type(&std_dt);
             return Ok(Selected {
                 dt,
                 raw,
@@ -441,7 +449,7 @@ fn select_data(
         }
     }
     Ok(Selected {
-        dt: d.datatype.clone(),
+        dt: std_dt,
         raw,
         dims: rd.plan.shape,
         scalar,

@@ -386,7 +386,9 @@ pub fn dtype_str(dt: &Datatype) -> J {
             size
         )),
         Datatype::FloatingPoint { size, order, .. } => {
-            J::Str(format!("{}f{}", endian(*order, *size), size))
+            // h5py's numpy float for the type's fields (a bfloat16-like type is `<f4`).
+            let s = crate::hdf5::read::standard::numpy_float_size(dt).unwrap_or(*size);
+            J::Str(format!("{}f{}", endian(*order, s), s))
         }
         Datatype::Bitfield { size, order, .. } => {
             J::Str(format!("{}u{}", endian(*order, *size), size))

@@ -252,6 +252,59 @@ pub fn standardize<'a>(dt: &Datatype, raw: &'a [u8]) -> (std::borrow::Cow<'a, [u
     (std::borrow::Cow::Owned(out), size)
 }
 
+/// The type of the bytes [`standardize`] returns: the standard integer or IEEE float h5py
+/// reads (a wider float at top level, the same size inside compounds and arrays).
+pub fn standard_type(dt: &Datatype) -> Datatype {
+    standard_type_at(dt, true)
+}
+
+fn standard_type_at(dt: &Datatype, top: bool) -> Datatype {
+    if !needs_conversion(dt) {
+        return dt.clone();
+    }
+    let mut t = dt.clone();
+    match &mut t {
+        Datatype::FixedPoint {
+            size,
+            bit_offset,
+            bit_precision,
+            ..
+        } => {
+            *bit_offset = 0;
+            *bit_precision = u16::try_from(*size * 8).unwrap_or(u16::MAX);
+        }
+        Datatype::FloatingPoint {
+            size,
+            bit_offset,
+            bit_precision,
+            sign_location,
+            exponent_location,
+            exponent_size,
+            mantissa_location,
+            mantissa_size,
+            exponent_bias,
+            ..
+        } => {
+            let to = if top { converted_size(dt) as u32 } else { *size };
+            if let Some((s, el, es, ml, ms, b)) = ieee_fields(to) {
+                *size = to;
+                *bit_offset = 0;
+                *bit_precision = u16::try_from(to * 8).unwrap_or(u16::MAX);
+                (*sign_location, *exponent_location, *exponent_size) = (s, el, es);
+                (*mantissa_location, *mantissa_size, *exponent_bias) = (ml, ms, b);
+            }
+        }
+        Datatype::Compound { members, .. } => {
+            for m in members.iter_mut() {
+                m.datatype = standard_type_at(&m.datatype, false);
+            }
+        }
+        Datatype::Array { base, .. } => **base = standard_type_at(base, false),
+        _ => {}
+    }
+    t
+}
+
 fn standardize_element(dt: &Datatype, el: &mut [u8]) {
     match dt {
         Datatype::FixedPoint { order, .. } => {
