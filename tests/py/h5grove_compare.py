@@ -142,6 +142,7 @@ def main():
                 known.append({"file": file, "why": f"h5py cannot walk it: {e}"})
             continue
         paths = list(kinds)
+        no_numpy = any(k[0] == "dataset" and k[2] is None for k in kinds.values())
         chosen = paths[::sample]
         reqs = [("/paths/", {"file": file}), ("/paths/", {"file": file, "resolve_links": "all"}),
                 ("/paths/", {"file": file, "resolve_links": "none"}),
@@ -156,6 +157,9 @@ def main():
             what = {"endpoint": endpoint, "params": params}
             kind = kinds.get(params.get("path", ""), (None, None, None))
             if a[0] != b[0]:
+                if b[0] == 500 and a[0] == 200 and no_numpy:
+                    known.append({**what, "why": "h5py has no numpy dtype for a type in this file (HDF5 time class): h5grove fails"})
+                    continue
                 if b[0] == 500 and a[0] == 200 and (big_endian(kind[2]) or (endpoint == "/attr/" and be_attrs(f"{base_dir}/{file}", params["path"]))):
                     known.append({**what, "why": "h5grove's orjson refuses big-endian arrays (500)"})
                     continue
