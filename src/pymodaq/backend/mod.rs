@@ -2,6 +2,7 @@
 //! halves share ([`NodeClass`], [`LoadError`], the [`Backend`] walk), the read half over our
 //! read engine ([`read`]) and the write half over our writer ([`write`]).
 
+mod node;
 pub mod read;
 pub mod write;
 

@@ -486,8 +486,8 @@ pub fn infer_class(node: &Node) -> NodeClass {
 }
 
 /// NumPy's name of an `h5py.Empty`'s dtype (what its repr shows).
-fn empty_dtype(dt: &crate::hdf5::message::datatype::Datatype) -> String {
-    use crate::hdf5::message::datatype::Datatype as D;
+fn empty_dtype(dt: &crate::hdf5::read::Datatype) -> String {
+    use crate::hdf5::read::Datatype as D;
     match dt {
         D::String { size, .. } => format!("S{size}"),
         D::FixedPoint { size, signed, .. } => {
@@ -530,7 +530,7 @@ pub fn decode_attr(
             return Ok(AttrVal::Array(NdArray::from_le_bytes(dt, shape, raw)?));
         }
         // Fixed-length string arrays: numpy `S` arrays in h5py and PyTables alike.
-        if let crate::hdf5::message::datatype::Datatype::String { size, .. } = &a.datatype {
+        if let crate::hdf5::read::Datatype::String { size, .. } = &a.datatype {
             let width = usize::try_from(*size).unwrap_or(usize::MAX);
             let n = usize::try_from(a.len()).unwrap_or(usize::MAX);
             let mut data = a.raw().to_vec();

@@ -21,51 +21,7 @@ use crate::pymodaq::model::{DType, NdArray};
 
 use crate::pymodaq::save::chunking;
 
-/// One node of the tree model.
-#[derive(Debug, Clone)]
-pub struct NodeRec {
-    /// PyMoDAQ class.
-    pub class: NodeClass,
-    /// Child names, in creation order.
-    pub children: Vec<String>,
-    /// Attributes as PyMoDAQ decodes them (JSON attributes evaluated, raw strings as str).
-    pub attrs: Vec<(String, PyValue)>,
-    /// The logical shape PyMoDAQ tracks in the `shape` attribute (arrays only).
-    pub shape: Vec<u64>,
-    /// Element type (arrays other than string VLARRAYs).
-    pub dtype: Option<DType>,
-    ds: Option<DatasetId>,
-    shape_dirty: bool,
-    /// JSON attributes changed in the model but written only at the next flush.
-    deferred: Vec<String>,
-}
-
-impl NodeRec {
-    fn new(class: NodeClass) -> NodeRec {
-        NodeRec {
-            class,
-            children: Vec::new(),
-            attrs: Vec::new(),
-            shape: Vec::new(),
-            dtype: None,
-            ds: None,
-            shape_dirty: false,
-            deferred: Vec::new(),
-        }
-    }
-
-    /// A decoded attribute.
-    pub fn attr(&self, name: &str) -> Option<&PyValue> {
-        self.attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v)
-    }
-
-    fn put_attr(&mut self, name: &str, v: PyValue) {
-        match self.attrs.iter_mut().find(|(n, _)| n == name) {
-            Some(slot) => slot.1 = v,
-            None => self.attrs.push((name.to_string(), v)),
-        }
-    }
-}
+pub use super::node::NodeRec;
 
 /// A PyMoDAQ array node to create: `where_/name`, its class, TITLE, shape and dtype (`None`
 /// for string VLARRAYs, rows of uint8).
