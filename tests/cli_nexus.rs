@@ -5,7 +5,7 @@
 //!   original: the same load-json document once the hint attributes are set aside;
 //! - our own `load --json` agrees with PyMoDAQ 5.x's on the annotated file (string-array
 //!   attributes included);
-//! - a refusal (plain HDF5 file, a layout the writer cannot edit) leaves the file
+//! - a refusal (plain HDF5 file, legacy file) leaves the file
 //!   byte-identical; annotating twice changes nothing PyMoDAQ or NeXus readers see.
 
 mod common;
@@ -191,8 +191,8 @@ fn annotated_files_are_nxdata_and_load_as_before() {
 #[test]
 fn refusals_leave_the_file_byte_identical() {
     let dir = common::temp_dir("nexus-refuse");
-    // A plain HDF5 file, a legacy (1.x-3.x) file, and a file whose root has dense attributes
-    // (the writer cannot edit those).
+    // A plain HDF5 file and a legacy (1.x-3.x) file. (Files with dense attributes, such as
+    // h5py_swmr_stale.h5, are no longer refused: the writer edits dense storage since issue 18.)
     for (src, what) in [
         (
             common::root().join("fixtures/hdf5/pt_attrs.h5"),
@@ -202,7 +202,6 @@ fn refusals_leave_the_file_byte_identical() {
             common::root().join("fixtures/legacy/pmd2_scan1d.h5"),
             "not a PyMoDAQ",
         ),
-        (fixture("h5py_swmr_stale.h5"), "dense attributes"),
     ] {
         let copy = dir.join(src.file_name().unwrap());
         std::fs::copy(&src, &copy).unwrap();

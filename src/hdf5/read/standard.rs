@@ -285,7 +285,11 @@ fn standard_type_at(dt: &Datatype, top: bool) -> Datatype {
             exponent_bias,
             ..
         } => {
-            let to = if top { converted_size(dt) as u32 } else { *size };
+            let to = if top {
+                converted_size(dt) as u32
+            } else {
+                *size
+            };
             if let Some((s, el, es, ml, ms, b)) = ieee_fields(to) {
                 *size = to;
                 *bit_offset = 0;
