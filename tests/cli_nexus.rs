@@ -331,3 +331,50 @@ fn savers_add_the_hints_on_request() {
     common::diff("", &a, &b, &mut d);
     assert!(d.is_empty(), "{}", d[..d.len().min(8)].join("; "));
 }
+
+/// h5py's SWMR layout keeps more than 8 attributes per node in dense storage: annotating it
+/// twice (the second run replaces values by equal ones) leaves every attribute of every
+/// object readable by h5py with its value, the hints added.
+#[test]
+fn dense_attribute_files_annotated_twice_keep_every_attribute() {
+    let Some(py) = common::python() else { return };
+    let dir = common::temp_dir("nexus-dense");
+    let orig = fixture("h5py_swmr_stale.h5");
+    let ann = dir.join("swmr.h5");
+    std::fs::copy(&orig, &ann).unwrap();
+    for run in 0..2 {
+        let out = bin()
+            .arg("annotate-nexus")
+            .arg("-q")
+            .arg(&ann)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "run {run}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let code = r#"
+import sys, h5py
+def attrs(fn):
+    out = {}
+    with h5py.File(fn, "r") as f:
+        def visit(name, obj):
+            out[name] = {k: repr(obj.attrs[k]) for k in obj.attrs}
+        out["/"] = {k: repr(f.attrs[k]) for k in f.attrs}
+        f.visititems(visit)
+    return out
+a, b = attrs(sys.argv[1]), attrs(sys.argv[2])
+hints = {"NX_class", "signal", "axes", "auxiliary_signals", "default", "long_name"}
+assert a.keys() == b.keys(), (a.keys() ^ b.keys())
+for k in a:
+    kept = {n: v for n, v in b[k].items() if n not in hints and not n.endswith("_indices")}
+    assert kept == a[k], (k, a[k], b[k])
+assert any("NX_class" in v for v in b.values())
+print(len(a))
+"#;
+    let out = common::run_py_code(&py, code, [&orig, &ann]);
+    let n: usize = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    assert!(n > 10, "objects compared: {n}");
+}

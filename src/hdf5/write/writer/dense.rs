@@ -456,6 +456,7 @@ impl Writer {
             ));
         }
         let mut list = Vec::new();
+        let mut name_index = UNDEF;
         if heap != UNDEF {
             let bt = self.objs[idx]
                 .ext
@@ -466,6 +467,7 @@ impl Writer {
                     Some(u64::from_le_bytes(b.get(at + 8..at + 16)?.try_into().ok()?))
                 })
                 .ok_or_else(|| Error::format("attribute info message", addr, "short"))?;
+            name_index = bt;
             let file = self.reader()?;
             let io = &file.inner.io;
             let mut budget = crate::hdf5::io::Budget::new(&self.limits);
@@ -494,7 +496,9 @@ impl Writer {
         o.dense.attrs_sig = Some(digest(
             list.iter().map(|(n, b)| (n.as_bytes(), b.as_slice())),
         ));
-        o.dense.attrs = Some((heap, UNDEF));
+        // The storage as found: kept (and pointed at again) when the attributes end up
+        // unchanged, e.g. a value replaced by an equal one.
+        o.dense.attrs = Some((heap, name_index));
         o.attrs = list;
         Ok(())
     }
