@@ -280,7 +280,7 @@ fn acquisitions(path: &Path, kind: Kind, cfg: Cfg) -> Result<Option<usize>, Stri
         };
         let p = &g.path;
         let v: Vec<f64> = ds.read().map_err(|e| format!("{p}: {e}"))?;
-        if v.len() % g.row != 0 {
+        if !v.len().is_multiple_of(g.row) {
             return Err(format!("{p}: {} values, rows of {}", v.len(), g.row));
         }
         let rows: Vec<&[f64]> = v.chunks(g.row).collect();

@@ -16,6 +16,9 @@ use super::*;
 /// How long freed space stays untouched after the commit that freed it.
 pub(super) const COOL: Duration = Duration::from_millis(200);
 
+/// A freed block: (owner dataset, address, length).
+type Freed = (usize, u64, u64);
+
 #[derive(Debug, Default)]
 pub(super) struct FreeSpace {
     /// Reusable blocks: address -> length.
@@ -24,9 +27,9 @@ pub(super) struct FreeSpace {
     /// Released, still referenced by the committed state of their dataset.
     dying: HashMap<usize, Vec<(u64, u64)>>,
     /// Unreferenced once the running commit is written: (owner, address, length).
-    staged: Vec<(usize, u64, u64)>,
+    staged: Vec<Freed>,
     /// Unreferenced since the instant given.
-    cooling: VecDeque<(Instant, Vec<(usize, u64, u64)>)>,
+    cooling: VecDeque<(Instant, Vec<Freed>)>,
     /// Size of the unfiltered partial chunk of a dataset, by dataset.
     raw_len: HashMap<usize, u64>,
     /// Cooled blocks of that size, kept for the dataset's next partial chunks: handing
