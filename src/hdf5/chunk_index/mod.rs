@@ -461,7 +461,6 @@ mod encode_tests {
     use crate::hdf5::chunk_index::{chunk_infos, test_util::io};
     use crate::hdf5::encoder::UNDEF;
     use crate::hdf5::io::Budget;
-    use crate::hdf5::message::layout::Index110;
     use crate::hdf5::message::layout::{ChunkIndexing, ChunkedLayout};
 
     #[test]
@@ -490,7 +489,7 @@ mod encode_tests {
 
     /// Write an array into a byte vector and read its chunks back with the reader.
     fn read_back(
-        index: Index110,
+        index: ChunkIndexing,
         dims: &[u64],
         max: &[u64],
         chunk: &[u64],
@@ -508,11 +507,11 @@ mod encode_tests {
             Ok(a)
         };
         let hb = match index {
-            Index110::Extensible => {
+            ChunkIndexing::ExtensibleArray { .. } => {
                 let (ib, st) = write_earray(fmt, hdr, elems, &mut write).unwrap();
                 encode_eahd(fmt, &st, ib)
             }
-            Index110::Fixed => {
+            _ => {
                 let n: u64 = max.iter().zip(chunk).map(|(m, c)| m.div_ceil(*c)).product();
                 let db = write(encode_fadb(fmt, hdr, n, elems).unwrap()).unwrap();
                 encode_fahd(fmt, n, db)
@@ -524,16 +523,7 @@ mod encode_tests {
             flags: 0,
             chunk_dims: chunk.to_vec(),
             element_size: 8,
-            indexing: match index {
-                Index110::Extensible => ChunkIndexing::ExtensibleArray {
-                    max_bits: 32,
-                    index_elements: 4,
-                    min_pointers: 4,
-                    min_elements: 16,
-                    page_bits: 10,
-                },
-                Index110::Fixed => ChunkIndexing::FixedArray { page_bits: 10 },
-            },
+            indexing: index,
             index_address: hdr,
         };
         let io = io(file);
@@ -556,7 +546,7 @@ mod encode_tests {
         ];
         let elems: BTreeMap<u64, Elem> = picks.iter().map(|&i| (i, (1000 + i, 0, 0))).collect();
         let got = read_back(
-            Index110::Extensible,
+            ChunkIndexing::WRITTEN_EXTENSIBLE_ARRAY,
             &[300_000],
             &[UNDEF],
             &[1],
@@ -570,7 +560,7 @@ mod encode_tests {
             .into_iter()
             .collect();
         let got = read_back(
-            Index110::Extensible,
+            ChunkIndexing::WRITTEN_EXTENSIBLE_ARRAY,
             &[6, 40],
             &[6, UNDEF],
             &[2, 4],
@@ -587,7 +577,14 @@ mod encode_tests {
     #[test]
     fn fixed_array_reads_back_paged_and_not() {
         let elems: BTreeMap<u64, Elem> = [(0, (900, 0, 0)), (5, (901, 0, 0))].into_iter().collect();
-        let got = read_back(Index110::Fixed, &[4, 6], &[4, 6], &[2, 2], false, &elems);
+        let got = read_back(
+            ChunkIndexing::WRITTEN_FIXED_ARRAY,
+            &[4, 6],
+            &[4, 6],
+            &[2, 2],
+            false,
+            &elems,
+        );
         assert_eq!(
             got,
             vec![(vec![0, 0], 900, 32, 0), (vec![2, 4], 901, 32, 0)]
@@ -595,7 +592,14 @@ mod encode_tests {
         let elems: BTreeMap<u64, Elem> = [(3, (7, 9, 0)), (1500, (8, 10, 1)), (2999, (9, 11, 0))]
             .into_iter()
             .collect();
-        let got = read_back(Index110::Fixed, &[3000], &[3000], &[1], true, &elems);
+        let got = read_back(
+            ChunkIndexing::WRITTEN_FIXED_ARRAY,
+            &[3000],
+            &[3000],
+            &[1],
+            true,
+            &elems,
+        );
         assert_eq!(
             got,
             vec![

@@ -315,7 +315,7 @@ mod encode_tests {
     use super::*;
     use crate::hdf5::cursor::Sizes;
     use crate::hdf5::encoder::pad8;
-    use crate::hdf5::message::dataspace::{encode_dataspace, Space};
+    use crate::hdf5::message::dataspace::Dataspace;
     use crate::hdf5::message::datatype::{encode_datatype, types};
     use crate::hdf5::message::test_util::cur;
     use crate::limits::Limits;
@@ -323,7 +323,7 @@ mod encode_tests {
     #[test]
     fn attribute_over_64k_encoded_name_refused() {
         let dt = encode_datatype(&types::fixed_str(70_000, CharSet::Utf8)).unwrap();
-        let sp = encode_dataspace(&Space::Scalar).unwrap();
+        let sp = Dataspace::scalar().encode().unwrap();
         let b = encode_attribute("big", &dt, &sp, &vec![b'x'; 70_000]).unwrap();
         assert_eq!(b.len(), 8 + 8 + pad8(dt.len()) + pad8(sp.len()) + 70_000);
         let e = encode_attribute(&"n".repeat(70_000), &dt, &sp, b"x").unwrap_err();
@@ -334,7 +334,7 @@ mod encode_tests {
     fn attribute_parses_back() {
         use crate::hdf5::message::attribute::AttributeMessage;
         let dt = encode_datatype(&types::int(8, true)).unwrap();
-        let sp = encode_dataspace(&Space::Scalar).unwrap();
+        let sp = Dataspace::scalar().encode().unwrap();
         let b = encode_attribute("EXTDIM", &dt, &sp, &7i64.to_le_bytes()).unwrap();
         assert_eq!(b.len() % 8, 0);
         let a = AttributeMessage::parse(&mut cur(&b), &Limits::default()).unwrap();

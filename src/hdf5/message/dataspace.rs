@@ -11,7 +11,7 @@
 use super::{bad, named, version};
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::Cursor;
-use crate::hdf5::encoder::{pad_vec, usage};
+use crate::hdf5::encoder::{usage, Encoder};
 use crate::limits::Limits;
 
 /// Kind of dataspace.
@@ -129,57 +129,67 @@ impl Dataspace {
 
 // ---- Encoding (the writer's half) -----------------------------------------------------
 
-/// Dataspace of a dataset or attribute.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Space {
-    /// No elements (NULL dataspace, written as v2).
-    Null,
-    /// A single element (rank 0).
-    Scalar,
-    /// Simple: dims and optional max dims (`UNDEF` = unlimited).
-    Simple {
-        /// Current dimensions.
-        dims: Vec<u64>,
-        /// Maximum dimensions, when they differ from `dims`.
-        max: Option<Vec<u64>>,
-    },
-}
-
-impl Space {
-    /// Number of elements.
-    pub fn count(&self) -> Option<u64> {
-        match self {
-            Space::Null => Some(0),
-            Space::Scalar => Some(1),
-            Space::Simple { dims, .. } => dims.iter().try_fold(1u64, |a, d| a.checked_mul(*d)),
+impl Dataspace {
+    /// The NULL dataspace (no elements).
+    pub fn null() -> Self {
+        Dataspace {
+            kind: DataspaceKind::Null,
+            dims: Vec::new(),
+            max_dims: None,
         }
     }
-}
 
-/// Encode a Dataspace message body: v1 (v2 only for NULL), padded to 8.
-pub fn encode_dataspace(s: &Space) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    match s {
-        Space::Null => out.extend_from_slice(&[2, 0, 0, 2]),
-        Space::Scalar => out.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0]),
-        Space::Simple { dims, max } => {
-            let rank = u8::try_from(dims.len()).map_err(|_| usage("rank too large"))?;
-            out.extend_from_slice(&[1, rank, u8::from(max.is_some()), 0, 0, 0, 0, 0]);
-            for d in dims {
-                out.extend_from_slice(&d.to_le_bytes());
+    /// The scalar dataspace (one element, rank 0).
+    pub fn scalar() -> Self {
+        Dataspace {
+            kind: DataspaceKind::Scalar,
+            ..Dataspace::null()
+        }
+    }
+
+    /// A simple dataspace of `dims`, with maximum dimensions when they differ from `dims`
+    /// ([`UNLIMITED`] for unlimited).
+    pub fn simple(dims: Vec<u64>, max_dims: Option<Vec<u64>>) -> Self {
+        Dataspace {
+            kind: DataspaceKind::Simple,
+            dims,
+            max_dims,
+        }
+    }
+
+    /// Encode the message body: version 1 (version 2 only for NULL, which v1 cannot
+    /// express), padded to 8.
+    pub fn encode(&self) -> Result<Vec<u8>> {
+        let mut e = Encoder::new();
+        match self.kind {
+            DataspaceKind::Null => {
+                e.u8(2).u8(0).u8(0).u8(2);
             }
-            if let Some(m) = max {
-                if m.len() != dims.len() {
-                    return Err(usage("max shape rank differs from shape rank"));
+            DataspaceKind::Scalar => {
+                e.u8(1).u8(0).u8(0).zeros(5);
+            }
+            DataspaceKind::Simple => {
+                let rank = u8::try_from(self.dims.len()).map_err(|_| usage("rank too large"))?;
+                e.u8(1)
+                    .u8(rank)
+                    .u8(u8::from(self.max_dims.is_some()))
+                    .zeros(5);
+                for &d in &self.dims {
+                    e.length(d);
                 }
-                for d in m {
-                    out.extend_from_slice(&d.to_le_bytes());
+                if let Some(m) = &self.max_dims {
+                    if m.len() != self.dims.len() {
+                        return Err(usage("max shape rank differs from shape rank"));
+                    }
+                    for &d in m {
+                        e.length(d);
+                    }
                 }
             }
         }
+        e.pad8();
+        Ok(e.finish())
     }
-    pad_vec(&mut out);
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -296,13 +306,13 @@ mod encode_tests {
     #[test]
     #[rustfmt::skip]
     fn dataspace_bytes() {
-        let b = encode_dataspace(&Space::Simple { dims: vec![3], max: Some(vec![UNDEF]) }).unwrap();
+        let b = Dataspace::simple(vec![3], Some(vec![UNDEF])).encode().unwrap();
         assert_eq!(b, vec![
             1, 1, 1, 0, 0, 0, 0, 0,   // version 1, rank 1, max dims present, reserved
             3, 0, 0, 0, 0, 0, 0, 0,   // dim 0 = 3
             0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // max = unlimited
         ]);
-        assert_eq!(encode_dataspace(&Space::Null).unwrap(), vec![
+        assert_eq!(Dataspace::null().encode().unwrap(), vec![
             2, 0, 0, 2, 0, 0, 0, 0,   // version 2, rank 0, flags 0, type NULL, padding
         ]);
     }
@@ -314,29 +324,23 @@ mod round_trip {
     use super::*;
     use crate::hdf5::message::test_util::cur;
 
-    fn back(s: &Space) -> Dataspace {
-        let b = encode_dataspace(s).unwrap();
+    fn back(s: &Dataspace) -> Dataspace {
+        let b = s.encode().unwrap();
         Dataspace::parse(&mut cur(&b), &Limits::default()).unwrap()
     }
 
     #[test]
     fn dataspace_encodes_then_parses() {
-        let d = back(&Space::Simple {
-            dims: vec![3, 4],
-            max: Some(vec![UNLIMITED, 4]),
-        });
+        let d = back(&Dataspace::simple(vec![3, 4], Some(vec![UNLIMITED, 4])));
         assert_eq!(d.kind, DataspaceKind::Simple);
         assert_eq!(d.dims, vec![3, 4]);
         assert_eq!(d.max_dims, Some(vec![UNLIMITED, 4]));
-        let d = back(&Space::Simple {
-            dims: vec![7],
-            max: None,
-        });
+        let d = back(&Dataspace::simple(vec![7], None));
         assert_eq!(
             (d.kind, d.dims, d.max_dims),
             (DataspaceKind::Simple, vec![7], None)
         );
-        assert_eq!(back(&Space::Scalar).kind, DataspaceKind::Scalar);
-        assert_eq!(back(&Space::Null).kind, DataspaceKind::Null);
+        assert_eq!(back(&Dataspace::scalar()), Dataspace::scalar());
+        assert_eq!(back(&Dataspace::null()), Dataspace::null());
     }
 }

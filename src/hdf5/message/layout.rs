@@ -21,7 +21,7 @@ use crate::hdf5::chunk_index::extensible_array::{
 };
 use crate::hdf5::chunk_index::fixed_array::FA_PAGE_BITS;
 use crate::hdf5::cursor::Cursor;
-use crate::hdf5::encoder::{pad_vec, u32_of, usage};
+use crate::hdf5::encoder::{usage, Encoder};
 use crate::limits::Limits;
 
 /// How chunk addresses are indexed (layout v4/v5 index types; v1-v3 always use a v1 B-tree).
@@ -331,62 +331,20 @@ fn parse_v3_plus(c: &mut Cursor<'_>, v: u8, limits: &Limits) -> Result<DataLayou
 
 // ---- Encoding (the writer's half) -----------------------------------------------------
 
-/// Storage layout for a Data Layout message v3.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LayoutMsg<'a> {
-    /// Data inside the message.
-    Compact(&'a [u8]),
-    /// One contiguous block (address may be `UNDEF` with size 0).
-    Contiguous {
-        /// Address of the data.
-        addr: u64,
-        /// Size in bytes.
-        size: u64,
-    },
-    /// Chunked with a v1 B-tree index.
-    Chunked {
-        /// B-tree root address (`UNDEF` while no chunk is written).
-        btree: u64,
-        /// Chunk dims plus the element size as the last entry.
-        dims: &'a [u64],
-    },
-}
+impl ChunkIndexing {
+    /// The fixed array (type 3) this crate writes: libhdf5's default parameters.
+    pub const WRITTEN_FIXED_ARRAY: ChunkIndexing = ChunkIndexing::FixedArray {
+        page_bits: FA_PAGE_BITS,
+    };
 
-/// Encode a Data Layout message v3 body, padded to 8.
-pub fn encode_layout(l: &LayoutMsg<'_>) -> Result<Vec<u8>> {
-    let mut out = vec![3];
-    match l {
-        LayoutMsg::Compact(data) => {
-            out.push(0);
-            let n = u16::try_from(data.len()).map_err(|_| usage("compact data over 64 KiB"))?;
-            out.extend_from_slice(&n.to_le_bytes());
-            out.extend_from_slice(data);
-        }
-        LayoutMsg::Contiguous { addr, size } => {
-            out.push(1);
-            out.extend_from_slice(&addr.to_le_bytes());
-            out.extend_from_slice(&size.to_le_bytes());
-        }
-        LayoutMsg::Chunked { btree, dims } => {
-            out.push(2);
-            out.push(u8::try_from(dims.len()).map_err(|_| usage("rank too large"))?);
-            out.extend_from_slice(&btree.to_le_bytes());
-            for d in dims.iter() {
-                out.extend_from_slice(&u32_of(*d, "chunk dimension")?.to_le_bytes());
-            }
-        }
-    }
-    pad_vec(&mut out);
-    Ok(out)
-}
-
-/// Chunk index of a layout v4 message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Index110 {
-    /// Fixed array (type 3): no unlimited dimension.
-    Fixed,
-    /// Extensible array (type 4): exactly one unlimited dimension.
-    Extensible,
+    /// The extensible array (type 4) this crate writes: libhdf5's default parameters.
+    pub const WRITTEN_EXTENSIBLE_ARRAY: ChunkIndexing = ChunkIndexing::ExtensibleArray {
+        max_bits: EA_MAX_BITS,
+        index_elements: EA_IDX_ELMTS,
+        min_pointers: EA_MIN_PTRS,
+        min_elements: EA_MIN_ELMTS,
+        page_bits: EA_PAGE_BITS,
+    };
 }
 
 /// Bytes needed for the largest of `dims` (at least 1).
@@ -395,28 +353,115 @@ fn dim_width(dims: &[u64]) -> usize {
     (64 - m.leading_zeros() as usize).div_ceil(8).max(1)
 }
 
-/// Data Layout message v4, chunked class: `dims` are the chunk dims plus the element
-/// size; `addr` the array header (undefined before the first chunk).
-pub fn encode_layout_v4(index: Index110, addr: u64, dims: &[u64]) -> Result<Vec<u8>> {
-    let nd = u8::try_from(dims.len()).map_err(|_| usage("rank too large"))?;
-    let w = dim_width(dims);
-    let mut out = vec![4, 2, 0, nd, w as u8];
-    for d in dims {
-        out.extend_from_slice(&d.to_le_bytes()[..w]);
+impl DataLayout {
+    /// Encode the message body in the version the value carries (3, 4 or 5; versions 1
+    /// and 2 are read, never written). Version 3 lives in v1 object headers and is padded
+    /// to 8; versions 4/5 are not. Version 4/5 chunk dimensions take the fewest bytes
+    /// that hold the largest one, as libhdf5 writes them.
+    pub fn encode(&self) -> Result<Vec<u8>> {
+        let version = match self {
+            DataLayout::Compact { version, .. } | DataLayout::Contiguous { version, .. } => {
+                *version
+            }
+            DataLayout::Chunked(c) => c.version,
+        };
+        if !(3..=5).contains(&version) {
+            return Err(usage(format!(
+                "layout message version {version} is not written"
+            )));
+        }
+        let mut e = Encoder::new();
+        e.u8(version);
+        match self {
+            DataLayout::Compact { data, .. } => {
+                let n = u16::try_from(data.len()).map_err(|_| usage("compact data over 64 KiB"))?;
+                e.u8(0).u16(n).bytes(data);
+            }
+            DataLayout::Contiguous { address, size, .. } => {
+                e.u8(1).offset(*address).length(*size);
+            }
+            DataLayout::Chunked(c) => c.encode_chunked(&mut e)?,
+        }
+        if version == 3 {
+            e.pad8();
+        }
+        Ok(e.finish())
     }
-    match index {
-        Index110::Fixed => out.extend_from_slice(&[3, FA_PAGE_BITS]),
-        Index110::Extensible => out.extend_from_slice(&[
-            4,
-            EA_MAX_BITS,
-            EA_IDX_ELMTS,
-            EA_MIN_PTRS,
-            EA_MIN_ELMTS,
-            EA_PAGE_BITS,
-        ]),
+}
+
+impl ChunkedLayout {
+    /// The chunked class and what follows it, after the version byte.
+    fn encode_chunked(&self, e: &mut Encoder) -> Result<()> {
+        let mut dims = self.chunk_dims.clone();
+        dims.push(self.element_size);
+        let nd = u8::try_from(dims.len()).map_err(|_| usage("rank too large"))?;
+        e.u8(2);
+        if self.version == 3 {
+            if self.indexing != ChunkIndexing::BTreeV1 {
+                return Err(usage("layout v3 indexes chunks with a v1 B-tree only"));
+            }
+            e.u8(nd).offset(self.index_address);
+            for &d in &dims {
+                e.u32_of(d, "chunk dimension")?;
+            }
+            return Ok(());
+        }
+        // Flag bit 1 says whether a single chunk carries its filtered size and mask.
+        let flags = match &self.indexing {
+            ChunkIndexing::SingleChunk { filtered } => {
+                (self.flags & !2) | if filtered.is_some() { 2 } else { 0 }
+            }
+            _ => self.flags,
+        };
+        let w = dim_width(&dims);
+        e.u8(flags).u8(nd).u8(w as u8);
+        for &d in &dims {
+            e.uint(d, w);
+        }
+        match &self.indexing {
+            ChunkIndexing::BTreeV1 => {
+                return Err(usage("layout v4 has no v1 B-tree chunk index"));
+            }
+            ChunkIndexing::SingleChunk { filtered } => {
+                e.u8(1);
+                if let Some((size, mask)) = filtered {
+                    e.length(*size).u32(*mask);
+                }
+            }
+            ChunkIndexing::Implicit => {
+                e.u8(2);
+            }
+            ChunkIndexing::FixedArray { page_bits } => {
+                e.u8(3).u8(*page_bits);
+            }
+            ChunkIndexing::ExtensibleArray {
+                max_bits,
+                index_elements,
+                min_pointers,
+                min_elements,
+                page_bits,
+            } => {
+                e.u8(4)
+                    .u8(*max_bits)
+                    .u8(*index_elements)
+                    .u8(*min_pointers)
+                    .u8(*min_elements)
+                    .u8(*page_bits);
+            }
+            ChunkIndexing::BTreeV2 {
+                node_size,
+                split_percent,
+                merge_percent,
+            } => {
+                e.u8(5)
+                    .u32(*node_size)
+                    .u8(*split_percent)
+                    .u8(*merge_percent);
+            }
+        }
+        e.offset(self.index_address);
+        Ok(())
     }
-    out.extend_from_slice(&addr.to_le_bytes());
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -684,16 +729,26 @@ mod tests {
 mod encode_tests {
     use super::*;
     use crate::hdf5::encoder::UNDEF;
-    use crate::hdf5::message::layout::DataLayout;
     use crate::hdf5::message::test_util::cur;
-    use crate::limits::Limits;
 
     const FF: [u8; 8] = [0xff; 8];
+
+    fn chunked_v4(indexing: ChunkIndexing, addr: u64, dims: &[u64], elem: u64) -> DataLayout {
+        DataLayout::Chunked(ChunkedLayout {
+            version: 4,
+            flags: 0,
+            chunk_dims: dims.to_vec(),
+            element_size: elem,
+            indexing,
+            index_address: addr,
+        })
+    }
 
     #[test]
     #[rustfmt::skip]
     fn layout_v4_bytes() {
-        let b = encode_layout_v4(Index110::Extensible, 0x100, &[16, 300, 8]).unwrap();
+        let l = chunked_v4(ChunkIndexing::WRITTEN_EXTENSIBLE_ARRAY, 0x100, &[16, 300], 8);
+        let b = l.encode().unwrap();
         let mut want = vec![
             4,                      // version 4
             2,                      // class: chunked
@@ -706,16 +761,40 @@ mod encode_tests {
         ];
         want.extend_from_slice(&0x100u64.to_le_bytes()); // EAHD address
         assert_eq!(b, want);
-        let DataLayout::Chunked(c) = DataLayout::parse(&mut cur(&b), &Limits::default()).unwrap()
-        else { panic!() };
-        assert_eq!((c.chunk_dims, c.element_size), (vec![16, 300], 8));
-        let f = encode_layout_v4(Index110::Fixed, UNDEF, &[4, 4]).unwrap();
+        assert_eq!(DataLayout::parse(&mut cur(&b), &Limits::default()).unwrap(), l);
+        let f = chunked_v4(ChunkIndexing::WRITTEN_FIXED_ARRAY, UNDEF, &[4], 4).encode().unwrap();
         assert_eq!(&f[..9], &[
             4, 2, 0, 2, 1,          // version, chunked, flags, 2 dims, 1-byte width
             4, 4,                   // chunk dim 4, element size 4
             3, 10,                  // index type: fixed array, page bits 10
         ]);
         assert_eq!(&f[9..], &FF);   // no array yet
+    }
+
+    #[test]
+    fn refused_encodings() {
+        let v3_fixed = DataLayout::Chunked(ChunkedLayout {
+            version: 3,
+            ..match chunked_v4(ChunkIndexing::WRITTEN_FIXED_ARRAY, 0, &[4], 4) {
+                DataLayout::Chunked(c) => c,
+                _ => unreachable!(),
+            }
+        });
+        assert!(v3_fixed.encode().is_err());
+        assert!(chunked_v4(ChunkIndexing::BTreeV1, 0, &[4], 4)
+            .encode()
+            .is_err());
+        let old = DataLayout::Contiguous {
+            version: 2,
+            address: 0,
+            size: 0,
+        };
+        assert!(old.encode().is_err());
+        let big = DataLayout::Compact {
+            version: 3,
+            data: vec![0; 70_000],
+        };
+        assert!(big.encode().is_err());
     }
 }
 
@@ -725,41 +804,75 @@ mod round_trip {
     use super::*;
     use crate::hdf5::message::test_util::cur;
 
-    fn back(l: &LayoutMsg<'_>) -> DataLayout {
-        let b = encode_layout(l).unwrap();
+    fn back(l: &DataLayout) -> DataLayout {
+        let b = l.encode().unwrap();
         DataLayout::parse(&mut cur(&b), &Limits::default()).unwrap()
     }
 
     #[test]
     fn layout_v3_encodes_then_parses() {
-        assert_eq!(
-            back(&LayoutMsg::Compact(&[1, 2, 3])),
+        for l in [
             DataLayout::Compact {
                 version: 3,
-                data: vec![1, 2, 3]
-            }
-        );
-        assert_eq!(
-            back(&LayoutMsg::Contiguous {
-                addr: 4096,
-                size: 800
-            }),
+                data: vec![1, 2, 3],
+            },
             DataLayout::Contiguous {
                 version: 3,
                 address: 4096,
-                size: 800
+                size: 800,
+            },
+            DataLayout::Chunked(ChunkedLayout {
+                version: 3,
+                flags: 0,
+                chunk_dims: vec![10, 20],
+                element_size: 8,
+                indexing: ChunkIndexing::BTreeV1,
+                index_address: 1234,
+            }),
+        ] {
+            assert_eq!(back(&l), l);
+            assert_eq!(l.encode().unwrap().len() % 8, 0);
+        }
+    }
+
+    #[test]
+    fn layout_v4_v5_encode_then_parse() {
+        let indexings = [
+            ChunkIndexing::SingleChunk { filtered: None },
+            ChunkIndexing::SingleChunk {
+                filtered: Some((777, 0b10)),
+            },
+            ChunkIndexing::Implicit,
+            ChunkIndexing::WRITTEN_FIXED_ARRAY,
+            ChunkIndexing::WRITTEN_EXTENSIBLE_ARRAY,
+            ChunkIndexing::BTreeV2 {
+                node_size: 2048,
+                split_percent: 100,
+                merge_percent: 40,
+            },
+        ];
+        for version in [4, 5] {
+            for indexing in indexings.clone() {
+                let flags = match indexing {
+                    ChunkIndexing::SingleChunk { filtered: Some(_) } => 2,
+                    _ => 1,
+                };
+                let l = DataLayout::Chunked(ChunkedLayout {
+                    version,
+                    flags,
+                    chunk_dims: vec![1, 70_000],
+                    element_size: 16,
+                    indexing,
+                    index_address: 0x1_0000_0000,
+                });
+                assert_eq!(back(&l), l);
             }
-        );
-        let DataLayout::Chunked(c) = back(&LayoutMsg::Chunked {
-            btree: 1234,
-            dims: &[10, 20, 8],
-        }) else {
-            panic!("not chunked");
-        };
-        assert_eq!((c.version, c.indexing.clone()), (3, ChunkIndexing::BTreeV1));
-        assert_eq!(
-            (c.chunk_dims, c.element_size, c.index_address),
-            (vec![10, 20], 8, 1234)
-        );
+            let c = DataLayout::Contiguous {
+                version,
+                address: 8,
+                size: 9,
+            };
+            assert_eq!(back(&c), c);
+        }
     }
 }

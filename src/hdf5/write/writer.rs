@@ -58,7 +58,7 @@ use crate::hdf5::global_heap::encode_global_heap;
 use crate::hdf5::local_heap::encode_local_heap;
 use crate::hdf5::message::attribute::encode_attribute;
 use crate::hdf5::message::continuation::encode_continuation;
-use crate::hdf5::message::dataspace::{encode_dataspace, Space};
+use crate::hdf5::message::dataspace::Dataspace;
 use crate::hdf5::message::datatype::{encode_datatype, types};
 use crate::hdf5::message::datatype::{CharSet, Datatype};
 use crate::hdf5::message::fill_value::{encode_fill_old, encode_fill_v2};
@@ -66,7 +66,7 @@ use crate::hdf5::message::filter_pipeline::encode_pipeline;
 use crate::hdf5::message::filter_pipeline::{FilterDescription, FilterPipeline};
 use crate::hdf5::message::group_info::encode_group_info;
 use crate::hdf5::message::kind;
-use crate::hdf5::message::layout::{encode_layout, encode_layout_v4, Index110, LayoutMsg};
+use crate::hdf5::message::layout::{ChunkIndexing, ChunkedLayout, DataLayout};
 use crate::hdf5::message::link::encode_link;
 use crate::hdf5::message::symbol_table::encode_symbol_table;
 use crate::hdf5::object_header::{

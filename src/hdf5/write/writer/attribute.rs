@@ -68,12 +68,12 @@ impl Writer {
                     CharSet::Ascii
                 };
                 if s.is_empty() {
-                    (types::fixed_str(1, cs), Space::Null, Vec::new())
+                    (types::fixed_str(1, cs), Dataspace::null(), Vec::new())
                 } else {
                     let n = u32::try_from(s.len()).map_err(|_| usage("string too long"))?;
                     (
                         types::fixed_str(n, cs),
-                        Space::Scalar,
+                        Dataspace::scalar(),
                         s.as_bytes().to_vec(),
                     )
                 }
@@ -87,29 +87,35 @@ impl Writer {
                 let mut d = (s.len() as u32).to_le_bytes().to_vec();
                 d.extend_from_slice(&a.to_le_bytes());
                 d.extend_from_slice(&1u32.to_le_bytes());
-                (types::vlen_str(), Space::Scalar, d)
+                (types::vlen_str(), Dataspace::scalar(), d)
             }
-            AttrValue::I64(x) => (types::int(8, true), Space::Scalar, x.to_le_bytes().to_vec()),
-            AttrValue::I32(x) => (types::int(4, true), Space::Scalar, x.to_le_bytes().to_vec()),
-            AttrValue::F64(x) => (types::float(8), Space::Scalar, x.to_le_bytes().to_vec()),
-            AttrValue::Bool(b) => (types::bitfield8(), Space::Scalar, vec![u8::from(*b)]),
-            AttrValue::BoolEnum(b) => (types::bool_enum(), Space::Scalar, vec![u8::from(*b)]),
+            AttrValue::I64(x) => (
+                types::int(8, true),
+                Dataspace::scalar(),
+                x.to_le_bytes().to_vec(),
+            ),
+            AttrValue::I32(x) => (
+                types::int(4, true),
+                Dataspace::scalar(),
+                x.to_le_bytes().to_vec(),
+            ),
+            AttrValue::F64(x) => (
+                types::float(8),
+                Dataspace::scalar(),
+                x.to_le_bytes().to_vec(),
+            ),
+            AttrValue::Bool(b) => (types::bitfield8(), Dataspace::scalar(), vec![u8::from(*b)]),
+            AttrValue::BoolEnum(b) => (types::bool_enum(), Dataspace::scalar(), vec![u8::from(*b)]),
             AttrValue::I64s(x) => {
                 let mut d = Vec::new();
                 i64::extend_le(x, &mut d);
-                let sp = Space::Simple {
-                    dims: vec![x.len() as u64],
-                    max: None,
-                };
+                let sp = Dataspace::simple(vec![x.len() as u64], None);
                 (types::int(8, true), sp, d)
             }
             AttrValue::F64s(x) => {
                 let mut d = Vec::new();
                 f64::extend_le(x, &mut d);
-                let sp = Space::Simple {
-                    dims: vec![x.len() as u64],
-                    max: None,
-                };
+                let sp = Dataspace::simple(vec![x.len() as u64], None);
                 (types::float(8), sp, d)
             }
             AttrValue::Raw { dtype, shape, data } => {
@@ -125,18 +131,15 @@ impl Writer {
                     )));
                 }
                 let sp = if shape.is_empty() {
-                    Space::Scalar
+                    Dataspace::scalar()
                 } else {
-                    Space::Simple {
-                        dims: shape.clone(),
-                        max: None,
-                    }
+                    Dataspace::simple(shape.clone(), None)
                 };
                 (dt, sp, data.clone())
             }
         };
         let dtb = encode_datatype(&dt)?;
-        let spb = encode_dataspace(&space)?;
+        let spb = space.encode()?;
         encode_attribute(name, &dtb, &spb, &data)
     }
 

@@ -99,14 +99,11 @@ impl Writer {
             Kind::Dataset(d) => {
                 let mut v = Vec::new();
                 let space = if d.dims.is_empty() {
-                    Space::Scalar
+                    Dataspace::scalar()
                 } else {
-                    Space::Simple {
-                        dims: d.dims.clone(),
-                        max: d.has_max.then(|| d.max.clone()),
-                    }
+                    Dataspace::simple(d.dims.clone(), d.has_max.then(|| d.max.clone()))
                 };
-                v.push((kind::DATASPACE, encode_dataspace(&space)?));
+                v.push((kind::DATASPACE, space.encode()?));
                 let mut dt = d.dt_body.clone();
                 dt.resize(pad8(dt.len()), 0);
                 v.push((kind::DATATYPE, dt));
@@ -115,35 +112,35 @@ impl Writer {
                 if d.user_fill {
                     v.push((kind::FILL_VALUE_OLD, encode_fill_old(&d.fill)?));
                 }
-                let mut cdims;
-                let lm = match &d.store {
-                    Store::Compact(b) => LayoutMsg::Compact(b),
-                    Store::Contiguous { addr, size } => LayoutMsg::Contiguous {
-                        addr: *addr,
+                let layout = match &d.store {
+                    Store::Compact(b) => DataLayout::Compact {
+                        version: 3,
+                        data: b.clone(),
+                    },
+                    Store::Contiguous { addr, size } => DataLayout::Contiguous {
+                        version: 3,
+                        address: *addr,
                         size: *size,
                     },
                     Store::Chunked(c) => {
-                        cdims = c.chunk.clone();
-                        cdims.push(d.elem as u64);
-                        let v4 = match c.kind {
-                            ChunkIdx::Fixed => Some(Index110::Fixed),
-                            ChunkIdx::Extensible(_) => Some(Index110::Extensible),
+                        let (version, indexing) = match c.kind {
+                            ChunkIdx::Fixed => (4, ChunkIndexing::WRITTEN_FIXED_ARRAY),
+                            ChunkIdx::Extensible(_) => (4, ChunkIndexing::WRITTEN_EXTENSIBLE_ARRAY),
                             // The others exist only in opened files, whose layout
                             // messages are patched, never encoded.
-                            _ => None,
+                            _ => (3, ChunkIndexing::BTreeV1),
                         };
-                        if let Some(ix) = v4 {
-                            v.push((kind::LAYOUT, encode_layout_v4(ix, c.root, &cdims)?));
-                        }
-                        LayoutMsg::Chunked {
-                            btree: c.root,
-                            dims: &cdims,
-                        }
+                        DataLayout::Chunked(ChunkedLayout {
+                            version,
+                            flags: 0,
+                            chunk_dims: c.chunk.clone(),
+                            element_size: d.elem as u64,
+                            indexing,
+                            index_address: c.root,
+                        })
                     }
                 };
-                if !v.iter().any(|(t, _)| *t == kind::LAYOUT) {
-                    v.push((kind::LAYOUT, encode_layout(&lm)?));
-                }
+                v.push((kind::LAYOUT, layout.encode()?));
                 if let Some(p) = &d.pipeline {
                     v.push((kind::FILTER_PIPELINE, encode_pipeline(p)?));
                 }
