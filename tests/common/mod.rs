@@ -443,3 +443,19 @@ pub fn fixture_arg(rel: &str) -> String {
 pub fn pmd(name: &str) -> String {
     fixture_arg(&format!("pymodaq/{name}"))
 }
+
+/// Both write profiles: write suites run every test under each.
+pub const PROFILES: [pymodaq_h5::hdf5::write::Profile; 2] = [
+    pymodaq_h5::hdf5::write::Profile::PyTables,
+    pymodaq_h5::hdf5::write::Profile::Hdf5V110,
+];
+
+/// Default write options with `profile`.
+pub fn write_opts(
+    profile: pymodaq_h5::hdf5::write::Profile,
+) -> pymodaq_h5::hdf5::write::WriteOptions {
+    pymodaq_h5::hdf5::write::WriteOptions {
+        profile,
+        ..Default::default()
+    }
+}
