@@ -11,19 +11,7 @@ use std::time::{Duration, Instant};
 use pymodaq_h5::hdf5::read::File;
 use pymodaq_h5::Limits;
 
-/// xorshift64*: deterministic, no dependency.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use common::Rng;
 
 fn limits() -> Limits {
     let mut l = Limits::default();
@@ -99,13 +87,13 @@ fn damaged_fixtures_give_errors_not_panics() {
         // Random damage: 1-8 bytes changed per case, biased to the metadata-rich start.
         for i in 0..per_file_random {
             let mut b = orig.clone();
-            let k = 1 + rng.below(8);
+            let k = 1 + rng.below(8) as usize;
             let mut desc = Vec::new();
             for _ in 0..k {
                 let pos = if i % 2 == 0 {
-                    rng.below(n.min(4096))
+                    rng.below(n.min(4096) as u64) as usize
                 } else {
-                    rng.below(n)
+                    rng.below(n as u64) as usize
                 };
                 let val = match rng.below(4) {
                     0 => 0xff,

@@ -1,4 +1,4 @@
-"""Check files of tests/write_kill_append_v110.rs: h5py (normal and swmr=True) opens each,
+"""Check files of tests/write_kill_append.rs (1.10 half): h5py (normal and swmr=True) opens each,
 /g/scan holds at least 5 + ACKED rows, row i = [3i, 3i+1, 3i+2]; /g/empty row j = [j]*3.
 
 Usage: check_killed_v110.py FILE ACKED [FILE ACKED ...]. Prints "ok".

@@ -1,16 +1,14 @@
-"""Check files written by tests/write_interop.rs with h5py AND PyTables.
+"""Check the fixed file tests/write_interop.rs writes (in either profile) with h5py AND PyTables.
 
-Usage: check_written.py DIR. Exits non-zero with a message on the first mismatch.
+Usage: check_written.py FILE.h5. Exits non-zero with a message on the first mismatch.
 """
-import os
 import sys
 
 import h5py
 import numpy as np
 import tables
 
-d = sys.argv[1]
-p = os.path.join(d, "interop.h5")
+p = sys.argv[1]
 
 
 def eq(a, b, what):

@@ -1,4 +1,4 @@
-"""Check a file written by tests/write_v110_interop.rs in the HDF5 1.10 profile against
+"""Check a file written by tests/write_interop.rs (its random 1.10 trees) in the HDF5 1.10 profile against
 the expectations JSON written next to it, value by value: with h5py (normal and
 `swmr=True` read mode) and with PyTables.
 
