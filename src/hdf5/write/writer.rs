@@ -132,16 +132,12 @@ struct Chunked {
     /// `Ds::dims` stays the committed extent, so no other commit (an attribute, say) can
     /// publish rows the committed index does not hold.
     pending_dims: Option<Vec<u64>>,
-    /// Full chunks of appended rows waiting to be filtered (compressed on all cores in
-    /// batches) and written past EOF; drained before anything reads the index.
-    queue: Vec<(Vec<u64>, Vec<u8>)>,
     /// Width of the stored size of filtered chunks in the index when the file fixes it
     /// (opened files: layout v5 writes 8 bytes), else derived from the chunk size.
     size_len: Option<usize>,
     /// Extents of the index written by the last commit (v2 B-tree of an opened file),
     /// freed when superseded.
     index_blocks: Vec<(u64, u64)>,
-    queue_bytes: usize,
     /// The chunk point writes are filling (origin, bytes, its index record when loaded): kept
     /// in memory between writes and stored when another chunk is touched or at any
     /// `drain_queue` (flush, commit, appends), so a scan does not read back and rewrite the
@@ -256,6 +252,8 @@ pub struct Writer {
     free: free_space::FreeSpace,
     /// Whether `close` fsyncs.
     durability: Durability,
+    /// Chunks being compressed (module `pipeline`).
+    pool: pipeline::Pool,
 }
 
 fn split_path(path: &str) -> Result<(String, String)> {
@@ -359,6 +357,7 @@ mod group;
 mod object_header;
 mod open;
 mod options;
+mod pipeline;
 mod profile;
 mod space;
 mod superblock;

@@ -3,9 +3,6 @@
 
 use super::*;
 
-/// Bytes of full chunks queued for parallel compression before they are written.
-const QUEUE_BYTES: usize = 8 << 20;
-
 impl Writer {
     pub(super) fn row_bytes(d: &Ds) -> Result<usize> {
         Ok(to_usize(product(d.dims.get(1..).unwrap_or(&[]))?)? * d.elem)
@@ -92,16 +89,8 @@ impl Writer {
         let filtered = d.pipeline.is_some();
         let bytes = &data[..n];
         if filtered && existing.is_none() {
-            // A new full chunk: compress it later with others, on all cores.
-            let mut full = false;
-            if let Store::Chunked(c) = &mut self.ds_mut(ds)?.store {
-                c.queue_bytes += n;
-                c.queue.push((origin, bytes.to_vec()));
-                full = c.queue_bytes >= QUEUE_BYTES;
-            }
-            if full {
-                self.drain_queue(ds)?;
-            }
+            // A new full chunk: compressed on the encoder threads while appends go on.
+            self.queue_chunk(ds, origin, bytes)?;
         } else {
             self.drain_queue(ds)?;
             self.commit.appending = true;
@@ -265,16 +254,8 @@ impl Writer {
                     buf
                 };
                 if !commit && filtered && existing.is_none() {
-                    // A new full chunk: compress it later with others, on all cores.
-                    let mut full = false;
-                    if let Store::Chunked(c) = &mut self.ds_mut(ds)?.store {
-                        c.queue_bytes += buf.len();
-                        c.queue.push((origin.clone(), buf));
-                        full = c.queue_bytes >= QUEUE_BYTES;
-                    }
-                    if full {
-                        self.drain_queue(ds)?;
-                    }
+                    // A new full chunk: compressed on the encoder threads while appends go on.
+                    self.queue_chunk_owned(ds, origin.clone(), buf)?;
                 } else if filtered && logical - start < chunk[0] && self.raw_partials(ds.0) {
                     self.drain_queue(ds)?;
                     self.store_raw_partial(ds, &origin, &buf, existing)?;

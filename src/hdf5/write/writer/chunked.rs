@@ -1,5 +1,5 @@
 //! Chunked storage: selections written chunk by chunk, the point-write chunk kept hot,
-//! full chunks queued, filtered (in parallel) and stored past EOF.
+//! full chunks compressed on all cores (module `pipeline`) and stored past EOF.
 
 use super::*;
 
@@ -247,64 +247,12 @@ impl Writer {
         self.store_chunk(ds, origin, bytes, existing)
     }
 
-    /// Filter the queued chunks of `ds` on all cores, then write them past EOF in order and
-    /// index them (uncommitted until the next commit, like any stored chunk).
+    /// Store the hot chunk of `ds`, then write every chunk still being compressed (module
+    /// `pipeline`): past EOF in submission order, indexed (uncommitted until the next commit,
+    /// like any stored chunk).
     pub(super) fn drain_queue(&mut self, ds: DatasetId) -> Result<()> {
         self.evict_hot(ds)?;
-        let d = self.ds_mut(ds)?;
-        let pipeline = d.pipeline.clone();
-        let Store::Chunked(c) = &mut d.store else {
-            return Ok(());
-        };
-        if c.queue.is_empty() {
-            return Ok(());
-        }
-        let queue = std::mem::take(&mut c.queue);
-        c.queue_bytes = 0;
-        let Some(p) = pipeline else {
-            return Err(usage("internal: queued chunks of an unfiltered dataset"));
-        };
-        let at = self.eof;
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(queue.len());
-        let per = queue.len().div_ceil(threads.max(1));
-        let encoded: Vec<Result<Vec<u8>>> = std::thread::scope(|s| {
-            let p = &p;
-            let handles: Vec<_> = queue
-                .chunks(per)
-                .map(|part| {
-                    s.spawn(move || {
-                        part.iter()
-                            .map(|(_, b)| filter::encode_chunk(p, b, at))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| vec![Err(usage("chunk encoder thread panicked"))])
-                })
-                .collect()
-        });
-        for ((origin, _), stored) in queue.iter().zip(encoded) {
-            let stored = stored?;
-            let size = u32::try_from(stored.len()).map_err(|_| usage("chunk too big"))?;
-            let addr = self.alloc_write(&stored)?;
-            if let Store::Chunked(c) = &mut self.ds_mut(ds)?.store {
-                c.index.insert(
-                    origin.clone(),
-                    ChunkRec {
-                        addr,
-                        size,
-                        mask: 0,
-                    },
-                );
-            }
-        }
-        Ok(())
+        self.drain_pool()
     }
 
     pub(super) fn store_chunk(

@@ -197,8 +197,6 @@ impl Writer {
                 vlen_pending: Vec::new(),
                 vlen_pending_bytes: 0,
                 pending_dims: None,
-                queue: Vec::new(),
-                queue_bytes: 0,
                 hot: None,
                 size_len: None,
                 index_blocks: Vec::new(),

@@ -51,6 +51,7 @@ impl Writer {
             commit: Default::default(),
             free: Default::default(),
             durability: opts.durability,
+            pool: Default::default(),
         };
         w.st.set_len(0)?;
         let mut attrs = Vec::new();

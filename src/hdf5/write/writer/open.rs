@@ -135,6 +135,7 @@ impl Writer {
             commit: Default::default(),
             free: Default::default(),
             durability: opts.durability,
+            pool: Default::default(),
         };
         let root = w.load_object("/".into(), sb.root_object_header)?;
         if !matches!(w.objs[root].kind, Kind::Group(_)) {
@@ -498,8 +499,6 @@ impl Writer {
                     vlen_pending: Vec::new(),
                     vlen_pending_bytes: 0,
                     pending_dims: None,
-                    queue: Vec::new(),
-                    queue_bytes: 0,
                     hot: None,
                     size_len,
                     index_blocks: Vec::new(),
