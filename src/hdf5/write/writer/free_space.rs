@@ -38,6 +38,9 @@ pub(super) struct FreeSpace {
     raw_free: HashMap<usize, Vec<u64>>,
     /// Closing: allocations take the lowest block that fits.
     low_first: bool,
+    /// Packing at close: allocations go to the end of the file, the free blocks are
+    /// planned for the chunks being moved.
+    frozen: bool,
 }
 
 impl FreeSpace {
@@ -66,6 +69,9 @@ impl FreeSpace {
 
     /// A reusable block of `n` bytes (best fit; at close the lowest that fits), if any.
     pub(super) fn take(&mut self, n: u64) -> Option<u64> {
+        if self.frozen {
+            return None;
+        }
         if self.low_first {
             return self.take_below(n, u64::MAX);
         }
@@ -94,6 +100,28 @@ impl FreeSpace {
             self.by_size.insert((l - n, a + n));
         }
         Some(a)
+    }
+
+    /// Take exactly `addr..addr + n` if it is free (within one free block).
+    fn take_exact(&mut self, addr: u64, n: u64) -> bool {
+        let Some((&a, &l)) = self.free.range(..=addr).next_back() else {
+            return false;
+        };
+        let (Some(end), Some(want)) = (a.checked_add(l), addr.checked_add(n)) else {
+            return false;
+        };
+        if want > end {
+            return false;
+        }
+        self.free.remove(&a);
+        self.by_size.remove(&(l, a));
+        for (x, y) in [(a, addr), (want, end)] {
+            if y > x {
+                self.free.insert(x, y - x);
+                self.by_size.insert((y - x, x));
+            }
+        }
+        true
     }
 
     /// Whether a free block of `n` bytes ends at or below `limit`.
@@ -210,12 +238,156 @@ impl Writer {
     /// rebuild) take the lowest free block that fits.
     pub(super) fn compact_at_close(&mut self) -> Result<()> {
         self.free.low_first = true;
+        self.compact_rounds()?;
+        // Holes the rounds could not fill (no chunk fits them whole) are worth a full
+        // packing when they are more than 1 % of the file.
+        self.free.cool_all();
+        if self.free.free_bytes() > self.eof / 100 && self.pack_chunks()? {
+            self.compact_rounds()?;
+        }
+        Ok(())
+    }
+
+    fn compact_rounds(&mut self) -> Result<()> {
         for _ in 0..8 {
             let before = self.eof;
             let moved = self.compact_chunks()?;
             self.trim_end()?;
             if !moved && self.eof >= before {
                 break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Pack every chunk of our datasets down, in address order, first fit into the space
+    /// that is free or held by chunks (index nodes, headers and slots stay where they
+    /// are): each chunk lands at or below its place. Two commits, crash-safe like any
+    /// other: a chunk whose planned place is free now is copied there, the others to new
+    /// space at the end of the file; commit (their old places are unreferenced from now
+    /// on); then those go from the end to their planned places (free now); commit. A kill
+    /// leaves one of the three layouts, each committed whole. Returns whether a chunk
+    /// moved.
+    fn pack_chunks(&mut self) -> Result<bool> {
+        self.free.cool_all();
+        let mut blocks: Vec<(u64, u64, usize, Vec<u64>)> = Vec::new();
+        for &idx in self.commit.slots.keys() {
+            if let Kind::Dataset(d) = &self.objs[idx].kind {
+                if let Store::Chunked(c) = &d.store {
+                    for (o, r) in &c.index {
+                        if r.addr != UNDEF && r.size > 0 {
+                            blocks.push((r.addr, pad8(r.size as usize) as u64, idx, o.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        blocks.sort_by_key(|b| b.0);
+        // The space a chunk may go to: free blocks and chunks, merged.
+        let mut space: Vec<(u64, u64)> = self
+            .free
+            .free
+            .iter()
+            .map(|(a, l)| (*a, *a + *l))
+            .chain(blocks.iter().map(|b| (b.0, b.0 + b.1)))
+            .collect();
+        space.sort_unstable();
+        let mut holes: Vec<(u64, u64)> = Vec::new();
+        for (a, e) in space {
+            match holes.last_mut() {
+                Some(h) if h.1 >= a => h.1 = h.1.max(e),
+                _ => holes.push((a, e)),
+            }
+        }
+        // First fit, chunks in address order: a chunk never lands above its place (the
+        // chunks before it in its hole filled at most the space they held).
+        let mut plan: Vec<(u64, u64, u64, usize, Vec<u64>)> = Vec::new();
+        let mut first = 0;
+        for (addr, n, idx, origin) in blocks {
+            let mut to = None;
+            for h in holes.iter_mut().skip(first) {
+                if h.0 > addr {
+                    break;
+                }
+                if h.1 - h.0 >= n {
+                    to = Some(h.0);
+                    h.0 += n;
+                    break;
+                }
+            }
+            while holes.get(first).is_some_and(|h| h.1 - h.0 < 8) {
+                first += 1;
+            }
+            match to {
+                Some(t) if t < addr => plan.push((addr, n, t, idx, origin)),
+                _ => {}
+            }
+        }
+        if plan.is_empty() {
+            return Ok(false);
+        }
+        self.free.frozen = true;
+        let r = self.pack_moves(plan);
+        self.free.frozen = false;
+        r.map(|()| true)
+    }
+
+    fn pack_moves(&mut self, plan: Vec<(u64, u64, u64, usize, Vec<u64>)>) -> Result<()> {
+        let mut later = Vec::new();
+        for (addr, n, to, idx, origin) in plan {
+            let to_now = if self.free.take_exact(to, n) {
+                to
+            } else {
+                later.push((to, n, idx, origin.clone()));
+                self.alloc(to_usize(n)?)
+            };
+            self.move_chunk(idx, &origin, addr, to_now)?;
+        }
+        self.flush()?;
+        if later.is_empty() {
+            return Ok(());
+        }
+        self.free.cool_all();
+        for (to, n, idx, origin) in later {
+            if !self.free.take_exact(to, n) {
+                continue;
+            }
+            let from = match &self.objs[idx].kind {
+                Kind::Dataset(d) => match &d.store {
+                    Store::Chunked(c) => c.index.get(&origin).map(|r| r.addr),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some(from) = from {
+                self.move_chunk(idx, &origin, from, to)?;
+            }
+        }
+        self.flush()
+    }
+
+    /// Copy a chunk of `idx` from `from` to `to` (free space) and repoint its index
+    /// record; the old place is freed by the commit that follows.
+    fn move_chunk(&mut self, idx: usize, origin: &[u64], from: u64, to: u64) -> Result<()> {
+        let Kind::Dataset(d) = &self.objs[idx].kind else {
+            return Ok(());
+        };
+        let Store::Chunked(c) = &d.store else {
+            return Ok(());
+        };
+        let Some(r) = c.index.get(origin).copied() else {
+            return Ok(());
+        };
+        let bytes = self.read(from, r.size as usize)?;
+        self.put(to, &bytes)?;
+        self.free.release(idx, from, u64::from(r.size));
+        if let Kind::Dataset(d) = &mut self.objs[idx].kind {
+            let dims = d.dims.clone();
+            if let Store::Chunked(c) = &mut d.store {
+                if let Some(r) = c.index.get_mut(origin) {
+                    r.addr = to;
+                }
+                c.pending_dims.get_or_insert(dims);
             }
         }
         Ok(())
