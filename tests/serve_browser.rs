@@ -186,7 +186,9 @@ fn viewer_plots_scan_detector_and_live_recording() {
         .status()
         .expect("import");
     assert!(st.success());
-    // A recording in progress: one line every 150 ms, each flushed.
+    // A recording in progress: one line every 20 ms, each flushed (Chromium's virtual time
+    // runs ahead of the wall clock: the file must grow during the few real milliseconds of
+    // each poll's requests).
     let mut rec = Command::new(exe)
         .arg("record")
         .arg(dir.join("rec.h5"))
@@ -215,7 +217,7 @@ fn viewer_plots_scan_detector_and_live_recording() {
                 break;
             }
             i += 1;
-            std::thread::sleep(std::time::Duration::from_millis(150));
+            std::thread::sleep(std::time::Duration::from_millis(20));
         }
     });
     std::thread::sleep(std::time::Duration::from_millis(600));
@@ -304,9 +306,10 @@ fn viewer_plots_scan_detector_and_live_recording() {
         }
     }
 
-    // The growing file: one page load, watched for several seconds; the points grow.
+    // The growing file: one page load, watched for 60 virtual seconds (200 polls, each a real
+    // request); the points grow.
     let url = format!("{}/viewer/?file=rec.h5&poll=300", s.base);
-    let dom = String::from_utf8_lossy(&run_chromium(&bin, &profile, &url, &["--dump-dom"], 6000))
+    let dom = String::from_utf8_lossy(&run_chromium(&bin, &profile, &url, &["--dump-dom"], 60_000))
         .into_owned();
     let hist: Vec<u64> = body_data(&dom, "history")
         .unwrap_or("")
