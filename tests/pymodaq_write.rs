@@ -79,6 +79,7 @@ fn saver_scripts_load_in_pymodaq_like_pymodaq_own_files() {
     let dir = common::temp_dir("pmd-write");
     let mut failures = Vec::new();
     let mut checked = 0;
+    let mut hinted = 0;
     for seed in seeds() {
         for backend in ["tables", "h5py"] {
             let tag = format!("s{seed}_{backend}");
@@ -127,9 +128,15 @@ fn saver_scripts_load_in_pymodaq_like_pymodaq_own_files() {
                     String::from_utf8_lossy(&out.stderr)
                 ));
             }
+            // NeXus consumers (h5py, nexusformat) find each hinted group's signal and axes.
+            if let Some(f) = nexus_check(&py, &ours) {
+                failures.push(format!("{tag} (NeXus): {f}"));
+            }
+            hinted += usize::from(has_hints(&ours));
             // PyMoDAQ 4.4 (PyTables only): same documents.
             if let Some(py44) = &py44 {
-                let a = pymodaq_load(py44, &ours, None);
+                let mut a = pymodaq_load(py44, &ours, None);
+                strip_nexus_hints(&mut a["tree"]);
                 let b = pymodaq_load(py44, &theirs, None);
                 let mut d = Vec::new();
                 common::diff("", &a, &b, &mut d);
@@ -161,6 +168,109 @@ fn saver_scripts_load_in_pymodaq_like_pymodaq_own_files() {
         if py44.is_some() { " and 4.4" } else { "" }
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(hinted > 0, "no script wrote NeXus hints");
+}
+
+/// The NeXus hint attributes our savers add by default (`InitOptions::nexus_hints`), exactly
+/// those names: `AXIS_indices` only for an `AXIS` listed in the same object's `axes`.
+const NEXUS_HINTS: &[&str] = &[
+    "NX_class",
+    "signal",
+    "axes",
+    "auxiliary_signals",
+    "default",
+    "long_name",
+];
+
+/// Remove the NeXus hints from every `attrs` map of a load-json `tree`.
+fn strip_nexus_hints(v: &mut J) {
+    match v {
+        J::Object(m) => {
+            if let Some(J::Object(a)) = m.get_mut("attrs") {
+                let mut axes = Vec::new();
+                fn texts(v: &J, out: &mut Vec<String>) {
+                    if let Some(b) = v.get("$bytes_b64").and_then(J::as_str) {
+                        out.push(b64(b));
+                    }
+                    match v {
+                        J::String(s) => out.push(s.clone()),
+                        J::Array(a) => a.iter().for_each(|x| texts(x, out)),
+                        J::Object(o) => o.values().for_each(|x| texts(x, out)),
+                        _ => {}
+                    }
+                }
+                if let Some(x) = a.get("axes") {
+                    texts(x, &mut axes);
+                }
+                a.retain(|k, _| {
+                    !NEXUS_HINTS.contains(&k.as_str())
+                        && !k
+                            .strip_suffix("_indices")
+                            .is_some_and(|n| axes.iter().any(|a| a == n))
+                });
+            }
+            m.values_mut().for_each(strip_nexus_hints);
+        }
+        J::Array(a) => a.iter_mut().for_each(strip_nexus_hints),
+        _ => {}
+    }
+}
+
+/// Standard base64 to text (the load-json `$bytes_b64` of an axis name).
+fn b64(s: &str) -> String {
+    let val = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let (mut bits, mut n, mut out) = (0u32, 0, Vec::new());
+    for v in s.bytes().filter_map(val) {
+        bits = ((bits << 6) | u32::from(v)) & 0xff_ffff;
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Whether any object of `h5` carries `NX_class`.
+fn has_hints(h5: &Path) -> bool {
+    let f = pymodaq_h5::hdf5::read::File::open(h5).unwrap();
+    !pymodaq_h5::pymodaq::nexus_annotate::plan(&f)
+        .unwrap()
+        .groups
+        .is_empty()
+        && matches!(f.root().unwrap().object().attribute("NX_class"), Ok(Some(_)))
+}
+
+/// `tests/py/nexus_check.py` on `h5` with the groups our annotator plans for it: `None` when
+/// h5py and nexusformat see every one as NXdata with its signal and axes.
+fn nexus_check(py: &Path, h5: &Path) -> Option<String> {
+    let f = pymodaq_h5::hdf5::read::File::open(h5).unwrap();
+    let plan = pymodaq_h5::pymodaq::nexus_annotate::plan(&f).unwrap();
+    let expected: Vec<J> = plan
+        .groups
+        .iter()
+        .map(|g| json!({"group": g.group, "signal": g.signal, "axes": g.axes}))
+        .collect();
+    let out = Command::new(py)
+        .arg(common::root().join("tests/py/nexus_check.py"))
+        .arg(h5)
+        .arg(serde_json::to_string(&expected).unwrap())
+        .output()
+        .unwrap();
+    (!out.status.success()).then(|| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
 }
 
 fn bin() -> &'static str {
@@ -274,6 +384,8 @@ fn imported_files_load_in_pymodaq_as_described() {
             assert_eq!(raw["attrs"]["flags"], json!({"$tuple": [1, 2]}));
             assert_eq!(raw["attrs"]["type"], "detector");
         }
+        assert!(has_hints(&out), "{flavour}: import wrote no NeXus hints");
+        assert_eq!(nexus_check(&py, &out), None, "{flavour}");
         // And our loader gives what PyMoDAQ gives.
         let mut mine = ours_load(&out);
         let mut real = pymodaq_load(&py, &out, None);
@@ -421,6 +533,8 @@ fn recorded_files_load_in_pymodaq_with_their_time_axis() {
             .unwrap();
         assert_eq!(logger["attrs"]["type"], "datalogger");
     }
+    assert!(has_hints(&out), "record wrote no NeXus hints");
+    assert_eq!(nexus_check(&py, &out), None);
     // Refused when it exists; --append continues after the last row.
     let o = record(&out, &["--names", "temperature,pressure"], "1,2\n");
     assert_eq!(o.status.code(), Some(1));

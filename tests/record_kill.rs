@@ -111,10 +111,11 @@ fn readers_see_growing_complete_rows_while_recording() {
                 last = rows;
             }
             Ok(None) => {}
-            // Once the feeder is done the recorder closes, and its close-time compaction
-            // moves blocks and cuts the file (spec/hdf5-write.md: no reader is promised
-            // anything then): a read may fail with an I/O error, never return a wrong row.
-            Err(e) if done && e.contains("I/O error") => {}
+            // Once the feeder is done the recorder closes: its close-time compaction moves
+            // blocks and cuts the file, then the NeXus hints rewrite object headers
+            // (spec/hdf5-write.md: no reader is promised anything then): a read may fail
+            // (I/O or format error), never return a wrong row.
+            Err(e) if done && !e.contains(" row ") && !e.contains("non-time value") => {}
             Err(e) => panic!("a reader saw a wrong row: {e}"),
         }
         if done {

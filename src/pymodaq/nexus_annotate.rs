@@ -173,8 +173,67 @@ fn group_hints(b: &H5Backend, g: &PmdNode) -> Result<Option<NxData>> {
     }))
 }
 
+/// Whether the object at `path` already holds an attribute `name` that is not one of our
+/// hints: a PyMoDAQ JSON envelope (`{"module": ...}`, a user's metadata that happens to carry a
+/// hint's name) or a value of another kind than the hints' plain strings, string arrays and
+/// integers. Such an attribute is never overwritten (the hint is left out instead).
+fn foreign(file: &File, path: &str, name: &str) -> bool {
+    let Some(obj) = file.get(path).ok() else {
+        return true;
+    };
+    let obj = match &obj {
+        Node::Group(g) => g.object(),
+        Node::Dataset(d) => d.object(),
+        Node::Datatype(_) => return true,
+    };
+    let Ok(attr) = obj.attribute(name) else {
+        return true;
+    };
+    let Some(a) = attr else { return false };
+    match a.values() {
+        Ok(vals) => !vals.iter().all(|v| match v {
+            crate::hdf5::read::Value::FixedString(b) | crate::hdf5::read::Value::VarString(b) => {
+                !b.starts_with(b"{")
+            }
+            crate::hdf5::read::Value::Int(_) | crate::hdf5::read::Value::UInt(_) => true,
+            _ => false,
+        }),
+        Err(_) => true,
+    }
+}
+
+/// `plan` without the hints that would overwrite a foreign attribute ([`foreign`]): a group
+/// whose NXdata attributes are taken is not made NXdata, a taken `default` ends the chain.
+fn without_foreign(file: &File, mut plan: NxPlan) -> NxPlan {
+    plan.groups.retain(|g| {
+        !["NX_class", "signal", "axes", "auxiliary_signals"]
+            .iter()
+            .any(|n| foreign(file, &g.group, n))
+            && !g
+                .indices
+                .iter()
+                .any(|(a, _)| foreign(file, &g.group, &format!("{a}_indices")))
+    });
+    for g in &mut plan.groups {
+        g.long_names.retain(|(p, _)| !foreign(file, p, "long_name"));
+    }
+    plan.defaults = default_chain(&plan.groups);
+    if foreign(file, "/", "NX_class") {
+        plan.defaults.clear();
+    }
+    // A broken chain would send viewers nowhere: all or nothing.
+    if plan.defaults.iter().any(|(g, _)| foreign(file, g, "default")) {
+        plan.defaults.clear();
+    }
+    plan
+}
+
 /// The hints for every PyMoDAQ data group of `file` (read-only: attributes and shapes).
 pub fn plan(file: &File) -> Result<NxPlan> {
+    plan_all(file).map(|p| without_foreign(file, p))
+}
+
+fn plan_all(file: &File) -> Result<NxPlan> {
     let b = H5Backend::new(file).tolerant();
     let root = b.get_node("/").map_err(Error::from)?;
     let nodes = b.walk_nodes(&root).map_err(Error::from)?;
@@ -190,6 +249,14 @@ pub fn plan(file: &File) -> Result<NxPlan> {
     }
     // Depth-first, by name: the first scan's first detector's first channel.
     groups.sort_by(|a, b| a.group.cmp(&b.group));
+    Ok(NxPlan {
+        groups,
+        defaults: Vec::new(),
+    })
+}
+
+/// The `default` chain from the root to the first NXdata group.
+fn default_chain(groups: &[NxData]) -> Vec<(String, String)> {
     let mut defaults = Vec::new();
     if let Some(first) = groups.first() {
         let mut parent = String::from("/");
@@ -198,7 +265,7 @@ pub fn plan(file: &File) -> Result<NxPlan> {
             parent = crate::hdf5::read::file::join_path(&parent, part);
         }
     }
-    Ok(NxPlan { groups, defaults })
+    defaults
 }
 
 /// A fixed-length string array attribute (h5py reads it as bytes, h5web and nexusformat as
@@ -221,7 +288,7 @@ fn str_array(items: &[String]) -> AttrValue {
 pub fn apply(w: &mut Writer, plan: &NxPlan) -> Result<()> {
     // Attributes per object, so each header is rewritten once.
     let mut per: BTreeMap<String, Vec<(String, AttrValue)>> = BTreeMap::new();
-    if !plan.groups.is_empty() {
+    if !plan.groups.is_empty() && !plan.defaults.is_empty() {
         per.entry("/".into())
             .or_default()
             .push(("NX_class".into(), AttrValue::Str("NXroot".into())));

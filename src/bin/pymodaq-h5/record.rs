@@ -37,6 +37,11 @@ pub struct Args {
     /// No progress line on standard error.
     #[arg(long)]
     quiet: bool,
+    /// Write no NeXus hints when the recording ends (by default the channel groups get
+    /// NX_class/signal/axes so h5web plots them; a killed recording has none:
+    /// `annotate-nexus` adds them).
+    #[arg(long)]
+    no_nexus: bool,
     /// What the finished file survives: `sync` (default) fsyncs it at the end, so it survives
     /// a power loss; `flush` does not (every flush survives the process being killed either way).
     #[arg(long, default_value = "sync", value_parser = ["flush", "sync"])]
@@ -81,6 +86,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         } else {
             pymodaq_h5::hdf5::write::Durability::Sync
         },
+        nexus_hints: !a.no_nexus,
         ..RecordOptions::default()
     };
     let existing = if a.append {

@@ -17,6 +17,10 @@ pub struct ImportArgs {
     /// Replace OUT if it exists.
     #[arg(long)]
     force: bool,
+    /// Write no NeXus hints (NX_class, signal, axes, long_name, default): only what
+    /// PyMoDAQ's own savers write.
+    #[arg(long)]
+    no_nexus: bool,
 }
 
 #[derive(clap::Args)]
@@ -28,6 +32,9 @@ pub struct ScriptArgs {
     /// Replace OUT if it exists.
     #[arg(long)]
     force: bool,
+    /// Write no NeXus hints (same as `"nexus_hints": false` in the script).
+    #[arg(long)]
+    no_nexus: bool,
 }
 
 pub fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
@@ -35,6 +42,7 @@ pub fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
         description,
         out,
         force,
+        no_nexus,
     } = a;
     if crate::hsds::is_url(&out) && is_hdf5(&description) {
         // A PyMoDAQ file copied to a new domain.
@@ -43,7 +51,10 @@ pub fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
     }
     let doc = read_json(&description)?;
     let parsed = match pymodaq_h5::pymodaq::import::parse_import(&doc) {
-        Ok(d) => d,
+        Ok(mut d) => {
+            d.nexus_hints &= !no_nexus;
+            d
+        }
         Err(e) => {
             eprintln!("pymodaq-h5: {e}");
             return Ok(ExitCode::from(1));
@@ -86,8 +97,16 @@ fn is_hdf5(p: &std::path::Path) -> bool {
 }
 
 pub fn script(a: ScriptArgs) -> anyhow::Result<ExitCode> {
+    let no_hints = |mut doc: serde_json::Value| {
+        if a.no_nexus {
+            if let Some(m) = doc.as_object_mut() {
+                m.insert("nexus_hints".into(), false.into());
+            }
+        }
+        doc
+    };
     if crate::hsds::is_url(&a.out) {
-        let doc = read_json(&a.script)?;
+        let doc = no_hints(read_json(&a.script)?);
         crate::hsds::write_domain(&a.out, a.force, |tmp| {
             pymodaq_h5::pymodaq::script::run_script(&doc, tmp)?;
             Ok(())
@@ -95,7 +114,7 @@ pub fn script(a: ScriptArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     refuse_existing(&a.out, a.force)?;
-    let doc = read_json(&a.script)?;
+    let doc = no_hints(read_json(&a.script)?);
     // Written beside OUT then renamed: an error leaves no partial file (and no damaged old one).
     write_via_temp(&a.out, a.force, |tmp| {
         pymodaq_h5::pymodaq::script::run_script(&doc, tmp)?;

@@ -96,8 +96,10 @@ pub struct InitOptions {
     /// Whether `close_file` fsyncs ([`Durability::Sync`], the default).
     pub durability: crate::hdf5::write::Durability,
     /// Add NeXus hints (`NX_class`, `signal`, `axes`, ...; `pymodaq::nexus_annotate`) when
-    /// the file is closed, so h5web and silx plot it against its axes. Off by default: the
-    /// savers then write what PyMoDAQ's own savers write, attribute for attribute.
+    /// the file is closed, so h5web, silx and nexusformat plot it against its axes. On by
+    /// default; off, the savers write what PyMoDAQ's own savers write, attribute for
+    /// attribute (with it on, the only difference is the hint attributes, which PyMoDAQ's
+    /// loaders ignore).
     pub nexus_hints: bool,
 }
 
@@ -114,7 +116,7 @@ impl Default for InitOptions {
             clock: Clock::System,
             swmr: false,
             durability: crate::hdf5::write::Durability::default(),
-            nexus_hints: false,
+            nexus_hints: true,
         }
     }
 }

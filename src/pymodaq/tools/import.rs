@@ -558,6 +558,8 @@ pub struct ImportDoc {
     pub module_title: String,
     /// The data.
     pub dte: DataToExport,
+    /// Add NeXus hints (`nexus_hints`, default true; `InitOptions::nexus_hints`).
+    pub nexus_hints: bool,
 }
 
 /// Parse and check a whole import document (nothing is written).
@@ -578,6 +580,11 @@ pub fn parse_import(doc: &J) -> JResult<ImportDoc> {
         reason: format!("expected \"tables\" or \"h5py\", got {fl:?}"),
     })?;
     let metadata = metadata_from_json(get(doc, "", "metadata")?, "metadata")?;
+    let nexus_hints = match get(doc, "", "nexus_hints")? {
+        None => true,
+        Some(J::Bool(b)) => *b,
+        Some(other) => return err("nexus_hints", format!("expected true or false, got {other}")),
+    };
     let (module_type, module_title) = match get(doc, "", "module")? {
         Some(m) => {
             let t = opt_str(m, "module", "type", "detector")?.to_lowercase();
@@ -605,6 +612,7 @@ pub fn parse_import(doc: &J) -> JResult<ImportDoc> {
         module_type,
         module_title,
         dte,
+        nexus_hints,
     })
 }
 
@@ -626,6 +634,7 @@ pub fn write_import(doc: &ImportDoc, out: &Path) -> crate::Result<()> {
             flavour: doc.flavour,
             save_type,
             metadata: doc.metadata.clone(),
+            nexus_hints: doc.nexus_hints,
             ..InitOptions::default()
         };
         let mut h5 = H5Saver::init_file(&tmp, opts)?;

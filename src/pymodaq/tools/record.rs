@@ -34,6 +34,8 @@ pub struct RecordOptions {
     /// Whether closing the recording fsyncs ([`Durability::Sync`], the default); every
     /// flush is crash-consistent against a killed process either way.
     pub durability: Durability,
+    /// Add NeXus hints when the recording is closed (`InitOptions::nexus_hints`).
+    pub nexus_hints: bool,
 }
 
 impl Default for RecordOptions {
@@ -47,6 +49,7 @@ impl Default for RecordOptions {
             compress: None,
             flavour: Flavour::Tables,
             durability: Durability::default(),
+            nexus_hints: true,
         }
     }
 }
@@ -139,6 +142,7 @@ impl Recorder {
             save_type: SaveType::Logger,
             compression: opts.compress,
             durability: opts.durability,
+            nexus_hints: opts.nexus_hints,
             ..InitOptions::default()
         };
         let mut h5 = H5Saver::init_file(path, init)?;
@@ -176,6 +180,7 @@ impl Recorder {
     pub fn append(path: &Path, opts: RecordOptions) -> Result<Recorder> {
         let plan = plan_append(path)?;
         let mut h5 = H5Saver::open_file(path, opts.compress)?;
+        h5.set_nexus_hints(opts.nexus_hints);
         let common = plan
             .rows
             .iter()

@@ -102,6 +102,10 @@ pub fn run_script(script: &J, out: &Path) -> Result<()> {
         ..InitOptions::default()
     };
     opts.swmr = script.get("swmr").and_then(J::as_bool).unwrap_or(false);
+    opts.nexus_hints = script
+        .get("nexus_hints")
+        .and_then(J::as_bool)
+        .unwrap_or(true);
     if let Some(v) = script.get("pymodaq_version").and_then(J::as_str) {
         opts.pymodaq_version = v.into();
     }
