@@ -56,11 +56,7 @@ fn import_doc(metadata: serde_json::Value) -> serde_json::Value {
 
 fn run_ok(c: &mut Command) {
     let o = c.output().unwrap();
-    assert!(
-        o.status.success(),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
 /// The hints in a file equal what `annotate-nexus` plans for it (nothing left to add), and
@@ -187,9 +183,7 @@ fn user_attributes_named_like_hints_are_kept() {
     assert_eq!(get("signal"), Some(PyValue::Int(3)));
     let hints = hint_attrs(&out);
     assert!(
-        !hints
-            .iter()
-            .any(|(p, n)| n == "default" && p != "/RawData"),
+        !hints.iter().any(|(p, n)| n == "default" && p != "/RawData"),
         "a broken default chain was written: {hints:?}"
     );
     // The NXdata groups themselves are still annotated.

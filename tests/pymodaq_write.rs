@@ -245,7 +245,10 @@ fn has_hints(h5: &Path) -> bool {
         .unwrap()
         .groups
         .is_empty()
-        && matches!(f.root().unwrap().object().attribute("NX_class"), Ok(Some(_)))
+        && matches!(
+            f.root().unwrap().object().attribute("NX_class"),
+            Ok(Some(_))
+        )
 }
 
 /// `tests/py/nexus_check.py` on `h5` with the groups our annotator plans for it: `None` when

@@ -222,7 +222,11 @@ fn without_foreign(file: &File, mut plan: NxPlan) -> NxPlan {
         plan.defaults.clear();
     }
     // A broken chain would send viewers nowhere: all or nothing.
-    if plan.defaults.iter().any(|(g, _)| foreign(file, g, "default")) {
+    if plan
+        .defaults
+        .iter()
+        .any(|(g, _)| foreign(file, g, "default"))
+    {
         plan.defaults.clear();
     }
     plan

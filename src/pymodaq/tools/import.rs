@@ -583,7 +583,12 @@ pub fn parse_import(doc: &J) -> JResult<ImportDoc> {
     let nexus_hints = match get(doc, "", "nexus_hints")? {
         None => true,
         Some(J::Bool(b)) => *b,
-        Some(other) => return err("nexus_hints", format!("expected true or false, got {other}")),
+        Some(other) => {
+            return err(
+                "nexus_hints",
+                format!("expected true or false, got {other}"),
+            )
+        }
     };
     let (module_type, module_title) = match get(doc, "", "module")? {
         Some(m) => {
