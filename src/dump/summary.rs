@@ -293,7 +293,7 @@ fn round_to_f64(big: &[u64; LIMBS]) -> f64 {
         mant = mant << 1 | u64::from(bit(i));
     }
     let guard = bit(low - 1);
-    let sticky = (0..low - 1).any(|i| bit(i));
+    let sticky = (0..low - 1).any(bit);
     let mut e = h - 51; // biased exponent of mant * 2^low * 2^-1074
     if guard && (sticky || mant & 1 == 1) {
         mant += 1;
