@@ -246,13 +246,6 @@ fn fillvalue_json(d: &Dataset) -> J {
     {
         return J::Null;
     }
-    // The reference dumper rebuilds the value with the subarray dtype, which numpy expands:
-    // a top-level array type comes out null unless it holds a single element.
-    if let Datatype::Array { dims, .. } = &d.datatype {
-        if dims.iter().product::<u64>() != 1 {
-            return J::Null;
-        }
-    }
     if matches!(
         d.datatype,
         Datatype::VarLenSequence { .. } | Datatype::Reference { .. }
@@ -419,9 +412,14 @@ fn h5py_be_sequences(dt: &Datatype, v: &mut Value, in_seq: bool) {
                 h5py_be_sequences(&m.datatype, x, false);
             }
         }
+        // Values of an array are nested by its dims: descend every level to the elements.
         (Datatype::Array { base, .. }, Value::Array(items)) => {
             for it in items {
-                h5py_be_sequences(base, it, false);
+                if matches!(it, Value::Array(_)) && !matches!(**base, Datatype::Array { .. }) {
+                    h5py_be_sequences(dt, it, false);
+                } else {
+                    h5py_be_sequences(base, it, false);
+                }
             }
         }
         (

@@ -213,8 +213,9 @@ pub fn decode(raw: &RawMessage, sizes: Sizes, limits: &Limits) -> Result<Message
 }
 
 /// The object header address a shared message points to (spec IV.A.2, "Shared Message"):
-/// v1 (version, type, 6 reserved bytes, address), v2 (version, type, address), v3 type 2
-/// (version, type 2, address). Messages in the shared-message heap (SOHM, v3 type 1) are
+/// v1 (version, type, 6 reserved bytes, then a symbol table entry: link name offset of
+/// "size of lengths" bytes, skipped as HDF5's `H5O__shared_decode` does, and the address),
+/// v2 (version, type, address), v3 type 2 (version, type 2, address). Messages in the shared-message heap (SOHM, v3 type 1) are
 /// refused by name.
 pub fn shared_address(data: &[u8], sizes: Sizes, at: u64) -> Result<u64> {
     let mut c = Cursor::new(data, at, "shared message", sizes);
@@ -224,6 +225,7 @@ pub fn shared_address(data: &[u8], sizes: Sizes, at: u64) -> Result<u64> {
     match (v, ty) {
         (1, _) => {
             c.skip(6)?;
+            c.length()?;
         }
         (2, _) | (3, 2) => {}
         (3, 1) => {
@@ -394,6 +396,34 @@ mod tests {
             flags::SHARED | flags::CONSTANT,
             &[]
         ))));
+    }
+
+    /// tcompound.h5 (HDF5 1.4 era): a committed datatype shared with message v1, whose body
+    /// is a symbol table entry; the address follows the link name offset.
+    #[test]
+    fn shared_message_v1_address_follows_the_link_name_offset() {
+        #[rustfmt::skip]
+        let v1 = [
+            0x01, 0x01, 0, 0, 0, 0, 0, 0, // version 1, flags, 6 reserved
+            0x10, 0, 0, 0, 0, 0, 0, 0,    // link name offset (size of lengths): 16
+            0xb8, 0x02, 0, 0, 0, 0, 0, 0, // object header address 0x2b8
+            0, 0, 0, 0, 0, 0, 0, 0,       // cache type, reserved
+        ];
+        assert_eq!(shared_address(&v1, Sizes::default(), BASE).unwrap(), 0x2b8);
+        // 4-byte lengths, 8-byte offsets: the skipped field is the lengths' width.
+        let sizes = Sizes {
+            offsets: 8,
+            lengths: 4,
+        };
+        let v1_small = [
+            1, 1, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0x40, 0, 0, 0, 0, 0, 0, 0,
+        ];
+        assert_eq!(shared_address(&v1_small, sizes, BASE).unwrap(), 0x40);
+        // v2: the address right after version and type.
+        assert_eq!(
+            shared_address(&[2, 2, 0x30, 0, 0, 0, 0, 0, 0, 0], Sizes::default(), BASE).unwrap(),
+            0x30
+        );
     }
 
     #[test]
