@@ -3,6 +3,7 @@
 
 pub mod attribute;
 pub mod dataset;
+pub mod element;
 pub mod file;
 pub mod group;
 pub mod memory_type;
