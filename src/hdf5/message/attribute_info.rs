@@ -4,8 +4,9 @@
 //! creation index u16 (bit 0), fractal heap address, name B-tree address, creation-order
 //! B-tree address (bit 1). Refused: other versions, unknown flag bits.
 
-use super::{named, version};
-use crate::error::{Error, Result};
+use super::link_info::IndexInfo;
+use super::named;
+use crate::error::Result;
 use crate::hdf5::cursor::Cursor;
 use crate::hdf5::message::link_info::encode_link_info;
 use crate::limits::Limits;
@@ -31,29 +32,30 @@ impl AttributeInfo {
     /// Decode an Attribute Info message.
     pub fn parse(c: &mut Cursor<'_>, _limits: &Limits) -> Result<Self> {
         named(c, "attribute info message", |c| {
-            version(c, &[0])?;
-            let at = c.addr();
-            let flags = c.u8()?;
-            if flags & !3 != 0 {
-                return Err(Error::Format(
-                    c.err_at(at, format!("unknown attribute info flags {flags:#x}")),
-                ));
-            }
-            let tracked = flags & 1 != 0;
-            let indexed = flags & 2 != 0;
-            let max_creation_index = if tracked { Some(c.u16()?) } else { None };
-            let fractal_heap_address = c.offset()?;
-            let name_btree_address = c.offset()?;
-            let creation_order_btree_address = if indexed { Some(c.offset()?) } else { None };
+            let i = IndexInfo::parse(c, "attribute info", 2)?;
             Ok(AttributeInfo {
-                creation_order_tracked: tracked,
-                creation_order_indexed: indexed,
-                max_creation_index,
-                fractal_heap_address,
-                name_btree_address,
-                creation_order_btree_address,
+                creation_order_tracked: i.tracked,
+                creation_order_indexed: i.indexed,
+                // Read from two bytes: always fits.
+                max_creation_index: i.max_creation_index.map(|m| m as u16),
+                fractal_heap_address: i.heap,
+                name_btree_address: i.names,
+                creation_order_btree_address: i.order,
             })
         })
+    }
+
+    /// Encode the message body (unpadded).
+    pub fn encode(&self) -> Vec<u8> {
+        IndexInfo {
+            tracked: self.creation_order_tracked,
+            indexed: self.creation_order_indexed,
+            max_creation_index: self.max_creation_index.map(u64::from),
+            heap: self.fractal_heap_address,
+            names: self.name_btree_address,
+            order: self.creation_order_btree_address,
+        }
+        .encode(2)
     }
 }
 
@@ -121,5 +123,19 @@ mod round_trip {
         assert!(!i.creation_order_tracked && !i.creation_order_indexed);
         assert_eq!(i.fractal_heap_address, UNDEFINED_ADDRESS);
         assert_eq!(i.name_btree_address, UNDEFINED_ADDRESS);
+        let dense = AttributeInfo {
+            creation_order_tracked: true,
+            creation_order_indexed: true,
+            max_creation_index: Some(12),
+            fractal_heap_address: 256,
+            name_btree_address: 512,
+            creation_order_btree_address: Some(768),
+        };
+        let b = dense.encode();
+        assert_eq!(b.len(), 2 + 2 + 24);
+        assert_eq!(
+            AttributeInfo::parse(&mut cur(&b), &Limits::default()).unwrap(),
+            dense
+        );
     }
 }

@@ -11,7 +11,7 @@
 use super::{bad, named, version};
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::Cursor;
-use crate::hdf5::encoder::{usage, Encoder};
+use crate::hdf5::encoder::{pad_vec, usage, Encoder};
 use crate::limits::Limits;
 
 /// Kind of dataspace.
@@ -160,34 +160,54 @@ impl Dataspace {
     /// Encode the message body: version 1 (version 2 only for NULL, which v1 cannot
     /// express), padded to 8.
     pub fn encode(&self) -> Result<Vec<u8>> {
+        let mut b = if self.kind == DataspaceKind::Null {
+            self.encode_version(2)?
+        } else {
+            self.encode_version(1)?
+        };
+        pad_vec(&mut b);
+        Ok(b)
+    }
+
+    /// Encode the message body in `version`: 1 (padded to 8, as v1 object headers hold
+    /// it; NULL refused) or 2 (unpadded). Editing an existing file keeps the version of
+    /// the message it rewrites.
+    pub fn encode_version(&self, version: u8) -> Result<Vec<u8>> {
+        let rank = u8::try_from(self.dims.len()).map_err(|_| usage("rank too large"))?;
+        let (rank, kind) = match self.kind {
+            DataspaceKind::Scalar => (0, 0),
+            DataspaceKind::Simple => (rank, 1),
+            DataspaceKind::Null => (0, 2),
+        };
+        let has_max = self.kind == DataspaceKind::Simple && self.max_dims.is_some();
         let mut e = Encoder::new();
-        match self.kind {
-            DataspaceKind::Null => {
-                e.u8(2).u8(0).u8(0).u8(2);
+        e.u8(version).u8(rank).u8(u8::from(has_max));
+        match version {
+            1 if self.kind != DataspaceKind::Null => e.zeros(5),
+            2 => e.u8(kind),
+            _ => {
+                return Err(usage(format!(
+                    "a {:?} dataspace in message version {version}",
+                    self.kind
+                )))
             }
-            DataspaceKind::Scalar => {
-                e.u8(1).u8(0).u8(0).zeros(5);
+        };
+        if self.kind == DataspaceKind::Simple {
+            for &d in &self.dims {
+                e.length(d);
             }
-            DataspaceKind::Simple => {
-                let rank = u8::try_from(self.dims.len()).map_err(|_| usage("rank too large"))?;
-                e.u8(1)
-                    .u8(rank)
-                    .u8(u8::from(self.max_dims.is_some()))
-                    .zeros(5);
-                for &d in &self.dims {
-                    e.length(d);
+            if let Some(m) = self.max_dims.as_ref().filter(|_| has_max) {
+                if m.len() != self.dims.len() {
+                    return Err(usage("max shape rank differs from shape rank"));
                 }
-                if let Some(m) = &self.max_dims {
-                    if m.len() != self.dims.len() {
-                        return Err(usage("max shape rank differs from shape rank"));
-                    }
-                    for &d in m {
-                        e.length(d);
-                    }
+                for &d in m {
+                    e.length(d);
                 }
             }
         }
-        e.pad8();
+        if version == 1 {
+            e.pad8();
+        }
         Ok(e.finish())
     }
 }
@@ -341,6 +361,19 @@ mod round_trip {
             (DataspaceKind::Simple, vec![7], None)
         );
         assert_eq!(back(&Dataspace::scalar()), Dataspace::scalar());
+        for d in [
+            Dataspace::simple(vec![2, 5], Some(vec![UNLIMITED, 5])),
+            Dataspace::simple(vec![9], None),
+            Dataspace::scalar(),
+            Dataspace::null(),
+        ] {
+            let b = d.encode_version(2).unwrap();
+            assert_eq!(
+                Dataspace::parse(&mut cur(&b), &Limits::default()).unwrap(),
+                d
+            );
+        }
+        assert!(Dataspace::null().encode_version(1).is_err());
         assert_eq!(back(&Dataspace::null()), Dataspace::null());
     }
 }

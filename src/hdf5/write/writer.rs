@@ -356,6 +356,7 @@ mod free_space;
 mod group;
 mod object_header;
 mod open;
+mod open_header;
 mod options;
 mod pipeline;
 mod profile;

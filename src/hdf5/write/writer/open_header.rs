@@ -1,0 +1,183 @@
+//! Committing the object header of an object found in an opened file: the messages the
+//! writer changes (Dataspace dims, Data Layout address, size and mask of a filtered single
+//! chunk, compact data, Link Info addresses of dense links) are parsed and encoded again
+//! by their message modules, in the version the file holds and at the size it holds, so
+//! chunk 0 is rewritten in place; the other messages stay as found (`existing`).
+
+use super::*;
+use crate::hdf5::cursor::{Cursor, Sizes};
+use crate::hdf5::message::dataspace::Dataspace;
+use crate::hdf5::message::kind;
+use crate::hdf5::message::link_info::LinkInfo;
+
+fn unsupported(what: impl Into<String>, at: u64) -> Error {
+    Error::unsupported(what, Some(at))
+}
+
+/// A cursor over a message body of the header at `at` (the writer opens only files with
+/// 8-byte offsets and lengths).
+fn message_cursor(body: &[u8], at: u64) -> Cursor<'_> {
+    Cursor::new(body, at, "object header message", Sizes::default())
+}
+
+/// Replace `body` by `new`, zero-padded to the same size: a message rewritten in place
+/// must not grow (its neighbours stay where they are).
+fn replace_same_size(body: &mut Vec<u8>, mut new: Vec<u8>, what: &str, at: u64) -> Result<()> {
+    if new.len() > body.len() {
+        return Err(unsupported(
+            format!(
+                "{what} of {} bytes re-encoded in {} bytes",
+                body.len(),
+                new.len()
+            ),
+            at,
+        ));
+    }
+    new.resize(body.len(), 0);
+    if new != *body {
+        *body = new;
+    }
+    Ok(())
+}
+
+/// The Dataspace message `body` with current dimensions `dims`, in its own version.
+fn edited_dataspace(body: &[u8], dims: &[u64], at: u64, limits: &Limits) -> Result<Vec<u8>> {
+    let version = body.first().copied().unwrap_or(0);
+    if !matches!(version, 1 | 2) {
+        return Err(unsupported("dataspace message version", at));
+    }
+    let mut space = Dataspace::parse(&mut message_cursor(body, at), limits)?;
+    if space.dims.len() != dims.len() {
+        return Err(Error::format(
+            "dataspace message",
+            at,
+            format!(
+                "rank {} where the dataset has {}",
+                space.dims.len(),
+                dims.len()
+            ),
+        ));
+    }
+    space.dims = dims.to_vec();
+    space.encode_version(version)
+}
+
+/// The Data Layout message `body` pointing at the storage the writer holds (`None`: a
+/// contiguous dataset whose data was never allocated keeps its message). Version 3 for
+/// every class; versions 4/5 for chunked storage only.
+fn edited_layout(body: &[u8], store: &Store, at: u64, limits: &Limits) -> Result<Option<Vec<u8>>> {
+    match (body.first(), store) {
+        (Some(3), _) | (Some(4 | 5), Store::Chunked(_)) => {}
+        _ => return Err(unsupported("layout message version other than 3", at)),
+    }
+    let mut layout = DataLayout::parse(&mut message_cursor(body, at), limits)?;
+    let mismatch = || {
+        Error::format(
+            "data layout message",
+            at,
+            "layout class differs from the dataset's",
+        )
+    };
+    match (&mut layout, store) {
+        (DataLayout::Chunked(l), Store::Chunked(c)) => {
+            l.index_address = c.root;
+            // A filtered single chunk: its stored size and filter mask sit beside the
+            // address (layout flag bit 1).
+            if let ChunkIndexing::SingleChunk {
+                filtered: Some(stored),
+            } = &mut l.indexing
+            {
+                if c.kind == ChunkIdx::Single {
+                    if let Some(rec) = c.index.get(&vec![0u64; c.chunk.len()]) {
+                        *stored = (u64::from(rec.size), rec.mask);
+                    }
+                }
+            }
+        }
+        (DataLayout::Compact { data, .. }, Store::Compact(new)) => data.clone_from(new),
+        (DataLayout::Contiguous { address, .. }, Store::Contiguous { addr, .. }) => {
+            if *addr == UNDEF {
+                return Ok(None);
+            }
+            *address = *addr;
+        }
+        _ => return Err(mismatch()),
+    }
+    layout.encode().map(Some)
+}
+
+impl Writer {
+    /// PyTables Tables keep their row count in an int64 NROWS attribute as well as in the
+    /// dataspace: keep both equal when rows are appended to an existing Table.
+    pub(super) fn sync_nrows(&mut self, idx: usize) -> Result<()> {
+        let rows = match &self.objs[idx].kind {
+            Kind::Dataset(d) if d.refuse.is_none() => d.dims.first().copied().unwrap_or(0),
+            _ => return Ok(()),
+        };
+        let has = self.objs[idx]
+            .ext
+            .as_ref()
+            .is_some_and(|h| h.has_attribute("NROWS"));
+        if !has {
+            return Ok(());
+        }
+        let n = i64::try_from(rows).map_err(|_| usage("row count overflows NROWS"))?;
+        let body = self.attr_body("NROWS", &AttrValue::I64(n))?;
+        if let Some(h) = &mut self.objs[idx].ext {
+            let before = h.clone();
+            h.remove_attribute("NROWS");
+            if let Err(e) = h.add(kind::ATTRIBUTE, body) {
+                *h = before;
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Commit bytes of an existing header: its Link Info, Dataspace and Data Layout
+    /// messages re-encoded with the current addresses and dims (same sizes), changed
+    /// continuation chunks to new space.
+    pub(super) fn ext_header_bytes(&mut self, idx: usize) -> Result<(u64, Vec<u8>)> {
+        let (addr, limits) = (self.objs[idx].addr, self.limits.clone());
+        if matches!(self.objs[idx].kind, Kind::Group(_)) && self.ext_dense_links(idx) {
+            // New dense storage of every link, then the Link Info addresses (same size).
+            self.write_dense_links(idx)?;
+            if let (Some((heap, bt)), Some(h)) =
+                (self.objs[idx].dense.links, self.objs[idx].ext.as_mut())
+            {
+                if let Some(b) = h.body_mut(kind::LINK_INFO) {
+                    let mut info = LinkInfo::parse(&mut message_cursor(b, addr), &limits)?;
+                    info.fractal_heap_address = heap;
+                    info.name_btree_address = bt;
+                    replace_same_size(b, info.encode(), "link info message", addr)?;
+                }
+            }
+        }
+        self.ext_write_dense_attrs(idx)?;
+        let Some(mut h) = self.objs[idx].ext.take() else {
+            return Err(usage("not an existing object"));
+        };
+        let r = self.patch_and_serialize(idx, &mut h);
+        self.objs[idx].ext = Some(h);
+        Ok((self.objs[idx].addr, r?))
+    }
+
+    fn patch_and_serialize(&mut self, idx: usize, h: &mut V1Header) -> Result<Vec<u8>> {
+        let addr = self.objs[idx].addr;
+        if let Kind::Dataset(d) = &self.objs[idx].kind {
+            if d.refuse.is_some() {
+                return h.serialize(&mut |b| self.alloc_write(b));
+            }
+            if let Some(b) = h.body_mut(kind::DATASPACE) {
+                let nb = edited_dataspace(b, &d.dims, addr, &self.limits)?;
+                replace_same_size(b, nb, "dataspace message", addr)?;
+            }
+            if let Some(b) = h.body_mut(kind::LAYOUT) {
+                if let Some(nb) = edited_layout(b, &d.store, addr, &self.limits)? {
+                    replace_same_size(b, nb, "data layout message", addr)?;
+                }
+            }
+        }
+        h.serialize(&mut |b| self.alloc_write(b))
+    }
+}
