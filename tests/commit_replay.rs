@@ -102,11 +102,14 @@ fn channels(n0: usize, n1: usize) -> Vec<Chan> {
 }
 
 /// Session of `acqs` acquisitions, flushed every `every`; `scan`: pre-sized arrays written
-/// point by point (NaN fill) instead of appended rows. Returns the op log and, per flush,
-/// (ops so far, acquisitions acknowledged).
+/// point by point (NaN fill) instead of appended rows; `mixed`: appended rows, but every
+/// other row of the last dataset (the axis) written by `write_slice` past its extent, right
+/// after rows appended to it. Returns the op log and, per flush, (ops so far,
+/// acquisitions acknowledged).
 fn session(
     v110: bool,
     scan: bool,
+    mixed: bool,
     chans: &[Chan],
     acqs: usize,
     every: usize,
@@ -159,8 +162,11 @@ fn session(
     w.flush().unwrap();
     acked.push((log.lock().unwrap().len(), 0));
     for i in 0..acqs {
-        for (c, id) in chans.iter().zip(&ids) {
-            if scan {
+        for (k, (c, id)) in chans.iter().zip(&ids).enumerate() {
+            if mixed && k + 1 == chans.len() && i % 2 == 1 {
+                let r = i as u64..i as u64 + 1;
+                w.write_slice(id, &[r, 0..c.row], &c.row_values(i)).unwrap();
+            } else if scan {
                 let r = i as u64..i as u64 + 1;
                 w.write_slice(id, &[r, 0..c.row], &c.row_values(i)).unwrap();
             } else {
@@ -255,12 +261,12 @@ fn torn_parts(off: u64, data: &[u8]) -> Vec<(u64, &[u8])> {
 fn replay(
     label: &str,
     v110: bool,
-    scan: bool,
+    (scan, mixed): (bool, bool),
     chans: &[Chan],
     acqs: usize,
     every: usize,
 ) -> (usize, usize, Vec<(usize, Vec<u8>)>) {
-    let (ops, acked) = session(v110, scan, chans, acqs, every);
+    let (ops, acked) = session(v110, scan, mixed, chans, acqs, every);
     // The slots of an acquisition share one sector when they fit in it (spec/hdf5-write.md,
     // "Commit pages"): up to 512 bytes of slots, at most 80 bytes each for rank 1-2
     // datasets in the PyTables profile, 160 in the 1.10 profile (with the array header).
@@ -328,7 +334,7 @@ fn every_prefix_of_a_recording_holds_whole_acquisitions() {
             for (n0, n1, every) in [(1, 0, 2), (2, 0, 1), (1, 1, 3), (2, 2, 2)] {
                 let chans = channels(n0, n1);
                 let label = format!("v110 {v110} scan {scan} channels {n0}+{n1}");
-                let (c, t, s) = replay(&label, v110, scan, &chans, 13, every);
+                let (c, t, s) = replay(&label, v110, (scan, false), &chans, 13, every);
                 eprintln!("{label}: {c} prefixes and {t} torn prefixes hold whole acquisitions");
                 assert!(c > 50, "{label}: only {c} prefixes");
                 samples.extend(
@@ -337,6 +343,20 @@ fn every_prefix_of_a_recording_holds_whole_acquisitions() {
                 );
             }
         }
+    }
+
+    // `write_slice` on a dataset with appended rows buffered keeps them for the flush
+    // (it committed that dataset alone: its rows appeared before the other channels').
+    for v110 in [false, true] {
+        let chans = channels(2, 1);
+        let label = format!("v110 {v110} appends and slices");
+        let (c, t, s) = replay(&label, v110, (false, true), &chans, 13, 3);
+        eprintln!("{label}: {c} prefixes and {t} torn prefixes hold whole acquisitions");
+        assert!(c > 50, "{label}: only {c} prefixes");
+        samples.extend(
+            s.into_iter()
+                .map(|(n, img)| (label.clone(), 2, 1, false, n, img)),
+        );
     }
 
     let Some(py) = common::python() else { return };

@@ -24,7 +24,9 @@ impl Writer {
         data: &[u8],
     ) -> Result<()> {
         self.check()?;
-        self.flush_tail(*ds)?;
+        // Buffered rows go to the file but are committed with the other datasets at the
+        // next flush (committing this dataset alone let its rows appear before theirs).
+        self.flush_tail_inner(*ds, false)?;
         if let Store::Chunked(c) = &mut self.ds_mut(*ds)?.store {
             // The slice may touch buffered rows: reload them from the file when needed.
             c.tail = None;
