@@ -151,6 +151,19 @@ pub fn encode_link(name: &[u8], addr: u64) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// [`encode_link`] with a creation order (flag bit 2; groups tracking creation order).
+pub fn encode_link_ordered(name: &[u8], addr: u64, corder: Option<u64>) -> Result<Vec<u8>> {
+    let mut out = encode_link(name, addr)?;
+    if let Some(c) = corder {
+        // Version, flags, then the creation order before the charset and name length.
+        if let Some(f) = out.get_mut(1) {
+            *f |= 0x04;
+        }
+        out.splice(2..2, c.to_le_bytes());
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,8 +19,11 @@
 //! a gap of under 4 bytes kept at the end of a chunk, every written chunk sealed with its
 //! lookup3 checksum, continuation lengths counting signature and checksum.
 //!
-//! Refused: v2 headers whose messages carry creation order (flag 0x04), messages
-//! overrunning their chunk, chains longer than `Limits::max_continuations`, more than
+//! v2 headers tracking attribute creation order (flag 0x04, h5py `track_order`) carry a
+//! 2-byte creation order in every message header: kept, and given to new messages by the
+//! caller.
+//!
+//! Refused: messages overrunning their chunk, chains longer than `Limits::max_continuations`, more than
 //! `Limits::max_messages` messages, cycles.
 
 use std::collections::HashSet;
@@ -48,6 +51,9 @@ pub struct V1Msg {
     pub flags: u8,
     /// Data (its length is the declared size, a multiple of 8 in files HDF5 writes).
     pub body: Vec<u8>,
+    /// Creation order (v2 headers tracking attribute creation order: every message header
+    /// carries one; 0 elsewhere).
+    pub corder: u16,
 }
 
 /// One chunk (chunk 0 or a continuation block).
@@ -59,9 +65,9 @@ pub struct V1Chunk {
     pub msgs: Vec<V1Msg>,
     /// Changed since loaded / last commit.
     pub dirty: bool,
-    /// Message header size: 8 (v1) or 4 (v2).
+    /// Message header size: 8 (v1), 4 (v2) or 6 (v2 tracking creation order).
     pub fh: usize,
-    /// Bytes after the last message (v2: under 4).
+    /// Bytes after the last message (v2: under the message header size).
     pub gap: usize,
 }
 
@@ -84,7 +90,7 @@ impl V1Chunk {
             .msgs
             .iter()
             .position(|m| m.mtype == NIL && m.body.len() + gap <= usize::from(u16::MAX))
-            .filter(|_| self.fh == 4 && gap > 0);
+            .filter(|_| self.fh != 8 && gap > 0);
         for (i, m) in self.msgs.iter().enumerate() {
             let extra = if absorb == Some(i) {
                 std::mem::take(&mut gap)
@@ -92,10 +98,13 @@ impl V1Chunk {
                 0
             };
             let len = (m.body.len() + extra) as u16;
-            if self.fh == 4 {
+            if self.fh != 8 {
                 out.push(m.mtype as u8);
                 out.extend_from_slice(&len.to_le_bytes());
                 out.push(m.flags);
+                if self.fh == 6 {
+                    out.extend_from_slice(&m.corder.to_le_bytes());
+                }
             } else {
                 out.extend_from_slice(&m.mtype.to_le_bytes());
                 out.extend_from_slice(&len.to_le_bytes());
@@ -124,15 +133,22 @@ pub struct V1Header {
     pub v2_prefix: Option<Vec<u8>>,
 }
 
-/// Parse the messages of one v2 chunk area (4-byte message headers; a tail under 4 bytes
-/// is the gap). Returns the messages and the gap.
-fn parse_chunk_v2(c: &mut Cursor, limits: &Limits, count: &mut u32) -> Result<(Vec<V1Msg>, usize)> {
+/// Parse the messages of one v2 chunk area (`fh`-byte message headers: 4, or 6 with a
+/// creation order; a tail shorter than a message header is the gap). Returns the
+/// messages and the gap.
+fn parse_chunk_v2(
+    c: &mut Cursor,
+    limits: &Limits,
+    count: &mut u32,
+    fh: usize,
+) -> Result<(Vec<V1Msg>, usize)> {
     let mut msgs = Vec::new();
-    while c.remaining() >= 4 {
+    while c.remaining() >= fh {
         let at = c.addr();
         let mtype = u16::from(c.u8()?);
         let size = c.u16()?;
         let flags = c.u8()?;
+        let corder = if fh == 6 { c.u16()? } else { 0 };
         if usize::from(size) > c.remaining() {
             return Err(Error::format(S2, at, "message overruns its chunk"));
         }
@@ -146,12 +162,27 @@ fn parse_chunk_v2(c: &mut Cursor, limits: &Limits, count: &mut u32) -> Result<(V
             ));
         }
         let body = c.bytes(usize::from(size))?.to_vec();
-        msgs.push(V1Msg { mtype, flags, body });
+        msgs.push(V1Msg {
+            mtype,
+            flags,
+            body,
+            corder,
+        });
     }
     Ok((msgs, c.remaining()))
 }
 
 const S2: &str = "object header v2";
+
+/// Message header size of a v2 header from its prefix: 6 when the header tracks
+/// attribute creation order (flag 0x04: every message carries a 2-byte creation order).
+fn v2_fh(prefix: &[u8]) -> usize {
+    if prefix.get(5).is_some_and(|f| f & 0x04 != 0) {
+        6
+    } else {
+        4
+    }
+}
 
 /// The v2 prefix at `addr`: (prefix bytes, chunk-0 size).
 fn parse_prefix_v2(
@@ -163,12 +194,6 @@ fn parse_prefix_v2(
     let (version, flags) = (head.get(4).copied(), head.get(5).copied().unwrap_or(0));
     if version != Some(2) {
         return Err(Error::format(S2, addr, "OHDR version other than 2"));
-    }
-    if flags & 0x04 != 0 {
-        return Err(Error::unsupported(
-            "writing into an object header whose messages carry creation order",
-            Some(addr),
-        ));
     }
     let width = 1u64 << (flags & 0x03);
     let len = 6 + if flags & 0x20 != 0 { 16 } else { 0 } + if flags & 0x10 != 0 { 4 } else { 0 };
@@ -226,7 +251,12 @@ pub fn parse_chunk(c: &mut Cursor, limits: &Limits, count: &mut u32) -> Result<V
             ));
         }
         let body = c.bytes(usize::from(size))?.to_vec();
-        msgs.push(V1Msg { mtype, flags, body });
+        msgs.push(V1Msg {
+            mtype,
+            flags,
+            body,
+            corder: 0,
+        });
     }
     if c.remaining() != 0 {
         return Err(Error::format(
@@ -282,7 +312,6 @@ impl V1Header {
             let (_n, refcount, size0) = parse_prefix(&mut Cursor::new(&pre, addr, S, sizes))?;
             (None, refcount, (addr + 16, u64::from(size0)))
         };
-        let v2 = v2_prefix.is_some();
         let mut count = 0u32;
         let mut todo = vec![first];
         let mut seen = HashSet::new();
@@ -301,7 +330,8 @@ impl V1Header {
                     Some(a),
                 ));
             }
-            let (msgs, gap) = if v2 {
+            let (msgs, gap) = if let Some(pre) = &v2_prefix {
+                let fh = v2_fh(pre);
                 // Chunk 0 area as given; continuation blocks: OCHK + messages + checksum.
                 let buf = read(a, len)?;
                 let area = if chunks.is_empty() {
@@ -312,7 +342,7 @@ impl V1Header {
                     }
                     &buf[4..buf.len() - 4]
                 };
-                parse_chunk_v2(&mut Cursor::new(area, a, S2, sizes), limits, &mut count)?
+                parse_chunk_v2(&mut Cursor::new(area, a, S2, sizes), limits, &mut count, fh)?
             } else {
                 let buf = read(a, len)?;
                 let m = parse_chunk(&mut Cursor::new(&buf, a, S, sizes), limits, &mut count)?;
@@ -331,7 +361,7 @@ impl V1Header {
                 addr: caddr,
                 msgs,
                 dirty: false,
-                fh: if v2 { 4 } else { 8 },
+                fh: v2_prefix.as_deref().map_or(8, v2_fh),
                 gap,
             });
         }
@@ -378,6 +408,23 @@ impl V1Header {
                 if m.mtype == ATTRIBUTE && attribute_name(&m.body) == Some(name.as_bytes()) {
                     m.mtype = NIL;
                     m.flags = 0;
+                    m.corder = 0;
+                    m.body.iter_mut().for_each(|b| *b = 0);
+                    c.dirty = true;
+                }
+            }
+        }
+    }
+
+    /// Turn every message of `mtype` into NIL space (a group's Link messages moving to
+    /// dense storage).
+    pub fn remove_messages(&mut self, mtype: u16) {
+        for c in &mut self.chunks {
+            for m in &mut c.msgs {
+                if m.mtype == mtype {
+                    m.mtype = NIL;
+                    m.flags = 0;
+                    m.corder = 0;
                     m.body.iter_mut().for_each(|b| *b = 0);
                     c.dirty = true;
                 }
@@ -423,6 +470,7 @@ impl V1Header {
                             mtype: NIL,
                             flags: 0,
                             body: vec![0; old - b - fh],
+                            corder: 0,
                         },
                     );
                 }
@@ -435,7 +483,22 @@ impl V1Header {
 
     /// Add a message (body padded to 8 here): NIL space first, else a new continuation
     /// chunk. Errors when no NIL space or attribute slot can hold a continuation message.
-    pub fn add(&mut self, mtype: u16, mut body: Vec<u8>) -> Result<()> {
+    pub fn add(&mut self, mtype: u16, body: Vec<u8>) -> Result<()> {
+        self.add_ordered(mtype, body, 0)
+    }
+
+    /// Message header size of this header's chunks.
+    pub fn fh(&self) -> usize {
+        self.v2_prefix.as_deref().map_or(8, v2_fh)
+    }
+
+    /// Whether the messages of this header carry a creation order (v2 header flag 0x04).
+    pub fn tracks_corder(&self) -> bool {
+        self.fh() == 6
+    }
+
+    /// [`V1Header::add`] with the creation order of the message (headers tracking it).
+    pub fn add_ordered(&mut self, mtype: u16, mut body: Vec<u8>, corder: u16) -> Result<()> {
         if self.v2_prefix.is_none() {
             body.resize(body.len().div_ceil(8) * 8, 0);
         }
@@ -446,6 +509,7 @@ impl V1Header {
             mtype,
             flags: 0,
             body,
+            corder,
         };
         if self.place_in_nil(&msg) {
             return Ok(());
@@ -458,12 +522,13 @@ impl V1Header {
             mtype: CONTINUATION,
             flags: 0,
             body: cont_body(placeholder, 0),
+            corder: 0,
         };
         if !self.place_in_nil(&cont) {
             // Move a message of at least 16 bytes into the new chunk (an attribute if
             // possible, else e.g. the symbol table message of a bare h5py group; readers
             // find messages in any chunk); the continuation message takes its slot.
-            let fh = if self.v2_prefix.is_some() { 4 } else { 8 };
+            let fh = self.fh();
             let fits = |m: &V1Msg| {
                 m.mtype != CONTINUATION
                     && m.mtype != NIL
@@ -485,6 +550,7 @@ impl V1Header {
                             mtype: NIL,
                             flags: 0,
                             body: vec![0; m.body.len()],
+                            corder: 0,
                         };
                         moved = Some(std::mem::replace(m, nil));
                         c.dirty = true;
@@ -509,12 +575,13 @@ impl V1Header {
             mtype: NIL,
             flags: 0,
             body: vec![0; SPARE],
+            corder: 0,
         });
         self.chunks.push(V1Chunk {
             addr: placeholder,
             msgs: new_msgs,
             dirty: true,
-            fh: if self.v2_prefix.is_some() { 4 } else { 8 },
+            fh: self.fh(),
             gap: 0,
         });
         Ok(())

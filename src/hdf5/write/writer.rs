@@ -199,9 +199,11 @@ struct Grp {
     cache: HashMap<Vec<u8>, u64>,
     /// Why members cannot be added or reached (a new-style group of an opened file).
     refuse: Option<String>,
-    /// Links are Link messages in the group's own (v2) header (1.10 profile); `btree`,
-    /// `heap` and the heap fields are unused.
+    /// Links are Link messages in the group's own (v2) header (1.10 profile, or tracking
+    /// creation order); `btree`, `heap` and the heap fields are unused.
     compact: bool,
+    /// Creation order and links as found (link-message groups; module `links`).
+    order: links::LinkOrder,
 }
 
 enum Kind {
@@ -254,6 +256,8 @@ pub struct Writer {
     durability: Durability,
     /// Chunks being compressed (module `pipeline`).
     pool: pipeline::Pool,
+    /// New groups track the creation order of their links (h5py `track_order`).
+    track_order: bool,
 }
 
 fn split_path(path: &str) -> Result<(String, String)> {
@@ -354,6 +358,7 @@ mod dense;
 mod file;
 mod free_space;
 mod group;
+mod links;
 mod object_header;
 mod open;
 mod open_header;

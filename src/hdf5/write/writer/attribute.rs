@@ -165,21 +165,24 @@ impl Writer {
         if self.ext_wants_dense(idx, &bodies)? {
             return self.ext_set_dense_attrs(idx, bodies);
         }
-        let o = &mut self.objs[idx];
-        if let Some(h) = &mut o.ext {
+        if let Some(before) = self.objs[idx].ext.clone() {
             // Existing header: the old message becomes NIL, the new one takes NIL space
             // (or a new continuation chunk); other messages stay where they are. On
-            // refusal the header is left as it was.
-            let before = h.clone();
-            for (name, body) in bodies {
-                h.remove_attribute(name);
-                if let Err(e) = h.add(kind::ATTRIBUTE, body) {
-                    *h = before;
-                    return Err(e);
+            // refusal the header is left as it was. Headers tracking creation order give
+            // each new attribute the next one.
+            let corders = self.ext_attr_corders(idx, bodies.len())?;
+            if let Some(h) = &mut self.objs[idx].ext {
+                for ((name, body), corder) in bodies.into_iter().zip(corders) {
+                    h.remove_attribute(name);
+                    if let Err(e) = h.add_ordered(kind::ATTRIBUTE, body, corder) {
+                        *h = before;
+                        return Err(e);
+                    }
                 }
             }
             return self.commit_header(idx);
         }
+        let o = &mut self.objs[idx];
         let before = o.attrs.clone();
         for (name, _) in &bodies {
             o.dense.huge.remove(*name);

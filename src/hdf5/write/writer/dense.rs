@@ -32,6 +32,11 @@ pub(super) struct Dense {
     pub attrs: Option<(u64, u64)>,
     /// Link heap and name B-tree, when the group's links are dense.
     pub links: Option<(u64, u64)>,
+    /// Creation-order B-trees (type 6 links, type 9 attributes) when indexed, else UNDEF.
+    pub links_corder: u64,
+    pub attrs_corder: u64,
+    /// Creation order of each attribute of an opened header tracking it.
+    pub attr_corder: HashMap<String, u16>,
     /// Where the value of each huge attribute lies (reused while the attribute is unchanged).
     pub huge: HashMap<String, u64>,
     /// Extents of the attribute storage last written (heap blocks, B-trees), its huge
@@ -63,6 +68,11 @@ impl Space for Writer {
     fn put(&mut self, at: u64, b: &[u8]) -> Result<()> {
         Writer::put(self, at, b)
     }
+}
+
+/// Digest of a group's links (`Writer::link_bodies`).
+pub(super) fn link_digest(links: &[(Vec<u8>, Vec<u8>, u64)]) -> u64 {
+    digest(links.iter().map(|(n, b, _)| (n.as_slice(), b.as_slice())))
 }
 
 /// Attribute Info / Link Info body (version 0, no creation order) with a heap and a name
@@ -167,22 +177,63 @@ impl Writer {
         let w = fh::write(&fh::ATTRS, &objs, &reuse, self)?;
         // Type 8 records: heap ID, message flags, creation order, name hash.
         let names: Vec<&[u8]> = attrs.iter().map(|(n, _)| n.as_bytes()).collect();
+        let corders: Vec<u32> = attrs
+            .iter()
+            .map(|(n, _)| {
+                u32::from(
+                    self.objs[idx]
+                        .dense
+                        .attr_corder
+                        .get(n)
+                        .copied()
+                        .unwrap_or(0),
+                )
+            })
+            .collect();
         let mut recs = Vec::with_capacity(attrs.len());
         for i in by_hash(&names) {
             let mut r = w.ids[i].clone();
             r.push(0);
-            r.extend_from_slice(&0u32.to_le_bytes());
+            r.extend_from_slice(&corders[i].to_le_bytes());
             r.extend_from_slice(&lookup3(names[i]).to_le_bytes());
             recs.push(r);
         }
         let bt = btree_v2::write_with(btree_v2::DEFAULT, 8, 17, &recs, &mut |b: &[u8]| {
             self.alloc_write(b)
         })?;
+        // Type 9 records (creation order indexed): heap ID, message flags, creation order.
+        let mut cbt = UNDEF;
+        let mut cblocks = Vec::new();
+        if self.ext_ainfo(idx).is_some_and(|(f, _, _)| f & 0x02 != 0) {
+            let mut order: Vec<usize> = (0..attrs.len()).collect();
+            order.sort_by_key(|&i| corders[i]);
+            let recs: Vec<Vec<u8>> = order
+                .iter()
+                .map(|&i| {
+                    let mut r = w.ids[i].clone();
+                    r.push(0);
+                    r.extend_from_slice(&corders[i].to_le_bytes());
+                    r
+                })
+                .collect();
+            let t = btree_v2::write_with(btree_v2::DEFAULT, 9, 13, &recs, &mut |b: &[u8]| {
+                self.alloc_write(b)
+            })?;
+            cbt = t.header;
+            cblocks = t.blocks;
+        }
         self.release_dense_attrs(idx, &w.huge_at);
         let d = &mut self.objs[idx].dense;
         d.attrs = Some((w.header, bt.header));
+        d.attrs_corder = cbt;
         d.attrs_sig = Some(sig);
-        d.attrs_blocks = w.blocks.iter().chain(&bt.blocks).copied().collect();
+        d.attrs_blocks = w
+            .blocks
+            .iter()
+            .chain(&bt.blocks)
+            .chain(&cblocks)
+            .copied()
+            .collect();
         d.huge_blocks = attrs
             .iter()
             .zip(&w.huge_at)
@@ -200,37 +251,18 @@ impl Writer {
         let Kind::Group(g) = &self.objs[idx].kind else {
             return Ok(());
         };
-        let targets: Vec<[u8; 9]> = g
-            .entries
-            .values()
-            .map(|e| {
-                let mut t = [0u8; 9];
-                t[..8].copy_from_slice(&e.header.to_le_bytes());
-                t[8] = e.cache as u8;
-                t
-            })
-            .collect();
-        let sig = digest(
-            g.entries
-                .keys()
-                .zip(&targets)
-                .map(|(k, t)| (k.as_slice(), t.as_slice())),
-        );
+        let indexed = g.order.indexed;
+        let links = self.link_bodies(idx)?;
+        let sig = link_digest(&links);
         let d = &self.objs[idx].dense;
         if d.links.is_some() && d.links_sig == Some(sig) {
             return Ok(());
         }
-        let mut names = Vec::with_capacity(g.entries.len());
-        let mut msgs = Vec::with_capacity(g.entries.len());
-        for (k, e) in &g.entries {
-            names.push(k.clone());
-            msgs.push(encode_link(k, e.header)?);
-        }
-        let objs: Vec<&[u8]> = msgs.iter().map(|m| m.as_slice()).collect();
+        let objs: Vec<&[u8]> = links.iter().map(|(_, b, _)| b.as_slice()).collect();
         let w = fh::write(&fh::LINKS, &objs, &[], self)?;
         // Type 5 records: name hash, heap ID.
-        let nrefs: Vec<&[u8]> = names.iter().map(|n| n.as_slice()).collect();
-        let mut recs = Vec::with_capacity(names.len());
+        let nrefs: Vec<&[u8]> = links.iter().map(|(n, _, _)| n.as_slice()).collect();
+        let mut recs = Vec::with_capacity(links.len());
         for i in by_hash(&nrefs) {
             let mut r = lookup3(nrefs[i]).to_le_bytes().to_vec();
             r.extend_from_slice(&w.ids[i]);
@@ -239,13 +271,40 @@ impl Writer {
         let bt = btree_v2::write_with(btree_v2::DEFAULT, 5, 11, &recs, &mut |b: &[u8]| {
             self.alloc_write(b)
         })?;
+        // Type 6 records (creation order indexed): creation order, heap ID.
+        let mut cblocks = Vec::new();
+        let mut cbt = UNDEF;
+        if indexed {
+            let mut order: Vec<usize> = (0..links.len()).collect();
+            order.sort_by_key(|&i| links[i].2);
+            let recs: Vec<Vec<u8>> = order
+                .iter()
+                .map(|&i| {
+                    let mut r = links[i].2.to_le_bytes().to_vec();
+                    r.extend_from_slice(&w.ids[i]);
+                    r
+                })
+                .collect();
+            let t = btree_v2::write_with(btree_v2::DEFAULT, 6, 15, &recs, &mut |b: &[u8]| {
+                self.alloc_write(b)
+            })?;
+            cbt = t.header;
+            cblocks = t.blocks;
+        }
         for (a, l) in std::mem::take(&mut self.objs[idx].dense.links_blocks) {
             self.free.release(!idx, a, l);
         }
         let d = &mut self.objs[idx].dense;
         d.links = Some((w.header, bt.header));
+        d.links_corder = cbt;
         d.links_sig = Some(sig);
-        d.links_blocks = w.blocks.iter().chain(&bt.blocks).copied().collect();
+        d.links_blocks = w
+            .blocks
+            .iter()
+            .chain(&bt.blocks)
+            .chain(&cblocks)
+            .copied()
+            .collect();
         Ok(())
     }
 
@@ -446,16 +505,9 @@ impl Writer {
             return Err(usage("no attribute info message"));
         };
         let addr = self.objs[idx].addr;
-        if flags != 0 {
-            return Err(Error::unsupported(
-                format!(
-                    "{}: changing attributes whose creation order is tracked",
-                    self.objs[idx].path
-                ),
-                Some(addr),
-            ));
-        }
         let mut list = Vec::new();
+        let mut corders = HashMap::new();
+        let mut corder_index = UNDEF;
         let mut name_index = UNDEF;
         if heap != UNDEF {
             let bt = self.objs[idx]
@@ -468,6 +520,19 @@ impl Writer {
                 })
                 .ok_or_else(|| Error::format("attribute info message", addr, "short"))?;
             name_index = bt;
+            if flags & 0x02 != 0 {
+                corder_index = self.objs[idx]
+                    .ext
+                    .as_ref()
+                    .and_then(|h| h.find(kind::ATTRIBUTE_INFO).map(|(c, m)| (h, c, m)))
+                    .and_then(|(h, c, m)| {
+                        let b = &h.chunks.get(c)?.msgs.get(m)?.body;
+                        Some(u64::from_le_bytes(
+                            b.get(at + 16..at + 24)?.try_into().ok()?,
+                        ))
+                    })
+                    .ok_or_else(|| Error::format("attribute info message", addr, "short"))?;
+            }
             let file = self.reader()?;
             let io = &file.inner.io;
             let mut budget = crate::hdf5::io::Budget::new(&self.limits);
@@ -489,6 +554,15 @@ impl Writer {
                     .and_then(|n| std::str::from_utf8(n).ok())
                     .ok_or_else(|| Error::format("attribute message (dense)", r.at, "name"))?
                     .to_string();
+                // Creation order (4 bytes after the flags): libhdf5 keeps it under 2^16.
+                let corder = r
+                    .bytes
+                    .get(n - 8..n - 4)
+                    .and_then(|b| b.try_into().ok())
+                    .map(u32::from_le_bytes)
+                    .and_then(|c| u16::try_from(c).ok())
+                    .ok_or_else(|| Error::format("v2 B-tree attribute record", r.at, "order"))?;
+                corders.insert(name.clone(), corder);
                 list.push((name, body));
             }
         }
@@ -499,6 +573,8 @@ impl Writer {
         // The storage as found: kept (and pointed at again) when the attributes end up
         // unchanged, e.g. a value replaced by an equal one.
         o.dense.attrs = Some((heap, name_index));
+        o.dense.attrs_corder = corder_index;
+        o.dense.attr_corder = corders;
         o.attrs = list;
         Ok(())
     }
@@ -530,28 +606,35 @@ impl Writer {
         bodies: Vec<(&str, Vec<u8>)>,
     ) -> Result<()> {
         self.ext_load_dense_attrs(idx)?;
+        let new_orders = self.ext_attr_corders(idx, bodies.len())?;
         let o = &mut self.objs[idx];
         if let Some(h) = &mut o.ext {
-            let compact: Vec<(String, Vec<u8>)> = h
+            let compact: Vec<(String, Vec<u8>, u16)> = h
                 .chunks
                 .iter()
                 .flat_map(|c| &c.msgs)
                 .filter(|m| m.mtype == kind::ATTRIBUTE)
                 .filter_map(|m| {
                     let n = super::super::existing::attribute_name(&m.body)?;
-                    Some((String::from_utf8_lossy(n).into_owned(), m.body.clone()))
+                    Some((
+                        String::from_utf8_lossy(n).into_owned(),
+                        m.body.clone(),
+                        m.corder,
+                    ))
                 })
                 .collect();
-            for (name, body) in compact {
+            for (name, body, corder) in compact {
                 h.remove_attribute(&name);
+                o.dense.attr_corder.insert(name.clone(), corder);
                 match o.attrs.iter_mut().find(|(n, _)| *n == name) {
                     Some(slot) => slot.1 = body,
                     None => o.attrs.push((name, body)),
                 }
             }
         }
-        for (name, body) in bodies {
+        for ((name, body), corder) in bodies.into_iter().zip(new_orders) {
             o.dense.huge.remove(name);
+            o.dense.attr_corder.insert(name.to_string(), corder);
             match o.attrs.iter_mut().find(|(n, _)| n == name) {
                 Some(slot) => slot.1 = body,
                 None => o.attrs.push((name.to_string(), body)),
@@ -572,6 +655,7 @@ impl Writer {
         else {
             return Err(usage("no attribute info message"));
         };
+        let cbt = self.objs[idx].dense.attrs_corder;
         if let Some(b) = self.objs[idx]
             .ext
             .as_mut()
@@ -581,8 +665,45 @@ impl Writer {
                 f[..8].copy_from_slice(&heap.to_le_bytes());
                 f[8..].copy_from_slice(&bt.to_le_bytes());
             }
+            if b.get(1).is_some_and(|f| f & 0x02 != 0) {
+                if let Some(f) = b.get_mut(at + 16..at + 24) {
+                    f.copy_from_slice(&cbt.to_le_bytes());
+                }
+            }
         }
         Ok(())
+    }
+
+    /// Creation orders for `n` new attributes of the existing object `idx`: the Attribute
+    /// Info maximum creation index onwards (bumped in the message), when the object tracks
+    /// it; zeros otherwise.
+    pub(super) fn ext_attr_corders(&mut self, idx: usize, n: usize) -> Result<Vec<u16>> {
+        let addr = self.objs[idx].addr;
+        let tracked = self.ext_ainfo(idx).is_some_and(|(f, _, _)| f & 0x01 != 0);
+        if !tracked {
+            return Ok(vec![0; n]);
+        }
+        let Some(b) = self.objs[idx]
+            .ext
+            .as_mut()
+            .and_then(|h| h.body_mut(kind::ATTRIBUTE_INFO))
+        else {
+            return Ok(vec![0; n]);
+        };
+        let max = b
+            .get(2..4)
+            .map(|x| u16::from_le_bytes([x[0], x[1]]))
+            .ok_or_else(|| Error::format("attribute info message", addr, "short"))?;
+        let end = u16::try_from(usize::from(max) + n).map_err(|_| {
+            Error::unsupported(
+                "more than 65535 attributes created on one object (creation order)",
+                Some(addr),
+            )
+        })?;
+        if let Some(f) = b.get_mut(2..4) {
+            f.copy_from_slice(&end.to_le_bytes());
+        }
+        Ok((max..end).collect())
     }
 
     /// Delete the attribute `name` of the object at `path` (an error when it has none).

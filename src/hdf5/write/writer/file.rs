@@ -52,6 +52,7 @@ impl Writer {
             free: Default::default(),
             durability: opts.durability,
             pool: Default::default(),
+            track_order: opts.track_order,
         };
         w.st.set_len(0)?;
         let mut attrs = Vec::new();

@@ -12,7 +12,9 @@ impl Writer {
         path: String,
         attrs: &[(&str, AttrValue)],
     ) -> Result<usize> {
-        if self.profile.groups() == GroupFormat::Links {
+        // Groups tracking creation order are link-message groups in both profiles (v2
+        // headers, as libhdf5 writes h5py's `track_order` groups in superblock-v0 files).
+        if self.profile.groups() == GroupFormat::Links || self.track_order {
             let g = Grp {
                 btree: UNDEF,
                 heap: UNDEF,
@@ -23,6 +25,11 @@ impl Writer {
                 cache: HashMap::new(),
                 refuse: None,
                 compact: true,
+                order: links::LinkOrder {
+                    tracked: self.track_order,
+                    indexed: self.track_order,
+                    ..Default::default()
+                },
             };
             return self.new_object(path, Kind::Group(g), attrs);
         }
@@ -58,6 +65,7 @@ impl Writer {
             cache: HashMap::new(),
             refuse: None,
             compact: false,
+            order: Default::default(),
         };
         self.new_object(path, Kind::Group(g), attrs)
     }
@@ -69,6 +77,10 @@ impl Writer {
         attrs: &[(&str, AttrValue)],
     ) -> Result<usize> {
         let idx = self.objs.len();
+        let kind_compact = match &kind {
+            Kind::Group(g) => Some(g.compact),
+            Kind::Dataset(_) => None,
+        };
         self.objs.push(Obj {
             path: path.clone(),
             addr: UNDEF,
@@ -78,7 +90,8 @@ impl Writer {
             kind,
             ext: None,
             dense: dense::Dense {
-                v2: self.profile.object_header() == HeaderVersion::V2,
+                v2: self.profile.object_header() == HeaderVersion::V2
+                    || matches!(&kind_compact, Some(true)),
                 ..Default::default()
             },
         });
@@ -116,12 +129,13 @@ impl Writer {
         let o = &self.objs[idx];
         let mut scratch = [0u8; 16];
         let cache = match &o.kind {
-            Kind::Group(g) => {
+            // Link-message groups have no symbol table to cache.
+            Kind::Group(g) if !g.compact => {
                 scratch[..8].copy_from_slice(&g.btree.to_le_bytes());
                 scratch[8..].copy_from_slice(&g.heap.to_le_bytes());
                 1
             }
-            Kind::Dataset(_) => 0,
+            _ => 0,
         };
         Ok(Entry {
             name_off,

@@ -92,7 +92,10 @@ impl Writer {
         let o = &self.objs[idx];
         let mut ess = match &o.kind {
             Kind::Group(g) if g.compact => vec![
-                (kind::LINK_INFO, dense::info_body(o.dense.links)),
+                (
+                    kind::LINK_INFO,
+                    links::link_info_body(&g.order, o.dense.links, o.dense.links_corder),
+                ),
                 (kind::GROUP_INFO, encode_group_info()),
             ],
             Kind::Group(g) => vec![(kind::SYMBOL_TABLE, encode_symbol_table(g.btree, g.heap))],
@@ -179,11 +182,11 @@ impl Writer {
         let o = &self.objs[idx];
         // Link messages: groups of the 1.10 family (v2 headers) with compact links.
         let links: Vec<Vec<u8>> = match &o.kind {
-            Kind::Group(g) if g.compact && o.dense.links.is_none() => g
-                .entries
-                .iter()
-                .map(|(k, e)| encode_link(k, e.header))
-                .collect::<Result<_>>()?,
+            Kind::Group(g) if g.compact && o.dense.links.is_none() => self
+                .link_bodies(idx)?
+                .into_iter()
+                .map(|(_, b, _)| b)
+                .collect(),
             _ => Vec::new(),
         };
         let cap0 = o.cap0;

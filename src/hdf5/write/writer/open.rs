@@ -19,9 +19,7 @@
 //! Refused (`Error::Unsupported`, reading stays possible): superblock v2, a superblock v3
 //! with file consistency flags set (a writer still has it open) or an extension, sizes of
 //! offsets/lengths other than 8, a user block, group K values other than 4/16, chunk
-//! B-tree K other than 32, v2 headers whose messages carry creation order, new members of
-//! creation-ordered link groups or of dense ones holding soft links, attributes of
-//! objects with dense attributes, writes through soft links, data of array indexes with
+//! B-tree K other than 32, writes through soft links, data of array indexes with
 //! parameters other than HDF5's defaults or of filtered indexes whose partial edge chunks
 //! are unfiltered.
 
@@ -136,6 +134,7 @@ impl Writer {
             free: Default::default(),
             durability: opts.durability,
             pool: Default::default(),
+            track_order: opts.track_order,
         };
         let root = w.load_object("/".into(), sb.root_object_header)?;
         if !matches!(w.objs[root].kind, Kind::Group(_)) {
@@ -164,9 +163,6 @@ impl Writer {
     /// Refuse a new member `name` of group `pidx` before anything is written: new-style
     /// groups and names already present.
     pub(super) fn check_new_member(&self, pidx: usize, name: &str) -> Result<()> {
-        if let Some(why) = self.ext_link_refusal(pidx) {
-            return Err(unsupported(why, self.objs[pidx].addr));
-        }
         if let Kind::Group(g) = &self.objs[pidx].kind {
             if let Some(why) = &g.refuse {
                 return Err(unsupported(why.clone(), self.objs[pidx].addr));
@@ -263,10 +259,13 @@ impl Writer {
             Kind::Group(self.load_group(&file, &obj)?)
         } else if obj.has(kind::LINK) || obj.has(kind::LINK_INFO) {
             // Link-message group: members reached through the read engine; new members
-            // become Link messages in its header (compact groups without creation order).
-            let g = crate::hdf5::read::Group::from_object(obj)?;
+            // become Link messages in its header, or its dense storage is rewritten with
+            // the links as found (module `links`).
+            let g = crate::hdf5::read::Group::from_object(obj.clone())?;
+            let found = g.links()?;
+            let order = links::order_of(&obj, &found)?;
             let mut entries = BTreeMap::new();
-            for l in g.links()? {
+            for l in found {
                 let (header, cache) = match l.kind {
                     crate::hdf5::read::LinkKind::Hard(a) => (a, 0),
                     _ => (UNDEF, 2),
@@ -291,6 +290,7 @@ impl Writer {
                 cache: HashMap::new(),
                 refuse: None,
                 compact: true,
+                order,
             })
         } else {
             return Err(unsupported(
@@ -351,6 +351,7 @@ impl Writer {
             cache: HashMap::new(),
             refuse: None,
             compact: false,
+            order: Default::default(),
         })
     }
 
@@ -652,46 +653,6 @@ impl Writer {
                 Some(u64::from_le_bytes(body.get(at..at + 8)?.try_into().ok()?) != UNDEF)
             })
             .unwrap_or(false)
-    }
-
-    /// Why members cannot be added to the existing group `gidx`: tracked creation order
-    /// (its Link Info flags), or dense links that are not all hard links (the dense
-    /// storage is rewritten from hard links).
-    pub(super) fn ext_link_refusal(&self, gidx: usize) -> Option<String> {
-        let h = self.objs[gidx].ext.as_ref()?;
-        let (ci, mi) = h.find(kind::LINK_INFO)?;
-        let body = &h.chunks.get(ci)?.msgs.get(mi)?.body;
-        let flags = *body.get(1)?;
-        let soft = match &self.objs[gidx].kind {
-            Kind::Group(g) => g.entries.values().any(|e| e.cache != 0),
-            Kind::Dataset(_) => false,
-        };
-        (flags != 0 || (soft && self.ext_dense_links(gidx))).then(|| {
-            format!(
-                "{}: adding members to a group with tracked creation order, or with dense \
-                 links not all hard",
-                self.objs[gidx].path
-            )
-        })
-    }
-
-    /// A new member of an existing link-message group: a Link message in its header.
-    pub(super) fn ext_add_link(&mut self, gidx: usize, key: &[u8], header: u64) -> Result<()> {
-        if self.objs[gidx].ext.is_none() {
-            return Ok(());
-        }
-        if let Some(why) = self.ext_link_refusal(gidx) {
-            return Err(unsupported(why, self.objs[gidx].addr));
-        }
-        if self.ext_dense_links(gidx) {
-            // Rewritten whole at commit (`ext_header_bytes`).
-            return Ok(());
-        }
-        let body = encode_link(key, header)?;
-        match &mut self.objs[gidx].ext {
-            Some(h) => h.add(kind::LINK, body),
-            None => Ok(()),
-        }
     }
 }
 

@@ -8,7 +8,6 @@ use super::*;
 use crate::hdf5::cursor::{Cursor, Sizes};
 use crate::hdf5::message::dataspace::Dataspace;
 use crate::hdf5::message::kind;
-use crate::hdf5::message::link_info::LinkInfo;
 
 fn unsupported(what: impl Into<String>, at: u64) -> Error {
     Error::unsupported(what, Some(at))
@@ -16,13 +15,18 @@ fn unsupported(what: impl Into<String>, at: u64) -> Error {
 
 /// A cursor over a message body of the header at `at` (the writer opens only files with
 /// 8-byte offsets and lengths).
-fn message_cursor(body: &[u8], at: u64) -> Cursor<'_> {
+pub(super) fn message_cursor(body: &[u8], at: u64) -> Cursor<'_> {
     Cursor::new(body, at, "object header message", Sizes::default())
 }
 
 /// Replace `body` by `new`, zero-padded to the same size: a message rewritten in place
 /// must not grow (its neighbours stay where they are).
-fn replace_same_size(body: &mut Vec<u8>, mut new: Vec<u8>, what: &str, at: u64) -> Result<()> {
+pub(super) fn replace_same_size(
+    body: &mut Vec<u8>,
+    mut new: Vec<u8>,
+    what: &str,
+    at: u64,
+) -> Result<()> {
     if new.len() > body.len() {
         return Err(unsupported(
             format!(
@@ -138,20 +142,9 @@ impl Writer {
     /// messages re-encoded with the current addresses and dims (same sizes), changed
     /// continuation chunks to new space.
     pub(super) fn ext_header_bytes(&mut self, idx: usize) -> Result<(u64, Vec<u8>)> {
-        let (addr, limits) = (self.objs[idx].addr, self.limits.clone());
-        if matches!(self.objs[idx].kind, Kind::Group(_)) && self.ext_dense_links(idx) {
-            // New dense storage of every link, then the Link Info addresses (same size).
-            self.write_dense_links(idx)?;
-            if let (Some((heap, bt)), Some(h)) =
-                (self.objs[idx].dense.links, self.objs[idx].ext.as_mut())
-            {
-                if let Some(b) = h.body_mut(kind::LINK_INFO) {
-                    let mut info = LinkInfo::parse(&mut message_cursor(b, addr), &limits)?;
-                    info.fractal_heap_address = heap;
-                    info.name_btree_address = bt;
-                    replace_same_size(b, info.encode(), "link info message", addr)?;
-                }
-            }
+        if matches!(&self.objs[idx].kind, Kind::Group(g) if g.compact) {
+            // Dense links rewritten when changed, Link Info re-encoded (`links`).
+            self.ext_write_links(idx)?;
         }
         self.ext_write_dense_attrs(idx)?;
         let Some(mut h) = self.objs[idx].ext.take() else {

@@ -16,6 +16,10 @@ pub struct WriteOptions {
     pub limits: Limits,
     /// Whether `close` ends with an `fsync` ([`Durability::Sync`], the default).
     pub durability: Durability,
+    /// Groups created from now on list their members in creation order, as h5py's
+    /// `track_order=True` groups (Link Info tracking and indexing creation order; the root
+    /// group of a new file keeps name order).
+    pub track_order: bool,
 }
 
 impl Default for WriteOptions {
@@ -26,6 +30,7 @@ impl Default for WriteOptions {
             root_title: String::new(),
             limits: Limits::default(),
             durability: Durability::default(),
+            track_order: false,
         }
     }
 }
