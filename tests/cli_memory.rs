@@ -11,8 +11,11 @@ use pymodaq_h5::hdf5::write::{DatasetBuilder, Dtype, WriteOptions, Writer};
 const ROWS: u64 = 4400;
 const COLS: u64 = 32000; // 4400 x 32000 float64 = 1.126 GB
 
-/// Peak RSS in KiB of a child, sampled from /proc until it exits (VmHWM only grows), and the
-/// bytes it wrote to standard output (counted, not kept) and its exit code.
+/// Peak RSS in KiB of a child (its `ru_maxrss` from `wait4`, exact however short it runs;
+/// and VmHWM sampled from /proc while it runs), the bytes it wrote to standard output
+/// (counted, not kept), its exit code and the number of lines.
+// The child is reaped by `libc::wait4` (for its rusage), not `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn run_measured(args: &[&str]) -> (u64, u64, Option<i32>, u64) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pymodaq-h5"))
         .args(args)
@@ -56,7 +59,13 @@ fn run_measured(args: &[&str]) -> (u64, u64, Option<i32>, u64) {
     std::thread::sleep(std::time::Duration::from_millis(50));
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let peak = sampler.join().unwrap();
-    let code = child.wait().unwrap().code();
+    // Reaped here, not by `child.wait()`, to get the child's resource usage.
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid as libc::pid_t, "wait4");
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    let peak = peak.max(u64::try_from(usage.ru_maxrss).unwrap_or(0));
     (peak, n, code, lines)
 }
 
@@ -113,4 +122,103 @@ fn export_and_check_of_a_1_gb_dataset_stay_under_64_mib() {
     assert_eq!(code, Some(0));
     eprintln!("check: peak RSS {} MiB", peak / 1024);
     assert!(peak > 0 && peak < LIMIT_KIB, "check peak RSS {peak} KiB");
+}
+
+/// `show --at` and `plot --at` on a 1 GB scan (64 x 64 navigation points of 32768-value
+/// spectra, written by our extended saver as PyMoDAQ lays out a scan) read only the slab of
+/// that position: peak RSS stays under 64 MiB, and the values shown are that position's.
+#[test]
+fn show_and_plot_at_one_position_of_a_1_gb_scan_stay_under_64_mib() {
+    use pymodaq_h5::pymodaq::attrs::PyValue;
+    use pymodaq_h5::pymodaq::model::{
+        Axis, DataDistribution, DataToExport, DataWithAxes, DwaArgs, NdArray,
+    };
+    use pymodaq_h5::pymodaq::save::{DataToExportExtendedSaver, H5Saver, InitOptions, SaveType};
+    const NX: u64 = 64;
+    const NY: u64 = 64;
+    const SIG: usize = 32768;
+    let dir = common::temp_dir("cli-memory-at");
+    let path = dir.join("scan.h5");
+    {
+        let mut h5 = H5Saver::init_file(
+            &path,
+            InitOptions {
+                save_type: SaveType::Scan,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let empty = PyValue::Str(String::new());
+        let scan = h5.add_scan_group("/RawData", "scan", &empty, &[]).unwrap();
+        let det = h5.add_det_group(&scan, "spectro", &empty, &[]).unwrap();
+        let saver = DataToExportExtendedSaver::new(&[NX, NY]);
+        let xs: Vec<f64> = (0..NX).map(|i| i as f64 * 0.5).collect();
+        let ys: Vec<f64> = (0..NY).map(|i| i as f64 * 0.25).collect();
+        saver
+            .add_nav_axes(
+                &mut h5,
+                &scan,
+                &[
+                    Axis::new("x", "mm", xs, 0, 0).unwrap(),
+                    Axis::new("y", "mm", ys, 1, 0).unwrap(),
+                ],
+            )
+            .unwrap();
+        let wl: Vec<f64> = (0..SIG).map(|k| 400.0 + k as f64 * 0.01).collect();
+        for i in 0..NX {
+            for j in 0..NY {
+                // Position (i, j) holds i*64 + j and one more: its min and max say where
+                // it was read.
+                let base = (i * NY + j) as f64;
+                let v: Vec<f64> = (0..SIG).map(|k| base + (k % 2) as f64).collect();
+                let mut point = DataToExport::new("point");
+                point.append(
+                    DataWithAxes::new(DwaArgs {
+                        name: "spectrum".into(),
+                        units: "V".into(),
+                        data: vec![NdArray::from_f64(vec![SIG], &v).unwrap()],
+                        axes: vec![Axis::new("wavelength", "nm", wl.clone(), 0, 0).unwrap()],
+                        ..DwaArgs::default()
+                    })
+                    .unwrap(),
+                );
+                saver
+                    .add_data(&mut h5, &det, &point, &[i, j], DataDistribution::Uniform)
+                    .unwrap();
+            }
+        }
+        h5.close_file().unwrap();
+    }
+    assert!(std::fs::metadata(&path).unwrap().len() > 1 << 30);
+    let p = path.to_string_lossy().into_owned();
+    let node = "/RawData/Scan000/Detector000/Data1D/CH00/Data00";
+    const LIMIT_KIB: u64 = 64 * 1024;
+
+    let (peak, _, code, _) = run_measured(&["show", &p, node, "--at", "37,5"]);
+    assert_eq!(code, Some(0));
+    eprintln!("show --at: peak RSS {} MiB", peak / 1024);
+    assert!(
+        peak > 0 && peak < LIMIT_KIB,
+        "show --at peak RSS {peak} KiB"
+    );
+    let out = common::bin()
+        .args(["show", &p, node, "--at", "37,5"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    // 37*64 + 5 = 2373; x = 37*0.5, y = 5*0.25.
+    assert!(text.contains("min 2373, max 2374,"), "{text}");
+    assert!(text.contains("18.5 .. 18.5"), "{text}");
+    assert!(text.contains("1.25 .. 1.25"), "{text}");
+
+    let png = dir.join("at.png");
+    let png_s = png.to_string_lossy().into_owned();
+    let (peak, _, code, _) = run_measured(&["plot", &p, node, "--at", "37,5", "-o", &png_s]);
+    assert_eq!(code, Some(0));
+    eprintln!("plot --at: peak RSS {} MiB", peak / 1024);
+    assert!(
+        peak > 0 && peak < LIMIT_KIB,
+        "plot --at peak RSS {peak} KiB"
+    );
+    assert!(std::fs::metadata(&png).unwrap().len() > 1000);
 }

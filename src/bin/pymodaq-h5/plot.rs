@@ -73,11 +73,37 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     pmd::require_pymodaq(&f, &a.file)?;
     // Every array of the node's group overlaid, as H5Browser's viewer shows them; a group
     // whose arrays PyMoDAQ cannot load together falls back to the node alone.
-    let d = pmd::load_data_all(&f, &a.node, a.bkg, true)
-        .or_else(|_| pmd::load_data(&f, &a.node, a.bkg))
-        .map_err(|e| e.context(a.file.display().to_string()))?;
-    let plot = build(&d, a.at.as_deref())
+    // With --at, only that navigation position is read (any scan size), unless the signal is
+    // 0-D: then the navigation axes are what is drawn and --at does not apply.
+    let sliced = a.at.as_deref().and_then(|at| {
+        let d = pmd::load_data_at(&f, &a.node, a.bkg, true, at)?
+            .or_else(|_| {
+                pmd::load_data_at(&f, &a.node, a.bkg, false, at)
+                    .unwrap_or_else(|| Err(anyhow::anyhow!("1.x-3.x file")))
+            })
+            .ok()?;
+        (!draws_navigation(&d)).then_some((d, vec![0; at.len()]))
+    });
+    let (d, at) = match sliced {
+        Some((d, zeros)) => (d, Some(zeros)),
+        None => (
+            pmd::load_data_all(&f, &a.node, a.bkg, true)
+                .or_else(|_| pmd::load_data(&f, &a.node, a.bkg))
+                .map_err(|e| e.context(a.file.display().to_string()))?,
+            a.at.clone(),
+        ),
+    };
+    let mut plot = build(&d, at.as_deref())
         .map_err(|e| e.context(format!("{}: {}", a.file.display(), a.node)))?;
+    if let (Some(zeros), Some(asked)) = (&at, &a.at) {
+        if zeros != asked {
+            retitle(
+                &mut plot,
+                &format!(" at {zeros:?}"),
+                &format!(" at {asked:?}"),
+            );
+        }
+    }
     let what = match &plot {
         Plot::Lines { series, .. } => format!("{} line(s)", series.len()),
         Plot::Image { x, y, .. } => format!("{}x{} image", x.len(), y.len()),
@@ -178,6 +204,24 @@ fn reduce(
         }
     }
     Ok(out)
+}
+
+/// Whether [`build`] draws the navigation dimensions (a 0-D signal of a scan).
+fn draws_navigation(d: &DataWithAxes) -> bool {
+    let shape = d.shape();
+    let sig = d.sig_indexes();
+    let nav = d.nav_indexes.iter().any(|&i| i < shape.len());
+    sig.is_empty() || (sig.len() == 1 && shape.get(sig[0]) == Some(&1) && nav)
+}
+
+/// The plot's title with `from` replaced by `to` (the position of a sliced load).
+fn retitle(p: &mut Plot, from: &str, to: &str) {
+    let t = match p {
+        Plot::Lines { title, .. } | Plot::Image { title, .. } | Plot::Scatter { title, .. } => {
+            title
+        }
+    };
+    *t = t.replace(from, to);
 }
 
 pub fn build(d: &DataWithAxes, at: Option<&[usize]>) -> anyhow::Result<Plot> {

@@ -172,6 +172,27 @@ pub fn load_data_all(
         .map_err(|e| load_error(e, path))
 }
 
+/// [`load_data_all`] at one navigation position (`at`: one index per navigation axis, in
+/// dimension order): only the chunks holding it are read; the navigation dimensions keep
+/// size 1. `None` for 1.x-3.x files (their loader reads the node whole).
+pub fn load_data_at(
+    f: &File,
+    path: &str,
+    with_bkg: bool,
+    load_all: bool,
+    at: &[usize],
+) -> Option<anyhow::Result<DataWithAxes>> {
+    if legacy_generation(f).is_some() {
+        return None;
+    }
+    Some(
+        DataLoader::new(backend(f))
+            .at(at.to_vec())
+            .load_data(path, with_bkg, load_all)
+            .map_err(|e| load_error(e, path)),
+    )
+}
+
 /// The node at `path` with its PyMoDAQ class.
 pub fn node(b: &H5Backend, path: &str) -> anyhow::Result<PmdNode> {
     b.get_node(path).map_err(|e| load_error(e, path))

@@ -13,7 +13,11 @@ use crate::pmd;
 #[command(after_help = "Examples:
   pymodaq-h5 show scan.h5 /RawData/Scan000/Detector000/Data1D/CH00/Data00
   pymodaq-h5 show scan.h5 /RawData/Detector000/Data2D/CH00/Data00 --bkg   # minus its background
-  pymodaq-h5 show scan.h5 /RawData/Logger                                 # the log lines")]
+  pymodaq-h5 show scan.h5 /RawData/Scan000/Detector000/Data1D/CH00/Data00 --at 2,1
+  pymodaq-h5 show scan.h5 /RawData/Logger                                 # the log lines
+
+--at I,J,.. shows the signal at one navigation position (one index per navigation axis);
+only that part of the file is read, whatever the size of the scan.")]
 pub struct Args {
     /// The PyMoDAQ HDF5 file.
     file: PathBuf,
@@ -22,6 +26,10 @@ pub struct Args {
     /// Subtract the background node (`BkgNN`) as H5Browser's "with background" does.
     #[arg(long)]
     bkg: bool,
+    /// Navigation position (one index per navigation axis, comma-separated): the signal
+    /// there only.
+    #[arg(long, value_delimiter = ',')]
+    at: Option<Vec<usize>>,
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
@@ -40,12 +48,22 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let d =
-        pmd::load_data(&f, &a.node, a.bkg).map_err(|e| e.context(a.file.display().to_string()))?;
+    let d = match a.at.as_deref() {
+        Some(at) => pmd::load_data_at(&f, &a.node, a.bkg, false, at)
+            .unwrap_or_else(|| anyhow::bail!("--at: not available for PyMoDAQ 1.x-3.x files")),
+        None => pmd::load_data(&f, &a.node, a.bkg),
+    }
+    .map_err(|e| e.context(a.file.display().to_string()))?;
     let bkg = background_nodes(&b, &a.node);
     let mut so = std::io::stdout().lock();
     for l in describe(&d, &a.node, &bkg, a.bkg) {
         writeln!(so, "{l}")?;
+    }
+    if let Some(at) = &a.at {
+        writeln!(
+            so,
+            "  at navigation position {at:?} (navigation dimensions of size 1)"
+        )?;
     }
     if let Some(g) = pmd::legacy_generation(&f) {
         writeln!(

@@ -413,6 +413,17 @@ impl H5Backend {
         Ok(a)
     }
 
+    /// [`H5Backend::read`] of the part `sel` (one range per dimension) only: the chunks
+    /// outside it are not read (`show`/`plot --at` on a scan of any size).
+    pub fn read_slab(&self, node: &PmdNode, sel: &[std::ops::Range<u64>]) -> LoadResult<NdArray> {
+        let ds = node.dataset()?;
+        let mut a = read_array_slab(ds, sel)?;
+        if self.tables && matches!(ds.datatype, Datatype::Bitfield { size: 1, .. }) {
+            a.dtype = DType::Bool;
+        }
+        Ok(a)
+    }
+
     /// The rows of a (non-string) VLARRAY, each a 1-D array of the base type.
     pub fn read_rows(&self, node: &PmdNode) -> LoadResult<Vec<NdArray>> {
         let ds = node.dataset()?;
@@ -702,6 +713,14 @@ fn int_dtype(size: u32, signed: bool) -> Option<DType> {
 
 /// A whole dataset, as h5py's `ds[()]` returns it.
 pub fn read_array(ds: &Dataset) -> crate::error::Result<NdArray> {
+    read_array_slab(ds, &ds.full_selection())
+}
+
+/// [`read_array`] of the selection `sel` (its shape is the ranges' lengths).
+pub fn read_array_slab(
+    ds: &Dataset,
+    sel: &[std::ops::Range<u64>],
+) -> crate::error::Result<NdArray> {
     let dtype = dtype_of(&ds.datatype).ok_or_else(|| {
         Error::unsupported(
             format!(
@@ -717,13 +736,12 @@ pub fn read_array(ds: &Dataset) -> crate::error::Result<NdArray> {
             None,
         ));
     }
-    let shape = ds
-        .shape()
+    let shape = sel
         .iter()
-        .map(|&d| usize::try_from(d))
+        .map(|r| usize::try_from(r.end.saturating_sub(r.start)))
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|_| Error::Usage(format!("dataset {} too large", ds.path())))?;
-    let mut raw = ds.read_raw()?;
+    let mut raw = ds.read_raw_selection(sel)?;
     to_little_endian(&ds.datatype, &mut raw);
     NdArray::from_le_bytes(dtype, shape, raw)
 }

@@ -16,6 +16,8 @@ use crate::pymodaq::model::{
     PyError,
 };
 
+mod slab;
+
 /// Attributes that do not become extra attributes of a loaded DataWithAxes.
 pub const NON_EXTRA_ATTRIBUTES: [&str; 18] = [
     "TITLE",
@@ -45,6 +47,8 @@ pub const NAV_AXES_GROUP: &str = "NavAxes";
 #[derive(Debug, Clone)]
 pub struct DataLoader {
     backend: H5Backend,
+    /// One navigation position (see [`DataLoader::at`]).
+    nav_at: Option<Vec<usize>>,
 }
 
 fn str_attr(v: &AttrVal, name: &str) -> LoadResult<String> {
@@ -87,7 +91,10 @@ fn index_list(v: &PyValue) -> Vec<usize> {
 impl DataLoader {
     /// A loader over `backend` (PyMoDAQ's `DataLoader(h5saver)`).
     pub fn new(backend: H5Backend) -> DataLoader {
-        DataLoader { backend }
+        DataLoader {
+            backend,
+            nav_at: None,
+        }
     }
 
     /// The backend.
@@ -186,9 +193,10 @@ impl DataLoader {
     /// One array read and squeezed on its size-1 non-navigation dimensions (the dataspace
     /// gives the extent; `nav_indexes` is required as PyMoDAQ requires it), minus `bkg`.
     fn read_squeezed(&self, node: &PmdNode, bkg: Option<&PmdNode>) -> LoadResult<NdArray> {
-        let mut arr = self.backend.read(node)?;
+        let sel = self.slab_selection(node)?;
+        let mut arr = self.read_part(node, sel.as_deref())?;
         if let Some(bkg) = bkg {
-            let b = self.backend.read(bkg)?;
+            let b = self.read_part(bkg, sel.as_deref())?;
             arr = arr.sub(&b).map_err(|m| {
                 // numpy raises TypeError for bool arrays, ValueError for shapes.
                 let kind = if m.contains("boolean") {
@@ -334,6 +342,7 @@ impl DataLoader {
         let origin = get("origin").map_or(PyValue::Str(String::new()), |v| v.to_py());
         let nav_indexes = get("nav_indexes").map_or(Vec::new(), |v| index_list(&v.to_py()));
         extra.push(("path".to_string(), PyValue::Str(data_node.path.clone())));
+        let axes = self.slab_axes(axes, &nav_indexes)?;
         let mut dwa = DataWithAxes::new(DwaArgs {
             name,
             source,
@@ -397,7 +406,9 @@ impl DataLoader {
                     .and_then(|&i| data.shape().get(i))
                     .copied()
                     .ok_or_else(|| LoadError::py("IndexError", "tuple index out of range"))?;
-                if ax.size > n {
+                if let Some(v) = self.slab_nav_value(ax, &data.nav_indexes) {
+                    ax.set_data(vec![v])?;
+                } else if ax.size > n {
                     let v: Vec<f64> = ax.get_data().into_iter().take(n).collect();
                     ax.set_data(v)?;
                 }
