@@ -5,12 +5,13 @@
 //! of the chunk's filter mask is set (an optional filter that failed when writing).
 //! Supported: deflate (1), shuffle (2), fletcher32 (3), and decode only nbit (5),
 //! scaleoffset (6), bzip2 (307), lzf
-//! (32000), blosc (32001), lz4 (32004), bitshuffle (32008), zstd (32015). Every other filter
+//! (32000), blosc (32001), lz4 (32004), bitshuffle (32008), zstd (32015), blosc2 (32026). Every other filter
 //! id is refused with [`Error::Unsupported`] naming it, unless the chunk's mask skips it. Pipelines longer than 32 filters are refused
 //! (the filter mask has 32 bits).
 
 pub mod bitshuffle;
 pub mod blosc;
+pub mod blosc2;
 pub mod codecs;
 pub mod deflate;
 pub mod fletcher32;
@@ -42,6 +43,8 @@ pub const BZIP2: u16 = 307;
 pub const LZF: u16 = 32000;
 /// Filter id of blosc (c-blosc 1.x chunks).
 pub const BLOSC: u16 = 32001;
+/// hdf5-blosc2 (PyTables / hdf5plugin).
+pub const BLOSC2: u16 = 32026;
 /// Filter id of lz4 (hdf5plugin).
 pub const LZ4: u16 = 32004;
 /// Filter id of bitshuffle (optionally with lz4 or zstd).
@@ -108,6 +111,7 @@ pub fn decodable(id: u16) -> bool {
             | BZIP2
             | LZF
             | BLOSC
+            | BLOSC2
             | LZ4
             | BITSHUFFLE
             | ZSTD
@@ -189,6 +193,7 @@ pub fn decode_chunk_reusing(
             ZSTD => data = codecs::zstd_decompress(&data, want, limits, at)?,
             BZIP2 => data = codecs::bzip2_decompress(&data, want, limits, at)?,
             BLOSC => data = blosc::decode(&data, want, limits, at)?,
+            BLOSC2 => data = blosc2::decode(&data, want, limits, at)?,
             NBIT => data = nbit::decode(&data, &f.client_data, want, at)?,
             SCALEOFFSET => data = scaleoffset::decode(&data, &f.client_data, want, at)?,
             BITSHUFFLE => data = bitshuffle::decode(&data, &f.client_data, want, limits, at)?,
