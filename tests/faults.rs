@@ -4,6 +4,8 @@
 //! further calls, and the file left behind opens at its last committed state: every row
 //! acknowledged by a successful `flush()` is there, no row is torn.
 
+#![cfg(feature = "testing")] // FaultyStorage
+
 use pymodaq_h5::hdf5::read::{File, Node};
 use pymodaq_h5::hdf5::write::{
     AttrValue, DatasetBuilder, Dtype, FaultyStorage, MemWriteStorage, PyTablesClass, WriteOptions,

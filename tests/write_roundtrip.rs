@@ -310,6 +310,7 @@ proptest! {
     }
 }
 
+#[cfg(feature = "testing")] // FaultyStorage
 #[test]
 fn storage_faults_leave_last_committed_state() {
     for profile in PROFILES {
@@ -319,6 +320,7 @@ fn storage_faults_leave_last_committed_state() {
 
 /// Fail the k-th storage operation for every k until a run completes: what was committed
 /// before the fault reads back.
+#[cfg(feature = "testing")]
 #[allow(clippy::single_range_in_vec_init)] // a one-dimensional hyperslab
 fn storage_faults(profile: Profile) {
     let run = |w: &mut Writer| -> pymodaq_h5::Result<()> {

@@ -26,17 +26,11 @@
 //! Refused: messages overrunning their chunk, chains longer than `Limits::max_continuations`, more than
 //! `Limits::max_messages` messages, cycles.
 
-use std::collections::HashSet;
-use std::io;
-use std::sync::{Arc, Mutex};
-
-use super::storage::WriteStorage;
-use crate::storage::Storage;
-
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::{Cursor, Sizes};
 use crate::hdf5::message::kind::{ATTRIBUTE, CONTINUATION, NIL};
 use crate::limits::Limits;
+use std::collections::HashSet;
 
 const S: &str = "object header v1";
 /// Spare NIL bytes in a new continuation chunk, for later attributes.
@@ -668,46 +662,6 @@ fn seal(mut v: Vec<u8>) -> Vec<u8> {
     let c = crate::hdf5::checksum::lookup3(&v);
     v.extend_from_slice(&c.to_le_bytes());
     v
-}
-
-/// The writer's storage shared with the read engine, so existing objects are loaded by
-/// the proven readers while the writer owns the file.
-#[derive(Clone)]
-pub struct Shared(pub Arc<Mutex<Box<dyn WriteStorage>>>);
-
-impl Shared {
-    fn lock(&self) -> io::Result<std::sync::MutexGuard<'_, Box<dyn WriteStorage>>> {
-        self.0
-            .lock()
-            .map_err(|_| io::Error::other("storage lock poisoned"))
-    }
-}
-
-impl WriteStorage for Shared {
-    fn len(&self) -> io::Result<u64> {
-        self.lock()?.len()
-    }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        self.lock()?.read_at(offset, buf)
-    }
-    fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
-        self.lock()?.write_at(offset, data)
-    }
-    fn set_len(&mut self, n: u64) -> io::Result<()> {
-        self.lock()?.set_len(n)
-    }
-    fn sync(&mut self) -> io::Result<()> {
-        self.lock()?.sync()
-    }
-}
-
-impl Storage for Shared {
-    fn len(&self) -> io::Result<u64> {
-        self.lock()?.len()
-    }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        self.lock()?.read_at(offset, buf)
-    }
 }
 
 #[cfg(test)]

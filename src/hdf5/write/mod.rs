@@ -12,11 +12,13 @@ pub mod durability;
 pub mod existing;
 pub mod fractal_heap;
 pub mod pytables;
-pub mod storage;
 pub mod writer;
 
 pub use durability::Durability;
-pub use storage::{FaultOp, FaultyStorage, FileWriteStorage, MemWriteStorage, WriteStorage};
+// The writable storages live in `crate::storage`, beside the readable ones.
+#[cfg(any(test, feature = "testing"))]
+pub use crate::storage::{FaultOp, FaultyStorage};
+pub use crate::storage::{FileWriteStorage, MemWriteStorage, WriteStorage};
 pub use writer::{
     AttrValue, DatasetBuilder, DatasetId, Dtype, H5Num, LayoutKind, Profile, PyTablesClass,
     WriteOptions, Writer,

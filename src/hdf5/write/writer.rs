@@ -40,8 +40,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use super::durability::Durability;
-use super::existing::{Shared, V1Header};
-use super::storage::{FileWriteStorage, WriteStorage};
+use super::existing::V1Header;
 use crate::error::{Error, Result};
 use crate::hdf5::btree_v1::{
     btree_node_size, chunk_key, encode_btree_node, CHUNK_K, GROUP_INTERNAL_K, GROUP_LEAF_K,
@@ -78,6 +77,7 @@ use crate::hdf5::superblock::{
 };
 use crate::hdf5::symbol_node::{encode_snod, Entry};
 use crate::limits::Limits;
+use crate::storage::{FileWriteStorage, SharedStorage, WriteStorage};
 
 fn usage(m: impl Into<String>) -> Error {
     Error::Usage(m.into())
@@ -243,7 +243,7 @@ pub struct Writer {
     /// How the end of file is published.
     superblock: Superblock,
     /// Read access for loading objects of an opened file.
-    shared: Option<Shared>,
+    shared: Option<SharedStorage>,
     /// Object index by header address (hard links reach one object by several paths).
     by_addr: HashMap<u64, usize>,
     /// Reused buffer for the bytes of typed calls (`append`, `write_slice`).

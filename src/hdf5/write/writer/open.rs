@@ -51,7 +51,7 @@ impl Writer {
 
     /// Open an existing file held by `st` (see [`Writer::open`]).
     pub fn open_with_storage(st: Box<dyn WriteStorage>, opts: WriteOptions) -> Result<Writer> {
-        let shared = Shared(Arc::new(Mutex::new(st)));
+        let shared = SharedStorage(Arc::new(Mutex::new(st)));
         let file = File::from_storage(Arc::new(shared.clone()), opts.limits)?;
         let sb = file.superblock().clone();
         if sb.version == 3 && (sb.flags != 0 || sb.extension_address != UNDEF) {
