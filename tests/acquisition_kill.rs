@@ -193,6 +193,8 @@ fn acquisition_child() {
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Kind {
     Record,
+    /// `record --append` continuing a finished recording.
+    Append,
     Enl,
     Ext,
 }
@@ -208,7 +210,7 @@ struct Grow {
 fn layout(kind: Kind, cfg: Cfg) -> (Vec<Grow>, Vec<(String, Vec<f64>)>) {
     let mut grow = Vec::new();
     let mut fixed = Vec::new();
-    if kind == Kind::Record {
+    if matches!(kind, Kind::Record | Kind::Append) {
         let det = "/RawData/Datalogger000/Detector000";
         for c in 0..cfg.n0 {
             grow.push(Grow {
@@ -333,9 +335,17 @@ fn acquisitions(path: &Path, kind: Kind, cfg: Cfg) -> Result<Option<usize>, Stri
     Ok(counts.first().copied())
 }
 
+/// Lines `record` is fed before a `--append` continuation is killed.
+const PREFILL: usize = 700;
+
+fn record_line(n: usize, i: usize) -> String {
+    let v: Vec<String> = (0..n).map(|c| value(0, c, i, 0).to_string()).collect();
+    v.join(",") + "\n"
+}
+
 fn spawn(kind: Kind, v110: bool, z: bool, every: usize, cfg: Cfg, out: &Path) -> Child {
     match kind {
-        Kind::Record => {
+        Kind::Record | Kind::Append => {
             let names: Vec<String> = (0..cfg.n0).map(|c| format!("c{c}")).collect();
             let mut c = Command::new(env!("CARGO_BIN_EXE_pymodaq-h5"));
             c.arg("record")
@@ -350,6 +360,26 @@ fn spawn(kind: Kind, v110: bool, z: bool, every: usize, cfg: Cfg, out: &Path) ->
                 .args(["--flush-every", &every.to_string()]);
             if z {
                 c.args(["--compress", "1"]);
+            }
+            if kind == Kind::Append {
+                // A recording continued (`record --append`): its datasets were made by an
+                // earlier run, reopened here.
+                let mut first = Command::new(env!("CARGO_BIN_EXE_pymodaq-h5"));
+                first
+                    .arg("record")
+                    .arg(out)
+                    .args(["--names", &names.join(","), "--quiet"]);
+                if z {
+                    first.args(["--compress", "1"]);
+                }
+                let mut f = first.stdin(Stdio::piped()).spawn().unwrap();
+                let mut stdin = f.stdin.take().unwrap();
+                for i in 0..PREFILL {
+                    stdin.write_all(record_line(cfg.n0, i).as_bytes()).unwrap();
+                }
+                drop(stdin);
+                assert!(f.wait().unwrap().success());
+                c.arg("--append");
             }
             c.stdin(Stdio::piped())
                 .stdout(Stdio::null())
@@ -435,11 +465,17 @@ fn killed_acquisitions_are_whole_everywhere() {
     let start = Instant::now();
     for trial in 0..trials {
         let kind = [Kind::Record, Kind::Enl, Kind::Ext][trial % 3];
-        let v110 = kind != Kind::Record && (trial / 3) % 2 == 1;
+        // Every other `record` trial kills a continuation (`--append`).
+        let kind = if kind == Kind::Record && (trial / 3) % 2 == 1 {
+            Kind::Append
+        } else {
+            kind
+        };
+        let v110 = matches!(kind, Kind::Enl | Kind::Ext) && (trial / 3) % 2 == 1;
         let z = (trial / 6) % 2 == 1;
         let every = 1 + (rand() % 60) as usize;
         let channels = 2 + (rand() % 3) as usize;
-        let cfg = if kind == Kind::Record {
+        let cfg = if matches!(kind, Kind::Record | Kind::Append) {
             Cfg {
                 n0: channels,
                 n1: 0,
@@ -465,15 +501,13 @@ fn killed_acquisitions_are_whole_everywhere() {
         let mut child = spawn(kind, v110, z, every, cfg, &out);
         let acked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let feeder = match kind {
-            Kind::Record => {
+            Kind::Record | Kind::Append => {
                 let mut stdin = child.stdin.take().unwrap();
                 let n = cfg.n0;
+                let from = if kind == Kind::Append { PREFILL } else { 0 };
                 std::thread::spawn(move || {
-                    for i in 0..200_000usize {
-                        let v: Vec<String> =
-                            (0..n).map(|c| value(0, c, i, 0).to_string()).collect();
-                        let l = v.join(",") + "\n";
-                        if stdin.write_all(l.as_bytes()).is_err() {
+                    for i in from..200_000usize {
+                        if stdin.write_all(record_line(n, i).as_bytes()).is_err() {
                             break;
                         }
                     }
@@ -495,7 +529,7 @@ fn killed_acquisitions_are_whole_everywhere() {
         let t0 = Instant::now();
         let mut seen = 0usize;
         while t0.elapsed() < kill_after {
-            if kind == Kind::Record {
+            if matches!(kind, Kind::Record | Kind::Append) {
                 // `record` acknowledges nothing on its own: what a reader saw committed.
                 if let Ok(Some(n)) = acquisitions(&out, kind, cfg) {
                     seen = seen.max(n);
@@ -546,7 +580,7 @@ fn killed_acquisitions_are_whole_everywhere() {
     cmd.arg(common::root().join("tests/py/check_acquisitions.py"));
     for (p, k, n, v110, cfg) in &survivors {
         let k = match k {
-            Kind::Record => "record",
+            Kind::Record | Kind::Append => "record",
             Kind::Enl => "enl",
             Kind::Ext => "ext",
         };

@@ -104,12 +104,12 @@ fn channels(n0: usize, n1: usize) -> Vec<Chan> {
 /// Session of `acqs` acquisitions, flushed every `every`; `scan`: pre-sized arrays written
 /// point by point (NaN fill) instead of appended rows; `mixed`: appended rows, but every
 /// other row of the last dataset (the axis) written by `write_slice` past its extent, right
-/// after rows appended to it. Returns the op log and, per flush, (ops so far,
-/// acquisitions acknowledged).
+/// after rows appended to it; `reopen`: the file is closed after half the acquisitions and
+/// continued by `Writer::open` (a `record --append`). Returns the op log and, per flush,
+/// (ops so far, acquisitions acknowledged).
 fn session(
     v110: bool,
-    scan: bool,
-    mixed: bool,
+    (scan, mixed, reopen): (bool, bool, bool),
     chans: &[Chan],
     acqs: usize,
     every: usize,
@@ -162,6 +162,25 @@ fn session(
     w.flush().unwrap();
     acked.push((log.lock().unwrap().len(), 0));
     for i in 0..acqs {
+        if reopen && i == acqs / 2 {
+            w.close().unwrap();
+            acked.push((log.lock().unwrap().len(), i));
+            let mut image = Vec::new();
+            for op in log.lock().unwrap().iter() {
+                apply(&mut image, op);
+            }
+            let mut inner = MemWriteStorage::new();
+            inner.write_at(0, &image).unwrap();
+            let st = Recording {
+                inner,
+                log: log.clone(),
+            };
+            w = Writer::open_with_storage(Box::new(st), WriteOptions::default()).unwrap();
+            ids = chans
+                .iter()
+                .map(|c| w.open_dataset(&c.path).unwrap())
+                .collect();
+        }
         for (k, (c, id)) in chans.iter().zip(&ids).enumerate() {
             if mixed && k + 1 == chans.len() && i % 2 == 1 {
                 let r = i as u64..i as u64 + 1;
@@ -261,12 +280,13 @@ fn torn_parts(off: u64, data: &[u8]) -> Vec<(u64, &[u8])> {
 fn replay(
     label: &str,
     v110: bool,
-    (scan, mixed): (bool, bool),
+    mode: (bool, bool, bool),
     chans: &[Chan],
     acqs: usize,
     every: usize,
 ) -> (usize, usize, Vec<(usize, Vec<u8>)>) {
-    let (ops, acked) = session(v110, scan, mixed, chans, acqs, every);
+    let scan = mode.0;
+    let (ops, acked) = session(v110, mode, chans, acqs, every);
     // The slots of an acquisition share one sector when they fit in it (spec/hdf5-write.md,
     // "Commit pages"): up to 512 bytes of slots, at most 80 bytes each for rank 1-2
     // datasets in the PyTables profile, 160 in the 1.10 profile (with the array header).
@@ -334,7 +354,7 @@ fn every_prefix_of_a_recording_holds_whole_acquisitions() {
             for (n0, n1, every) in [(1, 0, 2), (2, 0, 1), (1, 1, 3), (2, 2, 2)] {
                 let chans = channels(n0, n1);
                 let label = format!("v110 {v110} scan {scan} channels {n0}+{n1}");
-                let (c, t, s) = replay(&label, v110, (scan, false), &chans, 13, every);
+                let (c, t, s) = replay(&label, v110, (scan, false, false), &chans, 13, every);
                 eprintln!("{label}: {c} prefixes and {t} torn prefixes hold whole acquisitions");
                 assert!(c > 50, "{label}: only {c} prefixes");
                 samples.extend(
@@ -350,13 +370,29 @@ fn every_prefix_of_a_recording_holds_whole_acquisitions() {
     for v110 in [false, true] {
         let chans = channels(2, 1);
         let label = format!("v110 {v110} appends and slices");
-        let (c, t, s) = replay(&label, v110, (false, true), &chans, 13, 3);
+        let (c, t, s) = replay(&label, v110, (false, true, false), &chans, 13, 3);
         eprintln!("{label}: {c} prefixes and {t} torn prefixes hold whole acquisitions");
         assert!(c > 50, "{label}: only {c} prefixes");
         samples.extend(
             s.into_iter()
                 .map(|(n, img)| (label.clone(), 2, 1, false, n, img)),
         );
+    }
+
+    // A recording continued by `Writer::open` (`record --append`): its datasets commit
+    // through the slots this writer gave them, one write per page as before.
+    for v110 in [false, true] {
+        for (n0, n1) in [(2, 0), (2, 2)] {
+            let chans = channels(n0, n1);
+            let label = format!("v110 {v110} reopened, channels {n0}+{n1}");
+            let (c, t, s) = replay(&label, v110, (false, false, true), &chans, 14, 2);
+            eprintln!("{label}: {c} prefixes and {t} torn prefixes hold whole acquisitions");
+            assert!(c > 50, "{label}: only {c} prefixes");
+            samples.extend(
+                s.into_iter()
+                    .map(|(n, img)| (label.clone(), n0, n1, false, n, img)),
+            );
+        }
     }
 
     let Some(py) = common::python() else { return };

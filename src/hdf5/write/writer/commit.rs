@@ -193,7 +193,11 @@ impl Writer {
             .slots
             .get(&idx)
             .ok_or_else(|| usage("internal: dataset without a slot"))?;
-        let block = self.slot_block(idx)?;
+        let block = if self.objs[idx].ext.is_some() {
+            self.ext_slot_block(idx, s)?
+        } else {
+            self.slot_block(idx)?
+        };
         if block.len() != s.len {
             return Err(usage("internal: dataset slot changed size"));
         }
@@ -428,5 +432,102 @@ impl Writer {
             }
         }
         Ok(())
+    }
+}
+
+impl Writer {
+    /// A chunked dataset of an opened file whose dataspace and layout messages are alone in
+    /// a continuation block within one page (with its array header right after it in the
+    /// 1.10 profile), as this writer makes them, commits through that block like the
+    /// datasets it creates: a continued recording (`record --append`) is committed by one
+    /// write per page too. Adopted only when re-encoding the block reproduces its bytes.
+    pub(super) fn adopt_slot(&mut self, idx: usize) {
+        if let Some(s) = self.found_slot(idx) {
+            if self.ext_slot_block(idx, s).ok().as_deref()
+                == self.read(s.addr, s.len).ok().as_deref()
+            {
+                self.commit.slots.insert(idx, s);
+            }
+        }
+    }
+
+    fn found_slot(&self, idx: usize) -> Option<Slot> {
+        let o = self.objs.get(idx)?;
+        let (Some(h), Kind::Dataset(d)) = (&o.ext, &o.kind) else {
+            return None;
+        };
+        let Store::Chunked(c) = &d.store else {
+            return None;
+        };
+        // PyTables Tables also keep their row count in an attribute of chunk 0.
+        if d.refuse.is_some() || h.has_attribute("NROWS") {
+            return None;
+        }
+        let hv = if h.v2_prefix.is_some() {
+            HeaderVersion::V2
+        } else {
+            HeaderVersion::V1
+        };
+        let ch = h.chunks.iter().skip(1).find(|ch| {
+            ch.msgs.iter().map(|m| m.mtype).collect::<Vec<_>>() == [kind::DATASPACE, kind::LAYOUT]
+        })?;
+        let len = to_usize(hv.continuation_len(ch.size())).ok()?;
+        let (hdr, hlen) = match c.kind {
+            ChunkIdx::BTreeV1 => (UNDEF, 0),
+            ChunkIdx::Extensible(_) | ChunkIdx::Fixed => {
+                let at = ch.addr.checked_add(pad8(len) as u64)?;
+                if c.root != at {
+                    return None;
+                }
+                (at, self.array_header_len(idx))
+            }
+            _ => return None,
+        };
+        let end = ch.addr.checked_add((pad8(len) + hlen) as u64)?;
+        if ch.addr / PAGE != (end - 1) / PAGE {
+            return None;
+        }
+        Some(Slot {
+            addr: ch.addr,
+            len,
+            hdr,
+        })
+    }
+
+    /// The slot block of an adopted dataset: its messages with the current dims and index.
+    pub(super) fn ext_slot_block(&self, idx: usize, s: Slot) -> Result<Vec<u8>> {
+        let o = &self.objs[idx];
+        let (Some(h), Kind::Dataset(d)) = (&o.ext, &o.kind) else {
+            return Err(usage("internal: not an opened dataset"));
+        };
+        let hv = if h.v2_prefix.is_some() {
+            HeaderVersion::V2
+        } else {
+            HeaderVersion::V1
+        };
+        let ch = h
+            .chunks
+            .iter()
+            .find(|c| c.addr == s.addr)
+            .ok_or_else(|| usage("internal: slot block not in the header"))?;
+        let mut out = Vec::new();
+        for m in &ch.msgs {
+            let mut b = match m.mtype {
+                kind::DATASPACE => {
+                    open_header::edited_dataspace(&m.body, &d.dims, o.addr, &self.limits)?
+                }
+                kind::LAYOUT => {
+                    open_header::edited_layout(&m.body, &d.store, o.addr, &self.limits)?
+                        .unwrap_or_else(|| m.body.clone())
+                }
+                _ => m.body.clone(),
+            };
+            if b.len() > m.body.len() {
+                return Err(usage("internal: slot message grew"));
+            }
+            b.resize(m.body.len(), 0);
+            hv.push(&mut out, m.mtype, &b)?;
+        }
+        Ok(hv.continuation_block(&out).into_owned())
     }
 }

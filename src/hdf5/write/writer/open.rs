@@ -311,6 +311,7 @@ impl Writer {
         });
         self.paths.insert(path, idx);
         self.by_addr.insert(addr, idx);
+        self.adopt_slot(idx);
         Ok(idx)
     }
 

@@ -45,7 +45,12 @@ pub(super) fn replace_same_size(
 }
 
 /// The Dataspace message `body` with current dimensions `dims`, in its own version.
-fn edited_dataspace(body: &[u8], dims: &[u64], at: u64, limits: &Limits) -> Result<Vec<u8>> {
+pub(super) fn edited_dataspace(
+    body: &[u8],
+    dims: &[u64],
+    at: u64,
+    limits: &Limits,
+) -> Result<Vec<u8>> {
     let version = body.first().copied().unwrap_or(0);
     if !matches!(version, 1 | 2) {
         return Err(unsupported("dataspace message version", at));
@@ -69,7 +74,12 @@ fn edited_dataspace(body: &[u8], dims: &[u64], at: u64, limits: &Limits) -> Resu
 /// The Data Layout message `body` pointing at the storage the writer holds (`None`: a
 /// contiguous dataset whose data was never allocated keeps its message). Version 3 for
 /// every class; versions 4/5 for chunked storage only.
-fn edited_layout(body: &[u8], store: &Store, at: u64, limits: &Limits) -> Result<Option<Vec<u8>>> {
+pub(super) fn edited_layout(
+    body: &[u8],
+    store: &Store,
+    at: u64,
+    limits: &Limits,
+) -> Result<Option<Vec<u8>>> {
     match (body.first(), store) {
         (Some(3), _) | (Some(4 | 5), Store::Chunked(_)) => {}
         _ => return Err(unsupported("layout message version other than 3", at)),
@@ -158,7 +168,8 @@ impl Writer {
     fn patch_and_serialize(&mut self, idx: usize, h: &mut V1Header) -> Result<Vec<u8>> {
         let addr = self.objs[idx].addr;
         if let Kind::Dataset(d) = &self.objs[idx].kind {
-            if d.refuse.is_some() {
+            // An adopted slot (module `commit`) holds dims and layout, written in place.
+            if d.refuse.is_some() || self.commit.slots.contains_key(&idx) {
                 return h.serialize(&mut |b| self.alloc_write(b));
             }
             if let Some(b) = h.body_mut(kind::DATASPACE) {
