@@ -51,6 +51,11 @@ pub fn deflate_filter(data: &[u8], level: u32, shuffled: bool) -> Vec<u8> {
     if !shuffled {
         return deflate(data, 2);
     }
+    // Noisy byte planes are coded as literals directly, the rest as below (module
+    // `deflate_planes`).
+    if let Some(z) = super::deflate_planes::deflate_planes(data) {
+        return z;
+    }
     let rle = zlib_rs::DeflateConfig {
         level: 1,
         strategy: zlib_rs::Strategy::Rle,

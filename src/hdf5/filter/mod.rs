@@ -14,6 +14,7 @@ pub mod blosc;
 pub mod blosc2;
 pub mod codecs;
 pub mod deflate;
+mod deflate_planes;
 pub mod fletcher32;
 pub mod nbit;
 pub mod scaleoffset;

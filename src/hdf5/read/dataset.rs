@@ -555,15 +555,13 @@ fn decode_in_bands(
             _ => bands.push((r0, rows, vec![t])),
         }
     }
-    let threads = threads.min(bands.len());
-    let per = bands.len().div_ceil(threads);
-    let mut jobs = Vec::new();
+    // Each band's rows of the output, cut in order (bands are sorted and disjoint).
+    let mut jobs = Vec::with_capacity(bands.len());
     let mut rest: &mut [u8] = out;
     let mut consumed = 0usize;
-    for group in bands.chunks(per) {
-        let begin = group[0].0 as usize * row_bytes;
-        let last = &group[group.len() - 1];
-        let end = (last.0 + last.1) as usize * row_bytes;
+    for (first, rows, chunks) in bands {
+        let begin = first as usize * row_bytes;
+        let end = (first + rows) as usize * row_bytes;
         if begin < consumed || end > consumed + rest.len() {
             return Err(Error::format(
                 "chunk index",
@@ -575,29 +573,11 @@ fn decode_in_bands(
         let (region, tail) = tail.split_at_mut(end - begin);
         rest = tail;
         consumed = end;
-        jobs.push((group[0].0, region, group));
+        jobs.push((region, (first, chunks)));
     }
-    std::thread::scope(|s| {
-        let handles: Vec<_> = jobs
-            .into_iter()
-            .map(|(row0, region, group)| {
-                let place = &place;
-                s.spawn(move || -> Result<()> {
-                    let (mut buf, mut spare) = (Vec::new(), Vec::new());
-                    for (first, rows, chunks) in group {
-                        let o = (*first - row0) as usize * row_bytes;
-                        let band = &mut region[o..o + *rows as usize * row_bytes];
-                        for t in chunks {
-                            place(t, band, *first, &mut buf, &mut spare)?;
-                        }
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        for h in handles {
-            h.join()
-                .unwrap_or_else(|_| Err(Error::Usage("chunk decoder thread panicked".into())))?;
+    super::bands::run(jobs, threads, |(first, chunks), band, (buf, spare)| {
+        for t in chunks {
+            place(t, band, *first, buf, spare)?;
         }
         Ok(())
     })

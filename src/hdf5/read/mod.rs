@@ -2,6 +2,7 @@
 //! typed vectors or dynamic [`Value`]s.
 
 pub mod attribute;
+mod bands;
 pub mod dataset;
 pub mod element;
 pub mod file;
