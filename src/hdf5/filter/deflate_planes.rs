@@ -277,8 +277,8 @@ fn literal_block(out: &mut Vec<u8>, bw: &mut BitWriter, b: &[u8], h: &[u32; 256]
         *t = c | (u32::from(l) << 16);
     }
     let mut pos = out.len();
-    // The Huffman code is used only when smaller than a stored block (checked above).
-    out.resize(pos + b.len() + 32, 0);
+    // Codes are at most 15 bits: two bytes per input byte, plus the 8-byte store, always fit.
+    out.resize(pos + 2 * b.len() + 16, 0);
     let (mut acc, mut n) = (bw.acc, bw.n);
     let store = |out: &mut [u8], pos: &mut usize, acc: &mut u64, n: &mut u32| {
         if let Some(dst) = out.get_mut(*pos..*pos + 8) {
