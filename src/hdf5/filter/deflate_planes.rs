@@ -29,10 +29,13 @@ const CL_ORDER: [usize; 19] = [
     16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15,
 ];
 
+/// Byte counts of a block to be coded as literals.
+type Histogram = Box<[u32; 256]>;
+
 /// Level-1 zlib stream of `data` (shuffled byte planes); `None` when every block has
 /// structure (the caller's zlib-rs path is then the whole stream).
 pub(super) fn deflate_planes(data: &[u8]) -> Option<Vec<u8>> {
-    let blocks: Vec<(&[u8], Option<Box<[u32; 256]>>)> = data
+    let blocks: Vec<(&[u8], Option<Histogram>)> = data
         .chunks(BLOCK)
         .map(|b| {
             let h = literal_histogram(b);
