@@ -162,20 +162,7 @@ pub fn to_npy(d: &Dataset) -> Result<Vec<u8>> {
     let descr = npy_descr(&d.datatype)?;
     let mut raw = d.read_raw()?;
     to_little_endian(&d.datatype, &mut raw);
-    let shape: Vec<String> = d.shape().iter().map(|x| x.to_string()).collect();
-    let shape = match shape.len() {
-        1 => format!("({},)", shape[0]),
-        _ => format!("({})", shape.join(", ")),
-    };
-    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
-    // Magic (6) + version (2) + header length (2) + header, padded with spaces to 64, ending in \n.
-    let total = 10 + header.len() + 1;
-    header.push_str(&" ".repeat((64 - total % 64) % 64));
-    header.push('\n');
-    let mut out = Vec::with_capacity(10 + header.len() + raw.len());
-    out.extend_from_slice(b"\x93NUMPY\x01\x00");
-    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    out.extend_from_slice(header.as_bytes());
+    let mut out = npy_header(&descr, d.shape());
     out.extend_from_slice(&raw);
     Ok(out)
 }

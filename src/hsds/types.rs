@@ -145,6 +145,12 @@ fn str_field<'a>(j: &'a J, k: &str) -> TResult<&'a str> {
         .ok_or_else(|| format!("type without a string `{k}`"))
 }
 
+/// The array under key `k` (`missing` when there is none), at most `cap` of its items.
+fn list<'a>(j: &'a J, k: &str, missing: &'static str, cap: usize) -> TResult<&'a [J]> {
+    let a = j.get(k).and_then(J::as_array).ok_or(missing)?;
+    Ok(a.get(..cap.min(a.len())).unwrap_or_default())
+}
+
 /// The datatype an HSDS type document describes.
 pub fn datatype_from_json(j: &J) -> TResult<Datatype> {
     dt_from(j, 0)
@@ -204,13 +210,7 @@ fn dt_from(j: &J, depth: u32) -> TResult<Datatype> {
                 return Err("enum over a non-integer type".into());
             };
             let mut members = Vec::new();
-            for m in j
-                .get("members")
-                .and_then(J::as_array)
-                .ok_or("enum without members")?
-                .iter()
-                .take(1 << 16)
-            {
+            for m in list(j, "members", "enum without members", 1 << 16)? {
                 let name = str_field(m, "name")?.to_string();
                 let v = m
                     .get("value")
@@ -229,13 +229,7 @@ fn dt_from(j: &J, depth: u32) -> TResult<Datatype> {
         "H5T_COMPOUND" => {
             let mut members = Vec::new();
             let mut offset: u64 = 0;
-            for f in j
-                .get("fields")
-                .and_then(J::as_array)
-                .ok_or("compound without fields")?
-                .iter()
-                .take(1 << 12)
-            {
+            for f in list(j, "fields", "compound without fields", 1 << 12)? {
                 let name = str_field(f, "name")?.to_string();
                 let dt = dt_from(f.get("type").ok_or("field without a type")?, depth + 1)?;
                 let s = dt.size();
@@ -402,25 +396,23 @@ fn int_bytes(dt: &Datatype, v: i128, out: &mut Vec<u8>) -> TResult<()> {
 }
 
 fn int_from_bytes(dt: &Datatype, b: &[u8]) -> Option<J> {
-    match dt {
+    // Bitfields read as unsigned integers.
+    let (size, order, signed) = match *dt {
+        Datatype::Bitfield { size, order, .. } => (size, order, false),
         Datatype::FixedPoint {
             size,
             order,
             signed,
             ..
-        } => {
-            let u = read_uint(b.get(..*size as usize)?, *order)?;
-            Some(if *signed {
-                json!(sign_extend(u, *size as usize))
-            } else {
-                json!(u)
-            })
-        }
-        Datatype::Bitfield { size, order, .. } => {
-            Some(json!(read_uint(b.get(..*size as usize)?, *order)?))
-        }
-        _ => None,
-    }
+        } => (size, order, signed),
+        _ => return None,
+    };
+    let u = read_uint(b.get(..size as usize)?, order)?;
+    Some(if signed {
+        json!(sign_extend(u, size as usize))
+    } else {
+        json!(u)
+    })
 }
 
 /// Append the element bytes of one JSON value of fixed-size type `dt`.

@@ -204,9 +204,14 @@ fn export_one(
         return o.commit();
     }
     match node {
-        Node::Group(_) if format == Format::Txt => {
+        Node::Group(_) | Node::Dataset(_) if format == Format::Txt => {
             if out.as_os_str() == "-" {
-                anyhow::bail!(".txt export of a group needs an output file");
+                match node {
+                    Node::Group(_) => anyhow::bail!(".txt export of a group needs an output file"),
+                    _ => {
+                        anyhow::bail!(".txt export (PyMoDAQ's) needs an output file; use csv for -")
+                    }
+                }
             }
             crate::output::write_via_temp(out, force, |tmp| {
                 pymodaq_h5::pymodaq::browsing::H5BrowserUtil::new(f)
@@ -221,18 +226,6 @@ fn export_one(
             file.display()
         ),
         Node::Datatype(_) => anyhow::bail!("{}: {path} is a named datatype", file.display()),
-        Node::Dataset(d) if format == Format::Txt => {
-            let _ = d;
-            if out.as_os_str() == "-" {
-                anyhow::bail!(".txt export (PyMoDAQ's) needs an output file; use csv for -");
-            }
-            crate::output::write_via_temp(out, force, |tmp| {
-                pymodaq_h5::pymodaq::browsing::H5BrowserUtil::new(f)
-                    .export_data(path, tmp)
-                    .map_err(anyhow::Error::new)
-            })
-            .map_err(at)
-        }
         Node::Dataset(_) if format == Format::H5 => {
             if out.as_os_str() == "-" {
                 anyhow::bail!(".h5 export needs an output file");

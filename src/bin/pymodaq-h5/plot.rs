@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use pymodaq_h5::pymodaq::model::{Axis, DataWithAxes};
 
 use crate::output::{open, write_via_temp};
-use crate::plot_draw::{draw, Plot, Series};
+use crate::plot_draw::{draw, Field, Plot, Series};
 use crate::pmd;
 
 #[derive(clap::Args)]
@@ -106,8 +106,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     }
     let what = match &plot {
         Plot::Lines { series, .. } => format!("{} line(s)", series.len()),
-        Plot::Image { x, y, .. } => format!("{}x{} image", x.len(), y.len()),
-        Plot::Scatter { x, .. } => format!("{} points", x.len()),
+        Plot::Image(f) => format!("{}x{} image", f.x.len(), f.y.len()),
+        Plot::Scatter(f) => format!("{} points", f.x.len()),
     };
     write_via_temp(&a.out, a.force, |tmp| draw(&plot, tmp, svg, a.size))?;
     eprintln!("wrote {} ({what})", a.out.display());
@@ -277,7 +277,7 @@ pub fn build(d: &DataWithAxes, at: Option<&[usize]>) -> anyhow::Result<Plot> {
             let mut y = axes[1].get_data();
             x.resize(n, f64::NAN);
             y.resize(n, f64::NAN);
-            return Ok(Plot::Scatter {
+            return Ok(Plot::Scatter(Field {
                 title,
                 x_label: label(axes[0]),
                 y_label: label(axes[1]),
@@ -285,7 +285,7 @@ pub fn build(d: &DataWithAxes, at: Option<&[usize]>) -> anyhow::Result<Plot> {
                 x,
                 y,
                 z: arrays.into_iter().next().unwrap_or_default(),
-            });
+            }));
         }
     }
     match drawn.len() {
@@ -326,7 +326,7 @@ pub fn build(d: &DataWithAxes, at: Option<&[usize]>) -> anyhow::Result<Plot> {
             let (ny, nx) = (shape[drawn[0]], shape[drawn[1]]);
             let (y, y_label) = axis_values(d, drawn[0], ny);
             let (x, x_label) = axis_values(d, drawn[1], nx);
-            Ok(Plot::Image {
+            Ok(Plot::Image(Field {
                 title: if d.data.len() > 1 {
                     format!("{title} — {}", d.labels.first().map_or("", String::as_str))
                 } else {
@@ -338,7 +338,7 @@ pub fn build(d: &DataWithAxes, at: Option<&[usize]>) -> anyhow::Result<Plot> {
                 x,
                 y,
                 z: arrays.into_iter().next().unwrap_or_default(),
-            })
+            }))
         }
         n => anyhow::bail!(
             "{n}-D signal: plot a 1-D or 2-D signal (navigation axes are summed or fixed with --at)"

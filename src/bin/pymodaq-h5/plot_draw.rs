@@ -29,24 +29,20 @@ pub enum Plot {
         series: Vec<Series>,
     },
     /// `z[iy * x.len() + ix]`; `x`, `y` the pixel centres.
-    Image {
-        title: String,
-        x_label: String,
-        y_label: String,
-        z_label: String,
-        x: Vec<f64>,
-        y: Vec<f64>,
-        z: Vec<f64>,
-    },
-    Scatter {
-        title: String,
-        x_label: String,
-        y_label: String,
-        z_label: String,
-        x: Vec<f64>,
-        y: Vec<f64>,
-        z: Vec<f64>,
-    },
+    Image(Field),
+    /// One point per `(x[i], y[i])`, coloured by `z[i]`.
+    Scatter(Field),
+}
+
+/// Values `z` over `(x, y)`, drawn with a colour bar.
+pub struct Field {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub z_label: String,
+    pub x: Vec<f64>,
+    pub y: Vec<f64>,
+    pub z: Vec<f64>,
 }
 
 /// The series colours, in order (matplotlib's tab10): tests count series by them.
@@ -237,7 +233,7 @@ fn draw_on<DB: DrawingBackend>(p: &Plot, root: &DrawingArea<DB, Shift>) -> anyho
                 .label_font(("sans-serif", 14))
                 .draw());
         }
-        Plot::Image {
+        Plot::Image(Field {
             title,
             x_label,
             y_label,
@@ -245,7 +241,7 @@ fn draw_on<DB: DrawingBackend>(p: &Plot, root: &DrawingArea<DB, Shift>) -> anyho
             x,
             y,
             z,
-        } => {
+        }) => {
             let (main, bar) = root.split_horizontally(root.dim_in_pixel().0.saturating_sub(110));
             let edges = |c: &[f64]| -> Vec<f64> {
                 // Pixel edges halfway between centres (extended at both ends).
@@ -284,20 +280,13 @@ fn draw_on<DB: DrawingBackend>(p: &Plot, root: &DrawingArea<DB, Shift>) -> anyho
             })));
             colour_bar(&bar, zr, z_label)?;
         }
-        Plot::Scatter {
-            title,
-            x_label,
-            y_label,
-            z_label,
-            x,
-            y,
-            z,
-        } => {
+        Plot::Scatter(f) => {
+            let (x, y, z) = (&f.x, &f.y, &f.z);
             let (main, bar) = root.split_horizontally(root.dim_in_pixel().0.saturating_sub(110));
             let xr = padded(range(x.iter().copied()));
             let yr = padded(range(y.iter().copied()));
             let zr = range(z.iter().copied());
-            let mut chart = framed(&main, title, x_label, y_label, xr, yr, true)?;
+            let mut chart = framed(&main, &f.title, &f.x_label, &f.y_label, xr, yr, true)?;
             d!(chart.draw_series(
                 x.iter()
                     .zip(y)
@@ -312,7 +301,7 @@ fn draw_on<DB: DrawingBackend>(p: &Plot, root: &DrawingArea<DB, Shift>) -> anyho
                         Circle::new((*a, *b), 6, c)
                     })
             ));
-            colour_bar(&bar, zr, z_label)?;
+            colour_bar(&bar, zr, &f.z_label)?;
         }
     }
     Ok(())

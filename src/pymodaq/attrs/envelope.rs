@@ -251,6 +251,23 @@ impl Json<'_> {
         self.b.get(self.pos).copied()
     }
 
+    /// After an item of an object or array: `,` (more may follow: false) or `close`
+    /// (consumed: true); `None` for anything else.
+    fn after_item(&mut self, close: u8) -> Option<bool> {
+        self.ws();
+        match self.peek()? {
+            b',' => {
+                self.pos += 1;
+                Some(false)
+            }
+            c if c == close => {
+                self.pos += 1;
+                Some(true)
+            }
+            _ => None,
+        }
+    }
+
     fn ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.pos += 1;
@@ -317,14 +334,8 @@ impl Json<'_> {
                     Some(slot) => slot.1 = v,
                     None => entries.push((key, v)),
                 }
-                self.ws();
-                match self.peek()? {
-                    b',' => self.pos += 1,
-                    b'}' => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return None,
+                if self.after_item(b'}')? {
+                    break;
                 }
             }
         }
@@ -343,14 +354,8 @@ impl Json<'_> {
             loop {
                 self.ws();
                 items.push(self.value()?);
-                self.ws();
-                match self.peek()? {
-                    b',' => self.pos += 1,
-                    b']' => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return None,
+                if self.after_item(b']')? {
+                    break;
                 }
             }
         }
@@ -363,9 +368,7 @@ impl Json<'_> {
         let start = self.pos;
         let digits = |p: &mut Self| {
             let s = p.pos;
-            while matches!(p.peek(), Some(b'0'..=b'9')) {
-                p.pos += 1;
-            }
+            p.pos = pyliteral::digits_end(p.b, s);
             p.pos - s
         };
         if self.peek() == Some(b'-') {
@@ -384,18 +387,10 @@ impl Json<'_> {
             digits(self);
             float = true;
         }
-        if let Some(b'e' | b'E') = self.peek() {
-            let save = self.pos;
-            self.pos += 1;
-            if let Some(b'+' | b'-') = self.peek() {
-                self.pos += 1;
-            }
-            if digits(self) == 0 {
-                // The regex does not take the exponent; what follows is "extra data".
-                self.pos = save;
-            } else {
-                float = true;
-            }
+        // An exponent without digits is not taken by the regex: what follows is "extra data".
+        if let pyliteral::Exponent::End(end) = pyliteral::exponent(self.b, self.pos) {
+            self.pos = end;
+            float = true;
         }
         let text = self.src.get(start..self.pos)?;
         if float {

@@ -527,13 +527,16 @@ pub fn decode_attr(
         )));
     }
     if a.dataspace.kind == DataspaceKind::Simple {
-        if let Some(dt) = dtype_of(&a.datatype) {
-            let shape = a
-                .dataspace
+        // Saturated: a dimension past usize cannot describe bytes held in memory.
+        let shape = || -> Vec<usize> {
+            a.dataspace
                 .dims
                 .iter()
                 .map(|&d| usize::try_from(d).unwrap_or(usize::MAX))
-                .collect();
+                .collect()
+        };
+        if let Some(dt) = dtype_of(&a.datatype) {
+            let shape = shape();
             let mut raw = a.raw().to_vec();
             let n = usize::try_from(a.len()).unwrap_or(usize::MAX);
             raw.truncate(n.saturating_mul(dt.size()));
@@ -546,12 +549,7 @@ pub fn decode_attr(
             let n = usize::try_from(a.len()).unwrap_or(usize::MAX);
             let mut data = a.raw().to_vec();
             if data.len() == n.saturating_mul(width) {
-                let shape = a
-                    .dataspace
-                    .dims
-                    .iter()
-                    .map(|&d| usize::try_from(d).unwrap_or(usize::MAX))
-                    .collect();
+                let shape = shape();
                 data.truncate(n.saturating_mul(width));
                 return Ok(AttrVal::Bytes { shape, width, data });
             }

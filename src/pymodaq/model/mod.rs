@@ -203,7 +203,9 @@ pub struct DataWithAxes {
     pub extra_attributes: Vec<(String, PyValue)>,
 }
 
-/// Constructor arguments of [`DataWithAxes::new`].
+/// Constructor arguments of [`DataWithAxes::new`], in the order of PyMoDAQ's
+/// `DataWithAxes.__init__(name, source, dim, distribution, data, labels, origin, units, axes,
+/// nav_indexes, errors, **kwargs)` (`dim` is computed from the arrays).
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone)]
 pub struct DwaArgs {
@@ -217,17 +219,17 @@ pub struct DwaArgs {
     pub data: Vec<NdArray>,
     /// Labels (padded with `CH00`.. as PyMoDAQ does).
     pub labels: Vec<String>,
-    /// Units.
-    pub units: String,
     /// Origin.
     pub origin: PyValue,
-    /// Navigation indexes.
-    pub nav_indexes: Vec<usize>,
+    /// Units.
+    pub units: String,
     /// Axes.
     pub axes: Vec<Axis>,
+    /// Navigation indexes.
+    pub nav_indexes: Vec<usize>,
     /// Errors.
     pub errors: Option<Vec<NdArray>>,
-    /// Extra attributes.
+    /// Extra attributes (`**kwargs`).
     pub extra_attributes: Vec<(String, PyValue)>,
 }
 
@@ -241,10 +243,10 @@ impl Default for DwaArgs {
             distribution: DataDistribution::Uniform,
             data: Vec::new(),
             labels: Vec::new(),
-            units: String::new(),
             origin: PyValue::Str(String::new()),
-            nav_indexes: Vec::new(),
+            units: String::new(),
             axes: Vec::new(),
+            nav_indexes: Vec::new(),
             errors: None,
             extra_attributes: Vec::new(),
         }

@@ -96,18 +96,22 @@ fn node_from_title(h5: &H5Saver, where_: &str, title: &str) -> Option<String> {
 type AddGroup = fn(&mut H5Saver, &str, &str, &PyValue, &[(String, PyValue)]) -> Result<String>;
 
 /// `get_set_node(where)`: the node titled like the module below `where` (default the raw
-/// group), else a new group made by `add` with the module's title and settings.
+/// group), else a new group made by `add` with the module's title and settings; remembered
+/// in `group`.
 fn module_node(
     h5: &mut H5Saver,
     where_: Option<&str>,
     module: &Module,
     add: AddGroup,
+    group: &mut Option<String>,
 ) -> Result<String> {
     let w = where_.map_or_else(|| h5.raw_group().to_string(), str::to_string);
-    match node_from_title(h5, &w, &module.title) {
-        Some(g) => Ok(g),
-        None => add(h5, &w, &module.title, &module.settings(), &[]),
-    }
+    let g = match node_from_title(h5, &w, &module.title) {
+        Some(g) => g,
+        None => add(h5, &w, &module.title, &module.settings(), &[])?,
+    };
+    *group = Some(g.clone());
+    Ok(g)
 }
 
 /// How a detector's data are saved.
@@ -117,6 +121,18 @@ enum DetectorMode {
     Enlargeable(DataToExportEnlargeableSaver),
     Timed(DataToExportTimedSaver),
     Extended(DataToExportExtendedSaver),
+}
+
+impl DetectorMode {
+    fn timed() -> Self {
+        DetectorMode::Timed(DataToExportTimedSaver::new())
+    }
+
+    fn enlargeable(names: &[&str], units: &[&str]) -> Result<Self> {
+        Ok(DetectorMode::Enlargeable(
+            DataToExportEnlargeableSaver::new(names, units)?,
+        ))
+    }
 }
 
 /// `DetectorSaver` (DAQ_Viewer snapshots) and, by constructor, `DetectorEnlargeableSaver`,
@@ -145,7 +161,7 @@ impl DetectorSaver {
     /// in the detector group.
     pub fn enlargeable(module: Module, names: &[&str], units: &[&str]) -> Result<Self> {
         Ok(DetectorSaver {
-            mode: DetectorMode::Enlargeable(DataToExportEnlargeableSaver::new(names, units)?),
+            mode: DetectorMode::enlargeable(names, units)?,
             ..Self::new(module)
         })
     }
@@ -153,7 +169,7 @@ impl DetectorSaver {
     /// `DetectorTimeSaver(module)`: rows along a `time` axis (time of saving).
     pub fn timed(module: Module) -> Self {
         DetectorSaver {
-            mode: DetectorMode::Timed(DataToExportTimedSaver::new()),
+            mode: DetectorMode::timed(),
             ..Self::new(module)
         }
     }
@@ -174,9 +190,13 @@ impl DetectorSaver {
     /// `get_set_node(where)`: the group titled like the module below `where` (default
     /// `/RawData`), else a new `DetectorNNN` with the settings.
     pub fn get_set_node(&mut self, h5: &mut H5Saver, where_: Option<&str>) -> Result<String> {
-        let g = module_node(h5, where_, &self.module, H5Saver::add_det_group)?;
-        self.group = Some(g.clone());
-        Ok(g)
+        module_node(
+            h5,
+            where_,
+            &self.module,
+            H5Saver::add_det_group,
+            &mut self.group,
+        )
     }
 
     /// `add_data(where, dte)` for the plain, timed and enlargeable savers (`axis_values` for
@@ -260,7 +280,7 @@ impl ActuatorSaver {
     /// `ActuatorTimeSaver(module)`.
     pub fn timed(module: Module) -> Self {
         ActuatorSaver {
-            mode: DetectorMode::Timed(DataToExportTimedSaver::new()),
+            mode: DetectorMode::timed(),
             ..Self::new(module)
         }
     }
@@ -268,16 +288,20 @@ impl ActuatorSaver {
     /// `ActuatorEnlargeableSaver(module, names, units)`.
     pub fn enlargeable(module: Module, names: &[&str], units: &[&str]) -> Result<Self> {
         Ok(ActuatorSaver {
-            mode: DetectorMode::Enlargeable(DataToExportEnlargeableSaver::new(names, units)?),
+            mode: DetectorMode::enlargeable(names, units)?,
             ..Self::new(module)
         })
     }
 
     /// `get_set_node(where)`: `ActuatorNNN` (type actuator).
     pub fn get_set_node(&mut self, h5: &mut H5Saver, where_: Option<&str>) -> Result<String> {
-        let g = module_node(h5, where_, &self.module, H5Saver::add_act_group)?;
-        self.group = Some(g.clone());
-        Ok(g)
+        module_node(
+            h5,
+            where_,
+            &self.module,
+            H5Saver::add_act_group,
+            &mut self.group,
+        )
     }
 
     /// `add_data(where, dte)` (`axis_values` for the enlargeable saver).

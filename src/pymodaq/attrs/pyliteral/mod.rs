@@ -340,6 +340,40 @@ pub(crate) fn check_len(len: usize, limits: &Limits) -> Result<()> {
     Ok(())
 }
 
+/// The end of the run of ASCII digits at `at` in `b` (`at` when there is none).
+pub(crate) fn digits_end(b: &[u8], at: usize) -> usize {
+    let n = b
+        .get(at..)
+        .map_or(0, |r| r.iter().take_while(|c| c.is_ascii_digit()).count());
+    at + n
+}
+
+/// A number's exponent `[eE][-+]?\d+` at `at`, shared by the Python-literal and the JSON
+/// number grammars (which differ in what an exponent without digits means).
+pub(crate) enum Exponent {
+    /// No `e`/`E` at `at`.
+    Absent,
+    /// `e`/`E` (and a sign) with no digit after.
+    NoDigits,
+    /// A whole exponent, ending here.
+    End(usize),
+}
+
+/// The exponent at `at` in `b`.
+pub(crate) fn exponent(b: &[u8], at: usize) -> Exponent {
+    if !matches!(b.get(at), Some(b'e' | b'E')) {
+        return Exponent::Absent;
+    }
+    let mut p = at + 1;
+    if matches!(b.get(p), Some(b'+' | b'-')) {
+        p += 1;
+    }
+    match digits_end(b, p) {
+        end if end == p => Exponent::NoDigits,
+        end => Exponent::End(end),
+    }
+}
+
 mod parser;
 mod repr;
 #[cfg(test)]

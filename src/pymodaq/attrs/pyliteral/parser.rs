@@ -36,6 +36,23 @@ impl<'a> Parser<'a> {
         Error::format(STRUCTURE, self.pos as u64, reason)
     }
 
+    /// After an item of a bracketed list: `,` (more may follow: false) or `close` (consumed:
+    /// true); anything else is the error `expected`.
+    fn after_item(&mut self, close: u8, expected: &'static str) -> Result<bool> {
+        self.skip_ws();
+        match self.peek() {
+            Some(b',') => {
+                self.pos += 1;
+                Ok(false)
+            }
+            Some(c) if c == close => {
+                self.pos += 1;
+                Ok(true)
+            }
+            _ => Err(self.err(expected)),
+        }
+    }
+
     fn unsupported(&self, what: &str) -> Error {
         Error::unsupported(format!("Python literal: {what}"), Some(self.pos as u64))
     }
@@ -190,14 +207,8 @@ impl<'a> Parser<'a> {
                 return Ok(items);
             }
             items.push(self.expr()?);
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(c) if c == end => {
-                    self.pos += 1;
-                    return Ok(items);
-                }
-                _ => return Err(self.err("expected ',' or a closing bracket")),
+            if self.after_item(end, "expected ',' or a closing bracket")? {
+                return Ok(items);
             }
         }
     }
@@ -232,14 +243,8 @@ impl<'a> Parser<'a> {
                 Some(slot) => slot.1 = value,
                 None => entries.push((key, value)),
             }
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b'}') => {
-                    self.pos += 1;
-                    break;
-                }
-                _ => return Err(self.err("expected ',' or '}'")),
+            if self.after_item(b'}', "expected ',' or '}'")? {
+                break;
             }
         }
         self.close();
@@ -393,14 +398,8 @@ impl<'a> Parser<'a> {
             }
             self.pos = save;
             args.push(self.expr()?);
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b')') => {
-                    self.pos += 1;
-                    break;
-                }
-                _ => return Err(self.err("expected ',' or ')'")),
+            if self.after_item(b')', "expected ',' or ')'")? {
+                break;
             }
         }
         self.close();
@@ -411,9 +410,7 @@ impl<'a> Parser<'a> {
         let start = self.pos;
         let digits = |p: &mut Self| {
             let s = p.pos;
-            while matches!(p.peek(), Some(b'0'..=b'9')) {
-                p.pos += 1;
-            }
+            p.pos = super::digits_end(p.b, s);
             p.pos - s
         };
         let int_len = digits(self);
@@ -426,17 +423,13 @@ impl<'a> Parser<'a> {
                 return Err(Error::format(STRUCTURE, start as u64, "invalid syntax '.'"));
             }
         }
-        if let Some(b'e' | b'E') = self.peek() {
-            let save = self.pos;
-            self.pos += 1;
-            if let Some(b'+' | b'-') = self.peek() {
-                self.pos += 1;
+        match super::exponent(self.b, self.pos) {
+            super::Exponent::Absent => {}
+            super::Exponent::NoDigits => return Err(self.err("invalid float exponent")),
+            super::Exponent::End(end) => {
+                self.pos = end;
+                is_float = true;
             }
-            if digits(self) == 0 {
-                self.pos = save;
-                return Err(self.err("invalid float exponent"));
-            }
-            is_float = true;
         }
         match self.peek() {
             Some(b'j' | b'J') => return Err(self.unsupported("complex numbers")),
