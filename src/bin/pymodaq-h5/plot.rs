@@ -217,9 +217,9 @@ fn draws_navigation(d: &DataWithAxes) -> bool {
 /// The plot's title with `from` replaced by `to` (the position of a sliced load).
 fn retitle(p: &mut Plot, from: &str, to: &str) {
     let t = match p {
-        Plot::Lines { title, .. } | Plot::Image { title, .. } | Plot::Scatter { title, .. } => {
-            title
-        }
+        Plot::Lines { title, .. }
+        | Plot::Image(Field { title, .. })
+        | Plot::Scatter(Field { title, .. }) => title,
     };
     *t = t.replace(from, to);
 }
