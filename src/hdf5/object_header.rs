@@ -323,15 +323,16 @@ pub const OHDR_PREFIX: usize = 4 + 1 + 1 + 4 + 4;
 /// stored (bit 4).
 pub const OHDR_FLAGS: u8 = 0x02 | 0x10;
 
-/// Attribute phase change stored in every header: attributes stay compact up to 65535.
-pub const ATTR_MAX_COMPACT: u16 = u16::MAX;
+/// Attribute phase change stored in every header: libhdf5's defaults (compact up to 8,
+/// dense from 9 until fewer than 6), which the writer follows as libhdf5 does.
+pub const ATTR_MAX_COMPACT: u16 = 8;
 
 /// HDF5's default minimum number of dense attributes.
 pub const ATTR_MIN_DENSE: u16 = 6;
 
-/// Link phase change stored in every group's Group Info: links stay compact (messages in
-/// the group's header) up to 65535, the largest value HDF5 accepts.
-pub const LINK_MAX_COMPACT: u16 = u16::MAX;
+/// Link phase change stored in every group's Group Info: libhdf5's default, links compact
+/// (messages in the group's header) up to 8, dense beyond, as the writer stores them.
+pub const LINK_MAX_COMPACT: u16 = 8;
 
 /// HDF5's default minimum number of dense links.
 pub const LINK_MIN_DENSE: u16 = 6;
@@ -580,7 +581,7 @@ mod encode_tests {
             b'O', b'H', b'D', b'R', // signature
             2,                      // version 2
             0x12,                   // flags: 4-byte chunk size, phase change stored
-            0xff, 0xff, 6, 0,       // max compact 65535 / min dense 6 attributes
+            8, 0, 6, 0,             // max compact 8 / min dense 6 attributes
             30, 0, 0, 0,            // chunk 0 size
         ]);
         assert_eq!(h.len(), OHDR_PREFIX + 30 + 4);

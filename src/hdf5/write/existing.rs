@@ -581,6 +581,84 @@ impl V1Header {
         Ok(())
     }
 
+    /// Turn this v1 header into a v2 one of the same total size at the same address
+    /// (`OHDR`, flags 0x12: chunk-0 size on 4 bytes, libhdf5's attribute phase change 8/6
+    /// stored), as libhdf5 writes v2 headers in superblock-v0 files: messages kept in
+    /// order with 4-byte headers (the bytes saved become a NIL message), continuation
+    /// blocks rewritten as `OCHK` blocks at the next commit. Returns the old continuation
+    /// blocks (address, length), superseded once that commit is written. Refused: headers
+    /// referenced more than once (a v2 header would need a reference count message), message
+    /// types above 255.
+    pub fn to_v2(&mut self) -> Result<Vec<(u64, u64)>> {
+        use crate::hdf5::object_header::{ATTR_MAX_COMPACT, ATTR_MIN_DENSE, OHDR_FLAGS};
+        if self.v2_prefix.is_some() {
+            return Ok(Vec::new());
+        }
+        if self.refcount != 1 {
+            return Err(Error::unsupported(
+                "changing the header version of an object with several hard links",
+                Some(self.addr),
+            ));
+        }
+        if self
+            .chunks
+            .iter()
+            .flat_map(|c| &c.msgs)
+            .any(|m| m.mtype > 255)
+        {
+            return Err(Error::unsupported(
+                "a v1 header message type above 255",
+                Some(self.addr),
+            ));
+        }
+        let c0 = self
+            .chunks
+            .first()
+            .ok_or_else(|| Error::format(S, self.addr, "no chunk 0"))?;
+        // v1: 16-byte prefix + area; v2: 14-byte prefix + area + 4-byte checksum.
+        let area = c0
+            .size()
+            .checked_sub(2)
+            .ok_or_else(|| Error::format(S, self.addr, "chunk 0 too small"))?;
+        let mut old = Vec::new();
+        for (i, c) in self.chunks.iter_mut().enumerate() {
+            if i > 0 {
+                old.push((c.addr, c.size() as u64));
+            }
+            c.fh = 4;
+            c.gap = 0;
+            c.dirty = true;
+            c.msgs.retain(|m| !(m.mtype == NIL && i == 0));
+        }
+        if let Some(c0) = self.chunks.first_mut() {
+            let used = c0.size();
+            let rest = area
+                .checked_sub(used)
+                .ok_or_else(|| Error::format(S, self.addr, "chunk 0 messages overflow"))?;
+            let mut rest = rest;
+            while rest >= 4 {
+                let body = (rest - 4).min(usize::from(u16::MAX));
+                c0.msgs.push(V1Msg {
+                    mtype: NIL,
+                    flags: 0,
+                    body: vec![0; body],
+                    corder: 0,
+                });
+                rest -= body + 4;
+            }
+            c0.gap = rest;
+        }
+        let mut pre = b"OHDR".to_vec();
+        pre.push(2);
+        pre.push(OHDR_FLAGS);
+        pre.extend_from_slice(&ATTR_MAX_COMPACT.to_le_bytes());
+        pre.extend_from_slice(&ATTR_MIN_DENSE.to_le_bytes());
+        let n = u32::try_from(area).map_err(|_| Error::format(S, self.addr, "chunk 0 size"))?;
+        pre.extend_from_slice(&n.to_le_bytes());
+        self.v2_prefix = Some(pre);
+        Ok(old)
+    }
+
     /// Total message count (NIL and continuation messages included).
     pub fn count(&self) -> usize {
         self.chunks.iter().map(|c| c.msgs.len()).sum()

@@ -22,6 +22,12 @@ use crate::hdf5::checksum::lookup3;
 /// default maximum of compact links).
 pub(super) const MAX_COMPACT_LINKS: usize = 8;
 
+/// Objects with v2 headers (1.10 profile) with more attributes than this store them
+/// densely, and go back to compact under `MIN_DENSE_ATTRS` (libhdf5's defaults, stored in
+/// their header prefix).
+pub(super) const MAX_COMPACT_ATTRS: usize = 8;
+pub(super) const MIN_DENSE_ATTRS: usize = 6;
+
 /// Dense state of one object.
 #[derive(Debug, Default, Clone)]
 pub(super) struct Dense {
@@ -102,15 +108,29 @@ impl Writer {
     /// needs one (an attribute too big for a header message, attributes already dense, a
     /// 1.10 group of more than `MAX_COMPACT_LINKS` links).
     pub(super) fn prepare_dense(&mut self, idx: usize) -> Result<()> {
+        let v2 = self.header_version(idx) == HeaderVersion::V2;
         let o = &self.objs[idx];
+        let big = o.attrs.iter().any(|(_, b)| Self::attr_is_big(b));
+        // libhdf5's phase change (v2 headers): dense past 8 attributes, compact again
+        // under 6; an attribute message over 64 KiB needs dense storage in any header.
+        let n = o.attrs.len();
+        let was_dense = o.dense.attrs.is_some();
         let dense_attrs =
-            o.dense.attrs.is_some() || o.attrs.iter().any(|(_, b)| Self::attr_is_big(b));
+            big || (v2 && (n > MAX_COMPACT_ATTRS || (was_dense && n >= MIN_DENSE_ATTRS)));
         let dense_links = match &o.kind {
             Kind::Group(g) => {
                 g.compact && (o.dense.links.is_some() || g.entries.len() > MAX_COMPACT_LINKS)
             }
             Kind::Dataset(_) => false,
         };
+        if !dense_attrs && was_dense {
+            // Back to compact: the dense storage is superseded by this commit.
+            self.release_dense_attrs(idx, &[]);
+            let d = &mut self.objs[idx].dense;
+            d.attrs = None;
+            d.attrs_sig = None;
+            d.huge.clear();
+        }
         if dense_attrs {
             if self.header_version(idx) == HeaderVersion::V1 {
                 // v1 prefix (16) + area == v2 prefix (14) + area + checksum (4).
@@ -470,17 +490,7 @@ impl Writer {
         }
         let big = bodies.iter().any(|(_, b)| Self::attr_is_big(b));
         if self.ext_ainfo(idx).is_none() {
-            if big {
-                return Err(Error::unsupported(
-                    format!(
-                        "{}: an attribute over 64 KiB on an existing object whose header \
-                         (version 1) cannot hold dense attributes",
-                        self.objs[idx].path
-                    ),
-                    Some(self.objs[idx].addr),
-                ));
-            }
-            return Ok(false);
+            return Ok(big);
         }
         if big {
             return Ok(true);
@@ -605,6 +615,7 @@ impl Writer {
         idx: usize,
         bodies: Vec<(&str, Vec<u8>)>,
     ) -> Result<()> {
+        let superseded = self.ext_to_v2(idx)?;
         self.ext_load_dense_attrs(idx)?;
         let new_orders = self.ext_attr_corders(idx, bodies.len())?;
         let o = &mut self.objs[idx];
@@ -640,7 +651,13 @@ impl Writer {
                 None => o.attrs.push((name.to_string(), body)),
             }
         }
-        self.commit_header(idx)
+        self.commit_header(idx)?;
+        // The v1 continuation blocks, unreferenced once that commit is written: reused
+        // after the object's next commit.
+        for (a, l) in superseded {
+            self.free.release(!idx, a, l);
+        }
+        Ok(())
     }
 
     /// Before serialising an existing header: its dense attributes (when loaded) written if
@@ -672,6 +689,22 @@ impl Writer {
             }
         }
         Ok(())
+    }
+
+    /// An existing v1 header taking dense attributes (an attribute over 64 KiB): rewritten
+    /// as a v2 header in place (`V1Header::to_v2`) holding an Attribute Info message
+    /// (compact until the commit writes the storage), as libhdf5 writes v2 headers in
+    /// superblock-v0 files. Returns its old continuation blocks.
+    fn ext_to_v2(&mut self, idx: usize) -> Result<Vec<(u64, u64)>> {
+        if self.ext_ainfo(idx).is_some() {
+            return Ok(Vec::new());
+        }
+        let Some(h) = self.objs[idx].ext.as_mut() else {
+            return Ok(Vec::new());
+        };
+        let old = h.to_v2()?;
+        h.add(kind::ATTRIBUTE_INFO, info_body(None))?;
+        Ok(old)
     }
 
     /// Creation orders for `n` new attributes of the existing object `idx`: the Attribute

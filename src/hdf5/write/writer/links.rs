@@ -152,7 +152,7 @@ impl Writer {
     /// The maximum of compact links of an opened group (its Group Info message, else
     /// libhdf5's default).
     fn ext_max_compact_links(&self, gidx: usize) -> usize {
-        let default = crate::hdf5::object_header::LINK_MAX_COMPACT;
+        let default = dense::MAX_COMPACT_LINKS as u16;
         let found = self.objs[gidx].ext.as_ref().and_then(|h| {
             let (ci, mi) = h.find(kind::GROUP_INFO)?;
             let b = &h.chunks.get(ci)?.msgs.get(mi)?.body;
