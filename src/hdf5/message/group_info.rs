@@ -125,11 +125,11 @@ mod encode_tests {
         assert_eq!(encode_group_info(), vec![
             0,                      // version 0
             1,                      // flags: link phase change stored
-            0xff, 0xff,             // max compact links 65535
+            8, 0,                   // max compact links 8
             6, 0,                   // min dense links 6
         ]);
         use crate::hdf5::message::group_info::GroupInfo;
         let g = GroupInfo::parse(&mut cur(&encode_group_info()), &Limits::default()).unwrap();
-        assert_eq!(g.link_phase_change, Some((65535, 6)));
+        assert_eq!(g.link_phase_change, Some((8, 6)));
     }
 }
