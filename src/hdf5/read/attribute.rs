@@ -67,6 +67,11 @@ impl Attribute {
         self.len() == 0
     }
 
+    /// Every element converted to `T` (numeric classes and booleans), in C order.
+    pub fn read<T: super::Element>(&self) -> Result<Vec<T>> {
+        super::element::convert(&self.datatype, &self.data, self.data_at)
+    }
+
     /// Every element decoded, in C order (variable-length data fetched from the heap).
     pub fn values(&self) -> Result<Vec<Value>> {
         decode_all(
@@ -226,5 +231,11 @@ impl Object {
     /// The attribute called `name`, if any.
     pub fn attribute(&self, name: &str) -> Result<Option<Attribute>> {
         Ok(self.attributes()?.into_iter().find(|a| a.name == name))
+    }
+
+    /// The attribute called `name` (a usage error naming the object when absent).
+    pub fn attr(&self, name: &str) -> Result<Attribute> {
+        self.attribute(name)?
+            .ok_or_else(|| Error::Usage(format!("no attribute {name:?} on {}", self.path())))
     }
 }

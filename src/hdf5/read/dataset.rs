@@ -431,6 +431,26 @@ impl Dataset {
         convert(&self.datatype, &raw, self.obj.address())
     }
 
+    /// A hyperslab converted to `T` into `out`, which holds exactly the selection's
+    /// elements (C order).
+    pub fn read_into<T: Element>(&self, sel: &Selection, out: &mut [T]) -> Result<()> {
+        let v = self.read_slice::<T>(sel)?;
+        if v.len() != out.len() {
+            return Err(Error::Usage(format!(
+                "selection of {} elements read into {} slots",
+                v.len(),
+                out.len()
+            )));
+        }
+        out.copy_from_slice(&v);
+        Ok(())
+    }
+
+    /// The attribute called `name` (a usage error when absent).
+    pub fn attr(&self, name: &str) -> Result<super::Attribute> {
+        self.obj.attr(name)
+    }
+
     /// The whole dataset as an `ndarray` array of its shape.
     #[cfg(feature = "ndarray")]
     pub fn read_ndarray<T: Element>(&self) -> Result<ndarray::ArrayD<T>> {

@@ -183,6 +183,28 @@ impl File {
         Group::from_object(obj)
     }
 
+    /// The dataset at an absolute path (a usage error when it is not one).
+    pub fn dataset(&self, path: &str) -> Result<Dataset> {
+        match self.get(path)? {
+            Node::Dataset(d) => Ok(d),
+            other => Err(Error::Usage(format!(
+                "{} is not a dataset",
+                other.object().path()
+            ))),
+        }
+    }
+
+    /// The group at an absolute path (a usage error when it is not one).
+    pub fn group(&self, path: &str) -> Result<Group> {
+        match self.get(path)? {
+            Node::Group(g) => Ok(g),
+            other => Err(Error::Usage(format!(
+                "{} is not a group",
+                other.object().path()
+            ))),
+        }
+    }
+
     /// Open the object at an absolute path (`/a/b`), following soft links.
     pub fn get(&self, path: &str) -> Result<Node> {
         self.get_at_depth(path, &mut 0)

@@ -55,6 +55,11 @@ impl Group {
         Ok(Group { obj })
     }
 
+    /// The attribute called `name` (a usage error when absent).
+    pub fn attr(&self, name: &str) -> Result<super::Attribute> {
+        self.object().attr(name)
+    }
+
     /// The underlying object.
     pub fn object(&self) -> &Object {
         &self.obj

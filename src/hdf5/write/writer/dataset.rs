@@ -309,7 +309,7 @@ impl Writer {
         if d.num_type == Some(t) {
             return Ok(());
         }
-        if d.dt != T::DTYPE.datatype() {
+        if d.dt != T::datatype() {
             return Err(usage(format!(
                 "dataset type differs from {}",
                 std::any::type_name::<T>()

@@ -99,29 +99,9 @@ impl Dtype {
     }
 }
 
-/// Rust numbers that can be written directly (little-endian).
-pub trait H5Num: Copy + 'static {
-    /// The matching dataset type.
-    const DTYPE: Dtype;
-    /// Append the little-endian bytes of `v` to `out`.
-    fn extend_le(v: &[Self], out: &mut Vec<u8>);
-}
-
-macro_rules! h5num {
-    ($($t:ty => $d:ident),*) => {$(
-        impl H5Num for $t {
-            const DTYPE: Dtype = Dtype::$d;
-            fn extend_le(v: &[Self], out: &mut Vec<u8>) {
-                out.reserve(v.len() * std::mem::size_of::<$t>());
-                for x in v {
-                    out.extend_from_slice(&x.to_le_bytes());
-                }
-            }
-        }
-    )*};
-}
-h5num!(i8 => I8, i16 => I16, i32 => I32, i64 => I64, u8 => U8, u16 => U16, u32 => U32,
-       u64 => U64, f32 => F32, f64 => F64);
+/// A Rust number the writer takes: the reader's [`Element`](crate::hdf5::read::Element),
+/// one trait for both directions (its datatype and little-endian bytes are part of it).
+pub use crate::hdf5::read::element::Element as H5Num;
 
 /// The PyTables class a dataset is tagged with (CLASS/VERSION/TITLE attributes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
