@@ -1,4 +1,4 @@
-//! Encode-then-parse: any Dataspace, Datatype or Filter Pipeline message the reader
+//! Encode-then-parse: any Dataspace, Datatype, Filter Pipeline or Data Layout message the reader
 //! accepts is encoded by the writer's half of the same module (when the writer supports
 //! it), parsed again, and must come back equal; the encoding of the re-parsed value must
 //! be the same bytes (the encoders are deterministic and lose nothing they accept).
@@ -9,6 +9,7 @@ use pymodaq_h5::hdf5::cursor::{Cursor, Sizes};
 use pymodaq_h5::hdf5::message::dataspace::Dataspace;
 use pymodaq_h5::hdf5::message::datatype::{encode_datatype, Datatype};
 use pymodaq_h5::hdf5::message::filter_pipeline::{encode_pipeline, FilterPipeline};
+use pymodaq_h5::hdf5::message::layout::DataLayout;
 use pymodaq_h5::Limits;
 
 fn cur(b: &[u8]) -> Cursor<'_> {
@@ -20,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let l = Limits::default();
-    match sel % 3 {
+    match sel % 4 {
         0 => {
             let Ok(d) = Dataspace::parse(&mut cur(rest), &l) else {
                 return;
@@ -42,6 +43,17 @@ fuzz_target!(|data: &[u8]| {
             };
             let back = Datatype::parse(&mut cur(&b), &l).expect("our datatype parses");
             assert_eq!(encode_datatype(&back).ok(), Some(b));
+        }
+        3 => {
+            // Versions 3-5 encode (1 and 2 are read only); what comes back is equal.
+            let Ok(d) = DataLayout::parse(&mut cur(rest), &l) else {
+                return;
+            };
+            let Ok(b) = d.encode() else {
+                return;
+            };
+            let back = DataLayout::parse(&mut cur(&b), &l).expect("our layout parses");
+            assert_eq!(back, d);
         }
         _ => {
             let Ok(p) = FilterPipeline::parse(&mut cur(rest), &l) else {
