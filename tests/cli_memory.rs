@@ -11,18 +11,23 @@ use pymodaq_h5::hdf5::write::{DatasetBuilder, Dtype, WriteOptions, Writer};
 const ROWS: u64 = 4400;
 const COLS: u64 = 32000; // 4400 x 32000 float64 = 1.126 GB
 
-/// Peak RSS in KiB of a child (its `ru_maxrss` from `wait4`, exact however short it runs;
-/// and VmHWM sampled from /proc while it runs), the bytes it wrote to standard output
-/// (counted, not kept), its exit code and the number of lines.
-// The child is reaped by `libc::wait4` (for its rusage), not `Child::wait`.
-#[allow(clippy::zombie_processes)]
+/// Peak RSS in KiB of a child (the VmHWM it reports at exit with PYMODAQ_H5_REPORT_PEAK_RSS,
+/// exact however short it runs; and VmHWM sampled from /proc while it runs), the bytes it wrote
+/// to standard output (counted, not kept), its exit code and the number of lines.
 fn run_measured(args: &[&str]) -> (u64, u64, Option<i32>, u64) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pymodaq-h5"))
         .args(args)
+        .env("PYMODAQ_H5_REPORT_PEAK_RSS", "1")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
     let pid = child.id();
     let mut out = child.stdout.take().unwrap();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -59,13 +64,16 @@ fn run_measured(args: &[&str]) -> (u64, u64, Option<i32>, u64) {
     std::thread::sleep(std::time::Duration::from_millis(50));
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let peak = sampler.join().unwrap();
-    // Reaped here, not by `child.wait()`, to get the child's resource usage.
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
-    assert_eq!(r, pid as libc::pid_t, "wait4");
-    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
-    let peak = peak.max(u64::try_from(usage.ru_maxrss).unwrap_or(0));
+    let code = child.wait().unwrap().code();
+    let reported = err_reader
+        .join()
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("pymodaq-h5: VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse::<u64>().ok())
+        .expect("the child reports its peak RSS");
+    let peak = peak.max(reported);
     (peak, n, code, lines)
 }
 
@@ -117,6 +125,13 @@ fn export_and_check_of_a_1_gb_dataset_stay_under_64_mib() {
         peak > 0 && peak < LIMIT_KIB,
         "npy export peak RSS {peak} KiB"
     );
+
+    // dump (every value hashed and summed) and dump --full of a slice-sized copy below.
+    let (peak, bytes, code, _) = run_measured(&["dump", "--json", &p]);
+    assert_eq!(code, Some(0));
+    assert!(bytes > 500, "{bytes}");
+    eprintln!("dump: peak RSS {} MiB", peak / 1024);
+    assert!(peak > 0 && peak < LIMIT_KIB, "dump peak RSS {peak} KiB");
 
     let (peak, _, code, _) = run_measured(&["check", &p]);
     assert_eq!(code, Some(0));
@@ -221,4 +236,56 @@ fn show_and_plot_at_one_position_of_a_1_gb_scan_stay_under_64_mib() {
         "plot --at peak RSS {peak} KiB"
     );
     assert!(std::fs::metadata(&png).unwrap().len() > 1000);
+}
+
+/// `dump --json --full` streams every value: a 128 MB dataset (16 M float64, 2 x 8 M
+/// chunks) dumped whole stays under 64 MiB RSS, and its output is one JSON document whose
+/// values are the dataset's (read back and checked value by value).
+#[test]
+fn dump_full_streams_every_value_under_64_mib() {
+    const R: u64 = 2048;
+    const C: u64 = 8192;
+    let dir = common::temp_dir("cli-memory-dump-full");
+    let path = dir.join("mid.h5");
+    {
+        let mut w = Writer::create(&path, WriteOptions::default()).unwrap();
+        let ds = w
+            .create_dataset(
+                "/m",
+                DatasetBuilder::new(Dtype::F64)
+                    .shape(&[R, C])
+                    .chunks(&[128, C]),
+            )
+            .unwrap();
+        let block: Vec<f64> = (0..128 * C).map(|i| (i % 1013) as f64 * 0.5).collect();
+        for r in (0..R).step_by(128) {
+            w.write_slice(&ds, &[r..r + 128, 0..C], &block).unwrap();
+        }
+        w.close().unwrap();
+    }
+    let p = path.to_string_lossy().into_owned();
+    let (peak, bytes, code, _) = run_measured(&["dump", "--json", "--full", &p]);
+    assert_eq!(code, Some(0));
+    eprintln!("dump --full: peak RSS {} MiB, {bytes} bytes", peak / 1024);
+    assert!(
+        peak > 0 && peak < 64 * 1024,
+        "dump --full peak RSS {peak} KiB"
+    );
+    assert!(bytes > R * C * 3, "{bytes}");
+    // The values, checked (the output of a 128 MB dataset parsed as one document).
+    let out = common::bin()
+        .args(["dump", "--json", "--full", &p])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = doc["root"]["children"]["m"]["value"].as_array().unwrap();
+    assert_eq!(rows.len() as u64, R);
+    for (r, row) in rows.iter().enumerate().step_by(97) {
+        let row = row.as_array().unwrap();
+        assert_eq!(row.len() as u64, C);
+        for (c, v) in row.iter().enumerate() {
+            let i = (r as u64 % 128) * C + c as u64;
+            assert_eq!(v.as_f64(), Some((i % 1013) as f64 * 0.5), "[{r}, {c}]");
+        }
+    }
 }

@@ -17,7 +17,10 @@ use crate::hdf5::read::value::{read_uint, sign_extend, to_little_endian};
 use crate::hdf5::read::{Attribute, Dataset, File, Group, LinkKind, Node, Value};
 
 mod json;
+mod stream;
 mod summary;
+
+pub use stream::{data_bytes, dump_streamed, DumpOptions};
 
 use json::*;
 pub use json::{cset_names, float_json, pad_names, type_json, value_json};
@@ -28,8 +31,9 @@ use summary::Summary;
 const MAX_LISTED: u64 = 64;
 /// Text longer than this is summarised.
 const LONG_TEXT: usize = 4096;
-/// Bytes read per slab when digesting a big dataset.
-const SLAB_BYTES: u64 = 32 << 20;
+/// Bytes read per slab when digesting a big dataset (with a chunk or two being decoded, the
+/// memory bound of `dump`: tests/cli_memory.rs).
+const SLAB_BYTES: u64 = 4 << 20;
 
 /// The dump document and whether any node failed.
 pub struct Dump {
@@ -42,32 +46,51 @@ pub struct Dump {
 /// Dump a whole file. Fails only when the root group cannot be read.
 pub fn dump_file(file: &File, file_name: &str) -> Result<Dump> {
     let root = file.root()?;
-    let mut st = State {
-        seen: HashMap::new(),
-        had_errors: false,
-        max_depth: file.limits().max_group_depth,
-    };
-    st.seen.insert(root.object().address(), "/".to_string());
-    let root_json = st.group(file, &root, 0);
-    let json = json!({
-        "format": "pymodaq-h5-dump/1",
-        "file": file_name,
-        "superblock_version": file.superblock().version,
-        "root": root_json,
-    });
+    let mut st = State::new(file, false, None);
+    let json = st.document(file, &root, file_name);
     Ok(Dump {
         json,
         had_errors: st.had_errors,
     })
 }
 
-struct State {
+struct State<'a> {
     seen: HashMap<u64, String>,
     had_errors: bool,
     max_depth: u32,
+    /// `--full`: every dataset's values listed; those above [`MAX_LISTED`] are deferred (a
+    /// placeholder in the document, streamed when it is written: `stream.rs`).
+    full: bool,
+    deferred: Vec<Dataset>,
+    /// Called with the bytes of each slab digested.
+    progress: Option<&'a dyn Fn(u64)>,
 }
 
-impl State {
+impl<'a> State<'a> {
+    fn new(file: &File, full: bool, progress: Option<&'a dyn Fn(u64)>) -> State<'a> {
+        State {
+            seen: HashMap::new(),
+            had_errors: false,
+            max_depth: file.limits().max_group_depth,
+            full,
+            deferred: Vec::new(),
+            progress,
+        }
+    }
+
+    fn document(&mut self, file: &File, root: &Group, file_name: &str) -> J {
+        self.seen.insert(root.object().address(), "/".to_string());
+        let root_json = self.group(file, root, 0);
+        json!({
+            "format": "pymodaq-h5-dump/1",
+            "file": file_name,
+            "superblock_version": file.superblock().version,
+            "root": root_json,
+        })
+    }
+}
+
+impl State<'_> {
     fn err(&mut self, m: &mut Map<String, J>, e: &Error) {
         self.had_errors = true;
         m.insert("error".into(), J::String(e.to_string()));
@@ -210,8 +233,19 @@ impl State {
         self.attrs(d.object(), &mut m);
         if null {
             m.insert("value".into(), J::Null);
-        } else if let Err(e) = data_json(d, &mut m) {
-            self.err(&mut m, &e);
+        } else if self.full && d.len() > MAX_LISTED {
+            // Checked now so a refusal is an `error` entry, not a cut in the stream.
+            match stream::check_streamable(d) {
+                Ok(()) => {
+                    m.insert("value".into(), stream::placeholder(self.deferred.len()));
+                    self.deferred.push(d.clone());
+                }
+                Err(e) => self.err(&mut m, &e),
+            }
+        } else {
+            if let Err(e) = data_json(d, &mut m, self.progress) {
+                self.err(&mut m, &e);
+            }
         }
         J::Object(m)
     }
@@ -304,7 +338,7 @@ fn attribute_json(a: &Attribute) -> Result<J> {
     Ok(J::Object(m))
 }
 
-fn data_json(d: &Dataset, m: &mut Map<String, J>) -> Result<()> {
+fn data_json(d: &Dataset, m: &mut Map<String, J>, progress: Option<&dyn Fn(u64)>) -> Result<()> {
     let n = d.len();
     let scalar = d.dataspace.kind == DataspaceKind::Scalar;
     let limits = d.object().file.limits();
@@ -341,6 +375,9 @@ fn data_json(d: &Dataset, m: &mut Map<String, J>) -> Result<()> {
             Vec::new()
         };
         s.feed(&d.datatype, &raw, &vals)?;
+        if let Some(p) = progress {
+            p(raw.len() as u64);
+        }
         r = end;
     }
     s.finish(m, n);

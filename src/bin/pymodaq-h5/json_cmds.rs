@@ -13,9 +13,16 @@ pub struct DumpArgs {
     /// Emit JSON (the only format; kept for the contract's spelling).
     #[arg(long)]
     json: bool,
+    /// List every dataset's values (nested lists) instead of the summary above 64 elements;
+    /// streamed, so memory stays bounded whatever the file size.
+    #[arg(long)]
+    full: bool,
     /// Write to this file instead of standard output.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// No progress bar on standard error (it shows only on a terminal anyway).
+    #[arg(long, short)]
+    quiet: bool,
     /// The HDF5 file.
     file: PathBuf,
 }
@@ -56,12 +63,30 @@ fn emit(text: String, out: Option<PathBuf>) -> anyhow::Result<()> {
 }
 
 pub fn dump(a: DumpArgs) -> anyhow::Result<ExitCode> {
-    let DumpArgs { json: _, out, file } = a;
+    let DumpArgs {
+        json: _,
+        full,
+        out,
+        quiet,
+        file,
+    } = a;
     let f = open(&file)?;
-    let d = pymodaq_h5::dump::dump_file(&f, &file_name(&file))
+    let pb = crate::progress::bytes(pymodaq_h5::dump::data_bytes(&f), "dump", quiet);
+    let inc = |n: u64| pb.inc(n);
+    let opts = pymodaq_h5::dump::DumpOptions {
+        full,
+        progress: Some(&inc),
+    };
+    let mut w: Box<dyn Write> = match &out {
+        Some(o) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(o).with_context(|| format!("writing {}", o.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let had_errors = pymodaq_h5::dump::dump_streamed(&f, &file_name(&file), opts, &mut w)
         .with_context(|| format!("{}", file.display()))?;
-    emit(serde_json::to_string_pretty(&d.json)?, out)?;
-    Ok(if d.had_errors {
+    pb.finish_and_clear();
+    Ok(if had_errors {
         ExitCode::from(3)
     } else {
         ExitCode::SUCCESS

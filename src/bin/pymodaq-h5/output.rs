@@ -18,6 +18,20 @@ pub const EXIT_PROBLEMS: u8 = 3;
 
 /// Turn a command's result into the process exit code, printing the error on one line.
 pub fn finish(r: anyhow::Result<ExitCode>) -> ExitCode {
+    // Memory tests (tests/cli_memory.rs): this process's own peak RSS, exact however short it
+    // ran (a parent's rusage of its child also counts the forked parent's pages).
+    if std::env::var_os("PYMODAQ_H5_REPORT_PEAK_RSS").is_some() {
+        if let Some(l) = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|t| {
+                t.lines()
+                    .find(|l| l.starts_with("VmHWM:"))
+                    .map(str::to_string)
+            })
+        {
+            eprintln!("pymodaq-h5: {l}");
+        }
+    }
     match r {
         Ok(code) => code,
         Err(e) => {
