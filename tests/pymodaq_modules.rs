@@ -198,17 +198,10 @@ fn module_savers_lay_files_out_like_pymodaq() {
 
     // PyMoDAQ loads it all, as we do.
     if let Some(py) = common::python() {
-        let o = std::process::Command::new(py)
-            .arg(common::root().join("fixtures/gen/pymodaq_load.py"))
-            .arg(&path)
-            .arg("--full")
-            .output()
-            .unwrap();
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
+        let o = common::run_py(
+            &py,
+            "fixtures/gen/pymodaq_load.py",
+            [path.as_os_str(), "--full".as_ref()],
         );
         let mut real: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         let mut mine = doc.clone();

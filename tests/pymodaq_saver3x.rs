@@ -6,7 +6,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use pymodaq_h5::hdf5::read::File;
 use pymodaq_h5::pymodaq::backend::H5Backend;
@@ -152,17 +151,10 @@ fn pymodaq_53_loads_them_as_we_do() {
     let dir = common::temp_dir("saver3x-py");
     let (viewer, scan) = write(&dir);
     for h5 in [viewer, scan] {
-        let out = Command::new(&py)
-            .arg(common::root().join("fixtures/gen/pymodaq_load.py"))
-            .arg(&h5)
-            .arg("--full")
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = common::run_py(
+            &py,
+            "fixtures/gen/pymodaq_load.py",
+            [h5.as_os_str(), "--full".as_ref()],
         );
         let theirs: J = serde_json::from_slice(&out.stdout).unwrap();
         let f = File::open(&h5).unwrap();

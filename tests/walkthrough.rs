@@ -29,16 +29,10 @@ fn walkthrough_runs_like_the_pymodaq_docs() {
     }
     // The file is a valid PyMoDAQ file for PyMoDAQ itself.
     if let Some(py) = common::python() {
-        let o = std::process::Command::new(py)
-            .arg(common::root().join("fixtures/gen/pymodaq_load.py"))
-            .arg(dir.join("walkthrough.h5"))
-            .output()
-            .unwrap();
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
+        let o = common::run_py(
+            &py,
+            "fixtures/gen/pymodaq_load.py",
+            [dir.join("walkthrough.h5")],
         );
         let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         let names: Vec<&str> = doc["load_all"]

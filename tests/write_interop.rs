@@ -164,59 +164,27 @@ impl Expect {
 fn values(rng: &mut Rng, np: &str, n: usize) -> (Vec<u8>, Vec<J>) {
     let mut raw = Vec::new();
     let mut js = Vec::new();
+    // One element: its little-endian bytes and its JSON number.
+    macro_rules! push {
+        ($v:expr) => {{
+            let v = $v;
+            raw.extend_from_slice(&v.to_le_bytes());
+            js.push(json!(v));
+        }};
+    }
     for _ in 0..n {
         let r = rng.next();
         match np {
-            "<i1" => {
-                let v = r as i8;
-                raw.extend_from_slice(&v.to_le_bytes());
-                js.push(json!(v));
-            }
-            "<i2" => {
-                let v = r as i16;
-                raw.extend_from_slice(&v.to_le_bytes());
-                js.push(json!(v));
-            }
-            "<i4" => {
-                let v = r as i32;
-                raw.extend_from_slice(&v.to_le_bytes());
-                js.push(json!(v));
-            }
-            "<i8" => {
-                let v = r as i64;
-                raw.extend_from_slice(&v.to_le_bytes());
-                js.push(json!(v));
-            }
-            "|u1" => {
-                let v = r as u8;
-                raw.extend_from_slice(&v.to_le_bytes());
-                js.push(json!(v));
-            }
-            "<u2" => {
-                let v = r as u16;
-                raw.extend_from_slice(&v.to_le_bytes());
-                js.push(json!(v));
-            }
-            "<u4" => {
-                let v = r as u32;
-                raw.extend_from_slice(&v.to_le_bytes());
-                js.push(json!(v));
-            }
-            "<u8" => {
-                let v = r >> 12; // exact in JSON doubles too
-                raw.extend_from_slice(&v.to_le_bytes());
-                js.push(json!(v));
-            }
-            "<f4" => {
-                let v = (r % 100_000) as f32 / 8.0 - 5000.0;
-                raw.extend_from_slice(&v.to_le_bytes());
-                js.push(json!(v));
-            }
-            _ => {
-                let v = (r % 1_000_000_007) as f64 / 1024.0 - 400_000.0;
-                raw.extend_from_slice(&v.to_le_bytes());
-                js.push(json!(v));
-            }
+            "<i1" => push!(r as i8),
+            "<i2" => push!(r as i16),
+            "<i4" => push!(r as i32),
+            "<i8" => push!(r as i64),
+            "|u1" => push!(r as u8),
+            "<u2" => push!(r as u16),
+            "<u4" => push!(r as u32),
+            "<u8" => push!(r >> 12), // exact in JSON doubles too
+            "<f4" => push!((r % 100_000) as f32 / 8.0 - 5000.0),
+            _ => push!((r % 1_000_000_007) as f64 / 1024.0 - 400_000.0),
         }
     }
     (raw, js)

@@ -37,31 +37,25 @@ trait Fl:
     fn f64(self) -> f64;
 }
 
-impl Fl for f32 {
-    const ZERO: f32 = 0.0;
-    fn from_usize(n: usize) -> f32 {
-        n as f32
-    }
-    fn sqrt(self) -> f32 {
-        f32::sqrt(self)
-    }
-    fn f64(self) -> f64 {
-        f64::from(self)
-    }
+// `$to_f64` widens to f64.
+macro_rules! fl {
+    ($($t:ty => $to_f64:path),*) => {$(
+        impl Fl for $t {
+            const ZERO: $t = 0.0;
+            fn from_usize(n: usize) -> $t {
+                n as $t
+            }
+            fn sqrt(self) -> $t {
+                <$t>::sqrt(self)
+            }
+            fn f64(self) -> f64 {
+                $to_f64(self)
+            }
+        }
+    )*};
 }
 
-impl Fl for f64 {
-    const ZERO: f64 = 0.0;
-    fn from_usize(n: usize) -> f64 {
-        n as f64
-    }
-    fn sqrt(self) -> f64 {
-        f64::sqrt(self)
-    }
-    fn f64(self) -> f64 {
-        self
-    }
-}
+fl!(f32 => f64::from, f64 => std::convert::identity);
 
 /// NumPy's `pairwise_sum` (loops_utils.h): 8 accumulators over blocks of up to 128.
 fn pairwise<T: Fl>(a: &[T]) -> T {

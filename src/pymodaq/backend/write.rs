@@ -116,12 +116,7 @@ impl SaveBackend {
         let mut root = NodeRec::new(NodeClass::Group);
         match flavour {
             Flavour::Tables => {
-                root.put_attr("CLASS", PyValue::Str(pytables::GROUP_CLASS.into()));
-                root.put_attr("TITLE", PyValue::Str(title.into()));
-                root.put_attr(
-                    "VERSION",
-                    PyValue::Float(version_number(pytables::GROUP_VERSION)),
-                );
+                tables_group_attrs(&mut root, title);
                 root.put_attr(
                     "PYTABLES_FORMAT_VERSION",
                     PyValue::Float(version_number(pytables::FORMAT_VERSION)),
@@ -254,12 +249,7 @@ impl SaveBackend {
         let mut rec = NodeRec::new(NodeClass::Group);
         match self.flavour {
             Flavour::Tables => {
-                rec.put_attr("CLASS", PyValue::Str(pytables::GROUP_CLASS.into()));
-                rec.put_attr("TITLE", PyValue::Str(title.into()));
-                rec.put_attr(
-                    "VERSION",
-                    PyValue::Float(version_number(pytables::GROUP_VERSION)),
-                );
+                tables_group_attrs(&mut rec, title);
                 self.insert(where_, name, rec);
             }
             Flavour::H5py => {
@@ -861,4 +851,14 @@ impl crate::pymodaq::backend::Backend for SaveBackend {
     fn attribute(&self, path: &str, name: &str) -> Option<PyValue> {
         self.node(path).and_then(|n| n.attr(name).cloned())
     }
+}
+
+/// The attributes PyTables gives a group: CLASS, TITLE, VERSION.
+fn tables_group_attrs(rec: &mut NodeRec, title: &str) {
+    rec.put_attr("CLASS", PyValue::Str(pytables::GROUP_CLASS.into()));
+    rec.put_attr("TITLE", PyValue::Str(title.into()));
+    rec.put_attr(
+        "VERSION",
+        PyValue::Float(version_number(pytables::GROUP_VERSION)),
+    );
 }

@@ -157,14 +157,22 @@ fn split_sci(text: &str) -> (bool, String, i32) {
     (neg, digits, exp.parse().unwrap_or(0))
 }
 
+/// `nan`, `inf` and `-inf` as Python and numpy spell them; `None` for a finite value.
+fn non_finite_repr(x: f64) -> Option<&'static str> {
+    if x.is_nan() {
+        Some("nan")
+    } else if x.is_infinite() {
+        Some(if x > 0.0 { "inf" } else { "-inf" })
+    } else {
+        None
+    }
+}
+
 /// Python's `repr(float)`: shortest round-trip digits, e.g. `0.1`, `1.0`, `1e-05`, `1e+16`,
 /// `-0.0`, `inf`, `nan`.
 pub fn float_repr(x: f64) -> String {
-    if x.is_nan() {
-        return "nan".into();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "inf".into() } else { "-inf".into() };
+    if let Some(s) = non_finite_repr(f64::from(x)) {
+        return s.into();
     }
     let (neg, digits, exp) = split_sci(&format!("{x:e}"));
     // CPython's float_repr_style 'short': scientific when decpt <= -4 or decpt > 16.
@@ -174,11 +182,8 @@ pub fn float_repr(x: f64) -> String {
 /// numpy's repr of a float32 value inside `np.float32(…)`: shortest float32 digits, positional
 /// for magnitudes in [1e-4, 1e6), scientific otherwise (`1e+06`, `1e-04`).
 pub fn float32_repr(x: f32) -> String {
-    if x.is_nan() {
-        return "nan".into();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "inf".into() } else { "-inf".into() };
+    if let Some(s) = non_finite_repr(f64::from(x)) {
+        return s.into();
     }
     let (neg, digits, exp) = split_sci(&format!("{x:e}"));
     // numpy switches to scientific outside [1e-4, 10**precision), precision 6 for float32.
