@@ -182,10 +182,7 @@ fn session(
                 .collect();
         }
         for (k, (c, id)) in chans.iter().zip(&ids).enumerate() {
-            if mixed && k + 1 == chans.len() && i % 2 == 1 {
-                let r = i as u64..i as u64 + 1;
-                w.write_slice(id, &[r, 0..c.row], &c.row_values(i)).unwrap();
-            } else if scan {
+            if scan || (mixed && k + 1 == chans.len() && i % 2 == 1) {
                 let r = i as u64..i as u64 + 1;
                 w.write_slice(id, &[r, 0..c.row], &c.row_values(i)).unwrap();
             } else {
