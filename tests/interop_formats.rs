@@ -84,6 +84,9 @@ fn check_passes_what_dump_reads() {
         "i11_top_level_arrays.h5",
         "i11_shared_message_v1.h5",
         "i11_blosc2.h5",
+        "i11_sohm_list.h5",
+        "i11_sohm_btree.h5",
+        "i11_sohm_two_indexes.h5",
     ] {
         let h5 = interop(name);
         let dump = bin().args(["dump", "--json"]).arg(&h5).output().unwrap();

@@ -13,6 +13,7 @@ pub mod fractal_heap;
 pub mod global_heap;
 pub mod local_heap;
 pub mod object_header;
+pub mod sohm;
 pub mod superblock;
 pub mod symbol_node;
 

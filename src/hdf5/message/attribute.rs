@@ -67,18 +67,28 @@ impl AttributeMessage {
         limits: &Limits,
         shared_type: &mut dyn FnMut(&[u8], u64) -> Result<super::datatype::Datatype>,
     ) -> Result<Self> {
+        Self::parse_shared(c, limits, shared_type, &mut |_, at| {
+            Err(Error::unsupported(
+                "shared dataspace in attribute",
+                Some(at),
+            ))
+        })
+    }
+
+    /// [`AttributeMessage::parse_with`], a shared dataspace (in the shared-message heap)
+    /// being resolved by `shared_space(encoding, address of the encoding)`.
+    pub fn parse_shared(
+        c: &mut Cursor<'_>,
+        limits: &Limits,
+        shared_type: &mut dyn FnMut(&[u8], u64) -> Result<super::datatype::Datatype>,
+        shared_space: &mut dyn FnMut(&[u8], u64) -> Result<super::dataspace::Dataspace>,
+    ) -> Result<Self> {
         named(c, "attribute message", |c| {
             let v = version(c, &[1, 2, 3])?;
             let flags_at = c.addr();
             let flags = c.u8()?;
             if v >= 2 {
-                if flags & 0x02 != 0 {
-                    return Err(Error::unsupported(
-                        "shared dataspace in attribute",
-                        Some(flags_at),
-                    ));
-                }
-                if flags & !0x01 != 0 {
+                if flags & !0x03 != 0 {
                     return Err(Error::Format(
                         c.err_at(flags_at, format!("unknown attribute flags {flags:#x}")),
                     ));
@@ -106,7 +116,12 @@ impl AttributeMessage {
                 super::datatype::Datatype::parse(&mut tc, limits)?
             };
             let mut sc = field(c, v, space_size)?;
-            let dataspace = super::dataspace::Dataspace::parse(&mut sc, limits)?;
+            let dataspace = if v >= 2 && flags & 0x02 != 0 {
+                let at = sc.addr();
+                shared_space(sc.all(), at)?
+            } else {
+                super::dataspace::Dataspace::parse(&mut sc, limits)?
+            };
             let data_at = c.addr();
             let n = dataspace
                 .num_elements()

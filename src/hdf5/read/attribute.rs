@@ -209,9 +209,12 @@ impl Object {
                     let order = u32::from_le_bytes([tail[1], tail[2], tail[3], tail[4]]);
                     let bytes = heap.get(io, id, &mut budget)?;
                     let mut c = io.cursor(&bytes, r.at, "attribute message (dense)");
-                    let a = AttributeMessage::parse_with(&mut c, &io.limits, &mut |enc, at| {
-                        file.committed_datatype(enc, at)
-                    })?;
+                    let a = AttributeMessage::parse_shared(
+                        &mut c,
+                        &io.limits,
+                        &mut |enc, at| file.committed_datatype(enc, at),
+                        &mut |enc, at| file.shared_dataspace(enc, at),
+                    )?;
                     out.push(Attribute::from_message(a, Some(order as u64), file));
                 }
             }

@@ -71,24 +71,72 @@ impl File {
     /// datatype of an attribute.
     pub(crate) fn decode_message(&self, m: &RawMessage) -> Result<Message> {
         let io = &self.inner.io;
+        if m.flags & message::flags::SHARED != 0 {
+            if let Some(id) = crate::hdf5::sohm::heap_id(&m.data) {
+                // Stored once in the shared-message heap: decode the heap's copy.
+                let sb = &self.inner.superblock;
+                let data = crate::hdf5::sohm::message(io, sb, m.msg_type, id, m.at)?;
+                let own = RawMessage {
+                    flags: m.flags & !message::flags::SHARED,
+                    data,
+                    ..m.clone()
+                };
+                return self.decode_message(&own);
+            }
+        }
         if m.msg_type == kind::DATATYPE && m.flags & message::flags::SHARED != 0 {
             return Ok(Message::Datatype(self.committed_datatype(&m.data, m.at)?));
         }
         if m.msg_type == kind::ATTRIBUTE && m.flags & message::flags::SHARED == 0 {
             let mut c = io.cursor(&m.data, m.at, "object header message");
-            let a = message::attribute::AttributeMessage::parse_with(
+            let a = message::attribute::AttributeMessage::parse_shared(
                 &mut c,
                 &io.limits,
                 &mut |enc, at| self.committed_datatype(enc, at),
+                &mut |enc, at| self.shared_dataspace(enc, at),
             )?;
             return Ok(Message::Attribute(a));
         }
         message::decode(m, io.sizes, &io.limits)
     }
 
+    /// The dataspace a shared-message encoding points to: only the shared-message heap holds
+    /// dataspaces (HDF5 commits no dataspace objects).
+    pub(crate) fn shared_dataspace(
+        &self,
+        encoding: &[u8],
+        at: u64,
+    ) -> Result<message::dataspace::Dataspace> {
+        let io = &self.inner.io;
+        let Some(id) = crate::hdf5::sohm::heap_id(encoding) else {
+            return Err(Error::unsupported(
+                "shared dataspace outside the shared-message heap",
+                Some(at),
+            ));
+        };
+        let sb = &self.inner.superblock;
+        let data = crate::hdf5::sohm::message(io, sb, kind::DATASPACE, id, at)?;
+        let mut c = io.cursor(&data, at, "shared dataspace");
+        message::dataspace::Dataspace::parse(&mut c, &io.limits)
+    }
+
     /// The datatype of the committed datatype object a shared-message encoding points to.
     pub(crate) fn committed_datatype(&self, encoding: &[u8], at: u64) -> Result<Datatype> {
         let io = &self.inner.io;
+        if let Some(id) = crate::hdf5::sohm::heap_id(encoding) {
+            let sb = &self.inner.superblock;
+            let data = crate::hdf5::sohm::message(io, sb, kind::DATATYPE, id, at)?;
+            let raw = RawMessage {
+                msg_type: kind::DATATYPE,
+                flags: 0,
+                creation_order: None,
+                at,
+                data,
+            };
+            if let Message::Datatype(d) = message::decode(&raw, io.sizes, &io.limits)? {
+                return Ok(d);
+            }
+        }
         let addr = message::shared_address(encoding, io.sizes, at)?;
         let header = object_header::read(io, addr)?;
         for m in header
