@@ -128,6 +128,35 @@ impl LinkMessage {
 /// Link message body (version 1) of a hard link `name` → object header `addr`. Names
 /// that are not ASCII are marked UTF-8.
 pub fn encode_link(name: &[u8], addr: u64) -> Result<Vec<u8>> {
+    encode_link_as(name, None, &addr.to_le_bytes())
+}
+
+/// Link message body of a soft link `name` → `target` (a path in the same file).
+pub fn encode_soft_link(name: &[u8], target: &str) -> Result<Vec<u8>> {
+    let n = u16::try_from(target.len()).map_err(|_| usage("soft link target of 64 KiB or more"))?;
+    let mut info = n.to_le_bytes().to_vec();
+    info.extend_from_slice(target.as_bytes());
+    encode_link_as(name, Some(1), &info)
+}
+
+/// Link message body of an external link `name` → object `path` in file `file`.
+pub fn encode_external_link(name: &[u8], file: &str, path: &str) -> Result<Vec<u8>> {
+    if file.contains('\0') || path.contains('\0') {
+        return Err(usage("NUL in an external link"));
+    }
+    let mut v = vec![0u8]; // version/flags
+    v.extend_from_slice(file.as_bytes());
+    v.push(0);
+    v.extend_from_slice(path.as_bytes());
+    v.push(0);
+    let n = u16::try_from(v.len()).map_err(|_| usage("external link of 64 KiB or more"))?;
+    let mut info = n.to_le_bytes().to_vec();
+    info.extend_from_slice(&v);
+    encode_link_as(name, Some(64), &info)
+}
+
+/// Link message body: `name`, the link type (`None`: hard), then the link information.
+fn encode_link_as(name: &[u8], link_type: Option<u8>, info: &[u8]) -> Result<Vec<u8>> {
     let nb = name;
     if nb.is_empty() {
         return Err(usage("empty link name"));
@@ -141,13 +170,16 @@ pub fn encode_link(name: &[u8], addr: u64) -> Result<Vec<u8>> {
     } else {
         return Err(usage("link name of 64 KiB or more"));
     };
-    out.push(code | if utf8 { 0x10 } else { 0 });
+    out.push(code | if utf8 { 0x10 } else { 0 } | if link_type.is_some() { 0x08 } else { 0 });
+    if let Some(t) = link_type {
+        out.push(t);
+    }
     if utf8 {
         out.push(1);
     }
     out.extend_from_slice(&(nb.len() as u64).to_le_bytes()[..width]);
     out.extend_from_slice(nb);
-    out.extend_from_slice(&addr.to_le_bytes());
+    out.extend_from_slice(info);
     Ok(out)
 }
 
@@ -219,6 +251,30 @@ mod tests {
                 path: "/x".into()
             }
         );
+    }
+
+    #[test]
+    fn soft_and_external_encode_as_parsed() {
+        let s = encode_soft_link(b"soft", "/ea").unwrap();
+        let l = parse(&s).unwrap();
+        assert_eq!(
+            (l.name.as_str(), l.target),
+            ("soft", LinkTarget::Soft("/ea".into()))
+        );
+        let e = encode_external_link("é".as_bytes(), "other.h5", "/x").unwrap();
+        let l = parse(&e).unwrap();
+        assert_eq!(
+            (l.name.as_str(), l.charset, l.target),
+            (
+                "é",
+                CharSet::Utf8,
+                LinkTarget::External {
+                    file: "other.h5".into(),
+                    path: "/x".into()
+                }
+            )
+        );
+        assert!(encode_external_link(b"x", "a\0b", "/").is_err());
     }
 
     #[test]

@@ -258,6 +258,8 @@ pub struct Writer {
     pool: pipeline::Pool,
     /// New groups track the creation order of their links (h5py `track_order`).
     track_order: bool,
+    /// Hard links to an object beyond its first (module `more_links`).
+    more_links: HashMap<usize, u32>,
 }
 
 fn split_path(path: &str) -> Result<(String, String)> {
@@ -359,6 +361,7 @@ mod file;
 mod free_space;
 mod group;
 mod links;
+mod more_links;
 mod object_header;
 mod open;
 mod open_header;

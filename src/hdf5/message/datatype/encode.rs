@@ -183,6 +183,10 @@ fn encode_dt_into(dt: &Datatype, ver: u8, out: &mut Vec<u8>) -> Result<()> {
                 out,
             )?;
         }
+        Datatype::Reference { size, kind } => {
+            // Class 7, bits 0-3 the reference type (0 object, 1 dataset region).
+            head(out, 7, [kind & 0x0F, 0, 0], *size);
+        }
         Datatype::Array { size, dims, base } => {
             let rank = u8::try_from(dims.len()).map_err(|_| usage("array rank too large"))?;
             head(out, 10, [0, 0, 0], *size);
@@ -316,6 +320,7 @@ mod encode_tests {
             types::vlen_str(),
             types::bitfield8(),
             types::bool_enum(),
+            Datatype::Reference { size: 8, kind: 0 },
             Datatype::VarLenSequence {
                 size: 16,
                 base: Box::new(types::int(1, false)),

@@ -53,6 +53,7 @@ impl Writer {
             durability: opts.durability,
             pool: Default::default(),
             track_order: opts.track_order,
+            more_links: HashMap::new(),
         };
         w.st.set_len(0)?;
         let mut attrs = Vec::new();

@@ -153,6 +153,9 @@ impl Writer {
         if self.header_version(idx) == HeaderVersion::V2 {
             ess.push((kind::ATTRIBUTE_INFO, dense::info_body(o.dense.attrs)));
         }
+        if let Some(rc) = self.refcount_message(idx) {
+            ess.push((kind::REFCOUNT, rc));
+        }
         Ok(ess)
     }
 

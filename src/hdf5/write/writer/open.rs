@@ -135,6 +135,7 @@ impl Writer {
             durability: opts.durability,
             pool: Default::default(),
             track_order: opts.track_order,
+            more_links: HashMap::new(),
         };
         let root = w.load_object("/".into(), sb.root_object_header)?;
         if !matches!(w.objs[root].kind, Kind::Group(_)) {
