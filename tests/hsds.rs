@@ -1239,3 +1239,94 @@ fn links_vlen_strings_and_padded_compounds_upload_as_h5pyd_reads_them() {
     assert!(err.contains("/r") && err.contains("reference"), "{err}");
     assert!(!hsds::client(&url2, &creds()).unwrap().exists().unwrap());
 }
+
+/// Reading what h5pyd writes beyond PyMoDAQ's layout (the in-memory image holds it all):
+/// soft links (absolute, relative, dangling), external links, second hard links to a dataset
+/// and a group and a cycle, variable-length string datasets (UTF-8 and ASCII, scalar, 1-D of
+/// 5000, 2-D, extensible), object references (a dataset with a null one, a 2-D one,
+/// attributes). `export URL` writes the image: h5pyd's reading of the domain equals h5py's of
+/// the file, link by link, value by value (a reference: the same object); our `dump --json
+/// URL` equals h5py's dump of that file; our reader follows the links to the same values.
+#[test]
+fn links_vlen_strings_and_references_written_by_h5pyd_read_as_h5pyd_reads_them() {
+    let Some(ep) = endpoint() else { return };
+    let Some(py) = common::python() else { return };
+    let dir = common::temp_dir("hsds-kinds-read");
+    let url = domain(&ep, "h5pyd_kinds");
+    run(
+        py_cmd(&py)
+            .arg(common::root().join("tests/py/hsds_pymodaq.py"))
+            .arg("kinds-domain")
+            .arg(&url),
+        "h5pyd writer",
+    );
+    let back = dir.join("back.h5");
+    let out = cli(&["export", &url, "-o", back.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let diffs = run(
+        py_cmd(&py)
+            .arg(common::root().join("tests/py/hsds_pymodaq.py"))
+            .arg("compare")
+            .arg(&url)
+            .arg(&back),
+        "h5pyd/h5py comparison",
+    );
+    let diffs: Vec<String> = serde_json::from_str(&diffs).unwrap();
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+    let out = cli(&["dump", "--json", &url]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut ours: J = serde_json::from_slice(&out.stdout).unwrap();
+    let mut theirs: J = serde_json::from_str(&run(
+        Command::new(&py)
+            .arg(common::root().join("fixtures/gen/h5py_dump.py"))
+            .arg(&back),
+        "h5py dump",
+    ))
+    .unwrap();
+    ours["file"] = J::Null;
+    theirs["file"] = J::Null;
+    let d = diff_docs(&ours, &theirs);
+    assert!(d.is_empty(), "{}", d[..d.len().min(20)].join("\n"));
+    let kinds: Vec<&str> = ["soft", "dangling", "ext", "again", "g2"]
+        .iter()
+        .map(|k| ours["root"]["children"][k]["kind"].as_str().unwrap_or("?"))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "soft_link",
+            "soft_link",
+            "external_link",
+            "dataset",
+            "hard_link_to_seen_object"
+        ]
+    );
+    // Our reader on the domain: links followed to the values h5pyd wrote.
+    let f = hsds::open(&url, &creds(), &pymodaq_h5::Limits::default()).unwrap();
+    for p in [
+        "/soft",
+        "/again",
+        "/g/data",
+        "/g2/data",
+        "/g/sub/up/data",
+        "/g/rel",
+    ] {
+        let pymodaq_h5::hdf5::read::Node::Dataset(d) = f.get(p).unwrap() else {
+            panic!("{p} is no dataset")
+        };
+        assert_eq!(
+            d.read::<f64>().unwrap(),
+            [0.0, 1.0, 2.0, 3.0, 4.0, 5.0],
+            "{p}"
+        );
+    }
+    assert!(f.get("/rel").is_err() && f.get("/dangling").is_err());
+}

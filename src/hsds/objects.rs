@@ -236,8 +236,10 @@ impl Client {
                     },
                     "H5L_TYPE_SOFT" => LinkTarget::Soft(str_of(self, l, "h5path")?.to_string()),
                     "H5L_TYPE_EXTERNAL" => LinkTarget::External {
+                        // HSDS answers `file` for what a client sent as `h5domain`.
                         domain: l
                             .get("h5domain")
+                            .or_else(|| l.get("file"))
                             .and_then(J::as_str)
                             .unwrap_or("")
                             .to_string(),

@@ -11,7 +11,7 @@
 // A selection is one range per dimension: a one-range selection of a rank-1 dataset is meant.
 #![allow(clippy::single_range_in_vec_init)]
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
 
@@ -23,7 +23,9 @@ use super::objects::{AttrDoc, DsetDoc, LinkTarget};
 use super::types;
 use crate::hdf5::message::datatype::Datatype;
 use crate::hdf5::read::File;
-use crate::hdf5::write::{AttrValue, DatasetBuilder, Dtype, MemWriteStorage, WriteOptions, Writer};
+use crate::hdf5::write::{
+    AttrValue, DatasetBuilder, Dtype, MemWriteStorage, Profile, WriteOptions, Writer,
+};
 use crate::Limits;
 
 /// Largest binary read of one request.
@@ -55,6 +57,8 @@ pub fn download(c: &Client, path: &Path, limits: &Limits) -> HResult<()> {
 
 fn opts(limits: &Limits) -> WriteOptions {
     WriteOptions {
+        // Groups of Link messages: soft and external links exist only so.
+        profile: Profile::Hdf5V110,
         pytables: false,
         limits: *limits,
         ..WriteOptions::default()
@@ -66,17 +70,157 @@ struct Budget {
     objects: u64,
 }
 
+/// What the walk learns for the end: object references are stored as header addresses,
+/// known once every object of the domain is in the image.
+#[derive(Default)]
+struct Walk {
+    /// Object id -> the image path it was first written at.
+    seen: HashMap<String, String>,
+    /// Reference datasets: image path, HSDS id, dims.
+    ref_datasets: Vec<(String, String, Vec<u64>)>,
+    /// Reference attributes: image path of their object, the attribute.
+    ref_attrs: Vec<(String, AttrDoc)>,
+}
+
 fn copy_domain(c: &Client, mut w: Writer, limits: &Limits) -> HResult<()> {
     let root = c.root_id()?;
-    let mut seen = HashSet::new();
-    seen.insert(root.clone());
+    let mut walk = Walk::default();
+    walk.seen.insert(root.clone(), "/".into());
     let mut budget = Budget {
         bytes: 0,
         objects: 0,
     };
-    copy_attrs(c, &mut w, "groups", &root, "/", limits)?;
-    copy_group(c, &mut w, &root, "/", 0, &mut seen, &mut budget, limits)?;
+    copy_attrs(c, &mut w, "groups", &root, "/", &mut walk, limits)?;
+    copy_group(c, &mut w, &root, "/", 0, &mut walk, &mut budget, limits)?;
+    write_references(c, &mut w, &walk, &mut budget, limits)?;
     w.close().map_err(|e| local(c, "/", e))
+}
+
+/// The image address of the object a reference value names (`groups/g-...`,
+/// `datasets/d-...` in dataset values, a bare id in attributes; empty: a null reference).
+fn ref_address(c: &Client, w: &mut Writer, walk: &Walk, v: &J, at: &str) -> HResult<u64> {
+    let s = v
+        .as_str()
+        .ok_or_else(|| protocol(c, format!("{at}: reference value {v} is not a string")))?;
+    if s.is_empty() {
+        return Ok(0);
+    }
+    let id = s.rsplit('/').next().unwrap_or(s);
+    let path = walk.seen.get(id).ok_or_else(|| {
+        unsupported(
+            c,
+            format!("{at}: a reference to {s}, an object not linked in the domain"),
+        )
+    })?;
+    w.object_address(path).map_err(|e| local(c, at, e))
+}
+
+fn ref_values(
+    c: &Client,
+    w: &mut Writer,
+    walk: &Walk,
+    v: &J,
+    dims: &[u64],
+    at: &str,
+    out: &mut Vec<u8>,
+) -> HResult<()> {
+    match dims.split_first() {
+        None => {
+            let a = ref_address(c, w, walk, v, at)?;
+            out.extend_from_slice(&a.to_le_bytes());
+            Ok(())
+        }
+        Some((&n, rest)) => {
+            let a = v
+                .as_array()
+                .filter(|a| a.len() as u64 == n)
+                .ok_or_else(|| protocol(c, format!("{at}: value is not a list of {n} items")))?;
+            a.iter()
+                .try_for_each(|x| ref_values(c, w, walk, x, rest, at, out))
+        }
+    }
+}
+
+/// Object reference datasets and attributes, once every object has its address.
+fn write_references(
+    c: &Client,
+    w: &mut Writer,
+    walk: &Walk,
+    budget: &mut Budget,
+    limits: &Limits,
+) -> HResult<()> {
+    for (path, id, dims) in &walk.ref_datasets {
+        let ds = w.dataset(path).map_err(|e| local(c, path, e))?;
+        if dims.contains(&0) {
+            continue;
+        }
+        let Some((&n0, rest)) = dims.split_first() else {
+            let v = c.read_json(id, &[])?;
+            let mut raw = Vec::new();
+            ref_values(c, w, walk, &v, &[], path, &mut raw)?;
+            w.write_slice_raw(&ds, &[], &raw)
+                .map_err(|e| local(c, path, e))?;
+            continue;
+        };
+        let row: u64 = rest
+            .iter()
+            .try_fold(1u64, |a, &x| a.checked_mul(x))
+            .unwrap_or(u64::MAX);
+        charge(c, budget, row.saturating_mul(n0).saturating_mul(8), limits)?;
+        let step = (JSON_ELEMENTS / row.max(1)).max(1);
+        let mut start = 0;
+        while start < n0 {
+            let end = n0.min(start.saturating_add(step));
+            let mut sel: Vec<Range<u64>> = vec![start..end];
+            sel.extend(rest.iter().map(|&x| 0..x));
+            let v = c.read_json(id, &sel)?;
+            let mut d = vec![end - start];
+            d.extend_from_slice(rest);
+            let mut raw = Vec::new();
+            ref_values(c, w, walk, &v, &d, path, &mut raw)?;
+            w.write_slice_raw(&ds, &sel, &raw)
+                .map_err(|e| local(c, path, e))?;
+            start = end;
+        }
+    }
+    for (path, a) in &walk.ref_attrs {
+        let dims = a.dims.clone().unwrap_or_default();
+        let mut data = Vec::new();
+        ref_values(
+            c,
+            w,
+            walk,
+            &a.value,
+            &dims,
+            &format!("{path} attribute {}", a.name),
+            &mut data,
+        )?;
+        let v = AttrValue::Raw {
+            dtype: Dtype::Custom(a.datatype.clone()),
+            shape: dims,
+            data,
+        };
+        w.set_attrs(path, &[(a.name.as_str(), v)])
+            .map_err(|e| local(c, path, e))?;
+    }
+    Ok(())
+}
+
+/// Elements per JSON value request (variable-length strings, references).
+const JSON_ELEMENTS: u64 = 4096;
+
+/// Whether a reference hides inside `dt` (a compound member, an array or vlen base): the
+/// binary transfer gives HSDS's 48-byte id strings there, which the image cannot hold.
+fn nested_reference(dt: &Datatype) -> bool {
+    fn any(dt: &Datatype) -> bool {
+        match dt {
+            Datatype::Reference { .. } => true,
+            Datatype::Compound { members, .. } => members.iter().any(|m| any(&m.datatype)),
+            Datatype::Array { base, .. } | Datatype::VarLenSequence { base, .. } => any(base),
+            _ => false,
+        }
+    }
+    !matches!(dt, Datatype::Reference { .. }) && any(dt)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -86,7 +230,7 @@ fn copy_group(
     id: &str,
     path: &str,
     depth: u32,
-    seen: &mut HashSet<String>,
+    walk: &mut Walk,
     budget: &mut Budget,
     limits: &Limits,
 ) -> HResult<()> {
@@ -114,29 +258,37 @@ fn copy_group(
         }
         let (oid, collection) = match &l.target {
             LinkTarget::Hard { id, collection } => (id.clone(), collection.as_str()),
-            LinkTarget::Soft(t) => return Err(unsupported(c, format!("soft link {child} -> {t}"))),
+            LinkTarget::Soft(t) => {
+                w.soft_link(&child, t).map_err(|e| local(c, &child, e))?;
+                continue;
+            }
             LinkTarget::External { domain, path } => {
-                return Err(unsupported(
-                    c,
-                    format!("external link {child} -> {domain}:{path}"),
-                ))
+                w.external_link(&child, domain, path)
+                    .map_err(|e| local(c, &child, e))?;
+                continue;
             }
         };
-        if !seen.insert(oid.clone()) {
-            return Err(unsupported(
-                c,
-                format!("{child}: an object linked twice (or a cycle)"),
-            ));
+        if let Some(first) = walk.seen.get(&oid) {
+            // A second link to an object (a cycle included): the same object in the image.
+            w.hard_link(&child, first)
+                .map_err(|e| local(c, &child, e))?;
+            continue;
+        }
+        match collection {
+            "groups" | "datasets" => {
+                walk.seen.insert(oid.clone(), child.clone());
+            }
+            _ => {}
         }
         match collection {
             "groups" => {
                 w.create_group(&child).map_err(|e| local(c, &child, e))?;
-                copy_attrs(c, w, "groups", &oid, &child, limits)?;
-                copy_group(c, w, &oid, &child, depth + 1, seen, budget, limits)?;
+                copy_attrs(c, w, "groups", &oid, &child, walk, limits)?;
+                copy_group(c, w, &oid, &child, depth + 1, walk, budget, limits)?;
             }
             "datasets" => {
-                copy_dataset(c, w, &oid, &child, budget, limits)?;
-                copy_attrs(c, w, "datasets", &oid, &child, limits)?;
+                copy_dataset(c, w, &oid, &child, walk, budget, limits)?;
+                copy_attrs(c, w, "datasets", &oid, &child, walk, limits)?;
             }
             other => return Err(unsupported(c, format!("{child}: a {other} object"))),
         }
@@ -179,11 +331,16 @@ fn copy_attrs(
     collection: &str,
     id: &str,
     path: &str,
+    walk: &mut Walk,
     limits: &Limits,
 ) -> HResult<()> {
     let attrs = c.attributes(collection, id, limits.max_messages as usize)?;
     let mut vals = Vec::with_capacity(attrs.len());
     for a in &attrs {
+        if matches!(a.datatype, Datatype::Reference { .. }) && a.dims.is_some() {
+            walk.ref_attrs.push((path.to_string(), a.clone()));
+            continue;
+        }
         let v = attr_value(a).map_err(|e| unsupported(c, format!("{path}: {e}")))?;
         vals.push((a.name.as_str(), v));
     }
@@ -229,10 +386,17 @@ fn copy_dataset(
     w: &mut Writer,
     id: &str,
     path: &str,
+    walk: &mut Walk,
     budget: &mut Budget,
     limits: &Limits,
 ) -> HResult<()> {
     let d = c.dataset(id)?;
+    if nested_reference(&d.datatype) {
+        return Err(unsupported(
+            c,
+            format!("{path}: references inside a compound, array or sequence"),
+        ));
+    }
     let Some(dims) = d.dims.clone() else {
         return Err(unsupported(
             c,
@@ -254,10 +418,20 @@ fn copy_dataset(
                     .clamp(1, 1 << 16)])
         }
         Datatype::VarLenSequence { .. } | Datatype::VarLenString { .. } => {
-            return Err(unsupported(
-                c,
-                format!("{path}: variable-length values other than rank-1 sequences"),
-            ))
+            return copy_vlen_values(c, w, id, path, &d, &dims, budget, limits);
+        }
+        Datatype::Reference { .. } => {
+            let mut b = DatasetBuilder::new(Dtype::Custom(d.datatype.clone())).shape(&dims);
+            if let Some(m) = &d.maxdims {
+                b = b.max_shape(m);
+            }
+            if let Some(ch) = clamp_chunks(&d, &dims) {
+                b = b.chunks(&ch);
+            }
+            w.create_dataset(path, b).map_err(|e| local(c, path, e))?;
+            walk.ref_datasets
+                .push((path.to_string(), id.to_string(), dims.clone()));
+            return Ok(());
         }
         dt => {
             let mut b = DatasetBuilder::new(Dtype::Custom(dt.clone())).shape(&dims);
@@ -359,4 +533,102 @@ fn charge(c: &Client, budget: &mut Budget, n: u64, limits: &Limits) -> HResult<(
         });
     }
     Ok(())
+}
+
+/// A variable-length string dataset (any rank) or a sequence dataset other than rank 1:
+/// chunked in the image (compact when scalar), values as JSON in requests of at most
+/// [`JSON_ELEMENTS`] elements, each batch one global heap collection.
+#[allow(clippy::too_many_arguments)]
+fn copy_vlen_values(
+    c: &Client,
+    w: &mut Writer,
+    id: &str,
+    path: &str,
+    d: &DsetDoc,
+    dims: &[u64],
+    budget: &mut Budget,
+    limits: &Limits,
+) -> HResult<()> {
+    let mut b = DatasetBuilder::new(Dtype::Custom(d.datatype.clone())).shape(dims);
+    if let Some(m) = &d.maxdims {
+        b = b.max_shape(m);
+    }
+    b = match (dims.is_empty(), clamp_chunks(d, dims)) {
+        (true, _) => b.compact(),
+        (false, Some(ch)) => b.chunks(&ch),
+        (false, None) => {
+            let ch: Vec<u64> = dims.iter().map(|&n| n.clamp(1, 1024)).collect();
+            b.chunks(&ch)
+        }
+    };
+    if let Some(l) = d.deflate {
+        b = b.deflate(l);
+    }
+    let ds = w.create_dataset(path, b).map_err(|e| local(c, path, e))?;
+    if dims.contains(&0) {
+        return Ok(());
+    }
+    let (n0, rest) = match dims.split_first() {
+        Some((&n0, rest)) => (n0, rest),
+        None => (1, &[][..]),
+    };
+    let row: u64 = rest
+        .iter()
+        .try_fold(1u64, |a, &x| a.checked_mul(x))
+        .ok_or_else(|| unsupported(c, format!("{path}: too large")))?;
+    let step = (JSON_ELEMENTS / row.max(1)).max(1);
+    let mut start = 0;
+    while start < n0 {
+        let end = n0.min(start.saturating_add(step));
+        let mut sel: Vec<Range<u64>> = Vec::new();
+        let mut shape = Vec::new();
+        if !dims.is_empty() {
+            sel.push(start..end);
+            sel.extend(rest.iter().map(|&x| 0..x));
+            shape.push(end - start);
+            shape.extend_from_slice(rest);
+        }
+        let v = c.read_json(id, &sel)?;
+        let mut items: Vec<Vec<u8>> = Vec::new();
+        vlen_items(&d.datatype, &v, &shape, &mut items)
+            .map_err(|e| unsupported(c, format!("{path}: {e}")))?;
+        let bytes: u64 = items.iter().map(|i| i.len() as u64 + 16).sum();
+        charge(c, budget, bytes, limits)?;
+        let refs: Vec<&[u8]> = items.iter().map(Vec::as_slice).collect();
+        w.write_vlen_slice(&ds, &sel, &refs)
+            .map_err(|e| local(c, path, e))?;
+        start = end;
+    }
+    Ok(())
+}
+
+/// The elements of a JSON value of shape `dims` as vlen items: a string's UTF-8 bytes, a
+/// sequence's base elements.
+fn vlen_items(dt: &Datatype, v: &J, dims: &[u64], out: &mut Vec<Vec<u8>>) -> Result<(), String> {
+    match dims.split_first() {
+        None => {
+            out.push(match dt {
+                Datatype::VarLenString { .. } => match v {
+                    J::String(s) => s.as_bytes().to_vec(),
+                    J::Null => Vec::new(),
+                    other => return Err(format!("{other} is not a string")),
+                },
+                Datatype::VarLenSequence { base, .. } => {
+                    let n = v.as_array().map(Vec::len).unwrap_or(0) as u64;
+                    let mut raw = Vec::new();
+                    types::flatten(base, v, &[n], &mut raw)?;
+                    raw
+                }
+                _ => return Err("not a variable-length type".into()),
+            });
+            Ok(())
+        }
+        Some((&n, rest)) => {
+            let a = v
+                .as_array()
+                .filter(|a| a.len() as u64 == n)
+                .ok_or_else(|| format!("value is not a list of {n} items"))?;
+            a.iter().try_for_each(|x| vlen_items(dt, x, rest, out))
+        }
+    }
 }

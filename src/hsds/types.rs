@@ -278,6 +278,12 @@ fn dt_from(j: &J, depth: u32) -> TResult<Datatype> {
                 tag: j.get("tag").and_then(J::as_str).unwrap_or("").to_string(),
             })
         }
+        // Object references (values: the referenced object's id); an image stores the
+        // object's header address (snapshot.rs). Region references are refused.
+        "H5T_REFERENCE" => match j.get("base").and_then(J::as_str) {
+            Some("H5T_STD_REF_OBJ") => Ok(Datatype::Reference { size: 8, kind: 0 }),
+            other => Err(format!("reference type {}", other.unwrap_or("?"))),
+        },
         other => Err(format!("unsupported type class {other}")),
     }
 }
@@ -767,7 +773,7 @@ mod tests {
             json!({"class": "H5T_STRING", "length": 0}),
             json!({"class": "H5T_STRING", "length": -3}),
             json!({"class": "H5T_FLOAT", "base": "H5T_IEEE_F128LE"}),
-            json!({"class": "H5T_REFERENCE", "base": "H5T_STD_REF_OBJ"}),
+            json!({"class": "H5T_REFERENCE", "base": "H5T_STD_REF_DSETREG"}),
             json!(42),
             json!({"class": "H5T_ENUM", "base": {"class": "H5T_FLOAT", "base": "H5T_IEEE_F64LE"}, "members": []}),
         ] {

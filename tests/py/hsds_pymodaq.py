@@ -9,9 +9,13 @@
   hsds_pymodaq.py kinds FILE.h5           write (h5py) a file of the objects beyond PyMoDAQ's:
                                           soft, external and second hard links, variable-length
                                           string datasets, padded compounds
+  hsds_pymodaq.py kinds-domain URL        write the same kinds with h5pyd straight to a domain,
+                                          plus object references (a dataset of them, null
+                                          included, and attributes)
   hsds_pymodaq.py compare URL FILE.h5     h5pyd's reading of the domain against h5py's of the
-                                          file, link by link, value by value: prints a JSON list
-                                          of differences (empty when equal)
+                                          file, link by link, value by value (a reference: the
+                                          same object): prints a JSON list of differences
+                                          (empty when equal)
   hsds_pymodaq.py load-many URL...        PyMoDAQ's `load --json --full` document of each domain
                                           (fixtures/gen/pymodaq_load.py, backend h5pyd), as one
                                           JSON list on stdout ({"error": ...} for a domain
@@ -133,6 +137,51 @@ def write_kinds(out):
         f.attrs["tags"] = np.array(["x", "yy"], dtype=object).astype(sd)
 
 
+def write_kinds_domain(url):
+    import h5pyd
+    import numpy as np
+
+    endpoint, domain = split_url(url)
+    with h5pyd.File(domain, "w", endpoint=endpoint) as f:
+        g = f.create_group("g")
+        d = g.create_dataset("data", data=np.arange(6.0).reshape(2, 3))
+        d.attrs["units"] = "V"
+        sub = g.create_group("sub")
+        sub.attrs["n"] = 3
+        f["soft"] = h5pyd.SoftLink("/g/data")
+        f["rel"] = h5pyd.SoftLink("data")  # relative: resolves from the root, where nothing is
+        g["rel"] = h5pyd.SoftLink("data")
+        f["dangling"] = h5pyd.SoftLink("/nowhere")
+        f["ext"] = h5pyd.ExternalLink("other.h5", "/x/y")
+        f["again"] = d  # a second hard link to /g/data
+        f["g2"] = g  # and to a group
+        sub["up"] = g  # a cycle
+        sd = h5pyd.string_dtype("utf-8")
+        f.create_dataset("names", data=np.array(["alpha", "Zoé", "", "x" * 300], dtype=object),
+                         dtype=sd)
+        f.create_dataset("grid", data=np.array([["a", "bb"], ["ccc", "é"]], dtype=object),
+                         dtype=sd)
+        f.create_dataset("one", data="a scalar string", dtype=sd)
+        many = np.array([f"line {i} " + "é" * (i % 7) for i in range(5000)], dtype=object)
+        f.create_dataset("many", data=many, dtype=sd)
+        log = f.create_dataset("log", shape=(2,), maxshape=(None,), dtype=sd, chunks=(4,))
+        log[0:2] = np.array(["first", "second"], dtype=object)
+        log.resize((3,))
+        log[2] = "third"
+        asc = h5pyd.string_dtype("ascii")
+        f.create_dataset("ascii", data=np.array([b"ab", b"c"], dtype=object), dtype=asc)
+        rt = h5pyd.special_dtype(ref=h5pyd.Reference)
+        r = f.create_dataset("refs", (4,), dtype=rt)
+        r[0] = g.ref
+        r[1] = d.ref
+        r[3] = sub.ref  # r[2] stays a null reference
+        r2 = g.create_dataset("refgrid", (2, 2), dtype=rt)
+        r2[0, 0] = f.ref
+        r2[1, 1] = f["names"].ref
+        f.attrs["aref"] = d.ref
+        g.attrs["root"] = f.ref
+
+
 def compare(url, path):
     import h5py
     import h5pyd
@@ -140,8 +189,34 @@ def compare(url, path):
 
     endpoint, domain = split_url(url)
     diffs = []
+    dom_ref = [None]
+
+    def ref_id(v):
+        """h5pyd 1.0 gives a reference as the object's id (`datasets/d-...` in dataset
+        values, bare in attributes), b'' or '' for a null one."""
+        v = v.decode() if isinstance(v, bytes) else str(v)
+        return v.rsplit("/", 1)[-1]
+
+    def same_refs(a, b):
+        """h5pyd's ids against h5py's references: the same objects (null as null)."""
+        a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
+        if a.shape != b.shape:
+            return False
+        f = dom_ref[0][1]
+        for x, y in zip(a.reshape(-1), b.reshape(-1)):
+            if not y:
+                if ref_id(x) != "":
+                    return False
+                continue
+            target = f[y].name
+            if ref_id(x) != dom_ref[0][0][target].id.id:
+                return False
+        return True
 
     def same(a, b):
+        dt = getattr(b, "dtype", None)
+        if isinstance(b, h5py.Reference) or (dt is not None and h5py.check_dtype(ref=dt)):
+            return same_refs(a, b)
         a, b = np.asarray(a), np.asarray(b)
         if a.dtype.names or b.dtype.names:
             if a.dtype.names != b.dtype.names or a.shape != b.shape:
@@ -163,7 +238,11 @@ def compare(url, path):
                 diffs.append(f"{name} attribute {k}: {x.attrs[k]!r} != {y.attrs[k]!r}")
 
     with h5pyd.File(domain, "r", endpoint=endpoint) as dom, h5py.File(path, "r") as f:
+        dom_ref[0] = (dom, f)
         attrs("/", dom, f)
+        # h5py object address -> first path: a second hard link must be the same object
+        # in the domain too (checked by id), and is not walked again (cycles).
+        first = {h5py.h5o.get_info(f.id).addr: "/"}
 
         def walk(gd, gf, prefix):
             if sorted(gd) != sorted(gf):
@@ -182,15 +261,18 @@ def compare(url, path):
                         diffs.append(f"{p}: external link {lf.filename}:{lf.path}, domain has {ld!r}")
                     continue
                 of, od = gf[name], gd[name]
+                addr = h5py.h5o.get_info(of.id).addr
+                if addr in first:
+                    if od.id.id != dom[first[addr]].id.id:
+                        diffs.append(f"{p}: not the same object as {first[addr]}")
+                    continue
+                first[addr] = p
                 if isinstance(of, h5py.Group):
                     if not isinstance(od, h5pyd.Group):
                         diffs.append(f"{p}: not a group in the domain")
                         continue
                     attrs(p, od, of)
-                    if p not in ("/g2",):  # the second link to /g: its content is /g's
-                        walk(od, of, p)
-                    elif od.id.id != gd["g"].id.id:
-                        diffs.append(f"{p}: not the same group as /g")
+                    walk(od, of, p)
                     continue
                 attrs(p, od, of)
                 if od.shape != of.shape or od.maxshape != of.maxshape:
@@ -201,8 +283,6 @@ def compare(url, path):
                     diffs.append(f"{p}: values {vd!r} != {vf!r}")
                 if of.dtype.names and of.fillvalue is not None and not same(od.fillvalue, of.fillvalue):
                     diffs.append(f"{p}: fill value {od.fillvalue!r} != {of.fillvalue!r}")
-            if prefix == "/" and "again" in gd and gd["again"].id.id != gd["g"]["data"].id.id:
-                diffs.append("/again: not the same dataset as /g/data")
 
         walk(dom, f, "/")
     print(json.dumps(diffs, ensure_ascii=False))
@@ -235,6 +315,8 @@ def main(argv):
         load_many(argv[2:])
     elif argv[1] == "kinds":
         write_kinds(argv[2])
+    elif argv[1] == "kinds-domain":
+        write_kinds_domain(argv[2])
     elif argv[1] == "compare":
         compare(argv[2], argv[3])
     elif argv[1] == "run":

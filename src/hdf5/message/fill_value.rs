@@ -150,6 +150,14 @@ pub fn encode_fill_v2(chunked: bool, value: &[u8]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// Fill Value message (version 2) with no value: HDF5's default (zeros; for a
+/// variable-length string, the empty string h5py reads).
+pub fn encode_fill_v2_default(chunked: bool) -> Vec<u8> {
+    let alloc = if chunked { 3 } else { 2 };
+    let time = if chunked { 0 } else { 2 };
+    vec![2, alloc, time, 0, 0, 0, 0, 0]
+}
+
 /// Encode the old Fill Value message (0x4): size and value.
 pub fn encode_fill_old(value: &[u8]) -> Result<Vec<u8>> {
     let mut out = u32_of(value.len() as u64, "fill value size")?

@@ -111,7 +111,16 @@ impl Writer {
                 dt.resize(pad8(dt.len()), 0);
                 v.push((kind::DATATYPE, dt));
                 let chunked = matches!(d.store, Store::Chunked(_));
-                v.push((kind::FILL_VALUE, encode_fill_v2(chunked, &d.fill)?));
+                if !d.user_fill && matches!(d.dt, Datatype::VarLenString { .. }) {
+                    // Zero bytes are no valid stored vlen string: libhdf5 could not
+                    // convert them (h5py's `fillvalue` fails). Its default is ''.
+                    v.push((
+                        kind::FILL_VALUE,
+                        crate::hdf5::message::fill_value::encode_fill_v2_default(chunked),
+                    ));
+                } else {
+                    v.push((kind::FILL_VALUE, encode_fill_v2(chunked, &d.fill)?));
+                }
                 if d.user_fill {
                     v.push((kind::FILL_VALUE_OLD, encode_fill_old(&d.fill)?));
                 }
