@@ -423,7 +423,7 @@ pub fn dtype_str(dt: &Datatype) -> J {
             };
             J::Str(format!("{}c{}", endian(o, *size), size))
         }
-        Datatype::Array { .. } => J::Str(format!("|V{}", mem_size(dt))),
+        Datatype::Array { .. } => J::Str(format!("|V{}", numpy_item_size(dt))),
         Datatype::Opaque { size, .. } | Datatype::Time { size, .. } => J::Str(format!("|V{size}")),
     }
 }
@@ -448,6 +448,23 @@ fn class_code(dt: &Datatype) -> i64 {
 /// The size h5py's in-memory type reports (`get_size()`): vlen and references are pointers.
 /// The size h5py reports (HDF5's memory type: vlen members as pointers, compounds and arrays
 /// holding them resized).
+/// numpy's item size of h5py's dtype: as HDF5's memory type, except that a subarray of
+/// variable-length or reference elements holds numpy object pointers (8 bytes), not the
+/// 16-byte `hvl_t` (h5grove prints `|V32` for a 2x2 array of vlen sequences).
+fn numpy_item_size(dt: &Datatype) -> u64 {
+    match dt {
+        Datatype::Array { dims, base, .. } => dims
+            .iter()
+            .try_fold(1u64, |n, &d| n.checked_mul(d))
+            .and_then(|n| n.checked_mul(numpy_item_size(base)))
+            .unwrap_or(u64::MAX),
+        Datatype::VarLenString { .. }
+        | Datatype::VarLenSequence { .. }
+        | Datatype::Reference { .. } => 8,
+        _ => mem_size(dt),
+    }
+}
+
 fn mem_size(dt: &Datatype) -> u64 {
     crate::hdf5::read::memory_type::memory_size(dt)
 }
