@@ -31,7 +31,7 @@ fn refuse(at: u64, what: impl std::fmt::Display) -> Error {
     Error::unsupported(format!("blosc2 (filter 32026): {what}"), Some(at))
 }
 
-fn bytes<'a>(b: &'a [u8], p: usize, n: usize, at: u64) -> Result<&'a [u8]> {
+fn bytes(b: &[u8], p: usize, n: usize, at: u64) -> Result<&[u8]> {
     p.checked_add(n)
         .and_then(|e| b.get(p..e))
         .ok_or_else(|| corrupt(at, "truncated"))
@@ -343,8 +343,8 @@ fn unblock(src: &[u8], m: &B2nd, ts: usize, at: u64) -> Result<Vec<u8>> {
                 }
                 let n = (end - start) as usize;
                 let mut lin = 0u64;
-                for d in 0..nd {
-                    lin = lin * m.shape[d] + pos[d];
+                for (s, p) in m.shape.iter().zip(&pos) {
+                    lin = lin * s + p;
                 }
                 let s = (base + r * row) * ts;
                 let d0 = lin as usize * ts;

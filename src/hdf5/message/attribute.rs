@@ -87,12 +87,10 @@ impl AttributeMessage {
             let v = version(c, &[1, 2, 3])?;
             let flags_at = c.addr();
             let flags = c.u8()?;
-            if v >= 2 {
-                if flags & !0x03 != 0 {
-                    return Err(Error::Format(
-                        c.err_at(flags_at, format!("unknown attribute flags {flags:#x}")),
-                    ));
-                }
+            if v >= 2 && flags & !0x03 != 0 {
+                return Err(Error::Format(
+                    c.err_at(flags_at, format!("unknown attribute flags {flags:#x}")),
+                ));
             }
             let name_size = c.u16()? as usize;
             let type_size = c.u16()? as usize;

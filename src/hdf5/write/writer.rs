@@ -206,6 +206,8 @@ struct Grp {
     order: links::LinkOrder,
 }
 
+// A group's state is large (link maps, dense indexes) but few exist; datasets are boxed.
+#[allow(clippy::large_enum_variant)]
 enum Kind {
     Group(Grp),
     Dataset(Box<Ds>),

@@ -12,6 +12,9 @@ use crate::hdf5::message::link::{encode_link_ordered, LinkMessage};
 use crate::hdf5::message::link_info::LinkInfo;
 use crate::hdf5::message::Message;
 
+/// One member as [`Writer::link_bodies`] lists it (see there).
+pub(super) type LinkBody = (Vec<u8>, Vec<u8>, u64);
+
 /// Creation-order state and found links of a link-message group.
 #[derive(Debug, Default, Clone)]
 pub(super) struct LinkOrder {
@@ -85,7 +88,7 @@ impl Writer {
 
     /// The Link message body, creation order and name of every member of the link-message
     /// group `gidx`, by name: as found in the file, or encoded (members we added).
-    pub(super) fn link_bodies(&self, gidx: usize) -> Result<Vec<(Vec<u8>, Vec<u8>, u64)>> {
+    pub(super) fn link_bodies(&self, gidx: usize) -> Result<Vec<LinkBody>> {
         let Kind::Group(g) = &self.objs[gidx].kind else {
             return Err(usage("not a group"));
         };

@@ -171,7 +171,7 @@ fn non_finite_repr(x: f64) -> Option<&'static str> {
 /// Python's `repr(float)`: shortest round-trip digits, e.g. `0.1`, `1.0`, `1e-05`, `1e+16`,
 /// `-0.0`, `inf`, `nan`.
 pub fn float_repr(x: f64) -> String {
-    if let Some(s) = non_finite_repr(f64::from(x)) {
+    if let Some(s) = non_finite_repr(x) {
         return s.into();
     }
     let (neg, digits, exp) = split_sci(&format!("{x:e}"));
