@@ -37,7 +37,9 @@ pub fn read_all_checked(d: &Dataset) -> Result<u64> {
         let end = (r + rows).min(dims[0]);
         let mut sel = d.full_selection();
         sel[0] = r..end;
-        if d.datatype.is_variable_length() {
+        if d.datatype.is_variable_length()
+            || crate::hdf5::read::value::decodes_per_element(&d.datatype)
+        {
             d.values_selection(&sel)?;
         } else {
             d.read_raw_selection(&sel)?;

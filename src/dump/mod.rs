@@ -47,7 +47,8 @@ pub struct Dump {
 pub fn dump_file(file: &File, file_name: &str) -> Result<Dump> {
     let root = file.root()?;
     let mut st = State::new(file, false, None);
-    let json = st.document(file, &root, file_name);
+    let mut json = st.document(file, &root, file_name);
+    summary::approximate_integers(&mut json);
     Ok(Dump {
         json,
         had_errors: st.had_errors,
@@ -109,7 +110,7 @@ impl State<'_> {
                             self.had_errors = true;
                             a.insert(
                                 at.name.clone(),
-                                json!({"type": type_json(&at.datatype), "error": e.to_string()}),
+                                json!({"type": type_json(&at.datatype), "shape": attribute_shape(at), "error": e.to_string()}),
                             );
                         }
                     }
@@ -117,8 +118,12 @@ impl State<'_> {
                 m.insert("attrs".into(), J::Object(a));
             }
             Err(e) => {
-                m.insert("attrs".into(), J::Object(Map::new()));
-                self.err(m, &e);
+                // As h5py's dumper shows a failed attribute iteration: one entry "error"
+                // carrying the message; the object itself stays readable.
+                self.had_errors = true;
+                let mut a = Map::new();
+                a.insert("error".into(), json!({"error": e.to_string()}));
+                m.insert("attrs".into(), J::Object(a));
             }
         }
     }
@@ -139,7 +144,9 @@ impl State<'_> {
                         }
                         LinkKind::UserDefined(t) => {
                             self.had_errors = true;
-                            json!({"kind": "user_defined_link", "error": format!("user-defined link type {t}")})
+                            // h5py cannot follow it either ("Unknown link type"): an error node, as
+                            // its dumper shows it.
+                            json!({"kind": "error", "error": format!("user-defined link type {t}: not followed")})
                         }
                         LinkKind::Hard(addr) => {
                             if let Some(first) = self.seen.get(addr) {
@@ -213,6 +220,7 @@ impl State<'_> {
         m.insert(
             "layout".into(),
             match d.layout {
+                _ if d.virtual_layout.is_some() => "virtual",
                 DataLayout::Compact { .. } => "compact",
                 DataLayout::Contiguous { .. } => "contiguous",
                 DataLayout::Chunked(_) => "chunked",
@@ -277,6 +285,7 @@ fn fillvalue_json(d: &Dataset) -> J {
     // float it widens does not fit the reference dumper's element either.
     if has_time(&d.datatype)
         || crate::hdf5::read::standard::converted_size(&d.datatype) != d.datatype.size()
+        || !fill_fits_numpy(&d.datatype)
     {
         return J::Null;
     }
@@ -296,6 +305,27 @@ fn fillvalue_json(d: &Dataset) -> J {
         .unwrap_or(J::Null)
 }
 
+/// Whether h5py can hand back a top-level integer wider than 8 bytes or a float of another
+/// size than 2/4/8 bytes as a fill
+/// value of that size: only the x87 extended format in 16 bytes is numpy's `longdouble`
+/// (x86-64); a 12-byte long double comes back as 16 bytes and binary128 has no numpy type
+/// at all ("Insufficient precision"), so h5py gives no fill value for them.
+fn fill_fits_numpy(dt: &Datatype) -> bool {
+    match dt {
+        // No numpy integer wider than 8 bytes: h5py has no fill value for them.
+        Datatype::FixedPoint { size, .. } => *size <= 8,
+        Datatype::FloatingPoint {
+            size,
+            exponent_size,
+            mantissa_size,
+            ..
+        } if !matches!(size, 2 | 4 | 8) => {
+            *size == 16 && *exponent_size <= 15 && *mantissa_size <= 64
+        }
+        _ => true,
+    }
+}
+
 /// Whether the time class (which numpy cannot represent) occurs anywhere in `dt`.
 fn has_time(dt: &Datatype) -> bool {
     match dt {
@@ -305,6 +335,15 @@ fn has_time(dt: &Datatype) -> bool {
         | Datatype::VarLenSequence { base, .. }
         | Datatype::Enum { base, .. } => has_time(base),
         _ => false,
+    }
+}
+
+/// An attribute's `shape` entry: `null` for a null dataspace, `[]` for a scalar.
+fn attribute_shape(a: &Attribute) -> J {
+    match a.dataspace.kind {
+        DataspaceKind::Null => J::Null,
+        DataspaceKind::Scalar => json!([]),
+        DataspaceKind::Simple => json!(a.dataspace.dims),
     }
 }
 

@@ -79,6 +79,7 @@ pub fn dump_streamed(
         (doc, st.had_errors, std::mem::take(&mut st.deferred))
     };
     let text = serde_json::to_string_pretty(&doc).map_err(|e| Error::Usage(e.to_string()))?;
+    let text = super::summary::exact_integers(text);
     drop(doc);
     let mut rest = text.as_str();
     for (i, d) in deferred.iter().enumerate() {

@@ -109,13 +109,72 @@ impl Summary {
                 } else if let Ok(v) = u64::try_from(s) {
                     json!(v)
                 } else {
-                    float_json(s as f64)
+                    big_integer(s)
                 },
             );
         }
         if let Some(s) = self.float_sum {
             m.insert("sum".into(), float_json(s.value()));
         }
+    }
+}
+
+/// Marks an integer beyond 64 bits (serde_json's numbers stop there) in the document; the
+/// writer turns it into the bare decimal (`exact_integers`), as Python's json prints it.
+const BIG_INT_MARK: &str = "\u{1}pymodaq-h5 integer ";
+
+fn big_integer(v: i128) -> J {
+    J::String(format!("{BIG_INT_MARK}{v}\u{1}"))
+}
+
+/// The integer a [`big_integer`] mark holds.
+fn big_integer_value(s: &str) -> Option<i128> {
+    s.strip_prefix(BIG_INT_MARK)?
+        .strip_suffix('\u{1}')?
+        .parse()
+        .ok()
+}
+
+/// The document text with every big-integer mark replaced by its bare decimal.
+pub(super) fn exact_integers(text: String) -> String {
+    // serde_json escapes the control character as `\u0001`.
+    let open = format!("\"\\u0001{}", &BIG_INT_MARK[1..]);
+    let close = "\\u0001\"";
+    if !text.contains(&open) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find(&open) {
+        let after = &rest[i + open.len()..];
+        match after.find(close) {
+            Some(j) if after[..j].parse::<i128>().is_ok() => {
+                out.push_str(&rest[..i]);
+                out.push_str(&after[..j]);
+                rest = &after[j + close.len()..];
+            }
+            _ => {
+                out.push_str(&rest[..i + open.len()]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// In a document kept as a value (`dump_file`), big-integer marks become the nearest float,
+/// which is what parsing the written text with serde_json gives.
+pub(super) fn approximate_integers(v: &mut J) {
+    match v {
+        J::String(s) => {
+            if let Some(i) = big_integer_value(s) {
+                *v = float_json(i as f64);
+            }
+        }
+        J::Array(a) => a.iter_mut().for_each(approximate_integers),
+        J::Object(m) => m.values_mut().for_each(approximate_integers),
+        _ => {}
     }
 }
 
@@ -461,5 +520,25 @@ mod fsum_tests {
         let t_ref = t.elapsed();
         assert_eq!(Some(ours), want);
         assert!(t_ours * 5 < t_ref, "ours {t_ours:?}, reference {t_ref:?}");
+    }
+}
+
+#[cfg(test)]
+mod big_integer_tests {
+    use super::*;
+
+    #[test]
+    fn sums_beyond_64_bits_are_written_exactly() {
+        // HDF5's packedbits.h5 DU64BITS: h5py (Python ints) sums to 8780650179085746569471.
+        let doc = serde_json::json!({"sum": big_integer(8780650179085746569471), "n": big_integer(-147573952589676412673)});
+        let text = exact_integers(serde_json::to_string_pretty(&doc).unwrap());
+        assert!(text.contains("\"sum\": 8780650179085746569471"), "{text}");
+        assert!(text.contains("\"n\": -147573952589676412673"), "{text}");
+        let mut v = doc;
+        approximate_integers(&mut v);
+        assert_eq!(v["sum"], serde_json::json!(8780650179085746569471.0));
+        // A string that merely looks like a mark is kept.
+        let t = exact_integers(r#"{"a": "\u0001pymodaq-h5 integer x\u0001"}"#.to_string());
+        assert_eq!(t, r#"{"a": "\u0001pymodaq-h5 integer x\u0001"}"#);
     }
 }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use pymodaq_h5::hdf5::read::{Dataset, File, Node};
+use pymodaq_h5::hdf5::read::{Dataset, File, LinkKind, Node, Visit};
 use pymodaq_h5::pymodaq::attrs::PyValue;
 
 use crate::output::EXIT_PROBLEMS;
@@ -81,7 +81,10 @@ fn storage_bytes(d: &Dataset) -> u64 {
     d.len().saturating_mul(d.datatype.size())
 }
 
-/// Walk everything and read every value; (objects seen, problems).
+/// Walk everything and read every value; (objects seen, problems). The walk is `dump`'s:
+/// every link in h5py's order, a group whose links cannot be read reported and passed, a
+/// user-defined link reported (h5py cannot follow it), so `check` names exactly the objects
+/// `dump --json` marks with an error (issue 11).
 fn check(f: &File, quiet: bool) -> (usize, Vec<String>) {
     let mut problems = Vec::new();
     let mut objects = 0usize;
@@ -94,33 +97,43 @@ fn check(f: &File, quiet: bool) -> (usize, Vec<String>) {
         Ok(())
     });
     let pb = progress::bytes(total, "checking", quiet);
-    let r = f.walk(|path, node| {
-        objects += 1;
-        match node {
-            Err(e) => problems.push(format!("{path}: {e}")),
-            Ok(n) => {
-                if let Err(e) = n
-                    .object()
-                    .attributes()
-                    .and_then(|attrs| attrs.iter().try_for_each(|a| a.values().map(|_| ())))
-                {
-                    problems.push(format!("{path} (attributes): {e}"));
-                }
-                match n {
-                    Node::Group(g) => {
-                        if let Err(e) = g.links() {
-                            problems.push(format!("{path} (links): {e}"));
-                        }
-                    }
-                    Node::Dataset(d) => {
-                        if let Err(e) = pymodaq_h5::export::read_all_checked(d) {
-                            problems.push(format!("{path}: {e}"));
-                        }
-                        pb.inc(storage_bytes(d));
-                    }
-                    Node::Datatype(_) => {}
-                }
+    let root = match f.root() {
+        Ok(r) => r,
+        Err(e) => return (0, vec![format!("/: {e}")]),
+    };
+    let object = |path: &str, n: &Node, problems: &mut Vec<String>| {
+        if let Err(e) = n
+            .object()
+            .attributes()
+            .and_then(|attrs| attrs.iter().try_for_each(|a| a.values().map(|_| ())))
+        {
+            problems.push(format!("{path} (attributes): {e}"));
+        }
+        if let Node::Dataset(d) = n {
+            if let Err(e) = pymodaq_h5::export::read_all_checked(d) {
+                problems.push(format!("{path}: {e}"));
             }
+            pb.inc(storage_bytes(d));
+        }
+    };
+    objects += 1;
+    let root_node = Node::Group(root.clone());
+    object("/", &root_node, &mut problems);
+    let r = root.walk_links(|path, visit| {
+        match visit {
+            Visit::Object(Ok(n)) => {
+                objects += 1;
+                object(path, n, &mut problems);
+            }
+            Visit::Object(Err(e)) => {
+                objects += 1;
+                problems.push(format!("{path}: {e}"));
+            }
+            Visit::Link(LinkKind::UserDefined(t)) => {
+                problems.push(format!("{path}: user-defined link type {t} (not followed)"));
+            }
+            Visit::GroupError(e) => problems.push(format!("{path} (links): {e}")),
+            Visit::Seen(_) | Visit::Link(_) => {}
         }
         Ok(())
     });

@@ -97,6 +97,20 @@ pub fn inflate_into(
     limits: &Limits,
     at: u64,
 ) -> Result<()> {
+    inflate_up_to(input, out, expected, true, limits, at)
+}
+
+/// [`inflate_into`] where, unless `exact`, the stream may also end short of `expected`
+/// bytes (`out` then holds what it produced): deflate applied after a filter that changes
+/// the size (n-bit, scale-offset) inflates to that filter's output, not to the chunk.
+pub fn inflate_up_to(
+    input: &[u8],
+    out: &mut Vec<u8>,
+    expected: usize,
+    exact: bool,
+    limits: &Limits,
+    at: u64,
+) -> Result<()> {
     let exp64 = expected as u64;
     if exp64 > limits.max_alloc {
         return Err(Error::limit("max_alloc", limits.max_alloc, exp64, Some(at)));
@@ -154,6 +168,10 @@ pub fn inflate_into(
         if status != Status::StreamEnd {
             return Err(Error::format(STRUCTURE, at, "truncated zlib stream"));
         }
+    }
+    if !exact && ended && produced < expected {
+        out.truncate(produced);
+        return Ok(());
     }
     if produced != expected {
         return Err(Error::format(

@@ -181,9 +181,22 @@ pub fn decode_chunk_reusing(
         let want = expected_size
             .checked_add(4 * trailers)
             .ok_or_else(|| Error::format("filtered chunk", at, "chunk size overflows"))?;
+        // A filter applied before this one that changes the size (n-bit, scale-offset, a
+        // compressor) makes this one's output that filter's stored form: only bounded
+        // (scale-offset adds a 21-byte header to full-precision data). The final size is
+        // checked below.
+        let resized =
+            pipeline.filters.iter().take(i).enumerate().any(|(j, g)| {
+                !matches!(g.id, SHUFFLE | FLETCHER32) && filter_mask & (1u32 << j) == 0
+            });
+        let want = if resized {
+            want.saturating_add(want / 8).saturating_add(256)
+        } else {
+            want
+        };
         match f.id {
             DEFLATE => {
-                deflate::inflate_into(&data, spare, want, limits, at)?;
+                deflate::inflate_up_to(&data, spare, want, !resized, limits, at)?;
                 std::mem::swap(&mut data, spare);
             }
             LZF => {

@@ -321,7 +321,10 @@ fn parse_v3_plus(c: &mut Cursor<'_>, v: u8, limits: &Limits) -> Result<DataLayou
                 index_address,
             }))
         }
-        3 if v >= 4 => Err(Error::unsupported("virtual dataset layout", Some(class_at))),
+        3 if v >= 4 => Err(Error::unsupported(
+            "virtual dataset layout (VDS): not supported",
+            Some(class_at),
+        )),
         _ => Err(Error::Format(c.err_at(
             class_at,
             format!("layout class {class} invalid in version {v}"),

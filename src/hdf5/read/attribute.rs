@@ -203,11 +203,24 @@ impl Object {
                             "record too short",
                         ));
                     }
-                    if tail[0] & 0x02 != 0 {
-                        return Err(Error::unsupported("shared attribute message", Some(r.at)));
-                    }
-                    let order = u32::from_le_bytes([tail[1], tail[2], tail[3], tail[4]]);
-                    let bytes = heap.get(io, id, &mut budget)?;
+                    let (flags, order) = match tail {
+                        [f, a, b, c, d, ..] => (*f, u32::from_le_bytes([*a, *b, *c, *d])),
+                        _ => {
+                            return Err(Error::format(
+                                "v2 B-tree attribute record",
+                                r.at,
+                                "record too short",
+                            ))
+                        }
+                    };
+                    // A shared attribute (record flag bit 1): the ID is one of the
+                    // shared-message heap, which holds the attribute message itself.
+                    let bytes = if flags & 0x02 != 0 {
+                        let sb = &file.inner.superblock;
+                        crate::hdf5::sohm::message(io, sb, kind::ATTRIBUTE, id, r.at)?
+                    } else {
+                        heap.get(io, id, &mut budget)?
+                    };
                     let mut c = io.cursor(&bytes, r.at, "attribute message (dense)");
                     let a = AttributeMessage::parse_shared(
                         &mut c,
@@ -220,11 +233,9 @@ impl Object {
             }
         }
         if self.attr_order_tracked()? {
-            out.sort_by(|a, b| {
-                a.creation_order
-                    .cmp(&b.creation_order)
-                    .then_with(|| a.name.cmp(&b.name))
-            });
+            // Stable: equal creation orders (jhdf's files number every attribute 0) keep
+            // the header's message order, as HDF5's table iteration does.
+            out.sort_by_key(|a| a.creation_order);
         } else {
             out.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
         }

@@ -31,6 +31,9 @@ pub(crate) struct FileInner {
     /// Read only as h5py reads (an HSDS domain: PyMoDAQ reads it through h5pyd, whatever
     /// library wrote it); see [`File::read_as_h5py`].
     pub(crate) h5py_only: bool,
+    /// The file's path when opened from disk (virtual datasets find their sources next to
+    /// it).
+    pub(crate) path: Option<std::path::PathBuf>,
 }
 
 /// Groups whose listings are kept (the cache is cleared when it grows past this).
@@ -163,7 +166,11 @@ impl File {
 
     /// Open a file on disk with explicit limits.
     pub fn open_with_limits(path: impl AsRef<Path>, limits: Limits) -> Result<File> {
-        Self::from_storage(Arc::new(FileStorage::open(path)?), limits)
+        let mut f = Self::from_storage(Arc::new(FileStorage::open(path.as_ref())?), limits)?;
+        if let Some(inner) = Arc::get_mut(&mut f.inner) {
+            inner.path = Some(path.as_ref().to_path_buf());
+        }
+        Ok(f)
     }
 
     /// Open an in-memory image.
@@ -197,6 +204,7 @@ impl File {
                 gheap: Mutex::new(GlobalHeapCache::default()),
                 links: Mutex::new(HashMap::new()),
                 h5py_only: false,
+                path: None,
             }),
         })
     }

@@ -5,11 +5,13 @@ pub mod attribute;
 mod bands;
 pub mod dataset;
 pub mod element;
+pub mod external;
 pub mod file;
 pub mod group;
 pub mod memory_type;
 pub mod standard;
 pub mod value;
+pub mod virtual_ds;
 pub mod walk;
 
 pub use attribute::Attribute;

@@ -331,6 +331,45 @@ fn bad(what: &str) -> Error {
     Error::unsupported(format!("datatype not decodable: {what}"), None)
 }
 
+/// Whether decoding elements of `dt` can fail for some values only (integers wider than 8
+/// bytes holding more than 64 bits): a reader that checks one element must then decode all.
+pub fn decodes_per_element(dt: &Datatype) -> bool {
+    match dt {
+        Datatype::FixedPoint { size, .. } => *size > 8,
+        Datatype::Compound { members, .. } => {
+            members.iter().any(|m| decodes_per_element(&m.datatype))
+        }
+        Datatype::Array { base, .. }
+        | Datatype::Enum { base, .. }
+        | Datatype::VarLenSequence { base, .. } => decodes_per_element(base),
+        _ => false,
+    }
+}
+
+/// An integer stored in more than 8 bytes (h5py reads any size as a Python integer): its
+/// value when it fits 64 bits, else refused by name.
+fn wide_integer(bytes: &[u8], order: ByteOrder, signed: bool) -> Result<Value> {
+    let mut le = bytes.to_vec();
+    if order == ByteOrder::BigEndian {
+        le.reverse();
+    }
+    let negative = signed && le.last().is_some_and(|&b| b & 0x80 != 0);
+    let (low, high) = le.split_at(8.min(le.len()));
+    let ext = if negative { 0xff } else { 0 };
+    let mut w = [0u8; 8];
+    w[..low.len()].copy_from_slice(low);
+    let v = u64::from_le_bytes(w);
+    let fits = high.iter().all(|&b| b == ext) && (!signed || ((v >> 63) == 1) == negative);
+    if !fits {
+        return Err(bad("integer beyond 64 bits"));
+    }
+    Ok(if signed {
+        Value::Int(v as i64)
+    } else {
+        Value::UInt(v)
+    })
+}
+
 /// Decode one element of type `dt` from exactly `dt.size()` bytes.
 pub fn decode_element(dt: &Datatype, bytes: &[u8], vlen: &mut VlenResolver<'_>) -> Result<Value> {
     let size = usize::try_from(dt.size()).map_err(|_| bad("size"))?;
@@ -338,6 +377,9 @@ pub fn decode_element(dt: &Datatype, bytes: &[u8], vlen: &mut VlenResolver<'_>) 
         .get(..size)
         .ok_or_else(|| bad("element shorter than its type"))?;
     Ok(match dt {
+        Datatype::FixedPoint { order, signed, .. } if size > 8 => {
+            wide_integer(bytes, *order, *signed)?
+        }
         Datatype::FixedPoint { order, signed, .. } => {
             let v = read_uint(bytes, *order).ok_or_else(|| bad("integer wider than 8 bytes"))?;
             // A bit offset or narrow precision reads as HDF5 converts it (h5py's view).
