@@ -55,7 +55,12 @@ impl Writer {
             track_order: opts.track_order,
             more_links: HashMap::new(),
         };
-        w.st.set_len(0)?;
+        // A fresh file is empty already. Truncating it anyway made ext4 flush the whole file
+        // when it is closed (auto_da_alloc, meant for replace-by-truncate): a Flush close
+        // waited for the writeback of everything written (0.27 s of W1's 0.47 s).
+        if !w.st.is_empty()? {
+            w.st.set_len(0)?;
+        }
         let mut attrs = Vec::new();
         if w.pytables {
             attrs.push((
