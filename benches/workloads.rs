@@ -220,6 +220,9 @@ struct Cand {
     kind: Kind,
     /// The file it writes (deleted before each run, outside the timed section).
     out: Option<PathBuf>,
+    /// The size of `out` after the last run (the file is then deleted: a full run's
+    /// outputs took 10 GB).
+    out_bytes: Option<u64>,
     runs: Vec<Run>,
     error: Option<String>,
 }
@@ -264,6 +267,7 @@ fn cand(who: &'static str, dur: Dur, how: &str, kind: Kind, out: Option<PathBuf>
         how: how.to_string(),
         kind,
         out,
+        out_bytes: None,
         runs: Vec::new(),
         error: None,
     }
@@ -436,6 +440,12 @@ fn run_section(env: &Env, s: &mut Section, reps: usize) {
             }
         }
     }
+    for c in &mut s.cands {
+        if let Some(o) = &c.out {
+            c.out_bytes = size(o);
+            let _ = std::fs::remove_file(o);
+        }
+    }
     for c in &s.cands {
         match median(c) {
             Some(r) => eprintln!(
@@ -483,7 +493,7 @@ impl Section {
     }
     fn file_mb(&self, who: &str, dur: Dur) -> Option<f64> {
         let c = self.find(who, dur)?;
-        c.out.as_deref().and_then(size).map(|b| b as f64 / 1e6)
+        c.out_bytes.map(|b| b as f64 / 1e6)
     }
     /// Rows of implementations (not limits).
     fn impls(&self) -> impl Iterator<Item = &Cand> {
@@ -930,9 +940,7 @@ fn render(sections: &[Section], reps: usize, slow: usize, quick: bool, secs: f64
                     100.0 * mbs(&r) / l
                 )),
                 r.rss_kib as f64 / 1024.0,
-                c.out
-                    .as_deref()
-                    .and_then(size)
+                c.out_bytes
                     .map_or("–".into(), |b| format!("{:.1}", b as f64 / 1e6)),
             );
         }
