@@ -16,6 +16,7 @@ use crate::pymodaq::model::{
     PyError,
 };
 
+mod lazy;
 mod slab;
 
 /// Attributes that do not become extra attributes of a loaded DataWithAxes.
@@ -49,6 +50,8 @@ pub struct DataLoader {
     backend: H5Backend,
     /// One navigation position (see [`DataLoader::at`]).
     nav_at: Option<Vec<usize>>,
+    /// Arrays read on first touch (see [`DataLoader::lazy`]).
+    lazy: bool,
 }
 
 fn str_attr(v: &AttrVal, name: &str) -> LoadResult<String> {
@@ -94,6 +97,7 @@ impl DataLoader {
         DataLoader {
             backend,
             nav_at: None,
+            lazy: false,
         }
     }
 

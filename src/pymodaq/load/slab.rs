@@ -74,6 +74,9 @@ impl DataLoader {
         node: &PmdNode,
         sel: Option<&[Range<u64>]>,
     ) -> LoadResult<NdArray> {
+        if self.lazy {
+            return self.lazy_part(node, sel);
+        }
         match sel {
             Some(sel) if node.dataset()?.shape().len() == sel.len() => {
                 self.backend.read_slab(node, sel)

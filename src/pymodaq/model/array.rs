@@ -8,6 +8,8 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 pub use crate::pymodaq::dtype::DType;
+use crate::pymodaq::model::lazy::Bytes;
+pub use crate::pymodaq::model::lazy::{ArraySource, Slabs};
 
 /// One element, decoded.
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -46,7 +48,8 @@ pub struct NdArray {
     pub dtype: DType,
     /// Shape (C order); `[]` is a 0-d array.
     pub shape: Vec<usize>,
-    bytes: Vec<u8>,
+    /// In memory, or read on first touch (see [`NdArray::lazy`]).
+    pub(crate) bytes: Bytes,
 }
 
 impl NdArray {
@@ -66,8 +69,49 @@ impl NdArray {
         Ok(NdArray {
             dtype,
             shape,
-            bytes,
+            bytes: Bytes::Owned(bytes),
         })
+    }
+
+    /// An array whose bytes `source` reads on first touch ([`NdArray::le_bytes`],
+    /// [`NdArray::get`], ...) and keeps; [`NdArray::slabs`] streams them without keeping.
+    /// The source's element count must match the shape. A failed read is an error of
+    /// [`NdArray::try_le_bytes`] (the infallible accessors see no bytes).
+    pub fn lazy(dtype: DType, shape: Vec<usize>, source: Box<dyn ArraySource>) -> Result<NdArray> {
+        let n = shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d as u64));
+        let m = source
+            .shape()
+            .iter()
+            .try_fold(1u64, |a, &d| a.checked_mul(d));
+        if n.is_none() || n != m {
+            return Err(Error::Usage(format!(
+                "a source of shape {:?} does not make an array of shape {shape:?}",
+                source.shape()
+            )));
+        }
+        Ok(NdArray {
+            dtype,
+            shape,
+            bytes: Bytes::lazy(source),
+        })
+    }
+
+    /// Whether the bytes are still to be read (a lazy array not yet touched).
+    pub fn is_pending(&self) -> bool {
+        self.bytes.is_pending()
+    }
+
+    /// The little-endian C-order bytes, read now if the array is lazy (the read's error).
+    pub fn try_le_bytes(&self) -> Result<&[u8]> {
+        self.bytes.try_get()
+    }
+
+    /// The little-endian C-order bytes in consecutive pieces of about `max_bytes` (whole
+    /// elements; at least one element, more when the array's innermost block is larger).
+    /// A lazy array not yet read is read piece by piece from its source and nothing is kept,
+    /// so streaming an array of any size holds one piece (plus the chunks it touches).
+    pub fn slabs(&self, max_bytes: usize) -> Slabs<'_> {
+        Slabs::new(&self.bytes, self.dtype.size(), max_bytes)
     }
 
     /// `a.take(index, axis)`: the slice at `index` along `axis` (that dimension removed).
@@ -86,16 +130,20 @@ impl NdArray {
         let outer: usize = self.shape[..axis].iter().product();
         let inner: usize = self.shape[axis + 1..].iter().product::<usize>() * self.dtype.size();
         let mut bytes = Vec::with_capacity(outer * inner);
+        let src = self.le_bytes();
         for o in 0..outer {
             let start = (o * n + index) * inner;
-            bytes.extend_from_slice(&self.bytes[start..start + inner]);
+            let part = src
+                .get(start..start + inner)
+                .ok_or_else(|| "array bytes out of range".to_string())?;
+            bytes.extend_from_slice(part);
         }
         let mut shape = self.shape.clone();
         shape.remove(axis);
         Ok(NdArray {
             dtype: self.dtype,
             shape,
-            bytes,
+            bytes: Bytes::Owned(bytes),
         })
     }
 
@@ -107,22 +155,32 @@ impl NdArray {
 
     /// Number of elements.
     pub fn len(&self) -> usize {
-        self.bytes.len() / self.dtype.size()
+        match self.bytes.resident() {
+            Some(b) => b.len() / self.dtype.size(),
+            // The shape's product (checked at construction): a lazy array is not read.
+            None => self.shape.iter().product(),
+        }
     }
 
     /// Whether the array has no element.
     pub fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
+        self.len() == 0
     }
 
     /// The little-endian C-order bytes.
+    /// A lazy array is read now (empty if that fails: [`NdArray::try_le_bytes`] says why).
     pub fn le_bytes(&self) -> &[u8] {
-        &self.bytes
+        self.bytes.get()
+    }
+
+    /// The bytes, moved out (copied from a lazy array).
+    pub fn into_le_bytes(self) -> Vec<u8> {
+        self.bytes.into_vec()
     }
 
     /// Hex SHA-256 of the C-order little-endian bytes.
     pub fn sha256(&self) -> String {
-        let d = Sha256::digest(&self.bytes);
+        let d = Sha256::digest(self.le_bytes());
         d.iter().map(|b| format!("{b:02x}")).collect()
     }
 
@@ -130,7 +188,7 @@ impl NdArray {
     pub fn get(&self, i: usize) -> Option<Scalar> {
         let size = self.dtype.size();
         let b = self
-            .bytes
+            .le_bytes()
             .get(i.checked_mul(size)?..i.checked_mul(size)?.checked_add(size)?)?;
         let arr = |n: usize| -> [u8; 8] {
             let mut a = [0u8; 8];
@@ -234,7 +292,7 @@ impl NdArray {
             return Err("numpy boolean subtract, the `-` operator, is not supported, use the bitwise_xor, the `^` operator, or the logical_xor function instead.".into());
         }
         let n = self.len();
-        let mut out = Vec::with_capacity(self.bytes.len().max(n.saturating_mul(8)));
+        let mut out = Vec::with_capacity(self.le_bytes().len().max(n.saturating_mul(8)));
         let same = self.dtype == other.dtype;
         for i in 0..n {
             let (Some(a), Some(b)) = (self.get(i), other.get(i)) else {
@@ -287,7 +345,7 @@ impl NdArray {
         Ok(NdArray {
             dtype: self.dtype,
             shape: self.shape.clone(),
-            bytes: out,
+            bytes: Bytes::Owned(out),
         })
     }
 }

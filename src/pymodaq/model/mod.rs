@@ -7,6 +7,7 @@
 
 pub mod array;
 pub mod axis;
+pub mod lazy;
 
 pub use array::{DType, NdArray, Scalar};
 pub use axis::Axis;
