@@ -210,9 +210,13 @@ fn kill_9_keeps_every_committed_row_and_opens_everywhere() {
                     .arg(&out)
                     .output()
                     .unwrap();
-                assert_eq!(
-                    o.status.code(),
-                    Some(0),
+                // Killed while the layout was being created (the first line is committed
+                // with it): the arrays exist, empty. PyMoDAQ opens the file, and its loader
+                // reports the empty enlargeable axis as an entry error (exit 3), whoever
+                // wrote the file (tests/py/check_acquisitions.py); never exit 1 (no open).
+                let ok: &[i32] = if rows[0] == 0 { &[0, 3] } else { &[0] };
+                assert!(
+                    o.status.code().is_some_and(|c| ok.contains(&c)),
                     "trial {trial} ({rows:?} rows): {}\n{}",
                     String::from_utf8_lossy(&o.stderr),
                     String::from_utf8_lossy(&o.stdout)

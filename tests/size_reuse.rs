@@ -85,3 +85,90 @@ fn compressed_recordings_flushed_often_stay_within_5_percent_of_h5py() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
 }
+
+/// The 1.10 profile (extensible-array indexes, v2 headers), written through the engine as
+/// `record` writes (2 channels + time axis, shuffle + deflate 1, chunks of 8192 rows),
+/// flushed every 100 rows and every row, against the same data written by h5py with
+/// `libver='latest'` (the same structures): h5py + 5 %.
+#[test]
+fn v110_compressed_recordings_flushed_often_stay_within_5_percent_of_h5py_latest() {
+    use pymodaq_h5::hdf5::write::{DatasetBuilder, Dtype, Profile, WriteOptions, Writer};
+    let Some(py) = common::python() else {
+        eprintln!("no Python: skipped");
+        return;
+    };
+    let dir = common::temp_dir("size-reuse-v110");
+    for (every, n) in [(100usize, 300_000usize), (1, 40_000)] {
+        let out = dir.join(format!("v{every}.h5"));
+        let text = lines(n);
+        let rows: Vec<[f64; 2]> = text
+            .lines()
+            .map(|l| {
+                let (a, b) = l.split_once(',').unwrap();
+                [a.parse().unwrap(), b.parse().unwrap()]
+            })
+            .collect();
+        let opts = WriteOptions {
+            profile: Profile::Hdf5V110,
+            ..WriteOptions::default()
+        };
+        let mut w = Writer::create(&out, opts).unwrap();
+        w.create_group("/RawData").unwrap();
+        let mut ids = Vec::new();
+        for p in ["/RawData/CH00", "/RawData/CH01", "/RawData/Axis00"] {
+            let b = DatasetBuilder::new(Dtype::F64)
+                .shape(&[0])
+                .max_shape(&[None])
+                .chunks(&[8192])
+                .shuffle()
+                .deflate(1);
+            ids.push(w.create_dataset(p, b).unwrap());
+        }
+        for (i, r) in rows.iter().enumerate() {
+            w.append(&ids[0], &[r[0]]).unwrap();
+            w.append(&ids[1], &[r[1]]).unwrap();
+            w.append(&ids[2], &[1.7e9 + i as f64 * 0.01]).unwrap();
+            if (i + 1) % every == 0 {
+                w.flush().unwrap();
+            }
+        }
+        w.close().unwrap();
+        let h = dir.join(format!("hv{every}.h5"));
+        let o = Command::new(&py)
+            .arg(common::root().join("tests/py/h5py_same.py"))
+            .arg(&out)
+            .arg(&h)
+            .arg("latest")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let ours = std::fs::metadata(&out).unwrap().len() as f64;
+        let theirs = std::fs::metadata(&h).unwrap().len() as f64;
+        println!(
+            "1.10 profile, flush every {every}: ours {ours} bytes, h5py latest {theirs} bytes ({:+.1} %)",
+            (ours / theirs - 1.0) * 100.0
+        );
+        assert!(
+            ours <= theirs * 1.05,
+            "1.10 profile, flush every {every}: {ours} bytes, h5py latest {theirs}"
+        );
+        let o = Command::new(&py)
+            .arg("-c")
+            .arg(
+                "import h5py,sys,numpy as np\n\
+                 a=h5py.File(sys.argv[1]);x=np.loadtxt(sys.argv[2],delimiter=',')\n\
+                 for i in (0,1):\n\
+                 \x20   assert np.array_equal(a['RawData/CH0%d'%i][()],x[:,i]),i\n\
+                 assert a['RawData/Axis00'].shape[0]==len(x)\n",
+            )
+            .arg(&out)
+            .arg({
+                let input = dir.join(format!("vin{every}.txt"));
+                std::fs::write(&input, &text).unwrap();
+                input
+            })
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+}

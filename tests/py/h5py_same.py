@@ -1,8 +1,10 @@
 """Rewrite FILE as h5py writes it (same groups, attributes, data, chunk shapes and filters),
-to compare file sizes. Usage: h5py_same.py SRC DST; prints both sizes and the ratio."""
+to compare file sizes. Usage: h5py_same.py SRC DST [LIBVER]; prints both sizes and the ratio.
+LIBVER (h5py's libver, e.g. latest) defaults to h5py's default."""
 import sys, h5py, os
 src, dst = sys.argv[1], sys.argv[2]
-with h5py.File(src, "r") as f, h5py.File(dst, "w") as g:
+libver = sys.argv[3] if len(sys.argv) > 3 else None
+with h5py.File(src, "r") as f, h5py.File(dst, "w", libver=libver) as g:
     for k, v in f.attrs.items(): g.attrs[k] = v
     def visit(name, o):
         if isinstance(o, h5py.Group):

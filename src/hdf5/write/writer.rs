@@ -370,6 +370,7 @@ mod open_header;
 mod options;
 mod pipeline;
 mod profile;
+mod relocate;
 mod space;
 mod superblock;
 mod vlen;

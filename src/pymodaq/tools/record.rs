@@ -281,7 +281,8 @@ impl Recorder {
                 names.len()
             )));
         }
-        if self.channels.is_empty() {
+        let first = self.channels.is_empty();
+        if first {
             self.create_layout(&names, values, t)?;
         } else {
             for (c, v) in self.channels.clone().iter().zip(values) {
@@ -297,7 +298,11 @@ impl Recorder {
         }
         self.rows += 1;
         self.unflushed += 1;
-        if (self.opts.flush_every > 0 && self.unflushed >= self.opts.flush_every)
+        // The first line is committed with the layout it creates: PyMoDAQ's loader cannot
+        // build a DataWithAxes from empty enlargeable arrays, so the arrays should not stay
+        // empty until the next flush (only a kill during their creation leaves them so).
+        if first
+            || (self.opts.flush_every > 0 && self.unflushed >= self.opts.flush_every)
             || self.last_flush.elapsed() >= self.opts.flush_interval
         {
             self.flush()?;

@@ -73,7 +73,7 @@ impl Writer {
             && matches!(&o.kind, Kind::Dataset(d) if matches!(d.store, Store::Chunked(_)))
     }
 
-    fn array_header_len(&self, idx: usize) -> usize {
+    pub(super) fn array_header_len(&self, idx: usize) -> usize {
         match &self.objs[idx].kind {
             Kind::Dataset(d) => match &d.store {
                 Store::Chunked(c) => match c.kind {
@@ -108,7 +108,7 @@ impl Writer {
     }
 
     /// Reserve `n` bytes that do not cross a page boundary, next to the other slots.
-    fn alloc_in_area(&mut self, n: u64) -> Result<u64> {
+    pub(super) fn alloc_in_area(&mut self, n: u64) -> Result<u64> {
         if n > PAGE {
             return Err(usage("dataset header slot larger than a page"));
         }

@@ -100,6 +100,9 @@ impl Writer {
     }
 
     pub(super) fn flush_all(&mut self) -> Result<()> {
+        // Datasets of an opened file get a slot before their first rows are committed
+        // (module `relocate`), so the whole acquisition is committed by the slot pages.
+        self.relocate_pending()?;
         for i in 0..self.objs.len() {
             if matches!(&self.objs[i].kind, Kind::Dataset(d) if d.refuse.is_none()) {
                 self.flush_tail(DatasetId(i))?;

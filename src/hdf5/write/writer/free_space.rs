@@ -41,6 +41,22 @@ pub(super) struct FreeSpace {
     /// Packing at close: allocations go to the end of the file, the free blocks are
     /// planned for the chunks being moved.
     frozen: bool,
+    /// Blocks below this address were allocated by whoever wrote the opened file: they
+    /// are packed tightly (a 33-byte chunk may be followed by a live block 33 bytes on),
+    /// so their length is not rounded up to 8 as this writer's allocations are.
+    pub foreign_below: u64,
+}
+
+impl FreeSpace {
+    /// The extent of a block of `len` bytes at `addr`: this writer's allocations are
+    /// padded to 8 bytes, the opened file's blocks are exact.
+    pub(super) fn extent(&self, addr: u64, len: u64) -> u64 {
+        if addr < self.foreign_below {
+            len
+        } else {
+            pad8(len as usize) as u64
+        }
+    }
 }
 
 impl FreeSpace {
@@ -174,10 +190,8 @@ impl FreeSpace {
     /// `owner` commits.
     pub(super) fn release(&mut self, owner: usize, addr: u64, len: u64) {
         if addr != UNDEF && len > 0 {
-            self.dying
-                .entry(owner)
-                .or_default()
-                .push((addr, pad8(len as usize) as u64));
+            let l = self.extent(addr, len);
+            self.dying.entry(owner).or_default().push((addr, l));
         }
     }
 
@@ -276,7 +290,8 @@ impl Writer {
                 if let Store::Chunked(c) = &d.store {
                     for (o, r) in &c.index {
                         if r.addr != UNDEF && r.size > 0 {
-                            blocks.push((r.addr, pad8(r.size as usize) as u64, idx, o.clone()));
+                            let l = self.free.extent(r.addr, u64::from(r.size));
+                            blocks.push((r.addr, l, idx, o.clone()));
                         }
                     }
                 }

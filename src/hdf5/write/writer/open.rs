@@ -137,6 +137,8 @@ impl Writer {
             track_order: opts.track_order,
             more_links: HashMap::new(),
         };
+        // Freed blocks of the file as found keep their exact length (module `free_space`).
+        w.free.foreign_below = len;
         let root = w.load_object("/".into(), sb.root_object_header)?;
         if !matches!(w.objs[root].kind, Kind::Group(_)) {
             return Err(Error::format(

@@ -1,0 +1,274 @@
+//! Moving the dataspace and layout messages of a dataset other libraries wrote (PyTables,
+//! h5py, PyMoDAQ) into a commit slot, before its first commit of new rows, so that a
+//! continued acquisition (`record --append`, `Writer::open`) is committed by one write per
+//! page from its first flush on, like the datasets this writer creates (module `commit`).
+//!
+//! The relocation changes no row count, so a kill during it cannot tear an acquisition:
+//! 1. the slot (a continuation block in a commit area: the two messages copied as found,
+//!    in the header's version, room after it for an array header) is written at new space;
+//! 2. the superblock EOF;
+//! 3. header chunk 0 in place, only the bytes that change (v1: message count in the
+//!    prefix, the dataspace message becoming a continuation message to the slot plus NIL
+//!    space, the layout message's type becoming NIL; v2: the same, through the chunk's
+//!    checksum), one positional write within one page (the unit a kill cannot split). A
+//!    v1 header whose changed bytes would cross a page keeps the per-dataset commit (its
+//!    dims patched in chunk 0); a v2 one is relocated all the same (that commit would
+//!    rewrite its chunk 0, checksum included, at every flush).
+//!
+//! The header address does not change: hard links and object references still reach it.
+//! Array indexes (1.10 files) keep their header where it is until the first commit, which
+//! writes every block anew below a header placed in the slot (their blocks point back at
+//! their header), as for the datasets this writer creates.
+
+use super::commit::{Slot, PAGE};
+use super::*;
+use crate::hdf5::write::existing::{V1Chunk, V1Header, V1Msg};
+
+/// Body of a continuation message (address, length).
+const CONT_BODY: usize = 16;
+
+/// A planned relocation (see [`Writer::relocation_plan`]).
+struct Plan {
+    slot: Slot,
+    /// The header after it (slot chunk last).
+    model: V1Header,
+    slot_bytes: Vec<u8>,
+    /// Changed bytes of prefix + chunk 0: offset from the header address, bytes.
+    lo: usize,
+    bytes: Vec<u8>,
+}
+
+impl Writer {
+    /// Give every dataset of an opened file that has rows to commit a slot (see the module
+    /// documentation); datasets that cannot have one are left as they are.
+    pub(super) fn relocate_pending(&mut self) -> Result<()> {
+        for i in 0..self.objs.len() {
+            let pending = matches!(
+                &self.objs[i].kind,
+                Kind::Dataset(d) if matches!(&d.store, Store::Chunked(c)
+                    if c.pending_dims.is_some() || c.tail.is_some())
+            );
+            if pending {
+                self.relocate_to_slot(i)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Move the dataspace and layout messages of dataset `idx` of an opened file into a
+    /// slot (nothing when it has one, or cannot have one).
+    pub(super) fn relocate_to_slot(&mut self, idx: usize) -> Result<()> {
+        let Some(p) = self.relocation_plan(idx)? else {
+            return Ok(());
+        };
+        // 1-2: the slot at new space (its area is ours), then the EOF.
+        self.put(p.slot.addr, &p.slot_bytes)?;
+        self.publish_eof()?;
+        // 3: chunk 0, the changed bytes only (within one page).
+        let addr = self.objs[idx].addr;
+        self.put(addr + p.lo as u64, &p.bytes)?;
+        self.objs[idx].ext = Some(p.model);
+        self.commit.slots.insert(idx, p.slot);
+        Ok(())
+    }
+
+    /// What a relocation of `idx` writes: the slot, the header model after it, the slot
+    /// bytes, and the changed bytes of prefix + chunk 0 (offset from the header address,
+    /// bytes). Continuation blocks holding the dataspace or layout message are rewritten at
+    /// new space here (their parent repointed, up to chunk 0). `None` when the dataset is
+    /// not to be relocated.
+    fn relocation_plan(&mut self, idx: usize) -> Result<Option<Plan>> {
+        if self.commit.slots.contains_key(&idx) {
+            return Ok(None);
+        }
+        let o = &self.objs[idx];
+        let (Some(h), Kind::Dataset(d)) = (&o.ext, &o.kind) else {
+            return Ok(None);
+        };
+        let Store::Chunked(c) = &d.store else {
+            return Ok(None);
+        };
+        // PyTables Tables keep their row count in an attribute of chunk 0 too.
+        if d.refuse.is_some() || h.has_attribute("NROWS") || d.dims.is_empty() {
+            return Ok(None);
+        }
+        let array = match c.kind {
+            ChunkIdx::BTreeV1 => false,
+            ChunkIdx::Extensible(_) | ChunkIdx::Fixed => true,
+            _ => return Ok(None),
+        };
+        // An array header with no chunk yet is created by the first commit: it is placed
+        // in the slot then, which the slot check at the next open requires.
+        if array && (c.root == UNDEF || c.index.is_empty()) {
+            return Ok(None);
+        }
+        // Headers tracking creation order (6-byte message headers) keep the per-dataset
+        // commit; so do headers with edits not yet committed.
+        if h.chunks.iter().any(|ch| ch.dirty) || h.fh() == 6 {
+            return Ok(None);
+        }
+        let h = h.clone();
+        let fh = h.fh();
+        // The one dataspace and the one layout message, in whatever chunk they are.
+        let locate = |t: u16| -> Option<(usize, usize)> {
+            let mut at = h.chunks.iter().enumerate().flat_map(|(ci, ch)| {
+                ch.msgs
+                    .iter()
+                    .enumerate()
+                    .filter(move |(_, m)| m.mtype == t)
+                    .map(move |(mi, _)| (ci, mi))
+            });
+            let first = at.next()?;
+            at.next().is_none().then_some(first)
+        };
+        let (Some(ds), Some(ly)) = (locate(kind::DATASPACE), locate(kind::LAYOUT)) else {
+            return Ok(None);
+        };
+        let msg = |(ci, mi): (usize, usize)| h.chunks.get(ci).and_then(|ch| ch.msgs.get(mi));
+        let (Some(ds_msg), Some(ly_msg)) = (msg(ds).cloned(), msg(ly).cloned()) else {
+            return Ok(None);
+        };
+        // The continuation message to the slot takes the place of the dataspace or the
+        // layout message: the same size, or with room for a NIL message after it.
+        let fits = |m: &V1Msg| m.body.len() == CONT_BODY || m.body.len() >= CONT_BODY + fh;
+        let (host, other) = if fits(&ds_msg) {
+            (ds, ly)
+        } else if fits(&ly_msg) {
+            (ly, ds)
+        } else {
+            return Ok(None);
+        };
+        let hv = if h.v2_prefix.is_some() {
+            HeaderVersion::V2
+        } else {
+            HeaderVersion::V1
+        };
+        let slot_msgs = vec![ds_msg, ly_msg];
+        let mut area = Vec::new();
+        for m in &slot_msgs {
+            hv.push(&mut area, m.mtype, &m.body)?;
+        }
+        let slot_bytes = hv.continuation_block(&area).into_owned();
+        let len = slot_bytes.len();
+        let hlen = if array { self.array_header_len(idx) } else { 0 };
+        let edit = |addr: u64| -> V1Header {
+            let mut model = h.clone();
+            // Only the type changes (NIL bodies are not read): fewer bytes change.
+            if let Some(ch) = model.chunks.get_mut(other.0) {
+                if let Some(m) = ch.msgs.get_mut(other.1) {
+                    m.mtype = kind::NIL;
+                }
+                ch.dirty = true;
+            }
+            if let Some(ch) = model.chunks.get_mut(host.0) {
+                let rest = ch.msgs.get(host.1).map_or(0, |m| m.body.len() - CONT_BODY);
+                let mut body = addr.to_le_bytes().to_vec();
+                body.extend_from_slice(&(len as u64).to_le_bytes());
+                if let Some(m) = ch.msgs.get_mut(host.1) {
+                    *m = V1Msg {
+                        mtype: kind::CONTINUATION,
+                        flags: 0,
+                        body,
+                        corder: 0,
+                    };
+                }
+                if rest > 0 {
+                    ch.msgs.insert(
+                        host.1 + 1,
+                        V1Msg {
+                            mtype: kind::NIL,
+                            flags: 0,
+                            body: vec![0; rest - fh],
+                            corder: 0,
+                        },
+                    );
+                }
+                ch.dirty = true;
+            }
+            if let Some(c0) = model.chunks.first_mut() {
+                // Chunk 0 is rewritten in any case (the continuation chain ends there).
+                c0.dirty = true;
+            }
+            model.chunks.push(V1Chunk {
+                addr,
+                msgs: slot_msgs.clone(),
+                dirty: false,
+                fh,
+                gap: 0,
+            });
+            model
+        };
+        let old = self.header_prefix_chunk0(idx)?;
+        let at = self.objs[idx].addr;
+        // A v1 header whose changed bytes cross a page keeps the per-dataset commit (a
+        // kill could split the write). A v2 chunk 0 crossing a page is relocated anyway:
+        // the per-dataset commit would rewrite it whole (checksum) at every flush instead.
+        let v1 = h.v2_prefix.is_none();
+        let within_page = |r: Option<(usize, usize)>| {
+            r.filter(|(lo, hi)| !v1 || (at + *lo as u64) / PAGE == (at + *hi as u64 - 1) / PAGE)
+        };
+        // A dry run (placeholder addresses) decides before anything is written.
+        let mut k = 0u64;
+        let probe = edit(UNDEF - 1).serialize(&mut |_| {
+            k += 1;
+            Ok(UNDEF - 1 - k)
+        })?;
+        if within_page(changed_range(&old, &probe)).is_none() {
+            return Ok(None);
+        }
+        let addr = self.alloc_in_area((pad8(len) + hlen) as u64)?;
+        let mut model = edit(addr);
+        let new = model.serialize(&mut |b| self.alloc_write(b))?;
+        let Some((lo, hi)) = within_page(changed_range(&old, &new)) else {
+            // Unreferenced blocks written for nothing: the header keeps its commit.
+            return Ok(None);
+        };
+        let slot = Slot {
+            addr,
+            len,
+            hdr: if array {
+                addr + pad8(len) as u64
+            } else {
+                UNDEF
+            },
+        };
+        Ok(Some(Plan {
+            slot,
+            model,
+            slot_bytes,
+            lo,
+            bytes: new[lo..hi].to_vec(),
+        }))
+    }
+
+    /// The bytes of the prefix and chunk 0 of an opened header as they are in the file.
+    fn header_prefix_chunk0(&self, idx: usize) -> Result<Vec<u8>> {
+        let o = &self.objs[idx];
+        let Some(h) = &o.ext else {
+            return Err(usage("internal: not an opened object"));
+        };
+        let c0 = h
+            .chunks
+            .first()
+            .ok_or_else(|| usage("internal: header without chunk 0"))?;
+        let n = match &h.v2_prefix {
+            Some(p) => p.len() + c0.size() + 4,
+            None => 16 + c0.size(),
+        };
+        self.read(o.addr, n)
+    }
+}
+
+/// The range `lo..hi` of bytes that differ between `a` and `b` (same length), if any.
+fn changed_range(a: &[u8], b: &[u8]) -> Option<(usize, usize)> {
+    if a.len() != b.len() {
+        return None;
+    }
+    let lo = a.iter().zip(b).position(|(x, y)| x != y)?;
+    let hi = a.len()
+        - a.iter()
+            .rev()
+            .zip(b.iter().rev())
+            .position(|(x, y)| x != y)?;
+    Some((lo, hi))
+}
