@@ -589,19 +589,51 @@ fn strip_storage(v: &mut J) {
     }
 }
 
-/// Whether a `hsds-set-shapes` helper of a recording into `url` still runs (the recorder's
-/// child in its own process group, which finishes the shapes it was given after the recorder
-/// is killed; spec/hsds.md).
-fn shape_helper_running(url: &str) -> bool {
+/// The pids of the `hsds-sync` helpers of a recording into `url` that run (the recorder's
+/// children in their own process group, each finishing its copy after the recorder is
+/// killed; spec/hsds.md).
+fn sync_helpers(url: &str) -> Vec<u32> {
     let Ok(rd) = std::fs::read_dir("/proc") else {
-        return false;
+        return Vec::new();
     };
-    rd.flatten().any(|e| {
-        std::fs::read(e.path().join("cmdline")).is_ok_and(|c| {
-            let s = String::from_utf8_lossy(&c);
-            s.contains("hsds-set-shapes") && s.contains(url)
+    rd.flatten()
+        .filter(|e| {
+            std::fs::read(e.path().join("cmdline")).is_ok_and(|c| {
+                let s = String::from_utf8_lossy(&c);
+                s.contains("hsds-sync") && s.contains(url)
+            })
         })
-    })
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse().ok()))
+        .collect()
+}
+
+fn shape_helper_running(url: &str) -> bool {
+    !sync_helpers(url).is_empty()
+}
+
+/// Domains of `/home/test/` whose name holds `part` (a staging domain left behind shows).
+fn folder_domains(ep: &str, part: &str) -> Vec<String> {
+    let c = hsds::client(&format!("{ep}/home/test/x.h5"), &creds()).unwrap();
+    let bytes = c
+        .request_domain(
+            "GET",
+            "/domains",
+            "/home/test/",
+            &[("Limit", "100000")],
+            hsds::http::Body::None,
+            false,
+            1 << 26,
+        )
+        .unwrap();
+    let j: J = serde_json::from_slice(&bytes).unwrap();
+    j["domains"]
+        .as_array()
+        .expect("domains")
+        .iter()
+        .filter_map(|d| d["name"].as_str())
+        .filter(|n| n.contains(part))
+        .map(str::to_string)
+        .collect()
 }
 
 fn wait_for_shape_helpers(url: &str) {
@@ -629,9 +661,14 @@ fn rec_value(j: usize, k: usize) -> f64 {
     k as f64 * 4.0 + j as f64 * 0.25 - 1.5
 }
 
-/// Start `record URL` with `nch` channels fed a line every `pace`, SIGKILL it after `after`,
-/// wait for its shape helper to end.
+/// Start `record URL` with `nch` channels fed a line every 0.7 ms, SIGKILL it after `after`,
+/// wait for its copy helper to end.
 fn record_and_kill(url: &str, nch: usize, flush_every: u64, after: Duration) {
+    record_and_kill_when(url, nch, flush_every, &|_, _| std::thread::sleep(after));
+}
+
+/// [`record_and_kill`], killing when `moment(url, recorder's pid)` returns.
+fn record_and_kill_when(url: &str, nch: usize, flush_every: u64, moment: &dyn Fn(&str, u32)) {
     use std::process::Stdio;
     let names: Vec<String> = (0..nch).map(|j| format!("c{j}")).collect();
     let mut child = Command::new(bin())
@@ -657,7 +694,7 @@ fn record_and_kill(url: &str, nch: usize, flush_every: u64, after: Duration) {
             std::thread::sleep(Duration::from_micros(700));
         }
     });
-    std::thread::sleep(after);
+    moment(url, child.id());
     child.kill().unwrap(); // SIGKILL
     let _ = child.wait();
     let _ = writer.join();
@@ -671,9 +708,8 @@ fn first_nan(v: &[J]) -> usize {
 
 /// The multi-channel contract after a kill, on PyMoDAQ's (h5pyd) loading of a recording of
 /// `nch` channels: one DataWithAxes per channel, each channel and the time axis with the same
-/// rows; every row before the first NaN exact in every channel (a prefix of the input); rows
-/// after it (extended, not yet written when the writer died: the NaN fill) exact or NaN, and
-/// complete wherever the time (written last) is. Returns the rows.
+/// rows, every row exact in every channel (a prefix of the input: a copy the kill
+/// interrupted ran to its end in its own process, spec/hsds.md). Returns the rows.
 fn check_same_rows(tag: &str, doc: &J, nch: usize) -> (usize, usize) {
     // Killed after the layout was created but before its first rows: every array empty,
     // which PyMoDAQ's loader refuses (IndexError), our loader alike (compared by the caller).
@@ -751,11 +787,11 @@ fn check_same_rows(tag: &str, doc: &J, nch: usize) -> (usize, usize) {
                 t[k]
             );
         }
+        assert!(time_written, "{tag}: time of row {k} is NaN");
         for (j, c) in chans.iter().enumerate() {
             let want = J::from(rec_value(j, k));
-            let exact = c[k] == want;
             assert!(
-                exact || (k >= ok && c[k] == "nan" && !time_written),
+                c[k] == want,
                 "{tag}: channel {j} row {k} is {} (want {want}; first NaN row {ok}, time {})",
                 c[k],
                 t[k]
@@ -1329,4 +1365,461 @@ fn links_vlen_strings_and_references_written_by_h5pyd_read_as_h5pyd_reads_them()
         );
     }
     assert!(f.get("/rel").is_err() && f.get("/dangling").is_err());
+}
+
+/// The earliest moments of a recording into HSDS, each hit deterministically by watching the
+/// recorder's copy helpers (`hsds-sync`, one per flush, the first one creating the domain):
+/// the recorder is SIGKILLed right at its start, while the first copy (the creation) runs,
+/// as soon as the domain exists, while the first and the second flush's copies run. Once the
+/// helper ended: no domain (killed before the first copy started) or one that PyMoDAQ
+/// through h5pyd opens read-only and loads (every node with its attributes, the root's
+/// `CLASS` among them: PyMoDAQ's loader writes a missing one, which a read-only domain
+/// refuses, "No write intent"), with every channel and the time axis at the same rows, our
+/// loader equal; no staging domain left behind.
+#[test]
+fn record_killed_at_its_earliest_moments_leaves_a_loadable_domain() {
+    let Some(ep) = endpoint() else { return };
+    let Some(py) = common::python() else { return };
+    let poll = |what: &str, url: &str, done: &dyn Fn() -> bool| {
+        let t = Instant::now();
+        while !done() {
+            assert!(
+                t.elapsed() < Duration::from_secs(20),
+                "{what} never happened for {url}"
+            );
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    };
+    // Kill when the n-th copy helper (0: the creation) is seen running: the recorder's
+    // children, read from /proc/PID/task/*/children (one small file per thread, fast enough
+    // to see every helper, each of which runs for milliseconds).
+    let at_helper = |n: usize| {
+        move |url: &str, pid: u32| {
+            let seen = std::cell::RefCell::new(std::collections::BTreeSet::new());
+            poll("the copy helper", url, &|| {
+                let mut s = seen.borrow_mut();
+                if let Ok(rd) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+                    for t in rd.flatten() {
+                        if let Ok(text) = std::fs::read_to_string(t.path().join("children")) {
+                            s.extend(text.split_whitespace().map(str::to_string));
+                        }
+                    }
+                }
+                s.len() > n
+            });
+        }
+    };
+    let mut runs: Vec<(String, usize, &str)> = Vec::new();
+    let moments: Vec<(&str, Box<dyn Fn(&str, u32)>)> = vec![
+        ("at start", Box::new(|_: &str, _: u32| {})),
+        ("during the creation", Box::new(at_helper(0))),
+        (
+            "as the domain appears",
+            Box::new(|url: &str, _: u32| {
+                let c = hsds::client(url, &creds()).unwrap();
+                poll("the domain", url, &|| c.exists().unwrap());
+            }),
+        ),
+        ("during the first flush", Box::new(at_helper(1))),
+        ("during the second flush", Box::new(at_helper(2))),
+    ];
+    for (i, (what, moment)) in moments.iter().enumerate() {
+        for nch in [2usize, 3] {
+            let url = domain(&ep, &format!("early{i}"));
+            record_and_kill_when(&url, nch, 3, moment.as_ref());
+            runs.push((url, nch, what));
+        }
+    }
+    let present: Vec<&(String, usize, &str)> = runs
+        .iter()
+        .filter(|r| hsds::client(&r.0, &creds()).unwrap().exists().unwrap())
+        .collect();
+    // Only a kill at the very start may leave no domain.
+    for r in &runs {
+        assert!(
+            r.2 == "at start" || present.iter().any(|p| p.0 == r.0),
+            "{}: no domain after a kill {}",
+            r.0,
+            r.2
+        );
+    }
+    let mut c = py_cmd(&py);
+    c.arg(common::root().join("tests/py/hsds_pymodaq.py"))
+        .arg("load-many")
+        .args(present.iter().map(|r| &r.0));
+    let docs: Vec<J> = serde_json::from_str(&run(&mut c, "PyMoDAQ h5pyd loads")).unwrap();
+    let mut summary = Vec::new();
+    for ((url, nch, what), theirs) in present.iter().map(|r| (&r.0, r.1, r.2)).zip(&docs) {
+        let tag = format!("{nch} channels killed {what} ({url})");
+        assert!(theirs.get("error").is_none(), "{tag}: {theirs}");
+        for e in theirs["tree"].as_array().expect("tree") {
+            assert!(e.get("error").is_none(), "{tag}: {e}");
+            assert!(
+                e["attrs"].get("CLASS").is_some(),
+                "{tag}: {} has no CLASS",
+                e["path"]
+            );
+        }
+        let (n, _) = check_same_rows(&tag, theirs, nch);
+        let ours = ours_load_url(url);
+        let d = diff_docs(&ours, theirs);
+        assert!(d.is_empty(), "{tag}:\n{}", d[..d.len().min(12)].join("\n"));
+        summary.push(format!("{what}/{nch}ch: {n} rows"));
+    }
+    for r in &runs {
+        let name = r.0.rsplit('/').next().unwrap();
+        let left = folder_domains(&ep, &format!("{name}.pymodaq-h5-partial"));
+        assert!(left.is_empty(), "staging domains left behind: {left:?}");
+    }
+    println!(
+        "{} early kills, {} domains, PyMoDAQ (h5pyd) loads each: {}",
+        runs.len(),
+        present.len(),
+        summary.join("; ")
+    );
+}
+
+/// Readers polling a domain while `record` writes it (3 channels, a copy every 150 lines):
+/// - our reader (`hsds::open` + the loader, what `load --json URL` runs) never sees a torn
+///   recording: every channel and the time axis hold the same rows, every row exact (it
+///   reads each EARRAY's `shape` attribute before its values and keeps the rows committed
+///   in all of them, spec/hsds.md);
+/// - PyMoDAQ through h5pyd, which reads each dataset at its own moment: each DataWithAxes
+///   with its time axis at its channel's rows (the time axis is extended first; PyMoDAQ cuts
+///   a longer axis), every value exact or NaN (rows of the copy in progress not yet written:
+///   the fill value, never a plausible number); channels read at different moments may hold
+///   different rows; a reading may fail in h5pyd's reshape (shape read before the values).
+#[test]
+fn live_readers_never_see_a_torn_recording() {
+    let Some(ep) = endpoint() else { return };
+    let Some(py) = common::python() else { return };
+    use std::process::Stdio;
+    let url = domain(&ep, "live");
+    let nch = 3usize;
+    let mut child = Command::new(bin())
+        .args(["record", &url, "--names", "a,b,c"])
+        .args([
+            "--flush-every",
+            "150",
+            "--flush-interval",
+            "200ms",
+            "--quiet",
+        ])
+        .env("HS_USERNAME", "test")
+        .env("HS_PASSWORD", "test")
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        let t = Instant::now();
+        let mut k = 0usize;
+        while t.elapsed() < Duration::from_secs(8) {
+            let vals: Vec<String> = (0..nch).map(|j| rec_value(j, k).to_string()).collect();
+            stdin
+                .write_all(format!("{}\n", vals.join(", ")).as_bytes())
+                .unwrap();
+            k += 1;
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        k
+    });
+    // Wait for the first rows.
+    let c = hsds::client(&url, &creds()).unwrap();
+    let t = Instant::now();
+    loop {
+        assert!(t.elapsed() < Duration::from_secs(30), "no rows in {url}");
+        if c.exists().unwrap() {
+            let doc = ours_load_url(&url);
+            if check_same_rows("first rows (ours)", &doc, nch).0 > 0 {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let poller = py_cmd(&py)
+        .arg(common::root().join("tests/py/hsds_pymodaq.py"))
+        .args(["load-poll", &url, "5"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ours = Vec::new();
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(5) {
+        let doc = ours_load_url(&url);
+        let tag = format!("our reading {} of {url}", ours.len());
+        ours.push(check_same_rows(&tag, &doc, nch).0);
+    }
+    let out = poller.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = feeder.join().unwrap();
+    drop(child.stdin.take());
+    assert!(child.wait().unwrap().success());
+    let theirs: Vec<J> = serde_json::from_slice(&out.stdout).unwrap();
+    let mut their_rows = Vec::new();
+    let mut nan_values = 0;
+    let mut h5pyd_reshape = 0;
+    for (i, doc) in theirs.iter().enumerate() {
+        let tag = format!("PyMoDAQ reading {i} of {url}");
+        // h5pyd reads a dataset's shape, then its values without a selection, and reshapes
+        // them to the shape it read: a copy extending the dataset in between makes that
+        // fail (h5pyd 1.0 reading any growing domain, PyMoDAQ's own writer's too).
+        if let Some(e) = doc.get("error").and_then(J::as_str) {
+            assert!(e.contains("cannot reshape array"), "{tag}: {doc}");
+            h5pyd_reshape += 1;
+            continue;
+        }
+        assert!(doc.get("error").is_none(), "{tag}: {doc}");
+        let all = doc["load_all"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{tag}: {}", doc["load_all"]));
+        assert_eq!(all.len(), nch, "{tag}");
+        let mut rows = Vec::new();
+        for (j, d) in all.iter().enumerate() {
+            assert_eq!(d["axes"][0]["label"], "time", "{tag}");
+            let v = d["data"][0]["values"].as_array().expect("values");
+            let t = d["axes"][0]["data"]["values"].as_array().expect("time");
+            assert_eq!(v.len(), t.len(), "{tag}: channel {j} and its time axis");
+            for (k, x) in v.iter().enumerate() {
+                let exact = *x == J::from(rec_value(j, k));
+                nan_values += usize::from(!exact);
+                assert!(exact || x == "nan", "{tag}: channel {j} row {k} is {x}");
+                assert!(
+                    t[k] == "nan" || t[k].as_f64().is_some_and(|s| s > 1.7e9),
+                    "{tag}: time {}",
+                    t[k]
+                );
+            }
+            rows.push(v.len());
+        }
+        their_rows.push(rows);
+    }
+    let distinct = |v: &[usize]| v.iter().collect::<std::collections::BTreeSet<_>>().len();
+    assert!(
+        distinct(&ours) >= 3,
+        "the recording did not grow while read: {ours:?}"
+    );
+    assert!(
+        their_rows.len() >= 2,
+        "PyMoDAQ read the domain {} times ({h5pyd_reshape} h5pyd reshape failures)",
+        their_rows.len()
+    );
+    // At end of input every reader finds every row.
+    let end = ours_load_url(&url);
+    assert_eq!(check_same_rows("at end", &end, nch).0, lines);
+    println!(
+        "live: {} readings of ours (rows {:?}..{:?}, never torn), {} of PyMoDAQ h5pyd (rows per channel {:?}, {nan_values} NaN values of copies in progress, {h5pyd_reshape} failed in h5pyd's reshape); {lines} rows at end",
+        ours.len(),
+        ours.first(),
+        ours.last(),
+        theirs.len(),
+        their_rows
+    );
+}
+
+/// A fake HSDS answering by request path: the first route whose prefix the path starts with
+/// (`GET /` is the domain) answers; anything else is a 404.
+fn routed_server(routes: Vec<(&'static str, Vec<u8>)>) -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            let mut req = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !req.windows(4).any(|w| w == b"\r\n\r\n") && req.len() < 1 << 16 {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => req.extend_from_slice(&buf[..n]),
+                }
+            }
+            let line = String::from_utf8_lossy(&req)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string();
+            let path = line
+                .split(' ')
+                .nth(1)
+                .unwrap_or("")
+                .split('?')
+                .next()
+                .unwrap_or("")
+                .to_string();
+            let answer = routes
+                .iter()
+                .find(|(p, _)| {
+                    if *p == "/" {
+                        path == "/"
+                    } else {
+                        path.starts_with(p)
+                    }
+                })
+                .map(|(_, a)| a.clone())
+                .unwrap_or_else(|| http("404 Not Found", b"no route"));
+            let _ = s.write_all(&answer);
+        }
+    });
+    format!("http://{addr}/home/x/y.h5")
+}
+
+/// Hostile or broken answers past the domain's first request (links, attributes, dataset
+/// documents, values): `hsds::open` and `load --json URL` end with one clear line naming
+/// the server, never a panic, and never allocate what a hostile shape claims.
+#[test]
+fn hostile_answers_inside_a_domain_give_one_clear_error() {
+    let limits = pymodaq_h5::Limits::default();
+    let ok = |b: &str| http("200 OK", b.as_bytes());
+    let root = || ("/", ok(r#"{"root": "g-1", "class": "domain"}"#));
+    let no_attrs = || ("/groups/g-1/attributes", ok(r#"{"attributes": []}"#));
+    let one_dataset = || {
+        (
+            "/groups/g-1/links",
+            ok(
+                r#"{"links": [{"title": "d", "class": "H5L_TYPE_HARD", "id": "d-1", "collection": "datasets"}]}"#,
+            ),
+        )
+    };
+    let f64t = r#"{"class": "H5T_FLOAT", "base": "H5T_IEEE_F64LE"}"#;
+    let mut nested = f64t.to_string();
+    for _ in 0..40 {
+        nested = format!(r#"{{"class": "H5T_ARRAY", "dims": [2], "base": {nested}}}"#);
+    }
+    let cases: Vec<(&str, Vec<(&'static str, Vec<u8>)>, &str)> = vec![
+        (
+            "a dataset claiming 2^50 rows",
+            vec![
+                root(),
+                no_attrs(),
+                one_dataset(),
+                ("/datasets/d-1/attributes", ok(r#"{"attributes": []}"#)),
+                (
+                    "/datasets/d-1",
+                    ok(&format!(
+                        r#"{{"type": {f64t}, "shape": {{"class": "H5S_SIMPLE", "dims": [1125899906842624]}}}}"#
+                    )),
+                ),
+            ],
+            "exceeds the limit",
+        ),
+        (
+            "a type nested 40 deep",
+            vec![
+                root(),
+                no_attrs(),
+                one_dataset(),
+                ("/datasets/d-1/attributes", ok(r#"{"attributes": []}"#)),
+                (
+                    "/datasets/d-1",
+                    ok(&format!(
+                        r#"{{"type": {nested}, "shape": {{"class": "H5S_SIMPLE", "dims": [1]}}}}"#
+                    )),
+                ),
+            ],
+            "unsupported",
+        ),
+        (
+            "values shorter than the shape",
+            vec![
+                root(),
+                no_attrs(),
+                one_dataset(),
+                ("/datasets/d-1/attributes", ok(r#"{"attributes": []}"#)),
+                ("/datasets/d-1/value", {
+                    let mut v = b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 8\r\nConnection: close\r\n\r\n".to_vec();
+                    v.extend_from_slice(&[0u8; 8]);
+                    v
+                }),
+                (
+                    "/datasets/d-1",
+                    ok(&format!(
+                        r#"{{"type": {f64t}, "shape": {{"class": "H5S_SIMPLE", "dims": [1000]}}}}"#
+                    )),
+                ),
+            ],
+            "127.0.0.1",
+        ),
+        (
+            "an unknown link class",
+            vec![
+                root(),
+                no_attrs(),
+                (
+                    "/groups/g-1/links",
+                    ok(r#"{"links": [{"title": "x", "class": "H5L_TYPE_WORMHOLE"}]}"#),
+                ),
+            ],
+            "link class",
+        ),
+        (
+            "links that are not a list",
+            vec![
+                root(),
+                no_attrs(),
+                ("/groups/g-1/links", ok(r#"{"links": {"a": 1}}"#)),
+            ],
+            "not a list",
+        ),
+        (
+            "a 503 listing the links",
+            vec![
+                root(),
+                no_attrs(),
+                (
+                    "/groups/g-1/links",
+                    http("503 Service Unavailable", b"busy"),
+                ),
+            ],
+            "HTTP 503",
+        ),
+        (
+            "an attribute whose value does not fit its shape",
+            vec![
+                root(),
+                (
+                    "/groups/g-1/attributes",
+                    ok(&format!(
+                        r#"{{"attributes": [{{"name": "a", "type": {f64t}, "shape": {{"class": "H5S_SIMPLE", "dims": [4]}}, "value": [1, 2]}}]}}"#
+                    )),
+                ),
+            ],
+            "attribute a",
+        ),
+        (
+            "a link name with a slash",
+            vec![
+                root(),
+                no_attrs(),
+                (
+                    "/groups/g-1/links",
+                    ok(
+                        r#"{"links": [{"title": "a/b", "class": "H5L_TYPE_HARD", "id": "g-2", "collection": "groups"}]}"#,
+                    ),
+                ),
+            ],
+            "link name",
+        ),
+    ];
+    for (what, routes, want) in cases {
+        let url = routed_server(routes);
+        let e = hsds::open(&url, &creds(), &limits).unwrap_err().to_string();
+        assert!(
+            e.contains(want) && e.contains("127.0.0.1") && e.lines().count() == 1,
+            "{what}: want {want:?}, got {e}"
+        );
+        let out = cli(&["load", "--json", &url]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{what}: {err}");
+        assert!(
+            err.trim().lines().count() == 1
+                && err.contains("127.0.0.1")
+                && !err.contains("panicked"),
+            "{what}: {err}"
+        );
+    }
 }

@@ -53,6 +53,41 @@ pub enum HsdsError {
 }
 
 impl HsdsError {
+    /// The same error naming domain `to` where it names `from` (a staging domain's errors
+    /// name the domain it becomes).
+    pub fn renamed(self, from: &str, to: &str) -> HsdsError {
+        let r = |s: String| s.replace(from, to);
+        match self {
+            HsdsError::Connect { url, reason } => HsdsError::Connect {
+                url: r(url),
+                reason: r(reason),
+            },
+            HsdsError::Status {
+                url,
+                status,
+                message,
+            } => HsdsError::Status {
+                url: r(url),
+                status,
+                message: r(message),
+            },
+            HsdsError::Protocol { url, reason } => HsdsError::Protocol {
+                url: r(url),
+                reason: r(reason),
+            },
+            HsdsError::TooLarge { url, what, limit } => HsdsError::TooLarge {
+                url: r(url),
+                what: r(what),
+                limit,
+            },
+            HsdsError::BadUrl(m) => HsdsError::BadUrl(r(m)),
+            HsdsError::Unsupported { url, what } => HsdsError::Unsupported {
+                url: r(url),
+                what: r(what),
+            },
+        }
+    }
+
     /// The HTTP status, for status errors.
     pub fn status(&self) -> Option<u16> {
         match self {

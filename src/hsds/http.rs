@@ -72,6 +72,13 @@ impl Client {
         &self.url
     }
 
+    /// The same connection for another domain of the same endpoint.
+    pub fn for_domain(&self, domain: &str) -> Client {
+        let mut c = self.clone();
+        c.url.domain = domain.to_string();
+        c
+    }
+
     /// Send `method path?domain=..&query` and return the status and the answer's bytes (at
     /// most `max`).
     pub fn request(

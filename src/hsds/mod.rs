@@ -48,7 +48,8 @@ pub fn open(url: &str, creds: &Credentials, limits: &Limits) -> crate::Result<Fi
     Ok(snapshot::snapshot(&c, limits)?)
 }
 
-/// Copy the HDF5 file `local` to a new domain at `url` (refusing or replacing an existing one).
+/// Copy the HDF5 file `local` to a new domain at `url` (refusing or replacing an existing one):
+/// the domain appears whole, or (on failure) is left as it was.
 pub fn upload_file(
     local: &Path,
     url: &str,
@@ -58,7 +59,11 @@ pub fn upload_file(
     let f = File::open(local)?;
     let c = client(url, creds)?;
     let mut up = upload::Uploader::create(c, if_exists)?;
-    up.sync(&f)?;
+    if let Err(e) = up.sync(&f) {
+        // Nothing was published: remove the staging domain.
+        let _ = up.abandon();
+        return Err(e.into());
+    }
     Ok(())
 }
 

@@ -42,17 +42,18 @@ pub fn snapshot(c: &Client, limits: &Limits) -> HResult<File> {
     let mem = MemWriteStorage::new();
     let w =
         Writer::with_storage(Box::new(mem.clone()), opts(limits)).map_err(|e| local(c, "/", e))?;
-    copy_domain(c, w, limits)?;
+    copy_domain(c, w, limits, true)?;
     File::from_bytes_with_limits(mem.bytes(), *limits)
         .map(File::read_as_h5py)
         .map_err(|e| local(c, "/", e))
 }
 
-/// Write the domain to a new HDF5 file at `path` (`export`): what h5pyd reads from the
-/// domain, h5py reads from the file.
+/// Write the domain to a new HDF5 file at `path` (`export`, `record --append`'s spool):
+/// what h5pyd reads from the domain, h5py reads from the file (rows beyond a live
+/// recording's commit included, which `record --append` repairs).
 pub fn download(c: &Client, path: &Path, limits: &Limits) -> HResult<()> {
     let w = Writer::create(path, opts(limits)).map_err(|e| local(c, "/", e))?;
-    copy_domain(c, w, limits)
+    copy_domain(c, w, limits, false)
 }
 
 fn opts(limits: &Limits) -> WriteOptions {
@@ -80,9 +81,12 @@ struct Walk {
     ref_datasets: Vec<(String, String, Vec<u64>)>,
     /// Reference attributes: image path of their object, the attribute.
     ref_attrs: Vec<(String, AttrDoc)>,
+    /// PyMoDAQ EARRAYs: image path, extent, rows committed (see [`cut_uncommitted`]).
+    earrays: Vec<(String, u64, u64)>,
 }
 
-fn copy_domain(c: &Client, mut w: Writer, limits: &Limits) -> HResult<()> {
+/// `committed`: keep only the committed rows of a live recording ([`cut_uncommitted`]).
+fn copy_domain(c: &Client, mut w: Writer, limits: &Limits, committed: bool) -> HResult<()> {
     let root = c.root_id()?;
     let mut walk = Walk::default();
     walk.seen.insert(root.clone(), "/".into());
@@ -92,6 +96,9 @@ fn copy_domain(c: &Client, mut w: Writer, limits: &Limits) -> HResult<()> {
     };
     copy_attrs(c, &mut w, "groups", &root, "/", &mut walk, limits)?;
     copy_group(c, &mut w, &root, "/", 0, &mut walk, &mut budget, limits)?;
+    if committed {
+        cut_uncommitted(c, &mut w, &walk)?;
+    }
     write_references(c, &mut w, &walk, &mut budget, limits)?;
     w.close().map_err(|e| local(c, "/", e))
 }
@@ -287,8 +294,15 @@ fn copy_group(
                 copy_group(c, w, &oid, &child, depth + 1, walk, budget, limits)?;
             }
             "datasets" => {
-                copy_dataset(c, w, &oid, &child, walk, budget, limits)?;
-                copy_attrs(c, w, "datasets", &oid, &child, walk, limits)?;
+                // The attributes before the values: PyMoDAQ's `shape` attribute, the rows a
+                // growing recording has committed, must not count rows read after it.
+                let attrs = c.attributes("datasets", &oid, limits.max_messages as usize)?;
+                let committed = committed_rows(&attrs);
+                let extent = copy_dataset(c, w, &oid, &child, walk, budget, limits)?;
+                if let (Some(n), Some(e)) = (committed, extent) {
+                    walk.earrays.push((child.clone(), e, n.min(e)));
+                }
+                set_attrs(c, w, &attrs, &child, walk)?;
             }
             other => return Err(unsupported(c, format!("{child}: a {other} object"))),
         }
@@ -335,8 +349,88 @@ fn copy_attrs(
     limits: &Limits,
 ) -> HResult<()> {
     let attrs = c.attributes(collection, id, limits.max_messages as usize)?;
+    set_attrs(c, w, &attrs, path, walk)
+}
+
+/// The rows a PyMoDAQ EARRAY says it holds: its `CLASS` is `EARRAY` and its `shape`
+/// attribute's first element (PyMoDAQ moves it after the rows it counts are written).
+fn committed_rows(attrs: &[AttrDoc]) -> Option<u64> {
+    let get = |n: &str| attrs.iter().find(|a| a.name == n).map(|a| &a.value);
+    let class = match get("CLASS")? {
+        J::String(s) => s.as_str(),
+        J::Array(a) if a.len() == 1 => a.first()?.as_str()?,
+        _ => return None,
+    };
+    if class != "EARRAY" {
+        return None;
+    }
+    match get("shape")? {
+        J::Array(a) => a.first()?.as_u64(),
+        J::Number(n) => n.as_u64(),
+        // PyMoDAQ 5's JSON envelope of a tuple: {"module": "builtins", "type": "tuple",
+        // "data": "(5264, 1)"}.
+        J::String(s) => {
+            let env: J = serde_json::from_str(s).ok()?;
+            if env.get("type").and_then(J::as_str) != Some("tuple") {
+                return None;
+            }
+            let data = env.get("data")?.as_str()?.trim().strip_prefix('(')?;
+            let first = data.split([',', ')']).next()?.trim();
+            first.parse().ok()
+        }
+        _ => None,
+    }
+}
+
+/// A reader of a growing recording reads one dataset after the other while the writer goes
+/// on; each EARRAY's `shape` attribute, read before its values, counts rows that were whole
+/// in every array of the recording when it was read (`record` moves them after writing
+/// every array's rows). So the EARRAYs grown "extend first" (NaN fill value, as `record`
+/// creates its channels and time axis) of one detector (the group holding a `NavAxes`
+/// group, whose time axis they share) are cut to the smallest of their committed rows:
+/// every channel and the time axis hold the same rows, each written whole. A domain at rest
+/// (every EARRAY's extent and `shape` equal, as PyMoDAQ and `record` leave them) is not
+/// changed (spec/hsds.md, "Crash semantics").
+fn cut_uncommitted(c: &Client, w: &mut Writer, walk: &Walk) -> HResult<()> {
+    let detector = |p: &str| -> Option<String> {
+        let mut a = p;
+        while let Some(i) = a.rfind('/') {
+            a = &a[..i];
+            let nav = format!("{a}/NavAxes/");
+            if walk.earrays.iter().any(|(q, _, _)| q.starts_with(&nav)) {
+                return Some(a.to_string());
+            }
+        }
+        None
+    };
+    let mut least: HashMap<String, u64> = HashMap::new();
+    let mut member = Vec::new();
+    for (p, extent, committed) in &walk.earrays {
+        if let Some(d) = detector(p) {
+            let m = least.entry(d.clone()).or_insert(u64::MAX);
+            *m = (*m).min(*committed);
+            member.push((p, *extent, d));
+        }
+    }
+    for (p, extent, d) in member {
+        let Some(&rows) = least.get(&d) else { continue };
+        if rows < extent {
+            let ds = w.dataset(p).map_err(|e| local(c, p, e))?;
+            w.truncate_rows(&ds, rows).map_err(|e| local(c, p, e))?;
+        }
+    }
+    Ok(())
+}
+
+fn set_attrs(
+    c: &Client,
+    w: &mut Writer,
+    attrs: &[AttrDoc],
+    path: &str,
+    walk: &mut Walk,
+) -> HResult<()> {
     let mut vals = Vec::with_capacity(attrs.len());
-    for a in &attrs {
+    for a in attrs {
         if matches!(a.datatype, Datatype::Reference { .. }) && a.dims.is_some() {
             walk.ref_attrs.push((path.to_string(), a.clone()));
             continue;
@@ -381,6 +475,8 @@ fn clamp_chunks(d: &DsetDoc, dims: &[u64]) -> Option<Vec<u64>> {
     )
 }
 
+/// Copy a dataset; returns its extent when its first dimension is unlimited and its fill
+/// value NaN.
 fn copy_dataset(
     c: &Client,
     w: &mut Writer,
@@ -389,8 +485,44 @@ fn copy_dataset(
     walk: &mut Walk,
     budget: &mut Budget,
     limits: &Limits,
-) -> HResult<()> {
+) -> HResult<Option<u64>> {
     let d = c.dataset(id)?;
+    // Only arrays grown "extend first" (a NaN fill value: rows extended but not yet written
+    // read as NaN) can hold rows beyond their commit marker that are not whole.
+    let extent = match (&d.dims, &d.maxdims) {
+        (Some(dims), Some(m)) if m.first() == Some(&None) && super::upload::fill_is_nan(&d) => {
+            dims.first().copied()
+        }
+        _ => None,
+    };
+    // What the shape claims is checked before the image's dataset is made.
+    if let Some(dims) = &d.dims {
+        let total = dims
+            .iter()
+            .try_fold(d.datatype.size(), |a, &x| a.checked_mul(x));
+        if total.is_none_or(|t| budget.bytes.saturating_add(t) > limits.max_alloc) {
+            return Err(HsdsError::TooLarge {
+                url: c.url().to_string(),
+                what: format!("{path}: the domain's data"),
+                limit: limits.max_alloc,
+            });
+        }
+    }
+    copy_dataset_doc(c, w, id, path, d, walk, budget, limits)?;
+    Ok(extent)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn copy_dataset_doc(
+    c: &Client,
+    w: &mut Writer,
+    id: &str,
+    path: &str,
+    d: DsetDoc,
+    walk: &mut Walk,
+    budget: &mut Budget,
+    limits: &Limits,
+) -> HResult<()> {
     if nested_reference(&d.datatype) {
         return Err(unsupported(
             c,

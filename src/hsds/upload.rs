@@ -1,7 +1,8 @@
 //! Copy an HDF5 file to a domain: once (`import`, `export` to a URL, the savers), or again
 //! and again as the file grows (`record`), sending only what changed.
 //!
-//! One [`Uploader::sync`] does, in this order:
+//! A new domain is built under a staging name and published (linked under its own name) at
+//! the end of the first sync. One [`Uploader::sync`] does, in this order:
 //! 1. creates the groups and datasets the domain does not have yet (empty);
 //! 2. sends data: first the datasets under a `NavAxes` group (axes), then the others
 //!    (channels, logger rows); an extensible dataset that grew along its first dimension is
@@ -29,6 +30,7 @@ use super::types;
 use crate::hdf5::read::{Dataset, DataspaceKind, Datatype, File, Group, LinkKind, Node};
 
 mod json;
+mod state;
 use json::{attr_body, dset_doc, extensible, is_vlen, vlen_json};
 
 /// Largest binary write of one request.
@@ -57,7 +59,10 @@ pub type Shaper = Box<dyn FnMut(&Client, &[(String, Vec<u64>)]) -> HResult<()> +
 
 /// A domain kept equal to a local file.
 pub struct Uploader {
+    /// The domain objects are sent to: a staging domain until the first sync publishes it.
     c: Client,
+    /// Until the first sync has ended: the domain to publish the staging domain as.
+    publish: Option<Publish>,
     objs: HashMap<String, Remote>,
     /// Whether every sync re-sends datasets whose content changed (savers writing points);
     /// `record` only appends, so it skips the hashing.
@@ -76,6 +81,56 @@ impl std::fmt::Debug for Uploader {
             .field("rehash", &self.rehash)
             .finish_non_exhaustive()
     }
+}
+
+/// A new domain built under a staging name, then published under its own name (see
+/// [`Uploader::create`]).
+#[derive(Debug)]
+struct Publish {
+    target: Client,
+    replace: bool,
+}
+
+/// The staging domain's name: next to the target (same folder, same permissions), named
+/// after it and this process.
+fn staging_domain(target: &Client) -> String {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{}.{}.pymodaq-h5-partial-{}-{nanos}-{n}",
+        target.url().folder(),
+        target.url().file_name(),
+        std::process::id()
+    )
+}
+
+/// Publish the staging domain of `staging` as `target`: `target` becomes a domain of the
+/// staging domain's root group (HSDS `linked_domain`, one request), then the staging name is
+/// deleted, its root kept. A reader of `target` sees nothing, then the whole first state.
+fn publish(staging: &Client, target: &Client, replace: bool) -> HResult<()> {
+    if replace && target.exists()? {
+        target.delete_domain()?;
+    }
+    let linked = json!({ "linked_domain": staging.url().domain });
+    if let Err(e) = target.json("PUT", "/", &[], Some(&linked)) {
+        let _ = staging.delete_domain();
+        return Err(match e.status() {
+            Some(409) => HsdsError::Status {
+                url: target.url().to_string(),
+                status: 409,
+                message: "the domain exists (use --force to replace it)".into(),
+            },
+            _ => e,
+        });
+    }
+    // Best effort: a staging name left behind (the server gone between the two requests)
+    // shares the root; spec/hsds.md says how to remove it.
+    let _ = staging.json("DELETE", "/", &[("keep_root", "1")], None);
+    Ok(())
 }
 
 /// The in-process shaper: one request per dataset, in order.
@@ -119,21 +174,21 @@ pub enum IfExists {
 }
 
 impl Uploader {
-    /// Create the domain (refusing or replacing an existing one), empty.
+    /// A new domain (refusing or replacing an existing one). It is built under a staging
+    /// name by the first [`Uploader::sync`], which then publishes it: a reader never sees
+    /// the domain before its root has every attribute and the first sync's every object
+    /// (PyMoDAQ's loader writes a missing `CLASS` attribute, which a read-only domain
+    /// refuses). A replaced domain is deleted only at publication.
     pub fn create(c: Client, if_exists: IfExists) -> HResult<Uploader> {
-        if c.exists()? {
-            match if_exists {
-                IfExists::Refuse => {
-                    return Err(HsdsError::Status {
-                        url: c.url().to_string(),
-                        status: 409,
-                        message: "the domain exists (use --force to replace it)".into(),
-                    })
-                }
-                IfExists::Replace => c.delete_domain()?,
-            }
+        if if_exists == IfExists::Refuse && c.exists()? {
+            return Err(HsdsError::Status {
+                url: c.url().to_string(),
+                status: 409,
+                message: "the domain exists (use --force to replace it)".into(),
+            });
         }
-        let root = c.create_domain()?;
+        let staging = c.for_domain(&staging_domain(&c));
+        let root = staging.create_domain()?;
         let mut objs = HashMap::new();
         objs.insert(
             "/".to_string(),
@@ -148,12 +203,22 @@ impl Uploader {
             },
         );
         Ok(Uploader {
-            c,
+            c: staging,
+            publish: Some(Publish {
+                target: c,
+                replace: if_exists == IfExists::Replace,
+            }),
             objs,
             rehash: true,
             shaper: Box::new(shape_each),
             by_addr: HashMap::new(),
         })
+    }
+
+    /// Give up after a failed sync: delete the staging domain (not yet published) or the
+    /// domain this uploader created and published.
+    pub fn abandon(self) -> HResult<()> {
+        self.c.delete_domain()
     }
 
     /// An uploader for an existing domain that `local` (a fresh copy of it, see
@@ -179,6 +244,7 @@ impl Uploader {
         attach_group(&c, copy, &lroot, "/", &root, 0, &mut objs)?;
         Ok(Uploader {
             c,
+            publish: None,
             objs,
             rehash: false,
             shaper: Box::new(shape_each),
@@ -224,6 +290,17 @@ impl Uploader {
 
     /// Bring the domain to the file's state (see the module doc for the order).
     pub fn sync(&mut self, f: &File) -> HResult<()> {
+        let names = self
+            .publish
+            .as_ref()
+            .map(|p| (self.c.url().domain.clone(), p.target.url().domain.clone()));
+        match (self.sync_all(f), names) {
+            (Err(e), Some((staging, target))) => Err(e.renamed(&staging, &target)),
+            (r, _) => r,
+        }
+    }
+
+    fn sync_all(&mut self, f: &File) -> HResult<()> {
         let mut groups = Vec::new();
         let mut datasets = Vec::new();
         let root = f.root().map_err(|e| local(&self.c, "/", e))?;
@@ -255,6 +332,9 @@ impl Uploader {
                 jobs.push((path.clone(), r.id.clone(), d.shape().to_vec()));
             }
         }
+        // The axes first: a reader that reads a channel, then its time axis (PyMoDAQ), finds
+        // an axis at least as long as the channel, which PyMoDAQ cuts to the channel's rows.
+        jobs.sort_by_key(|(p, _, _)| !(p.contains("/NavAxes/") || p.contains("/Axis")));
         if !jobs.is_empty() {
             let req: Vec<(String, Vec<u64>)> = jobs
                 .iter()
@@ -302,6 +382,10 @@ impl Uploader {
             if let Some(r) = self.objs.get_mut(&p) {
                 r.attrs.insert(n, h);
             }
+        }
+        if let Some(p) = self.publish.take() {
+            publish(&self.c, &p.target, p.replace)?;
+            self.c = p.target;
         }
         Ok(())
     }
@@ -418,7 +502,18 @@ impl Uploader {
                             }
                         }
                         let extend_first = !self.rehash && extensible(d) && fill_is_nan(&doc);
-                        let (map, sent) = self.attr_docs(&child, &node)?;
+                        let (mut map, mut sent) = self.attr_docs(&child, &node)?;
+                        if extend_first {
+                            // PyMoDAQ's `shape` attribute is the commit marker (its rows): an
+                            // array created empty says 0 rows, as PyMoDAQ's `create_earray`
+                            // does; the commit (step 5) sends the real one.
+                            if let Some(v) = map.get_mut("shape").and_then(|b| b.get_mut("value")) {
+                                if let Some(z) = v.as_str().and_then(zero_rows) {
+                                    *v = J::String(z);
+                                    sent.remove("shape");
+                                }
+                            }
+                        }
                         let id = self.c.create_dataset(&parent, &l.name, &doc, &map)?;
                         self.objs.insert(
                             child.clone(),
@@ -656,9 +751,29 @@ fn attr_digests(c: &Client, path: &str, node: &Node) -> HResult<HashMap<String, 
     Ok(out)
 }
 
+/// PyMoDAQ 5's JSON envelope of an EARRAY's shape tuple, `{..., "data": "(5264, 1)"}`, with
+/// 0 rows: `"(0, 1)"`. `None` when the text is not such an envelope.
+fn zero_rows(text: &str) -> Option<String> {
+    let env: J = serde_json::from_str(text).ok()?;
+    if env.get("type").and_then(J::as_str) != Some("tuple") {
+        return None;
+    }
+    let key = "\"data\": \"(";
+    let at = text.find(key)? + key.len();
+    let rest = text.get(at..)?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return None;
+    }
+    let out = format!("{}0{}", text.get(..at)?, rest.get(digits..)?);
+    // Still the same envelope, only the first number changed.
+    let back: J = serde_json::from_str(&out).ok()?;
+    (back.get("type") == env.get("type")).then_some(out)
+}
+
 /// Whether a dataset's fill value (as created) is NaN: rows extended but not yet written read
 /// as NaN, never as plausible data.
-fn fill_is_nan(doc: &DsetDoc) -> bool {
+pub(super) fn fill_is_nan(doc: &DsetDoc) -> bool {
     let Some(f) = &doc.fill else { return false };
     let mut raw = Vec::new();
     if types::element_to_raw(&doc.datatype, f, &mut raw).is_err() {

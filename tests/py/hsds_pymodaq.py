@@ -16,6 +16,9 @@
                                           file, link by link, value by value (a reference: the
                                           same object): prints a JSON list of differences
                                           (empty when equal)
+  hsds_pymodaq.py load-poll URL SECONDS   PyMoDAQ's `load --json --full` document of the domain,
+                                          again and again for SECONDS (a live reader while a
+                                          writer runs), as one JSON list on stdout
   hsds_pymodaq.py load-many URL...        PyMoDAQ's `load --json --full` document of each domain
                                           (fixtures/gen/pymodaq_load.py, backend h5pyd), as one
                                           JSON list on stdout ({"error": ...} for a domain
@@ -310,9 +313,35 @@ def load_many(urls):
     sys.stdout.write(json.dumps(docs, ensure_ascii=False, allow_nan=False) + "\n")
 
 
+def load_poll(url, seconds):
+    import logging
+    import time
+
+    sys.path.insert(0, str(Path(__file__).parents[2] / "fixtures" / "gen"))
+    import pymodaq_load
+
+    logging.disable(logging.CRITICAL)
+    real_stdout = sys.stdout
+    sys.stdout = sys.stderr
+    docs = []
+    end = time.monotonic() + seconds
+    try:
+        while time.monotonic() < end:
+            try:
+                doc, _ = pymodaq_load.build(url, True, "h5pyd")
+            except Exception as exc:  # reported, checked by the test
+                doc = {"error": f"{type(exc).__name__}: {exc}"}
+            docs.append(doc)
+    finally:
+        sys.stdout = real_stdout
+    sys.stdout.write(json.dumps(docs, ensure_ascii=False, allow_nan=False) + "\n")
+
+
 def main(argv):
     if argv[1] == "load-many":
         load_many(argv[2:])
+    elif argv[1] == "load-poll":
+        load_poll(argv[2], float(argv[3]))
     elif argv[1] == "kinds":
         write_kinds(argv[2])
     elif argv[1] == "kinds-domain":

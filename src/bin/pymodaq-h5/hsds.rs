@@ -101,12 +101,13 @@ pub fn write_domain(
     upload(&tmp.file, u, force)
 }
 
-/// Copy the local file `local` to a new domain `url`.
+/// Copy the local file `local` to a new domain `url` (built under a staging name and
+/// published whole: a failed copy leaves no domain, and a replaced one as it was).
 pub fn upload(local: &Path, url: &str, force: bool) -> anyhow::Result<()> {
     let f = File::open(local).with_context(|| local.display().to_string())?;
     let c = client(Path::new(url))?;
     let mut up = Uploader::create(
-        c.clone(),
+        c,
         if force {
             IfExists::Replace
         } else {
@@ -114,7 +115,7 @@ pub fn upload(local: &Path, url: &str, force: bool) -> anyhow::Result<()> {
         },
     )?;
     if let Err(e) = up.sync(&f) {
-        let _ = c.delete_domain();
+        let _ = up.abandon();
         return Err(e.into());
     }
     Ok(())
@@ -167,6 +168,12 @@ pub fn export_copy(
 /// `--append` downloads the domain into the spool, continues it there (the local repair of a
 /// torn or uncommitted end, with its warnings and refusals, happens on the spool before the
 /// server is touched) and then sends only what changed.
+///
+/// Every copy (the first one creates the domain) runs in a process of its own,
+/// `pymodaq-h5 hsds-sync URL SPOOL STATE MODE`, started in its own process group, which the
+/// recorder waits for: killing the recorder (its process or its process group) never
+/// interrupts a copy, so a reader of the domain finds, once that process has ended, the
+/// spool file as it was at some flush, whole (spec/hsds.md, "Crash semantics").
 pub fn open_recorder(
     url: &Path,
     existing: pymodaq_h5::pymodaq::record::Existing,
@@ -177,6 +184,7 @@ pub fn open_recorder(
     let c = client(url)?;
     let sp = spool("record", &u)?;
     let tmp = sp.file.clone();
+    let state = sp.dir.join("upload-state.json");
     let guard = SpoolGuard { _spool: sp };
     // PyMoDAQ writes domains through h5pyd in the h5py flavour.
     let opts = pymodaq_h5::pymodaq::record::RecordOptions {
@@ -184,9 +192,9 @@ pub fn open_recorder(
         ..opts
     };
     let append = existing == Existing::Append && c.exists()?;
-    let (mut rec, up) = if append {
+    let (mut rec, mode) = if append {
         hsds::snapshot::download(&c, &tmp, &pymodaq_h5::Limits::default())?;
-        let up = {
+        let mut up = {
             let before = File::open(&tmp).with_context(|| u.clone())?;
             Uploader::attach(c.clone(), &before)?
         };
@@ -197,25 +205,35 @@ pub fn open_recorder(
             }
             e => anyhow::Error::new(e).context(u.clone()),
         })?;
-        let mut up = up;
         let after = File::open(&tmp).with_context(|| u.clone())?;
         up.cap_valid(&after)?;
-        (rec, up)
+        write_state(&state, &up)?;
+        (rec, SyncMode::State)
     } else {
-        let if_exists = if existing == Existing::Force {
-            IfExists::Replace
+        let mode = if existing == Existing::Force {
+            SyncMode::Replace
         } else {
-            IfExists::Refuse
+            if c.exists()? {
+                anyhow::bail!("{u}: the domain exists (use --force to replace it)");
+            }
+            SyncMode::Refuse
         };
         let rec = Recorder::create(&tmp, opts).with_context(|| u.clone())?;
-        (rec, Uploader::create(c, if_exists)?.append_only())
+        (rec, mode)
     };
-    let mut up = up.with_shaper(helper_shaper(&u));
-    let url_for_err = u.clone();
+    let mut mode = Some(mode);
+    let u2 = u.clone();
     rec.on_flush(OnFlush(Box::new(move |p: &Path| {
-        let f = File::open(p)?;
-        up.sync(&f).map_err(|e| {
-            pymodaq_h5::Error::Io(std::io::Error::other(format!("{url_for_err}: {e}")))
+        let m = mode.take().unwrap_or(SyncMode::State);
+        run_sync(&u2, p, &state, m).map_err(|e| {
+            // HSDS errors name the domain already.
+            let msg = format!("{e:#}");
+            let msg = if msg.contains(u2.as_str()) {
+                msg
+            } else {
+                format!("{u2}: {msg}")
+            };
+            pymodaq_h5::Error::Io(std::io::Error::other(msg))
         })
     })))
     .with_context(|| u.clone())?;
@@ -227,95 +245,142 @@ pub struct SpoolGuard {
     _spool: Spool,
 }
 
-/// The hidden subcommand that sets dataset shapes for a recording (see [`helper_shaper`]).
-pub const SET_SHAPES: &str = "hsds-set-shapes";
+/// The hidden subcommand that copies a recording's flush to its domain (see [`run_sync`]).
+pub const SYNC: &str = "hsds-sync";
 
-/// A recording's "extend first" shapes are set by a child process of their own
-/// (`pymodaq-h5 hsds-set-shapes URL ID=DIMS...`, in its own process group): once it is
-/// started, killing the recorder (even its process group) cannot stop it halfway, so every
-/// channel and the time axis get their new extent, or none does (spec/hsds.md).
-fn helper_shaper(url: &str) -> hsds::upload::Shaper {
-    let url = url.to_string();
-    let creds = creds();
-    Box::new(move |c, jobs| {
-        use std::os::unix::process::CommandExt;
-        let fail = |reason: String| hsds::HsdsError::Connect {
-            url: url.clone(),
-            reason,
-        };
-        let in_process = || -> hsds::error::HResult<()> {
-            for (id, dims) in jobs {
-                c.resize(id, dims)?;
-            }
-            Ok(())
-        };
-        // Our own binary gone (replaced on disk mid-recording): set the shapes from here,
-        // losing only the protection against a kill between two of them.
-        let Ok(exe) = std::env::current_exe() else {
-            return in_process();
-        };
-        let mut cmd = std::process::Command::new(exe);
-        cmd.arg(SET_SHAPES).arg(&url);
-        for (id, dims) in jobs {
-            let d: Vec<String> = dims.iter().map(u64::to_string).collect();
-            cmd.arg(format!("{id}={}", d.join("x")));
-        }
-        // Credentials travel in the environment, never on the command line.
-        if let Some(u) = &creds.user {
-            cmd.env("HS_USERNAME", u);
-        }
-        if let Some(p) = &creds.password {
-            cmd.env("HS_PASSWORD", p);
-        }
-        cmd.process_group(0)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped());
-        let Ok(out) = cmd.output() else {
-            return in_process();
-        };
-        if out.status.success() {
-            return Ok(());
-        }
-        let msg = String::from_utf8_lossy(&out.stderr);
-        Err(fail(format!(
-            "{SET_SHAPES} failed: {}",
-            msg.lines().next().unwrap_or("no message")
-        )))
-    })
+/// How a sync finds the domain: created (refusing or replacing an existing one) by the first
+/// sync, else known from the state file the previous sync wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SyncMode {
+    Refuse,
+    Replace,
+    State,
 }
 
-/// `pymodaq-h5 hsds-set-shapes URL ID=D0xD1... ...`: every shape, in order, whatever happens
-/// to the process that started it.
-pub fn set_shapes(args: &[String]) -> ExitCode {
+impl SyncMode {
+    fn arg(self) -> &'static str {
+        match self {
+            SyncMode::Refuse => "create",
+            SyncMode::Replace => "replace",
+            SyncMode::State => "state",
+        }
+    }
+
+    fn parse(s: &str) -> Option<SyncMode> {
+        match s {
+            "create" => Some(SyncMode::Refuse),
+            "replace" => Some(SyncMode::Replace),
+            "state" => Some(SyncMode::State),
+            _ => None,
+        }
+    }
+}
+
+fn write_state(path: &Path, up: &Uploader) -> anyhow::Result<()> {
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, up.state().to_string())
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// One copy of the spool file to the domain, in this process.
+fn sync_here(url: &str, spool: &Path, state: &Path, mode: SyncMode) -> anyhow::Result<()> {
+    let c = client(Path::new(url))?;
+    let f = File::open(spool).with_context(|| spool.display().to_string())?;
+    let mut up = match mode {
+        SyncMode::State => {
+            // Our own file, read with a cap all the same.
+            let mut text = String::new();
+            std::io::Read::read_to_string(
+                &mut std::io::Read::take(
+                    std::fs::File::open(state)
+                        .with_context(|| format!("reading {}", state.display()))?,
+                    64 << 20,
+                ),
+                &mut text,
+            )
+            .with_context(|| format!("reading {}", state.display()))?;
+            let j: serde_json::Value = serde_json::from_str(&text)
+                .with_context(|| format!("reading {}", state.display()))?;
+            Uploader::from_state(c, &j)?
+        }
+        SyncMode::Refuse | SyncMode::Replace => Uploader::create(
+            c,
+            if mode == SyncMode::Replace {
+                IfExists::Replace
+            } else {
+                IfExists::Refuse
+            },
+        )?
+        .append_only(),
+    };
+    if let Err(e) = up.sync(&f) {
+        if mode != SyncMode::State {
+            // Nothing published: remove the staging domain.
+            let _ = up.abandon();
+        }
+        return Err(e.into());
+    }
+    write_state(state, &up)
+}
+
+/// Copy the flushed spool file to the domain through `pymodaq-h5 hsds-sync`, a child in its
+/// own process group (so that killing the recorder, even its process group, cannot stop a
+/// copy halfway), and wait for it.
+fn run_sync(url: &str, spool: &Path, state: &Path, mode: SyncMode) -> anyhow::Result<()> {
+    use std::os::unix::process::CommandExt;
+    // Our own binary gone (replaced on disk mid-recording): copy from here, losing only the
+    // protection against a kill in the middle of a copy.
+    let Ok(exe) = std::env::current_exe() else {
+        return sync_here(url, spool, state, mode);
+    };
+    let creds = creds();
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg(SYNC).arg(url).arg(spool).arg(state).arg(mode.arg());
+    // Credentials travel in the environment, never on the command line.
+    if let Some(u) = &creds.user {
+        cmd.env("HS_USERNAME", u);
+    }
+    if let Some(p) = &creds.password {
+        cmd.env("HS_PASSWORD", p);
+    }
+    cmd.process_group(0)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let Ok(out) = cmd.output() else {
+        return sync_here(url, spool, state, mode);
+    };
+    if out.status.success() {
+        return Ok(());
+    }
+    let msg = String::from_utf8_lossy(&out.stderr);
+    let line = msg.lines().next().unwrap_or("no message");
+    anyhow::bail!("{}", line.strip_prefix("pymodaq-h5: ").unwrap_or(line))
+}
+
+/// `pymodaq-h5 hsds-sync URL SPOOL STATE MODE`: one copy of a recording's spool file to its
+/// domain, whatever happens to the process that started it.
+pub fn sync_cmd(args: &[String]) -> ExitCode {
     use std::io::Write;
     let run = || -> anyhow::Result<()> {
-        let (url, jobs) = args
-            .split_first()
-            .ok_or_else(|| anyhow::anyhow!("usage: {SET_SHAPES} URL ID=DIMS..."))?;
-        let mut parsed = Vec::new();
-        for j in jobs {
-            let (id, dims) = j
-                .split_once('=')
-                .ok_or_else(|| anyhow::anyhow!("{j}: not ID=DIMS"))?;
-            let dims = dims
-                .split('x')
-                .map(str::parse::<u64>)
-                .collect::<Result<Vec<u64>, _>>()
-                .map_err(|e| anyhow::anyhow!("{j}: {e}"))?;
-            parsed.push((id.to_string(), dims));
-        }
-        let c = client(Path::new(url))?;
-        for (id, dims) in &parsed {
-            c.resize(id, dims)?;
-        }
-        Ok(())
+        let [url, spool, state, mode] = args else {
+            anyhow::bail!("usage: {SYNC} URL SPOOL STATE create|replace|state");
+        };
+        let mode = SyncMode::parse(mode)
+            .ok_or_else(|| anyhow::anyhow!("{mode}: not create, replace or state"))?;
+        sync_here(url, Path::new(spool), Path::new(state), mode)
     };
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // The recorder may be gone (its pipe closed): never panic on a failed write.
-            let _ = writeln!(std::io::stderr(), "pymodaq-h5: {e:#}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "pymodaq-h5: {}",
+                format!("{e:#}").replace('\n', " ")
+            );
             ExitCode::from(1)
         }
     }

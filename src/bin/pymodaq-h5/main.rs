@@ -83,9 +83,9 @@ enum Cmd {
     /// Serve files over h5grove's HTTP API (for h5web) with an embedded viewer page
     /// (contract serve).
     Serve(serve::Args),
-    /// Internal: set HSDS dataset shapes for `record` (a process of its own, see hsds.rs).
-    #[command(name = "hsds-set-shapes", hide = true)]
-    HsdsSetShapes { args: Vec<String> },
+    /// Internal: one copy of a recording to its HSDS domain (a process of its own, see hsds.rs).
+    #[command(name = "hsds-sync", hide = true)]
+    HsdsSync { args: Vec<String> },
 }
 
 fn main() -> ExitCode {
@@ -107,7 +107,7 @@ fn main() -> ExitCode {
         Cmd::AnnotateNexus(a) => annotate::run(a),
         Cmd::Completions(a) => completions::completions(a),
         Cmd::Man(a) => completions::man(a),
-        Cmd::HsdsSetShapes { args } => return hsds::set_shapes(&args),
+        Cmd::HsdsSync { args } => return hsds::sync_cmd(&args),
     };
     output::finish(r)
 }
