@@ -284,26 +284,18 @@ mod tests {
         let io = io_over(two_level(1024, &[0]));
         let e = group_entries(&io, 0, &mut Budget::new(&io.limits)).unwrap_err();
         assert!(e.to_string().contains("cycle"), "{e}");
+        // Offset of the error after setting byte `at` of a valid tree to `v`.
+        let broken_at = |at: usize, v: u8| {
+            let mut f = two_level(1024, &[256, 512]);
+            f[at] = v;
+            let io = io_over(f);
+            let e = group_entries(&io, 0, &mut Budget::new(&io.limits)).unwrap_err();
+            e.offset()
+        };
         // leaf with level 2 under a level-1 root
-        let mut f = two_level(1024, &[256, 512]);
-        f[261] = 2;
-        let io = io_over(f);
-        assert_eq!(
-            group_entries(&io, 0, &mut Budget::new(&io.limits))
-                .unwrap_err()
-                .offset(),
-            Some(261)
-        );
+        assert_eq!(broken_at(261, 2), Some(261));
         // chunk node type
-        let mut f = two_level(1024, &[256, 512]);
-        f[4] = 1;
-        let io = io_over(f);
-        assert_eq!(
-            group_entries(&io, 0, &mut Budget::new(&io.limits))
-                .unwrap_err()
-                .offset(),
-            Some(4)
-        );
+        assert_eq!(broken_at(4, 1), Some(4));
         // depth cap
         let l = Limits {
             max_btree_depth: 1,

@@ -62,13 +62,7 @@ pub struct RawRecord {
 pub fn parse_header(c: &mut Cursor) -> Result<BTreeV2Header> {
     let start = c.pos();
     c.signature(b"BTHD")?;
-    let vat = c.addr();
-    let version = c.u8()?;
-    if version != 0 {
-        return Err(c
-            .err_at(vat, format!("version {version}, expected 0"))
-            .into());
-    }
+    c.version(0)?;
     let record_type = c.u8()?;
     let nat = c.addr();
     let node_size = c.u32()?;
@@ -80,14 +74,7 @@ pub fn parse_header(c: &mut Cursor) -> Result<BTreeV2Header> {
     let root_address = c.offset()?;
     let root_records = c.u16()?;
     let total_records = c.length()?;
-    let end = c.pos();
-    let sat = c.addr();
-    let stored = c.u32()?;
-    let covered = c
-        .all()
-        .get(start..end)
-        .ok_or_else(|| c.err("checksum window"))?;
-    checksum::verify(HEADER, sat, covered, stored)?;
+    checksum::verify_field(c, start, HEADER)?;
     if record_size == 0 {
         return Err(c.err_at(rat, "record size 0").into());
     }
@@ -218,13 +205,7 @@ impl Walker<'_> {
         let buf = self.io.read(addr, u64::from(self.h.node_size), structure)?;
         let mut c = self.io.cursor(&buf, addr, structure);
         c.signature(if depth == 0 { b"BTLF" } else { b"BTIN" })?;
-        let vat = c.addr();
-        let version = c.u8()?;
-        if version != 0 {
-            return Err(c
-                .err_at(vat, format!("version {version}, expected 0"))
-                .into());
-        }
+        c.version(0)?;
         let tat = c.addr();
         let t = c.u8()?;
         if t != self.h.record_type {
@@ -259,10 +240,7 @@ impl Walker<'_> {
                 children.push((child, cn));
             }
         }
-        let end = c.pos();
-        let sat = c.addr();
-        let stored = c.u32()?;
-        checksum::verify(structure, sat, buf.get(..end).unwrap_or(&[]), stored)?;
+        checksum::verify_field(&mut c, 0, structure)?;
         if depth == 0 {
             self.out.extend(recs);
             return Ok(());
@@ -320,46 +298,20 @@ pub struct Type1Record {
     pub id: u64,
 }
 
-/// Type 5 record: link name hash and fractal heap ID of the link message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Type5Record {
-    /// lookup3 hash of the link name.
-    pub hash: u32,
-    /// Heap ID of the link message (record size - 4 bytes).
+/// A record of the dense link and attribute indexes, which all hold a fractal heap ID:
+/// type 5 (link name hash, ID), 6 (link creation order u64, ID), 8 (attribute: ID, flags,
+/// creation order u32, name hash) and 9 (attribute: ID, flags, creation order u32).
+/// Fields a type lacks are `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeapIdRecord {
+    /// Heap ID of the link or attribute message (the record less its other fields).
     pub heap_id: Vec<u8>,
-}
-
-/// Type 6 record: link creation order and heap ID.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Type6Record {
-    /// Creation order.
-    pub creation_order: u64,
-    /// Heap ID of the link message (record size - 8 bytes).
-    pub heap_id: Vec<u8>,
-}
-
-/// Type 8 record: attribute by name hash.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Type8Record {
-    /// Heap ID of the attribute message (record size - 9 bytes).
-    pub heap_id: Vec<u8>,
-    /// Message flags (bit 0: shared).
-    pub flags: u8,
-    /// Creation order.
-    pub creation_order: u32,
-    /// lookup3 hash of the attribute name.
-    pub hash: u32,
-}
-
-/// Type 9 record: attribute by creation order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Type9Record {
-    /// Heap ID of the attribute message (record size - 5 bytes).
-    pub heap_id: Vec<u8>,
-    /// Message flags.
-    pub flags: u8,
-    /// Creation order.
-    pub creation_order: u32,
+    /// lookup3 hash of the name (types 5 and 8).
+    pub hash: Option<u32>,
+    /// Creation order (types 6, 8 and 9).
+    pub creation_order: Option<u64>,
+    /// Attribute message flags, bit 0 shared (types 8 and 9).
+    pub flags: Option<u8>,
 }
 
 fn rec_cursor<'a>(r: &'a RawRecord, sizes: Sizes, structure: &'static str) -> Cursor<'a> {
@@ -386,51 +338,42 @@ pub fn decode_type1(r: &RawRecord, sizes: Sizes) -> Result<Type1Record> {
     })
 }
 
-/// Decode a type 5 record (hash u32, heap ID). Pure.
-pub fn decode_type5(r: &RawRecord) -> Result<Type5Record> {
-    const S: &str = "v2 B-tree type 5 record";
-    let n = id_len(r, 4, S)?;
+/// Decode a record of type 5, 6, 8 or 9 ([`HeapIdRecord`]). Pure.
+pub fn decode_heap_id_record(r: &RawRecord, record_type: u8) -> Result<HeapIdRecord> {
+    const S: &str = "v2 B-tree heap ID record";
+    // Bytes besides the heap ID, and whether the ID comes first.
+    let (fixed, id_first) = match record_type {
+        5 => (4, false),
+        6 => (8, false),
+        8 => (9, true),
+        9 => (5, true),
+        t => {
+            return Err(Error::format(
+                S,
+                r.at,
+                format!("record type {t} holds no heap ID"),
+            ))
+        }
+    };
+    let n = id_len(r, fixed, S)?;
     let mut c = rec_cursor(r, Sizes::default(), S);
-    Ok(Type5Record {
-        hash: c.u32()?,
-        heap_id: c.bytes(n)?.to_vec(),
-    })
-}
-
-/// Decode a type 6 record (creation order u64, heap ID). Pure.
-pub fn decode_type6(r: &RawRecord) -> Result<Type6Record> {
-    const S: &str = "v2 B-tree type 6 record";
-    let n = id_len(r, 8, S)?;
-    let mut c = rec_cursor(r, Sizes::default(), S);
-    Ok(Type6Record {
-        creation_order: c.u64()?,
-        heap_id: c.bytes(n)?.to_vec(),
-    })
-}
-
-/// Decode a type 8 record (heap ID, flags, creation order u32, hash u32). Pure.
-pub fn decode_type8(r: &RawRecord) -> Result<Type8Record> {
-    const S: &str = "v2 B-tree type 8 record";
-    let n = id_len(r, 9, S)?;
-    let mut c = rec_cursor(r, Sizes::default(), S);
-    Ok(Type8Record {
-        heap_id: c.bytes(n)?.to_vec(),
-        flags: c.u8()?,
-        creation_order: c.u32()?,
-        hash: c.u32()?,
-    })
-}
-
-/// Decode a type 9 record (heap ID, flags, creation order u32). Pure.
-pub fn decode_type9(r: &RawRecord) -> Result<Type9Record> {
-    const S: &str = "v2 B-tree type 9 record";
-    let n = id_len(r, 5, S)?;
-    let mut c = rec_cursor(r, Sizes::default(), S);
-    Ok(Type9Record {
-        heap_id: c.bytes(n)?.to_vec(),
-        flags: c.u8()?,
-        creation_order: c.u32()?,
-    })
+    let mut out = HeapIdRecord::default();
+    if id_first {
+        out.heap_id = c.bytes(n)?.to_vec();
+        out.flags = Some(c.u8()?);
+        out.creation_order = Some(u64::from(c.u32()?));
+        if record_type == 8 {
+            out.hash = Some(c.u32()?);
+        }
+    } else {
+        if record_type == 5 {
+            out.hash = Some(c.u32()?);
+        } else {
+            out.creation_order = Some(c.u64()?);
+        }
+        out.heap_id = c.bytes(n)?.to_vec();
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -522,13 +465,11 @@ mod tests {
         let io = io_over(file([(128, 2), (192, 1)]));
         let (h, r) = records(&io, 0, &mut Budget::new(&io.limits)).unwrap();
         assert_eq!(h.depth, 1);
-        let hashes: Vec<u32> = r.iter().map(|x| decode_type5(x).unwrap().hash).collect();
-        assert_eq!(hashes, vec![10, 20, 30, 40]);
+        let t5 = |x: &RawRecord| decode_heap_id_record(x, 5).unwrap();
+        let hashes: Vec<Option<u32>> = r.iter().map(|x| t5(x).hash).collect();
+        assert_eq!(hashes, vec![Some(10), Some(20), Some(30), Some(40)]);
         assert_eq!(r[0].at, 134);
-        assert_eq!(
-            decode_type5(&r[0]).unwrap().heap_id,
-            vec![0, 1, 2, 3, 4, 5, 6]
-        );
+        assert_eq!(t5(&r[0]).heap_id, vec![0, 1, 2, 3, 4, 5, 6]);
     }
 
     #[test]
@@ -563,7 +504,8 @@ mod tests {
             at: 0,
             bytes: vec![1, 2],
         };
-        assert!(decode_type8(&r).is_err());
+        assert!(decode_heap_id_record(&r, 8).is_err());
+        assert!(decode_heap_id_record(&r, 1).is_err());
     }
 
     #[rustfmt::skip]
@@ -575,9 +517,15 @@ mod tests {
             3, 0, 0, 0,             // creation order
             0xef, 0xbe, 0xad, 0xde, // name hash
         ] };
-        let t8 = decode_type8(&r).unwrap();
-        assert_eq!((t8.flags, t8.creation_order, t8.hash), (0, 3, 0xdeadbeef));
+        let t8 = decode_heap_id_record(&r, 8).unwrap();
+        assert_eq!((t8.flags, t8.creation_order, t8.hash), (Some(0), Some(3), Some(0xdeadbeef)));
         assert_eq!(t8.heap_id.len(), 8);
+        let t9 = decode_heap_id_record(&r, 9).unwrap();
+        assert_eq!((t9.flags, t9.creation_order, t9.hash), (Some(0), Some(0xdeadbeef), None));
+        assert_eq!(t9.heap_id, [1, 2, 3, 4, 5, 6, 7, 8, 0, 3, 0, 0]);
+        let t6 = decode_heap_id_record(&r, 6).unwrap();
+        assert_eq!((t6.creation_order, t6.hash), (Some(0x0807_0605_0403_0201), None));
+        assert_eq!(t6.heap_id.len(), 9);
         let r = RawRecord { at: 0, bytes: [0x100u64.to_le_bytes(), 5000u64.to_le_bytes(), 1u64.to_le_bytes()].concat() };
         assert_eq!(decode_type1(&r, Sizes::default()).unwrap(), Type1Record { address: 0x100, length: 5000, id: 1 });
     }

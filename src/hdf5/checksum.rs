@@ -3,6 +3,7 @@
 //! in HDF5's flavour lives in `filter::fletcher32`.
 
 use crate::error::{Error, Result};
+use crate::hdf5::cursor::Cursor;
 
 #[inline]
 fn mix(a: &mut u32, b: &mut u32, c: &mut u32) {
@@ -85,6 +86,19 @@ pub fn verify(structure: &'static str, at: u64, data: &[u8], stored: u32) -> Res
         ));
     }
     Ok(())
+}
+
+/// Verify the checksum field at `c`'s position over the cursor's bytes from `start` up to
+/// it (the layout of every v2 header); the cursor moves past the field.
+pub fn verify_field(c: &mut Cursor, start: usize, structure: &'static str) -> Result<()> {
+    let end = c.pos();
+    let at = c.addr();
+    let stored = c.u32()?;
+    let covered = c
+        .all()
+        .get(start..end)
+        .ok_or_else(|| c.err("checksum window"))?;
+    verify(structure, at, covered, stored)
 }
 
 #[cfg(test)]

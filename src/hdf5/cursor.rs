@@ -251,6 +251,16 @@ impl<'a> Cursor<'a> {
         }
         usize::try_from(v).map_err(|_| self.err_at(at, "length does not fit in memory"))
     }
+
+    /// A version byte that must equal `expected` (errors name the version byte).
+    pub fn version(&mut self, expected: u8) -> R<u8> {
+        let at = self.addr();
+        let v = self.u8()?;
+        if v != expected {
+            return Err(self.err_at(at, format!("version {v}, expected {expected}")));
+        }
+        Ok(v)
+    }
 }
 
 /// Whether the low `n` bytes of `v` are all ones.

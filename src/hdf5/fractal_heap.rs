@@ -77,13 +77,7 @@ pub fn parse_header(c: &mut Cursor) -> Result<FractalHeap> {
     let address = c.addr();
     let start = c.pos();
     c.signature(b"FRHP")?;
-    let vat = c.addr();
-    let version = c.u8()?;
-    if version != 0 {
-        return Err(c
-            .err_at(vat, format!("version {version}, expected 0"))
-            .into());
-    }
+    c.version(0)?;
     let id_length = c.u16()?;
     let filter_len = c.u16()?;
     let flags = c.u8()?;
@@ -114,14 +108,7 @@ pub fn parse_header(c: &mut Cursor) -> Result<FractalHeap> {
     if filter_len > 0 {
         return Err(Error::unsupported("filtered fractal heap", Some(address)));
     }
-    let end = c.pos();
-    let sum_at = c.addr();
-    let stored = c.u32()?;
-    let covered = c
-        .all()
-        .get(start..end)
-        .ok_or_else(|| c.err("checksum window"))?;
-    checksum::verify(HEADER, sum_at, covered, stored)?;
+    checksum::verify_field(c, start, HEADER)?;
     if !table_width.is_power_of_two() {
         return Err(c
             .err_at(
@@ -185,6 +172,11 @@ pub fn open(io: &FileIo, addr: u64) -> Result<FractalHeap> {
 }
 
 impl FractalHeap {
+    /// A format error about this heap, at its header.
+    fn refuse(&self, reason: &'static str) -> Error {
+        Error::format(HEADER, self.address, reason)
+    }
+
     fn start_bits(&self) -> u32 {
         self.starting_block_size.trailing_zeros()
     }
@@ -274,11 +266,7 @@ impl FractalHeap {
         } else {
             let id = c.uint(idlen.min(8))?;
             if self.huge_btree_address == UNDEFINED_ADDRESS {
-                return Err(Error::format(
-                    HEADER,
-                    self.address,
-                    "huge object ID but no huge-object B-tree",
-                ));
+                return Err(self.refuse("huge object ID but no huge-object B-tree"));
             }
             // A fresh walk budget: cycle detection per lookup, work charged to the caller.
             let mut walk = Budget::new(&io.limits);
@@ -316,11 +304,7 @@ impl FractalHeap {
         let len = c.uint(usize::from(self.length_size))?;
         Self::check_len(io, len, self.address)?;
         if self.root_block_address == UNDEFINED_ADDRESS {
-            return Err(Error::format(
-                HEADER,
-                self.address,
-                "managed object ID in an empty heap",
-            ));
+            return Err(self.refuse("managed object ID in an empty heap"));
         }
         let mut walk = Budget::new(&io.limits);
         let (mut block, mut block_off, mut block_size) =
@@ -435,11 +419,7 @@ impl FractalHeap {
 
     /// Check a block's version, heap header address and block offset.
     fn check_block_prefix(&self, c: &mut Cursor, block_off: u64) -> Result<()> {
-        let vat = c.addr();
-        let v = c.u8()?;
-        if v != 0 {
-            return Err(c.err_at(vat, format!("version {v}, expected 0")).into());
-        }
+        c.version(0)?;
         let hat = c.addr();
         let heap = c.offset()?;
         if heap != self.address {

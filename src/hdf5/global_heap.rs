@@ -54,13 +54,7 @@ impl GlobalHeapCollection {
 pub fn parse_collection(c: &mut Cursor) -> Result<GlobalHeapCollection> {
     let address = c.addr();
     c.signature(b"GCOL")?;
-    let vat = c.addr();
-    let version = c.u8()?;
-    if version != 1 {
-        return Err(c
-            .err_at(vat, format!("version {version}, expected 1"))
-            .into());
-    }
+    c.version(1)?;
     c.skip(3)?; // reserved
     let sat = c.addr();
     let size = c.length()?;

@@ -28,13 +28,7 @@ pub fn read(io: &FileIo, addr: u64) -> Result<LocalHeap> {
     let head = io.read(addr, hlen, STRUCTURE)?;
     let mut c = io.cursor(&head, addr, STRUCTURE);
     c.signature(b"HEAP")?;
-    let vat = c.addr();
-    let version = c.u8()?;
-    if version != 0 {
-        return Err(c
-            .err_at(vat, format!("version {version}, expected 0"))
-            .into());
-    }
+    c.version(0)?;
     c.skip(3)?; // reserved
     let size_at = c.addr();
     let size = c.length()?;

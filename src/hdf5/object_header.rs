@@ -160,13 +160,7 @@ pub fn read(io: &FileIo, addr: u64) -> Result<ObjectHeader> {
     if v2 {
         let mut c = io.cursor(&head, addr, V2);
         c.signature(b"OHDR")?;
-        let vat = c.addr();
-        version = c.u8()?;
-        if version != 2 {
-            return Err(c
-                .err_at(vat, format!("version {version}, expected 2"))
-                .into());
-        }
+        version = c.version(2)?;
         let fat = c.addr();
         flags = c.u8()?;
         if flags & 0xC0 != 0 {
@@ -246,10 +240,7 @@ pub fn read(io: &FileIo, addr: u64) -> Result<ObjectHeader> {
     if v2 {
         if let Some(m) = walk.messages.iter().find(|m| m.msg_type == kind::REFCOUNT) {
             let mut c = Cursor::new(&m.data, m.at, "reference count message", io.sizes);
-            let v = c.u8()?;
-            if v != 0 {
-                return Err(c.err_at(m.at, format!("version {v}, expected 0")).into());
-            }
+            c.version(0)?;
             refcount = c.u32()?;
         }
     }
@@ -462,23 +453,22 @@ mod tests {
         let mut b = v1_file(64);
         b[0] = 3;
         assert_eq!(read(&io_over(b), 0).unwrap_err().offset(), Some(0));
-        // message cap
-        let l = Limits {
-            max_messages: 2,
-            ..Limits::default()
-        };
-        assert!(matches!(
-            read(&io_with(v1_file(64), l), 0),
-            Err(Error::Limit { .. })
-        ));
-        let l = Limits {
-            max_continuations: 0,
-            ..Limits::default()
-        };
-        assert!(matches!(
-            read(&io_with(v1_file(64), l), 0),
-            Err(Error::Limit { .. })
-        ));
+        // message and continuation caps
+        for l in [
+            Limits {
+                max_messages: 2,
+                ..Limits::default()
+            },
+            Limits {
+                max_continuations: 0,
+                ..Limits::default()
+            },
+        ] {
+            assert!(matches!(
+                read(&io_with(v1_file(64), l), 0),
+                Err(Error::Limit { .. })
+            ));
+        }
     }
 
     /// v2 header at 0 with creation order tracked and times stored; one attribute-like

@@ -137,14 +137,7 @@ fn parse_v2_v3(c: &mut Cursor, version: u8, start: usize) -> Result<Superblock> 
     let eof_address = s.offset()?;
     let root_object_header = s.offset()?;
     c.skip(s.pos())?;
-    let end = c.pos();
-    let sum_at = c.addr();
-    let stored = c.u32()?;
-    let covered = c
-        .all()
-        .get(start..end)
-        .ok_or_else(|| c.err("checksum window"))?;
-    checksum::verify(STRUCTURE, sum_at, covered, stored)?;
+    checksum::verify_field(c, start, STRUCTURE)?;
     Ok(Superblock {
         version,
         sizes,

@@ -86,13 +86,7 @@ pub fn entry_size(c: &Cursor) -> usize {
 /// Decode an `SNOD` node's header and entries from `c`. Pure.
 pub fn parse_node(c: &mut Cursor) -> Result<Vec<SymbolTableEntry>> {
     c.signature(b"SNOD")?;
-    let vat = c.addr();
-    let version = c.u8()?;
-    if version != 1 {
-        return Err(c
-            .err_at(vat, format!("version {version}, expected 1"))
-            .into());
-    }
+    c.version(1)?;
     c.skip(1)?; // reserved
     let cat = c.addr();
     let count = usize::from(c.u16()?);

@@ -7,11 +7,11 @@
 //! Scaled offset × chunk dimension = element offset. Refused: record type not matching
 //! the dataset's filtering, record sizes that do not fit the rank, undefined addresses.
 
-use super::{ChunkInfo, Geometry};
+use super::{ChunkInfo, Geometry, IndexWalk};
 use crate::error::{Error, Result};
 use crate::hdf5::btree_v2;
 use crate::hdf5::cursor::{Cursor, UNDEFINED_ADDRESS};
-use crate::hdf5::io::{Budget, FileIo};
+use crate::hdf5::io::Budget;
 
 const S: &str = "v2 B-tree chunk record";
 
@@ -87,13 +87,8 @@ pub fn infos(records: impl IntoIterator<Item = ChunkRecord>, g: &Geometry) -> Ve
 }
 
 /// Every chunk of a dataset indexed by the v2 B-tree whose header is at `addr`.
-pub fn chunks(
-    io: &FileIo,
-    addr: u64,
-    g: &Geometry,
-    filtered: bool,
-    budget: &mut Budget,
-) -> Result<Vec<ChunkInfo>> {
+pub fn chunks(w: &IndexWalk, budget: &mut Budget) -> Result<Vec<ChunkInfo>> {
+    let (io, addr, g, filtered) = (w.io, w.addr, w.g, w.filtered);
     let (h, raw) = btree_v2::records(io, addr, budget)?;
     let want = if filtered { 11 } else { 10 };
     if h.record_type != want {

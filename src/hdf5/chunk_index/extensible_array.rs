@@ -15,8 +15,8 @@
 //! back-pointers or block offsets, parameters that are not powers of two, paged data
 //! blocks addressed directly from the index block, and cycles.
 
-use super::{array_element, bit_set, check_client, check_element_size, read_checked};
-use super::{row_major_coords, ChunkInfo, Element, Geometry};
+use super::{array_element, array_header, bit_set, check_client, read_checked, IndexWalk};
+use super::{row_major_coords, ChunkInfo, Element};
 use crate::error::{Error, Result};
 use crate::hdf5::chunk_index::{Elem, ElemFmt};
 use crate::hdf5::cursor::{Cursor, UNDEFINED_ADDRESS};
@@ -60,10 +60,7 @@ pub fn header_len(offsets: u8, lengths: u8) -> u64 {
 /// Decode an `EAHD` (checksum verified by the caller) and check its parameters.
 pub fn parse_header(c: &mut Cursor) -> Result<ExtensibleArrayHeader> {
     c.signature(b"EAHD")?;
-    let v = c.u8()?;
-    if v != 0 {
-        return Err(c.err(format!("version {v}, expected 0")).into());
-    }
+    c.version(0)?;
     let client_id = c.u8()?;
     let element_size = c.u8()?;
     let max_nelmts_bits = c.u8()?;
@@ -162,10 +159,7 @@ fn block_offset_len(h: &ExtensibleArrayHeader) -> usize {
 /// Shared block prefix: signature, version, client ID, header address.
 fn prefix(c: &mut Cursor, sig: &[u8; 4], filtered: bool, hdr_addr: u64) -> Result<()> {
     c.signature(sig)?;
-    let v = c.u8()?;
-    if v != 0 {
-        return Err(c.err(format!("version {v}, expected 0")).into());
-    }
+    c.version(0)?;
     let at = c.addr();
     check_client(c.u8()?, filtered, c.structure(), at)?;
     let owner = c.offset()?;
@@ -281,13 +275,8 @@ pub fn iblock_quirk_offset(sb: &SuperBlockInfo, k: u64) -> u64 {
 }
 
 /// Every chunk of an extensible-array-indexed dataset whose header is at `addr`.
-pub fn chunks(
-    io: &FileIo,
-    addr: u64,
-    g: &Geometry,
-    filtered: bool,
-    budget: &mut Budget,
-) -> Result<Vec<ChunkInfo>> {
+pub fn chunks(w: &IndexWalk, budget: &mut Budget) -> Result<Vec<ChunkInfo>> {
+    let (io, addr, g, filtered) = (w.io, w.addr, w.g, w.filtered);
     let unlim: Vec<usize> = (0..g.rank())
         .filter(|&d| g.max_dims.get(d) == Some(&u64::MAX))
         .collect();
@@ -298,17 +287,10 @@ pub fn chunks(
             format!("{} unlimited dimensions, expected 1", unlim.len()),
         ));
     };
-    budget.visit(addr, SH)?;
-    let buf = read_checked(
-        io,
-        addr,
-        header_len(io.sizes.offsets, io.sizes.lengths),
-        SH,
-        Some(b"EAHD"),
-    )?;
-    let h = parse_header(&mut io.cursor(&buf, addr, SH))?;
-    check_client(h.client_id, filtered, SH, addr)?;
-    check_element_size(h.element_size, filtered, io.sizes.offsets, SH, addr)?;
+    let len = header_len(io.sizes.offsets, io.sizes.lengths);
+    let h = array_header(w, budget, (SH, b"EAHD", len), parse_header, |h| {
+        (h.client_id, h.element_size)
+    })?;
     if h.index_block == UNDEFINED_ADDRESS {
         return Ok(Vec::new());
     }
@@ -671,6 +653,7 @@ pub fn ea_index(scaled: &[u64], ud: usize, grid: &[u64]) -> Option<u64> {
 mod tests {
     use super::super::test_util::*;
     use super::*;
+    use crate::hdf5::chunk_index::Geometry;
     use crate::hdf5::message::layout::ChunkIndexing;
     use crate::limits::Limits;
 
@@ -696,13 +679,14 @@ mod tests {
         seal(b)                                       // + checksum
     }
 
+    /// The prefix every block shares: signature, version 0, client ID 0, header address.
+    fn block_prefix(sig: &[u8; 4], hdr: u64) -> Vec<u8> {
+        [sig.as_slice(), &[0, 0], &hdr.to_le_bytes()].concat()
+    }
+
     #[rustfmt::skip]
     fn index_block(hdr: u64, dblk0: u64) -> Vec<u8> {
-        let mut b = Vec::new();
-        b.extend_from_slice(b"EAIB");                // signature
-        b.push(0);                                    // version
-        b.push(0);                                    // client ID
-        b.extend_from_slice(&hdr.to_le_bytes());      // header address
+        let mut b = block_prefix(b"EAIB", hdr);
         b.extend_from_slice(&1000u64.to_le_bytes());  // element 0: chunk address
         b.extend_from_slice(&u64::MAX.to_le_bytes()); // element 1: never written
         b.extend_from_slice(&dblk0.to_le_bytes());    // data block 0 address
@@ -717,11 +701,7 @@ mod tests {
 
     #[rustfmt::skip]
     fn data_block(hdr: u64, block_off: u32) -> Vec<u8> {
-        let mut b = Vec::new();
-        b.extend_from_slice(b"EADB");                // signature
-        b.push(0);                                    // version
-        b.push(0);                                    // client ID
-        b.extend_from_slice(&hdr.to_le_bytes());      // header address
+        let mut b = block_prefix(b"EADB", hdr);
         b.extend_from_slice(&block_off.to_le_bytes()); // block offset (4 bytes for 32 bits)
         for a in [2000u64, 2001, u64::MAX, 2003] {
             b.extend_from_slice(&a.to_le_bytes());    // elements 2..5
@@ -747,7 +727,7 @@ mod tests {
         };
         let lay = layout(&[1], 1, idx, 0);
         let g = Geometry::new(&lay, &[6], &[u64::MAX], &Limits::default()).unwrap();
-        chunks(io, 0, &g, false, &mut Budget::new(&io.limits))
+        unfiltered_chunks(chunks, io, &g)
     }
 
     #[test]

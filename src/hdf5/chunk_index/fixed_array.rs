@@ -12,9 +12,10 @@
 //! checksum, client ID or element size mismatches, an entry count other than the grid's.
 
 use super::{
-    array_element, bit_set, check_client, check_count, check_element_size, grid_count, read_checked,
+    array_element, array_header, bit_set, check_client, check_count, grid_count, read_checked,
+    IndexWalk,
 };
-use super::{row_major_coords, ChunkInfo, Element, Geometry};
+use super::{row_major_coords, ChunkInfo, Element};
 use crate::error::{Error, Result};
 use crate::hdf5::chunk_index::{Elem, ElemFmt};
 use crate::hdf5::cursor::Cursor;
@@ -48,10 +49,7 @@ pub fn header_len(offsets: u8, lengths: u8) -> u64 {
 /// Decode a `FAHD` (checksum already verified by the caller).
 pub fn parse_header(c: &mut Cursor) -> Result<FixedArrayHeader> {
     c.signature(b"FAHD")?;
-    let v = c.u8()?;
-    if v != 0 {
-        return Err(c.err(format!("version {v}, expected 0")).into());
-    }
+    c.version(0)?;
     let client_id = c.u8()?;
     let element_size = c.u8()?;
     let page_bits = c.u8()?;
@@ -70,24 +68,12 @@ pub fn parse_header(c: &mut Cursor) -> Result<FixedArrayHeader> {
 }
 
 /// Every chunk of a fixed-array-indexed dataset whose header is at `addr`.
-pub fn chunks(
-    io: &FileIo,
-    addr: u64,
-    g: &Geometry,
-    filtered: bool,
-    budget: &mut Budget,
-) -> Result<Vec<ChunkInfo>> {
-    budget.visit(addr, SH)?;
-    let buf = read_checked(
-        io,
-        addr,
-        header_len(io.sizes.offsets, io.sizes.lengths),
-        SH,
-        Some(b"FAHD"),
-    )?;
-    let h = parse_header(&mut io.cursor(&buf, addr, SH))?;
-    check_client(h.client_id, filtered, SH, addr)?;
-    check_element_size(h.element_size, filtered, io.sizes.offsets, SH, addr)?;
+pub fn chunks(w: &IndexWalk, budget: &mut Budget) -> Result<Vec<ChunkInfo>> {
+    let (io, addr, g, filtered) = (w.io, w.addr, w.g, w.filtered);
+    let len = header_len(io.sizes.offsets, io.sizes.lengths);
+    let h = array_header(w, budget, (SH, b"FAHD", len), parse_header, |h| {
+        (h.client_id, h.element_size)
+    })?;
     let grid = g.grid(&g.max_dims);
     let n = grid_count(&grid).filter(|_| !grid.contains(&u64::MAX));
     if n != Some(h.entries) {
@@ -141,10 +127,7 @@ fn read_data_block(
     let buf = read_checked(io, at, len, SD, Some(b"FADB"))?;
     let mut c = io.cursor(&buf, at, SD);
     c.signature(b"FADB")?;
-    let v = c.u8()?;
-    if v != 0 {
-        return Err(c.err(format!("version {v}, expected 0")).into());
-    }
+    c.version(0)?;
     check_client(c.u8()?, filtered, SD, at)?;
     let owner = c.offset()?;
     if owner != hdr_addr {
@@ -257,6 +240,7 @@ pub fn fa_index(scaled: &[u64], grid: &[u64]) -> Option<u64> {
 mod tests {
     use super::super::test_util::*;
     use super::*;
+    use crate::hdf5::chunk_index::Geometry;
     use crate::hdf5::message::layout::ChunkIndexing;
     use crate::limits::Limits;
 
@@ -304,7 +288,7 @@ mod tests {
             header(4, 100, 0, 8),
             data_block(0, &[1000, u64::MAX, 1008, 1012]),
         );
-        let c = chunks(&io, 0, &geom(), false, &mut Budget::new(&io.limits)).unwrap();
+        let c = unfiltered_chunks(chunks, &io, &geom()).unwrap();
         let got: Vec<_> = c
             .iter()
             .map(|c| (c.offset.clone(), c.address, c.size))
@@ -322,7 +306,7 @@ mod tests {
     #[test]
     fn rejects() {
         let g = geom();
-        let run = |io: FileIo| chunks(&io, 0, &g, false, &mut Budget::new(&io.limits));
+        let run = |io: FileIo| unfiltered_chunks(chunks, &io, &g);
         // Checksum mismatch in the header.
         let mut h = header(4, 100, 0, 8);
         h[10] ^= 1;

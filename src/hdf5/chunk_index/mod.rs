@@ -57,6 +57,12 @@ pub fn chunk_infos(
     if layout.index_address == UNDEFINED_ADDRESS {
         return Ok(Vec::new());
     }
+    let w = IndexWalk {
+        io,
+        addr: layout.index_address,
+        g: &g,
+        filtered,
+    };
     match &layout.indexing {
         ChunkIndexing::BTreeV1 => btree_v1::chunks(io, layout.index_address, &g, budget),
         ChunkIndexing::SingleChunk { filtered: f } => {
@@ -72,16 +78,24 @@ pub fn chunk_infos(
             }
             simple::implicit(io, layout.index_address, &g, budget)
         }
-        ChunkIndexing::FixedArray { .. } => {
-            fixed_array::chunks(io, layout.index_address, &g, filtered, budget)
-        }
-        ChunkIndexing::ExtensibleArray { .. } => {
-            extensible_array::chunks(io, layout.index_address, &g, filtered, budget)
-        }
-        ChunkIndexing::BTreeV2 { .. } => {
-            btree_v2::chunks(io, layout.index_address, &g, filtered, budget)
-        }
+        ChunkIndexing::FixedArray { .. } => fixed_array::chunks(&w, budget),
+        ChunkIndexing::ExtensibleArray { .. } => extensible_array::chunks(&w, budget),
+        ChunkIndexing::BTreeV2 { .. } => btree_v2::chunks(&w, budget),
     }
+}
+
+/// What a fixed array, extensible array or v2 B-tree index reader is given: the file, the
+/// index's header address, the dataset's geometry and whether it has filters.
+#[derive(Debug, Clone, Copy)]
+pub struct IndexWalk<'a> {
+    /// The file.
+    pub io: &'a FileIo,
+    /// Address of the index header.
+    pub addr: u64,
+    /// The dataset's chunk geometry.
+    pub g: &'a Geometry,
+    /// Whether the dataset has a filter pipeline (filtered chunk records).
+    pub filtered: bool,
 }
 
 /// Validated shape information shared by the index decoders.
@@ -291,29 +305,42 @@ fn check_element_size(
         e == o
     };
     if !ok {
-        return Err(Error::format(
-            structure,
-            at,
-            format!(
-                "element size {elem} invalid for a {} dataset",
-                if filtered { "filtered" } else { "unfiltered" }
-            ),
-        ));
+        let what = format!("element size {elem} invalid for");
+        return Err(dataset_mismatch(structure, at, what, filtered));
     }
     Ok(())
+}
+
+/// "`what` a filtered (unfiltered) dataset", at `at`.
+fn dataset_mismatch(structure: &'static str, at: u64, what: String, filtered: bool) -> Error {
+    let kind = if filtered { "filtered" } else { "unfiltered" };
+    Error::format(structure, at, format!("{what} a {kind} dataset"))
+}
+
+/// Read, verify and decode the header of a fixed or extensible array at `w.addr`
+/// (`structure`, signature, length), and check that its client ID and element size
+/// (`elements`) fit the dataset.
+fn array_header<H>(
+    w: &IndexWalk,
+    budget: &mut Budget,
+    (structure, sig, len): (&'static str, &[u8; 4], u64),
+    parse: fn(&mut Cursor) -> Result<H>,
+    elements: fn(&H) -> (u8, u8),
+) -> Result<H> {
+    budget.visit(w.addr, structure)?;
+    let buf = read_checked(w.io, w.addr, len, structure, Some(sig))?;
+    let h = parse(&mut w.io.cursor(&buf, w.addr, structure))?;
+    let (client, elem) = elements(&h);
+    check_client(client, w.filtered, structure, w.addr)?;
+    check_element_size(elem, w.filtered, w.io.sizes.offsets, structure, w.addr)?;
+    Ok(h)
 }
 
 /// Check an array's client ID (0 = unfiltered chunks, 1 = filtered chunks).
 fn check_client(client: u8, filtered: bool, structure: &'static str, at: u64) -> Result<()> {
     if client != u8::from(filtered) {
-        return Err(Error::format(
-            structure,
-            at,
-            format!(
-                "client ID {client} does not match a {} dataset",
-                if filtered { "filtered" } else { "unfiltered" }
-            ),
-        ));
+        let what = format!("client ID {client} does not match");
+        return Err(dataset_mismatch(structure, at, what, filtered));
     }
     Ok(())
 }
@@ -387,6 +414,21 @@ pub(crate) mod test_util {
         let mut io = FileIo::new(Arc::new(MemStorage::new(bytes)), Limits::default()).unwrap();
         io.sizes = Sizes::default();
         io
+    }
+
+    /// Every chunk of the unfiltered dataset `g` whose array index header is at 0 in `io`.
+    pub fn unfiltered_chunks(
+        chunks: fn(&IndexWalk, &mut Budget) -> Result<Vec<ChunkInfo>>,
+        io: &FileIo,
+        g: &Geometry,
+    ) -> Result<Vec<ChunkInfo>> {
+        let w = IndexWalk {
+            io,
+            addr: 0,
+            g,
+            filtered: false,
+        };
+        chunks(&w, &mut Budget::new(&io.limits))
     }
 
     /// Append a lookup3 checksum of `buf` to it.
