@@ -96,27 +96,14 @@ pub fn decode(input: &[u8], max: usize, limits: &Limits, at: u64) -> Result<Vec<
                 tmp.extend_from_slice(src);
             } else {
                 let start = tmp.len();
-                match codec {
-                    0 => blosclz_decompress(src, neblock, &mut tmp, at)?,
-                    1 => super::codecs::lz4_block(src, neblock, &mut tmp, at)?,
-                    3 => {
-                        let mut z = Vec::new();
-                        super::deflate::inflate_into(src, &mut z, neblock, limits, at)?;
-                        tmp.extend_from_slice(&z);
-                    }
-                    4 => {
-                        let z = super::codecs::zstd_decompress(src, neblock, limits, at)?;
-                        tmp.extend_from_slice(&z);
-                    }
-                    2 => {
-                        return Err(Error::unsupported(
-                            "blosc codec snappy (no decoder here)",
-                            Some(at),
-                        ))
-                    }
-                    other => {
-                        return Err(Error::unsupported(format!("blosc codec {other}"), Some(at)))
-                    }
+                if !decode_stream(codec, src, neblock, &mut tmp, limits, at)? {
+                    return Err(Error::unsupported(
+                        match codec {
+                            2 => "blosc codec snappy (no decoder here)".to_string(),
+                            other => format!("blosc codec {other}"),
+                        },
+                        Some(at),
+                    ));
                 }
                 if tmp.len() - start != neblock {
                     return Err(corrupt(at, "stream decoded to the wrong size"));
@@ -153,6 +140,34 @@ pub fn decode(input: &[u8], max: usize, limits: &Limits, at: u64) -> Result<Vec<
         }
     }
     Ok(out)
+}
+
+/// Decode one compressed stream of a blosc1 or blosc2 block with `codec` (0 blosclz, 1 lz4,
+/// 3 zlib, 4 zstd), appending `neblock` bytes to `out`; `false` for a codec with no decoder
+/// here (each format words its own refusal).
+pub(crate) fn decode_stream(
+    codec: u8,
+    src: &[u8],
+    neblock: usize,
+    out: &mut Vec<u8>,
+    limits: &Limits,
+    at: u64,
+) -> Result<bool> {
+    match codec {
+        0 => blosclz_decompress(src, neblock, out, at)?,
+        1 => super::codecs::lz4_block(src, neblock, out, at)?,
+        3 => {
+            let mut z = Vec::new();
+            super::deflate::inflate_into(src, &mut z, neblock, limits, at)?;
+            out.extend_from_slice(&z);
+        }
+        4 => {
+            let z = super::codecs::zstd_decompress(src, neblock, limits, at)?;
+            out.extend_from_slice(&z);
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
 }
 
 /// BloscLZ (blosc's FastLZ derivative): decode exactly `n` bytes appended to `out`.

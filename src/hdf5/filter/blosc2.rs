@@ -285,18 +285,16 @@ fn unblock(src: &[u8], m: &B2nd, ts: usize, at: u64) -> Result<Vec<u8>> {
     let nd = m.shape.len();
     let total = product(m.shape.iter().copied(), at)?;
     let mut out = vec![0u8; total.checked_mul(ts).ok_or_else(|| corrupt(at, "size"))?];
-    let cgrid: Vec<u64> = m
-        .shape
-        .iter()
-        .zip(&m.chunk)
-        .map(|(s, c)| s.div_ceil(*c))
-        .collect();
-    let bgrid: Vec<u64> = m
-        .chunk
-        .iter()
-        .zip(&m.block)
-        .map(|(c, b)| c.div_ceil(*b))
-        .collect();
+    // Cells of `part` size along each dimension of `whole` (the last one may be partial).
+    let grid = |whole: &[u64], part: &[u64]| -> Vec<u64> {
+        whole
+            .iter()
+            .zip(part)
+            .map(|(w, p)| w.div_ceil(*p))
+            .collect()
+    };
+    let cgrid = grid(&m.shape, &m.chunk);
+    let bgrid = grid(&m.chunk, &m.block);
     let block_items = product(m.block.iter().copied(), at)?;
     let chunk_items = product(bgrid.iter().copied(), at)?
         .checked_mul(block_items)
@@ -471,20 +469,11 @@ pub fn decode_chunk(input: &[u8], want: usize, limits: &Limits, at: u64) -> Resu
                 if c == neblock {
                     tmp.extend_from_slice(src);
                 } else {
-                    match codec {
-                        0 => super::blosc::blosclz_decompress(src, neblock, &mut tmp, at)?,
-                        1 => super::codecs::lz4_block(src, neblock, &mut tmp, at)?,
-                        3 => {
-                            let mut z = Vec::new();
-                            super::deflate::inflate_into(src, &mut z, neblock, limits, at)?;
-                            tmp.extend_from_slice(&z);
-                        }
-                        4 => {
-                            let z = super::codecs::zstd_decompress(src, neblock, limits, at)?;
-                            tmp.extend_from_slice(&z);
-                        }
-                        6 => return Err(refuse(at, "user-defined codec")),
-                        other => return Err(refuse(at, format!("codec {other}"))),
+                    if !super::blosc::decode_stream(codec, src, neblock, &mut tmp, limits, at)? {
+                        return Err(match codec {
+                            6 => refuse(at, "user-defined codec"),
+                            other => refuse(at, format!("codec {other}")),
+                        });
                     }
                 }
                 p += c;

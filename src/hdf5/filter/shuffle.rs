@@ -8,20 +8,41 @@
 /// Shuffle `data` for elements of `elem` bytes (what the filter does when writing):
 /// byte `j` of every element is gathered into plane `j`.
 pub fn shuffle(data: &[u8], elem: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    transpose_into(data, elem, &mut out, false);
+    out
+}
+
+/// [`shuffle`] (`back` false) or [`unshuffle`] (`back` true) of `data` into `out`, reusing
+/// its allocation.
+fn transpose_into(data: &[u8], elem: usize, out: &mut Vec<u8>, back: bool) {
+    out.clear();
     if elem <= 1 || data.len() < elem {
-        return data.to_vec();
+        out.extend_from_slice(data);
+        return;
     }
     let n = data.len() / elem;
     let body = n * elem;
-    let mut out = vec![0u8; data.len()];
+    out.resize(data.len(), 0);
     let (src, dst) = (&data[..body], &mut out[..body]);
-    match elem {
-        2 => shuffle_fixed::<2>(src, dst, n),
-        4 => shuffle_fixed::<4>(src, dst, n),
-        8 => shuffle_fixed::<8>(src, dst, n),
-        _ => {
+    match (elem, back) {
+        (2, false) => shuffle_fixed::<2>(src, dst, n),
+        (4, false) => shuffle_fixed::<4>(src, dst, n),
+        (8, false) => shuffle_fixed::<8>(src, dst, n),
+        (2, true) => unshuffle_fixed::<2>(src, dst, n),
+        (4, true) => unshuffle_fixed::<4>(src, dst, n),
+        (8, true) => unshuffle_fixed::<8>(src, dst, n),
+        (_, false) => {
             for (j, plane) in dst.chunks_exact_mut(n).enumerate() {
                 for (d, s) in plane.iter_mut().zip(src[j..].iter().step_by(elem)) {
+                    *d = *s;
+                }
+            }
+        }
+        (_, true) => {
+            // Plane j (n bytes) holds byte j of every element.
+            for (j, plane) in src.chunks_exact(n).enumerate() {
+                for (d, s) in dst[j..].iter_mut().step_by(elem).zip(plane) {
                     *d = *s;
                 }
             }
@@ -29,7 +50,6 @@ pub fn shuffle(data: &[u8], elem: usize) -> Vec<u8> {
     }
     // Leftover bytes (length not a multiple of the element size) are stored unshuffled.
     out[body..].copy_from_slice(&data[body..]);
-    out
 }
 
 /// Elements transposed per block: the block's planes sit in a small array, so reads and
@@ -89,30 +109,7 @@ pub fn unshuffle(data: &[u8], elem: usize) -> Vec<u8> {
 
 /// [`unshuffle`] into `out`, reusing its allocation.
 pub fn unshuffle_into(data: &[u8], elem: usize, out: &mut Vec<u8>) {
-    out.clear();
-    if elem <= 1 || data.len() < elem {
-        out.extend_from_slice(data);
-        return;
-    }
-    let n = data.len() / elem;
-    let body = n * elem;
-    out.resize(data.len(), 0);
-    let (src, dst) = (&data[..body], &mut out[..body]);
-    match elem {
-        2 => unshuffle_fixed::<2>(src, dst, n),
-        4 => unshuffle_fixed::<4>(src, dst, n),
-        8 => unshuffle_fixed::<8>(src, dst, n),
-        _ => {
-            // Plane j (n bytes) holds byte j of every element.
-            for (j, plane) in src.chunks_exact(n).enumerate() {
-                for (d, s) in dst[j..].iter_mut().step_by(elem).zip(plane) {
-                    *d = *s;
-                }
-            }
-        }
-    }
-    // Leftover bytes (length not a multiple of the element size) are stored unshuffled.
-    out[body..].copy_from_slice(&data[body..]);
+    transpose_into(data, elem, out, true)
 }
 
 #[cfg(test)]

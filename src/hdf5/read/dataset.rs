@@ -59,26 +59,19 @@ impl Dataset {
             Some(raw) => Some(super::external::parse(raw, &obj.inner().io)?),
             None => None,
         };
-        let dataspace = match obj.first(kind::DATASPACE)? {
-            Some(Message::Dataspace(d)) => d,
-            _ => {
-                return Err(Error::format(
-                    "dataset object header",
-                    at,
-                    "no dataspace message",
-                ))
-            }
-        };
-        let datatype = match obj.first(kind::DATATYPE)? {
-            Some(Message::Datatype(d)) => d,
-            _ => {
-                return Err(Error::format(
-                    "dataset object header",
-                    at,
-                    "no datatype message",
-                ))
-            }
-        };
+        // The payload of the first message of a kind, `None` when there is none.
+        macro_rules! first {
+            ($kind:ident, $variant:ident) => {
+                match obj.first(kind::$kind)? {
+                    Some(Message::$variant(m)) => Some(m),
+                    _ => None,
+                }
+            };
+        }
+        let missing =
+            |what: &str| Error::format("dataset object header", at, format!("no {what} message"));
+        let dataspace = first!(DATASPACE, Dataspace).ok_or_else(|| missing("dataspace"))?;
+        let datatype = first!(DATATYPE, Datatype).ok_or_else(|| missing("datatype"))?;
         let virtual_layout = match obj
             .raw_messages()
             .iter()
@@ -87,33 +80,20 @@ impl Dataset {
             Some(raw) => super::virtual_ds::parse_layout(raw, &obj.inner().io)?,
             None => None,
         };
-        let layout = match obj.first(kind::LAYOUT) {
+        let layout = if virtual_layout.is_some() {
             // Not decoded: the message module refuses class 3.
-            _ if virtual_layout.is_some() => DataLayout::Contiguous {
+            DataLayout::Contiguous {
                 version: 4,
                 address: UNDEFINED_ADDRESS,
                 size: 0,
-            },
-            Ok(Some(Message::Layout(l))) => l,
-            Err(e) => return Err(e),
-            Ok(_) => {
-                return Err(Error::format(
-                    "dataset object header",
-                    at,
-                    "no data layout message",
-                ))
             }
+        } else {
+            first!(LAYOUT, Layout).ok_or_else(|| missing("data layout"))?
         };
-        let filters = match obj.first(kind::FILTER_PIPELINE)? {
-            Some(Message::FilterPipeline(p)) => p,
-            _ => FilterPipeline::default(),
-        };
-        let fill_value = match obj.first(kind::FILL_VALUE)? {
-            Some(Message::FillValue(f)) => Some(f),
-            _ => match obj.first(kind::FILL_VALUE_OLD)? {
-                Some(Message::FillValueOld(f)) => Some(f),
-                _ => None,
-            },
+        let filters = first!(FILTER_PIPELINE, FilterPipeline).unwrap_or_default();
+        let fill_value = match first!(FILL_VALUE, FillValue) {
+            Some(f) => Some(f),
+            None => first!(FILL_VALUE_OLD, FillValueOld),
         };
         if let DataLayout::Chunked(c) = &layout {
             if dataspace.kind == DataspaceKind::Simple && c.chunk_dims.len() != dataspace.dims.len()

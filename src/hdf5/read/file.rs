@@ -243,10 +243,7 @@ impl File {
     pub fn dataset(&self, path: &str) -> Result<Dataset> {
         match self.get(path)? {
             Node::Dataset(d) => Ok(d),
-            other => Err(Error::Usage(format!(
-                "{} is not a dataset",
-                other.object().path()
-            ))),
+            other => Err(other.not_a("dataset")),
         }
     }
 
@@ -254,10 +251,7 @@ impl File {
     pub fn group(&self, path: &str) -> Result<Group> {
         match self.get(path)? {
             Node::Group(g) => Ok(g),
-            other => Err(Error::Usage(format!(
-                "{} is not a group",
-                other.object().path()
-            ))),
+            other => Err(other.not_a("group")),
         }
     }
 
@@ -444,6 +438,11 @@ impl Node {
             Node::Dataset(d) => d.object(),
             Node::Datatype(o) => o,
         }
+    }
+
+    /// The usage error "`path` is not a `what`".
+    fn not_a(&self, what: &str) -> Error {
+        Error::Usage(format!("{} is not a {what}", self.object().path()))
     }
 }
 

@@ -10,7 +10,7 @@
 //! Other sizes (long double) are decoded from their fields elsewhere (`value.rs`).
 
 use crate::hdf5::message::datatype::{ByteOrder, Datatype};
-use crate::hdf5::read::value::{float_from_fields, read_uint};
+use crate::hdf5::read::value::{float_from_fields, for_each_field, read_uint};
 
 /// The IEEE field layout (sign, exponent position/size, mantissa position/size, bias) of a
 /// standard float of `size` bytes.
@@ -323,22 +323,8 @@ fn standardize_element(dt: &Datatype, el: &mut [u8]) {
             let v = round_to(float_value(dt, el).unwrap_or(f64::NAN), *size);
             write_uint(el, float_bits(v, *size), *order);
         }
-        Datatype::Compound { members, .. } => {
-            for m in members {
-                let s = usize::try_from(m.offset).unwrap_or(usize::MAX);
-                let e = s.saturating_add(m.datatype.size() as usize);
-                if let Some(sub) = el.get_mut(s..e) {
-                    standardize_element(&m.datatype, sub);
-                }
-            }
-        }
-        Datatype::Array { base, .. } => {
-            let bs = base.size() as usize;
-            if bs > 0 {
-                for sub in el.chunks_exact_mut(bs) {
-                    standardize_element(base, sub);
-                }
-            }
+        Datatype::Compound { .. } | Datatype::Array { .. } => {
+            for_each_field(dt, el, standardize_element)
         }
         _ => {}
     }

@@ -570,12 +570,23 @@ fn swap_element(dt: &Datatype, el: &mut [u8]) {
             ..
         } => el.reverse(),
         Datatype::Enum { base, .. } => swap_element(base, el),
+        Datatype::Compound { .. } | Datatype::Array { .. } | Datatype::Complex { .. } => {
+            for_each_field(dt, el, swap_element)
+        }
+        _ => {}
+    }
+}
+
+/// Apply `f` to the parts of one element `el` of a compound, array or complex type: each
+/// compound member's bytes with its type, each item with the base type (other classes: none).
+pub(crate) fn for_each_field(dt: &Datatype, el: &mut [u8], f: fn(&Datatype, &mut [u8])) {
+    match dt {
         Datatype::Compound { members, .. } => {
             for m in members {
-                let s = m.offset as usize;
+                let s = usize::try_from(m.offset).unwrap_or(usize::MAX);
                 let e = s.saturating_add(m.datatype.size() as usize);
                 if let Some(sub) = el.get_mut(s..e) {
-                    swap_element(&m.datatype, sub);
+                    f(&m.datatype, sub);
                 }
             }
         }
@@ -583,7 +594,7 @@ fn swap_element(dt: &Datatype, el: &mut [u8]) {
             let bs = base.size() as usize;
             if bs > 0 {
                 for sub in el.chunks_exact_mut(bs) {
-                    swap_element(base, sub);
+                    f(base, sub);
                 }
             }
         }
