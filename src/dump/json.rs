@@ -5,6 +5,7 @@ use serde_json::{json, Map, Value as J};
 use sha2::{Digest, Sha256};
 
 use crate::hdf5::message::datatype::{ByteOrder, CharSet, Datatype, StringPadding};
+use crate::hdf5::read::element::class_name;
 use crate::hdf5::read::memory_type;
 use crate::hdf5::read::value::{is_bool_enum, read_uint, sign_extend};
 use crate::hdf5::read::Value;
@@ -31,10 +32,15 @@ pub(super) fn nest(dt: &Datatype, vals: &[Value], shape: &[u64]) -> J {
 
 /// A float as JSON: shortest decimal at its own precision; NaN/inf as strings.
 pub fn float_json(v: f64) -> J {
+    float_json_as(v, ["NaN", "Infinity", "-Infinity"])
+}
+
+/// A float as JSON, NaN, +inf and -inf spelled as the strings given (JSON has no such numbers).
+pub fn float_json_as(v: f64, [nan, inf, neg_inf]: [&str; 3]) -> J {
     if v.is_nan() {
-        J::String("NaN".into())
+        J::String(nan.into())
     } else if v.is_infinite() {
-        J::String(if v > 0.0 { "Infinity" } else { "-Infinity" }.into())
+        J::String(if v > 0.0 { inf } else { neg_inf }.into())
     } else {
         serde_json::Number::from_f64(v).map_or(J::Null, J::Number)
     }
@@ -166,8 +172,8 @@ pub fn type_json(dt: &Datatype) -> J {
         } => {
             json!({"class": "integer", "size": size, "order": order_str(*order), "signed": signed})
         }
-        Datatype::FloatingPoint { size, order, .. } => {
-            json!({"class": "float", "size": size, "order": order_str(*order)})
+        Datatype::FloatingPoint { size, order, .. } | Datatype::Bitfield { size, order, .. } => {
+            json!({"class": class_name(dt), "size": size, "order": order_str(*order)})
         }
         Datatype::String {
             size,
@@ -180,9 +186,6 @@ pub fn type_json(dt: &Datatype) -> J {
             padding, charset, ..
         } => {
             json!({"class": "string", "size": 8, "vlen": true, "cset": cset_names(*charset).0, "strpad": pad_names(*padding).0})
-        }
-        Datatype::Bitfield { size, order, .. } => {
-            json!({"class": "bitfield", "size": size, "order": order_str(*order)})
         }
         Datatype::Enum {
             size,

@@ -23,7 +23,7 @@ mod summary;
 pub use stream::{data_bytes, dump_streamed, DumpOptions};
 
 use json::*;
-pub use json::{cset_names, float_json, pad_names, type_json, value_json};
+pub use json::{cset_names, float_json, float_json_as, pad_names, type_json, value_json};
 pub use summary::FSum;
 use summary::Summary;
 

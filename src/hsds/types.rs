@@ -66,15 +66,7 @@ pub fn sanitize(text: &[u8]) -> Vec<u8> {
 
 /// A float as JSON, non-finite values as the marked strings [`to_text`] writes bare.
 pub fn float_json(v: f64) -> J {
-    if v.is_nan() {
-        J::String(NAN.into())
-    } else if v == f64::INFINITY {
-        J::String(INF.into())
-    } else if v == f64::NEG_INFINITY {
-        J::String(NINF.into())
-    } else {
-        json!(v)
-    }
+    crate::dump::float_json_as(v, [NAN, INF, NINF])
 }
 
 /// Serialize a request body, non-finite floats as Python's bare tokens (HSDS reads them).

@@ -158,13 +158,18 @@ impl H5BrowserUtil {
 
 /// C's `%.6e` (`1.234560e+01`), as numpy's `savetxt` formats floats.
 pub fn fmt_e6(x: f64) -> String {
+    fmt_exp(x, 6)
+}
+
+/// C's `%.{prec}e` (at least two exponent digits, `nan`/`inf` as C prints them).
+pub fn fmt_exp(x: f64, prec: usize) -> String {
     if x.is_nan() {
         return "nan".into();
     }
     if x.is_infinite() {
         return if x > 0.0 { "inf" } else { "-inf" }.into();
     }
-    let s = format!("{x:.6e}");
+    let s = format!("{x:.prec$e}");
     match s.split_once('e') {
         Some((m, e)) => {
             let (sign, digits) = match e.strip_prefix('-') {

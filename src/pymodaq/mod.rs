@@ -12,5 +12,8 @@ pub mod nexus_annotate;
 pub mod save;
 pub mod tools;
 
+#[cfg(test)]
+mod layering;
+
 // The tools by their former paths (`pymodaq::load_json`, ...).
 pub use tools::{import, load_json, record, script};

@@ -161,7 +161,8 @@ impl Num {
     }
 }
 
-fn py_tuple(shape: &[u64]) -> String {
+/// A shape as Python prints the tuple: `()`, `(3,)`, `(2, 3)`.
+pub fn py_tuple(shape: &[u64]) -> String {
     match shape {
         [] => "()".into(),
         [a] => format!("({a},)"),
@@ -202,16 +203,7 @@ pub fn npy(num: &Num, shape: &[u64], raw: &[u8]) -> Vec<u8> {
 
 /// Python's `'%.18e' % x`.
 pub fn pct_18e(x: f64) -> String {
-    if x.is_nan() {
-        return "nan".into();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "inf" } else { "-inf" }.into();
-    }
-    let s = format!("{x:.18e}");
-    let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
-    let e: i32 = e.parse().unwrap_or(0);
-    format!("{m}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs())
+    crate::pymodaq::browsing::fmt_exp(x, 18)
 }
 
 /// One element widened to f64 (complex: both parts).

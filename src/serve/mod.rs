@@ -49,10 +49,7 @@ impl Config {
         let (root, default_file) = if meta.is_dir() {
             (target.to_path_buf(), None)
         } else {
-            let parent = target
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
+            let parent = crate::storage::dir_of(target);
             let name = target.file_name().map(|n| n.to_string_lossy().into_owned());
             (parent.to_path_buf(), name)
         };

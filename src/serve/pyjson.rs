@@ -8,6 +8,7 @@
 use crate::hdf5::message::datatype::{ByteOrder, CharSet, Datatype, StringPadding};
 use crate::hdf5::read::value::{complex_parts, is_bool_enum, read_uint, sign_extend};
 use crate::hdf5::read::Value;
+use crate::pymodaq::attrs::pyliteral::{write_joined, write_map};
 
 /// A JSON value keeping the float width orjson would print with.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,25 +57,11 @@ impl J {
             J::Str(s) => write_str(s, out),
             J::Arr(items) => {
                 out.push('[');
-                for (i, v) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    v.write(out);
-                }
+                write_joined(out, items, ",", |v, out| v.write(out));
                 out.push(']');
             }
             J::Obj(pairs) => {
-                out.push('{');
-                for (i, (k, v)) in pairs.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    write_str(k, out);
-                    out.push(':');
-                    v.write(out);
-                }
-                out.push('}');
+                write_map(out, pairs, (",", ":"), |k, out| write_str(k, out), J::write)
             }
         }
     }
@@ -144,24 +131,25 @@ fn layout(sci: &str, lo: i32, hi: i32) -> String {
 
 /// A float64 as orjson prints it.
 pub fn fmt_f64(v: f64) -> String {
-    if !v.is_finite() {
-        return "null".into();
-    }
-    if v == 0.0 {
-        return if v.is_sign_negative() { "-0.0" } else { "0.0" }.into();
-    }
-    layout(ryu::Buffer::new().format_finite(v), -5, 16)
+    fmt_float(v, -5, 16)
 }
 
 /// A float32 as orjson prints a NumPy float32.
 pub fn fmt_f32(v: f32) -> String {
-    if !v.is_finite() {
+    fmt_float(v, -6, 13)
+}
+
+/// orjson's float: `null` when not finite, signed `0.0`, else ryu's shortest digits laid out
+/// positionally for decimal exponents in `lo..hi`.
+fn fmt_float<F: ryu::Float + Copy + Into<f64>>(v: F, lo: i32, hi: i32) -> String {
+    let w: f64 = v.into();
+    if !w.is_finite() {
         return "null".into();
     }
-    if v == 0.0 {
-        return if v.is_sign_negative() { "-0.0" } else { "0.0" }.into();
+    if w == 0.0 {
+        return if w.is_sign_negative() { "-0.0" } else { "0.0" }.into();
     }
-    layout(ryu::Buffer::new().format_finite(v), -6, 13)
+    layout(ryu::Buffer::new().format_finite(v), lo, hi)
 }
 
 /// How orjson meets a value: natively as a NumPy number, or as a Python object after

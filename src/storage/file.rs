@@ -2,6 +2,15 @@
 //! readers (PyMoDAQ's viewers, h5py) and Windows readers never block each other.
 
 use std::io;
+use std::path::Path;
+
+/// The directory `path` is in (`.` for a bare file name), where a temporary file that is
+/// renamed onto `path` must go for the rename to be atomic.
+pub fn dir_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
 
 use super::{Storage, WriteStorage};
 
@@ -20,13 +29,20 @@ impl FileStorage {
     }
 }
 
+/// `len` and `read_at` of both file storages: the length of `self.file`, positional reads.
+macro_rules! file_reads {
+    () => {
+        fn len(&self) -> io::Result<u64> {
+            Ok(self.file.metadata()?.len())
+        }
+        fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+            read_exact_at(&self.file, offset, buf)
+        }
+    };
+}
+
 impl Storage for FileStorage {
-    fn len(&self) -> io::Result<u64> {
-        Ok(self.file.metadata()?.len())
-    }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        read_exact_at(&self.file, offset, buf)
-    }
+    file_reads!();
 }
 
 /// Fill `buf` from `file` at `offset` without moving a shared cursor (positional I/O), so
@@ -85,12 +101,7 @@ impl FileWriteStorage {
 }
 
 impl WriteStorage for FileWriteStorage {
-    fn len(&self) -> io::Result<u64> {
-        Ok(self.file.metadata()?.len())
-    }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        read_exact_at(&self.file, offset, buf)
-    }
+    file_reads!();
     #[cfg(unix)]
     fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
         use std::os::unix::fs::FileExt;

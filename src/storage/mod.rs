@@ -25,6 +25,7 @@ mod faulty;
 
 #[cfg(any(test, feature = "testing"))]
 pub use faulty::{FaultOp, FaultyStorage};
+pub use file::dir_of;
 pub(crate) use file::read_exact_at;
 pub use file::{FileStorage, FileWriteStorage};
 pub use mem::{MemStorage, MemWriteStorage};

@@ -1,7 +1,6 @@
 //! `annotate-nexus`: add NeXus hints to an existing PyMoDAQ file, in place
 //! (`pymodaq_h5::pymodaq::nexus_annotate`).
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -19,19 +18,15 @@ against its axes. Navigation axes (in NavAxes) are not children of the data grou
 dimensions show as '.' (index). Running it twice gives the same file content.
 The file is edited in place; a refusal leaves it byte-identical.")]
 pub struct Args {
-    /// The PyMoDAQ HDF5 file(s) to annotate.
-    #[arg(required = true)]
-    files: Vec<PathBuf>,
-    /// Print nothing but errors.
-    #[arg(long, short)]
-    quiet: bool,
+    #[command(flatten)]
+    f: crate::output::FilesArgs,
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    for file in &a.files {
+    for file in &a.f.files {
         let done = pymodaq_h5::pymodaq::nexus_annotate::annotate_file(file)
             .with_context(|| format!("{}", file.display()))?;
-        if !a.quiet {
+        if !a.f.quiet {
             for g in &done.plan.groups {
                 println!(
                     "{}: NXdata signal={} axes=[{}]",

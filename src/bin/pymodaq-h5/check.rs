@@ -1,7 +1,6 @@
 //! `check`: read every object and every value, report what is damaged or unsupported; on
 //! PyMoDAQ files also what PyMoDAQ cannot load or what looks wrong at its level.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use pymodaq_h5::hdf5::read::{Dataset, File, LinkKind, Node, Visit};
@@ -20,18 +19,14 @@ PyMoDAQ-level checks: nodes PyMoDAQ cannot load (no CLASS attribute), stale `sha
 (SWMR), interrupted scans (points never measured, NaN-filled), enlargeable channels of different
 lengths. Exit 0 when every file is clean, 3 when any problem is found, 1 when a file cannot be opened.")]
 pub struct Args {
-    /// The HDF5 file(s).
-    #[arg(required = true)]
-    files: Vec<PathBuf>,
-    /// No progress bar.
-    #[arg(long, short)]
-    quiet: bool,
+    #[command(flatten)]
+    f: crate::output::FilesArgs,
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let mut bad = false;
     let mut unopened = false;
-    for file in &a.files {
+    for file in &a.f.files {
         let f = match crate::output::open(file) {
             Ok(f) => f,
             Err(e) => {
@@ -40,7 +35,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 continue;
             }
         };
-        let (objects, mut problems) = check(&f, a.quiet);
+        let (objects, mut problems) = check(&f, a.f.quiet);
         let notes = if pmd::is_pymodaq(&f) {
             let (p, notes) = check_pymodaq(&f);
             problems.extend(p);
@@ -146,16 +141,7 @@ fn check(f: &File, quiet: bool) -> (usize, Vec<String>) {
 
 /// The `shape` attribute as a list of ints, when it is a tuple of ints.
 fn shape_attr(v: &PyValue) -> Option<Vec<u64>> {
-    match v {
-        PyValue::Tuple(items) | PyValue::List(items) => items
-            .iter()
-            .map(|x| match x {
-                PyValue::Int(i) => u64::try_from(*i).ok(),
-                _ => None,
-            })
-            .collect(),
-        _ => None,
-    }
+    v.int_items::<u64>()?.collect()
 }
 
 /// PyMoDAQ-level problems and notes (a 4.x scan is zero-filled, not NaN-filled: not detectable).

@@ -287,17 +287,7 @@ fn source(
 ) -> anyhow::Result<Source> {
     let shape = d.shape().to_vec();
     let dtype = pymodaq_h5::hdf5::read::dataset::type_summary(&d.datatype);
-    let shape_s = match shape.len() {
-        1 => format!("({},)", shape[0]),
-        _ => format!(
-            "({})",
-            shape
-                .iter()
-                .map(|x| x.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
+    let shape_s = pymodaq_h5::serve::encode::py_tuple(&shape);
     let name = path.rsplit('/').next().unwrap_or(path).to_string();
     let data_type = pn.and_then(|n| pmd::attr(b, n, "data_type"));
     let Some((pn, dt)) = pn

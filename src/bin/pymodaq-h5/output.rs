@@ -16,6 +16,17 @@ use pymodaq_h5::hdf5::read::File;
 /// Exit code: some nodes unreadable / problems found.
 pub const EXIT_PROBLEMS: u8 = 3;
 
+/// The file list and `--quiet` of the commands that go over several files.
+#[derive(clap::Args)]
+pub struct FilesArgs {
+    /// The HDF5 file(s).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Less output: no progress bar (`check`), no per-group report (`annotate-nexus`).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
 /// Turn a command's result into the process exit code, printing the error on one line.
 pub fn finish(r: anyhow::Result<ExitCode>) -> ExitCode {
     // Memory tests (tests/cli_memory.rs): this process's own peak RSS, exact however short it
@@ -99,10 +110,7 @@ pub fn refuse_existing(out: &Path, force: bool) -> anyhow::Result<()> {
 /// A temporary path beside `out` (same directory, so the final rename is atomic), ending in
 /// OUT's extension (writers that pick the format from it, e.g. PNG, see the right one).
 pub fn temp_beside(out: &Path) -> PathBuf {
-    let dir = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = pymodaq_h5::storage::dir_of(out);
     let ext = out
         .extension()
         .map(|e| format!(".{}", e.to_string_lossy()))

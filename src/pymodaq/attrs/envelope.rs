@@ -312,33 +312,25 @@ impl Json<'_> {
         self.enter()?;
         self.pos += 1;
         let mut entries: Vec<(PyValue, PyValue)> = Vec::new();
-        self.ws();
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-        } else {
-            loop {
-                self.ws();
-                if self.peek() != Some(b'"') {
-                    return None;
-                }
-                let key = PyValue::Str(self.string()?);
-                self.ws();
-                if self.peek() != Some(b':') {
-                    return None;
-                }
-                self.pos += 1;
-                self.ws();
-                let v = self.value()?;
-                // dict semantics: first position, last value.
-                match entries.iter_mut().find(|(k, _)| *k == key) {
-                    Some(slot) => slot.1 = v,
-                    None => entries.push((key, v)),
-                }
-                if self.after_item(b'}')? {
-                    break;
-                }
+        self.each_item(b'}', |p| {
+            if p.peek() != Some(b'"') {
+                return None;
             }
-        }
+            let key = PyValue::Str(p.string()?);
+            p.ws();
+            if p.peek() != Some(b':') {
+                return None;
+            }
+            p.pos += 1;
+            p.ws();
+            let v = p.value()?;
+            // dict semantics: first position, last value.
+            match entries.iter_mut().find(|(k, _)| *k == key) {
+                Some(slot) => slot.1 = v,
+                None => entries.push((key, v)),
+            }
+            Some(())
+        })?;
         self.depth -= 1;
         Some(PyValue::Dict(entries))
     }
@@ -347,44 +339,52 @@ impl Json<'_> {
         self.enter()?;
         self.pos += 1;
         let mut items = Vec::new();
-        self.ws();
-        if self.peek() == Some(b']') {
-            self.pos += 1;
-        } else {
-            loop {
-                self.ws();
-                items.push(self.value()?);
-                if self.after_item(b']')? {
-                    break;
-                }
-            }
-        }
+        self.each_item(b']', |p| {
+            items.push(p.value()?);
+            Some(())
+        })?;
         self.depth -= 1;
         Some(PyValue::List(items))
+    }
+
+    /// The items of an array or object up to `close` (no trailing comma, as JSON), each read
+    /// by `item` after the white space before it; consumes `close`.
+    fn each_item(
+        &mut self,
+        close: u8,
+        mut item: impl FnMut(&mut Self) -> Option<()>,
+    ) -> Option<()> {
+        self.ws();
+        if self.peek() == Some(close) {
+            self.pos += 1;
+            return Some(());
+        }
+        loop {
+            self.ws();
+            item(self)?;
+            if self.after_item(close)? {
+                return Some(());
+            }
+        }
     }
 
     /// `-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?`: int when neither fraction nor exponent.
     fn number(&mut self) -> Option<PyValue> {
         let start = self.pos;
-        let digits = |p: &mut Self| {
-            let s = p.pos;
-            p.pos = pyliteral::digits_end(p.b, s);
-            p.pos - s
-        };
         if self.peek() == Some(b'-') {
             self.pos += 1;
         }
         match self.peek()? {
             b'0' => self.pos += 1,
             b'1'..=b'9' => {
-                digits(self);
+                pyliteral::skip_digits(self.b, &mut self.pos);
             }
             _ => return None,
         }
         let mut float = false;
         if self.peek() == Some(b'.') && matches!(self.b.get(self.pos + 1), Some(b'0'..=b'9')) {
             self.pos += 1;
-            digits(self);
+            pyliteral::skip_digits(self.b, &mut self.pos);
             float = true;
         }
         // An exponent without digits is not taken by the regex: what follows is "extra data".

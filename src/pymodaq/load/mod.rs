@@ -79,16 +79,9 @@ fn int_attr(v: &AttrVal, what: &str) -> LoadResult<i128> {
 
 /// `nav_indexes` as PyMoDAQ uses it: the ints of a tuple/list (anything else: none).
 fn index_list(v: &PyValue) -> Vec<usize> {
-    match v {
-        PyValue::Tuple(items) | PyValue::List(items) => items
-            .iter()
-            .filter_map(|x| match x {
-                PyValue::Int(i) => usize::try_from(*i).ok(),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
+    v.int_items::<usize>()
+        .map(|items| items.flatten().collect())
+        .unwrap_or_default()
 }
 
 impl DataLoader {

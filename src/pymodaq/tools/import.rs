@@ -92,6 +92,26 @@ fn as_usize(v: &J, path: &str) -> JResult<usize> {
         })
 }
 
+/// The list `key` of `v` (`None` when absent or null), each item converted by
+/// `f(item, item's path)`.
+fn opt_list<T>(
+    v: &J,
+    path: &str,
+    key: &str,
+    f: impl Fn(&J, &str) -> JResult<T>,
+) -> JResult<Option<Vec<T>>> {
+    let Some(x) = get(v, path, key)? else {
+        return Ok(None);
+    };
+    let p = sub(path, key);
+    as_list(x, &p)?
+        .iter()
+        .enumerate()
+        .map(|(i, item)| f(item, &idx(&p, i)))
+        .collect::<JResult<_>>()
+        .map(Some)
+}
+
 fn as_list<'a>(v: &'a J, path: &str) -> JResult<&'a Vec<J>> {
     v.as_array().ok_or_else(|| JsonError {
         path: path.into(),
@@ -399,75 +419,36 @@ pub fn dwa_from_json(v: &J, path: &str, now: f64) -> JResult<DataWithAxes> {
         reason: e.to_string(),
     })?;
     let rank = data[0].shape.len();
-    let nav_indexes: Vec<usize> = match get(v, path, "nav_indexes")? {
-        Some(x) => {
-            let p = sub(path, "nav_indexes");
-            as_list(x, &p)?
-                .iter()
-                .enumerate()
-                .map(|(i, n)| {
-                    let k = as_usize(n, &idx(&p, i))?;
-                    if k >= rank {
-                        return err(
-                            &idx(&p, i),
-                            format!("{k} is beyond the data's {rank} dimensions"),
-                        );
-                    }
-                    Ok(k)
-                })
-                .collect::<JResult<_>>()?
+    let nav_indexes: Vec<usize> = opt_list(v, path, "nav_indexes", |n, p| {
+        let k = as_usize(n, p)?;
+        if k >= rank {
+            return err(p, format!("{k} is beyond the data's {rank} dimensions"));
         }
-        None => Vec::new(),
-    };
-    let labels: Vec<String> = match get(v, path, "labels")? {
-        Some(x) => {
-            let p = sub(path, "labels");
-            as_list(x, &p)?
-                .iter()
-                .enumerate()
-                .map(|(i, s)| Ok(as_str(s, &idx(&p, i))?.to_string()))
-                .collect::<JResult<_>>()?
+        Ok(k)
+    })?
+    .unwrap_or_default();
+    let labels: Vec<String> =
+        opt_list(v, path, "labels", |s, p| Ok(as_str(s, p)?.to_string()))?.unwrap_or_default();
+    let axes: Vec<Axis> = opt_list(v, path, "axes", |a, p| {
+        let ax = axis_from_json(a, p)?;
+        if ax.index >= rank {
+            return err(
+                &sub(p, "index"),
+                format!("{} is beyond the data's {rank} dimensions", ax.index),
+            );
         }
-        None => Vec::new(),
-    };
-    let apath = sub(path, "axes");
-    let axes: Vec<Axis> = match get(v, path, "axes")? {
-        Some(x) => as_list(x, &apath)?
-            .iter()
-            .enumerate()
-            .map(|(i, a)| {
-                let p = idx(&apath, i);
-                let ax = axis_from_json(a, &p)?;
-                if ax.index >= rank {
-                    return err(
-                        &sub(&p, "index"),
-                        format!("{} is beyond the data's {rank} dimensions", ax.index),
-                    );
-                }
-                Ok(ax)
-            })
-            .collect::<JResult<_>>()?,
-        None => Vec::new(),
-    };
-    let epath = sub(path, "errors");
-    let errors = match get(v, path, "errors")? {
-        Some(x) => {
-            let list = as_list(x, &epath)?;
-            let e: Vec<NdArray> = list
-                .iter()
-                .enumerate()
-                .map(|(i, a)| array_from_json(a, &idx(&epath, i)))
-                .collect::<JResult<_>>()?;
-            if e.len() != data.len() || e.iter().any(|a| a.shape != data[0].shape) {
-                return err(
-                    &epath,
-                    "one error array per data array, of the data's shape",
-                );
-            }
-            Some(e)
+        Ok(ax)
+    })?
+    .unwrap_or_default();
+    let errors = opt_list(v, path, "errors", array_from_json)?;
+    if let Some(e) = &errors {
+        if e.len() != data.len() || e.iter().any(|a| a.shape != data[0].shape) {
+            return err(
+                &sub(path, "errors"),
+                "one error array per data array, of the data's shape",
+            );
         }
-        None => None,
-    };
+    }
     let origin = match get(v, path, "origin")? {
         Some(x) => py_from_json(x, &sub(path, "origin"))?,
         None => PyValue::Str(String::new()),
@@ -624,10 +605,7 @@ pub fn parse_import(doc: &J) -> JResult<ImportDoc> {
 /// Write `doc` as a new PyMoDAQ file at `out` (written under a temporary name next to it,
 /// then renamed, so a failure leaves no partial file).
 pub fn write_import(doc: &ImportDoc, out: &Path) -> crate::Result<()> {
-    let dir = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = crate::storage::dir_of(out);
     let name = out
         .file_name()
         .map(|n| n.to_string_lossy().to_string())

@@ -23,13 +23,7 @@ const HEAD: usize = 16;
 
 /// A float as the document writes it: shortest round-trip; NaN/inf as strings.
 pub fn float_json(v: f64) -> J {
-    if v.is_nan() {
-        J::String("nan".into())
-    } else if v.is_infinite() {
-        J::String(if v > 0.0 { "inf" } else { "-inf" }.into())
-    } else {
-        serde_json::Number::from_f64(v).map_or(J::Null, J::Number)
-    }
+    crate::dump::float_json_as(v, ["nan", "inf", "-inf"])
 }
 
 /// `v` rounded to 12 significant digits (axis values).

@@ -172,6 +172,9 @@ fn run_op(h5: &mut H5Saver, savers: &mut BTreeMap<String, Saver>, op: &J, p: &st
     let metadata =
         || metadata_from_json(op.get("metadata"), &format!("{p}.metadata")).map_err(jerr);
     let id = || s(op, p, "id").map(str::to_string);
+    // An extended saver's scan point: (where, indexes, distribution).
+    let scan_point =
+        || -> Result<_> { Ok((where_()?, u64s(op, p, "indexes")?, distribution(op, p)?)) };
     match name {
         "add_log" => h5.add_log(s(op, p, "msg")?),
         "add_det_group" | "add_act_group" | "add_scan_group" | "add_ch_group" => {
@@ -303,13 +306,8 @@ fn run_op(h5: &mut H5Saver, savers: &mut BTreeMap<String, Saver>, op: &J, p: &st
             let Saver::Ext(sv) = entry else {
                 return Err(bad(&format!("{p}.id"), "names a saver of another kind"));
             };
-            sv.add_data(
-                h5,
-                where_()?,
-                &d,
-                &u64s(op, p, "indexes")?,
-                distribution(op, p)?,
-            )
+            let (w, indexes, dist) = scan_point()?;
+            sv.add_data(h5, w, &d, &indexes, dist)
         }
         "dte_ext_add_nav_axes" | "dte_ext_add_data" => {
             let shape = u64s(op, p, "shape")?;
@@ -334,13 +332,8 @@ fn run_op(h5: &mut H5Saver, savers: &mut BTreeMap<String, Saver>, op: &J, p: &st
                 sv.add_nav_axes(h5, where_()?, &axes)
             } else {
                 let data = dte()?;
-                sv.add_data(
-                    h5,
-                    where_()?,
-                    &data,
-                    &u64s(op, p, "indexes")?,
-                    distribution(op, p)?,
-                )
+                let (w, indexes, dist) = scan_point()?;
+                sv.add_data(h5, w, &data, &indexes, dist)
             }
         }
         "flush" => h5.flush(),

@@ -266,6 +266,18 @@ impl Time {
 }
 
 impl PyValue {
+    /// The items of a tuple or list as ints converted to `T` (an item that is no int or does
+    /// not fit is `None`); `None` for anything but a tuple or list.
+    pub fn int_items<T: TryFrom<i128>>(&self) -> Option<impl Iterator<Item = Option<T>> + '_> {
+        match self {
+            PyValue::Tuple(items) | PyValue::List(items) => Some(items.iter().map(|x| match x {
+                PyValue::Int(i) => T::try_from(*i).ok(),
+                _ => None,
+            })),
+            _ => None,
+        }
+    }
+
     /// An int from canonical or non-canonical decimal text (`-?[0-9]+`), `None` if not decimal.
     pub fn int_from_decimal(text: &str) -> Option<PyValue> {
         let (neg, digits) = match text.strip_prefix('-') {
@@ -340,6 +352,13 @@ pub(crate) fn check_len(len: usize, limits: &Limits) -> Result<()> {
     Ok(())
 }
 
+/// Move `pos` past the ASCII digits at it in `b`; how many there were.
+pub(crate) fn skip_digits(b: &[u8], pos: &mut usize) -> usize {
+    let start = *pos;
+    *pos = digits_end(b, start);
+    *pos - start
+}
+
 /// The end of the run of ASCII digits at `at` in `b` (`at` when there is none).
 pub(crate) fn digits_end(b: &[u8], at: usize) -> usize {
     let n = b
@@ -381,3 +400,4 @@ mod tests;
 
 use parser::Parser;
 pub use repr::{bytes_repr, float32_repr, float_repr, is_printable, repr, str_repr};
+pub(crate) use repr::{write_joined, write_map};

@@ -200,15 +200,30 @@ impl<'a> Parser<'a> {
     /// Comma-separated expressions up to `end` (trailing comma allowed); consumes `end`.
     fn items(&mut self, end: u8) -> Result<Vec<PyValue>> {
         let mut items = Vec::new();
+        self.each_item(end, "expected ',' or a closing bracket", |p| {
+            items.push(p.expr()?);
+            Ok(())
+        })?;
+        Ok(items)
+    }
+
+    /// Comma-separated items up to `end` (trailing comma allowed), each read by `item`;
+    /// consumes `end`. `expected` words a missing separator.
+    fn each_item(
+        &mut self,
+        end: u8,
+        expected: &'static str,
+        mut item: impl FnMut(&mut Self) -> Result<()>,
+    ) -> Result<()> {
         loop {
             self.skip_ws();
             if self.peek() == Some(end) {
                 self.pos += 1;
-                return Ok(items);
+                return Ok(());
             }
-            items.push(self.expr()?);
-            if self.after_item(end, "expected ',' or a closing bracket")? {
-                return Ok(items);
+            item(self)?;
+            if self.after_item(end, expected)? {
+                return Ok(());
             }
         }
     }
@@ -217,20 +232,15 @@ impl<'a> Parser<'a> {
         self.pos += 1;
         self.open()?;
         let mut entries: Vec<(PyValue, PyValue)> = Vec::new();
-        loop {
-            self.skip_ws();
-            if self.peek() == Some(b'}') {
-                self.pos += 1;
-                break;
+        self.each_item(b'}', "expected ',' or '}'", |p| {
+            let key_at = p.pos;
+            let key = p.expr()?;
+            p.skip_ws();
+            if p.peek() != Some(b':') {
+                return Err(p.unsupported("set displays"));
             }
-            let key_at = self.pos;
-            let key = self.expr()?;
-            self.skip_ws();
-            if self.peek() != Some(b':') {
-                return Err(self.unsupported("set displays"));
-            }
-            self.pos += 1;
-            let value = self.expr()?;
+            p.pos += 1;
+            let value = p.expr()?;
             if !key.hashable() {
                 return Err(Error::format(
                     STRUCTURE,
@@ -243,10 +253,8 @@ impl<'a> Parser<'a> {
                 Some(slot) => slot.1 = value,
                 None => entries.push((key, value)),
             }
-            if self.after_item(b'}', "expected ',' or '}'")? {
-                break;
-            }
-        }
+            Ok(())
+        })?;
         self.close();
         Ok(PyValue::Dict(entries))
     }
@@ -384,41 +392,29 @@ impl<'a> Parser<'a> {
         self.expect(b'(', "expected '('")?;
         self.open()?;
         let mut args = Vec::new();
-        loop {
-            self.skip_ws();
-            if self.peek() == Some(b')') {
-                self.pos += 1;
-                break;
+        self.each_item(b')', "expected ',' or ')'", |p| {
+            let save = p.pos;
+            let id = p.ident();
+            p.skip_ws();
+            if !id.is_empty() && p.peek() == Some(b'=') && p.peek_at(1) != Some(b'=') {
+                return Err(p.unsupported(&format!("keyword argument {id}=")));
             }
-            let save = self.pos;
-            let id = self.ident();
-            self.skip_ws();
-            if !id.is_empty() && self.peek() == Some(b'=') && self.peek_at(1) != Some(b'=') {
-                return Err(self.unsupported(&format!("keyword argument {id}=")));
-            }
-            self.pos = save;
-            args.push(self.expr()?);
-            if self.after_item(b')', "expected ',' or ')'")? {
-                break;
-            }
-        }
+            p.pos = save;
+            args.push(p.expr()?);
+            Ok(())
+        })?;
         self.close();
         Ok(args)
     }
 
     fn number(&mut self) -> Result<PyValue> {
         let start = self.pos;
-        let digits = |p: &mut Self| {
-            let s = p.pos;
-            p.pos = super::digits_end(p.b, s);
-            p.pos - s
-        };
-        let int_len = digits(self);
+        let int_len = super::skip_digits(self.b, &mut self.pos);
         let mut is_float = false;
         if self.peek() == Some(b'.') {
             self.pos += 1;
             is_float = true;
-            let frac = digits(self);
+            let frac = super::skip_digits(self.b, &mut self.pos);
             if int_len == 0 && frac == 0 {
                 return Err(Error::format(STRUCTURE, start as u64, "invalid syntax '.'"));
             }

@@ -37,18 +37,7 @@ fn write_repr(v: &PyValue, out: &mut String) {
             write_items(items, out);
             out.push(']');
         }
-        PyValue::Dict(entries) => {
-            out.push('{');
-            for (n, (k, val)) in entries.iter().enumerate() {
-                if n > 0 {
-                    out.push_str(", ");
-                }
-                write_repr(k, out);
-                out.push_str(": ");
-                write_repr(val, out);
-            }
-            out.push('}');
-        }
+        PyValue::Dict(entries) => write_map(out, entries, (", ", ": "), write_repr, write_repr),
         PyValue::Numpy(n) => match (n.ty, n.value.as_ref()) {
             (NumpyType::Number(DType::Bool), PyValue::Bool(true)) => out.push_str("np.True_"),
             (NumpyType::Number(DType::Bool), PyValue::Bool(false)) => out.push_str("np.False_"),
@@ -91,11 +80,39 @@ fn write_repr(v: &PyValue, out: &mut String) {
 }
 
 fn write_items(items: &[PyValue], out: &mut String) {
-    for (n, item) in items.iter().enumerate() {
+    write_joined(out, items, ", ", write_repr);
+}
+
+/// `{key: value, ...}` of `pairs`, with the (item, key) separators `seps`, keys written by
+/// `key` and values by `value` (Python dict reprs and JSON objects).
+pub(crate) fn write_map<K, V>(
+    out: &mut String,
+    pairs: &[(K, V)],
+    (sep, colon): (&str, &str),
+    key: impl Fn(&K, &mut String),
+    value: impl Fn(&V, &mut String),
+) {
+    out.push('{');
+    write_joined(out, pairs, sep, |(k, v), out| {
+        key(k, out);
+        out.push_str(colon);
+        value(v, out);
+    });
+    out.push('}');
+}
+
+/// Write `items` to `out` separated by `sep`, each by `f` (reprs and JSON texts).
+pub(crate) fn write_joined<T>(
+    out: &mut String,
+    items: impl IntoIterator<Item = T>,
+    sep: &str,
+    mut f: impl FnMut(T, &mut String),
+) {
+    for (n, x) in items.into_iter().enumerate() {
         if n > 0 {
-            out.push_str(", ");
+            out.push_str(sep);
         }
-        write_repr(item, out);
+        f(x, out);
     }
 }
 
