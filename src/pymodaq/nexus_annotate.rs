@@ -96,52 +96,44 @@ fn shape_of(n: &PmdNode) -> Option<Vec<u64>> {
     }
 }
 
-/// The hints for the group `g` (its direct children), if it holds PyMoDAQ data nodes.
-fn group_hints(b: &H5Backend, g: &PmdNode) -> Result<Option<NxData>> {
-    let mut children = b.children(g).map_err(Error::from)?;
-    children.sort_by(|x, y| x.name.cmp(&y.name));
-    let typed: Vec<(PmdNode, String)> = children
-        .into_iter()
-        .filter(|c| c.class.is_array())
-        .filter_map(|c| {
-            let t = attr_str(b, &c, "data_type")?.to_lowercase();
-            Some((c, t))
-        })
-        .collect();
+/// What the hints need of one array child of a group: its name and path, lower-cased
+/// `data_type`, stored shape, and for axes their `index`, `label` and `units`.
+#[derive(Debug, Clone)]
+pub(crate) struct HintChild {
+    pub name: String,
+    pub path: String,
+    pub data_type: String,
+    pub shape: Option<Vec<u64>>,
+    pub index: Option<usize>,
+    pub label: String,
+    pub units: String,
+    pub distribution: String,
+}
+
+/// The hints for the group `group` from its typed array children (any order): the rule both
+/// `annotate-nexus` (from the file) and the savers (from their tree model, as nodes are
+/// created) follow, so a file gets the same hints either way.
+pub(crate) fn hints_of_children(group: &str, mut typed: Vec<HintChild>) -> Option<NxData> {
+    typed.sort_by(|x, y| x.name.cmp(&y.name));
     let mut data = typed
         .iter()
-        .filter(|(_, t)| t == "data" || t == "data_enlargeable")
-        .map(|(c, _)| c);
-    let Some(signal) = data.next() else {
-        return Ok(None);
-    };
-    let Some(shape) = shape_of(signal) else {
-        return Ok(None);
-    };
+        .filter(|c| c.data_type == "data" || c.data_type == "data_enlargeable");
+    let signal = data.next()?;
+    let shape = signal.shape.clone()?;
     if shape.is_empty() {
-        return Ok(None);
+        return None;
     }
     // No `long_name` on data nodes: PyMoDAQ loads every extra attribute of a data node into
     // the DataWithAxes (`extra_attributes`), so it would load differently.
     let mut long_names = Vec::new();
     let auxiliary_signals = data
-        .filter(|c| shape_of(c).as_deref() == Some(&shape[..]))
+        .filter(|c| c.shape.as_deref() == Some(&shape[..]))
         .map(|c| c.name.clone())
         .collect();
     let mut axes = vec![".".to_string(); shape.len()];
     let mut indices = Vec::new();
-    for (c, _) in typed.iter().filter(|(_, t)| t == "axis") {
-        let Some(index) = b
-            .attr(c, "index")
-            .ok()
-            .flatten()
-            .as_ref()
-            .and_then(int_of)
-            .and_then(|i| usize::try_from(i).ok())
-        else {
-            continue;
-        };
-        let Some(ax_shape) = shape_of(c) else {
+    for c in typed.iter().filter(|c| c.data_type == "axis") {
+        let (Some(index), Some(ax_shape)) = (c.index, c.shape.as_ref()) else {
             continue;
         };
         // A 1-D axis (size-1 dimensions aside) of the length of that dimension.
@@ -151,26 +143,66 @@ fn group_hints(b: &H5Backend, g: &PmdNode) -> Result<Option<NxData>> {
             (Some(slot), Some(&n)) if one_d && len == n && slot == "." => {
                 *slot = c.name.clone();
                 indices.push((c.name.clone(), index));
-                long_names.push((
-                    c.path.clone(),
-                    long_name(
-                        &attr_str(b, c, "label").unwrap_or_default(),
-                        &attr_str(b, c, "units").unwrap_or_default(),
-                    ),
-                ));
+                long_names.push((c.path.clone(), long_name(&c.label, &c.units)));
             }
             _ => {}
         }
     }
-    Ok(Some(NxData {
-        group: g.path.clone(),
+    Some(NxData {
+        group: group.to_string(),
         signal: signal.name.clone(),
         auxiliary_signals,
         axes,
         indices,
         long_names,
-        distribution: attr_str(b, signal, "distribution").unwrap_or_default(),
-    }))
+        distribution: signal.distribution.clone(),
+    })
+}
+
+/// The hints for the group `g` (its direct children), if it holds PyMoDAQ data nodes.
+fn group_hints(b: &H5Backend, g: &PmdNode) -> Result<Option<NxData>> {
+    let children = b.children(g).map_err(Error::from)?;
+    let typed: Vec<HintChild> = children
+        .into_iter()
+        .filter(|c| c.class.is_array())
+        .filter_map(|c| {
+            let data_type = attr_str(b, &c, "data_type")?.to_lowercase();
+            let axis = data_type == "axis";
+            let data = data_type == "data" || data_type == "data_enlargeable";
+            Some(HintChild {
+                index: if axis {
+                    b.attr(&c, "index")
+                        .ok()
+                        .flatten()
+                        .as_ref()
+                        .and_then(int_of)
+                        .and_then(|i| usize::try_from(i).ok())
+                } else {
+                    None
+                },
+                label: if axis {
+                    attr_str(b, &c, "label").unwrap_or_default()
+                } else {
+                    String::new()
+                },
+                units: if axis {
+                    attr_str(b, &c, "units").unwrap_or_default()
+                } else {
+                    String::new()
+                },
+                distribution: if data {
+                    attr_str(b, &c, "distribution").unwrap_or_default()
+                } else {
+                    String::new()
+                },
+                shape: shape_of(&c),
+                name: c.name,
+                path: c.path,
+                data_type,
+            })
+        })
+        .collect();
+    Ok(hints_of_children(&g.path, typed))
 }
 
 /// Whether the object at `path` already holds an attribute `name` that is not one of our
@@ -260,7 +292,7 @@ fn plan_all(file: &File) -> Result<NxPlan> {
 }
 
 /// The `default` chain from the root to the first NXdata group.
-fn default_chain(groups: &[NxData]) -> Vec<(String, String)> {
+pub(crate) fn default_chain(groups: &[NxData]) -> Vec<(String, String)> {
     let mut defaults = Vec::new();
     if let Some(first) = groups.first() {
         let mut parent = String::from("/");

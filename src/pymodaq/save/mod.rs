@@ -4,6 +4,7 @@
 pub mod chunking;
 pub mod data_saving;
 pub mod module_saving;
+mod nexus_live;
 pub mod saver3x;
 pub mod saving;
 

@@ -95,8 +95,9 @@ pub struct InitOptions {
     pub swmr: bool,
     /// Whether `close_file` fsyncs ([`Durability::Sync`], the default).
     pub durability: crate::hdf5::write::Durability,
-    /// Add NeXus hints (`NX_class`, `signal`, `axes`, ...; `pymodaq::nexus_annotate`) when
-    /// the file is closed, so h5web, silx and nexusformat plot it against its axes. On by
+    /// Add NeXus hints (`NX_class`, `signal`, `axes`, ...; `pymodaq::nexus_annotate`) as the
+    /// data nodes are created and again when the file is closed, so h5web, silx and
+    /// nexusformat plot it against its axes, even after a crash. On by
     /// default; off, the savers write what PyMoDAQ's own savers write, attribute for
     /// attribute (with it on, the only difference is the hint attributes, which PyMoDAQ's
     /// loaders ignore).
@@ -164,6 +165,7 @@ pub struct H5Saver {
     file_name: String,
     path: PathBuf,
     nexus_hints: bool,
+    live_hints: super::nexus_live::LiveHints,
 }
 
 /// Root `file` name and full path as `init_file` derives them (`.h5` added when the suffix
@@ -237,6 +239,7 @@ impl H5Saver {
             file_name,
             path: full,
             nexus_hints: opts.nexus_hints,
+            live_hints: Default::default(),
         };
         s.raw_group = s
             .backend
@@ -280,6 +283,7 @@ impl H5Saver {
             file_name,
             path: path.to_path_buf(),
             nexus_hints: false,
+            live_hints: Default::default(),
         };
         s.raw_group = s
             .backend
@@ -515,8 +519,11 @@ impl H5Saver {
         metadata: Vec<(String, PyValue)>,
     ) -> Result<String> {
         let extra = array_metadata(data_type, data_dimension, metadata);
-        self.backend
-            .create_carray(where_, &capitalize(name), data, title, extra)
+        let path = self
+            .backend
+            .create_carray(where_, &capitalize(name), data, title, extra)?;
+        self.live_nexus(where_)?;
+        Ok(path)
     }
 
     /// `add_array(..., add_scan_dim=True)`: a fixed array of `scan_shape + data_shape`
@@ -542,7 +549,7 @@ impl H5Saver {
         }
         let fill_bytes = fill_bytes(dtype, fill.unwrap_or(f64::NAN));
         let extra = array_metadata(data_type, data_dimension, metadata);
-        self.backend.create_carray_filled(
+        let path = self.backend.create_carray_filled(
             where_,
             &capitalize(name),
             dtype,
@@ -551,7 +558,9 @@ impl H5Saver {
             &fill_bytes,
             title,
             extra,
-        )
+        )?;
+        self.live_nexus(where_)?;
+        Ok(path)
     }
 
     /// `add_array(..., enlargeable=True)`: an EARRAY of rows of `data_shape`.
@@ -568,8 +577,26 @@ impl H5Saver {
         metadata: Vec<(String, PyValue)>,
     ) -> Result<String> {
         let extra = array_metadata(data_type, data_dimension, metadata);
-        self.backend
-            .create_earray(where_, &capitalize(name), dtype, data_shape, title, extra)
+        let path = self.backend.create_earray(
+            where_,
+            &capitalize(name),
+            dtype,
+            data_shape,
+            title,
+            extra,
+        )?;
+        self.live_nexus(where_)?;
+        Ok(path)
+    }
+
+    /// With [`InitOptions::nexus_hints`], the NeXus hints of the group `where_` as its nodes
+    /// stand now (`nexus_live`): written as nodes are created, so a killed acquisition has
+    /// them too.
+    fn live_nexus(&mut self, where_: &str) -> Result<()> {
+        if self.nexus_hints {
+            self.live_hints.update(&mut self.backend, where_)?;
+        }
+        Ok(())
     }
 
     /// Commit (kill-safe).
