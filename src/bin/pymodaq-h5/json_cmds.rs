@@ -9,6 +9,9 @@ use anyhow::Context;
 use crate::output::{file_name, open};
 
 #[derive(clap::Args)]
+#[command(after_help = "Examples:
+  pymodaq-h5 dump --json scan.h5 > scan.json            # summaries above 64 values
+  pymodaq-h5 dump --json --full scan.h5 --out all.json  # every value, streamed")]
 pub struct DumpArgs {
     /// Emit JSON (the only format; kept for the contract's spelling).
     #[arg(long)]
@@ -28,6 +31,10 @@ pub struct DumpArgs {
 }
 
 #[derive(clap::Args)]
+#[command(after_help = "Examples:
+  pymodaq-h5 load --json scan.h5 > scan.json            # what PyMoDAQ's loaders return
+  pymodaq-h5 load --json --full scan.h5 --out all.json  # every value, written as computed
+  pymodaq-h5 load --json --strict scan.h5               # fail where a read-only PyMoDAQ fails")]
 pub struct LoadArgs {
     /// Emit JSON (the only format; kept for the contract's spelling).
     #[arg(long)]
@@ -47,19 +54,6 @@ pub struct LoadArgs {
     strict: bool,
     /// The PyMoDAQ HDF5 file.
     file: PathBuf,
-}
-
-fn emit(text: String, out: Option<PathBuf>) -> anyhow::Result<()> {
-    match out {
-        Some(o) => {
-            std::fs::write(&o, text + "\n").with_context(|| format!("writing {}", o.display()))?
-        }
-        None => {
-            let mut so = std::io::stdout().lock();
-            writeln!(so, "{text}")?;
-        }
-    }
-    Ok(())
 }
 
 pub fn dump(a: DumpArgs) -> anyhow::Result<ExitCode> {
@@ -106,11 +100,23 @@ pub fn load(a: LoadArgs) -> anyhow::Result<ExitCode> {
     // The JSON contract keeps PyMoDAQ's exception for a plain HDF5 file; a person gets words.
     crate::pmd::require_pymodaq(&f, &file)?;
     // Read-only, always: what PyMoDAQ loads once it may write (CLASS, Logger) loads here
-    // without writing anything; `--strict` reproduces its read-only failures.
-    let (doc, had_errors) =
-        pymodaq_h5::pymodaq::load_json::load_json_with(&f, &file_name(&file), full, !strict)
-            .with_context(|| format!("{}", file.display()))?;
-    emit(serde_json::to_string_pretty(&doc)?, out)?;
+    // without writing anything; `--strict` reproduces its read-only failures. Written as it
+    // is computed (no array held as JSON values; data nodes loaded one at a time).
+    let mut w: Box<dyn Write> = match &out {
+        Some(o) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(o).with_context(|| format!("writing {}", o.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let had_errors = pymodaq_h5::pymodaq::tools::load_json_stream::write_load_json(
+        &f,
+        &file_name(&file),
+        full,
+        !strict,
+        &mut w,
+    )
+    .with_context(|| format!("{}", file.display()))?;
+    w.flush()?;
     Ok(if had_errors {
         ExitCode::from(3)
     } else {

@@ -424,15 +424,30 @@ impl DataLoader {
     /// children are skipped; entries replace those of the same (name, origin).
     pub fn load_all(&self, where_: &str, with_bkg: bool) -> LoadResult<DataToExport> {
         let mut dte = DataToExport::new("Loaded data");
-        let node = self.backend.get_node(where_)?;
-        self.load_all_into(&node, &mut dte, with_bkg, 0)?;
+        self.load_all_each(where_, with_bkg, &mut |_, d| {
+            dte.append(d);
+            Ok(())
+        })?;
         Ok(dte)
+    }
+
+    /// [`DataLoader::load_all`] one DataWithAxes at a time, in order: `f(data node path, dwa)`
+    /// for each one `load_all` appends (a later one of the same name and origin replaces an
+    /// earlier one in `load_all`'s result; `f` sees both). Only one is in memory at a time.
+    pub fn load_all_each(
+        &self,
+        where_: &str,
+        with_bkg: bool,
+        f: &mut dyn FnMut(&str, DataWithAxes) -> LoadResult<()>,
+    ) -> LoadResult<()> {
+        let node = self.backend.get_node(where_)?;
+        self.load_all_into(&node, f, with_bkg, 0)
     }
 
     fn load_all_into(
         &self,
         node: &PmdNode,
-        dte: &mut DataToExport,
+        dte: &mut dyn FnMut(&str, DataWithAxes) -> LoadResult<()>,
         with_bkg: bool,
         depth: u32,
     ) -> LoadResult<()> {
@@ -460,7 +475,7 @@ impl DataLoader {
                 if matches!(&d.origin, PyValue::None) || d.origin == PyValue::Str(String::new()) {
                     d.origin = PyValue::Str(node.name.clone());
                 }
-                dte.append(d);
+                dte(&child.path, d)?;
                 break;
             }
         }

@@ -17,9 +17,9 @@ use crate::pymodaq::model::{Axis, DType, DataWithAxes, NdArray, Scalar};
 /// Document format tag.
 pub const FORMAT: &str = "pymodaq-holdout-description/1";
 /// Arrays up to this many values are listed whole.
-const MAX_LISTED: usize = 64;
+pub(crate) const MAX_LISTED: usize = 64;
 /// Otherwise the first this many are given as `head`.
-const HEAD: usize = 16;
+pub(crate) const HEAD: usize = 16;
 
 /// A float as the document writes it: shortest round-trip; NaN/inf as strings.
 pub fn float_json(v: f64) -> J {
@@ -34,13 +34,35 @@ pub fn round12(v: f64) -> f64 {
     format!("{v:.11e}").parse().unwrap_or(v)
 }
 
-fn scalar_json(s: Scalar) -> J {
+pub(crate) fn scalar_json(s: Scalar) -> J {
     match s {
         Scalar::Bool(b) => J::Bool(b),
         Scalar::Int(i) => J::from(i),
         Scalar::UInt(u) => J::from(u),
         Scalar::Float(f) => float_json(f),
         Scalar::Complex(re, im) => J::Array(vec![float_json(re), float_json(im)]),
+    }
+}
+
+/// Whether values of `dtype` are written at single precision ([`elem_json`]).
+pub(crate) fn is_single(dtype: DType) -> bool {
+    matches!(dtype, DType::Float32 | DType::Complex64)
+}
+
+/// One array value; `single`: float32 values are written as numpy prints them, the shortest
+/// decimal that round-trips at single precision (`float(str(np.float32(x)))`).
+pub(crate) fn elem_json(single: bool, v: Scalar) -> J {
+    let f32s = |x: f64| {
+        if x.is_finite() {
+            format!("{}", x as f32).parse().unwrap_or(x)
+        } else {
+            x
+        }
+    };
+    match v {
+        Scalar::Float(x) if single => scalar_json(Scalar::Float(f32s(x))),
+        Scalar::Complex(re, im) if single => scalar_json(Scalar::Complex(f32s(re), f32s(im))),
+        other => scalar_json(other),
     }
 }
 
@@ -52,23 +74,10 @@ pub fn array_json(a: &NdArray, full: bool) -> J {
     m.insert("sha256".into(), J::String(a.sha256()));
     let n = a.len();
     let take = if full || n <= MAX_LISTED { n } else { HEAD };
-    // float32 values are written as numpy prints them: the shortest decimal that round-trips
-    // at single precision (`float(str(np.float32(x)))`).
-    let single = matches!(a.dtype, DType::Float32 | DType::Complex64);
-    let f32s = |x: f64| {
-        if x.is_finite() {
-            format!("{}", x as f32).parse().unwrap_or(x)
-        } else {
-            x
-        }
-    };
+    let single = is_single(a.dtype);
     let vals: Vec<J> = (0..take)
         .filter_map(|i| a.get(i))
-        .map(|v| match v {
-            Scalar::Float(x) if single => scalar_json(Scalar::Float(f32s(x))),
-            Scalar::Complex(re, im) if single => scalar_json(Scalar::Complex(f32s(re), f32s(im))),
-            other => scalar_json(other),
-        })
+        .map(|v| elem_json(single, v))
         .collect();
     let key = if take == n { "values" } else { "head" };
     m.insert(key.into(), J::Array(vals));
@@ -143,7 +152,7 @@ pub fn py_json(v: &PyValue) -> J {
     }
 }
 
-fn attr_json(v: &AttrVal, full: bool) -> J {
+pub(crate) fn attr_json(v: &AttrVal, full: bool) -> J {
     match v {
         AttrVal::Py(p) => py_json(p),
         AttrVal::Empty => J::String(String::new()),
@@ -240,15 +249,15 @@ pub fn dwa_json(d: &DataWithAxes, full: bool) -> J {
     })
 }
 
-struct Builder<'a> {
-    loader: DataLoader,
-    backend: &'a H5Backend,
-    full: bool,
-    had_errors: bool,
+pub(crate) struct Builder<'a> {
+    pub(crate) loader: DataLoader,
+    pub(crate) backend: &'a H5Backend,
+    pub(crate) full: bool,
+    pub(crate) had_errors: bool,
 }
 
 impl Builder<'_> {
-    fn tree_entry(&mut self, n: &PmdNode, logs: &mut Map<String, J>) -> J {
+    pub(crate) fn tree_entry(&mut self, n: &PmdNode, logs: &mut Map<String, J>) -> J {
         let mut m = Map::new();
         m.insert("path".into(), J::String(n.path.clone()));
         // The kind is what PyMoDAQ's get_node makes of the node (it can fail); the

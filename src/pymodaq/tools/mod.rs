@@ -4,5 +4,6 @@
 
 pub mod import;
 pub mod load_json;
+pub mod load_json_stream;
 pub mod record;
 pub mod script;
