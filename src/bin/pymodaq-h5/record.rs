@@ -6,6 +6,14 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 #[derive(clap::Args)]
+#[command(after_help = "Examples:
+  some-sensor | pymodaq-h5 record log.h5 --names T,P --units K,mbar
+  printf '1.5,2\\n1.6,2.1\\n' | pymodaq-h5 record log.h5 --force          # replace log.h5
+  some-sensor | pymodaq-h5 record log.h5 --append                    # continue after a crash
+  some-sensor | pymodaq-h5 record log.h5 --flush-every 10 --compress 1
+
+Each line holds one value per channel (comma, tab or space separated). Every flush is
+kill-safe: readers (h5py, PyMoDAQ, `pymodaq-h5 serve`) see whole rows while it records.")]
 pub struct Args {
     /// The file to create, or an HSDS domain `http://HOST:PORT/DOMAIN/PATH.h5` (each flush
     /// is sent to the server).
@@ -37,9 +45,8 @@ pub struct Args {
     /// No progress line on standard error.
     #[arg(long)]
     quiet: bool,
-    /// Write no NeXus hints when the recording ends (by default the channel groups get
-    /// NX_class/signal/axes so h5web plots them; a killed recording has none:
-    /// `annotate-nexus` adds them).
+    /// Write no NeXus hints (by default the channel groups get NX_class/signal/axes as they
+    /// are created, so h5web plots them even while recording or after a crash).
     #[arg(long)]
     no_nexus: bool,
     /// What the finished file survives: `sync` (default) fsyncs it at the end, so it survives

@@ -8,6 +8,12 @@ use anyhow::Context;
 use pymodaq_h5::serve::{Config, Server};
 
 #[derive(clap::Args)]
+#[command(after_help = "Examples:
+  pymodaq-h5 serve scan.h5             # then open the viewer address it prints
+  pymodaq-h5 serve ~/data --port 0     # every HDF5 file under ~/data, any free port
+  pymodaq-h5 serve --dir ~/data --host 0.0.0.0 --allow-origin https://h5web.panosc.eu
+
+The h5grove API (for h5web's H5GroveProvider) answers at the first address printed.")]
 pub struct Args {
     /// A file (served alone, the default `file`) or a folder (every HDF5 file under it).
     target: Option<PathBuf>,

@@ -139,8 +139,12 @@ pub fn axis_label(ax: &Axis) -> String {
     }
 }
 
-fn axis_line(ax: &Axis) -> String {
+fn axis_line(ax: &Axis, nav: bool) -> String {
     let v = ax.get_data();
+    // A navigation axis at one position (`--at`): its value, not a range with a step.
+    if let (true, [only]) = (nav, &v[..]) {
+        return format!("    [{}] {} = {}", ax.index, axis_label(ax), pmd::num(*only));
+    }
     let (first, last) = (v.first().copied(), v.last().copied());
     let range = match (first, last) {
         (Some(a), Some(b)) => format!("{} .. {}", pmd::num(a), pmd::num(b)),
@@ -197,12 +201,12 @@ pub fn describe(d: &DataWithAxes, path: &str, bkg: &[String], minus_bkg: bool) -
         d.nav_indexes,
         if nav.is_empty() { " none" } else { "" }
     ));
-    out.extend(nav.iter().map(|a| axis_line(a)));
+    out.extend(nav.iter().map(|a| axis_line(a, true)));
     out.push(format!(
         "  signal axes:{}",
         if sig.is_empty() { " none" } else { "" }
     ));
-    out.extend(sig.iter().map(|a| axis_line(a)));
+    out.extend(sig.iter().map(|a| axis_line(a, false)));
     out.push("  arrays:".into());
     for (i, a) in d.data.iter().enumerate() {
         let (lo, hi, mean, nan) = stats(a);

@@ -8,6 +8,10 @@ use anyhow::Context;
 use crate::output::{read_json, refuse_existing, write_via_temp};
 
 #[derive(clap::Args)]
+#[command(after_help = "Examples:
+  pymodaq-h5 import spectrum.json spectrum.h5            # contract import-json
+  some-program | pymodaq-h5 import - out.h5 --force       # description on standard input
+  pymodaq-h5 import scan.h5 http://localhost:5101/home/alice/scan.h5   # file -> HSDS domain")]
 pub struct ImportArgs {
     /// The description (`-` for standard input); with an HSDS URL as OUT, also a PyMoDAQ
     /// HDF5 file to copy to the domain.
@@ -24,6 +28,9 @@ pub struct ImportArgs {
 }
 
 #[derive(clap::Args)]
+#[command(after_help = "Examples:
+  pymodaq-h5 script scan_script.json scan.h5      # saver calls replayed (spec/pymodaq-write.md)
+  pymodaq-h5 script - scan.h5 --force --no-nexus  # from standard input, no NeXus hints")]
 pub struct ScriptArgs {
     /// The script (`-` for standard input).
     script: PathBuf,
