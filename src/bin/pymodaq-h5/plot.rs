@@ -247,7 +247,20 @@ pub fn build(d: &DataWithAxes, at: Option<&[usize]>) -> anyhow::Result<Plot> {
             let note = if nav.is_empty() {
                 String::new()
             } else if let Some(at) = at {
-                format!(" at {at:?}")
+                // The position by its navigation axes' values (each holds one there).
+                let named: Vec<String> = nav
+                    .iter()
+                    .filter_map(|&i| d.axes.iter().find(|a| a.index == i))
+                    .filter_map(|a| match a.get_data()[..] {
+                        [v] => Some(format!("{} = {}", label(a), pmd::num(v))),
+                        _ => None,
+                    })
+                    .collect();
+                if named.len() == nav.len() {
+                    format!(" at {}", named.join(", "))
+                } else {
+                    format!(" at {at:?}")
+                }
             } else {
                 " (sum over navigation)".to_string()
             };
