@@ -158,7 +158,11 @@ fn load_json_full_of_a_100_mb_file_stays_bounded_by_one_data_node() {
     );
     // Every value is listed three times (tree, data node, load_all): > 3 x 12.8 M values.
     assert!(n > 3 * (CHANNELS * ROWS * COLS) as u64 * 4, "{n} bytes");
-    assert!(tail.ends_with(b"  ]\n}\n"), "{:?}", String::from_utf8_lossy(&tail));
+    assert!(
+        tail.ends_with(b"  ]\n}\n"),
+        "{:?}",
+        String::from_utf8_lossy(&tail)
+    );
     // Measured 108 MiB (4.8 GB when the document was built in memory): PyMoDAQ's loader
     // reads a data node whole, so the bound is a few copies of the largest node (12.8 MB
     // here), not the file; 64 MiB plus two chunks would need a lazy loader.

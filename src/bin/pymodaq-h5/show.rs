@@ -143,7 +143,12 @@ fn axis_line(ax: &Axis, nav: bool) -> String {
     let v = ax.get_data();
     // A navigation axis at one position (`--at`): its value, not a range with a step.
     if let (true, [only]) = (nav, &v[..]) {
-        return format!("    [{}] {} = {}", ax.index, axis_label(ax), pmd::num(*only));
+        return format!(
+            "    [{}] {} = {}",
+            ax.index,
+            axis_label(ax),
+            pmd::num(*only)
+        );
     }
     let (first, last) = (v.first().copied(), v.last().copied());
     let range = match (first, last) {

@@ -77,8 +77,7 @@ impl LiveHints {
         if ["NX_class", "signal", "axes", "auxiliary_signals"]
             .iter()
             .any(|n| taken(group, n))
-            || h
-                .indices
+            || h.indices
                 .iter()
                 .any(|(a, _)| taken(group, &format!("{a}_indices")))
         {
