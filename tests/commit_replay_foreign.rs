@@ -123,7 +123,7 @@ fn per_dataset(image: &[u8], grow: &[Grow]) -> Result<Vec<usize>, String> {
             return Err(format!("{p} is not a dataset"));
         };
         let v: Vec<f64> = d.read().map_err(|e| format!("{p}: read: {e}"))?;
-        if v.len() % g.row != 0 {
+        if !v.len().is_multiple_of(g.row) {
             return Err(format!("{p}: {} values, rows of {}", v.len(), g.row));
         }
         if v.get(..g.orig.len()) != Some(&g.orig[..]) {
