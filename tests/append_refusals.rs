@@ -5,31 +5,16 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
 
 use pymodaq_h5::hdf5::read::{File, Node};
 use pymodaq_h5::hdf5::write::*;
 use sha2::{Digest, Sha256};
 
+use common::record;
+
 fn digest(p: &Path) -> Vec<u8> {
     Sha256::digest(std::fs::read(p).unwrap()).to_vec()
-}
-
-fn record(out: &Path, args: &[&str], input: &str) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_pymodaq-h5"))
-        .arg("record")
-        .arg(out)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // A refusing child may exit before reading its input.
-    let _ = c.stdin.take().unwrap().write_all(input.as_bytes());
-    c.wait_with_output().unwrap()
 }
 
 /// `record --append` on `file` must be refused (exit 1, `why` in the message) and leave it

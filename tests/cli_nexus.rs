@@ -15,15 +15,6 @@ use std::process::Command;
 
 use serde_json::{json, Value as J};
 
-const HINTS: &[&str] = &[
-    "NX_class",
-    "signal",
-    "axes",
-    "auxiliary_signals",
-    "default",
-    "long_name",
-];
-
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_pymodaq-h5"))
 }
@@ -37,7 +28,9 @@ fn strip_hints(v: &mut J) {
     match v {
         J::Object(m) => {
             if let Some(J::Object(a)) = m.get_mut("attrs") {
-                a.retain(|k, _| !HINTS.contains(&k.as_str()) && !k.ends_with("_indices"));
+                a.retain(|k, _| {
+                    !common::NEXUS_HINTS.contains(&k.as_str()) && !k.ends_with("_indices")
+                });
             }
             for x in m.values_mut() {
                 strip_hints(x);
@@ -311,17 +304,12 @@ fn savers_add_the_hints_on_request() {
         .iter()
         .map(|g| json!({"group": g.group, "signal": g.signal, "axes": g.axes}))
         .collect();
-    let out = Command::new(&py)
-        .arg(common::root().join("tests/py/nexus_check.py"))
-        .arg(&on)
-        .arg(serde_json::to_string(&expected).unwrap())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    common::run_stdout(
+        Command::new(&py)
+            .arg(common::root().join("tests/py/nexus_check.py"))
+            .arg(&on)
+            .arg(serde_json::to_string(&expected).unwrap()),
+        "nexus_check.py",
     );
     let docs = pymodaq_load_many(&py, &[on.clone(), off.clone()]);
     let (mut a, mut b) = (docs[0].clone(), docs[1].clone());

@@ -24,6 +24,18 @@ fn plot(file: &str, node: &str, out: &std::path::Path, extra: &[&str]) -> Output
         .unwrap()
 }
 
+/// [`plot`], which must succeed (its error output in the failure).
+fn plot_ok(file: &str, node: &str, out: &std::path::Path, extra: &[&str]) -> Output {
+    let o = plot(file, node, out, extra);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
 struct Img {
     w: u32,
     h: u32,
@@ -115,17 +127,11 @@ fn argmax(v: &[f64]) -> usize {
 fn one_d_lines_channels_and_error_bars() {
     let dir = common::temp_dir("cli-plot-1d");
     let out = dir.join("a.png");
-    let o = plot(
+    plot_ok(
         &pmd("pt_dte.h5"),
         "/RawData/Detector000/Data1D/CH00/Data00",
         &out,
         &[],
-    );
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
     );
     let img = Img::load(&out);
     assert_eq!((img.w, img.h), (1000, 650));
@@ -135,13 +141,7 @@ fn one_d_lines_channels_and_error_bars() {
     // Two channels with error bars (PyMoDAQ loads the group's arrays together).
     let out = dir.join("b.png");
     let node = "/RawData/Detector000/Data1D/Data00";
-    let o = plot(&pmd("pt_lowlevel.h5"), node, &out, &["--size", "800x500"]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let o = plot_ok(&pmd("pt_lowlevel.h5"), node, &out, &["--size", "800x500"]);
     assert_eq!(
         String::from_utf8_lossy(&o.stderr),
         format!("wrote {} (2 line(s))\n", out.display())
@@ -186,17 +186,11 @@ fn images_scans_and_maps() {
     let dir = common::temp_dir("cli-plot-2d");
     // 2-D: an image with a colour bar, no line colours.
     let out = dir.join("img.png");
-    let o = plot(
+    plot_ok(
         &pmd("h5py_dte.h5"),
         "/RawData/Detector000/Data2D/CH00/Data00",
         &out,
         &[],
-    );
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
     );
     let img = Img::load(&out);
     assert!(has_colour_bar(&img));
@@ -206,13 +200,7 @@ fn images_scans_and_maps() {
     // maximum is where the summed data's is.
     let node = "/RawData/Scan000/Detector000/Data1D/CH00/Data00";
     let svg_path = dir.join("sum.svg");
-    let o = plot(&pmd("pt_extended.h5"), node, &svg_path, &[]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    plot_ok(&pmd("pt_extended.h5"), node, &svg_path, &[]);
     let (v, shape) = read(&pmd("pt_extended.h5"), node);
     let n = shape[2] as usize;
     let mut sum = vec![0.0; n];
@@ -227,13 +215,12 @@ fn images_scans_and_maps() {
         .unwrap();
     assert_eq!(top, argmax(&sum));
     // One navigation position: that spectrum.
-    let o = plot(
+    plot_ok(
         &pmd("pt_extended.h5"),
         node,
         &dir.join("at.svg"),
         &["--at", "2,1"],
     );
-    assert_eq!(o.status.code(), Some(0));
     let svg = std::fs::read_to_string(dir.join("at.svg")).unwrap();
     let lines = polylines(&svg, "#1F77B4");
     let at: Vec<f64> = v[(2 * 4 + 1) * n..(2 * 4 + 2) * n].to_vec();
@@ -252,13 +239,12 @@ fn images_scans_and_maps() {
 
     // 0-D data of a 3x4 scan: a map over the two navigation axes.
     let out = dir.join("map.png");
-    let o = plot(
+    let o = plot_ok(
         &pmd("h5py_extended.h5"),
         "/RawData/Scan000/Detector000/Data0D/CH00/Data00",
         &out,
         &[],
     );
-    assert_eq!(o.status.code(), Some(0));
     assert_eq!(
         String::from_utf8_lossy(&o.stderr),
         format!("wrote {} (4x3 image)\n", out.display())

@@ -14,7 +14,6 @@
 
 mod common;
 
-use std::io;
 use std::sync::{Arc, Mutex};
 
 use pymodaq_h5::hdf5::read::{File, Node};
@@ -23,40 +22,7 @@ use pymodaq_h5::hdf5::write::{
     Writer,
 };
 
-#[derive(Clone, Debug)]
-enum Op {
-    Write(u64, Vec<u8>),
-    SetLen(u64),
-}
-
-/// A storage that records every mutating operation, in order.
-struct Recording {
-    inner: MemWriteStorage,
-    log: Arc<Mutex<Vec<Op>>>,
-}
-
-impl WriteStorage for Recording {
-    fn len(&self) -> io::Result<u64> {
-        self.inner.len()
-    }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        self.inner.read_at(offset, buf)
-    }
-    fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
-        self.log
-            .lock()
-            .unwrap()
-            .push(Op::Write(offset, data.to_vec()));
-        self.inner.write_at(offset, data)
-    }
-    fn set_len(&mut self, n: u64) -> io::Result<()> {
-        self.log.lock().unwrap().push(Op::SetLen(n));
-        self.inner.set_len(n)
-    }
-    fn sync(&mut self) -> io::Result<()> {
-        self.inner.sync()
-    }
-}
+use common::recording::{acknowledged, apply, Op, Recording};
 
 const L: u64 = 5;
 const SECTOR: u64 = 512;
@@ -200,19 +166,6 @@ fn session(
     (ops, acked)
 }
 
-fn apply(image: &mut Vec<u8>, op: &Op) {
-    match op {
-        Op::Write(off, data) => {
-            let end = *off as usize + data.len();
-            if image.len() < end {
-                image.resize(end, 0);
-            }
-            image[*off as usize..end].copy_from_slice(data);
-        }
-        Op::SetLen(n) => image.resize(*n as usize, 0),
-    }
-}
-
 /// Whole acquisitions in the image (every dataset must agree), checking every value.
 fn acquisitions(image: &[u8], chans: &[Chan], scan: bool) -> Result<usize, String> {
     let counts = per_dataset(image, chans, scan)?;
@@ -299,12 +252,7 @@ fn replay(
         if k < first_commit {
             continue;
         }
-        let must_have = acked
-            .iter()
-            .filter(|(at, _)| *at <= k)
-            .map(|(_, n)| *n)
-            .max()
-            .unwrap_or(0);
+        let must_have = acknowledged(&acked, k);
         let n = acquisitions(&image, chans, scan)
             .unwrap_or_else(|e| panic!("{label}: prefix {k}/{}: {e}", ops.len()));
         assert!(
@@ -423,27 +371,6 @@ for line in sys.stdin.read().splitlines():
 print('h5py checked', checked, 'prefixes')
 sys.exit(1 if bad else 0)
 "#;
-    let mut child = std::process::Command::new(py)
-        .arg("-c")
-        .arg(script)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(list.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "h5py disagrees on a prefix:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = common::run_py_code_input(&py, script, &list, "h5py disagrees on a prefix");
     eprint!("{}", String::from_utf8_lossy(&out.stdout));
 }

@@ -7,49 +7,14 @@
 
 mod common;
 
-use std::io;
 use std::sync::{Arc, Mutex};
 
 use pymodaq_h5::hdf5::read::{File, Node};
 use pymodaq_h5::hdf5::write::{
-    AttrValue, DatasetBuilder, Dtype, MemWriteStorage, PyTablesClass, WriteOptions, WriteStorage,
-    Writer,
+    AttrValue, DatasetBuilder, Dtype, MemWriteStorage, PyTablesClass, WriteOptions, Writer,
 };
 
-#[derive(Clone, Debug)]
-enum Op {
-    Write(u64, Vec<u8>),
-    SetLen(u64),
-}
-
-/// A storage that records every mutating operation, in order.
-struct Recording {
-    inner: MemWriteStorage,
-    log: Arc<Mutex<Vec<Op>>>,
-}
-
-impl WriteStorage for Recording {
-    fn len(&self) -> io::Result<u64> {
-        self.inner.len()
-    }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        self.inner.read_at(offset, buf)
-    }
-    fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
-        self.log
-            .lock()
-            .unwrap()
-            .push(Op::Write(offset, data.to_vec()));
-        self.inner.write_at(offset, data)
-    }
-    fn set_len(&mut self, n: u64) -> io::Result<()> {
-        self.log.lock().unwrap().push(Op::SetLen(n));
-        self.inner.set_len(n)
-    }
-    fn sync(&mut self) -> io::Result<()> {
-        self.inner.sync()
-    }
-}
+use common::recording::{acknowledged, apply, Op, Recording};
 
 const WIDTH: usize = 6;
 const SCAN_ROWS: usize = 50;
@@ -127,19 +92,6 @@ fn session() -> (Vec<Op>, Vec<(usize, usize)>) {
     (ops, acked)
 }
 
-fn apply(image: &mut Vec<u8>, op: &Op) {
-    match op {
-        Op::Write(off, data) => {
-            let end = *off as usize + data.len();
-            if image.len() < end {
-                image.resize(end, 0);
-            }
-            image[*off as usize..end].copy_from_slice(data);
-        }
-        Op::SetLen(n) => image.resize(*n as usize, 0),
-    }
-}
-
 /// Rows of `path` in the image, checked value by value.
 fn check_rows(f: &File, path: &str) -> Result<usize, String> {
     let Node::Dataset(d) = f.get(path).map_err(|e| format!("{path}: {e}"))? else {
@@ -176,12 +128,7 @@ fn every_prefix_of_an_append_session_opens_with_no_silent_corruption() {
             }
             continue;
         }
-        let must_have = acked
-            .iter()
-            .filter(|(at, _)| *at <= k)
-            .map(|(_, n)| *n)
-            .max()
-            .unwrap_or(0);
+        let must_have = acknowledged(&acked, k);
         let f = File::from_bytes(image.clone())
             .unwrap_or_else(|e| panic!("prefix {k}/{}: does not open: {e}", ops.len()));
         for path in ["/RawData/raw", "/RawData/zipped"] {
@@ -238,28 +185,7 @@ for line in sys.stdin.read().splitlines():
 print('checked', line.count('\n'))
 sys.exit(1 if bad else 0)
 "#;
-    let mut child = std::process::Command::new(py)
-        .arg("-c")
-        .arg(script)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(list.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "h5py disagrees on a crash prefix:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::run_py_code_input(&py, script, &list, "h5py disagrees on a crash prefix");
     eprintln!(
         "h5py opened {} sampled prefixes with every acknowledged row",
         samples.len()

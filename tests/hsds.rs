@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 use pymodaq_h5::hsds::{self, Credentials};
 use serde_json::Value as J;
 
+use common::run_stdout as run;
+
 fn endpoint() -> Option<String> {
     if let Ok(e) = std::env::var("PYMODAQ_H5_HSDS") {
         if !e.is_empty() {
@@ -60,34 +62,9 @@ fn py_cmd(py: &Path) -> Command {
     c
 }
 
-fn run(cmd: &mut Command, what: &str) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// PyMoDAQ's `load --json --full` document of a file or (with backend `h5pyd`) a domain.
 fn pymodaq_load(py: &Path, target: &str, backend: Option<&str>) -> J {
-    let mut c = py_cmd(py);
-    c.arg(common::root().join("fixtures/gen/pymodaq_load.py"))
-        .arg(target)
-        .arg("--full");
-    if let Some(b) = backend {
-        c.args(["--backend", b]);
-    }
-    let out = c.output().unwrap();
-    assert!(
-        matches!(out.status.code(), Some(0 | 3)),
-        "PyMoDAQ cannot open {target}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    common::pymodaq_load_with(py_cmd(py), target, backend)
 }
 
 fn ours_load_url(url: &str) -> J {
@@ -176,6 +153,37 @@ fn h5pyd_void_as_complex(doc: &mut J) -> usize {
     n
 }
 
+/// PyMoDAQ loads the domain `url` (through h5pyd) as the file `local` it was made from
+/// (through h5py: h5pyd reads as h5py does), and our loader reads the domain as PyMoDAQ
+/// does; differences are pushed to `failures` under `case`.
+fn domain_loads_as_file(
+    py: &Path,
+    url: &str,
+    local: &Path,
+    case: &str,
+    failures: &mut Vec<String>,
+) {
+    let mut from_domain = pymodaq_load(py, url, Some("h5pyd"));
+    h5pyd_void_as_complex(&mut from_domain);
+    let mut from_file = pymodaq_load(py, local.to_str().unwrap(), Some("h5py"));
+    from_domain["file"] = J::Null;
+    from_file["file"] = J::Null;
+    let mut ours = ours_load_url(url);
+    ours["file"] = J::Null;
+    for (what, a, b) in [
+        ("", &from_domain, &from_file),
+        (" (our loader)", &ours, &from_domain),
+    ] {
+        let d = diff_docs(a, b);
+        if !d.is_empty() {
+            failures.push(format!(
+                "{case}{what}:\n  {}",
+                d[..d.len().min(12)].join("\n  ")
+            ));
+        }
+    }
+}
+
 fn diff_docs(a: &J, b: &J) -> Vec<String> {
     let mut d = Vec::new();
     common::diff("", a, b, &mut d);
@@ -192,14 +200,7 @@ fn pymodaq_h5pyd_domains_load_as_pymodaq_loads_them() {
         let script = dir.join(format!("s{seed}.json"));
         gen_script(&py, seed, &script);
         let url = domain(&ep, &format!("theirs{seed}"));
-        run(
-            py_cmd(&py)
-                .arg(common::root().join("tests/py/hsds_pymodaq.py"))
-                .arg("run")
-                .arg(&script)
-                .arg(&url),
-            "PyMoDAQ's savers through h5pyd",
-        );
+        savers_through_h5pyd(&py, &script, &url);
         let mut theirs = pymodaq_load(&py, &url, Some("h5pyd"));
         h5pyd_void_as_complex(&mut theirs);
         let ours = ours_load_url(&url);
@@ -231,28 +232,7 @@ fn our_saver_scripts_on_hsds_load_in_pymodaq_as_the_same_file() {
         pymodaq_h5::pymodaq::script::run_script(&doc, &local).unwrap();
         let url = domain(&ep, &format!("ours{seed}"));
         hsds::upload_file(&local, &url, &creds(), hsds::upload::IfExists::Refuse).unwrap();
-        let mut from_domain = pymodaq_load(&py, &url, Some("h5pyd"));
-        h5pyd_void_as_complex(&mut from_domain);
-        let mut from_file = pymodaq_load(&py, local.to_str().unwrap(), Some("h5py"));
-        from_domain["file"] = J::Null;
-        from_file["file"] = J::Null;
-        let d = diff_docs(&from_domain, &from_file);
-        if !d.is_empty() {
-            failures.push(format!(
-                "seed {seed}:\n  {}",
-                d[..d.len().min(12)].join("\n  ")
-            ));
-        }
-        // And our loader reads the domain as PyMoDAQ does.
-        let mut ours = ours_load_url(&url);
-        ours["file"] = J::Null;
-        let d = diff_docs(&ours, &from_domain);
-        if !d.is_empty() {
-            failures.push(format!(
-                "seed {seed} (our loader):\n  {}",
-                d[..d.len().min(12)].join("\n  ")
-            ));
-        }
+        domain_loads_as_file(&py, &url, &local, &format!("seed {seed}"), &mut failures);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
@@ -371,6 +351,44 @@ fn cli(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// [`cli`], which must succeed (its error output in the failure).
+fn cli_ok(args: &[&str]) -> std::process::Output {
+    let out = cli(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// PyMoDAQ's savers run the saver script `script` into the domain `url` through h5pyd
+/// (`tests/py/hsds_pymodaq.py run`).
+fn savers_through_h5pyd(py: &Path, script: &Path, url: &str) {
+    run(
+        py_cmd(py)
+            .arg(common::root().join("tests/py/hsds_pymodaq.py"))
+            .arg("run")
+            .arg(script)
+            .arg(url),
+        "PyMoDAQ's savers through h5pyd",
+    );
+}
+
+/// h5pyd reads the domain `url` as h5py reads `file` (`tests/py/hsds_pymodaq.py compare`).
+fn h5pyd_reads_as_h5py(py: &Path, url: &str, file: &Path) {
+    let diffs = run(
+        py_cmd(py)
+            .arg(common::root().join("tests/py/hsds_pymodaq.py"))
+            .arg("compare")
+            .arg(url)
+            .arg(file),
+        "h5pyd/h5py comparison",
+    );
+    let diffs: Vec<String> = serde_json::from_str(&diffs).unwrap();
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}
+
 #[test]
 fn load_json_of_a_domain_is_pymodaqs_document() {
     let Some(ep) = endpoint() else { return };
@@ -379,14 +397,7 @@ fn load_json_of_a_domain_is_pymodaqs_document() {
     let script = dir.join("s.json");
     gen_script(&py, 2400, &script);
     let url = domain(&ep, "cliload");
-    run(
-        py_cmd(&py)
-            .arg(common::root().join("tests/py/hsds_pymodaq.py"))
-            .arg("run")
-            .arg(&script)
-            .arg(&url),
-        "PyMoDAQ's savers through h5pyd",
-    );
+    savers_through_h5pyd(&py, &script, &url);
     let out = cli(&["load", "--json", "--full", &url]);
     assert!(
         matches!(out.status.code(), Some(0 | 3)),
@@ -463,18 +474,8 @@ fn import_and_export_copy_files_to_and_from_domains() {
     .unwrap();
     let url = domain(&ep, "imported");
     let local = dir.join("imported.h5");
-    let out = cli(&["import", desc.to_str().unwrap(), &url]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = cli(&["import", desc.to_str().unwrap(), local.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cli_ok(&["import", desc.to_str().unwrap(), &url]);
+    cli_ok(&["import", desc.to_str().unwrap(), local.to_str().unwrap()]);
     let mut a = pymodaq_load(&py, &url, Some("h5pyd"));
     let mut b = pymodaq_load(&py, local.to_str().unwrap(), None);
     for d in [&mut a, &mut b] {
@@ -518,19 +519,9 @@ fn import_and_export_copy_files_to_and_from_domains() {
     let src = dir.join("src.h5");
     pymodaq_h5::pymodaq::script::run_script(&doc, &src).unwrap();
     let url2 = domain(&ep, "copied");
-    let out = cli(&["import", src.to_str().unwrap(), &url2]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cli_ok(&["import", src.to_str().unwrap(), &url2]);
     let back = dir.join("back.h5");
-    let out = cli(&["export", &url2, "-o", back.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cli_ok(&["export", &url2, "-o", back.to_str().unwrap()]);
     let via_h5pyd = dir.join("via_h5pyd.h5");
     run(
         py_cmd(&py)
@@ -1019,18 +1010,13 @@ fn record_append_continues_a_domain_repairing_torn_and_uncommitted_rows() {
     // The Logger tells what was dropped.
     let log_dir = common::temp_dir("hsds-append-log");
     let log = log_dir.join("log.txt");
-    let out = cli(&[
+    cli_ok(&[
         "export",
         &url,
         "/RawData/Logger",
         "-o",
         log.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let log = std::fs::read_to_string(&log).unwrap();
     assert_eq!(log.matches("torn recording").count(), 2, "{log}");
     assert_eq!(
@@ -1112,14 +1098,7 @@ fn https_endpoints_work_through_a_tls_proxy() {
         let script = dir.join("s.json");
         gen_script(&py, 2600, &script);
         let url = domain(&ep, "tls");
-        run(
-            py_cmd(&py)
-                .arg(common::root().join("tests/py/hsds_pymodaq.py"))
-                .arg("run")
-                .arg(&script)
-                .arg(&url),
-            "PyMoDAQ's savers through h5pyd",
-        );
+        savers_through_h5pyd(&py, &script, &url);
         let https = url.replace(&ep, &format!("https://127.0.0.1:{port}"));
         let plain = cli(&["load", "--json", "--full", &url]);
         let secure = tls(&["load", "--json", "--full", &https], true);
@@ -1192,34 +1171,8 @@ fn pytables_files_imported_to_domains_load_as_the_files() {
         let local = dir.join(format!("t{seed}.h5"));
         pymodaq_h5::pymodaq::script::run_script(&doc, &local).unwrap();
         let url = domain(&ep, &format!("tables{seed}"));
-        let out = cli(&["import", local.to_str().unwrap(), &url]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let mut from_domain = pymodaq_load(&py, &url, Some("h5pyd"));
-        h5pyd_void_as_complex(&mut from_domain);
-        // h5pyd reads as h5py does: the file through PyMoDAQ's h5py backend.
-        let mut from_file = pymodaq_load(&py, local.to_str().unwrap(), Some("h5py"));
-        from_domain["file"] = J::Null;
-        from_file["file"] = J::Null;
-        let d = diff_docs(&from_domain, &from_file);
-        if !d.is_empty() {
-            failures.push(format!(
-                "seed {seed}:\n  {}",
-                d[..d.len().min(12)].join("\n  ")
-            ));
-        }
-        let mut ours = ours_load_url(&url);
-        ours["file"] = J::Null;
-        let d = diff_docs(&ours, &from_domain);
-        if !d.is_empty() {
-            failures.push(format!(
-                "seed {seed} (our loader):\n  {}",
-                d[..d.len().min(12)].join("\n  ")
-            ));
-        }
+        cli_ok(&["import", local.to_str().unwrap(), &url]);
+        domain_loads_as_file(&py, &url, &local, &format!("seed {seed}"), &mut failures);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
@@ -1243,22 +1196,8 @@ fn links_vlen_strings_and_padded_compounds_upload_as_h5pyd_reads_them() {
         "h5py writer",
     );
     let url = domain(&ep, "kinds");
-    let out = cli(&["import", file.to_str().unwrap(), &url]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let diffs = run(
-        py_cmd(&py)
-            .arg(common::root().join("tests/py/hsds_pymodaq.py"))
-            .arg("compare")
-            .arg(&url)
-            .arg(&file),
-        "h5pyd/h5py comparison",
-    );
-    let diffs: Vec<String> = serde_json::from_str(&diffs).unwrap();
-    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+    cli_ok(&["import", file.to_str().unwrap(), &url]);
+    h5pyd_reads_as_h5py(&py, &url, &file);
     // Object references: one clear error naming the dataset, and no domain left behind.
     let refs = dir.join("refs.h5");
     run(
@@ -1297,28 +1236,9 @@ fn links_vlen_strings_and_references_written_by_h5pyd_read_as_h5pyd_reads_them()
         "h5pyd writer",
     );
     let back = dir.join("back.h5");
-    let out = cli(&["export", &url, "-o", back.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let diffs = run(
-        py_cmd(&py)
-            .arg(common::root().join("tests/py/hsds_pymodaq.py"))
-            .arg("compare")
-            .arg(&url)
-            .arg(&back),
-        "h5pyd/h5py comparison",
-    );
-    let diffs: Vec<String> = serde_json::from_str(&diffs).unwrap();
-    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
-    let out = cli(&["dump", "--json", &url]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cli_ok(&["export", &url, "-o", back.to_str().unwrap()]);
+    h5pyd_reads_as_h5py(&py, &url, &back);
+    let out = cli_ok(&["dump", "--json", &url]);
     let mut ours: J = serde_json::from_slice(&out.stdout).unwrap();
     let mut theirs: J = serde_json::from_str(&run(
         Command::new(&py)

@@ -10,22 +10,13 @@ use std::process::{Command, Stdio};
 
 use serde_json::json;
 
-const HINTS: &[&str] = &[
-    "NX_class",
-    "signal",
-    "axes",
-    "auxiliary_signals",
-    "default",
-    "long_name",
-];
-
 /// Every `(object path, attribute name)` of `h5` that is a NeXus hint.
 fn hint_attrs(h5: &Path) -> Vec<(String, String)> {
     let f = pymodaq_h5::hdf5::read::File::open(h5).unwrap();
     let mut out = Vec::new();
     let mut visit = |path: &str, obj: &pymodaq_h5::hdf5::read::Object| {
         for a in obj.attributes().unwrap() {
-            if HINTS.contains(&a.name.as_str()) || a.name.ends_with("_indices") {
+            if common::NEXUS_HINTS.contains(&a.name.as_str()) || a.name.ends_with("_indices") {
                 out.push((path.to_string(), a.name.clone()));
             }
         }

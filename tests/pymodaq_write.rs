@@ -12,44 +12,27 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::{json, Value as J};
+
+use common::record;
+use common::run_stdout as run;
 
 fn py_script() -> std::path::PathBuf {
     common::root().join("tests/py/pymodaq_script.py")
 }
 
-fn run(cmd: &mut Command, what: &str) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// PyMoDAQ's document for `h5` (`fixtures/gen/pymodaq_load.py --full`), with `py`.
-fn pymodaq_load(py: &Path, h5: &Path, backend: Option<&str>) -> J {
-    let mut c = Command::new(py);
-    c.arg(common::root().join("fixtures/gen/pymodaq_load.py"))
-        .arg(h5)
-        .arg("--full")
-        .env("QT_QPA_PLATFORM", "offscreen");
-    if let Some(b) = backend {
-        c.args(["--backend", b]);
+/// PyMoDAQ's documents of `h5`: 5.x through both backends, and 4.4 when its venv is here.
+fn every_pymodaq_doc(py: &Path, py44: Option<&Path>, h5: &Path) -> Vec<(&'static str, J)> {
+    let mut docs = vec![
+        ("5.x tables", common::pymodaq_load(py, h5, Some("tables"))),
+        ("5.x h5py", common::pymodaq_load(py, h5, Some("h5py"))),
+    ];
+    if let Some(py44) = py44 {
+        docs.push(("4.4", common::pymodaq_load(py44, h5, None)));
     }
-    let out = c.output().unwrap();
-    assert!(
-        matches!(out.status.code(), Some(0 | 3)),
-        "PyMoDAQ cannot open {}: {}",
-        h5.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    docs
 }
 
 fn ours_load(h5: &Path) -> J {
@@ -135,9 +118,9 @@ fn saver_scripts_load_in_pymodaq_like_pymodaq_own_files() {
             hinted += usize::from(has_hints(&ours));
             // PyMoDAQ 4.4 (PyTables only): same documents.
             if let Some(py44) = &py44 {
-                let mut a = pymodaq_load(py44, &ours, None);
+                let mut a = common::pymodaq_load(py44, &ours, None);
                 strip_nexus_hints(&mut a["tree"]);
-                let b = pymodaq_load(py44, &theirs, None);
+                let b = common::pymodaq_load(py44, &theirs, None);
                 let mut d = Vec::new();
                 common::diff("", &a, &b, &mut d);
                 if !d.is_empty() {
@@ -149,7 +132,7 @@ fn saver_scripts_load_in_pymodaq_like_pymodaq_own_files() {
             }
             // Our loader on our file agrees with PyMoDAQ's.
             let mut mine = ours_load(&ours);
-            let mut real = pymodaq_load(&py, &ours, None);
+            let mut real = common::pymodaq_load(&py, &ours, None);
             mine["file"] = J::Null;
             real["file"] = J::Null;
             let mut d = Vec::new();
@@ -171,17 +154,8 @@ fn saver_scripts_load_in_pymodaq_like_pymodaq_own_files() {
     assert!(hinted > 0, "no script wrote NeXus hints");
 }
 
-/// The NeXus hint attributes our savers add by default (`InitOptions::nexus_hints`), exactly
-/// those names: `AXIS_indices` only for an `AXIS` listed in the same object's `axes`.
-const NEXUS_HINTS: &[&str] = &[
-    "NX_class",
-    "signal",
-    "axes",
-    "auxiliary_signals",
-    "default",
-    "long_name",
-];
-
+// The NeXus hint attributes our savers add by default (`InitOptions::nexus_hints`) are exactly
+// `common::NEXUS_HINTS`, and `AXIS_indices` only for an `AXIS` listed in the object's `axes`.
 /// Remove the NeXus hints from every `attrs` map of a load-json `tree`.
 fn strip_nexus_hints(v: &mut J) {
     match v {
@@ -203,7 +177,7 @@ fn strip_nexus_hints(v: &mut J) {
                     texts(x, &mut axes);
                 }
                 a.retain(|k, _| {
-                    !NEXUS_HINTS.contains(&k.as_str())
+                    !common::NEXUS_HINTS.contains(&k.as_str())
                         && !k
                             .strip_suffix("_indices")
                             .is_some_and(|n| axes.iter().any(|a| a == n))
@@ -326,13 +300,7 @@ fn imported_files_load_in_pymodaq_as_described() {
             Command::new(bin()).arg("import").arg(&desc).arg(&out),
             "import",
         );
-        let mut loaders = vec![
-            ("5.x tables", pymodaq_load(&py, &out, Some("tables"))),
-            ("5.x h5py", pymodaq_load(&py, &out, Some("h5py"))),
-        ];
-        if let Some(py44) = &py44 {
-            loaders.push(("4.4", pymodaq_load(py44, &out, None)));
-        }
+        let loaders = every_pymodaq_doc(&py, py44.as_deref(), &out);
         for (who, doc) in &loaders {
             assert!(
                 doc["load_all"].is_array(),
@@ -391,7 +359,7 @@ fn imported_files_load_in_pymodaq_as_described() {
         assert_eq!(nexus_check(&py, &out), None, "{flavour}");
         // And our loader gives what PyMoDAQ gives.
         let mut mine = ours_load(&out);
-        let mut real = pymodaq_load(&py, &out, None);
+        let mut real = common::pymodaq_load(&py, &out, None);
         mine["file"] = J::Null;
         real["file"] = J::Null;
         let mut d = Vec::new();
@@ -446,22 +414,6 @@ fn import_refuses_bad_descriptions_without_leaving_a_file() {
     assert!(o.status.success());
 }
 
-fn record(out: &Path, args: &[&str], input: &str) -> std::process::Output {
-    use std::io::Write;
-    let mut c = Command::new(bin())
-        .arg("record")
-        .arg(out)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // A refused run exits without reading its input: a closed pipe is expected then.
-    let _ = c.stdin.take().unwrap().write_all(input.as_bytes());
-    c.wait_with_output().unwrap()
-}
-
 #[test]
 fn recorded_files_load_in_pymodaq_with_their_time_axis() {
     let Some(py) = common::python() else { return };
@@ -501,13 +453,7 @@ fn recorded_files_load_in_pymodaq_with_their_time_axis() {
         err.contains("line 25: \"abc\" is not a number; skipped"),
         "{err}"
     );
-    let mut docs = vec![
-        ("5.x tables", pymodaq_load(&py, &out, Some("tables"))),
-        ("5.x h5py", pymodaq_load(&py, &out, Some("h5py"))),
-    ];
-    if let Some(py44) = &py44 {
-        docs.push(("4.4", pymodaq_load(py44, &out, None)));
-    }
+    let docs = every_pymodaq_doc(&py, py44.as_deref(), &out);
     for (who, doc) in &docs {
         let all = doc["load_all"]
             .as_array()
@@ -543,7 +489,7 @@ fn recorded_files_load_in_pymodaq_with_their_time_axis() {
     assert_eq!(o.status.code(), Some(1));
     let o = record(&out, &["--append"], "500, 1\n501, 2\n");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let doc = pymodaq_load(&py, &out, None);
+    let doc = common::pymodaq_load(&py, &out, None);
     let d = by_name(&doc, "temperature");
     assert_eq!(d["shape"], json!([52]));
     assert_eq!(d["data"][0]["values"][51], json!(501.0));
@@ -580,8 +526,8 @@ fn swmr_files_load_like_the_default_ones() {
         pymodaq_h5::pymodaq::script::run_script(&doc, &plain).unwrap();
         doc["swmr"] = J::Bool(true);
         pymodaq_h5::pymodaq::script::run_script(&doc, &swmr).unwrap();
-        let a = pymodaq_load(&py, &plain, Some("h5py"));
-        let b = pymodaq_load(&py, &swmr, Some("h5py"));
+        let a = common::pymodaq_load(&py, &plain, Some("h5py"));
+        let b = common::pymodaq_load(&py, &swmr, Some("h5py"));
         for key in ["data_nodes", "axis_nodes", "load_all", "logs"] {
             let mut d = Vec::new();
             common::diff(key, &b[key], &a[key], &mut d);

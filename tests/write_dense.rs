@@ -54,6 +54,14 @@ fn hex(b: &[u8]) -> String {
         .collect()
 }
 
+/// h5py reads the attributes `attrs` describes on `h5` (`tests/py/check_dense.py`, the
+/// description written to `exp`).
+fn h5py_reads_attrs(py: &Path, h5: &Path, exp: &Path, attrs: J) {
+    std::fs::write(exp, json!({ "attrs": attrs }).to_string()).unwrap();
+    let out = common::run_py(py, "tests/py/check_dense.py", [h5, exp]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok");
+}
+
 fn run_ok(cmd: &mut Command, what: &str) -> Vec<u8> {
     let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
     assert!(
@@ -96,24 +104,6 @@ fn tree_attrs(doc: &J, path: &str) -> J {
         .find(|e| e["path"] == path)
         .unwrap_or_else(|| panic!("{path} not in the tree"))["attrs"]
         .clone()
-}
-
-/// PyMoDAQ's `load --json` document (`fixtures/gen/pymodaq_load.py --full`), with `py`.
-fn pymodaq_doc(py: &Path, h5: &Path) -> J {
-    let out = Command::new(py)
-        .arg(common::root().join("fixtures/gen/pymodaq_load.py"))
-        .arg(h5)
-        .arg("--full")
-        .env("QT_QPA_PLATFORM", "offscreen")
-        .output()
-        .unwrap();
-    assert!(
-        matches!(out.status.code(), Some(0 | 3)),
-        "PyMoDAQ cannot open {}: {}",
-        h5.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn saver_file(dir: &Path, tag: &str, flavour: Flavour, swmr: bool) -> std::path::PathBuf {
@@ -174,16 +164,7 @@ fn big_settings_through_the_savers() {
                 }
             }
         }
-        let exp = dir.join(format!("{tag}.json"));
-        std::fs::write(&exp, json!({ "attrs": expect }).to_string()).unwrap();
-        let out = run_ok(
-            Command::new(&py)
-                .arg(common::root().join("tests/py/check_dense.py"))
-                .arg(&h5)
-                .arg(&exp),
-            "check_dense.py",
-        );
-        assert_eq!(String::from_utf8_lossy(&out).trim(), "ok");
+        h5py_reads_attrs(&py, &h5, &dir.join(format!("{tag}.json")), json!(expect));
         // PyMoDAQ decodes the values we stored, 5.x and 4.4, and so does our loader.
         let name = h5.file_name().unwrap().to_string_lossy().into_owned();
         let mut docs = vec![(
@@ -192,9 +173,9 @@ fn big_settings_through_the_savers() {
                 .unwrap()
                 .0,
         )];
-        docs.push(("5.x", pymodaq_doc(&py, &h5)));
+        docs.push(("5.x", common::pymodaq_load(&py, &h5, None)));
         if let Some(p) = &py44 {
-            docs.push(("4.4", pymodaq_doc(p, &h5)));
+            docs.push(("4.4", common::pymodaq_load(p, &h5, None)));
         }
         for (ver, doc) in &docs {
             for (k, &n) in SIZES.iter().enumerate() {
@@ -283,16 +264,12 @@ fn big_array_attributes_written_directly() {
             attrs.push(json!({"path": p, "name": "text", "kind": "text",
                 "len": t.len(), "sha256": hex(t.as_bytes())}));
         }
-        let exp = dir.join(format!("{profile:?}.json"));
-        std::fs::write(&exp, json!({ "attrs": attrs }).to_string()).unwrap();
-        let out = run_ok(
-            Command::new(&py)
-                .arg(common::root().join("tests/py/check_dense.py"))
-                .arg(&h5)
-                .arg(&exp),
-            "check_dense.py",
+        h5py_reads_attrs(
+            &py,
+            &h5,
+            &dir.join(format!("{profile:?}.json")),
+            json!(attrs),
         );
-        assert_eq!(String::from_utf8_lossy(&out).trim(), "ok");
         run_ok(Command::new("h5dump").arg("-H").arg(&h5), "h5dump -H");
         // Our reader agrees, and the dataset's data is intact.
         let f = File::open(&h5).unwrap();

@@ -22,10 +22,9 @@ use pymodaq_h5::hdf5::write::*;
 use serde_json::{json, Map, Value as J};
 use std::path::Path;
 
-/// The PyMoDAQ/PyTables-shaped file `tests/py/check_written.py` checks, in `profile`.
-fn write_file(path: &Path, profile: Profile) {
-    let mut w = Writer::create(path, write_opts(profile)).unwrap();
-    w.create_group_titled("/RawData", "raw data").unwrap();
+/// `/RawData/EArray`: f64 rows of 4 (chunks 8x4, shuffle, deflate 5) appended 12 values at a
+/// time with a flush after each, holding 0..n; returns the values.
+fn write_earray(w: &mut Writer, n: i32) -> Vec<f64> {
     let ea = w
         .create_dataset(
             "/RawData/EArray",
@@ -38,11 +37,17 @@ fn write_file(path: &Path, profile: Profile) {
                 .pytables_class(PyTablesClass::EArray),
         )
         .unwrap();
-    let vals: Vec<f64> = (0..200).map(f64::from).collect();
+    let vals: Vec<f64> = (0..n).map(f64::from).collect();
     for rows in vals.chunks(12) {
         w.append(&ea, rows).unwrap();
         w.flush().unwrap();
     }
+    vals
+}
+
+/// `/RawData/CArray`: 10x10 i32 (chunks 4x4, Fletcher-32) with 0..30 written at rows 2..7,
+/// columns 3..9.
+fn write_carray(w: &mut Writer) -> DatasetId {
     let ca = w
         .create_dataset(
             "/RawData/CArray",
@@ -55,6 +60,15 @@ fn write_file(path: &Path, profile: Profile) {
         .unwrap();
     let block: Vec<i32> = (0..30).collect();
     w.write_slice(&ca, &[2..7, 3..9], &block).unwrap();
+    ca
+}
+
+/// The PyMoDAQ/PyTables-shaped file `tests/py/check_written.py` checks, in `profile`.
+fn write_file(path: &Path, profile: Profile) {
+    let mut w = Writer::create(path, write_opts(profile)).unwrap();
+    w.create_group_titled("/RawData", "raw data").unwrap();
+    write_earray(&mut w, 200);
+    let ca = write_carray(&mut w);
     w.write_slice(&ca, &[9..10, 0..10], &[-1i32; 10]).unwrap();
     let ar = w
         .create_dataset(
@@ -347,39 +361,12 @@ fn write_random_tree(path: &Path, seed: u64) -> Expect {
     // many attributes.
     w.create_group_titled("/RawData", "raw data").unwrap();
     ex.groups.push("/RawData".into());
-    let ea = w
-        .create_dataset(
-            "/RawData/EArray",
-            DatasetBuilder::new(Dtype::F64)
-                .shape(&[0, 4])
-                .max_shape(&[None, Some(4)])
-                .chunks(&[8, 4])
-                .shuffle()
-                .deflate(5)
-                .pytables_class(PyTablesClass::EArray),
-        )
-        .unwrap();
-    let vals: Vec<f64> = (0..2000).map(f64::from).collect();
-    for rows in vals.chunks(12) {
-        w.append(&ea, rows).unwrap();
-        w.flush().unwrap();
-    }
+    let vals = write_earray(&mut w, 2000);
     ex.datasets.insert(
         "/RawData/EArray".into(),
         json!({"dtype": "<f8", "shape": [500, 4], "values": vals, "class": "EArray"}),
     );
-    let ca = w
-        .create_dataset(
-            "/RawData/CArray",
-            DatasetBuilder::new(Dtype::I32)
-                .shape(&[10, 10])
-                .chunks(&[4, 4])
-                .fletcher32()
-                .pytables_class(PyTablesClass::CArray),
-        )
-        .unwrap();
-    let block: Vec<i32> = (0..30).collect();
-    w.write_slice(&ca, &[2..7, 3..9], &block).unwrap();
+    write_carray(&mut w);
     let mut want = vec![0i32; 100];
     for r in 0..5 {
         for c in 0..6 {

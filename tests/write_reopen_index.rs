@@ -17,18 +17,12 @@ use pymodaq_h5::Error;
 use serde_json::{json, Value as J};
 
 fn run_py(py: &Path, args: &[&std::ffi::OsStr]) -> String {
-    let out = Command::new(py)
-        .arg(common::root().join("tests/py/reopen_index.py"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    let mut cmd = Command::new(py);
+    cmd.arg(common::root().join("tests/py/reopen_index.py"))
+        .args(args);
+    common::run_stdout(&mut cmd, "reopen_index.py")
+        .trim()
+        .to_string()
 }
 
 fn sessions(h5: &Path) {

@@ -8,43 +8,19 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
 
 use pymodaq_h5::hdf5::read::{File, Node};
 use pymodaq_h5::pymodaq::attrs::PyValue;
 use pymodaq_h5::pymodaq::save::H5Saver;
 use serde_json::Value as J;
 
-fn gui_py(py: &Path, cmd: &str, h5: &Path) -> String {
-    let out = Command::new(py)
-        .arg(common::root().join("tests/py/pymodaq_swmr_gui.py"))
-        .arg(cmd)
-        .arg(h5)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use common::record;
 
-fn record(out: &Path, args: &[&str], input: &str) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_pymodaq-h5"))
-        .arg("record")
-        .arg(out)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    c.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    c.wait_with_output().unwrap()
+fn gui_py(py: &Path, cmd: &str, h5: &Path) -> String {
+    let args = [std::ffi::OsStr::new(cmd), h5.as_os_str()];
+    let out = common::run_py(py, "tests/py/pymodaq_swmr_gui.py", args);
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 const LOGGER: &str = "/RawData/Datalogger000/Detector000";
@@ -171,20 +147,7 @@ fn pymodaq_gui_swmr_file_continued() {
     // cannot read the layout-v5 datasets HDF5 2.0 wrote: it crashes on the file as
     // PyMoDAQ 5.3 left it, before we touch it.)
     for p in [&py] {
-        let out = Command::new(p)
-            .arg(common::root().join("fixtures/gen/pymodaq_load.py"))
-            .arg(&h5)
-            .arg("--full")
-            .env("QT_QPA_PLATFORM", "offscreen")
-            .output()
-            .unwrap();
-        assert!(
-            matches!(out.status.code(), Some(0 | 3)),
-            "PyMoDAQ ({}) cannot open: {}",
-            p.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let doc: J = serde_json::from_slice(&out.stdout).unwrap();
+        let doc = common::pymodaq_load(p, &h5, None);
         let logs = doc["logs"].to_string();
         for want in [
             "GUI session done",

@@ -212,20 +212,7 @@ fn pymodaq_swmr_file_continued() {
     let mut pys = vec![py.clone()];
     pys.extend(common::python44());
     for p in &pys {
-        let out = Command::new(p)
-            .arg(common::root().join("fixtures/gen/pymodaq_load.py"))
-            .arg(&h5)
-            .arg("--full")
-            .env("QT_QPA_PLATFORM", "offscreen")
-            .output()
-            .unwrap();
-        assert!(
-            matches!(out.status.code(), Some(0 | 3)),
-            "PyMoDAQ ({}) cannot open: {}",
-            p.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let doc: J = serde_json::from_slice(&out.stdout).unwrap();
+        let doc = common::pymodaq_load(p, &h5, None);
         let logs = doc["logs"].to_string();
         for want in ["first session", "session 1", "session 2"] {
             assert!(logs.contains(want), "{}: logs {logs}", p.display());

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value as J;
 
+pub mod recording;
+
 /// The repository root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -477,3 +479,97 @@ pub fn h5dump_ok(path: &Path, what: &str) {
         Err(_) => eprintln!("notice: h5dump not installed; h5dump check skipped"),
     }
 }
+
+/// Runs `pymodaq-h5 record OUT ARGS…` with `input` on its standard input and returns its
+/// output (a refused run may exit before reading its input: a closed pipe is expected then).
+pub fn record(out: &Path, args: &[&str], input: &str) -> std::process::Output {
+    let mut c = bin();
+    c.arg("record").arg(out).args(args);
+    with_input(c, input)
+}
+
+/// Runs `cmd` with `input` on its standard input and returns its output (a process that
+/// exits before reading all of it is not an error here).
+pub fn with_input(mut cmd: std::process::Command, input: &str) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut c = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _ = c.stdin.take().unwrap().write_all(input.as_bytes());
+    c.wait_with_output().unwrap()
+}
+
+/// Runs `py -c CODE` with `input` on its standard input; a non-zero exit fails the test with
+/// `what` and both outputs.
+pub fn run_py_code_input(py: &Path, code: &str, input: &str, what: &str) -> std::process::Output {
+    let mut cmd = std::process::Command::new(py);
+    cmd.arg("-c").arg(code);
+    let out = with_input(cmd, input);
+    assert!(
+        out.status.success(),
+        "{what}:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// PyMoDAQ's `load --json --full` document of `target` (`fixtures/gen/pymodaq_load.py` run
+/// by `py`, Qt offscreen): a file, or with backend `h5pyd` an HSDS domain. Exit 3 (some
+/// nodes unreadable) is accepted; any other failure fails the test.
+pub fn pymodaq_load(py: &Path, target: impl AsRef<std::ffi::OsStr>, backend: Option<&str>) -> J {
+    pymodaq_load_with(std::process::Command::new(py), target, backend)
+}
+
+/// [`pymodaq_load`] with the Python command `c` (its environment set by the caller).
+pub fn pymodaq_load_with(
+    mut c: std::process::Command,
+    target: impl AsRef<std::ffi::OsStr>,
+    backend: Option<&str>,
+) -> J {
+    let target = target.as_ref();
+    c.arg(root().join("fixtures/gen/pymodaq_load.py"))
+        .arg(target)
+        .arg("--full")
+        .env("QT_QPA_PLATFORM", "offscreen");
+    if let Some(b) = backend {
+        c.args(["--backend", b]);
+    }
+    let out = c.output().unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 3)),
+        "PyMoDAQ ({}) cannot open {}: {}",
+        c.get_program().to_string_lossy(),
+        target.to_string_lossy(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Runs `cmd` and returns its standard output; a failure (`what` names it) fails the test
+/// with both outputs.
+pub fn run_stdout(cmd: &mut std::process::Command, what: &str) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The NeXus hint attributes `annotate-nexus` and our savers add (besides `AXIS_indices`).
+pub const NEXUS_HINTS: &[&str] = &[
+    "NX_class",
+    "signal",
+    "axes",
+    "auxiliary_signals",
+    "default",
+    "long_name",
+];
