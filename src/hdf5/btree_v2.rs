@@ -186,6 +186,8 @@ struct Walker<'a> {
     h: BTreeV2Header,
     levels: Levels,
     out: Vec<RawRecord>,
+    /// Addresses of the nodes visited.
+    nodes: Vec<u64>,
 }
 
 impl Walker<'_> {
@@ -203,6 +205,7 @@ impl Walker<'_> {
         }
         budget.charge(nrec, addr)?;
         let buf = self.io.read(addr, u64::from(self.h.node_size), structure)?;
+        self.nodes.push(addr);
         let mut c = self.io.cursor(&buf, addr, structure);
         c.signature(if depth == 0 { b"BTLF" } else { b"BTIN" })?;
         c.version(0)?;
@@ -263,6 +266,19 @@ pub fn records(
     addr: u64,
     budget: &mut Budget,
 ) -> Result<(BTreeV2Header, Vec<RawRecord>)> {
+    records_and_extents(io, addr, budget).map(|(h, r, _)| (h, r))
+}
+
+/// Bytes of a v2 B-tree header with 8-byte offsets and lengths.
+pub const HEADER_SIZE: u64 = 38;
+
+/// [`records`], with the extents (address, length) of the header and every node: what
+/// the tree occupies in the file (a writer frees them when it supersedes the tree).
+pub fn records_and_extents(
+    io: &FileIo,
+    addr: u64,
+    budget: &mut Budget,
+) -> Result<(BTreeV2Header, Vec<RawRecord>, Vec<(u64, u64)>)> {
     let h = read_header(io, addr)?;
     let cap = io.limits.max_btree_depth;
     if u32::from(h.depth) >= cap {
@@ -273,8 +289,9 @@ pub fn records(
             Some(addr),
         ));
     }
+    let header = (addr, HEADER_SIZE);
     if h.root_address == crate::hdf5::cursor::UNDEFINED_ADDRESS || h.total_records == 0 {
-        return Ok((h, Vec::new()));
+        return Ok((h, Vec::new(), vec![header]));
     }
     let levels = Levels::new(&h, io.sizes, addr)?;
     let mut w = Walker {
@@ -282,9 +299,14 @@ pub fn records(
         h,
         levels,
         out: Vec::new(),
+        nodes: Vec::new(),
     };
     w.node(h.root_address, h.depth, u64::from(h.root_records), budget)?;
-    Ok((h, w.out))
+    let node = u64::from(h.node_size);
+    let extents = std::iter::once(header)
+        .chain(w.nodes.iter().map(|&a| (a, node)))
+        .collect();
+    Ok((h, w.out, extents))
 }
 
 /// Type 1 record: a huge fractal-heap object without I/O filters.

@@ -213,6 +213,97 @@ impl FractalHeap {
         }
     }
 
+    /// What the heap occupies in the file: its header, every allocated direct and
+    /// indirect block, its huge objects and their B-tree (extents a writer frees when it
+    /// supersedes the heap).
+    pub fn extents(&self, io: &FileIo, budget: &mut Budget) -> Result<Vec<(u64, u64)>> {
+        let o = u64::from(io.sizes.offsets);
+        let l = u64::from(io.sizes.lengths);
+        let mut out = vec![(self.address, 26 + 12 * l + 3 * o)];
+        if self.root_block_address != UNDEFINED_ADDRESS {
+            if self.root_rows == 0 {
+                out.push((self.root_block_address, self.starting_block_size));
+            } else {
+                self.indirect_extents(
+                    io,
+                    self.root_block_address,
+                    u32::from(self.root_rows),
+                    budget,
+                    &mut out,
+                )?;
+            }
+        }
+        if self.huge_btree_address != UNDEFINED_ADDRESS {
+            let (h, recs, ext) =
+                btree_v2::records_and_extents(io, self.huge_btree_address, budget)?;
+            if h.record_type != 1 {
+                return Err(Error::format(
+                    "v2 B-tree header",
+                    self.huge_btree_address,
+                    format!("record type {}, expected 1 (huge objects)", h.record_type),
+                ));
+            }
+            for r in &recs {
+                let t = btree_v2::decode_type1(r, self.sizes)?;
+                out.push((t.address, t.length));
+            }
+            out.extend(ext);
+        }
+        Ok(out)
+    }
+
+    fn indirect_extents(
+        &self,
+        io: &FileIo,
+        addr: u64,
+        nrows: u32,
+        budget: &mut Budget,
+        out: &mut Vec<(u64, u64)>,
+    ) -> Result<()> {
+        budget.visit(addr, INDIRECT)?;
+        let width = u64::from(self.table_width);
+        let dir_rows = self.max_direct_rows();
+        let o = u64::from(self.sizes.offsets);
+        let n_direct = u64::from(nrows.min(dir_rows)) * width;
+        let n_indirect = u64::from(nrows.saturating_sub(dir_rows)) * width;
+        let hdr = 4 + 1 + o + u64::from(self.offset_size);
+        let len = hdr + (n_direct + n_indirect) * o + 4;
+        let buf = io.read(addr, len, INDIRECT)?;
+        let mut c = io.cursor(&buf, addr, INDIRECT);
+        c.signature(b"FHIB")?;
+        let entries_end = usize::try_from(len - 4).map_err(|_| c.err("block too large"))?;
+        c.seek(entries_end)?;
+        let stored = c.u32()?;
+        checksum::verify(
+            INDIRECT,
+            addr + len - 4,
+            buf.get(..entries_end).unwrap_or(&[]),
+            stored,
+        )?;
+        out.push((addr, len));
+        for e in 0..n_direct + n_indirect {
+            c.seek(usize::try_from(hdr + e * o).map_err(|_| c.err("entry out of range"))?)?;
+            let child = c.offset()?;
+            if child == UNDEFINED_ADDRESS {
+                continue;
+            }
+            let row = u32::try_from(e / width).map_err(|_| c.err("row out of range"))?;
+            let size = self
+                .row_block_size(row)
+                .ok_or_else(|| c.err("row out of range"))?;
+            if row < dir_rows {
+                out.push((child, size));
+            } else {
+                let child_rows = ((63 - size.leading_zeros()) + 1)
+                    .checked_sub(self.start_bits() + self.width_bits())
+                    .filter(|&r| r > 0 && r < nrows)
+                    .ok_or_else(|| c.err(format!("row {row} cannot hold an indirect block")))?;
+                self.indirect_extents(io, child, child_rows, budget, out)?;
+            }
+        }
+        Ok(())
+    }
+
     /// The object with `heap_id`. `budget` is charged for the blocks read; cycle detection
     /// is local to this call, so one budget may serve many lookups.
     pub fn get(&self, io: &FileIo, heap_id: &[u8], budget: &mut Budget) -> Result<Vec<u8>> {

@@ -518,6 +518,7 @@ impl Writer {
         let mut list = Vec::new();
         let mut corders = HashMap::new();
         let mut corder_index = UNDEF;
+        let mut found_blocks = Vec::new();
         let mut name_index = UNDEF;
         if heap != UNDEF {
             let bt = self.objs[idx]
@@ -547,7 +548,17 @@ impl Writer {
             let io = &file.inner.io;
             let mut budget = crate::hdf5::io::Budget::new(&self.limits);
             let fheap = crate::hdf5::fractal_heap::open(io, heap)?;
-            let (_, records) = crate::hdf5::btree_v2::records(io, bt, &mut budget)?;
+            let (_, records, bt_extents) =
+                crate::hdf5::btree_v2::records_and_extents(io, bt, &mut budget)?;
+            // What the storage occupies, freed when a commit supersedes it.
+            found_blocks = fheap.extents(io, &mut crate::hdf5::io::Budget::new(&self.limits))?;
+            found_blocks.extend(bt_extents);
+            if corder_index != UNDEF {
+                let mut b = crate::hdf5::io::Budget::new(&self.limits);
+                let (_, _, e) =
+                    crate::hdf5::btree_v2::records_and_extents(io, corder_index, &mut b)?;
+                found_blocks.extend(e);
+            }
             for r in records {
                 // Type 8: heap ID, message flags, creation order (4), name hash (4).
                 let n = r.bytes.len();
@@ -583,6 +594,8 @@ impl Writer {
         // The storage as found: kept (and pointed at again) when the attributes end up
         // unchanged, e.g. a value replaced by an equal one.
         o.dense.attrs = Some((heap, name_index));
+        o.dense.attrs_blocks = found_blocks;
+        o.dense.huge_blocks.clear();
         o.dense.attrs_corder = corder_index;
         o.dense.attr_corder = corders;
         o.attrs = list;
@@ -856,6 +869,58 @@ mod tests {
                 String::from_utf8(vec![b'f'; 1 << 20]).unwrap()
             );
             assert_eq!(f.root().unwrap().links().unwrap().len(), 21);
+        }
+    }
+
+    /// A reopened file's own dense storage (heap blocks, B-tree nodes, a huge value),
+    /// superseded by a commit, is freed and reused: the session grows by the new storage,
+    /// not by the old one as well.
+    #[test]
+    fn reopened_dense_storage_superseded_is_freed() {
+        for profile in [Profile::PyTables, Profile::Hdf5V110] {
+            let m = MemWriteStorage::new();
+            let opts = WriteOptions {
+                profile,
+                ..Default::default()
+            };
+            let mut w = Writer::with_storage(Box::new(m.clone()), opts).unwrap();
+            w.create_group("/g").unwrap();
+            w.set_attr("/g", "big", big(200 << 10, 0)).unwrap();
+            for i in 0..10 {
+                w.set_attr("/g", &format!("s{i}"), i64::from(i)).unwrap();
+            }
+            let names: Vec<String> = (0..30).map(|i| format!("/g/m{i:02}")).collect();
+            w.create_groups(&names.iter().map(String::as_str).collect::<Vec<_>>())
+                .unwrap();
+            w.close().unwrap();
+            let before = m.bytes().len();
+            let mut w =
+                Writer::open_with_storage(Box::new(m.clone()), WriteOptions::default()).unwrap();
+            // Rewrites the attribute storage (the 200 KiB value copied anew) and, in the
+            // 1.10 profile, the dense links: the file's originals are superseded.
+            w.set_attr("/g", "s0", 100i64).unwrap();
+            w.create_group("/g/new").unwrap();
+            std::thread::sleep(free_space::COOL);
+            w.flush().unwrap();
+            // Lands in the freed 200 KiB.
+            w.create_group("/h").unwrap();
+            w.set_attr("/h", "other", big(150 << 10, 1)).unwrap();
+            w.close().unwrap();
+            let grown = m.bytes().len() - before;
+            assert!(grown < 300 << 10, "{profile:?}: grew {grown}");
+            let f = File::from_bytes(m.bytes()).unwrap();
+            let Node::Group(g) = f.get("/g").unwrap() else {
+                panic!("/g")
+            };
+            let a = g.object().attribute("big").unwrap().unwrap();
+            assert_eq!(a.as_string().unwrap().len(), 200 << 10);
+            assert_eq!(g.links().unwrap().len(), 31);
+            let h = f.get("/h").unwrap();
+            let a = h.object().attribute("other").unwrap().unwrap();
+            assert_eq!(
+                a.as_string().unwrap(),
+                String::from_utf8(vec![b'b'; 150 << 10]).unwrap()
+            );
         }
     }
 

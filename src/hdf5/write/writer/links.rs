@@ -193,6 +193,7 @@ impl Writer {
             .and_then(|(ci, mi)| h.chunks.get(ci)?.msgs.get(mi))
             .map(|m| m.body.clone());
         let mut dense = None;
+        let mut found_blocks = Vec::new();
         if let Some(li) = li {
             let file = self.reader()?;
             let io = &file.inner.io;
@@ -201,8 +202,19 @@ impl Writer {
             if info.fractal_heap_address != UNDEF {
                 let mut budget = crate::hdf5::io::Budget::new(&limits);
                 let heap = crate::hdf5::fractal_heap::open(io, info.fractal_heap_address)?;
-                let (_, records) =
-                    crate::hdf5::btree_v2::records(io, info.name_btree_address, &mut budget)?;
+                let (_, records, mut extents) = crate::hdf5::btree_v2::records_and_extents(
+                    io,
+                    info.name_btree_address,
+                    &mut budget,
+                )?;
+                // What the storage occupies, freed when a commit supersedes it.
+                let mut b = crate::hdf5::io::Budget::new(&limits);
+                extents.extend(heap.extents(io, &mut b)?);
+                if let Some(c) = info.creation_order_btree_address.filter(|&c| c != UNDEF) {
+                    let (_, _, e) = crate::hdf5::btree_v2::records_and_extents(io, c, &mut b)?;
+                    extents.extend(e);
+                }
+                found_blocks = extents;
                 for r in records {
                     // Type 5: name hash (4), heap ID.
                     let id = r
@@ -236,6 +248,7 @@ impl Writer {
             d.links = Some((heap, bt));
             d.links_corder = cbt;
             d.links_sig = Some(sig);
+            d.links_blocks = found_blocks;
         }
         Ok(())
     }
