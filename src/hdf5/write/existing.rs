@@ -28,7 +28,7 @@
 
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::{Cursor, Sizes};
-use crate::hdf5::message::kind::{ATTRIBUTE, CONTINUATION, NIL};
+use crate::hdf5::message::kind::{ATTRIBUTE, CONTINUATION, DATASPACE, LAYOUT, NIL};
 use crate::limits::Limits;
 use std::collections::HashSet;
 
@@ -508,6 +508,53 @@ impl V1Header {
         if self.place_in_nil(&msg) {
             return Ok(());
         }
+        let before = self.clone();
+        match self.add_in_new_chunk(msg.clone()) {
+            Err(Error::Unsupported { .. }) if self.grow_last_chunk(msg.body.len()) => {
+                // No room for a continuation message anywhere (a header whose chunk 0
+                // holds only its continuation, as h5py writes new-style groups): the last
+                // continuation block grows instead, rewritten at new space like any
+                // changed block.
+                *self = before;
+                self.grow_last_chunk(msg.body.len());
+                if self.place_in_nil(&msg) {
+                    Ok(())
+                } else {
+                    Err(Error::unsupported(
+                        "object header has no room for a continuation message",
+                        Some(self.addr),
+                    ))
+                }
+            }
+            r => r,
+        }
+    }
+
+    /// Append NIL space for a message body of `len` bytes (plus spare room) to the last
+    /// continuation block, unless that block holds a dataset's dataspace or layout (a
+    /// commit slot is rewritten in place as found). False when there is no such block.
+    fn grow_last_chunk(&mut self, len: usize) -> bool {
+        let fh = self.fh();
+        let Some(c) = self.chunks.get_mut(1..).and_then(|c| c.last_mut()) else {
+            return false;
+        };
+        if c.msgs
+            .iter()
+            .any(|m| m.mtype == DATASPACE || m.mtype == LAYOUT)
+        {
+            return false;
+        }
+        c.msgs.push(V1Msg {
+            mtype: NIL,
+            flags: 0,
+            body: vec![0; len + fh + SPARE],
+            corder: 0,
+        });
+        c.dirty = true;
+        true
+    }
+
+    fn add_in_new_chunk(&mut self, msg: V1Msg) -> Result<()> {
         // A new chunk; its continuation message needs 16 bytes of body somewhere.
         let placeholder = self.next_placeholder;
         self.next_placeholder -= 1;

@@ -276,17 +276,7 @@ impl Writer {
                 let mask = d.enc_mask;
                 let stored = match p {
                     Some(p) if mask != 0 => {
-                        let kept = FilterPipeline {
-                            version: p.version,
-                            filters: p
-                                .filters
-                                .iter()
-                                .enumerate()
-                                .filter(|(i, _)| mask & (1 << i) == 0)
-                                .map(|(_, f)| f.clone())
-                                .collect(),
-                        };
-                        Cow::Owned(filter::encode_chunk(&kept, buf, self.eof)?)
+                        Cow::Owned(filter::encode_chunk(&kept_filters(p, mask), buf, self.eof)?)
                     }
                     Some(p) => Cow::Owned(filter::encode_chunk(p, buf, self.eof)?),
                     // Unfiltered bytes go to the file straight from the caller's buffer.
@@ -304,5 +294,20 @@ impl Writer {
             c.index.insert(origin.to_vec(), rec);
         }
         Ok(())
+    }
+}
+
+/// The filters of `p` a chunk is encoded with: those whose bit is clear in `mask` (the
+/// others are marked skipped in the chunk's filter mask, which HDF5 honours on reading).
+pub(super) fn kept_filters(p: &FilterPipeline, mask: u32) -> FilterPipeline {
+    FilterPipeline {
+        version: p.version,
+        filters: p
+            .filters
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i >= 32 || mask & (1 << i) == 0)
+            .map(|(_, f)| f.clone())
+            .collect(),
     }
 }

@@ -56,6 +56,20 @@ pub(super) struct Dense {
     pub links_sig: Option<u64>,
 }
 
+/// The 8-byte-aligned part of each extent another library wrote: the free-space manager
+/// rounds lengths up to 8 (our own blocks are aligned), and libhdf5 packs structures
+/// without padding, so the bytes past an odd-sized one belong to its neighbour.
+pub(super) fn aligned_within(extents: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+    extents
+        .into_iter()
+        .filter_map(|(a, l)| {
+            let start = a.checked_add(7)? & !7;
+            let end = a.checked_add(l)? & !7;
+            (end > start).then(|| (start, end - start))
+        })
+        .collect()
+}
+
 /// Digest of a list of named byte strings (what a dense storage holds).
 fn digest<'a>(items: impl Iterator<Item = (&'a [u8], &'a [u8])>) -> u64 {
     use std::hash::{Hash, Hasher};
@@ -594,7 +608,7 @@ impl Writer {
         // The storage as found: kept (and pointed at again) when the attributes end up
         // unchanged, e.g. a value replaced by an equal one.
         o.dense.attrs = Some((heap, name_index));
-        o.dense.attrs_blocks = found_blocks;
+        o.dense.attrs_blocks = aligned_within(found_blocks);
         o.dense.huge_blocks.clear();
         o.dense.attrs_corder = corder_index;
         o.dense.attr_corder = corders;

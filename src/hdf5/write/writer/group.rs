@@ -218,7 +218,18 @@ impl Writer {
         g.seg_addr = new_addr;
         g.seg_cap = new_cap;
         g.entries.insert(key, entry);
-        self.commit_group(gidx)
+        self.commit_group(gidx)?;
+        if new_addr != seg_addr && seg_addr != UNDEF {
+            // The outgrown segment (ours, or the file's own in an opened file) is
+            // unreferenced once the heap header names the new one: freed under the
+            // group's index (datasets use theirs, headers the complement).
+            for (a, l) in super::dense::aligned_within(vec![(seg_addr, seg_cap)]) {
+                self.free.release(gidx, a, l);
+            }
+            self.free.stage(gidx);
+            self.after_commit();
+        }
+        Ok(())
     }
 
     /// Write SNODs and non-root B-tree nodes at new space, then heap header and root.
@@ -229,22 +240,57 @@ impl Writer {
         let entries: Vec<Entry> = g.entries.values().copied().collect();
         let mut cache = std::mem::take(&mut g.cache);
         let (heap, btree, seg_addr, used) = (g.heap, g.btree, g.seg_addr, g.heap_data.len() as u64);
-        let mut level: Vec<(Vec<u8>, Vec<u8>, u64)> = Vec::new();
-        let mut lo = 0u64;
-        for snod in entries.chunks(2 * GROUP_LEAF_K) {
-            let bytes = encode_snod(snod);
-            let a = self.cached_write(&mut cache, bytes)?;
-            let hi = snod.last().map(|e| e.name_off).unwrap_or(0);
-            level.push((lo.to_le_bytes().to_vec(), hi.to_le_bytes().to_vec(), a));
-            lo = hi;
-        }
-        let root = self.build_tree(&mut cache, 0, level, 8, GROUP_INTERNAL_K)?;
+        self.commit.touched = Some(Vec::new());
+        let built = self.group_tree(&mut cache, &entries);
+        let live: std::collections::HashSet<u64> = self
+            .commit
+            .touched
+            .take()
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        let root = built?;
+        // SNODs and nodes of earlier commits the new tree no longer uses: freed once the
+        // root naming the new ones is written.
+        let dead: Vec<(u64, u64)> = cache
+            .iter()
+            .filter(|(_, a)| !live.contains(a))
+            .map(|(b, a)| (*a, b.len() as u64))
+            .collect();
+        cache.retain(|_, a| live.contains(a));
         if let Kind::Group(g) = &mut self.objs[gidx].kind {
             g.cache = cache;
         }
         self.publish_eof()?;
         self.put(heap, &encode_local_heap(used, seg_addr))?;
-        self.put(btree, &root)
+        self.put(btree, &root)?;
+        if !dead.is_empty() {
+            for (a, l) in dead {
+                self.free.release(gidx, a, l);
+            }
+            self.free.stage(gidx);
+            self.after_commit();
+        }
+        Ok(())
+    }
+
+    /// The SNODs (written, or reused when identical) and the root node bytes of a group
+    /// holding `entries`.
+    fn group_tree(
+        &mut self,
+        cache: &mut HashMap<Vec<u8>, u64>,
+        entries: &[Entry],
+    ) -> Result<Vec<u8>> {
+        let mut level: Vec<(Vec<u8>, Vec<u8>, u64)> = Vec::new();
+        let mut lo = 0u64;
+        for snod in entries.chunks(2 * GROUP_LEAF_K) {
+            let bytes = encode_snod(snod);
+            let a = self.cached_write(cache, bytes)?;
+            let hi = snod.last().map(|e| e.name_off).unwrap_or(0);
+            level.push((lo.to_le_bytes().to_vec(), hi.to_le_bytes().to_vec(), a));
+            lo = hi;
+        }
+        self.build_tree(cache, 0, level, 8, GROUP_INTERNAL_K)
     }
 
     /// Create a group at `path` (its parent must exist).

@@ -214,7 +214,7 @@ impl Writer {
                     let (_, _, e) = crate::hdf5::btree_v2::records_and_extents(io, c, &mut b)?;
                     extents.extend(e);
                 }
-                found_blocks = extents;
+                found_blocks = super::dense::aligned_within(extents);
                 for r in records {
                     // Type 5: name hash (4), heap ID.
                     let id = r

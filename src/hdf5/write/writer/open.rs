@@ -16,9 +16,10 @@
 //! rewritten in place with its checksum; single-chunk, implicit and v2 B-tree indexes are
 //! continued by `chunk_index::reopened`. New objects are written in the 1.10 profile.
 //!
-//! Refused (`Error::Unsupported`, reading stays possible): superblock v2, a superblock v3
-//! with file consistency flags set (a writer still has it open) or an extension, sizes of
-//! offsets/lengths other than 8, a user block, group K values other than 4/16, chunk
+//! Superblocks v2/v3 are kept as found (an extension such as a shared-message table
+//! too) but for their EOF. Refused (`Error::Unsupported`, reading stays possible): a
+//! superblock v3 with file consistency flags set (a writer still has it open), a metadata
+//! cache image, sizes of offsets/lengths other than 8, a user block, group K values other than 4/16, chunk
 //! B-tree K other than 32, writes through soft links, data of array indexes with
 //! parameters other than HDF5's defaults or of filtered indexes whose partial edge chunks
 //! are unfiltered.
@@ -54,14 +55,22 @@ impl Writer {
         let shared = SharedStorage(Arc::new(Mutex::new(st)));
         let file = File::from_storage(Arc::new(shared.clone()), opts.limits)?;
         let sb = file.superblock().clone();
-        if sb.version == 3 && (sb.flags != 0 || sb.extension_address != UNDEF) {
+        if sb.version == 3 && sb.flags != 0 {
             return Err(unsupported(
                 "writing into a superblock-v3 file still marked open by a writer (file \
-                 consistency flags set; h5clear clears them) or with a superblock extension",
+                 consistency flags set; h5clear clears them)",
                 0,
             ));
         }
-        if sb.version == 2 || sb.version > 3 {
+        if !file.inner.io.overlay.is_empty() {
+            // libhdf5 reads the metadata of such a file from its image, not from the
+            // headers we would edit.
+            return Err(unsupported(
+                "writing into a file closed with a metadata cache image",
+                0,
+            ));
+        }
+        if sb.version > 3 {
             return Err(unsupported(
                 format!(
                     "writing into a file with superblock version {} (HDF5 1.10+ profile); \
@@ -113,14 +122,17 @@ impl Writer {
             failed: false,
             limits: opts.limits,
             pytables: opts.pytables,
-            profile: if sb.version == 3 {
+            profile: if sb.version >= 2 {
                 Profile::Hdf5V110
             } else {
                 Profile::PyTables
             },
-            superblock: if sb.version == 3 {
-                Superblock::V3 {
-                    root: sb.root_object_header,
+            superblock: if sb.version >= 2 {
+                let b = file.inner.io.read(0, 44, "superblock")?;
+                Superblock::Kept {
+                    head: b
+                        .try_into()
+                        .map_err(|_| Error::format("superblock", 0, "short"))?,
                 }
             } else {
                 Superblock::V0V1 {
@@ -386,7 +398,17 @@ impl Writer {
         let pipeline = (!rd.filters.filters.is_empty()).then(|| rd.filters.clone());
         let mut enc_mask = 0u32;
         for (i, f) in rd.filters.filters.iter().enumerate() {
-            if f.id == 2 && f.client_data.is_empty() && i < 32 {
+            // Filters we do not encode (blosc, lzf, bzip2, szip, nbit, scale-offset, ...,
+            // and a shuffle stored without its element size) are skipped on the chunks we
+            // write: their filter-mask bit set, as libhdf5 does for partial edge chunks.
+            let encoded = matches!(f.id, 1 | 3) || (f.id == 2 && !f.client_data.is_empty());
+            if !encoded {
+                if i >= 32 {
+                    return Err(unsupported(
+                        "a filter pipeline of more than 32 filters",
+                        addr,
+                    ));
+                }
                 enc_mask |= 1 << i;
             }
         }

@@ -183,7 +183,24 @@ impl Writer {
             if d.refuse.is_some() || self.commit.slots.contains_key(&idx) {
                 return h.serialize(&mut |b| self.alloc_write(b));
             }
-            if let Some(b) = h.body_mut(kind::DATASPACE) {
+            let shared = h
+                .find(kind::DATASPACE)
+                .and_then(|(c, m)| h.chunks.get(c)?.msgs.get(m))
+                .is_some_and(|m| m.flags & 0x02 != 0);
+            if shared {
+                // A dataspace stored once in the shared-message heap (SOHM files): the
+                // header holds a reference; it stays when the dims are those found.
+                let file = self.reader()?;
+                let found = crate::hdf5::read::dataset::Dataset::from_object(
+                    crate::hdf5::read::file::Object::open(&file, addr, String::new())?,
+                )?;
+                if found.shape() != d.dims.as_slice() {
+                    return Err(unsupported(
+                        "growing a dataset whose dataspace is a shared message (SOHM)",
+                        addr,
+                    ));
+                }
+            } else if let Some(b) = h.body_mut(kind::DATASPACE) {
                 let nb = edited_dataspace(b, &d.dims, addr, &self.limits)?;
                 replace_same_size(b, nb, "dataspace message", addr)?;
             }

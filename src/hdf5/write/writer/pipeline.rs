@@ -41,8 +41,8 @@ pub(super) struct Pool {
     threads: Vec<JoinHandle<()>>,
     next_seq: u64,
     next_write: u64,
-    /// Where each chunk in flight goes, by sequence number.
-    meta: BTreeMap<u64, (DatasetId, Vec<u64>, usize)>,
+    /// Where each chunk in flight goes (and its filter mask), by sequence number.
+    meta: BTreeMap<u64, (DatasetId, Vec<u64>, usize, u32)>,
     /// Chunks encoded ahead of one submitted earlier.
     ready: BTreeMap<u64, Done>,
     in_flight: usize,
@@ -128,13 +128,15 @@ impl Writer {
         origin: Vec<u64>,
         data: Vec<u8>,
     ) -> Result<()> {
+        let mask = self.ds(ds)?.enc_mask;
         let pipeline = match &self.pool.last {
             Some((id, p)) if *id == ds => Arc::clone(p),
             _ => {
                 let p = self
                     .ds(ds)?
                     .pipeline
-                    .clone()
+                    .as_ref()
+                    .map(|p| super::chunked::kept_filters(p, mask))
                     .ok_or_else(|| usage("internal: queued chunk of an unfiltered dataset"))?;
                 let p = Arc::new(p);
                 self.pool.last = Some((ds, Arc::clone(&p)));
@@ -157,7 +159,7 @@ impl Writer {
             return Err(usage("chunk encoder threads stopped"));
         }
         self.pool.next_seq += 1;
-        self.pool.meta.insert(seq, (ds, origin, len));
+        self.pool.meta.insert(seq, (ds, origin, len, mask));
         self.pool.in_flight += len;
         // Write what is ready without waiting; wait only to keep memory bounded.
         self.write_encoded(false)?;
@@ -202,7 +204,7 @@ impl Writer {
                     continue;
                 }
             };
-            let Some((ds, origin, len)) = self.pool.meta.remove(&next) else {
+            let Some((ds, origin, len, mask)) = self.pool.meta.remove(&next) else {
                 return Err(usage("internal: encoded chunk without a destination"));
             };
             self.pool.next_write += 1;
@@ -214,14 +216,7 @@ impl Writer {
             let size = u32::try_from(stored.len()).map_err(|_| usage("chunk too big"))?;
             let addr = self.alloc_write(&stored)?;
             if let Store::Chunked(c) = &mut self.ds_mut(ds)?.store {
-                c.index.insert(
-                    origin,
-                    ChunkRec {
-                        addr,
-                        size,
-                        mask: 0,
-                    },
-                );
+                c.index.insert(origin, ChunkRec { addr, size, mask });
             }
             must = false;
         }

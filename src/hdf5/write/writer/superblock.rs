@@ -12,6 +12,10 @@ pub(super) enum Superblock {
     /// v3 (1.10 family): the whole 48 bytes are rewritten with their checksum; `root` is
     /// the root group's object header address.
     V3 { root: u64 },
+    /// A v2 or v3 superblock of an opened file, kept as found (version, flags, base,
+    /// extension address such as a shared-message table, root) but for its end-of-file
+    /// address: the whole 48 bytes rewritten with their checksum.
+    Kept { head: [u8; 44] },
 }
 
 impl Superblock {
@@ -19,7 +23,7 @@ impl Superblock {
     pub(super) fn len(self) -> u64 {
         match self {
             Superblock::V0V1 { .. } => SUPERBLOCK_SIZE,
-            Superblock::V3 { .. } => SUPERBLOCK_V3_SIZE,
+            Superblock::V3 { .. } | Superblock::Kept { .. } => SUPERBLOCK_V3_SIZE,
         }
     }
 }
@@ -32,7 +36,7 @@ impl Writer {
                 let entry = self.group_entry(root, 0)?;
                 encode_superblock(self.eof, &entry)
             }
-            Superblock::V3 { .. } => {
+            Superblock::V3 { .. } | Superblock::Kept { .. } => {
                 let root = self.objs[root].addr;
                 self.superblock = Superblock::V3 { root };
                 encode_superblock_v3(self.eof, root)
@@ -50,6 +54,13 @@ impl Writer {
             }
             Superblock::V3 { root } => {
                 let sb = encode_superblock_v3(self.eof, root);
+                self.put(0, &sb)
+            }
+            Superblock::Kept { mut head } => {
+                // End-of-file address after signature, version, sizes, flags, base and
+                // extension addresses.
+                head[28..36].copy_from_slice(&self.eof.to_le_bytes());
+                let sb = crate::hdf5::encoder::seal(head.to_vec());
                 self.put(0, &sb)
             }
         }
