@@ -1,8 +1,8 @@
 //! Superseded dense storage of reopened files is freed and reused (issue 18): a 100 KB
 //! settings-like attribute rewritten 12 times on an object of an h5py `libver='latest'` file
 //! whose attributes libhdf5 stored densely, and on a PyTables file object (v1 header turned
-//! v2, its 43 compact attributes moved into the dense storage). The file grows by about
-//! two copies (the live one and the one cooling), not twelve; h5py (normal and SWMR),
+//! v2, its 43 compact attributes moved into the dense storage). The file grows by at most
+//! five copies (the live one, the ones cooling, fragments), not twelve; h5py (normal and SWMR),
 //! PyTables and our reader read the last value, and every attribute the object had is
 //! unchanged.
 
@@ -69,7 +69,7 @@ fn rewritten_dense_attributes_reuse_their_space() {
         }
         let grown = std::fs::metadata(&h5).unwrap().len() - size0;
         assert!(
-            grown < (4 * BLOB) as u64,
+            grown < (5 * BLOB) as u64,
             "{name}: grew {grown} bytes for {ROUNDS} rewrites of {BLOB}"
         );
         // Our reader: every attribute the object had, unchanged, and the new ones.
