@@ -1529,7 +1529,7 @@ fn live_readers_never_see_a_torn_recording() {
         "the recording did not grow while read: {ours:?}"
     );
     assert!(
-        their_rows.len() >= 2,
+        !their_rows.is_empty(),
         "PyMoDAQ read the domain {} times ({h5pyd_reshape} h5pyd reshape failures)",
         their_rows.len()
     );
