@@ -80,6 +80,11 @@ impl Dataset {
             Some(raw) => super::virtual_ds::parse_layout(raw, &obj.inner().io)?,
             None => None,
         };
+        if let Some(v) = &virtual_layout {
+            // Refused mappings (unlimited ones: the extent comes from the sources) are
+            // refused on the object, never shown with the stored extent.
+            super::virtual_ds::load_mappings(&obj, v)?;
+        }
         let layout = if virtual_layout.is_some() {
             // Not decoded: the message module refuses class 3.
             DataLayout::Contiguous {
@@ -164,11 +169,18 @@ impl Dataset {
 
     fn elem_size(&self) -> Result<usize> {
         let s = usize::try_from(self.datatype.size()).unwrap_or(usize::MAX);
-        if s == 0 || s > (1 << 24) {
+        if s == 0 {
             return Err(Error::format(
                 "datatype",
                 self.obj.address(),
-                format!("unusable element size {s}"),
+                "element size 0",
+            ));
+        }
+        if s > (1 << 24) {
+            // Legal (HDF5's h5diff_dset1.h5 has a 128 MiB array element) but not read.
+            return Err(Error::unsupported(
+                format!("elements of {s} bytes (above 16 MiB)"),
+                Some(self.obj.address()),
             ));
         }
         Ok(s)

@@ -69,7 +69,7 @@ enum Sel {
 
 /// One mapping of the heap object.
 #[derive(Debug, Clone)]
-struct Mapping {
+pub(crate) struct Mapping {
     /// `None`: this file.
     file: Option<String>,
     dataset: String,
@@ -429,6 +429,32 @@ fn source_path(name: &str, this: Option<&Path>) -> Option<PathBuf> {
     p.exists().then(|| p.to_path_buf())
 }
 
+/// The mapping list of a virtual dataset, checked (checksum, selections). Called when the
+/// dataset is opened, so what cannot be read (an unlimited mapping: its extent comes from
+/// the sources) is refused on the object rather than shown with the stored extent.
+pub(crate) fn load_mappings(obj: &super::file::Object, v: &VirtualLayout) -> Result<Vec<Mapping>> {
+    let inner = obj.inner();
+    let io = &inner.io;
+    let bytes = {
+        let mut cache = inner
+            .gheap
+            .lock()
+            .map_err(|_| Error::Usage("global heap cache poisoned by an earlier panic".into()))?;
+        cache.get(io, v.heap_address, v.heap_index)?
+    };
+    let split = bytes
+        .len()
+        .checked_sub(4)
+        .ok_or_else(|| Error::format(STRUCTURE, v.heap_address, "mapping list too short"))?;
+    let (body, sum) = bytes.split_at(split);
+    let stored = match sum {
+        [a, b, c, e] => u32::from_le_bytes([*a, *b, *c, *e]),
+        _ => 0,
+    };
+    crate::hdf5::checksum::verify(STRUCTURE, v.heap_address, body, stored)?;
+    parse_mappings(body, io, v.heap_address)
+}
+
 thread_local! {
     /// Virtual datasets being read on this thread (a source may itself be virtual, or point
     /// back at the dataset being read).
@@ -471,24 +497,7 @@ fn read_mapped(
     let at = obj.address();
     let inner = obj.inner();
     let io = &inner.io;
-    let bytes = {
-        let mut cache = inner
-            .gheap
-            .lock()
-            .map_err(|_| Error::Usage("global heap cache poisoned by an earlier panic".into()))?;
-        cache.get(io, v.heap_address, v.heap_index)?
-    };
-    let split = bytes
-        .len()
-        .checked_sub(4)
-        .ok_or_else(|| Error::format(STRUCTURE, v.heap_address, "mapping list too short"))?;
-    let (body, sum) = bytes.split_at(split);
-    let stored = match sum {
-        [a, b, c, e] => u32::from_le_bytes([*a, *b, *c, *e]),
-        _ => 0,
-    };
-    crate::hdf5::checksum::verify(STRUCTURE, v.heap_address, body, stored)?;
-    let mappings = parse_mappings(body, io, v.heap_address)?;
+    let mappings = load_mappings(obj, v)?;
     if d.datatype.is_variable_length() {
         return Err(Error::unsupported(
             "virtual dataset of a variable-length type",
