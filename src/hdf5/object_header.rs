@@ -22,7 +22,7 @@ use std::collections::{HashSet, VecDeque};
 use crate::error::{Error, Result};
 use crate::hdf5::checksum;
 use crate::hdf5::cursor::Cursor;
-use crate::hdf5::encoder::{seal, usage};
+use crate::hdf5::encoder::{pad8, seal, usage};
 use crate::hdf5::io::FileIo;
 use crate::hdf5::message::{kind, RawMessage};
 use crate::limits::Limits;
@@ -288,13 +288,22 @@ fn checked_block<'a>(
 /// Largest attribute message accepted in a v1 header (HDF5's limit is < 64 KiB).
 pub const MAX_MESSAGE: usize = 65_535;
 
-/// Append one v1 header message (type, size, flags, reserved, body) to `out`.
-/// `body` must already be padded to 8 and shorter than 64 KiB.
-pub fn push_message(out: &mut Vec<u8>, ty: u16, body: &[u8]) {
+/// Bytes a v1 header gives a message body of `body` bytes: v1 messages are 8-byte
+/// aligned, so the header pads what the message encoders leave unpadded.
+pub fn v1_body_len(body: usize) -> usize {
+    pad8(body)
+}
+
+/// Append one v1 header message (type, size, flags, reserved, body zero-padded to 8).
+pub fn push_message(out: &mut Vec<u8>, ty: u16, body: &[u8]) -> Result<()> {
+    let n = v1_body_len(body.len());
+    let size = u16::try_from(n).map_err(|_| usage("header message of 64 KiB or more"))?;
     out.extend_from_slice(&ty.to_le_bytes());
-    out.extend_from_slice(&(body.len() as u16).to_le_bytes());
+    out.extend_from_slice(&size.to_le_bytes());
     out.extend_from_slice(&[0, 0, 0, 0]);
     out.extend_from_slice(body);
+    out.resize(out.len() + (n - body.len()), 0);
+    Ok(())
 }
 
 /// Encode the 16-byte v1 object header prefix.

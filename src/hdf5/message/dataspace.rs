@@ -11,7 +11,7 @@
 use super::{bad, named, version};
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::Cursor;
-use crate::hdf5::encoder::{pad_vec, usage, Encoder};
+use crate::hdf5::encoder::{usage, Encoder};
 use crate::limits::Limits;
 
 /// Kind of dataspace.
@@ -158,20 +158,17 @@ impl Dataspace {
     }
 
     /// Encode the message body: version 1 (version 2 only for NULL, which v1 cannot
-    /// express), padded to 8.
+    /// express).
     pub fn encode(&self) -> Result<Vec<u8>> {
-        let mut b = if self.kind == DataspaceKind::Null {
-            self.encode_version(2)?
+        if self.kind == DataspaceKind::Null {
+            self.encode_version(2)
         } else {
-            self.encode_version(1)?
-        };
-        pad_vec(&mut b);
-        Ok(b)
+            self.encode_version(1)
+        }
     }
 
-    /// Encode the message body in `version`: 1 (padded to 8, as v1 object headers hold
-    /// it; NULL refused) or 2 (unpadded). Editing an existing file keeps the version of
-    /// the message it rewrites.
+    /// Encode the message body in `version`: 1 (NULL refused) or 2. Editing an existing
+    /// file keeps the version of the message it rewrites. Unpadded: object headers pad.
     pub fn encode_version(&self, version: u8) -> Result<Vec<u8>> {
         let rank = u8::try_from(self.dims.len()).map_err(|_| usage("rank too large"))?;
         let (rank, kind) = match self.kind {
@@ -204,9 +201,6 @@ impl Dataspace {
                     e.length(d);
                 }
             }
-        }
-        if version == 1 {
-            e.pad8();
         }
         Ok(e.finish())
     }
@@ -333,7 +327,7 @@ mod encode_tests {
             0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // max = unlimited
         ]);
         assert_eq!(Dataspace::null().encode().unwrap(), vec![
-            2, 0, 0, 2, 0, 0, 0, 0,   // version 2, rank 0, flags 0, type NULL, padding
+            2, 0, 0, 2,               // version 2, rank 0, flags 0, type NULL (unpadded)
         ]);
     }
 }

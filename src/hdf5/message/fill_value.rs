@@ -11,7 +11,7 @@
 use super::{bad, named, version};
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::Cursor;
-use crate::hdf5::encoder::{pad_vec, u32_of};
+use crate::hdf5::encoder::u32_of;
 use crate::limits::Limits;
 
 /// A decoded fill value (either message).
@@ -146,7 +146,6 @@ pub fn encode_fill_v2(chunked: bool, value: &[u8]) -> Result<Vec<u8>> {
     let mut out = vec![2, alloc, time, 1];
     out.extend_from_slice(&u32_of(value.len() as u64, "fill value size")?.to_le_bytes());
     out.extend_from_slice(value);
-    pad_vec(&mut out);
     Ok(out)
 }
 
@@ -155,7 +154,7 @@ pub fn encode_fill_v2(chunked: bool, value: &[u8]) -> Result<Vec<u8>> {
 pub fn encode_fill_v2_default(chunked: bool) -> Vec<u8> {
     let alloc = if chunked { 3 } else { 2 };
     let time = if chunked { 0 } else { 2 };
-    vec![2, alloc, time, 0, 0, 0, 0, 0]
+    vec![2, alloc, time, 0]
 }
 
 /// Encode the old Fill Value message (0x4): size and value.
@@ -164,7 +163,6 @@ pub fn encode_fill_old(value: &[u8]) -> Result<Vec<u8>> {
         .to_le_bytes()
         .to_vec();
     out.extend_from_slice(value);
-    pad_vec(&mut out);
     Ok(out)
 }
 

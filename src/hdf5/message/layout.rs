@@ -358,8 +358,8 @@ fn dim_width(dims: &[u64]) -> usize {
 
 impl DataLayout {
     /// Encode the message body in the version the value carries (3, 4 or 5; versions 1
-    /// and 2 are read, never written). Version 3 lives in v1 object headers and is padded
-    /// to 8; versions 4/5 are not. Version 4/5 chunk dimensions take the fewest bytes
+    /// and 2 are read, never written), unpadded: the v1 object header writer pads its
+    /// messages to 8, a v2 header holds them as they are. Version 4/5 chunk dimensions take the fewest bytes
     /// that hold the largest one, as libhdf5 writes them.
     pub fn encode(&self) -> Result<Vec<u8>> {
         let version = match self {
@@ -384,9 +384,6 @@ impl DataLayout {
                 e.u8(1).offset(*address).length(*size);
             }
             DataLayout::Chunked(c) => c.encode_chunked(&mut e)?,
-        }
-        if version == 3 {
-            e.pad8();
         }
         Ok(e.finish())
     }
@@ -814,7 +811,8 @@ mod round_trip {
 
     #[test]
     fn layout_v3_encodes_then_parses() {
-        for l in [
+        // Unpadded (the v1 header writer pads): 4 + data, 2 + 16, 3 + 8 + 3 × 4.
+        for (l, len) in [
             DataLayout::Compact {
                 version: 3,
                 data: vec![1, 2, 3],
@@ -832,9 +830,12 @@ mod round_trip {
                 indexing: ChunkIndexing::BTreeV1,
                 index_address: 1234,
             }),
-        ] {
+        ]
+        .into_iter()
+        .zip([7, 18, 23])
+        {
             assert_eq!(back(&l), l);
-            assert_eq!(l.encode().unwrap().len() % 8, 0);
+            assert_eq!(l.encode().unwrap().len(), len);
         }
     }
 

@@ -70,6 +70,7 @@ use crate::hdf5::message::link::encode_link;
 use crate::hdf5::message::symbol_table::encode_symbol_table;
 use crate::hdf5::object_header::{
     encode_header_prefix, encode_ochk, encode_ohdr, fill_nil_v2, push_message, push_message_v2,
+    v1_body_len,
     MAX_MESSAGE, MSG_HEADER_V2, OHDR_PREFIX,
 };
 use crate::hdf5::superblock::{

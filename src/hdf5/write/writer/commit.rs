@@ -97,12 +97,7 @@ impl Writer {
             .iter()
             .filter(|(t, _)| *t == kind::DATASPACE || *t == kind::LAYOUT)
         {
-            let mut b = b.clone();
-            if hv == HeaderVersion::V1 {
-                // v1 messages are 8-byte aligned.
-                b.resize(pad8(b.len()), 0);
-            }
-            hv.push(&mut out, *t, &b)?;
+            hv.push(&mut out, *t, b)?;
         }
         Ok(hv.continuation_block(&out).into_owned())
     }

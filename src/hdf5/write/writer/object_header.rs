@@ -22,7 +22,7 @@ impl HeaderVersion {
     /// Bytes of a message whose body is `body` bytes.
     pub(super) fn message_len(self, body: usize) -> usize {
         match self {
-            HeaderVersion::V1 => 8 + body,
+            HeaderVersion::V1 => 8 + v1_body_len(body),
             HeaderVersion::V2 => MSG_HEADER_V2 + body,
         }
     }
@@ -38,10 +38,7 @@ impl HeaderVersion {
     /// Append one message.
     pub(super) fn push(self, out: &mut Vec<u8>, ty: u16, body: &[u8]) -> Result<()> {
         match self {
-            HeaderVersion::V1 => {
-                push_message(out, ty, body);
-                Ok(())
-            }
+            HeaderVersion::V1 => push_message(out, ty, body),
             HeaderVersion::V2 => push_message_v2(out, ty, body),
         }
     }
@@ -71,7 +68,7 @@ impl HeaderVersion {
                 let mut n = n;
                 if c0.len() < cap0 {
                     let gap = cap0 - c0.len();
-                    push_message(&mut c0, kind::NIL, &vec![0u8; gap.saturating_sub(8)]);
+                    push_message(&mut c0, kind::NIL, &vec![0u8; gap.saturating_sub(8)])?;
                     n += 1;
                 }
                 let nm = u16::try_from(n).map_err(|_| usage("too many header messages"))?;
@@ -107,9 +104,7 @@ impl Writer {
                     Dataspace::simple(d.dims.clone(), d.has_max.then(|| d.max.clone()))
                 };
                 v.push((kind::DATASPACE, space.encode()?));
-                let mut dt = d.dt_body.clone();
-                dt.resize(pad8(dt.len()), 0);
-                v.push((kind::DATATYPE, dt));
+                v.push((kind::DATATYPE, d.dt_body.clone()));
                 let chunked = matches!(d.store, Store::Chunked(_));
                 if !d.user_fill && matches!(d.dt, Datatype::VarLenString { .. }) {
                     // Zero bytes are no valid stored vlen string: libhdf5 could not

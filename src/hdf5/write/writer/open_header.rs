@@ -117,18 +117,9 @@ pub(super) fn edited_layout(
         }
         _ => return Err(mismatch()),
     }
-    let mut new = layout.encode()?;
-    // Version 3 is padded to 8 bytes where libhdf5 pads (v1 headers); a v2 header holds the
-    // message unpadded (h5py's SWMR files: 18-byte contiguous layouts). The same fields
-    // re-encoded fit the found size: what passes it is padding only.
-    if new.len() > body.len()
-        && new
-            .get(body.len()..)
-            .is_some_and(|t| t.iter().all(|&b| b == 0))
-    {
-        new.truncate(body.len());
-    }
-    Ok(Some(new))
+    // Unpadded: the found size (padded in a v1 header, as found in a v2 one, e.g. h5py's
+    // 18-byte contiguous layouts) holds it; `replace_same_size` pads.
+    layout.encode().map(Some)
 }
 
 impl Writer {
