@@ -17,12 +17,14 @@
 //! until fewer bytes than a message header remain. Refused: unknown versions, reserved v2
 //! flag bits, messages overrunning their chunk, bad signatures or checksums.
 
+pub mod edit;
+
 use std::collections::{HashSet, VecDeque};
 
 use crate::error::{Error, Result};
 use crate::hdf5::checksum;
 use crate::hdf5::cursor::Cursor;
-use crate::hdf5::encoder::{pad8, seal, usage};
+use crate::hdf5::encoder::{pad8, seal, usage, Encoder};
 use crate::hdf5::io::FileIo;
 use crate::hdf5::message::{kind, RawMessage};
 use crate::limits::Limits;
@@ -307,13 +309,10 @@ pub fn push_message(out: &mut Vec<u8>, ty: u16, body: &[u8]) -> Result<()> {
 }
 
 /// Encode the 16-byte v1 object header prefix.
-pub fn encode_header_prefix(nmsgs: u16, chunk0_size: u32) -> [u8; 16] {
-    let mut p = [0u8; 16];
-    p[0] = 1;
-    p[2..4].copy_from_slice(&nmsgs.to_le_bytes());
-    p[4..8].copy_from_slice(&1u32.to_le_bytes());
-    p[8..12].copy_from_slice(&chunk0_size.to_le_bytes());
-    p
+pub fn encode_header_prefix(nmsgs: u16, refcount: u32, chunk0_size: u32) -> Vec<u8> {
+    let mut e = Encoder::new();
+    e.u8(1).u8(0).u16(nmsgs).u32(refcount).u32(chunk0_size).zeros(4);
+    e.finish()
 }
 
 /// v2 object header prefix: `OHDR`, version, flags, phase-change values, chunk-0 size (u32).
@@ -366,16 +365,23 @@ pub fn fill_nil_v2(area: &mut Vec<u8>, cap: usize) {
 /// Encode a v2 object header chunk 0 around its message area (messages and gap):
 /// prefix, `area`, checksum. Total `OHDR_PREFIX + area.len() + 4` bytes.
 pub fn encode_ohdr(area: &[u8]) -> Result<Vec<u8>> {
-    let n = u32::try_from(area.len()).map_err(|_| usage("object header chunk over 4 GiB"))?;
-    let mut out = Vec::with_capacity(OHDR_PREFIX + area.len() + 4);
-    out.extend_from_slice(b"OHDR");
-    out.push(2);
-    out.push(OHDR_FLAGS);
-    out.extend_from_slice(&ATTR_MAX_COMPACT.to_le_bytes());
-    out.extend_from_slice(&ATTR_MIN_DENSE.to_le_bytes());
-    out.extend_from_slice(&n.to_le_bytes());
+    let mut out = ohdr_prefix(area.len())?;
     out.extend_from_slice(area);
     Ok(seal(out))
+}
+
+/// The v2 prefix this crate writes (`OHDR_PREFIX` bytes) for a chunk 0 of `area` message
+/// bytes: version 2, `OHDR_FLAGS`, libhdf5's attribute phase change, chunk-0 size.
+pub fn ohdr_prefix(area: usize) -> Result<Vec<u8>> {
+    let n = u32::try_from(area).map_err(|_| usage("object header chunk over 4 GiB"))?;
+    let mut e = Encoder::new();
+    e.signature(b"OHDR")
+        .u8(2)
+        .u8(OHDR_FLAGS)
+        .u16(ATTR_MAX_COMPACT)
+        .u16(ATTR_MIN_DENSE)
+        .u32(n);
+    Ok(e.finish())
 }
 
 /// Encode a v2 continuation block: `OCHK`, messages, checksum.

@@ -153,6 +153,20 @@ impl AttributeMessage {
     }
 }
 
+/// Name of an encoded attribute message (versions 1-3), without the terminating NUL and
+/// without decoding the rest: how the writer finds attributes in a header it edits.
+pub fn attribute_name(body: &[u8]) -> Option<&[u8]> {
+    let version = *body.first()?;
+    let n = usize::from(u16::from_le_bytes(body.get(2..4)?.try_into().ok()?));
+    let start: usize = match version {
+        1 | 2 => 8,
+        3 => 9,
+        _ => return None,
+    };
+    let name = body.get(start..start.checked_add(n)?)?;
+    Some(name.strip_suffix(&[0]).unwrap_or(name))
+}
+
 // ---- Encoding (the writer's half) -----------------------------------------------------
 
 /// Encode an Attribute message v1 body. Refuses bodies of 64 KiB or more (they cannot be

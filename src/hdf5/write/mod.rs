@@ -4,12 +4,12 @@
 //! v1 B-tree chunk indexes — the structures PyTables writes — so h5py, PyTables, h5dump
 //! and HDFView open the result. See `writer` for the crash-tolerant commit order.
 //! [`Writer::open`] extends an existing file of that family (ours, PyTables', h5py's
-//! default profile) with the same commit order; `existing` edits its v1 object headers.
+//! default profile) with the same commit order, editing its object headers through
+//! [`crate::hdf5::object_header::edit`].
 
 pub mod btree_v2;
 mod complex;
 pub mod durability;
-pub mod existing;
 pub mod fractal_heap;
 pub mod pytables;
 pub mod writer;

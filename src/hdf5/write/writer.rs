@@ -23,7 +23,7 @@
 //!
 //! [`Writer::open`] (module `open`) applies the same order to files HDF5 wrote (superblock
 //! v0/v1, v1 headers, symbol-table groups, v1 B-tree chunk indexes): existing headers are
-//! edited message by message (`super::existing`), existing group B-trees and chunk
+//! edited message by message (`object_header::edit`), existing group B-trees and chunk
 //! B-trees are rebuilt below their root, which is rewritten in place.
 //!
 //! One file per structure written (the state types live here):
@@ -40,7 +40,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use super::durability::Durability;
-use super::existing::V1Header;
+use crate::hdf5::object_header::edit::EditableHeader;
 use crate::error::{Error, Result};
 use crate::hdf5::btree_v1::{
     btree_node_size, chunk_key, encode_btree_node, CHUNK_K, GROUP_INTERNAL_K, GROUP_LEAF_K,
@@ -222,7 +222,7 @@ struct Obj {
     attrs: Vec<(String, Vec<u8>)>,
     kind: Kind,
     /// Header of an object found in an opened file: edited message by message.
-    ext: Option<V1Header>,
+    ext: Option<EditableHeader>,
     /// Header version and dense attribute/link storage (`dense`).
     dense: dense::Dense,
 }

@@ -11,12 +11,13 @@
 //! itself writes v2 headers in superblock-v0 files (h5py `track_order` objects): v1 headers
 //! cannot hold dense attributes.
 
+mod index;
+
 use std::collections::HashMap;
 
-use super::super::btree_v2;
-use super::super::fractal_heap::{self as fh, Space};
+use super::super::fractal_heap::Space;
 use super::*;
-use crate::hdf5::checksum::lookup3;
+use index::Records;
 
 /// Groups of the 1.10 profile with more links than this store them densely (libhdf5's
 /// default maximum of compact links).
@@ -103,13 +104,6 @@ pub(super) fn info_body(dense: Option<(u64, u64)>) -> Vec<u8> {
     out.extend_from_slice(&heap.to_le_bytes());
     out.extend_from_slice(&bt.to_le_bytes());
     out
-}
-
-/// Order of a name index: hash, then name bytes (libhdf5 compares names on equal hashes).
-fn by_hash(names: &[&[u8]]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..names.len()).collect();
-    order.sort_by_key(|&i| (lookup3(names[i]), names[i]));
-    order
 }
 
 impl Writer {
@@ -208,66 +202,20 @@ impl Writer {
             .iter()
             .map(|(n, _)| self.objs[idx].dense.huge.get(n).copied())
             .collect();
-        let w = fh::write(&fh::ATTRS, &objs, &reuse, self)?;
-        // Type 8 records: heap ID, message flags, creation order, name hash.
         let names: Vec<&[u8]> = attrs.iter().map(|(n, _)| n.as_bytes()).collect();
-        let corders: Vec<u32> = attrs
+        let corders: Vec<u64> = attrs
             .iter()
-            .map(|(n, _)| {
-                u32::from(
-                    self.objs[idx]
-                        .dense
-                        .attr_corder
-                        .get(n)
-                        .copied()
-                        .unwrap_or(0),
-                )
-            })
+            .map(|(n, _)| u64::from(self.objs[idx].dense.attr_corder.get(n).copied().unwrap_or(0)))
             .collect();
-        let mut recs = Vec::with_capacity(attrs.len());
-        for i in by_hash(&names) {
-            let mut r = w.ids[i].clone();
-            r.push(0);
-            r.extend_from_slice(&corders[i].to_le_bytes());
-            r.extend_from_slice(&lookup3(names[i]).to_le_bytes());
-            recs.push(r);
-        }
-        let bt = btree_v2::write_with(btree_v2::DEFAULT, 8, 17, &recs, &mut |b: &[u8]| {
-            self.alloc_write(b)
-        })?;
-        // Type 9 records (creation order indexed): heap ID, message flags, creation order.
-        let mut cbt = UNDEF;
-        let mut cblocks = Vec::new();
-        if self.ext_ainfo(idx).is_some_and(|(f, _, _)| f & 0x02 != 0) {
-            let mut order: Vec<usize> = (0..attrs.len()).collect();
-            order.sort_by_key(|&i| corders[i]);
-            let recs: Vec<Vec<u8>> = order
-                .iter()
-                .map(|&i| {
-                    let mut r = w.ids[i].clone();
-                    r.push(0);
-                    r.extend_from_slice(&corders[i].to_le_bytes());
-                    r
-                })
-                .collect();
-            let t = btree_v2::write_with(btree_v2::DEFAULT, 9, 13, &recs, &mut |b: &[u8]| {
-                self.alloc_write(b)
-            })?;
-            cbt = t.header;
-            cblocks = t.blocks;
-        }
+        let indexed = self.ext_ainfo(idx).is_some_and(|(f, _, _)| f & 0x02 != 0);
+        let st = self.write_dense(Records::Attributes, &objs, &reuse, &names, &corders, indexed)?;
+        let w = &st.heap;
         self.release_dense_attrs(idx, &w.huge_at);
         let d = &mut self.objs[idx].dense;
-        d.attrs = Some((w.header, bt.header));
-        d.attrs_corder = cbt;
+        d.attrs = Some((w.header, st.names));
+        d.attrs_corder = st.order;
         d.attrs_sig = Some(sig);
-        d.attrs_blocks = w
-            .blocks
-            .iter()
-            .chain(&bt.blocks)
-            .chain(&cblocks)
-            .copied()
-            .collect();
+        d.attrs_blocks = st.blocks.clone();
         d.huge_blocks = attrs
             .iter()
             .zip(&w.huge_at)
@@ -293,157 +241,18 @@ impl Writer {
             return Ok(());
         }
         let objs: Vec<&[u8]> = links.iter().map(|(_, b, _)| b.as_slice()).collect();
-        let w = fh::write(&fh::LINKS, &objs, &[], self)?;
-        // Type 5 records: name hash, heap ID.
-        let nrefs: Vec<&[u8]> = links.iter().map(|(n, _, _)| n.as_slice()).collect();
-        let mut recs = Vec::with_capacity(links.len());
-        for i in by_hash(&nrefs) {
-            let mut r = lookup3(nrefs[i]).to_le_bytes().to_vec();
-            r.extend_from_slice(&w.ids[i]);
-            recs.push(r);
-        }
-        let bt = btree_v2::write_with(btree_v2::DEFAULT, 5, 11, &recs, &mut |b: &[u8]| {
-            self.alloc_write(b)
-        })?;
-        // Type 6 records (creation order indexed): creation order, heap ID.
-        let mut cblocks = Vec::new();
-        let mut cbt = UNDEF;
-        if indexed {
-            let mut order: Vec<usize> = (0..links.len()).collect();
-            order.sort_by_key(|&i| links[i].2);
-            let recs: Vec<Vec<u8>> = order
-                .iter()
-                .map(|&i| {
-                    let mut r = links[i].2.to_le_bytes().to_vec();
-                    r.extend_from_slice(&w.ids[i]);
-                    r
-                })
-                .collect();
-            let t = btree_v2::write_with(btree_v2::DEFAULT, 6, 15, &recs, &mut |b: &[u8]| {
-                self.alloc_write(b)
-            })?;
-            cbt = t.header;
-            cblocks = t.blocks;
-        }
+        let names: Vec<&[u8]> = links.iter().map(|(n, _, _)| n.as_slice()).collect();
+        let corders: Vec<u64> = links.iter().map(|l| l.2).collect();
+        let st = self.write_dense(Records::Links, &objs, &[], &names, &corders, indexed)?;
         for (a, l) in std::mem::take(&mut self.objs[idx].dense.links_blocks) {
             self.free.release(!idx, a, l);
         }
         let d = &mut self.objs[idx].dense;
-        d.links = Some((w.header, bt.header));
-        d.links_corder = cbt;
+        d.links = Some((st.heap.header, st.names));
+        d.links_corder = st.order;
         d.links_sig = Some(sig);
-        d.links_blocks = w
-            .blocks
-            .iter()
-            .chain(&bt.blocks)
-            .chain(&cblocks)
-            .copied()
-            .collect();
+        d.links_blocks = st.blocks;
         Ok(())
-    }
-
-    /// Create the groups at `paths` (parents first; each parent must exist or come earlier
-    /// in `paths`), committing each parent group once: a group of 100,000 members is one
-    /// rewrite of its index, not 100,000.
-    pub fn create_groups(&mut self, paths: &[&str]) -> Result<()> {
-        self.check()?;
-        let mut touched: Vec<usize> = Vec::new();
-        for path in paths {
-            let (parent, name) = split_path(path)?;
-            self.resolve(&parent)?;
-            let pidx = self.group_idx(&parent)?;
-            let full = crate::hdf5::read::file::join_path(&parent, &name);
-            self.check_new_member(pidx, &name)?;
-            if self.paths.contains_key(&full) {
-                return Err(usage(format!("{full} already exists")));
-            }
-            let mut attrs = Vec::new();
-            if self.pytables {
-                attrs.push((
-                    "CLASS",
-                    AttrValue::Ascii(crate::hdf5::write::pytables::GROUP_CLASS.into()),
-                ));
-                attrs.push(("TITLE", AttrValue::Str(String::new())));
-                attrs.push((
-                    "VERSION",
-                    AttrValue::Ascii(crate::hdf5::write::pytables::GROUP_VERSION.into()),
-                ));
-            }
-            let idx = self.new_group_object(full, &attrs)?;
-            self.stage_link(pidx, name.as_bytes(), idx)?;
-            if !touched.contains(&pidx) {
-                touched.push(pidx);
-            }
-        }
-        for pidx in touched {
-            let compact = matches!(&self.objs[pidx].kind, Kind::Group(g) if g.compact);
-            if compact {
-                self.commit_header(pidx)?;
-            } else {
-                self.commit_staged_names(pidx)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Add a member to a group's index without committing (`create_groups`).
-    fn stage_link(&mut self, gidx: usize, key: &[u8], child: usize) -> Result<()> {
-        let header = self.objs[child].addr;
-        let Kind::Group(g) = &self.objs[gidx].kind else {
-            return Err(usage("not a group"));
-        };
-        if let Some(why) = &g.refuse {
-            return Err(Error::unsupported(why.clone(), Some(self.objs[gidx].addr)));
-        }
-        if g.entries.contains_key(key) {
-            return Err(usage(format!(
-                "{:?} already exists",
-                String::from_utf8_lossy(key)
-            )));
-        }
-        let entry = if g.compact {
-            encode_link(key, header)?;
-            self.ext_add_link(gidx, key, header)?;
-            Entry {
-                name_off: 0,
-                header,
-                cache: 0,
-                scratch: [0; 16],
-            }
-        } else {
-            // The name goes to the local heap image; `commit_staged_names` writes it.
-            let used = g.heap_data.len() as u64;
-            let e = self.group_entry(child, used)?;
-            let Kind::Group(g) = &mut self.objs[gidx].kind else {
-                return Err(usage("not a group"));
-            };
-            let mut nb = key.to_vec();
-            nb.push(0);
-            nb.resize(pad8(nb.len()), 0);
-            g.heap_data.extend_from_slice(&nb);
-            e
-        };
-        if let Kind::Group(g) = &mut self.objs[gidx].kind {
-            g.entries.insert(key.to_vec(), entry);
-        }
-        Ok(())
-    }
-
-    /// Symbol-table group: the whole local heap image to a new segment, then the index.
-    fn commit_staged_names(&mut self, gidx: usize) -> Result<()> {
-        let Kind::Group(g) = &self.objs[gidx].kind else {
-            return Err(usage("not a group"));
-        };
-        let used = g.heap_data.len() as u64;
-        let cap = used.max(g.seg_cap.saturating_mul(2));
-        let mut seg = g.heap_data.clone();
-        seg.resize(to_usize(cap)?, 0);
-        let a = self.alloc_write(&seg)?;
-        if let Kind::Group(g) = &mut self.objs[gidx].kind {
-            g.seg_addr = a;
-            g.seg_cap = cap;
-        }
-        self.commit_group(gidx)
     }
 }
 
@@ -514,7 +323,7 @@ impl Writer {
             .iter()
             .flat_map(|c| &c.msgs)
             .filter(|m| m.mtype == kind::ATTRIBUTE)
-            .filter_map(|m| super::super::existing::attribute_name(&m.body))
+            .filter_map(|m| crate::hdf5::message::attribute::attribute_name(&m.body))
             .collect();
         names.extend(bodies.iter().map(|(n, _)| n.as_bytes()));
         Ok(names.len() > self.ext_max_compact(idx))
@@ -585,7 +394,7 @@ impl Writer {
                     return Err(Error::unsupported("shared attribute message", Some(r.at)));
                 }
                 let body = fheap.get(io, id, &mut budget)?;
-                let name = super::super::existing::attribute_name(&body)
+                let name = crate::hdf5::message::attribute::attribute_name(&body)
                     .and_then(|n| std::str::from_utf8(n).ok())
                     .ok_or_else(|| Error::format("attribute message (dense)", r.at, "name"))?
                     .to_string();
@@ -653,7 +462,7 @@ impl Writer {
                 .flat_map(|c| &c.msgs)
                 .filter(|m| m.mtype == kind::ATTRIBUTE)
                 .filter_map(|m| {
-                    let n = super::super::existing::attribute_name(&m.body)?;
+                    let n = crate::hdf5::message::attribute::attribute_name(&m.body)?;
                     Some((
                         String::from_utf8_lossy(n).into_owned(),
                         m.body.clone(),
@@ -719,7 +528,7 @@ impl Writer {
     }
 
     /// An existing v1 header taking dense attributes (an attribute over 64 KiB): rewritten
-    /// as a v2 header in place (`V1Header::to_v2`) holding an Attribute Info message
+    /// as a v2 header in place (`EditableHeader::to_v2`) holding an Attribute Info message
     /// (compact until the commit writes the storage), as libhdf5 writes v2 headers in
     /// superblock-v0 files. Returns its old continuation blocks.
     fn ext_to_v2(&mut self, idx: usize) -> Result<Vec<(u64, u64)>> {
@@ -819,7 +628,6 @@ impl Writer {
 mod tests {
     use super::*;
     use crate::hdf5::read::{File, Node};
-    use crate::hdf5::write::MemWriteStorage;
 
     fn big(n: usize, k: u8) -> AttrValue {
         AttrValue::Str(String::from_utf8(vec![b'a' + k; n]).unwrap())
@@ -831,12 +639,7 @@ mod tests {
     #[test]
     fn unchanged_dense_storage_is_not_rewritten_and_superseded_is_freed() {
         for profile in [Profile::PyTables, Profile::Hdf5V110] {
-            let m = MemWriteStorage::new();
-            let opts = WriteOptions {
-                profile,
-                ..Default::default()
-            };
-            let mut w = Writer::with_storage(Box::new(m.clone()), opts).unwrap();
+            let (m, mut w) = Writer::in_memory(profile);
             let names: Vec<String> = (0..20).map(|i| format!("/g{i:02}")).collect();
             w.create_groups(&names.iter().map(String::as_str).collect::<Vec<_>>())
                 .unwrap();
@@ -943,12 +746,7 @@ mod tests {
     #[test]
     fn reopened_dense_attributes_changed() {
         for profile in [Profile::PyTables, Profile::Hdf5V110] {
-            let m = MemWriteStorage::new();
-            let opts = WriteOptions {
-                profile,
-                ..Default::default()
-            };
-            let mut w = Writer::with_storage(Box::new(m.clone()), opts).unwrap();
+            let (m, mut w) = Writer::in_memory(profile);
             w.create_group("/g").unwrap();
             w.set_attr("/g", "big", big(70 << 10, 0)).unwrap();
             w.set_attr("/g", "small", 1i64).unwrap();

@@ -149,3 +149,17 @@ impl Drop for Writer {
         }
     }
 }
+
+#[cfg(test)]
+impl Writer {
+    /// A writer of `profile` over a new in-memory storage, and that storage (tests).
+    pub(super) fn in_memory(profile: Profile) -> (crate::storage::MemWriteStorage, Writer) {
+        let m = crate::storage::MemWriteStorage::new();
+        let opts = WriteOptions {
+            profile,
+            ..Default::default()
+        };
+        let w = Writer::with_storage(Box::new(m.clone()), opts).expect("in-memory writer");
+        (m, w)
+    }
+}

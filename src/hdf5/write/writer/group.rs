@@ -325,3 +325,110 @@ impl Writer {
         self.link(pidx, &name, idx)
     }
 }
+
+/// Creating many groups at once (`create_groups`): each parent's index rewritten once.
+impl Writer {
+    /// Create the groups at `paths` (parents first; each parent must exist or come earlier
+    /// in `paths`), committing each parent group once: a group of 100,000 members is one
+    /// rewrite of its index, not 100,000.
+    pub fn create_groups(&mut self, paths: &[&str]) -> Result<()> {
+        self.check()?;
+        let mut touched: Vec<usize> = Vec::new();
+        for path in paths {
+            let (parent, name) = split_path(path)?;
+            self.resolve(&parent)?;
+            let pidx = self.group_idx(&parent)?;
+            let full = crate::hdf5::read::file::join_path(&parent, &name);
+            self.check_new_member(pidx, &name)?;
+            if self.paths.contains_key(&full) {
+                return Err(usage(format!("{full} already exists")));
+            }
+            let mut attrs = Vec::new();
+            if self.pytables {
+                attrs.push((
+                    "CLASS",
+                    AttrValue::Ascii(crate::hdf5::write::pytables::GROUP_CLASS.into()),
+                ));
+                attrs.push(("TITLE", AttrValue::Str(String::new())));
+                attrs.push((
+                    "VERSION",
+                    AttrValue::Ascii(crate::hdf5::write::pytables::GROUP_VERSION.into()),
+                ));
+            }
+            let idx = self.new_group_object(full, &attrs)?;
+            self.stage_link(pidx, name.as_bytes(), idx)?;
+            if !touched.contains(&pidx) {
+                touched.push(pidx);
+            }
+        }
+        for pidx in touched {
+            let compact = matches!(&self.objs[pidx].kind, Kind::Group(g) if g.compact);
+            if compact {
+                self.commit_header(pidx)?;
+            } else {
+                self.commit_staged_names(pidx)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Add a member to a group's index without committing (`create_groups`).
+    fn stage_link(&mut self, gidx: usize, key: &[u8], child: usize) -> Result<()> {
+        let header = self.objs[child].addr;
+        let Kind::Group(g) = &self.objs[gidx].kind else {
+            return Err(usage("not a group"));
+        };
+        if let Some(why) = &g.refuse {
+            return Err(Error::unsupported(why.clone(), Some(self.objs[gidx].addr)));
+        }
+        if g.entries.contains_key(key) {
+            return Err(usage(format!(
+                "{:?} already exists",
+                String::from_utf8_lossy(key)
+            )));
+        }
+        let entry = if g.compact {
+            encode_link(key, header)?;
+            self.ext_add_link(gidx, key, header)?;
+            Entry {
+                name_off: 0,
+                header,
+                cache: 0,
+                scratch: [0; 16],
+            }
+        } else {
+            // The name goes to the local heap image; `commit_staged_names` writes it.
+            let used = g.heap_data.len() as u64;
+            let e = self.group_entry(child, used)?;
+            let Kind::Group(g) = &mut self.objs[gidx].kind else {
+                return Err(usage("not a group"));
+            };
+            let mut nb = key.to_vec();
+            nb.push(0);
+            nb.resize(pad8(nb.len()), 0);
+            g.heap_data.extend_from_slice(&nb);
+            e
+        };
+        if let Kind::Group(g) = &mut self.objs[gidx].kind {
+            g.entries.insert(key.to_vec(), entry);
+        }
+        Ok(())
+    }
+
+    /// Symbol-table group: the whole local heap image to a new segment, then the index.
+    fn commit_staged_names(&mut self, gidx: usize) -> Result<()> {
+        let Kind::Group(g) = &self.objs[gidx].kind else {
+            return Err(usage("not a group"));
+        };
+        let used = g.heap_data.len() as u64;
+        let cap = used.max(g.seg_cap.saturating_mul(2));
+        let mut seg = g.heap_data.clone();
+        seg.resize(to_usize(cap)?, 0);
+        let a = self.alloc_write(&seg)?;
+        if let Kind::Group(g) = &mut self.objs[gidx].kind {
+            g.seg_addr = a;
+            g.seg_cap = cap;
+        }
+        self.commit_group(gidx)
+    }
+}

@@ -72,7 +72,7 @@ impl HeaderVersion {
                     n += 1;
                 }
                 let nm = u16::try_from(n).map_err(|_| usage("too many header messages"))?;
-                let mut out = encode_header_prefix(nm, cap0 as u32).to_vec();
+                let mut out = encode_header_prefix(nm, 1, cap0 as u32);
                 out.extend_from_slice(&c0);
                 Ok(out)
             }

@@ -7,10 +7,10 @@
 //! writer then edits them with the same commit order as new objects: new structures past
 //! the end of file, then the superblock EOF, then in-place rewrites of the group B-tree
 //! root, local heap header and object header chunk 0 (whose other messages stay
-//! untouched: see `existing`).
+//! untouched: see `object_header::edit`).
 //!
 //! HDF5 1.10 files (superblock v3: ours, h5py `libver='latest'`, SWMR files) are opened
-//! the same way: v2 object headers are edited message by message (`existing`), a
+//! the same way: v2 object headers are edited message by message (`object_header::edit`), a
 //! link-message group gains Link messages, chunked datasets with an extensible-array or
 //! fixed-array index (layout v4/v5) get their array rewritten below the header, which is
 //! rewritten in place with its checksum; single-chunk, implicit and v2 B-tree indexes are
@@ -241,7 +241,7 @@ impl Writer {
     pub(super) fn load_object(&mut self, path: String, addr: u64) -> Result<usize> {
         let file = self.reader()?;
         let io = &file.inner.io;
-        let hdr = V1Header::load(addr, io.sizes, &self.limits, &|a, l| {
+        let hdr = EditableHeader::load(addr, io.sizes, &self.limits, &|a, l| {
             io.read(a, l, "object header v1")
         })?;
         let obj = Object::open(&file, addr, path.clone())?;

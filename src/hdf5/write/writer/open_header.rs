@@ -2,7 +2,7 @@
 //! writer changes (Dataspace dims, Data Layout address, size and mask of a filtered single
 //! chunk, compact data, Link Info addresses of dense links) are parsed and encoded again
 //! by their message modules, in the version the file holds and at the size it holds, so
-//! chunk 0 is rewritten in place; the other messages stay as found (`existing`).
+//! chunk 0 is rewritten in place; the other messages stay as found (`object_header::edit`).
 
 use super::*;
 use crate::hdf5::cursor::{Cursor, Sizes};
@@ -167,7 +167,7 @@ impl Writer {
         Ok((self.objs[idx].addr, r?))
     }
 
-    fn patch_and_serialize(&mut self, idx: usize, h: &mut V1Header) -> Result<Vec<u8>> {
+    fn patch_and_serialize(&mut self, idx: usize, h: &mut EditableHeader) -> Result<Vec<u8>> {
         let addr = self.objs[idx].addr;
         if let Kind::Dataset(d) = &self.objs[idx].kind {
             // An adopted slot (module `commit`) holds dims and layout, written in place.

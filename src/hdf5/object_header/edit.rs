@@ -1,7 +1,8 @@
-//! Editing version 1 object headers of an existing file (spec IV.A.1.a "Version 1 Data
-//! Object Header Prefix", IV.A.2.a NIL message, IV.A.2.q continuation message).
+//! Editing the object headers of an existing file (spec IV.A.1.a "Version 1 Data Object
+//! Header Prefix", IV.A.1.b version 2, IV.A.2.a NIL message, IV.A.2.q continuation
+//! message): the writer's half of this module's parent, which reads them.
 //!
-//! Used by [`super::Writer::open`] to change objects HDF5 (PyTables, h5py default libver)
+//! Used by [`Writer::open`](crate::hdf5::write::Writer::open) to change objects HDF5 (PyTables, h5py default libver)
 //! wrote: the header is kept as its chunks and messages, exactly as found; edits only
 //! - replace the body of a message with one of the same size (dataspace dims, layout
 //!   address),
@@ -10,7 +11,7 @@
 //!   8 bytes), else into a new continuation chunk whose continuation message takes NIL
 //!   space or the slot of an attribute moved into the new chunk.
 //!
-//! Committing ([`V1Header::serialize`]) writes every changed continuation chunk to new
+//! Committing ([`EditableHeader::serialize`]) writes every changed continuation chunk to new
 //! space (repointing its continuation message, which changes the parent chunk), and
 //! returns prefix + chunk 0 for the single in-place write. Chunk 0 keeps its size.
 //!
@@ -26,8 +27,12 @@
 //! Refused: messages overrunning their chunk, chains longer than `Limits::max_continuations`, more than
 //! `Limits::max_messages` messages, cycles.
 
+use super::{encode_header_prefix, ohdr_prefix};
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::{Cursor, Sizes};
+use crate::hdf5::encoder::{pad8, seal};
+use crate::hdf5::message::attribute::attribute_name;
+use crate::hdf5::message::continuation::encode_continuation;
 use crate::hdf5::message::kind::{ATTRIBUTE, CONTINUATION, DATASPACE, LAYOUT, NIL};
 use crate::limits::Limits;
 use std::collections::HashSet;
@@ -36,9 +41,9 @@ const S: &str = "object header v1";
 /// Spare NIL bytes in a new continuation chunk, for later attributes.
 const SPARE: usize = 512;
 
-/// One message of a v1 header.
+/// One message of a header being edited.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct V1Msg {
+pub struct HeaderMessage {
     /// Message type.
     pub mtype: u16,
     /// Message flags.
@@ -52,11 +57,11 @@ pub struct V1Msg {
 
 /// One chunk (chunk 0 or a continuation block).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct V1Chunk {
+pub struct HeaderChunk {
     /// Current address (a placeholder above `u64::MAX - 2^16` for chunks not yet written).
     pub addr: u64,
     /// Messages in order; their framed sizes add up to the chunk size.
-    pub msgs: Vec<V1Msg>,
+    pub msgs: Vec<HeaderMessage>,
     /// Changed since loaded / last commit.
     pub dirty: bool,
     /// Message header size: 8 (v1), 4 (v2) or 6 (v2 tracking creation order).
@@ -65,7 +70,7 @@ pub struct V1Chunk {
     pub gap: usize,
 }
 
-impl V1Chunk {
+impl HeaderChunk {
     /// Size in bytes (message headers + bodies + gap).
     pub fn size(&self) -> usize {
         self.msgs
@@ -112,58 +117,19 @@ impl V1Chunk {
     }
 }
 
-/// A v1 object header as found in the file.
+/// An object header (v1 or v2) as found in the file, chunk by chunk, being edited.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct V1Header {
+pub struct EditableHeader {
     /// Header address.
     pub addr: u64,
     /// Reference count (kept).
     pub refcount: u32,
     /// Chunk 0 first, then continuation blocks in discovery order (a parent always comes
     /// before its child).
-    pub chunks: Vec<V1Chunk>,
+    pub chunks: Vec<HeaderChunk>,
     next_placeholder: u64,
     /// A v2 header's prefix bytes (signature to chunk-0 size), kept verbatim.
     pub v2_prefix: Option<Vec<u8>>,
-}
-
-/// Parse the messages of one v2 chunk area (`fh`-byte message headers: 4, or 6 with a
-/// creation order; a tail shorter than a message header is the gap). Returns the
-/// messages and the gap.
-fn parse_chunk_v2(
-    c: &mut Cursor,
-    limits: &Limits,
-    count: &mut u32,
-    fh: usize,
-) -> Result<(Vec<V1Msg>, usize)> {
-    let mut msgs = Vec::new();
-    while c.remaining() >= fh {
-        let at = c.addr();
-        let mtype = u16::from(c.u8()?);
-        let size = c.u16()?;
-        let flags = c.u8()?;
-        let corder = if fh == 6 { c.u16()? } else { 0 };
-        if usize::from(size) > c.remaining() {
-            return Err(Error::format(S2, at, "message overruns its chunk"));
-        }
-        *count += 1;
-        if *count > limits.max_messages {
-            return Err(Error::limit(
-                "max_messages",
-                limits.max_messages.into(),
-                (*count).into(),
-                Some(at),
-            ));
-        }
-        let body = c.bytes(usize::from(size))?.to_vec();
-        msgs.push(V1Msg {
-            mtype,
-            flags,
-            body,
-            corder,
-        });
-    }
-    Ok((msgs, c.remaining()))
 }
 
 const S2: &str = "object header v2";
@@ -216,18 +182,31 @@ pub fn parse_prefix(c: &mut Cursor) -> Result<(u16, u32, u32)> {
     Ok((n, rc, size))
 }
 
-/// Parse the messages of one chunk (the cursor covers exactly the chunk).
-pub fn parse_chunk(c: &mut Cursor, limits: &Limits, count: &mut u32) -> Result<Vec<V1Msg>> {
+/// Parse the messages of one chunk area (the cursor covers exactly the area) with
+/// `fh`-byte message headers: 8 (v1), 4 (v2) or 6 (v2 with a creation order). Returns the
+/// messages and the gap: v2 chunks may end in fewer bytes than a message header, v1
+/// chunks may not.
+pub fn parse_chunk(
+    c: &mut Cursor,
+    limits: &Limits,
+    count: &mut u32,
+    fh: usize,
+) -> Result<(Vec<HeaderMessage>, usize)> {
+    let what = if fh == 8 { S } else { S2 };
     let mut msgs = Vec::new();
-    while c.remaining() >= 8 {
+    while c.remaining() >= fh {
         let at = c.addr();
-        let mtype = c.u16()?;
-        let size = c.u16()?;
-        let flags = c.u8()?;
-        c.skip(3)?;
+        let (mtype, size, flags, corder) = if fh == 8 {
+            let (t, n, f) = (c.u16()?, c.u16()?, c.u8()?);
+            c.skip(3)?;
+            (t, n, f, 0)
+        } else {
+            let (t, n, f) = (u16::from(c.u8()?), c.u16()?, c.u8()?);
+            (t, n, f, if fh == 6 { c.u16()? } else { 0 })
+        };
         if usize::from(size) > c.remaining() {
             return Err(Error::format(
-                S,
+                what,
                 at,
                 format!(
                     "message of {size} bytes overruns its chunk ({} left)",
@@ -245,21 +224,21 @@ pub fn parse_chunk(c: &mut Cursor, limits: &Limits, count: &mut u32) -> Result<V
             ));
         }
         let body = c.bytes(usize::from(size))?.to_vec();
-        msgs.push(V1Msg {
+        msgs.push(HeaderMessage {
             mtype,
             flags,
             body,
-            corder: 0,
+            corder,
         });
     }
-    if c.remaining() != 0 {
+    if fh == 8 && c.remaining() != 0 {
         return Err(Error::format(
             S,
             c.addr(),
             "chunk ends inside a message header",
         ));
     }
-    Ok(msgs)
+    Ok((msgs, c.remaining()))
 }
 
 /// Continuation target (address, length) of a continuation message body.
@@ -269,33 +248,14 @@ fn cont_target(body: &[u8]) -> Option<(u64, u64)> {
     Some((a, l))
 }
 
-fn cont_body(addr: u64, len: u64) -> Vec<u8> {
-    let mut b = addr.to_le_bytes().to_vec();
-    b.extend_from_slice(&len.to_le_bytes());
-    b
-}
-
-/// Name of an attribute message (versions 1-3), without the terminating NUL.
-pub fn attribute_name(body: &[u8]) -> Option<&[u8]> {
-    let version = *body.first()?;
-    let n = usize::from(u16::from_le_bytes(body.get(2..4)?.try_into().ok()?));
-    let start: usize = match version {
-        1 | 2 => 8,
-        3 => 9,
-        _ => return None,
-    };
-    let name = body.get(start..start.checked_add(n)?)?;
-    Some(name.strip_suffix(&[0]).unwrap_or(name))
-}
-
-impl V1Header {
+impl EditableHeader {
     /// Load the header at `addr`; `read(addr, len)` reads file bytes.
     pub fn load(
         addr: u64,
         sizes: Sizes,
         limits: &Limits,
         read: &dyn Fn(u64, u64) -> Result<Vec<u8>>,
-    ) -> Result<V1Header> {
+    ) -> Result<EditableHeader> {
         let sig = read(addr, 4)?;
         let (v2_prefix, refcount, first) = if sig == b"OHDR" {
             let (pre, size0) = parse_prefix_v2(addr, sizes, read)?;
@@ -336,11 +296,10 @@ impl V1Header {
                     }
                     &buf[4..buf.len() - 4]
                 };
-                parse_chunk_v2(&mut Cursor::new(area, a, S2, sizes), limits, &mut count, fh)?
+                parse_chunk(&mut Cursor::new(area, a, S2, sizes), limits, &mut count, fh)?
             } else {
                 let buf = read(a, len)?;
-                let m = parse_chunk(&mut Cursor::new(&buf, a, S, sizes), limits, &mut count)?;
-                (m, 0)
+                parse_chunk(&mut Cursor::new(&buf, a, S, sizes), limits, &mut count, 8)?
             };
             for m in &msgs {
                 if m.mtype == CONTINUATION {
@@ -351,7 +310,7 @@ impl V1Header {
             }
             // Chunk 0's address is the header address (prefix included when written).
             let caddr = if chunks.is_empty() { addr } else { a };
-            chunks.push(V1Chunk {
+            chunks.push(HeaderChunk {
                 addr: caddr,
                 msgs,
                 dirty: false,
@@ -359,7 +318,7 @@ impl V1Header {
                 gap,
             });
         }
-        Ok(V1Header {
+        Ok(EditableHeader {
             addr,
             refcount,
             chunks,
@@ -426,8 +385,8 @@ impl V1Header {
         }
     }
 
-    fn merge_nils(c: &mut V1Chunk) {
-        let mut out: Vec<V1Msg> = Vec::with_capacity(c.msgs.len());
+    fn merge_nils(c: &mut HeaderChunk) {
+        let mut out: Vec<HeaderMessage> = Vec::with_capacity(c.msgs.len());
         for m in c.msgs.drain(..) {
             if let Some(last) = out.last_mut() {
                 let merged = last.body.len() + c.fh + m.body.len();
@@ -443,7 +402,7 @@ impl V1Header {
 
     /// Put `msg` into NIL space of size exactly its body or with at least 8 bytes left
     /// over. Returns false when no NIL space fits.
-    fn place_in_nil(&mut self, msg: &V1Msg) -> bool {
+    fn place_in_nil(&mut self, msg: &HeaderMessage) -> bool {
         let b = msg.body.len();
         for c in &mut self.chunks {
             Self::merge_nils(c);
@@ -460,7 +419,7 @@ impl V1Header {
                 if old > b {
                     c.msgs.insert(
                         i + 1,
-                        V1Msg {
+                        HeaderMessage {
                             mtype: NIL,
                             flags: 0,
                             body: vec![0; old - b - fh],
@@ -491,15 +450,15 @@ impl V1Header {
         self.fh() == 6
     }
 
-    /// [`V1Header::add`] with the creation order of the message (headers tracking it).
+    /// [`EditableHeader::add`] with the creation order of the message (headers tracking it).
     pub fn add_ordered(&mut self, mtype: u16, mut body: Vec<u8>, corder: u16) -> Result<()> {
         if self.v2_prefix.is_none() {
-            body.resize(body.len().div_ceil(8) * 8, 0);
+            body.resize(pad8(body.len()), 0);
         }
         if body.len() > usize::from(u16::MAX) {
             return Err(Error::Usage("header message of 64 KiB or more".into()));
         }
-        let msg = V1Msg {
+        let msg = HeaderMessage {
             mtype,
             flags: 0,
             body,
@@ -559,10 +518,10 @@ impl V1Header {
         let placeholder = self.next_placeholder;
         self.next_placeholder -= 1;
         let mut new_msgs = vec![msg];
-        let cont = V1Msg {
+        let cont = HeaderMessage {
             mtype: CONTINUATION,
             flags: 0,
-            body: cont_body(placeholder, 0),
+            body: encode_continuation(placeholder, 0),
             corder: 0,
         };
         if !self.place_in_nil(&cont) {
@@ -570,7 +529,7 @@ impl V1Header {
             // possible, else e.g. the symbol table message of a bare h5py group; readers
             // find messages in any chunk); the continuation message takes its slot.
             let fh = self.fh();
-            let fits = |m: &V1Msg| {
+            let fits = |m: &HeaderMessage| {
                 m.mtype != CONTINUATION
                     && m.mtype != NIL
                     && (m.body.len() == 16 || m.body.len() >= 16 + 2 * fh)
@@ -587,7 +546,7 @@ impl V1Header {
             if let Some((ci, mi)) = pick {
                 if let Some(c) = self.chunks.get_mut(ci) {
                     if let Some(m) = c.msgs.get_mut(mi) {
-                        let nil = V1Msg {
+                        let nil = HeaderMessage {
                             mtype: NIL,
                             flags: 0,
                             body: vec![0; m.body.len()],
@@ -612,13 +571,13 @@ impl V1Header {
                 ));
             }
         }
-        new_msgs.push(V1Msg {
+        new_msgs.push(HeaderMessage {
             mtype: NIL,
             flags: 0,
             body: vec![0; SPARE],
             corder: 0,
         });
-        self.chunks.push(V1Chunk {
+        self.chunks.push(HeaderChunk {
             addr: placeholder,
             msgs: new_msgs,
             dirty: true,
@@ -637,7 +596,6 @@ impl V1Header {
     /// referenced more than once (a v2 header would need a reference count message), message
     /// types above 255.
     pub fn to_v2(&mut self) -> Result<Vec<(u64, u64)>> {
-        use crate::hdf5::object_header::{ATTR_MAX_COMPACT, ATTR_MIN_DENSE, OHDR_FLAGS};
         if self.v2_prefix.is_some() {
             return Ok(Vec::new());
         }
@@ -685,7 +643,7 @@ impl V1Header {
             let mut rest = rest;
             while rest >= 4 {
                 let body = (rest - 4).min(usize::from(u16::MAX));
-                c0.msgs.push(V1Msg {
+                c0.msgs.push(HeaderMessage {
                     mtype: NIL,
                     flags: 0,
                     body: vec![0; body],
@@ -695,14 +653,7 @@ impl V1Header {
             }
             c0.gap = rest;
         }
-        let mut pre = b"OHDR".to_vec();
-        pre.push(2);
-        pre.push(OHDR_FLAGS);
-        pre.extend_from_slice(&ATTR_MAX_COMPACT.to_le_bytes());
-        pre.extend_from_slice(&ATTR_MIN_DENSE.to_le_bytes());
-        let n = u32::try_from(area).map_err(|_| Error::format(S, self.addr, "chunk 0 size"))?;
-        pre.extend_from_slice(&n.to_le_bytes());
-        self.v2_prefix = Some(pre);
+        self.v2_prefix = Some(ohdr_prefix(area)?);
         Ok(old)
     }
 
@@ -743,7 +694,7 @@ impl V1Header {
             for p in self.chunks.iter_mut().take(i) {
                 for m in &mut p.msgs {
                     if m.mtype == CONTINUATION && cont_target(&m.body).map(|t| t.0) == Some(old) {
-                        m.body = cont_body(new, bytes.len() as u64);
+                        m.body = encode_continuation(new, bytes.len() as u64);
                         p.dirty = true;
                         found = true;
                     }
@@ -771,22 +722,10 @@ impl V1Header {
         let n = u16::try_from(self.count())
             .map_err(|_| Error::Usage("too many header messages".into()))?;
         let size = u32::try_from(body.len()).map_err(|_| Error::Usage("chunk 0 too big".into()))?;
-        let mut out = Vec::with_capacity(16 + body.len());
-        out.push(1);
-        out.push(0);
-        out.extend_from_slice(&n.to_le_bytes());
-        out.extend_from_slice(&self.refcount.to_le_bytes());
-        out.extend_from_slice(&size.to_le_bytes());
-        out.extend_from_slice(&[0; 4]);
+        let mut out = encode_header_prefix(n, self.refcount, size).to_vec();
         out.extend_from_slice(&body);
         Ok(out)
     }
-}
-
-fn seal(mut v: Vec<u8>) -> Vec<u8> {
-    let c = crate::hdf5::checksum::lookup3(&v);
-    v.extend_from_slice(&c.to_le_bytes());
-    v
 }
 
 #[cfg(test)]
@@ -833,13 +772,13 @@ mod tests {
         f
     }
 
-    fn load(f: &[u8]) -> Result<V1Header> {
+    fn load(f: &[u8]) -> Result<EditableHeader> {
         let read = |a: u64, l: u64| -> Result<Vec<u8>> {
             f.get(a as usize..(a + l) as usize)
                 .map(|s| s.to_vec())
                 .ok_or_else(|| Error::format("test", a, "out of range"))
         };
-        V1Header::load(0x100, Sizes::default(), &Limits::default(), &read)
+        EditableHeader::load(0x100, Sizes::default(), &Limits::default(), &read)
     }
 
     #[test]

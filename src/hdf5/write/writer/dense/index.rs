@@ -1,0 +1,123 @@
+//! The v2 B-tree indexes of dense storage (spec III.A.2, record types 5 "Link Name for
+//! Indexed Group", 6 "Creation Order for Indexed Group", 8 "Attribute Name for Indexed
+//! Attributes", 9 "Creation Order for Indexed Attributes"): a name index in name-hash
+//! order and, when creation order is indexed, a creation-order index, both over the
+//! fractal heap IDs of the stored messages.
+
+use super::super::super::btree_v2;
+use super::super::super::fractal_heap as fh;
+use super::*;
+use crate::hdf5::checksum::lookup3;
+
+/// Which dense storage the indexes serve: it decides the record types and layouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Records {
+    /// Types 5 (name hash, heap ID) and 6 (creation order u64, heap ID).
+    Links,
+    /// Types 8 (heap ID, message flags, creation order u32, name hash) and 9 (heap ID,
+    /// message flags, creation order u32).
+    Attributes,
+}
+
+/// Where the written storage lies.
+pub(super) struct Stored {
+    /// The fractal heap holding the messages (header, IDs, huge objects).
+    pub heap: fh::Written,
+    /// Name index B-tree header.
+    pub names: u64,
+    /// Creation-order index B-tree header, `UNDEF` when not indexed.
+    pub order: u64,
+    /// Extents of the heap and both trees (freed when superseded), huge objects aside.
+    pub blocks: Vec<(u64, u64)>,
+}
+
+impl Records {
+    /// The heap's creation parameters (libhdf5's defaults for each storage).
+    fn heap(self) -> &'static fh::Params {
+        match self {
+            Records::Links => &fh::LINKS,
+            Records::Attributes => &fh::ATTRS,
+        }
+    }
+
+    /// (record type, record size) of the name index and of the creation-order index.
+    fn types(self) -> ((u8, u16), (u8, u16)) {
+        let n = self.heap().id_len;
+        match self {
+            Records::Links => ((5, 4 + n), (6, 8 + n)),
+            Records::Attributes => ((8, n + 9), (9, n + 5)),
+        }
+    }
+
+    fn name_record(self, id: &[u8], hash: u32, corder: u64) -> Vec<u8> {
+        let mut e = Encoder::new();
+        match self {
+            Records::Links => e.u32(hash).bytes(id),
+            // libhdf5 keeps attribute creation orders under 2^16.
+            Records::Attributes => e.bytes(id).u8(0).u32(corder as u32).u32(hash),
+        };
+        e.finish()
+    }
+
+    fn order_record(self, id: &[u8], corder: u64) -> Vec<u8> {
+        let mut e = Encoder::new();
+        match self {
+            Records::Links => e.u64(corder).bytes(id),
+            Records::Attributes => e.bytes(id).u8(0).u32(corder as u32),
+        };
+        e.finish()
+    }
+}
+
+/// Order of a name index: hash, then name bytes (libhdf5 compares names on equal hashes).
+fn by_hash(names: &[&[u8]]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..names.len()).collect();
+    order.sort_by_key(|&i| (lookup3(names[i]), names[i]));
+    order
+}
+
+impl Writer {
+    /// Write dense storage: a heap holding `objs` (`reuse`: where unchanged huge ones
+    /// lie), its name index over `names`, and with `indexed` its creation-order index over
+    /// `corders` (all in the same order).
+    pub(super) fn write_dense(
+        &mut self,
+        recs: Records,
+        objs: &[&[u8]],
+        reuse: &[Option<u64>],
+        names: &[&[u8]],
+        corders: &[u64],
+        indexed: bool,
+    ) -> Result<Stored> {
+        let heap = fh::write(recs.heap(), objs, reuse, self)?;
+        let ((ntype, nsize), (otype, osize)) = recs.types();
+        let ids = &heap.ids;
+        let by_name: Vec<Vec<u8>> = by_hash(names)
+            .into_iter()
+            .map(|i| recs.name_record(&ids[i], lookup3(names[i]), corders[i]))
+            .collect();
+        let mut alloc = |b: &[u8]| self.alloc_write(b);
+        let names_tree =
+            btree_v2::write_with(btree_v2::DEFAULT, ntype, nsize, &by_name, &mut alloc)?;
+        let mut blocks: Vec<(u64, u64)> = heap.blocks.iter().copied().collect();
+        blocks.extend(names_tree.blocks);
+        let mut order = UNDEF;
+        if indexed {
+            let mut idx: Vec<usize> = (0..ids.len()).collect();
+            idx.sort_by_key(|&i| corders[i]);
+            let by_order: Vec<Vec<u8>> = idx
+                .into_iter()
+                .map(|i| recs.order_record(&ids[i], corders[i]))
+                .collect();
+            let t = btree_v2::write_with(btree_v2::DEFAULT, otype, osize, &by_order, &mut alloc)?;
+            order = t.header;
+            blocks.extend(t.blocks);
+        }
+        Ok(Stored {
+            heap,
+            names: names_tree.header,
+            order,
+            blocks,
+        })
+    }
+}
