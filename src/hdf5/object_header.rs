@@ -571,13 +571,13 @@ mod tests {
 mod encode_tests {
     use super::*;
     use crate::hdf5::checksum::lookup3;
-    use crate::hdf5::message::attribute_info::encode_attr_info;
+    use crate::hdf5::message::attribute_info::AttributeInfo;
 
     #[test]
     #[rustfmt::skip]
     fn ohdr_and_ochk_bytes() {
         let mut area = Vec::new();
-        push_message_v2(&mut area, 0x15, &encode_attr_info()).unwrap();
+        push_message_v2(&mut area, 0x15, &AttributeInfo::compact().encode()).unwrap();
         fill_nil_v2(&mut area, 30);
         assert_eq!(&area[..4], &[0x15, 18, 0, 0]); // type, size 18, flags
         assert_eq!(&area[22..], &[0, 4, 0, 0, 0, 0, 0, 0]); // NIL of 4 bytes

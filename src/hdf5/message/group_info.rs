@@ -104,8 +104,8 @@ mod tests {
 #[cfg(test)]
 mod encode_tests {
     use super::*;
-    use crate::hdf5::message::attribute_info::encode_attr_info;
-    use crate::hdf5::message::link_info::encode_link_info;
+    use crate::hdf5::message::attribute_info::AttributeInfo;
+    use crate::hdf5::message::link_info::LinkInfo;
     use crate::hdf5::message::test_util::cur;
     use crate::limits::Limits;
 
@@ -120,8 +120,8 @@ mod encode_tests {
         ];
         li.extend_from_slice(&FF);  // fractal heap: undefined (compact links)
         li.extend_from_slice(&FF);  // name index v2 B-tree: undefined
-        assert_eq!(encode_link_info(), li);
-        assert_eq!(encode_attr_info(), li);
+        assert_eq!(LinkInfo::compact().encode(), li);
+        assert_eq!(AttributeInfo::compact().encode(), li);
         assert_eq!(encode_group_info(), vec![
             0,                      // version 0
             1,                      // flags: link phase change stored

@@ -17,6 +17,7 @@ use std::collections::HashMap;
 
 use super::super::fractal_heap::Space;
 use super::*;
+use crate::hdf5::message::attribute_info::AttributeInfo;
 use index::Records;
 
 /// Groups of the 1.10 profile with more links than this store them densely (libhdf5's
@@ -96,14 +97,15 @@ pub(super) fn link_digest(links: &[(Vec<u8>, Vec<u8>, u64)]) -> u64 {
     digest(links.iter().map(|(n, b, _)| (n.as_slice(), b.as_slice())))
 }
 
-/// Attribute Info / Link Info body (version 0, no creation order) with a heap and a name
-/// index (undefined when compact).
-pub(super) fn info_body(dense: Option<(u64, u64)>) -> Vec<u8> {
+/// Attribute Info of one of our objects (creation order not tracked): its heap and name
+/// index, undefined while compact.
+pub(super) fn attribute_info(dense: Option<(u64, u64)>) -> AttributeInfo {
     let (heap, bt) = dense.unwrap_or((UNDEF, UNDEF));
-    let mut out = vec![0, 0];
-    out.extend_from_slice(&heap.to_le_bytes());
-    out.extend_from_slice(&bt.to_le_bytes());
-    out
+    AttributeInfo {
+        fractal_heap_address: heap,
+        name_btree_address: bt,
+        ..AttributeInfo::compact()
+    }
 }
 
 impl Writer {
@@ -207,7 +209,7 @@ impl Writer {
             .iter()
             .map(|(n, _)| u64::from(self.objs[idx].dense.attr_corder.get(n).copied().unwrap_or(0)))
             .collect();
-        let indexed = self.ext_ainfo(idx).is_some_and(|(f, _, _)| f & 0x02 != 0);
+        let indexed = self.ext_ainfo(idx).is_some_and(|a| a.creation_order_indexed);
         let st = self.write_dense(Records::Attributes, &objs, &reuse, &names, &corders, indexed)?;
         let w = &st.heap;
         self.release_dense_attrs(idx, &w.huge_at);
@@ -261,16 +263,9 @@ impl Writer {
 /// edited there and written as new dense storage at the header commit, whose Attribute
 /// Info message is patched with the new addresses (`ext_header_bytes`).
 impl Writer {
-    /// The Attribute Info message of an existing header: flags, offset of the heap
-    /// address in its body, heap address.
-    fn ext_ainfo(&self, idx: usize) -> Option<(u8, usize, u64)> {
-        let h = self.objs[idx].ext.as_ref()?;
-        let (ci, mi) = h.find(kind::ATTRIBUTE_INFO)?;
-        let body = &h.chunks.get(ci)?.msgs.get(mi)?.body;
-        let flags = *body.get(1)?;
-        let at = if flags & 0x01 != 0 { 4 } else { 2 };
-        let heap = u64::from_le_bytes(body.get(at..at + 8)?.try_into().ok()?);
-        Some((flags, at, heap))
+    /// The Attribute Info message of an existing header.
+    fn ext_ainfo(&self, idx: usize) -> Option<AttributeInfo> {
+        self.ext_decode(idx, kind::ATTRIBUTE_INFO, AttributeInfo::parse)
     }
 
     /// Whether the existing object `idx` holds its attributes densely now.
@@ -278,7 +273,7 @@ impl Writer {
         self.objs[idx].dense.attrs.is_some()
             || self
                 .ext_ainfo(idx)
-                .is_some_and(|(_, _, heap)| heap != UNDEF)
+                .is_some_and(|a| a.fractal_heap_address != UNDEF)
     }
 
     /// libhdf5's maximum of compact attributes for an existing v2 header: stored in its
@@ -334,39 +329,19 @@ impl Writer {
         if self.objs[idx].dense.attrs.is_some() {
             return Ok(());
         }
-        let Some((flags, at, heap)) = self.ext_ainfo(idx) else {
+        let Some(info) = self.ext_ainfo(idx) else {
             return Err(usage("no attribute info message"));
         };
-        let addr = self.objs[idx].addr;
+        let heap = info.fractal_heap_address;
         let mut list = Vec::new();
         let mut corders = HashMap::new();
         let mut corder_index = UNDEF;
         let mut found_blocks = Vec::new();
         let mut name_index = UNDEF;
         if heap != UNDEF {
-            let bt = self.objs[idx]
-                .ext
-                .as_ref()
-                .and_then(|h| h.find(kind::ATTRIBUTE_INFO).map(|(c, m)| (h, c, m)))
-                .and_then(|(h, c, m)| {
-                    let b = &h.chunks.get(c)?.msgs.get(m)?.body;
-                    Some(u64::from_le_bytes(b.get(at + 8..at + 16)?.try_into().ok()?))
-                })
-                .ok_or_else(|| Error::format("attribute info message", addr, "short"))?;
+            let bt = info.name_btree_address;
             name_index = bt;
-            if flags & 0x02 != 0 {
-                corder_index = self.objs[idx]
-                    .ext
-                    .as_ref()
-                    .and_then(|h| h.find(kind::ATTRIBUTE_INFO).map(|(c, m)| (h, c, m)))
-                    .and_then(|(h, c, m)| {
-                        let b = &h.chunks.get(c)?.msgs.get(m)?.body;
-                        Some(u64::from_le_bytes(
-                            b.get(at + 16..at + 24)?.try_into().ok()?,
-                        ))
-                    })
-                    .ok_or_else(|| Error::format("attribute info message", addr, "short"))?;
-            }
+            corder_index = info.creation_order_btree_address.unwrap_or(UNDEF);
             let file = self.reader()?;
             let io = &file.inner.io;
             let mut budget = crate::hdf5::io::Budget::new(&self.limits);
@@ -503,28 +478,17 @@ impl Writer {
             return Ok(());
         }
         self.write_dense_attrs(idx)?;
-        let (Some((_, at, _)), Some((heap, bt))) =
+        let (Some(mut info), Some((heap, bt))) =
             (self.ext_ainfo(idx), self.objs[idx].dense.attrs)
         else {
             return Err(usage("no attribute info message"));
         };
-        let cbt = self.objs[idx].dense.attrs_corder;
-        if let Some(b) = self.objs[idx]
-            .ext
-            .as_mut()
-            .and_then(|h| h.body_mut(kind::ATTRIBUTE_INFO))
-        {
-            if let Some(f) = b.get_mut(at..at + 16) {
-                f[..8].copy_from_slice(&heap.to_le_bytes());
-                f[8..].copy_from_slice(&bt.to_le_bytes());
-            }
-            if b.get(1).is_some_and(|f| f & 0x02 != 0) {
-                if let Some(f) = b.get_mut(at + 16..at + 24) {
-                    f.copy_from_slice(&cbt.to_le_bytes());
-                }
-            }
+        info.fractal_heap_address = heap;
+        info.name_btree_address = bt;
+        if info.creation_order_indexed {
+            info.creation_order_btree_address = Some(self.objs[idx].dense.attrs_corder);
         }
-        Ok(())
+        self.ext_reencode(idx, kind::ATTRIBUTE_INFO, info.encode())
     }
 
     /// An existing v1 header taking dense attributes (an attribute over 64 KiB): rewritten
@@ -539,7 +503,7 @@ impl Writer {
             return Ok(Vec::new());
         };
         let old = h.to_v2()?;
-        h.add(kind::ATTRIBUTE_INFO, info_body(None))?;
+        h.add(kind::ATTRIBUTE_INFO, AttributeInfo::compact().encode())?;
         Ok(old)
     }
 
@@ -548,30 +512,18 @@ impl Writer {
     /// it; zeros otherwise.
     pub(super) fn ext_attr_corders(&mut self, idx: usize, n: usize) -> Result<Vec<u16>> {
         let addr = self.objs[idx].addr;
-        let tracked = self.ext_ainfo(idx).is_some_and(|(f, _, _)| f & 0x01 != 0);
-        if !tracked {
-            return Ok(vec![0; n]);
-        }
-        let Some(b) = self.objs[idx]
-            .ext
-            .as_mut()
-            .and_then(|h| h.body_mut(kind::ATTRIBUTE_INFO))
-        else {
+        let Some(mut info) = self.ext_ainfo(idx).filter(|a| a.creation_order_tracked) else {
             return Ok(vec![0; n]);
         };
-        let max = b
-            .get(2..4)
-            .map(|x| u16::from_le_bytes([x[0], x[1]]))
-            .ok_or_else(|| Error::format("attribute info message", addr, "short"))?;
+        let max = info.max_creation_index.unwrap_or(0);
         let end = u16::try_from(usize::from(max) + n).map_err(|_| {
             Error::unsupported(
                 "more than 65535 attributes created on one object (creation order)",
                 Some(addr),
             )
         })?;
-        if let Some(f) = b.get_mut(2..4) {
-            f.copy_from_slice(&end.to_le_bytes());
-        }
+        info.max_creation_index = Some(end);
+        self.ext_reencode(idx, kind::ATTRIBUTE_INFO, info.encode())?;
         Ok((max..end).collect())
     }
 

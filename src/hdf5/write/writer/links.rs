@@ -9,6 +9,7 @@
 
 use super::*;
 use crate::hdf5::message::link::{encode_link_ordered, LinkMessage};
+use crate::hdf5::message::group_info::GroupInfo;
 use crate::hdf5::message::link_info::LinkInfo;
 use crate::hdf5::message::Message;
 
@@ -156,14 +157,10 @@ impl Writer {
     /// libhdf5's default).
     fn ext_max_compact_links(&self, gidx: usize) -> usize {
         let default = dense::MAX_COMPACT_LINKS as u16;
-        let found = self.objs[gidx].ext.as_ref().and_then(|h| {
-            let (ci, mi) = h.find(kind::GROUP_INFO)?;
-            let b = &h.chunks.get(ci)?.msgs.get(mi)?.body;
-            if b.get(1)? & 1 == 0 {
-                return None;
-            }
-            Some(u16::from_le_bytes([*b.get(2)?, *b.get(3)?]))
-        });
+        let found = self
+            .ext_decode(gidx, kind::GROUP_INFO, GroupInfo::parse)
+            .and_then(|g| g.link_phase_change)
+            .map(|(max_compact, _)| max_compact);
         usize::from(found.unwrap_or(default))
     }
 

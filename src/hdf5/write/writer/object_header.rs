@@ -155,7 +155,7 @@ impl Writer {
             }
         };
         if self.header_version(idx) == HeaderVersion::V2 {
-            ess.push((kind::ATTRIBUTE_INFO, dense::info_body(o.dense.attrs)));
+            ess.push((kind::ATTRIBUTE_INFO, dense::attribute_info(o.dense.attrs).encode()));
         }
         if let Some(rc) = self.refcount_message(idx) {
             ess.push((kind::REFCOUNT, rc));

@@ -34,6 +34,7 @@ use crate::hdf5::io::Budget;
 use crate::hdf5::local_heap;
 use crate::hdf5::message::dataspace::DataspaceKind;
 use crate::hdf5::message::layout::{ChunkIndexing, DataLayout};
+use crate::hdf5::message::link_info::LinkInfo;
 use crate::hdf5::message::{kind, Message};
 use crate::hdf5::read::dataset::Dataset as RDataset;
 use crate::hdf5::read::file::{File, Object};
@@ -669,16 +670,8 @@ impl Writer {
 
     /// Whether the existing group `gidx` stores its links densely (Link Info heap set).
     pub(super) fn ext_dense_links(&self, gidx: usize) -> bool {
-        let Some(h) = self.objs[gidx].ext.as_ref() else {
-            return false;
-        };
-        h.find(kind::LINK_INFO)
-            .and_then(|(ci, mi)| {
-                let body = &h.chunks.get(ci)?.msgs.get(mi)?.body;
-                let at = if body.get(1)? & 0x01 != 0 { 10 } else { 2 };
-                Some(u64::from_le_bytes(body.get(at..at + 8)?.try_into().ok()?) != UNDEF)
-            })
-            .unwrap_or(false)
+        self.ext_decode(gidx, kind::LINK_INFO, LinkInfo::parse)
+            .is_some_and(|l| l.fractal_heap_address != UNDEF)
     }
 }
 

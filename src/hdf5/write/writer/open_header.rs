@@ -123,6 +123,33 @@ pub(super) fn edited_layout(
 }
 
 impl Writer {
+    /// The first message of `mtype` in the opened header of `idx`, decoded by its message
+    /// module's `parse` (`None`: no such message, or one that does not decode).
+    pub(super) fn ext_decode<T>(
+        &self,
+        idx: usize,
+        mtype: u16,
+        parse: fn(&mut Cursor<'_>, &Limits) -> Result<T>,
+    ) -> Option<T> {
+        let o = self.objs.get(idx)?;
+        let h = o.ext.as_ref()?;
+        let (ci, mi) = h.find(mtype)?;
+        let body = &h.chunks.get(ci)?.msgs.get(mi)?.body;
+        parse(&mut message_cursor(body, o.addr), &self.limits).ok()
+    }
+
+    /// Put `new` (re-encoded by its message module) in the place of the first message of
+    /// `mtype` in the opened header of `idx`, at the size found there.
+    pub(super) fn ext_reencode(&mut self, idx: usize, mtype: u16, new: Vec<u8>) -> Result<()> {
+        let addr = self.objs[idx].addr;
+        let body = self.objs[idx]
+            .ext
+            .as_mut()
+            .and_then(|h| h.body_mut(mtype))
+            .ok_or_else(|| usage(format!("internal: no message {mtype:#x} to re-encode")))?;
+        replace_same_size(body, new, "object header message", addr)
+    }
+
     /// PyTables Tables keep their row count in an int64 NROWS attribute as well as in the
     /// dataspace: keep both equal when rows are appended to an existing Table.
     pub(super) fn sync_nrows(&mut self, idx: usize) -> Result<()> {
