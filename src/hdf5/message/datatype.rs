@@ -69,6 +69,51 @@ pub struct EnumMember {
     pub value: Vec<u8>,
 }
 
+/// The bit fields of a floating-point element (class 1 properties): where the sign,
+/// exponent and mantissa lie, and the exponent bias.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FloatFields {
+    /// Sign bit location.
+    pub sign_location: u8,
+    /// Exponent bit location.
+    pub exponent_location: u8,
+    /// Exponent size in bits.
+    pub exponent_size: u8,
+    /// Mantissa bit location.
+    pub mantissa_location: u8,
+    /// Mantissa size in bits.
+    pub mantissa_size: u8,
+    /// Exponent bias.
+    pub exponent_bias: u32,
+}
+
+impl FloatFields {
+    /// IEEE binary16/32/64, the fields of the standard floats of 2, 4 and 8 bytes.
+    pub fn ieee(size: u32) -> Option<FloatFields> {
+        match size {
+            2 => Some(Self::layout(size, 5, 15)),
+            4 => Some(Self::layout(size, 8, 127)),
+            8 => Some(Self::layout(size, 11, 1023)),
+            _ => None,
+        }
+    }
+
+    /// IEEE's layout in `size` bytes with an exponent of `exponent_size` bits: sign on
+    /// top, exponent below it, mantissa from bit 0.
+    fn layout(size: u32, exponent_size: u8, exponent_bias: u32) -> FloatFields {
+        let sign_location = size.saturating_mul(8).saturating_sub(1).min(255) as u8;
+        let exponent_location = sign_location.saturating_sub(exponent_size);
+        FloatFields {
+            sign_location,
+            exponent_location,
+            exponent_size,
+            mantissa_location: 0,
+            mantissa_size: exponent_location,
+            exponent_bias,
+        }
+    }
+}
+
 /// A decoded datatype.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Datatype {
@@ -95,18 +140,8 @@ pub enum Datatype {
         bit_offset: u16,
         /// Bit precision.
         bit_precision: u16,
-        /// Sign bit location.
-        sign_location: u8,
-        /// Exponent bit location.
-        exponent_location: u8,
-        /// Exponent size in bits.
-        exponent_size: u8,
-        /// Mantissa bit location.
-        mantissa_location: u8,
-        /// Mantissa size in bits.
-        mantissa_size: u8,
-        /// Exponent bias.
-        exponent_bias: u32,
+        /// Where sign, exponent and mantissa lie.
+        fields: FloatFields,
     },
     /// Class 2: time (kept raw).
     Time {
@@ -353,24 +388,27 @@ fn parse_depth(c: &mut Cursor<'_>, limits: &Limits, depth: u32) -> Result<Dataty
                     return Err(Error::Format(c.err_at(start, "reserved float byte order")));
                 }
             };
-            let sign_location = ((bits >> 8) & 0xFF) as u8;
             let bit_offset = c.u16()?;
             let bit_precision = c.u16()?;
-            let exponent_location = c.u8()?;
-            let exponent_size = c.u8()?;
-            let mantissa_location = c.u8()?;
-            let mantissa_size = c.u8()?;
-            let exponent_bias = c.u32()?;
+            let fields = FloatFields {
+                sign_location: ((bits >> 8) & 0xFF) as u8,
+                exponent_location: c.u8()?,
+                exponent_size: c.u8()?,
+                mantissa_location: c.u8()?,
+                mantissa_size: c.u8()?,
+                exponent_bias: c.u32()?,
+            };
             check_bits(c, props, size, bit_offset, bit_precision)?;
             // Every field must sit inside the bits in use (positions count from bit 0 of the
             // element, as HDF5's H5Tset_fields checks them), or decoding would shift out of range.
             let p = u32::from(bit_offset) + u32::from(bit_precision);
             let fits = |loc: u8, n: u8| u32::from(loc) + u32::from(n) <= p;
-            if u32::from(sign_location) >= p
-                || exponent_size == 0
-                || mantissa_size == 0
-                || !fits(exponent_location, exponent_size)
-                || !fits(mantissa_location, mantissa_size)
+            let f = &fields;
+            if u32::from(f.sign_location) >= p
+                || f.exponent_size == 0
+                || f.mantissa_size == 0
+                || !fits(f.exponent_location, f.exponent_size)
+                || !fits(f.mantissa_location, f.mantissa_size)
             {
                 return Err(Error::Format(c.err_at(
                     props,
@@ -382,12 +420,7 @@ fn parse_depth(c: &mut Cursor<'_>, limits: &Limits, depth: u32) -> Result<Dataty
                 order,
                 bit_offset,
                 bit_precision,
-                sign_location,
-                exponent_location,
-                exponent_size,
-                mantissa_location,
-                mantissa_size,
-                exponent_bias,
+                fields,
             }
         }
         2 => {

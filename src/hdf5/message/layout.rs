@@ -162,6 +162,40 @@ impl DataLayout {
     }
 }
 
+/// Compact data of `size` bytes (the size field, of the version's width, already read).
+fn compact(c: &mut Cursor<'_>, v: u8, size: usize) -> Result<DataLayout> {
+    if size > c.remaining() {
+        return Err(bad(
+            c,
+            format!("compact data of {size} bytes, {} left", c.remaining()),
+        ));
+    }
+    let data = c.bytes(size)?.to_vec();
+    Ok(DataLayout::Compact { version: v, data })
+}
+
+/// Chunked storage indexed by a v1 B-tree (versions 1-3): the index address, then `nd`
+/// 4-byte dimensions (the last one the element size).
+fn chunked_btree_v1(
+    c: &mut Cursor<'_>,
+    v: u8,
+    nd_at: u64,
+    nd: u8,
+    limits: &Limits,
+) -> Result<DataLayout> {
+    check_chunk_ndims(c, nd_at, nd, limits)?;
+    let index_address = c.offset()?;
+    let (chunk_dims, element_size) = chunk_dims(c, nd, 4)?;
+    Ok(DataLayout::Chunked(ChunkedLayout {
+        version: v,
+        flags: 0,
+        chunk_dims,
+        element_size,
+        indexing: ChunkIndexing::BTreeV1,
+        index_address,
+    }))
+}
+
 fn parse_v1_v2(c: &mut Cursor<'_>, v: u8, limits: &Limits) -> Result<DataLayout> {
     let nd_at = c.addr();
     let nd = c.u8()?;
@@ -172,14 +206,7 @@ fn parse_v1_v2(c: &mut Cursor<'_>, v: u8, limits: &Limits) -> Result<DataLayout>
         0 => {
             c.skip(4usize.saturating_mul(nd as usize))?;
             let size = c.u32()? as usize;
-            if size > c.remaining() {
-                return Err(bad(
-                    c,
-                    format!("compact data of {size} bytes, {} left", c.remaining()),
-                ));
-            }
-            let data = c.bytes(size)?.to_vec();
-            Ok(DataLayout::Compact { version: v, data })
+            compact(c, v, size)
         }
         1 => {
             let address = c.offset()?;
@@ -203,19 +230,7 @@ fn parse_v1_v2(c: &mut Cursor<'_>, v: u8, limits: &Limits) -> Result<DataLayout>
                 size,
             })
         }
-        2 => {
-            check_chunk_ndims(c, nd_at, nd, limits)?;
-            let index_address = c.offset()?;
-            let (chunk_dims, element_size) = chunk_dims(c, nd, 4)?;
-            Ok(DataLayout::Chunked(ChunkedLayout {
-                version: v,
-                flags: 0,
-                chunk_dims,
-                element_size,
-                indexing: ChunkIndexing::BTreeV1,
-                index_address,
-            }))
-        }
+        2 => chunked_btree_v1(c, v, nd_at, nd, limits),
         _ => Err(Error::Format(c.err_at(
             class_at,
             format!("layout class {class} invalid in version {v}"),
@@ -229,14 +244,7 @@ fn parse_v3_plus(c: &mut Cursor<'_>, v: u8, limits: &Limits) -> Result<DataLayou
     match class {
         0 => {
             let size = c.u16()? as usize;
-            if size > c.remaining() {
-                return Err(bad(
-                    c,
-                    format!("compact data of {size} bytes, {} left", c.remaining()),
-                ));
-            }
-            let data = c.bytes(size)?.to_vec();
-            Ok(DataLayout::Compact { version: v, data })
+            compact(c, v, size)
         }
         1 => {
             let address = c.offset()?;
@@ -250,17 +258,7 @@ fn parse_v3_plus(c: &mut Cursor<'_>, v: u8, limits: &Limits) -> Result<DataLayou
         2 if v == 3 => {
             let nd_at = c.addr();
             let nd = c.u8()?;
-            check_chunk_ndims(c, nd_at, nd, limits)?;
-            let index_address = c.offset()?;
-            let (chunk_dims, element_size) = chunk_dims(c, nd, 4)?;
-            Ok(DataLayout::Chunked(ChunkedLayout {
-                version: v,
-                flags: 0,
-                chunk_dims,
-                element_size,
-                indexing: ChunkIndexing::BTreeV1,
-                index_address,
-            }))
+            chunked_btree_v1(c, v, nd_at, nd, limits)
         }
         2 => {
             let flags_at = c.addr();

@@ -9,19 +9,8 @@
 //!
 //! Other sizes (long double) are decoded from their fields elsewhere (`value.rs`).
 
-use crate::hdf5::message::datatype::{ByteOrder, Datatype};
+use crate::hdf5::message::datatype::{ByteOrder, Datatype, FloatFields};
 use crate::hdf5::read::value::{float_from_fields, for_each_field, read_uint};
-
-/// The IEEE field layout (sign, exponent position/size, mantissa position/size, bias) of a
-/// standard float of `size` bytes.
-fn ieee_fields(size: u32) -> Option<(u8, u8, u8, u8, u8, u32)> {
-    match size {
-        2 => Some((15, 10, 5, 0, 10, 15)),
-        4 => Some((31, 23, 8, 0, 23, 127)),
-        8 => Some((63, 52, 11, 0, 52, 1023)),
-        _ => None,
-    }
-}
 
 /// Whether `dt` is a 2/4/8-byte float laid out as IEEE binary16/32/64.
 fn is_ieee(dt: &Datatype) -> bool {
@@ -29,29 +18,15 @@ fn is_ieee(dt: &Datatype) -> bool {
         size,
         bit_offset,
         bit_precision,
-        sign_location,
-        exponent_location,
-        exponent_size,
-        mantissa_location,
-        mantissa_size,
-        exponent_bias,
+        fields,
         ..
     } = dt
     else {
         return false;
     };
-    ieee_fields(*size).is_some_and(|f| {
-        *bit_offset == 0
-            && u32::from(*bit_precision) == size * 8
-            && f == (
-                *sign_location,
-                *exponent_location,
-                *exponent_size,
-                *mantissa_location,
-                *mantissa_size,
-                *exponent_bias,
-            )
-    })
+    *bit_offset == 0
+        && u32::from(*bit_precision) == size.saturating_mul(8)
+        && FloatFields::ieee(*size) == Some(*fields)
 }
 
 /// Whether some integer or float inside `dt` needs HDF5's conversion to read as h5py does.
@@ -63,7 +38,7 @@ pub fn needs_conversion(dt: &Datatype) -> bool {
             bit_precision,
             ..
         } => *size <= 8 && (*bit_offset != 0 || u32::from(*bit_precision) != size * 8),
-        Datatype::FloatingPoint { size, .. } => ieee_fields(*size).is_some() && !is_ieee(dt),
+        Datatype::FloatingPoint { size, .. } => FloatFields::ieee(*size).is_some() && !is_ieee(dt),
         Datatype::Compound { members, .. } => members.iter().any(|m| needs_conversion(&m.datatype)),
         Datatype::Array { base, .. } => needs_conversion(base),
         _ => false,
@@ -111,26 +86,19 @@ pub fn int_bits(dt: &Datatype, raw: u64) -> u64 {
 /// rule; numpy's `finfo`). IEEE types keep their size; `None` past float64 (long double:
 /// decoded elsewhere).
 pub fn numpy_float_size(dt: &Datatype) -> Option<u32> {
-    let Datatype::FloatingPoint {
-        size,
-        exponent_size,
-        mantissa_size,
-        exponent_bias,
-        ..
-    } = dt
-    else {
+    let Datatype::FloatingPoint { size, fields, .. } = dt else {
         return None;
     };
     if is_ieee(dt) {
         return Some(*size);
     }
-    let max_exp = (1i64 << (*exponent_size).min(40)) - i64::from(*exponent_bias) - 1;
-    let min_exp = 1 - i64::from(*exponent_bias);
+    let max_exp = (1i64 << fields.exponent_size.min(40)) - i64::from(fields.exponent_bias) - 1;
+    let min_exp = 1 - i64::from(fields.exponent_bias);
     // (size, nmant, maxexp, minexp) of numpy's float16, float32, float64.
     [(2, 10, 16, -14), (4, 23, 128, -126), (8, 52, 1024, -1022)]
         .into_iter()
         .find(|&(_, nmant, maxexp, minexp)| {
-            u32::from(*mantissa_size) <= nmant && max_exp <= maxexp && min_exp >= minexp
+            u32::from(fields.mantissa_size) <= nmant && max_exp <= maxexp && min_exp >= minexp
         })
         .map(|(s, ..)| s)
 }
@@ -277,12 +245,7 @@ fn standard_type_at(dt: &Datatype, top: bool) -> Datatype {
             size,
             bit_offset,
             bit_precision,
-            sign_location,
-            exponent_location,
-            exponent_size,
-            mantissa_location,
-            mantissa_size,
-            exponent_bias,
+            fields,
             ..
         } => {
             let to = if top {
@@ -290,12 +253,11 @@ fn standard_type_at(dt: &Datatype, top: bool) -> Datatype {
             } else {
                 *size
             };
-            if let Some((s, el, es, ml, ms, b)) = ieee_fields(to) {
+            if let Some(f) = FloatFields::ieee(to) {
                 *size = to;
                 *bit_offset = 0;
                 *bit_precision = u16::try_from(to * 8).unwrap_or(u16::MAX);
-                (*sign_location, *exponent_location, *exponent_size) = (s, el, es);
-                (*mantissa_location, *mantissa_size, *exponent_bias) = (ml, ms, b);
+                *fields = f;
             }
         }
         Datatype::Compound { members, .. } => {

@@ -4,7 +4,7 @@
 //! that fetches the referenced global-heap object (see `read::file`).
 
 use crate::error::{Error, Result};
-use crate::hdf5::message::datatype::{ByteOrder, Datatype, StringPadding};
+use crate::hdf5::message::datatype::{ByteOrder, Datatype, FloatFields, StringPadding};
 
 /// One decoded element.
 #[derive(Debug, Clone, PartialEq)]
@@ -175,17 +175,20 @@ pub fn float_from_fields(dt: &Datatype, bytes: &[u8]) -> Option<f64> {
     let Datatype::FloatingPoint {
         size,
         order,
+        fields,
+        ..
+    } = dt
+    else {
+        return None;
+    };
+    let FloatFields {
         sign_location,
         exponent_location,
         exponent_size,
         mantissa_location,
         mantissa_size,
         exponent_bias,
-        ..
-    } = dt
-    else {
-        return None;
-    };
+    } = fields;
     let n = *size as usize;
     if n > 16 || bytes.len() < n || *exponent_size > 32 || *mantissa_size > 120 {
         return None;

@@ -1,7 +1,7 @@
 //! Datatype message encoding (spec IV.A.2.d): version 1, or 2 when an array class is
 //! involved, and the standard little-endian types the writer uses.
 
-use super::{ByteOrder, CharSet, Datatype, StringPadding};
+use super::{ByteOrder, CharSet, Datatype, FloatFields, StringPadding};
 use crate::error::{Error, Result};
 use crate::hdf5::encoder::{pad_vec, u32_of, usage};
 
@@ -73,24 +73,19 @@ fn encode_dt_into(dt: &Datatype, ver: u8, out: &mut Vec<u8>) -> Result<()> {
             order,
             bit_offset,
             bit_precision,
-            sign_location,
-            exponent_location,
-            exponent_size,
-            mantissa_location,
-            mantissa_size,
-            exponent_bias,
+            fields: f,
         } => {
             // Mantissa normalization 2 ("implied most significant bit").
-            head(out, 1, [order_bit(*order) | 0x20, *sign_location, 0], *size);
+            head(out, 1, [order_bit(*order) | 0x20, f.sign_location, 0], *size);
             out.extend_from_slice(&bit_offset.to_le_bytes());
             out.extend_from_slice(&bit_precision.to_le_bytes());
             out.extend_from_slice(&[
-                *exponent_location,
-                *exponent_size,
-                *mantissa_location,
-                *mantissa_size,
+                f.exponent_location,
+                f.exponent_size,
+                f.mantissa_location,
+                f.mantissa_size,
             ]);
-            out.extend_from_slice(&exponent_bias.to_le_bytes());
+            out.extend_from_slice(&f.exponent_bias.to_le_bytes());
         }
         Datatype::String {
             size,
@@ -225,22 +220,13 @@ pub mod types {
     }
     /// IEEE float of 2, 4 or 8 bytes, little-endian.
     pub fn float(size: u32) -> Datatype {
-        let (exp_loc, exp_size, mant, bias) = match size {
-            2 => (10, 5, 10, 15),
-            4 => (23, 8, 23, 127),
-            _ => (52, 11, 52, 1023),
-        };
+        let fields = FloatFields::ieee(size).unwrap_or_else(|| FloatFields::layout(size, 11, 1023));
         Datatype::FloatingPoint {
             size,
             order: ByteOrder::LittleEndian,
             bit_offset: 0,
-            bit_precision: (size * 8) as u16,
-            sign_location: (size * 8 - 1) as u8,
-            exponent_location: exp_loc,
-            exponent_size: exp_size,
-            mantissa_location: 0,
-            mantissa_size: mant,
-            exponent_bias: bias,
+            bit_precision: size.saturating_mul(8) as u16,
+            fields,
         }
     }
     /// Fixed-length string, NULLTERM (PyTables).

@@ -34,12 +34,14 @@ fn float_v1() {
             order: ByteOrder::LittleEndian,
             bit_offset: 0,
             bit_precision: 64,
-            sign_location: 63,
-            exponent_location: 52,
-            exponent_size: 11,
-            mantissa_location: 0,
-            mantissa_size: 52,
-            exponent_bias: 1023,
+            fields: FloatFields {
+                sign_location: 63,
+                exponent_location: 52,
+                exponent_size: 11,
+                mantissa_location: 0,
+                mantissa_size: 52,
+                exponent_bias: 1023,
+            },
         }
     );
 }
