@@ -152,12 +152,7 @@ impl Writer {
     /// [`Writer::set_attr`] commits the header on its own).
     pub fn set_attrs(&mut self, path: &str, attrs: &[(&str, AttrValue)]) -> Result<()> {
         self.check()?;
-        let p = if path.len() > 1 {
-            path.trim_end_matches('/')
-        } else {
-            path
-        };
-        let idx = self.resolve(p)?;
+        let idx = self.resolve(path)?;
         let mut bodies = Vec::with_capacity(attrs.len());
         for (name, v) in attrs {
             bodies.push((*name, self.attr_body(name, v)?));

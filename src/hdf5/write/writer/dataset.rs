@@ -102,14 +102,7 @@ impl Writer {
     /// Create a dataset at `path` (parent group must exist).
     pub fn create_dataset(&mut self, path: &str, b: DatasetBuilder) -> Result<DatasetId> {
         self.check()?;
-        let (parent, name) = split_path(path)?;
-        self.resolve(&parent)?;
-        let pidx = self.group_idx(&parent)?;
-        let full = crate::hdf5::read::file::join_path(&parent, &name);
-        self.check_new_member(pidx, &name)?;
-        if self.paths.contains_key(&full) {
-            return Err(usage(format!("{full} already exists")));
-        }
+        let (pidx, name, full) = self.new_member(path)?;
         let dt = b.dtype.clone();
         let elem = to_usize(dt.size())?;
         if elem == 0 {

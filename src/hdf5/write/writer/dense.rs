@@ -530,12 +530,7 @@ impl Writer {
     /// Delete the attribute `name` of the object at `path` (an error when it has none).
     pub fn delete_attr(&mut self, path: &str, name: &str) -> Result<()> {
         self.check()?;
-        let p = if path.len() > 1 {
-            path.trim_end_matches('/')
-        } else {
-            path
-        };
-        let idx = self.resolve(p)?;
+        let idx = self.resolve(path)?;
         let missing = || usage(format!("{path}: no attribute {name:?}"));
         if self.objs[idx].ext.is_some() && self.ext_is_dense(idx) {
             let saved = (self.objs[idx].attrs.clone(), self.objs[idx].dense.clone());

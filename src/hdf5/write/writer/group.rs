@@ -145,6 +145,33 @@ impl Writer {
         })
     }
 
+    /// Where the new member `path` goes: (parent group, member name, full path); refused
+    /// when the parent is no group or the name is taken.
+    pub(super) fn new_member(&mut self, path: &str) -> Result<(usize, String, String)> {
+        let (parent, name) = split_path(path)?;
+        self.resolve(&parent)?;
+        let pidx = self.group_idx(&parent)?;
+        self.check_new_member(pidx, &name)?;
+        let full = crate::hdf5::read::file::join_path(&parent, &name);
+        if self.paths.contains_key(&full) {
+            return Err(usage(format!("{full} already exists")));
+        }
+        Ok((pidx, name, full))
+    }
+
+    /// The attributes PyTables gives a new group (none outside its conventions).
+    fn group_attrs(&self, title: &str) -> Vec<(&'static str, AttrValue)> {
+        use crate::hdf5::write::pytables::{GROUP_CLASS, GROUP_VERSION};
+        if !self.pytables {
+            return Vec::new();
+        }
+        vec![
+            ("CLASS", AttrValue::Ascii(GROUP_CLASS.into())),
+            ("TITLE", AttrValue::Str(title.into())),
+            ("VERSION", AttrValue::Ascii(GROUP_VERSION.into())),
+        ]
+    }
+
     pub(super) fn group_idx(&self, path: &str) -> Result<usize> {
         let p = if path.len() > 1 {
             path.trim_end_matches('/')
@@ -301,26 +328,8 @@ impl Writer {
     /// Create a group with a PyTables TITLE.
     pub fn create_group_titled(&mut self, path: &str, title: &str) -> Result<()> {
         self.check()?;
-        let (parent, name) = split_path(path)?;
-        self.resolve(&parent)?;
-        let pidx = self.group_idx(&parent)?;
-        let full = crate::hdf5::read::file::join_path(&parent, &name);
-        self.check_new_member(pidx, &name)?;
-        if self.paths.contains_key(&full) {
-            return Err(usage(format!("{full} already exists")));
-        }
-        let mut attrs = Vec::new();
-        if self.pytables {
-            attrs.push((
-                "CLASS",
-                AttrValue::Ascii(crate::hdf5::write::pytables::GROUP_CLASS.into()),
-            ));
-            attrs.push(("TITLE", AttrValue::Str(title.into())));
-            attrs.push((
-                "VERSION",
-                AttrValue::Ascii(crate::hdf5::write::pytables::GROUP_VERSION.into()),
-            ));
-        }
+        let (pidx, name, full) = self.new_member(path)?;
+        let attrs = self.group_attrs(title);
         let idx = self.new_group_object(full, &attrs)?;
         self.link(pidx, &name, idx)
     }
@@ -335,26 +344,8 @@ impl Writer {
         self.check()?;
         let mut touched: Vec<usize> = Vec::new();
         for path in paths {
-            let (parent, name) = split_path(path)?;
-            self.resolve(&parent)?;
-            let pidx = self.group_idx(&parent)?;
-            let full = crate::hdf5::read::file::join_path(&parent, &name);
-            self.check_new_member(pidx, &name)?;
-            if self.paths.contains_key(&full) {
-                return Err(usage(format!("{full} already exists")));
-            }
-            let mut attrs = Vec::new();
-            if self.pytables {
-                attrs.push((
-                    "CLASS",
-                    AttrValue::Ascii(crate::hdf5::write::pytables::GROUP_CLASS.into()),
-                ));
-                attrs.push(("TITLE", AttrValue::Str(String::new())));
-                attrs.push((
-                    "VERSION",
-                    AttrValue::Ascii(crate::hdf5::write::pytables::GROUP_VERSION.into()),
-                ));
-            }
+            let (pidx, name, full) = self.new_member(path)?;
+            let attrs = self.group_attrs("");
             let idx = self.new_group_object(full, &attrs)?;
             self.stage_link(pidx, name.as_bytes(), idx)?;
             if !touched.contains(&pidx) {

@@ -70,14 +70,7 @@ impl Writer {
 
     fn body_link(&mut self, path: &str, body: impl FnOnce(&[u8]) -> Result<Vec<u8>>) -> Result<()> {
         self.check()?;
-        let (parent, name) = split_path(path)?;
-        self.resolve(&parent)?;
-        let pidx = self.group_idx(&parent)?;
-        self.check_new_member(pidx, &name)?;
-        let full = crate::hdf5::read::file::join_path(&parent, &name);
-        if self.paths.contains_key(&full) {
-            return Err(usage(format!("{full} already exists")));
-        }
+        let (pidx, name, _) = self.new_member(path)?;
         let o = &self.objs[pidx];
         let plain = matches!(&o.kind, Kind::Group(g) if g.compact && !g.order.tracked);
         if !plain || o.ext.is_some() {

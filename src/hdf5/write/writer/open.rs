@@ -587,34 +587,14 @@ impl Writer {
                     merge: *merge_percent,
                 },
             )),
-            (
-                4,
-                ChunkIndexing::ExtensibleArray {
-                    max_bits,
-                    index_elements,
-                    min_pointers,
-                    min_elements,
-                    page_bits,
-                },
-            ) if unlimited.len() == 1
-                && (
-                    *max_bits,
-                    *index_elements,
-                    *min_pointers,
-                    *min_elements,
-                    *page_bits,
-                ) == (
-                    EA_MAX_BITS,
-                    EA_IDX_ELMTS,
-                    EA_MIN_PTRS,
-                    EA_MIN_ELMTS,
-                    EA_PAGE_BITS,
-                ) =>
+            // HDF5's default array parameters only: the ones our array writers use.
+            (4, ChunkIndexing::ExtensibleArray { .. })
+                if unlimited.len() == 1 && c.indexing == ChunkIndexing::WRITTEN_EXTENSIBLE_ARRAY =>
             {
                 Some(ChunkIdx::Extensible(unlimited[0]))
             }
-            (4, ChunkIndexing::FixedArray { page_bits })
-                if unlimited.is_empty() && *page_bits == FA_PAGE_BITS =>
+            (4, ChunkIndexing::FixedArray { .. })
+                if unlimited.is_empty() && c.indexing == ChunkIndexing::WRITTEN_FIXED_ARRAY =>
             {
                 Some(ChunkIdx::Fixed)
             }
