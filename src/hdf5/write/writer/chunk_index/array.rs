@@ -22,9 +22,7 @@ impl Writer {
         let chunk = c.chunk.clone();
         let kind = c.kind;
         let root = c.root;
-        let cbytes = product(&chunk)?
-            .checked_mul(elem)
-            .ok_or_else(|| usage("size overflows"))?;
+        let cbytes = super::chunk_bytes(&chunk, elem)?;
         let fmt = ElemFmt {
             filtered: filtered.then(|| c.size_len.unwrap_or_else(|| chunk_size_len(cbytes))),
         };
@@ -44,11 +42,7 @@ impl Writer {
             elems.insert(i, (rec.addr, u64::from(rec.size), rec.mask));
         }
         if elems.is_empty() {
-            let d = self.ds_mut(ds)?;
-            d.dims = dims;
-            if let Store::Chunked(c) = &mut d.store {
-                c.pending_dims = None;
-            }
+            self.indexed(ds, dims, None, None)?;
             return self.commit_header(ds.0);
         }
         let hdr_len = match kind {
@@ -94,25 +88,13 @@ impl Writer {
             }
         }
         if slot_hdr.is_some() {
-            let d = self.ds_mut(ds)?;
-            d.dims = dims;
-            if let Store::Chunked(c) = &mut d.store {
-                c.cache = cache;
-                c.pending_dims = None;
-                c.root = hdr;
-            }
+            self.indexed(ds, dims, Some(cache), Some(hdr))?;
             return self.commit_slot(ds.0, Some(hbytes));
         }
         if root == UNDEF {
             self.put(hdr, &hbytes)?;
         }
-        let d = self.ds_mut(ds)?;
-        d.dims = dims;
-        if let Store::Chunked(c) = &mut d.store {
-            c.cache = cache;
-            c.pending_dims = None;
-            c.root = hdr;
-        }
+        self.indexed(ds, dims, Some(cache), Some(hdr))?;
         let (haddr, obytes) = self.header_bytes(ds.0)?;
         self.publish_eof()?;
         if root != UNDEF {

@@ -84,15 +84,7 @@ impl Writer {
             for (a, l) in dead {
                 self.free.release(ds.0, a, l as u64);
             }
-            let d = self.ds_mut(ds)?;
-            d.dims = dims;
-            if let Store::Chunked(c) = &mut d.store {
-                c.cache = cache;
-                c.pending_dims = None;
-                if let Some(r) = new_root {
-                    c.root = r;
-                }
-            }
+            self.indexed(ds, dims, Some(cache), new_root)?;
             return self.commit_slot(ds.0, None);
         }
         let new_root = match built {
@@ -103,15 +95,7 @@ impl Writer {
                 None
             }
         };
-        let d = self.ds_mut(ds)?;
-        d.dims = dims;
-        if let Store::Chunked(c) = &mut d.store {
-            c.cache = cache;
-            c.pending_dims = None;
-            if let Some(r) = new_root {
-                c.root = r;
-            }
-        }
+        self.indexed(ds, dims, Some(cache), new_root)?;
         self.sync_nrows(ds.0)?;
         let (haddr, hbytes) = self.header_bytes(ds.0)?;
         self.publish_eof()?;

@@ -29,9 +29,7 @@ impl Writer {
         let Store::Chunked(c) = &d.store else {
             return Err(usage("not chunked"));
         };
-        let cbytes = product(&c.chunk)?
-            .checked_mul(elem)
-            .ok_or_else(|| usage("size overflows"))?;
+        let cbytes = super::chunk_bytes(&c.chunk, elem)?;
         let new_root = match c.kind {
             ChunkIdx::Single => {
                 let zero = vec![0u64; c.chunk.len()];
@@ -105,12 +103,7 @@ impl Writer {
             }
             _ => return Err(usage("not an index of an opened file")),
         };
-        let d = self.ds_mut(ds)?;
-        d.dims = dims;
-        if let Store::Chunked(c) = &mut d.store {
-            c.pending_dims = None;
-            c.root = new_root;
-        }
+        self.indexed(ds, dims, None, Some(new_root))?;
         self.commit_header(ds.0)?;
         self.free.stage(ds.0);
         Ok(())
