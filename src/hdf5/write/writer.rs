@@ -290,6 +290,19 @@ fn to_usize(n: u64) -> Result<usize> {
     usize::try_from(n).map_err(|_| usage("size does not fit in memory"))
 }
 
+/// Step the row-major multi-index `idx` to its next position inside `bounds` (one range
+/// per entry); false once every position was visited (`idx` is back at the start).
+fn step(idx: &mut [u64], bounds: &[Range<u64>]) -> bool {
+    for (i, b) in idx.iter_mut().zip(bounds).rev() {
+        *i += 1;
+        if *i < b.end {
+            return true;
+        }
+        *i = b.start;
+    }
+    false
+}
+
 /// Copy the elements of global box `region` (start/count per dim) from `src` (a dense
 /// array covering global box `src_box`) into `dst` (dense, covering `dst_box`).
 fn copy_box(
@@ -336,18 +349,9 @@ fn copy_box(
             .get_mut(dof..dof + run)
             .ok_or_else(|| usage("destination buffer too short"))?;
         t.copy_from_slice(s);
-        // Next row: increment dims rank-2 .. 0.
-        let mut d = rank - 1;
-        loop {
-            if d == 0 {
-                return Ok(());
-            }
-            d -= 1;
-            idx[d] += 1;
-            if idx[d] < region[d].end {
-                break;
-            }
-            idx[d] = region[d].start;
+        // Next row: the dims before the last one step.
+        if !step(&mut idx[..rank - 1], &region[..rank - 1]) {
+            return Ok(());
         }
     }
 }

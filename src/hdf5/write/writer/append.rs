@@ -216,9 +216,9 @@ impl Writer {
             .map(|i| if i == 0 { start..logical } else { 0..dims[i] })
             .collect();
         // Chunks along dims 1.. covering the row range.
-        let grid: Vec<u64> = (1..rank).map(|i| dims[i].div_ceil(chunk[i])).collect();
+        let grid: Vec<Range<u64>> = (1..rank).map(|i| 0..dims[i].div_ceil(chunk[i])).collect();
         let mut ci = vec![0u64; rank - 1];
-        if grid.iter().all(|g| *g > 0) {
+        if grid.iter().all(|g| g.end > 0) {
             loop {
                 let mut origin = vec![start];
                 origin.extend(ci.iter().zip(&chunk[1..]).map(|(i, c)| i * c));
@@ -266,18 +266,7 @@ impl Writer {
                     self.commit.appending = false;
                     r?;
                 }
-                let mut k = ci.len();
-                let mut done = true;
-                while k > 0 {
-                    k -= 1;
-                    ci[k] += 1;
-                    if ci[k] < grid[k] {
-                        done = false;
-                        break;
-                    }
-                    ci[k] = 0;
-                }
-                if done {
+                if !step(&mut ci, &grid) {
                     break;
                 }
             }

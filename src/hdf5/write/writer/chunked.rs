@@ -110,17 +110,8 @@ impl Writer {
                         .ok_or_else(|| usage("short data"))?;
                     self.put(at, chunk)?;
                     src += run;
-                    let mut k = rank - 1;
-                    loop {
-                        if k == 0 {
-                            return Ok(());
-                        }
-                        k -= 1;
-                        idxs[k] += 1;
-                        if idxs[k] < sel[k].end {
-                            break;
-                        }
-                        idxs[k] = sel[k].start;
+                    if !step(&mut idxs[..rank - 1], &sel[..rank - 1]) {
+                        return Ok(());
                     }
                 }
             }
@@ -157,18 +148,7 @@ impl Writer {
                             copy_box(data, sel, buf, &cbox, &region, elem)
                         })?;
                     }
-                    let mut k = ci.len();
-                    let mut done = true;
-                    while k > 0 {
-                        k -= 1;
-                        ci[k] += 1;
-                        if ci[k] < grid[k].end {
-                            done = false;
-                            break;
-                        }
-                        ci[k] = grid[k].start;
-                    }
-                    if done {
+                    if !step(&mut ci, &grid) {
                         break;
                     }
                 }

@@ -30,10 +30,15 @@ impl Writer {
         made
     }
 
-    /// Write a new file into `st` (which should be empty).
-    pub fn with_storage(st: Box<dyn WriteStorage>, opts: WriteOptions) -> Result<Writer> {
-        let superblock = opts.profile.superblock();
-        let mut w = Writer {
+    /// A writer of `profile` over `st` holding no object yet, new bytes going after the
+    /// superblock (`Writer::open` then places them after the file's end).
+    pub(super) fn bare(
+        st: Box<dyn WriteStorage>,
+        opts: &WriteOptions,
+        profile: Profile,
+        superblock: Superblock,
+    ) -> Writer {
+        Writer {
             st,
             eof: superblock.len(),
             committed_eof: 0,
@@ -43,7 +48,7 @@ impl Writer {
             failed: false,
             limits: opts.limits,
             pytables: opts.pytables,
-            profile: opts.profile,
+            profile,
             superblock,
             shared: None,
             by_addr: HashMap::new(),
@@ -54,7 +59,12 @@ impl Writer {
             pool: Default::default(),
             track_order: opts.track_order,
             more_links: HashMap::new(),
-        };
+        }
+    }
+
+    /// Write a new file into `st` (which should be empty).
+    pub fn with_storage(st: Box<dyn WriteStorage>, opts: WriteOptions) -> Result<Writer> {
+        let mut w = Self::bare(st, &opts, opts.profile, opts.profile.superblock());
         // A fresh file is empty already. Truncating it anyway made ext4 flush the whole file
         // when it is closed (auto_da_alloc, meant for replace-by-truncate): a Flush close
         // waited for the writeback of everything written (0.27 s of W1's 0.47 s).

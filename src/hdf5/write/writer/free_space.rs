@@ -92,13 +92,18 @@ impl FreeSpace {
             return self.take_below(n, u64::MAX);
         }
         let &(l, a) = self.by_size.range((n, 0)..).next()?;
+        Some(self.carve(a, l, n))
+    }
+
+    /// Take the first `n` bytes of the free block `a` of `l` bytes; the rest stays free.
+    fn carve(&mut self, a: u64, l: u64, n: u64) -> u64 {
         self.by_size.remove(&(l, a));
         self.free.remove(&a);
         if l > n {
             self.free.insert(a + n, l - n);
             self.by_size.insert((l - n, a + n));
         }
-        Some(a)
+        a
     }
 
     /// The lowest reusable block of `n` bytes ending at or below `limit`, if any: at close
@@ -109,13 +114,7 @@ impl FreeSpace {
             .iter()
             .take_while(|(a, _)| a.saturating_add(n) <= limit)
             .find(|(_, l)| **l >= n)?;
-        self.by_size.remove(&(l, a));
-        self.free.remove(&a);
-        if l > n {
-            self.free.insert(a + n, l - n);
-            self.by_size.insert((l - n, a + n));
-        }
-        Some(a)
+        Some(self.carve(a, l, n))
     }
 
     /// Take exactly `addr..addr + n` if it is free (within one free block).

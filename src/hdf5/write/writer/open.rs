@@ -113,43 +113,21 @@ impl Writer {
         }
         let len = WriteStorage::len(&shared)?;
         let eof = pad8(to_usize(sb.eof_address.max(len))?) as u64;
-        let mut w = Writer {
-            st: Box::new(shared.clone()),
-            eof,
-            committed_eof: sb.eof_address,
-            written_end: len,
-            objs: Vec::new(),
-            paths: HashMap::new(),
-            failed: false,
-            limits: opts.limits,
-            pytables: opts.pytables,
-            profile: if sb.version >= 2 {
-                Profile::Hdf5V110
-            } else {
-                Profile::PyTables
-            },
-            superblock: if sb.version >= 2 {
-                let b = file.inner.io.read(0, 44, "superblock")?;
-                Superblock::Kept {
-                    head: b
-                        .try_into()
-                        .map_err(|_| Error::format("superblock", 0, "short"))?,
-                }
-            } else {
-                Superblock::V0V1 {
-                    eof_field: if sb.version == 0 { 40 } else { 44 },
-                }
-            },
-            shared: Some(shared),
-            by_addr: HashMap::new(),
-            scratch: Vec::new(),
-            commit: Default::default(),
-            free: Default::default(),
-            durability: opts.durability,
-            pool: Default::default(),
-            track_order: opts.track_order,
-            more_links: HashMap::new(),
+        let (profile, superblock) = if sb.version >= 2 {
+            let b = file.inner.io.read(0, 44, "superblock")?;
+            let head = b
+                .try_into()
+                .map_err(|_| Error::format("superblock", 0, "short"))?;
+            (Profile::Hdf5V110, Superblock::Kept { head })
+        } else {
+            let eof_field = if sb.version == 0 { 40 } else { 44 };
+            (Profile::PyTables, Superblock::V0V1 { eof_field })
         };
+        let mut w = Writer::bare(Box::new(shared.clone()), &opts, profile, superblock);
+        w.eof = eof;
+        w.committed_eof = sb.eof_address;
+        w.written_end = len;
+        w.shared = Some(shared);
         // Freed blocks of the file as found keep their exact length (module `free_space`).
         w.free.foreign_below = len;
         let root = w.load_object("/".into(), sb.root_object_header)?;
