@@ -49,15 +49,19 @@ fn field<'a>(c: &mut Cursor<'a>, v: u8, n: usize) -> Result<Cursor<'a>> {
     Ok(sub)
 }
 
+/// A resolver of shared encodings that refuses them, naming `what`.
+fn refuse<T>(what: &'static str) -> impl FnMut(&[u8], u64) -> Result<T> {
+    move |_, at| Err(Error::unsupported(what, Some(at)))
+}
+
 impl AttributeMessage {
     /// Decode an Attribute message (from an object header or a dense-storage heap object).
     pub fn parse(c: &mut Cursor<'_>, limits: &Limits) -> Result<Self> {
-        Self::parse_with(c, limits, &mut |_, at| {
-            Err(Error::unsupported(
-                "shared datatype or dataspace in attribute",
-                Some(at),
-            ))
-        })
+        Self::parse_with(
+            c,
+            limits,
+            &mut refuse("shared datatype or dataspace in attribute"),
+        )
     }
 
     /// [`AttributeMessage::parse`], a shared (committed) datatype being resolved by
@@ -67,12 +71,12 @@ impl AttributeMessage {
         limits: &Limits,
         shared_type: &mut dyn FnMut(&[u8], u64) -> Result<super::datatype::Datatype>,
     ) -> Result<Self> {
-        Self::parse_shared(c, limits, shared_type, &mut |_, at| {
-            Err(Error::unsupported(
-                "shared dataspace in attribute",
-                Some(at),
-            ))
-        })
+        Self::parse_shared(
+            c,
+            limits,
+            shared_type,
+            &mut refuse("shared dataspace in attribute"),
+        )
     }
 
     /// [`AttributeMessage::parse_with`], a shared dataspace (in the shared-message heap)

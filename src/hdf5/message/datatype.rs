@@ -306,7 +306,11 @@ pub(crate) fn charset(c: &Cursor<'_>, v: u32, at: u64) -> Result<CharSet> {
 }
 
 /// Check a bit field (offset, precision) lies inside an element of `size` bytes.
-fn check_bits(c: &Cursor<'_>, at: u64, size: u32, offset: u16, precision: u16) -> Result<()> {
+/// The bit offset and precision of an integer, float or bitfield (`at`: its properties),
+/// refused when they do not fit its `size` bytes.
+fn bit_field(c: &mut Cursor<'_>, at: u64, size: u32) -> Result<(u16, u16)> {
+    let offset = c.u16()?;
+    let precision = c.u16()?;
     let end = u64::from(offset) + u64::from(precision);
     if precision == 0 || end > u64::from(size) * 8 {
         return Err(Error::Format(c.err_at(
@@ -314,7 +318,7 @@ fn check_bits(c: &Cursor<'_>, at: u64, size: u32, offset: u16, precision: u16) -
             format!("bit offset {offset} + precision {precision} does not fit {size} bytes"),
         )));
     }
-    Ok(())
+    Ok((offset, precision))
 }
 
 /// Bytes needed to encode values up to `size` (compound member offsets, v3+).
@@ -363,9 +367,7 @@ fn parse_depth(c: &mut Cursor<'_>, limits: &Limits, depth: u32) -> Result<Dataty
     let props = c.addr();
     Ok(match class {
         0 => {
-            let bit_offset = c.u16()?;
-            let bit_precision = c.u16()?;
-            check_bits(c, props, size, bit_offset, bit_precision)?;
+            let (bit_offset, bit_precision) = bit_field(c, props, size)?;
             Datatype::FixedPoint {
                 size,
                 order: byte_order(bits),
@@ -388,8 +390,7 @@ fn parse_depth(c: &mut Cursor<'_>, limits: &Limits, depth: u32) -> Result<Dataty
                     return Err(Error::Format(c.err_at(start, "reserved float byte order")));
                 }
             };
-            let bit_offset = c.u16()?;
-            let bit_precision = c.u16()?;
+            let (bit_offset, bit_precision) = bit_field(c, props, size)?;
             let fields = FloatFields {
                 sign_location: ((bits >> 8) & 0xFF) as u8,
                 exponent_location: c.u8()?,
@@ -398,7 +399,6 @@ fn parse_depth(c: &mut Cursor<'_>, limits: &Limits, depth: u32) -> Result<Dataty
                 mantissa_size: c.u8()?,
                 exponent_bias: c.u32()?,
             };
-            check_bits(c, props, size, bit_offset, bit_precision)?;
             // Every field must sit inside the bits in use (positions count from bit 0 of the
             // element, as HDF5's H5Tset_fields checks them), or decoding would shift out of range.
             let p = u32::from(bit_offset) + u32::from(bit_precision);
@@ -436,9 +436,7 @@ fn parse_depth(c: &mut Cursor<'_>, limits: &Limits, depth: u32) -> Result<Dataty
             charset: charset(c, (bits >> 4) & 0x0F, start)?,
         },
         4 => {
-            let bit_offset = c.u16()?;
-            let bit_precision = c.u16()?;
-            check_bits(c, props, size, bit_offset, bit_precision)?;
+            let (bit_offset, bit_precision) = bit_field(c, props, size)?;
             Datatype::Bitfield {
                 size,
                 order: byte_order(bits),

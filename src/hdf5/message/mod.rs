@@ -165,22 +165,7 @@ pub enum Message {
 /// The ignored-but-known types (NIL, MTIME, COMMENT, ...) are `Other` whatever their flags.
 pub fn decode(raw: &RawMessage, sizes: Sizes, limits: &Limits) -> Result<Message> {
     let t = raw.msg_type;
-    let decoded = matches!(
-        t,
-        kind::DATASPACE
-            | kind::LINK_INFO
-            | kind::DATATYPE
-            | kind::FILL_VALUE_OLD
-            | kind::FILL_VALUE
-            | kind::LINK
-            | kind::LAYOUT
-            | kind::GROUP_INFO
-            | kind::FILTER_PIPELINE
-            | kind::ATTRIBUTE
-            | kind::CONTINUATION
-            | kind::SYMBOL_TABLE
-            | kind::ATTRIBUTE_INFO
-    );
+    let decoded = is_decoded(t);
     if !decoded {
         check_fail_if_unknown(raw)?;
         return Ok(Message::Other(t));
@@ -193,23 +178,39 @@ pub fn decode(raw: &RawMessage, sizes: Sizes, limits: &Limits) -> Result<Message
         ));
     }
     let mut c = Cursor::new(&raw.data, raw.at, "object header message", sizes);
-    let c = &mut c;
-    Ok(match t {
-        kind::DATASPACE => Message::Dataspace(Dataspace::parse(c, limits)?),
-        kind::LINK_INFO => Message::LinkInfo(LinkInfo::parse(c, limits)?),
-        kind::DATATYPE => Message::Datatype(Datatype::parse(c, limits)?),
-        kind::FILL_VALUE_OLD => Message::FillValueOld(FillValue::parse_old(c, limits)?),
-        kind::FILL_VALUE => Message::FillValue(FillValue::parse(c, limits)?),
-        kind::LINK => Message::Link(LinkMessage::parse(c, limits)?),
-        kind::LAYOUT => Message::Layout(DataLayout::parse(c, limits)?),
-        kind::GROUP_INFO => Message::GroupInfo(GroupInfo::parse(c, limits)?),
-        kind::FILTER_PIPELINE => Message::FilterPipeline(FilterPipeline::parse(c, limits)?),
-        kind::ATTRIBUTE => Message::Attribute(AttributeMessage::parse(c, limits)?),
-        kind::CONTINUATION => Message::Continuation(Continuation::parse(c, limits)?),
-        kind::SYMBOL_TABLE => Message::SymbolTable(SymbolTableMessage::parse(c, limits)?),
-        kind::ATTRIBUTE_INFO => Message::AttributeInfo(AttributeInfo::parse(c, limits)?),
-        _ => Message::Other(t),
-    })
+    decode_known(t, &mut c, limits)
+}
+
+/// The messages this layer decodes, each listed once: type number, variant, decoder.
+macro_rules! decoded_messages {
+    ($($kind:ident => $variant:ident($parse:path)),* $(,)?) => {
+        fn is_decoded(t: u16) -> bool {
+            matches!(t, $(kind::$kind)|*)
+        }
+
+        fn decode_known(t: u16, c: &mut Cursor<'_>, limits: &Limits) -> Result<Message> {
+            Ok(match t {
+                $(kind::$kind => Message::$variant($parse(c, limits)?),)*
+                _ => Message::Other(t),
+            })
+        }
+    };
+}
+
+decoded_messages! {
+    DATASPACE => Dataspace(Dataspace::parse),
+    LINK_INFO => LinkInfo(LinkInfo::parse),
+    DATATYPE => Datatype(Datatype::parse),
+    FILL_VALUE_OLD => FillValueOld(FillValue::parse_old),
+    FILL_VALUE => FillValue(FillValue::parse),
+    LINK => Link(LinkMessage::parse),
+    LAYOUT => Layout(DataLayout::parse),
+    GROUP_INFO => GroupInfo(GroupInfo::parse),
+    FILTER_PIPELINE => FilterPipeline(FilterPipeline::parse),
+    ATTRIBUTE => Attribute(AttributeMessage::parse),
+    CONTINUATION => Continuation(Continuation::parse),
+    SYMBOL_TABLE => SymbolTable(SymbolTableMessage::parse),
+    ATTRIBUTE_INFO => AttributeInfo(AttributeInfo::parse),
 }
 
 /// The object header address a shared message points to (spec IV.A.2, "Shared Message"):
