@@ -124,6 +124,18 @@ mod tests {
         IndexInfo::parse(&mut cur(b), &Limits::default())
     }
 
+    /// Dense storage at 256 (heap), 512 (names), 768 (creation order), order tracked.
+    fn dense<I>(max: I) -> IndexInfo<I> {
+        IndexInfo {
+            creation_order_tracked: true,
+            creation_order_indexed: true,
+            max_creation_index: Some(max),
+            fractal_heap_address: 256,
+            name_btree_address: 512,
+            creation_order_btree_address: Some(768),
+        }
+    }
+
     /// Real bytes of both messages: h5py libver='latest' roots (compact), then dense
     /// storage with creation order tracked and indexed.
     #[test]
@@ -153,14 +165,6 @@ mod tests {
             0x03,                   // flags: tracked, indexed
             12, 0,                  // max creation index 12 (u16)
         ][..], &tail].concat();
-        let dense = |max| IndexInfo {
-            creation_order_tracked: true,
-            creation_order_indexed: true,
-            max_creation_index: Some(max),
-            fractal_heap_address: 256,
-            name_btree_address: 512,
-            creation_order_btree_address: Some(768),
-        };
         assert_eq!(parse::<u64>(&links).unwrap(), dense(9));
         assert_eq!(parse::<u16>(&attrs).unwrap(), dense(12u16));
     }
@@ -186,14 +190,7 @@ mod tests {
     fn round_trip<I: CreationIndex + std::fmt::Debug + Eq>(max: I) {
         let b = IndexInfo::<I>::compact().encode();
         assert_eq!(parse::<I>(&b).unwrap(), IndexInfo::compact());
-        let tracked = IndexInfo {
-            creation_order_tracked: true,
-            creation_order_indexed: true,
-            max_creation_index: Some(max),
-            fractal_heap_address: 256,
-            name_btree_address: 512,
-            creation_order_btree_address: Some(768),
-        };
+        let tracked = dense(max);
         let b = tracked.encode();
         assert_eq!(b.len(), 2 + I::WIDTH + 24);
         assert_eq!(parse::<I>(&b).unwrap(), tracked);

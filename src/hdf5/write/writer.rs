@@ -290,6 +290,19 @@ fn to_usize(n: u64) -> Result<usize> {
     usize::try_from(n).map_err(|_| usage("size does not fit in memory"))
 }
 
+/// The box of the chunk at `origin` (one range per dimension).
+fn chunk_box(origin: &[u64], chunk: &[u64]) -> Vec<Range<u64>> {
+    origin.iter().zip(chunk).map(|(o, c)| *o..o + c).collect()
+}
+
+/// The intersection of two boxes (empty ranges where they do not meet).
+fn intersect(a: &[Range<u64>], b: &[Range<u64>]) -> Vec<Range<u64>> {
+    a.iter()
+        .zip(b)
+        .map(|(a, b)| a.start.max(b.start)..a.end.min(b.end))
+        .collect()
+}
+
 /// Step the row-major multi-index `idx` to its next position inside `bounds` (one range
 /// per entry); false once every position was visited (`idx` is back at the start).
 fn step(idx: &mut [u64], bounds: &[Range<u64>]) -> bool {

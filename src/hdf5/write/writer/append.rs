@@ -133,16 +133,8 @@ impl Writer {
                     continue;
                 }
                 let buf = self.read_chunk(d, rec, cbytes)?;
-                let cbox: Vec<Range<u64>> = origin
-                    .iter()
-                    .zip(&c.chunk)
-                    .map(|(o, cd)| *o..o + cd)
-                    .collect();
-                let region: Vec<Range<u64>> = cbox
-                    .iter()
-                    .zip(&tbox)
-                    .map(|(a, b)| a.start.max(b.start)..a.end.min(b.end))
-                    .collect();
+                let cbox = chunk_box(&origin, &c.chunk);
+                let region = intersect(&cbox, &tbox);
                 copy_box(&buf, &cbox, &mut tail, &tbox, &region, d.elem)?;
             }
         }
@@ -222,13 +214,8 @@ impl Writer {
             loop {
                 let mut origin = vec![start];
                 origin.extend(ci.iter().zip(&chunk[1..]).map(|(i, c)| i * c));
-                let cbox: Vec<Range<u64>> =
-                    origin.iter().zip(&chunk).map(|(o, c)| *o..o + c).collect();
-                let region: Vec<Range<u64>> = cbox
-                    .iter()
-                    .zip(&tbox)
-                    .map(|(a, b)| a.start.max(b.start)..a.end.min(b.end))
-                    .collect();
+                let cbox = chunk_box(&origin, &chunk);
+                let region = intersect(&cbox, &tbox);
                 let d = self.ds(ds)?;
                 let Store::Chunked(c) = &d.store else {
                     return Ok(());

@@ -42,21 +42,19 @@ impl From<&str> for AttrValue {
         AttrValue::Str(s.to_string())
     }
 }
-impl From<String> for AttrValue {
-    fn from(s: String) -> Self {
-        AttrValue::Str(s)
-    }
+
+/// `From` for the types one variant holds as they are.
+macro_rules! attr_from {
+    ($($t:ty => $variant:ident),* $(,)?) => {
+        $(impl From<$t> for AttrValue {
+            fn from(v: $t) -> Self {
+                AttrValue::$variant(v)
+            }
+        })*
+    };
 }
-impl From<i64> for AttrValue {
-    fn from(v: i64) -> Self {
-        AttrValue::I64(v)
-    }
-}
-impl From<f64> for AttrValue {
-    fn from(v: f64) -> Self {
-        AttrValue::F64(v)
-    }
-}
+
+attr_from! { String => Str, i64 => I64, f64 => F64 }
 
 impl Writer {
     pub(super) fn attr_body(&mut self, name: &str, v: &AttrValue) -> Result<Vec<u8>> {

@@ -126,13 +126,8 @@ impl Writer {
                 let mut ci: Vec<u64> = grid.iter().map(|g| g.start).collect();
                 loop {
                     let origin: Vec<u64> = ci.iter().zip(&chunk).map(|(i, c)| i * c).collect();
-                    let cbox: Vec<Range<u64>> =
-                        origin.iter().zip(&chunk).map(|(o, c)| *o..o + c).collect();
-                    let region: Vec<Range<u64>> = sel
-                        .iter()
-                        .zip(&cbox)
-                        .map(|(s, b)| s.start.max(b.start)..s.end.min(b.end))
-                        .collect();
+                    let cbox = chunk_box(&origin, &chunk);
+                    let region = intersect(sel, &cbox);
                     if region == cbox {
                         // The selection covers the whole chunk: nothing to read back or
                         // fill, and when it is exactly this chunk its bytes are `data`.
