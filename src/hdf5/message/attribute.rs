@@ -214,13 +214,14 @@ pub fn encode_attribute(name: &str, dt: &[u8], space: &[u8], data: &[u8]) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hdf5::cursor::Sizes;
+    use crate::hdf5::encoder::pad8;
+    use crate::hdf5::message::dataspace::Dataspace;
     use crate::hdf5::message::dataspace::DataspaceKind;
     use crate::hdf5::message::datatype::{CharSet, Datatype, StringPadding};
+    use crate::hdf5::message::datatype::{encode_datatype, types};
     use crate::hdf5::message::test_util::*;
-
-    fn parse(b: &[u8]) -> Result<AttributeMessage> {
-        AttributeMessage::parse(&mut cur(b), &Limits::default())
-    }
+    use crate::limits::Limits;
 
     /// PyTables CLASS = "GROUP" on the root group: attribute v1 (real bytes).
     #[rustfmt::skip]
@@ -239,7 +240,7 @@ mod tests {
 
     #[test]
     fn v1_string() {
-        let a = parse(&CLASS_V1).unwrap();
+        let a = decode::<AttributeMessage>(&CLASS_V1).unwrap();
         assert_eq!(
             (a.version, a.name.as_str(), a.name_charset),
             (1, "CLASS", CharSet::Ascii)
@@ -269,7 +270,7 @@ mod tests {
             0x13, 0x10, 0x00, 0x00, 1, 0, 0, 0,    // string, size 1
             0x02, 0x00, 0x00, 0x02, 0, 0, 0, 0,    // dataspace v2 NULL + padding
         ];
-        let a = parse(&b).unwrap();
+        let a = decode::<AttributeMessage>(&b).unwrap();
         assert_eq!((a.dataspace.kind, a.data.len()), (DataspaceKind::Null, 0));
     }
 
@@ -292,7 +293,7 @@ mod tests {
             0x5c, 0x08, 0, 0, 0, 0, 0, 0,          // global heap collection 2140
             1, 0, 0, 0,                            // object index 1
         ];
-        let a = parse(&b).unwrap();
+        let a = decode::<AttributeMessage>(&b).unwrap();
         assert_eq!(a.name, "vs");
         assert!(a.datatype.is_variable_length());
         assert_eq!((a.data.len(), a.data_at), (16, BASE + 36));
@@ -300,9 +301,9 @@ mod tests {
 
     #[test]
     fn rejects() {
-        assert_eq!(format_at(parse(&[0x04, 0x00])), ("attribute message", BASE));
+        assert_eq!(format_at(decode::<AttributeMessage>(&[0x04, 0x00])), ("attribute message", BASE));
         // Data shorter than elements x size.
-        assert!(parse(&CLASS_V1[..35]).is_err());
+        assert!(decode::<AttributeMessage>(&CLASS_V1[..35]).is_err());
         // Shared datatype (v2 flags bit 0): unsupported by plain `parse`; `parse_with`
         // hands the encoding (here a v2 shared message) to its resolver.
         #[rustfmt::skip]
@@ -313,7 +314,7 @@ mod tests {
             0x02, 0x02, 0x20, 0, 0, 0, 0, 0, 0, 0, // shared message v2: address 0x20
             0x01, 0x00, 0x00, 0x00, 0, 0, 0, 0, // dataspace v1 scalar
         ];
-        assert!(is_unsupported(&parse(&shared)));
+        assert!(is_unsupported(&decode::<AttributeMessage>(&shared)));
         let mut seen = Vec::new();
         let r = AttributeMessage::parse_with(&mut cur(&shared), &Limits::default(), &mut |e, _| {
             seen.extend_from_slice(e);
@@ -324,11 +325,11 @@ mod tests {
         // Datatype size field larger than the message.
         let mut long = CLASS_V1;
         long[4] = 0xf0;
-        assert!(parse(&long).is_err());
+        assert!(decode::<AttributeMessage>(&long).is_err());
         // Bad embedded datatype: reported under the datatype's name, at its offset.
         let mut bad_type = CLASS_V1;
         bad_type[16] = 0x0c;
-        assert_eq!(format_at(parse(&bad_type)), ("datatype message", BASE + 16));
+        assert_eq!(format_at(decode::<AttributeMessage>(&bad_type)), ("datatype message", BASE + 16));
         // Over the attribute-size cap.
         let l = Limits {
             max_attribute_size: 4,
@@ -339,17 +340,6 @@ mod tests {
             "max_attribute_size"
         ));
     }
-}
-
-#[cfg(test)]
-mod encode_tests {
-    use super::*;
-    use crate::hdf5::cursor::Sizes;
-    use crate::hdf5::encoder::pad8;
-    use crate::hdf5::message::dataspace::Dataspace;
-    use crate::hdf5::message::datatype::{encode_datatype, types};
-    use crate::hdf5::message::test_util::cur;
-    use crate::limits::Limits;
 
     #[test]
     fn attribute_over_64k_encoded_name_refused() {
@@ -368,7 +358,7 @@ mod encode_tests {
         let sp = Dataspace::scalar().encode().unwrap();
         let b = encode_attribute("EXTDIM", &dt, &sp, &7i64.to_le_bytes()).unwrap();
         assert_eq!(b.len() % 8, 0);
-        let a = AttributeMessage::parse(&mut cur(&b), &Limits::default()).unwrap();
+        let a = decode::<AttributeMessage>(&b).unwrap();
         assert_eq!(a.name, "EXTDIM");
         let _ = Sizes {
             offsets: 8,

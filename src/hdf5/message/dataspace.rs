@@ -209,11 +209,8 @@ impl Dataspace {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hdf5::encoder::UNDEF;
     use crate::hdf5::message::test_util::*;
-
-    fn parse(b: &[u8]) -> Result<Dataspace> {
-        Dataspace::parse(&mut cur(b), &Limits::default())
-    }
 
     /// PyTables EArray (2, 3) extendable along dim 0 (real bytes, pt.h5 /ea).
     #[rustfmt::skip]
@@ -231,7 +228,7 @@ mod tests {
 
     #[test]
     fn v1_simple_with_unlimited_max() {
-        let d = parse(&EARRAY_V1).unwrap();
+        let d = decode::<Dataspace>(&EARRAY_V1).unwrap();
         assert_eq!(d.kind, DataspaceKind::Simple);
         assert_eq!(d.dims, vec![2, 3]);
         assert_eq!(d.max_dims, Some(vec![UNLIMITED, 3]));
@@ -247,7 +244,7 @@ mod tests {
             0x00,             // flags
             0, 0, 0, 0, 0,    // reserved
         ];
-        let d = parse(&scalar).unwrap();
+        let d = decode::<Dataspace>(&scalar).unwrap();
         assert_eq!((d.kind, d.num_elements()), (DataspaceKind::Scalar, Some(1)));
         #[rustfmt::skip]
         let perm = [
@@ -276,15 +273,15 @@ mod tests {
 
     #[test]
     fn v2_simple_and_null() {
-        let d = parse(&LATEST_V2).unwrap();
+        let d = decode::<Dataspace>(&LATEST_V2).unwrap();
         assert_eq!(
             (d.kind, d.dims, d.max_dims),
             (DataspaceKind::Simple, vec![10], Some(vec![UNLIMITED]))
         );
         // PyTables empty TITLE: v2 NULL inside a v1 file.
-        let d = parse(&[0x02, 0x00, 0x00, 0x02]).unwrap();
+        let d = decode::<Dataspace>(&[0x02, 0x00, 0x00, 0x02]).unwrap();
         assert_eq!((d.kind, d.num_elements()), (DataspaceKind::Null, Some(0)));
-        let d = parse(&[0x02, 0x00, 0x00, 0x00]).unwrap();
+        let d = decode::<Dataspace>(&[0x02, 0x00, 0x00, 0x00]).unwrap();
         assert_eq!(d.kind, DataspaceKind::Scalar);
     }
 
@@ -292,30 +289,24 @@ mod tests {
     fn rejects() {
         // Bad version, at the first byte.
         assert_eq!(
-            format_at(parse(&[0x03, 0, 0, 0])),
+            format_at(decode::<Dataspace>(&[0x03, 0, 0, 0])),
             ("dataspace message", BASE)
         );
         // Truncated: max dim 1 cut short.
-        assert_eq!(format_at(parse(&EARRAY_V1[..36])).0, "dataspace message");
+        assert_eq!(format_at(decode::<Dataspace>(&EARRAY_V1[..36])).0, "dataspace message");
         // Rank over the limit.
         let mut big = EARRAY_V1;
         big[1] = 33;
-        assert!(is_limit(&parse(&big), "max_rank"));
+        assert!(is_limit(&decode::<Dataspace>(&big), "max_rank"));
         // Rank larger than the bytes present (checked before allocating).
         let mut many = EARRAY_V1;
         many[1] = 20;
-        assert_eq!(format_at(parse(&many)).1, BASE + 8);
+        assert_eq!(format_at(decode::<Dataspace>(&many)).1, BASE + 8);
         // v2 null with a rank, v2 reserved type, unknown flags.
-        assert!(parse(&[0x02, 0x01, 0x00, 0x02, 1, 0, 0, 0, 0, 0, 0, 0]).is_err());
-        assert!(parse(&[0x02, 0x00, 0x00, 0x03]).is_err());
-        assert_eq!(format_at(parse(&[0x02, 0x00, 0x04, 0x00])).1, BASE + 2);
+        assert!(decode::<Dataspace>(&[0x02, 0x01, 0x00, 0x02, 1, 0, 0, 0, 0, 0, 0, 0]).is_err());
+        assert!(decode::<Dataspace>(&[0x02, 0x00, 0x00, 0x03]).is_err());
+        assert_eq!(format_at(decode::<Dataspace>(&[0x02, 0x00, 0x04, 0x00])).1, BASE + 2);
     }
-}
-
-#[cfg(test)]
-mod encode_tests {
-    use super::*;
-    use crate::hdf5::encoder::UNDEF;
 
     #[test]
     #[rustfmt::skip]
@@ -330,17 +321,12 @@ mod encode_tests {
             2, 0, 0, 2,               // version 2, rank 0, flags 0, type NULL (unpadded)
         ]);
     }
-}
 
-#[cfg(test)]
-mod round_trip {
-    //! Encode, then parse with the reader's decoder: the same value comes back.
-    use super::*;
-    use crate::hdf5::message::test_util::cur;
+    // Encode, then parse with the reader's decoder: the same value comes back.
 
     fn back(s: &Dataspace) -> Dataspace {
         let b = s.encode().unwrap();
-        Dataspace::parse(&mut cur(&b), &Limits::default()).unwrap()
+        decode::<Dataspace>(&b).unwrap()
     }
 
     #[test]
@@ -363,7 +349,7 @@ mod round_trip {
         ] {
             let b = d.encode_version(2).unwrap();
             assert_eq!(
-                Dataspace::parse(&mut cur(&b), &Limits::default()).unwrap(),
+                decode::<Dataspace>(&b).unwrap(),
                 d
             );
         }

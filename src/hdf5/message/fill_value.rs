@@ -171,10 +171,6 @@ mod tests {
     use super::*;
     use crate::hdf5::message::test_util::*;
 
-    fn parse(b: &[u8]) -> Result<FillValue> {
-        FillValue::parse(&mut cur(b), &Limits::default())
-    }
-
     #[test]
     fn v2_pytables_default() {
         #[rustfmt::skip]
@@ -186,7 +182,7 @@ mod tests {
             0, 0, 0, 0, // size 0 => library default (zeros)
         ];
         assert_eq!(
-            parse(&b).unwrap(),
+            decode::<FillValue>(&b).unwrap(),
             FillValue {
                 alloc_time: 3,
                 fill_time: 0,
@@ -207,12 +203,12 @@ mod tests {
             4, 0, 0, 0,     // size 4
             0xff, 0xff, 0xff, 0xff, // value -1 (i32)
         ];
-        assert_eq!(parse(&b).unwrap().value, Some(vec![0xff; 4]));
+        assert_eq!(decode::<FillValue>(&b).unwrap().value, Some(vec![0xff; 4]));
         let mut v1 = b;
         v1[0] = 1;
-        assert_eq!(parse(&v1).unwrap().value, Some(vec![0xff; 4]));
+        assert_eq!(decode::<FillValue>(&v1).unwrap().value, Some(vec![0xff; 4]));
         v1[3] = 0; // v1 carries a size field even when not defined; HDF5 ignores it
-        let u = parse(&v1).unwrap();
+        let u = decode::<FillValue>(&v1).unwrap();
         assert!(!u.defined && u.value.is_none());
         #[rustfmt::skip]
         let undef = [
@@ -222,7 +218,7 @@ mod tests {
             0x00, // not defined: no size field follows
         ];
         assert_eq!(
-            parse(&undef).unwrap(),
+            decode::<FillValue>(&undef).unwrap(),
             FillValue {
                 alloc_time: 2,
                 fill_time: 1,
@@ -235,7 +231,7 @@ mod tests {
     #[test]
     fn v3() {
         // h5py libver='latest' chunked dataset (real bytes): incremental, if set, no value.
-        let f = parse(&[0x03, 0x0b]).unwrap();
+        let f = decode::<FillValue>(&[0x03, 0x0b]).unwrap();
         assert_eq!(
             f,
             FillValue {
@@ -252,8 +248,8 @@ mod tests {
             2, 0, 0, 0, // size 2
             0x34, 0x12, // value
         ];
-        assert_eq!(parse(&with).unwrap().value, Some(vec![0x34, 0x12]));
-        let undefined = parse(&[0x03, 0x1a]).unwrap();
+        assert_eq!(decode::<FillValue>(&with).unwrap().value, Some(vec![0x34, 0x12]));
+        let undefined = decode::<FillValue>(&[0x03, 0x1a]).unwrap();
         assert!(!undefined.defined);
     }
 
@@ -282,19 +278,19 @@ mod tests {
     #[test]
     fn rejects() {
         assert_eq!(
-            format_at(parse(&[0x04, 0x00])),
+            format_at(decode::<FillValue>(&[0x04, 0x00])),
             ("fill value message", BASE)
         );
         // Undefined and value present together; reserved bits.
-        assert_eq!(format_at(parse(&[0x03, 0x30, 0, 0, 0, 0])).1, BASE + 1);
-        assert!(parse(&[0x03, 0x80]).is_err());
+        assert_eq!(format_at(decode::<FillValue>(&[0x03, 0x30, 0, 0, 0, 0])).1, BASE + 1);
+        assert!(decode::<FillValue>(&[0x03, 0x80]).is_err());
         // Size beyond the data.
         assert_eq!(
-            format_at(parse(&[0x02, 0x02, 0x02, 0x01, 9, 0, 0, 0, 1])).1,
+            format_at(decode::<FillValue>(&[0x02, 0x02, 0x02, 0x01, 9, 0, 0, 0, 1])).1,
             BASE + 8
         );
         // "Defined" byte other than 0/1.
-        assert!(parse(&[0x02, 0x02, 0x02, 0x07]).is_err());
+        assert!(decode::<FillValue>(&[0x02, 0x02, 0x02, 0x07]).is_err());
         // Over the attribute-size cap.
         let l = Limits {
             max_attribute_size: 2,
@@ -303,13 +299,8 @@ mod tests {
         let r = FillValue::parse(&mut cur(&[0x03, 0x2a, 4, 0, 0, 0, 1, 2, 3, 4]), &l);
         assert!(is_limit(&r, "max_attribute_size"));
     }
-}
 
-#[cfg(test)]
-mod round_trip {
-    //! Encode, then parse with the reader's decoder: the same value comes back.
-    use super::*;
-    use crate::hdf5::message::test_util::cur;
+    // Encode, then parse with the reader's decoder: the same value comes back.
 
     #[test]
     fn fill_values_encode_then_parse() {

@@ -142,10 +142,6 @@ mod tests {
     use super::*;
     use crate::hdf5::message::test_util::*;
 
-    fn parse(b: &[u8]) -> Result<FilterPipeline> {
-        FilterPipeline::parse(&mut cur(b), &Limits::default())
-    }
-
     /// PyMoDAQ/PyTables default: shuffle + deflate 5, pipeline v1 (real bytes, pt.h5 /ea).
     #[rustfmt::skip]
     const PT_V1: [u8; 56] = [
@@ -203,7 +199,7 @@ mod tests {
             0x00, 0x00, // no values
             b'l', b'z', b'f', 0, // "lzf"
         ];
-        let p = parse(&b).unwrap();
+        let p = decode::<FilterPipeline>(&b).unwrap();
         assert_eq!(
             p.filters[0],
             FilterDescription {
@@ -220,23 +216,18 @@ mod tests {
     #[test]
     fn rejects() {
         assert_eq!(
-            format_at(parse(&[0x03, 0])),
+            format_at(decode::<FilterPipeline>(&[0x03, 0])),
             ("filter pipeline message", BASE)
         );
-        assert_eq!(format_at(parse(&[0x02, 33])).1, BASE + 1);
+        assert_eq!(format_at(decode::<FilterPipeline>(&[0x02, 33])).1, BASE + 1);
         // Client data count larger than the bytes left.
         let mut many = PT_V1;
         many[14] = 0xff;
-        assert_eq!(format_at(parse(&many)).1, BASE + 24);
-        assert!(parse(&PT_V1[..50]).is_err());
+        assert_eq!(format_at(decode::<FilterPipeline>(&many)).1, BASE + 24);
+        assert!(decode::<FilterPipeline>(&PT_V1[..50]).is_err());
     }
-}
 
-#[cfg(test)]
-mod round_trip {
-    //! Encode, then parse with the reader's decoder: the same value comes back.
-    use super::*;
-    use crate::hdf5::message::test_util::cur;
+    // Encode, then parse with the reader's decoder: the same value comes back.
 
     #[test]
     fn pipeline_encodes_then_parses() {
@@ -265,7 +256,7 @@ mod round_trip {
         };
         let b = encode_pipeline(&p).unwrap();
         assert_eq!(
-            FilterPipeline::parse(&mut cur(&b), &Limits::default()).unwrap(),
+            decode::<FilterPipeline>(&b).unwrap(),
             p
         );
     }

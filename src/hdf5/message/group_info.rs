@@ -62,16 +62,15 @@ pub fn encode_group_info() -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hdf5::message::attribute_info::AttributeInfo;
+    use crate::hdf5::message::link_info::LinkInfo;
     use crate::hdf5::message::test_util::*;
-
-    fn parse(b: &[u8]) -> Result<GroupInfo> {
-        GroupInfo::parse(&mut cur(b), &Limits::default())
-    }
+    use crate::limits::Limits;
 
     #[test]
     fn accepts() {
         // h5py libver='latest' (real bytes): nothing stored.
-        assert_eq!(parse(&[0x00, 0x00]).unwrap(), GroupInfo::default());
+        assert_eq!(decode::<GroupInfo>(&[0x00, 0x00]).unwrap(), GroupInfo::default());
         #[rustfmt::skip]
         let b = [
             0x00,       // version 0
@@ -82,7 +81,7 @@ mod tests {
             18, 0,      // estimated name length 18
         ];
         assert_eq!(
-            parse(&b).unwrap(),
+            decode::<GroupInfo>(&b).unwrap(),
             GroupInfo {
                 link_phase_change: Some((8, 6)),
                 estimated: Some((4, 18))
@@ -93,21 +92,12 @@ mod tests {
     #[test]
     fn rejects() {
         assert_eq!(
-            format_at(parse(&[0x01, 0x00])),
+            format_at(decode::<GroupInfo>(&[0x01, 0x00])),
             ("group info message", BASE)
         );
-        assert_eq!(format_at(parse(&[0x00, 0x04])).1, BASE + 1);
-        assert!(parse(&[0x00, 0x01, 8, 0]).is_err());
+        assert_eq!(format_at(decode::<GroupInfo>(&[0x00, 0x04])).1, BASE + 1);
+        assert!(decode::<GroupInfo>(&[0x00, 0x01, 8, 0]).is_err());
     }
-}
-
-#[cfg(test)]
-mod encode_tests {
-    use super::*;
-    use crate::hdf5::message::attribute_info::AttributeInfo;
-    use crate::hdf5::message::link_info::LinkInfo;
-    use crate::hdf5::message::test_util::cur;
-    use crate::limits::Limits;
 
     const FF: [u8; 8] = [0xff; 8];
 
@@ -129,7 +119,7 @@ mod encode_tests {
             6, 0,                   // min dense links 6
         ]);
         use crate::hdf5::message::group_info::GroupInfo;
-        let g = GroupInfo::parse(&mut cur(&encode_group_info()), &Limits::default()).unwrap();
+        let g = decode::<GroupInfo>(&encode_group_info()).unwrap();
         assert_eq!(g.link_phase_change, Some((8, 6)));
     }
 }

@@ -465,14 +465,11 @@ impl ChunkedLayout {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hdf5::encoder::UNDEF;
     use crate::hdf5::message::test_util::*;
 
-    fn parse(b: &[u8]) -> Result<DataLayout> {
-        DataLayout::parse(&mut cur(b), &Limits::default())
-    }
-
     fn chunked(b: &[u8]) -> ChunkedLayout {
-        match parse(b).unwrap() {
+        match decode::<DataLayout>(b).unwrap() {
             DataLayout::Chunked(c) => c,
             other => panic!("{other:?}"),
         }
@@ -507,7 +504,7 @@ mod tests {
             0x10, 0, 0, 0, 0, 0, 0, 0,    // size 16
         ];
         assert_eq!(
-            parse(&contig).unwrap(),
+            decode::<DataLayout>(&contig).unwrap(),
             DataLayout::Contiguous {
                 version: 3,
                 address: 2048,
@@ -522,7 +519,7 @@ mod tests {
             1, 2, 3,    // data
         ];
         assert_eq!(
-            parse(&compact).unwrap(),
+            decode::<DataLayout>(&compact).unwrap(),
             DataLayout::Compact {
                 version: 3,
                 data: vec![1, 2, 3]
@@ -658,7 +655,7 @@ mod tests {
             8, 0, 0, 0,             // element size 8
         ];
         assert_eq!(
-            parse(&contig_v2).unwrap(),
+            decode::<DataLayout>(&contig_v2).unwrap(),
             DataLayout::Contiguous {
                 version: 2,
                 address: 2048,
@@ -676,7 +673,7 @@ mod tests {
             7, 9,                   // data
         ];
         assert_eq!(
-            parse(&compact_v1).unwrap(),
+            decode::<DataLayout>(&compact_v1).unwrap(),
             DataLayout::Compact {
                 version: 1,
                 data: vec![7, 9]
@@ -687,47 +684,40 @@ mod tests {
     #[test]
     fn rejects() {
         assert_eq!(
-            format_at(parse(&[0x06, 0x01])),
+            format_at(decode::<DataLayout>(&[0x06, 0x01])),
             ("data layout message", BASE)
         );
         // Zero chunk dimension, reported at that dimension.
         let mut zero = PT_V3;
         zero[15] = 0;
-        assert_eq!(format_at(parse(&zero)).1, BASE + 15);
+        assert_eq!(format_at(decode::<DataLayout>(&zero)).1, BASE + 15);
         // Zero element size.
         let mut zero_elem = PT_V3;
         zero_elem[19] = 0;
-        assert!(parse(&zero_elem).is_err());
+        assert!(decode::<DataLayout>(&zero_elem).is_err());
         // Dimensionality over the rank limit, and 1 (no chunk dim at all).
         let mut big = PT_V3;
         big[2] = 40;
-        assert!(is_limit(&parse(&big), "max_rank"));
+        assert!(is_limit(&decode::<DataLayout>(&big), "max_rank"));
         let mut one = PT_V3;
         one[2] = 1;
-        assert_eq!(format_at(parse(&one)).1, BASE + 2);
+        assert_eq!(format_at(decode::<DataLayout>(&one)).1, BASE + 2);
         // Virtual layout (v4) is unsupported; class 3 in v3 is invalid.
-        assert!(is_unsupported(&parse(&[
+        assert!(is_unsupported(&decode::<DataLayout>(&[
             0x04, 0x03, 0, 0, 0, 0, 0, 0, 0, 0
         ])));
-        assert!(matches!(parse(&[0x03, 0x03]), Err(crate::Error::Format(_))));
+        assert!(matches!(decode::<DataLayout>(&[0x03, 0x03]), Err(crate::Error::Format(_))));
         // v4: bad dimension width, unknown index type, unknown flags.
         assert_eq!(
-            format_at(parse(&[0x04, 0x02, 0x00, 0x02, 0x09])).1,
+            format_at(decode::<DataLayout>(&[0x04, 0x02, 0x00, 0x02, 0x09])).1,
             BASE + 4
         );
-        assert!(parse(&[0x04, 0x02, 0x00, 0x02, 0x01, 4, 8, 0x06]).is_err());
-        assert!(parse(&[0x04, 0x02, 0x04, 0x02, 0x01, 4, 8, 0x02]).is_err());
+        assert!(decode::<DataLayout>(&[0x04, 0x02, 0x00, 0x02, 0x01, 4, 8, 0x06]).is_err());
+        assert!(decode::<DataLayout>(&[0x04, 0x02, 0x04, 0x02, 0x01, 4, 8, 0x02]).is_err());
         // Compact size beyond the data; truncated chunk dims.
-        assert!(parse(&[0x03, 0x00, 0x09, 0x00, 1]).is_err());
-        assert!(parse(&PT_V3[..17]).is_err());
+        assert!(decode::<DataLayout>(&[0x03, 0x00, 0x09, 0x00, 1]).is_err());
+        assert!(decode::<DataLayout>(&PT_V3[..17]).is_err());
     }
-}
-
-#[cfg(test)]
-mod encode_tests {
-    use super::*;
-    use crate::hdf5::encoder::UNDEF;
-    use crate::hdf5::message::test_util::cur;
 
     const FF: [u8; 8] = [0xff; 8];
 
@@ -759,7 +749,7 @@ mod encode_tests {
         ];
         want.extend_from_slice(&0x100u64.to_le_bytes()); // EAHD address
         assert_eq!(b, want);
-        assert_eq!(DataLayout::parse(&mut cur(&b), &Limits::default()).unwrap(), l);
+        assert_eq!(decode::<DataLayout>(&b).unwrap(), l);
         let f = chunked_v4(ChunkIndexing::WRITTEN_FIXED_ARRAY, UNDEF, &[4], 4).encode().unwrap();
         assert_eq!(&f[..9], &[
             4, 2, 0, 2, 1,          // version, chunked, flags, 2 dims, 1-byte width
@@ -794,17 +784,12 @@ mod encode_tests {
         };
         assert!(big.encode().is_err());
     }
-}
 
-#[cfg(test)]
-mod round_trip {
-    //! Encode, then parse with the reader's decoder: the same value comes back.
-    use super::*;
-    use crate::hdf5::message::test_util::cur;
+    // Encode, then parse with the reader's decoder: the same value comes back.
 
     fn back(l: &DataLayout) -> DataLayout {
         let b = l.encode().unwrap();
-        DataLayout::parse(&mut cur(&b), &Limits::default()).unwrap()
+        decode::<DataLayout>(&b).unwrap()
     }
 
     #[test]

@@ -199,11 +199,9 @@ pub fn encode_link_ordered(name: &[u8], addr: u64, corder: Option<u64>) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hdf5::message::link::{LinkMessage, LinkTarget};
     use crate::hdf5::message::test_util::*;
-
-    fn parse(b: &[u8]) -> Result<LinkMessage> {
-        LinkMessage::parse(&mut cur(b), &Limits::default())
-    }
+    use crate::limits::Limits;
 
     #[test]
     fn hard_soft_external() {
@@ -216,7 +214,7 @@ mod tests {
             b'e', b'a',     // "ea"
             0xb3, 0, 0, 0, 0, 0, 0, 0, // object header address 179
         ];
-        let l = parse(&hard).unwrap();
+        let l = decode::<LinkMessage>(&hard).unwrap();
         assert_eq!(
             (l.name.as_str(), l.target, l.creation_order),
             ("ea", LinkTarget::Hard(179), None)
@@ -231,7 +229,7 @@ mod tests {
             0x03, 0x00,     // target length 3
             b'/', b'e', b'a', // "/ea"
         ];
-        assert_eq!(parse(&soft).unwrap().target, LinkTarget::Soft("/ea".into()));
+        assert_eq!(decode::<LinkMessage>(&soft).unwrap().target, LinkTarget::Soft("/ea".into()));
         #[rustfmt::skip]
         let ext = [
             0x01,           // version 1
@@ -245,7 +243,7 @@ mod tests {
             b'/', b'x', 0,  // "/x"
         ];
         assert_eq!(
-            parse(&ext).unwrap().target,
+            decode::<LinkMessage>(&ext).unwrap().target,
             LinkTarget::External {
                 file: "other.h5".into(),
                 path: "/x".into()
@@ -256,13 +254,13 @@ mod tests {
     #[test]
     fn soft_and_external_encode_as_parsed() {
         let s = encode_soft_link(b"soft", "/ea").unwrap();
-        let l = parse(&s).unwrap();
+        let l = decode::<LinkMessage>(&s).unwrap();
         assert_eq!(
             (l.name.as_str(), l.target),
             ("soft", LinkTarget::Soft("/ea".into()))
         );
         let e = encode_external_link("é".as_bytes(), "other.h5", "/x").unwrap();
-        let l = parse(&e).unwrap();
+        let l = decode::<LinkMessage>(&e).unwrap();
         assert_eq!(
             (l.name.as_str(), l.charset, l.target),
             (
@@ -289,7 +287,7 @@ mod tests {
             0xc3, 0xa9,             // "é"
             0x10, 0, 0, 0, 0, 0, 0, 0, // address 16
         ];
-        let l = parse(&b).unwrap();
+        let l = decode::<LinkMessage>(&b).unwrap();
         assert_eq!(
             (l.name.as_str(), l.charset, l.creation_order),
             ("é", CharSet::Utf8, Some(7))
@@ -302,7 +300,7 @@ mod tests {
             0x02, 0x00, 0xaa, 0xbb, // 2 raw bytes
         ];
         assert_eq!(
-            parse(&user).unwrap().target,
+            decode::<LinkMessage>(&user).unwrap().target,
             LinkTarget::UserDefined {
                 link_type: 65,
                 data: vec![0xaa, 0xbb]
@@ -312,30 +310,22 @@ mod tests {
 
     #[test]
     fn rejects() {
-        assert_eq!(format_at(parse(&[0x02, 0x00])), ("link message", BASE));
-        assert_eq!(format_at(parse(&[0x01, 0x20])).1, BASE + 1);
+        assert_eq!(format_at(decode::<LinkMessage>(&[0x02, 0x00])), ("link message", BASE));
+        assert_eq!(format_at(decode::<LinkMessage>(&[0x01, 0x20])).1, BASE + 1);
         // Reserved link type 5.
         assert_eq!(
-            format_at(parse(&[0x01, 0x08, 0x05, 0x01, b'x'])).1,
+            format_at(decode::<LinkMessage>(&[0x01, 0x08, 0x05, 0x01, b'x'])).1,
             BASE + 2
         );
         // Empty name; name longer than the message.
-        assert_eq!(format_at(parse(&[0x01, 0x00, 0x00])).1, BASE + 2);
-        assert!(parse(&[0x01, 0x00, 0x09, b'x']).is_err());
+        assert_eq!(format_at(decode::<LinkMessage>(&[0x01, 0x00, 0x00])).1, BASE + 2);
+        assert!(decode::<LinkMessage>(&[0x01, 0x00, 0x09, b'x']).is_err());
         // Reserved charset; truncated address.
-        assert!(parse(&[0x01, 0x10, 0x07, 0x01, b'x', 0, 0, 0, 0, 0, 0, 0, 0]).is_err());
-        assert!(parse(&[0x01, 0x00, 0x01, b'x', 0, 0]).is_err());
+        assert!(decode::<LinkMessage>(&[0x01, 0x10, 0x07, 0x01, b'x', 0, 0, 0, 0, 0, 0, 0, 0]).is_err());
+        assert!(decode::<LinkMessage>(&[0x01, 0x00, 0x01, b'x', 0, 0]).is_err());
         // External info without its NULs.
-        assert!(parse(&[0x01, 0x08, 0x40, 0x01, b'x', 0x02, 0x00, 0x00, b'f']).is_err());
+        assert!(decode::<LinkMessage>(&[0x01, 0x08, 0x40, 0x01, b'x', 0x02, 0x00, 0x00, b'f']).is_err());
     }
-}
-
-#[cfg(test)]
-mod encode_tests {
-    use super::*;
-    use crate::hdf5::message::link::{LinkMessage, LinkTarget};
-    use crate::hdf5::message::test_util::cur;
-    use crate::limits::Limits;
 
     #[test]
     #[rustfmt::skip]
@@ -357,7 +347,7 @@ mod encode_tests {
             0xc3, 0xa9,             // "é"
             8, 0, 0, 0, 0, 0, 0, 0, // address
         ]);
-        let l = LinkMessage::parse(&mut cur(&u), &Limits::default()).unwrap();
+        let l = decode::<LinkMessage>(&u).unwrap();
         assert_eq!((l.name.as_str(), l.target), ("é", LinkTarget::Hard(8)));
         let long = encode_link(&[b'x'; 300], 8).unwrap();
         assert_eq!(&long[..4], &[1, 0x01, 0x2c, 0x01]); // 2-byte length 300

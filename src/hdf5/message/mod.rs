@@ -181,6 +181,38 @@ pub fn decode(raw: &RawMessage, sizes: Sizes, limits: &Limits) -> Result<Message
     decode_known(t, &mut c, limits)
 }
 
+/// A message decoder named by its type: every message module's `parse(&mut Cursor,
+/// &Limits)`, for generic callers (the tests' `decode::<T>`).
+pub trait Decode: Sized {
+    /// Decode from a cursor over exactly the message's bytes.
+    fn decode(c: &mut Cursor<'_>, limits: &Limits) -> Result<Self>;
+}
+
+macro_rules! impl_decode {
+    ($($t:ty),* $(,)?) => {
+        $(impl Decode for $t {
+            fn decode(c: &mut Cursor<'_>, limits: &Limits) -> Result<Self> {
+                <$t>::parse(c, limits)
+            }
+        })*
+    };
+}
+
+impl_decode!(
+    Dataspace,
+    Datatype,
+    FillValue,
+    LinkMessage,
+    DataLayout,
+    GroupInfo,
+    FilterPipeline,
+    AttributeMessage,
+    Continuation,
+    SymbolTableMessage,
+    LinkInfo,
+    AttributeInfo,
+);
+
 /// The messages this layer decodes, each listed once: type number, variant, decoder.
 macro_rules! decoded_messages {
     ($($kind:ident => $variant:ident($parse:path)),* $(,)?) => {
@@ -327,6 +359,11 @@ pub(crate) mod test_util {
     /// A cursor over `b` at [`BASE`] with 8-byte offsets and lengths.
     pub fn cur(b: &[u8]) -> Cursor<'_> {
         Cursor::new(b, BASE, "caller", Sizes::default())
+    }
+
+    /// Decode `b` as a `T` message through [`cur`] with default limits.
+    pub fn decode<T: super::Decode>(b: &[u8]) -> crate::Result<T> {
+        T::decode(&mut cur(b), &crate::limits::Limits::default())
     }
 
     /// The (structure, offset) of a format error; panics on any other result.

@@ -277,7 +277,7 @@ pub mod types {
 #[cfg(test)]
 mod encode_tests {
     use super::*;
-    use crate::hdf5::message::test_util::cur;
+    use crate::hdf5::message::test_util::*;
     use crate::limits::Limits;
 
     #[test]
@@ -334,7 +334,7 @@ mod encode_tests {
         ];
         for dt in dts {
             let b = encode_datatype(&dt).unwrap();
-            let back = Datatype::parse(&mut cur(&b), &Limits::default()).unwrap();
+            let back = decode::<Datatype>(&b).unwrap();
             assert_eq!(back, dt, "{dt:?}");
         }
     }

@@ -3,9 +3,6 @@
 use super::*;
 use crate::hdf5::message::test_util::*;
 
-fn parse(b: &[u8]) -> Result<Datatype> {
-    Datatype::parse(&mut cur(b), &Limits::default())
-}
 
 /// IEEE f64 little-endian, v1 (real bytes, every producer).
 #[rustfmt::skip]
@@ -50,13 +47,13 @@ fn float_v1() {
 fn float_vax_is_unsupported_and_bad_fields_rejected() {
     let mut vax = F64_LE;
     vax[1] |= 0x41; // byte order bits 0 and 6
-    assert!(is_unsupported(&parse(&vax)));
+    assert!(is_unsupported(&decode::<Datatype>(&vax)));
     let mut reserved = F64_LE;
     reserved[1] |= 0x40;
-    assert_eq!(format_at(parse(&reserved)), ("datatype message", BASE));
+    assert_eq!(format_at(decode::<Datatype>(&reserved)), ("datatype message", BASE));
     let mut mant = F64_LE;
     mant[14] = 20; // mantissa (20 + 52 bits) runs past the precision
-    assert_eq!(format_at(parse(&mant)).1, BASE + 8);
+    assert_eq!(format_at(decode::<Datatype>(&mant)).1, BASE + 8);
 }
 
 #[test]
@@ -70,7 +67,7 @@ fn fixed_point_bitfield_string_time_opaque_reference() {
         32, 0,            // precision
     ];
     assert_eq!(
-        parse(&i32_le).unwrap(),
+        decode::<Datatype>(&i32_le).unwrap(),
         Datatype::FixedPoint {
             size: 4,
             order: ByteOrder::LittleEndian,
@@ -88,7 +85,7 @@ fn fixed_point_bitfield_string_time_opaque_reference() {
         8, 0,             // precision
     ];
     assert!(matches!(
-        parse(&b8).unwrap(),
+        decode::<Datatype>(&b8).unwrap(),
         Datatype::Bitfield {
             size: 1,
             bit_precision: 8,
@@ -102,7 +99,7 @@ fn fixed_point_bitfield_string_time_opaque_reference() {
         5, 0, 0, 0,       // size 5
     ];
     assert_eq!(
-        parse(&s).unwrap(),
+        decode::<Datatype>(&s).unwrap(),
         Datatype::String {
             size: 5,
             padding: StringPadding::NullTerminate,
@@ -117,7 +114,7 @@ fn fixed_point_bitfield_string_time_opaque_reference() {
         64, 0,            // precision
     ];
     assert_eq!(
-        parse(&time).unwrap(),
+        decode::<Datatype>(&time).unwrap(),
         Datatype::Time {
             size: 8,
             order: ByteOrder::BigEndian
@@ -131,7 +128,7 @@ fn fixed_point_bitfield_string_time_opaque_reference() {
         b'r', b'a', b'w', 0, 0, 0, 0, 0, // tag "raw", NUL-padded to 8
     ];
     assert_eq!(
-        parse(&opaque).unwrap(),
+        decode::<Datatype>(&opaque).unwrap(),
         Datatype::Opaque {
             size: 4,
             tag: "raw".into()
@@ -144,14 +141,14 @@ fn fixed_point_bitfield_string_time_opaque_reference() {
         8, 0, 0, 0,       // size 8
     ];
     assert_eq!(
-        parse(&reference).unwrap(),
+        decode::<Datatype>(&reference).unwrap(),
         Datatype::Reference { size: 8, kind: 0 }
     );
     // Reserved padding / charset, precision past the size, size 0.
-    assert!(parse(&[0x13, 0x03, 0, 0, 5, 0, 0, 0]).is_err());
-    assert!(parse(&[0x13, 0x20, 0, 0, 5, 0, 0, 0]).is_err());
-    assert!(parse(&[0x10, 0, 0, 0, 4, 0, 0, 0, 0, 0, 33, 0]).is_err());
-    assert_eq!(format_at(parse(&[0x13, 0, 0, 0, 0, 0, 0, 0])).1, BASE);
+    assert!(decode::<Datatype>(&[0x13, 0x03, 0, 0, 5, 0, 0, 0]).is_err());
+    assert!(decode::<Datatype>(&[0x13, 0x20, 0, 0, 5, 0, 0, 0]).is_err());
+    assert!(decode::<Datatype>(&[0x10, 0, 0, 0, 4, 0, 0, 0, 0, 0, 33, 0]).is_err());
+    assert_eq!(format_at(decode::<Datatype>(&[0x13, 0, 0, 0, 0, 0, 0, 0])).1, BASE);
 }
 
 /// PyTables Table row {a: i4, b: f8[2]}: compound v2 with an array member (real bytes).
@@ -174,7 +171,7 @@ const TABLE_V2: [u8; 84] = [
 
 #[test]
 fn compound_v2_with_array_member() {
-    let Datatype::Compound { size, members } = parse(&TABLE_V2).unwrap() else {
+    let Datatype::Compound { size, members } = decode::<Datatype>(&TABLE_V2).unwrap() else {
         panic!()
     };
     assert_eq!((size, members.len()), (20, 2));
@@ -199,17 +196,17 @@ fn compound_rejects() {
     let mut many = TABLE_V2;
     many[1] = 0xff;
     many[2] = 0xff;
-    assert_eq!(format_at(parse(&many)).1, BASE + 8);
+    assert_eq!(format_at(decode::<Datatype>(&many)).1, BASE + 8);
     // Member b overruns the compound size (size 12 < 4 + 16).
     let mut small = TABLE_V2;
     small[4] = 12;
-    assert_eq!(format_at(parse(&small)).1, BASE + 32);
+    assert_eq!(format_at(decode::<Datatype>(&small)).1, BASE + 32);
     // Array size inconsistent with its dims.
     let mut arr = TABLE_V2;
     arr[48] = 3;
-    assert!(parse(&arr).is_err());
+    assert!(decode::<Datatype>(&arr).is_err());
     // Truncated inside the last member.
-    assert!(parse(&TABLE_V2[..80]).is_err());
+    assert!(decode::<Datatype>(&TABLE_V2[..80]).is_err());
 }
 
 #[test]
@@ -230,7 +227,7 @@ fn compound_v1_with_old_style_array_member() {
         0, 0, 0, 0,             // dim 3 (unused)
         0x10, 0x00, 0x00, 0x00, 4, 0, 0, 0, 0, 0, 32, 0, // u32 LE
     ];
-    let Datatype::Compound { members, .. } = parse(&t).unwrap() else {
+    let Datatype::Compound { members, .. } = decode::<Datatype>(&t).unwrap() else {
         panic!()
     };
     match &members[0].datatype {
@@ -239,7 +236,7 @@ fn compound_v1_with_old_style_array_member() {
     }
     let mut bad = t;
     bad[20] = 5; // dimensionality 5 > 4
-    assert!(parse(&bad).is_err());
+    assert!(decode::<Datatype>(&bad).is_err());
 }
 
 #[test]
@@ -257,7 +254,7 @@ fn compound_v1_h5py_complex() {
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 4 dim sizes
         0x11, 0x20, 0x3f, 0x00, 8, 0, 0, 0, 0, 0, 64, 0, 52, 11, 0, 52, 0xff, 0x03, 0, 0, // f64
     ];
-    let Datatype::Compound { members, .. } = parse(&t).unwrap() else {
+    let Datatype::Compound { members, .. } = decode::<Datatype>(&t).unwrap() else {
         panic!()
     };
     assert_eq!(members[1].name, "i");
@@ -280,7 +277,7 @@ fn compound_v3_packed_offsets() {
         1,                       // offset 1
         0x10, 0, 0, 0, 4, 0, 0, 0, 0, 0, 32, 0, // u32
     ];
-    let Datatype::Compound { members, .. } = parse(&t).unwrap() else {
+    let Datatype::Compound { members, .. } = decode::<Datatype>(&t).unwrap() else {
         panic!()
     };
     assert_eq!((members[1].name.as_str(), members[1].offset), ("yy", 1));
@@ -318,7 +315,7 @@ fn enum_v1_and_v5() {
             size,
             base,
             members,
-        } = parse(b).unwrap()
+        } = decode::<Datatype>(b).unwrap()
         else {
             panic!()
         };
@@ -334,10 +331,10 @@ fn enum_v1_and_v5() {
     // Count larger than the data; base of another size.
     let mut many = v5;
     many[1] = 0x40;
-    assert!(parse(&many).is_err());
+    assert!(decode::<Datatype>(&many).is_err());
     let mut wide = v5;
     wide[4] = 2;
-    assert!(parse(&wide).is_err());
+    assert!(decode::<Datatype>(&wide).is_err());
 }
 
 #[test]
@@ -350,7 +347,7 @@ fn vlen_string_and_sequence() {
         0x10, 0x00, 0x00, 0x00, 1, 0, 0, 0, 0, 0, 8, 0, // base: u8
     ];
     assert_eq!(
-        parse(&s).unwrap(),
+        decode::<Datatype>(&s).unwrap(),
         Datatype::VarLenString {
             size: 16,
             padding: StringPadding::NullTerminate,
@@ -360,12 +357,12 @@ fn vlen_string_and_sequence() {
     let mut seq = s;
     seq[1] = 0x00; // type sequence
     seq[2] = 0x00;
-    let t = parse(&seq).unwrap();
+    let t = decode::<Datatype>(&seq).unwrap();
     assert!(matches!(&t, Datatype::VarLenSequence { size: 16, base } if base.size() == 1));
     assert!(t.is_variable_length());
     let mut bad = s;
     bad[1] = 0x02; // reserved vlen type
-    assert!(parse(&bad).is_err());
+    assert!(decode::<Datatype>(&bad).is_err());
 }
 
 #[test]
@@ -380,7 +377,7 @@ fn array_v3_and_complex() {
         0x10, 0, 0, 0, 4, 0, 0, 0, 0, 0, 32, 0, // base: u32
     ];
     assert!(matches!(
-        parse(&a).unwrap(),
+        decode::<Datatype>(&a).unwrap(),
         Datatype::Array { size: 24, .. }
     ));
     // Version 1 (old PyTables): the v2 layout, 3 reserved bytes and permutations.
@@ -394,13 +391,13 @@ fn array_v3_and_complex() {
         0, 0, 0, 0, 1, 0, 0, 0, // permutation (never used)
         0x10, 0, 0, 0, 4, 0, 0, 0, 0, 0, 32, 0, // base: u32
     ];
-    match parse(&v1).unwrap() {
+    match decode::<Datatype>(&v1).unwrap() {
         Datatype::Array { size: 24, dims, .. } => assert_eq!(dims, vec![2, 3]),
         other => panic!("{other:?}"),
     }
     let mut rank0 = a;
     rank0[8] = 0;
-    assert!(parse(&rank0).is_err());
+    assert!(decode::<Datatype>(&rank0).is_err());
     #[rustfmt::skip]
     let cplx = [
         0x5b, 0x01, 0x00, 0x00, // class 11 (complex), version 5; homogeneous, rectangular
@@ -408,28 +405,28 @@ fn array_v3_and_complex() {
         0x11, 0x20, 0x3f, 0x00, 8, 0, 0, 0, 0, 0, 64, 0, 52, 11, 0, 52, 0xff, 0x03, 0, 0, // f64
     ];
     assert!(matches!(
-        parse(&cplx).unwrap(),
+        decode::<Datatype>(&cplx).unwrap(),
         Datatype::Complex { size: 16, .. }
     ));
     let mut hetero = cplx;
     hetero[1] = 0;
-    assert!(is_unsupported(&parse(&hetero)));
+    assert!(is_unsupported(&decode::<Datatype>(&hetero)));
 }
 
 #[test]
 fn rejects_versions_classes_and_deep_nesting() {
     assert_eq!(
-        format_at(parse(&[0x01, 0, 0, 0, 4, 0, 0, 0])),
+        format_at(decode::<Datatype>(&[0x01, 0, 0, 0, 4, 0, 0, 0])),
         ("datatype message", BASE)
     );
-    assert!(parse(&[0x61, 0, 0, 0, 4, 0, 0, 0]).is_err());
-    assert!(parse(&[0x1c, 0, 0, 0, 4, 0, 0, 0]).is_err());
-    assert!(parse(&F64_LE[..10]).is_err());
+    assert!(decode::<Datatype>(&[0x61, 0, 0, 0, 4, 0, 0, 0]).is_err());
+    assert!(decode::<Datatype>(&[0x1c, 0, 0, 0, 4, 0, 0, 0]).is_err());
+    assert!(decode::<Datatype>(&F64_LE[..10]).is_err());
     // 40 nested vlen sequences: refused by depth, not by stack overflow.
     let mut deep = Vec::new();
     for _ in 0..40 {
         deep.extend_from_slice(&[0x19, 0, 0, 0, 16, 0, 0, 0]);
     }
     deep.extend_from_slice(&[0x10, 0, 0, 0, 1, 0, 0, 0, 0, 0, 8, 0]);
-    assert!(format_at(parse(&deep)).1 > BASE);
+    assert!(format_at(decode::<Datatype>(&deep)).1 > BASE);
 }
