@@ -448,7 +448,7 @@ impl Dataset {
 /// big-endian integer or float come back as their bytes read in native (little-endian)
 /// order, as h5py 3.16 returns them.
 fn element_json(dt: &Datatype, v: &Value) -> J {
-    if has_reference(dt) {
+    if dt.has_reference() {
         return J::Null;
     }
     if has_be_sequence(dt, false) {
@@ -554,16 +554,6 @@ fn h5py_be_sequences(dt: &Datatype, v: &mut Value, in_seq: bool) {
             }
         }
         _ => {}
-    }
-}
-
-/// Whether a type holds references anywhere (they are summarised like variable-length data).
-fn has_reference(dt: &Datatype) -> bool {
-    match dt {
-        Datatype::Reference { .. } => true,
-        Datatype::Compound { members, .. } => members.iter().any(|m| has_reference(&m.datatype)),
-        Datatype::Array { base, .. } | Datatype::VarLenSequence { base, .. } => has_reference(base),
-        _ => false,
     }
 }
 

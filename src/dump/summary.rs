@@ -24,7 +24,7 @@ pub(super) struct Summary {
 impl Summary {
     pub(super) fn new(dt: &Datatype) -> Summary {
         Summary {
-            vlen: dt.is_variable_length() || has_reference(dt),
+            vlen: dt.is_variable_length() || dt.has_reference(),
             sha: Sha256::new(),
             nbytes: 0,
             first: Vec::new(),

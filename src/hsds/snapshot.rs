@@ -219,15 +219,7 @@ const JSON_ELEMENTS: u64 = 4096;
 /// Whether a reference hides inside `dt` (a compound member, an array or vlen base): the
 /// binary transfer gives HSDS's 48-byte id strings there, which the image cannot hold.
 fn nested_reference(dt: &Datatype) -> bool {
-    fn any(dt: &Datatype) -> bool {
-        match dt {
-            Datatype::Reference { .. } => true,
-            Datatype::Compound { members, .. } => members.iter().any(|m| any(&m.datatype)),
-            Datatype::Array { base, .. } | Datatype::VarLenSequence { base, .. } => any(base),
-            _ => false,
-        }
-    }
-    !matches!(dt, Datatype::Reference { .. }) && any(dt)
+    !matches!(dt, Datatype::Reference { .. }) && dt.has_reference()
 }
 
 #[allow(clippy::too_many_arguments)]

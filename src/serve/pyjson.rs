@@ -457,20 +457,6 @@ fn mem_size(dt: &Datatype) -> u64 {
     crate::hdf5::read::memory_type::memory_size(dt)
 }
 
-fn cset(c: CharSet) -> i64 {
-    match c {
-        CharSet::Ascii => 0,
-        CharSet::Utf8 => 1,
-    }
-}
-
-fn strpad(p: StringPadding) -> i64 {
-    match p {
-        StringPadding::NullTerminate => 0,
-        StringPadding::NullPad => 1,
-        StringPadding::SpacePad => 2,
-    }
-}
 
 /// h5grove's `get_type_metadata`.
 pub fn type_metadata(dt: &Datatype) -> J {
@@ -493,15 +479,15 @@ pub fn type_metadata(dt: &Datatype) -> J {
         Datatype::String {
             padding, charset, ..
         } => {
-            add("cset", J::I(cset(*charset)));
-            add("strpad", J::I(strpad(*padding)));
+            add("cset", J::I(charset.code().into()));
+            add("strpad", J::I(padding.code().into()));
             add("vlen", J::Bool(false));
         }
         Datatype::VarLenString {
             padding, charset, ..
         } => {
-            add("cset", J::I(cset(*charset)));
-            add("strpad", J::I(strpad(*padding)));
+            add("cset", J::I(charset.code().into()));
+            add("strpad", J::I(padding.code().into()));
             add("vlen", J::Bool(true));
         }
         Datatype::Opaque { tag, .. } => add("tag", J::Str(tag.clone())),

@@ -49,6 +49,27 @@ pub enum CharSet {
     Utf8,
 }
 
+impl StringPadding {
+    /// The spec's code (string class bits 0-3), which h5grove reports as `strpad`.
+    pub fn code(self) -> u8 {
+        match self {
+            StringPadding::NullTerminate => 0,
+            StringPadding::NullPad => 1,
+            StringPadding::SpacePad => 2,
+        }
+    }
+}
+
+impl CharSet {
+    /// The spec's code (string class bits 4-7), which h5grove reports as `cset`.
+    pub fn code(self) -> u8 {
+        match self {
+            CharSet::Ascii => 0,
+            CharSet::Utf8 => 1,
+        }
+    }
+}
+
 /// A member of a compound type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompoundMember {
@@ -254,16 +275,33 @@ impl Datatype {
         }
     }
 
+    /// Whether this type or one inside it (compound member; array, enum, sequence or
+    /// complex base, at any depth) satisfies `pred`.
+    pub fn any(&self, pred: &dyn Fn(&Datatype) -> bool) -> bool {
+        pred(self)
+            || match self {
+                Datatype::Compound { members, .. } => members.iter().any(|m| m.datatype.any(pred)),
+                Datatype::Array { base, .. }
+                | Datatype::Enum { base, .. }
+                | Datatype::VarLenSequence { base, .. }
+                | Datatype::Complex { base, .. } => base.any(pred),
+                _ => false,
+            }
+    }
+
     /// Whether elements (or any member) are variable-length (stored in a global heap).
     pub fn is_variable_length(&self) -> bool {
-        match self {
-            Datatype::VarLenSequence { .. } | Datatype::VarLenString { .. } => true,
-            Datatype::Compound { members, .. } => {
-                members.iter().any(|m| m.datatype.is_variable_length())
-            }
-            Datatype::Array { base, .. } | Datatype::Enum { base, .. } => base.is_variable_length(),
-            _ => false,
-        }
+        self.any(&|t| {
+            matches!(
+                t,
+                Datatype::VarLenSequence { .. } | Datatype::VarLenString { .. }
+            )
+        })
+    }
+
+    /// Whether references (object or region) hide anywhere in the type.
+    pub fn has_reference(&self) -> bool {
+        self.any(&|t| matches!(t, Datatype::Reference { .. }))
     }
 }
 

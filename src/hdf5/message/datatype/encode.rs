@@ -12,28 +12,9 @@ fn order_bit(o: ByteOrder) -> u8 {
     }
 }
 
-fn padding_bits(p: StringPadding) -> u8 {
-    match p {
-        StringPadding::NullTerminate => 0,
-        StringPadding::NullPad => 1,
-        StringPadding::SpacePad => 2,
-    }
-}
-
-fn charset_bits(c: CharSet) -> u8 {
-    match c {
-        CharSet::Ascii => 0,
-        CharSet::Utf8 => 1,
-    }
-}
-
+/// Array classes exist from datatype version 2 on.
 fn needs_v2(dt: &Datatype) -> bool {
-    match dt {
-        Datatype::Array { .. } => true,
-        Datatype::Compound { members, .. } => members.iter().any(|m| needs_v2(&m.datatype)),
-        Datatype::Enum { base, .. } | Datatype::VarLenSequence { base, .. } => needs_v2(base),
-        _ => false,
-    }
+    dt.any(&|t| matches!(t, Datatype::Array { .. }))
 }
 
 /// Encode a datatype message body: version 1, or version 2 when an array class is
@@ -94,7 +75,7 @@ fn encode_dt_into(dt: &Datatype, ver: u8, out: &mut Vec<u8>) -> Result<()> {
         } => head(
             out,
             3,
-            [padding_bits(*padding) | (charset_bits(*charset) << 4), 0, 0],
+            [padding.code() | (charset.code() << 4), 0, 0],
             *size,
         ),
         Datatype::Bitfield {
@@ -164,7 +145,7 @@ fn encode_dt_into(dt: &Datatype, ver: u8, out: &mut Vec<u8>) -> Result<()> {
             head(
                 out,
                 9,
-                [1 | (padding_bits(*padding) << 4), charset_bits(*charset), 0],
+                [1 | (padding.code() << 4), charset.code(), 0],
                 16,
             );
             // The base type of a vlen string is a 1-byte character (ASCII or UTF-8 string).
