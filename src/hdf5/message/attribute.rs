@@ -10,7 +10,7 @@
 //! message or than `Limits::max_attribute_size` (limit error).
 
 use super::datatype::charset;
-use super::{bad, named, pad8, text, version};
+use super::{bad, known_flags, named, pad8, text, version};
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::Cursor;
 use crate::limits::Limits;
@@ -89,13 +89,12 @@ impl AttributeMessage {
     ) -> Result<Self> {
         named(c, "attribute message", |c| {
             let v = version(c, &[1, 2, 3])?;
-            let flags_at = c.addr();
-            let flags = c.u8()?;
-            if v >= 2 && flags & !0x03 != 0 {
-                return Err(Error::Format(
-                    c.err_at(flags_at, format!("unknown attribute flags {flags:#x}")),
-                ));
-            }
+            // Version 1 has a reserved byte there.
+            let flags = if v >= 2 {
+                known_flags(c, 0x03, "attribute")?
+            } else {
+                c.u8()?
+            };
             let name_size = c.u16()? as usize;
             let type_size = c.u16()? as usize;
             let space_size = c.u16()? as usize;

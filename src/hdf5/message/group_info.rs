@@ -4,7 +4,7 @@
 //! as two u16, then (flag bit 1) estimated entry count / name length as two u16.
 //! Refused: other versions, unknown flag bits.
 
-use super::{named, version};
+use super::{known_flags, named, version};
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::Cursor;
 use crate::hdf5::object_header::{LINK_MAX_COMPACT, LINK_MIN_DENSE};
@@ -24,13 +24,7 @@ impl GroupInfo {
     pub fn parse(c: &mut Cursor<'_>, _limits: &Limits) -> Result<Self> {
         named(c, "group info message", |c| {
             version(c, &[0])?;
-            let at = c.addr();
-            let flags = c.u8()?;
-            if flags & !3 != 0 {
-                return Err(Error::Format(
-                    c.err_at(at, format!("unknown group info flags {flags:#x}")),
-                ));
-            }
+            let flags = known_flags(c, 3, "group info")?;
             let link_phase_change = if flags & 1 != 0 {
                 Some((c.u16()?, c.u16()?))
             } else {

@@ -14,7 +14,7 @@
 //! Refused: virtual layout (class 3, unsupported), other versions/classes/index types,
 //! zero chunk dimension or element size, chunk rank above `Limits::max_rank`, unknown flags.
 
-use super::{bad, named, version};
+use super::{bad, known_flags, named, version};
 use crate::error::{Error, Result};
 use crate::hdf5::chunk_index::extensible_array::{
     EA_IDX_ELMTS, EA_MAX_BITS, EA_MIN_ELMTS, EA_MIN_PTRS, EA_PAGE_BITS,
@@ -261,13 +261,7 @@ fn parse_v3_plus(c: &mut Cursor<'_>, v: u8, limits: &Limits) -> Result<DataLayou
             chunked_btree_v1(c, v, nd_at, nd, limits)
         }
         2 => {
-            let flags_at = c.addr();
-            let flags = c.u8()?;
-            if flags & !3 != 0 {
-                return Err(Error::Format(
-                    c.err_at(flags_at, format!("unknown layout flags {flags:#x}")),
-                ));
-            }
+            let flags = known_flags(c, 3, "layout")?;
             let nd_at = c.addr();
             let nd = c.u8()?;
             check_chunk_ndims(c, nd_at, nd, limits)?;

@@ -9,7 +9,7 @@
 //! Refused: other versions, unknown flag bits, empty names, reserved link types 2-63.
 
 use super::datatype::charset;
-use super::{bad, named, text, version};
+use super::{bad, known_flags, named, text, version};
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::Cursor;
 use crate::limits::Limits;
@@ -58,13 +58,7 @@ impl LinkMessage {
     pub fn parse(c: &mut Cursor<'_>, _limits: &Limits) -> Result<Self> {
         named(c, "link message", |c| {
             version(c, &[1])?;
-            let flags_at = c.addr();
-            let flags = c.u8()?;
-            if flags & !0x1F != 0 {
-                return Err(Error::Format(
-                    c.err_at(flags_at, format!("unknown link flags {flags:#x}")),
-                ));
-            }
+            let flags = known_flags(c, 0x1F, "link")?;
             let type_at = c.addr();
             let link_type = if flags & 0x08 != 0 { c.u8()? } else { 0 };
             let creation_order = if flags & 0x04 != 0 {

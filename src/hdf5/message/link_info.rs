@@ -6,7 +6,7 @@
 //! name B-tree address, creation-order B-tree address (bit 1). Refused: other versions,
 //! unknown flag bits.
 
-use super::{named, version};
+use super::{known_flags, named, version};
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::Cursor;
 use crate::hdf5::encoder::{Encoder, UNDEF};
@@ -67,13 +67,7 @@ impl<I: CreationIndex> IndexInfo<I> {
         named(c, I::MESSAGE, |c| {
             version(c, &[0])?;
             let at = c.addr();
-            let flags = c.u8()?;
-            if flags & !3 != 0 {
-                return Err(Error::Format(c.err_at(
-                    at,
-                    format!("unknown {} flags {flags:#x}", I::MESSAGE),
-                )));
-            }
+            let flags = known_flags(c, 3, I::MESSAGE)?;
             let tracked = flags & 1 != 0;
             let indexed = flags & 2 != 0;
             let max_creation_index = if tracked {

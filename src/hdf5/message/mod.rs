@@ -276,6 +276,18 @@ pub fn shared_address(data: &[u8], sizes: Sizes, at: u64) -> Result<u64> {
     Ok(c.offset()?)
 }
 
+/// A flags byte with no bit set outside `known` (`what` names the flags in the error).
+pub(crate) fn known_flags(c: &mut Cursor<'_>, known: u8, what: &str) -> Result<u8> {
+    let at = c.addr();
+    let flags = c.u8()?;
+    if flags & !known != 0 {
+        return Err(Error::Format(
+            c.err_at(at, format!("unknown {what} flags {flags:#x}")),
+        ));
+    }
+    Ok(flags)
+}
+
 /// Run `f` on a copy of `c` reporting errors under `structure`, then advance `c` past what
 /// `f` consumed. Decoders name themselves this way whatever name the caller's cursor has.
 pub(crate) fn named<'a, T>(
