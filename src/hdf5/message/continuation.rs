@@ -6,6 +6,7 @@
 use super::{bad, named};
 use crate::error::Result;
 use crate::hdf5::cursor::{Cursor, UNDEFINED_ADDRESS};
+use crate::hdf5::encoder::Encoder;
 use crate::limits::Limits;
 
 /// Where the next object header chunk lives.
@@ -35,9 +36,9 @@ impl Continuation {
 
 /// Encode a Continuation message body.
 pub fn encode_continuation(addr: u64, len: u64) -> Vec<u8> {
-    let mut out = addr.to_le_bytes().to_vec();
-    out.extend_from_slice(&len.to_le_bytes());
-    out
+    let mut e = Encoder::new();
+    e.offset(addr).length(len);
+    e.finish()
 }
 
 #[cfg(test)]

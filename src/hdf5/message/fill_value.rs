@@ -11,7 +11,7 @@
 use super::{bad, named, version};
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::Cursor;
-use crate::hdf5::encoder::u32_of;
+use crate::hdf5::encoder::Encoder;
 use crate::limits::Limits;
 
 /// A decoded fill value (either message).
@@ -140,30 +140,31 @@ impl FillValue {
 /// (incremental vs late); the value is always "defined" (zeros when `value` is `None`
 /// and `elem` bytes long, as PyTables writes).
 pub fn encode_fill_v2(chunked: bool, value: &[u8]) -> Result<Vec<u8>> {
-    let alloc = if chunked { 3 } else { 2 };
-    // Fill time 0 (at allocation) like PyTables for chunked data, 2 (if set) otherwise.
-    let time = if chunked { 0 } else { 2 };
-    let mut out = vec![2, alloc, time, 1];
-    out.extend_from_slice(&u32_of(value.len() as u64, "fill value size")?.to_le_bytes());
-    out.extend_from_slice(value);
-    Ok(out)
+    let mut e = fill_v2_head(chunked, true);
+    e.u32_of(value.len() as u64, "fill value size")?.bytes(value);
+    Ok(e.finish())
+}
+
+/// Version 2 up to the "defined" byte: allocation time incremental (chunked) or late,
+/// fill time 0 (at allocation, as PyTables writes chunked data) or 2 (if set).
+fn fill_v2_head(chunked: bool, defined: bool) -> Encoder {
+    let (alloc, time) = if chunked { (3, 0) } else { (2, 2) };
+    let mut e = Encoder::new();
+    e.u8(2).u8(alloc).u8(time).u8(u8::from(defined));
+    e
 }
 
 /// Fill Value message (version 2) with no value: HDF5's default (zeros; for a
 /// variable-length string, the empty string h5py reads).
 pub fn encode_fill_v2_default(chunked: bool) -> Vec<u8> {
-    let alloc = if chunked { 3 } else { 2 };
-    let time = if chunked { 0 } else { 2 };
-    vec![2, alloc, time, 0]
+    fill_v2_head(chunked, false).finish()
 }
 
 /// Encode the old Fill Value message (0x4): size and value.
 pub fn encode_fill_old(value: &[u8]) -> Result<Vec<u8>> {
-    let mut out = u32_of(value.len() as u64, "fill value size")?
-        .to_le_bytes()
-        .to_vec();
-    out.extend_from_slice(value);
-    Ok(out)
+    let mut e = Encoder::new();
+    e.u32_of(value.len() as u64, "fill value size")?.bytes(value);
+    Ok(e.finish())
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 use super::{bad, named, pad8, text, version};
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::Cursor;
-use crate::hdf5::encoder::{pad_vec, usage};
+use crate::hdf5::encoder::{pad_vec, usage, Encoder};
 use crate::limits::Limits;
 
 /// Most filters in one pipeline (HDF5's `H5Z_MAX_NFILTERS`).
@@ -106,7 +106,8 @@ impl FilterPipeline {
 /// Encode a Filter Pipeline message v1 body (with the library's filter names).
 pub fn encode_pipeline(p: &FilterPipeline) -> Result<Vec<u8>> {
     let n = u8::try_from(p.filters.len()).map_err(|_| usage("too many filters"))?;
-    let mut out = vec![1, n, 0, 0, 0, 0, 0, 0];
+    let mut e = Encoder::new();
+    e.u8(1).u8(n).zeros(6);
     for f in &p.filters {
         let name = match (&f.name, f.id) {
             (Some(n), _) => Some(n.clone()),
@@ -122,19 +123,15 @@ pub fn encode_pipeline(p: &FilterPipeline) -> Result<Vec<u8>> {
         }
         let nlen = u16::try_from(nb.len()).map_err(|_| usage("filter name too long"))?;
         let ncd = u16::try_from(f.client_data.len()).map_err(|_| usage("too much client data"))?;
-        out.extend_from_slice(&f.id.to_le_bytes());
-        out.extend_from_slice(&nlen.to_le_bytes());
-        out.extend_from_slice(&f.flags.to_le_bytes());
-        out.extend_from_slice(&ncd.to_le_bytes());
-        out.extend_from_slice(&nb);
+        e.u16(f.id).u16(nlen).u16(f.flags).u16(ncd).bytes(&nb);
         for c in &f.client_data {
-            out.extend_from_slice(&c.to_le_bytes());
+            e.u32(*c);
         }
         if ncd % 2 == 1 {
-            out.extend_from_slice(&[0; 4]);
+            e.zeros(4);
         }
     }
-    Ok(out)
+    Ok(e.finish())
 }
 
 #[cfg(test)]

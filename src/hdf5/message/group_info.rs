@@ -7,6 +7,7 @@
 use super::{known_flags, named, version};
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::Cursor;
+use crate::hdf5::encoder::Encoder;
 use crate::hdf5::object_header::{LINK_MAX_COMPACT, LINK_MIN_DENSE};
 use crate::limits::Limits;
 
@@ -47,10 +48,9 @@ impl GroupInfo {
 
 /// Group Info message body: version 0, link phase change stored.
 pub fn encode_group_info() -> Vec<u8> {
-    let mut out = vec![0, 1];
-    out.extend_from_slice(&LINK_MAX_COMPACT.to_le_bytes());
-    out.extend_from_slice(&LINK_MIN_DENSE.to_le_bytes());
-    out
+    let mut e = Encoder::new();
+    e.u8(0).u8(1).u16(LINK_MAX_COMPACT).u16(LINK_MIN_DENSE);
+    e.finish()
 }
 
 #[cfg(test)]

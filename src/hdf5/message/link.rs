@@ -15,7 +15,7 @@ use crate::hdf5::cursor::Cursor;
 use crate::limits::Limits;
 
 use super::datatype::CharSet;
-use crate::hdf5::encoder::usage;
+use crate::hdf5::encoder::{usage, Encoder};
 
 /// Where a link points.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,15 +122,15 @@ impl LinkMessage {
 /// Link message body (version 1) of a hard link `name` → object header `addr`. Names
 /// that are not ASCII are marked UTF-8.
 pub fn encode_link(name: &[u8], addr: u64) -> Result<Vec<u8>> {
-    encode_link_as(name, None, &addr.to_le_bytes())
+    encode_link_ordered(name, addr, None)
 }
 
 /// Link message body of a soft link `name` → `target` (a path in the same file).
 pub fn encode_soft_link(name: &[u8], target: &str) -> Result<Vec<u8>> {
     let n = u16::try_from(target.len()).map_err(|_| usage("soft link target of 64 KiB or more"))?;
-    let mut info = n.to_le_bytes().to_vec();
-    info.extend_from_slice(target.as_bytes());
-    encode_link_as(name, Some(1), &info)
+    let mut info = Encoder::new();
+    info.u16(n).bytes(target.as_bytes());
+    encode_link_as(name, Some(1), None, info.as_bytes())
 }
 
 /// Link message body of an external link `name` → object `path` in file `file`.
@@ -138,25 +138,28 @@ pub fn encode_external_link(name: &[u8], file: &str, path: &str) -> Result<Vec<u
     if file.contains('\0') || path.contains('\0') {
         return Err(usage("NUL in an external link"));
     }
-    let mut v = vec![0u8]; // version/flags
-    v.extend_from_slice(file.as_bytes());
-    v.push(0);
-    v.extend_from_slice(path.as_bytes());
-    v.push(0);
-    let n = u16::try_from(v.len()).map_err(|_| usage("external link of 64 KiB or more"))?;
-    let mut info = n.to_le_bytes().to_vec();
-    info.extend_from_slice(&v);
-    encode_link_as(name, Some(64), &info)
+    let mut v = Encoder::new();
+    // Version/flags, then both names NUL-terminated.
+    v.u8(0).bytes(file.as_bytes()).u8(0).bytes(path.as_bytes()).u8(0);
+    let n = u16::try_from(v.pos()).map_err(|_| usage("external link of 64 KiB or more"))?;
+    let mut info = Encoder::new();
+    info.u16(n).bytes(v.as_bytes());
+    encode_link_as(name, Some(64), None, info.as_bytes())
 }
 
-/// Link message body: `name`, the link type (`None`: hard), then the link information.
-fn encode_link_as(name: &[u8], link_type: Option<u8>, info: &[u8]) -> Result<Vec<u8>> {
+/// Link message body: `name`, the link type (`None`: hard), the creation order (groups
+/// tracking it), then the link information.
+fn encode_link_as(
+    name: &[u8],
+    link_type: Option<u8>,
+    corder: Option<u64>,
+    info: &[u8],
+) -> Result<Vec<u8>> {
     let nb = name;
     if nb.is_empty() {
         return Err(usage("empty link name"));
     }
     let utf8 = !name.is_ascii();
-    let mut out = vec![1];
     let (width, code) = if nb.len() < 256 {
         (1, 0u8)
     } else if nb.len() < 65536 {
@@ -164,30 +167,30 @@ fn encode_link_as(name: &[u8], link_type: Option<u8>, info: &[u8]) -> Result<Vec
     } else {
         return Err(usage("link name of 64 KiB or more"));
     };
-    out.push(code | if utf8 { 0x10 } else { 0 } | if link_type.is_some() { 0x08 } else { 0 });
+    let flags = code
+        | if corder.is_some() { 0x04 } else { 0 }
+        | if link_type.is_some() { 0x08 } else { 0 }
+        | if utf8 { 0x10 } else { 0 };
+    let mut e = Encoder::new();
+    e.u8(1).u8(flags);
     if let Some(t) = link_type {
-        out.push(t);
+        e.u8(t);
+    }
+    if let Some(c) = corder {
+        e.u64(c);
     }
     if utf8 {
-        out.push(1);
+        e.u8(1);
     }
-    out.extend_from_slice(&(nb.len() as u64).to_le_bytes()[..width]);
-    out.extend_from_slice(nb);
-    out.extend_from_slice(info);
-    Ok(out)
+    e.uint(nb.len() as u64, width).bytes(nb).bytes(info);
+    Ok(e.finish())
 }
 
 /// [`encode_link`] with a creation order (flag bit 2; groups tracking creation order).
 pub fn encode_link_ordered(name: &[u8], addr: u64, corder: Option<u64>) -> Result<Vec<u8>> {
-    let mut out = encode_link(name, addr)?;
-    if let Some(c) = corder {
-        // Version, flags, then the creation order before the charset and name length.
-        if let Some(f) = out.get_mut(1) {
-            *f |= 0x04;
-        }
-        out.splice(2..2, c.to_le_bytes());
-    }
-    Ok(out)
+    let mut e = Encoder::new();
+    e.offset(addr);
+    encode_link_as(name, None, corder, e.as_bytes())
 }
 
 #[cfg(test)]

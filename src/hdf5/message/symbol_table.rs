@@ -6,7 +6,7 @@
 use super::{bad, named};
 use crate::error::Result;
 use crate::hdf5::cursor::{Cursor, UNDEFINED_ADDRESS};
-use crate::hdf5::message::continuation::encode_continuation;
+use crate::hdf5::encoder::Encoder;
 use crate::limits::Limits;
 
 /// An old-style group's v1 B-tree and local heap.
@@ -39,7 +39,9 @@ impl SymbolTableMessage {
 
 /// Encode a Symbol Table message body.
 pub fn encode_symbol_table(btree: u64, heap: u64) -> Vec<u8> {
-    encode_continuation(btree, heap)
+    let mut e = Encoder::new();
+    e.offset(btree).offset(heap);
+    e.finish()
 }
 
 #[cfg(test)]
