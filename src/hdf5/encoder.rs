@@ -51,6 +51,13 @@ impl Encoder {
         Encoder::default()
     }
 
+    /// An empty encoder for about `n` bytes.
+    pub fn with_capacity(n: usize) -> Self {
+        Encoder {
+            out: Vec::with_capacity(n),
+        }
+    }
+
     /// Bytes written so far (the position of the next byte).
     pub fn pos(&self) -> usize {
         self.out.len()
@@ -114,6 +121,13 @@ impl Encoder {
     /// A signature (`Cursor::signature`'s twin).
     pub fn signature(&mut self, sig: &[u8]) -> &mut Self {
         self.bytes(sig)
+    }
+
+    /// `name`, a NUL, then zeros to a multiple of 8 bytes counted from the name's start
+    /// (names in datatype, filter pipeline and attribute messages).
+    pub fn name8(&mut self, name: &[u8]) -> &mut Self {
+        let n = name.len().saturating_add(1);
+        self.bytes(name).u8(0).zeros(pad8(n) - n)
     }
 
     /// `n` zero bytes (reserved fields).

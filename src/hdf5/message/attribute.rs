@@ -18,7 +18,7 @@ use crate::limits::Limits;
 use super::dataspace::Dataspace;
 use super::datatype::{CharSet, Datatype};
 use crate::hdf5::encoder;
-use crate::hdf5::encoder::{pad_vec, usage};
+use crate::hdf5::encoder::{usage, Encoder};
 
 /// A decoded attribute message: name, type, space and raw value bytes.
 #[derive(Debug, Clone, PartialEq)]
@@ -191,23 +191,17 @@ pub fn encode_attribute(name: &str, dt: &[u8], space: &[u8], data: &[u8]) -> Res
             "attribute {name:?}: name, datatype or dataspace description of 64 KiB or more"
         )));
     }
-    let mut out = Vec::with_capacity(total);
-    out.extend_from_slice(&[1, 0]);
-    out.extend_from_slice(&(name_size as u16).to_le_bytes());
-    out.extend_from_slice(&(dt.len() as u16).to_le_bytes());
-    out.extend_from_slice(&(space.len() as u16).to_le_bytes());
-    for part in [name.as_bytes(), dt, space] {
-        let start = out.len();
-        out.extend_from_slice(part);
-        if std::ptr::eq(part, name.as_bytes()) {
-            out.push(0);
-        }
-        let want = start + encoder::pad8(out.len() - start);
-        out.resize(want, 0);
-    }
-    out.extend_from_slice(data);
-    pad_vec(&mut out);
-    Ok(out)
+    let mut e = Encoder::with_capacity(total);
+    e.u8(1)
+        .u8(0)
+        .u16(name_size as u16)
+        .u16(dt.len() as u16)
+        .u16(space.len() as u16);
+    // Version 1: name (NUL-terminated), datatype and dataspace each padded to 8 (the
+    // parts start 8-aligned, so padding the whole keeps each one's).
+    e.bytes(name.as_bytes()).u8(0).pad8();
+    e.bytes(dt).pad8().bytes(space).pad8().bytes(data).pad8();
+    Ok(e.finish())
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@
 use super::{encode_header_prefix, ohdr_prefix};
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::{Cursor, Sizes};
-use crate::hdf5::encoder::{pad8, seal};
+use crate::hdf5::encoder::{pad8, seal, Encoder};
 use crate::hdf5::message::attribute::attribute_name;
 use crate::hdf5::message::continuation::encode_continuation;
 use crate::hdf5::message::kind::{ATTRIBUTE, CONTINUATION, DATASPACE, LAYOUT, NIL};
@@ -80,7 +80,7 @@ impl HeaderChunk {
             + self.gap
     }
     fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.size());
+        let mut e = Encoder::with_capacity(self.size());
         // libhdf5 refuses a v2 chunk holding both a gap and NIL messages ("gap in chunk
         // with no null messages"): a gap joins the first NIL message (an attribute
         // removed from a chunk that ended in a gap), which then grows by the gap's bytes.
@@ -98,22 +98,17 @@ impl HeaderChunk {
             };
             let len = (m.body.len() + extra) as u16;
             if self.fh != 8 {
-                out.push(m.mtype as u8);
-                out.extend_from_slice(&len.to_le_bytes());
-                out.push(m.flags);
+                e.u8(m.mtype as u8).u16(len).u8(m.flags);
                 if self.fh == 6 {
-                    out.extend_from_slice(&m.corder.to_le_bytes());
+                    e.u16(m.corder);
                 }
             } else {
-                out.extend_from_slice(&m.mtype.to_le_bytes());
-                out.extend_from_slice(&len.to_le_bytes());
-                out.extend_from_slice(&[m.flags, 0, 0, 0]);
+                e.u16(m.mtype).u16(len).u8(m.flags).zeros(3);
             }
-            out.extend_from_slice(&m.body);
-            out.resize(out.len() + extra, 0);
+            e.bytes(&m.body).zeros(extra);
         }
-        out.resize(out.len() + gap, 0);
-        out
+        e.zeros(gap);
+        e.finish()
     }
 }
 

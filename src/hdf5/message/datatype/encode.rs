@@ -3,7 +3,7 @@
 
 use super::{ByteOrder, CharSet, Datatype, FloatFields, StringPadding};
 use crate::error::{Error, Result};
-use crate::hdf5::encoder::{pad_vec, u32_of, usage};
+use crate::hdf5::encoder::{pad8, usage, Encoder};
 
 fn order_bit(o: ByteOrder) -> u8 {
     match o {
@@ -21,16 +21,15 @@ fn needs_v2(dt: &Datatype) -> bool {
 /// involved. Supported classes: fixed-point, floating-point, string, bitfield, opaque,
 /// compound, enum, variable-length sequence and string, array. The result is not padded.
 pub fn encode_datatype(dt: &Datatype) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    encode_dt_into(dt, if needs_v2(dt) { 2 } else { 1 }, &mut out)?;
-    Ok(out)
+    let mut e = Encoder::new();
+    encode_dt_into(dt, if needs_v2(dt) { 2 } else { 1 }, &mut e)?;
+    Ok(e.finish())
 }
 
-fn encode_dt_into(dt: &Datatype, ver: u8, out: &mut Vec<u8>) -> Result<()> {
-    let head = |out: &mut Vec<u8>, class: u8, bits: [u8; 3], size: u32| {
-        out.push(class | (ver << 4));
-        out.extend_from_slice(&bits);
-        out.extend_from_slice(&size.to_le_bytes());
+fn encode_dt_into(dt: &Datatype, ver: u8, e: &mut Encoder) -> Result<()> {
+    // Class and version, 24 class bits, element size.
+    let head = |e: &mut Encoder, class: u8, bits: [u8; 3], size: u32| {
+        e.u8(class | (ver << 4)).bytes(&bits).u32(size);
     };
     match dt {
         Datatype::FixedPoint {
@@ -40,14 +39,9 @@ fn encode_dt_into(dt: &Datatype, ver: u8, out: &mut Vec<u8>) -> Result<()> {
             bit_offset,
             bit_precision,
         } => {
-            head(
-                out,
-                0,
-                [order_bit(*order) | (u8::from(*signed) << 3), 0, 0],
-                *size,
-            );
-            out.extend_from_slice(&bit_offset.to_le_bytes());
-            out.extend_from_slice(&bit_precision.to_le_bytes());
+            let bits = order_bit(*order) | (u8::from(*signed) << 3);
+            head(e, 0, [bits, 0, 0], *size);
+            e.u16(*bit_offset).u16(*bit_precision);
         }
         Datatype::FloatingPoint {
             size,
@@ -57,60 +51,46 @@ fn encode_dt_into(dt: &Datatype, ver: u8, out: &mut Vec<u8>) -> Result<()> {
             fields: f,
         } => {
             // Mantissa normalization 2 ("implied most significant bit").
-            head(out, 1, [order_bit(*order) | 0x20, f.sign_location, 0], *size);
-            out.extend_from_slice(&bit_offset.to_le_bytes());
-            out.extend_from_slice(&bit_precision.to_le_bytes());
-            out.extend_from_slice(&[
-                f.exponent_location,
-                f.exponent_size,
-                f.mantissa_location,
-                f.mantissa_size,
-            ]);
-            out.extend_from_slice(&f.exponent_bias.to_le_bytes());
+            head(e, 1, [order_bit(*order) | 0x20, f.sign_location, 0], *size);
+            e.u16(*bit_offset)
+                .u16(*bit_precision)
+                .u8(f.exponent_location)
+                .u8(f.exponent_size)
+                .u8(f.mantissa_location)
+                .u8(f.mantissa_size)
+                .u32(f.exponent_bias);
         }
         Datatype::String {
             size,
             padding,
             charset,
-        } => head(
-            out,
-            3,
-            [padding.code() | (charset.code() << 4), 0, 0],
-            *size,
-        ),
+        } => head(e, 3, [padding.code() | (charset.code() << 4), 0, 0], *size),
         Datatype::Bitfield {
             size,
             order,
             bit_offset,
             bit_precision,
         } => {
-            head(out, 4, [order_bit(*order), 0, 0], *size);
-            out.extend_from_slice(&bit_offset.to_le_bytes());
-            out.extend_from_slice(&bit_precision.to_le_bytes());
+            head(e, 4, [order_bit(*order), 0, 0], *size);
+            e.u16(*bit_offset).u16(*bit_precision);
         }
         Datatype::Opaque { size, tag } => {
-            let mut t = tag.as_bytes().to_vec();
-            t.push(0);
-            pad_vec(&mut t);
-            let n = u8::try_from(t.len()).map_err(|_| usage("opaque tag too long"))?;
-            head(out, 5, [n, 0, 0], *size);
-            out.extend_from_slice(&t);
+            let n = u8::try_from(pad8(tag.len() + 1)).map_err(|_| usage("opaque tag too long"))?;
+            head(e, 5, [n, 0, 0], *size);
+            e.name8(tag.as_bytes());
         }
         Datatype::Compound { size, members } => {
-            let n = u16::try_from(members.len()).map_err(|_| usage("too many members"))?;
-            let b = n.to_le_bytes();
-            head(out, 6, [b[0], b[1], 0], *size);
+            let [lo, hi] = u16::try_from(members.len())
+                .map_err(|_| usage("too many members"))?
+                .to_le_bytes();
+            head(e, 6, [lo, hi, 0], *size);
             for m in members {
-                let mut name = m.name.as_bytes().to_vec();
-                name.push(0);
-                pad_vec(&mut name);
-                out.extend_from_slice(&name);
-                out.extend_from_slice(&u32_of(m.offset, "member offset")?.to_le_bytes());
+                e.name8(m.name.as_bytes()).u32_of(m.offset, "member offset")?;
                 if ver == 1 {
                     // Old-style array block: dimensionality 0, reserved, permutation, dims.
-                    out.extend_from_slice(&[0u8; 28]);
+                    e.zeros(28);
                 }
-                encode_dt_into(&m.datatype, ver, out)?;
+                encode_dt_into(&m.datatype, ver, e)?;
             }
         }
         Datatype::Enum {
@@ -118,62 +98,53 @@ fn encode_dt_into(dt: &Datatype, ver: u8, out: &mut Vec<u8>) -> Result<()> {
             base,
             members,
         } => {
-            let n = u16::try_from(members.len()).map_err(|_| usage("too many members"))?;
-            let b = n.to_le_bytes();
-            head(out, 8, [b[0], b[1], 0], *size);
-            encode_dt_into(base, ver, out)?;
+            let [lo, hi] = u16::try_from(members.len())
+                .map_err(|_| usage("too many members"))?
+                .to_le_bytes();
+            head(e, 8, [lo, hi, 0], *size);
+            encode_dt_into(base, ver, e)?;
             for m in members {
-                let mut name = m.name.as_bytes().to_vec();
-                name.push(0);
-                pad_vec(&mut name);
-                out.extend_from_slice(&name);
+                e.name8(m.name.as_bytes());
             }
             for m in members {
                 if m.value.len() as u64 != base.size() {
                     return Err(usage(format!("enum member {} has a wrong size", m.name)));
                 }
-                out.extend_from_slice(&m.value);
+                e.bytes(&m.value);
             }
         }
         Datatype::VarLenSequence { base, .. } => {
-            head(out, 9, [0, 0, 0], 16);
-            encode_dt_into(base, ver, out)?;
+            head(e, 9, [0, 0, 0], 16);
+            encode_dt_into(base, ver, e)?;
         }
         Datatype::VarLenString {
             padding, charset, ..
         } => {
-            head(
-                out,
-                9,
-                [1 | (padding.code() << 4), charset.code(), 0],
-                16,
-            );
+            head(e, 9, [1 | (padding.code() << 4), charset.code(), 0], 16);
             // The base type of a vlen string is a 1-byte character (ASCII or UTF-8 string).
-            encode_dt_into(
-                &Datatype::String {
-                    size: 1,
-                    padding: StringPadding::NullTerminate,
-                    charset: *charset,
-                },
-                ver,
-                out,
-            )?;
+            let char_type = Datatype::String {
+                size: 1,
+                padding: StringPadding::NullTerminate,
+                charset: *charset,
+            };
+            encode_dt_into(&char_type, ver, e)?;
         }
         Datatype::Reference { size, kind } => {
             // Class 7, bits 0-3 the reference type (0 object, 1 dataset region).
-            head(out, 7, [kind & 0x0F, 0, 0], *size);
+            head(e, 7, [kind & 0x0F, 0, 0], *size);
         }
         Datatype::Array { size, dims, base } => {
             let rank = u8::try_from(dims.len()).map_err(|_| usage("array rank too large"))?;
-            head(out, 10, [0, 0, 0], *size);
-            out.extend_from_slice(&[rank, 0, 0, 0]);
+            head(e, 10, [0, 0, 0], *size);
+            e.u8(rank).zeros(3);
             for d in dims {
-                out.extend_from_slice(&u32_of(*d, "array dimension")?.to_le_bytes());
+                e.u32_of(*d, "array dimension")?;
             }
+            // The permutation (always the identity).
             for i in 0..u32::from(rank) {
-                out.extend_from_slice(&i.to_le_bytes());
+                e.u32(i);
             }
-            encode_dt_into(base, ver, out)?;
+            encode_dt_into(base, ver, e)?;
         }
         other => {
             return Err(Error::unsupported(
