@@ -8,6 +8,7 @@ use super::super::super::btree_v2;
 use super::super::super::fractal_heap as fh;
 use super::*;
 use crate::hdf5::checksum::lookup3;
+use crate::hdf5::encoder::Encoder;
 
 /// Which dense storage the indexes serve: it decides the record types and layouts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
