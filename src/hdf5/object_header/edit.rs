@@ -717,7 +717,7 @@ impl EditableHeader {
         let n = u16::try_from(self.count())
             .map_err(|_| Error::Usage("too many header messages".into()))?;
         let size = u32::try_from(body.len()).map_err(|_| Error::Usage("chunk 0 too big".into()))?;
-        let mut out = encode_header_prefix(n, self.refcount, size).to_vec();
+        let mut out = encode_header_prefix(n, self.refcount, size);
         out.extend_from_slice(&body);
         Ok(out)
     }
