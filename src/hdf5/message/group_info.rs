@@ -5,7 +5,7 @@
 //! Refused: other versions, unknown flag bits.
 
 use super::{known_flags, named, version};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::hdf5::cursor::Cursor;
 use crate::hdf5::encoder::Encoder;
 use crate::hdf5::object_header::{LINK_MAX_COMPACT, LINK_MIN_DENSE};
