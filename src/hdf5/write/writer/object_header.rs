@@ -266,3 +266,36 @@ impl Writer {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hdf5::read::File;
+
+    /// Message encoders leave bodies unpadded and the header pads: a contiguous dataset's
+    /// version-3 Data Layout (18 bytes) takes 24 in a v1 header and 18 in a v2 one, as
+    /// libhdf5 writes both; every v1 message is 8-aligned, not every v2 one.
+    #[test]
+    fn v1_headers_pad_messages_v2_headers_do_not() {
+        for (profile, layout_len) in [(Profile::PyTables, 24), (Profile::Hdf5V110, 18)] {
+            let (m, mut w) = Writer::in_memory(profile);
+            let d = w
+                .create_dataset("/d", DatasetBuilder::new(Dtype::F32).shape(&[3]))
+                .unwrap();
+            w.write(&d, &[1f32, 2., 3.]).unwrap();
+            w.close().unwrap();
+            let f = File::from_bytes(m.bytes()).unwrap();
+            let ds = f.dataset("/d").unwrap();
+            assert_eq!(ds.read::<f32>().unwrap(), [1., 2., 3.]);
+            let lens: Vec<(u16, usize)> = ds
+                .object()
+                .raw_messages()
+                .iter()
+                .map(|r| (r.msg_type, r.data.len()))
+                .collect();
+            assert!(lens.contains(&(kind::LAYOUT, layout_len)), "{profile:?}: {lens:?}");
+            let aligned = lens.iter().all(|(_, n)| n % 8 == 0);
+            assert_eq!(aligned, profile == Profile::PyTables, "{profile:?}: {lens:?}");
+        }
+    }
+}
