@@ -290,6 +290,16 @@ fn to_usize(n: u64) -> Result<usize> {
     usize::try_from(n).map_err(|_| usage("size does not fit in memory"))
 }
 
+/// Chunks per dimension covering `extent` (chunk dimensions are never 0: the layout
+/// decoder refuses them, the builder too).
+fn chunk_grid(extent: &[u64], chunk: &[u64]) -> Vec<u64> {
+    extent
+        .iter()
+        .zip(chunk)
+        .map(|(e, c)| e.div_ceil((*c).max(1)))
+        .collect()
+}
+
 /// The box of the chunk at `origin` (one range per dimension).
 fn chunk_box(origin: &[u64], chunk: &[u64]) -> Vec<Range<u64>> {
     origin.iter().zip(chunk).map(|(o, c)| *o..o + c).collect()

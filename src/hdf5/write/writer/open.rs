@@ -451,11 +451,7 @@ impl Writer {
                         .ok_or_else(|| Error::format("data layout", addr, "chunk size"))?;
                     let size = u32::try_from(cbytes)
                         .map_err(|_| Error::format("data layout", addr, "chunk size"))?;
-                    let grid: Vec<u64> = max
-                        .iter()
-                        .zip(&c.chunk_dims)
-                        .map(|(m, cd)| m.div_ceil(*cd))
-                        .collect();
+                    let grid = chunk_grid(&max, &c.chunk_dims);
                     let n = grid.iter().try_fold(1u64, |a, g| a.checked_mul(*g));
                     // The region lies in the file (checked by the reader): this bounds the
                     // count.

@@ -40,12 +40,7 @@ impl Writer {
                 }
             }
             ChunkIdx::Implicit => {
-                let grid: Vec<u64> = d
-                    .max
-                    .iter()
-                    .zip(&c.chunk)
-                    .map(|(m, c)| m.div_ceil(*c))
-                    .collect();
+                let grid = chunk_grid(&d.max, &c.chunk);
                 for (off, rec) in &c.index {
                     let at = implicit_addr(c.root, off, &c.chunk, &grid, cbytes)
                         .ok_or_else(|| usage("implicit chunk outside the grid"))?;
