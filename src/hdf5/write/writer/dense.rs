@@ -358,29 +358,18 @@ impl Writer {
                 found_blocks.extend(e);
             }
             for r in records {
-                // Type 8: heap ID, message flags, creation order (4), name hash (4).
-                let n = r.bytes.len();
-                let id = r
-                    .bytes
-                    .get(..n.saturating_sub(9))
-                    .filter(|_| n > 9)
-                    .ok_or_else(|| Error::format("v2 B-tree attribute record", r.at, "short"))?;
-                if r.bytes.get(n - 9).is_some_and(|f| f & 0x02 != 0) {
+                let rec = crate::hdf5::btree_v2::decode_type8(&r)?;
+                if rec.flags & 0x02 != 0 {
                     return Err(Error::unsupported("shared attribute message", Some(r.at)));
                 }
-                let body = fheap.get(io, id, &mut budget)?;
+                let body = fheap.get(io, &rec.heap_id, &mut budget)?;
                 let name = crate::hdf5::message::attribute::attribute_name(&body)
                     .and_then(|n| std::str::from_utf8(n).ok())
                     .ok_or_else(|| Error::format("attribute message (dense)", r.at, "name"))?
                     .to_string();
-                // Creation order (4 bytes after the flags): libhdf5 keeps it under 2^16.
-                let corder = r
-                    .bytes
-                    .get(n - 8..n - 4)
-                    .and_then(|b| b.try_into().ok())
-                    .map(u32::from_le_bytes)
-                    .and_then(|c| u16::try_from(c).ok())
-                    .ok_or_else(|| Error::format("v2 B-tree attribute record", r.at, "order"))?;
+                // libhdf5 keeps attribute creation orders under 2^16.
+                let corder = u16::try_from(rec.creation_order)
+                    .map_err(|_| Error::format("v2 B-tree attribute record", r.at, "order"))?;
                 corders.insert(name.clone(), corder);
                 list.push((name, body));
             }

@@ -213,12 +213,8 @@ impl Writer {
                 }
                 found_blocks = super::dense::aligned_within(extents);
                 for r in records {
-                    // Type 5: name hash (4), heap ID.
-                    let id = r
-                        .bytes
-                        .get(4..)
-                        .ok_or_else(|| Error::format("v2 B-tree link record", r.at, "short"))?;
-                    bodies.push(heap.get(io, id, &mut budget)?);
+                    let rec = crate::hdf5::btree_v2::decode_type5(&r)?;
+                    bodies.push(heap.get(io, &rec.heap_id, &mut budget)?);
                 }
                 dense = Some((
                     info.fractal_heap_address,
