@@ -27,7 +27,9 @@
 //! Refused: messages overrunning their chunk, chains longer than `Limits::max_continuations`, more than
 //! `Limits::max_messages` messages, cycles.
 
-use super::{encode_header_prefix, ohdr_prefix};
+use super::{
+    encode_header_prefix, ohdr_prefix, ATTR_MAX_COMPACT, FLAG_ATTR_PHASE_CHANGE, FLAG_TIMES,
+};
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::{Cursor, Sizes};
 use crate::hdf5::encoder::{pad8, seal, Encoder};
@@ -433,6 +435,21 @@ impl EditableHeader {
     /// chunk. Errors when no NIL space or attribute slot can hold a continuation message.
     pub fn add(&mut self, mtype: u16, body: Vec<u8>) -> Result<()> {
         self.add_ordered(mtype, body, 0)
+    }
+
+    /// libhdf5's maximum of compact attributes of a v2 header: its phase-change field
+    /// (prefix flag 0x10), else the default; `None` for a v1 header (no dense attributes).
+    pub fn max_compact_attributes(&self) -> Option<u16> {
+        let pre = self.v2_prefix.as_ref()?;
+        let flags = pre.get(5).copied().unwrap_or(0);
+        if flags & FLAG_ATTR_PHASE_CHANGE == 0 {
+            return Some(ATTR_MAX_COMPACT);
+        }
+        let at = 6 + if flags & FLAG_TIMES != 0 { 16 } else { 0 };
+        Some(
+            pre.get(at..at + 2)
+                .map_or(ATTR_MAX_COMPACT, |b| u16::from_le_bytes([b[0], b[1]])),
+        )
     }
 
     /// Message header size of this header's chunks.

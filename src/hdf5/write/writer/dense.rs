@@ -279,20 +279,11 @@ impl Writer {
     /// libhdf5's maximum of compact attributes for an existing v2 header: stored in its
     /// prefix (flag 0x10), else the default 8.
     fn ext_max_compact(&self, idx: usize) -> usize {
-        let Some(pre) = self.objs[idx]
+        self.objs[idx]
             .ext
             .as_ref()
-            .and_then(|h| h.v2_prefix.as_ref())
-        else {
-            return usize::MAX;
-        };
-        let flags = pre.get(5).copied().unwrap_or(0);
-        if flags & 0x10 == 0 {
-            return 8;
-        }
-        let at = 6 + if flags & 0x20 != 0 { 16 } else { 0 };
-        pre.get(at..at + 2)
-            .map_or(8, |b| usize::from(u16::from_le_bytes([b[0], b[1]])))
+            .and_then(EditableHeader::max_compact_attributes)
+            .map_or(usize::MAX, usize::from)
     }
 
     /// Whether setting `bodies` on the existing object `idx` goes to dense storage: it is
