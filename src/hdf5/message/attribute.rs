@@ -172,7 +172,7 @@ pub fn attribute_name(body: &[u8]) -> Option<&[u8]> {
 
 // ---- Encoding (the writer's half) -----------------------------------------------------
 
-/// Encode an Attribute message v1 body. Refuses bodies of 64 KiB or more (they cannot be
+/// Encode an Attribute message v1 body (unpadded after the value). Refuses bodies of 64 KiB or more (they cannot be
 /// stored in a v1 object header; truncating would lose data).
 pub fn encode_attribute(name: &str, dt: &[u8], space: &[u8], data: &[u8]) -> Result<Vec<u8>> {
     let name_size = name.len().saturating_add(1);
@@ -200,7 +200,9 @@ pub fn encode_attribute(name: &str, dt: &[u8], space: &[u8], data: &[u8]) -> Res
     // Version 1: name (NUL-terminated), datatype and dataspace each padded to 8 (the
     // parts start 8-aligned, so padding the whole keeps each one's).
     e.bytes(name.as_bytes()).u8(0).pad8();
-    e.bytes(dt).pad8().bytes(space).pad8().bytes(data).pad8();
+    // The value is not padded: object headers pad their messages (v1 to 8), dense storage
+    // holds them as they are.
+    e.bytes(dt).pad8().bytes(space).pad8().bytes(data);
     Ok(e.finish())
 }
 
@@ -338,8 +340,9 @@ mod tests {
     fn attribute_over_64k_encoded_name_refused() {
         let dt = encode_datatype(&types::fixed_str(70_000, CharSet::Utf8)).unwrap();
         let sp = Dataspace::scalar().encode().unwrap();
-        let b = encode_attribute("big", &dt, &sp, &vec![b'x'; 70_000]).unwrap();
-        assert_eq!(b.len(), 8 + 8 + pad8(dt.len()) + pad8(sp.len()) + 70_000);
+        let b = encode_attribute("big", &dt, &sp, &vec![b'x'; 70_003]).unwrap();
+        // Name, datatype and dataspace padded to 8, the value not (headers pad).
+        assert_eq!(b.len(), 8 + 8 + pad8(dt.len()) + pad8(sp.len()) + 70_003);
         let e = encode_attribute(&"n".repeat(70_000), &dt, &sp, b"x").unwrap_err();
         assert!(e.to_string().contains("64 KiB"), "{e}");
     }

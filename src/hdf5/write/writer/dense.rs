@@ -109,9 +109,10 @@ pub(super) fn attribute_info(dense: Option<(u64, u64)>) -> AttributeInfo {
 }
 
 impl Writer {
-    /// An attribute message fits in a header message only under 64 KiB.
+    /// An attribute message fits in a header message only under 64 KiB (once a v1 header
+    /// has padded it: the same bound for both header versions).
     pub(super) fn attr_is_big(body: &[u8]) -> bool {
-        body.len() > MAX_MESSAGE
+        v1_body_len(body.len()) > MAX_MESSAGE
     }
 
     /// Before laying out the header of one of our objects: write its dense storage when it
