@@ -311,7 +311,12 @@ pub fn push_message(out: &mut Vec<u8>, ty: u16, body: &[u8]) -> Result<()> {
 /// Encode the 16-byte v1 object header prefix.
 pub fn encode_header_prefix(nmsgs: u16, refcount: u32, chunk0_size: u32) -> Vec<u8> {
     let mut e = Encoder::new();
-    e.u8(1).u8(0).u16(nmsgs).u32(refcount).u32(chunk0_size).zeros(4);
+    e.u8(1)
+        .u8(0)
+        .u16(nmsgs)
+        .u32(refcount)
+        .u32(chunk0_size)
+        .zeros(4);
     e.finish()
 }
 

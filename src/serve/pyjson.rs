@@ -457,7 +457,6 @@ fn mem_size(dt: &Datatype) -> u64 {
     crate::hdf5::read::memory_type::memory_size(dt)
 }
 
-
 /// h5grove's `get_type_metadata`.
 pub fn type_metadata(dt: &Datatype) -> J {
     let mut m: Vec<(String, J)> = vec![

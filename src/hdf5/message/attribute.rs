@@ -213,8 +213,8 @@ mod tests {
     use crate::hdf5::encoder::pad8;
     use crate::hdf5::message::dataspace::Dataspace;
     use crate::hdf5::message::dataspace::DataspaceKind;
-    use crate::hdf5::message::datatype::{CharSet, Datatype, StringPadding};
     use crate::hdf5::message::datatype::{encode_datatype, types};
+    use crate::hdf5::message::datatype::{CharSet, Datatype, StringPadding};
     use crate::hdf5::message::test_util::*;
     use crate::limits::Limits;
 
@@ -296,7 +296,10 @@ mod tests {
 
     #[test]
     fn rejects() {
-        assert_eq!(format_at(decode::<AttributeMessage>(&[0x04, 0x00])), ("attribute message", BASE));
+        assert_eq!(
+            format_at(decode::<AttributeMessage>(&[0x04, 0x00])),
+            ("attribute message", BASE)
+        );
         // Data shorter than elements x size.
         assert!(decode::<AttributeMessage>(&CLASS_V1[..35]).is_err());
         // Shared datatype (v2 flags bit 0): unsupported by plain `parse`; `parse_with`
@@ -324,7 +327,10 @@ mod tests {
         // Bad embedded datatype: reported under the datatype's name, at its offset.
         let mut bad_type = CLASS_V1;
         bad_type[16] = 0x0c;
-        assert_eq!(format_at(decode::<AttributeMessage>(&bad_type)), ("datatype message", BASE + 16));
+        assert_eq!(
+            format_at(decode::<AttributeMessage>(&bad_type)),
+            ("datatype message", BASE + 16)
+        );
         // Over the attribute-size cap.
         let l = Limits {
             max_attribute_size: 4,

@@ -293,7 +293,10 @@ mod tests {
             ("dataspace message", BASE)
         );
         // Truncated: max dim 1 cut short.
-        assert_eq!(format_at(decode::<Dataspace>(&EARRAY_V1[..36])).0, "dataspace message");
+        assert_eq!(
+            format_at(decode::<Dataspace>(&EARRAY_V1[..36])).0,
+            "dataspace message"
+        );
         // Rank over the limit.
         let mut big = EARRAY_V1;
         big[1] = 33;
@@ -305,7 +308,10 @@ mod tests {
         // v2 null with a rank, v2 reserved type, unknown flags.
         assert!(decode::<Dataspace>(&[0x02, 0x01, 0x00, 0x02, 1, 0, 0, 0, 0, 0, 0, 0]).is_err());
         assert!(decode::<Dataspace>(&[0x02, 0x00, 0x00, 0x03]).is_err());
-        assert_eq!(format_at(decode::<Dataspace>(&[0x02, 0x00, 0x04, 0x00])).1, BASE + 2);
+        assert_eq!(
+            format_at(decode::<Dataspace>(&[0x02, 0x00, 0x04, 0x00])).1,
+            BASE + 2
+        );
     }
 
     #[test]
@@ -348,10 +354,7 @@ mod tests {
             Dataspace::null(),
         ] {
             let b = d.encode_version(2).unwrap();
-            assert_eq!(
-                decode::<Dataspace>(&b).unwrap(),
-                d
-            );
+            assert_eq!(decode::<Dataspace>(&b).unwrap(), d);
         }
         assert!(Dataspace::null().encode_version(1).is_err());
         assert_eq!(back(&Dataspace::null()), Dataspace::null());

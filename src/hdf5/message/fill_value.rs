@@ -141,7 +141,8 @@ impl FillValue {
 /// and `elem` bytes long, as PyTables writes).
 pub fn encode_fill_v2(chunked: bool, value: &[u8]) -> Result<Vec<u8>> {
     let mut e = fill_v2_head(chunked, true);
-    e.u32_of(value.len() as u64, "fill value size")?.bytes(value);
+    e.u32_of(value.len() as u64, "fill value size")?
+        .bytes(value);
     Ok(e.finish())
 }
 
@@ -163,7 +164,8 @@ pub fn encode_fill_v2_default(chunked: bool) -> Vec<u8> {
 /// Encode the old Fill Value message (0x4): size and value.
 pub fn encode_fill_old(value: &[u8]) -> Result<Vec<u8>> {
     let mut e = Encoder::new();
-    e.u32_of(value.len() as u64, "fill value size")?.bytes(value);
+    e.u32_of(value.len() as u64, "fill value size")?
+        .bytes(value);
     Ok(e.finish())
 }
 
@@ -249,7 +251,10 @@ mod tests {
             2, 0, 0, 0, // size 2
             0x34, 0x12, // value
         ];
-        assert_eq!(decode::<FillValue>(&with).unwrap().value, Some(vec![0x34, 0x12]));
+        assert_eq!(
+            decode::<FillValue>(&with).unwrap().value,
+            Some(vec![0x34, 0x12])
+        );
         let undefined = decode::<FillValue>(&[0x03, 0x1a]).unwrap();
         assert!(!undefined.defined);
     }
@@ -283,11 +288,17 @@ mod tests {
             ("fill value message", BASE)
         );
         // Undefined and value present together; reserved bits.
-        assert_eq!(format_at(decode::<FillValue>(&[0x03, 0x30, 0, 0, 0, 0])).1, BASE + 1);
+        assert_eq!(
+            format_at(decode::<FillValue>(&[0x03, 0x30, 0, 0, 0, 0])).1,
+            BASE + 1
+        );
         assert!(decode::<FillValue>(&[0x03, 0x80]).is_err());
         // Size beyond the data.
         assert_eq!(
-            format_at(decode::<FillValue>(&[0x02, 0x02, 0x02, 0x01, 9, 0, 0, 0, 1])).1,
+            format_at(decode::<FillValue>(&[
+                0x02, 0x02, 0x02, 0x01, 9, 0, 0, 0, 1
+            ]))
+            .1,
             BASE + 8
         );
         // "Defined" byte other than 0/1.

@@ -252,9 +252,6 @@ mod tests {
             ],
         };
         let b = encode_pipeline(&p).unwrap();
-        assert_eq!(
-            decode::<FilterPipeline>(&b).unwrap(),
-            p
-        );
+        assert_eq!(decode::<FilterPipeline>(&b).unwrap(), p);
     }
 }

@@ -64,7 +64,10 @@ mod tests {
     #[test]
     fn accepts() {
         // h5py libver='latest' (real bytes): nothing stored.
-        assert_eq!(decode::<GroupInfo>(&[0x00, 0x00]).unwrap(), GroupInfo::default());
+        assert_eq!(
+            decode::<GroupInfo>(&[0x00, 0x00]).unwrap(),
+            GroupInfo::default()
+        );
         #[rustfmt::skip]
         let b = [
             0x00,       // version 0

@@ -700,7 +700,10 @@ mod tests {
         assert!(is_unsupported(&decode::<DataLayout>(&[
             0x04, 0x03, 0, 0, 0, 0, 0, 0, 0, 0
         ])));
-        assert!(matches!(decode::<DataLayout>(&[0x03, 0x03]), Err(crate::Error::Format(_))));
+        assert!(matches!(
+            decode::<DataLayout>(&[0x03, 0x03]),
+            Err(crate::Error::Format(_))
+        ));
         // v4: bad dimension width, unknown index type, unknown flags.
         assert_eq!(
             format_at(decode::<DataLayout>(&[0x04, 0x02, 0x00, 0x02, 0x09])).1,

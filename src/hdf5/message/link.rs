@@ -140,7 +140,11 @@ pub fn encode_external_link(name: &[u8], file: &str, path: &str) -> Result<Vec<u
     }
     let mut v = Encoder::new();
     // Version/flags, then both names NUL-terminated.
-    v.u8(0).bytes(file.as_bytes()).u8(0).bytes(path.as_bytes()).u8(0);
+    v.u8(0)
+        .bytes(file.as_bytes())
+        .u8(0)
+        .bytes(path.as_bytes())
+        .u8(0);
     let n = u16::try_from(v.pos()).map_err(|_| usage("external link of 64 KiB or more"))?;
     let mut info = Encoder::new();
     info.u16(n).bytes(v.as_bytes());
@@ -226,7 +230,10 @@ mod tests {
             0x03, 0x00,     // target length 3
             b'/', b'e', b'a', // "/ea"
         ];
-        assert_eq!(decode::<LinkMessage>(&soft).unwrap().target, LinkTarget::Soft("/ea".into()));
+        assert_eq!(
+            decode::<LinkMessage>(&soft).unwrap().target,
+            LinkTarget::Soft("/ea".into())
+        );
         #[rustfmt::skip]
         let ext = [
             0x01,           // version 1
@@ -307,7 +314,10 @@ mod tests {
 
     #[test]
     fn rejects() {
-        assert_eq!(format_at(decode::<LinkMessage>(&[0x02, 0x00])), ("link message", BASE));
+        assert_eq!(
+            format_at(decode::<LinkMessage>(&[0x02, 0x00])),
+            ("link message", BASE)
+        );
         assert_eq!(format_at(decode::<LinkMessage>(&[0x01, 0x20])).1, BASE + 1);
         // Reserved link type 5.
         assert_eq!(
@@ -315,13 +325,20 @@ mod tests {
             BASE + 2
         );
         // Empty name; name longer than the message.
-        assert_eq!(format_at(decode::<LinkMessage>(&[0x01, 0x00, 0x00])).1, BASE + 2);
+        assert_eq!(
+            format_at(decode::<LinkMessage>(&[0x01, 0x00, 0x00])).1,
+            BASE + 2
+        );
         assert!(decode::<LinkMessage>(&[0x01, 0x00, 0x09, b'x']).is_err());
         // Reserved charset; truncated address.
-        assert!(decode::<LinkMessage>(&[0x01, 0x10, 0x07, 0x01, b'x', 0, 0, 0, 0, 0, 0, 0, 0]).is_err());
+        assert!(
+            decode::<LinkMessage>(&[0x01, 0x10, 0x07, 0x01, b'x', 0, 0, 0, 0, 0, 0, 0, 0]).is_err()
+        );
         assert!(decode::<LinkMessage>(&[0x01, 0x00, 0x01, b'x', 0, 0]).is_err());
         // External info without its NULs.
-        assert!(decode::<LinkMessage>(&[0x01, 0x08, 0x40, 0x01, b'x', 0x02, 0x00, 0x00, b'f']).is_err());
+        assert!(
+            decode::<LinkMessage>(&[0x01, 0x08, 0x40, 0x01, b'x', 0x02, 0x00, 0x00, b'f']).is_err()
+        );
     }
 
     #[test]

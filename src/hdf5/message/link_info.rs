@@ -91,9 +91,8 @@ impl<I: CreationIndex> IndexInfo<I> {
     /// Encode the message body (unpadded).
     pub fn encode(&self) -> Vec<u8> {
         let mut e = Encoder::new();
-        e.u8(0).u8(
-            u8::from(self.creation_order_tracked) | u8::from(self.creation_order_indexed) << 1,
-        );
+        e.u8(0)
+            .u8(u8::from(self.creation_order_tracked) | u8::from(self.creation_order_indexed) << 1);
         if self.creation_order_tracked {
             let m = self.max_creation_index.map_or(0, Into::into);
             e.uint(m, I::WIDTH);

@@ -40,7 +40,6 @@ use std::ops::Range;
 use std::path::Path;
 
 use super::durability::Durability;
-use crate::hdf5::object_header::edit::EditableHeader;
 use crate::error::{Error, Result};
 use crate::hdf5::btree_v1::{
     btree_node_size, chunk_key, encode_btree_node, CHUNK_K, GROUP_INTERNAL_K, GROUP_LEAF_K,
@@ -68,10 +67,10 @@ use crate::hdf5::message::kind;
 use crate::hdf5::message::layout::{ChunkIndexing, ChunkedLayout, DataLayout};
 use crate::hdf5::message::link::encode_link;
 use crate::hdf5::message::symbol_table::encode_symbol_table;
+use crate::hdf5::object_header::edit::EditableHeader;
 use crate::hdf5::object_header::{
     encode_header_prefix, encode_ochk, encode_ohdr, fill_nil_v2, push_message, push_message_v2,
-    v1_body_len,
-    MAX_MESSAGE, MSG_HEADER_V2, OHDR_PREFIX,
+    v1_body_len, MAX_MESSAGE, MSG_HEADER_V2, OHDR_PREFIX,
 };
 use crate::hdf5::superblock::{
     encode_superblock, encode_superblock_v3, EOF_FIELD, SUPERBLOCK_SIZE, SUPERBLOCK_V3_SIZE,

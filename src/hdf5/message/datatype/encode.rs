@@ -85,7 +85,8 @@ fn encode_dt_into(dt: &Datatype, ver: u8, e: &mut Encoder) -> Result<()> {
                 .to_le_bytes();
             head(e, 6, [lo, hi, 0], *size);
             for m in members {
-                e.name8(m.name.as_bytes()).u32_of(m.offset, "member offset")?;
+                e.name8(m.name.as_bytes())
+                    .u32_of(m.offset, "member offset")?;
                 if ver == 1 {
                     // Old-style array block: dimensionality 0, reserved, permutation, dims.
                     e.zeros(28);

@@ -3,7 +3,6 @@
 use super::*;
 use crate::hdf5::message::test_util::*;
 
-
 /// IEEE f64 little-endian, v1 (real bytes, every producer).
 #[rustfmt::skip]
 const F64_LE: [u8; 20] = [
@@ -50,7 +49,10 @@ fn float_vax_is_unsupported_and_bad_fields_rejected() {
     assert!(is_unsupported(&decode::<Datatype>(&vax)));
     let mut reserved = F64_LE;
     reserved[1] |= 0x40;
-    assert_eq!(format_at(decode::<Datatype>(&reserved)), ("datatype message", BASE));
+    assert_eq!(
+        format_at(decode::<Datatype>(&reserved)),
+        ("datatype message", BASE)
+    );
     let mut mant = F64_LE;
     mant[14] = 20; // mantissa (20 + 52 bits) runs past the precision
     assert_eq!(format_at(decode::<Datatype>(&mant)).1, BASE + 8);
@@ -148,7 +150,10 @@ fn fixed_point_bitfield_string_time_opaque_reference() {
     assert!(decode::<Datatype>(&[0x13, 0x03, 0, 0, 5, 0, 0, 0]).is_err());
     assert!(decode::<Datatype>(&[0x13, 0x20, 0, 0, 5, 0, 0, 0]).is_err());
     assert!(decode::<Datatype>(&[0x10, 0, 0, 0, 4, 0, 0, 0, 0, 0, 33, 0]).is_err());
-    assert_eq!(format_at(decode::<Datatype>(&[0x13, 0, 0, 0, 0, 0, 0, 0])).1, BASE);
+    assert_eq!(
+        format_at(decode::<Datatype>(&[0x13, 0, 0, 0, 0, 0, 0, 0])).1,
+        BASE
+    );
 }
 
 /// PyTables Table row {a: i4, b: f8[2]}: compound v2 with an array member (real bytes).

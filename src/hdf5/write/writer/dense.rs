@@ -208,10 +208,28 @@ impl Writer {
         let names: Vec<&[u8]> = attrs.iter().map(|(n, _)| n.as_bytes()).collect();
         let corders: Vec<u64> = attrs
             .iter()
-            .map(|(n, _)| u64::from(self.objs[idx].dense.attr_corder.get(n).copied().unwrap_or(0)))
+            .map(|(n, _)| {
+                u64::from(
+                    self.objs[idx]
+                        .dense
+                        .attr_corder
+                        .get(n)
+                        .copied()
+                        .unwrap_or(0),
+                )
+            })
             .collect();
-        let indexed = self.ext_ainfo(idx).is_some_and(|a| a.creation_order_indexed);
-        let st = self.write_dense(Records::Attributes, &objs, &reuse, &names, &corders, indexed)?;
+        let indexed = self
+            .ext_ainfo(idx)
+            .is_some_and(|a| a.creation_order_indexed);
+        let st = self.write_dense(
+            Records::Attributes,
+            &objs,
+            &reuse,
+            &names,
+            &corders,
+            indexed,
+        )?;
         let w = &st.heap;
         self.release_dense_attrs(idx, &w.huge_at);
         let d = &mut self.objs[idx].dense;
@@ -459,8 +477,7 @@ impl Writer {
             return Ok(());
         }
         self.write_dense_attrs(idx)?;
-        let (Some(mut info), Some((heap, bt))) =
-            (self.ext_ainfo(idx), self.objs[idx].dense.attrs)
+        let (Some(mut info), Some((heap, bt))) = (self.ext_ainfo(idx), self.objs[idx].dense.attrs)
         else {
             return Err(usage("no attribute info message"));
         };

@@ -8,8 +8,8 @@
 //! goes dense as libhdf5 does: its Link messages leave the header for a fractal heap.
 
 use super::*;
-use crate::hdf5::message::link::{encode_link_ordered, LinkMessage};
 use crate::hdf5::message::group_info::GroupInfo;
+use crate::hdf5::message::link::{encode_link_ordered, LinkMessage};
 use crate::hdf5::message::link_info::LinkInfo;
 use crate::hdf5::message::Message;
 

@@ -155,7 +155,10 @@ impl Writer {
             }
         };
         if self.header_version(idx) == HeaderVersion::V2 {
-            ess.push((kind::ATTRIBUTE_INFO, dense::attribute_info(o.dense.attrs).encode()));
+            ess.push((
+                kind::ATTRIBUTE_INFO,
+                dense::attribute_info(o.dense.attrs).encode(),
+            ));
         }
         if let Some(rc) = self.refcount_message(idx) {
             ess.push((kind::REFCOUNT, rc));
@@ -293,9 +296,16 @@ mod tests {
                 .iter()
                 .map(|r| (r.msg_type, r.data.len()))
                 .collect();
-            assert!(lens.contains(&(kind::LAYOUT, layout_len)), "{profile:?}: {lens:?}");
+            assert!(
+                lens.contains(&(kind::LAYOUT, layout_len)),
+                "{profile:?}: {lens:?}"
+            );
             let aligned = lens.iter().all(|(_, n)| n % 8 == 0);
-            assert_eq!(aligned, profile == Profile::PyTables, "{profile:?}: {lens:?}");
+            assert_eq!(
+                aligned,
+                profile == Profile::PyTables,
+                "{profile:?}: {lens:?}"
+            );
         }
     }
 }

@@ -563,7 +563,8 @@ impl Writer {
             )),
             // HDF5's default array parameters only: the ones our array writers use.
             (4, ChunkIndexing::ExtensibleArray { .. })
-                if unlimited.len() == 1 && c.indexing == ChunkIndexing::WRITTEN_EXTENSIBLE_ARRAY =>
+                if unlimited.len() == 1
+                    && c.indexing == ChunkIndexing::WRITTEN_EXTENSIBLE_ARRAY =>
             {
                 Some(ChunkIdx::Extensible(unlimited[0]))
             }
