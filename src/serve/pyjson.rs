@@ -5,7 +5,7 @@
 //! shortest digits), everything else goes through `tolist()` first (every float becomes a
 //! Python float, printed with float64's shortest digits). [`Ctx`] tells which applies.
 
-use crate::hdf5::message::datatype::{ByteOrder, CharSet, Datatype, StringPadding};
+use crate::hdf5::message::datatype::{ByteOrder, Datatype};
 use crate::hdf5::read::value::{complex_parts, is_bool_enum, read_uint, sign_extend};
 use crate::hdf5::read::Value;
 use crate::pymodaq::attrs::pyliteral::{write_joined, write_map};

@@ -59,7 +59,6 @@ mod tests {
     use crate::hdf5::message::attribute_info::AttributeInfo;
     use crate::hdf5::message::link_info::LinkInfo;
     use crate::hdf5::message::test_util::*;
-    use crate::limits::Limits;
 
     #[test]
     fn accepts() {

@@ -202,7 +202,6 @@ mod tests {
     use super::*;
     use crate::hdf5::message::link::{LinkMessage, LinkTarget};
     use crate::hdf5::message::test_util::*;
-    use crate::limits::Limits;
 
     #[test]
     fn hard_soft_external() {

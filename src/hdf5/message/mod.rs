@@ -414,7 +414,7 @@ mod tests {
     }
 
     fn dec(r: &RawMessage) -> crate::Result<Message> {
-        decode(r, Sizes::default(), &Limits::default())
+        super::decode(r, Sizes::default(), &Limits::default())
     }
 
     #[rustfmt::skip]

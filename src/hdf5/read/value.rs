@@ -640,12 +640,14 @@ mod tests {
             order,
             bit_offset: 0,
             bit_precision: (1 + u16::from(exp) + u16::from(mant)),
-            sign_location: exp + mant,
-            exponent_location: mant,
-            exponent_size: exp,
-            mantissa_location: 0,
-            mantissa_size: mant,
-            exponent_bias: bias,
+            fields: FloatFields {
+                sign_location: exp + mant,
+                exponent_location: mant,
+                exponent_size: exp,
+                mantissa_location: 0,
+                mantissa_size: mant,
+                exponent_bias: bias,
+            },
         }
     }
 

@@ -44,11 +44,8 @@ use crate::error::{Error, Result};
 use crate::hdf5::btree_v1::{
     btree_node_size, chunk_key, encode_btree_node, CHUNK_K, GROUP_INTERNAL_K, GROUP_LEAF_K,
 };
-use crate::hdf5::chunk_index::extensible_array::{
-    ea_index, encode_eahd, write_earray, EA_IDX_ELMTS, EA_MAX_BITS, EA_MIN_ELMTS, EA_MIN_PTRS,
-    EA_PAGE_BITS,
-};
-use crate::hdf5::chunk_index::fixed_array::{encode_fadb, encode_fahd, fa_index, FA_PAGE_BITS};
+use crate::hdf5::chunk_index::extensible_array::{ea_index, encode_eahd, write_earray};
+use crate::hdf5::chunk_index::fixed_array::{encode_fadb, encode_fahd, fa_index};
 use crate::hdf5::chunk_index::{chunk_size_len, ElemFmt};
 use crate::hdf5::encoder::{pad8, UNDEF};
 use crate::hdf5::filter;

@@ -231,7 +231,6 @@ pub mod types {
 mod encode_tests {
     use super::*;
     use crate::hdf5::message::test_util::*;
-    use crate::limits::Limits;
 
     #[test]
     #[rustfmt::skip]
