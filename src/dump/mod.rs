@@ -314,13 +314,8 @@ fn fill_fits_numpy(dt: &Datatype) -> bool {
     match dt {
         // No numpy integer wider than 8 bytes: h5py has no fill value for them.
         Datatype::FixedPoint { size, .. } => *size <= 8,
-        Datatype::FloatingPoint {
-            size,
-            exponent_size,
-            mantissa_size,
-            ..
-        } if !matches!(size, 2 | 4 | 8) => {
-            *size == 16 && *exponent_size <= 15 && *mantissa_size <= 64
+        Datatype::FloatingPoint { size, fields, .. } if !matches!(size, 2 | 4 | 8) => {
+            *size == 16 && fields.exponent_size <= 15 && fields.mantissa_size <= 64
         }
         _ => true,
     }
@@ -328,14 +323,7 @@ fn fill_fits_numpy(dt: &Datatype) -> bool {
 
 /// Whether the time class (which numpy cannot represent) occurs anywhere in `dt`.
 fn has_time(dt: &Datatype) -> bool {
-    match dt {
-        Datatype::Time { .. } => true,
-        Datatype::Compound { members, .. } => members.iter().any(|m| has_time(&m.datatype)),
-        Datatype::Array { base, .. }
-        | Datatype::VarLenSequence { base, .. }
-        | Datatype::Enum { base, .. } => has_time(base),
-        _ => false,
-    }
+    dt.any(&|t| matches!(t, Datatype::Time { .. }))
 }
 
 /// An attribute's `shape` entry: `null` for a null dataspace, `[]` for a scalar.
