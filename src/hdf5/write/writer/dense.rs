@@ -368,8 +368,8 @@ impl Writer {
                 found_blocks.extend(e);
             }
             for r in records {
-                let rec = crate::hdf5::btree_v2::decode_type8(&r)?;
-                if rec.flags & 0x02 != 0 {
+                let rec = crate::hdf5::btree_v2::decode_heap_id_record(&r, 8)?;
+                if rec.flags.unwrap_or(0) & 0x02 != 0 {
                     return Err(Error::unsupported("shared attribute message", Some(r.at)));
                 }
                 let body = fheap.get(io, &rec.heap_id, &mut budget)?;
@@ -378,7 +378,7 @@ impl Writer {
                     .ok_or_else(|| Error::format("attribute message (dense)", r.at, "name"))?
                     .to_string();
                 // libhdf5 keeps attribute creation orders under 2^16.
-                let corder = u16::try_from(rec.creation_order)
+                let corder = u16::try_from(rec.creation_order.unwrap_or(0))
                     .map_err(|_| Error::format("v2 B-tree attribute record", r.at, "order"))?;
                 corders.insert(name.clone(), corder);
                 list.push((name, body));

@@ -213,7 +213,7 @@ impl Writer {
                 }
                 found_blocks = super::dense::aligned_within(extents);
                 for r in records {
-                    let rec = crate::hdf5::btree_v2::decode_type5(&r)?;
+                    let rec = crate::hdf5::btree_v2::decode_heap_id_record(&r, 5)?;
                     bodies.push(heap.get(io, &rec.heap_id, &mut budget)?);
                 }
                 dense = Some((

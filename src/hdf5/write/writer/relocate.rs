@@ -22,7 +22,7 @@
 
 use super::commit::{Slot, PAGE};
 use super::*;
-use crate::hdf5::write::existing::{V1Chunk, V1Header, V1Msg};
+use crate::hdf5::object_header::edit::{EditableHeader, HeaderChunk, HeaderMessage};
 
 /// Body of a continuation message (address, length).
 const CONT_BODY: usize = 16;
@@ -31,7 +31,7 @@ const CONT_BODY: usize = 16;
 struct Plan {
     slot: Slot,
     /// The header after it (slot chunk last).
-    model: V1Header,
+    model: EditableHeader,
     slot_bytes: Vec<u8>,
     /// Changed bytes of prefix + chunk 0: offset from the header address, bytes.
     lo: usize,
@@ -130,7 +130,7 @@ impl Writer {
         };
         // The continuation message to the slot takes the place of the dataspace or the
         // layout message: the same size, or with room for a NIL message after it.
-        let fits = |m: &V1Msg| m.body.len() == CONT_BODY || m.body.len() >= CONT_BODY + fh;
+        let fits = |m: &HeaderMessage| m.body.len() == CONT_BODY || m.body.len() >= CONT_BODY + fh;
         let (host, other) = if fits(&ds_msg) {
             (ds, ly)
         } else if fits(&ly_msg) {
@@ -151,7 +151,7 @@ impl Writer {
         let slot_bytes = hv.continuation_block(&area).into_owned();
         let len = slot_bytes.len();
         let hlen = if array { self.array_header_len(idx) } else { 0 };
-        let edit = |addr: u64| -> V1Header {
+        let edit = |addr: u64| -> EditableHeader {
             let mut model = h.clone();
             // Only the type changes (NIL bodies are not read): fewer bytes change.
             if let Some(ch) = model.chunks.get_mut(other.0) {
@@ -165,7 +165,7 @@ impl Writer {
                 let mut body = addr.to_le_bytes().to_vec();
                 body.extend_from_slice(&(len as u64).to_le_bytes());
                 if let Some(m) = ch.msgs.get_mut(host.1) {
-                    *m = V1Msg {
+                    *m = HeaderMessage {
                         mtype: kind::CONTINUATION,
                         flags: 0,
                         body,
@@ -175,7 +175,7 @@ impl Writer {
                 if rest > 0 {
                     ch.msgs.insert(
                         host.1 + 1,
-                        V1Msg {
+                        HeaderMessage {
                             mtype: kind::NIL,
                             flags: 0,
                             body: vec![0; rest - fh],
@@ -189,7 +189,7 @@ impl Writer {
                 // Chunk 0 is rewritten in any case (the continuation chain ends there).
                 c0.dirty = true;
             }
-            model.chunks.push(V1Chunk {
+            model.chunks.push(HeaderChunk {
                 addr,
                 msgs: slot_msgs.clone(),
                 dirty: false,
