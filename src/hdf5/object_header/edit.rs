@@ -515,7 +515,7 @@ impl EditableHeader {
         {
             return false;
         }
-        c.msgs.push(V1Msg {
+        c.msgs.push(HeaderMessage {
             mtype: NIL,
             flags: 0,
             body: vec![0; len + fh + SPARE],
@@ -525,7 +525,7 @@ impl EditableHeader {
         true
     }
 
-    fn add_in_new_chunk(&mut self, msg: V1Msg) -> Result<()> {
+    fn add_in_new_chunk(&mut self, msg: HeaderMessage) -> Result<()> {
         // A new chunk; its continuation message needs 16 bytes of body somewhere.
         let placeholder = self.next_placeholder;
         self.next_placeholder -= 1;

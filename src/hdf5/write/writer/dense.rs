@@ -640,7 +640,7 @@ mod tests {
     #[test]
     fn reopened_dense_storage_superseded_is_freed() {
         for profile in [Profile::PyTables, Profile::Hdf5V110] {
-            let m = MemWriteStorage::new();
+            let m = crate::storage::MemWriteStorage::new();
             let opts = WriteOptions {
                 profile,
                 ..Default::default()
