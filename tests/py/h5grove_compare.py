@@ -136,7 +136,10 @@ def main():
             count += 1
             a = get(ours, "/paths/", {"file": file})
             b = get(ref, "/paths/", {"file": file})
-            if a[0] == 200 or b[0] == 200:
+            # Both answering the same listing is agreement (h5py's own dtype walk is what
+            # failed, e.g. a quad-precision float h5grove lists without converting).
+            same_listing = a[0] == b[0] == 200 and json.loads(a[2]) == json.loads(b[2])
+            if (a[0] == 200 or b[0] == 200) and not same_listing:
                 mismatches.append({"endpoint": "/paths/", "params": {"file": file}, "status": [a[0], b[0]], "why": f"h5py cannot walk it: {e}"})
             else:
                 known.append({"file": file, "why": f"h5py cannot walk it: {e}"})
