@@ -330,6 +330,9 @@ fn every_file_we_read_is_continued() {
     let mut sources: Vec<PathBuf> = common::fixture_files()
         .into_iter()
         .filter(|p| !p.components().any(|c| c.as_os_str() == "hostile"))
+        // A damaged object by design (issue 11): HDF5 itself cannot list /g's attributes,
+        // so no attribute added there can be listed either; it is a hostile file in interop/.
+        .filter(|p| !p.ends_with("interop/i11_attr_iteration_error.h5"))
         .collect();
     sources.extend(own_files(&dir));
     let py = common::python();
