@@ -404,20 +404,7 @@ pub fn load_json_with(file: &File, name: &str, full: bool, tolerant: bool) -> Re
         match b.loader.load_data(&n.path, false, false) {
             Ok(d) => {
                 m.insert("dwa".into(), dwa_json(&d, full));
-                let has_bkg = backend
-                    .parent(n)
-                    .ok()
-                    .flatten()
-                    .and_then(|p| backend.walk_nodes(&p).ok())
-                    .is_some_and(|ns| {
-                        ns.iter().any(|c| {
-                            backend
-                                .attr(c, "data_type")
-                                .ok()
-                                .flatten()
-                                .is_some_and(|v| v.as_str() == Some("bkg"))
-                        })
-                    });
+                let has_bkg = super::load_json_stream::has_bkg(&backend, n);
                 if has_bkg {
                     match b.loader.load_data(&n.path, true, false) {
                         Ok(d) => {

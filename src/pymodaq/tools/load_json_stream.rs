@@ -301,8 +301,8 @@ fn tree_array(b: &Builder<'_>, n: &PmdNode) -> Option<(J, PmdNode)> {
     Some((J::Object(m), strict))
 }
 
-/// Whether a background node sits beside the data node `n` (`load_json_with`'s rule).
-fn has_bkg(backend: &H5Backend, n: &PmdNode) -> bool {
+/// Whether a background node sits beside the data node `n` (both `load --json` writers).
+pub(super) fn has_bkg(backend: &H5Backend, n: &PmdNode) -> bool {
     backend
         .parent(n)
         .ok()
