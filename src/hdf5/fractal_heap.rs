@@ -190,6 +190,16 @@ impl FractalHeap {
         self.max_direct_block_size.trailing_zeros() - self.start_bits() + 2
     }
 
+    /// An indirect block of `nrows` rows: where its child entries start, how many there
+    /// are (`nrows` x table width, direct and indirect rows alike) and the block's length
+    /// with its checksum.
+    fn indirect_block_span(&self, nrows: u32) -> (u64, u64, u64) {
+        let o = u64::from(self.sizes.offsets);
+        let hdr = 4 + 1 + o + u64::from(self.offset_size);
+        let entries = u64::from(nrows) * u64::from(self.table_width);
+        (hdr, entries, hdr + entries * o + 4)
+    }
+
     /// Size of the blocks in doubling-table row `row`, if representable.
     pub fn row_block_size(&self, row: u32) -> Option<u64> {
         if row == 0 {
@@ -261,13 +271,9 @@ impl FractalHeap {
         out: &mut Vec<(u64, u64)>,
     ) -> Result<()> {
         budget.visit(addr, INDIRECT)?;
+        let (dir_rows, o) = (self.max_direct_rows(), u64::from(self.sizes.offsets));
         let width = u64::from(self.table_width);
-        let dir_rows = self.max_direct_rows();
-        let o = u64::from(self.sizes.offsets);
-        let n_direct = u64::from(nrows.min(dir_rows)) * width;
-        let n_indirect = u64::from(nrows.saturating_sub(dir_rows)) * width;
-        let hdr = 4 + 1 + o + u64::from(self.offset_size);
-        let len = hdr + (n_direct + n_indirect) * o + 4;
+        let (hdr, entries, len) = self.indirect_block_span(nrows);
         let buf = io.read(addr, len, INDIRECT)?;
         let mut c = io.cursor(&buf, addr, INDIRECT);
         c.signature(b"FHIB")?;
@@ -281,7 +287,7 @@ impl FractalHeap {
             stored,
         )?;
         out.push((addr, len));
-        for e in 0..n_direct + n_indirect {
+        for e in 0..entries {
             c.seek(usize::try_from(hdr + e * o).map_err(|_| c.err("entry out of range"))?)?;
             let child = c.offset()?;
             if child == UNDEFINED_ADDRESS {
@@ -459,12 +465,8 @@ impl FractalHeap {
                 format!("heap offset {off} falls in row {row}, block has {nrows} rows"),
             ));
         }
-        let dir_rows = self.max_direct_rows();
-        let o = u64::from(self.sizes.offsets);
-        let n_direct = u64::from(nrows.min(dir_rows)) * width;
-        let n_indirect = u64::from(nrows.saturating_sub(dir_rows)) * width;
-        let hdr = 4 + 1 + o + u64::from(self.offset_size);
-        let len = hdr + (n_direct + n_indirect) * o + 4;
+        let (dir_rows, o) = (self.max_direct_rows(), u64::from(self.sizes.offsets));
+        let (hdr, _, len) = self.indirect_block_span(nrows);
         let buf = io.read(addr, len, INDIRECT)?;
         let mut c = io.cursor(&buf, addr, INDIRECT);
         c.signature(b"FHIB")?;
