@@ -40,11 +40,6 @@ fn writer(path: &str) {
 }
 
 #[test]
-// Known open defect (found 2026-12-03, present since close-time packing, e711928): about one
-// run in four a reader that opened the file just before `close()` reads a chunk place that the
-// packing's second step already overwrote (places freed by its first commit are reused without
-// the 200 ms cool-down). Run it with `--ignored` while fixing it.
-#[ignore = "open defect: close-time packing reuses places a live reader may still read"]
 fn reader_sees_monotonic_complete_rows_while_a_writer_appends() {
     if let Ok(path) = std::env::var("CONCURRENT_WRITER_PATH") {
         writer(&path);

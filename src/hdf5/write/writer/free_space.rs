@@ -5,8 +5,9 @@
 //! dataset's committed state, so it waits ("dying", per dataset) until the dataset's
 //! commit is written, then cools down for [`COOL`] (a reader that opened the file just
 //! before the commit may still follow the old pointers) and only then is handed out again
-//! by `alloc`, best fit. At close every cooled block is reusable and free space at the end
-//! of the file is cut off.
+//! by `alloc`, best fit. At close, once the last batch has cooled too, every freed block is
+//! reusable and free space at the end of the file is cut off; close's own compaction
+//! commits cool down the same way before the places they free are reused or cut off.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -147,9 +148,17 @@ impl FreeSpace {
             .any(|(_, l)| *l >= n)
     }
 
-    /// Every cooling block reusable now (no reader is promised anything at close), the
-    /// kept partial-chunk blocks too.
+    /// Every cooling block reusable, once cooled: waits out the rest of [`COOL`] for the
+    /// youngest batch (a reader that opened the file just before the last commit, even one
+    /// of close's own compaction commits, still follows the old places), then hands out the
+    /// kept partial-chunk blocks too (nothing appends after close).
     fn cool_all(&mut self) {
+        if let Some((t, _)) = self.cooling.back() {
+            let age = t.elapsed();
+            if age < COOL {
+                std::thread::sleep(COOL - age);
+            }
+        }
         while let Some((_, v)) = self.cooling.pop_front() {
             for (_, a, l) in v {
                 self.insert(a, l);
