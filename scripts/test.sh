@@ -49,7 +49,7 @@ else
 fi
 
 echo "== cargo test (optimised, overflow checks on)"
-cargo test --profile ci --all-targets --all-features 2>&1
+cargo test --profile ci --no-fail-fast --all-targets --all-features 2>&1
 echo "== doctests (README examples, rustdoc examples)"
 cargo test --profile ci --doc --all-features 2>&1
 

@@ -210,7 +210,7 @@ fn show_and_plot_at_one_position_of_a_1_gb_scan_stay_under_64_mib() {
         }
         h5.close_file().unwrap();
     }
-    assert!(NX * NY * SIG as u64 * 8 > 1 << 30);
+    assert!(NX * NY * SIG as u64 * 8 >= 1 << 30);
     assert!(std::fs::metadata(&path).unwrap().len() < 64 << 20);
     let p = path.to_string_lossy().into_owned();
     let node = "/RawData/Scan000/Detector000/Data1D/CH00/Data00";

@@ -277,3 +277,198 @@ fn refusals() {
     // Nothing but the replaced file is left (no temporary files).
     assert_eq!(std::fs::read_dir(&*dir).unwrap().count(), 1);
 }
+
+/// `show` and `plot` of plain HDF5 datasets (no PyMoDAQ attributes, any file): `show` gives
+/// min/max/mean equal to numpy's for every numeric dataset of two h5py files (big-endian,
+/// float16, chunked and filtered ones among them), says "not numbers" for the others; a 3-D
+/// array is shown and plotted at a position of its leading dimension or summed over it, drawn
+/// against its indexes.
+#[test]
+fn plain_hdf5_datasets_are_shown_and_plotted_against_their_indexes() {
+    let show = |file: &str, node: &str, extra: &[&str]| -> String {
+        let o = common::bin()
+            .args(["show", file, node])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{node}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let stat = |text: &str, what: &str| -> f64 {
+        let v = text
+            .split(&format!("{what} "))
+            .nth(1)
+            .unwrap_or_else(|| panic!("no {what} in {text}"));
+        v.split([',', '\n']).next().unwrap().trim().parse().unwrap()
+    };
+    let close = |a: f64, b: f64| {
+        a == b || (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-5 * b.abs().max(1e-300)
+    };
+    if let Some(py) = common::python() {
+        let mut checked = 0;
+        for name in ["h5py_default_types.h5", "h5py_default_layouts.h5"] {
+            let f = common::root().join("fixtures/hdf5").join(name);
+            let f = f.to_string_lossy().into_owned();
+            // numpy's view of every dataset: numeric (min, max, mean over non-NaN) or not.
+            let out = std::process::Command::new(&py)
+                .args([
+                    "-c",
+                    r#"
+import sys, h5py, numpy as np
+def visit(n, o):
+    if not isinstance(o, h5py.Dataset) or 'data_type' in o.attrs:
+        return
+    try:
+        v = o[()]
+    except Exception:
+        return
+    if isinstance(v, h5py.Empty) or np.asarray(v).size == 0:
+        print('E', '/' + n)
+        return
+    v = np.asarray(v)
+    if v.dtype.kind in 'iufb' and v.dtype.fields is None and v.size:
+        x = v.astype(np.float64).ravel()
+        x = x[~np.isnan(x)]
+        if x.size:
+            print('N', '/' + n, repr(float(x.min())), repr(float(x.max())), repr(float(x.mean())))
+    elif v.dtype.kind in 'SOUV':
+        print('S', '/' + n)
+h5py.File(sys.argv[1], 'r').visititems(visit)
+"#,
+                    &f,
+                ])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            for line in String::from_utf8(out.stdout).unwrap().lines() {
+                let p: Vec<&str> = line.split(' ').collect();
+                let text = show(&f, p[1], &[]);
+                assert!(
+                    text.contains("plain HDF5 dataset (not PyMoDAQ data): "),
+                    "{text}"
+                );
+                if p[0] == "E" {
+                    assert!(text.contains("values: none (empty)"), "{}: {text}", p[1]);
+                    continue;
+                }
+                if p[0] == "S" {
+                    assert!(text.contains("values: not numbers"), "{}: {text}", p[1]);
+                    continue;
+                }
+                // The mean of values summing to about 0 is compared at the values' scale.
+                let scale: f64 = p[2]
+                    .parse::<f64>()
+                    .unwrap()
+                    .abs()
+                    .max(p[3].parse::<f64>().unwrap().abs());
+                for (what, theirs) in [("min", p[2]), ("max", p[3]), ("mean", p[4])] {
+                    let theirs: f64 = theirs.parse().unwrap();
+                    let ours = stat(&text, what);
+                    let ok = close(ours, theirs)
+                        || (what == "mean" && (ours - theirs).abs() <= 1e-9 * scale);
+                    assert!(ok, "{name} {}: {what} {ours} vs numpy {theirs}", p[1]);
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 40, "only {checked} numeric datasets compared");
+    }
+
+    // A 3-D array written by our writer: value at (i, j, k) = 100 i + 10 j + k.
+    use pymodaq_h5::hdf5::write::{DatasetBuilder, Dtype, WriteOptions, Writer};
+    let dir = common::temp_dir("cli-plot-plain");
+    let path = dir.join("cube.h5");
+    {
+        let mut w = Writer::create(&path, WriteOptions::default()).unwrap();
+        let ds = w
+            .create_dataset("/cube", DatasetBuilder::new(Dtype::F64).shape(&[4, 5, 6]))
+            .unwrap();
+        let v: Vec<f64> = (0..4)
+            .flat_map(|i| {
+                (0..5).flat_map(move |j| (0..6).map(move |k| (100 * i + 10 * j + k) as f64))
+            })
+            .collect();
+        w.write(&ds, &v).unwrap();
+        w.close().unwrap();
+    }
+    let p = path.to_string_lossy().into_owned();
+    let text = show(&p, "/cube", &["--at", "2"]);
+    assert!(text.contains("(4, 5, 6) float64"), "{text}");
+    assert!(text.contains("at position [2]: shape (5, 6)"), "{text}");
+    assert_eq!(
+        (stat(&text, "min"), stat(&text, "max")),
+        (200.0, 245.0),
+        "{text}"
+    );
+    assert_eq!(stat(&text, "mean"), 222.5, "{text}");
+    let text = show(&p, "/cube", &["--at", "3,4"]);
+    assert_eq!(
+        (stat(&text, "min"), stat(&text, "max")),
+        (340.0, 345.0),
+        "{text}"
+    );
+    let text = show(&p, "/cube", &[]);
+    assert_eq!(
+        (stat(&text, "min"), stat(&text, "max")),
+        (0.0, 345.0),
+        "{text}"
+    );
+    // Out of range or too many indexes: one line, exit 1.
+    for at in ["4", "1,2,3"] {
+        let o = common::bin()
+            .args(["show", &p, "/cube", "--at", at])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "--at {at}");
+        assert_eq!(String::from_utf8_lossy(&o.stderr).lines().count(), 1);
+    }
+    // plot: the 2-D position as a 6x5 image, the sum over the leading dimension too, one row
+    // of it as a line.
+    let png = dir.join("c.png");
+    let o = plot_ok(&p, "/cube", &png, &["--at", "1"]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!("wrote {} (6x5 image)\n", png.display())
+    );
+    assert!(has_colour_bar(&Img::load(&png)));
+    let o = plot_ok(&p, "/cube", &png, &["--force"]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!("wrote {} (6x5 image)\n", png.display())
+    );
+    let svg = dir.join("l.svg");
+    let o = plot_ok(&p, "/cube", &svg, &["--at", "3,4"]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!("wrote {} (1 line(s))\n", svg.display())
+    );
+    let s = std::fs::read_to_string(&svg).unwrap();
+    let lines = polylines(&s, "#1F77B4");
+    // The curve (the legend's sample is a 2-point line): 6 points rising left to right.
+    let curve = &lines[0];
+    assert_eq!(curve.len(), 6, "{lines:?}");
+    assert!(
+        curve.windows(2).all(|w| w[1].0 > w[0].0 && w[1].1 < w[0].1),
+        "{curve:?}"
+    );
+    // A group or a missing node of a plain file: what show and plot take.
+    let plain = common::root().join("fixtures/hdf5/h5py_default_layouts.h5");
+    for node in ["/chunked", "/nope"] {
+        let o = plot(&plain.to_string_lossy(), node, &dir.join("z.png"), &[]);
+        assert_eq!(o.status.code(), Some(1));
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            e.contains("`show` and `plot` take any numeric dataset"),
+            "{e}"
+        );
+    }
+}

@@ -272,13 +272,12 @@ pub fn records(
 /// Bytes of a v2 B-tree header with 8-byte offsets and lengths.
 pub const HEADER_SIZE: u64 = 38;
 
+/// A tree's header, its records and the extents (address, length) it occupies.
+pub type TreeWithExtents = (BTreeV2Header, Vec<RawRecord>, Vec<(u64, u64)>);
+
 /// [`records`], with the extents (address, length) of the header and every node: what
 /// the tree occupies in the file (a writer frees them when it supersedes the tree).
-pub fn records_and_extents(
-    io: &FileIo,
-    addr: u64,
-    budget: &mut Budget,
-) -> Result<(BTreeV2Header, Vec<RawRecord>, Vec<(u64, u64)>)> {
+pub fn records_and_extents(io: &FileIo, addr: u64, budget: &mut Budget) -> Result<TreeWithExtents> {
     let h = read_header(io, addr)?;
     let cap = io.limits.max_btree_depth;
     if u32::from(h.depth) >= cap {

@@ -17,6 +17,7 @@ mod hsds;
 mod json_cmds;
 mod npz;
 mod output;
+mod plain;
 mod plot;
 mod plot_draw;
 mod pmd;

@@ -21,11 +21,14 @@ use crate::pmd;
 
 Scan data (navigation + signal): the signal summed over the navigation axes (NaN of
 interrupted scans skipped), or the signal at one navigation position with --at. 0-D signals
-of a scan are drawn against the navigation axes (a line, an image, or a scatter for spread scans).")]
+of a scan are drawn against the navigation axes (a line, an image, or a scatter for spread scans).
+A numeric dataset that is not PyMoDAQ data (any HDF5 file) is drawn against its indexes: 1-D a
+line, 2-D an image, more dimensions the last two summed over the leading ones or, with --at,
+at one position of the leading dimensions.")]
 pub struct Args {
-    /// The PyMoDAQ HDF5 file.
+    /// The PyMoDAQ HDF5 file (or any HDF5 file, for its numeric datasets).
     file: PathBuf,
-    /// A data node (`pymodaq-h5 tree FILE` lists them: `[data ...]`).
+    /// A data node (`pymodaq-h5 tree FILE` lists them: `[data ...]`), or any numeric dataset.
     node: String,
     /// Output image: .png or .svg.
     #[arg(short, long)]
@@ -70,7 +73,15 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     };
     crate::output::refuse_existing(&a.out, a.force)?;
     let f = open(&a.file)?;
-    pmd::require_pymodaq(&f, &a.file)?;
+    // Any numeric dataset that is not PyMoDAQ data: drawn against its indexes.
+    if let Some(ds) = crate::plain::dataset(&f, &a.node) {
+        let d = crate::plain::load(&ds, &a.node, a.at.as_deref())
+            .map_err(|e| e.context(a.file.display().to_string()))?;
+        let plot =
+            build(&d, None).map_err(|e| e.context(format!("{}: {}", a.file.display(), a.node)))?;
+        return finish(&plot, &a, svg);
+    }
+    pmd::require_data(&f, &a.file, &a.node)?;
     // Every array of the node's group overlaid, as H5Browser's viewer shows them; a group
     // whose arrays PyMoDAQ cannot load together falls back to the node alone.
     // With --at, only that navigation position is read (any scan size), unless the signal is
@@ -104,12 +115,17 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    let what = match &plot {
+    finish(&plot, &a, svg)
+}
+
+/// Draw to a temporary file beside OUT, rename, and say what was drawn.
+fn finish(plot: &Plot, a: &Args, svg: bool) -> anyhow::Result<ExitCode> {
+    let what = match plot {
         Plot::Lines { series, .. } => format!("{} line(s)", series.len()),
         Plot::Image(f) => format!("{}x{} image", f.x.len(), f.y.len()),
         Plot::Scatter(f) => format!("{} points", f.x.len()),
     };
-    write_via_temp(&a.out, a.force, |tmp| draw(&plot, tmp, svg, a.size))?;
+    write_via_temp(&a.out, a.force, |tmp| draw(plot, tmp, svg, a.size))?;
     eprintln!("wrote {} ({what})", a.out.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -39,6 +39,25 @@ pub fn require_pymodaq(f: &File, file: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `show` and `plot` of `node` when it is not a plain numeric dataset: the file must be
+/// PyMoDAQ's, else one sentence saying what these commands take.
+pub fn require_data(f: &File, file: &std::path::Path, node: &str) -> anyhow::Result<()> {
+    if !is_pymodaq(f) && legacy_generation(f).is_none() {
+        let what = match f.get(node) {
+            Ok(Node::Group(_)) => "is a group",
+            Ok(_) => "is not a dataset",
+            Err(_) => "does not exist",
+        };
+        anyhow::bail!(
+            "{}: this is not a PyMoDAQ file (no /RawData group) nor a PyMoDAQ 1.x-3.x file \
+             (no Raw_datas layout), and {node} {what}; `show` and `plot` take any numeric \
+             dataset (`pymodaq-h5 tree FILE` lists them)",
+            file.display()
+        );
+    }
+    Ok(())
+}
+
 /// A Python value as PyMoDAQ's H5Browser shows it (`str(value)`): text as itself, bytes
 /// decoded when UTF-8, anything else as its repr.
 pub fn py_str(v: &PyValue) -> String {

@@ -15,13 +15,16 @@ use crate::pmd;
   pymodaq-h5 show scan.h5 /RawData/Detector000/Data2D/CH00/Data00 --bkg   # minus its background
   pymodaq-h5 show scan.h5 /RawData/Scan000/Detector000/Data1D/CH00/Data00 --at 2,1
   pymodaq-h5 show scan.h5 /RawData/Logger                                 # the log lines
+  pymodaq-h5 show any.h5 /entry/data/stack --at 3                         # any numeric dataset
 
 --at I,J,.. shows the signal at one navigation position (one index per navigation axis);
-only that part of the file is read, whatever the size of the scan.")]
+only that part of the file is read, whatever the size of the scan. A dataset that is not
+PyMoDAQ data (any HDF5 file) is shown as an array: type, shape, chunks, filters and
+min/max/mean of its values (read in slabs); --at fixes its leading dimensions.")]
 pub struct Args {
-    /// The PyMoDAQ HDF5 file.
+    /// The PyMoDAQ HDF5 file (or any HDF5 file, for its numeric datasets).
     file: PathBuf,
-    /// A data node (`pymodaq-h5 tree FILE` lists them: `[data ...]`).
+    /// A data node (`pymodaq-h5 tree FILE` lists them: `[data ...]`), or any numeric dataset.
     node: String,
     /// Subtract the background node (`BkgNN`) as H5Browser's "with background" does.
     #[arg(long)]
@@ -34,7 +37,17 @@ pub struct Args {
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let f = open(&a.file)?;
-    pmd::require_pymodaq(&f, &a.file)?;
+    // Any numeric dataset that is not PyMoDAQ data (any HDF5 file): what it is and its values.
+    if let Some(d) = crate::plain::dataset(&f, &a.node) {
+        let lines = crate::plain::describe(&d, &a.node, a.at.as_deref())
+            .map_err(|e| e.context(a.file.display().to_string()))?;
+        let mut so = std::io::stdout().lock();
+        for l in lines {
+            writeln!(so, "{l}")?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    pmd::require_data(&f, &a.file, &a.node)?;
     // The Logger: its lines, as H5Browser's text viewer lists them.
     let b = pmd::backend(&f);
     if let Some(n) = b.get_node(&a.node).ok().filter(pmd::is_logger) {

@@ -108,10 +108,49 @@ fn shape_text(d: &pymodaq_h5::hdf5::read::Dataset) -> String {
             _ => x.to_string(),
         })
         .collect();
-    match dims.len() {
-        1 => format!("({},)", dims[0]),
+    tuple(&dims)
+}
+
+/// A shape as numpy prints it: `(6,)`, `(2, 3)`, `()`.
+pub fn shape_tuple(s: &[u64]) -> String {
+    tuple(&s.iter().map(|x| x.to_string()).collect::<Vec<_>>())
+}
+
+fn tuple(dims: &[String]) -> String {
+    match dims {
+        [one] => format!("({one},)"),
         _ => format!("({})", dims.join(", ")),
     }
+}
+
+/// A dataset's shape, type, chunks and filters: `(30, 20) int32 chunks=(8, 8)
+/// filters=shuffle+deflate(4)`.
+pub fn dataset_summary(d: &pymodaq_h5::hdf5::read::Dataset) -> String {
+    let mut line = format!(
+        "{} {}",
+        shape_text(d),
+        pymodaq_h5::hdf5::read::dataset::type_summary(&d.datatype)
+    );
+    if let Some(c) = d.chunks() {
+        let c: Vec<String> = c.iter().map(|x| x.to_string()).collect();
+        line += &format!(" chunks=({})", c.join(", "));
+    }
+    if !d.filters.filters.is_empty() {
+        let names: Vec<String> = d
+            .filters
+            .filters
+            .iter()
+            .map(|fd| match fd.id {
+                filter::DEFLATE => {
+                    format!("deflate({})", fd.client_data.first().copied().unwrap_or(0))
+                }
+                filter::SHUFFLE | filter::FLETCHER32 => filter::filter_name(fd.id).into(),
+                id => format!("filter{id}"),
+            })
+            .collect();
+        line += &format!(" filters={}", names.join("+"));
+    }
+    line
 }
 
 fn node_line(b: &H5Backend, n: &Node, path: &str) -> String {
@@ -119,30 +158,7 @@ fn node_line(b: &H5Backend, n: &Node, path: &str) -> String {
         Node::Group(_) => format!("{path} group{}", title_suffix(b, n, path)),
         Node::Datatype(_) => format!("{path} datatype"),
         Node::Dataset(d) => {
-            let mut line = format!(
-                "{path} dataset {} {}",
-                shape_text(d),
-                pymodaq_h5::hdf5::read::dataset::type_summary(&d.datatype)
-            );
-            if let Some(c) = d.chunks() {
-                let c: Vec<String> = c.iter().map(|x| x.to_string()).collect();
-                line += &format!(" chunks=({})", c.join(", "));
-            }
-            if !d.filters.filters.is_empty() {
-                let names: Vec<String> = d
-                    .filters
-                    .filters
-                    .iter()
-                    .map(|fd| match fd.id {
-                        filter::DEFLATE => {
-                            format!("deflate({})", fd.client_data.first().copied().unwrap_or(0))
-                        }
-                        filter::SHUFFLE | filter::FLETCHER32 => filter::filter_name(fd.id).into(),
-                        id => format!("filter{id}"),
-                    })
-                    .collect();
-                line += &format!(" filters={}", names.join("+"));
-            }
+            let mut line = format!("{path} dataset {}", dataset_summary(d));
             line += &title_suffix(b, n, path);
             line += &pmd::meaning(b, &pmd::wrap(n, path));
             line

@@ -133,7 +133,7 @@ impl Writer {
                     continue;
                 }
                 let buf = self.read_chunk(d, rec, cbytes)?;
-                let cbox = chunk_box(&origin, &c.chunk);
+                let cbox = chunk_box(origin, &c.chunk);
                 let region = intersect(&cbox, &tbox);
                 copy_box(&buf, &cbox, &mut tail, &tbox, &region, d.elem)?;
             }
