@@ -282,6 +282,42 @@ fn overwrite_rule_and_error_lines() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("exists (use --force"));
     assert_eq!(std::fs::read(&s).unwrap(), b"keep");
+    // dump and load --out: the JSON contracts' `> FILE`, so an existing file is replaced, but
+    // whole (renamed from a temporary file): the same bytes as standard output.
+    for cmd in ["dump", "load"] {
+        let j = dir.join(format!("{cmd}.json"));
+        std::fs::write(&j, b"keep").unwrap();
+        let o = bin()
+            .args([cmd, "--json", &pmd("pt_dte.h5"), "--out"])
+            .arg(&j)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{cmd}");
+        assert!(o.stdout.is_empty());
+        let stdout = bin()
+            .args([cmd, "--json", &pmd("pt_dte.h5"), "--out", "-"])
+            .output()
+            .unwrap();
+        assert_eq!(stdout.status.code(), Some(0));
+        assert_eq!(std::fs::read(&j).unwrap(), stdout.stdout, "{cmd}");
+        // A failure (not an HDF5 file) leaves the old file as it was.
+        let o = bin()
+            .args([cmd, "--json"])
+            .arg(&j)
+            .args(["--out"])
+            .arg(&j)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{cmd}");
+        assert_eq!(std::fs::read(&j).unwrap(), stdout.stdout, "{cmd}");
+    }
+    // Nothing but the outputs (no temporary files).
+    let mut left: Vec<String> = std::fs::read_dir(&*dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["dump.json", "load.json", "s.h5", "x.npy"]);
 }
 
 #[test]

@@ -1,12 +1,11 @@
 //! `dump` and `load`: the JSON contracts (pymodaq-h5-dump/1, load-json).
 
-use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::output::{file_name, open};
+use crate::output::{file_name, open, Output};
 
 #[derive(clap::Args)]
 #[command(after_help = "Examples:
@@ -20,7 +19,9 @@ pub struct DumpArgs {
     /// streamed, so memory stays bounded whatever the file size.
     #[arg(long)]
     full: bool,
-    /// Write to this file instead of standard output.
+    /// Write to this file instead of standard output (`-`: standard output). Like the shell's
+    /// `> FILE` of the JSON contracts it replaces an existing file, but atomically: written to
+    /// a temporary file beside it, renamed when complete (a failure leaves the old file).
     #[arg(long)]
     out: Option<PathBuf>,
     /// No progress bar on standard error (it shows only on a terminal anyway).
@@ -45,7 +46,9 @@ pub struct LoadArgs {
     /// Implied (data nodes are also loaded with their background); accepted for scripts.
     #[arg(long)]
     with_bkg: bool,
-    /// Write to this file instead of standard output.
+    /// Write to this file instead of standard output (`-`: standard output). Like the shell's
+    /// `> FILE` of the JSON contracts it replaces an existing file, but atomically: written to
+    /// a temporary file beside it, renamed when complete (a failure leaves the old file).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Fail on nodes missing `CLASS` as PyMoDAQ does when it opens a file read-only (by
@@ -71,14 +74,10 @@ pub fn dump(a: DumpArgs) -> anyhow::Result<ExitCode> {
         full,
         progress: Some(&inc),
     };
-    let mut w: Box<dyn Write> = match &out {
-        Some(o) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(o).with_context(|| format!("writing {}", o.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
+    let mut w = Output::create(out.as_deref().unwrap_or(Path::new("-")), true)?;
     let had_errors = pymodaq_h5::dump::dump_streamed(&f, &file_name(&file), opts, &mut w)
         .with_context(|| format!("{}", file.display()))?;
+    w.commit()?;
     pb.finish_and_clear();
     Ok(if had_errors {
         ExitCode::from(3)
@@ -102,12 +101,7 @@ pub fn load(a: LoadArgs) -> anyhow::Result<ExitCode> {
     // Read-only, always: what PyMoDAQ loads once it may write (CLASS, Logger) loads here
     // without writing anything; `--strict` reproduces its read-only failures. Written as it
     // is computed (no array held as JSON values; data nodes loaded one at a time).
-    let mut w: Box<dyn Write> = match &out {
-        Some(o) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(o).with_context(|| format!("writing {}", o.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
+    let mut w = Output::create(out.as_deref().unwrap_or(Path::new("-")), true)?;
     let had_errors = pymodaq_h5::pymodaq::tools::load_json_stream::write_load_json(
         &f,
         &file_name(&file),
@@ -116,7 +110,7 @@ pub fn load(a: LoadArgs) -> anyhow::Result<ExitCode> {
         &mut w,
     )
     .with_context(|| format!("{}", file.display()))?;
-    w.flush()?;
+    w.commit()?;
     Ok(if had_errors {
         ExitCode::from(3)
     } else {
