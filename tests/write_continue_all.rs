@@ -339,9 +339,6 @@ fn every_file_we_read_is_continued() {
             let n = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
             !(n.starts_with("i11_vds") || n.starts_with("i11_external"))
         })
-        // OPEN GAP (issue 18): a header holding shared attribute messages (SOHM) refuses a new
-        // attribute ("unsupported: shared attribute message"); to be written next.
-        .filter(|p| !p.ends_with("interop/i11_dense_shared_attrs.h5"))
         .collect();
     sources.extend(own_files(&dir));
     let py = common::python();

@@ -32,7 +32,7 @@ pub struct SohmIndex {
 
 /// The flag bit of an index holding messages of `msg_type`: `1 << type` as HDF5 stores it
 /// (`H5SM__type_to_flag`; an old fill value message counts as a new one).
-fn type_flag(msg_type: u16) -> Option<u16> {
+pub fn type_flag(msg_type: u16) -> Option<u16> {
     let t = match msg_type {
         kind::FILL_VALUE_OLD => kind::FILL_VALUE,
         kind::DATASPACE
@@ -45,8 +45,39 @@ fn type_flag(msg_type: u16) -> Option<u16> {
     1u16.checked_shl(u32::from(t))
 }
 
-/// The indexes of the file's shared message table (the superblock extension's message 0x0F).
-pub fn indexes(io: &FileIo, sb: &Superblock) -> Result<Vec<SohmIndex>> {
+/// One index of the table as stored (for a writer changing reference counts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SohmIndexFull {
+    /// 0: list (`SMLI`), 1: v2 B-tree of type 7.
+    pub index_type: u8,
+    /// Message type flags (see [`SohmIndex::types`]).
+    pub types: u16,
+    /// Most messages the list holds (its block is sized for them).
+    pub list_max: u16,
+    /// Messages in the index.
+    pub num_messages: u16,
+    /// Address of the list or of the B-tree header.
+    pub index_addr: u64,
+    /// Address of the fractal heap holding the messages.
+    pub heap: u64,
+    /// Offset of this index's entry in the table block (its message count at +12, its
+    /// index address at +14).
+    pub entry_at: usize,
+}
+
+/// The table block (`SMTB` to checksum) and its indexes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SohmTable {
+    /// Address of the block.
+    pub addr: u64,
+    /// The block, checksum included.
+    pub block: Vec<u8>,
+    /// Its indexes.
+    pub indexes: Vec<SohmIndexFull>,
+}
+
+/// The file's shared message table (the superblock extension's message 0x0F).
+pub fn table(io: &FileIo, sb: &Superblock) -> Result<SohmTable> {
     let no_table = || {
         Error::format(
             TABLE,
@@ -90,20 +121,49 @@ pub fn indexes(io: &FileIo, sb: &Superblock) -> Result<Vec<SohmIndex>> {
     let mut out = Vec::with_capacity(usize::from(n));
     for _ in 0..n {
         let iv_at = t.addr();
+        let entry_at = usize::try_from(iv_at - addr)
+            .map_err(|_| Error::format(TABLE, addr, "table too large"))?;
         let iv = t.u8()?;
         if iv != 0 {
             return Err(Error::Format(
                 t.err_at(iv_at, format!("shared message index version {iv}")),
             ));
         }
-        t.u8()?; // index type: list or v2 B-tree (for writers)
+        let index_type = t.u8()?;
         let types = t.u16()?;
-        t.skip(4 + 2 + 2 + 2)?; // minimum size, list cutoff, B-tree cutoff, message count
-        t.offset()?; // index address
+        t.skip(4)?; // minimum message size
+        let list_max = t.u16()?;
+        t.skip(2)?; // B-tree cutoff
+        let num_messages = t.u16()?;
+        let index_addr = t.offset()?;
         let heap = t.offset()?;
-        out.push(SohmIndex { types, heap });
+        out.push(SohmIndexFull {
+            index_type,
+            types,
+            list_max,
+            num_messages,
+            index_addr,
+            heap,
+            entry_at,
+        });
     }
-    Ok(out)
+    Ok(SohmTable {
+        addr,
+        block,
+        indexes: out,
+    })
+}
+
+/// The indexes of the file's shared message table (the superblock extension's message 0x0F).
+pub fn indexes(io: &FileIo, sb: &Superblock) -> Result<Vec<SohmIndex>> {
+    Ok(table(io, sb)?
+        .indexes
+        .into_iter()
+        .map(|i| SohmIndex {
+            types: i.types,
+            heap: i.heap,
+        })
+        .collect())
 }
 
 /// The encoded message of type `msg_type` a shared message (version 3, type 1) points to:

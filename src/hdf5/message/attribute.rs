@@ -170,6 +170,43 @@ pub fn attribute_name(body: &[u8]) -> Option<&[u8]> {
     Some(name.strip_suffix(&[0]).unwrap_or(name))
 }
 
+/// The shared encodings an attribute message holds in place of its datatype and dataspace
+/// (versions 2 and 3, flags bits 0 and 1): (message type, encoding). Deleting the message
+/// drops one reference to each. Pure; empty when `body` is too short.
+pub fn shared_parts(body: &[u8]) -> Vec<(u16, &[u8])> {
+    let (Some(&v), Some(&flags)) = (body.first(), body.get(1)) else {
+        return Vec::new();
+    };
+    let size = |at: usize| {
+        let b: [u8; 2] = body.get(at..at + 2)?.try_into().ok()?;
+        Some(usize::from(u16::from_le_bytes(b)))
+    };
+    let (Some(name), Some(dt), Some(ds)) = (size(2), size(4), size(6)) else {
+        return Vec::new();
+    };
+    let start = match v {
+        2 => 8,
+        3 => 9,
+        _ => return Vec::new(),
+    };
+    let dt_at = start + name;
+    let ds_at = dt_at + dt;
+    let mut out = Vec::new();
+    if flags & 0x01 != 0 {
+        out.extend(
+            body.get(dt_at..dt_at + dt)
+                .map(|e| (super::kind::DATATYPE, e)),
+        );
+    }
+    if flags & 0x02 != 0 {
+        out.extend(
+            body.get(ds_at..ds_at + ds)
+                .map(|e| (super::kind::DATASPACE, e)),
+        );
+    }
+    out
+}
+
 // ---- Encoding (the writer's half) -----------------------------------------------------
 
 /// Encode an Attribute message v1 body (unpadded after the value). Refuses bodies of 64 KiB or more (they cannot be

@@ -127,7 +127,14 @@ pub struct EditableHeader {
     next_placeholder: u64,
     /// A v2 header's prefix bytes (signature to chunk-0 size), kept verbatim.
     pub v2_prefix: Option<Vec<u8>>,
+    /// Attribute messages stored in the shared-message heap (message flag 0x02, SOHM
+    /// files): (the message's shared encoding, attribute name, attribute message), filled
+    /// by the caller that can read the heap. Their bodies name nothing themselves.
+    pub shared_attrs: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>,
 }
+
+/// Message flag: the body is a shared message encoding, not the message itself.
+pub const FLAG_SHARED: u8 = 0x02;
 
 const S2: &str = "object header v2";
 
@@ -321,6 +328,7 @@ impl EditableHeader {
             chunks,
             next_placeholder: u64::MAX - 1,
             v2_prefix,
+            shared_attrs: Vec::new(),
         })
     }
 
@@ -342,28 +350,68 @@ impl EditableHeader {
         c.msgs.get_mut(mi).map(|m| &mut m.body)
     }
 
+    /// The name of the attribute message `m` (a shared one through `shared_attrs`).
+    pub fn attribute_name_of<'a>(&'a self, m: &'a HeaderMessage) -> Option<&'a [u8]> {
+        if m.mtype != ATTRIBUTE {
+            return None;
+        }
+        if m.flags & FLAG_SHARED != 0 {
+            return self
+                .shared_attrs
+                .iter()
+                .find(|(enc, _, _)| *enc == m.body)
+                .map(|(_, n, _)| n.as_slice());
+        }
+        attribute_name(&m.body)
+    }
+
+    /// Names of the attribute messages in the header.
+    pub fn attribute_names(&self) -> Vec<Vec<u8>> {
+        self.chunks
+            .iter()
+            .flat_map(|c| &c.msgs)
+            .filter_map(|m| self.attribute_name_of(m).map(<[u8]>::to_vec))
+            .collect()
+    }
+
     /// Whether an attribute of this name exists.
     pub fn has_attribute(&self, name: &str) -> bool {
         self.chunks.iter().any(|c| {
             c.msgs
                 .iter()
-                .any(|m| m.mtype == ATTRIBUTE && attribute_name(&m.body) == Some(name.as_bytes()))
+                .any(|m| self.attribute_name_of(m) == Some(name.as_bytes()))
         })
     }
 
-    /// Turn the attribute `name` into NIL space (if present).
-    pub fn remove_attribute(&mut self, name: &str) {
-        for c in &mut self.chunks {
-            for m in &mut c.msgs {
-                if m.mtype == ATTRIBUTE && attribute_name(&m.body) == Some(name.as_bytes()) {
-                    m.mtype = NIL;
-                    m.flags = 0;
-                    m.corder = 0;
-                    m.body.iter_mut().for_each(|b| *b = 0);
-                    c.dirty = true;
-                }
-            }
+    /// Turn the attribute `name` into NIL space (if present). Returns the messages removed
+    /// as (flags, body): a shared one (or the shared datatype and dataspace of an unshared
+    /// one) held references to the shared-message heap, which the caller gives back once
+    /// the header is written.
+    pub fn remove_attribute(&mut self, name: &str) -> Vec<(u8, Vec<u8>)> {
+        let hits: Vec<(usize, usize)> = self
+            .chunks
+            .iter()
+            .enumerate()
+            .flat_map(|(ci, c)| c.msgs.iter().enumerate().map(move |(mi, m)| (ci, mi, m)))
+            .filter(|(_, _, m)| self.attribute_name_of(m) == Some(name.as_bytes()))
+            .map(|(ci, mi, _)| (ci, mi))
+            .collect();
+        let mut released = Vec::new();
+        for (ci, mi) in hits {
+            let Some(c) = self.chunks.get_mut(ci) else {
+                continue;
+            };
+            let Some(m) = c.msgs.get_mut(mi) else {
+                continue;
+            };
+            released.push((m.flags, m.body.clone()));
+            m.mtype = NIL;
+            m.flags = 0;
+            m.corder = 0;
+            m.body.iter_mut().for_each(|b| *b = 0);
+            c.dirty = true;
         }
+        released
     }
 
     /// Turn every message of `mtype` into NIL space (a group's Link messages moving to

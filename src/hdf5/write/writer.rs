@@ -395,6 +395,7 @@ mod options;
 mod pipeline;
 mod profile;
 mod relocate;
+mod sohm;
 mod space;
 mod superblock;
 mod vlen;

@@ -164,16 +164,19 @@ impl Writer {
             // refusal the header is left as it was. Headers tracking creation order give
             // each new attribute the next one.
             let corders = self.ext_attr_corders(idx, bodies.len())?;
+            let mut released = Vec::new();
             if let Some(h) = &mut self.objs[idx].ext {
                 for ((name, body), corder) in bodies.into_iter().zip(corders) {
-                    h.remove_attribute(name);
+                    released.extend(Self::shared_refs(&h.remove_attribute(name)));
                     if let Err(e) = h.add_ordered(kind::ATTRIBUTE, body, corder) {
                         *h = before;
                         return Err(e);
                     }
                 }
             }
-            return self.commit_header(idx);
+            // A replaced shared message (SOHM) loses a reference once the header is written.
+            self.commit_header(idx)?;
+            return self.sohm_release_all(&released);
         }
         let o = &mut self.objs[idx];
         let before = o.attrs.clone();

@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use super::super::fractal_heap::Space;
 use super::*;
 use crate::hdf5::message::attribute_info::AttributeInfo;
+use crate::hdf5::object_header::edit::FLAG_SHARED;
 use index::Records;
 
 /// Groups of the 1.10 profile with more links than this store them densely (libhdf5's
@@ -45,6 +46,9 @@ pub(super) struct Dense {
     pub attrs_corder: u64,
     /// Creation order of each attribute of an opened header tracking it.
     pub attr_corder: HashMap<String, u16>,
+    /// Attributes of an opened file kept in its shared-message heap, by name: their heap
+    /// ID there (`sohm`). Their records keep pointing at it while they are unchanged.
+    pub shared: HashMap<String, Vec<u8>>,
     /// Where the value of each huge attribute lies (reused while the attribute is unchanged).
     pub huge: HashMap<String, u64>,
     /// Extents of the attribute storage last written (heap blocks, B-trees), its huge
@@ -90,6 +94,15 @@ impl Space for Writer {
     fn put(&mut self, at: u64, b: &[u8]) -> Result<()> {
         Writer::put(self, at, b)
     }
+}
+
+/// Digest of an object's attributes: names, messages, and for the shared ones their heap
+/// ID (an attribute turned from shared into unshared changes the storage).
+fn attrs_digest(attrs: &[(String, Vec<u8>)], shared: &HashMap<String, Vec<u8>>) -> u64 {
+    digest(attrs.iter().flat_map(|(n, b)| {
+        let id = shared.get(n).map_or(&[][..], Vec::as_slice);
+        [(n.as_bytes(), b.as_slice()), (&b"\0shared"[..], id)]
+    }))
 }
 
 /// Digest of a group's links (`Writer::link_bodies`).
@@ -195,7 +208,7 @@ impl Writer {
         idx: usize,
         attrs: &[(String, Vec<u8>)],
     ) -> Result<()> {
-        let sig = digest(attrs.iter().map(|(n, b)| (n.as_bytes(), b.as_slice())));
+        let sig = attrs_digest(attrs, &self.objs[idx].dense.shared);
         let d = &self.objs[idx].dense;
         if d.attrs.is_some() && d.attrs_sig == Some(sig) {
             return Ok(());
@@ -222,12 +235,18 @@ impl Writer {
         let indexed = self
             .ext_ainfo(idx)
             .is_some_and(|a| a.creation_order_indexed);
+        let shared_ids = self.objs[idx].dense.shared.clone();
+        let shared: Vec<Option<&[u8]>> = attrs
+            .iter()
+            .map(|(n, _)| shared_ids.get(n).map(Vec::as_slice))
+            .collect();
         let st = self.write_dense(
             Records::Attributes,
             &objs,
             &reuse,
             &names,
             &corders,
+            &shared,
             indexed,
         )?;
         let w = &st.heap;
@@ -264,7 +283,7 @@ impl Writer {
         let objs: Vec<&[u8]> = links.iter().map(|(_, b, _)| b.as_slice()).collect();
         let names: Vec<&[u8]> = links.iter().map(|(n, _, _)| n.as_slice()).collect();
         let corders: Vec<u64> = links.iter().map(|l| l.2).collect();
-        let st = self.write_dense(Records::Links, &objs, &[], &names, &corders, indexed)?;
+        let st = self.write_dense(Records::Links, &objs, &[], &names, &corders, &[], indexed)?;
         for (a, l) in std::mem::take(&mut self.objs[idx].dense.links_blocks) {
             self.free.release(!idx, a, l);
         }
@@ -323,14 +342,9 @@ impl Writer {
         if big {
             return Ok(true);
         }
-        let mut names: std::collections::BTreeSet<&[u8]> = h
-            .chunks
-            .iter()
-            .flat_map(|c| &c.msgs)
-            .filter(|m| m.mtype == kind::ATTRIBUTE)
-            .filter_map(|m| crate::hdf5::message::attribute::attribute_name(&m.body))
-            .collect();
-        names.extend(bodies.iter().map(|(n, _)| n.as_bytes()));
+        let mut names: std::collections::BTreeSet<Vec<u8>> =
+            h.attribute_names().into_iter().collect();
+        names.extend(bodies.iter().map(|(n, _)| n.as_bytes().to_vec()));
         Ok(names.len() > self.ext_max_compact(idx))
     }
 
@@ -345,6 +359,7 @@ impl Writer {
         let heap = info.fractal_heap_address;
         let mut list = Vec::new();
         let mut corders = HashMap::new();
+        let mut shared = HashMap::new();
         let mut corder_index = UNDEF;
         let mut found_blocks = Vec::new();
         let mut name_index = UNDEF;
@@ -369,10 +384,14 @@ impl Writer {
             }
             for r in records {
                 let rec = crate::hdf5::btree_v2::decode_heap_id_record(&r, 8)?;
-                if rec.flags.unwrap_or(0) & 0x02 != 0 {
-                    return Err(Error::unsupported("shared attribute message", Some(r.at)));
-                }
-                let body = fheap.get(io, &rec.heap_id, &mut budget)?;
+                let is_shared = rec.flags.unwrap_or(0) & FLAG_SHARED != 0;
+                // A shared attribute: the ID is one of the shared-message heap.
+                let body = if is_shared {
+                    let sb = &file.inner.superblock;
+                    crate::hdf5::sohm::message(io, sb, kind::ATTRIBUTE, &rec.heap_id, r.at)?
+                } else {
+                    fheap.get(io, &rec.heap_id, &mut budget)?
+                };
                 let name = crate::hdf5::message::attribute::attribute_name(&body)
                     .and_then(|n| std::str::from_utf8(n).ok())
                     .ok_or_else(|| Error::format("attribute message (dense)", r.at, "name"))?
@@ -381,13 +400,15 @@ impl Writer {
                 let corder = u16::try_from(rec.creation_order.unwrap_or(0))
                     .map_err(|_| Error::format("v2 B-tree attribute record", r.at, "order"))?;
                 corders.insert(name.clone(), corder);
+                if is_shared {
+                    shared.insert(name.clone(), rec.heap_id.clone());
+                }
                 list.push((name, body));
             }
         }
         let o = &mut self.objs[idx];
-        o.dense.attrs_sig = Some(digest(
-            list.iter().map(|(n, b)| (n.as_bytes(), b.as_slice())),
-        ));
+        o.dense.attrs_sig = Some(attrs_digest(&list, &shared));
+        o.dense.shared = shared;
         // The storage as found: kept (and pointed at again) when the attributes end up
         // unchanged, e.g. a value replaced by an equal one.
         o.dense.attrs = Some((heap, name_index));
@@ -412,49 +433,70 @@ impl Writer {
             self.objs[idx].ext.clone(),
             self.objs[idx].dense.clone(),
         );
-        let r = self.ext_set_dense_attrs_inner(idx, bodies);
-        if r.is_err() {
-            let o = &mut self.objs[idx];
-            (o.attrs, o.ext, o.dense) = saved;
+        match self.ext_set_dense_attrs_inner(idx, bodies) {
+            // The replaced shared messages (SOHM) lose a reference once the header is
+            // written.
+            Ok(released) => self.sohm_release_all(&released),
+            Err(e) => {
+                let o = &mut self.objs[idx];
+                (o.attrs, o.ext, o.dense) = saved;
+                Err(e)
+            }
         }
-        r
     }
 
+    /// [`Writer::ext_set_dense_attrs`]; returns the references to the shared-message heap
+    /// the replaced attributes held.
     fn ext_set_dense_attrs_inner(
         &mut self,
         idx: usize,
         bodies: Vec<(&str, Vec<u8>)>,
-    ) -> Result<()> {
+    ) -> Result<Vec<(u16, Vec<u8>)>> {
         let superseded = self.ext_to_v2(idx)?;
         self.ext_load_dense_attrs(idx)?;
         let new_orders = self.ext_attr_corders(idx, bodies.len())?;
         let o = &mut self.objs[idx];
         if let Some(h) = &mut o.ext {
-            let compact: Vec<(String, Vec<u8>, u16)> = h
+            // (name, message, creation order, heap ID when shared): a shared message moves
+            // into the dense storage as a shared record, keeping its reference.
+            let compact: Vec<(String, Vec<u8>, u16, Option<Vec<u8>>)> = h
                 .chunks
                 .iter()
                 .flat_map(|c| &c.msgs)
                 .filter(|m| m.mtype == kind::ATTRIBUTE)
                 .filter_map(|m| {
-                    let n = crate::hdf5::message::attribute::attribute_name(&m.body)?;
-                    Some((
-                        String::from_utf8_lossy(n).into_owned(),
-                        m.body.clone(),
-                        m.corder,
-                    ))
+                    let n = h.attribute_name_of(m)?;
+                    let name = String::from_utf8_lossy(n).into_owned();
+                    if m.flags & FLAG_SHARED == 0 {
+                        return Some((name, m.body.clone(), m.corder, None));
+                    }
+                    let (_, _, msg) = h.shared_attrs.iter().find(|(e, _, _)| *e == m.body)?;
+                    let id = crate::hdf5::sohm::heap_id(&m.body)?.to_vec();
+                    Some((name, msg.clone(), m.corder, Some(id)))
                 })
                 .collect();
-            for (name, body, corder) in compact {
+            for (name, body, corder, id) in compact {
                 h.remove_attribute(&name);
                 o.dense.attr_corder.insert(name.clone(), corder);
+                if let Some(id) = id {
+                    o.dense.shared.insert(name.clone(), id);
+                }
                 match o.attrs.iter_mut().find(|(n, _)| *n == name) {
                     Some(slot) => slot.1 = body,
                     None => o.attrs.push((name, body)),
                 }
             }
         }
+        let mut released = Vec::new();
         for ((name, body), corder) in bodies.into_iter().zip(new_orders) {
             o.dense.huge.remove(name);
+            let old = o
+                .attrs
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, b)| b.as_slice());
+            let refs = Self::dense_refs(&mut o.dense, name, old);
+            released.extend(refs);
             o.dense.attr_corder.insert(name.to_string(), corder);
             match o.attrs.iter_mut().find(|(n, _)| n == name) {
                 Some(slot) => slot.1 = body,
@@ -467,7 +509,17 @@ impl Writer {
         for (a, l) in superseded {
             self.free.release(!idx, a, l);
         }
-        Ok(())
+        Ok(released)
+    }
+
+    /// The references to the shared-message heap the dense attribute `name` (message
+    /// `old`) held, which replacing or deleting it drops: its own when shared (forgotten
+    /// here), else those of its shared datatype and dataspace.
+    fn dense_refs(d: &mut Dense, name: &str, old: Option<&[u8]>) -> Vec<(u16, Vec<u8>)> {
+        match d.shared.remove(name) {
+            Some(id) => vec![(kind::ATTRIBUTE, id)],
+            None => old.map(Self::part_refs).unwrap_or_default(),
+        }
     }
 
     /// Before serialising an existing header: its dense attributes (when loaded) written if
@@ -535,25 +587,33 @@ impl Writer {
             self.ext_load_dense_attrs(idx)?;
             let o = &mut self.objs[idx];
             let before = o.attrs.len();
+            let old_body = o
+                .attrs
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, b)| b.clone());
             o.attrs.retain(|(n, _)| n != name);
             let in_header = o.ext.as_ref().is_some_and(|h| h.has_attribute(name));
             if o.attrs.len() == before && !in_header {
                 (o.attrs, o.dense) = saved;
                 return Err(missing());
             }
+            let mut released = Self::dense_refs(&mut o.dense, name, old_body.as_deref());
             if let Some(h) = &mut o.ext {
-                h.remove_attribute(name);
+                released.extend(Self::shared_refs(&h.remove_attribute(name)));
             }
             o.dense.huge.remove(name);
-            return self.commit_header(idx);
+            self.commit_header(idx)?;
+            return self.sohm_release_all(&released);
         }
         let o = &mut self.objs[idx];
         if let Some(h) = &mut o.ext {
             if !h.has_attribute(name) {
                 return Err(missing());
             }
-            h.remove_attribute(name);
-            return self.commit_header(idx);
+            let released = Self::shared_refs(&h.remove_attribute(name));
+            self.commit_header(idx)?;
+            return self.sohm_release_all(&released);
         }
         let before = o.attrs.clone();
         o.attrs.retain(|(n, _)| n != name);

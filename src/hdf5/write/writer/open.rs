@@ -220,9 +220,10 @@ impl Writer {
     pub(super) fn load_object(&mut self, path: String, addr: u64) -> Result<usize> {
         let file = self.reader()?;
         let io = &file.inner.io;
-        let hdr = EditableHeader::load(addr, io.sizes, &self.limits, &|a, l| {
+        let mut hdr = EditableHeader::load(addr, io.sizes, &self.limits, &|a, l| {
             io.read(a, l, "object header v1")
         })?;
+        self.resolve_shared_attrs(&mut hdr)?;
         let obj = Object::open(&file, addr, path.clone())?;
         let kind = if obj.is_dataset() {
             match self.load_dataset(&file, obj) {

@@ -50,21 +50,21 @@ impl Records {
         }
     }
 
-    fn name_record(self, id: &[u8], hash: u32, corder: u64) -> Vec<u8> {
+    fn name_record(self, id: &[u8], flags: u8, hash: u32, corder: u64) -> Vec<u8> {
         let mut e = Encoder::new();
         match self {
             Records::Links => e.u32(hash).bytes(id),
             // libhdf5 keeps attribute creation orders under 2^16.
-            Records::Attributes => e.bytes(id).u8(0).u32(corder as u32).u32(hash),
+            Records::Attributes => e.bytes(id).u8(flags).u32(corder as u32).u32(hash),
         };
         e.finish()
     }
 
-    fn order_record(self, id: &[u8], corder: u64) -> Vec<u8> {
+    fn order_record(self, id: &[u8], flags: u8, corder: u64) -> Vec<u8> {
         let mut e = Encoder::new();
         match self {
             Records::Links => e.u64(corder).bytes(id),
-            Records::Attributes => e.bytes(id).u8(0).u32(corder as u32),
+            Records::Attributes => e.bytes(id).u8(flags).u32(corder as u32),
         };
         e.finish()
     }
@@ -80,7 +80,10 @@ fn by_hash(names: &[&[u8]]) -> Vec<usize> {
 impl Writer {
     /// Write dense storage: a heap holding `objs` (`reuse`: where unchanged huge ones
     /// lie), its name index over `names`, and with `indexed` its creation-order index over
-    /// `corders` (all in the same order).
+    /// `corders` (all in the same order). Attributes with a `shared` heap ID (of the
+    /// shared-message heap, `Records::Attributes` only) are not stored in the heap: their
+    /// records hold that ID with the shared flag, as libhdf5 indexes shared attributes.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn write_dense(
         &mut self,
         recs: Records,
@@ -88,14 +91,42 @@ impl Writer {
         reuse: &[Option<u64>],
         names: &[&[u8]],
         corders: &[u64],
+        shared: &[Option<&[u8]>],
         indexed: bool,
     ) -> Result<Stored> {
-        let heap = fh::write(recs.heap(), objs, reuse, self)?;
+        let shared_of = |i: usize| shared.get(i).copied().flatten();
+        let stored: Vec<usize> = (0..objs.len())
+            .filter(|&i| shared_of(i).is_none())
+            .collect();
+        let sub_objs: Vec<&[u8]> = stored.iter().map(|&i| objs[i]).collect();
+        let sub_reuse: Vec<Option<u64>> = stored
+            .iter()
+            .map(|&i| reuse.get(i).copied().flatten())
+            .collect();
+        let mut heap = fh::write(recs.heap(), &sub_objs, &sub_reuse, self)?;
+        // IDs and huge places back in the order of `objs` (shared ones: their SOHM ID).
+        let mut ids: Vec<Vec<u8>> = (0..objs.len())
+            .map(|i| shared_of(i).map(<[u8]>::to_vec).unwrap_or_default())
+            .collect();
+        let mut huge_at = vec![None; objs.len()];
+        for (k, &i) in stored.iter().enumerate() {
+            ids[i] = heap.ids.get(k).cloned().unwrap_or_default();
+            huge_at[i] = heap.huge_at.get(k).copied().flatten();
+        }
+        heap.ids = ids;
+        heap.huge_at = huge_at;
+        let flags = |i: usize| {
+            if shared_of(i).is_some() {
+                crate::hdf5::object_header::edit::FLAG_SHARED
+            } else {
+                0
+            }
+        };
         let ((ntype, nsize), (otype, osize)) = recs.types();
         let ids = &heap.ids;
         let by_name: Vec<Vec<u8>> = by_hash(names)
             .into_iter()
-            .map(|i| recs.name_record(&ids[i], lookup3(names[i]), corders[i]))
+            .map(|i| recs.name_record(&ids[i], flags(i), lookup3(names[i]), corders[i]))
             .collect();
         let mut alloc = |b: &[u8]| self.alloc_write(b);
         let names_tree =
@@ -108,7 +139,7 @@ impl Writer {
             idx.sort_by_key(|&i| corders[i]);
             let by_order: Vec<Vec<u8>> = idx
                 .into_iter()
-                .map(|i| recs.order_record(&ids[i], corders[i]))
+                .map(|i| recs.order_record(&ids[i], flags(i), corders[i]))
                 .collect();
             let t = btree_v2::write_with(btree_v2::DEFAULT, otype, osize, &by_order, &mut alloc)?;
             order = t.header;
