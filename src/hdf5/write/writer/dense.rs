@@ -76,6 +76,10 @@ pub(super) fn aligned_within(extents: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
         .collect()
 }
 
+/// A compact attribute of an existing header moving into dense storage: name, message,
+/// creation order, heap ID in the shared-message heap when shared.
+type MovedAttr = (String, Vec<u8>, u16, Option<Vec<u8>>);
+
 /// Digest of a list of named byte strings (what a dense storage holds).
 fn digest<'a>(items: impl Iterator<Item = (&'a [u8], &'a [u8])>) -> u64 {
     use std::hash::{Hash, Hasher};
@@ -459,7 +463,7 @@ impl Writer {
         if let Some(h) = &mut o.ext {
             // (name, message, creation order, heap ID when shared): a shared message moves
             // into the dense storage as a shared record, keeping its reference.
-            let compact: Vec<(String, Vec<u8>, u16, Option<Vec<u8>>)> = h
+            let compact: Vec<MovedAttr> = h
                 .chunks
                 .iter()
                 .flat_map(|c| &c.msgs)

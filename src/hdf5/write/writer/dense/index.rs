@@ -131,7 +131,7 @@ impl Writer {
         let mut alloc = |b: &[u8]| self.alloc_write(b);
         let names_tree =
             btree_v2::write_with(btree_v2::DEFAULT, ntype, nsize, &by_name, &mut alloc)?;
-        let mut blocks: Vec<(u64, u64)> = heap.blocks.iter().copied().collect();
+        let mut blocks: Vec<(u64, u64)> = heap.blocks.to_vec();
         blocks.extend(names_tree.blocks);
         let mut order = UNDEF;
         if indexed {
