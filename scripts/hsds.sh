@@ -2,7 +2,7 @@
 # A local HSDS (the HDF Group's REST service that h5pyd talks to) for tests/hsds.rs.
 #   scripts/hsds.sh setup              venv .venv-hsds with fixtures/gen/requirements-hsds.txt
 #   scripts/hsds.sh start [NODES]      start on 127.0.0.1:${HSDS_PORT:-5101} with NODES data nodes
-#                                      (default 1; they take ports 6101..), POSIX storage under
+#                                      (default 1; ports ${HSDS_DN_PORT:-HSDS_PORT+1000}..), POSIX storage under
 #                                      target/hsds/data (emptied first); waits until it answers,
 #                                      creates the folders /home/ and /home/test/
 #   scripts/hsds.sh stop               stop the server started here
@@ -13,6 +13,7 @@ venv=${HSDS_VENV:-"$PWD/.venv-hsds"}
 req=fixtures/gen/requirements-hsds.txt
 dir=target/hsds
 port=${HSDS_PORT:-5101}
+dn_port=${HSDS_DN_PORT:-$((port + 1000))}
 endpoint="http://127.0.0.1:$port"
 
 setup() {
@@ -47,9 +48,22 @@ start() {
   stop
   rm -rf "$dir/data"
   mkdir -p "$dir/data"
-  setsid "$venv/bin/hsds" --root_dir "$PWD/$dir/data" --host 127.0.0.1 --port "$port" \
+  # hsds 1.0 puts its data nodes on 6101.. whatever the service port: a second server (another
+  # HSDS_PORT) would send its requests to the first one's data nodes. The launcher moves them
+  # to HSDS_DN_PORT (default: the service port + 1000, so 6101.. for 5101).
+  setsid "$venv/bin/python" - --root_dir "$PWD/$dir/data" --host 127.0.0.1 --port "$port" \
     --count "$nodes" --hs_username test --hs_password test \
-    --logfile "$PWD/$dir/hsds.log" > "$dir/stdout.log" 2>&1 < /dev/null &
+    --logfile "$PWD/$dir/hsds.log" > "$dir/stdout.log" 2>&1 < /dev/null <<PY &
+import sys
+from hsds import app, hsds_app
+init = hsds_app.HsdsApp.__init__
+def moved(self, *a, **k):
+    init(self, *a, **k)
+    self._dn_urls = [f"http://127.0.0.1:{$dn_port + i}" for i in range(len(self._dn_urls))]
+hsds_app.HsdsApp.__init__ = moved
+sys.argv[0] = "hsds"
+sys.exit(app.main())
+PY
   echo $! > "$dir/pid"
   for _ in $(seq 1 150); do
     if "$venv/bin/python" - "$endpoint" <<'PY' 2>/dev/null

@@ -1406,14 +1406,12 @@ fn record_killed_at_its_earliest_moments_leaves_a_loadable_domain() {
 ///   in all of them, spec/hsds.md);
 /// - PyMoDAQ through h5pyd, which reads each dataset at its own moment: each DataWithAxes
 ///   with its time axis at its channel's rows (the time axis is extended first; PyMoDAQ cuts
-///   a longer axis), every value exact or NaN (rows of the copy in progress not yet written:
-///   the fill value, never a plausible number); channels read at different moments may hold
-///   different rows; a reading may fail in h5pyd's reshape (shape read before the values).
+///   a longer axis), every value exact or NaN (rows extended ahead of the recording and not
+///   yet written: the fill value, never a plausible number); channels read at different
+///   moments may hold different rows; a reading may fail in h5pyd's reshape (shape read
+///   before the values) when an extent grows in between, which the extents running ahead
+///   of the rows make rare: PyMoDAQ must load the domain at least once.
 #[test]
-// Known open defect (2026-12-03): on a quiet machine this fails every time: our reader
-// finds a DataWithAxes without its time axis at the first rows, and every PyMoDAQ/h5pyd
-// reading fails in h5pyd's reshape. Run it with `--ignored` while fixing it.
-#[ignore = "open defect: live readers of a growing domain (see the comment above)"]
 fn live_readers_never_see_a_torn_recording() {
     let Some(ep) = endpoint() else { return };
     let Some(py) = common::python() else { return };

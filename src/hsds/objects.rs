@@ -383,7 +383,16 @@ impl Client {
     /// Create a group linked as `name` in group `parent`, with its attributes (`name ->
     /// {"type", "shape", "value"}`) in the same request; returns its id.
     pub fn create_group(&self, parent: &str, name: &str, attrs: &AttrMap) -> HResult<String> {
-        let mut body = json!({"link": {"id": parent, "name": name}});
+        self.create_group_at(Some((parent, name)), attrs)
+    }
+
+    /// Create a group with its attributes, linked as `name` in group `parent` or, with
+    /// `None`, anonymous (linked later with [`Client::create_link`]); returns its id.
+    pub fn create_group_at(&self, link: Option<(&str, &str)>, attrs: &AttrMap) -> HResult<String> {
+        let mut body = json!({});
+        if let Some((parent, name)) = link {
+            body["link"] = json!({"id": parent, "name": name});
+        }
         if !attrs.is_empty() {
             body["attributes"] = J::Object(attrs.clone());
         }
@@ -399,11 +408,24 @@ impl Client {
         d: &DsetDoc,
         attrs: &AttrMap,
     ) -> HResult<String> {
+        self.create_dataset_at(Some((parent, name)), d, attrs)
+    }
+
+    /// [`Client::create_dataset`], anonymous with `None` (linked later).
+    pub fn create_dataset_at(
+        &self,
+        link: Option<(&str, &str)>,
+        d: &DsetDoc,
+        attrs: &AttrMap,
+    ) -> HResult<String> {
         let ty = types::datatype_to_json(&d.datatype).map_err(|e| HsdsError::Unsupported {
             url: self.url().to_string(),
             what: e,
         })?;
-        let mut body = json!({"type": ty, "link": {"id": parent, "name": name}});
+        let mut body = json!({"type": ty});
+        if let Some((parent, name)) = link {
+            body["link"] = json!({"id": parent, "name": name});
+        }
         match &d.dims {
             None => body["shape"] = json!("H5S_NULL"),
             Some(dims) => body["shape"] = json!(dims),

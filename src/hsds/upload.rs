@@ -71,6 +71,12 @@ pub struct Uploader {
     /// Local object header address -> the first path it was sent under (a second hard link
     /// to it is sent as a link, not as a copy).
     by_addr: HashMap<u64, String>,
+    /// Extents of the datasets grown "extend first" set to their rows (not ahead of them,
+    /// see [`Uploader::sync`]): the last copy of a recording, `hsds-sync ... final`.
+    exact: bool,
+    /// The next sync sets those extents to the rows (`record --append`: the rows beyond
+    /// may hold an interrupted copy's values, never to be read as rows extended ahead).
+    cut_ahead: bool,
 }
 
 impl std::fmt::Debug for Uploader {
@@ -80,6 +86,46 @@ impl std::fmt::Debug for Uploader {
             .field("objects", &self.objs.len())
             .field("rehash", &self.rehash)
             .finish_non_exhaustive()
+    }
+}
+
+/// Objects created by one sync: the paths created (their children are linked at once:
+/// nobody reaches them yet) and the links, `(parent id, name, id, path)`, that make the new
+/// subtrees under already visible groups appear, each whole, at the end of the creation.
+#[derive(Default)]
+struct NewNodes {
+    fresh: std::collections::HashSet<String>,
+    links: Vec<(String, String, String, String)>,
+}
+
+impl NewNodes {
+    /// Where a new object goes: linked in a parent created by this sync, else anonymous
+    /// (linked by [`Uploader::link_new`]).
+    fn link<'a>(
+        &self,
+        parent_path: &str,
+        parent: &'a str,
+        name: &'a str,
+    ) -> Option<(&'a str, &'a str)> {
+        self.fresh.contains(parent_path).then_some((parent, name))
+    }
+}
+
+/// Whether a path is an axis of a detector (`NavAxes/AxisNN`, or the `NavAxes` group).
+fn is_axis(p: &str) -> bool {
+    p.contains("/NavAxes") || p.contains("/Axis")
+}
+
+/// The extent an extensible dataset grown "extend first" gets for `rows` local rows when
+/// the server holds `cap` (see [`Uploader::sync`]): unchanged while the rows fit, else the
+/// rows and as many again (1024 at least, 2^20 at most) ahead; `exact`: the rows.
+fn extent_for(rows: u64, cap: u64, exact: bool) -> u64 {
+    if exact {
+        rows
+    } else if rows <= cap {
+        cap
+    } else {
+        rows.saturating_add(rows.clamp(1024, 1 << 20))
     }
 }
 
@@ -212,6 +258,8 @@ impl Uploader {
             rehash: true,
             shaper: Box::new(shape_each),
             by_addr: HashMap::new(),
+            exact: false,
+            cut_ahead: false,
         })
     }
 
@@ -249,6 +297,8 @@ impl Uploader {
             rehash: false,
             shaper: Box::new(shape_each),
             by_addr: HashMap::new(),
+            exact: false,
+            cut_ahead: false,
         })
     }
 
@@ -265,6 +315,7 @@ impl Uploader {
                 }
             }
         }
+        self.cut_ahead = true;
         Ok(())
     }
 
@@ -274,6 +325,13 @@ impl Uploader {
     /// recorder is killed.
     pub fn with_shaper(mut self, shaper: Shaper) -> Uploader {
         self.shaper = shaper;
+        self
+    }
+
+    /// Set the extents of the datasets grown "extend first" to their rows, not ahead of
+    /// them (the last copy of a recording).
+    pub fn exact_extents(mut self) -> Uploader {
+        self.exact = true;
         self
     }
 
@@ -321,27 +379,47 @@ impl Uploader {
             }
         }
         groups.push(("/".to_string(), root_node));
-        self.walk(f, &root, "/", 0, &mut groups, &mut datasets)?;
-        // Shapes of the datasets growing "extend first", all in one hand-over.
+        let mut new = NewNodes::default();
+        self.walk(f, &root, "/", 0, &mut groups, &mut datasets, &mut new)?;
+        self.link_new(new)?;
+        // Shapes of the datasets growing "extend first", all in one hand-over. Their extent
+        // runs ahead of the rows (rows extended and not yet written read as the NaN fill
+        // value): h5pyd reads a dataset's shape, later its values, and reshapes them to the
+        // shape it read, which fails when the extent changed in between; ahead, it changes
+        // rarely. The last copy (and the guardian after a kill, `hsds-sync ... guard`) sets
+        // the extents to the rows.
         let mut jobs = Vec::new();
         for (path, node) in &datasets {
             let (Node::Dataset(d), Some(r)) = (node, self.objs.get(path.as_str())) else {
                 continue;
             };
-            if r.extend_first && extensible(d) && r.dims.as_slice() != d.shape() {
-                jobs.push((path.clone(), r.id.clone(), d.shape().to_vec()));
+            if !(r.extend_first && extensible(d)) {
+                continue;
+            }
+            let mut want = d.shape().to_vec();
+            let cap = match (r.dims.get(1..) == want.get(1..), r.dims.first()) {
+                (true, Some(&c)) => c,
+                _ => 0,
+            };
+            if let Some(n) = want.first_mut() {
+                *n = extent_for(*n, cap, self.exact || self.cut_ahead);
+            }
+            if r.dims != want {
+                let shrink = want.first() < r.dims.first();
+                jobs.push((path.clone(), r.id.clone(), want, shrink));
             }
         }
-        // The axes first: a reader that reads a channel, then its time axis (PyMoDAQ), finds
-        // an axis at least as long as the channel, which PyMoDAQ cuts to the channel's rows.
-        jobs.sort_by_key(|(p, _, _)| !(p.contains("/NavAxes/") || p.contains("/Axis")));
+        // Growing, the axes first: a reader that reads a channel, then its time axis
+        // (PyMoDAQ), finds an axis at least as long as the channel, which PyMoDAQ cuts to
+        // the channel's rows. Shrinking (the last copy), the axes last, for the same reason.
+        jobs.sort_by_key(|(p, _, _, shrink)| (*shrink, is_axis(p) == *shrink));
         if !jobs.is_empty() {
             let req: Vec<(String, Vec<u64>)> = jobs
                 .iter()
-                .map(|(_, id, d)| (id.clone(), d.clone()))
+                .map(|(_, id, d, _)| (id.clone(), d.clone()))
                 .collect();
             (self.shaper)(&self.c, &req)?;
-            for (path, _, dims) in jobs {
+            for (path, _, dims, _) in jobs {
                 if let Some(r) = self.objs.get_mut(&path) {
                     r.valid = r.valid.min(dims.first().copied().unwrap_or(0));
                     r.dims = dims;
@@ -349,9 +427,7 @@ impl Uploader {
             }
         }
         // Data: channels first, axes last (a row whose time is written is complete).
-        let (axes, rest): (Vec<_>, Vec<_>) = datasets
-            .iter()
-            .partition(|(p, _)| p.contains("/NavAxes/") || p.contains("/Axis"));
+        let (axes, rest): (Vec<_>, Vec<_>) = datasets.iter().partition(|(p, _)| is_axis(p));
         for (path, d) in rest.into_iter().chain(axes) {
             self.send_data(path, d)?;
         }
@@ -383,6 +459,7 @@ impl Uploader {
                 r.attrs.insert(n, h);
             }
         }
+        self.cut_ahead = false;
         if let Some(p) = self.publish.take() {
             publish(&self.c, &p.target, p.replace)?;
             self.c = p.target;
@@ -390,6 +467,7 @@ impl Uploader {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn walk(
         &mut self,
         f: &File,
@@ -398,6 +476,7 @@ impl Uploader {
         depth: u32,
         groups: &mut Vec<(String, Node)>,
         datasets: &mut Vec<(String, Node)>,
+        new: &mut NewNodes,
     ) -> HResult<()> {
         if depth > 256 {
             return Err(unsupported(
@@ -467,7 +546,17 @@ impl Uploader {
                         // Created with its attributes in one request: a reader never sees
                         // a PyMoDAQ group without them.
                         let (map, sent) = self.attr_docs(&child, &node)?;
-                        let id = self.c.create_group(&parent, &l.name, &map)?;
+                        let at = new.link(path, &parent, &l.name);
+                        let id = self.c.create_group_at(at, &map)?;
+                        if at.is_none() {
+                            new.links.push((
+                                parent.clone(),
+                                l.name.clone(),
+                                id.clone(),
+                                child.clone(),
+                            ));
+                        }
+                        new.fresh.insert(child.clone());
                         self.objs.insert(
                             child.clone(),
                             Remote {
@@ -482,7 +571,7 @@ impl Uploader {
                         );
                     }
                     groups.push((child.clone(), node.clone()));
-                    self.walk(f, cg, &child, depth + 1, groups, datasets)?;
+                    self.walk(f, cg, &child, depth + 1, groups, datasets, new)?;
                 }
                 Node::Dataset(d) => {
                     if !self.objs.contains_key(&child) {
@@ -514,7 +603,17 @@ impl Uploader {
                                 }
                             }
                         }
-                        let id = self.c.create_dataset(&parent, &l.name, &doc, &map)?;
+                        let at = new.link(path, &parent, &l.name);
+                        let id = self.c.create_dataset_at(at, &doc, &map)?;
+                        if at.is_none() {
+                            new.links.push((
+                                parent.clone(),
+                                l.name.clone(),
+                                id.clone(),
+                                child.clone(),
+                            ));
+                        }
+                        new.fresh.insert(child.clone());
                         self.objs.insert(
                             child.clone(),
                             Remote {
@@ -537,6 +636,52 @@ impl Uploader {
                     ))
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Set the extents of the datasets grown "extend first" that run ahead of their rows
+    /// to the rows every one of them holds (the last complete copy's), the axes last: what
+    /// the last copy of a recording does, for a recorder that was killed (spec/hsds.md).
+    pub fn trim_extents(&mut self) -> HResult<()> {
+        let grown = |r: &Remote| r.collection == "datasets" && r.extend_first;
+        let Some(rows) = self
+            .objs
+            .values()
+            .filter(|r| grown(r))
+            .map(|r| r.valid)
+            .min()
+        else {
+            return Ok(());
+        };
+        let mut jobs: Vec<(String, String, Vec<u64>)> = Vec::new();
+        for (p, r) in &self.objs {
+            if grown(r) && r.dims.first().is_some_and(|&n| n > rows) {
+                let mut d = r.dims.clone();
+                if let Some(n) = d.first_mut() {
+                    *n = rows;
+                }
+                jobs.push((p.clone(), r.id.clone(), d));
+            }
+        }
+        jobs.sort_by_key(|(p, _, _)| is_axis(p));
+        for (p, id, d) in jobs {
+            self.c.resize(&id, &d)?;
+            if let Some(r) = self.objs.get_mut(&p) {
+                r.dims = d;
+            }
+        }
+        Ok(())
+    }
+
+    /// Link the subtrees a sync created under groups a reader already reaches, each built
+    /// whole (every object with its attributes) before its link: a reader that finds a
+    /// detector's `Data0D` finds its every channel, and its `NavAxes` with the time axis
+    /// (the axes are linked first).
+    fn link_new(&self, mut new: NewNodes) -> HResult<()> {
+        new.links.sort_by_key(|(_, _, _, p)| !is_axis(p));
+        for (parent, name, id, _) in &new.links {
+            self.c.create_link(parent, name, &json!({ "id": id }))?;
         }
         Ok(())
     }
@@ -578,9 +723,15 @@ impl Uploader {
         if extensible(d) && r.dims.len() == dims.len() && r.dims.get(1..) == dims.get(1..) {
             let n = dims.first().copied().unwrap_or(0);
             let from = r.valid.min(n);
-            if r.extend_first && r.dims == dims {
-                // The shape is set already (the hand-over in `sync`): write the rows.
+            let held = r.dims.first().copied().unwrap_or(0);
+            if r.extend_first && held >= n && r.dims.get(1..) == dims.get(1..) {
+                // The extent holds the rows already (the hand-over in `sync`): write them.
                 self.send_rows(path, &r.id, d, from..n)?;
+                if let Some(x) = self.objs.get_mut(path) {
+                    x.valid = n;
+                    x.digest = Some([0; 32]);
+                }
+                return Ok(());
             } else {
                 if r.dims.first().copied().unwrap_or(0) != from {
                     let mut cut = dims.clone();

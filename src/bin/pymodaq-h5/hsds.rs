@@ -223,8 +223,13 @@ pub fn open_recorder(
     };
     let mut mode = Some(mode);
     let u2 = u.clone();
-    rec.on_flush(OnFlush(Box::new(move |p: &Path| {
-        let m = mode.take().unwrap_or(SyncMode::State);
+    rec.on_flush(OnFlush(Box::new(move |p: &Path, last: bool| {
+        let m = match mode.take() {
+            Some(m) => m,
+            // The last copy sets the extents to the rows (not ahead of them).
+            None if last => SyncMode::Final,
+            None => SyncMode::State,
+        };
         run_sync(&u2, p, &state, m).map_err(|e| {
             // HSDS errors name the domain already.
             let msg = format!("{e:#}");
@@ -245,6 +250,9 @@ pub struct SpoolGuard {
     _spool: Spool,
 }
 
+/// The environment variable that gives a copy process its recorder's process id.
+const RECORDER_PID: &str = "PYMODAQ_H5_RECORDER_PID";
+
 /// The hidden subcommand that copies a recording's flush to its domain (see [`run_sync`]).
 pub const SYNC: &str = "hsds-sync";
 
@@ -255,6 +263,8 @@ enum SyncMode {
     Refuse,
     Replace,
     State,
+    /// The last copy of a recording: the extents set to the rows.
+    Final,
 }
 
 impl SyncMode {
@@ -263,6 +273,7 @@ impl SyncMode {
             SyncMode::Refuse => "create",
             SyncMode::Replace => "replace",
             SyncMode::State => "state",
+            SyncMode::Final => "final",
         }
     }
 
@@ -271,6 +282,7 @@ impl SyncMode {
             "create" => Some(SyncMode::Refuse),
             "replace" => Some(SyncMode::Replace),
             "state" => Some(SyncMode::State),
+            "final" => Some(SyncMode::Final),
             _ => None,
         }
     }
@@ -284,27 +296,46 @@ fn write_state(path: &Path, up: &Uploader) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The uploader a state file describes.
+fn read_state(c: hsds::Client, state: &Path) -> anyhow::Result<Uploader> {
+    // Our own file, read with a cap all the same.
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut std::io::Read::take(
+            std::fs::File::open(state).with_context(|| format!("reading {}", state.display()))?,
+            64 << 20,
+        ),
+        &mut text,
+    )
+    .with_context(|| format!("reading {}", state.display()))?;
+    let j: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("reading {}", state.display()))?;
+    Ok(Uploader::from_state(c, &j)?)
+}
+
+/// The lock every copy holds while it runs (beside the state file): the guardian waits on
+/// it for the copy in progress to end.
+fn copy_lock(state: &Path) -> anyhow::Result<std::fs::File> {
+    let p = state.with_extension("lock");
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&p)
+        .with_context(|| format!("opening {}", p.display()))?;
+    f.lock()
+        .with_context(|| format!("locking {}", p.display()))?;
+    Ok(f)
+}
+
 /// One copy of the spool file to the domain, in this process.
 fn sync_here(url: &str, spool: &Path, state: &Path, mode: SyncMode) -> anyhow::Result<()> {
+    let _lock = copy_lock(state)?;
     let c = client(Path::new(url))?;
     let f = File::open(spool).with_context(|| spool.display().to_string())?;
     let mut up = match mode {
-        SyncMode::State => {
-            // Our own file, read with a cap all the same.
-            let mut text = String::new();
-            std::io::Read::read_to_string(
-                &mut std::io::Read::take(
-                    std::fs::File::open(state)
-                        .with_context(|| format!("reading {}", state.display()))?,
-                    64 << 20,
-                ),
-                &mut text,
-            )
-            .with_context(|| format!("reading {}", state.display()))?;
-            let j: serde_json::Value = serde_json::from_str(&text)
-                .with_context(|| format!("reading {}", state.display()))?;
-            Uploader::from_state(c, &j)?
-        }
+        SyncMode::State => read_state(c, state)?,
+        SyncMode::Final => read_state(c, state)?.exact_extents(),
         SyncMode::Refuse | SyncMode::Replace => Uploader::create(
             c,
             if mode == SyncMode::Replace {
@@ -316,7 +347,7 @@ fn sync_here(url: &str, spool: &Path, state: &Path, mode: SyncMode) -> anyhow::R
         .append_only(),
     };
     if let Err(e) = up.sync(&f) {
-        if mode != SyncMode::State {
+        if matches!(mode, SyncMode::Refuse | SyncMode::Replace) {
             // Nothing published: remove the staging domain.
             let _ = up.abandon();
         }
@@ -338,6 +369,8 @@ fn run_sync(url: &str, spool: &Path, state: &Path, mode: SyncMode) -> anyhow::Re
     let creds = creds();
     let mut cmd = std::process::Command::new(exe);
     cmd.arg(SYNC).arg(url).arg(spool).arg(state).arg(mode.arg());
+    // The recorder the guardian watches (the copy's parent may be gone already).
+    cmd.env(RECORDER_PID, std::process::id().to_string());
     // Credentials travel in the environment, never on the command line.
     if let Some(u) = &creds.user {
         cmd.env("HS_USERNAME", u);
@@ -360,17 +393,115 @@ fn run_sync(url: &str, spool: &Path, state: &Path, mode: SyncMode) -> anyhow::Re
     anyhow::bail!("{}", line.strip_prefix("pymodaq-h5: ").unwrap_or(line))
 }
 
+/// A process's start time (`/proc/PID/stat`, field 22): `None` once it has ended. Linux only.
+fn started(pid: u32) -> Option<String> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces: count after its closing parenthesis.
+    let rest = s.get(s.rfind(')')?.checked_add(1)?..)?;
+    rest.split_whitespace().nth(19).map(str::to_string)
+}
+
+/// After the first copy of a recording (one per recorder, a marker file beside the state
+/// file): start the guardian, `pymodaq-h5 hsds-sync URL SPOOL STATE guard PID`, in a
+/// process group of its own (the recorder's grandchild: killing the recorder or its group
+/// leaves it), which sets the extents to the rows once the recorder has ended. Best effort:
+/// without `/proc` (not Linux) there is no guardian.
+fn start_guard(url: &str, spool: &Path, state: &Path) {
+    use std::os::unix::process::CommandExt;
+    let Some(pid) = std::env::var(RECORDER_PID)
+        .ok()
+        .and_then(|p| p.parse::<u32>().ok())
+    else {
+        return;
+    };
+    if started(std::process::id()).is_none() {
+        return;
+    }
+    let marker = state.with_extension("guard");
+    if std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&marker)
+        .is_err()
+    {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let _ = std::process::Command::new(exe)
+        .arg(SYNC)
+        .arg(url)
+        .arg(spool)
+        .arg(state)
+        .arg("guard")
+        .arg(pid.to_string())
+        .env_remove(RECORDER_PID)
+        .process_group(0)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+}
+
+/// The guardian of a recording (see [`start_guard`]): waits for the recorder `pid` to end,
+/// then for the copy in progress (its lock), then sets the extents that run ahead of the
+/// rows to the rows (spec/hsds.md, "Crash semantics") and removes the spool directory. A
+/// recorder that ended normally made its last copy exact and removed the state file:
+/// nothing to do.
+fn guard(url: &str, spool: &Path, state: &Path, pid: u32) -> anyhow::Result<()> {
+    let Some(start) = started(pid) else {
+        // Already gone (killed before this process started): guard all the same.
+        return trim_after(url, spool, state);
+    };
+    while started(pid).as_ref() == Some(&start) {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    trim_after(url, spool, state)
+}
+
+fn trim_after(url: &str, spool: &Path, state: &Path) -> anyhow::Result<()> {
+    let dir = spool.parent().map(Path::to_path_buf);
+    let r = (|| -> anyhow::Result<()> {
+        if !state.exists() {
+            return Ok(());
+        }
+        let _lock = copy_lock(state)?;
+        if !state.exists() {
+            return Ok(());
+        }
+        let mut up = read_state(client(Path::new(url))?, state)?;
+        up.trim_extents()?;
+        Ok(())
+    })();
+    // The recorder is gone: its spool directory is left to nobody.
+    if let Some(d) = dir {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    r
+}
+
 /// `pymodaq-h5 hsds-sync URL SPOOL STATE MODE`: one copy of a recording's spool file to its
 /// domain, whatever happens to the process that started it.
 pub fn sync_cmd(args: &[String]) -> ExitCode {
     use std::io::Write;
     let run = || -> anyhow::Result<()> {
+        if let [url, spool, state, g, pid] = args {
+            if g == "guard" {
+                let pid: u32 = pid.parse().context("guard: not a process id")?;
+                return guard(url, Path::new(spool), Path::new(state), pid);
+            }
+        }
         let [url, spool, state, mode] = args else {
-            anyhow::bail!("usage: {SYNC} URL SPOOL STATE create|replace|state");
+            anyhow::bail!("usage: {SYNC} URL SPOOL STATE create|replace|state|final");
         };
         let mode = SyncMode::parse(mode)
-            .ok_or_else(|| anyhow::anyhow!("{mode}: not create, replace or state"))?;
-        sync_here(url, Path::new(spool), Path::new(state), mode)
+            .ok_or_else(|| anyhow::anyhow!("{mode}: not create, replace, state or final"))?;
+        sync_here(url, Path::new(spool), Path::new(state), mode)?;
+        if mode != SyncMode::Final {
+            start_guard(url, Path::new(spool), Path::new(state));
+        }
+        Ok(())
     };
     match run() {
         Ok(()) => ExitCode::SUCCESS,

@@ -68,6 +68,7 @@ impl Uploader {
             "format": FORMAT,
             "domain": self.c.url().to_string(),
             "rehash": self.rehash,
+            "cut_ahead": self.cut_ahead,
             "objects": objs,
             "by_addr": by_addr,
         })
@@ -165,6 +166,9 @@ impl Uploader {
             rehash,
             shaper: Box::new(shape_each),
             by_addr,
+            exact: false,
+            // Absent in a state written before it existed: nothing to cut.
+            cut_ahead: state.get("cut_ahead").and_then(J::as_bool).unwrap_or(false),
         })
     }
 }
@@ -180,6 +184,17 @@ mod tests {
         assert_eq!(unhex("00"), None);
         assert_eq!(unhex(&"zz".repeat(32)), None);
         assert_eq!(unhex(&"é".repeat(32)), None);
+    }
+
+    #[test]
+    fn extents_run_ahead_and_change_rarely() {
+        use super::super::extent_for;
+        assert_eq!(extent_for(1, 0, false), 1025);
+        assert_eq!(extent_for(900, 1025, false), 1025);
+        assert_eq!(extent_for(1026, 1025, false), 2052);
+        assert_eq!(extent_for(3 << 20, 0, false), 4 << 20);
+        assert_eq!(extent_for(900, 1025, true), 900);
+        assert_eq!(extent_for(u64::MAX, 0, false), u64::MAX);
     }
 
     #[test]

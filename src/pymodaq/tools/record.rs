@@ -122,11 +122,12 @@ pub struct Recorder {
 }
 
 /// Called after every flush with the recorded file's path (e.g. to mirror it to an HSDS
-/// domain, `hsds::upload::Uploader::sync`); its error ends the recording.
+/// domain, `hsds::upload::Uploader::sync`) and whether it is the last call (the file is
+/// closed); its error ends the recording.
 pub struct OnFlush(pub FlushHook);
 
 /// The hook's function.
-pub type FlushHook = Box<dyn FnMut(&Path) -> Result<()> + Send>;
+pub type FlushHook = Box<dyn FnMut(&Path, bool) -> Result<()> + Send>;
 
 impl std::fmt::Debug for OnFlush {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -348,7 +349,7 @@ impl Recorder {
 
     /// Run `f` after every flush from now on (and once now, for what is already written).
     pub fn on_flush(&mut self, mut f: OnFlush) -> Result<()> {
-        (f.0)(self.h5.path())?;
+        (f.0)(self.h5.path(), false)?;
         self.on_flush = Some(f);
         Ok(())
     }
@@ -357,7 +358,7 @@ impl Recorder {
     pub fn flush(&mut self) -> Result<()> {
         self.h5.flush()?;
         if let Some(f) = &mut self.on_flush {
-            (f.0)(self.h5.path())?;
+            (f.0)(self.h5.path(), false)?;
         }
         self.unflushed = 0;
         self.last_flush = Instant::now();
@@ -387,7 +388,7 @@ impl Recorder {
         let on_flush = self.on_flush.take();
         self.h5.close_file()?;
         if let Some(mut f) = on_flush {
-            (f.0)(&path)?;
+            (f.0)(&path, true)?;
         }
         Ok(())
     }
