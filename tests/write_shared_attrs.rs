@@ -3,7 +3,7 @@
 //! and deleted by `Writer::open` (issue 18): compact headers holding shared attribute
 //! messages (list and B-tree indexes) and dense storage whose name index holds shared
 //! records. h5py reads every old attribute unchanged, value by value, but the replaced and
-//! deleted ones; h5dump reads the file; and libhdf5 deleting every attribute and object
+//! deleted ones; PyTables reads them all; h5dump reads the file; and libhdf5 deleting every attribute and object
 //! afterwards empties every shared message index (the reference counts we left are exact:
 //! one too low fails libhdf5's delete, one too high leaves a message).
 
@@ -116,6 +116,20 @@ fn shared_attributes_added_replaced_deleted() {
         w.close().unwrap();
         assert_eq!(dump(&py, &h5), want, "{}: second session", case.fixture);
         common::h5dump_ok(&h5, case.fixture);
+        // PyTables reads every attribute (h5py's dump counts them too).
+        let out = common::run_py(
+            &py,
+            "tests/py/shared_attrs.py",
+            [std::ffi::OsStr::new("pytables"), h5.as_os_str()],
+        );
+        let n: usize = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+        let want_n: usize = want
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|a| a.as_object().unwrap().len())
+            .sum();
+        assert_eq!(n, want_n, "{}: attributes PyTables reads", case.fixture);
         // libhdf5 drops every reference: every index ends empty.
         common::run_py(
             &py,

@@ -1,6 +1,7 @@
 """Attributes of files with shared attribute messages (SOHM), for tests/write_shared_attrs.rs.
 
 dump FILE: every attribute of every object as JSON {path: {name: [dtype, value]}}.
+pytables FILE: every attribute of every node read by PyTables; prints how many.
 drain FILE: delete (with libhdf5, through h5py) every attribute, then every object: each
 shared message loses all its references, so a file whose reference counts are right ends
 with every shared message index empty; a count too low makes libhdf5 fail here.
@@ -41,6 +42,17 @@ mode, path = sys.argv[1], sys.argv[2]
 if mode == "dump":
     with h5py.File(path, "r") as f:
         print(json.dumps(attrs(f), sort_keys=True, default=repr))
+elif mode == "pytables":
+    import tables
+
+    n = 0
+    with tables.open_file(path, "r") as f:
+        for node in f.walk_nodes("/"):
+            a = node._v_attrs
+            for k in a._f_list("all"):
+                a[k]
+                n += 1
+    print(n)
 elif mode == "drain":
     with h5py.File(path, "r+") as f:
         objs = ["/"]
