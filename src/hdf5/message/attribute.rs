@@ -404,4 +404,28 @@ mod tests {
             lengths: 8,
         };
     }
+
+    /// A v3 attribute message whose datatype and dataspace are shared messages in the
+    /// shared-message heap (flags 0x03): both encodings found, in type order; v1 (no
+    /// sharing) and truncated bodies give none.
+    #[test]
+    fn shared_parts_of_attribute() {
+        let dt = [3u8, 1, 1, 2, 3, 4, 5, 6, 7, 8];
+        let ds = [3u8, 1, 9, 9, 9, 9, 9, 9, 9, 9];
+        let mut body = vec![3, 0x03, 2, 0, 10, 0, 10, 0, 0, b'a', 0];
+        body.extend_from_slice(&dt);
+        body.extend_from_slice(&ds);
+        assert_eq!(
+            shared_parts(&body),
+            vec![
+                (super::super::kind::DATATYPE, &dt[..]),
+                (super::super::kind::DATASPACE, &ds[..])
+            ]
+        );
+        assert!(shared_parts(&body[..body.len() - 1]).len() == 1);
+        let mut v1 = body.clone();
+        v1[0] = 1;
+        assert!(shared_parts(&v1).is_empty());
+        assert!(shared_parts(&[3]).is_empty());
+    }
 }
