@@ -605,8 +605,8 @@ fn shape_helper_running(url: &str) -> bool {
 /// Domains of `/home/test/` whose name holds `part` (a staging domain left behind shows).
 fn folder_domains(ep: &str, part: &str) -> Vec<String> {
     let c = hsds::client(&format!("{ep}/home/test/x.h5"), &creds()).unwrap();
-    let bytes = c
-        .request_domain(
+    let list = || {
+        c.request_domain(
             "GET",
             "/domains",
             "/home/test/",
@@ -615,7 +615,19 @@ fn folder_domains(ep: &str, part: &str) -> Vec<String> {
             false,
             1 << 26,
         )
-        .unwrap();
+    };
+    // HSDS answered this listing 404 once while staging domains were deleted next to it:
+    // tried again, a few times.
+    let mut tries = 0;
+    let bytes = loop {
+        match list() {
+            Err(e) if e.status() == Some(404) && tries < 5 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            r => break r.unwrap(),
+        }
+    };
     let j: J = serde_json::from_slice(&bytes).unwrap();
     j["domains"]
         .as_array()

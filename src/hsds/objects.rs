@@ -508,8 +508,10 @@ impl Client {
     }
 
     /// Set the shape of an extensible dataset. A shrink makes HSDS flush every data node
-    /// first, which fails (500, 503) now and then while they are busy writing: the request
-    /// (idempotent) is tried again, three times at most.
+    /// first, which fails (500, 503) now and then while they are busy writing; and a 404
+    /// was seen once for a dataset of a domain just published (`linked_domain`, its
+    /// staging name deleted): the request (idempotent, on a dataset we created) is tried
+    /// again, three times at most.
     pub fn resize(&self, id: &str, dims: &[u64]) -> HResult<()> {
         let mut wait = std::time::Duration::from_millis(300);
         let mut tries = 0;
@@ -521,7 +523,7 @@ impl Client {
                 Some(&json!({"shape": dims})),
             );
             match r {
-                Err(e) if e.status().is_some_and(|s| s >= 500) && tries < 3 => {
+                Err(e) if e.status().is_some_and(|s| s >= 500 || s == 404) && tries < 3 => {
                     tries += 1;
                     std::thread::sleep(wait);
                     wait *= 2;

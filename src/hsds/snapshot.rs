@@ -83,12 +83,18 @@ struct Walk {
     ref_attrs: Vec<(String, AttrDoc)>,
     /// PyMoDAQ EARRAYs: image path, extent, rows committed (see [`cut_uncommitted`]).
     earrays: Vec<(String, u64, u64)>,
+    /// Whether uncommitted rows are cut ([`cut_uncommitted`]): those arrays are read up to
+    /// their committed rows only (a live recording's extent runs far ahead of its rows).
+    cut: bool,
 }
 
 /// `committed`: keep only the committed rows of a live recording ([`cut_uncommitted`]).
 fn copy_domain(c: &Client, mut w: Writer, limits: &Limits, committed: bool) -> HResult<()> {
     let root = c.root_id()?;
-    let mut walk = Walk::default();
+    let mut walk = Walk {
+        cut: committed,
+        ..Walk::default()
+    };
     walk.seen.insert(root.clone(), "/".into());
     let mut budget = Budget {
         bytes: 0,
@@ -290,7 +296,8 @@ fn copy_group(
                 // growing recording has committed, must not count rows read after it.
                 let attrs = c.attributes("datasets", &oid, limits.max_messages as usize)?;
                 let committed = committed_rows(&attrs);
-                let extent = copy_dataset(c, w, &oid, &child, walk, budget, limits)?;
+                let cap = committed.filter(|_| walk.cut);
+                let extent = copy_dataset(c, w, &oid, &child, cap, walk, budget, limits)?;
                 if let (Some(n), Some(e)) = (committed, extent) {
                     walk.earrays.push((child.clone(), e, n.min(e)));
                 }
@@ -467,23 +474,32 @@ fn clamp_chunks(d: &DsetDoc, dims: &[u64]) -> Option<Vec<u64>> {
     )
 }
 
-/// Copy a dataset; returns its extent when its first dimension is unlimited and its fill
-/// value NaN.
+/// Copy a dataset; returns its extent (in the image) when its first dimension is unlimited
+/// and its fill value NaN. `cap`: the rows such an array has committed, the most it is read
+/// up to.
+#[allow(clippy::too_many_arguments)]
 fn copy_dataset(
     c: &Client,
     w: &mut Writer,
     id: &str,
     path: &str,
+    cap: Option<u64>,
     walk: &mut Walk,
     budget: &mut Budget,
     limits: &Limits,
 ) -> HResult<Option<u64>> {
-    let d = c.dataset(id)?;
+    let mut d = c.dataset(id)?;
     // Only arrays grown "extend first" (a NaN fill value: rows extended but not yet written
     // read as NaN) can hold rows beyond their commit marker that are not whole.
-    let extent = match (&d.dims, &d.maxdims) {
-        (Some(dims), Some(m)) if m.first() == Some(&None) && super::upload::fill_is_nan(&d) => {
-            dims.first().copied()
+    let grown =
+        matches!(&d.maxdims, Some(m) if m.first() == Some(&None)) && super::upload::fill_is_nan(&d);
+    let extent = match d.dims.as_mut().and_then(|x| x.first_mut()) {
+        Some(n) if grown => {
+            // Rows beyond the committed ones are cut anyway: not read.
+            if let Some(k) = cap {
+                *n = (*n).min(k);
+            }
+            Some(*n)
         }
         _ => None,
     };

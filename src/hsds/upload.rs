@@ -118,14 +118,14 @@ fn is_axis(p: &str) -> bool {
 
 /// The extent an extensible dataset grown "extend first" gets for `rows` local rows when
 /// the server holds `cap` (see [`Uploader::sync`]): unchanged while the rows fit, else the
-/// rows and as many again (1024 at least, 2^20 at most) ahead; `exact`: the rows.
+/// rows and as many again (16384 at least, 2^20 at most) ahead; `exact`: the rows.
 fn extent_for(rows: u64, cap: u64, exact: bool) -> u64 {
     if exact {
         rows
     } else if rows <= cap {
         cap
     } else {
-        rows.saturating_add(rows.clamp(1024, 1 << 20))
+        rows.saturating_add(rows.clamp(1 << 14, 1 << 20))
     }
 }
 

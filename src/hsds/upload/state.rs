@@ -189,9 +189,9 @@ mod tests {
     #[test]
     fn extents_run_ahead_and_change_rarely() {
         use super::super::extent_for;
-        assert_eq!(extent_for(1, 0, false), 1025);
-        assert_eq!(extent_for(900, 1025, false), 1025);
-        assert_eq!(extent_for(1026, 1025, false), 2052);
+        assert_eq!(extent_for(1, 0, false), 16385);
+        assert_eq!(extent_for(900, 16385, false), 16385);
+        assert_eq!(extent_for(16386, 16385, false), 32772);
         assert_eq!(extent_for(3 << 20, 0, false), 4 << 20);
         assert_eq!(extent_for(900, 1025, true), 900);
         assert_eq!(extent_for(u64::MAX, 0, false), u64::MAX);
