@@ -233,6 +233,28 @@ impl FreeSpace {
     /// end of the file, if any, removed: returns the new end of file.
     pub(super) fn settle(&mut self, eof: u64) -> u64 {
         self.cool_all();
+        self.settle_ripe(eof)
+    }
+
+    /// Bytes reusable now (for tests and reports).
+    pub(super) fn free_bytes(&self) -> u64 {
+        self.free.values().sum()
+    }
+
+    /// Every freed byte: reusable now, cooling, or kept for partial chunks.
+    fn freed_bytes(&self) -> u64 {
+        let cooling: u64 = self.cooling.iter().flat_map(|(_, v)| v).map(|b| b.2).sum();
+        let kept: u64 = self
+            .raw_free
+            .iter()
+            .map(|(o, v)| self.raw_len.get(o).copied().unwrap_or(0) * v.len() as u64)
+            .sum();
+        self.free_bytes() + cooling + kept
+    }
+
+    /// The reusable block at the end of the file, if any, removed: returns the new end of
+    /// file. Cooling blocks stay where they are (no wait).
+    fn settle_ripe(&mut self, eof: u64) -> u64 {
         match self.free.range(..eof).next_back() {
             Some((&a, &l)) if a + l >= eof => {
                 self.free.remove(&a);
@@ -241,11 +263,6 @@ impl FreeSpace {
             }
             _ => eof,
         }
-    }
-
-    /// Bytes reusable now (for tests and reports).
-    pub(super) fn free_bytes(&self) -> u64 {
-        self.free.values().sum()
     }
 }
 
@@ -259,6 +276,13 @@ impl Writer {
     /// [`Writer::trim_end`] until nothing moves; new blocks (the index nodes the moves
     /// rebuild) take the lowest free block that fits.
     pub(super) fn compact_at_close(&mut self) -> Result<()> {
+        // Compaction waits out the cool-down of each of its commits (a reader may have
+        // opened the file just before it), so a close with little to win (freed space within
+        // 1 % of the file) only cuts a cooled free block at the end, without waiting.
+        if self.free.freed_bytes() <= self.eof / 100 {
+            let end = self.free.settle_ripe(self.eof);
+            return self.cut_to(end);
+        }
         self.free.low_first = true;
         self.compact_rounds()?;
         // Holes the rounds could not fill (no chunk fits them whole) are worth a full
@@ -518,6 +542,11 @@ impl Writer {
     /// At close, after the last commit: cut free space off the end of the file.
     pub(super) fn trim_end(&mut self) -> Result<()> {
         let end = self.free.settle(self.eof);
+        self.cut_to(end)
+    }
+
+    /// Make `end` (below which everything referenced lies) the end of the file.
+    fn cut_to(&mut self, end: u64) -> Result<()> {
         if end < self.eof && end >= self.committed_eof.min(end) {
             self.eof = end;
             // The superblock first (nothing refers past `end`), then the file length.
