@@ -13,6 +13,7 @@ use pymodaq_h5::hdf5::write::{DatasetBuilder, Dtype, WriteOptions, Writer};
 
 const ROWS: u64 = 4400;
 const COLS: u64 = 32000; // 4400 x 32000 float64 = 1.126 GB
+const _: () = assert!(ROWS * COLS * 8 > 1 << 30);
 
 /// Peak RSS in KiB of a child (the VmHWM it reports at exit with PYMODAQ_H5_REPORT_PEAK_RSS,
 /// exact however short it runs; and VmHWM sampled from /proc while it runs), the bytes it wrote
@@ -106,7 +107,6 @@ fn export_and_check_of_a_1_gb_dataset_stay_under_64_mib() {
         }
         w.close().unwrap();
     }
-    assert!(ROWS * COLS * 8 > 1 << 30);
     assert!(std::fs::metadata(&path).unwrap().len() < 64 << 20);
     let p = path.to_string_lossy();
     const LIMIT_KIB: u64 = 64 * 1024;

@@ -1342,7 +1342,8 @@ fn record_killed_at_its_earliest_moments_leaves_a_loadable_domain() {
         }
     };
     let mut runs: Vec<(String, usize, &str)> = Vec::new();
-    let moments: Vec<(&str, Box<dyn Fn(&str, u32)>)> = vec![
+    type Moment<'a> = (&'a str, Box<dyn Fn(&str, u32) + 'a>);
+    let moments: Vec<Moment> = vec![
         ("at start", Box::new(|_: &str, _: u32| {})),
         ("during the creation", Box::new(at_helper(0))),
         (
@@ -1628,7 +1629,8 @@ fn hostile_answers_inside_a_domain_give_one_clear_error() {
     for _ in 0..40 {
         nested = format!(r#"{{"class": "H5T_ARRAY", "dims": [2], "base": {nested}}}"#);
     }
-    let cases: Vec<(&str, Vec<(&'static str, Vec<u8>)>, &str)> = vec![
+    type Case<'a> = (&'a str, Vec<(&'static str, Vec<u8>)>, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "a dataset claiming 2^50 rows",
             vec![

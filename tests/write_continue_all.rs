@@ -54,6 +54,9 @@ struct DsInfo {
     base_size: usize,
 }
 
+/// A file's datasets and the other lines compared.
+type Snapshot = (Vec<DsInfo>, Vec<String>);
+
 fn has_ref(dt: &Datatype) -> bool {
     format!("{dt:?}").contains("Reference")
 }
@@ -94,10 +97,7 @@ fn info(path: &str, d: &pymodaq_h5::hdf5::read::Dataset) -> DsInfo {
 
 /// Continue a copy of `src` at `cont`. `Ok(None)`: our reader does not open `src`.
 /// `Err`: every refusal met, one line each.
-fn continue_file(
-    src: &Path,
-    cont: &Path,
-) -> Result<Option<(Vec<DsInfo>, Vec<String>)>, Vec<String>> {
+fn continue_file(src: &Path, cont: &Path) -> Result<Option<Snapshot>, Vec<String>> {
     let Ok(r) = File::open(src) else {
         return Ok(None);
     };
