@@ -139,6 +139,8 @@ fn big_settings_through_the_savers() {
     for (tag, flavour, swmr) in [
         ("tables", Flavour::Tables, false),
         ("tables_v110", Flavour::Tables, true),
+        ("h5py", Flavour::H5py, false),
+        ("h5py_swmr", Flavour::H5py, true),
     ] {
         let h5 = saver_file(&dir, tag, flavour, swmr);
         // Our reader: the stored texts.
