@@ -224,11 +224,26 @@ pub fn axis_json(a: &Axis, full: bool) -> J {
 
 /// `<dwa>`.
 pub fn dwa_json(d: &DataWithAxes, full: bool) -> J {
+    let arrays =
+        |v: &[NdArray]| -> Result<J> { Ok(v.iter().map(|a| array_json(a, full)).collect()) };
+    match dwa_json_with(d, full, &arrays) {
+        Ok(j) => j,
+        Err(_) => J::Null,
+    }
+}
+
+/// `<dwa>` with its `data` and `errors` lists made by `arrays` (the streamed writer reads
+/// lazy arrays slab by slab there, and fails on a read error).
+pub(crate) fn dwa_json_with(
+    d: &DataWithAxes,
+    full: bool,
+    arrays: &dyn Fn(&[NdArray]) -> Result<J>,
+) -> Result<J> {
     let mut extra = Map::new();
     for (k, v) in &d.extra_attributes {
         extra.insert(k.clone(), py_json(v));
     }
-    json!({
+    Ok(json!({
         "class": "DataWithAxes",
         "name": d.name,
         "source": d.source.as_str(),
@@ -243,10 +258,13 @@ pub fn dwa_json(d: &DataWithAxes, full: bool) -> J {
         "origin": py_json(&d.origin),
         "timestamp": py_json(&d.timestamp),
         "axes": d.axes.iter().map(|a| axis_json(a, full)).collect::<Vec<_>>(),
-        "data": d.data.iter().map(|a| array_json(a, full)).collect::<Vec<_>>(),
-        "errors": d.errors.as_ref().map(|e| e.iter().map(|a| array_json(a, full)).collect::<Vec<_>>()),
+        "data": arrays(&d.data)?,
+        "errors": match &d.errors {
+            Some(e) => arrays(e)?,
+            None => J::Null,
+        },
         "extra_attributes": J::Object(extra),
-    })
+    }))
 }
 
 pub(crate) struct Builder<'a> {

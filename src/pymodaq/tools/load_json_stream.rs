@@ -2,10 +2,11 @@
 //! byte for byte what `serde_json::to_string_pretty` gives for [`load_json_with`] (plus a
 //! newline), but no array value is ever held as a JSON value: the tree's arrays are read slab
 //! by slab (a first pass for their `sha256`, a second writing the values), and the data nodes
-//! and `load_all` entries are loaded one at a time and dropped once written (`load_all` is
-//! walked twice: first to find what it returns, then to write it). Memory is bounded by the
-//! largest single DataWithAxes PyMoDAQ's loader returns (it reads a data node whole), not by
-//! the file.
+//! and `load_all` entries are loaded lazily ([`DataLoader::lazy`]) one at a time: their arrays
+//! are read slab by slab the same way, never whole (`load_all` is walked twice: first to find
+//! what it returns, reading every array once so a read error is met where the eager loader
+//! meets it, then to write it). Memory is bounded by a few slabs, not by the file or the
+//! largest node (a node with a background is the exception: the subtraction loads it).
 //!
 //! 1.x-3.x files (small, of their time) are written through [`load_json_with`].
 
@@ -22,9 +23,10 @@ use crate::pymodaq::load::DataLoader;
 use crate::pymodaq::model::{DataWithAxes, NdArray};
 
 use super::load_json::{
-    attr_json, axis_json, dwa_json, elem_json, is_single, load_json_with, Builder, FORMAT, HEAD,
-    MAX_LISTED,
+    attr_json, axis_json, dwa_json_with, elem_json, is_single, load_json_with, Builder, FORMAT,
+    HEAD, MAX_LISTED,
 };
+use crate::pymodaq::backend::LoadError;
 
 /// Bytes read per slab of a tree array.
 const SLAB: u64 = 4 << 20;
@@ -100,7 +102,17 @@ fn write_values(out: &mut dyn Write, lazy: &Lazy<'_>, indent: usize) -> Result<(
         Ok(())
     };
     match lazy {
-        Lazy::Mem(a) => one(&mut *out, a)?,
+        // A lazy array is read slab by slab and nothing is kept.
+        Lazy::Mem(a) => {
+            for piece in a.slabs(SLAB as usize) {
+                let piece = piece?;
+                let m = piece.len() / a.dtype.size().max(1);
+                one(
+                    &mut *out,
+                    &NdArray::from_le_bytes(a.dtype, vec![m], piece.into_owned())?,
+                )?;
+            }
+        }
         Lazy::Node(b, n) => {
             let ds = n.dataset().map_err(Error::from)?;
             for sel in crate::export::Slabs::new(ds, SLAB) {
@@ -176,12 +188,65 @@ fn swap_arrays<'a>(j: &mut J, key: &str, arrays: &'a [NdArray], lazy: &mut Vec<L
     }
 }
 
-/// `<dwa>` with the values of its large arrays as placeholders into the returned list.
-fn dwa_lazy(d: &DataWithAxes, full: bool) -> (J, Vec<Lazy<'_>>) {
-    let mut j = dwa_json(d, false);
+/// `array_json(a, false)` (shape, dtype, sha256, the values or their head) of an array
+/// read slab by slab, nothing kept (a lazy array stays unread): a read error is returned.
+fn array_json_streamed(a: &NdArray) -> Result<J> {
+    let size = a.dtype.size().max(1);
+    let n = a.len();
+    let take = if n <= MAX_LISTED { n } else { HEAD };
+    let single = is_single(a.dtype);
+    let mut h = Sha256::new();
+    let mut vals: Vec<J> = Vec::with_capacity(take);
+    for piece in a.slabs(SLAB as usize) {
+        let piece = piece?;
+        if vals.len() < take {
+            let k = (piece.len() / size).min(take - vals.len());
+            let head = piece.get(..k * size).unwrap_or_default().to_vec();
+            let head = NdArray::from_le_bytes(a.dtype, vec![k], head)?;
+            vals.extend(
+                (0..k)
+                    .filter_map(|i| head.get(i))
+                    .map(|v| elem_json(single, v)),
+            );
+        }
+        h.update(&piece);
+    }
+    let sha: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let mut m = Map::new();
+    m.insert("shape".into(), json!(a.shape));
+    m.insert("dtype".into(), J::String(a.dtype.name().into()));
+    m.insert("sha256".into(), J::String(sha));
+    let key = if take == n { "values" } else { "head" };
+    m.insert(key.into(), J::Array(vals));
+    Ok(J::Object(m))
+}
+
+/// Every array of `d` read once, slab by slab, nothing kept: the read error an eager load
+/// would have met.
+fn check_arrays(d: &DataWithAxes) -> Result<()> {
+    for a in d.data.iter().chain(d.errors.iter().flatten()) {
+        if a.is_pending() {
+            for piece in a.slabs(SLAB as usize) {
+                piece?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `<dwa>` with the values of its large arrays as placeholders into the returned list; its
+/// arrays (lazy: read slab by slab) fail with the read error an eager load meets.
+fn dwa_lazy(d: &DataWithAxes, full: bool) -> Result<(J, Vec<Lazy<'_>>)> {
+    let arrays = |v: &[NdArray]| -> Result<J> {
+        v.iter()
+            .map(array_json_streamed)
+            .collect::<Result<Vec<J>>>()
+            .map(J::Array)
+    };
+    let mut j = dwa_json_with(d, false, &arrays)?;
     let mut lazy = Vec::new();
     if !full {
-        return (j, lazy);
+        return Ok((j, lazy));
     }
     if let Some(axes) = j.get_mut("axes") {
         *axes = J::Array(d.axes.iter().map(|a| axis_json(a, true)).collect());
@@ -190,7 +255,7 @@ fn dwa_lazy(d: &DataWithAxes, full: bool) -> (J, Vec<Lazy<'_>>) {
     if let Some(e) = &d.errors {
         swap_arrays(&mut j, "errors", e, &mut lazy);
     }
-    (j, lazy)
+    Ok((j, lazy))
 }
 
 /// Pretty-printed `{`, fields and `}` written one at a time.
@@ -346,8 +411,11 @@ pub fn write_load_json(
         crate::pymodaq::backend::LoadError::Hdf5(e) => e,
         other => Error::Usage(other.py_string()),
     })?;
+    // Arrays are lazy: read slab by slab for their sha256 and values, never held whole
+    // (a node with a background is loaded eagerly: the subtraction needs both arrays).
+    let eager = DataLoader::new(backend.clone());
     let mut b = Builder {
-        loader: DataLoader::new(backend.clone()),
+        loader: DataLoader::new(backend.clone()).lazy(),
         backend: &backend,
         full,
         had_errors: false,
@@ -419,16 +487,22 @@ pub fn write_load_json(
             first: true,
         };
         e.field(out, "path", &J::String(n.path.clone()), &[])?;
-        match b.loader.load_data(&n.path, false, false) {
-            Ok(d) => {
-                let (j, lazy) = dwa_lazy(&d, full);
+        // A read error of a lazy array (met computing its sha256, before anything of the
+        // entry is written) is the error the eager load meets.
+        let loaded = b.loader.load_data(&n.path, false, false);
+        let first = match &loaded {
+            Ok(d) => dwa_lazy(d, full).map_err(|e| LoadError::from(e).py_string()),
+            Err(err) => Err(err.py_string()),
+        };
+        match first {
+            Ok((j, lazy)) => {
                 e.field(out, "dwa", &j, &lazy)?;
                 drop(lazy);
-                drop(d);
+                drop(loaded);
                 if has_bkg(&backend, n) {
-                    match b.loader.load_data(&n.path, true, false) {
+                    match eager.load_data(&n.path, true, false) {
                         Ok(d) => {
-                            let (j, lazy) = dwa_lazy(&d, full);
+                            let (j, lazy) = dwa_lazy(&d, full)?;
                             e.field(out, "dwa_with_bkg", &j, &lazy)?;
                         }
                         Err(err) => {
@@ -439,9 +513,9 @@ pub fn write_load_json(
                     }
                 }
             }
-            Err(err) => {
+            Err(msg) => {
                 b.had_errors = true;
-                e.field(out, "error", &J::String(err.py_string()), &[])?;
+                e.field(out, "error", &J::String(msg), &[])?;
             }
         }
         e.end(out)?;
@@ -464,6 +538,7 @@ pub fn write_load_json(
     // replaces an earlier one), each dropped once seen; then each loaded again and written.
     let mut entries: Vec<(String, String, PyValue)> = Vec::new();
     let seen = b.loader.load_all_each("/", false, &mut |path, d| {
+        check_arrays(&d)?;
         if let Some(pos) = entries
             .iter()
             .position(|(_, n, o)| *n == d.name && *o == d.origin)
@@ -491,7 +566,9 @@ pub fn write_load_json(
                     .map_err(|e| Error::Usage(format!("{path}: {}", e.py_string())))?;
                 d.origin = origin;
                 la.item(out)?;
-                let (j, lazy) = dwa_lazy(&d, full);
+                let (j, lazy) = dwa_lazy(&d, full).map_err(|e| {
+                    Error::Usage(format!("{path}: {}", LoadError::from(e).py_string()))
+                })?;
                 emit(out, &j, 4, &lazy)?;
             }
             la.end(out)?;
