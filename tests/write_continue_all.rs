@@ -29,8 +29,6 @@ const NEW_VALUES: [f64; 5] = [1.5, 2.5, 3.5, 4.5, 5.5];
 
 /// (file name, what) refusals spec/hdf5-write.md names as impossible or out of scope.
 const KNOWN_REFUSALS: &[(&str, &str)] = &[
-    // libhdf5 reads the metadata of such a file from its image, not the headers we edit.
-    ("i11_cache_image.h5", "metadata cache image"),
     // Hand-made: 4-byte offsets and lengths (HDF5's default is 8).
     (
         "i11_vlen_members_small_offsets.h5",

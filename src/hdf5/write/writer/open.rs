@@ -17,9 +17,10 @@
 //! continued by `chunk_index::reopened`. New objects are written in the 1.10 profile.
 //!
 //! Superblocks v2/v3 are kept as found (an extension such as a shared-message table
-//! too) but for their EOF. Refused (`Error::Unsupported`, reading stays possible): a
-//! superblock v3 with file consistency flags set (a writer still has it open), a metadata
-//! cache image, sizes of offsets/lengths other than 8, a user block, group K values other than 4/16, chunk
+//! too) but for their EOF; a metadata cache image is first written home and dropped
+//! (`drop_cache_image`). Refused (`Error::Unsupported`, reading stays possible): a
+//! superblock v3 with file consistency flags set (a writer still has it open), sizes of
+//! offsets/lengths other than 8, a user block, group K values other than 4/16, chunk
 //! B-tree K other than 32, writes through soft links, data of array indexes with
 //! parameters other than HDF5's defaults or of filtered indexes whose partial edge chunks
 //! are unfiltered.
@@ -43,6 +44,44 @@ fn unsupported(what: impl Into<String>, at: u64) -> Error {
     Error::unsupported(what, Some(at))
 }
 
+/// Message type of the metadata cache image message (superblock extension).
+const CACHE_IMAGE_MESSAGE: u16 = 0x18;
+
+/// A file closed with a metadata cache image (HDF5 1.10+, `H5Pset_mdc_image_config`) holds
+/// some metadata only in the image: every entry is written to its home address, synced, then
+/// the image message of the superblock extension becomes NIL space in one in-place write of
+/// the extension header (the image block stays, unreferenced). A kill before that write
+/// leaves the image in force (its entries and their homes now agree); after it, the homes.
+fn drop_cache_image(shared: &SharedStorage, file: &File, limits: &crate::Limits) -> Result<()> {
+    let io = &file.inner.io;
+    let ext = file.superblock().extension_address;
+    let mut hdr = EditableHeader::load(ext, io.sizes, limits, &|a, l| {
+        io.read(a, l, "superblock extension")
+    })?;
+    if hdr.find(CACHE_IMAGE_MESSAGE).is_none() {
+        return Err(unsupported("metadata cache image without its message", ext));
+    }
+    let mut st = shared.clone();
+    for (addr, bytes) in io.overlay.iter() {
+        let at = io
+            .base
+            .checked_add(*addr)
+            .ok_or_else(|| Error::format("metadata cache image", *addr, "address overflow"))?;
+        st.write_at(at, bytes)?;
+    }
+    st.sync()?;
+    hdr.remove_messages(CACHE_IMAGE_MESSAGE);
+    let bytes = hdr.serialize(&mut |_| {
+        Err(unsupported(
+            "a metadata cache image message in a continuation block of the superblock extension",
+            ext,
+        ))
+    })?;
+    st.write_at(io.base.saturating_add(ext), &bytes)?;
+    st.sync()?;
+    Ok(())
+}
+
 impl Writer {
     /// Open an existing HDF5 file (ours, h5py's default profile or PyTables') to add
     /// groups, datasets and attributes, append rows and write slices. `opts.pytables`
@@ -54,20 +93,12 @@ impl Writer {
     /// Open an existing file held by `st` (see [`Writer::open`]).
     pub fn open_with_storage(st: Box<dyn WriteStorage>, opts: WriteOptions) -> Result<Writer> {
         let shared = SharedStorage(Arc::new(Mutex::new(st)));
-        let file = File::from_storage(Arc::new(shared.clone()), opts.limits)?;
+        let mut file = File::from_storage(Arc::new(shared.clone()), opts.limits)?;
         let sb = file.superblock().clone();
         if sb.version == 3 && sb.flags != 0 {
             return Err(unsupported(
                 "writing into a superblock-v3 file still marked open by a writer (file \
                  consistency flags set; h5clear clears them)",
-                0,
-            ));
-        }
-        if !file.inner.io.overlay.is_empty() {
-            // libhdf5 reads the metadata of such a file from its image, not from the
-            // headers we would edit.
-            return Err(unsupported(
-                "writing into a file closed with a metadata cache image",
                 0,
             ));
         }
@@ -110,6 +141,19 @@ impl Writer {
                 ),
                 24,
             ));
+        }
+        if !file.inner.io.overlay.is_empty() {
+            // Every refusal is above (a refused file stays byte-identical). libhdf5 reads
+            // the metadata of such a file from its image: write the image's entries home and
+            // drop the image, as libhdf5 does when it opens it for writing.
+            drop_cache_image(&shared, &file, &opts.limits)?;
+            file = File::from_storage(Arc::new(shared.clone()), opts.limits)?;
+            if !file.inner.io.overlay.is_empty() {
+                return Err(unsupported(
+                    "a metadata cache image left after dropping it",
+                    0,
+                ));
+            }
         }
         let len = WriteStorage::len(&shared)?;
         let eof = pad8(to_usize(sb.eof_address.max(len))?) as u64;
