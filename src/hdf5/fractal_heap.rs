@@ -63,6 +63,19 @@ pub struct FractalHeap {
     pub length_size: u8,
 }
 
+/// The checksum closing the indirect block `buf` (`len` bytes at `addr`, read by `c`).
+fn verify_indirect_checksum(c: &mut Cursor, buf: &[u8], addr: u64, len: u64) -> Result<()> {
+    let entries_end = usize::try_from(len - 4).map_err(|_| c.err("block too large"))?;
+    c.seek(entries_end)?;
+    let stored = c.u32()?;
+    checksum::verify(
+        INDIRECT,
+        addr + len - 4,
+        buf.get(..entries_end).unwrap_or(&[]),
+        stored,
+    )
+}
+
 fn log2_exact(v: u64) -> Option<u32> {
     v.is_power_of_two().then(|| v.trailing_zeros())
 }
@@ -277,15 +290,7 @@ impl FractalHeap {
         let buf = io.read(addr, len, INDIRECT)?;
         let mut c = io.cursor(&buf, addr, INDIRECT);
         c.signature(b"FHIB")?;
-        let entries_end = usize::try_from(len - 4).map_err(|_| c.err("block too large"))?;
-        c.seek(entries_end)?;
-        let stored = c.u32()?;
-        checksum::verify(
-            INDIRECT,
-            addr + len - 4,
-            buf.get(..entries_end).unwrap_or(&[]),
-            stored,
-        )?;
+        verify_indirect_checksum(&mut c, &buf, addr, len)?;
         out.push((addr, len));
         for e in 0..entries {
             c.seek(usize::try_from(hdr + e * o).map_err(|_| c.err("entry out of range"))?)?;
@@ -471,15 +476,7 @@ impl FractalHeap {
         let mut c = io.cursor(&buf, addr, INDIRECT);
         c.signature(b"FHIB")?;
         self.check_block_prefix(&mut c, block_off)?;
-        let entries_end = usize::try_from(len - 4).map_err(|_| c.err("block too large"))?;
-        c.seek(entries_end)?;
-        let stored = c.u32()?;
-        checksum::verify(
-            INDIRECT,
-            addr + len - 4,
-            buf.get(..entries_end).unwrap_or(&[]),
-            stored,
-        )?;
+        verify_indirect_checksum(&mut c, &buf, addr, len)?;
         let entry = u64::from(row) * width + col;
         c.seek(usize::try_from(hdr + entry * o).map_err(|_| c.err("entry out of range"))?)?;
         let child = c.offset()?;

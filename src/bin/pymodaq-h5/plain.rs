@@ -20,9 +20,8 @@ pub fn dataset(f: &File, node: &str) -> Option<Dataset> {
     let Ok(Node::Dataset(d)) = f.get(node) else {
         return None;
     };
-    let pymodaq = pmd::is_pymodaq(f) || pmd::legacy_generation(f).is_some();
     let role = d.attr("data_type").is_ok() || d.attr("type").is_ok();
-    (!pymodaq || !role).then_some(d)
+    (!role || !pmd::is_any_pymodaq(f)).then_some(d)
 }
 
 /// The selection of position `at` (one index per leading dimension; the rest whole), and

@@ -27,9 +27,14 @@ pub fn legacy_generation(f: &File) -> Option<Generation> {
         .filter(|g| g.is_legacy())
 }
 
+/// Whether PyMoDAQ wrote the file: 4.x/5.x (`/RawData`) or 1.x-3.x (`Raw_datas`).
+pub fn is_any_pymodaq(f: &File) -> bool {
+    is_pymodaq(f) || legacy_generation(f).is_some()
+}
+
 /// Fail with a sentence a person understands when the file is not a PyMoDAQ file.
 pub fn require_pymodaq(f: &File, file: &std::path::Path) -> anyhow::Result<()> {
-    if !is_pymodaq(f) && legacy_generation(f).is_none() {
+    if !is_any_pymodaq(f) {
         anyhow::bail!(
             "{}: this is not a PyMoDAQ file (no /RawData group) nor a PyMoDAQ 1.x-3.x file \
              (no Raw_datas layout); `tree`, `attrs`, `export` and `check` work on any HDF5 file",
@@ -42,7 +47,7 @@ pub fn require_pymodaq(f: &File, file: &std::path::Path) -> anyhow::Result<()> {
 /// `show` and `plot` of `node` when it is not a plain numeric dataset: the file must be
 /// PyMoDAQ's, else one sentence saying what these commands take.
 pub fn require_data(f: &File, file: &std::path::Path, node: &str) -> anyhow::Result<()> {
-    if !is_pymodaq(f) && legacy_generation(f).is_none() {
+    if !is_any_pymodaq(f) {
         let what = match f.get(node) {
             Ok(Node::Group(_)) => "is a group",
             Ok(_) => "is not a dataset",
