@@ -25,13 +25,14 @@ use sha2::{Digest, Sha256};
 
 use super::error::{HResult, HsdsError};
 use super::http::Client;
-use super::objects::DsetDoc;
 use super::types;
-use crate::hdf5::read::{Dataset, DataspaceKind, Datatype, File, Group, LinkKind, Node};
+use crate::hdf5::read::{Dataset, DataspaceKind, File, Group, LinkKind, Node};
 
 mod json;
+mod recording;
 mod state;
 use json::{attr_body, dset_doc, extensible, is_vlen, vlen_json};
+pub(super) use recording::fill_is_nan;
 
 /// Largest binary write of one request.
 pub const SLAB_BYTES: u64 = 16 << 20;
@@ -51,6 +52,20 @@ struct Remote {
     digest: Option<[u8; 32]>,
     /// Attribute name -> hash of the body sent.
     attrs: HashMap<String, [u8; 32]>,
+}
+
+impl Remote {
+    fn group(id: String, digest: Option<[u8; 32]>, attrs: HashMap<String, [u8; 32]>) -> Remote {
+        Remote {
+            id,
+            collection: "groups",
+            dims: Vec::new(),
+            valid: 0,
+            extend_first: false,
+            digest,
+            attrs,
+        }
+    }
 }
 
 /// Sets the shapes of several datasets, `(id, dims)`, all of them or none when the writer
@@ -109,24 +124,21 @@ impl NewNodes {
     ) -> Option<(&'a str, &'a str)> {
         self.fresh.contains(parent_path).then_some((parent, name))
     }
+
+    /// Note the object created at `path` (`id`): created anonymous (`linked` false), it is
+    /// linked by [`Uploader::link_new`]; its children are linked at once.
+    fn created(&mut self, linked: bool, parent: &str, name: &str, id: &str, path: &str) {
+        if !linked {
+            self.links
+                .push((parent.into(), name.into(), id.into(), path.into()));
+        }
+        self.fresh.insert(path.into());
+    }
 }
 
 /// Whether a path is an axis of a detector (`NavAxes/AxisNN`, or the `NavAxes` group).
 fn is_axis(p: &str) -> bool {
     p.contains("/NavAxes") || p.contains("/Axis")
-}
-
-/// The extent an extensible dataset grown "extend first" gets for `rows` local rows when
-/// the server holds `cap` (see [`Uploader::sync`]): unchanged while the rows fit, else the
-/// rows and as many again (16384 at least, 2^20 at most) ahead; `exact`: the rows.
-fn extent_for(rows: u64, cap: u64, exact: bool) -> u64 {
-    if exact {
-        rows
-    } else if rows <= cap {
-        cap
-    } else {
-        rows.saturating_add(rows.clamp(1 << 14, 1 << 20))
-    }
 }
 
 /// A new domain built under a staging name, then published under its own name (see
@@ -236,109 +248,37 @@ impl Uploader {
         let staging = c.for_domain(&staging_domain(&c));
         let root = staging.create_domain()?;
         let mut objs = HashMap::new();
-        objs.insert(
-            "/".to_string(),
-            Remote {
-                id: root,
-                collection: "groups",
-                dims: Vec::new(),
-                valid: 0,
-                extend_first: false,
-                digest: None,
-                attrs: HashMap::new(),
-            },
-        );
-        Ok(Uploader {
-            c: staging,
-            publish: Some(Publish {
-                target: c,
-                replace: if_exists == IfExists::Replace,
-            }),
+        objs.insert("/".to_string(), Remote::group(root, None, HashMap::new()));
+        let publish = Publish {
+            target: c,
+            replace: if_exists == IfExists::Replace,
+        };
+        Ok(Uploader::with_objects(staging, Some(publish), objs, true))
+    }
+
+    /// An uploader of the objects `objs` of the domain of `c`.
+    fn with_objects(
+        c: Client,
+        publish: Option<Publish>,
+        objs: HashMap<String, Remote>,
+        rehash: bool,
+    ) -> Uploader {
+        Uploader {
+            c,
+            publish,
             objs,
-            rehash: true,
+            rehash,
             shaper: Box::new(shape_each),
             by_addr: HashMap::new(),
             exact: false,
             cut_ahead: false,
-        })
+        }
     }
 
     /// Give up after a failed sync: delete the staging domain (not yet published) or the
     /// domain this uploader created and published.
     pub fn abandon(self) -> HResult<()> {
         self.c.delete_domain()
-    }
-
-    /// An uploader for an existing domain that `local` (a fresh copy of it, see
-    /// [`super::snapshot::download`]) mirrors: every object of `local` found at the same path
-    /// in the domain is known as sent, attributes included. Reads only.
-    pub fn attach(c: Client, copy: &File) -> HResult<Uploader> {
-        let mut objs = HashMap::new();
-        let root = c.root_id()?;
-        let lroot = copy.root().map_err(|e| local(&c, "/", e))?;
-        let node = Node::Group(lroot.clone());
-        objs.insert(
-            "/".to_string(),
-            Remote {
-                id: root.clone(),
-                collection: "groups",
-                dims: Vec::new(),
-                valid: 0,
-                extend_first: false,
-                digest: Some([0; 32]),
-                attrs: attr_digests(&c, "/", &node)?,
-            },
-        );
-        attach_group(&c, copy, &lroot, "/", &root, 0, &mut objs)?;
-        Ok(Uploader {
-            c,
-            publish: None,
-            objs,
-            rehash: false,
-            shaper: Box::new(shape_each),
-            by_addr: HashMap::new(),
-            exact: false,
-            cut_ahead: false,
-        })
-    }
-
-    /// After the local file was cut back (`record --append` repairing a torn or uncommitted
-    /// end): the rows the server holds equal to the local file are at most the local rows.
-    pub fn cap_valid(&mut self, file: &File) -> HResult<()> {
-        for (path, r) in self.objs.iter_mut() {
-            if r.collection != "datasets" {
-                continue;
-            }
-            if let Ok(Node::Dataset(d)) = file.get(path) {
-                if extensible(&d) {
-                    r.valid = r.valid.min(d.shape().first().copied().unwrap_or(0));
-                }
-            }
-        }
-        self.cut_ahead = true;
-        Ok(())
-    }
-
-    /// Use `shaper` to set the shapes of the datasets growing "extend first" (see
-    /// [`Uploader::sync`]); the default sends one request per dataset from this process.
-    /// `record` hands them to a process of their own, which finishes them even when the
-    /// recorder is killed.
-    pub fn with_shaper(mut self, shaper: Shaper) -> Uploader {
-        self.shaper = shaper;
-        self
-    }
-
-    /// Set the extents of the datasets grown "extend first" to their rows, not ahead of
-    /// them (the last copy of a recording).
-    pub fn exact_extents(mut self) -> Uploader {
-        self.exact = true;
-        self
-    }
-
-    /// Only append rows of extensible datasets after the first sync (a recording).
-    pub fn append_only(mut self) -> Uploader {
-        self.rehash = false;
-        self
     }
 
     /// The client.
@@ -365,7 +305,7 @@ impl Uploader {
         let root_node = Node::Group(root.clone());
         if self.objs.get("/").is_some_and(|r| r.attrs.is_empty()) {
             // The root's attributes first: the domain was created without them.
-            let (map, sent) = self.attr_docs("/", &root_node)?;
+            let (map, sent) = attr_docs(&self.c, "/", &root_node)?;
             if let Some(r) = self.objs.get("/") {
                 let batch = [(
                     r.collection.to_string(),
@@ -382,50 +322,7 @@ impl Uploader {
         let mut new = NewNodes::default();
         self.walk(f, &root, "/", 0, &mut groups, &mut datasets, &mut new)?;
         self.link_new(new)?;
-        // Shapes of the datasets growing "extend first", all in one hand-over. Their extent
-        // runs ahead of the rows (rows extended and not yet written read as the NaN fill
-        // value): h5pyd reads a dataset's shape, later its values, and reshapes them to the
-        // shape it read, which fails when the extent changed in between; ahead, it changes
-        // rarely. The last copy (and the guardian after a kill, `hsds-sync ... guard`) sets
-        // the extents to the rows.
-        let mut jobs = Vec::new();
-        for (path, node) in &datasets {
-            let (Node::Dataset(d), Some(r)) = (node, self.objs.get(path.as_str())) else {
-                continue;
-            };
-            if !(r.extend_first && extensible(d)) {
-                continue;
-            }
-            let mut want = d.shape().to_vec();
-            let cap = match (r.dims.get(1..) == want.get(1..), r.dims.first()) {
-                (true, Some(&c)) => c,
-                _ => 0,
-            };
-            if let Some(n) = want.first_mut() {
-                *n = extent_for(*n, cap, self.exact || self.cut_ahead);
-            }
-            if r.dims != want {
-                let shrink = want.first() < r.dims.first();
-                jobs.push((path.clone(), r.id.clone(), want, shrink));
-            }
-        }
-        // Growing, the axes first: a reader that reads a channel, then its time axis
-        // (PyMoDAQ), finds an axis at least as long as the channel, which PyMoDAQ cuts to
-        // the channel's rows. Shrinking (the last copy), the axes last, for the same reason.
-        jobs.sort_by_key(|(p, _, _, shrink)| (*shrink, is_axis(p) == *shrink));
-        if !jobs.is_empty() {
-            let req: Vec<(String, Vec<u64>)> = jobs
-                .iter()
-                .map(|(_, id, d, _)| (id.clone(), d.clone()))
-                .collect();
-            (self.shaper)(&self.c, &req)?;
-            for (path, _, dims, _) in jobs {
-                if let Some(r) = self.objs.get_mut(&path) {
-                    r.valid = r.valid.min(dims.first().copied().unwrap_or(0));
-                    r.dims = dims;
-                }
-            }
-        }
+        self.hand_over_extents(&datasets)?;
         // Data: channels first, axes last (a row whose time is written is complete).
         let (axes, rest): (Vec<_>, Vec<_>) = datasets.iter().partition(|(p, _)| is_axis(p));
         for (path, d) in rest.into_iter().chain(axes) {
@@ -524,13 +421,8 @@ impl Uploader {
                     self.objs.insert(
                         child,
                         Remote {
-                            id: String::new(),
                             collection: "links",
-                            dims: Vec::new(),
-                            valid: 0,
-                            extend_first: false,
-                            digest: Some([0; 32]),
-                            attrs: HashMap::new(),
+                            ..Remote::group(String::new(), Some([0; 32]), HashMap::new())
                         },
                     );
                 }
@@ -545,30 +437,12 @@ impl Uploader {
                     if !self.objs.contains_key(&child) {
                         // Created with its attributes in one request: a reader never sees
                         // a PyMoDAQ group without them.
-                        let (map, sent) = self.attr_docs(&child, &node)?;
+                        let (map, sent) = attr_docs(&self.c, &child, &node)?;
                         let at = new.link(path, &parent, &l.name);
                         let id = self.c.create_group_at(at, &map)?;
-                        if at.is_none() {
-                            new.links.push((
-                                parent.clone(),
-                                l.name.clone(),
-                                id.clone(),
-                                child.clone(),
-                            ));
-                        }
-                        new.fresh.insert(child.clone());
-                        self.objs.insert(
-                            child.clone(),
-                            Remote {
-                                id,
-                                collection: "groups",
-                                dims: Vec::new(),
-                                valid: 0,
-                                extend_first: false,
-                                digest: None,
-                                attrs: sent,
-                            },
-                        );
+                        new.created(at.is_some(), &parent, &l.name, &id, &child);
+                        self.objs
+                            .insert(child.clone(), Remote::group(id, None, sent));
                     }
                     groups.push((child.clone(), node.clone()));
                     self.walk(f, cg, &child, depth + 1, groups, datasets, new)?;
@@ -576,44 +450,11 @@ impl Uploader {
                 Node::Dataset(d) => {
                     if !self.objs.contains_key(&child) {
                         let mut doc = dset_doc(&self.c, &child, d)?;
-                        if extensible(d) {
-                            // Created empty: rows then arrive with their shape (append).
-                            if let Some(n) = doc.dims.as_mut().and_then(|x| x.first_mut()) {
-                                *n = 0;
-                            }
-                            // A recording extends its float arrays before writing their
-                            // rows ("extend first", spec/hsds.md): rows a kill left unwritten
-                            // read as the fill value, so make that NaN, never a plausible
-                            // number.
-                            if !self.rehash && matches!(d.datatype, Datatype::FloatingPoint { .. })
-                            {
-                                doc.fill = Some(types::float_json(f64::NAN));
-                            }
-                        }
-                        let extend_first = !self.rehash && extensible(d) && fill_is_nan(&doc);
-                        let (mut map, mut sent) = self.attr_docs(&child, &node)?;
-                        if extend_first {
-                            // PyMoDAQ's `shape` attribute is the commit marker (its rows): an
-                            // array created empty says 0 rows, as PyMoDAQ's `create_earray`
-                            // does; the commit (step 5) sends the real one.
-                            if let Some(v) = map.get_mut("shape").and_then(|b| b.get_mut("value")) {
-                                if let Some(z) = v.as_str().and_then(zero_rows) {
-                                    *v = J::String(z);
-                                    sent.remove("shape");
-                                }
-                            }
-                        }
+                        let (mut map, mut sent) = attr_docs(&self.c, &child, &node)?;
+                        let extend_first = self.new_dataset(d, &mut doc, &mut map, &mut sent);
                         let at = new.link(path, &parent, &l.name);
                         let id = self.c.create_dataset_at(at, &doc, &map)?;
-                        if at.is_none() {
-                            new.links.push((
-                                parent.clone(),
-                                l.name.clone(),
-                                id.clone(),
-                                child.clone(),
-                            ));
-                        }
-                        new.fresh.insert(child.clone());
+                        new.created(at.is_some(), &parent, &l.name, &id, &child);
                         self.objs.insert(
                             child.clone(),
                             Remote {
@@ -640,40 +481,6 @@ impl Uploader {
         Ok(())
     }
 
-    /// Set the extents of the datasets grown "extend first" that run ahead of their rows
-    /// to the rows every one of them holds (the last complete copy's), the axes last: what
-    /// the last copy of a recording does, for a recorder that was killed (spec/hsds.md).
-    pub fn trim_extents(&mut self) -> HResult<()> {
-        let grown = |r: &Remote| r.collection == "datasets" && r.extend_first;
-        let Some(rows) = self
-            .objs
-            .values()
-            .filter(|r| grown(r))
-            .map(|r| r.valid)
-            .min()
-        else {
-            return Ok(());
-        };
-        let mut jobs: Vec<(String, String, Vec<u64>)> = Vec::new();
-        for (p, r) in &self.objs {
-            if grown(r) && r.dims.first().is_some_and(|&n| n > rows) {
-                let mut d = r.dims.clone();
-                if let Some(n) = d.first_mut() {
-                    *n = rows;
-                }
-                jobs.push((p.clone(), r.id.clone(), d));
-            }
-        }
-        jobs.sort_by_key(|(p, _, _)| is_axis(p));
-        for (p, id, d) in jobs {
-            self.c.resize(&id, &d)?;
-            if let Some(r) = self.objs.get_mut(&p) {
-                r.dims = d;
-            }
-        }
-        Ok(())
-    }
-
     /// Link the subtrees a sync created under groups a reader already reaches, each built
     /// whole (every object with its attributes) before its link: a reader that finds a
     /// detector's `Data0D` finds its every channel, and its `NavAxes` with the time axis
@@ -684,26 +491,6 @@ impl Uploader {
             self.c.create_link(parent, name, &json!({ "id": id }))?;
         }
         Ok(())
-    }
-
-    /// The attribute documents of a local object and their digests.
-    fn attr_docs(
-        &self,
-        path: &str,
-        node: &Node,
-    ) -> HResult<(super::objects::AttrMap, HashMap<String, [u8; 32]>)> {
-        let attrs = node
-            .object()
-            .attributes()
-            .map_err(|e| local(&self.c, path, e))?;
-        let mut map = serde_json::Map::new();
-        let mut sent = HashMap::new();
-        for a in &attrs {
-            let body = attr_body(&self.c, path, a)?;
-            sent.insert(a.name.clone(), digest(body.to_string().as_bytes()));
-            map.insert(a.name.clone(), body);
-        }
-        Ok((map, sent))
     }
 
     fn send_data(&mut self, path: &str, node: &Node) -> HResult<()> {
@@ -891,130 +678,19 @@ impl Uploader {
     }
 }
 
-/// The digests of a local object's attribute bodies (what `sync` compares).
-fn attr_digests(c: &Client, path: &str, node: &Node) -> HResult<HashMap<String, [u8; 32]>> {
+/// The attribute documents of a local object and their digests (what `sync` compares).
+fn attr_docs(
+    c: &Client,
+    path: &str,
+    node: &Node,
+) -> HResult<(super::objects::AttrMap, HashMap<String, [u8; 32]>)> {
     let attrs = node.object().attributes().map_err(|e| local(c, path, e))?;
-    let mut out = HashMap::new();
+    let mut map = serde_json::Map::new();
+    let mut sent = HashMap::new();
     for a in &attrs {
         let body = attr_body(c, path, a)?;
-        out.insert(a.name.clone(), digest(body.to_string().as_bytes()));
+        sent.insert(a.name.clone(), digest(body.to_string().as_bytes()));
+        map.insert(a.name.clone(), body);
     }
-    Ok(out)
-}
-
-/// PyMoDAQ 5's JSON envelope of an EARRAY's shape tuple, `{..., "data": "(5264, 1)"}`, with
-/// 0 rows: `"(0, 1)"`. `None` when the text is not such an envelope.
-fn zero_rows(text: &str) -> Option<String> {
-    let env: J = serde_json::from_str(text).ok()?;
-    if env.get("type").and_then(J::as_str) != Some("tuple") {
-        return None;
-    }
-    let key = "\"data\": \"(";
-    let at = text.find(key)? + key.len();
-    let rest = text.get(at..)?;
-    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    if digits == 0 {
-        return None;
-    }
-    let out = format!("{}0{}", text.get(..at)?, rest.get(digits..)?);
-    // Still the same envelope, only the first number changed.
-    let back: J = serde_json::from_str(&out).ok()?;
-    (back.get("type") == env.get("type")).then_some(out)
-}
-
-/// Whether a dataset's fill value (as created) is NaN: rows extended but not yet written read
-/// as NaN, never as plausible data.
-pub(super) fn fill_is_nan(doc: &DsetDoc) -> bool {
-    let Some(f) = &doc.fill else { return false };
-    let mut raw = Vec::new();
-    if types::element_to_raw(&doc.datatype, f, &mut raw).is_err() {
-        return false;
-    }
-    match (&doc.datatype, raw.len()) {
-        (Datatype::FloatingPoint { .. }, 8) => {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(&raw);
-            // Either byte order: NaN has all exponent bits set in both readings.
-            f64::from_le_bytes(b).is_nan() || f64::from_be_bytes(b).is_nan()
-        }
-        (Datatype::FloatingPoint { .. }, 4) => {
-            let mut b = [0u8; 4];
-            b.copy_from_slice(&raw);
-            f32::from_le_bytes(b).is_nan() || f32::from_be_bytes(b).is_nan()
-        }
-        _ => false,
-    }
-}
-
-/// [`Uploader::attach`]'s walk: the domain's objects at the paths of `g`'s children.
-fn attach_group(
-    c: &Client,
-    f: &File,
-    g: &Group,
-    path: &str,
-    id: &str,
-    depth: u32,
-    objs: &mut HashMap<String, Remote>,
-) -> HResult<()> {
-    if depth > 256 {
-        return Err(unsupported(c, format!("{path}: groups nested too deeply")));
-    }
-    let remote: HashMap<String, super::objects::LinkTarget> = c
-        .links(id, 1 << 20)?
-        .into_iter()
-        .map(|l| (l.name, l.target))
-        .collect();
-    for l in g.links().map_err(|e| local(c, path, e))? {
-        let child = crate::hdf5::read::file::join_path(path, &l.name);
-        let Some(super::objects::LinkTarget::Hard { id: rid, .. }) = remote.get(&l.name) else {
-            continue;
-        };
-        if !matches!(l.kind, LinkKind::Hard(_)) {
-            continue;
-        }
-        let mut depth_ = 0;
-        let node = f
-            .follow(g, &l, &mut depth_)
-            .map_err(|e| local(c, &child, e))?;
-        let attrs = attr_digests(c, &child, &node)?;
-        match &node {
-            Node::Group(cg) => {
-                objs.insert(
-                    child.clone(),
-                    Remote {
-                        id: rid.clone(),
-                        collection: "groups",
-                        dims: Vec::new(),
-                        valid: 0,
-                        extend_first: false,
-                        digest: Some([0; 32]),
-                        attrs,
-                    },
-                );
-                attach_group(c, f, cg, &child, rid, depth + 1, objs)?;
-            }
-            Node::Dataset(d) => {
-                let doc = c.dataset(rid)?;
-                let dims = doc.dims.clone().unwrap_or_default();
-                objs.insert(
-                    child,
-                    Remote {
-                        id: rid.clone(),
-                        collection: "datasets",
-                        valid: if extensible(d) {
-                            dims.first().copied().unwrap_or(0)
-                        } else {
-                            0
-                        },
-                        extend_first: extensible(d) && fill_is_nan(&doc),
-                        dims,
-                        digest: Some([0; 32]),
-                        attrs,
-                    },
-                );
-            }
-            Node::Datatype(_) => {}
-        }
-    }
-    Ok(())
+    Ok((map, sent))
 }

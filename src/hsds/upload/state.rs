@@ -185,26 +185,4 @@ mod tests {
         assert_eq!(unhex(&"zz".repeat(32)), None);
         assert_eq!(unhex(&"é".repeat(32)), None);
     }
-
-    #[test]
-    fn extents_run_ahead_and_change_rarely() {
-        use super::super::extent_for;
-        assert_eq!(extent_for(1, 0, false), 16385);
-        assert_eq!(extent_for(900, 16385, false), 16385);
-        assert_eq!(extent_for(16386, 16385, false), 32772);
-        assert_eq!(extent_for(3 << 20, 0, false), 4 << 20);
-        assert_eq!(extent_for(900, 1025, true), 900);
-        assert_eq!(extent_for(u64::MAX, 0, false), u64::MAX);
-    }
-
-    #[test]
-    fn pymodaq_shape_envelopes_get_zero_rows() {
-        use super::super::zero_rows;
-        let env = |d: &str| format!(r#"{{"module": "builtins", "type": "tuple", "data": "{d}"}}"#);
-        assert_eq!(zero_rows(&env("(5264, 1)")), Some(env("(0, 1)")));
-        assert_eq!(zero_rows(&env("(7,)")), Some(env("(0,)")));
-        assert_eq!(zero_rows(&env("()")), None);
-        assert_eq!(zero_rows("(5, 1)"), None);
-        assert_eq!(zero_rows(r#"{"type": "list", "data": "(5,)"}"#), None);
-    }
 }
