@@ -105,3 +105,19 @@ fn faulty_storage_without_fault() {
     writable(&mut f);
     assert!(f.failed.is_empty());
 }
+
+#[test]
+fn coalescing_storage() {
+    // Thresholds low enough that the suite's few-byte writes are merged.
+    let m = MemWriteStorage::new();
+    let mut c = Coalesce::with_sizes(m.clone(), 0, 64, 16);
+    writable(&mut c);
+    c.write_at(0, CONTENT).unwrap();
+    c.flush().unwrap();
+    assert_eq!(m.bytes(), CONTENT);
+    let p = scratch("coalesce");
+    let mut f = Coalesce::with_sizes(FileWriteStorage::create(&p).unwrap(), 0, 64, 16);
+    writable(&mut f);
+    drop(f);
+    std::fs::remove_file(&p).unwrap();
+}

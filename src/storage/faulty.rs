@@ -75,6 +75,9 @@ impl<S: WriteStorage> WriteStorage for FaultyStorage<S> {
         self.gate(FaultOp::Sync)?;
         self.inner.sync()
     }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 #[cfg(test)]

@@ -9,11 +9,13 @@
 //! | memory (`mem.rs`) | [`MemStorage`] | [`MemWriteStorage`] |
 //! | shared with readers (`shared.rs`) | [`SharedStorage`] | [`SharedStorage`] |
 //! | fault injection (`faulty.rs`, feature `testing`) | | `FaultyStorage` |
+//! | write coalescing over another (`coalesce.rs`) | | [`Coalesce`] |
 //!
 //! Every storage passes the same conformance suite (`conformance.rs`).
 
 use std::io;
 
+mod coalesce;
 mod file;
 mod mem;
 mod shared;
@@ -23,6 +25,7 @@ mod conformance;
 #[cfg(any(test, feature = "testing"))]
 mod faulty;
 
+pub use coalesce::Coalesce;
 #[cfg(any(test, feature = "testing"))]
 pub use faulty::{FaultOp, FaultyStorage};
 pub use file::dir_of;
@@ -55,6 +58,11 @@ pub trait WriteStorage: Send {
     fn set_len(&mut self, n: u64) -> io::Result<()>;
     /// Durability barrier: everything written so far reaches stable storage.
     fn sync(&mut self) -> io::Result<()>;
+    /// Hand every buffered write to the operating system (other processes then read it;
+    /// a killed process keeps it). A storage that buffers nothing has nothing to do.
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
     /// Whether the storage is empty.
     fn is_empty(&self) -> io::Result<bool> {
         Ok(self.len()? == 0)

@@ -35,6 +35,9 @@ impl WriteStorage for SharedStorage {
     fn sync(&mut self) -> io::Result<()> {
         self.lock()?.sync()
     }
+    fn flush(&mut self) -> io::Result<()> {
+        self.lock()?.flush()
+    }
 }
 
 impl Storage for SharedStorage {

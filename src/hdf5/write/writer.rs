@@ -74,7 +74,7 @@ use crate::hdf5::superblock::{
 };
 use crate::hdf5::symbol_node::{encode_snod, Entry};
 use crate::limits::Limits;
-use crate::storage::{FileWriteStorage, SharedStorage, WriteStorage};
+use crate::storage::{Coalesce, FileWriteStorage, SharedStorage, WriteStorage};
 
 fn usage(m: impl Into<String>) -> Error {
     Error::Usage(m.into())

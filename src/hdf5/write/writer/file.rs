@@ -19,7 +19,7 @@ impl Writer {
         let tmp = path.with_file_name(tmp_name);
         let made = FileWriteStorage::create(&tmp)
             .map_err(Error::from)
-            .and_then(|st| Self::with_storage(Box::new(st), opts))
+            .and_then(|st| Self::with_storage(Box::new(Coalesce::new(st)), opts))
             .and_then(|w| {
                 std::fs::rename(&tmp, path)?;
                 Ok(w)
@@ -106,7 +106,13 @@ impl Writer {
         self.begin_batch();
         let r = self.flush_all();
         self.end_batch(r.is_ok())?;
-        r
+        r?;
+        // Writes merged by the storage (`storage::Coalesce`) reach the OS before flush returns.
+        if let Err(e) = self.st.flush() {
+            self.failed = true;
+            return Err(e.into());
+        }
+        Ok(())
     }
 
     pub(super) fn flush_all(&mut self) -> Result<()> {

@@ -87,7 +87,8 @@ impl Writer {
     /// groups, datasets and attributes, append rows and write slices. `opts.pytables`
     /// decides whether new groups get PyTables attributes; `opts.root_title` is ignored.
     pub fn open(path: impl AsRef<Path>, opts: WriteOptions) -> Result<Writer> {
-        Self::open_with_storage(Box::new(FileWriteStorage::open(path)?), opts)
+        let st = Coalesce::new(FileWriteStorage::open(path)?);
+        Self::open_with_storage(Box::new(st), opts)
     }
 
     /// Open an existing file held by `st` (see [`Writer::open`]).
