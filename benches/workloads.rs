@@ -880,7 +880,8 @@ fn render(sections: &[Section], reps: usize, slow: usize, quick: bool, secs: f64
           power loss (ours `Durability::Sync`, h5py/PyTables with an `fsync` before close). \
           Ratios compare rows of the same durability. Python timings exclude interpreter \
           start-up, imports and payload loading; every repetition is a fresh process, and the \
-          output file is deleted before each run.\n\n";
+          output file is deleted and earlier runs' dirty pages written back (`sync`) before \
+          each run.\n\n";
     s += "## Targets\n\n| target | measured | required | met |\n|---|---|---|---|\n";
     for (what, got, want, met) in targets(sections) {
         s += &format!(

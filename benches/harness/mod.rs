@@ -43,8 +43,16 @@ pub fn parse_run(out: &[u8], key: &str) -> Option<Run> {
     })
 }
 
+/// Before every repetition: the dirty pages of earlier runs written back (`sync`), so no
+/// run pays for the writeback of the one before it (that made single runs 5-10x slower
+/// at random and favoured whichever side ran after a reader).
+pub fn settle() {
+    let _ = Command::new("sync").status();
+}
+
 /// Run `spec` in a fresh copy of this bench binary (`BENCH_CHILD`).
 pub fn ours(spec: &str, key: &str) -> Run {
+    settle();
     let out = Command::new(std::env::current_exe().expect("bench executable"))
         .env("BENCH_CHILD", spec)
         .output()
@@ -59,6 +67,7 @@ pub fn ours(spec: &str, key: &str) -> Run {
 
 /// [`ours`], with the failure as a message instead of a panic.
 pub fn try_ours(spec: &str, key: &str) -> Result<Run, String> {
+    settle();
     let out = Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
         .env("BENCH_CHILD", spec)
         .output()
@@ -74,6 +83,7 @@ pub fn try_ours(spec: &str, key: &str) -> Result<Run, String> {
 
 /// Run the Python side `script` (under the project root) with `args`; `None` when it fails.
 pub fn python(py: &Path, script: &str, args: &[&str], key: &str) -> Option<Run> {
+    settle();
     let out = Command::new(py)
         .arg(root().join(script))
         .args(args)
@@ -91,6 +101,7 @@ pub fn peer(bin: &Path, args: &[&str], key: &str) -> Result<Run, String> {
     if !bin.exists() {
         return Err(format!("not built ({})", bin.display()));
     }
+    settle();
     let out = Command::new(bin)
         .args(args)
         .output()
