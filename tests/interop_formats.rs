@@ -111,6 +111,7 @@ fn check_passes_what_dump_reads() {
         "i11_resized_deflated.h5",
         "i11_vds_earliest.h5",
         "i11_vds_latest.h5",
+        "i11_vds_unlim.h5",
     ] {
         let h5 = interop(name);
         let dump = bin().args(["dump", "--json"]).arg(&h5).output().unwrap();
@@ -181,6 +182,144 @@ os.remove(os.path.join(d, "gone.h5"))
     );
     let check = bin().arg("check").arg(dir.join("vds.h5")).output().unwrap();
     assert_eq!(check.status.code(), Some(0));
+}
+
+/// Unlimited and printf-named virtual datasets (`i11_vds_unlim.h5`, its extent computed
+/// from the sources as h5py's default view does): our typed hyperslab reads give what h5py
+/// reads for the same selections, value for value, on every dataset (whole, rows cut at
+/// both ends, one element).
+#[test]
+fn unlimited_virtual_datasets_read_as_h5py_slices_them() {
+    let Some(py) = common::python() else { return };
+    let h5 = interop("i11_vds_unlim.h5");
+    let script = r#"
+import sys, json, h5py
+out = {}
+with h5py.File(sys.argv[1], "r") as f:
+    for name in sorted(f):
+        d = f[name]
+        if not isinstance(d, h5py.Dataset):
+            continue
+        sels = [[[0, n] for n in d.shape]]
+        if d.shape and d.shape[0] > 2:
+            sels.append([[1, d.shape[0] - 1]] + [[0, n] for n in d.shape[1:]])
+        if all(n > 0 for n in d.shape):
+            sels.append([[n - 1, n] for n in d.shape])
+        reads = []
+        for sel in sels:
+            v = d[tuple(slice(a, b) for a, b in sel)]
+            reads.append([sel, [int(x) for x in v.reshape(-1)]])
+        out[name] = {"shape": list(d.shape), "reads": reads}
+print(json.dumps(out))
+"#;
+    let o = common::run_py_code(&py, script, [&h5]);
+    let want: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = pymodaq_h5::hdf5::read::File::open(&h5).unwrap();
+    let mut compared = 0;
+    for (name, w) in want.as_object().unwrap() {
+        let d = f.dataset(name).unwrap();
+        let shape: Vec<u64> = serde_json::from_value(w["shape"].clone()).unwrap();
+        assert_eq!(d.shape(), &shape[..], "{name}");
+        for r in w["reads"].as_array().unwrap() {
+            let sel: Vec<[u64; 2]> = serde_json::from_value(r[0].clone()).unwrap();
+            let sel: Vec<_> = sel.iter().map(|[a, b]| *a..*b).collect();
+            let values: Vec<i64> = serde_json::from_value(r[1].clone()).unwrap();
+            let ours: Vec<i64> = d
+                .read_slice::<i32>(&sel)
+                .unwrap()
+                .into_iter()
+                .map(i64::from)
+                .collect();
+            assert_eq!(ours, values, "{name} {sel:?}");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 20, "{compared}");
+}
+
+/// The extent of an unlimited virtual dataset follows its sources as they grow (HDF5
+/// recomputes it at every open); a printf mapping picks up a source written later, up to
+/// the first missing one.
+#[test]
+fn unlimited_virtual_datasets_follow_their_sources() {
+    let Some(py) = common::python() else { return };
+    let dir = common::temp_dir("i11-vds-unlim");
+    let script = r#"
+import os, sys, json, h5py, numpy as np
+from h5py import h5s, h5p, h5d, h5t
+d, step = sys.argv[1], sys.argv[2]
+U = h5s.UNLIMITED
+if step == "make":
+    with h5py.File(os.path.join(d, "src.h5"), "w") as f:
+        f.create_dataset("s", data=np.arange(3, dtype="<i4"), maxshape=(None,), chunks=(2,))
+    with h5py.File(os.path.join(d, "p_0.h5"), "w") as f:
+        f["s"] = np.arange(2, dtype="<i4") + 50
+    with h5py.File(os.path.join(d, "vds.h5"), "w", libver="latest") as f:
+        for name, fname, vsel, ssel, sshape in (
+            ("grow", "src.h5", ((0,), (1,), (1,), (U,)), ((0,), (1,), (1,), (U,)), (0,)),
+            ("files", "p_%b.h5", ((0,), (U,), (2,), (2,)), None, (2,)),
+        ):
+            dcpl = h5p.create(h5p.DATASET_CREATE)
+            dcpl.set_fill_value(np.array(-1, "<i4"))
+            vs = h5s.create_simple((0,), (U,))
+            vs.select_hyperslab(*vsel)
+            ss = h5s.create_simple(sshape, (U,) if ssel else None)
+            if ssel:
+                ss.select_hyperslab(*ssel)
+            else:
+                ss.select_all()
+            dcpl.set_virtual(vs, fname.encode(), b"s", ss)
+            h5d.create(f.id, name.encode(), h5t.STD_I32LE, h5s.create_simple((0,), (U,)), dcpl=dcpl)
+elif step == "grow":
+    with h5py.File(os.path.join(d, "src.h5"), "a") as f:
+        f["s"].resize((7,))
+        f["s"][3:] = [30, 40, 50, 60]
+    for k in (1, 3):
+        with h5py.File(os.path.join(d, "p_%d.h5" % k), "w") as f:
+            f["s"] = np.arange(2, dtype="<i4") + 50 + 10 * k
+with h5py.File(os.path.join(d, "vds.h5"), "r") as f:
+    print(json.dumps({k: [int(x) for x in f[k][...]] for k in ("grow", "files")}))
+"#;
+    for step in ["make", "grow"] {
+        let o = common::run_py_code(&py, script, [dir.as_os_str(), step.as_ref()]);
+        let want: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let f = pymodaq_h5::hdf5::read::File::open(dir.join("vds.h5")).unwrap();
+        for name in ["grow", "files"] {
+            let ours: Vec<i64> = f
+                .dataset(name)
+                .unwrap()
+                .read::<i32>()
+                .unwrap()
+                .into_iter()
+                .map(i64::from)
+                .collect();
+            let w: Vec<i64> = serde_json::from_value(want[name].clone()).unwrap();
+            assert_eq!(ours, w, "{step} {name}");
+        }
+    }
+}
+
+/// A source name with a specifier HDF5 does not know (`%q`, HDF5 refuses to open the
+/// dataset): refused by name on that dataset, in `dump` and in `check` (exit 3); the rest
+/// of the file reads.
+#[test]
+fn invalid_virtual_source_patterns_are_refused_by_name() {
+    let h5 = interop("i11_vds_bad_pattern.h5");
+    let dump = bin().args(["dump", "--json"]).arg(&h5).output().unwrap();
+    assert_eq!(dump.status.code(), Some(3));
+    let doc: serde_json::Value = serde_json::from_slice(&dump.stdout).unwrap();
+    let kids = &doc["root"]["children"];
+    let err = kids["bad"]["error"].as_str().unwrap();
+    assert!(err.contains("invalid format specifier"), "{err}");
+    assert_eq!(kids["fine"]["value"], serde_json::json!([0, 1, 2]));
+    let check = bin().arg("check").arg(&h5).output().unwrap();
+    assert_eq!(check.status.code(), Some(3));
+    let text = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        text.contains("/bad") && text.contains("invalid format specifier"),
+        "{text}"
+    );
+    assert!(!text.contains("/fine"), "{text}");
 }
 
 /// What HDF5 itself refuses to open is refused here too, by name, on that node only: an

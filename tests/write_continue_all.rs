@@ -37,7 +37,13 @@ const KNOWN_REFUSALS: &[(&str, &str)] = &[
 ];
 
 /// Files the virtual datasets of fixtures name as sources (relative to the virtual file).
-const VDS_SOURCES: &[&str] = &["interop/i11_vds_src.h5"];
+const VDS_SOURCES: &[&str] = &[
+    "interop/i11_vds_src.h5",
+    "interop/i11_vds_unlim_src.h5",
+    "interop/i11_vds_pf_0.h5",
+    "interop/i11_vds_pf_1.h5",
+    "interop/i11_vds_pf_3.h5",
+];
 
 /// What one dataset of a source file is, as our reader sees it.
 struct DsInfo {

@@ -40,6 +40,8 @@ pub struct Dataset {
     /// A virtual dataset's mappings (layout class 3); `layout` is then an empty contiguous
     /// placeholder.
     pub virtual_layout: Option<super::virtual_ds::VirtualLayout>,
+    /// A virtual dataset's source reads, resolved when it was opened.
+    virtual_reads: Option<super::virtual_ds::Resolved>,
     /// The slots of a dataset stored in external files (message 0x7).
     pub external: Option<Vec<super::external::ExternalSlot>>,
 }
@@ -70,7 +72,7 @@ impl Dataset {
         }
         let missing =
             |what: &str| Error::format("dataset object header", at, format!("no {what} message"));
-        let dataspace = first!(DATASPACE, Dataspace).ok_or_else(|| missing("dataspace"))?;
+        let mut dataspace = first!(DATASPACE, Dataspace).ok_or_else(|| missing("dataspace"))?;
         let datatype = first!(DATATYPE, Datatype).ok_or_else(|| missing("datatype"))?;
         let virtual_layout = match obj
             .raw_messages()
@@ -80,11 +82,12 @@ impl Dataset {
             Some(raw) => super::virtual_ds::parse_layout(raw, &obj.inner().io)?,
             None => None,
         };
-        if let Some(v) = &virtual_layout {
-            // Refused mappings (unlimited ones: the extent comes from the sources) are
-            // refused on the object, never shown with the stored extent.
-            super::virtual_ds::load_mappings(&obj, v)?;
-        }
+        let virtual_reads = match &virtual_layout {
+            // Refused mappings are refused on the object; unlimited ones set the extent
+            // from the sources (the stored one can be 0), as HDF5 does when opening.
+            Some(v) => Some(super::virtual_ds::resolve(&obj, v, &mut dataspace.dims)?),
+            None => None,
+        };
         let layout = if virtual_layout.is_some() {
             // Not decoded: the message module refuses class 3.
             DataLayout::Contiguous {
@@ -122,6 +125,7 @@ impl Dataset {
             filters,
             fill_value,
             virtual_layout,
+            virtual_reads,
             external,
         })
     }
@@ -257,7 +261,7 @@ impl Dataset {
             return Ok(out);
         }
         let starts: Vec<u64> = sel.iter().map(|r| r.start).collect();
-        if let Some(v) = &self.virtual_layout {
+        if let Some(v) = &self.virtual_reads {
             super::virtual_ds::read_selection_into(self, v, &starts, &counts, &mut out)?;
             return Ok(out);
         }

@@ -1,8 +1,18 @@
 //! Virtual datasets (Data Layout class 3, HDF5 1.10+), read as h5py reads them with the
-//! default view: every mapping copies the elements of a source dataset's selection (in the
-//! same file, or in another file found relative to this one) to the virtual selection;
-//! elements no mapping covers, and mappings whose source file or dataset is missing, read as
-//! the virtual dataset's fill value.
+//! default view (`H5D_VDS_LAST_AVAILABLE`, printf gap 0): every mapping copies the elements
+//! of a source dataset's selection (in the same file, or in another file found relative to
+//! this one) to the virtual selection; elements no mapping covers, and mappings whose source
+//! file or dataset is missing, read as the virtual dataset's fill value.
+//!
+//! Unlimited mappings (a regular hyperslab whose count or block is `H5S_UNLIMITED` in one
+//! dimension) make the extent come from the sources, as `H5D__virtual_set_extent_unlim`
+//! computes it when the dataset is opened: an unlimited source selection is cut at the
+//! source's current extent and the virtual one after as many slices; a printf mapping
+//! (`%b` in the source file or dataset name, `%%` a literal percent; limited source
+//! selection, unlimited virtual count) maps block `j` of the virtual selection to the source
+//! named with `j`, probing `j = 0, 1, …` up to the first missing source. The extent of a
+//! dimension unlimited in some mapping is the largest of those cuts (never below what the
+//! limited selections reach); the stored extent only serves the other dimensions.
 //!
 //! The layout message holds a global heap ID; the heap object (versions 0 and 1, as HDF5
 //! 1.10-1.14 and 2.0 write it) lists the mappings: source file name (version 1: omitted when
@@ -11,10 +21,12 @@
 //! (serialised dataspace selections: all, none, points, hyperslabs versions 1-3, regular or
 //! a list of blocks), then a lookup3 checksum.
 //!
-//! Refused by name: printf-style source names (`%b`), unlimited selections, sources of
-//! another datatype or of variable-length types, selections of different sizes.
+//! Refused by name: sources of another datatype or of variable-length types, selections of
+//! different sizes, invalid source name patterns (HDF5 refuses them too), unlimited
+//! mappings HDF5 cannot create, printf mappings of more than `MAX_PRINTF_SOURCES` sources.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::Cursor;
@@ -23,9 +35,16 @@ use crate::hdf5::message::datatype::Datatype;
 use crate::hdf5::message::RawMessage;
 
 use super::dataset::Dataset;
-use super::file::File;
+use super::file::{File, Object};
 
 const STRUCTURE: &str = "virtual dataset mapping";
+
+/// `H5S_UNLIMITED`: a count or block without end.
+const UNLIMITED: u64 = u64::MAX;
+
+/// A printf mapping probes at most this many source datasets (HDF5 has no cap; each probe
+/// opens a file).
+pub const MAX_PRINTF_SOURCES: u64 = 1 << 16;
 
 /// Where the mappings of a virtual dataset are stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +72,15 @@ pub(crate) fn parse_layout(raw: &RawMessage, io: &FileIo) -> Result<Option<Virtu
     }))
 }
 
+/// One dimension of a regular hyperslab (`UNLIMITED` count or block allowed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Reg {
+    start: u64,
+    stride: u64,
+    count: u64,
+    block: u64,
+}
+
 /// One serialised selection: per dimension when it is separable (all, regular hyperslab),
 /// else as a list of points.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,16 +93,103 @@ enum Sel {
     Product(Vec<Vec<u64>>),
     /// Explicit points (a points selection: stored order; block lists: sorted, C order).
     Points(Vec<Vec<u64>>),
+    /// A regular hyperslab unlimited (count or block) in dimension `dim`, the only one HDF5
+    /// allows; enumerated only once cut (`Cut`).
+    Unlimited { dims: Vec<Reg>, dim: usize },
+}
+
+/// How an unlimited selection is made finite in its unlimited dimension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cut {
+    /// The coordinates below this extent (`H5S_hyper_clip_unlim`).
+    Below(u64),
+    /// Block `j` only (`H5S_hyper_get_unlim_block`, printf mappings).
+    Block(u64),
+}
+
+/// A source file or dataset name: the literal pieces around its `%b` substitutions (`%%`
+/// already unescaped), as `H5D_virtual_parse_source_name` splits it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Name {
+    parts: Vec<String>,
+}
+
+impl Name {
+    fn parse(raw: &str, at: u64) -> Result<Name> {
+        let mut parts = vec![String::new()];
+        let mut chars = raw.chars();
+        while let Some(ch) = chars.next() {
+            if ch != '%' {
+                if let Some(last) = parts.last_mut() {
+                    last.push(ch);
+                }
+                continue;
+            }
+            match chars.next() {
+                Some('b') => parts.push(String::new()),
+                Some('%') => {
+                    if let Some(last) = parts.last_mut() {
+                        last.push('%');
+                    }
+                }
+                _ => {
+                    return Err(Error::format(
+                        STRUCTURE,
+                        at,
+                        format!(
+                            "source name \"{raw}\": invalid format specifier (HDF5 knows only %b and %%)"
+                        ),
+                    ))
+                }
+            }
+        }
+        Ok(Name { parts })
+    }
+
+    /// Whether the name has `%b` substitutions.
+    fn is_printf(&self) -> bool {
+        self.parts.len() > 1
+    }
+
+    /// The name of block `j` (the literal name when there are no substitutions).
+    fn build(&self, j: u64) -> String {
+        self.parts.join(&j.to_string())
+    }
 }
 
 /// One mapping of the heap object.
 #[derive(Debug, Clone)]
 pub(crate) struct Mapping {
     /// `None`: this file.
+    file: Option<Name>,
+    dataset: Name,
+    source: Sel,
+    virtual_sel: Sel,
+}
+
+impl Mapping {
+    fn is_printf(&self) -> bool {
+        self.dataset.is_printf() || self.file.as_ref().is_some_and(Name::is_printf)
+    }
+}
+
+/// One source dataset read into the virtual dataset, its unlimited selections (if any)
+/// already cut to what the extent computation found.
+#[derive(Debug, Clone)]
+pub(crate) struct SourceRead {
+    /// `None`: this file.
     file: Option<String>,
     dataset: String,
     source: Sel,
+    source_cut: Option<Cut>,
     virtual_sel: Sel,
+    virtual_cut: Option<Cut>,
+}
+
+/// What a virtual dataset reads, resolved when it is opened.
+#[derive(Debug, Clone)]
+pub(crate) struct Resolved {
+    reads: Arc<Vec<SourceRead>>,
 }
 
 fn cstring(c: &mut Cursor<'_>) -> Result<String> {
@@ -188,39 +303,104 @@ fn read_selection(c: &mut Cursor<'_>, budget: &mut u64) -> Result<Sel> {
     }
 }
 
-/// A regular hyperslab: start, stride, count, block per dimension.
+/// The coordinates of one limited regular dimension, sorted, each once.
+fn regular_coords(r: &Reg, budget: &mut u64, at: u64) -> Result<Vec<u64>> {
+    let n = r
+        .count
+        .checked_mul(r.block)
+        .ok_or_else(|| Error::format(STRUCTURE, at, "hyperslab size overflows"))?;
+    let mut v = Vec::with_capacity(charge(n, budget, at)?.min(1 << 16));
+    for k in 0..r.count {
+        for b in 0..r.block {
+            let x = k
+                .checked_mul(r.stride)
+                .and_then(|o| o.checked_add(r.start))
+                .and_then(|o| o.checked_add(b))
+                .ok_or_else(|| Error::format(STRUCTURE, at, "hyperslab overflows"))?;
+            v.push(x);
+        }
+    }
+    v.sort_unstable();
+    v.dedup();
+    Ok(v)
+}
+
+/// A regular hyperslab: start, stride, count, block per dimension. One dimension may be
+/// unlimited (kept as `Sel::Unlimited`); HDF5 refuses more, and overlapping unlimited blocks.
 fn regular(c: &mut Cursor<'_>, rank: usize, enc: usize, budget: &mut u64, at: u64) -> Result<Sel> {
     check_rank(rank, at)?;
-    let mut dims = Vec::with_capacity(rank);
+    let mut regs = Vec::with_capacity(rank);
     for _ in 0..rank {
-        let (start, stride, count, block) =
-            (c.uint(enc)?, c.uint(enc)?, c.uint(enc)?, c.uint(enc)?);
-        let unlimited = |v: u64| crate::hdf5::cursor::is_all_ones(v, enc);
-        if unlimited(count) || unlimited(block) {
-            return Err(Error::unsupported(
-                "virtual dataset with an unlimited selection",
-                Some(at),
+        let mut v = [0u64; 4];
+        for x in &mut v {
+            let raw = c.uint(enc)?;
+            *x = if crate::hdf5::cursor::is_all_ones(raw, enc) {
+                UNLIMITED
+            } else {
+                raw
+            };
+        }
+        let [start, stride, count, block] = v;
+        if start == UNLIMITED || stride == UNLIMITED {
+            return Err(Error::format(
+                STRUCTURE,
+                at,
+                "unlimited hyperslab start or stride",
             ));
         }
-        let n = count
-            .checked_mul(block)
-            .ok_or_else(|| Error::format(STRUCTURE, at, "hyperslab size overflows"))?;
-        let mut v = Vec::with_capacity(charge(n, budget, at)?.min(1 << 16));
-        for k in 0..count {
-            for b in 0..block {
-                let x = k
-                    .checked_mul(stride)
-                    .and_then(|o| o.checked_add(start))
-                    .and_then(|o| o.checked_add(b))
-                    .ok_or_else(|| Error::format(STRUCTURE, at, "hyperslab overflows"))?;
-                v.push(x);
-            }
-        }
-        v.sort_unstable();
-        v.dedup();
-        dims.push(v);
+        regs.push(Reg {
+            start,
+            stride,
+            count,
+            block,
+        });
     }
-    Ok(Sel::Product(dims))
+    let unlimited: Vec<usize> = regs
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.count == UNLIMITED || r.block == UNLIMITED)
+        .map(|(d, _)| d)
+        .collect();
+    match unlimited.as_slice() {
+        [] => {
+            let mut dims = Vec::with_capacity(rank);
+            for r in &regs {
+                dims.push(regular_coords(r, budget, at)?);
+            }
+            Ok(Sel::Product(dims))
+        }
+        [d] => {
+            let r = regs
+                .get(*d)
+                .copied()
+                .ok_or_else(|| Error::format(STRUCTURE, at, "unlimited dimension out of range"))?;
+            let bad = if r.count == UNLIMITED && r.block == UNLIMITED {
+                Some("both count and block unlimited")
+            } else if r.block == UNLIMITED && r.count != 1 {
+                Some("unlimited block with a count other than 1")
+            } else if r.count == UNLIMITED && (r.block == 0 || r.stride < r.block) {
+                Some("unlimited count of empty or overlapping blocks")
+            } else {
+                None
+            };
+            if let Some(why) = bad {
+                return Err(Error::format(
+                    STRUCTURE,
+                    at,
+                    format!("unlimited hyperslab: {why}"),
+                ));
+            }
+            Ok(Sel::Unlimited {
+                dims: regs,
+                dim: *d,
+            })
+        }
+        _ => Err(Error::format(
+            STRUCTURE,
+            at,
+            "hyperslab unlimited in more than one dimension",
+        )),
+    }
 }
 
 /// A list of blocks (start and end corners, inclusive): the union of their elements in C
@@ -335,20 +515,17 @@ fn parse_mappings(bytes: &[u8], io: &FileIo, at: u64) -> Result<Vec<Mapping>> {
         } else if flags & 0x01 != 0 {
             earlier(&mut c, &out)?.file
         } else {
-            let f = cstring(&mut c)?;
-            (f != ".").then_some(f)
+            let name_at = c.addr();
+            let f = Name::parse(&cstring(&mut c)?, name_at)?;
+            // "." is this file (compared after unescaping, as HDF5 compares built names).
+            (f.parts != ["."]).then_some(f)
         };
         let dataset = if flags & 0x02 != 0 {
             earlier(&mut c, &out)?.dataset
         } else {
-            cstring(&mut c)?
+            let name_at = c.addr();
+            Name::parse(&cstring(&mut c)?, name_at)?
         };
-        if file.as_deref().is_some_and(|f| f.contains('%')) || dataset.contains('%') {
-            return Err(Error::unsupported(
-                "virtual dataset with printf-style source names",
-                Some(c.addr()),
-            ));
-        }
         let source = read_selection(&mut c, &mut budget)?;
         let virtual_sel = read_selection(&mut c, &mut budget)?;
         out.push(Mapping {
@@ -364,8 +541,115 @@ fn parse_mappings(bytes: &[u8], io: &FileIo, at: u64) -> Result<Vec<Mapping>> {
 /// Mappings are enumerated element by element: at most this many per selection.
 const MAX_POINTS: u64 = 1 << 24;
 
-/// The coordinates a selection picks in an extent of `dims`, in its iteration order.
-fn coordinates(sel: &Sel, dims: &[u64], at: u64) -> Result<Vec<Vec<u64>>> {
+fn too_many(at: u64) -> Error {
+    Error::unsupported(
+        format!("virtual dataset mappings of more than {MAX_POINTS} elements"),
+        Some(at),
+    )
+}
+
+/// How many coordinates of the unlimited dimension `r` lie below `n`
+/// (`H5S_hyper_get_clip_extent_match`'s slice count).
+fn slices_below(r: &Reg, n: u64) -> u64 {
+    let Some(span) = n.checked_sub(r.start).filter(|&s| s > 0) else {
+        return 0;
+    };
+    if r.block == UNLIMITED || r.block == r.stride || r.stride == 0 {
+        return span;
+    }
+    let full = span / r.stride;
+    let rem = span % r.stride;
+    full.saturating_mul(r.block)
+        .saturating_add(rem.min(r.block))
+}
+
+/// The smallest extent of the unlimited dimension `r` holding `n` of its coordinates, its
+/// last block possibly cut (`H5S__hyper_get_clip_extent_real` without trailing space).
+fn extent_for(r: &Reg, n: u64, at: u64) -> Result<u64> {
+    let overflow = || Error::format(STRUCTURE, at, "unlimited selection extent overflows");
+    if n == 0 {
+        return Ok(0);
+    }
+    if r.block == UNLIMITED || r.block == r.stride || r.block == 0 {
+        return r.start.checked_add(n).ok_or_else(overflow);
+    }
+    let full = n / r.block;
+    let rem = n % r.block;
+    let end = if rem > 0 {
+        full.checked_mul(r.stride)
+            .and_then(|x| x.checked_add(r.start))
+            .and_then(|x| x.checked_add(rem))
+    } else {
+        (full - 1)
+            .checked_mul(r.stride)
+            .and_then(|x| x.checked_add(r.start))
+            .and_then(|x| x.checked_add(r.block))
+    };
+    end.ok_or_else(overflow)
+}
+
+/// The coordinates of the unlimited dimension `r` once cut, sorted.
+fn cut_coords(r: &Reg, cut: Cut, at: u64) -> Result<Vec<u64>> {
+    let overflow = || Error::format(STRUCTURE, at, "unlimited selection overflows");
+    match cut {
+        Cut::Below(n) => {
+            if slices_below(r, n) > MAX_POINTS {
+                return Err(too_many(at));
+            }
+            let mut v = Vec::new();
+            let block = if r.block == UNLIMITED { n } else { r.block };
+            let mut k = 0u64;
+            while let Some(first) = k
+                .checked_mul(r.stride)
+                .and_then(|o| o.checked_add(r.start))
+                .filter(|&f| f < n)
+            {
+                for b in 0..block {
+                    match first.checked_add(b) {
+                        Some(x) if x < n => v.push(x),
+                        _ => break,
+                    }
+                }
+                if r.count != UNLIMITED || r.stride == 0 {
+                    break;
+                }
+                k += 1;
+            }
+            Ok(v)
+        }
+        Cut::Block(j) => {
+            if r.block > MAX_POINTS {
+                return Err(too_many(at));
+            }
+            let first = j
+                .checked_mul(r.stride)
+                .and_then(|o| o.checked_add(r.start))
+                .ok_or_else(overflow)?;
+            (0..r.block)
+                .map(|b| first.checked_add(b).ok_or_else(overflow))
+                .collect()
+        }
+    }
+}
+
+/// The coordinates a selection picks in an extent of `dims`, in its iteration order; an
+/// unlimited selection is first cut by `cut`.
+fn coordinates(sel: &Sel, cut: Option<Cut>, dims: &[u64], at: u64) -> Result<Vec<Vec<u64>>> {
+    if let Sel::Unlimited { dims: regs, dim } = sel {
+        let cut = cut.ok_or_else(|| {
+            Error::format(STRUCTURE, at, "unlimited selection read without its extent")
+        })?;
+        let mut budget = MAX_POINTS;
+        let mut per_dim = Vec::with_capacity(regs.len());
+        for (d, r) in regs.iter().enumerate() {
+            per_dim.push(if d == *dim {
+                cut_coords(r, cut, at)?
+            } else {
+                regular_coords(r, &mut budget, at).map_err(|_| too_many(at))?
+            });
+        }
+        return coordinates(&Sel::Product(per_dim), None, dims, at);
+    }
     let outside = || Error::format(STRUCTURE, at, "selection outside the extent");
     let n = match sel {
         Sel::All => dims.iter().try_fold(1u64, |a, &d| a.checked_mul(d)),
@@ -373,16 +657,13 @@ fn coordinates(sel: &Sel, dims: &[u64], at: u64) -> Result<Vec<Vec<u64>>> {
             .iter()
             .try_fold(1u64, |a, x| a.checked_mul(x.len() as u64)),
         Sel::Points(p) => Some(p.len() as u64),
-        Sel::Nothing => Some(0),
+        Sel::Nothing | Sel::Unlimited { .. } => Some(0),
     };
     if n.is_none_or(|n| n > MAX_POINTS) {
-        return Err(Error::unsupported(
-            format!("virtual dataset mappings of more than {MAX_POINTS} elements"),
-            Some(at),
-        ));
+        return Err(too_many(at));
     }
     match sel {
-        Sel::Nothing => Ok(Vec::new()),
+        Sel::Nothing | Sel::Unlimited { .. } => Ok(Vec::new()),
         Sel::Points(p) => {
             if p.iter()
                 .any(|q| q.len() != dims.len() || q.iter().zip(dims).any(|(x, d)| x >= d))
@@ -407,6 +688,49 @@ fn coordinates(sel: &Sel, dims: &[u64], at: u64) -> Result<Vec<Vec<u64>>> {
     }
 }
 
+/// Per dimension, one past the last coordinate a virtual selection reaches (0 when none),
+/// leaving out its unlimited dimension (`H5D_virtual_update_min_dims`; all and none
+/// selections count for nothing).
+fn reach(sel: &Sel, rank: usize) -> Vec<u64> {
+    let mut out = vec![0u64; rank];
+    match sel {
+        Sel::All | Sel::Nothing => {}
+        Sel::Product(v) => {
+            for (o, x) in out.iter_mut().zip(v) {
+                *o = x.last().map_or(0, |l| l.saturating_add(1));
+            }
+        }
+        Sel::Points(p) => {
+            for q in p {
+                for (o, &x) in out.iter_mut().zip(q) {
+                    *o = (*o).max(x.saturating_add(1));
+                }
+            }
+        }
+        Sel::Unlimited { dims, dim } => {
+            for (d, (o, r)) in out.iter_mut().zip(dims).enumerate() {
+                if d != *dim && r.count > 0 && r.block > 0 {
+                    *o = (r.count - 1)
+                        .saturating_mul(r.stride)
+                        .saturating_add(r.start)
+                        .saturating_add(r.block);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Elements of an unlimited selection outside its unlimited dimension.
+fn non_unlimited_elements(dims: &[Reg], dim: usize) -> Option<u64> {
+    dims.iter()
+        .enumerate()
+        .filter(|(d, _)| *d != dim)
+        .try_fold(1u64, |a, (_, r)| {
+            a.checked_mul(r.count.checked_mul(r.block)?)
+        })
+}
+
 fn linear(p: &[u64], dims: &[u64]) -> u64 {
     p.iter()
         .zip(dims)
@@ -429,10 +753,29 @@ fn source_path(name: &str, this: Option<&Path>) -> Option<PathBuf> {
     p.exists().then(|| p.to_path_buf())
 }
 
-/// The mapping list of a virtual dataset, checked (checksum, selections). Called when the
-/// dataset is opened, so what cannot be read (an unlimited mapping: its extent comes from
-/// the sources) is refused on the object rather than shown with the stored extent.
-pub(crate) fn load_mappings(obj: &super::file::Object, v: &VirtualLayout) -> Result<Vec<Mapping>> {
+/// The source dataset of a mapping, `None` when its file or dataset cannot be opened (HDF5
+/// then leaves the fill value). Sources nested too deep stay an error.
+fn open_source(obj: &Object, file: Option<&str>, dataset: &str) -> Result<Option<Dataset>> {
+    let inner = obj.inner();
+    let src_file = match file {
+        None => obj.file.clone(),
+        Some(name) => match source_path(name, inner.path.as_deref()) {
+            Some(p) => match File::open_with_limits(&p, inner.io.limits) {
+                Ok(f) => f,
+                Err(_) => return Ok(None),
+            },
+            None => return Ok(None),
+        },
+    };
+    match src_file.dataset(dataset) {
+        Ok(d) => Ok(Some(d)),
+        Err(e) if e.to_string().contains(NESTED) => Err(e),
+        Err(_) => Ok(None),
+    }
+}
+
+/// The mapping list of a virtual dataset, checked (checksum, selections, names).
+pub(crate) fn load_mappings(obj: &Object, v: &VirtualLayout) -> Result<Vec<Mapping>> {
     let inner = obj.inner();
     let io = &inner.io;
     let bytes = {
@@ -455,6 +798,185 @@ pub(crate) fn load_mappings(obj: &super::file::Object, v: &VirtualLayout) -> Res
     parse_mappings(body, io, v.heap_address)
 }
 
+/// Resolve a virtual dataset when it is opened: the mappings checked as HDF5 checks them,
+/// the extent of every dimension unlimited in some mapping computed from the sources
+/// (`dims` holds the stored extent and receives the computed one), and the list of source
+/// reads.
+pub(crate) fn resolve(obj: &Object, v: &VirtualLayout, dims: &mut [u64]) -> Result<Resolved> {
+    with_depth(obj.address(), || resolve_at_depth(obj, v, dims))
+}
+
+fn resolve_at_depth(obj: &Object, v: &VirtualLayout, dims: &mut [u64]) -> Result<Resolved> {
+    let at = obj.address();
+    let mappings = load_mappings(obj, v)?;
+    let rank = dims.len();
+    let refuse = |what: &str| Error::unsupported(format!("virtual dataset {what}"), Some(at));
+    // What the selections reach outside their unlimited dimension: HDF5 refuses to open a
+    // dataset smaller than that, and never shrinks an unlimited dimension below it.
+    let mut min = vec![0u64; rank];
+    for m in &mappings {
+        if let Sel::Unlimited { dims: regs, .. } = &m.virtual_sel {
+            if regs.len() != rank {
+                return Err(Error::format(
+                    STRUCTURE,
+                    at,
+                    "virtual selection rank differs from the dataset's",
+                ));
+            }
+        }
+        for (lo, r) in min.iter_mut().zip(reach(&m.virtual_sel, rank)) {
+            *lo = (*lo).max(r);
+        }
+    }
+    if dims.iter().zip(&min).any(|(d, m)| d < m) {
+        return Err(refuse(
+            "dimensions not large enough to contain all limited dimensions in all selections",
+        ));
+    }
+    let mut grown: Vec<Option<u64>> = vec![None; rank];
+    let mut reads = Vec::new();
+    for m in &mappings {
+        let static_file = m.file.as_ref().map(|n| n.build(0));
+        match (&m.virtual_sel, &m.source) {
+            (
+                Sel::Unlimited {
+                    dims: vregs,
+                    dim: vd,
+                },
+                Sel::Unlimited {
+                    dims: sregs,
+                    dim: sd,
+                },
+            ) => {
+                // Unlimited on both sides: cut the source at its current extent, the
+                // virtual selection after as many slices.
+                if m.is_printf() {
+                    return Err(refuse(
+                        "printf-style source name on a mapping with an unlimited source selection",
+                    ));
+                }
+                if non_unlimited_elements(vregs, *vd) != non_unlimited_elements(sregs, *sd) {
+                    return Err(Error::format(
+                        STRUCTURE,
+                        at,
+                        "unlimited selections of different sizes outside their unlimited dimensions",
+                    ));
+                }
+                let (Some(vr), Some(sr)) = (vregs.get(*vd), sregs.get(*sd)) else {
+                    return Err(Error::format(STRUCTURE, at, "unlimited dimension"));
+                };
+                let dataset = m.dataset.build(0);
+                let clip = match open_source(obj, static_file.as_deref(), &dataset)? {
+                    None => 0, // missing: nothing mapped, HDF5's clip size 0
+                    Some(src) => {
+                        let n = src.shape().get(*sd).copied().ok_or_else(|| {
+                            Error::format(STRUCTURE, at, "source rank below its selection's")
+                        })?;
+                        let clip = extent_for(vr, slices_below(sr, n), at)?;
+                        reads.push(SourceRead {
+                            file: static_file,
+                            dataset,
+                            source: m.source.clone(),
+                            source_cut: Some(Cut::Below(n)),
+                            virtual_sel: m.virtual_sel.clone(),
+                            virtual_cut: Some(Cut::Below(clip)),
+                        });
+                        clip
+                    }
+                };
+                grow(&mut grown, *vd, clip);
+            }
+            (
+                Sel::Unlimited {
+                    dims: vregs,
+                    dim: vd,
+                },
+                _,
+            ) => {
+                // printf: block j of the virtual selection from the source named with j,
+                // probed up to the first missing one (printf gap 0, h5py's default).
+                if !m.is_printf() {
+                    return Err(refuse(
+                        "unlimited virtual selection, limited source selection and no %b in the source names",
+                    ));
+                }
+                let Some(vr) = vregs.get(*vd).filter(|r| r.count == UNLIMITED) else {
+                    return Err(refuse("printf mapping without an unlimited count"));
+                };
+                let mut found = 0u64;
+                let mut j = 0u64;
+                while j <= found {
+                    if j >= MAX_PRINTF_SOURCES {
+                        return Err(refuse(&format!(
+                            "printf mapping of more than {MAX_PRINTF_SOURCES} source datasets"
+                        )));
+                    }
+                    // The block must have coordinates (start + j * stride fits).
+                    cut_coords(vr, Cut::Block(j), at)?;
+                    let file = m.file.as_ref().map(|n| n.build(j));
+                    let dataset = m.dataset.build(j);
+                    if open_source(obj, file.as_deref(), &dataset)?.is_some() {
+                        found = j + 1;
+                        reads.push(SourceRead {
+                            file,
+                            dataset,
+                            source: m.source.clone(),
+                            source_cut: None,
+                            virtual_sel: m.virtual_sel.clone(),
+                            virtual_cut: Some(Cut::Block(j)),
+                        });
+                    }
+                    j += 1;
+                }
+                let clip = match found.checked_sub(1) {
+                    None => 0,
+                    Some(last) => last
+                        .checked_mul(vr.stride)
+                        .and_then(|x| x.checked_add(vr.start))
+                        .and_then(|x| x.checked_add(vr.block))
+                        .ok_or_else(|| {
+                            Error::format(STRUCTURE, at, "printf selection overflows")
+                        })?,
+                };
+                grow(&mut grown, *vd, clip);
+            }
+            (_, Sel::Unlimited { .. }) => {
+                return Err(refuse(
+                    "unlimited source selection mapped to a limited virtual selection",
+                ));
+            }
+            _ => {
+                if m.is_printf() {
+                    return Err(refuse("printf-style source name on a limited mapping"));
+                }
+                reads.push(SourceRead {
+                    file: static_file,
+                    dataset: m.dataset.build(0),
+                    source: m.source.clone(),
+                    source_cut: None,
+                    virtual_sel: m.virtual_sel.clone(),
+                    virtual_cut: None,
+                });
+            }
+        }
+    }
+    for ((d, g), lo) in dims.iter_mut().zip(grown).zip(min) {
+        if let Some(g) = g {
+            *d = g.max(lo);
+        }
+    }
+    Ok(Resolved {
+        reads: Arc::new(reads),
+    })
+}
+
+/// The largest extent asked of an unlimited dimension (`H5D_VDS_LAST_AVAILABLE`).
+fn grow(grown: &mut [Option<u64>], dim: usize, clip: u64) {
+    if let Some(g) = grown.get_mut(dim) {
+        *g = Some(g.map_or(clip, |x| x.max(clip)));
+    }
+}
+
 thread_local! {
     /// Virtual datasets being read on this thread (a source may itself be virtual, or point
     /// back at the dataset being read).
@@ -464,40 +986,46 @@ thread_local! {
 /// Sources of sources followed at most this deep.
 const MAX_DEPTH: u32 = 8;
 
-/// The hyperslab `starts`/`counts` of the virtual dataset `d` into `out` (C order over the
-/// selection, file byte order, already holding the fill value).
-pub(crate) fn read_selection_into(
-    d: &Dataset,
-    v: &VirtualLayout,
-    starts: &[u64],
-    counts: &[u64],
-    out: &mut [u8],
-) -> Result<()> {
+/// Words of the error for sources nested too deep (kept through `open_source`).
+const NESTED: &str = "virtual dataset sources nested deeper than";
+
+fn with_depth<T>(at: u64, f: impl FnOnce() -> Result<T>) -> Result<T> {
     let depth = DEPTH.with(|c| c.get());
     if depth >= MAX_DEPTH {
         return Err(Error::unsupported(
-            format!("virtual dataset sources nested deeper than {MAX_DEPTH} (or a cycle)"),
-            Some(d.object().address()),
+            format!("{NESTED} {MAX_DEPTH} (or a cycle)"),
+            Some(at),
         ));
     }
     DEPTH.with(|c| c.set(depth + 1));
-    let r = read_mapped(d, v, starts, counts, out);
+    let r = f();
     DEPTH.with(|c| c.set(depth));
     r
 }
 
+/// The hyperslab `starts`/`counts` of the virtual dataset `d` into `out` (C order over the
+/// selection, file byte order, already holding the fill value).
+pub(crate) fn read_selection_into(
+    d: &Dataset,
+    resolved: &Resolved,
+    starts: &[u64],
+    counts: &[u64],
+    out: &mut [u8],
+) -> Result<()> {
+    with_depth(d.object().address(), || {
+        read_mapped(d, resolved, starts, counts, out)
+    })
+}
+
 fn read_mapped(
     d: &Dataset,
-    v: &VirtualLayout,
+    resolved: &Resolved,
     starts: &[u64],
     counts: &[u64],
     out: &mut [u8],
 ) -> Result<()> {
     let obj = d.object();
     let at = obj.address();
-    let inner = obj.inner();
-    let io = &inner.io;
-    let mappings = load_mappings(obj, v)?;
     if d.datatype.is_variable_length() {
         return Err(Error::unsupported(
             "virtual dataset of a variable-length type",
@@ -512,19 +1040,9 @@ fn read_mapped(
             .zip(starts.iter().zip(counts))
             .all(|(&x, (&s, &c))| x >= s && x - s < c)
     };
-    for m in &mappings {
-        let src_file = match &m.file {
-            None => obj.file.clone(),
-            Some(name) => match source_path(name, inner.path.as_deref()) {
-                Some(p) => match File::open_with_limits(&p, io.limits) {
-                    Ok(f) => f,
-                    Err(_) => continue, // unreadable source file: the fill value, as HDF5
-                },
-                None => continue, // missing source file: the fill value
-            },
-        };
-        let Ok(src) = src_file.dataset(&m.dataset) else {
-            continue; // missing source dataset: the fill value
+    for m in resolved.reads.iter() {
+        let Some(src) = open_source(obj, m.file.as_deref(), &m.dataset)? else {
+            continue; // missing source file or dataset: the fill value
         };
         if !same_type(&src.datatype, &d.datatype) {
             return Err(Error::unsupported(
@@ -532,8 +1050,8 @@ fn read_mapped(
                 Some(at),
             ));
         }
-        let vpts = coordinates(&m.virtual_sel, &dims, at)?;
-        let spts = coordinates(&m.source, src.shape(), at)?;
+        let vpts = coordinates(&m.virtual_sel, m.virtual_cut, &dims, at)?;
+        let spts = coordinates(&m.source, m.source_cut, src.shape(), at)?;
         if vpts.len() != spts.len() {
             return Err(Error::format(
                 STRUCTURE,
@@ -602,9 +1120,63 @@ mod tests {
         let per = product(&[vec![0, 1], vec![1, 2]]);
         assert_eq!(per, vec![vec![0, 1], vec![0, 2], vec![1, 1], vec![1, 2]]);
         assert!(product(&[vec![0], vec![]]).is_empty());
-        let c = coordinates(&Sel::All, &[2, 2], 0).unwrap();
+        let c = coordinates(&Sel::All, None, &[2, 2], 0).unwrap();
         assert_eq!(c, vec![vec![0, 0], vec![0, 1], vec![1, 0], vec![1, 1]]);
-        assert!(coordinates(&Sel::Product(vec![vec![3]]), &[3], 0).is_err());
+        assert!(coordinates(&Sel::Product(vec![vec![3]]), None, &[3], 0).is_err());
         assert_eq!(linear(&[1, 2], &[4, 5]), 7);
+    }
+
+    fn reg(start: u64, stride: u64, count: u64, block: u64) -> Reg {
+        Reg {
+            start,
+            stride,
+            count,
+            block,
+        }
+    }
+
+    #[test]
+    fn unlimited_dimensions_cut_as_hdf5_clips_them() {
+        // Unlimited block from 2: every coordinate from 2 below the extent.
+        let r = reg(2, 1, 1, UNLIMITED);
+        assert_eq!(slices_below(&r, 7), 5);
+        assert_eq!(slices_below(&r, 2), 0);
+        assert_eq!(extent_for(&r, 5, 0).unwrap(), 7);
+        assert_eq!(extent_for(&r, 0, 0).unwrap(), 0);
+        assert_eq!(cut_coords(&r, Cut::Below(5), 0).unwrap(), vec![2, 3, 4]);
+        // Unlimited count of 2-blocks every 3 from 1: 1 2 _ 4 5 _ 7 8 …
+        let r = reg(1, 3, UNLIMITED, 2);
+        assert_eq!(slices_below(&r, 8), 5);
+        assert_eq!(slices_below(&r, 9), 6);
+        assert_eq!(extent_for(&r, 5, 0).unwrap(), 8);
+        assert_eq!(extent_for(&r, 4, 0).unwrap(), 6);
+        assert_eq!(
+            cut_coords(&r, Cut::Below(8), 0).unwrap(),
+            vec![1, 2, 4, 5, 7]
+        );
+        assert_eq!(cut_coords(&r, Cut::Block(2), 0).unwrap(), vec![7, 8]);
+        // Overflowing blocks are refused, never wrapped.
+        let r = reg(u64::MAX - 2, 2, UNLIMITED, 1);
+        assert!(cut_coords(&r, Cut::Block(5), 0).is_err());
+        assert!(extent_for(&r, 10, 0).is_err());
+        // More coordinates than the enumeration cap: refused by name.
+        let r = reg(0, 1, 1, UNLIMITED);
+        let e = cut_coords(&r, Cut::Below(1 << 40), 0).unwrap_err();
+        assert!(e.to_string().contains("more than"), "{e}");
+    }
+
+    #[test]
+    fn source_names_parse_as_hdf5_parses_them() {
+        let n = Name::parse("f_%b_%%_%b.h5", 0).unwrap();
+        assert!(n.is_printf());
+        assert_eq!(n.build(12), "f_12_%_12.h5");
+        let n = Name::parse("100%%", 0).unwrap();
+        assert!(!n.is_printf());
+        assert_eq!(n.build(3), "100%");
+        assert_eq!(Name::parse("%%b", 0).unwrap().build(1), "%b");
+        for bad in ["a%d", "trailing%", "%"] {
+            let e = Name::parse(bad, 0).unwrap_err();
+            assert!(e.to_string().contains("invalid format specifier"), "{e}");
+        }
     }
 }

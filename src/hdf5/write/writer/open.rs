@@ -399,6 +399,11 @@ impl Writer {
     fn load_dataset(&self, file: &File, obj: Object) -> Result<Ds> {
         let addr = obj.address();
         let rd = RDataset::from_object(obj)?;
+        if rd.virtual_layout.is_some() {
+            // Its data lives in the sources, its extent can come from them (the stored one
+            // is kept as found): attributes only.
+            return Err(unsupported("writing into a virtual dataset", addr));
+        }
         let dims = match rd.dataspace.kind {
             DataspaceKind::Simple => rd.dataspace.dims.clone(),
             DataspaceKind::Scalar => Vec::new(),
