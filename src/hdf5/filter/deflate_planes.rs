@@ -139,19 +139,21 @@ fn literal_histogram(b: &[u8]) -> Option<Box<[u32; 256]>> {
     if b.len() < 4096 {
         return None;
     }
-    let mut h = Box::new([0u32; 256]);
+    // Four tables, so that equal bytes in a row (common in these planes) do not wait on
+    // each other's increments; summed at the end. About twice as fast as one table.
+    let mut t = [[0u32; 256]; 4];
     let mut pairs = 0u64;
     let words = b.chunks_exact(8);
     for &x in words.remainder() {
-        h[usize::from(x)] += 1;
+        t[0][usize::from(x)] += 1;
     }
     const ONES: u64 = 0x0101_0101_0101_0101;
     for w in words {
         let mut a = [0u8; 8];
         a.copy_from_slice(w);
         let v = u64::from_le_bytes(a);
-        for x in a {
-            h[usize::from(x)] += 1;
+        for (k, x) in a.into_iter().enumerate() {
+            t[k & 3][usize::from(x)] += 1;
         }
         // Byte k of `x` is zero where byte k equals byte k + 1 (k < 7); the zero-byte
         // test may also flag the byte above a zero one, which a heuristic tolerates.
@@ -159,6 +161,10 @@ fn literal_histogram(b: &[u8]) -> Option<Box<[u32; 256]>> {
         let z = (x.wrapping_sub(ONES) & !x & (ONES << 7)) & 0x0080_8080_8080_8080;
         // One bit per flagged byte, summed by a multiply into the top byte.
         pairs += (z >> 7).wrapping_mul(ONES) >> 56;
+    }
+    let mut h = Box::new([0u32; 256]);
+    for (i, c) in h.iter_mut().enumerate() {
+        *c = t[0][i] + t[1][i] + t[2][i] + t[3][i];
     }
     let n = b.len() as f64;
     let (mut bits, mut collide) = (0f64, 0f64);
