@@ -11,6 +11,11 @@ pub use crate::pymodaq::dtype::DType;
 use crate::pymodaq::model::lazy::Bytes;
 pub use crate::pymodaq::model::lazy::{ArraySource, Slabs};
 
+/// Lower-case hex of `bytes` (a digest as `load --json` and `hashlib` write it).
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// One element, decoded.
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -180,8 +185,7 @@ impl NdArray {
 
     /// Hex SHA-256 of the C-order little-endian bytes.
     pub fn sha256(&self) -> String {
-        let d = Sha256::digest(self.le_bytes());
-        d.iter().map(|b| format!("{b:02x}")).collect()
+        hex(&Sha256::digest(self.le_bytes()))
     }
 
     /// Element `i` (C order), `None` past the end.

@@ -6,12 +6,14 @@
 //! "had errors" flag; only a file whose root cannot be read is an `Err`.
 
 use serde_json::{json, Map, Value as J};
+use sha2::{Digest, Sha256};
 
 use crate::error::Result;
 use crate::hdf5::read::File;
 use crate::pymodaq::attrs::PyValue;
 use crate::pymodaq::backend::{AttrVal, H5Backend, LoadResult, NodeClass, PmdNode};
 use crate::pymodaq::load::DataLoader;
+use crate::pymodaq::model::array::hex;
 use crate::pymodaq::model::{Axis, DType, DataWithAxes, NdArray, Scalar};
 
 /// Document format tag.
@@ -20,6 +22,8 @@ pub const FORMAT: &str = "pymodaq-holdout-description/1";
 pub(crate) const MAX_LISTED: usize = 64;
 /// Otherwise the first this many are given as `head`.
 pub(crate) const HEAD: usize = 16;
+/// Bytes read per slab of an array (a lazy array is never read whole).
+pub(crate) const SLAB: u64 = 4 << 20;
 
 /// A float as the document writes it: shortest round-trip; NaN/inf as strings.
 pub fn float_json(v: f64) -> J {
@@ -66,22 +70,57 @@ pub(crate) fn elem_json(single: bool, v: Scalar) -> J {
     }
 }
 
-/// `<array>`: shape, dtype, sha256 and the values (all when `full` or at most 64, else `head`).
-pub fn array_json(a: &NdArray, full: bool) -> J {
-    let mut m = Map::new();
-    m.insert("shape".into(), json!(a.shape));
-    m.insert("dtype".into(), J::String(a.dtype.name().into()));
-    m.insert("sha256".into(), J::String(a.sha256()));
+/// `<array>`: shape, dtype, sha256 and the values (all when `full` or at most 64, else
+/// `head`), the bytes read slab by slab, nothing kept (a lazy array is never held whole): a
+/// lazy array's read error is returned.
+pub fn array_json(a: &NdArray, full: bool) -> Result<J> {
+    let size = a.dtype.size().max(1);
     let n = a.len();
     let take = if full || n <= MAX_LISTED { n } else { HEAD };
     let single = is_single(a.dtype);
-    let vals: Vec<J> = (0..take)
-        .filter_map(|i| a.get(i))
-        .map(|v| elem_json(single, v))
-        .collect();
-    let key = if take == n { "values" } else { "head" };
-    m.insert(key.into(), J::Array(vals));
+    let mut h = Sha256::new();
+    let mut vals: Vec<J> = Vec::with_capacity(take);
+    for piece in a.slabs(SLAB as usize) {
+        let piece = piece?;
+        if vals.len() < take {
+            let k = (piece.len() / size).min(take - vals.len());
+            let head = piece.get(..k * size).unwrap_or_default().to_vec();
+            let head = NdArray::from_le_bytes(a.dtype, vec![k], head)?;
+            vals.extend(
+                (0..k)
+                    .filter_map(|i| head.get(i))
+                    .map(|v| elem_json(single, v)),
+            );
+        }
+        h.update(&piece);
+    }
+    let dtype = J::String(a.dtype.name().into());
+    Ok(array_doc(
+        json!(a.shape),
+        dtype,
+        &h.finalize(),
+        take == n,
+        J::Array(vals),
+    ))
+}
+
+/// An `<array>` from its parts: `vals` under `values` when they are `all` the values, else
+/// under `head`.
+pub(crate) fn array_doc(shape: J, dtype: J, sha256: &[u8], all: bool, vals: J) -> J {
+    let mut m = Map::new();
+    m.insert("shape".into(), shape);
+    m.insert("dtype".into(), dtype);
+    m.insert("sha256".into(), J::String(hex(sha256)));
+    m.insert(if all { "values" } else { "head" }.into(), vals);
     J::Object(m)
+}
+
+/// `<array>`s of a list of arrays (a lazy array's read error is returned).
+pub(crate) fn arrays_json(v: &[NdArray], full: bool) -> Result<J> {
+    v.iter()
+        .map(|a| array_json(a, full))
+        .collect::<Result<Vec<J>>>()
+        .map(J::Array)
 }
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -157,7 +196,11 @@ pub(crate) fn attr_json(v: &AttrVal, full: bool) -> J {
         AttrVal::Py(p) => py_json(p),
         AttrVal::Empty => J::String(String::new()),
         AttrVal::H5pyEmpty(repr) => json!({ "$repr": repr }),
-        AttrVal::Array(a) => json!({ "$ndarray": array_json(a, full) }),
+        // Attribute arrays are in memory: no read to fail.
+        AttrVal::Array(a) => match array_json(a, full) {
+            Ok(j) => json!({ "$ndarray": j }),
+            Err(e) => json!({ "$error": e.to_string() }),
+        },
         AttrVal::Bytes { shape, width, data } => {
             use sha2::Digest;
             let items = v.bytes_items();
@@ -171,19 +214,10 @@ pub(crate) fn attr_json(v: &AttrVal, full: bool) -> J {
                 .take(take)
                 .map(|b| json!({ "$bytes_b64": base64(b) }))
                 .collect();
-            let key = if take == items.len() {
-                "values"
-            } else {
-                "head"
-            };
-            let digest = sha2::Sha256::digest(data);
-            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-            json!({ "$ndarray": {
-                "shape": shape,
-                "dtype": format!("bytes{}", width.saturating_mul(8)),
-                "sha256": hex,
-                key: vals,
-            }})
+            let dtype = J::String(format!("bytes{}", width.saturating_mul(8)));
+            let all = take == items.len();
+            let sha = Sha256::digest(data);
+            json!({ "$ndarray": array_doc(json!(shape), dtype, &sha, all, J::Array(vals)) })
         }
     }
 }
@@ -224,9 +258,7 @@ pub fn axis_json(a: &Axis, full: bool) -> J {
 
 /// `<dwa>`.
 pub fn dwa_json(d: &DataWithAxes, full: bool) -> J {
-    let arrays =
-        |v: &[NdArray]| -> Result<J> { Ok(v.iter().map(|a| array_json(a, full)).collect()) };
-    match dwa_json_with(d, full, &arrays) {
+    match dwa_json_with(d, full, &|v| arrays_json(v, full)) {
         Ok(j) => j,
         Err(_) => J::Null,
     }
@@ -274,7 +306,31 @@ pub(crate) struct Builder<'a> {
     pub(crate) had_errors: bool,
 }
 
-impl Builder<'_> {
+impl<'a> Builder<'a> {
+    pub(crate) fn new(backend: &'a H5Backend, loader: DataLoader, full: bool) -> Builder<'a> {
+        Builder {
+            loader,
+            backend,
+            full,
+            had_errors: false,
+        }
+    }
+
+    /// `axis_nodes`: each node loaded as an axis, or its error.
+    pub(crate) fn axis_nodes(&mut self, paths: &[&PmdNode]) -> J {
+        let mut axis_nodes = Vec::with_capacity(paths.len());
+        for n in paths {
+            axis_nodes.push(match self.loader.load_axis(&n.path) {
+                Ok(a) => json!({"path": n.path, "axis": axis_json(&a, self.full)}),
+                Err(e) => {
+                    self.had_errors = true;
+                    json!({"path": n.path, "error": e.py_string()})
+                }
+            });
+        }
+        J::Array(axis_nodes)
+    }
+
     pub(crate) fn tree_entry(&mut self, n: &PmdNode, logs: &mut Map<String, J>) -> J {
         let mut m = Map::new();
         m.insert("path".into(), J::String(n.path.clone()));
@@ -307,7 +363,7 @@ impl Builder<'_> {
                 NodeClass::Group => {}
                 NodeClass::CArray | NodeClass::EArray => {
                     let a = self.backend.read(n)?;
-                    m.insert("array".into(), array_json(&a, self.full));
+                    m.insert("array".into(), array_json(&a, self.full)?);
                 }
                 NodeClass::VLArray if n.is_string_array => {
                     let lines = self.backend.read_strings(n)?;
@@ -317,10 +373,7 @@ impl Builder<'_> {
                 }
                 NodeClass::VLArray => {
                     let rows = self.backend.read_rows(n)?;
-                    m.insert(
-                        "rows".into(),
-                        J::Array(rows.iter().map(|a| array_json(a, self.full)).collect()),
-                    );
+                    m.insert("rows".into(), arrays_json(&rows, self.full)?);
                 }
             }
             Ok(())
@@ -339,16 +392,13 @@ pub fn load_json(file: &File, name: &str, full: bool) -> Result<(J, bool)> {
     load_json_with(file, name, full, false)
 }
 
-/// [`load_json`]; `tolerant`: nodes missing `CLASS` are classified as PyMoDAQ classifies them
-/// when it opens a file for writing (and stores the class back), instead of failing as in
-/// the read-only open `load --json` reproduces.
-pub fn load_json_with(file: &File, name: &str, full: bool, tolerant: bool) -> Result<(J, bool)> {
-    // 1.x-3.x files have their own layout and loaders (and PyMoDAQ 4.x/5.x loads nothing from
-    // them): read tolerantly, data nodes and load_all from `legacy::LegacyLoader`.
-    let legacy = crate::pymodaq::legacy::detect(file)
-        .ok()
-        .filter(|d| d.generation.is_legacy());
-    let tolerant = tolerant || legacy.is_some();
+/// The backend of `file` (`tolerant`: classes inferred, see [`load_json_with`]) and every
+/// node, sorted by path, or the walk's error (the document's only entry); a root that cannot
+/// be read is an `Err`.
+pub(crate) fn backend_and_nodes(
+    file: &File,
+    tolerant: bool,
+) -> Result<(H5Backend, LoadResult<Vec<PmdNode>>)> {
     let backend = if tolerant {
         H5Backend::new(file).tolerant()
     } else {
@@ -358,26 +408,40 @@ pub fn load_json_with(file: &File, name: &str, full: bool, tolerant: bool) -> Re
         crate::pymodaq::backend::LoadError::Hdf5(e) => e,
         other => crate::error::Error::Usage(other.py_string()),
     })?;
-    let mut b = Builder {
-        loader: DataLoader::new(backend.clone()),
-        backend: &backend,
-        full,
-        had_errors: false,
-    };
     // Every node: walk_nodes from the root (cycle-safe, classes inferred where CLASS is
     // missing so no node is hidden), then sorted by path.
-    let mut nodes = match backend.clone().tolerant().walk_nodes(&root) {
+    let nodes = backend
+        .clone()
+        .tolerant()
+        .walk_nodes(&root)
+        .map(|mut nodes| {
+            nodes.sort_by(|x, y| x.path.as_bytes().cmp(y.path.as_bytes()));
+            nodes.dedup_by(|x, y| x.path == y.path);
+            nodes
+        });
+    Ok((backend, nodes))
+}
+
+/// [`load_json`]; `tolerant`: nodes missing `CLASS` are classified as PyMoDAQ classifies them
+/// when it opens a file for writing (and stores the class back), instead of failing as in
+/// the read-only open `load --json` reproduces.
+pub fn load_json_with(file: &File, name: &str, full: bool, tolerant: bool) -> Result<(J, bool)> {
+    // 1.x-3.x files have their own layout and loaders (and PyMoDAQ 4.x/5.x loads nothing from
+    // them): read tolerantly, data nodes and load_all from `legacy::LegacyLoader`.
+    let legacy = crate::pymodaq::legacy::detect(file)
+        .ok()
+        .filter(|d| d.generation.is_legacy());
+    let (backend, nodes) = backend_and_nodes(file, tolerant || legacy.is_some())?;
+    let mut b = Builder::new(&backend, DataLoader::new(backend.clone()), full);
+    let nodes = match nodes {
         Ok(n) => n,
         Err(e) => {
-            b.had_errors = true;
             return Ok((
                 json!({"format": FORMAT, "file": name, "error": e.py_string()}),
                 true,
             ));
         }
     };
-    nodes.sort_by(|x, y| x.path.as_bytes().cmp(y.path.as_bytes()));
-    nodes.dedup_by(|x, y| x.path == y.path);
 
     let mut logs = Map::new();
     let mut tree = Vec::with_capacity(nodes.len());
@@ -385,17 +449,10 @@ pub fn load_json_with(file: &File, name: &str, full: bool, tolerant: bool) -> Re
     let mut axis_paths = Vec::new();
     for n in &nodes {
         tree.push(b.tree_entry(n, &mut logs));
-        if n.class.is_array() {
-            let dt = backend
-                .attr(n, "data_type")
-                .ok()
-                .flatten()
-                .and_then(|v| v.as_str().map(str::to_string));
-            match dt.as_deref() {
-                Some("data" | "data_enlargeable" | "bkg" | "error") => data_paths.push(n),
-                Some("axis") => axis_paths.push(n),
-                _ => {}
-            }
+        match role(&backend, n) {
+            Some(Role::Data) => data_paths.push(n),
+            Some(Role::Axis) => axis_paths.push(n),
+            None => {}
         }
     }
 
@@ -443,16 +500,7 @@ pub fn load_json_with(file: &File, name: &str, full: bool, tolerant: bool) -> Re
         data_nodes.push(J::Object(m));
     }
 
-    let mut axis_nodes = Vec::with_capacity(axis_paths.len());
-    for n in axis_paths {
-        axis_nodes.push(match b.loader.load_axis(&n.path) {
-            Ok(a) => json!({"path": n.path, "axis": axis_json(&a, b.full)}),
-            Err(e) => {
-                b.had_errors = true;
-                json!({"path": n.path, "error": e.py_string()})
-            }
-        });
-    }
+    let axis_nodes = b.axis_nodes(&axis_paths);
 
     let load_all = match b.loader.load_all("/", false) {
         Ok(dte) => J::Array(dte.data.iter().map(|d| dwa_json(d, full)).collect()),
@@ -472,6 +520,27 @@ pub fn load_json_with(file: &File, name: &str, full: bool, tolerant: bool) -> Re
         "load_all": load_all,
     });
     Ok((doc, b.had_errors))
+}
+
+/// Which list of the document an array node is loaded in, by its `data_type`.
+pub(crate) enum Role {
+    /// `data_nodes`: data, data_enlargeable, bkg and error arrays.
+    Data,
+    /// `axis_nodes`.
+    Axis,
+}
+
+/// The list an array node is loaded in (`None`: a group, or another `data_type`).
+pub(crate) fn role(backend: &H5Backend, n: &PmdNode) -> Option<Role> {
+    if !n.class.is_array() {
+        return None;
+    }
+    let dt = backend.attr(n, "data_type").ok().flatten()?;
+    match dt.as_str()? {
+        "data" | "data_enlargeable" | "bkg" | "error" => Some(Role::Data),
+        "axis" => Some(Role::Axis),
+        _ => None,
+    }
 }
 
 /// `data_nodes` and `load_all` of a 1.x-3.x file: every node the old loaders treat as data,
@@ -551,10 +620,10 @@ mod tests {
     #[test]
     fn arrays_head_and_values() {
         let a = NdArray::from_f64(vec![100], &vec![1.5; 100]).unwrap();
-        let j = array_json(&a, false);
+        let j = array_json(&a, false).unwrap();
         assert_eq!(j["head"].as_array().unwrap().len(), 16);
         assert!(j.get("values").is_none());
-        let j = array_json(&a, true);
+        let j = array_json(&a, true).unwrap();
         assert_eq!(j["values"].as_array().unwrap().len(), 100);
     }
 }

@@ -23,13 +23,11 @@ use crate::pymodaq::load::DataLoader;
 use crate::pymodaq::model::{DataWithAxes, NdArray};
 
 use super::load_json::{
-    attr_json, axis_json, dwa_json_with, elem_json, is_single, load_json_with, Builder, FORMAT,
-    HEAD, MAX_LISTED,
+    array_doc, arrays_json, attr_json, axis_json, backend_and_nodes, dwa_json_with, elem_json,
+    is_single, load_json_with, role, Builder, Role, FORMAT, HEAD, MAX_LISTED, SLAB,
 };
 use crate::pymodaq::backend::LoadError;
 
-/// Bytes read per slab of a tree array.
-const SLAB: u64 = 4 << 20;
 /// A random number per process in the placeholders, so no string of a file can pass for one.
 fn nonce() -> u64 {
     use std::hash::BuildHasher;
@@ -188,39 +186,6 @@ fn swap_arrays<'a>(j: &mut J, key: &str, arrays: &'a [NdArray], lazy: &mut Vec<L
     }
 }
 
-/// `array_json(a, false)` (shape, dtype, sha256, the values or their head) of an array
-/// read slab by slab, nothing kept (a lazy array stays unread): a read error is returned.
-fn array_json_streamed(a: &NdArray) -> Result<J> {
-    let size = a.dtype.size().max(1);
-    let n = a.len();
-    let take = if n <= MAX_LISTED { n } else { HEAD };
-    let single = is_single(a.dtype);
-    let mut h = Sha256::new();
-    let mut vals: Vec<J> = Vec::with_capacity(take);
-    for piece in a.slabs(SLAB as usize) {
-        let piece = piece?;
-        if vals.len() < take {
-            let k = (piece.len() / size).min(take - vals.len());
-            let head = piece.get(..k * size).unwrap_or_default().to_vec();
-            let head = NdArray::from_le_bytes(a.dtype, vec![k], head)?;
-            vals.extend(
-                (0..k)
-                    .filter_map(|i| head.get(i))
-                    .map(|v| elem_json(single, v)),
-            );
-        }
-        h.update(&piece);
-    }
-    let sha: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    let mut m = Map::new();
-    m.insert("shape".into(), json!(a.shape));
-    m.insert("dtype".into(), J::String(a.dtype.name().into()));
-    m.insert("sha256".into(), J::String(sha));
-    let key = if take == n { "values" } else { "head" };
-    m.insert(key.into(), J::Array(vals));
-    Ok(J::Object(m))
-}
-
 /// Every array of `d` read once, slab by slab, nothing kept: the read error an eager load
 /// would have met.
 fn check_arrays(d: &DataWithAxes) -> Result<()> {
@@ -237,13 +202,7 @@ fn check_arrays(d: &DataWithAxes) -> Result<()> {
 /// `<dwa>` with the values of its large arrays as placeholders into the returned list; its
 /// arrays (lazy: read slab by slab) fail with the read error an eager load meets.
 fn dwa_lazy(d: &DataWithAxes, full: bool) -> Result<(J, Vec<Lazy<'_>>)> {
-    let arrays = |v: &[NdArray]| -> Result<J> {
-        v.iter()
-            .map(array_json_streamed)
-            .collect::<Result<Vec<J>>>()
-            .map(J::Array)
-    };
-    let mut j = dwa_json_with(d, false, &arrays)?;
+    let mut j = dwa_json_with(d, false, &|v| arrays_json(v, false))?;
     let mut lazy = Vec::new();
     if !full {
         return Ok((j, lazy));
@@ -348,21 +307,18 @@ fn tree_array(b: &Builder<'_>, n: &PmdNode) -> Option<(J, PmdNode)> {
             );
         }
     }
-    let sha: String = h.finalize().iter().map(|x| format!("{x:02x}")).collect();
-    let mut arr = Map::new();
-    arr.insert("shape".into(), json!(ds.shape()));
-    arr.insert("dtype".into(), J::String(dtype?.name().into()));
-    arr.insert("sha256".into(), J::String(sha));
-    if b.full {
-        arr.insert("values".into(), J::String(mark(0)));
+    let dtype = J::String(dtype?.name().into());
+    let vals = if b.full {
+        J::String(mark(0))
     } else {
-        arr.insert("head".into(), J::Array(head));
-    }
+        J::Array(head)
+    };
+    let arr = array_doc(json!(ds.shape()), dtype, &h.finalize(), b.full, vals);
     let mut m = Map::new();
     m.insert("path".into(), J::String(n.path.clone()));
     m.insert("kind".into(), J::String(strict.class.as_str().into()));
     m.insert("attrs".into(), J::Object(attrs));
-    m.insert("array".into(), J::Object(arr));
+    m.insert("array".into(), arr);
     Some((J::Object(m), strict))
 }
 
@@ -402,25 +358,12 @@ pub fn write_load_json(
         out.write_all(b"\n").map_err(io)?;
         return Ok(had);
     }
-    let backend = if tolerant {
-        H5Backend::new(file).tolerant()
-    } else {
-        H5Backend::new(file)
-    };
-    let root = backend.get_node("/").map_err(|e| match e {
-        crate::pymodaq::backend::LoadError::Hdf5(e) => e,
-        other => Error::Usage(other.py_string()),
-    })?;
+    let (backend, nodes) = backend_and_nodes(file, tolerant)?;
     // Arrays are lazy: read slab by slab for their sha256 and values, never held whole
     // (a node with a background is loaded eagerly: the subtraction needs both arrays).
     let eager = DataLoader::new(backend.clone());
-    let mut b = Builder {
-        loader: DataLoader::new(backend.clone()).lazy(),
-        backend: &backend,
-        full,
-        had_errors: false,
-    };
-    let mut nodes = match backend.clone().tolerant().walk_nodes(&root) {
+    let mut b = Builder::new(&backend, DataLoader::new(backend.clone()).lazy(), full);
+    let nodes = match nodes {
         Ok(n) => n,
         Err(e) => {
             let doc = json!({"format": FORMAT, "file": name, "error": e.py_string()});
@@ -429,8 +372,6 @@ pub fn write_load_json(
             return Ok(true);
         }
     };
-    nodes.sort_by(|x, y| x.path.as_bytes().cmp(y.path.as_bytes()));
-    nodes.dedup_by(|x, y| x.path == y.path);
 
     let mut top = Obj {
         indent: 0,
@@ -459,17 +400,10 @@ pub fn write_load_json(
                 emit(out, &entry, 4, &[])?;
             }
         }
-        if n.class.is_array() {
-            let dt = backend
-                .attr(n, "data_type")
-                .ok()
-                .flatten()
-                .and_then(|v| v.as_str().map(str::to_string));
-            match dt.as_deref() {
-                Some("data" | "data_enlargeable" | "bkg" | "error") => data_paths.push(n),
-                Some("axis") => axis_paths.push(n),
-                _ => {}
-            }
+        match role(&backend, n) {
+            Some(Role::Data) => data_paths.push(n),
+            Some(Role::Axis) => axis_paths.push(n),
+            None => {}
         }
     }
     tree.end(out)?;
@@ -522,17 +456,8 @@ pub fn write_load_json(
     }
     dn.end(out)?;
 
-    let mut axis_nodes = Vec::with_capacity(axis_paths.len());
-    for n in axis_paths {
-        axis_nodes.push(match b.loader.load_axis(&n.path) {
-            Ok(a) => json!({"path": n.path, "axis": axis_json(&a, b.full)}),
-            Err(e) => {
-                b.had_errors = true;
-                json!({"path": n.path, "error": e.py_string()})
-            }
-        });
-    }
-    top.field(out, "axis_nodes", &J::Array(axis_nodes), &[])?;
+    let axis_nodes = b.axis_nodes(&axis_paths);
+    top.field(out, "axis_nodes", &axis_nodes, &[])?;
 
     // load_all: first which DataWithAxes it returns (a later one of the same name and origin
     // replaces an earlier one), each dropped once seen; then each loaded again and written.
