@@ -714,11 +714,8 @@ pub fn read_array(ds: &Dataset) -> crate::error::Result<NdArray> {
     read_array_slab(ds, &ds.full_selection())
 }
 
-/// [`read_array`] of the selection `sel` (its shape is the ranges' lengths).
-pub fn read_array_slab(
-    ds: &Dataset,
-    sel: &[std::ops::Range<u64>],
-) -> crate::error::Result<NdArray> {
+/// The element type of a dataset read as an array: numeric and unpadded, else unsupported.
+pub(crate) fn array_dtype(ds: &Dataset) -> crate::error::Result<DType> {
     let dtype = dtype_of(&ds.datatype).ok_or_else(|| {
         Error::unsupported(
             format!(
@@ -734,6 +731,15 @@ pub fn read_array_slab(
             None,
         ));
     }
+    Ok(dtype)
+}
+
+/// [`read_array`] of the selection `sel` (its shape is the ranges' lengths).
+pub fn read_array_slab(
+    ds: &Dataset,
+    sel: &[std::ops::Range<u64>],
+) -> crate::error::Result<NdArray> {
+    let dtype = array_dtype(ds)?;
     let shape = sel
         .iter()
         .map(|r| usize::try_from(r.end.saturating_sub(r.start)))

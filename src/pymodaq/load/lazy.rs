@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use crate::error::{Error, Result};
 use crate::hdf5::read::{Dataset, Datatype};
-use crate::pymodaq::backend::read::dtype_of;
+use crate::pymodaq::backend::read::array_dtype;
 use crate::pymodaq::backend::{LoadResult, PmdNode};
 use crate::pymodaq::model::lazy::ArraySource;
 use crate::pymodaq::model::{DType, NdArray};
@@ -72,22 +72,7 @@ impl DataLoader {
             Some(s) if s.len() == ds.shape().len() => s.to_vec(),
             _ => ds.full_selection(),
         };
-        let mut dtype = dtype_of(&ds.datatype).ok_or_else(|| {
-            Error::unsupported(
-                format!(
-                    "dataset {} has a non-numeric element type for PyMoDAQ",
-                    ds.path()
-                ),
-                None,
-            )
-        })?;
-        if usize::try_from(ds.datatype.size()).ok() != Some(dtype.size()) {
-            return Err(Error::unsupported(
-                format!("dataset {}: padded element type", ds.path()),
-                None,
-            )
-            .into());
-        }
+        let mut dtype = array_dtype(&ds)?;
         if self.backend.is_tables() && matches!(ds.datatype, Datatype::Bitfield { size: 1, .. }) {
             dtype = DType::Bool;
         }
