@@ -15,7 +15,7 @@
 //! back-pointers or block offsets, parameters that are not powers of two, paged data
 //! blocks addressed directly from the index block, and cycles.
 
-use super::{array_element, array_header, bit_set, check_client, read_checked, IndexWalk};
+use super::{array_element, array_header, bit_set, block_prefix, read_checked, IndexWalk};
 use super::{row_major_coords, ChunkInfo, Element};
 use crate::error::{Error, Result};
 use crate::hdf5::chunk_index::{Elem, ElemFmt};
@@ -156,23 +156,6 @@ fn block_offset_len(h: &ExtensibleArrayHeader) -> usize {
     usize::from(h.max_nelmts_bits).div_ceil(8)
 }
 
-/// Shared block prefix: signature, version, client ID, header address.
-fn prefix(c: &mut Cursor, sig: &[u8; 4], filtered: bool, hdr_addr: u64) -> Result<()> {
-    c.signature(sig)?;
-    c.version(0)?;
-    let at = c.addr();
-    check_client(c.u8()?, filtered, c.structure(), at)?;
-    let owner = c.offset()?;
-    if owner != hdr_addr {
-        return Err(c
-            .err(format!(
-                "header address {owner} does not point back to {hdr_addr}"
-            ))
-            .into());
-    }
-    Ok(())
-}
-
 /// Walker state for one array.
 struct Walk<'a> {
     io: &'a FileIo,
@@ -220,7 +203,7 @@ impl Walk<'_> {
         let len = head + body + 4;
         let buf = read_checked(self.io, at, len, SD, Some(b"EADB"))?;
         let mut c = self.io.cursor(&buf, at, SD);
-        prefix(&mut c, b"EADB", self.filtered, self.hdr_addr)?;
+        block_prefix(&mut c, b"EADB", self.filtered, self.hdr_addr, None)?;
         let off_at = c.addr();
         let off = c.uint(off_len)?;
         if off != block_off && off != alt_off {
@@ -322,7 +305,7 @@ pub fn chunks(w: &IndexWalk, budget: &mut Budget) -> Result<Vec<ChunkInfo>> {
         + 4;
     let ibuf = read_checked(io, ib, ib_len, SI, Some(b"EAIB"))?;
     let mut c = io.cursor(&ibuf, ib, SI);
-    prefix(&mut c, b"EAIB", filtered, addr)?;
+    block_prefix(&mut c, b"EAIB", filtered, addr, None)?;
     w.elements(&mut c, 0, u64::from(h.index_block_elements))?;
     let mut dblk_addrs = Vec::with_capacity(usize::try_from(ndblk_addrs).unwrap_or(0));
     for _ in 0..ndblk_addrs {
@@ -383,7 +366,7 @@ pub fn chunks(w: &IndexWalk, budget: &mut Budget) -> Result<Vec<ChunkInfo>> {
             .ok_or_else(overflow)?;
         let sbuf = read_checked(io, sa, sb_len, SS, Some(b"EASB"))?;
         let mut c = io.cursor(&sbuf, sa, SS);
-        prefix(&mut c, b"EASB", filtered, addr)?;
+        block_prefix(&mut c, b"EASB", filtered, addr, None)?;
         let off_at = c.addr();
         let off = c.uint(off_len)?;
         if off != sb.start_index {

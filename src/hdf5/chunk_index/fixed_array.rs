@@ -12,7 +12,7 @@
 //! checksum, client ID or element size mismatches, an entry count other than the grid's.
 
 use super::{
-    array_element, array_header, bit_set, check_client, check_count, grid_count, read_checked,
+    array_element, array_header, bit_set, block_prefix, check_count, grid_count, read_checked,
     IndexWalk,
 };
 use super::{row_major_coords, ChunkInfo, Element};
@@ -126,17 +126,7 @@ fn read_data_block(
     let len = prefix + body + 4;
     let buf = read_checked(io, at, len, SD, Some(b"FADB"))?;
     let mut c = io.cursor(&buf, at, SD);
-    c.signature(b"FADB")?;
-    c.version(0)?;
-    check_client(c.u8()?, filtered, SD, at)?;
-    let owner = c.offset()?;
-    if owner != hdr_addr {
-        return Err(c
-            .err(format!(
-                "header address {owner} does not point back to {hdr_addr}"
-            ))
-            .into());
-    }
+    block_prefix(&mut c, b"FADB", filtered, hdr_addr, Some(at))?;
     let mut out = Vec::new();
     if !paged {
         // Capacity: at most the number of entries, whose bytes were just read.

@@ -345,6 +345,31 @@ fn check_client(client: u8, filtered: bool, structure: &'static str, at: u64) ->
     Ok(())
 }
 
+/// The prefix of a fixed or extensible array block: signature, version 0, client ID (a
+/// mismatch reported at `client_at`, else at the client ID byte), the address of the
+/// array's header, which must be `hdr_addr`.
+fn block_prefix(
+    c: &mut Cursor,
+    sig: &[u8; 4],
+    filtered: bool,
+    hdr_addr: u64,
+    client_at: Option<u64>,
+) -> Result<()> {
+    c.signature(sig)?;
+    c.version(0)?;
+    let at = client_at.unwrap_or(c.addr());
+    check_client(c.u8()?, filtered, c.structure(), at)?;
+    let owner = c.offset()?;
+    if owner != hdr_addr {
+        return Err(c
+            .err(format!(
+                "header address {owner} does not point back to {hdr_addr}"
+            ))
+            .into());
+    }
+    Ok(())
+}
+
 /// Whether bit `i` of an HDF5 bitmap is set (most significant bit first, as `H5VM_bit_get`).
 fn bit_set(bitmap: &[u8], i: u64) -> bool {
     let byte = usize::try_from(i / 8)
