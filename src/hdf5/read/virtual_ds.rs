@@ -21,7 +21,8 @@
 //! (serialised dataspace selections: all, none, points, hyperslabs versions 1-3, regular or
 //! a list of blocks), then a lookup3 checksum.
 //!
-//! Refused by name: sources of another datatype or of variable-length types, selections of
+//! Refused by name: sources of another datatype (but for the byte order of full-precision
+//! integers and floats, converted) or of variable-length types, selections of
 //! different sizes, invalid source name patterns (HDF5 refuses them too), unlimited
 //! mappings HDF5 cannot create, printf mappings of more than `MAX_PRINTF_SOURCES` sources.
 
@@ -31,7 +32,7 @@ use std::sync::Arc;
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::Cursor;
 use crate::hdf5::io::FileIo;
-use crate::hdf5::message::datatype::Datatype;
+use crate::hdf5::message::datatype::{ByteOrder, Datatype};
 use crate::hdf5::message::RawMessage;
 
 use super::dataset::Dataset;
@@ -1044,12 +1045,15 @@ fn read_mapped(
         let Some(src) = open_source(obj, m.file.as_deref(), &m.dataset)? else {
             continue; // missing source file or dataset: the fill value
         };
-        if !same_type(&src.datatype, &d.datatype) {
-            return Err(Error::unsupported(
-                format!("virtual dataset source {} of another datatype", m.dataset),
-                Some(at),
-            ));
-        }
+        let swap = match conversion(&src.datatype, &d.datatype) {
+            Some(swap) => swap,
+            None => {
+                return Err(Error::unsupported(
+                    format!("virtual dataset source {} of another datatype", m.dataset),
+                    Some(at),
+                ))
+            }
+        };
         let vpts = coordinates(&m.virtual_sel, m.virtual_cut, &dims, at)?;
         let spts = coordinates(&m.source, m.source_cut, src.shape(), at)?;
         if vpts.len() != spts.len() {
@@ -1099,15 +1103,60 @@ fn read_mapped(
                 out.get_mut(t..t.saturating_add(elem)),
             ) {
                 to.copy_from_slice(from);
+                if swap {
+                    to.reverse();
+                }
             }
         }
     }
     Ok(())
 }
 
-/// Whether source elements can be copied as they are stored (HDF5 would convert others).
-fn same_type(a: &Datatype, b: &Datatype) -> bool {
-    a == b
+/// How source elements become the virtual dataset's: `Some(false)` copied as stored (same
+/// type), `Some(true)` byte-reversed (an integer or float differing only in byte order, full
+/// precision: HDF5's conversion is then exact, e.g. HDF5's `vds-eiger.h5` over big-endian
+/// sources); `None` for the conversions not done here.
+fn conversion(src: &Datatype, dst: &Datatype) -> Option<bool> {
+    if src == dst {
+        return Some(false);
+    }
+    let flipped = match src.clone() {
+        Datatype::FixedPoint {
+            size,
+            order,
+            signed,
+            bit_offset: 0,
+            bit_precision,
+        } if u32::from(bit_precision) == size.saturating_mul(8) => Datatype::FixedPoint {
+            size,
+            order: flip(order),
+            signed,
+            bit_offset: 0,
+            bit_precision,
+        },
+        Datatype::FloatingPoint {
+            size,
+            order,
+            bit_offset: 0,
+            bit_precision,
+            fields,
+        } if u32::from(bit_precision) == size.saturating_mul(8) => Datatype::FloatingPoint {
+            size,
+            order: flip(order),
+            bit_offset: 0,
+            bit_precision,
+            fields,
+        },
+        _ => return None,
+    };
+    (flipped == *dst).then_some(true)
+}
+
+fn flip(order: ByteOrder) -> ByteOrder {
+    match order {
+        ByteOrder::LittleEndian => ByteOrder::BigEndian,
+        ByteOrder::BigEndian => ByteOrder::LittleEndian,
+    }
 }
 
 #[cfg(test)]
