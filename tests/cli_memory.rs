@@ -7,7 +7,6 @@
 mod common;
 
 use std::io::Read;
-use std::process::{Command, Stdio};
 
 use pymodaq_h5::hdf5::write::{DatasetBuilder, Dtype, WriteOptions, Writer};
 
@@ -19,19 +18,8 @@ const _: () = assert!(ROWS * COLS * 8 > 1 << 30);
 /// exact however short it runs; and VmHWM sampled from /proc while it runs), the bytes it wrote
 /// to standard output (counted, not kept), its exit code and the number of lines.
 fn run_measured(args: &[&str]) -> (u64, u64, Option<i32>, u64) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pymodaq-h5"))
-        .args(args)
-        .env("PYMODAQ_H5_REPORT_PEAK_RSS", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
+    let (mut child, err_reader) = common::spawn_reporting_peak(&args);
     let pid = child.id();
     let mut out = child.stdout.take().unwrap();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -39,15 +27,8 @@ fn run_measured(args: &[&str]) -> (u64, u64, Option<i32>, u64) {
     let sampler = std::thread::spawn(move || {
         let mut peak = 0u64;
         while !s2.load(std::sync::atomic::Ordering::Relaxed) {
-            if let Ok(t) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
-                if let Some(kb) = t
-                    .lines()
-                    .find(|l| l.starts_with("VmHWM:"))
-                    .and_then(|l| l.split_whitespace().nth(1))
-                    .and_then(|v| v.parse::<u64>().ok())
-                {
-                    peak = peak.max(kb);
-                }
+            if let Some(kb) = common::vm_hwm_kib(pid) {
+                peak = peak.max(kb);
             }
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
@@ -69,13 +50,7 @@ fn run_measured(args: &[&str]) -> (u64, u64, Option<i32>, u64) {
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let peak = sampler.join().unwrap();
     let code = child.wait().unwrap().code();
-    let reported = err_reader
-        .join()
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("pymodaq-h5: VmHWM:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse::<u64>().ok())
+    let reported = common::reported_peak_kib(&err_reader.join().unwrap())
         .expect("the child reports its peak RSS");
     let peak = peak.max(reported);
     (peak, n, code, lines)

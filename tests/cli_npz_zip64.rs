@@ -72,15 +72,8 @@ fn run_peak(mut cmd: Command) -> (u64, bool) {
     let pid = child.id();
     let mut peak = 0u64;
     loop {
-        if let Ok(t) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
-            if let Some(kb) = t
-                .lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<u64>().ok())
-            {
-                peak = peak.max(kb);
-            }
+        if let Some(kb) = common::vm_hwm_kib(pid) {
+            peak = peak.max(kb);
         }
         if let Some(st) = child.try_wait().unwrap() {
             return (peak, st.success());

@@ -10,7 +10,6 @@
 mod common;
 
 use std::io::Read;
-use std::process::{Command, Stdio};
 
 use pymodaq_h5::hdf5::read::File;
 use pymodaq_h5::pymodaq::attrs::pyliteral::PyValue;
@@ -113,20 +112,9 @@ fn load_json_full_of_a_100_mb_file_stays_bounded_by_one_data_node() {
     let size = std::fs::metadata(&path).unwrap().len();
     assert!(size > 100_000_000, "{size} bytes");
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pymodaq-h5"))
-        .args(["load", "--json", "--full"])
-        .arg(&path)
-        .env("PYMODAQ_H5_REPORT_PEAK_RSS", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
+    let args = ["load", "--json", "--full"].map(std::ffi::OsStr::new);
+    let (mut child, err_reader) =
+        common::spawn_reporting_peak(&[&args[..], &[path.as_os_str()]].concat());
     // Count the document and the values of the first image's tree entry, without keeping it.
     let mut out = child.stdout.take().unwrap();
     let mut buf = vec![0u8; 1 << 16];
@@ -145,12 +133,7 @@ fn load_json_full_of_a_100_mb_file_stays_bounded_by_one_data_node() {
     let code = child.wait().unwrap().code();
     let stderr = err_reader.join().unwrap();
     assert_eq!(code, Some(0), "{stderr}");
-    let peak_kib: u64 = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("pymodaq-h5: VmHWM:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .expect("the child reports its peak RSS");
+    let peak_kib = common::reported_peak_kib(&stderr).expect("the child reports its peak RSS");
     eprintln!(
         "load --json --full of {} MB: {} MB of JSON, peak RSS {} MiB",
         size / 1_000_000,

@@ -573,3 +573,44 @@ pub const NEXUS_HINTS: &[&str] = &[
     "default",
     "long_name",
 ];
+
+/// The peak RSS (VmHWM, KiB) of a running process, read from /proc (`None` once it is gone).
+pub fn vm_hwm_kib(pid: u32) -> Option<u64> {
+    let t = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    t.lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<u64>().ok())
+}
+
+/// Our binary with `args`, asked to report its peak RSS at exit, its standard output piped
+/// and its standard error read on a thread (joined: the text, see [`reported_peak_kib`]).
+pub fn spawn_reporting_peak(
+    args: &[&std::ffi::OsStr],
+) -> (std::process::Child, std::thread::JoinHandle<String>) {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pymodaq-h5"))
+        .args(args)
+        .env("PYMODAQ_H5_REPORT_PEAK_RSS", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    (child, err_reader)
+}
+
+/// The peak RSS (KiB) our binary reported at exit on its standard error.
+pub fn reported_peak_kib(stderr: &str) -> Option<u64> {
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("pymodaq-h5: VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+}

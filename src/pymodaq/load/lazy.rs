@@ -72,7 +72,7 @@ impl DataLoader {
             Some(s) if s.len() == ds.shape().len() => s.to_vec(),
             _ => ds.full_selection(),
         };
-        let mut dtype = array_dtype(&ds)?;
+        let mut dtype = array_dtype(ds)?;
         if self.backend.is_tables() && matches!(ds.datatype, Datatype::Bitfield { size: 1, .. }) {
             dtype = DType::Bool;
         }
