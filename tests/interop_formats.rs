@@ -325,6 +325,45 @@ fn invalid_virtual_source_patterns_are_refused_by_name() {
     assert!(!text.contains("/fine"), "{text}");
 }
 
+/// Storage never allocated (netcdf-c's `ref_tst_dims.nc`: 18 GB never written, which h5py
+/// reads as fill values) is digested as its fill value without reading anything, beyond
+/// `max_read_total` up to `UNALLOCATED_FACTOR` times it: under a cap of 4 MiB the digests of
+/// `i11_unallocated.h5` (5 to 48 MB each) equal h5py's; above 16 times the cap, and for
+/// written data above the cap, the dataset is still refused by name.
+#[test]
+fn unallocated_datasets_are_digested_as_fill_values() {
+    let h5 = interop("i11_unallocated.h5");
+    let golden: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(h5.with_extension("json")).unwrap()).unwrap();
+    let dump = |cap: u64| {
+        let mut limits = pymodaq_h5::Limits::default();
+        limits.max_read_total = cap;
+        let f = pymodaq_h5::hdf5::read::File::open_with_limits(&h5, limits).unwrap();
+        pymodaq_h5::dump::dump_file(&f, "i11_unallocated.h5")
+            .unwrap()
+            .json
+    };
+    let doc = dump(4 << 20);
+    for name in ["med", "medi", "contig", "zeros"] {
+        let (ours, want) = (
+            &doc["root"]["children"][name],
+            &golden["root"]["children"][name],
+        );
+        for key in ["shape", "sha256_le", "nbytes", "first", "sum", "fillvalue"] {
+            assert_eq!(ours[key], want[key], "{name} {key}");
+        }
+    }
+    let err = doc["root"]["children"]["written"]["error"]
+        .as_str()
+        .unwrap();
+    assert!(err.contains("max_read_total"), "{err}");
+    let doc = dump(1 << 18);
+    for name in ["med", "medi", "contig", "zeros"] {
+        let err = doc["root"]["children"][name]["error"].as_str().unwrap();
+        assert!(err.contains("max_read_total"), "{name}: {err}");
+    }
+}
+
 /// What HDF5 itself refuses to open is refused here too, by name, on that node only: an
 /// unknown message flagged "fail if unknown", a compound with no members. The same unknown
 /// message without the flag is ignored (its attribute vanishes, as in h5py).

@@ -86,6 +86,71 @@ impl Summary {
         Ok(())
     }
 
+    /// Feed `n` copies of the element `elem` (file byte order) whose decoded first values
+    /// are `first`, in time linear in the bytes hashed only: the sums are multiplied.
+    pub(super) fn feed_repeated(
+        &mut self,
+        dt: &Datatype,
+        elem: &[u8],
+        n: u64,
+        first: &[Value],
+    ) -> Result<()> {
+        for v in first {
+            if self.first.len() < 4 {
+                self.first.push(element_json(dt, v));
+            }
+        }
+        self.len += n;
+        if self.vlen || n == 0 {
+            return Ok(());
+        }
+        let (conv, size) = crate::hdf5::read::standard::standardize(dt, elem);
+        let mut le = conv.into_owned();
+        to_little_endian_sized(dt, &mut le, size);
+        // Hash through a buffer of whole elements, about 1 MiB.
+        let per = (1usize << 20) / le.len().max(1);
+        let buf = le.repeat(per.max(1));
+        let per = (buf.len() / le.len().max(1)) as u64;
+        let mut left = n;
+        while left > 0 {
+            let k = left.min(per);
+            let bytes = (k as usize).saturating_mul(le.len());
+            self.sha.update(buf.get(..bytes).unwrap_or(&buf));
+            self.nbytes += bytes as u64;
+            left -= k;
+        }
+        let exceeded = || crate::error::Error::limit("summary sum", u64::MAX, n, None);
+        match dt {
+            Datatype::FixedPoint { signed, .. } => {
+                if let Some(sum) = self.int_sum.as_mut() {
+                    let u = read_uint(&le, ByteOrder::LittleEndian).unwrap_or(0);
+                    let v = if *signed {
+                        sign_extend(u, size) as i128
+                    } else {
+                        u as i128
+                    };
+                    *sum = sum.saturating_add(v.saturating_mul(i128::from(n)));
+                }
+            }
+            Datatype::FloatingPoint { .. } => {
+                let mut le_dt = dt.clone();
+                if let Datatype::FloatingPoint { order, .. } = &mut le_dt {
+                    *order = ByteOrder::LittleEndian;
+                }
+                if let Some(sum) = self.float_sum.as_mut() {
+                    let x = crate::hdf5::read::value::read_float(&le, ByteOrder::LittleEndian)
+                        .or_else(|| crate::hdf5::read::value::float_from_fields(&le_dt, &le))
+                        .unwrap_or(f64::NAN);
+                    if !sum.add_repeated(x, n) {
+                        return Err(exceeded());
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
     pub(super) fn finish(self, m: &mut Map<String, J>, n: u64) {
         if self.vlen {
             m.insert("len".into(), json!(n));
@@ -248,6 +313,43 @@ impl FSum {
         if let Some(b) = self.buckets.get_mut(shift) {
             *b += if x.is_sign_negative() { -m } else { m };
         }
+    }
+
+    /// Add `x` `n` times, exactly (`false`, nothing added, if a bucket would overflow).
+    pub fn add_repeated(&mut self, x: f64, n: u64) -> bool {
+        if n == 0 {
+            return true;
+        }
+        if !x.is_finite() || x == 0.0 {
+            // inf + inf = inf, NaN stays NaN, zeros add nothing (one keeps the sign rule).
+            self.add(x);
+            return true;
+        }
+        let bits = x.to_bits();
+        let exp = ((bits >> 52) & 0x7ff) as usize;
+        let frac = (bits & ((1 << 52) - 1)) as i128;
+        let (m, shift) = if exp == 0 {
+            (frac, 0)
+        } else {
+            (frac | (1 << 52), exp - 1)
+        };
+        let Some(add) = m.checked_mul(i128::from(n)) else {
+            return false;
+        };
+        if self.buckets.is_empty() {
+            self.buckets = vec![0; SHIFTS];
+        }
+        let Some(b) = self.buckets.get_mut(shift) else {
+            return false;
+        };
+        let signed = if x.is_sign_negative() { -add } else { add };
+        match b.checked_add(signed) {
+            Some(v) => *b = v,
+            None => return false,
+        }
+        self.any = true;
+        self.all_neg_zero = false;
+        true
     }
 
     /// Start a sum (kept for callers that guarded overflow: the bucketed sum never overflows).
@@ -540,5 +642,32 @@ mod big_integer_tests {
         // A string that merely looks like a mark is kept.
         let t = exact_integers(r#"{"a": "\u0001pymodaq-h5 integer x\u0001"}"#.to_string());
         assert_eq!(t, r#"{"a": "\u0001pymodaq-h5 integer x\u0001"}"#);
+    }
+
+    #[test]
+    fn repeated_additions_equal_the_loop() {
+        for x in [
+            0.1,
+            -1.5,
+            1e-310,
+            -0.0,
+            0.0,
+            3.0e300,
+            f64::INFINITY,
+            f64::NAN,
+        ] {
+            for n in [0u64, 1, 7, 1000] {
+                let mut a = FSum::default();
+                a.add(2.5);
+                assert!(a.add_repeated(x, n));
+                let mut b = FSum::default();
+                b.add(2.5);
+                (0..n).for_each(|_| b.add(x));
+                assert_eq!(a.value().to_bits(), b.value().to_bits(), "{x} x {n}");
+            }
+        }
+        let mut z = FSum::default();
+        assert!(z.add_repeated(-0.0, 5));
+        assert_eq!(z.value().to_bits(), (-0.0f64).to_bits());
     }
 }

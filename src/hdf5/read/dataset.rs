@@ -171,6 +171,18 @@ impl Dataset {
         self.len() == 0
     }
 
+    /// Whether no storage was ever allocated (a chunked dataset without a chunk index, a
+    /// contiguous one without an address): every element reads as the fill value.
+    pub fn is_unallocated(&self) -> bool {
+        self.virtual_layout.is_none()
+            && self.external.is_none()
+            && match &self.layout {
+                DataLayout::Chunked(c) => c.index_address == UNDEFINED_ADDRESS,
+                DataLayout::Contiguous { address, .. } => *address == UNDEFINED_ADDRESS,
+                DataLayout::Compact { .. } => false,
+            }
+    }
+
     fn elem_size(&self) -> Result<usize> {
         let s = usize::try_from(self.datatype.size()).unwrap_or(usize::MAX);
         if s == 0 {
