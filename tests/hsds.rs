@@ -1629,59 +1629,41 @@ fn hostile_answers_inside_a_domain_give_one_clear_error() {
     for _ in 0..40 {
         nested = format!(r#"{{"class": "H5T_ARRAY", "dims": [2], "base": {nested}}}"#);
     }
+    // A domain whose root holds one dataset of type `ty` and `dims`, answering a read of its
+    // values with `value` (routes match by prefix: the dataset's own route last).
+    let dataset = |ty: &str, dims: &str, value: Option<Vec<u8>>| {
+        let mut r = vec![
+            root(),
+            no_attrs(),
+            one_dataset(),
+            ("/datasets/d-1/attributes", ok(r#"{"attributes": []}"#)),
+        ];
+        r.extend(value.map(|v| ("/datasets/d-1/value", v)));
+        let doc =
+            format!(r#"{{"type": {ty}, "shape": {{"class": "H5S_SIMPLE", "dims": [{dims}]}}}}"#);
+        r.push(("/datasets/d-1", ok(&doc)));
+        r
+    };
+    let short_values = {
+        let mut v = b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 8\r\nConnection: close\r\n\r\n".to_vec();
+        v.extend_from_slice(&[0u8; 8]);
+        v
+    };
     type Case<'a> = (&'a str, Vec<(&'static str, Vec<u8>)>, &'a str);
     let cases: Vec<Case> = vec![
         (
             "a dataset claiming 2^50 rows",
-            vec![
-                root(),
-                no_attrs(),
-                one_dataset(),
-                ("/datasets/d-1/attributes", ok(r#"{"attributes": []}"#)),
-                (
-                    "/datasets/d-1",
-                    ok(&format!(
-                        r#"{{"type": {f64t}, "shape": {{"class": "H5S_SIMPLE", "dims": [1125899906842624]}}}}"#
-                    )),
-                ),
-            ],
+            dataset(f64t, "1125899906842624", None),
             "exceeds the limit",
         ),
         (
             "a type nested 40 deep",
-            vec![
-                root(),
-                no_attrs(),
-                one_dataset(),
-                ("/datasets/d-1/attributes", ok(r#"{"attributes": []}"#)),
-                (
-                    "/datasets/d-1",
-                    ok(&format!(
-                        r#"{{"type": {nested}, "shape": {{"class": "H5S_SIMPLE", "dims": [1]}}}}"#
-                    )),
-                ),
-            ],
+            dataset(&nested, "1", None),
             "unsupported",
         ),
         (
             "values shorter than the shape",
-            vec![
-                root(),
-                no_attrs(),
-                one_dataset(),
-                ("/datasets/d-1/attributes", ok(r#"{"attributes": []}"#)),
-                ("/datasets/d-1/value", {
-                    let mut v = b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 8\r\nConnection: close\r\n\r\n".to_vec();
-                    v.extend_from_slice(&[0u8; 8]);
-                    v
-                }),
-                (
-                    "/datasets/d-1",
-                    ok(&format!(
-                        r#"{{"type": {f64t}, "shape": {{"class": "H5S_SIMPLE", "dims": [1000]}}}}"#
-                    )),
-                ),
-            ],
+            dataset(f64t, "1000", Some(short_values)),
             "127.0.0.1",
         ),
         (
