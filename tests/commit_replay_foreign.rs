@@ -15,7 +15,6 @@
 
 mod common;
 
-use std::io;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -24,54 +23,9 @@ use std::sync::{Arc, Mutex};
 use pymodaq_h5::hdf5::read::{File, Node};
 use pymodaq_h5::hdf5::write::{MemWriteStorage, WriteOptions, WriteStorage, Writer};
 
-#[derive(Clone, Debug)]
-enum Op {
-    Write(u64, Vec<u8>),
-    SetLen(u64),
-}
-
-struct Recording {
-    inner: MemWriteStorage,
-    log: Arc<Mutex<Vec<Op>>>,
-}
-
-impl WriteStorage for Recording {
-    fn len(&self) -> io::Result<u64> {
-        self.inner.len()
-    }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        self.inner.read_at(offset, buf)
-    }
-    fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
-        self.log
-            .lock()
-            .unwrap()
-            .push(Op::Write(offset, data.to_vec()));
-        self.inner.write_at(offset, data)
-    }
-    fn set_len(&mut self, n: u64) -> io::Result<()> {
-        self.log.lock().unwrap().push(Op::SetLen(n));
-        self.inner.set_len(n)
-    }
-    fn sync(&mut self) -> io::Result<()> {
-        self.inner.sync()
-    }
-}
+use common::recording::{apply, Op, Recording};
 
 const SECTOR: u64 = 512;
-
-fn apply(image: &mut Vec<u8>, op: &Op) {
-    match op {
-        Op::Write(off, data) => {
-            let end = *off as usize + data.len();
-            if image.len() < end {
-                image.resize(end, 0);
-            }
-            image[*off as usize..end].copy_from_slice(data);
-        }
-        Op::SetLen(n) => image.resize(*n as usize, 0),
-    }
-}
 
 /// A growing dataset of the foreign file: path, elements per row, original rows (flat).
 struct Grow {
@@ -316,21 +270,15 @@ fn every_prefix_of_a_continued_foreign_file_holds_whole_acquisitions() {
         files += 1;
     }
     assert_eq!(files, 5, "files generated: {listing}");
-    let mut child = Command::new(&py)
-        .arg(common::root().join("tests/py/foreign_acquisition.py"))
-        .arg("check")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(checks.as_bytes())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
+    h5py_checks(&py, &checks);
+}
+
+/// `foreign_acquisition.py check` on `checks` (one line per file: what h5py must read in it).
+fn h5py_checks(py: &std::path::Path, checks: &str) {
+    let mut cmd = Command::new(py);
+    cmd.arg(common::root().join("tests/py/foreign_acquisition.py"))
+        .arg("check");
+    let o = common::with_input(cmd, checks);
     assert!(
         o.status.success(),
         "{}{}",
@@ -499,26 +447,5 @@ fn killed_record_append_of_pymodaq_files_is_whole() {
         grown * 3 >= trials,
         "too few trials got to append rows: {grown}"
     );
-    let mut child = Command::new(&py)
-        .arg(common::root().join("tests/py/foreign_acquisition.py"))
-        .arg("check")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(checks.as_bytes())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
-    assert!(
-        o.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    eprint!("{}", String::from_utf8_lossy(&o.stdout));
+    h5py_checks(&py, &checks);
 }
