@@ -17,7 +17,7 @@ mod common;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -414,36 +414,6 @@ fn spawn(kind: Kind, v110: bool, z: bool, every: usize, cfg: Cfg, out: &Path) ->
     }
 }
 
-/// Two threads spinning until dropped.
-struct Hog(Arc<AtomicBool>, Vec<std::thread::JoinHandle<()>>);
-impl Hog {
-    fn start() -> Hog {
-        let stop = Arc::new(AtomicBool::new(false));
-        let t = (0..2)
-            .map(|_| {
-                let s = stop.clone();
-                std::thread::spawn(move || {
-                    let mut x = 0u64;
-                    while !s.load(Ordering::Relaxed) {
-                        x = std::hint::black_box(
-                            x.wrapping_mul(6364136223846793005).wrapping_add(1),
-                        );
-                    }
-                })
-            })
-            .collect();
-        Hog(stop, t)
-    }
-}
-impl Drop for Hog {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
-        for t in self.1.drain(..) {
-            let _ = t.join();
-        }
-    }
-}
-
 #[test]
 fn killed_acquisitions_are_whole_everywhere() {
     let trials: usize = std::env::var("PYMODAQ_H5_ACQ_KILLS")
@@ -497,7 +467,7 @@ fn killed_acquisitions_are_whole_everywhere() {
                 bkg: rand() % 2 == 0,
             }
         };
-        let hog = (trial % 2 == 1).then(Hog::start);
+        let hog = (trial % 2 == 1).then(common::Hog::start);
         let out = dir.join(format!("t{trial}.h5"));
         let mut child = spawn(kind, v110, z, every, cfg, &out);
         let acked = Arc::new(std::sync::atomic::AtomicUsize::new(0));

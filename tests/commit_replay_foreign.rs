@@ -288,41 +288,6 @@ fn h5py_checks(py: &std::path::Path, checks: &str) {
     eprint!("{}", String::from_utf8_lossy(&o.stdout));
 }
 
-/// Two threads spinning until dropped (a loaded machine).
-struct Hog(
-    Arc<std::sync::atomic::AtomicBool>,
-    Vec<std::thread::JoinHandle<()>>,
-);
-
-impl Hog {
-    fn start() -> Hog {
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let t = (0..2)
-            .map(|_| {
-                let s = stop.clone();
-                std::thread::spawn(move || {
-                    let mut x = 0u64;
-                    while !s.load(std::sync::atomic::Ordering::Relaxed) {
-                        x = std::hint::black_box(
-                            x.wrapping_mul(6364136223846793005).wrapping_add(1),
-                        );
-                    }
-                })
-            })
-            .collect();
-        Hog(stop, t)
-    }
-}
-
-impl Drop for Hog {
-    fn drop(&mut self) {
-        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
-        for t in self.1.drain(..) {
-            let _ = t.join();
-        }
-    }
-}
-
 /// `pymodaq-h5 record --append` continuing PyMoDAQ's own DAQ_Logger files (backends
 /// 'tables' and h5py SWMR), killed at random moments (`PYMODAQ_H5_FOREIGN_KILLS` trials per
 /// file, default 12; half beside two busy threads): every file opens in our reader with
@@ -394,7 +359,7 @@ fn killed_record_append_of_pymodaq_files_is_whole() {
                 PathBuf::from(file).file_stem().unwrap().to_string_lossy()
             ));
             std::fs::copy(file, &p).unwrap();
-            let hog = (trial % 2 == 1).then(Hog::start);
+            let hog = (trial % 2 == 1).then(common::Hog::start);
             let every = 1 + rand() % 20;
             let mut child = Command::new(env!("CARGO_BIN_EXE_pymodaq-h5"))
                 .arg("record")
