@@ -290,14 +290,7 @@ fn acquisitions(path: &Path, kind: Kind, cfg: Cfg) -> Result<Option<usize>, Stri
         let n = match kind {
             Kind::Ext => {
                 // Pre-sized: the acquisitions are the rows before the first unwritten one.
-                let n = rows
-                    .iter()
-                    .position(|r| r.iter().any(|x| x.is_nan()))
-                    .unwrap_or(rows.len());
-                if let Some(j) = rows[n..].iter().position(|r| r.iter().any(|x| !x.is_nan())) {
-                    return Err(format!("{p}: point {} written after a hole at {n}", n + j));
-                }
-                n
+                common::rows_before_hole(&p, &rows)?
             }
             _ => rows.len(),
         };

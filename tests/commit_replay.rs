@@ -85,14 +85,11 @@ fn session(
         inner: MemWriteStorage::new(),
         log: log.clone(),
     };
-    let opts = WriteOptions {
-        profile: if v110 {
-            Profile::Hdf5V110
-        } else {
-            Profile::PyTables
-        },
-        ..WriteOptions::default()
-    };
+    let opts = common::write_opts(if v110 {
+        Profile::Hdf5V110
+    } else {
+        Profile::PyTables
+    });
     let mut w = Writer::with_storage(Box::new(st), opts).unwrap();
     let mut acked = Vec::new();
     let mut ids = Vec::new();
@@ -187,14 +184,7 @@ fn per_dataset(image: &[u8], chans: &[Chan], scan: bool) -> Result<Vec<usize>, S
         let v: Vec<f64> = d.read().map_err(|e| format!("{p}: read: {e}"))?;
         let rows: Vec<&[f64]> = v.chunks(c.row as usize).collect();
         let n = if scan {
-            let n = rows
-                .iter()
-                .position(|r| r.iter().any(|x| x.is_nan()))
-                .unwrap_or(rows.len());
-            if let Some(j) = rows[n..].iter().position(|r| r.iter().any(|x| !x.is_nan())) {
-                return Err(format!("{p}: point {} written after a hole at {n}", n + j));
-            }
-            n
+            common::rows_before_hole(&p, &rows)?
         } else {
             rows.len()
         };

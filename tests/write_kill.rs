@@ -29,14 +29,11 @@ fn kill_child() {
         return;
     };
     let v110 = std::env::var_os(V110_ENV).is_some();
-    let opts = WriteOptions {
-        profile: if v110 {
-            Profile::Hdf5V110
-        } else {
-            Profile::PyTables
-        },
-        ..WriteOptions::default()
-    };
+    let opts = common::write_opts(if v110 {
+        Profile::Hdf5V110
+    } else {
+        Profile::PyTables
+    });
     let mut w = Writer::create(&path, opts).unwrap();
     let mk = |w: &mut Writer, name: &str, z: bool| {
         let mut b = DatasetBuilder::new(Dtype::F64)

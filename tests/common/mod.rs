@@ -649,3 +649,16 @@ impl Drop for Hog {
         }
     }
 }
+
+/// The rows of a pre-sized (scan) array before the first unwritten one (NaN): the points
+/// acquired; an error naming `p` when a point is written after that hole.
+pub fn rows_before_hole(p: &impl std::fmt::Display, rows: &[&[f64]]) -> Result<usize, String> {
+    let n = rows
+        .iter()
+        .position(|r| r.iter().any(|x| x.is_nan()))
+        .unwrap_or(rows.len());
+    if let Some(j) = rows[n..].iter().position(|r| r.iter().any(|x| !x.is_nan())) {
+        return Err(format!("{p}: point {} written after a hole at {n}", n + j));
+    }
+    Ok(n)
+}
