@@ -150,9 +150,11 @@ mod tests {
     use crate::storage::MemWriteStorage;
     use std::sync::{Arc, Mutex};
 
+    type Writes = Arc<Mutex<Vec<(u64, Vec<u8>)>>>;
+
     /// Records every write reaching it, over memory.
     #[derive(Clone, Default)]
-    struct Recorder(Arc<Mutex<Vec<(u64, Vec<u8>)>>>, MemWriteStorage);
+    struct Recorder(Writes, MemWriteStorage);
 
     impl WriteStorage for Recorder {
         fn len(&self) -> io::Result<u64> {

@@ -18,6 +18,7 @@ use std::io;
 mod coalesce;
 mod file;
 mod mem;
+mod readers;
 mod shared;
 
 #[cfg(test)]
@@ -32,6 +33,7 @@ pub use file::dir_of;
 pub(crate) use file::read_exact_at;
 pub use file::{FileStorage, FileWriteStorage};
 pub use mem::{MemStorage, MemWriteStorage};
+pub use readers::ReaderWatch;
 pub use shared::SharedStorage;
 
 /// Random-access, read-only byte source.

@@ -74,7 +74,7 @@ use crate::hdf5::superblock::{
 };
 use crate::hdf5::symbol_node::{encode_snod, Entry};
 use crate::limits::Limits;
-use crate::storage::{Coalesce, FileWriteStorage, SharedStorage, WriteStorage};
+use crate::storage::{Coalesce, FileWriteStorage, ReaderWatch, SharedStorage, WriteStorage};
 
 fn usage(m: impl Into<String>) -> Error {
     Error::Usage(m.into())
@@ -259,6 +259,8 @@ pub struct Writer {
     track_order: bool,
     /// Hard links to an object beyond its first (module `more_links`).
     more_links: HashMap<usize, u32>,
+    /// Opens of the file by others, when they can be seen (module `free_space`).
+    readers: Option<ReaderWatch>,
 }
 
 fn split_path(path: &str) -> Result<(String, String)> {

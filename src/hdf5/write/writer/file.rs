@@ -19,7 +19,13 @@ impl Writer {
         let tmp = path.with_file_name(tmp_name);
         let made = FileWriteStorage::create(&tmp)
             .map_err(Error::from)
-            .and_then(|st| Self::with_storage(Box::new(Coalesce::new(st)), opts))
+            .and_then(|st| {
+                // Watched from before anyone else can know the file (module `free_space`).
+                let readers = ReaderWatch::new(&tmp);
+                let mut w = Self::with_storage(Box::new(Coalesce::new(st)), opts)?;
+                w.readers = readers;
+                Ok(w)
+            })
             .and_then(|w| {
                 std::fs::rename(&tmp, path)?;
                 Ok(w)
@@ -59,6 +65,7 @@ impl Writer {
             pool: Default::default(),
             track_order: opts.track_order,
             more_links: HashMap::new(),
+            readers: None,
         }
     }
 

@@ -152,10 +152,12 @@ impl FreeSpace {
     /// youngest batch (a reader that opened the file just before the last commit, even one
     /// of close's own compaction commits, still follows the old places), then hands out the
     /// kept partial-chunk blocks too (nothing appends after close).
-    fn cool_all(&mut self) {
+    /// `quiet`: nobody else has the file open ([`crate::storage::ReaderWatch`]), so nobody
+    /// follows old places and there is nothing to wait for.
+    fn cool_all(&mut self, quiet: bool) {
         if let Some((t, _)) = self.cooling.back() {
             let age = t.elapsed();
-            if age < COOL {
+            if age < COOL && !quiet {
                 std::thread::sleep(COOL - age);
             }
         }
@@ -211,14 +213,15 @@ impl FreeSpace {
         }
     }
 
-    /// The staged blocks are unreferenced from now on; cooled ones become reusable.
-    pub(super) fn committed(&mut self, now: Instant) {
+    /// The staged blocks are unreferenced from now on; cooled ones become reusable (all of
+    /// them when `quiet`: nobody else has the file open, so no reader follows old places).
+    pub(super) fn committed(&mut self, now: Instant, quiet: bool) {
         if !self.staged.is_empty() {
             let v = std::mem::take(&mut self.staged);
             self.cooling.push_back((now, v));
         }
         while let Some((t, _)) = self.cooling.front() {
-            if now.duration_since(*t) < COOL {
+            if now.duration_since(*t) < COOL && !quiet {
                 break;
             }
             if let Some((_, v)) = self.cooling.pop_front() {
@@ -231,8 +234,8 @@ impl FreeSpace {
 
     /// Everything cooled (no commit follows but the last one) and the free block at the
     /// end of the file, if any, removed: returns the new end of file.
-    pub(super) fn settle(&mut self, eof: u64) -> u64 {
-        self.cool_all();
+    pub(super) fn settle(&mut self, eof: u64, quiet: bool) -> u64 {
+        self.cool_all(quiet);
         self.settle_ripe(eof)
     }
 
@@ -269,7 +272,29 @@ impl FreeSpace {
 impl Writer {
     /// Called after a commit's in-place write: frees what it unreferenced.
     pub(super) fn after_commit(&mut self) {
-        self.free.committed(Instant::now());
+        let quiet = self.quiet();
+        self.free.committed(Instant::now(), quiet);
+    }
+
+    /// Whether nobody else has the file open now (a file this writer created, on a local
+    /// filesystem; `false` when unknown).
+    fn quiet(&mut self) -> bool {
+        if self.readers.is_none() {
+            return false;
+        }
+        // The commit's bytes reach the OS before the opens are counted: a reader not counted
+        // then must read the committed state (merged writes would still hold it back).
+        if self.st.flush().is_err() {
+            // Returned by the next storage call; until then, assume readers.
+            return false;
+        }
+        self.readers.as_mut().is_some_and(ReaderWatch::quiet)
+    }
+
+    /// Every freed block reusable, once cooled (no wait when [`Writer::quiet`]).
+    fn cool_free(&mut self) {
+        let quiet = self.quiet();
+        self.free.cool_all(quiet);
     }
 
     /// At close, after the last commit: rounds of [`Writer::compact_chunks`] and
@@ -287,7 +312,7 @@ impl Writer {
         self.compact_rounds()?;
         // Holes the rounds could not fill (no chunk fits them whole) are worth a full
         // packing when they are more than 1 % of the file.
-        self.free.cool_all();
+        self.cool_free();
         if self.free.free_bytes() > self.eof / 100 && self.pack_chunks()? {
             self.compact_rounds()?;
         }
@@ -315,7 +340,7 @@ impl Writer {
     /// leaves one of the three layouts, each committed whole. Returns whether a chunk
     /// moved.
     fn pack_chunks(&mut self) -> Result<bool> {
-        self.free.cool_all();
+        self.cool_free();
         let mut blocks: Vec<(u64, u64, usize, Vec<u64>)> = Vec::new();
         for &idx in self.commit.slots.keys() {
             if let Kind::Dataset(d) = &self.objs[idx].kind {
@@ -394,7 +419,7 @@ impl Writer {
         if later.is_empty() {
             return Ok(());
         }
-        self.free.cool_all();
+        self.cool_free();
         for (to, n, idx, origin) in later {
             if !self.free.take_exact(to, n) {
                 continue;
@@ -446,7 +471,7 @@ impl Writer {
     /// references, and the old place is freed only by the commit, so a kill leaves either
     /// layout. Returns whether a chunk moved.
     pub(super) fn compact_chunks(&mut self) -> Result<bool> {
-        self.free.cool_all();
+        self.cool_free();
         if self.free.free_bytes() == 0 {
             return Ok(false);
         }
@@ -541,7 +566,8 @@ impl Writer {
 
     /// At close, after the last commit: cut free space off the end of the file.
     pub(super) fn trim_end(&mut self) -> Result<()> {
-        let end = self.free.settle(self.eof);
+        let quiet = self.quiet();
+        let end = self.free.settle(self.eof, quiet);
         self.cut_to(end)
     }
 
