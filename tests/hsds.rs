@@ -674,13 +674,9 @@ fn record_and_kill(url: &str, nch: usize, flush_every: u64, after: Duration) {
 fn record_and_kill_when(url: &str, nch: usize, flush_every: u64, moment: &dyn Fn(&str, u32)) {
     use std::process::Stdio;
     let names: Vec<String> = (0..nch).map(|j| format!("c{j}")).collect();
-    let mut child = Command::new(bin())
-        .args(["record", url, "--names", &names.join(",")])
+    let mut child = record_cmd(&[url, "--names", &names.join(",")])
         .args(["--flush-every", &flush_every.to_string()])
         .args(["--flush-interval", "20ms", "--quiet"])
-        .env("HS_USERNAME", "test")
-        .env("HS_PASSWORD", "test")
-        .stdin(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
@@ -855,22 +851,10 @@ fn killed_multichannel_recordings_hold_the_same_rows_in_every_channel() {
 fn recordings_into_hsds_hold_every_row_at_end_of_input() {
     let Some(ep) = endpoint() else { return };
     let Some(py) = common::python() else { return };
-    use std::process::Stdio;
     let url = domain(&ep, "recend");
     let n = 2500u64;
-    let mut child = Command::new(bin())
-        .args([
-            "record",
-            &url,
-            "--names",
-            "temperature,pressure",
-            "--units",
-            "K,mbar",
-        ])
-        .args(["--flush-every", "1000", "--quiet"])
-        .env("HS_USERNAME", "test")
-        .env("HS_PASSWORD", "test")
-        .stdin(Stdio::piped())
+    let mut child = record_cmd(&[&url, "--names", "temperature,pressure"])
+        .args(["--units", "K,mbar", "--flush-every", "1000", "--quiet"])
         .spawn()
         .unwrap();
     {
@@ -931,16 +915,22 @@ fn object_id(c: &hsds::Client, path: &str) -> String {
     id
 }
 
+/// `record ARGS...` as the test user, its standard input piped.
+fn record_cmd(args: &[&str]) -> Command {
+    let mut c = Command::new(bin());
+    c.arg("record")
+        .args(args)
+        .env("HS_USERNAME", "test")
+        .env("HS_PASSWORD", "test")
+        .stdin(std::process::Stdio::piped());
+    c
+}
+
 /// Feed lines `rows` (values [`rec_value`]) to `record ARGS...` and wait for it.
 fn record_lines(args: &[&str], rows: std::ops::Range<usize>, nch: usize) -> std::process::Output {
     use std::process::Stdio;
-    let mut child = Command::new(bin())
-        .arg("record")
-        .args(args)
+    let mut child = record_cmd(args)
         .args(["--flush-every", "40", "--quiet"])
-        .env("HS_USERNAME", "test")
-        .env("HS_PASSWORD", "test")
-        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -1431,8 +1421,7 @@ fn live_readers_never_see_a_torn_recording() {
     use std::process::Stdio;
     let url = domain(&ep, "live");
     let nch = 3usize;
-    let mut child = Command::new(bin())
-        .args(["record", &url, "--names", "a,b,c"])
+    let mut child = record_cmd(&[&url, "--names", "a,b,c"])
         .args([
             "--flush-every",
             "150",
@@ -1440,9 +1429,6 @@ fn live_readers_never_see_a_torn_recording() {
             "200ms",
             "--quiet",
         ])
-        .env("HS_USERNAME", "test")
-        .env("HS_PASSWORD", "test")
-        .stdin(Stdio::piped())
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
