@@ -8,6 +8,7 @@
 mod common;
 
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 fn lines(n: usize) -> String {
@@ -49,23 +50,7 @@ fn compressed_recordings_flushed_often_stay_within_5_percent_of_h5py() {
         drop(stdin);
         assert!(c.wait().unwrap().success());
         let h = dir.join(format!("h{every}.h5"));
-        let o = Command::new(&py)
-            .arg(common::root().join("tests/py/h5py_same.py"))
-            .arg(&out)
-            .arg(&h)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let ours = std::fs::metadata(&out).unwrap().len() as f64;
-        let theirs = std::fs::metadata(&h).unwrap().len() as f64;
-        println!(
-            "flush every {every}: ours {ours} bytes, h5py {theirs} bytes ({:+.1} %)",
-            (ours / theirs - 1.0) * 100.0
-        );
-        assert!(
-            ours <= theirs * 1.05,
-            "flush every {every}: {ours} bytes, h5py {theirs}"
-        );
+        at_most_5_percent_over_h5py(&py, &out, &h, &[], &format!("flush every {every}"));
         // The packed file holds the rows fed, value by value, in h5py.
         let o = Command::new(&py)
             .arg("-c")
@@ -134,24 +119,8 @@ fn v110_compressed_recordings_flushed_often_stay_within_5_percent_of_h5py_latest
         }
         w.close().unwrap();
         let h = dir.join(format!("hv{every}.h5"));
-        let o = Command::new(&py)
-            .arg(common::root().join("tests/py/h5py_same.py"))
-            .arg(&out)
-            .arg(&h)
-            .arg("latest")
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let ours = std::fs::metadata(&out).unwrap().len() as f64;
-        let theirs = std::fs::metadata(&h).unwrap().len() as f64;
-        println!(
-            "1.10 profile, flush every {every}: ours {ours} bytes, h5py latest {theirs} bytes ({:+.1} %)",
-            (ours / theirs - 1.0) * 100.0
-        );
-        assert!(
-            ours <= theirs * 1.05,
-            "1.10 profile, flush every {every}: {ours} bytes, h5py latest {theirs}"
-        );
+        let what = format!("1.10 profile, flush every {every}");
+        at_most_5_percent_over_h5py(&py, &out, &h, &["latest"], &what);
         let o = Command::new(&py)
             .arg("-c")
             .arg(
@@ -171,4 +140,24 @@ fn v110_compressed_recordings_flushed_often_stay_within_5_percent_of_h5py_latest
             .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
+}
+
+/// h5py writes `out`'s objects again into `h` (`tests/py/h5py_same.py`, `extra` its options:
+/// `latest` for the newest format); `out` is at most 5 % larger than `h`.
+fn at_most_5_percent_over_h5py(py: &Path, out: &Path, h: &Path, extra: &[&str], what: &str) {
+    let o = Command::new(py)
+        .arg(common::root().join("tests/py/h5py_same.py"))
+        .arg(out)
+        .arg(h)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let ours = std::fs::metadata(out).unwrap().len() as f64;
+    let theirs = std::fs::metadata(h).unwrap().len() as f64;
+    println!(
+        "{what}: ours {ours} bytes, h5py {theirs} bytes ({:+.1} %)",
+        (ours / theirs - 1.0) * 100.0
+    );
+    assert!(ours <= theirs * 1.05, "{what}: {ours} bytes, h5py {theirs}");
 }
