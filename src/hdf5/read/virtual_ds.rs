@@ -1228,4 +1228,38 @@ mod tests {
             assert!(e.to_string().contains("invalid format specifier"), "{e}");
         }
     }
+
+    /// A regular hyperslab as HDF5 serialises it (8-byte values, `u64::MAX` unlimited).
+    fn regular_sel(dims: &[[u64; 4]]) -> Result<Sel> {
+        let mut bytes = Vec::new();
+        for d in dims {
+            for v in d {
+                bytes.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        let sizes = crate::hdf5::cursor::Sizes::default();
+        let mut c = Cursor::new(&bytes, 0, STRUCTURE, sizes);
+        let mut budget = 1 << 20;
+        regular(&mut c, dims.len(), 8, &mut budget, 0)
+    }
+
+    #[test]
+    fn unlimited_hyperslabs_hdf5_cannot_make_are_refused() {
+        let u = UNLIMITED;
+        let ok = regular_sel(&[[0, 1, 1, u], [0, 4, 2, 3]]).unwrap();
+        assert!(matches!(ok, Sel::Unlimited { dim: 0, .. }));
+        for bad in [
+            vec![[0, 1, 1, u], [0, 1, u, 1]], // two unlimited dimensions
+            vec![[0, 1, u, u]],               // count and block
+            vec![[0, 1, 2, u]],               // unlimited block, count 2
+            vec![[0, 1, u, 3]],               // overlapping blocks
+            vec![[0, 0, u, 1]],               // stride 0
+            vec![[u, 1, 1, u]],               // unlimited start
+        ] {
+            let e = regular_sel(&bad).unwrap_err();
+            assert!(e.to_string().contains("unlimited"), "{bad:?}: {e}");
+        }
+        // Reach (min dims) leaves the unlimited dimension out.
+        assert_eq!(reach(&ok, 2), vec![0, 7]);
+    }
 }
