@@ -55,29 +55,15 @@ impl Summary {
             Datatype::FixedPoint { signed, .. } => {
                 if let Some(sum) = self.int_sum.as_mut() {
                     for el in le.chunks_exact(size) {
-                        let u = read_uint(el, ByteOrder::LittleEndian).unwrap_or(0);
-                        let v = if *signed {
-                            sign_extend(u, size) as i128
-                        } else {
-                            u as i128
-                        };
-                        *sum = sum.saturating_add(v);
+                        *sum = sum.saturating_add(le_int(el, size, *signed));
                     }
                 }
             }
             Datatype::FloatingPoint { .. } => {
-                // Other sizes (long double) from their fields, in the swapped byte order.
-                let mut le_dt = dt.clone();
-                if let Datatype::FloatingPoint { order, .. } = &mut le_dt {
-                    *order = ByteOrder::LittleEndian;
-                }
+                let le_dt = little_endian(dt);
                 if let Some(sum) = self.float_sum.as_mut() {
                     for el in le.chunks_exact(size) {
-                        sum.add(
-                            crate::hdf5::read::value::read_float(el, ByteOrder::LittleEndian)
-                                .or_else(|| crate::hdf5::read::value::float_from_fields(&le_dt, el))
-                                .unwrap_or(f64::NAN),
-                        );
+                        sum.add(le_float(el, &le_dt));
                     }
                 }
             }
@@ -123,24 +109,14 @@ impl Summary {
         match dt {
             Datatype::FixedPoint { signed, .. } => {
                 if let Some(sum) = self.int_sum.as_mut() {
-                    let u = read_uint(&le, ByteOrder::LittleEndian).unwrap_or(0);
-                    let v = if *signed {
-                        sign_extend(u, size) as i128
-                    } else {
-                        u as i128
-                    };
+                    let v = le_int(&le, size, *signed);
                     *sum = sum.saturating_add(v.saturating_mul(i128::from(n)));
                 }
             }
             Datatype::FloatingPoint { .. } => {
-                let mut le_dt = dt.clone();
-                if let Datatype::FloatingPoint { order, .. } = &mut le_dt {
-                    *order = ByteOrder::LittleEndian;
-                }
+                let le_dt = little_endian(dt);
                 if let Some(sum) = self.float_sum.as_mut() {
-                    let x = crate::hdf5::read::value::read_float(&le, ByteOrder::LittleEndian)
-                        .or_else(|| crate::hdf5::read::value::float_from_fields(&le_dt, &le))
-                        .unwrap_or(f64::NAN);
+                    let x = le_float(&le, &le_dt);
                     if !sum.add_repeated(x, n) {
                         return Err(exceeded());
                     }
@@ -245,6 +221,35 @@ pub(super) fn approximate_integers(v: &mut J) {
 
 /// [`to_little_endian`] for elements of `size` bytes: a float h5py widens (converted to
 /// `size` bytes at top level) is one number to swap.
+/// An integer element, little-endian, of `size` bytes.
+#[inline]
+fn le_int(el: &[u8], size: usize, signed: bool) -> i128 {
+    let u = read_uint(el, ByteOrder::LittleEndian).unwrap_or(0);
+    if signed {
+        sign_extend(u, size) as i128
+    } else {
+        u as i128
+    }
+}
+
+/// A float type as its little-endian twin (what [`le_float`] reads elements of).
+fn little_endian(dt: &Datatype) -> Datatype {
+    let mut le_dt = dt.clone();
+    if let Datatype::FloatingPoint { order, .. } = &mut le_dt {
+        *order = ByteOrder::LittleEndian;
+    }
+    le_dt
+}
+
+/// A float element, little-endian: other sizes than 4 and 8 (long double) from the fields of
+/// `le_dt`, the type in the swapped byte order.
+#[inline]
+fn le_float(el: &[u8], le_dt: &Datatype) -> f64 {
+    crate::hdf5::read::value::read_float(el, ByteOrder::LittleEndian)
+        .or_else(|| crate::hdf5::read::value::float_from_fields(le_dt, el))
+        .unwrap_or(f64::NAN)
+}
+
 fn to_little_endian_sized(dt: &Datatype, le: &mut [u8], size: usize) {
     match dt {
         Datatype::FloatingPoint {
@@ -299,14 +304,7 @@ impl FSum {
             neg_zero
         };
         self.any = true;
-        let bits = x.to_bits();
-        let exp = ((bits >> 52) & 0x7ff) as usize;
-        let frac = (bits & ((1 << 52) - 1)) as i128;
-        let (m, shift) = if exp == 0 {
-            (frac, 0)
-        } else {
-            (frac | (1 << 52), exp - 1)
-        };
+        let (m, shift) = mantissa_shift(x);
         if self.buckets.is_empty() {
             self.buckets = vec![0; SHIFTS];
         }
@@ -325,14 +323,7 @@ impl FSum {
             self.add(x);
             return true;
         }
-        let bits = x.to_bits();
-        let exp = ((bits >> 52) & 0x7ff) as usize;
-        let frac = (bits & ((1 << 52) - 1)) as i128;
-        let (m, shift) = if exp == 0 {
-            (frac, 0)
-        } else {
-            (frac | (1 << 52), exp - 1)
-        };
+        let (m, shift) = mantissa_shift(x);
         let Some(add) = m.checked_mul(i128::from(n)) else {
             return false;
         };
@@ -390,6 +381,20 @@ impl FSum {
         } else {
             r
         }
+    }
+}
+
+/// A finite float as its integer mantissa and the bucket (binary exponent) it adds to:
+/// `x = ±m · 2^(shift - 1074)`.
+#[inline]
+fn mantissa_shift(x: f64) -> (i128, usize) {
+    let bits = x.to_bits();
+    let exp = ((bits >> 52) & 0x7ff) as usize;
+    let frac = (bits & ((1 << 52) - 1)) as i128;
+    if exp == 0 {
+        (frac, 0)
+    } else {
+        (frac | (1 << 52), exp - 1)
     }
 }
 
