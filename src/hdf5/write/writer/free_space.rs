@@ -285,7 +285,9 @@ impl Writer {
         // The commit's bytes reach the OS before the opens are counted: a reader not counted
         // then must read the committed state (merged writes would still hold it back).
         if self.st.flush().is_err() {
-            // Returned by the next storage call; until then, assume readers.
+            // The merged bytes are dropped with the error (it is reported once, here), so
+            // the writer stops as after any storage error: the next call refuses.
+            self.failed = true;
             return false;
         }
         self.readers.as_mut().is_some_and(ReaderWatch::quiet)
