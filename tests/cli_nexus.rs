@@ -366,3 +366,91 @@ print(len(a))
     let n: usize = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
     assert!(n > 10, "objects compared: {n}");
 }
+
+/// Why the hints leave a scan's navigation axes out (spec/cli.md, "Navigation axes"): every
+/// placement that would let h5py/h5web resolve them from an NXdata group changes what some
+/// PyMoDAQ backend loads. tests/py/nexus_nav_placements.py writes each candidate into copies
+/// of two scans (PyTables and h5py written) and compares PyMoDAQ's view (load-json document,
+/// `walk_nodes('/')`, `get_children`) with the original's. The expected matrix is the
+/// evidence the spec quotes; a PyMoDAQ release that changes it makes this test fail, and the
+/// spec (and maybe the hints) are revisited.
+#[test]
+fn nav_axis_placements_each_change_a_pymodaq_backend() {
+    let Some(py) = common::python() else { return };
+    let py44 = common::python44();
+    let dir = common::temp_dir("nexus-nav");
+    let mut cmd = Command::new(&py);
+    cmd.arg(common::root().join("tests/py/nexus_nav_placements.py"))
+        .arg("matrix")
+        .arg(common::root().join("fixtures/pymodaq"))
+        .arg(dir.join("variants"))
+        .env("QT_QPA_PLATFORM", "offscreen");
+    if let Some(p) = &py44 {
+        cmd.arg(p);
+    }
+    let got: J =
+        serde_json::from_str(&common::run_stdout(&mut cmd, "nexus_nav_placements.py")).unwrap();
+    let no_attrs = "(KeyError: 'you cannot get attributes from this `NoAttrs` instance')";
+    let no_write = "(OSError: Unable to synchronously create attribute (no write intent on file))";
+    let loads = [
+        "get_children",
+        "load_json.data_nodes",
+        "load_json.load_all",
+        "walk_nodes",
+    ];
+    let tree = ["get_children", "load_json.tree", "walk_nodes"];
+    let all = [
+        "get_children",
+        "load_json.axis_nodes",
+        "load_json.data_nodes",
+        "load_json.load_all",
+        "load_json.tree",
+        "walk_nodes",
+    ];
+    let soft_visible = json!([
+        format!("get_children {no_attrs}"),
+        "load_json.data_nodes",
+        "load_json.load_all",
+        "load_json.tree",
+        format!("walk_nodes {no_attrs}")
+    ]);
+    // variant -> (PyTables backend, both 5.x and 4.4; h5py backend)
+    let mut expected = json!({
+        "soft_visible": {"tables": soft_visible, "h5py": loads},
+        "soft_hidden": {"tables": "equal", "h5py": loads},
+        "hard_hidden": {"tables": "equal", "h5py": loads},
+        "copy_visible": {"tables": tree, "h5py": tree},
+        "copy_hidden": {"tables": "equal", "h5py": tree},
+        "copy_hidden_noclass": {"tables": "equal", "h5py": [
+            format!("get_children {no_write}"),
+            "load_json.data_nodes",
+            "load_json.load_all",
+            "load_json.tree",
+            format!("walk_nodes {no_write}")
+        ]},
+        "root_visible_hard": {"tables": all, "h5py": all},
+        "root_hidden_hard": {"tables": "equal", "h5py": all},
+        "root_hidden_soft": {"tables": "equal", "h5py": [
+            "get_children", "load_json.load_all", "load_json.tree", "walk_nodes"
+        ]},
+    });
+    if py44.is_some() {
+        for (_, v) in expected.as_object_mut().unwrap().iter_mut() {
+            let t = v["tables"].clone();
+            v.as_object_mut().unwrap().insert("4.4 tables".into(), t);
+        }
+    }
+    assert_eq!(
+        got,
+        expected,
+        "PyMoDAQ's view of the placements changed:\n{}",
+        serde_json::to_string_pretty(&got).unwrap()
+    );
+    // The claim the spec rests on: no placement leaves every backend's view unchanged.
+    for (v, backends) in got.as_object().unwrap() {
+        assert!(
+            backends.as_object().unwrap().values().any(|r| r != "equal"),
+            "{v} keeps every PyMoDAQ backend's view: it could carry the navigation axes"
+        );
+    }
+}

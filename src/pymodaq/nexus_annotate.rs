@@ -8,7 +8,8 @@
 //!   `NX_class = "NXdata"`, `signal` (the first data node by name), `auxiliary_signals` (the
 //!   others of the same shape), `axes` (one name per dimension of the stored dataset, `.` where
 //!   the group holds no axis for it: navigation axes live in `NavAxes`, outside the group, and
-//!   a link to them would be loaded by PyMoDAQ as a signal axis) and `AXISNAME_indices`;
+//!   every placement beside the signal that h5web could resolve changes what some PyMoDAQ
+//!   backend loads or lists, spec/cli.md "Navigation axes") and `AXISNAME_indices`;
 //! - axis datasets get `long_name = "label (units)"`; PyMoDAQ's own `units` (a JSON envelope
 //!   in 5.x files) keeps its name and value, so the units reach NeXus readers through
 //!   `long_name`. Data datasets get none: PyMoDAQ loads every extra attribute of a data node
