@@ -122,8 +122,9 @@ fn export_and_check_of_a_1_gb_dataset_stay_under_64_mib() {
 /// `show --at` and `plot --at` on a 1 GB scan (64 x 64 navigation points of 32768-value
 /// spectra, written by our extended saver as PyMoDAQ lays out a scan) read only the slab of
 /// that position: peak RSS stays under 64 MiB, and the values shown are that position's.
+/// `show` of the whole scan streams its statistics through every value under the same bound.
 #[test]
-fn show_and_plot_at_one_position_of_a_1_gb_scan_stay_under_64_mib() {
+fn show_and_plot_of_a_1_gb_scan_stay_under_64_mib() {
     use pymodaq_h5::pymodaq::attrs::PyValue;
     use pymodaq_h5::pymodaq::model::{
         Axis, DataDistribution, DataToExport, DataWithAxes, DwaArgs, NdArray,
@@ -208,6 +209,17 @@ fn show_and_plot_at_one_position_of_a_1_gb_scan_stay_under_64_mib() {
     // Each navigation axis as its one value there.
     assert!(text.contains(") = 18.5\n"), "{text}");
     assert!(text.contains(") = 1.25\n"), "{text}");
+
+    // The whole scan: every value read (slab by slab), none kept.
+    let (peak, _, code, _) = run_measured(&["show", &p, node]);
+    assert_eq!(code, Some(0));
+    eprintln!("show: peak RSS {} MiB", peak / 1024);
+    assert!(peak > 0 && peak < LIMIT_KIB, "show peak RSS {peak} KiB");
+    let out = common::bin().args(["show", &p, node]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    // Values i*64 + j + (k % 2) over i, j < 64: min 0, max 4096, mean 2047.5 + 0.5.
+    assert!(text.contains("min 0, max 4096, mean 2048\n"), "{text}");
+    assert!(text.contains("shape (64, 64, 32768)"), "{text}");
 
     let png = dir.join("at.png");
     let png_s = png.to_string_lossy().into_owned();

@@ -20,7 +20,9 @@ use crate::pmd;
 --at I,J,.. shows the signal at one navigation position (one index per navigation axis);
 only that part of the file is read, whatever the size of the scan. A dataset that is not
 PyMoDAQ data (any HDF5 file) is shown as an array: type, shape, chunks, filters and
-min/max/mean of its values (read in slabs); --at fixes its leading dimensions.")]
+min/max/mean of its values (read in slabs); --at fixes its leading dimensions.
+The statistics of a PyMoDAQ node are computed slab by slab too: memory stays bounded
+whatever the size of the scan, with a progress bar on a terminal (--quiet hides it).")]
 pub struct Args {
     /// The PyMoDAQ HDF5 file (or any HDF5 file, for its numeric datasets).
     file: PathBuf,
@@ -33,6 +35,9 @@ pub struct Args {
     /// there only.
     #[arg(long, value_delimiter = ',')]
     at: Option<Vec<usize>>,
+    /// No progress bar (it shows only when standard error is a terminal).
+    #[arg(short, long)]
+    quiet: bool,
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
@@ -64,12 +69,31 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let d = match a.at.as_deref() {
         Some(at) => pmd::load_data_at(&f, &a.node, a.bkg, false, at)
             .unwrap_or_else(|| anyhow::bail!("--at: not available for PyMoDAQ 1.x-3.x files")),
+        // The whole node: its arrays read on first touch, so the statistics below stream
+        // them slab by slab (a scan of any size in bounded memory). The background
+        // subtraction and 1.x-3.x files need the values in memory.
+        None if !a.bkg && pmd::legacy_generation(&f).is_none() => {
+            pymodaq_h5::pymodaq::load::DataLoader::new(pmd::backend(&f))
+                .lazy()
+                .load_data(&a.node, false, false)
+                .map_err(|e| pmd::load_error(e, &a.node))
+        }
         None => pmd::load_data(&f, &a.node, a.bkg),
     }
     .map_err(|e| e.context(a.file.display().to_string()))?;
     let bkg = background_nodes(&b, &a.node);
+    let bytes: u64 = d
+        .data
+        .iter()
+        .chain(d.errors.iter().flatten())
+        .map(|x| (x.len() as u64).saturating_mul(x.dtype.size() as u64))
+        .sum();
+    let pb = crate::progress::bytes(bytes, "reading", a.quiet);
+    let lines = describe(&d, &a.node, &bkg, a.bkg, &pb)
+        .map_err(|e| e.context(format!("{}: {}", a.file.display(), a.node)))?;
+    pb.finish_and_clear();
     let mut so = std::io::stdout().lock();
-    for l in describe(&d, &a.node, &bkg, a.bkg) {
+    for l in lines {
         writeln!(so, "{l}")?;
     }
     if let Some(at) = &a.at {
@@ -119,29 +143,41 @@ fn shape_str(s: &[usize]) -> String {
     }
 }
 
-/// `min max mean`, NaN ignored, and the NaN count (interrupted scans are NaN-filled).
-pub fn stats(a: &NdArray) -> (f64, f64, f64, usize) {
+/// Bytes read per slab by [`stats`]: memory stays bounded whatever the array's size.
+const SLAB_BYTES: usize = 8 << 20;
+
+/// `min max mean`, NaN ignored, and the NaN count (interrupted scans are NaN-filled). The
+/// array is read in C-order slabs of at most [`SLAB_BYTES`] (a lazy array is never held
+/// whole; the sum runs in element order, as over the array in memory); `pb` counts the bytes.
+pub fn stats(a: &NdArray, pb: &indicatif::ProgressBar) -> anyhow::Result<(f64, f64, f64, usize)> {
     let (mut lo, mut hi, mut sum, mut n, mut nan) =
         (f64::INFINITY, f64::NEG_INFINITY, 0.0, 0usize, 0usize);
-    for i in 0..a.len() {
-        if let Some(v) = a.get(i) {
-            let v = v.as_f64();
-            if v.is_nan() {
-                nan += 1;
-                continue;
+    let elem = a.dtype.size().max(1);
+    for slab in a.slabs(SLAB_BYTES) {
+        let slab = slab?;
+        pb.inc(slab.len() as u64);
+        let count = slab.len() / elem;
+        let piece = NdArray::from_le_bytes(a.dtype, vec![count], slab.into_owned())?;
+        for i in 0..count {
+            if let Some(v) = piece.get(i) {
+                let v = v.as_f64();
+                if v.is_nan() {
+                    nan += 1;
+                    continue;
+                }
+                lo = lo.min(v);
+                hi = hi.max(v);
+                sum += v;
+                n += 1;
             }
-            lo = lo.min(v);
-            hi = hi.max(v);
-            sum += v;
-            n += 1;
         }
     }
     let mean = if n == 0 { f64::NAN } else { sum / n as f64 };
-    if n == 0 {
+    Ok(if n == 0 {
         (f64::NAN, f64::NAN, mean, nan)
     } else {
         (lo, hi, mean, nan)
-    }
+    })
 }
 
 pub fn axis_label(ax: &Axis) -> String {
@@ -185,7 +221,13 @@ fn axis_line(ax: &Axis, nav: bool) -> String {
     )
 }
 
-pub fn describe(d: &DataWithAxes, path: &str, bkg: &[String], minus_bkg: bool) -> Vec<String> {
+pub fn describe(
+    d: &DataWithAxes,
+    path: &str,
+    bkg: &[String],
+    minus_bkg: bool,
+    pb: &indicatif::ProgressBar,
+) -> anyhow::Result<Vec<String>> {
     let mut out = Vec::new();
     out.push(format!("{}  ({path})", d.name));
     out.push(format!(
@@ -227,7 +269,7 @@ pub fn describe(d: &DataWithAxes, path: &str, bkg: &[String], minus_bkg: bool) -
     out.extend(sig.iter().map(|a| axis_line(a, false)));
     out.push("  arrays:".into());
     for (i, a) in d.data.iter().enumerate() {
-        let (lo, hi, mean, nan) = stats(a);
+        let (lo, hi, mean, nan) = stats(a, pb)?;
         let label = d.labels.get(i).map_or("", String::as_str);
         let nan = if nan > 0 {
             format!(", {nan} NaN (not measured)")
@@ -245,7 +287,7 @@ pub fn describe(d: &DataWithAxes, path: &str, bkg: &[String], minus_bkg: bool) -
         Some(e) => {
             out.push("  errors:".into());
             for (i, a) in e.iter().enumerate() {
-                let (lo, hi, mean, _) = stats(a);
+                let (lo, hi, mean, _) = stats(a, pb)?;
                 let label = d.labels.get(i).map_or("", String::as_str);
                 out.push(format!(
                     "    {label}: min {}, max {}, mean {}",
@@ -264,5 +306,5 @@ pub fn describe(d: &DataWithAxes, path: &str, bkg: &[String], minus_bkg: bool) -
     } else {
         format!("  background: {} (use --bkg to subtract)", bkg.join(", "))
     });
-    out
+    Ok(out)
 }
