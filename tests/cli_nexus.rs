@@ -92,6 +92,21 @@ fn annotated_files_are_nxdata_and_load_as_before() {
         let f = pymodaq_h5::hdf5::read::File::open(&ann).unwrap();
         let plan = pymodaq_h5::pymodaq::nexus_annotate::plan(&f).unwrap();
         assert!(!plan.groups.is_empty(), "{name}: nothing annotated");
+        // No hint on data datasets (PyMoDAQ loads their every attribute), as --help says.
+        for g in &plan.groups {
+            for d in std::iter::once(&g.signal).chain(&g.auxiliary_signals) {
+                let path = format!("{}/{d}", g.group);
+                let pymodaq_h5::hdf5::read::Node::Dataset(ds) = f.get(&path).unwrap() else {
+                    panic!("{name}: {path} is not a dataset")
+                };
+                for hint in common::NEXUS_HINTS {
+                    assert!(
+                        ds.object().attribute(hint).unwrap().is_none(),
+                        "{name}: {path} has {hint}"
+                    );
+                }
+            }
+        }
         // A 1-D spectrum's axis must be found (the fixtures with one carry it in its group).
         if name.contains("dte") {
             assert!(
@@ -179,6 +194,18 @@ fn annotated_files_are_nxdata_and_load_as_before() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// `annotate-nexus --help` says what the command writes where: `long_name` on axes only, the
+/// navigation axes left out (spec/cli.md).
+#[test]
+fn help_says_where_the_hints_go() {
+    let out = bin().args(["annotate-nexus", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout).replace('\n', " ");
+    assert!(out.status.success());
+    assert!(help.contains("on axis datasets only"), "{help}");
+    assert!(!help.contains("on data and axis datasets"), "{help}");
+    assert!(help.contains("Navigation axes"), "{help}");
 }
 
 #[test]

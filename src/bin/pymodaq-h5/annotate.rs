@@ -12,10 +12,12 @@ use anyhow::Context;
 
 Adds, beside PyMoDAQ's own attributes (which stay as they are, so PyMoDAQ loads the file as
 before): NX_class=NXdata, signal, auxiliary_signals, axes and AXISNAME_indices on every group
-holding data nodes; long_name=\"label (units)\" on data and axis datasets; default from the root
-to the first data group. h5web (myhdf5, vscode-h5web), silx and nexusformat then plot each node
-against its axes. Navigation axes (in NavAxes) are not children of the data group, so their
-dimensions show as '.' (index). Running it twice gives the same file content.
+holding data nodes; long_name=\"label (units)\" on axis datasets only (PyMoDAQ would load one
+on a data dataset as an extra attribute); default from the root to the first data group. h5web
+(myhdf5, vscode-h5web), silx and nexusformat then plot each node against its axes. Navigation
+axes (in NavAxes) are not children of the data group, and no link or copy of them there leaves
+every PyMoDAQ backend's view unchanged (spec/cli.md, \"Navigation axes\"), so their dimensions
+show as '.' (index). Running it twice gives the same file content.
 The file is edited in place; a refusal leaves it byte-identical.")]
 pub struct Args {
     #[command(flatten)]
