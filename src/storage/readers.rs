@@ -75,7 +75,8 @@ mod linux {
     ];
 
     pub struct Watch {
-        fd: OwnedFd,
+        /// Always `Some` until dropped.
+        fd: Option<OwnedFd>,
         open: i64,
         healthy: bool,
     }
@@ -92,15 +93,18 @@ mod linux {
             let what = WatchFlags::OPEN | WatchFlags::CLOSE_WRITE | WatchFlags::CLOSE_NOWRITE;
             inotify::add_watch(&fd, path, what).ok()?;
             Some(Watch {
-                fd,
+                fd: Some(fd),
                 open: 0,
                 healthy: true,
             })
         }
 
         pub fn quiet(&mut self) -> bool {
+            let Some(fd) = &self.fd else {
+                return false;
+            };
             let mut buf = [MaybeUninit::<u8>::uninit(); 4096];
-            let mut r = inotify::Reader::new(&self.fd, &mut buf);
+            let mut r = inotify::Reader::new(fd, &mut buf);
             while self.healthy {
                 let ev = match r.next() {
                     Ok(ev) => ev.events(),
@@ -124,6 +128,19 @@ mod linux {
                 }
             }
             self.healthy && self.open <= 0
+        }
+    }
+
+    impl Drop for Watch {
+        /// Closing an inotify instance waits for the kernel to retire its watch (an RCU
+        /// grace period, 10-15 ms measured): done on a thread of its own, so a writer's
+        /// close does not wait for it.
+        fn drop(&mut self) {
+            if let Some(fd) = self.fd.take() {
+                let closer = std::thread::Builder::new().name("inotify-close".into());
+                // If no thread can be started, the handle is closed here (and waits).
+                let _ = closer.spawn(move || drop(fd));
+            }
         }
     }
 }

@@ -71,14 +71,19 @@ impl Writer {
         let Store::Chunked(c) = &d.store else {
             return Ok(None);
         };
-        let mut dims = d.cur_dims();
-        let n = to_usize(c.chunk[0])?.saturating_mul(row);
+        // Rows buffered (the usual small append): checked before anything allocates.
         if c.logical != c.tail_start
             || c.tail.as_ref().is_some_and(|t| !t.is_empty())
             || !c.vlen_pending.is_empty()
-            || dims.get(1..) != c.chunk.get(1..)
-            || data.len() < n
         {
+            return Ok(None);
+        }
+        let n = to_usize(c.chunk[0])?.saturating_mul(row);
+        if data.len() < n {
+            return Ok(None);
+        }
+        let mut dims = d.cur_dims();
+        if dims.get(1..) != c.chunk.get(1..) {
             return Ok(None);
         }
         let start = c.logical;

@@ -84,7 +84,7 @@ impl Writer {
                     let fill = d.fill.clone();
                     let n = to_usize(size)?;
                     let buf: Vec<u8> = fill.iter().copied().cycle().take(n).collect();
-                    addr = self.alloc_write(&buf)?;
+                    addr = self.alloc_data_write(&buf)?;
                     if let Store::Contiguous { addr: a, .. } = &mut self.ds_mut(*ds)?.store {
                         *a = addr;
                     }
@@ -258,7 +258,10 @@ impl Writer {
                     None => Cow::Borrowed(buf),
                 };
                 let size = u32::try_from(stored.len()).map_err(|_| usage("chunk too big"))?;
-                let addr = self.alloc_write(&stored)?;
+                let addr = match stored {
+                    Cow::Borrowed(raw) => self.alloc_data_write(raw)?,
+                    Cow::Owned(_) => self.alloc_write(&stored)?,
+                };
                 if let Some(old) = existing {
                     self.free.release(ds.0, old.addr, u64::from(old.size));
                 }

@@ -209,7 +209,7 @@ impl Writer {
             let addr = if total == 0 {
                 UNDEF
             } else {
-                self.alloc(to_usize(total)?)
+                self.alloc_data(to_usize(total)?)
             };
             // Fresh space past the end of the file reads as zeros; reused space does not.
             if total > 0 && (fill.iter().any(|x| *x != 0) || addr < self.written_end) {

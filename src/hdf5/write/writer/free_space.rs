@@ -84,6 +84,16 @@ impl FreeSpace {
         self.by_size.insert((l, a));
     }
 
+    /// Space no state of the file ever referenced (the gap an aligned allocation skips):
+    /// reusable at once. Refused while closing, when the free blocks are the packing plan.
+    pub(super) fn add_fresh(&mut self, addr: u64, len: u64) -> bool {
+        if self.frozen || self.low_first {
+            return false;
+        }
+        self.insert(addr, len);
+        true
+    }
+
     /// A reusable block of `n` bytes (best fit; at close the lowest that fits), if any.
     pub(super) fn take(&mut self, n: u64) -> Option<u64> {
         if self.frozen {

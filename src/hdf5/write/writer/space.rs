@@ -1,7 +1,11 @@
 //! File space: positional writes, allocation past the end of file, publishing the EOF
 //! (steps 1 and 2 of the commit order).
 
+use super::commit::PAGE;
 use super::*;
+
+/// Unfiltered data blocks from this size up are page-aligned (see [`Writer::alloc_data`]).
+const ALIGN_MIN: u64 = 64 * 1024;
 
 impl Writer {
     pub(super) fn check(&self) -> Result<()> {
@@ -32,6 +36,36 @@ impl Writer {
         let a = self.eof;
         self.eof = self.eof.saturating_add(pad8(n) as u64);
         a
+    }
+
+    /// Space for `n` bytes of unfiltered data (a raw chunk, a contiguous dataset). Large
+    /// whole-page blocks taken past the end of the file start on a page boundary: the
+    /// kernel then copies them into whole (and large) page-cache folios, 20-25 % less
+    /// time per byte than the same write straddling pages. The gap before is fresh space
+    /// nothing ever pointed at, so it is reusable at once for metadata.
+    pub(super) fn alloc_data(&mut self, n: usize) -> u64 {
+        let n8 = pad8(n) as u64;
+        if n8 < ALIGN_MIN || n8 % PAGE != 0 {
+            return self.alloc(n);
+        }
+        if let Some(a) = self.free.take(n8) {
+            return a;
+        }
+        let Some(aligned) = self.eof.checked_next_multiple_of(PAGE) else {
+            return self.alloc(n);
+        };
+        if aligned > self.eof && self.free.add_fresh(self.eof, aligned - self.eof) {
+            self.eof = aligned;
+        }
+        let a = self.eof;
+        self.eof = self.eof.saturating_add(n8);
+        a
+    }
+
+    pub(super) fn alloc_data_write(&mut self, data: &[u8]) -> Result<u64> {
+        let a = self.alloc_data(data.len());
+        self.put(a, data)?;
+        Ok(a)
     }
 
     pub(super) fn alloc_write(&mut self, data: &[u8]) -> Result<u64> {
