@@ -101,3 +101,33 @@ impl Writer {
         Ok(b)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_raw_blocks_start_on_a_page_and_the_gap_serves_metadata() {
+        for profile in [Profile::PyTables, Profile::Hdf5V110] {
+            let (_m, mut w) = Writer::in_memory(profile);
+            let eof = w.eof;
+            assert_ne!(eof % PAGE, 0, "a fresh file's end is mid-page");
+            // Below the threshold, or not whole pages: packed at the end, as before.
+            let small = w.alloc_data(ALIGN_MIN as usize - 8);
+            assert_eq!(small, eof);
+            let odd = w.alloc_data(ALIGN_MIN as usize + 8);
+            assert_eq!(odd, eof + ALIGN_MIN - 8);
+            // A 64 KiB block starts on the next page boundary.
+            let gap_at = w.eof;
+            let big = w.alloc_data(ALIGN_MIN as usize);
+            assert_eq!(big, gap_at.next_multiple_of(PAGE));
+            assert_eq!(w.eof, big + ALIGN_MIN);
+            // The skipped bytes are handed to the next small allocations.
+            let meta = w.alloc(16);
+            assert_eq!(meta, gap_at);
+            // Consecutive page-multiple blocks stay aligned without gaps.
+            let next = w.alloc_data(2 * ALIGN_MIN as usize);
+            assert_eq!(next, big + ALIGN_MIN);
+        }
+    }
+}
