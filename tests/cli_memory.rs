@@ -122,7 +122,8 @@ fn export_and_check_of_a_1_gb_dataset_stay_under_64_mib() {
 /// `show --at` and `plot --at` on a 1 GB scan (64 x 64 navigation points of 32768-value
 /// spectra, written by our extended saver as PyMoDAQ lays out a scan) read only the slab of
 /// that position: peak RSS stays under 64 MiB, and the values shown are that position's.
-/// `show` of the whole scan streams its statistics through every value under the same bound.
+/// `show` of the whole scan streams its statistics through every value, and `plot` sums it
+/// over its navigation axes, under the same bound.
 #[test]
 fn show_and_plot_of_a_1_gb_scan_stay_under_64_mib() {
     use pymodaq_h5::pymodaq::attrs::PyValue;
@@ -231,6 +232,19 @@ fn show_and_plot_of_a_1_gb_scan_stay_under_64_mib() {
         "plot --at peak RSS {peak} KiB"
     );
     assert!(std::fs::metadata(&png).unwrap().len() > 1000);
+
+    // The whole scan summed over its navigation axes: read slab by slab as it is summed.
+    let svg = dir.join("sum.svg");
+    let svg_s = svg.to_string_lossy().into_owned();
+    let (peak, _, code, _) = run_measured(&["plot", &p, node, "-o", &svg_s]);
+    assert_eq!(code, Some(0));
+    eprintln!("plot (sum): peak RSS {} MiB", peak / 1024);
+    assert!(
+        peak > 0 && peak < LIMIT_KIB,
+        "plot (sum) peak RSS {peak} KiB"
+    );
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.contains("sum over navigation"), "no title in the SVG");
 }
 
 /// `dump --json --full` streams every value: a 128 MB dataset (16 M float64, 2 x 8 M

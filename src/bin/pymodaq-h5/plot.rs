@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use pymodaq_h5::pymodaq::model::{Axis, DataWithAxes};
+use pymodaq_h5::pymodaq::model::{Axis, DataWithAxes, NdArray};
 
 use crate::output::{open, write_via_temp};
 use crate::plot_draw::{draw, Field, Plot, Series};
@@ -24,7 +24,8 @@ interrupted scans skipped), or the signal at one navigation position with --at. 
 of a scan are drawn against the navigation axes (a line, an image, or a scatter for spread scans).
 A numeric dataset that is not PyMoDAQ data (any HDF5 file) is drawn against its indexes: 1-D a
 line, 2-D an image, more dimensions the last two summed over the leading ones or, with --at,
-at one position of the leading dimensions.")]
+at one position of the leading dimensions. A PyMoDAQ node is read slab by slab as it is
+summed: memory stays bounded whatever the size of the scan (progress bar on a terminal).")]
 pub struct Args {
     /// The PyMoDAQ HDF5 file (or any HDF5 file, for its numeric datasets).
     file: PathBuf,
@@ -45,6 +46,9 @@ pub struct Args {
     /// Replace OUT if it exists.
     #[arg(long)]
     force: bool,
+    /// No progress bar (it shows only when standard error is a terminal).
+    #[arg(short, long)]
+    quiet: bool,
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -77,8 +81,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if let Some(ds) = crate::plain::dataset(&f, &a.node) {
         let d = crate::plain::load(&ds, &a.node, a.at.as_deref())
             .map_err(|e| e.context(a.file.display().to_string()))?;
-        let plot =
-            build(&d, None).map_err(|e| e.context(format!("{}: {}", a.file.display(), a.node)))?;
+        let pb = crate::progress::bytes(crate::show::array_bytes(&d), "reading", a.quiet);
+        let plot = build(&d, None, &pb)
+            .map_err(|e| e.context(format!("{}: {}", a.file.display(), a.node)))?;
+        pb.finish_and_clear();
         return finish(&plot, &a, svg);
     }
     pmd::require_data(&f, &a.file, &a.node)?;
@@ -97,15 +103,25 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     });
     let (d, at) = match sliced {
         Some((d, zeros)) => (d, Some(zeros)),
+        // The arrays read as they are reduced (lazy load): a scan of any size in bounded
+        // memory. Background subtraction and 1.x-3.x files load in memory.
         None => (
-            pmd::load_data_all(&f, &a.node, a.bkg, true)
-                .or_else(|_| pmd::load_data(&f, &a.node, a.bkg))
-                .map_err(|e| e.context(a.file.display().to_string()))?,
+            match pmd::load_data_lazy(&f, &a.node, a.bkg, true) {
+                Some(lazy) => lazy.or_else(|_| {
+                    pmd::load_data_lazy(&f, &a.node, a.bkg, false)
+                        .unwrap_or_else(|| pmd::load_data(&f, &a.node, a.bkg))
+                }),
+                None => pmd::load_data_all(&f, &a.node, a.bkg, true)
+                    .or_else(|_| pmd::load_data(&f, &a.node, a.bkg)),
+            }
+            .map_err(|e| e.context(a.file.display().to_string()))?,
             a.at.clone(),
         ),
     };
-    let mut plot = build(&d, at.as_deref())
+    let pb = crate::progress::bytes(crate::show::array_bytes(&d), "reading", a.quiet);
+    let mut plot = build(&d, at.as_deref(), &pb)
         .map_err(|e| e.context(format!("{}: {}", a.file.display(), a.node)))?;
+    pb.finish_and_clear();
     if let (Some(zeros), Some(asked)) = (&at, &a.at) {
         if zeros != asked {
             retitle(
@@ -158,12 +174,14 @@ fn axis_values(d: &DataWithAxes, dim: usize, n: usize) -> (Vec<f64>, String) {
 }
 
 /// Reduce an array of `shape` to the dimensions `keep`: the other dimensions summed (NaN
-/// skipped) or fixed at `at` (in the order of the non-kept dimensions).
+/// skipped) or fixed at `at` (in the order of the non-kept dimensions). The array is read in
+/// slabs as it is summed ([`crate::show::for_each_value`]): only the result is held.
 fn reduce(
-    v: &[f64],
+    a: &NdArray,
     shape: &[usize],
     keep: &[usize],
     at: Option<&[usize]>,
+    pb: &indicatif::ProgressBar,
 ) -> anyhow::Result<Vec<f64>> {
     let other: Vec<usize> = (0..shape.len()).filter(|i| !keep.contains(i)).collect();
     if let Some(at) = at {
@@ -186,7 +204,7 @@ fn reduce(
     let mut out = vec![0.0; out_len.max(1)];
     let mut seen = vec![false; out.len()];
     let mut idx = vec![0usize; shape.len()];
-    for &x in v {
+    crate::show::for_each_value(a, pb, |x| {
         let chosen = match at {
             Some(at) => other.iter().enumerate().all(|(k, &dim)| idx[dim] == at[k]),
             None => true,
@@ -213,7 +231,7 @@ fn reduce(
             }
             idx[dim] = 0;
         }
-    }
+    })?;
     for (o, s) in out.iter_mut().zip(&seen) {
         if !s {
             *o = f64::NAN;
@@ -240,7 +258,11 @@ fn retitle(p: &mut Plot, from: &str, to: &str) {
     *t = t.replace(from, to);
 }
 
-pub fn build(d: &DataWithAxes, at: Option<&[usize]>) -> anyhow::Result<Plot> {
+pub fn build(
+    d: &DataWithAxes,
+    at: Option<&[usize]>,
+    pb: &indicatif::ProgressBar,
+) -> anyhow::Result<Plot> {
     let shape = d.shape().to_vec();
     let units = if d.units.is_empty() {
         String::new()
@@ -286,14 +308,7 @@ pub fn build(d: &DataWithAxes, at: Option<&[usize]>) -> anyhow::Result<Plot> {
     let arrays: Vec<Vec<f64>> = d
         .data
         .iter()
-        .map(|a| {
-            reduce(
-                &a.to_f64(),
-                &shape,
-                &drawn,
-                if drawn == nav { None } else { at },
-            )
-        })
+        .map(|a| reduce(a, &shape, &drawn, if drawn == nav { None } else { at }, pb))
         .collect::<anyhow::Result<_>>()?;
     // Spread scans: points at the (x, y) of the spread axes.
     if spread && drawn == nav && drawn.len() == 1 {
@@ -325,7 +340,12 @@ pub fn build(d: &DataWithAxes, at: Option<&[usize]>) -> anyhow::Result<Plot> {
                 None => (vec![0.0], "index".into()),
             };
             let errs: Option<Vec<Vec<f64>>> = match (&d.errors, nav.is_empty()) {
-                (Some(e), true) => Some(e.iter().map(|a| a.to_f64()).collect()),
+                // Read now if lazy, its error reported (`to_f64` alone would give no bars).
+                (Some(e), true) => Some(
+                    e.iter()
+                        .map(|a| a.try_le_bytes().map(|_| a.to_f64()))
+                        .collect::<pymodaq_h5::Result<_>>()?,
+                ),
                 _ => None,
             };
             let series = arrays

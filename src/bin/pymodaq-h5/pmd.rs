@@ -196,6 +196,26 @@ pub fn load_data_all(
         .map_err(|e| load_error(e, path))
 }
 
+/// [`load_data_all`] with arrays read on first touch (`DataLoader::lazy`), so a caller that
+/// streams them ([`crate::show::for_each_value`]) never holds a scan whole. `None` for
+/// background subtraction and 1.x-3.x files, which need the values in memory.
+pub fn load_data_lazy(
+    f: &File,
+    path: &str,
+    with_bkg: bool,
+    load_all: bool,
+) -> Option<anyhow::Result<DataWithAxes>> {
+    if with_bkg || legacy_generation(f).is_some() {
+        return None;
+    }
+    Some(
+        DataLoader::new(backend(f))
+            .lazy()
+            .load_data(path, false, load_all)
+            .map_err(|e| load_error(e, path)),
+    )
+}
+
 /// [`load_data_all`] at one navigation position (`at`: one index per navigation axis, in
 /// dimension order): only the chunks holding it are read; the navigation dimensions keep
 /// size 1. `None` for 1.x-3.x files (their loader reads the node whole).

@@ -72,23 +72,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         // The whole node: its arrays read on first touch, so the statistics below stream
         // them slab by slab (a scan of any size in bounded memory). The background
         // subtraction and 1.x-3.x files need the values in memory.
-        None if !a.bkg && pmd::legacy_generation(&f).is_none() => {
-            pymodaq_h5::pymodaq::load::DataLoader::new(pmd::backend(&f))
-                .lazy()
-                .load_data(&a.node, false, false)
-                .map_err(|e| pmd::load_error(e, &a.node))
-        }
-        None => pmd::load_data(&f, &a.node, a.bkg),
+        None => pmd::load_data_lazy(&f, &a.node, a.bkg, false)
+            .unwrap_or_else(|| pmd::load_data(&f, &a.node, a.bkg)),
     }
     .map_err(|e| e.context(a.file.display().to_string()))?;
     let bkg = background_nodes(&b, &a.node);
-    let bytes: u64 = d
-        .data
-        .iter()
-        .chain(d.errors.iter().flatten())
-        .map(|x| (x.len() as u64).saturating_mul(x.dtype.size() as u64))
-        .sum();
-    let pb = crate::progress::bytes(bytes, "reading", a.quiet);
+    let pb = crate::progress::bytes(array_bytes(&d), "reading", a.quiet);
     let lines = describe(&d, &a.node, &bkg, a.bkg, &pb)
         .map_err(|e| e.context(format!("{}: {}", a.file.display(), a.node)))?;
     pb.finish_and_clear();
@@ -143,15 +132,17 @@ fn shape_str(s: &[usize]) -> String {
     }
 }
 
-/// Bytes read per slab by [`stats`]: memory stays bounded whatever the array's size.
+/// Bytes read per slab by [`for_each_value`]: memory stays bounded whatever the array's size.
 const SLAB_BYTES: usize = 8 << 20;
 
-/// `min max mean`, NaN ignored, and the NaN count (interrupted scans are NaN-filled). The
-/// array is read in C-order slabs of at most [`SLAB_BYTES`] (a lazy array is never held
-/// whole; the sum runs in element order, as over the array in memory); `pb` counts the bytes.
-pub fn stats(a: &NdArray, pb: &indicatif::ProgressBar) -> anyhow::Result<(f64, f64, f64, usize)> {
-    let (mut lo, mut hi, mut sum, mut n, mut nan) =
-        (f64::INFINITY, f64::NEG_INFINITY, 0.0, 0usize, 0usize);
+/// Every element of `a` as f64 ([`Scalar::as_f64`](pymodaq_h5::pymodaq::model::Scalar)), in
+/// C order, read in slabs of at most [`SLAB_BYTES`]: a lazy array is never held whole. `pb`
+/// counts the bytes.
+pub fn for_each_value(
+    a: &NdArray,
+    pb: &indicatif::ProgressBar,
+    mut f: impl FnMut(f64),
+) -> anyhow::Result<()> {
     let elem = a.dtype.size().max(1);
     for slab in a.slabs(SLAB_BYTES) {
         let slab = slab?;
@@ -160,18 +151,37 @@ pub fn stats(a: &NdArray, pb: &indicatif::ProgressBar) -> anyhow::Result<(f64, f
         let piece = NdArray::from_le_bytes(a.dtype, vec![count], slab.into_owned())?;
         for i in 0..count {
             if let Some(v) = piece.get(i) {
-                let v = v.as_f64();
-                if v.is_nan() {
-                    nan += 1;
-                    continue;
-                }
-                lo = lo.min(v);
-                hi = hi.max(v);
-                sum += v;
-                n += 1;
+                f(v.as_f64());
             }
         }
     }
+    Ok(())
+}
+
+/// The bytes of every array (data and errors) of `d`: the progress bar's total.
+pub fn array_bytes(d: &DataWithAxes) -> u64 {
+    d.data
+        .iter()
+        .chain(d.errors.iter().flatten())
+        .map(|x| (x.len() as u64).saturating_mul(x.dtype.size() as u64))
+        .sum()
+}
+
+/// `min max mean`, NaN ignored, and the NaN count (interrupted scans are NaN-filled),
+/// streamed by [`for_each_value`] (the sum runs in element order, as over the array in memory).
+pub fn stats(a: &NdArray, pb: &indicatif::ProgressBar) -> anyhow::Result<(f64, f64, f64, usize)> {
+    let (mut lo, mut hi, mut sum, mut n, mut nan) =
+        (f64::INFINITY, f64::NEG_INFINITY, 0.0, 0usize, 0usize);
+    for_each_value(a, pb, |v| {
+        if v.is_nan() {
+            nan += 1;
+            return;
+        }
+        lo = lo.min(v);
+        hi = hi.max(v);
+        sum += v;
+        n += 1;
+    })?;
     let mean = if n == 0 { f64::NAN } else { sum / n as f64 };
     Ok(if n == 0 {
         (f64::NAN, f64::NAN, mean, nan)
