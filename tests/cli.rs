@@ -127,3 +127,64 @@ fn export_npy_is_read_back_by_numpy() {
     let zoo = std::path::PathBuf::from(fixture("pt_carray_zoo.h5"));
     common::run_py_code(&py, &script, [npy.as_path(), zoo.as_path(), csv.as_path()]);
 }
+
+/// The progress bars (issue 12: "hidden when standard error is not a terminal or with
+/// `--quiet`"): on a terminal (a pseudo-terminal through util-linux `script`) each long
+/// command draws its bar on standard error; with `-q`, or with standard error a pipe, nothing
+/// of it is written.
+#[test]
+fn progress_bars_only_on_a_terminal() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "util-linux `script` is needed"
+        );
+        eprintln!("NOTICE: no `script` command; progress bar test skipped");
+        return;
+    }
+    let dir = common::temp_dir("cli-progress");
+    let exe = env!("CARGO_BIN_EXE_pymodaq-h5");
+    let scan = common::root().join("fixtures/pymodaq/pt_extended.h5");
+    let scan = scan.to_str().unwrap();
+    let node = "/RawData/Scan000/Detector000/Data1D/CH00/Data00";
+    let out = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    let (png, csv) = (out("p.png"), out("e.csv"));
+    // (arguments, the bar's message)
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["check", scan], "checking ["),
+        (vec!["dump", "--json", scan], "dump ["),
+        (vec!["load", "--json", scan], "load: "),
+        (vec!["show", scan, node], "reading ["),
+        (vec!["plot", scan, node, "-o", &png, "--force"], "reading ["),
+        (
+            vec!["export", scan, node, "-o", &csv, "--force"],
+            "exporting [",
+        ),
+    ];
+    for (args, bar) in &cases {
+        for quiet in [false, true] {
+            let mut line = format!("{exe} {}", args.join(" "));
+            if quiet {
+                line.push_str(" -q");
+            }
+            // Standard output discarded: the transcript holds what went to the terminal's
+            // standard error.
+            let t = std::process::Command::new("script")
+                .args(["-qec", &format!("{line} >/dev/null"), "/dev/null"])
+                .output()
+                .unwrap();
+            assert!(t.status.success(), "{line}: {t:?}");
+            let shown = String::from_utf8_lossy(&t.stdout).contains(bar);
+            assert_eq!(shown, !quiet, "{line}: bar {bar:?} shown: {shown}");
+        }
+        // Standard error a pipe: no bar.
+        let o = std::process::Command::new(exe).args(args).output().unwrap();
+        assert!(o.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains(bar), "{args:?}: bar on a pipe: {err}");
+    }
+}

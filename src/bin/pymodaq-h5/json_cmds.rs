@@ -55,6 +55,9 @@ pub struct LoadArgs {
     /// default they are classified as PyMoDAQ classifies them in a writable file).
     #[arg(long)]
     strict: bool,
+    /// No progress spinner on standard error (it shows only on a terminal anyway).
+    #[arg(long, short)]
+    quiet: bool,
     /// The PyMoDAQ HDF5 file.
     file: PathBuf,
 }
@@ -93,6 +96,7 @@ pub fn load(a: LoadArgs) -> anyhow::Result<ExitCode> {
         with_bkg: _,
         out,
         strict,
+        quiet,
         file,
     } = a;
     let f = open(&file)?;
@@ -102,15 +106,20 @@ pub fn load(a: LoadArgs) -> anyhow::Result<ExitCode> {
     // without writing anything; `--strict` reproduces its read-only failures. Written as it
     // is computed (no array held as JSON values; data nodes loaded one at a time).
     let mut w = Output::create(out.as_deref().unwrap_or(Path::new("-")), true)?;
+    let pb = crate::progress::written("load", quiet);
     let had_errors = pymodaq_h5::pymodaq::tools::load_json_stream::write_load_json(
         &f,
         &file_name(&file),
         full,
         !strict,
-        &mut w,
+        &mut crate::progress::Counting {
+            inner: &mut w,
+            pb: &pb,
+        },
     )
     .with_context(|| format!("{}", file.display()))?;
     w.commit()?;
+    pb.finish_and_clear();
     Ok(if had_errors {
         ExitCode::from(3)
     } else {
