@@ -317,4 +317,29 @@ fn completions_and_man_pages_cover_every_command() {
         let page = std::fs::read_to_string(mdir.join(format!("pymodaq-h5-{c}.1"))).unwrap();
         assert!(page.contains(".SH NAME"), "{c}");
     }
+    // The overwrite rule: existing pages are refused (none touched), replaced with --force;
+    // no temporary directory is left either way.
+    let marker = mdir.join("pymodaq-h5-tree.1");
+    std::fs::write(&marker, "old").unwrap();
+    let again = bin().arg("man").arg("--dir").arg(&mdir).output().unwrap();
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(again.status.code(), Some(1), "{err}");
+    assert!(err.contains("exists (use --force"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "old");
+    let forced = bin()
+        .args(["man", "--force", "--dir"])
+        .arg(&mdir)
+        .output()
+        .unwrap();
+    assert_eq!(forced.status.code(), Some(0));
+    assert!(std::fs::read_to_string(&marker)
+        .unwrap()
+        .contains(".SH NAME"));
+    let left: Vec<_> = std::fs::read_dir(&mdir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "temporary files left: {left:?}");
 }
