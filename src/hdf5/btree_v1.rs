@@ -105,9 +105,29 @@ pub fn group_entries(
     btree_addr: u64,
     budget: &mut Budget,
 ) -> Result<Vec<SymbolTableEntry>> {
-    let mut out = Vec::new();
-    walk(io, btree_addr, None, 0, budget, &mut out)?;
-    Ok(out)
+    let mut found = GroupTree::default();
+    walk(io, btree_addr, None, 0, budget, &mut found)?;
+    Ok(found.entries)
+}
+
+/// What [`group_tree`] finds: the entries in key (name) order, and the addresses of the
+/// tree's nodes other than the root and of its `SNOD`s (in walk order).
+#[derive(Debug, Default)]
+pub struct GroupTree {
+    /// The symbol table entries, in name order.
+    pub entries: Vec<SymbolTableEntry>,
+    /// Addresses of the non-root `TREE` nodes.
+    pub nodes: Vec<u64>,
+    /// Addresses of the `SNOD`s.
+    pub snods: Vec<u64>,
+}
+
+/// The entries and structures of the group whose v1 B-tree root is at `btree_addr` (a
+/// writer editing the group supersedes them; see [`group_entries`] for the checks).
+pub fn group_tree(io: &FileIo, btree_addr: u64, budget: &mut Budget) -> Result<GroupTree> {
+    let mut found = GroupTree::default();
+    walk(io, btree_addr, None, 0, budget, &mut found)?;
+    Ok(found)
 }
 
 fn walk(
@@ -116,8 +136,11 @@ fn walk(
     expected_level: Option<u8>,
     depth: u32,
     budget: &mut Budget,
-    out: &mut Vec<SymbolTableEntry>,
+    found: &mut GroupTree,
 ) -> Result<()> {
+    if expected_level.is_some() {
+        found.nodes.push(addr);
+    }
     let cap = io.limits.max_btree_depth;
     if depth >= cap {
         return Err(Error::limit(
@@ -158,9 +181,10 @@ fn walk(
             budget.visit(child, "SNOD")?;
             let entries = symbol_node::read_node(io, child)?;
             budget.charge(entries.len() as u64, child)?;
-            out.extend(entries);
+            found.entries.extend(entries);
+            found.snods.push(child);
         } else {
-            walk(io, child, Some(h.level - 1), depth + 1, budget, out)?;
+            walk(io, child, Some(h.level - 1), depth + 1, budget, found)?;
         }
     }
     Ok(())

@@ -72,16 +72,63 @@ impl LocalHeap {
 
 // ---- Encoding (the writer's half) -----------------------------------------------------
 
-/// Encode a local heap header (32 bytes) with no free list. HDF5 marks "no free block"
-/// with offset 1 (`H5HL_FREE_NULL`) and rejects the undefined address ("bad heap free
-/// list").
+/// "No free block": HDF5's `H5HL_FREE_NULL` (it rejects the undefined address, "bad heap
+/// free list").
+pub const FREE_NULL: u64 = 1;
+
+/// Size of a free block's header (next free block offset, block size): HDF5's smallest
+/// free block.
+pub const FREE_BLOCK: u64 = 16;
+
+/// Encode a local heap header (32 bytes) with no free list.
 pub fn encode_local_heap(seg_size: u64, seg_addr: u64) -> Vec<u8> {
+    encode_local_heap_free(seg_size, FREE_NULL, seg_addr)
+}
+
+/// Encode a local heap header (32 bytes) whose free list starts at `free_head`.
+pub fn encode_local_heap_free(seg_size: u64, free_head: u64, seg_addr: u64) -> Vec<u8> {
     let mut out = b"HEAP".to_vec();
     out.extend_from_slice(&[0, 0, 0, 0]);
     out.extend_from_slice(&seg_size.to_le_bytes());
-    out.extend_from_slice(&1u64.to_le_bytes());
+    out.extend_from_slice(&free_head.to_le_bytes());
     out.extend_from_slice(&seg_addr.to_le_bytes());
     out
+}
+
+/// Encode the header of the last free block (`size` bytes, no next block).
+pub fn encode_free_block(size: u64) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    out[..8].copy_from_slice(&FREE_NULL.to_le_bytes());
+    out[8..].copy_from_slice(&size.to_le_bytes());
+    out
+}
+
+impl LocalHeap {
+    /// Offset of the free block that ends the data segment, if the free list has one
+    /// (where HDF5 and our writer put new names). The list is followed at most once per
+    /// 16 bytes of segment (a cycle ends the walk); a block that does not fit in the
+    /// segment ends it too.
+    pub fn tail_free(&self) -> Option<u64> {
+        let len = self.data.len() as u64;
+        let field = |at: u64| -> Option<u64> {
+            let a = usize::try_from(at).ok()?;
+            let b = self.data.get(a..a.checked_add(8)?)?;
+            Some(u64::from_le_bytes(b.try_into().ok()?))
+        };
+        let mut at = self.free_list_head;
+        for _ in 0..=len / FREE_BLOCK {
+            if at == FREE_NULL || at.checked_add(FREE_BLOCK)? > len {
+                return None;
+            }
+            let next = field(at)?;
+            let size = field(at + 8)?;
+            if at.checked_add(size)? == len && size >= FREE_BLOCK {
+                return Some(at);
+            }
+            at = next;
+        }
+        None
+    }
 }
 
 #[cfg(test)]
@@ -132,5 +179,29 @@ mod tests {
         let mut b = heap(19, 32);
         b[1] = b'X';
         assert!(read(&io_over(b), 0).is_err());
+    }
+
+    /// The free block ending the segment is found through the list (HDF5 may chain one in
+    /// the middle first); a list with no such block, a cycle or a block past the end gives
+    /// none.
+    #[rustfmt::skip]
+    #[test]
+    fn tail_free_block() {
+        let seg = |head: u64, blocks: &[(u64, u64, u64)]| {
+            let mut data = vec![0u8; 64];
+            for &(at, next, size) in blocks {
+                let a = at as usize;
+                data[a..a + 8].copy_from_slice(&next.to_le_bytes());      // next free block
+                data[a + 8..a + 16].copy_from_slice(&size.to_le_bytes()); // this block's size
+            }
+            LocalHeap { data_address: 0, data, free_list_head: head }
+        };
+        assert_eq!(seg(40, &[(40, FREE_NULL, 24)]).tail_free(), Some(40));
+        assert_eq!(seg(8, &[(8, 40, 16), (40, FREE_NULL, 24)]).tail_free(), Some(40));
+        assert_eq!(seg(8, &[(8, FREE_NULL, 16)]).tail_free(), None); // not at the end
+        assert_eq!(seg(8, &[(8, 24, 16), (24, 8, 16)]).tail_free(), None); // cycle
+        assert_eq!(seg(56, &[]).tail_free(), None); // header past the end
+        assert_eq!(seg(FREE_NULL, &[]).tail_free(), None);
+        assert_eq!(seg(48, &[(48, FREE_NULL, 8)]).tail_free(), None); // under 16 bytes
     }
 }

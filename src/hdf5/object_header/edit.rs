@@ -131,6 +131,9 @@ pub struct EditableHeader {
     /// files): (the message's shared encoding, attribute name, attribute message), filled
     /// by the caller that can read the heap. Their bodies name nothing themselves.
     pub shared_attrs: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>,
+    /// Continuation blocks (address, length) that [`EditableHeader::serialize`] replaced
+    /// by new ones: unreferenced once the caller has written chunk 0; the caller takes them.
+    pub superseded: Vec<(u64, u64)>,
 }
 
 /// Message flag: the body is a shared message encoding, not the message itself.
@@ -329,6 +332,7 @@ impl EditableHeader {
             next_placeholder: u64::MAX - 1,
             v2_prefix,
             shared_attrs: Vec::new(),
+            superseded: Vec::new(),
         })
     }
 
@@ -753,7 +757,12 @@ impl EditableHeader {
             let mut found = false;
             for p in self.chunks.iter_mut().take(i) {
                 for m in &mut p.msgs {
-                    if m.mtype == CONTINUATION && cont_target(&m.body).map(|t| t.0) == Some(old) {
+                    let target = cont_target(&m.body);
+                    if m.mtype == CONTINUATION && target.map(|t| t.0) == Some(old) {
+                        // A block that was in the file (not a placeholder of this edit).
+                        if let Some((a, l)) = target.filter(|t| t.0 < u64::MAX - (1 << 16)) {
+                            self.superseded.push((a, l));
+                        }
                         m.body = encode_continuation(new, bytes.len() as u64);
                         p.dirty = true;
                         found = true;

@@ -191,7 +191,12 @@ struct Grp {
     heap: u64,
     seg_addr: u64,
     seg_cap: u64,
+    /// Names of the local heap, `[0, used)` of its data segment; the rest of the
+    /// `seg_cap` bytes is the free block where later names go in place.
     heap_data: Vec<u8>,
+    /// How much of `heap_data` is in the segment at `seg_addr` already (the names past it
+    /// are written once the heap header no longer calls their place free).
+    heap_written: u64,
     entries: BTreeMap<Vec<u8>, Entry>,
     cache: HashMap<Vec<u8>, u64>,
     /// Why members cannot be added or reached (a new-style group of an opened file).

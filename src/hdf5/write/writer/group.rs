@@ -2,6 +2,7 @@
 //! and v1 B-tree, or Link messages in the 1.10 profile), group commits.
 
 use super::*;
+use crate::hdf5::local_heap;
 
 /// Chunk-0 room left for attributes after the fixed messages.
 const ATTR_SLACK: usize = 512;
@@ -21,6 +22,7 @@ impl Writer {
                 seg_addr: UNDEF,
                 seg_cap: 0,
                 heap_data: Vec::new(),
+                heap_written: 0,
                 entries: BTreeMap::new(),
                 cache: HashMap::new(),
                 refuse: None,
@@ -33,16 +35,15 @@ impl Writer {
             };
             return self.new_object(path, Kind::Group(g), attrs);
         }
-        // Local heap: header + data segment holding the empty string at offset 0.
+        // Local heap: header + data segment holding the empty string at offset 0, then
+        // the free block.
         let seg_cap = 256u64;
         let heap_data = vec![0u8; 8];
         let heap = self.alloc(32);
         let seg_addr = self.alloc(seg_cap as usize);
-        let mut hb = encode_local_heap(heap_data.len() as u64, seg_addr);
+        let (mut hb, seg) = heap_layout(&heap_data, seg_cap, seg_addr)?;
         hb.resize(32, 0);
         self.put(heap, &hb)?;
-        let mut seg = heap_data.clone();
-        seg.resize(seg_cap as usize, 0);
         self.put(seg_addr, &seg)?;
         let bsize = btree_node_size(8, GROUP_INTERNAL_K);
         let root = encode_btree_node(
@@ -60,6 +61,7 @@ impl Writer {
             heap,
             seg_addr,
             seg_cap,
+            heap_written: heap_data.len() as u64,
             heap_data,
             entries: BTreeMap::new(),
             cache: HashMap::new(),
@@ -218,30 +220,32 @@ impl Writer {
             }
             return r;
         }
-        // Name into the heap: in place past the declared size, or a new bigger segment.
+        // Name into the heap: in place, in the free block ending the segment (written by
+        // the commit, once the heap header no longer calls that place free), or a new
+        // bigger segment.
         let mut nb = key.clone();
         nb.push(0);
         nb.resize(pad8(nb.len()), 0);
         let (used, seg_addr, seg_cap) = (g.heap_data.len() as u64, g.seg_addr, g.seg_cap);
         let need = used + nb.len() as u64;
+        let mut data = g.heap_data.clone();
+        data.extend_from_slice(&nb);
         let (new_addr, new_cap) = if need <= seg_cap {
-            self.put(seg_addr + used, &nb)?;
             (seg_addr, seg_cap)
         } else {
-            let cap = need.max(seg_cap.saturating_mul(2));
-            let mut seg = match &self.objs[gidx].kind {
-                Kind::Group(g) => g.heap_data.clone(),
-                _ => return Err(usage("not a group")),
-            };
-            seg.extend_from_slice(&nb);
-            seg.resize(to_usize(cap)?, 0);
+            // Room for the free block HDF5 needs after the names, and for later names.
+            let cap = (need + local_heap::FREE_BLOCK).max(seg_cap.saturating_mul(2));
+            let (_, seg) = heap_layout(&data, cap, UNDEF)?;
             (self.alloc_write(&seg)?, cap)
         };
         let entry = self.group_entry(child, used)?;
         let Kind::Group(g) = &mut self.objs[gidx].kind else {
             return Err(usage("not a group"));
         };
-        g.heap_data.extend_from_slice(&nb);
+        if new_addr != seg_addr {
+            g.heap_written = data.len() as u64;
+        }
+        g.heap_data = data;
         g.seg_addr = new_addr;
         g.seg_cap = new_cap;
         g.entries.insert(key, entry);
@@ -266,7 +270,16 @@ impl Writer {
         };
         let entries: Vec<Entry> = g.entries.values().copied().collect();
         let mut cache = std::mem::take(&mut g.cache);
-        let (heap, btree, seg_addr, used) = (g.heap, g.btree, g.seg_addr, g.heap_data.len() as u64);
+        let (heap, btree, seg_addr, seg_cap) = (g.heap, g.btree, g.seg_addr, g.seg_cap);
+        let (used, written) = (g.heap_data.len(), to_usize(g.heap_written)?);
+        let unwritten = g.heap_data.get(written..).unwrap_or_default().to_vec();
+        let (head, seg) = heap_layout(&g.heap_data, seg_cap, seg_addr)?;
+        let free_block = seg.get(used..).unwrap_or_default();
+        let free_block = free_block
+            .get(..free_block.len().min(local_heap::FREE_BLOCK as usize))
+            .unwrap_or_default()
+            .to_vec();
+        g.heap_written = used as u64;
         self.commit.touched = Some(Vec::new());
         let built = self.group_tree(&mut cache, &entries);
         let live: std::collections::HashSet<u64> = self
@@ -289,7 +302,16 @@ impl Writer {
             g.cache = cache;
         }
         self.publish_eof()?;
-        self.put(heap, &encode_local_heap(used, seg_addr))?;
+        // The heap: its new free block first (inside the committed free block, or past the
+        // committed segment size: no committed state reads it), then the header naming it,
+        // then the new names (where the committed header saw free space); the root last.
+        if !free_block.is_empty() {
+            self.put(seg_addr + used as u64, &free_block)?;
+        }
+        self.put(heap, &head)?;
+        if !unwritten.is_empty() {
+            self.put(seg_addr + written as u64, &unwritten)?;
+        }
         self.put(btree, &root)?;
         if !dead.is_empty() {
             for (a, l) in dead {
@@ -412,14 +434,41 @@ impl Writer {
             return Err(usage("not a group"));
         };
         let used = g.heap_data.len() as u64;
-        let cap = used.max(g.seg_cap.saturating_mul(2));
-        let mut seg = g.heap_data.clone();
-        seg.resize(to_usize(cap)?, 0);
+        let (old_addr, old_cap) = (g.seg_addr, g.seg_cap);
+        let cap = (used + local_heap::FREE_BLOCK).max(old_cap.saturating_mul(2));
+        let (_, seg) = heap_layout(&g.heap_data, cap, UNDEF)?;
         let a = self.alloc_write(&seg)?;
         if let Kind::Group(g) = &mut self.objs[gidx].kind {
             g.seg_addr = a;
             g.seg_cap = cap;
+            g.heap_written = used;
         }
-        self.commit_group(gidx)
+        self.commit_group(gidx)?;
+        // The old segment is unreferenced once the heap header names the new one.
+        if old_addr != UNDEF {
+            for (a, l) in super::dense::aligned_within(vec![(old_addr, old_cap)]) {
+                self.free.release(gidx, a, l);
+            }
+            self.free.stage(gidx);
+            self.after_commit();
+        }
+        Ok(())
     }
+}
+
+/// The local heap header and data segment image of a segment of `cap` bytes at `seg_addr`
+/// holding `names`: past them, the free block (HDF5's free list) where later names go in
+/// place, when the rest holds one; else the header declares only the names.
+fn heap_layout(names: &[u8], cap: u64, seg_addr: u64) -> Result<(Vec<u8>, Vec<u8>)> {
+    let used = names.len() as u64;
+    let mut seg = names.to_vec();
+    let head = match cap.checked_sub(used) {
+        Some(rest) if rest >= local_heap::FREE_BLOCK => {
+            seg.extend_from_slice(&local_heap::encode_free_block(rest));
+            local_heap::encode_local_heap_free(cap, used, seg_addr)
+        }
+        _ => encode_local_heap(used, seg_addr),
+    };
+    seg.resize(to_usize(cap.max(used))?, 0);
+    Ok((head, seg))
 }

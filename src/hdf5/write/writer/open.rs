@@ -326,6 +326,7 @@ impl Writer {
                 seg_addr: UNDEF,
                 seg_cap: 0,
                 heap_data: Vec::new(),
+                heap_written: 0,
                 entries,
                 cache: HashMap::new(),
                 refuse: None,
@@ -366,10 +367,11 @@ impl Writer {
         };
         let io = &file.inner.io;
         let mut budget = Budget::new(&self.limits);
-        let found = btree_v1::group_entries(io, st.btree_address, &mut budget)?;
+        let tree = btree_v1::group_tree(io, st.btree_address, &mut budget)?;
         let heap = local_heap::read(io, st.local_heap_address)?;
+        let cache = Self::found_group_nodes(file, &tree);
         let mut entries = BTreeMap::new();
-        for e in found {
+        for e in tree.entries {
             let name = heap.string_at(e.link_name_offset)?.to_vec();
             entries.insert(
                 name,
@@ -381,19 +383,59 @@ impl Writer {
                 },
             );
         }
+        // Names end where the free block ending the segment starts (HDF5 keeps one after
+        // its names, so do we): later names go there in place; without one the segment is
+        // full.
         let seg_cap = heap.data.len() as u64;
+        let tail = heap.tail_free();
+        let mut heap_data = heap.data;
+        if let Some(used) = tail {
+            heap_data.truncate(to_usize(used)?);
+        }
+        let heap_written = heap_data.len() as u64;
         Ok(Grp {
             btree: st.btree_address,
             heap: st.local_heap_address,
             seg_addr: heap.data_address,
             seg_cap,
-            heap_data: heap.data,
+            heap_data,
+            heap_written,
             entries,
-            cache: HashMap::new(),
+            cache,
             refuse: None,
             compact: false,
             order: Default::default(),
         })
+    }
+
+    /// The group's SNODs and non-root B-tree nodes as found, bytes -> address, to seed the
+    /// group's node cache: at its first commit (`commit_group`) the ones the new tree
+    /// still has byte for byte are kept where they are, the others are freed once the
+    /// rewritten root no longer leads to them (before, they were leaked at every reopen).
+    /// Their sizes are HDF5's for K 4/16 and 8-byte offsets and lengths (an `SNOD` is
+    /// 8 + 2 * 4 * 40 = 328 bytes, a node 24 + 33 * 8 + 32 * 8 = 544): checked at open for
+    /// superblocks v0/v1; a superblock v2/v3 may change K in its extension, so its groups
+    /// are only seeded without one. The root stays out (it is rewritten in place, never
+    /// reused as a child). A node that cannot be read whole, or repeats another's bytes,
+    /// stays out too: left as it is, never freed.
+    fn found_group_nodes(file: &File, tree: &btree_v1::GroupTree) -> HashMap<Vec<u8>, u64> {
+        let sb = file.superblock();
+        let mut cache = HashMap::new();
+        if sb.version >= 2 && sb.extension_address != UNDEF {
+            return cache;
+        }
+        let io = &file.inner.io;
+        let node = btree_v1::btree_node_size(8, GROUP_INTERNAL_K) as u64;
+        let snod = crate::hdf5::symbol_node::SNOD_SIZE as u64;
+        let all = tree.nodes.iter().map(|a| (*a, node, "v1 B-tree node"));
+        for (a, len, what) in all.chain(tree.snods.iter().map(|a| (*a, snod, "SNOD"))) {
+            if let Ok(b) = io.read(a, len, what) {
+                if b.len() as u64 == len {
+                    cache.entry(b).or_insert(a);
+                }
+            }
+        }
+        cache
     }
 
     fn load_dataset(&self, file: &File, obj: Object) -> Result<Ds> {

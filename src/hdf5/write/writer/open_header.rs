@@ -190,6 +190,10 @@ impl Writer {
             return Err(usage("not an existing object"));
         };
         let r = self.patch_and_serialize(idx, &mut h);
+        // Replaced continuation blocks: freed once chunk 0 is written (`commit_header`).
+        for (a, l) in std::mem::take(&mut h.superseded) {
+            self.free.release(!idx, a, l);
+        }
         self.objs[idx].ext = Some(h);
         Ok((self.objs[idx].addr, r?))
     }
