@@ -348,6 +348,9 @@ impl Writer {
 
     /// Append typed rows along dimension 0 (`data.len()` a multiple of the row size).
     pub fn append<T: H5Num>(&mut self, ds: &DatasetId, data: &[T]) -> Result<()> {
+        if self.append_buffered(*ds, data) {
+            return Ok(());
+        }
         self.check_type::<T>(ds)?;
         self.with_le_bytes(data, |w, raw| w.append_raw(ds, raw))
     }
