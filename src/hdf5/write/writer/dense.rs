@@ -456,7 +456,7 @@ impl Writer {
         idx: usize,
         bodies: Vec<(&str, Vec<u8>)>,
     ) -> Result<Vec<(u16, Vec<u8>)>> {
-        let superseded = self.ext_to_v2(idx)?;
+        self.ext_to_v2(idx)?;
         self.ext_load_dense_attrs(idx)?;
         let new_orders = self.ext_attr_corders(idx, bodies.len())?;
         let o = &mut self.objs[idx];
@@ -507,12 +507,9 @@ impl Writer {
                 None => o.attrs.push((name.to_string(), body)),
             }
         }
+        // The v1 continuation blocks it replaces are freed by that commit
+        // (`EditableHeader::superseded`, as for any rewritten continuation block).
         self.commit_header(idx)?;
-        // The v1 continuation blocks, unreferenced once that commit is written: reused
-        // after the object's next commit.
-        for (a, l) in superseded {
-            self.free.release(!idx, a, l);
-        }
         Ok(released)
     }
 
@@ -548,17 +545,19 @@ impl Writer {
     /// An existing v1 header taking dense attributes (an attribute over 64 KiB): rewritten
     /// as a v2 header in place (`EditableHeader::to_v2`) holding an Attribute Info message
     /// (compact until the commit writes the storage), as libhdf5 writes v2 headers in
-    /// superblock-v0 files. Returns its old continuation blocks.
-    fn ext_to_v2(&mut self, idx: usize) -> Result<Vec<(u64, u64)>> {
+    /// superblock-v0 files.
+    fn ext_to_v2(&mut self, idx: usize) -> Result<()> {
         if self.ext_ainfo(idx).is_some() {
-            return Ok(Vec::new());
+            return Ok(());
         }
         let Some(h) = self.objs[idx].ext.as_mut() else {
-            return Ok(Vec::new());
+            return Ok(());
         };
-        let old = h.to_v2()?;
+        // Its old continuation blocks (returned) are rewritten as `OCHK` blocks by the
+        // next serialisation, which reports them superseded: freed there, not twice.
+        let _old = h.to_v2()?;
         h.add(kind::ATTRIBUTE_INFO, AttributeInfo::compact().encode())?;
-        Ok(old)
+        Ok(())
     }
 
     /// Creation orders for `n` new attributes of the existing object `idx`: the Attribute
