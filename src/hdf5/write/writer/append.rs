@@ -33,7 +33,7 @@ impl Writer {
             return false;
         };
         // An empty tail may take the whole-chunk path instead.
-        if tail.is_empty() || row == 0 || bytes % row != 0 {
+        if tail.is_empty() || row == 0 || !bytes.is_multiple_of(row) {
             return false;
         }
         let rows = (bytes / row) as u64;

@@ -45,7 +45,7 @@ impl Writer {
     /// nothing ever pointed at, so it is reusable at once for metadata.
     pub(super) fn alloc_data(&mut self, n: usize) -> u64 {
         let n8 = pad8(n) as u64;
-        if n8 < ALIGN_MIN || n8 % PAGE != 0 {
+        if n8 < ALIGN_MIN || !n8.is_multiple_of(PAGE) {
             return self.alloc(n);
         }
         if let Some(a) = self.free.take(n8) {
