@@ -188,3 +188,93 @@ fn progress_bars_only_on_a_terminal() {
         assert!(!err.contains(bar), "{args:?}: bar on a pipe: {err}");
     }
 }
+
+/// `CMD | head`: the reader closing the pipe early is not an error. Each command's output is
+/// larger than a pipe's buffer, so it meets the closed pipe while writing: exit 0, nothing on
+/// standard error (`tree` and `dump` printed "I/O error: Broken pipe" and dump exited 1).
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    use pymodaq_h5::hdf5::write::{WriteOptions, Writer};
+    use pymodaq_h5::pymodaq::attrs::PyValue;
+    use pymodaq_h5::pymodaq::model::NdArray;
+    use pymodaq_h5::pymodaq::model::{Axis, DataDistribution, DataToExport, DataWithAxes, DwaArgs};
+    use pymodaq_h5::pymodaq::save::{DataToExportExtendedSaver, H5Saver, InitOptions, SaveType};
+    use std::io::Read;
+    let dir = common::temp_dir("cli-pipe");
+    // A plain file with many groups (tree), a PyMoDAQ scan with many values (the others).
+    let groups = dir.join("groups.h5");
+    let mut w = Writer::create(&groups, WriteOptions::default()).unwrap();
+    let names: Vec<String> = (0..3000).map(|i| format!("/group_number_{i:05}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    w.create_groups(&refs).unwrap();
+    w.close().unwrap();
+    let scan = dir.join("scan.h5");
+    let mut h5 = H5Saver::init_file(
+        &scan,
+        InitOptions {
+            save_type: SaveType::Scan,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let empty = PyValue::Str(String::new());
+    let sg = h5.add_scan_group("/RawData", "scan", &empty, &[]).unwrap();
+    let det = h5.add_det_group(&sg, "spectro", &empty, &[]).unwrap();
+    let saver = DataToExportExtendedSaver::new(&[4]);
+    saver
+        .add_nav_axes(
+            &mut h5,
+            &sg,
+            &[Axis::new("x", "mm", vec![0.0, 1.0, 2.0, 3.0], 0, 0).unwrap()],
+        )
+        .unwrap();
+    const N: usize = 8000;
+    for i in 0..4u64 {
+        let v: Vec<f64> = (0..N)
+            .map(|k| (k as f64).sqrt() * (i as f64 + 0.5))
+            .collect();
+        let mut point = DataToExport::new("point");
+        point.append(
+            DataWithAxes::new(DwaArgs {
+                name: "spectrum".into(),
+                data: vec![NdArray::from_f64(vec![N], &v).unwrap()],
+                ..DwaArgs::default()
+            })
+            .unwrap(),
+        );
+        saver
+            .add_data(&mut h5, &det, &point, &[i], DataDistribution::Uniform)
+            .unwrap();
+    }
+    h5.close_file().unwrap();
+    let (g, s) = (groups.to_str().unwrap(), scan.to_str().unwrap());
+    let node = "/RawData/Scan000/Detector000/Data1D/CH00/Data00";
+    for args in [
+        vec!["tree", g],
+        vec!["dump", "--json", "--full", s],
+        vec!["load", "--json", "--full", s],
+        vec!["export", s, node, "-o", "-"],
+    ] {
+        let mut child = bin()
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 16];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        // The read end dropped: the next writes fail with EPIPE.
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

@@ -122,8 +122,15 @@ fn write_values(d: &Dataset, out: &mut dyn Write, progress: Option<&dyn Fn(u64)>
                     d.path()
                 )));
             }
-            serde_json::to_writer(&mut *out, &element_json(&d.datatype, v))
-                .map_err(|e| Error::Usage(e.to_string()))?;
+            // A failed write is the writer's io::Error, its kind kept (a closed pipe stays
+            // `BrokenPipe`); an element serde cannot write is ours.
+            serde_json::to_writer(&mut *out, &element_json(&d.datatype, v)).map_err(|e| {
+                if e.is_io() {
+                    Error::Io(std::io::Error::from(e))
+                } else {
+                    Error::Usage(e.to_string())
+                }
+            })?;
             // Close the lists that end here, open the next ones.
             let mut closes = 0;
             for k in (0..ndim).rev() {

@@ -46,10 +46,13 @@ pub fn finish(r: anyhow::Result<ExitCode>) -> ExitCode {
     match r {
         Ok(code) => code,
         Err(e) => {
-            // A closed pipe (`| head`) is not an error for the user.
+            // A closed pipe (`| head`) is not an error for the user, whether it reached us
+            // directly or through the library (whose `Io` keeps the io::Error, not as a source).
+            let broken = |io: &std::io::Error| io.kind() == std::io::ErrorKind::BrokenPipe;
             if e.chain().any(|c| {
-                c.downcast_ref::<std::io::Error>()
-                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+                c.downcast_ref::<std::io::Error>().is_some_and(broken)
+                    || matches!(c.downcast_ref::<pymodaq_h5::Error>(),
+                        Some(pymodaq_h5::Error::Io(io)) if broken(io))
             }) {
                 return ExitCode::SUCCESS;
             }

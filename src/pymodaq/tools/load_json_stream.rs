@@ -56,7 +56,9 @@ fn io(e: std::io::Error) -> Error {
 }
 
 fn ser(e: serde_json::Error) -> Error {
-    Error::Io(std::io::Error::other(e))
+    // serde_json gives back the writer's own io::Error (its kind kept: a closed pipe stays
+    // `BrokenPipe`, which the CLI treats as the reader being done).
+    Error::Io(std::io::Error::from(e))
 }
 
 /// Writes `text` with every line after the first indented by `indent` more spaces.
