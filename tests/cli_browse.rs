@@ -123,9 +123,27 @@ fn tree_shows_pymodaq_meaning_and_subtrees() {
         "/RawData/Scan000/NavAxes/Axis00 dataset (3,) float64 'xaxis' [axis 'xaxis' (mm) index 0]",
         "/RawData/Scan001/Detector000/Data00 dataset (5,) float64 'sp' [data Data0D 'sp' CH00 spread]",
         "/RawData/Logger dataset (0/Inf,) vlen uint8 chunks=(1024) [strings]",
+        // Groups: the module type PyMoDAQ stored (`type`), the file's save type on /RawData.
+        "/RawData group 'Data from PyMoDAQ modules' [save type scan]",
+        "/RawData/Scan000 group 'scan 3x4' [scan]",
+        "/RawData/Scan000/Detector000 group 'det in scan' [detector]",
+        "/RawData/Scan000/Detector000/Data1D/CH00 group 'det1D'",
     ] {
         assert!(lines.contains(&want), "missing {want:?} in\n{t}");
     }
+    // The module type of a 4.4 file's actuator and detector.
+    let o = run(&["tree", &pmd("pmd44_pt_modules.h5")]);
+    let t = stdout(&o);
+    assert!(
+        t.lines()
+            .any(|l| l == "/RawData/Actuator000 group 'Delay stage' [actuator]"),
+        "{t}"
+    );
+    assert!(
+        t.lines()
+            .any(|l| l == "/RawData/Detector000 group 'Viewer snapshot' [detector]"),
+        "{t}"
+    );
     // A subtree.
     let o = run(&["tree", &pmd("h5py_extended.h5"), "/RawData/Scan000/NavAxes"]);
     assert_eq!(o.status.code(), Some(0));

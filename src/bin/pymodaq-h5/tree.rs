@@ -19,7 +19,8 @@ use crate::pmd;
   pymodaq-h5 tree scan.h5 /RawData/Scan000/Detector000
 
 A dataset line reads: PATH dataset (SHAPE) TYPE [chunks=..] [filters=..] 'TITLE' [PyMoDAQ meaning],
-e.g. `[data Data1D 'spectrum' CH00 (V)]` or `[axis 'wavelength' (nm) index 0]`.")]
+e.g. `[data Data1D 'spectrum' CH00 (V)]` or `[axis 'wavelength' (nm) index 0]`; a group line
+PATH group 'TITLE' [module type], e.g. `[detector]`, `[scan]` (`[save type ..]` on /RawData).")]
 pub struct Args {
     /// The HDF5 file.
     file: PathBuf,
@@ -47,8 +48,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             };
             writeln!(
                 so,
-                "{shown} group{}{generation}",
-                title_suffix(&b, &start, shown)
+                "{shown} group{}{}{generation}",
+                title_suffix(&b, &start, shown),
+                group_meaning(&b, &start, shown)
             )?;
             let walk = g.walk_links(|path, visit| {
                 let line = match visit {
@@ -153,9 +155,23 @@ pub fn dataset_summary(d: &pymodaq_h5::hdf5::read::Dataset) -> String {
     line
 }
 
+/// ` [TYPE]` for a group carrying PyMoDAQ's `type` (`scan`, `detector`, `actuator`, ...: the
+/// module that wrote it); on `/RawData` it is the file's save type.
+fn group_meaning(b: &H5Backend, n: &Node, path: &str) -> String {
+    match pmd::attr(b, &pmd::wrap(n, path), "type") {
+        Some(t) if !t.is_empty() && path == "/RawData" => format!(" [save type {t}]"),
+        Some(t) if !t.is_empty() => format!(" [{t}]"),
+        _ => String::new(),
+    }
+}
+
 fn node_line(b: &H5Backend, n: &Node, path: &str) -> String {
     match n {
-        Node::Group(_) => format!("{path} group{}", title_suffix(b, n, path)),
+        Node::Group(_) => format!(
+            "{path} group{}{}",
+            title_suffix(b, n, path),
+            group_meaning(b, n, path)
+        ),
         Node::Datatype(_) => format!("{path} datatype"),
         Node::Dataset(d) => {
             let mut line = format!("{path} dataset {}", dataset_summary(d));
