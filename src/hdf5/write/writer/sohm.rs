@@ -26,6 +26,10 @@ use crate::hdf5::sohm;
 const ENTRY: usize = 1 + 4 + 12;
 const S: &str = "shared message index";
 
+/// Pseudo message type of a reference to a committed datatype in the lists of dropped
+/// references (`Writer::part_refs`): not a message type HDF5 uses.
+pub(super) const COMMITTED_DATATYPE: u16 = u16::MAX;
+
 /// Record of the entry `e` whose message lies in the heap at `id`: its reference count.
 fn heap_entry_refcount(e: &[u8], id: &[u8]) -> Option<u32> {
     match e {
@@ -94,19 +98,93 @@ impl Writer {
         out
     }
 
-    /// The shared datatype and dataspace (in the shared-message heap) of an attribute
-    /// message; those of other encodings (a committed datatype) are not counted here.
+    /// The shared datatype and dataspace of an attribute message: in the shared-message
+    /// heap, or a committed (named) datatype, whose header counts the messages naming it
+    /// (as `(COMMITTED_DATATYPE, header address)`).
     pub(super) fn part_refs(body: &[u8]) -> Vec<(u16, Vec<u8>)> {
+        let sizes = crate::hdf5::cursor::Sizes {
+            offsets: 8,
+            lengths: 8,
+        };
         crate::hdf5::message::attribute::shared_parts(body)
             .into_iter()
-            .filter_map(|(t, enc)| sohm::heap_id(enc).map(|id| (t, id.to_vec())))
+            .filter_map(|(t, enc)| match sohm::heap_id(enc) {
+                Some(id) => Some((t, id.to_vec())),
+                None if t == kind::DATATYPE => crate::hdf5::message::shared_address(enc, sizes, 0)
+                    .ok()
+                    .map(|a| (COMMITTED_DATATYPE, a.to_le_bytes().to_vec())),
+                None => None,
+            })
             .collect()
     }
 
-    /// [`Writer::sohm_release`] for each of `refs`.
+    /// [`Writer::sohm_release`] (or [`Writer::committed_release`]) for each of `refs`.
     pub(super) fn sohm_release_all(&mut self, refs: &[(u16, Vec<u8>)]) -> Result<()> {
         for (t, id) in refs {
-            self.sohm_release(*t, id)?;
+            if *t == COMMITTED_DATATYPE {
+                let a = id
+                    .as_slice()
+                    .try_into()
+                    .map(u64::from_le_bytes)
+                    .map_err(|_| usage("internal: committed datatype reference"))?;
+                self.committed_release(a)?;
+            } else {
+                self.sohm_release(*t, id)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Drop one reference to the committed datatype whose header is at `addr`, once the
+    /// header of the message that named it is written (as libhdf5's `H5O__shared_delete`
+    /// lowers it): a v1 header's count (prefix), a v2 header's Reference Count message, in
+    /// one in-place write of chunk 0 (a continuation block holding the message is written
+    /// anew first, the old one freed by that write). Left as it is (one too high: kept
+    /// longer, never removed while named) when it would reach 0 (libhdf5 would delete the
+    /// object). A crash before the write leaves it one too high too.
+    pub(super) fn committed_release(&mut self, addr: u64) -> Result<()> {
+        let file = self.reader()?;
+        let io = &file.inner.io;
+        let mut h = EditableHeader::load(addr, io.sizes, &self.limits, &|a, l| {
+            io.read(a, l, "committed datatype header")
+        })?;
+        if h.v2_prefix.is_none() {
+            if h.refcount <= 1 {
+                return Ok(());
+            }
+            h.refcount -= 1;
+        } else {
+            let Some(b) = h.body_mut(kind::REFCOUNT) else {
+                return Ok(());
+            };
+            let n = match b.as_slice() {
+                [0, r0, r1, r2, r3, ..] => u32::from_le_bytes([*r0, *r1, *r2, *r3]),
+                _ => {
+                    return Err(Error::format(
+                        "reference count message",
+                        addr,
+                        "not version 0",
+                    ))
+                }
+            };
+            if n <= 1 {
+                return Ok(());
+            }
+            if let Some(r) = b.get_mut(1..5) {
+                r.copy_from_slice(&(n - 1).to_le_bytes());
+            }
+        }
+        let bytes = h.serialize(&mut |b| self.alloc_write(b))?;
+        self.publish_eof()?;
+        self.put(addr, &bytes)?;
+        if !h.superseded.is_empty() {
+            // Under an owner no object index or complement can be.
+            let owner = usize::MAX / 2;
+            for (a, l) in h.superseded {
+                self.free.release(owner, a, l);
+            }
+            self.free.stage(owner);
+            self.after_commit();
         }
         Ok(())
     }
