@@ -472,3 +472,52 @@ h5py.File(sys.argv[1], 'r').visititems(visit)
         );
     }
 }
+
+/// A group (`Data1D`, a detector): the 1-D channels under it overlaid, one series per array
+/// (the "several arrays and channels overlaid"), each against its own axis; a group
+/// whose channels are images or maps is refused in one line.
+#[test]
+fn channels_of_a_group_are_overlaid() {
+    let dir = common::temp_dir("cli-plot-overlay");
+    let file = pmd("pmd44_pt_modules.h5");
+    let svg_path = dir.join("o.svg");
+    let o = plot_ok(&file, "/RawData/Detector000/Data1D", &svg_path, &[]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!("wrote {} (2 line(s))\n", svg_path.display())
+    );
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    for (k, (colour, data)) in [("#1F77B4", "CH00/Data00"), ("#FF7F0E", "CH01/Data00")]
+        .iter()
+        .enumerate()
+    {
+        let lines = polylines(&svg, colour);
+        assert_eq!(lines.len(), 2, "series {k}: curve + legend");
+        let (v, _) = read(&file, &format!("/RawData/Detector000/Data1D/{data}"));
+        assert_eq!(lines[0].len(), v.len(), "series {k}");
+        let top = (0..v.len())
+            .min_by(|&a, &b| lines[0][a].1.total_cmp(&lines[0][b].1))
+            .unwrap();
+        assert_eq!(top, argmax(&v), "series {k}");
+    }
+    // Legend: each series named by its channel.
+    assert!(
+        svg.contains("fit: CH00") && svg.contains("trace: CH00"),
+        "legend"
+    );
+    let png = dir.join("o.png");
+    plot_ok(&file, "/RawData/Detector000/Data1D", &png, &[]);
+    assert_eq!(series_in(&Img::load(&png)), 2);
+    // Images are not overlaid.
+    let o = plot(
+        &pmd("pt_extended.h5"),
+        "/RawData/Scan000/Detector000/Data0D",
+        &dir.join("m.png"),
+        &[],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("not drawn as lines"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(!dir.join("m.png").exists());
+}

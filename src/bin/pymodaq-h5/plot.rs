@@ -18,6 +18,7 @@ use crate::pmd;
   pymodaq-h5 plot scan.h5 /RawData/Scan000/Detector000/Data1D/CH00/Data00 -o sum.png
   pymodaq-h5 plot scan.h5 /RawData/Scan000/Detector000/Data1D/CH00/Data00 --at 2,1 -o p.png
   pymodaq-h5 plot scan.h5 /RawData/Scan000/Detector000/Data0D/CH00/Data00 -o map.png
+  pymodaq-h5 plot scan.h5 /RawData/Detector000/Data1D -o channels.png   # its channels overlaid
 
 Scan data (navigation + signal): the signal summed over the navigation axes (NaN of
 interrupted scans skipped), or the signal at one navigation position with --at. 0-D signals
@@ -29,7 +30,8 @@ summed: memory stays bounded whatever the size of the scan (progress bar on a te
 pub struct Args {
     /// The PyMoDAQ HDF5 file (or any HDF5 file, for its numeric datasets).
     file: PathBuf,
-    /// A data node (`pymodaq-h5 tree FILE` lists them: `[data ...]`), or any numeric dataset.
+    /// A data node (`pymodaq-h5 tree FILE` lists them: `[data ...]`), a group (its 1-D
+    /// channels overlaid), or any numeric dataset.
     node: String,
     /// Output image: .png or .svg.
     #[arg(short, long)]
@@ -88,14 +90,29 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         return finish(&plot, &a, svg);
     }
     pmd::require_data(&f, &a.file, &a.node)?;
+    // A group of a 4.x/5.x file (`Data1D`, a detector, a scan): the 1-D plots of its
+    // channels overlaid.
+    if matches!(f.get(&a.node), Ok(pymodaq_h5::hdf5::read::Node::Group(_)))
+        && pmd::legacy_generation(&f).is_none()
+    {
+        let plot = overlay(&f, &a)?;
+        return finish(&plot, &a, svg);
+    }
+    let plot = node_plot(&f, &a, &a.node)?;
+    finish(&plot, &a, svg)
+}
+
+/// The plot of the data node `node` (with the other arrays of its channel, as H5Browser's
+/// viewer shows them).
+fn node_plot(f: &pymodaq_h5::hdf5::read::File, a: &Args, node: &str) -> anyhow::Result<Plot> {
     // Every array of the node's group overlaid, as H5Browser's viewer shows them; a group
     // whose arrays PyMoDAQ cannot load together falls back to the node alone.
     // With --at, only that navigation position is read (any scan size), unless the signal is
     // 0-D: then the navigation axes are what is drawn and --at does not apply.
     let sliced = a.at.as_deref().and_then(|at| {
-        let d = pmd::load_data_at(&f, &a.node, a.bkg, true, at)?
+        let d = pmd::load_data_at(f, node, a.bkg, true, at)?
             .or_else(|_| {
-                pmd::load_data_at(&f, &a.node, a.bkg, false, at)
+                pmd::load_data_at(f, node, a.bkg, false, at)
                     .unwrap_or_else(|| Err(anyhow::anyhow!("1.x-3.x file")))
             })
             .ok()?;
@@ -106,13 +123,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         // The arrays read as they are reduced (lazy load): a scan of any size in bounded
         // memory. Background subtraction and 1.x-3.x files load in memory.
         None => (
-            match pmd::load_data_lazy(&f, &a.node, a.bkg, true) {
+            match pmd::load_data_lazy(f, node, a.bkg, true) {
                 Some(lazy) => lazy.or_else(|_| {
-                    pmd::load_data_lazy(&f, &a.node, a.bkg, false)
-                        .unwrap_or_else(|| pmd::load_data(&f, &a.node, a.bkg))
+                    pmd::load_data_lazy(f, node, a.bkg, false)
+                        .unwrap_or_else(|| pmd::load_data(f, node, a.bkg))
                 }),
-                None => pmd::load_data_all(&f, &a.node, a.bkg, true)
-                    .or_else(|_| pmd::load_data(&f, &a.node, a.bkg)),
+                None => pmd::load_data_all(f, node, a.bkg, true)
+                    .or_else(|_| pmd::load_data(f, node, a.bkg)),
             }
             .map_err(|e| e.context(a.file.display().to_string()))?,
             a.at.clone(),
@@ -120,7 +137,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     };
     let pb = crate::progress::bytes(crate::show::array_bytes(&d), "reading", a.quiet);
     let mut plot = build(&d, at.as_deref(), &pb)
-        .map_err(|e| e.context(format!("{}: {}", a.file.display(), a.node)))?;
+        .map_err(|e| e.context(format!("{}: {}", a.file.display(), node)))?;
     pb.finish_and_clear();
     if let (Some(zeros), Some(asked)) = (&at, &a.at) {
         if zeros != asked {
@@ -131,7 +148,72 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    finish(&plot, &a, svg)
+    Ok(plot)
+}
+
+/// Every channel under the group `a.node` (the first data node of each group holding data,
+/// with its channel's other arrays), drawn as lines in one plot: the issue's "several arrays
+/// and channels overlaid". Refused when a channel is not drawn as lines (an image, a map).
+fn overlay(f: &pymodaq_h5::hdf5::read::File, a: &Args) -> anyhow::Result<Plot> {
+    let b = pmd::backend(f);
+    let ctx = |e: anyhow::Error| e.context(format!("{}: {}", a.file.display(), a.node));
+    let mut firsts: Vec<String> = Vec::new();
+    let mut parents = std::collections::HashSet::new();
+    let mut nodes: Vec<String> = pmd::data_nodes(&b, &a.node)
+        .map_err(ctx)?
+        .into_iter()
+        .map(|n| n.path)
+        .collect();
+    nodes.sort();
+    for n in nodes {
+        let parent = n.rsplit_once('/').map_or("/", |(p, _)| p).to_string();
+        if parents.insert(parent) {
+            firsts.push(n);
+        }
+    }
+    anyhow::ensure!(
+        !firsts.is_empty(),
+        "{}: {}: no data node below this group (`pymodaq-h5 tree FILE` lists them)",
+        a.file.display(),
+        a.node
+    );
+    let mut all = Vec::new();
+    let (mut x_labels, mut y_labels) = (Vec::<String>::new(), Vec::<String>::new());
+    let several = firsts.len() > 1;
+    for n in &firsts {
+        match node_plot(f, a, n)? {
+            Plot::Lines {
+                title,
+                x_label,
+                y_label,
+                series,
+            } => {
+                for l in [(&mut x_labels, x_label), (&mut y_labels, y_label)] {
+                    if !l.0.contains(&l.1) {
+                        l.0.push(l.1);
+                    }
+                }
+                for mut s in series {
+                    if several {
+                        s.name = format!("{title}: {}", s.name);
+                    }
+                    all.push(s);
+                }
+            }
+            _ => anyhow::bail!(
+                "{}: {}: {n} is not drawn as lines (an image or a map): channels are overlaid \
+                 only as 1-D lines; plot its data nodes one by one",
+                a.file.display(),
+                a.node
+            ),
+        }
+    }
+    Ok(Plot::Lines {
+        title: format!("{} ({} channel(s))", a.node, firsts.len()),
+        x_label: x_labels.join(" / "),
+        y_label: y_labels.join(" / "),
+        series: all,
+    })
 }
 
 /// Draw to a temporary file beside OUT, rename, and say what was drawn.
