@@ -80,13 +80,7 @@ pub fn dump(a: DumpArgs) -> anyhow::Result<ExitCode> {
     let mut w = Output::create(out.as_deref().unwrap_or(Path::new("-")), true)?;
     let had_errors = pymodaq_h5::dump::dump_streamed(&f, &file_name(&file), opts, &mut w)
         .with_context(|| format!("{}", file.display()))?;
-    w.commit()?;
-    pb.finish_and_clear();
-    Ok(if had_errors {
-        ExitCode::from(3)
-    } else {
-        ExitCode::SUCCESS
-    })
+    finish(w, &pb, had_errors)
 }
 
 pub fn load(a: LoadArgs) -> anyhow::Result<ExitCode> {
@@ -118,6 +112,12 @@ pub fn load(a: LoadArgs) -> anyhow::Result<ExitCode> {
         },
     )
     .with_context(|| format!("{}", file.display()))?;
+    finish(w, &pb, had_errors)
+}
+
+/// The output put in place, the bar cleared, and exit 3 when some nodes could not be read
+/// (they are reported in the JSON).
+fn finish(w: Output, pb: &indicatif::ProgressBar, had_errors: bool) -> anyhow::Result<ExitCode> {
     w.commit()?;
     pb.finish_and_clear();
     Ok(if had_errors {

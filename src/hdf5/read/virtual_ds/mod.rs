@@ -507,102 +507,92 @@ pub(crate) fn read_selection_into(
     out: &mut [u8],
 ) -> Result<()> {
     with_depth(d.object().address(), || {
-        read_mapped(d, resolved, starts, counts, out)
-    })
-}
-
-fn read_mapped(
-    d: &Dataset,
-    resolved: &Resolved,
-    starts: &[u64],
-    counts: &[u64],
-    out: &mut [u8],
-) -> Result<()> {
-    let obj = d.object();
-    let at = obj.address();
-    if d.datatype.is_variable_length() {
-        return Err(Error::unsupported(
-            "virtual dataset of a variable-length type",
-            Some(at),
-        ));
-    }
-    let elem = usize::try_from(d.datatype.size())
-        .map_err(|_| Error::format(STRUCTURE, at, "element too large"))?;
-    let dims = d.shape().to_vec();
-    let inside = |p: &[u64]| {
-        p.iter()
-            .zip(starts.iter().zip(counts))
-            .all(|(&x, (&s, &c))| x >= s && x - s < c)
-    };
-    for m in resolved.reads.iter() {
-        let Some(src) = open_source(obj, m.file.as_deref(), &m.dataset)? else {
-            continue; // missing source file or dataset: the fill value
-        };
-        let swap = match conversion(&src.datatype, &d.datatype) {
-            Some(swap) => swap,
-            None => {
-                return Err(Error::unsupported(
-                    format!("virtual dataset source {} of another datatype", m.dataset),
-                    Some(at),
-                ))
-            }
-        };
-        let vpts = coordinates(&m.virtual_sel, m.virtual_cut, &dims, at)?;
-        let spts = coordinates(&m.source, m.source_cut, src.shape(), at)?;
-        if vpts.len() != spts.len() {
-            return Err(Error::format(
-                STRUCTURE,
-                at,
-                format!(
-                    "source selection of {} elements mapped to {} virtual elements",
-                    spts.len(),
-                    vpts.len()
-                ),
+        let obj = d.object();
+        let at = obj.address();
+        if d.datatype.is_variable_length() {
+            return Err(Error::unsupported(
+                "virtual dataset of a variable-length type",
+                Some(at),
             ));
         }
-        // The pairs landing in the selection, and the bounding box of their sources, read
-        // once.
-        let pairs: Vec<(&Vec<u64>, &Vec<u64>)> = spts
-            .iter()
-            .zip(&vpts)
-            .filter(|(_, vp)| inside(vp))
-            .collect();
-        if pairs.is_empty() {
-            continue;
-        }
-        let rank = src.shape().len();
-        let mut lo = vec![u64::MAX; rank];
-        let mut hi = vec![0u64; rank];
-        for (p, _) in &pairs {
-            for ((l, h), &x) in lo.iter_mut().zip(hi.iter_mut()).zip(p.iter()) {
-                *l = (*l).min(x);
-                *h = (*h).max(x.saturating_add(1));
+        let elem = usize::try_from(d.datatype.size())
+            .map_err(|_| Error::format(STRUCTURE, at, "element too large"))?;
+        let dims = d.shape().to_vec();
+        let inside = |p: &[u64]| {
+            p.iter()
+                .zip(starts.iter().zip(counts))
+                .all(|(&x, (&s, &c))| x >= s && x - s < c)
+        };
+        for m in resolved.reads.iter() {
+            let Some(src) = open_source(obj, m.file.as_deref(), &m.dataset)? else {
+                continue; // missing source file or dataset: the fill value
+            };
+            let swap = match conversion(&src.datatype, &d.datatype) {
+                Some(swap) => swap,
+                None => {
+                    return Err(Error::unsupported(
+                        format!("virtual dataset source {} of another datatype", m.dataset),
+                        Some(at),
+                    ))
+                }
+            };
+            let vpts = coordinates(&m.virtual_sel, m.virtual_cut, &dims, at)?;
+            let spts = coordinates(&m.source, m.source_cut, src.shape(), at)?;
+            if vpts.len() != spts.len() {
+                return Err(Error::format(
+                    STRUCTURE,
+                    at,
+                    format!(
+                        "source selection of {} elements mapped to {} virtual elements",
+                        spts.len(),
+                        vpts.len()
+                    ),
+                ));
             }
-        }
-        let sel: Vec<_> = lo.iter().zip(&hi).map(|(&a, &b)| a..b).collect();
-        let boxed = src.read_raw_selection(&sel)?;
-        let bdims: Vec<u64> = lo.iter().zip(&hi).map(|(&a, &b)| b - a).collect();
-        for (sp, vp) in pairs {
-            let rel: Vec<u64> = sp.iter().zip(&lo).map(|(&x, &l)| x - l).collect();
-            let vrel: Vec<u64> = vp.iter().zip(starts).map(|(&x, &s)| x - s).collect();
-            let s = usize::try_from(linear(&rel, &bdims))
-                .unwrap_or(usize::MAX)
-                .saturating_mul(elem);
-            let t = usize::try_from(linear(&vrel, counts))
-                .unwrap_or(usize::MAX)
-                .saturating_mul(elem);
-            if let (Some(from), Some(to)) = (
-                boxed.get(s..s.saturating_add(elem)),
-                out.get_mut(t..t.saturating_add(elem)),
-            ) {
-                to.copy_from_slice(from);
-                if swap {
-                    to.reverse();
+            // The pairs landing in the selection, and the bounding box of their sources, read
+            // once.
+            let pairs: Vec<(&Vec<u64>, &Vec<u64>)> = spts
+                .iter()
+                .zip(&vpts)
+                .filter(|(_, vp)| inside(vp))
+                .collect();
+            if pairs.is_empty() {
+                continue;
+            }
+            let rank = src.shape().len();
+            let mut lo = vec![u64::MAX; rank];
+            let mut hi = vec![0u64; rank];
+            for (p, _) in &pairs {
+                for ((l, h), &x) in lo.iter_mut().zip(hi.iter_mut()).zip(p.iter()) {
+                    *l = (*l).min(x);
+                    *h = (*h).max(x.saturating_add(1));
+                }
+            }
+            let sel: Vec<_> = lo.iter().zip(&hi).map(|(&a, &b)| a..b).collect();
+            let boxed = src.read_raw_selection(&sel)?;
+            let bdims: Vec<u64> = lo.iter().zip(&hi).map(|(&a, &b)| b - a).collect();
+            for (sp, vp) in pairs {
+                let rel: Vec<u64> = sp.iter().zip(&lo).map(|(&x, &l)| x - l).collect();
+                let vrel: Vec<u64> = vp.iter().zip(starts).map(|(&x, &s)| x - s).collect();
+                let s = usize::try_from(linear(&rel, &bdims))
+                    .unwrap_or(usize::MAX)
+                    .saturating_mul(elem);
+                let t = usize::try_from(linear(&vrel, counts))
+                    .unwrap_or(usize::MAX)
+                    .saturating_mul(elem);
+                if let (Some(from), Some(to)) = (
+                    boxed.get(s..s.saturating_add(elem)),
+                    out.get_mut(t..t.saturating_add(elem)),
+                ) {
+                    to.copy_from_slice(from);
+                    if swap {
+                        to.reverse();
+                    }
                 }
             }
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// How source elements become the virtual dataset's: `Some(false)` copied as stored (same
