@@ -14,8 +14,9 @@
 //! decremented, or without the record when it reaches zero (as libhdf5's `H5SM_delete`),
 //! then the table is repointed in place (one write of under 100 bytes: index address and
 //! message count together). A crash between the two leaves a count one too high, i.e. a
-//! message kept in the heap longer than needed, never one removed while named. The heap
-//! object itself and the superseded index are left unreferenced (space not reused).
+//! message kept in the heap longer than needed, never one removed while named. The
+//! superseded index is freed by the table write (reused after the cool-down); the heap
+//! object itself is left unreferenced (space not reused).
 
 use super::*;
 use crate::hdf5::encoder::seal;
@@ -29,6 +30,11 @@ const S: &str = "shared message index";
 /// Pseudo message type of a reference to a committed datatype in the lists of dropped
 /// references (`Writer::part_refs`): not a message type HDF5 uses.
 pub(super) const COMMITTED_DATATYPE: u16 = u16::MAX;
+
+/// Owner of freed space that belongs to no object (`free_space::FreeSpace::release`): a
+/// committed datatype's continuation block, a superseded shared-message index. Staged at
+/// once after the write that unreferences it; no object index or complement is this.
+const FILE_OWNER: usize = usize::MAX / 2;
 
 /// Record of the entry `e` whose message lies in the heap at `id`: its reference count.
 fn heap_entry_refcount(e: &[u8], id: &[u8]) -> Option<u32> {
@@ -177,16 +183,21 @@ impl Writer {
         let bytes = h.serialize(&mut |b| self.alloc_write(b))?;
         self.publish_eof()?;
         self.put(addr, &bytes)?;
-        if !h.superseded.is_empty() {
-            // Under an owner no object index or complement can be.
-            let owner = usize::MAX / 2;
-            for (a, l) in h.superseded {
-                self.free.release(owner, a, l);
-            }
-            self.free.stage(owner);
-            self.after_commit();
-        }
+        self.free_unreferenced(h.superseded);
         Ok(())
+    }
+
+    /// Blocks no object owns that the write just made is no longer referencing: freed
+    /// (reused after the cool-down).
+    fn free_unreferenced(&mut self, blocks: Vec<(u64, u64)>) {
+        if blocks.is_empty() {
+            return;
+        }
+        for (a, l) in blocks {
+            self.free.release(FILE_OWNER, a, l);
+        }
+        self.free.stage(FILE_OWNER);
+        self.after_commit();
     }
 
     /// Drop one reference to the message of type `mtype` at heap ID `id` of the
@@ -256,7 +267,7 @@ impl Writer {
         } else {
             Vec::new()
         };
-        let (new_addr, count, gone) = match ix.index_type {
+        let (new_addr, count, gone, old_index) = match ix.index_type {
             0 => {
                 // "SMLI", the entries, checksum; the block is sized for `list_max`
                 // entries (libhdf5 reads that many bytes).
@@ -289,11 +300,13 @@ impl Writer {
                     .and_then(|b| b.checked_add(8))
                     .ok_or_else(missing)?;
                 list.resize(size, 0);
-                (self.alloc_write(&list)?, kept.len(), gone)
+                // The old list has the same size: `list_max` entries (libhdf5's and ours).
+                let old = vec![(ix.index_addr, size as u64)];
+                (self.alloc_write(&list)?, kept.len(), gone, old)
             }
             1 => {
                 let mut budget = crate::hdf5::io::Budget::new(&self.limits);
-                let (h, records, _) =
+                let (h, records, old) =
                     crate::hdf5::btree_v2::records_and_extents(io, ix.index_addr, &mut budget)?;
                 if h.record_type != 7 || usize::from(h.record_size) != ENTRY {
                     return Err(Error::format(S, ix.index_addr, "not a type 7 B-tree"));
@@ -301,7 +314,7 @@ impl Writer {
                 let (kept, gone) = edit(records.into_iter().map(|r| r.bytes).collect())?;
                 let mut alloc = |b: &[u8]| self.alloc_write(b);
                 let t = crate::hdf5::write::btree_v2::write(7, ENTRY as u16, &kept, &mut alloc)?;
-                (t, kept.len(), gone)
+                (t, kept.len(), gone, old)
             }
             t => {
                 return Err(Error::unsupported(
@@ -327,6 +340,8 @@ impl Writer {
         // The new index lies in new space: the EOF covers it before the table names it.
         self.publish_eof()?;
         self.put(table.addr, &block)?;
+        // The superseded index is unreferenced once the table names the new one.
+        self.free_unreferenced(old_index);
         if gone {
             self.sohm_release_all(&parts)?;
         }
