@@ -15,10 +15,13 @@
 mod common;
 
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use pymodaq_h5::hdf5::message::{kind, Message};
 use pymodaq_h5::hdf5::read::File;
 use pymodaq_h5::hdf5::write::*;
+
+use common::recording::{acknowledged, apply, Recording};
 
 const SESSIONS: usize = 6;
 const SNOD: u64 = 328;
@@ -167,4 +170,75 @@ fn reopened_group_edits_do_not_leak() {
         }
         common::h5dump_ok(h5, &name);
     }
+}
+
+/// A kill at any point of such an edit leaves a file that opens: five groups added one by
+/// one to PyTables' /big (names into the local heap's free block in place), every write
+/// recorded. After every prefix of the writes our reader lists the 1000 members and the
+/// new groups linked by then (at least those whose link call returned, each whole), and
+/// libhdf5 (h5py, which checks the heap's free list) lists the same.
+#[test]
+fn every_prefix_of_a_group_edit_opens() {
+    let src = std::fs::read(common::root().join("fixtures/hdf5/pt_big_group.h5")).unwrap();
+    let mut m = MemWriteStorage::new();
+    m.write_at(0, &src).unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let rec = Recording {
+        inner: m,
+        log: log.clone(),
+    };
+    let mut done = Vec::new();
+    {
+        let mut w = Writer::open_with_storage(Box::new(rec), WriteOptions::default()).unwrap();
+        for k in 0..5 {
+            w.create_group(&format!("/big/zz{k:02}")).unwrap();
+            done.push((log.lock().unwrap().len(), k + 1));
+        }
+        w.close().unwrap();
+    }
+    let ops = log.lock().unwrap().clone();
+    let dir = common::temp_dir("group-replay");
+    let mut img = src.clone();
+    let mut files = Vec::new();
+    let mut want = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        apply(&mut img, op);
+        let k = i + 1;
+        let f = File::from_bytes(img.clone()).unwrap_or_else(|e| panic!("prefix {k}: {e}"));
+        let pymodaq_h5::hdf5::read::Node::Group(g) = f.get("/big").unwrap() else {
+            panic!("prefix {k}: /big")
+        };
+        let names: Vec<String> = g.links().unwrap().into_iter().map(|l| l.name).collect();
+        let new = names.len() - 1000;
+        assert!(
+            new >= acknowledged(&done, k) && new <= 5,
+            "prefix {k}: {new} new"
+        );
+        for (j, n) in names.iter().enumerate() {
+            let expect = if j < 1000 {
+                format!("m{j:04}")
+            } else {
+                format!("zz{:02}", j - 1000)
+            };
+            assert_eq!(n, &expect, "prefix {k}");
+            let p = format!("/big/{n}");
+            f.get(&p).unwrap_or_else(|e| panic!("prefix {k}: {p}: {e}"));
+        }
+        let path = dir.join(format!("p{k:03}.h5"));
+        std::fs::write(&path, &img).unwrap();
+        files.push(path.into_os_string());
+        want.push(names.len());
+    }
+    let Some(py) = common::python() else { return };
+    let code = "import sys, h5py\n\
+                for p in sys.argv[1:]:\n\
+                \x20   with h5py.File(p, 'r') as f:\n\
+                \x20       g = f['big']\n\
+                \x20       print(sum(1 for n in g if g[n] is not None))\n";
+    let out = common::run_py_code(&py, code, &files);
+    let got: Vec<usize> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.trim().parse().unwrap())
+        .collect();
+    assert_eq!(got, want, "members h5py lists after each prefix");
 }
