@@ -438,6 +438,41 @@ impl Writer {
         cache
     }
 
+    /// The nodes below the root of a chunk v1 B-tree as found, bytes -> address, seeding
+    /// the dataset's node cache as `found_group_nodes` does for groups: identical nodes
+    /// are kept where they are, the others freed once a commit no longer uses them. Full
+    /// size for K = 32 (checked at open for superblocks v0/v1; not seeded for a superblock
+    /// v2/v3 with an extension, which may change K). Unreadable trees seed nothing (the
+    /// reads of the chunks report them).
+    fn found_chunk_nodes(
+        file: &File,
+        root: u64,
+        rank: usize,
+        limits: &crate::Limits,
+    ) -> HashMap<Vec<u8>, u64> {
+        let sb = file.superblock();
+        let mut cache = HashMap::new();
+        if root == UNDEF || (sb.version >= 2 && sb.extension_address != UNDEF) {
+            return cache;
+        }
+        let io = &file.inner.io;
+        let mut budget = Budget::new(limits);
+        let Ok(nodes) =
+            crate::hdf5::chunk_index::btree_v1::inner_nodes(io, root, rank, &mut budget)
+        else {
+            return cache;
+        };
+        let len = btree_v1::btree_node_size(8 + 8 * (rank + 1), CHUNK_K) as u64;
+        for a in nodes {
+            if let Ok(b) = io.read(a, len, "v1 B-tree node") {
+                if b.len() as u64 == len {
+                    cache.entry(b).or_insert(a);
+                }
+            }
+        }
+        cache
+    }
+
     fn load_dataset(&self, file: &File, obj: Object) -> Result<Ds> {
         let addr = obj.address();
         let rd = RDataset::from_object(obj)?;
@@ -582,12 +617,17 @@ impl Writer {
                         },
                     );
                 }
+                let cache = if kind == ChunkIdx::BTreeV1 {
+                    Self::found_chunk_nodes(file, c.index_address, c.chunk_dims.len(), &self.limits)
+                } else {
+                    HashMap::new()
+                };
                 Store::Chunked(Box::new(Chunked {
                     chunk: c.chunk_dims.clone(),
                     kind,
                     root: c.index_address,
                     index,
-                    cache: HashMap::new(),
+                    cache,
                     tail: None,
                     tail_start: 0,
                     logical: dims.first().copied().unwrap_or(0),
