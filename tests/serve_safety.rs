@@ -41,7 +41,16 @@ fn file_parameter_cannot_escape() {
         "/etc/passwd".into(),
         "./../secret.h5".into(),
     ] {
-        for ep in ["meta", "attr", "data", "stats", "paths"] {
+        for ep in [
+            "meta",
+            "attr",
+            "data",
+            "stats",
+            "paths",
+            "nexus/meta",
+            "nexus/attr",
+            "nexus/data",
+        ] {
             let r = get(s.port, &format!("/{ep}/?file={}&path=/", enc(&bad)));
             assert_eq!(r.status, 403, "{ep} {bad}: {}", r.text());
             assert_eq!(
@@ -176,6 +185,9 @@ fn hostile_files_give_errors_not_crashes() {
                 format!("/data/?file={f}&path={n}&format=bin&dtype=safe"),
                 format!("/data/?file={f}&path={n}&format=npy"),
                 format!("/stats/?file={f}&path={n}"),
+                format!("/nexus/meta/?file={f}&path={n}"),
+                format!("/nexus/attr/?file={f}&path={n}"),
+                format!("/nexus/data/?file={f}&path={n}"),
             ] {
                 let r = get(s.port, &q);
                 assert!(

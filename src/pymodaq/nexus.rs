@@ -171,3 +171,180 @@ pub fn hints(file: &File, path: &str) -> Option<J> {
         "errors_path": errors_path,
     }))
 }
+
+/// A channel group seen as a NeXus `NXdata` group (what `serve`'s `/nexus/` API shows):
+/// computed from attributes and shapes only (no data read), for files of PyMoDAQ 4.x and
+/// later (1.x-3.x files keep their axes elsewhere: no view).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NxView {
+    /// Name of the signal dataset (a direct child of the group).
+    pub signal: String,
+    /// One name per dimension of the stored signal dataset, `.` where no axis fits.
+    pub axes: Vec<String>,
+    /// Each named axis and the dimension it describes (`<axis>_indices`).
+    pub indices: Vec<(String, usize)>,
+    /// Children the view adds: (name in the group, path of the real `NavAxes` dataset).
+    pub virtual_children: Vec<(String, String)>,
+}
+
+/// An `int` attribute as PyMoDAQ writes it (`index`).
+fn int_attr(util: &H5BrowserUtil, path: &str, key: &str) -> Option<PyValue> {
+    let attrs = util.get_h5_attributes(path).ok()?;
+    attrs
+        .attrs
+        .into_iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v)
+}
+
+/// The 1-D length of the dataset at `path`.
+fn length_1d(file: &File, path: &str) -> Option<u64> {
+    match file.get(path).ok()? {
+        Node::Dataset(d) => match d.shape() {
+            [n] => Some(*n),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Axis datasets directly under `group` (by name): (name, path, `index` attribute).
+fn axis_children(file: &File, util: &H5BrowserUtil, group: &str) -> Vec<(String, String, usize)> {
+    let Ok(Node::Group(g)) = file.get(group) else {
+        return Vec::new();
+    };
+    let Ok(mut links) = g.links() else {
+        return Vec::new();
+    };
+    links.sort_by(|a, b| a.name.cmp(&b.name));
+    links
+        .into_iter()
+        .filter_map(|l| {
+            let p = crate::hdf5::read::file::join_path(group, &l.name);
+            if data_type(util, &p).as_deref() != Some("axis") {
+                return None;
+            }
+            match int_attr(util, &p, "index")? {
+                PyValue::Int(i) => Some((l.name, p, usize::try_from(i).ok()?)),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// The `NXdata` view of the channel group `group`, or `None` when it holds no PyMoDAQ data
+/// node. The signal is the node `hints` takes; an axis names a dimension only when its length
+/// equals the dimension's (an interrupted scan's longer `NavAxes` leave theirs unnamed).
+pub fn nxdata_view(file: &File, group: &str) -> Option<NxView> {
+    if is_legacy(file) {
+        return None;
+    }
+    view_of(file, group)
+}
+
+fn is_legacy(file: &File) -> bool {
+    legacy::detect(file)
+        .ok()
+        .is_some_and(|d| d.generation.is_legacy())
+}
+
+/// [`nxdata_view`] once the file is known not to be legacy.
+fn view_of(file: &File, group: &str) -> Option<NxView> {
+    let Node::Group(g) = file.get(group).ok()? else {
+        return None;
+    };
+    let util = H5BrowserUtil::new(file);
+    let signal_path = data_node_of(file, group, |p| {
+        data_type(&util, p)
+            .is_some_and(|t| matches!(t.as_str(), "data" | "data_enlargeable" | "bkg"))
+    })?;
+    let Node::Dataset(ds) = file.get(&signal_path).ok()? else {
+        return None;
+    };
+    let dims: Vec<u64> = ds.shape().to_vec();
+    let signal = signal_path.rsplit('/').next().unwrap_or("").to_string();
+    let mut axes = vec![".".to_string(); dims.len()];
+    let mut indices = Vec::new();
+    let mut place = |axes: &mut Vec<String>, name: &str, dim: usize, len: Option<u64>| -> bool {
+        let fits = len.is_some() && len == dims.get(dim).copied();
+        match axes.get_mut(dim) {
+            Some(slot) if fits && slot == "." => {
+                *slot = name.to_string();
+                indices.push((name.to_string(), dim));
+                true
+            }
+            _ => false,
+        }
+    };
+    // Signal axes: beside the data, `index` counting the stored dimensions.
+    for (name, path, dim) in axis_children(file, &util, group) {
+        place(&mut axes, &name, dim, length_1d(file, &path));
+    }
+    // Navigation axes: in the scan's `NavAxes`, `index` counting in the node's `nav_indexes`.
+    let nav_indexes: Vec<usize> = int_attr(&util, &signal_path, "nav_indexes")
+        .and_then(|v| v.int_items::<usize>().map(|it| it.flatten().collect()))
+        .unwrap_or_default();
+    let backend = H5Backend::new(file);
+    let nav_group = backend.get_node(&signal_path).ok().and_then(|n| {
+        DataLoader::new(H5Backend::new(file))
+            .get_nav_group(&n)
+            .ok()
+            .flatten()
+    });
+    let mut virtual_children = Vec::new();
+    if let Some(nav) = nav_group {
+        let real: Vec<String> = g.links().ok()?.into_iter().map(|l| l.name).collect();
+        for (name, path, k) in axis_children(file, &util, &nav.path) {
+            let Some(&dim) = nav_indexes.get(k) else {
+                continue;
+            };
+            // A name no real child has (nor an earlier virtual one).
+            let mut vname = format!("nav_{name}");
+            while real.contains(&vname) || virtual_children.iter().any(|(n, _)| *n == vname) {
+                vname.push('_');
+            }
+            if place(&mut axes, &vname, dim, length_1d(file, &path)) {
+                virtual_children.push((vname, path));
+            }
+        }
+    }
+    Some(NxView {
+        signal,
+        axes,
+        indices,
+        virtual_children,
+    })
+}
+
+/// The first group (depth first, by name) with an `NXdata` view: the file's NeXus `default`.
+/// At most `budget` groups are looked at.
+pub fn first_view(file: &File, budget: usize) -> Option<String> {
+    if is_legacy(file) {
+        return None;
+    }
+    let mut stack = vec!["/".to_string()];
+    let mut seen = 0usize;
+    while let Some(p) = stack.pop() {
+        seen = seen.checked_add(1)?;
+        if seen > budget {
+            return None;
+        }
+        let Ok(Node::Group(g)) = file.get(&p) else {
+            continue;
+        };
+        if p != "/" && view_of(file, &p).is_some() {
+            return Some(p);
+        }
+        let Ok(mut links) = g.links() else {
+            continue;
+        };
+        // Reverse order on the stack: the first name is visited first.
+        links.sort_by(|a, b| b.name.cmp(&a.name));
+        for l in links {
+            if matches!(l.kind, crate::hdf5::read::LinkKind::Hard(_)) {
+                stack.push(crate::hdf5::read::file::join_path(&p, &l.name));
+            }
+        }
+    }
+    None
+}

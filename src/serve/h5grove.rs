@@ -322,25 +322,53 @@ fn attr_value(a: &Attribute) -> Result<J, Response> {
 
 /// `/attr/`.
 pub fn attr(c: &Content, keys: &[&str]) -> Result<Response, Response> {
+    attr_with(c, keys, &[])
+}
+
+/// `/attr/` with `extra` attributes laid over the file's (replacing same-named ones in place,
+/// the others after them): the `/nexus/` API's view.
+pub fn attr_with(c: &Content, keys: &[&str], extra: &[(String, J)]) -> Result<Response, Response> {
     let Some(o) = c.object() else {
         return Err(internal(format!("{} is not a resolved entity", c.path())));
     };
     let attrs = o.attributes().map_err(internal)?;
+    let over = |name: &str| {
+        extra
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
     let mut out = Vec::new();
     if keys.is_empty() {
         for a in &attrs {
-            out.push((a.name.clone(), attr_value(a)?));
+            let v = match over(&a.name) {
+                Some(v) => v,
+                None => attr_value(a)?,
+            };
+            out.push((a.name.clone(), v));
+        }
+        for (n, v) in extra {
+            if !attrs.iter().any(|a| a.name == *n) {
+                out.push((n.clone(), v.clone()));
+            }
         }
     } else {
         for k in keys {
-            let a = attrs
-                .iter()
-                .find(|a| a.name == *k)
-                .ok_or_else(|| internal(format!("no attribute {k:?}")))?;
             // A repeated key appears once, at its first place (a Python dict).
-            if !out.iter().any(|(n, _)| n == k) {
-                out.push((k.to_string(), attr_value(a)?));
+            if out.iter().any(|(n, _)| n == k) {
+                continue;
             }
+            let v = match over(k) {
+                Some(v) => v,
+                None => {
+                    let a = attrs
+                        .iter()
+                        .find(|a| a.name == *k)
+                        .ok_or_else(|| internal(format!("no attribute {k:?}")))?;
+                    attr_value(a)?
+                }
+            };
+            out.push((k.to_string(), v));
         }
     }
     Ok(json(&J::Obj(out)))

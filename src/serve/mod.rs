@@ -10,6 +10,7 @@
 pub mod encode;
 pub mod h5grove;
 pub mod http;
+pub mod nexus;
 pub mod pyjson;
 pub mod select;
 pub mod stats;
@@ -127,9 +128,17 @@ impl App {
         if req.path == "/viewer" || req.path.starts_with("/viewer/") {
             return viewer::serve(&req.path, &self.config);
         }
+        if let Some(rest) = req.path.strip_prefix("/nexus") {
+            return match endpoint(rest) {
+                e @ ("/meta" | "/attr" | "/data" | "/stats" | "/paths") => {
+                    self.content_endpoint(e, req, true).unwrap_or_else(|r| r)
+                }
+                _ => Response::error(404, "Not Found"),
+            };
+        }
         match endpoint(&req.path) {
             e @ ("/meta" | "/attr" | "/data" | "/stats" | "/paths") => {
-                self.content_endpoint(e, req).unwrap_or_else(|r| r)
+                self.content_endpoint(e, req, false).unwrap_or_else(|r| r)
             }
             "/files" => viewer::list_files(&self.config),
             e @ ("/pymodaq" | "/pmdattrs") => self.pymodaq_endpoint(e, req).unwrap_or_else(|r| r),
@@ -197,7 +206,9 @@ impl App {
         ))
     }
 
-    fn content_endpoint(&self, e: &str, req: &Request) -> Result<Response, Response> {
+    /// h5grove's endpoints; with `nexus`, the `/nexus/` view of them (`nexus.rs`; its
+    /// `/paths/` is the plain one).
+    fn content_endpoint(&self, e: &str, req: &Request, nexus: bool) -> Result<Response, Response> {
         let resolve = h5grove::parse_resolve(req.arg("resolve_links").map(str::trim))?;
         let served = self.open(req)?;
         let path = req.arg("path").unwrap_or("/").to_string();
@@ -210,6 +221,9 @@ impl App {
                 resolve,
                 lim,
             );
+        }
+        if nexus {
+            return nexus::answer(&served, e, &path, resolve, req, lim);
         }
         let c = h5grove::content(&served, &path, resolve)?;
         match e {
