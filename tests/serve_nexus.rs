@@ -28,13 +28,20 @@ fn names(children: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// `m` without the view's additions: attributes named in `extra`, children named in `virt`.
+/// `m` without the view's additions: attributes named in `extra`, children named in `virt`,
+/// the children's `long_name`.
 fn strip(mut m: Value, extra: &[String], virt: &[String]) -> Value {
-    if let Some(a) = m["attributes"].as_array_mut() {
+    // `get_mut`: indexing would insert the keys a dataset's metadata does not have.
+    if let Some(a) = m.get_mut("attributes").and_then(Value::as_array_mut) {
         a.retain(|x| !extra.iter().any(|e| x["name"] == *e));
     }
-    if let Some(c) = m["children"].as_array_mut() {
+    if let Some(c) = m.get_mut("children").and_then(Value::as_array_mut) {
         c.retain(|x| !virt.iter().any(|e| x["name"] == *e));
+        for x in c.iter_mut() {
+            if let Some(a) = x.get_mut("attributes").and_then(Value::as_array_mut) {
+                a.retain(|y| y["name"] != "long_name");
+            }
+        }
     }
     m
 }
@@ -91,7 +98,19 @@ fn nexus_view_of_scan_channels() {
             assert_eq!(nm.status, 200, "{file} {p}: {}", nm.text());
             let a = get(port, &q("/nexus/attr/", file, p)).json();
             if a["NX_class"] != "NXdata" {
-                assert_eq!(nm.body, plain.body, "{file} {p}: /nexus/meta/ differs");
+                if a.get("long_name").is_some() {
+                    // A signal or axis of a view: `long_name` added, nothing else.
+                    let (up, _) = p.rsplit_once('/').expect("parent");
+                    let ua = get(port, &q("/nexus/attr/", file, up)).json();
+                    assert_eq!(
+                        ua["NX_class"], "NXdata",
+                        "{file} {p}: long_name outside a view"
+                    );
+                    let ln = vec!["long_name".to_string()];
+                    assert_eq!(strip(nm.json(), &ln, &[]), plain.json(), "{file} {p}");
+                } else {
+                    assert_eq!(nm.body, plain.body, "{file} {p}: /nexus/meta/ differs");
+                }
                 continue;
             }
             views += 1;
@@ -113,6 +132,17 @@ fn nexus_view_of_scan_channels() {
             let dims: Vec<u64> = serde_json::from_value(sm["shape"].clone()).expect("dims");
             let axes = a["axes"].as_array().expect("axes");
             assert_eq!(axes.len(), dims.len(), "{file} {p}: axes per dimension");
+            // Labels with units, as the /pymodaq/ hints (PyMoDAQ's loader) give them.
+            let hints = get(port, &q("/pymodaq/", file, p)).json();
+            let ln = |child: &str| {
+                get(port, &q("/nexus/attr/", file, &format!("{p}/{child}"))).json()["long_name"]
+                    .clone()
+            };
+            assert_eq!(
+                ln(signal),
+                hints["long_name"],
+                "{file} {p}: signal long_name"
+            );
             let mut extra: Vec<String> = vec!["NX_class".into(), "signal".into(), "axes".into()];
             for (i, ax) in axes.iter().enumerate() {
                 let ax = ax.as_str().expect("axis name");
@@ -125,6 +155,11 @@ fn nexus_view_of_scan_channels() {
                 );
                 assert_eq!(a[format!("{ax}_indices")], json!(i), "{file} {p}: {ax}");
                 extra.push(format!("{ax}_indices"));
+                let hinted = hints["axis_info"]
+                    .as_array()
+                    .and_then(|l| l.iter().find(|x| x["dim"] == json!(i)))
+                    .map(|x| x["long_name"].clone());
+                assert_eq!(Some(ln(ax)), hinted, "{file} {p}: {ax} long_name");
                 let cm = get(port, &q("/nexus/meta/", file, &format!("{p}/{ax}"))).json();
                 assert_eq!(cm["shape"], json!([dims[i]]), "{file} {p}: {ax} length");
             }
@@ -161,11 +196,8 @@ fn nexus_view_of_scan_channels() {
                 assert_eq!((vs.status, vs.body), (200, rs.body), "{file} {vp} stats");
                 let mut rm = get(port, &q("/meta/", file, &real_path)).json();
                 rm["name"] = json!(v);
-                assert_eq!(
-                    get(port, &q("/nexus/meta/", file, &vp)).json(),
-                    rm,
-                    "{file} {vp}"
-                );
+                let vm = get(port, &q("/nexus/meta/", file, &vp)).json();
+                assert_eq!(strip(vm, &["long_name".into()], &[]), rm, "{file} {vp}");
                 // The plain API knows nothing of it.
                 assert_eq!(get(port, &q("/meta/", file, &vp)).status, 404);
             }
@@ -226,8 +258,16 @@ fn nexus_view_is_what_h5grove_answers_when_written() {
             .collect();
         assert_eq!(links.len(), 2, "{file}");
         let default = get(port, &q("/nexus/attr/", file, "/")).json()["default"].clone();
-        let spec =
-            json!({"group": CH1D, "attrs": attrs.clone(), "links": links, "default": default});
+        let long_names: Vec<(String, Value)> = names(&meta["children"])
+            .into_iter()
+            .filter_map(|c| {
+                let l = get(port, &q("/nexus/attr/", file, &format!("{CH1D}/{c}"))).json();
+                l.get("long_name").map(|v| (c, v.clone()))
+            })
+            .collect();
+        assert_eq!(long_names.len(), 4, "{file}: signal and three axes");
+        let spec = json!({"group": CH1D, "attrs": attrs, "links": links, "default": default,
+            "long_names": long_names});
         let copy = format!("written_{file}");
         let st = std::process::Command::new(&py)
             .arg(common::root().join("tests/py/nexus_written.py"))
@@ -242,7 +282,7 @@ fn nexus_view_is_what_h5grove_answers_when_written() {
     let Some(h5g) = serve_common::h5grove(&py, &dir) else {
         return;
     };
-    for (file, copy, links) in &written {
+    for (file, copy, _) in &written {
         let theirs = |path: &str, ep: &str| get(h5g.port, &q(ep, copy, path));
         // The group: attributes exactly; children the same set (h5py lists links by name,
         // the view appends its own).
@@ -252,11 +292,22 @@ fn nexus_view_is_what_h5grove_answers_when_written() {
         assert_eq!(sort_children(ours_m), sort_children(their_m), "{file}");
         let oa = get(port, &q("/nexus/attr/", file, CH1D)).json();
         assert_eq!(oa, theirs(CH1D, "/attr/").json(), "{file}");
-        for (v, _) in links {
+        // Every child, the virtual ones included.
+        let children = names(&get(port, &q("/nexus/meta/", file, CH1D)).json()["children"]);
+        for v in &children {
             let vp = format!("{CH1D}/{v}");
             for ep in ["meta", "attr", "data", "stats"] {
                 let o = get(port, &q(&format!("/nexus/{ep}/"), file, &vp));
                 let t = theirs(&vp, &format!("/{ep}/"));
+                if ep == "attr" {
+                    // h5py lists the attribute it added by name, the view after the file's.
+                    assert_eq!(
+                        (o.status, o.json()),
+                        (t.status, t.json()),
+                        "{file} {vp} attr"
+                    );
+                    continue;
+                }
                 assert_eq!((o.status, &o.body), (t.status, &t.body), "{file} {vp} {ep}");
             }
         }

@@ -185,6 +185,28 @@ pub struct NxView {
     pub indices: Vec<(String, usize)>,
     /// Children the view adds: (name in the group, path of the real `NavAxes` dataset).
     pub virtual_children: Vec<(String, String)>,
+    /// `long_name` of the signal and of each named axis (child name, "label (units)"), from
+    /// PyMoDAQ's `label` and `units` attributes: what h5web labels a plot's axes with.
+    pub long_names: Vec<(String, String)>,
+}
+
+/// A `str` attribute decoded as PyMoDAQ decodes it (empty when absent or not a `str`).
+fn str_attr(util: &H5BrowserUtil, path: &str, key: &str) -> String {
+    match int_attr(util, path, key) {
+        Some(PyValue::Str(s)) => s,
+        _ => String::new(),
+    }
+}
+
+/// `label (units)` of the node at `path`, its name when it has no label.
+fn node_long_name(util: &H5BrowserUtil, path: &str, name: &str) -> String {
+    let label = str_attr(util, path, "label");
+    let label = if label.is_empty() {
+        name.to_string()
+    } else {
+        label
+    };
+    label_units(&label, &str_attr(util, path, "units"))
 }
 
 /// An `int` attribute as PyMoDAQ writes it (`index`).
@@ -265,6 +287,7 @@ fn view_of(file: &File, group: &str) -> Option<NxView> {
     let signal = signal_path.rsplit('/').next().unwrap_or("").to_string();
     let mut axes = vec![".".to_string(); dims.len()];
     let mut indices = Vec::new();
+    let mut long_names = vec![(signal.clone(), node_long_name(&util, &signal_path, &signal))];
     let mut place = |axes: &mut Vec<String>, name: &str, dim: usize, len: Option<u64>| -> bool {
         let fits = len.is_some() && len == dims.get(dim).copied();
         match axes.get_mut(dim) {
@@ -278,7 +301,9 @@ fn view_of(file: &File, group: &str) -> Option<NxView> {
     };
     // Signal axes: beside the data, `index` counting the stored dimensions.
     for (name, path, dim) in axis_children(file, &util, group) {
-        place(&mut axes, &name, dim, length_1d(file, &path));
+        if place(&mut axes, &name, dim, length_1d(file, &path)) {
+            long_names.push((name.clone(), node_long_name(&util, &path, &name)));
+        }
     }
     // Navigation axes: in the scan's `NavAxes`, `index` counting in the node's `nav_indexes`.
     let nav_indexes: Vec<usize> = int_attr(&util, &signal_path, "nav_indexes")
@@ -304,6 +329,7 @@ fn view_of(file: &File, group: &str) -> Option<NxView> {
                 vname.push('_');
             }
             if place(&mut axes, &vname, dim, length_1d(file, &path)) {
+                long_names.push((vname.clone(), node_long_name(&util, &path, &name)));
                 virtual_children.push((vname, path));
             }
         }
@@ -313,6 +339,7 @@ fn view_of(file: &File, group: &str) -> Option<NxView> {
         axes,
         indices,
         virtual_children,
+        long_names,
     })
 }
 

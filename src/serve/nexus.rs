@@ -17,8 +17,9 @@ const DEFAULT_BUDGET: usize = 2000;
 enum Target {
     /// A real object, with the attributes the view lays over its own.
     Real(Content, Vec<(String, J)>, Option<NxView>),
-    /// A virtual child: shown under `name`, answered by the real dataset.
-    Virtual(Content, String),
+    /// A virtual child: shown under `name` with the attributes laid over, answered by the real
+    /// dataset.
+    Virtual(Content, String, Vec<(String, J)>),
 }
 
 fn parent_and_name(path: &str) -> Option<(String, String)> {
@@ -30,10 +31,29 @@ fn parent_and_name(path: &str) -> Option<(String, String)> {
     Some((format!("/{}", parents.join("/")), (*last).to_string()))
 }
 
-/// The view's attributes of a group (`NXdata`) or of the root (`default`).
+/// `long_name` as the view of `group` gives it to its child `name`.
+fn long_name(view: &NxView, name: &str) -> Vec<(String, J)> {
+    view.long_names
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, l)| vec![("long_name".to_string(), J::Str(l.clone()))])
+        .unwrap_or_default()
+}
+
+/// The view's attributes of a group (`NXdata`), of the root (`default`), of a signal or axis
+/// dataset (`long_name`).
 fn extra_attrs(s: &Served, c: &Content) -> (Vec<(String, J)>, Option<NxView>) {
-    let Content::Group(p, _) = c else {
-        return (Vec::new(), None);
+    let p = match c {
+        Content::Group(p, _) => p,
+        Content::Dataset(p, _) => {
+            let extra = parent_and_name(p)
+                .and_then(|(parent, name)| {
+                    nxdata_view(&s.file, &parent).map(|v| long_name(&v, &name))
+                })
+                .unwrap_or_default();
+            return (extra, None);
+        }
+        _ => return (Vec::new(), None),
     };
     let is_root = parent_and_name(p).is_none();
     if is_root {
@@ -72,15 +92,20 @@ fn target(s: &Served, path: &str, resolve: Resolve) -> Result<Target, Response> 
             let Some((parent, name)) = parent_and_name(path) else {
                 return Err(not_found);
             };
-            let real = nxdata_view(&s.file, &parent).and_then(|v| {
+            let view = nxdata_view(&s.file, &parent);
+            let real = view.as_ref().and_then(|v| {
                 v.virtual_children
-                    .into_iter()
+                    .iter()
                     .find(|(n, _)| *n == name)
-                    .map(|(_, p)| p)
+                    .map(|(_, p)| p.clone())
             });
-            match real {
-                Some(rp) => Ok(Target::Virtual(h5grove::content(s, &rp, resolve)?, name)),
-                None => Err(not_found),
+            match (real, view) {
+                (Some(rp), Some(v)) => {
+                    let extra = long_name(&v, &name);
+                    let c = h5grove::content(s, &rp, resolve)?;
+                    Ok(Target::Virtual(c, name, extra))
+                }
+                _ => Err(not_found),
             }
         }
         Err(e) => Err(e),
@@ -108,48 +133,59 @@ fn set_key(m: &mut [(String, J)], key: &str, value: J) {
     }
 }
 
+/// Lay `extra` over the `attributes` list of the metadata object `m` (same-named ones replaced,
+/// the list kept sorted by name as h5grove sorts it).
+fn overlay(m: &mut [(String, J)], extra: &[(String, J)]) {
+    if extra.is_empty() {
+        return;
+    }
+    if let Some((_, J::Arr(attrs))) = m.iter_mut().find(|(k, _)| k == "attributes") {
+        attrs.retain(|a| !extra.iter().any(|(e, _)| e == attr_name(a)));
+        attrs.extend(extra.iter().map(|(n, v)| attr_meta(n, v)));
+        attrs.sort_by(|a, b| attr_name(a).cmp(attr_name(b)));
+    }
+}
+
 fn meta(s: &Served, t: &Target) -> Result<J, Response> {
-    match t {
-        Target::Virtual(c, name) => {
-            let mut j = h5grove::metadata(s, c, 1)?;
-            if let J::Obj(m) = &mut j {
-                set_key(m, "name", J::Str(name.clone()));
-            }
-            Ok(j)
-        }
-        Target::Real(c, extra, view) => {
-            let mut j = h5grove::metadata(s, c, 1)?;
-            let J::Obj(m) = &mut j else {
-                return Ok(j);
-            };
-            if !extra.is_empty() {
-                if let Some((_, J::Arr(attrs))) = m.iter_mut().find(|(k, _)| k == "attributes") {
-                    attrs.retain(|a| match a {
-                        J::Obj(f) => !f.iter().any(|(k, v)| {
-                            k == "name"
-                                && matches!(v, J::Str(n) if extra.iter().any(|(e, _)| e == n))
-                        }),
-                        _ => true,
-                    });
-                    attrs.extend(extra.iter().map(|(n, v)| attr_meta(n, v)));
-                    attrs.sort_by(|a, b| attr_name(a).cmp(attr_name(b)));
+    let (c, name, extra, view) = match t {
+        Target::Virtual(c, name, extra) => (c, Some(name), extra, None),
+        Target::Real(c, extra, view) => (c, None, extra, view.as_ref()),
+    };
+    let mut j = h5grove::metadata(s, c, 1)?;
+    let J::Obj(m) = &mut j else {
+        return Ok(j);
+    };
+    if let Some(name) = name {
+        set_key(m, "name", J::Str(name.clone()));
+    }
+    overlay(m, extra);
+    if let Some(v) = view {
+        if let Some((_, J::Arr(children))) = m.iter_mut().find(|(k, _)| k == "children") {
+            // The signal's and axes' entries show their `long_name` too.
+            for child in children.iter_mut() {
+                if let J::Obj(cm) = child {
+                    let n = cm
+                        .iter()
+                        .find_map(|(k, x)| match (k.as_str(), x) {
+                            ("name", J::Str(n)) => Some(n.clone()),
+                            _ => None,
+                        })
+                        .unwrap_or_default();
+                    overlay(cm, &long_name(v, &n));
                 }
             }
-            if let Some(v) = view {
-                if let Some((_, J::Arr(children))) = m.iter_mut().find(|(k, _)| k == "children") {
-                    for (name, rp) in &v.virtual_children {
-                        let rc = h5grove::content(s, rp, Resolve::OnlyValid)?;
-                        let mut cj = h5grove::metadata(s, &rc, 0)?;
-                        if let J::Obj(cm) = &mut cj {
-                            set_key(cm, "name", J::Str(name.clone()));
-                        }
-                        children.push(cj);
-                    }
+            for (vname, rp) in &v.virtual_children {
+                let rc = h5grove::content(s, rp, Resolve::OnlyValid)?;
+                let mut cj = h5grove::metadata(s, &rc, 0)?;
+                if let J::Obj(cm) = &mut cj {
+                    set_key(cm, "name", J::Str(vname.clone()));
+                    overlay(cm, &long_name(v, vname));
                 }
+                children.push(cj);
             }
-            Ok(j)
         }
     }
+    Ok(j)
 }
 
 fn attr_name(a: &J) -> &str {
@@ -184,8 +220,10 @@ pub fn answer(
         ("/attr", Target::Real(c, extra, _)) => {
             h5grove::attr_with(c, &req.args("attr_keys"), extra)
         }
-        ("/attr", Target::Virtual(c, _)) => h5grove::attr(c, &req.args("attr_keys")),
-        ("/data", Target::Real(c, ..) | Target::Virtual(c, _)) => h5grove::data(c, req, lim),
-        (_, Target::Real(c, ..) | Target::Virtual(c, _)) => h5grove::stats(c, req, lim),
+        ("/attr", Target::Virtual(c, _, extra)) => {
+            h5grove::attr_with(c, &req.args("attr_keys"), extra)
+        }
+        ("/data", Target::Real(c, ..) | Target::Virtual(c, ..)) => h5grove::data(c, req, lim),
+        (_, Target::Real(c, ..) | Target::Virtual(c, ..)) => h5grove::stats(c, req, lim),
     }
 }

@@ -3,7 +3,8 @@ its attributes and its virtual children as hard links to the real datasets; and 
 `default`. h5grove's answers on that copy are what /nexus/ must answer on the original.
 
 usage: nexus_written.py SRC DST SPEC_JSON
-SPEC: {"group": path, "attrs": {name: str | [str] | int}, "links": [[name, real]], "default": path}
+SPEC: {"group": path, "attrs": {name: str | [str] | int}, "links": [[name, real]], "default": path,
+       "long_names": [[child name, str]]}
 """
 import json
 import shutil
@@ -25,4 +26,6 @@ with h5py.File(dst, "a") as f:
             g.attrs[k] = v
     for name, real in spec["links"]:
         g[name] = f[real]
+    for name, v in spec["long_names"]:
+        g[name].attrs["long_name"] = v
     f.attrs["default"] = spec["default"]
