@@ -13,7 +13,9 @@ use pymodaq_h5::serve::{Config, Server};
   pymodaq-h5 serve ~/data --port 0     # every HDF5 file under ~/data, any free port
   pymodaq-h5 serve --dir ~/data --host 0.0.0.0 --allow-origin https://h5web.panosc.eu
 
-The h5grove API (for h5web's H5GroveProvider) answers at the first address printed.")]
+The h5grove API (for h5web's H5GroveProvider) answers at the first address printed; the same
+API under /nexus (e.g. http://127.0.0.1:8888/nexus) shows PyMoDAQ channel groups as NeXus
+NXdata groups, plotted by h5web against their navigation axes (spec/serve.md).")]
 pub struct Args {
     /// A file (served alone, the default `file`) or a folder (every HDF5 file under it).
     target: Option<PathBuf>,
