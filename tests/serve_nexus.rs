@@ -92,6 +92,7 @@ fn nexus_view_of_scan_channels() {
             .filter_map(|p| p.as_str().map(str::to_string))
             .collect();
         let (mut views, mut virtuals) = (0, 0);
+        let mut listed_virtual: Vec<String> = Vec::new();
         for p in paths.iter().filter(|p| p.as_str() != "/") {
             let nm = get(port, &q("/nexus/meta/", file, p));
             let plain = get(port, &q("/meta/", file, p));
@@ -179,6 +180,7 @@ fn nexus_view_of_scan_channels() {
                     anc = up.to_string();
                 };
                 let vp = format!("{p}/{v}");
+                listed_virtual.push(vp.clone());
                 for fmt in ["json", "bin", "npy"] {
                     let vd = get(
                         port,
@@ -203,6 +205,41 @@ fn nexus_view_of_scan_channels() {
             }
         }
         assert!(views >= 4, "{file}: {views} NXdata views");
+        // /nexus/paths/: the plain list plus every virtual child, each among its group's
+        // children in name order.
+        let np = get(port, &format!("/nexus/paths/?file={}", enc(file))).json();
+        let np: Vec<String> = np
+            .as_array()
+            .expect("paths")
+            .iter()
+            .filter_map(|p| p.as_str().map(str::to_string))
+            .collect();
+        let added: Vec<&String> = np.iter().filter(|p| !paths.contains(p)).collect();
+        assert_eq!(added.len(), virtuals, "{file}: {added:?}");
+        let kept: Vec<&String> = np.iter().filter(|p| paths.contains(p)).collect();
+        assert_eq!(
+            kept,
+            paths.iter().collect::<Vec<_>>(),
+            "{file}: plain order kept"
+        );
+        for v in added {
+            let (g, _) = v.rsplit_once('/').expect("parent");
+            assert!(
+                listed_virtual.contains(v),
+                "{file}: {v} not a virtual child"
+            );
+            // Siblings (direct children of g) appear in name order.
+            let sib: Vec<&str> = np
+                .iter()
+                .filter_map(|p| {
+                    p.strip_prefix(&format!("{g}/"))
+                        .filter(|r| !r.contains('/'))
+                })
+                .collect();
+            let mut sorted = sib.clone();
+            sorted.sort_unstable();
+            assert_eq!(sib, sorted, "{file} {g}");
+        }
         assert!(virtuals >= 4, "{file}: {virtuals} virtual axes");
         // The root names a view as NeXus `default`; the plain root has no such attribute.
         let ra = get(port, &q("/nexus/attr/", file, "/")).json();

@@ -50,6 +50,7 @@ fn file_parameter_cannot_escape() {
             "nexus/meta",
             "nexus/attr",
             "nexus/data",
+            "nexus/paths",
         ] {
             let r = get(s.port, &format!("/{ep}/?file={}&path=/", enc(&bad)));
             assert_eq!(r.status, 403, "{ep} {bad}: {}", r.text());
@@ -188,6 +189,7 @@ fn hostile_files_give_errors_not_crashes() {
                 format!("/nexus/meta/?file={f}&path={n}"),
                 format!("/nexus/attr/?file={f}&path={n}"),
                 format!("/nexus/data/?file={f}&path={n}"),
+                format!("/nexus/paths/?file={f}&path={n}"),
             ] {
                 let r = get(s.port, &q);
                 assert!(

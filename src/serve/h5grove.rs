@@ -694,6 +694,16 @@ pub fn paths(
     resolve: Resolve,
     lim: &ServeLimits,
 ) -> Result<Response, Response> {
+    Ok(json(&J::Arr(path_list(s, base, resolve, lim)?)))
+}
+
+/// `/paths/`'s list.
+pub fn path_list(
+    s: &Served,
+    base: &str,
+    resolve: Resolve,
+    lim: &ServeLimits,
+) -> Result<Vec<J>, Response> {
     let c = content(s, base, resolve)?;
     let Content::Group(_, g) = &c else {
         return Err(internal(format!("{} is not a group", c.path())));
@@ -702,7 +712,7 @@ pub fn paths(
     let mut seen = std::collections::HashSet::new();
     seen.insert(g.object().address());
     visit(s, g, "", base, resolve, lim, &mut seen, &mut names, 0)?;
-    Ok(json(&J::Arr(names)))
+    Ok(names)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -206,8 +206,7 @@ impl App {
         ))
     }
 
-    /// h5grove's endpoints; with `nexus`, the `/nexus/` view of them (`nexus.rs`; its
-    /// `/paths/` is the plain one).
+    /// h5grove's endpoints; with `nexus`, the `/nexus/` view of them (`nexus.rs`).
     fn content_endpoint(&self, e: &str, req: &Request, nexus: bool) -> Result<Response, Response> {
         let resolve = h5grove::parse_resolve(req.arg("resolve_links").map(str::trim))?;
         let served = self.open(req)?;
@@ -215,12 +214,12 @@ impl App {
         let lim = &self.config.limits;
         if e == "/paths" {
             let base = req.arg("path").unwrap_or("");
-            return h5grove::paths(
-                &served,
-                if base.is_empty() { "/" } else { base },
-                resolve,
-                lim,
-            );
+            let base = if base.is_empty() { "/" } else { base };
+            return if nexus {
+                nexus::paths(&served, base, resolve, lim)
+            } else {
+                h5grove::paths(&served, base, resolve, lim)
+            };
         }
         if nexus {
             return nexus::answer(&served, e, &path, resolve, req, lim);

@@ -227,3 +227,56 @@ pub fn answer(
         (_, Target::Real(c, ..) | Target::Virtual(c, ..)) => h5grove::stats(c, req, lim),
     }
 }
+
+/// `/nexus/paths/`: the plain list with each view's virtual children, placed among the group's
+/// children by name (as `H5Lvisit` orders them).
+pub fn paths(
+    s: &Served,
+    base: &str,
+    resolve: Resolve,
+    lim: &ServeLimits,
+) -> Result<Response, Response> {
+    let plain = h5grove::path_list(s, base, resolve, lim)?;
+    let mut out: Vec<J> = Vec::with_capacity(plain.len());
+    // Virtual entries waiting for their place: (group prefix `g/`, full path, name).
+    let mut pending: Vec<(String, String, String)> = Vec::new();
+    for entry in plain {
+        let J::Str(p) = &entry else {
+            out.push(entry);
+            continue;
+        };
+        // Flush what sorts before this entry, or whose group's subtree has ended.
+        pending.retain(|(prefix, full, name)| {
+            let place = match p.strip_prefix(prefix.as_str()) {
+                Some(rest) => {
+                    let child = rest.split('/').next().unwrap_or(rest);
+                    child > name.as_str()
+                }
+                None => true,
+            };
+            if place {
+                out.push(J::Str(full.clone()));
+            }
+            !place
+        });
+        if let Some(v) = nxdata_view(&s.file, p) {
+            let prefix = format!("{}/", p.trim_end_matches('/'));
+            for (name, _) in v.virtual_children {
+                pending.push((prefix.clone(), h5grove::join(p, &name), name));
+            }
+        }
+        out.push(entry);
+        if out.len() > lim.max_paths {
+            return Err(Response::error(
+                413,
+                &format!("more than {} paths", lim.max_paths),
+            ));
+        }
+    }
+    out.extend(pending.into_iter().map(|(_, full, _)| J::Str(full)));
+    Ok(Response::new(
+        200,
+        "application/json",
+        J::Arr(out).to_bytes(),
+    ))
+}
