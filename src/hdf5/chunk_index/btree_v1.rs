@@ -114,43 +114,15 @@ fn read_node(io: &FileIo, addr: u64, rank: usize) -> Result<ChunkNode> {
     parse_node(&mut io.cursor(&buf, addr, S), rank)
 }
 
-/// Addresses of the nodes below the root at `root` (what a writer rebuilding the index
-/// supersedes), with the checks of [`chunks`] on levels and cycles.
-pub fn inner_nodes(io: &FileIo, root: u64, rank: usize, budget: &mut Budget) -> Result<Vec<u64>> {
-    let mut out = Vec::new();
-    let mut stack: Vec<(u64, Option<u8>)> = vec![(root, None)];
-    while let Some((addr, want)) = stack.pop() {
-        budget.visit(addr, S)?;
-        let node = read_node(io, addr, rank)?;
-        match want {
-            None if u32::from(node.level) > io.limits.max_btree_depth => {
-                return Err(Error::limit(
-                    "max_btree_depth",
-                    io.limits.max_btree_depth.into(),
-                    node.level.into(),
-                    Some(addr),
-                ))
-            }
-            Some(w) if node.level > w => {
-                return Err(Error::format(S, addr, "node level not below its parent's"))
-            }
-            Some(_) => out.push(addr),
-            None => {}
-        }
-        budget.charge(node.entries.len() as u64, addr)?;
-        if node.level > 0 {
-            for (_, child) in node.entries.iter().rev() {
-                stack.push((*child, Some(node.level - 1)));
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Every chunk reachable from the root node at `root`.
-pub fn chunks(io: &FileIo, root: u64, g: &Geometry, budget: &mut Budget) -> Result<Vec<ChunkInfo>> {
-    let rank = g.rank();
-    let mut out = Vec::new();
+/// Every node reachable from the root at `root`, in key order, with the checks on levels,
+/// depth and cycles: `visit(address, node, is_root)`.
+fn walk(
+    io: &FileIo,
+    root: u64,
+    rank: usize,
+    budget: &mut Budget,
+    mut visit: impl FnMut(u64, ChunkNode, bool) -> Result<()>,
+) -> Result<()> {
     // (node address, level it must have; None for the root)
     let mut stack: Vec<(u64, Option<u8>)> = vec![(root, None)];
     while let Some((addr, want)) = stack.pop() {
@@ -184,7 +156,32 @@ pub fn chunks(io: &FileIo, root: u64, g: &Geometry, budget: &mut Budget) -> Resu
             for (_, child) in node.entries.iter().rev() {
                 stack.push((*child, Some(node.level - 1)));
             }
-            continue;
+        }
+        visit(addr, node, want.is_none())?;
+    }
+    Ok(())
+}
+
+/// Addresses of the nodes below the root at `root` (what a writer rebuilding the index
+/// supersedes), with the checks of [`chunks`] on levels and cycles.
+pub fn inner_nodes(io: &FileIo, root: u64, rank: usize, budget: &mut Budget) -> Result<Vec<u64>> {
+    let mut out = Vec::new();
+    walk(io, root, rank, budget, |addr, _, is_root| {
+        if !is_root {
+            out.push(addr);
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Every chunk reachable from the root node at `root`.
+pub fn chunks(io: &FileIo, root: u64, g: &Geometry, budget: &mut Budget) -> Result<Vec<ChunkInfo>> {
+    let rank = g.rank();
+    let mut out = Vec::new();
+    walk(io, root, rank, budget, |addr, node, _| {
+        if node.level > 0 {
+            return Ok(());
         }
         for (key, child) in node.entries {
             let mut scaled = Vec::with_capacity(rank);
@@ -202,7 +199,8 @@ pub fn chunks(io: &FileIo, root: u64, g: &Geometry, budget: &mut Budget) -> Resu
                 out.push(info);
             }
         }
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 

@@ -208,6 +208,25 @@ struct Grp {
     order: links::LinkOrder,
 }
 
+impl Grp {
+    /// A group whose links are Link messages in its header (no symbol table, no heap).
+    fn of_links(entries: BTreeMap<Vec<u8>, Entry>, order: links::LinkOrder) -> Grp {
+        Grp {
+            btree: UNDEF,
+            heap: UNDEF,
+            seg_addr: UNDEF,
+            seg_cap: 0,
+            heap_data: Vec::new(),
+            heap_written: 0,
+            entries,
+            cache: HashMap::new(),
+            refuse: None,
+            compact: true,
+            order,
+        }
+    }
+}
+
 // A group's state is large (link maps, dense indexes) but few exist; datasets are boxed.
 #[allow(clippy::large_enum_variant)]
 enum Kind {

@@ -16,23 +16,12 @@ impl Writer {
         // Groups tracking creation order are link-message groups in both profiles (v2
         // headers, as libhdf5 writes h5py's `track_order` groups in superblock-v0 files).
         if self.profile.groups() == GroupFormat::Links || self.track_order {
-            let g = Grp {
-                btree: UNDEF,
-                heap: UNDEF,
-                seg_addr: UNDEF,
-                seg_cap: 0,
-                heap_data: Vec::new(),
-                heap_written: 0,
-                entries: BTreeMap::new(),
-                cache: HashMap::new(),
-                refuse: None,
-                compact: true,
-                order: links::LinkOrder {
-                    tracked: self.track_order,
-                    indexed: self.track_order,
-                    ..Default::default()
-                },
+            let order = links::LinkOrder {
+                tracked: self.track_order,
+                indexed: self.track_order,
+                ..Default::default()
             };
+            let g = Grp::of_links(BTreeMap::new(), order);
             return self.new_object(path, Kind::Group(g), attrs);
         }
         // Local heap: header + data segment holding the empty string at offset 0, then

@@ -320,19 +320,7 @@ impl Writer {
                     },
                 );
             }
-            Kind::Group(Grp {
-                btree: UNDEF,
-                heap: UNDEF,
-                seg_addr: UNDEF,
-                seg_cap: 0,
-                heap_data: Vec::new(),
-                heap_written: 0,
-                entries,
-                cache: HashMap::new(),
-                refuse: None,
-                compact: true,
-                order,
-            })
+            Kind::Group(Grp::of_links(entries, order))
         } else {
             return Err(unsupported(
                 format!("{path}: neither a group nor a dataset"),
