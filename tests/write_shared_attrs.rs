@@ -131,17 +131,7 @@ fn shared_attributes_added_replaced_deleted() {
             .sum();
         assert_eq!(n, want_n, "{}: attributes PyTables reads", case.fixture);
         // libhdf5 drops every reference: every index ends empty.
-        common::run_py(
-            &py,
-            "tests/py/shared_attrs.py",
-            [std::ffi::OsStr::new("drain"), h5.as_os_str()],
-        );
-        let counts = sohm_counts(&h5);
-        assert!(
-            !counts.is_empty() && counts.iter().all(|&n| n == 0),
-            "{}: shared messages left after libhdf5 deleted everything: {counts:?}",
-            case.fixture
-        );
+        assert_libhdf5_drains(&py, &h5, case.fixture);
     }
 }
 
@@ -178,16 +168,21 @@ fn superseded_indexes_are_reused() {
             "{fixture}: 12 deletes grew {twelve} bytes, one grew {one}"
         );
         let Some(py) = common::python() else { continue };
-        common::run_py(
-            &py,
-            "tests/py/shared_attrs.py",
-            [std::ffi::OsStr::new("drain"), h5.as_os_str()],
-        );
-        let counts = sohm_counts(&h5);
-        assert!(
-            !counts.is_empty() && counts.iter().all(|&n| n == 0),
-            "{fixture}: shared messages left after libhdf5 deleted everything: {counts:?}"
-        );
+        assert_libhdf5_drains(&py, &h5, fixture);
         common::h5dump_ok(&h5, fixture);
     }
+}
+
+/// libhdf5 deletes every shared attribute of `h5`: every shared-message index ends empty.
+fn assert_libhdf5_drains(py: &Path, h5: &Path, fixture: &str) {
+    common::run_py(
+        py,
+        "tests/py/shared_attrs.py",
+        [std::ffi::OsStr::new("drain"), h5.as_os_str()],
+    );
+    let counts = sohm_counts(h5);
+    assert!(
+        !counts.is_empty() && counts.iter().all(|&n| n == 0),
+        "{fixture}: shared messages left after libhdf5 deleted everything: {counts:?}"
+    );
 }
