@@ -55,6 +55,12 @@ fn module_savers_lay_files_out_like_pymodaq() {
 
     // DAQ_Viewer snapshot: calculated and do_save=False data are not saved.
     let mut det = DetectorSaver::new(Module::new("Viewer", settings));
+    // No `where` before `get_set_node`: there is no module group to default to.
+    let early = det.add_data(&mut h5, None, &dte(vec![]), &[]);
+    assert!(
+        matches!(early, Err(pymodaq_h5::Error::Usage(_))),
+        "{early:?}"
+    );
     let g = det.get_set_node(&mut h5, None).unwrap();
     assert_eq!(g, "/RawData/Detector000");
     let snap = dte(vec![
@@ -67,7 +73,7 @@ fn module_savers_lay_files_out_like_pymodaq() {
             vec![("do_save".into(), PyValue::Bool(false))],
         ),
     ]);
-    det.add_data(&mut h5, &g, &snap, &[]).unwrap();
+    det.add_data(&mut h5, Some(&g), &snap, &[]).unwrap();
     det.add_bkg(
         &mut h5,
         &g,
@@ -80,11 +86,13 @@ fn module_savers_lay_files_out_like_pymodaq() {
     // DAQ_Viewer continuous saving (timed).
     let mut timed = DetectorSaver::timed(Module::new("Viewer timed", settings));
     let gt = timed.get_set_node(&mut h5, None).unwrap();
+    // `add_data(where=None)` saves into the group `get_set_node` gave.
+    assert_eq!(timed.module_group(), Some(gt.as_str()));
     for i in 0..3 {
         timed
             .add_data(
                 &mut h5,
-                &gt,
+                None, // the module group
                 &dte(vec![dwa("v", &[i as f64], DataSource::Raw, vec![])]),
                 &[],
             )
@@ -97,7 +105,7 @@ fn module_savers_lay_files_out_like_pymodaq() {
     assert_eq!(ga, "/RawData/Actuator000");
     act.add_data(
         &mut h5,
-        &ga,
+        Some(&ga),
         &dte(vec![dwa("Stage", &[10.0], DataSource::Raw, vec![])]),
         &[],
     )
@@ -123,7 +131,7 @@ fn module_savers_lay_files_out_like_pymodaq() {
     for (k, idx) in [[0u64, 0], [0, 1], [1, 0]].iter().enumerate() {
         sdet.add_scan_point(
             &mut h5,
-            &gsd,
+            Some(&gsd),
             &dte(vec![dwa("pt", &[k as f64], DataSource::Raw, vec![])]),
             idx,
             DataDistribution::Uniform,
@@ -141,7 +149,7 @@ fn module_savers_lay_files_out_like_pymodaq() {
     assert_eq!(gld, "/RawData/Datalogger000/Detector000");
     ldet.add_data(
         &mut h5,
-        &gld,
+        Some(&gld),
         &dte(vec![dwa("T", &[300.0], DataSource::Raw, vec![])]),
         &[],
     )
@@ -175,6 +183,11 @@ fn module_savers_lay_files_out_like_pymodaq() {
     assert_eq!(
         attrs("/RawData/Detector001/NavAxes/Axis00")["label"],
         "time"
+    );
+    // The timed rows saved with `where=None` are in the module group.
+    assert_eq!(
+        tree["/RawData/Detector001/Data0D/CH00/EnlData00"]["array"]["values"],
+        serde_json::json!([0.0, 1.0, 2.0])
     );
     assert_eq!(attrs("/RawData/Actuator000")["type"], "actuator");
     assert!(tree.contains_key("/RawData/Actuator000/Data0D/CH00/Data00"));
@@ -223,7 +236,7 @@ fn backend_trait_walks_a_file_being_written_as_the_file_read_back() {
     let g = det.get_set_node(&mut h5, None).unwrap();
     det.add_data(
         &mut h5,
-        &g,
+        Some(&g),
         &dte(vec![
             dwa("a", &[1.0, 2.0], DataSource::Raw, vec![]),
             dwa("b", &[3.0], DataSource::Raw, vec![]),

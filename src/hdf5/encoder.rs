@@ -147,6 +147,12 @@ impl Encoder {
         self.out
     }
 
+    /// The bytes written, taken at the end of a chain of field writes (the encoder is left
+    /// empty), so a short encoding is one expression.
+    pub fn take(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.out)
+    }
+
     /// The bytes written followed by their Jenkins lookup3 checksum.
     pub fn seal(self) -> Vec<u8> {
         seal(self.out)

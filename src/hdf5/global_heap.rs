@@ -231,11 +231,8 @@ mod tests {
 
     #[rustfmt::skip]
     fn gcol(size: u64) -> Vec<u8> {
-        let mut v = vec![
-            b'G', b'C', b'O', b'L', // signature
-            1,                      // version
-            0, 0, 0,                // reserved
-        ];
+        let mut v = b"GCOL".to_vec();                    // signature
+        v.extend_from_slice(&[1, 0, 0, 0]);              // version 1, reserved
         v.extend_from_slice(&size.to_le_bytes());        // collection size
         v.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0]);  // object 1: index, refcount, reserved
         v.extend_from_slice(&5u64.to_le_bytes());        // object 1: size

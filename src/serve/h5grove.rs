@@ -64,7 +64,8 @@ fn internal(e: impl std::fmt::Display) -> Response {
     Response::error(500, &format!("Internal Server Error: {e}"))
 }
 
-fn json(j: &J) -> Response {
+/// A 200 answer holding `j`.
+pub fn json(j: &J) -> Response {
     Response::new(200, "application/json", j.to_bytes())
 }
 
@@ -688,16 +689,6 @@ pub fn stats(c: &Content, req: &Request, lim: &ServeLimits) -> Result<Response, 
 
 /// `/paths/`: the base path, then every link below it (HDF5's `H5Lvisit` order: by name,
 /// depth first, each group entered once).
-pub fn paths(
-    s: &Served,
-    base: &str,
-    resolve: Resolve,
-    lim: &ServeLimits,
-) -> Result<Response, Response> {
-    Ok(json(&J::Arr(path_list(s, base, resolve, lim)?)))
-}
-
-/// `/paths/`'s list.
 pub fn path_list(
     s: &Served,
     base: &str,

@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use h5grove::{ServeLimits, Served};
 use http::{Request, Response};
+use pyjson::J;
 
 use crate::hdf5::read::File;
 use crate::Limits;
@@ -215,11 +216,11 @@ impl App {
         if e == "/paths" {
             let base = req.arg("path").unwrap_or("");
             let base = if base.is_empty() { "/" } else { base };
-            return if nexus {
-                nexus::paths(&served, base, resolve, lim)
-            } else {
-                h5grove::paths(&served, base, resolve, lim)
-            };
+            let mut list = h5grove::path_list(&served, base, resolve, lim)?;
+            if nexus {
+                list = nexus::with_virtual_paths(&served, list, lim)?;
+            }
+            return Ok(h5grove::json(&J::Arr(list)));
         }
         if nexus {
             return nexus::answer(&served, e, &path, resolve, req, lim);

@@ -228,15 +228,13 @@ pub fn answer(
     }
 }
 
-/// `/nexus/paths/`: the plain list with each view's virtual children, placed among the group's
-/// children by name (as `H5Lvisit` orders them).
-pub fn paths(
+/// `/nexus/paths/`: the plain list (`h5grove::path_list`) with each view's virtual children,
+/// placed among the group's children by name (as `H5Lvisit` orders them).
+pub fn with_virtual_paths(
     s: &Served,
-    base: &str,
-    resolve: Resolve,
+    plain: Vec<J>,
     lim: &ServeLimits,
-) -> Result<Response, Response> {
-    let plain = h5grove::path_list(s, base, resolve, lim)?;
+) -> Result<Vec<J>, Response> {
     let mut out: Vec<J> = Vec::with_capacity(plain.len());
     // Virtual entries waiting for their place: (group prefix `g/`, full path, name).
     let mut pending: Vec<(String, String, String)> = Vec::new();
@@ -274,9 +272,5 @@ pub fn paths(
         }
     }
     out.extend(pending.into_iter().map(|(_, full, _)| J::Str(full)));
-    Ok(Response::new(
-        200,
-        "application/json",
-        J::Arr(out).to_bytes(),
-    ))
+    Ok(out)
 }

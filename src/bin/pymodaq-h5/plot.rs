@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use pymodaq_h5::pymodaq::model::{Axis, DataWithAxes, NdArray};
 
 use crate::output::{open, write_via_temp};
-use crate::plot_draw::{draw, Field, Plot, Series};
+use crate::plot_draw::{draw, Field, Lines, Plot, Series};
 use crate::pmd;
 
 #[derive(clap::Args)]
@@ -182,20 +182,15 @@ fn overlay(f: &pymodaq_h5::hdf5::read::File, a: &Args) -> anyhow::Result<Plot> {
     let several = firsts.len() > 1;
     for n in &firsts {
         match node_plot(f, a, n)? {
-            Plot::Lines {
-                title,
-                x_label,
-                y_label,
-                series,
-            } => {
-                for l in [(&mut x_labels, x_label), (&mut y_labels, y_label)] {
-                    if !l.0.contains(&l.1) {
-                        l.0.push(l.1);
+            Plot::Lines(l) => {
+                for (labels, label) in [(&mut x_labels, l.x_label), (&mut y_labels, l.y_label)] {
+                    if !labels.contains(&label) {
+                        labels.push(label);
                     }
                 }
-                for mut s in series {
+                for mut s in l.series {
                     if several {
-                        s.name = format!("{title}: {}", s.name);
+                        s.name = format!("{}: {}", l.title, s.name);
                     }
                     all.push(s);
                 }
@@ -208,18 +203,18 @@ fn overlay(f: &pymodaq_h5::hdf5::read::File, a: &Args) -> anyhow::Result<Plot> {
             ),
         }
     }
-    Ok(Plot::Lines {
+    Ok(Plot::Lines(Lines {
         title: format!("{} ({} channel(s))", a.node, firsts.len()),
         x_label: x_labels.join(" / "),
         y_label: y_labels.join(" / "),
         series: all,
-    })
+    }))
 }
 
 /// Draw to a temporary file beside OUT, rename, and say what was drawn.
 fn finish(plot: &Plot, a: &Args, svg: bool) -> anyhow::Result<ExitCode> {
     let what = match plot {
-        Plot::Lines { series, .. } => format!("{} line(s)", series.len()),
+        Plot::Lines(l) => format!("{} line(s)", l.series.len()),
         Plot::Image(f) => format!("{}x{} image", f.x.len(), f.y.len()),
         Plot::Scatter(f) => format!("{} points", f.x.len()),
     };
@@ -333,7 +328,7 @@ fn draws_navigation(d: &DataWithAxes) -> bool {
 /// The plot's title with `from` replaced by `to` (the position of a sliced load).
 fn retitle(p: &mut Plot, from: &str, to: &str) {
     let t = match p {
-        Plot::Lines { title, .. }
+        Plot::Lines(Lines { title, .. })
         | Plot::Image(Field { title, .. })
         | Plot::Scatter(Field { title, .. }) => title,
     };
@@ -440,7 +435,7 @@ pub fn build(
                     err: errs.as_ref().and_then(|e| e.get(i).cloned()),
                 })
                 .collect();
-            Ok(Plot::Lines {
+            Ok(Plot::Lines(Lines {
                 title,
                 x_label,
                 y_label: if d.units.is_empty() {
@@ -449,7 +444,7 @@ pub fn build(
                     d.units.clone()
                 },
                 series,
-            })
+            }))
         }
         2 => {
             // Rows are the first drawn dimension (y), columns the second (x), as PyMoDAQ's 2-D

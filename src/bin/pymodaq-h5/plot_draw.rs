@@ -22,16 +22,19 @@ pub struct Series {
 
 /// What to draw.
 pub enum Plot {
-    Lines {
-        title: String,
-        x_label: String,
-        y_label: String,
-        series: Vec<Series>,
-    },
+    Lines(Lines),
     /// `z[iy * x.len() + ix]`; `x`, `y` the pixel centres.
     Image(Field),
     /// One point per `(x[i], y[i])`, coloured by `z[i]`.
     Scatter(Field),
+}
+
+/// Curves over one x axis, with a legend.
+pub struct Lines {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub series: Vec<Series>,
 }
 
 /// Values `z` over `(x, y)`, drawn with a colour bar.
@@ -184,12 +187,12 @@ fn framed<'a, DB: DrawingBackend>(
 fn draw_on<DB: DrawingBackend>(p: &Plot, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()> {
     d!(root.fill(&WHITE));
     match p {
-        Plot::Lines {
+        Plot::Lines(Lines {
             title,
             x_label,
             y_label,
             series,
-        } => {
+        }) => {
             let xr = range(series.iter().flat_map(|s| s.x.iter().copied()));
             let yr = padded(range(series.iter().flat_map(|s| {
                 let e = s.err.as_deref();

@@ -22,12 +22,12 @@ impl Continuation {
     /// Decode a continuation message.
     pub fn parse(c: &mut Cursor<'_>, _limits: &Limits) -> Result<Self> {
         named(c, "continuation message", |c| {
-            let offset = c.offset()?;
-            let length = c.length()?;
-            if offset == UNDEFINED_ADDRESS || length == 0 {
-                return Err(bad(c, "continuation with undefined address or zero length"));
+            match (c.offset()?, c.length()?) {
+                (UNDEFINED_ADDRESS, _) | (_, 0) => {
+                    Err(bad(c, "continuation with undefined address or zero length"))
+                }
+                (offset, length) => Ok(Continuation { offset, length }),
             }
-            Ok(Continuation { offset, length })
         })
     }
 }
@@ -36,9 +36,7 @@ impl Continuation {
 
 /// Encode a Continuation message body.
 pub fn encode_continuation(addr: u64, len: u64) -> Vec<u8> {
-    let mut e = Encoder::new();
-    e.offset(addr).length(len);
-    e.finish()
+    Encoder::new().offset(addr).length(len).take()
 }
 
 #[cfg(test)]
@@ -71,14 +69,7 @@ mod tests {
         undef[..8].fill(0xff);
         assert!(decode::<Continuation>(&undef).is_err());
         assert!(decode::<Continuation>(&b[..10]).is_err());
-    }
-
-    // Encode, then parse with the reader's decoder: the same value comes back.
-
-    #[test]
-    fn continuation_encodes_then_parses() {
-        let b = encode_continuation(4096, 200);
-        let c = decode::<Continuation>(&b).unwrap();
-        assert_eq!((c.offset, c.length), (4096, 200));
+        // The writer encodes the same value to the same bytes.
+        assert_eq!(encode_continuation(4096, 512), b);
     }
 }

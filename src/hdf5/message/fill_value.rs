@@ -174,18 +174,20 @@ mod tests {
     use super::*;
     use crate::hdf5::message::test_util::*;
 
+    /// What PyTables writes by default.
+    #[rustfmt::skip]
+    const PYTABLES_DEFAULT: [u8; 8] = [
+        0x02,       // version 2
+        0x03,       // alloc time: incremental
+        0x00,       // fill time: on allocation
+        0x01,       // defined
+        0, 0, 0, 0, // size 0 => library default (zeros)
+    ];
+
     #[test]
     fn v2_pytables_default() {
-        #[rustfmt::skip]
-        let b = [
-            0x02,       // version 2
-            0x03,       // alloc time: incremental
-            0x00,       // fill time: on allocation
-            0x01,       // defined
-            0, 0, 0, 0, // size 0 => library default (zeros)
-        ];
         assert_eq!(
-            decode::<FillValue>(&b).unwrap(),
+            decode::<FillValue>(&PYTABLES_DEFAULT).unwrap(),
             FillValue {
                 alloc_time: 3,
                 fill_time: 0,

@@ -235,10 +235,8 @@ mod tests {
         );
         #[rustfmt::skip]
         let ext = [
-            0x01,           // version 1
-            0x08,           // flags: link type present
-            0x40,           // link type 64 (external)
-            0x03,           // name length 3
+            0x01, 0x08,     // version 1, flags: link type present
+            0x40, 0x03,     // link type 64 (external), name length 3
             b'e', b'x', b't', // "ext"
             0x0d, 0x00,     // info length 13
             0x00,           // version/flags

@@ -39,9 +39,7 @@ impl SymbolTableMessage {
 
 /// Encode a Symbol Table message body.
 pub fn encode_symbol_table(btree: u64, heap: u64) -> Vec<u8> {
-    let mut e = Encoder::new();
-    e.offset(btree).offset(heap);
-    e.finish()
+    Encoder::new().offset(btree).offset(heap).take()
 }
 
 #[cfg(test)]
@@ -49,14 +47,16 @@ mod tests {
     use super::*;
     use crate::hdf5::message::test_util::*;
 
+    /// The message of a PyTables root group (real bytes).
+    #[rustfmt::skip]
+    const PYTABLES_ROOT: [u8; 16] = [
+        0x88, 0, 0, 0, 0, 0, 0, 0,    // v1 B-tree at 136
+        0xa8, 0x02, 0, 0, 0, 0, 0, 0, // local heap at 680
+    ];
+
     #[test]
     fn accepts_and_rejects() {
-        // PyTables root group (real bytes).
-        #[rustfmt::skip]
-        let b = [
-            0x88, 0, 0, 0, 0, 0, 0, 0, // v1 B-tree at 136
-            0xa8, 0x02, 0, 0, 0, 0, 0, 0, // local heap at 680
-        ];
+        let b = PYTABLES_ROOT;
         let s = decode::<SymbolTableMessage>(&b).unwrap();
         assert_eq!((s.btree_address, s.local_heap_address), (136, 680));
         let mut undef = b;
@@ -64,14 +64,7 @@ mod tests {
         let e = decode::<SymbolTableMessage>(&undef);
         assert_eq!(format_at(e).0, "symbol table message");
         assert!(decode::<SymbolTableMessage>(&b[..12]).is_err());
-    }
-
-    // Encode, then parse with the reader's decoder: the same value comes back.
-
-    #[test]
-    fn symbol_table_encodes_then_parses() {
-        let b = encode_symbol_table(800, 680);
-        let s = decode::<SymbolTableMessage>(&b).unwrap();
-        assert_eq!((s.btree_address, s.local_heap_address), (800, 680));
+        // The writer encodes the same value to the same bytes.
+        assert_eq!(encode_symbol_table(136, 680), b);
     }
 }

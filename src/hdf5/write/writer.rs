@@ -148,6 +148,15 @@ struct HotChunk {
     existing: Option<ChunkRec>,
 }
 
+/// One chunk to store: its origin (element coordinates), its unfiltered bytes, and the
+/// index record it replaces, if it was stored before.
+#[derive(Clone, Copy)]
+struct ChunkWrite<'a> {
+    origin: &'a [u64],
+    bytes: &'a [u8],
+    existing: Option<ChunkRec>,
+}
+
 enum Store {
     Compact(Vec<u8>),
     Contiguous { addr: u64, size: u64 },

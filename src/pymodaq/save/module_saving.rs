@@ -4,6 +4,9 @@
 //! A module is described by its title and its settings XML (what PyMoDAQ's Qt parameter tree
 //! serialises; stored as a `bytes` JSON attribute, as `ET.tostring` gives bytes).
 
+use std::borrow::Cow;
+use std::marker::PhantomData;
+
 use crate::error::Result;
 use crate::pymodaq::attrs::pyliteral::PyValue;
 use crate::pymodaq::model::{
@@ -135,50 +138,62 @@ impl DetectorMode {
     }
 }
 
-/// `DetectorSaver` (DAQ_Viewer snapshots) and, by constructor, `DetectorEnlargeableSaver`,
-/// `DetectorTimeSaver` and `DetectorExtendedSaver`.
-#[derive(Debug, Clone)]
-pub struct DetectorSaver {
-    module: Module,
-    mode: DetectorMode,
-    /// Data kept by `add_data`.
-    pub filter: SaveFilter,
-    group: Option<String>,
+/// What kind of control module a [`ModuleSaver`] saves.
+pub trait ModuleKind {
+    /// How `get_set_node` makes the module's group.
+    const ADD_GROUP: AddGroup;
+    /// Whether `add_data` keeps only what the [`SaveFilter`] keeps and stamps timed rows
+    /// with the time of saving (detectors; actuators save their positions as given).
+    const FILTERED: bool;
 }
 
-impl DetectorSaver {
-    /// `DetectorSaver(module)`: the DataToExport layout.
-    pub fn new(module: Module) -> Self {
-        DetectorSaver {
+/// A DAQ_Viewer's saver ([`DetectorSaver`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Detector;
+
+/// A DAQ_Move's saver ([`ActuatorSaver`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actuator;
+
+impl ModuleKind for Detector {
+    const ADD_GROUP: AddGroup = H5Saver::add_det_group;
+    const FILTERED: bool = true;
+}
+
+impl ModuleKind for Actuator {
+    const ADD_GROUP: AddGroup = H5Saver::add_act_group;
+    const FILTERED: bool = false;
+}
+
+/// The savers of one control module: its group (found by title or made) and how its data
+/// are saved. PyMoDAQ's detector and actuator savers differ only in the group they make
+/// and in the filtering of detector data, hence one type with two kinds.
+#[derive(Debug, Clone)]
+pub struct ModuleSaver<K> {
+    module: Module,
+    mode: DetectorMode,
+    /// Data kept by `add_data` (detectors).
+    pub filter: SaveFilter,
+    group: Option<String>,
+    kind: PhantomData<K>,
+}
+
+/// `DetectorSaver` (DAQ_Viewer snapshots) and, by constructor, `DetectorEnlargeableSaver`,
+/// `DetectorTimeSaver` and `DetectorExtendedSaver`.
+pub type DetectorSaver = ModuleSaver<Detector>;
+
+/// `ActuatorSaver` (plain DataToExport layout) and, by constructor, `ActuatorTimeSaver` and
+/// `ActuatorEnlargeableSaver`.
+pub type ActuatorSaver = ModuleSaver<Actuator>;
+
+impl<K: ModuleKind> ModuleSaver<K> {
+    fn with_mode(module: Module, mode: DetectorMode) -> Self {
+        ModuleSaver {
             module,
-            mode: DetectorMode::Plain,
+            mode,
             filter: SaveFilter::default(),
             group: None,
-        }
-    }
-
-    /// `DetectorEnlargeableSaver(module, axis names, units)`: rows along user axes, `NavAxes`
-    /// in the detector group.
-    pub fn enlargeable(module: Module, names: &[&str], units: &[&str]) -> Result<Self> {
-        Ok(DetectorSaver {
-            mode: DetectorMode::enlargeable(names, units)?,
-            ..Self::new(module)
-        })
-    }
-
-    /// `DetectorTimeSaver(module)`: rows along a `time` axis (time of saving).
-    pub fn timed(module: Module) -> Self {
-        DetectorSaver {
-            mode: DetectorMode::timed(),
-            ..Self::new(module)
-        }
-    }
-
-    /// `DetectorExtendedSaver(module, extended_shape)`: points of a scan.
-    pub fn extended(module: Module, extended_shape: &[u64]) -> Self {
-        DetectorSaver {
-            mode: DetectorMode::Extended(DataToExportExtendedSaver::new(extended_shape)),
-            ..Self::new(module)
+            kind: PhantomData,
         }
     }
 
@@ -188,34 +203,36 @@ impl DetectorSaver {
     }
 
     /// `get_set_node(where)`: the group titled like the module below `where` (default
-    /// `/RawData`), else a new `DetectorNNN` with the settings.
+    /// `/RawData`), else a new `DetectorNNN` (detectors, with the settings) or `ActuatorNNN`.
     pub fn get_set_node(&mut self, h5: &mut H5Saver, where_: Option<&str>) -> Result<String> {
-        module_node(
-            h5,
-            where_,
-            &self.module,
-            H5Saver::add_det_group,
-            &mut self.group,
-        )
+        module_node(h5, where_, &self.module, K::ADD_GROUP, &mut self.group)
     }
 
     /// `add_data(where, dte)` for the plain, timed and enlargeable savers (`axis_values` for
-    /// the enlargeable one). The filtered copy is what is saved; the timed saver stamps it
-    /// with the time of saving.
+    /// the enlargeable one); `where_` defaults to the module group `get_set_node` gave. A
+    /// detector saves the filtered copy, and its timed saver stamps it with the time of
+    /// saving.
     pub fn add_data(
         &self,
         h5: &mut H5Saver,
-        where_: &str,
+        where_: Option<&str>,
         dte: &DataToExport,
         axis_values: &[f64],
     ) -> Result<()> {
-        let mut kept = self.filter.apply(dte);
+        let where_ = self.at(where_)?;
+        let kept = if K::FILTERED {
+            Cow::Owned(self.filter.apply(dte))
+        } else {
+            Cow::Borrowed(dte)
+        };
         match &self.mode {
             DetectorMode::Plain => DataToExportSaver::add_data(h5, where_, &kept, "", &[]),
-            DetectorMode::Timed(s) => {
-                kept.timestamp = h5.now();
-                s.add_data(h5, where_, &kept)
+            DetectorMode::Timed(s) if K::FILTERED => {
+                let mut stamped = kept.into_owned();
+                stamped.timestamp = h5.now();
+                s.add_data(h5, where_, &stamped)
             }
+            DetectorMode::Timed(s) => s.add_data(h5, where_, &kept),
             DetectorMode::Enlargeable(s) => s.add_data(h5, where_, &kept, axis_values),
             DetectorMode::Extended(_) => Err(crate::Error::Usage(
                 "an extended detector saver takes scan indexes: use add_scan_point".into(),
@@ -223,9 +240,43 @@ impl DetectorSaver {
         }
     }
 
+    /// `where_`, else the module group `get_set_node` gave.
+    fn at<'a>(&'a self, where_: Option<&'a str>) -> Result<&'a str> {
+        where_
+            .or(self.group.as_deref())
+            .ok_or_else(|| crate::Error::Usage("no module group yet: call get_set_node".into()))
+    }
+
     /// `add_bkg(where, dte)`.
     pub fn add_bkg(&self, h5: &mut H5Saver, where_: &str, dte: &DataToExport) -> Result<()> {
         DataToExportSaver::add_bkg(h5, where_, dte)
+    }
+}
+
+impl ModuleSaver<Detector> {
+    /// `DetectorSaver(module)`: the DataToExport layout.
+    pub fn new(module: Module) -> Self {
+        Self::with_mode(module, DetectorMode::Plain)
+    }
+
+    /// `DetectorEnlargeableSaver(module, axis names, units)`: rows along user axes, `NavAxes`
+    /// in the detector group.
+    pub fn enlargeable(module: Module, names: &[&str], units: &[&str]) -> Result<Self> {
+        Ok(Self::with_mode(
+            module,
+            DetectorMode::enlargeable(names, units)?,
+        ))
+    }
+
+    /// `DetectorTimeSaver(module)`: rows along a `time` axis (time of saving).
+    pub fn timed(module: Module) -> Self {
+        Self::with_mode(module, DetectorMode::timed())
+    }
+
+    /// `DetectorExtendedSaver(module, extended_shape)`: points of a scan.
+    pub fn extended(module: Module, extended_shape: &[u64]) -> Self {
+        let mode = DetectorMode::Extended(DataToExportExtendedSaver::new(extended_shape));
+        Self::with_mode(module, mode)
     }
 
     /// `DetectorExtendedSaver.add_nav_axes(where, axes)`.
@@ -238,18 +289,20 @@ impl DetectorSaver {
         }
     }
 
-    /// `DetectorExtendedSaver.add_data(where, dte, indexes, distribution)`.
+    /// `DetectorExtendedSaver.add_data(where, dte, indexes, distribution)`; `where_`
+    /// defaults to the module group.
     pub fn add_scan_point(
         &self,
         h5: &mut H5Saver,
-        where_: &str,
+        where_: Option<&str>,
         dte: &DataToExport,
         indexes: &[u64],
         distribution: DataDistribution,
     ) -> Result<()> {
         match &self.mode {
             DetectorMode::Extended(s) => {
-                s.add_data(h5, where_, &self.filter.apply(dte), indexes, distribution)
+                let at = self.at(where_)?;
+                s.add_data(h5, at, &self.filter.apply(dte), indexes, distribution)
             }
             _ => Err(crate::Error::Usage(
                 "scan points need an extended saver".into(),
@@ -258,91 +311,87 @@ impl DetectorSaver {
     }
 }
 
-/// `ActuatorSaver` (plain DataToExport layout) and, by constructor, `ActuatorTimeSaver` and
-/// `ActuatorEnlargeableSaver`.
-#[derive(Debug, Clone)]
-pub struct ActuatorSaver {
-    module: Module,
-    mode: DetectorMode,
-    group: Option<String>,
-}
-
-impl ActuatorSaver {
+impl ModuleSaver<Actuator> {
     /// `ActuatorSaver(module)`.
     pub fn new(module: Module) -> Self {
-        ActuatorSaver {
-            module,
-            mode: DetectorMode::Plain,
-            group: None,
-        }
+        Self::with_mode(module, DetectorMode::Plain)
     }
 
     /// `ActuatorTimeSaver(module)`.
     pub fn timed(module: Module) -> Self {
-        ActuatorSaver {
-            mode: DetectorMode::timed(),
-            ..Self::new(module)
-        }
+        Self::with_mode(module, DetectorMode::timed())
     }
 
     /// `ActuatorEnlargeableSaver(module, names, units)`.
     pub fn enlargeable(module: Module, names: &[&str], units: &[&str]) -> Result<Self> {
-        Ok(ActuatorSaver {
-            mode: DetectorMode::enlargeable(names, units)?,
-            ..Self::new(module)
-        })
+        Ok(Self::with_mode(
+            module,
+            DetectorMode::enlargeable(names, units)?,
+        ))
     }
+}
 
-    /// `get_set_node(where)`: `ActuatorNNN` (type actuator).
-    pub fn get_set_node(&mut self, h5: &mut H5Saver, where_: Option<&str>) -> Result<String> {
-        module_node(
-            h5,
-            where_,
-            &self.module,
-            H5Saver::add_act_group,
-            &mut self.group,
-        )
-    }
+/// What kind of run a [`RunSaver`] saves: its groups are found again as the last of their
+/// `type` below the raw group, unless a new one is asked for.
+pub trait RunKind {
+    /// The group `type` attribute.
+    const TYPE: &'static str;
+    /// How `get_set_node` makes a new group.
+    const ADD_GROUP: AddGroup;
+}
 
-    /// `add_data(where, dte)` (`axis_values` for the enlargeable saver).
-    pub fn add_data(
-        &self,
-        h5: &mut H5Saver,
-        where_: &str,
-        dte: &DataToExport,
-        axis_values: &[f64],
-    ) -> Result<()> {
-        match &self.mode {
-            DetectorMode::Plain | DetectorMode::Extended(_) => {
-                DataToExportSaver::add_data(h5, where_, dte, "", &[])
-            }
-            DetectorMode::Timed(s) => s.add_data(h5, where_, dte),
-            DetectorMode::Enlargeable(s) => s.add_data(h5, where_, dte, axis_values),
-        }
-    }
+/// A DAQ_Scan's saver ([`ScanSaver`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scan;
+
+/// A DAQ_Logger's saver ([`LoggerSaver`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Logger;
+
+impl RunKind for Scan {
+    const TYPE: &'static str = "scan";
+    const ADD_GROUP: AddGroup = H5Saver::add_scan_group;
+}
+
+impl RunKind for Logger {
+    const TYPE: &'static str = "datalogger";
+    const ADD_GROUP: AddGroup = |h5, w, title, settings, meta| {
+        h5.add_incremental_group("datalogger", w, title, settings, meta)
+    };
+}
+
+/// The group of a scan or of a logging run, holding the groups of its modules.
+#[derive(Debug, Clone)]
+pub struct RunSaver<K> {
+    module: Module,
+    group: Option<String>,
+    /// Scans: the `Timestamps` group and the scan shape, once added.
+    timestamps: Option<(String, Vec<u64>)>,
+    kind: PhantomData<K>,
 }
 
 /// `ScanSaver` (DAQ_Scan): `ScanNNN` with its detectors (extended saving), actuators, the
 /// scan's `NavAxes` and the `Timestamps` group (elapsed seconds per point, NaN where not
 /// visited).
-#[derive(Debug, Clone)]
-pub struct ScanSaver {
-    module: Module,
-    group: Option<String>,
-    timestamps: Option<(String, Vec<u64>)>,
-}
+pub type ScanSaver = RunSaver<Scan>;
 
-impl ScanSaver {
-    /// `ScanSaver(module)`.
+/// `LoggerSaver` (DAQ_Logger): `DataloggerNNN` (type datalogger) holding one timed group per
+/// control module.
+pub type LoggerSaver = RunSaver<Logger>;
+
+impl<K: RunKind> RunSaver<K> {
+    /// `ScanSaver(module)`, `LoggerSaver(module)`.
     pub fn new(module: Module) -> Self {
-        ScanSaver {
+        RunSaver {
             module,
             group: None,
             timestamps: None,
+            kind: PhantomData,
         }
     }
 
-    /// `get_set_node(where, new)`: the last scan group, or a new `ScanNNN`.
+    /// `get_set_node(where, new)`: the last group of the run's type below `where` (default
+    /// the raw group), or a new `ScanNNN` / `DataloggerNNN`.
     pub fn get_set_node(
         &mut self,
         h5: &mut H5Saver,
@@ -350,15 +399,16 @@ impl ScanSaver {
         new: bool,
     ) -> Result<String> {
         let w = where_.map_or_else(|| h5.raw_group().to_string(), str::to_string);
-        let last = last_group_of_type(h5, &w, "scan");
-        let g = match (new, last) {
+        let g = match (new, last_group_of_type(h5, &w, K::TYPE)) {
             (false, Some(g)) => g,
-            _ => h5.add_scan_group(&w, &self.module.title, &self.module.settings(), &[])?,
+            _ => K::ADD_GROUP(h5, &w, &self.module.title, &self.module.settings(), &[])?,
         };
         self.group = Some(g.clone());
         Ok(g)
     }
+}
 
+impl RunSaver<Scan> {
     /// The `Timestamps` group of a scan of `scan_shape`: a float32 `Data00` of elapsed
     /// seconds per point, NaN until the point is done.
     pub fn add_timestamps(&mut self, h5: &mut H5Saver, scan_shape: &[u64]) -> Result<()> {
@@ -437,44 +487,4 @@ fn last_group_of_type(h5: &H5Saver, where_: &str, ty: &str) -> Option<String> {
                 .and_then(|n| n.attr("type"))
                 .is_some_and(|t| matches!(t, PyValue::Str(s) if s.eq_ignore_ascii_case(ty)))
         })
-}
-
-/// `LoggerSaver` (DAQ_Logger): `DataloggerNNN` (type datalogger) holding one timed group per
-/// control module.
-#[derive(Debug, Clone)]
-pub struct LoggerSaver {
-    module: Module,
-    group: Option<String>,
-}
-
-impl LoggerSaver {
-    /// `LoggerSaver(module)`.
-    pub fn new(module: Module) -> Self {
-        LoggerSaver {
-            module,
-            group: None,
-        }
-    }
-
-    /// The last `Datalogger` group, or a new one.
-    pub fn get_set_node(
-        &mut self,
-        h5: &mut H5Saver,
-        where_: Option<&str>,
-        new: bool,
-    ) -> Result<String> {
-        let w = where_.map_or_else(|| h5.raw_group().to_string(), str::to_string);
-        let g = match (new, last_group_of_type(h5, &w, "datalogger")) {
-            (false, Some(g)) => g,
-            _ => h5.add_incremental_group(
-                "datalogger",
-                &w,
-                &self.module.title,
-                &self.module.settings(),
-                &[],
-            )?,
-        };
-        self.group = Some(g.clone());
-        Ok(g)
-    }
 }

@@ -140,7 +140,12 @@ impl Writer {
         } else {
             self.drain_queue(ds)?;
             self.commit.appending = true;
-            let r = self.store_chunk(ds, &origin, bytes, existing);
+            let c = ChunkWrite {
+                origin: &origin,
+                bytes,
+                existing,
+            };
+            let r = self.store_chunk(ds, c);
             self.commit.appending = false;
             r?;
         }
@@ -289,15 +294,23 @@ impl Writer {
                 if !commit && filtered && existing.is_none() {
                     // A new full chunk: compressed on the encoder threads while appends go on.
                     self.queue_chunk_owned(ds, origin.clone(), buf)?;
-                } else if filtered && logical - start < chunk[0] && self.raw_partials(ds.0) {
-                    self.drain_queue(ds)?;
-                    self.store_raw_partial(ds, &origin, &buf, existing)?;
                 } else {
+                    let c = ChunkWrite {
+                        origin: &origin,
+                        bytes: &buf,
+                        existing,
+                    };
+                    let raw_partial =
+                        filtered && logical - start < chunk[0] && self.raw_partials(ds.0);
                     self.drain_queue(ds)?;
-                    self.commit.appending = true;
-                    let r = self.store_chunk(ds, &origin, &buf, existing);
-                    self.commit.appending = false;
-                    r?;
+                    if raw_partial {
+                        self.store_raw_partial(ds, c)?;
+                    } else {
+                        self.commit.appending = true;
+                        let r = self.store_chunk(ds, c);
+                        self.commit.appending = false;
+                        r?;
+                    }
                 }
                 if !step(&mut ci, &grid) {
                     break;

@@ -194,7 +194,14 @@ impl Writer {
             }
             return Ok(());
         }
-        self.store_chunk(ds, origin, &buf, existing)
+        self.store_chunk(
+            ds,
+            ChunkWrite {
+                origin,
+                bytes: &buf,
+                existing,
+            },
+        )
     }
 
     /// Store the chunk point writes were filling, if any.
@@ -204,7 +211,14 @@ impl Writer {
             _ => None,
         };
         match hot {
-            Some(h) => self.store_chunk(ds, &h.origin, &h.bytes, h.existing),
+            Some(h) => self.store_chunk(
+                ds,
+                ChunkWrite {
+                    origin: &h.origin,
+                    bytes: &h.bytes,
+                    existing: h.existing,
+                },
+            ),
             None => Ok(()),
         }
     }
@@ -221,7 +235,14 @@ impl Writer {
             Store::Chunked(c) => c.index.get(origin).copied(),
             _ => return Err(usage("not chunked")),
         };
-        self.store_chunk(ds, origin, bytes, existing)
+        self.store_chunk(
+            ds,
+            ChunkWrite {
+                origin,
+                bytes,
+                existing,
+            },
+        )
     }
 
     /// Store the hot chunk of `ds`, then write every chunk still being compressed (module
@@ -232,13 +253,14 @@ impl Writer {
         self.drain_pool()
     }
 
-    pub(super) fn store_chunk(
-        &mut self,
-        ds: DatasetId,
-        origin: &[u64],
-        buf: &[u8],
-        existing: Option<ChunkRec>,
-    ) -> Result<()> {
+    /// Store one chunk: unfiltered ones of the same size in place, others at new space (the
+    /// place they replace freed), then indexed (uncommitted until the next commit).
+    pub(super) fn store_chunk(&mut self, ds: DatasetId, c: ChunkWrite<'_>) -> Result<()> {
+        let ChunkWrite {
+            origin,
+            bytes: buf,
+            existing,
+        } = c;
         let d = self.ds(ds)?;
         let rec = match (&d.pipeline, existing) {
             // In place only when the stored chunk has exactly the chunk's size (a chunk

@@ -324,13 +324,12 @@ impl Writer {
     /// new ones lie past the committed extent. Flushing often then neither leaves a
     /// superseded compressed version per flush nor changes the index; the chunk is
     /// compressed once, when it is full (or at close).
-    pub(super) fn store_raw_partial(
-        &mut self,
-        ds: DatasetId,
-        origin: &[u64],
-        buf: &[u8],
-        existing: Option<ChunkRec>,
-    ) -> Result<()> {
+    pub(super) fn store_raw_partial(&mut self, ds: DatasetId, c: ChunkWrite<'_>) -> Result<()> {
+        let ChunkWrite {
+            origin,
+            bytes: buf,
+            existing,
+        } = c;
         let nf = match &self.ds(ds)?.pipeline {
             Some(p) => p.filters.len().min(32),
             None => 0,
@@ -420,7 +419,12 @@ impl Writer {
             let dims = d.dims.clone();
             for (o, r) in raw {
                 let buf = self.read_chunk(self.ds(ds)?, &r, cbytes)?;
-                self.store_chunk(ds, &o, &buf, Some(r))?;
+                let c = ChunkWrite {
+                    origin: &o,
+                    bytes: &buf,
+                    existing: Some(r),
+                };
+                self.store_chunk(ds, c)?;
                 if let Store::Chunked(c) = &mut self.ds_mut(ds)?.store {
                     c.pending_dims.get_or_insert(dims.clone());
                 }
