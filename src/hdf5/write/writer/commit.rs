@@ -13,6 +13,7 @@
 //! before writing them.
 
 use super::*;
+use crate::hdf5::chunk_index::extensible_array::EaStats;
 
 /// The unit a kill cannot split (one page of the page cache).
 pub(super) const PAGE: u64 = 4096;
@@ -26,12 +27,29 @@ pub(super) const SECTOR: u64 = 512;
 /// Where a dataset's commit-time messages (and array header) live.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Slot {
-    /// Continuation block address.
+    /// Continuation block address (the array header's when there is no block).
     pub addr: u64,
-    /// Continuation block length (v1: messages; v2: `OCHK` with signature and checksum).
+    /// Continuation block length (v1: messages; v2: `OCHK` with signature and checksum);
+    /// 0 when the slot is the array header alone.
     pub len: usize,
     /// Array header address inside the slot (1.10 array indexes), else `UNDEF`.
     pub hdr: u64,
+    /// The messages in the block.
+    pub holds: Holds,
+}
+
+/// The messages a slot's continuation block holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Holds {
+    /// Dataspace and layout: a v1 B-tree index, whose root moves at every commit (and
+    /// slots of array indexes made before the layout stayed in chunk 0).
+    Both,
+    /// The dataspace only: an array index, whose layout message names the header in the
+    /// slot, which never moves; the layout stays in chunk 0.
+    Space,
+    /// No block: a fixed array whose dims equal its maximum dims (they never change);
+    /// the slot is its `FAHD` alone.
+    Header,
 }
 
 /// Commit bookkeeping of a [`Writer`].
@@ -87,19 +105,70 @@ impl Writer {
         }
     }
 
-    /// The slot's continuation block: the dataspace and layout messages.
-    pub(super) fn slot_block(&self, idx: usize) -> Result<Vec<u8>> {
+    /// What the slot of a dataset we create holds: everything a commit changes and no
+    /// more. A v1 B-tree's root moves at every commit (dataspace and layout); an array
+    /// header has its fixed place in the slot, named by a layout message that never
+    /// changes (dataspace only, or nothing when the dims cannot change either).
+    pub(super) fn slot_holds(&self, idx: usize) -> Holds {
+        match &self.objs[idx].kind {
+            Kind::Dataset(d) => match &d.store {
+                Store::Chunked(c) => match c.kind {
+                    ChunkIdx::Fixed if d.dims == d.max => Holds::Header,
+                    ChunkIdx::Fixed | ChunkIdx::Extensible(_) => Holds::Space,
+                    _ => Holds::Both,
+                },
+                _ => Holds::Both,
+            },
+            _ => Holds::Both,
+        }
+    }
+
+    /// The slot's continuation block: the messages it holds (empty for `Holds::Header`).
+    pub(super) fn slot_block(&self, idx: usize, holds: Holds) -> Result<Vec<u8>> {
+        if holds == Holds::Header {
+            return Ok(Vec::new());
+        }
         let ess = self.essentials(idx)?;
         // v2 messages in an `OCHK` for a v2 header (1.10, or dense attributes).
         let hv = self.header_version(idx);
         let mut out = Vec::new();
         for (t, b) in ess
             .iter()
-            .filter(|(t, _)| *t == kind::DATASPACE || *t == kind::LAYOUT)
+            .filter(|(t, _)| *t == kind::DATASPACE || (*t == kind::LAYOUT && holds == Holds::Both))
         {
             hv.push(&mut out, *t, b)?;
         }
         Ok(hv.continuation_block(&out).into_owned())
+    }
+
+    /// An array header naming no block (no chunk yet), as libhdf5 creates one.
+    pub(super) fn empty_array_header(&self, idx: usize) -> Result<Vec<u8>> {
+        let d = self.ds(DatasetId(idx))?;
+        let Store::Chunked(c) = &d.store else {
+            return Err(usage("internal: array header of an unchunked dataset"));
+        };
+        let cbytes = product(&c.chunk)?
+            .checked_mul(d.elem as u64)
+            .ok_or_else(|| usage("chunk size overflows"))?;
+        let fmt = ElemFmt {
+            filtered: d
+                .pipeline
+                .is_some()
+                .then(|| c.size_len.unwrap_or_else(|| chunk_size_len(cbytes))),
+        };
+        Ok(match c.kind {
+            ChunkIdx::Extensible(_) => encode_eahd(fmt, &EaStats::default(), UNDEF),
+            ChunkIdx::Fixed => {
+                let n = d
+                    .max
+                    .iter()
+                    .zip(&c.chunk)
+                    .try_fold(1u64, |a, (m, c)| a.checked_mul(m.div_ceil(*c)))
+                    .ok_or_else(|| usage("chunk index overflows"))?;
+                encode_fahd(fmt, n, UNDEF)
+            }
+            _ => return Err(usage("internal: not an array index")),
+        })
     }
 
     /// Reserve `n` bytes that do not cross a page boundary, next to the other slots.
@@ -136,7 +205,8 @@ impl Writer {
     /// Give a new chunked dataset its slot and write the slot's first content (before its
     /// header chunk 0, which points at it, is written).
     pub(super) fn alloc_slot(&mut self, idx: usize) -> Result<()> {
-        let block = self.slot_block(idx)?;
+        let holds = self.slot_holds(idx);
+        let block = self.slot_block(idx, holds)?;
         let hlen = self.array_header_len(idx);
         let blen = pad8(block.len());
         let addr = self.alloc_in_area((blen + hlen) as u64)?;
@@ -147,9 +217,22 @@ impl Writer {
                 addr,
                 len: block.len(),
                 hdr,
+                holds,
             },
         );
-        self.put(addr, &block)
+        if !block.is_empty() {
+            self.put(addr, &block)?;
+        }
+        if holds != Holds::Both && hdr != UNDEF {
+            // The layout message in chunk 0 names the header from the start: an empty
+            // one until the first chunk is committed.
+            let h = self.empty_array_header(idx)?;
+            self.put(hdr, &h)?;
+            if let Store::Chunked(c) = &mut self.ds_mut(DatasetId(idx))?.store {
+                c.root = hdr;
+            }
+        }
+        Ok(())
     }
 
     /// Move the dataspace and layout messages of a slotted object out of `ess`, putting
@@ -158,8 +241,13 @@ impl Writer {
         let Some(s) = self.commit.slots.get(&idx) else {
             return 0;
         };
+        if s.holds == Holds::Header {
+            return 0;
+        }
         let before = ess.len();
-        ess.retain(|(t, _)| *t != kind::DATASPACE && *t != kind::LAYOUT);
+        ess.retain(|(t, _)| {
+            *t != kind::DATASPACE && (*t != kind::LAYOUT || s.holds != Holds::Both)
+        });
         let moved = before - ess.len();
         ess.insert(
             0,
@@ -188,15 +276,23 @@ impl Writer {
             .slots
             .get(&idx)
             .ok_or_else(|| usage("internal: dataset without a slot"))?;
-        let block = if self.objs[idx].ext.is_some() {
-            self.ext_slot_block(idx, s)?
+        if s.holds == Holds::Header {
+            // Nothing outside the slot may change: the dims are fixed.
+            let d = self.ds(DatasetId(idx))?;
+            if d.dims != d.max {
+                return Err(usage("internal: fixed dims changed"));
+            }
         } else {
-            self.slot_block(idx)?
-        };
-        if block.len() != s.len {
-            return Err(usage("internal: dataset slot changed size"));
+            let block = if self.objs[idx].ext.is_some() {
+                self.ext_slot_block(idx, s)?
+            } else {
+                self.slot_block(idx, s.holds)?
+            };
+            if block.len() != s.len {
+                return Err(usage("internal: dataset slot changed size"));
+            }
+            self.commit.pending.insert(s.addr, block);
         }
-        self.commit.pending.insert(s.addr, block);
         if let Some(h) = array_header {
             if s.hdr == UNDEF {
                 return Err(usage("internal: array header without a place"));
@@ -442,12 +538,30 @@ impl Writer {
     /// write per page too. Adopted only when re-encoding the block reproduces its bytes.
     pub(super) fn adopt_slot(&mut self, idx: usize) {
         if let Some(s) = self.found_slot(idx) {
-            if self.ext_slot_block(idx, s).ok().as_deref()
-                == self.read(s.addr, s.len).ok().as_deref()
-            {
+            let same = if s.holds == Holds::Header {
+                self.found_fahd_is_ours(idx, s.hdr)
+            } else {
+                self.ext_slot_block(idx, s).ok().as_deref()
+                    == self.read(s.addr, s.len).ok().as_deref()
+            };
+            if same {
                 self.commit.slots.insert(idx, s);
             }
         }
+    }
+
+    /// Whether the `FAHD` at `at` is the one this writer would write for `idx` (with the
+    /// data block address found in it).
+    fn found_fahd_is_ours(&self, idx: usize, at: u64) -> bool {
+        let (Ok(found), Ok(empty)) = (self.read(at, 28), self.empty_array_header(idx)) else {
+            return false;
+        };
+        let (Some(db), Some(head)) = (found.get(16..24), empty.get(..16)) else {
+            return false;
+        };
+        let mut ours = head.to_vec();
+        ours.extend_from_slice(db);
+        crate::hdf5::encoder::seal(ours) == found
     }
 
     fn found_slot(&self, idx: usize) -> Option<Slot> {
@@ -467,20 +581,45 @@ impl Writer {
         } else {
             HeaderVersion::V1
         };
-        let ch = h.chunks.iter().skip(1).find(|ch| {
-            ch.msgs.iter().map(|m| m.mtype).collect::<Vec<_>>() == [kind::DATASPACE, kind::LAYOUT]
+        let array = matches!(c.kind, ChunkIdx::Extensible(_) | ChunkIdx::Fixed);
+        if !array && c.kind != ChunkIdx::BTreeV1 {
+            return None;
+        }
+        // A fixed array whose dims cannot change: its header alone, within one sector
+        // (a power loss cannot tear it either).
+        if c.kind == ChunkIdx::Fixed && d.dims == d.max && c.root != UNDEF {
+            let end = c.root.checked_add(self.array_header_len(idx) as u64)?;
+            if c.root / SECTOR == (end - 1) / SECTOR {
+                return Some(Slot {
+                    addr: c.root,
+                    len: 0,
+                    hdr: c.root,
+                    holds: Holds::Header,
+                });
+            }
+        }
+        // The dataspace and layout messages alone in a continuation block (what this
+        // writer made before the layout of array indexes stayed in chunk 0), or the
+        // dataspace alone followed by the array header the layout names.
+        let (ch, holds) = h.chunks.iter().skip(1).find_map(|ch| {
+            let types: Vec<u16> = ch.msgs.iter().map(|m| m.mtype).collect();
+            if types == [kind::DATASPACE, kind::LAYOUT] {
+                Some((ch, Holds::Both))
+            } else if array && types == [kind::DATASPACE] {
+                Some((ch, Holds::Space))
+            } else {
+                None
+            }
         })?;
         let len = to_usize(hv.continuation_len(ch.size())).ok()?;
-        let (hdr, hlen) = match c.kind {
-            ChunkIdx::BTreeV1 => (UNDEF, 0),
-            ChunkIdx::Extensible(_) | ChunkIdx::Fixed => {
-                let at = ch.addr.checked_add(pad8(len) as u64)?;
-                if c.root != at {
-                    return None;
-                }
-                (at, self.array_header_len(idx))
+        let (hdr, hlen) = if array {
+            let at = ch.addr.checked_add(pad8(len) as u64)?;
+            if c.root != at {
+                return None;
             }
-            _ => return None,
+            (at, self.array_header_len(idx))
+        } else {
+            (UNDEF, 0)
         };
         let end = ch.addr.checked_add((pad8(len) + hlen) as u64)?;
         if ch.addr / PAGE != (end - 1) / PAGE {
@@ -490,6 +629,7 @@ impl Writer {
             addr: ch.addr,
             len,
             hdr,
+            holds,
         })
     }
 
@@ -528,5 +668,110 @@ impl Writer {
             hv.push(&mut out, m.mtype, &b)?;
         }
         Ok(hv.continuation_block(&out).into_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hdf5::read::File;
+    use crate::hdf5::write::{DatasetBuilder, Dtype};
+
+    /// How the datasets of one acquisition are shaped: appended rows (first dimension
+    /// unlimited) or a pre-sized scan; rank 1 (0D channels) or 2 (rows of 5).
+    #[derive(Clone, Copy, Debug)]
+    struct Shape {
+        appended: bool,
+        rank: usize,
+    }
+
+    /// Slot bytes of one dataset and the most datasets created together whose slots
+    /// share one page; the file written then reads back.
+    fn packing(profile: Profile, s: Shape) -> (u64, usize) {
+        let (m, mut w) = Writer::in_memory(profile);
+        let row: &[u64] = if s.rank == 1 { &[] } else { &[5] };
+        // An acquisition whose commit area is a whole page (areas start wherever the end of
+        // file is, so most first areas are part of a page).
+        let start = w.eof.div_ceil(PAGE) * PAGE;
+        w.eof = start + PAGE;
+        w.commit.area = Some((start, start + PAGE));
+        let mut ids = Vec::new();
+        for i in 0..300 {
+            let mut shape = vec![if s.appended { 0 } else { 12 }];
+            shape.extend_from_slice(row);
+            let mut max = vec![if s.appended { None } else { Some(12) }];
+            max.extend(row.iter().map(|r| Some(*r)));
+            let mut chunks = vec![4];
+            chunks.extend_from_slice(row);
+            let b = DatasetBuilder::new(Dtype::F64)
+                .shape(&shape)
+                .max_shape(&max)
+                .chunks(&chunks);
+            ids.push(w.create_dataset(&format!("/d{i:03}"), b).unwrap());
+        }
+        let slot = |id: &DatasetId| w.commit.slots[&id.0];
+        let one = slot(&ids[1]);
+        let size = pad8(one.len) as u64 + w.array_header_len(ids[1].0) as u64;
+        for id in &ids {
+            let s = slot(id);
+            assert_eq!(
+                s.addr / SECTOR,
+                (s.addr + size - 1) / SECTOR,
+                "slot crosses a sector"
+            );
+        }
+        let per_page = ids
+            .iter()
+            .filter(|id| slot(id).addr / PAGE == start / PAGE)
+            .count();
+        let n = 5 * row.iter().product::<u64>() as usize;
+        for (k, id) in ids.iter().enumerate().take(40) {
+            let v: Vec<f64> = (0..n).map(|j| (k * 100 + j) as f64).collect();
+            if s.appended {
+                w.append(id, &v).unwrap();
+            } else {
+                let mut r = vec![0..5];
+                r.extend(row.iter().map(|x| 0..*x));
+                w.write_slice(id, &r, &v).unwrap();
+            }
+        }
+        w.close().unwrap();
+        let f = File::from_bytes(m.bytes()).unwrap();
+        for k in [0usize, 39] {
+            let v: Vec<f64> = f.dataset(&format!("/d{k:03}")).unwrap().read().unwrap();
+            let want: Vec<f64> = (0..n).map(|j| (k * 100 + j) as f64).collect();
+            assert_eq!(
+                v.get(..n),
+                Some(want.as_slice()),
+                "{profile:?} {s:?} /d{k:03}"
+            );
+        }
+        (size, per_page)
+    }
+
+    /// The atomic unit of a flush is a page (spec/hdf5-write.md, "Commit pages"): how many
+    /// datasets of one acquisition it commits, per profile and shape. Exact numbers, so a
+    /// slot that grows fails here.
+    #[test]
+    fn datasets_per_commit_page() {
+        let cases = [
+            // PyTables: dataspace + layout (v1 B-tree root) in a v1 continuation block.
+            (Profile::PyTables, true, 1, 64, 64),
+            (Profile::PyTables, true, 2, 80, 48),
+            (Profile::PyTables, false, 1, 64, 64),
+            (Profile::PyTables, false, 2, 80, 48),
+            // 1.10: dataspace `OCHK` + `EAHD` (appended), `FAHD` alone (pre-sized).
+            (Profile::Hdf5V110, true, 1, 112, 32),
+            (Profile::Hdf5V110, true, 2, 128, 32),
+            (Profile::Hdf5V110, false, 1, 28, 144),
+            (Profile::Hdf5V110, false, 2, 28, 144),
+        ];
+        let mut got = Vec::new();
+        for (p, appended, rank, _, _) in cases {
+            let (size, n) = packing(p, Shape { appended, rank });
+            got.push((p, appended, rank, size, n));
+        }
+        let want: Vec<_> = cases.to_vec();
+        assert_eq!(got, want);
     }
 }

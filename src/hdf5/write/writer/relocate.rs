@@ -20,7 +20,7 @@
 //! writes every block anew below a header placed in the slot (their blocks point back at
 //! their header), as for the datasets this writer creates.
 
-use super::commit::{Slot, PAGE};
+use super::commit::{Holds, Slot, PAGE};
 use super::*;
 use crate::hdf5::object_header::edit::{EditableHeader, HeaderChunk, HeaderMessage};
 
@@ -231,6 +231,7 @@ impl Writer {
             } else {
                 UNDEF
             },
+            holds: Holds::Both,
         };
         Ok(Some(Plan {
             slot,

@@ -41,15 +41,24 @@ impl Writer {
             .ok_or_else(|| usage("chunk index overflows"))?;
             elems.insert(i, (rec.addr, u64::from(rec.size), rec.mask));
         }
+        let slot_hdr = self.slot_array_header(ds.0);
         if elems.is_empty() {
-            self.indexed(ds, dims, None, None)?;
-            return self.commit_header(ds.0);
+            let Some(h) = slot_hdr else {
+                self.indexed(ds, dims, None, None)?;
+                return self.commit_header(ds.0);
+            };
+            // The header in the slot names no block again (rows truncated away).
+            for (b, a) in &old_cache {
+                self.free.release(ds.0, *a, b.len() as u64);
+            }
+            let hbytes = self.empty_array_header(ds.0)?;
+            self.indexed(ds, dims, Some(HashMap::new()), Some(h))?;
+            return self.commit_slot(ds.0, Some(hbytes));
         }
         let hdr_len = match kind {
             ChunkIdx::Extensible(_) => 72,
             _ => 28,
         };
-        let slot_hdr = self.slot_array_header(ds.0);
         let hdr = match slot_hdr {
             Some(h) => h,
             None if root == UNDEF => self.alloc(hdr_len),
