@@ -229,8 +229,14 @@ fn replay(
     let (ops, acked) = session(v110, mode, chans, acqs, every);
     // The slots of an acquisition share one sector when they fit in it (spec/hdf5-write.md,
     // "Commit pages"): up to 512 bytes of slots, at most 80 bytes each for rank 1-2
-    // datasets in the PyTables profile, 160 in the 1.10 profile (with the array header).
-    let sector_atomic = chans.len() * if v110 { 160 } else { 80 } <= 512;
+    // datasets in the PyTables profile; in the 1.10 profile 128 (dataspace and extensible
+    // array header) for appended rows, 28 (the fixed array header alone) for a scan.
+    let slot = match (v110, scan) {
+        (false, _) => 80,
+        (true, false) => 128,
+        (true, true) => 28,
+    };
+    let sector_atomic = chans.len() * slot <= 512;
     let first_commit = acked[0].0;
     let mut image = Vec::new();
     let (mut checked, mut torn) = (0, 0);
@@ -298,6 +304,21 @@ fn every_prefix_of_a_recording_holds_whole_acquisitions() {
                 );
             }
         }
+    }
+
+    // As many datasets as one page commits in the 1.10 profile (datasets_per_commit_page
+    // in src/hdf5/write/writer/commit.rs): 32 with appended rows (31 here), 144 in a
+    // pre-sized scan (65 here). A page written at once shows all of them or none.
+    for (scan, n0, n1) in [(false, 10, 5), (true, 20, 12)] {
+        let chans = channels(n0, n1);
+        let label = format!("v110 scan {scan}, one page of {} datasets", chans.len());
+        let (c, t, s) = replay(&label, true, (scan, false, false), &chans, 9, 3);
+        eprintln!("{label}: {c} prefixes and {t} torn prefixes hold whole acquisitions");
+        assert!(c > 50, "{label}: only {c} prefixes");
+        samples.extend(
+            s.into_iter()
+                .map(|(n, img)| (label.clone(), n0, n1, scan, n, img)),
+        );
     }
 
     // `write_slice` on a dataset with appended rows buffered keeps them for the flush
