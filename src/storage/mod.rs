@@ -48,7 +48,7 @@ pub trait Storage: Send + Sync {
     }
 }
 
-/// Random-access, writable byte sink used by [`super::Writer`].
+/// Random-access, writable byte sink used by [`crate::hdf5::write::Writer`].
 pub trait WriteStorage: Send {
     /// Current length in bytes.
     fn len(&self) -> io::Result<u64>;

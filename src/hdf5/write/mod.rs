@@ -7,10 +7,8 @@
 //! default profile) with the same commit order, editing its object headers through
 //! [`crate::hdf5::object_header::edit`].
 
-pub mod btree_v2;
 mod complex;
 pub mod durability;
-pub mod fractal_heap;
 pub mod pytables;
 pub mod writer;
 

@@ -107,7 +107,7 @@ enum ChunkIdx {
     /// `root` + its row-major number × chunk bytes, written in place.
     Implicit,
     /// v2 B-tree (layout v4/v5, type 5) of an opened file, rewritten with its parameters.
-    BTreeV2(super::btree_v2::TreeParams),
+    BTreeV2(crate::hdf5::btree_v2::encode::TreeParams),
 }
 
 struct Chunked {

@@ -1,6 +1,6 @@
 //! PyMoDAQ's `H5Backend` (`pymodaq_data.h5modules.backends`): the node vocabulary both
 //! halves share ([`NodeClass`], [`LoadError`], the [`Backend`] walk), the read half over our
-//! read engine ([`read`]) and the write half over our writer ([`write`]).
+//! read engine ([`read`]) and the write half over our writer ([`write`](mod@write)).
 
 mod node;
 pub mod read;

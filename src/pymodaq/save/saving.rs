@@ -93,7 +93,7 @@ pub struct InitOptions {
     /// `init_file(..., swmr_mode=True)` (PyMoDAQ 5.2+, h5py): the HDF5 1.10 layout SWMR
     /// readers need, and the root `swmr_compatible` attribute.
     pub swmr: bool,
-    /// Whether `close_file` fsyncs ([`Durability::Sync`], the default).
+    /// Whether `close_file` fsyncs ([`Durability::Sync`](crate::hdf5::write::Durability::Sync), the default).
     pub durability: crate::hdf5::write::Durability,
     /// Add NeXus hints (`NX_class`, `signal`, `axes`, ...; `pymodaq::nexus_annotate`) as the
     /// data nodes are created and again when the file is closed, so h5web, silx and

@@ -15,8 +15,8 @@ mod index;
 
 use std::collections::HashMap;
 
-use super::super::fractal_heap::Space;
 use super::*;
+use crate::hdf5::fractal_heap::encode::Space;
 use crate::hdf5::message::attribute_info::AttributeInfo;
 use crate::hdf5::object_header::edit::FLAG_SHARED;
 use index::Records;

@@ -676,7 +676,7 @@ impl Writer {
                     merge_percent,
                 },
             ) => Some(ChunkIdx::BTreeV2(
-                crate::hdf5::write::btree_v2::TreeParams {
+                crate::hdf5::btree_v2::encode::TreeParams {
                     node_size: *node_size,
                     split: *split_percent,
                     merge: *merge_percent,

@@ -313,7 +313,7 @@ impl Writer {
                 }
                 let (kept, gone) = edit(records.into_iter().map(|r| r.bytes).collect())?;
                 let mut alloc = |b: &[u8]| self.alloc_write(b);
-                let t = crate::hdf5::write::btree_v2::write(7, ENTRY as u16, &kept, &mut alloc)?;
+                let t = crate::hdf5::btree_v2::encode::write(7, ENTRY as u16, &kept, &mut alloc)?;
                 (t, kept.len(), gone, old)
             }
             t => {

@@ -13,7 +13,7 @@
 //! previous tree's nodes are freed once the header names the new one.
 
 use super::super::*;
-use crate::hdf5::write::btree_v2;
+use crate::hdf5::btree_v2::encode as btree_v2;
 
 impl Writer {
     /// Commit a dataset of an opened file indexed by a single chunk, an implicit index or a

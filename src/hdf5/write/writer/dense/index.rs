@@ -4,11 +4,11 @@
 //! order and, when creation order is indexed, a creation-order index, both over the
 //! fractal heap IDs of the stored messages.
 
-use super::super::super::btree_v2;
-use super::super::super::fractal_heap as fh;
 use super::*;
+use crate::hdf5::btree_v2::encode as btree_v2;
 use crate::hdf5::checksum::lookup3;
 use crate::hdf5::encoder::Encoder;
+use crate::hdf5::fractal_heap::encode as fh;
 
 /// Which dense storage the indexes serve: it decides the record types and layouts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

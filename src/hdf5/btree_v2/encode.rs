@@ -196,7 +196,7 @@ pub fn write(rtype: u8, rec_size: u16, records: &[Vec<u8>], sink: &mut Sink) -> 
     Ok(write_with(DEFAULT, rtype, rec_size, records, sink)?.header)
 }
 
-/// [`write`] with the tree parameters `p`; returns where the header and nodes lie.
+/// [`write()`] with the tree parameters `p`; returns where the header and nodes lie.
 pub fn write_with(
     p: TreeParams,
     rtype: u8,

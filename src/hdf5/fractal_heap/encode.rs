@@ -11,8 +11,8 @@
 //! own and indexed by a v2 B-tree of type 1 records (address, length, ID), the 8-byte ID
 //! being too short to hold address and length.
 
-use super::btree_v2::{self, Sink};
 use crate::error::{Error, Result};
+use crate::hdf5::btree_v2::encode::{self as btree_v2, Sink};
 use crate::hdf5::checksum::lookup3;
 
 const UNDEF: u64 = u64::MAX;

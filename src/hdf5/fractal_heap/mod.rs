@@ -15,6 +15,10 @@
 //! Refused: heaps with I/O filters (`Unsupported("filtered fractal heap")`), other
 //! versions, reserved ID types, objects outside their block, blocks whose stored heap
 //! address or block offset disagree with the path that reached them.
+//!
+//! The writer's half, a whole heap written at new space, is [`encode`].
+
+pub mod encode;
 
 use crate::error::{Error, Result};
 use crate::hdf5::btree_v2;

@@ -13,6 +13,10 @@
 //! (quirk 22). Refused: other versions, a record type differing from the header's,
 //! record counts above the per-level maximum, depth above `Limits::max_btree_depth`,
 //! cycles (through the walk's [`Budget`]).
+//!
+//! The writer's half, a whole tree bulk-built from sorted records, is [`encode`].
+
+pub mod encode;
 
 use crate::error::{Error, Result};
 use crate::hdf5::checksum;
