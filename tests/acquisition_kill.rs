@@ -7,9 +7,10 @@
 //! and PyMoDAQ; every dataset of the acquisition (channels, error bars, navigation axis)
 //! must hold exactly the same rows (`../shared/contracts/record.md`: "no partial row"), with
 //! the right values, and at least the rows of the last acknowledged flush; backgrounds hold
-//! their values or, before the flush that follows their creation, their fill value. `PYMODAQ_H5_ACQ_KILLS` sets the number of trials
-//! (default 60, about a minute in CI; the 200 trials per run, half beside a CPU hog,
-//! are `scripts/soak_acquisition_kill.sh`'s rounds, 200 each by default).
+//! their values or, before the flush that follows their creation, their fill value.
+//! `PYMODAQ_H5_ACQ_KILLS` sets the number of trials: default 200 (the count per run,
+//! half beside a CPU hog; about a minute on 2 cores); `scripts/soak_acquisition_kill.sh`
+//! runs rounds of them with new seeds.
 #![cfg(unix)]
 
 mod common;
@@ -412,7 +413,7 @@ fn killed_acquisitions_are_whole_everywhere() {
     let trials: usize = std::env::var("PYMODAQ_H5_ACQ_KILLS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(60);
+        .unwrap_or(200);
     let dir = common::temp_dir("acq-kill");
     let mut seed = std::env::var("PYMODAQ_H5_ACQ_SEED")
         .ok()
