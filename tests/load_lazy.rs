@@ -4,9 +4,9 @@
 //! the arrays unread until touched; `NdArray::slabs` streams exactly the bytes, in pieces of
 //! the asked size, without keeping them.
 
-mod pymodaq_common;
+mod common;
 
-use pymodaq_common::pymodaq_fixtures;
+use common::pymodaq_fixtures;
 use pymodaq_h5::hdf5::read::File;
 use pymodaq_h5::pymodaq::backend::{H5Backend, LoadResult};
 use pymodaq_h5::pymodaq::load::DataLoader;

@@ -3,9 +3,9 @@
 //! numerically, error strings by exception type). `PYMODAQ_LOAD_DUMP=FILE.h5` prints our
 //! document for one file instead.
 
-mod pymodaq_common;
+mod common;
 
-use pymodaq_common::{diff, pymodaq_fixtures, read_json};
+use common::{diff_against, pymodaq_fixtures, read_json, PYMODAQ};
 use pymodaq_h5::hdf5::read::File;
 use pymodaq_h5::pymodaq::load_json::load_json;
 
@@ -44,7 +44,7 @@ fn fixtures_match_goldens() {
         };
         let (ours, _) = load_json(&file, &name, false).unwrap();
         let mut out = Vec::new();
-        diff("", &ours, &theirs, &mut out);
+        diff_against(&PYMODAQ, "", &ours, &theirs, &mut out);
         if !out.is_empty() {
             failed.push(format!(
                 "{name}: {} differences\n  {}",

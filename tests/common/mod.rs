@@ -38,24 +38,76 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Compare two JSON documents; numbers by value (ints exactly, floats as f64), object key
-/// order checked where `ordered` says so. Pushes one line per difference.
+/// What a JSON document is compared against, and how strictly.
+pub struct Against {
+    /// The other side's name in the difference lines.
+    pub name: &'static str,
+    /// Relative tolerance of floats (0: equal as f64).
+    pub float_rel: f64,
+    /// Compare `error` / `*_error` strings on their exception type only (the load-json
+    /// contract lets the message differ).
+    pub error_type_only: bool,
+    /// Check the key order of `children` and `attrs` objects (the dump contract).
+    pub key_order: bool,
+}
+
+/// h5py through `fixtures/gen/h5py_dump.py`: exact numbers, ordered members and attributes.
+pub const H5PY: Against = Against {
+    name: "h5py",
+    float_rel: 0.0,
+    error_type_only: false,
+    key_order: true,
+};
+
+/// PyMoDAQ's own loaders (`load --json` goldens): floats within 1e-12 relative (PyMoDAQ's
+/// float sums may differ from ours in the last bit), errors by exception type.
+pub const PYMODAQ: Against = Against {
+    name: "ref",
+    float_rel: 1e-12,
+    error_type_only: true,
+    key_order: false,
+};
+
+/// Compare two JSON documents as [`H5PY`] says.
 pub fn diff(path: &str, ours: &J, theirs: &J, out: &mut Vec<String>) {
+    diff_against(&H5PY, path, ours, theirs, out)
+}
+
+/// Compare two JSON documents; numbers by value (ints exactly, floats as `to` says). Pushes
+/// one line per difference.
+pub fn diff_against(to: &Against, path: &str, ours: &J, theirs: &J, out: &mut Vec<String>) {
+    let other = to.name;
     match (ours, theirs) {
         (J::Number(a), J::Number(b)) => {
             let same = match (a.as_i64(), b.as_i64(), a.as_u64(), b.as_u64()) {
                 (Some(x), Some(y), _, _) => x == y,
                 (_, _, Some(x), Some(y)) => x == y,
-                _ => a.as_f64() == b.as_f64(),
+                _ => {
+                    let (x, y) = (
+                        a.as_f64().unwrap_or(f64::NAN),
+                        b.as_f64().unwrap_or(f64::NAN),
+                    );
+                    x == y || (x - y).abs() <= to.float_rel * x.abs().max(y.abs())
+                }
             };
             if !same {
-                out.push(format!("{path}: ours {a} != h5py {b}"));
+                out.push(format!("{path}: ours {a} != {other} {b}"));
             }
         }
         (J::Object(a), J::Object(b)) => {
+            let exception = |v: &J| {
+                v.as_str()
+                    .and_then(|s| s.split(':').next())
+                    .map(str::to_string)
+            };
             for (k, bv) in b {
                 match a.get(k) {
-                    Some(av) => diff(&format!("{path}/{k}"), av, bv, out),
+                    Some(av) if to.error_type_only && (k == "error" || k.ends_with("_error")) => {
+                        if exception(av) != exception(bv) {
+                            out.push(format!("{path}/{k}: ours {av} != {other} {bv}"));
+                        }
+                    }
+                    Some(av) => diff_against(to, &format!("{path}/{k}"), av, bv, out),
                     None => out.push(format!("{path}: missing key {k:?}")),
                 }
             }
@@ -64,40 +116,68 @@ pub fn diff(path: &str, ours: &J, theirs: &J, out: &mut Vec<String>) {
                     out.push(format!("{path}: extra key {k:?}"));
                 }
             }
-            if path.ends_with("/children") || path.ends_with("/attrs") {
+            if to.key_order && (path.ends_with("/children") || path.ends_with("/attrs")) {
                 let ka: Vec<&String> = a.keys().collect();
                 let kb: Vec<&String> = b.keys().collect();
                 if ka != kb && ka.len() == kb.len() {
-                    out.push(format!("{path}: order differs: ours {ka:?} h5py {kb:?}"));
+                    out.push(format!("{path}: order differs: ours {ka:?} {other} {kb:?}"));
                 }
             }
         }
         (J::Array(a), J::Array(b)) => {
             if a.len() != b.len() {
                 out.push(format!(
-                    "{path}: length ours {} != h5py {}",
+                    "{path}: length ours {} != {other} {}",
                     a.len(),
                     b.len()
                 ));
             }
             for (i, (x, y)) in a.iter().zip(b).enumerate() {
-                diff(&format!("{path}[{i}]"), x, y, out);
+                diff_against(to, &format!("{path}[{i}]"), x, y, out);
             }
         }
         _ => {
             if ours != theirs {
                 let s = |v: &J| {
                     let t = v.to_string();
-                    if t.len() > 200 {
-                        format!("{}…", &t[..200])
-                    } else {
-                        t
+                    match t.char_indices().nth(200) {
+                        Some((i, _)) => format!("{}…", &t[..i]),
+                        None => t,
                     }
                 };
-                out.push(format!("{path}: ours {} != h5py {}", s(ours), s(theirs)));
+                out.push(format!("{path}: ours {} != {other} {}", s(ours), s(theirs)));
             }
         }
     }
+}
+
+/// `fixtures/pymodaq/*.h5` (or `$PYMODAQ_LOAD_FIXTURES`) that have a golden `*.json` next
+/// to them, sorted.
+pub fn pymodaq_fixtures() -> Vec<(PathBuf, PathBuf)> {
+    let dir = std::env::var_os("PYMODAQ_LOAD_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("fixtures/pymodaq"));
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(&dir) else {
+        return out;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.extension().is_some_and(|x| x == "h5") {
+            let g = p.with_extension("json");
+            if g.exists() {
+                out.push((p, g));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A JSON file's document.
+pub fn read_json(p: &Path) -> J {
+    let text = std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
 /// Replace error messages by a marker and apply the unsupported-filter rule to `golden`:
