@@ -58,6 +58,17 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// The tight caps the fuzz targets and the replay of their regressions run under: 16 MiB
+    /// of allocation and of reading, 200,000 units of work, so any input ends in milliseconds.
+    pub fn fuzzing() -> Self {
+        Limits {
+            max_alloc: 16 << 20,
+            max_read_total: 16 << 20,
+            max_work: 200_000,
+            ..Limits::default()
+        }
+    }
+
     /// No caps at all.
     ///
     /// Only for files you trust: a damaged file can then exhaust memory or loop for a long time.

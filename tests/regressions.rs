@@ -59,10 +59,7 @@ fn fuzz_regressions_replay_cleanly() {
         &mut all,
     );
     all.sort();
-    let mut limits = Limits::default();
-    limits.max_alloc = 16 << 20;
-    limits.max_read_total = 16 << 20;
-    limits.max_work = 200_000;
+    let limits = Limits::fuzzing();
     let mut failures = Vec::new();
     for p in &all {
         let bytes = std::fs::read(p).unwrap();

@@ -14,10 +14,7 @@ fn outcome(r: pymodaq_h5::Result<File>) -> String {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let mut limits = Limits::default();
-    limits.max_alloc = 16 << 20;
-    limits.max_read_total = 16 << 20;
-    limits.max_work = 200_000;
+    let limits = Limits::fuzzing();
     let path = std::env::temp_dir().join(format!("pymodaq_h5_diff_{}.h5", std::process::id()));
     if std::fs::write(&path, data).is_err() {
         return;

@@ -33,10 +33,7 @@ fn walk(f: &File, g: &Group, depth: u32, budget: &mut u32) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let mut limits = Limits::default();
-    limits.max_alloc = 16 << 20;
-    limits.max_read_total = 16 << 20;
-    limits.max_work = 200_000;
+    let limits = Limits::fuzzing();
     if let Ok(f) = File::from_bytes_with_limits(data.to_vec(), limits) {
         if let Ok(root) = f.root() {
             let mut budget = 2_000;

@@ -7,10 +7,7 @@ use pymodaq_h5::hdf5::read::File;
 use pymodaq_h5::Limits;
 
 fuzz_target!(|data: &[u8]| {
-    let mut limits = Limits::default();
-    limits.max_alloc = 16 << 20;
-    limits.max_read_total = 16 << 20;
-    limits.max_work = 200_000;
+    let limits = Limits::fuzzing();
     if let Ok(f) = File::from_bytes_with_limits(data.to_vec(), limits) {
         let _ = pymodaq_h5::pymodaq::load_json::load_json(&f, "fuzz.h5", true);
     }
