@@ -266,11 +266,55 @@ fn every_prefix_of_a_continued_foreign_file_holds_whole_acquisitions() {
             "{label}: {checked} prefixes and {torn} torn prefixes hold whole acquisitions \
              ({detected} torn header writes leave a dataset unreadable)"
         );
+        let (small, arrays) = small_slots(&img, &grow);
+        eprintln!(
+            "{label}: {small} of {arrays} extensible arrays relocated into the dataspace-only slot"
+        );
+        assert_eq!(
+            small, arrays,
+            "{label}: extensible arrays in the smaller slot"
+        );
+        if label.contains("latest") || label.contains("h5py.h5") {
+            assert!(arrays >= 3, "{label}: {arrays} extensible arrays");
+        }
         assert!(checked > 30, "{label}: only {checked} prefixes");
         files += 1;
     }
     assert_eq!(files, 5, "files generated: {listing}");
     h5py_checks(&py, &checks);
+}
+
+/// Growing datasets indexed by an extensible array, and those whose slot is the smaller one
+/// (spec/hdf5-write.md, "Commit pages"): the dataspace alone in a continuation block, the
+/// array header right after it, the layout message elsewhere (where it was) naming it.
+fn small_slots(image: &[u8], grow: &[Grow]) -> (usize, usize) {
+    let f = File::from_bytes(image.to_vec()).unwrap();
+    let (mut n, mut arrays) = (0, 0);
+    for g in grow {
+        let Node::Dataset(d) = f.get(&g.path).unwrap() else {
+            panic!("{}: not a dataset", g.path)
+        };
+        let raw = d.object().raw_messages();
+        let find = |t: u16| raw.iter().find(|m| m.msg_type == t).unwrap();
+        let (space, layout) = (find(0x0001), find(0x0008));
+        let l = &layout.data;
+        // Layout v4 (v5), chunked: dims of `l[3]` entries of `l[4]` bytes, then the index
+        // type (4: extensible array), ..., the index address last.
+        if l.first().is_none_or(|v| *v < 4) {
+            continue;
+        }
+        let itype = l[5 + usize::from(l[3]) * usize::from(l[4])];
+        let index = u64::from_le_bytes(l[l.len() - 8..].try_into().unwrap());
+        let after_space = index > space.at && index - space.at <= 64;
+        let layout_apart = layout.at < space.at || layout.at > index;
+        if itype == 4 {
+            arrays += 1;
+            if after_space && layout_apart {
+                n += 1;
+            }
+        }
+    }
+    (n, arrays)
 }
 
 /// `foreign_acquisition.py check` on `checks` (one line per file: what h5py must read in it).

@@ -1,10 +1,12 @@
 //! Commit pages: one flush switches every chunked dataset to its new extent with one write.
 //!
-//! The dataspace and layout messages of each chunked dataset we create live in a small
-//! continuation block of their own (its "slot"), not in header chunk 0; in the 1.10 profile
-//! the slot also holds the dataset's array header (`EAHD`/`FAHD`). Slots are allocated in
-//! commit areas that never cross a 4 KiB boundary, so datasets created together (the
-//! channels and axes of one acquisition) share one page. A commit writes chunks, index
+//! What a commit changes in each chunked dataset we create lives in a small place of its
+//! own (its "slot"), not in header chunk 0: the dataspace and layout messages in a
+//! continuation block (v1 B-tree index, whose root moves); in the 1.10 profile the
+//! dataspace alone followed by the array header (`EAHD`/`FAHD`) the layout message in
+//! chunk 0 names, or the `FAHD` alone when the dims cannot change. Slots are allocated in
+//! commit areas of one 4 KiB page, so datasets created together (the channels and axes of
+//! one acquisition) share one page. A commit writes chunks, index
 //! nodes and array blocks to unreferenced space first, then the superblock EOF, then the
 //! changed slots of a page in one positional write of at most 4096 bytes within that page.
 //! The kernel copies such a write into the page cache whole before a fatal signal is
@@ -691,8 +693,9 @@ mod tests {
 
     /// Slot bytes of one dataset and the most datasets created together whose slots
     /// share one page; the file written then reads back.
-    fn packing(profile: Profile, s: Shape) -> (u64, usize) {
+    fn packing(profile: Profile, s: Shape, legacy: bool) -> (u64, usize) {
         let (m, mut w) = Writer::in_memory(profile);
+        w.commit.legacy_layout = legacy;
         let row: &[u64] = if s.rank == 1 { &[] } else { &[5] };
         // An acquisition whose commit area is a whole page (areas start wherever the end of
         // file is, so most first areas are part of a page).
@@ -758,22 +761,28 @@ mod tests {
     /// slot that grows fails here.
     #[test]
     fn datasets_per_commit_page() {
+        // (profile, earlier 1.10 layout, appended, rank, slot bytes, datasets per page)
         let cases = [
             // PyTables: dataspace + layout (v1 B-tree root) in a v1 continuation block.
-            (Profile::PyTables, true, 1, 64, 64),
-            (Profile::PyTables, true, 2, 80, 48),
-            (Profile::PyTables, false, 1, 64, 64),
-            (Profile::PyTables, false, 2, 80, 48),
+            (Profile::PyTables, false, true, 1, 64, 64),
+            (Profile::PyTables, false, true, 2, 80, 48),
+            (Profile::PyTables, false, false, 1, 64, 64),
+            (Profile::PyTables, false, false, 2, 80, 48),
             // 1.10: dataspace `OCHK` + `EAHD` (appended), `FAHD` alone (pre-sized).
-            (Profile::Hdf5V110, true, 1, 112, 32),
-            (Profile::Hdf5V110, true, 2, 128, 32),
-            (Profile::Hdf5V110, false, 1, 28, 144),
-            (Profile::Hdf5V110, false, 2, 28, 144),
+            (Profile::Hdf5V110, false, true, 1, 112, 32),
+            (Profile::Hdf5V110, false, true, 2, 128, 32),
+            (Profile::Hdf5V110, false, false, 1, 28, 144),
+            (Profile::Hdf5V110, false, false, 2, 28, 144),
+            // The earlier 1.10 layout (layout message in the slot too), for the record.
+            (Profile::Hdf5V110, true, true, 1, 136, 24),
+            (Profile::Hdf5V110, true, true, 2, 152, 24),
+            (Profile::Hdf5V110, true, false, 1, 92, 40),
+            (Profile::Hdf5V110, true, false, 2, 108, 32),
         ];
         let mut got = Vec::new();
-        for (p, appended, rank, _, _) in cases {
-            let (size, n) = packing(p, Shape { appended, rank });
-            got.push((p, appended, rank, size, n));
+        for (p, legacy, appended, rank, _, _) in cases {
+            let (size, n) = packing(p, Shape { appended, rank }, legacy);
+            got.push((p, legacy, appended, rank, size, n));
         }
         let want: Vec<_> = cases.to_vec();
         assert_eq!(got, want);

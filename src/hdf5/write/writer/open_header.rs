@@ -45,6 +45,22 @@ pub(super) fn replace_same_size(
 }
 
 /// The Dataspace message `body` with current dimensions `dims`, in its own version.
+/// The chunked layout message `body` naming its index at `index` instead, the same size
+/// (`None`: not a chunked layout, or its encoding would change size).
+pub(super) fn layout_with_index_at(
+    body: &[u8],
+    index: u64,
+    at: u64,
+    limits: &Limits,
+) -> Option<Vec<u8>> {
+    let mut layout = DataLayout::parse(&mut message_cursor(body, at), limits).ok()?;
+    let DataLayout::Chunked(l) = &mut layout else {
+        return None;
+    };
+    l.index_address = index;
+    layout.encode().ok().filter(|b| b.len() == body.len())
+}
+
 pub(super) fn edited_dataspace(
     body: &[u8],
     dims: &[u64],

@@ -16,13 +16,20 @@
 //!    rewrite its chunk 0, checksum included, at every flush).
 //!
 //! The header address does not change: hard links and object references still reach it.
-//! Array indexes (1.10 files) keep their header where it is until the first commit, which
-//! writes every block anew below a header placed in the slot (their blocks point back at
-//! their header), as for the datasets this writer creates.
+//! An array index whose dims may change (1.10 files) gets the smaller slot: the dataspace
+//! alone, then a header below which the array as committed in the file is copied (its
+//! blocks point back at their header) in step 1; its layout message stays, naming that
+//! header from step 3 on. Other array indexes keep their header where it is until the
+//! first commit, which writes every block anew below a header placed in the slot.
 
 use super::commit::{Holds, Slot, PAGE};
+use super::open_header;
 use super::*;
+use crate::hdf5::io::Budget;
+use crate::hdf5::message::layout::DataLayout;
 use crate::hdf5::object_header::edit::{EditableHeader, HeaderChunk, HeaderMessage};
+use crate::hdf5::read::dataset::Dataset as RDataset;
+use crate::hdf5::read::file::Object;
 
 /// Body of a continuation message (address, length).
 const CONT_BODY: usize = 16;
@@ -30,6 +37,9 @@ const CONT_BODY: usize = 16;
 /// A planned relocation (see [`Writer::relocation_plan`]).
 struct Plan {
     slot: Slot,
+    /// The array header to write in the slot with it (the smaller slot: the layout
+    /// message names it from now on), and the blocks written below it.
+    header: Option<(Vec<u8>, HashMap<Vec<u8>, u64>)>,
     /// The header after it (slot chunk last).
     model: EditableHeader,
     slot_bytes: Vec<u8>,
@@ -63,12 +73,23 @@ impl Writer {
         };
         // 1-2: the slot at new space (its area is ours), then the EOF.
         self.put(p.slot.addr, &p.slot_bytes)?;
+        if let Some((h, _)) = &p.header {
+            self.put(p.slot.hdr, h)?;
+        }
         self.publish_eof()?;
         // 3: chunk 0, the changed bytes only (within one page).
         let addr = self.objs[idx].addr;
         self.put(addr + p.lo as u64, &p.bytes)?;
         self.objs[idx].ext = Some(p.model);
         self.commit.slots.insert(idx, p.slot);
+        if let Some((_, cache)) = p.header {
+            // The layout names the slot's header from now on; the copied blocks are the
+            // live ones (the next commit reuses those that do not change).
+            if let Store::Chunked(c) = &mut self.ds_mut(DatasetId(idx))?.store {
+                c.root = p.slot.hdr;
+                c.cache = cache;
+            }
+        }
         Ok(())
     }
 
@@ -143,7 +164,21 @@ impl Writer {
         } else {
             HeaderVersion::V1
         };
-        let slot_msgs = vec![ds_msg, ly_msg];
+        // The smaller slot (module `commit`, `Holds::Space`): an array index whose dims
+        // may change, the dataspace hosting the continuation; the layout message stays,
+        // naming the header in the slot, and the committed index (as found in the file)
+        // is copied below that header, so the header never moves again.
+        let fixed = c.kind == ChunkIdx::Fixed && d.dims == d.max;
+        let at = self.objs[idx].addr;
+        let space = array
+            && !fixed
+            && host == ds
+            && open_header::layout_with_index_at(&ly_msg.body, 0, at, &self.limits).is_some();
+        let slot_msgs = if space {
+            vec![ds_msg]
+        } else {
+            vec![ds_msg, ly_msg.clone()]
+        };
         let mut area = Vec::new();
         for m in &slot_msgs {
             hv.push(&mut area, m.mtype, &m.body)?;
@@ -151,12 +186,20 @@ impl Writer {
         let slot_bytes = hv.continuation_block(&area).into_owned();
         let len = slot_bytes.len();
         let hlen = if array { self.array_header_len(idx) } else { 0 };
-        let edit = |addr: u64| -> EditableHeader {
+        let limits = self.limits;
+        let edit = |addr: u64, hdr: u64| -> EditableHeader {
             let mut model = h.clone();
-            // Only the type changes (NIL bodies are not read): fewer bytes change.
             if let Some(ch) = model.chunks.get_mut(other.0) {
                 if let Some(m) = ch.msgs.get_mut(other.1) {
-                    m.mtype = kind::NIL;
+                    match space
+                        .then(|| open_header::layout_with_index_at(&m.body, hdr, at, &limits))
+                        .flatten()
+                    {
+                        Some(b) => m.body = b,
+                        // Only the type changes (NIL bodies are not read): fewer bytes
+                        // change.
+                        None => m.mtype = kind::NIL,
+                    }
                 }
                 ch.dirty = true;
             }
@@ -199,7 +242,6 @@ impl Writer {
             model
         };
         let old = self.header_prefix_chunk0(idx)?;
-        let at = self.objs[idx].addr;
         // A v1 header whose changed bytes cross a page keeps the per-dataset commit (a
         // kill could split the write). A v2 chunk 0 crossing a page is relocated anyway:
         // the per-dataset commit would rewrite it whole (checksum) at every flush instead.
@@ -209,7 +251,7 @@ impl Writer {
         };
         // A dry run (placeholder addresses) decides before anything is written.
         let mut k = 0u64;
-        let probe = edit(UNDEF - 1).serialize(&mut |_| {
+        let probe = edit(UNDEF - 1, UNDEF - 2).serialize(&mut |_| {
             k += 1;
             Ok(UNDEF - 1 - k)
         })?;
@@ -217,7 +259,15 @@ impl Writer {
             return Ok(None);
         }
         let addr = self.alloc_in_area((pad8(len) + hlen) as u64)?;
-        let mut model = edit(addr);
+        let hdr = addr + pad8(len) as u64;
+        let header = if space {
+            let index = self.committed_index(idx)?;
+            let elems = self.array_elems(DatasetId(idx), &index)?;
+            Some(self.write_array_blocks(DatasetId(idx), hdr, &elems, &HashMap::new())?)
+        } else {
+            None
+        };
+        let mut model = edit(addr, hdr);
         let new = model.serialize(&mut |b| self.alloc_write(b))?;
         let Some((lo, hi)) = within_page(changed_range(&old, &new)) else {
             // Unreferenced blocks written for nothing: the header keeps its commit.
@@ -226,20 +276,50 @@ impl Writer {
         let slot = Slot {
             addr,
             len,
-            hdr: if array {
-                addr + pad8(len) as u64
-            } else {
-                UNDEF
-            },
-            holds: Holds::Both,
+            hdr: if array { hdr } else { UNDEF },
+            holds: if space { Holds::Space } else { Holds::Both },
         };
         Ok(Some(Plan {
             slot,
+            header,
             model,
             slot_bytes,
             lo,
             bytes: new[lo..hi].to_vec(),
         }))
+    }
+
+    /// The chunk records of `idx` as committed in the file (chunks written since are not).
+    fn committed_index(&self, idx: usize) -> Result<BTreeMap<Vec<u64>, ChunkRec>> {
+        let file = self.reader()?;
+        let o = &self.objs[idx];
+        let rd = RDataset::from_object(Object::open(&file, o.addr, o.path.clone())?)?;
+        let (DataLayout::Chunked(l), Kind::Dataset(d)) = (&rd.layout, &o.kind) else {
+            return Err(usage("internal: not a chunked dataset"));
+        };
+        let mut budget = Budget::new(&self.limits);
+        let infos = crate::hdf5::chunk_index::chunk_infos(
+            &file.inner.io,
+            l,
+            &rd.dataspace.dims,
+            &d.max,
+            d.pipeline.is_some(),
+            &mut budget,
+        )?;
+        let mut index = BTreeMap::new();
+        for i in infos {
+            let size = u32::try_from(i.size)
+                .map_err(|_| Error::format("chunk index", i.address, "chunk size"))?;
+            index.insert(
+                i.offset,
+                ChunkRec {
+                    addr: i.address,
+                    size,
+                    mask: i.filter_mask,
+                },
+            );
+        }
+        Ok(index)
     }
 
     /// The bytes of the prefix and chunk 0 of an opened header as they are in the file.

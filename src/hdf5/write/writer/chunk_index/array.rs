@@ -11,36 +11,16 @@ impl Writer {
         ds: DatasetId,
         dims: Vec<u64>,
     ) -> Result<()> {
-        let d = self.ds_mut(ds)?;
-        let elem = d.elem as u64;
-        let filtered = d.pipeline.is_some();
-        let max = d.max.clone();
-        let Store::Chunked(c) = &mut d.store else {
+        let Store::Chunked(c) = &mut self.ds_mut(ds)?.store else {
             return Err(usage("not chunked"));
         };
         let old_cache = std::mem::take(&mut c.cache);
-        let chunk = c.chunk.clone();
-        let kind = c.kind;
         let root = c.root;
-        let cbytes = super::chunk_bytes(&chunk, elem)?;
-        let fmt = ElemFmt {
-            filtered: filtered.then(|| c.size_len.unwrap_or_else(|| chunk_size_len(cbytes))),
+        let kind = c.kind;
+        let Store::Chunked(c) = &self.ds(ds)?.store else {
+            return Err(usage("not chunked"));
         };
-        let grid: Vec<u64> = max
-            .iter()
-            .zip(&chunk)
-            .map(|(m, c)| if *m == UNDEF { 0 } else { m.div_ceil(*c) })
-            .collect();
-        let mut elems = BTreeMap::new();
-        for (off, rec) in &c.index {
-            let scaled: Vec<u64> = off.iter().zip(&chunk).map(|(o, c)| o / c).collect();
-            let i = match kind {
-                ChunkIdx::Extensible(ud) => ea_index(&scaled, ud, &grid),
-                _ => fa_index(&scaled, &grid),
-            }
-            .ok_or_else(|| usage("chunk index overflows"))?;
-            elems.insert(i, (rec.addr, u64::from(rec.size), rec.mask));
-        }
+        let elems = self.array_elems(ds, &c.index)?;
         let slot_hdr = self.slot_array_header(ds.0);
         if elems.is_empty() {
             let Some(h) = slot_hdr else {
@@ -64,32 +44,7 @@ impl Writer {
             None if root == UNDEF => self.alloc(hdr_len),
             None => root,
         };
-        // Blocks: reuse an identical block already in the file, else write it anew; the
-        // cache keeps only the blocks of this commit (the live ones).
-        let mut cache = HashMap::new();
-        let hbytes = {
-            let mut write = |b: Vec<u8>| -> Result<u64> {
-                if let Some(a) = old_cache.get(&b).or_else(|| cache.get(&b)) {
-                    let a = *a;
-                    cache.insert(b, a);
-                    return Ok(a);
-                }
-                let a = self.alloc_write(&b)?;
-                cache.insert(b, a);
-                Ok(a)
-            };
-            match kind {
-                ChunkIdx::Extensible(_) => {
-                    let (ib, st) = write_earray(fmt, hdr, &elems, &mut write)?;
-                    encode_eahd(fmt, &st, ib)
-                }
-                _ => {
-                    let n = grid.iter().product::<u64>();
-                    let db = write(encode_fadb(fmt, hdr, n, &elems)?)?;
-                    encode_fahd(fmt, n, db)
-                }
-            }
-        };
+        let (hbytes, cache) = self.write_array_blocks(ds, hdr, &elems, &old_cache)?;
         let live: std::collections::HashSet<u64> = cache.values().copied().collect();
         for (b, a) in &old_cache {
             if !live.contains(a) {
@@ -113,4 +68,85 @@ impl Writer {
         self.free.stage(ds.0);
         Ok(())
     }
+
+    /// The array elements (element number: address, stored size, filter mask) of the
+    /// chunks of `index` in the array of `ds`.
+    pub(in crate::hdf5::write::writer) fn array_elems(
+        &self,
+        ds: DatasetId,
+        index: &BTreeMap<Vec<u64>, ChunkRec>,
+    ) -> Result<BTreeMap<u64, (u64, u64, u32)>> {
+        let d = self.ds(ds)?;
+        let Store::Chunked(c) = &d.store else {
+            return Err(usage("not chunked"));
+        };
+        let grid = array_grid(&d.max, &c.chunk);
+        let mut elems = BTreeMap::new();
+        for (off, rec) in index {
+            let scaled: Vec<u64> = off.iter().zip(&c.chunk).map(|(o, c)| o / c).collect();
+            let i = match c.kind {
+                ChunkIdx::Extensible(ud) => ea_index(&scaled, ud, &grid),
+                _ => fa_index(&scaled, &grid),
+            }
+            .ok_or_else(|| usage("chunk index overflows"))?;
+            elems.insert(i, (rec.addr, u64::from(rec.size), rec.mask));
+        }
+        Ok(elems)
+    }
+
+    /// Write the blocks of the array of `ds` holding `elems` below a header at `hdr` (a
+    /// block of `old` with the same bytes is reused): the header's bytes, and the blocks
+    /// written or reused (the live ones).
+    pub(in crate::hdf5::write::writer) fn write_array_blocks(
+        &mut self,
+        ds: DatasetId,
+        hdr: u64,
+        elems: &BTreeMap<u64, (u64, u64, u32)>,
+        old: &HashMap<Vec<u8>, u64>,
+    ) -> Result<(Vec<u8>, HashMap<Vec<u8>, u64>)> {
+        let d = self.ds(ds)?;
+        let Store::Chunked(c) = &d.store else {
+            return Err(usage("not chunked"));
+        };
+        let cbytes = super::chunk_bytes(&c.chunk, d.elem as u64)?;
+        let fmt = ElemFmt {
+            filtered: d
+                .pipeline
+                .is_some()
+                .then(|| c.size_len.unwrap_or_else(|| chunk_size_len(cbytes))),
+        };
+        let kind = c.kind;
+        let grid = array_grid(&d.max, &c.chunk);
+        let mut cache = HashMap::new();
+        let mut write = |b: Vec<u8>| -> Result<u64> {
+            if let Some(a) = old.get(&b).or_else(|| cache.get(&b)) {
+                let a = *a;
+                cache.insert(b, a);
+                return Ok(a);
+            }
+            let a = self.alloc_write(&b)?;
+            cache.insert(b, a);
+            Ok(a)
+        };
+        let hbytes = match kind {
+            ChunkIdx::Extensible(_) => {
+                let (ib, st) = write_earray(fmt, hdr, elems, &mut write)?;
+                encode_eahd(fmt, &st, ib)
+            }
+            _ => {
+                let n = grid.iter().product::<u64>();
+                let db = write(encode_fadb(fmt, hdr, n, elems)?)?;
+                encode_fahd(fmt, n, db)
+            }
+        };
+        Ok((hbytes, cache))
+    }
+}
+
+/// Chunks per dimension of an array index (0 for the unlimited one).
+fn array_grid(max: &[u64], chunk: &[u64]) -> Vec<u64> {
+    max.iter()
+        .zip(chunk)
+        .map(|(m, c)| if *m == UNDEF { 0 } else { m.div_ceil(*c) })
+        .collect()
 }
