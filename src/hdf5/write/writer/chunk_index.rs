@@ -6,6 +6,7 @@ mod array;
 mod btree_v1;
 mod reopened;
 
+pub(super) use array::ArrayBlocks;
 pub(super) use reopened::implicit_addr;
 
 use super::*;

@@ -737,8 +737,9 @@ mod tests {
             if s.appended {
                 w.append(id, &v).unwrap();
             } else {
-                let mut r = vec![0..5];
-                r.extend(row.iter().map(|x| 0..*x));
+                let r: Vec<std::ops::Range<u64>> = std::iter::once(0..5)
+                    .chain(row.iter().map(|x| 0..*x))
+                    .collect();
                 w.write_slice(id, &r, &v).unwrap();
             }
         }

@@ -39,7 +39,7 @@ struct Plan {
     slot: Slot,
     /// The array header to write in the slot with it (the smaller slot: the layout
     /// message names it from now on), and the blocks written below it.
-    header: Option<(Vec<u8>, HashMap<Vec<u8>, u64>)>,
+    header: Option<super::chunk_index::ArrayBlocks>,
     /// The header after it (slot chunk last).
     model: EditableHeader,
     slot_bytes: Vec<u8>,

@@ -103,7 +103,7 @@ impl Writer {
         hdr: u64,
         elems: &BTreeMap<u64, (u64, u64, u32)>,
         old: &HashMap<Vec<u8>, u64>,
-    ) -> Result<(Vec<u8>, HashMap<Vec<u8>, u64>)> {
+    ) -> Result<ArrayBlocks> {
         let d = self.ds(ds)?;
         let Store::Chunked(c) = &d.store else {
             return Err(usage("not chunked"));
@@ -142,6 +142,9 @@ impl Writer {
         Ok((hbytes, cache))
     }
 }
+
+/// An array header's bytes and the blocks below it (bytes: address).
+pub(in crate::hdf5::write::writer) type ArrayBlocks = (Vec<u8>, HashMap<Vec<u8>, u64>);
 
 /// Chunks per dimension of an array index (0 for the unlimited one).
 fn array_grid(max: &[u64], chunk: &[u64]) -> Vec<u64> {
