@@ -149,15 +149,26 @@ impl Entry {
 /// Size of a SNOD with 2K entries.
 pub const SNOD_SIZE: usize = 8 + 2 * GROUP_LEAF_K * 40;
 
+/// Size of a SNOD of a group B-tree whose leaf K is `leaf_k` (2K entries of 40 bytes).
+pub fn snod_size(leaf_k: usize) -> usize {
+    8 + 2 * leaf_k * 40
+}
+
 /// Encode a symbol table node (always allocated at full size).
 pub fn encode_snod(entries: &[Entry]) -> Vec<u8> {
+    encode_snod_k(entries, GROUP_LEAF_K)
+}
+
+/// Encode a symbol table node of a file whose group leaf K is `leaf_k`, at the full size
+/// libhdf5 allocates and reads for it.
+pub fn encode_snod_k(entries: &[Entry], leaf_k: usize) -> Vec<u8> {
     let mut out = b"SNOD".to_vec();
     out.extend_from_slice(&[1, 0]);
     out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
     for e in entries {
         e.encode(&mut out);
     }
-    out.resize(SNOD_SIZE, 0);
+    out.resize(snod_size(leaf_k), 0);
     out
 }
 

@@ -72,7 +72,7 @@ use crate::hdf5::object_header::{
 use crate::hdf5::superblock::{
     encode_superblock, encode_superblock_v3, EOF_FIELD, SUPERBLOCK_SIZE, SUPERBLOCK_V3_SIZE,
 };
-use crate::hdf5::symbol_node::{encode_snod, Entry};
+use crate::hdf5::symbol_node::{encode_snod_k, Entry};
 use crate::limits::Limits;
 use crate::storage::{Coalesce, FileWriteStorage, ReaderWatch, SharedStorage, WriteStorage};
 
@@ -83,6 +83,27 @@ fn usage(m: impl Into<String>) -> Error {
 /// Handle of a dataset in a [`Writer`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct DatasetId(usize);
+
+/// v1 B-tree K values of a file (superblock v0/v1, or the B-tree 'K' values message of a
+/// v2/v3 superblock's extension): an SNOD holds 2 * `leaf` entries, a group node 2 *
+/// `internal` children, a chunk node 2 * `chunk`. Every node is written at the full size
+/// libhdf5 reads for these K (a root rewritten in place keeps its size).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct BtreeK {
+    leaf: usize,
+    internal: usize,
+    chunk: usize,
+}
+
+impl Default for BtreeK {
+    fn default() -> Self {
+        BtreeK {
+            leaf: GROUP_LEAF_K,
+            internal: GROUP_INTERNAL_K,
+            chunk: CHUNK_K,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy)]
 struct ChunkRec {
@@ -276,6 +297,15 @@ pub struct Writer {
     superblock: Superblock,
     /// Read access for loading objects of an opened file.
     shared: Option<SharedStorage>,
+    /// The file's user block size (the base address): file addresses and our storage's
+    /// offsets are relative to it, the superblock's end-of-file address is absolute (as
+    /// libhdf5 stores it: relative EOA + base).
+    base: u64,
+    /// The page size of a paged file (libhdf5's `H5F_FSPACE_STRATEGY_PAGE`), else 0:
+    /// every allocation then takes whole pages of its own (`Writer::alloc_pages`).
+    fs_page: u64,
+    /// The file's v1 B-tree K values (HDF5's 4/16/32 in new files; an opened file's own).
+    k: BtreeK,
     /// Object index by header address (hard links reach one object by several paths).
     by_addr: HashMap<u64, usize>,
     /// Reused buffer for the bytes of typed calls (`append`, `write_slice`).

@@ -201,8 +201,14 @@ impl Writer {
         // 4 KiB of padding per area, once per 48 to 144 datasets).
         let start = self.eof.div_ceil(PAGE) * PAGE;
         let end = start + PAGE;
-        // The whole area is ours: nothing else is allocated in it.
-        self.eof = end;
+        // The whole area is ours: nothing else is allocated in it (a paged file: nor in the
+        // rest of its page, the end of file staying a page multiple).
+        self.eof = if self.fs_page > 0 {
+            end.checked_next_multiple_of(self.fs_page)
+                .ok_or_else(|| usage("end of file address overflow"))?
+        } else {
+            end
+        };
         self.commit.area = Some((start + n, end));
         Ok(start)
     }

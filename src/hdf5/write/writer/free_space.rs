@@ -46,6 +46,9 @@ pub(super) struct FreeSpace {
     /// are packed tightly (a 33-byte chunk may be followed by a live block 33 bytes on),
     /// so their length is not rounded up to 8 as this writer's allocations are.
     pub foreign_below: u64,
+    /// Nothing freed is ever reused (a paged file: a reused block could put metadata and
+    /// raw data in one page, or metadata across a page boundary, see `Writer::fs_page`).
+    pub leak: bool,
 }
 
 impl FreeSpace {
@@ -87,7 +90,7 @@ impl FreeSpace {
     /// Space no state of the file ever referenced (the gap an aligned allocation skips):
     /// reusable at once. Refused while closing, when the free blocks are the packing plan.
     pub(super) fn add_fresh(&mut self, addr: u64, len: u64) -> bool {
-        if self.frozen || self.low_first {
+        if self.frozen || self.low_first || self.leak {
             return false;
         }
         self.insert(addr, len);
@@ -209,7 +212,7 @@ impl FreeSpace {
     /// `addr..addr + len` (an allocation of object `owner`) is no longer needed once
     /// `owner` commits.
     pub(super) fn release(&mut self, owner: usize, addr: u64, len: u64) {
-        if addr != UNDEF && len > 0 {
+        if addr != UNDEF && len > 0 && !self.leak {
             let l = self.extent(addr, len);
             self.dying.entry(owner).or_default().push((addr, l));
         }

@@ -34,14 +34,14 @@ impl Writer {
         hb.resize(32, 0);
         self.put(heap, &hb)?;
         self.put(seg_addr, &seg)?;
-        let bsize = btree_node_size(8, GROUP_INTERNAL_K);
+        let bsize = btree_node_size(8, self.k.internal);
         let root = encode_btree_node(
             0,
             0,
             &[0u64.to_le_bytes().to_vec()],
             &[],
             8,
-            GROUP_INTERNAL_K,
+            self.k.internal,
         );
         let btree = self.alloc(bsize);
         self.put(btree, &root)?;
@@ -321,14 +321,14 @@ impl Writer {
     ) -> Result<Vec<u8>> {
         let mut level: Vec<(Vec<u8>, Vec<u8>, u64)> = Vec::new();
         let mut lo = 0u64;
-        for snod in entries.chunks(2 * GROUP_LEAF_K) {
-            let bytes = encode_snod(snod);
+        for snod in entries.chunks(2 * self.k.leaf) {
+            let bytes = encode_snod_k(snod, self.k.leaf);
             let a = self.cached_write(cache, bytes)?;
             let hi = snod.last().map(|e| e.name_off).unwrap_or(0);
             level.push((lo.to_le_bytes().to_vec(), hi.to_le_bytes().to_vec(), a));
             lo = hi;
         }
-        self.build_tree(cache, 0, level, 8, GROUP_INTERNAL_K)
+        self.build_tree(cache, 0, level, 8, self.k.internal)
     }
 
     /// Create a group at `path` (its parent must exist).

@@ -18,12 +18,18 @@
 //!
 //! Superblocks v2/v3 are kept as found (an extension such as a shared-message table
 //! too) but for their EOF; a metadata cache image is first written home and dropped
-//! (`drop_cache_image`). Refused (`Error::Unsupported`, reading stays possible): a
-//! superblock v3 with file consistency flags set (a writer still has it open), sizes of
-//! offsets/lengths other than 8, a user block, group K values other than 4/16, chunk
-//! B-tree K other than 32, writes through soft links, data of array indexes with
-//! parameters other than HDF5's defaults or of filtered indexes whose partial edge chunks
-//! are unfiltered.
+//! (`drop_cache_image`). Every file-creation variant libhdf5 offers is continued: a user
+//! block (the writer's storage starts at the base address, `Based`; the superblock's EOF
+//! is stored absolute, as libhdf5 does), any group and chunk B-tree K (from the superblock
+//! or the extension's B-tree 'K' message: nodes written at the size libhdf5 reads,
+//! `btree_k`), any file-space strategy, page size and persisted free space (the free-space
+//! info message and managers are kept as found: they describe space below the EOF we
+//! never allocate; we reuse only blocks we freed, which libhdf5 counts as in use; a paged
+//! file gets whole pages per allocation and no reuse, `Writer::alloc_pages`).
+//! Refused (`Error::Unsupported`, reading stays possible): a superblock v3 with file
+//! consistency flags set (a writer still has it open), sizes of offsets/lengths other
+//! than 8, writes through soft links, data of array indexes with parameters other than
+//! HDF5's defaults or of filtered indexes whose partial edge chunks are unfiltered.
 
 use std::sync::{Arc, Mutex};
 
@@ -82,6 +88,123 @@ fn drop_cache_image(shared: &SharedStorage, file: &File, limits: &crate::Limits)
     Ok(())
 }
 
+/// The file's v1 B-tree K values: stored in superblocks v0/v1 (v0 has no chunk K: 32), in
+/// the B-tree 'K' values message (0x13) of a v2/v3 superblock's extension, else HDF5's
+/// defaults 4/16/32. A K of 0 (no node could hold an entry) is a format error.
+fn btree_k(file: &File) -> Result<BtreeK> {
+    let sb = file.superblock();
+    let mut k = BtreeK::default();
+    if sb.version < 2 {
+        k.leaf = usize::from(sb.group_leaf_k);
+        k.internal = usize::from(sb.group_internal_k);
+        k.chunk = usize::from(sb.indexed_storage_k);
+    } else if sb.extension_address != UNDEF {
+        let ext = crate::hdf5::object_header::read(&file.inner.io, sb.extension_address)?;
+        if let Some(m) = ext.messages.iter().find(|m| m.msg_type == kind::BTREE_K) {
+            // Version 0, then indexed storage K, group internal K, group leaf K (u16 each).
+            let u = |i: usize| {
+                m.data
+                    .get(i..i + 2)
+                    .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))
+                    .ok_or_else(|| Error::format("B-tree K values message", m.at, "short"))
+            };
+            if m.data.first() != Some(&0) {
+                return Err(unsupported(
+                    "a B-tree 'K' values message of version other than 0",
+                    m.at,
+                ));
+            }
+            k.chunk = u(1)?;
+            k.internal = u(3)?;
+            k.leaf = u(5)?;
+        }
+    }
+    if k.leaf == 0 || k.internal == 0 || k.chunk == 0 {
+        return Err(Error::format("superblock", 16, "a B-tree K of 0"));
+    }
+    Ok(k)
+}
+
+/// Message type of the file space info message (superblock extension, HDF5 1.10+).
+const FSINFO_MESSAGE: u16 = 0x17;
+
+/// Strategy number of paged aggregation in the file space info message (version 1).
+const STRATEGY_PAGE: u8 = 1;
+
+/// The page size of a file using paged aggregation (file space info message version 1 in
+/// the superblock extension, strategy `H5F_FSPACE_STRATEGY_PAGE`), else 0. Version 0
+/// (HDF5 1.10.0) has no paging.
+fn fs_page_size(file: &File) -> Result<u64> {
+    let sb = file.superblock();
+    if sb.version < 2 || sb.extension_address == UNDEF {
+        return Ok(0);
+    }
+    let ext = crate::hdf5::object_header::read(&file.inner.io, sb.extension_address)?;
+    let Some(m) = ext.messages.iter().find(|m| m.msg_type == FSINFO_MESSAGE) else {
+        return Ok(0);
+    };
+    // Version, strategy, persist, threshold (length), page size (length), ...
+    let (Some(&version), Some(&strategy)) = (m.data.first(), m.data.get(1)) else {
+        return Err(Error::format("file space info message", m.at, "short"));
+    };
+    if version == 0 || strategy != STRATEGY_PAGE {
+        return Ok(0);
+    }
+    let page = m
+        .data
+        .get(11..19)
+        .and_then(|b| b.try_into().ok())
+        .map(u64::from_le_bytes)
+        .ok_or_else(|| Error::format("file space info message", m.at, "short"))?;
+    if page == 0 {
+        return Err(Error::format(
+            "file space info message",
+            m.at,
+            "page size 0",
+        ));
+    }
+    Ok(page)
+}
+
+/// The writer's storage over a file with a user block: offset 0 is the base address (the
+/// superblock), so every address the file stores is an offset here; the user block is never
+/// touched, and lengths exclude it.
+struct Based {
+    inner: SharedStorage,
+    base: u64,
+}
+
+impl Based {
+    fn at(&self, offset: u64) -> std::io::Result<u64> {
+        offset
+            .checked_add(self.base)
+            .ok_or_else(|| std::io::Error::other("address overflow past the user block"))
+    }
+}
+
+impl WriteStorage for Based {
+    fn len(&self) -> std::io::Result<u64> {
+        Ok(WriteStorage::len(&self.inner)?.saturating_sub(self.base))
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        WriteStorage::read_at(&self.inner, self.at(offset)?, buf)
+    }
+    fn write_at(&mut self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+        let at = self.at(offset)?;
+        self.inner.write_at(at, data)
+    }
+    fn set_len(&mut self, n: u64) -> std::io::Result<()> {
+        let at = self.at(n)?;
+        self.inner.set_len(at)
+    }
+    fn sync(&mut self) -> std::io::Result<()> {
+        self.inner.sync()
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 impl Writer {
     /// Open an existing HDF5 file (ours, h5py's default profile or PyTables') to add
     /// groups, datasets and attributes, append rows and write slices. `opts.pytables`
@@ -119,30 +242,9 @@ impl Writer {
                 13,
             ));
         }
-        if file.inner.io.base != 0 {
-            return Err(unsupported("writing into a file with a user block", 0));
-        }
-        if sb.version < 2
-            && (usize::from(sb.group_leaf_k) != GROUP_LEAF_K
-                || usize::from(sb.group_internal_k) != GROUP_INTERNAL_K)
-        {
-            return Err(unsupported(
-                format!(
-                    "writing into a file with group K values {}/{} (expected 4/16)",
-                    sb.group_leaf_k, sb.group_internal_k
-                ),
-                16,
-            ));
-        }
-        if sb.version == 1 && usize::from(sb.indexed_storage_k) != CHUNK_K {
-            return Err(unsupported(
-                format!(
-                    "writing into a file with chunk B-tree K {} (expected 32)",
-                    sb.indexed_storage_k
-                ),
-                24,
-            ));
-        }
+        let base = file.inner.io.base;
+        let k = btree_k(&file)?;
+        let fs_page = fs_page_size(&file)?;
         if !file.inner.io.overlay.is_empty() {
             // Every refusal is above (a refused file stays byte-identical). libhdf5 reads
             // the metadata of such a file from its image: write the image's entries home and
@@ -156,8 +258,20 @@ impl Writer {
                 ));
             }
         }
-        let len = WriteStorage::len(&shared)?;
-        let eof = pad8(to_usize(sb.eof_address.max(len))?) as u64;
+        // Our storage is the file past its user block: addresses as the file stores them.
+        let based = Based {
+            inner: shared.clone(),
+            base,
+        };
+        let len = WriteStorage::len(&based)?;
+        // The superblock stores the absolute end of file (libhdf5: relative EOA + base).
+        let stored_eof = sb.eof_address.saturating_sub(base);
+        let mut eof = pad8(to_usize(stored_eof.max(len))?) as u64;
+        if fs_page > 0 {
+            eof = eof
+                .checked_next_multiple_of(fs_page)
+                .ok_or_else(|| Error::format("superblock", 0, "end of file address"))?;
+        }
         let (profile, superblock) = if sb.version >= 2 {
             let b = file.inner.io.read(0, 44, "superblock")?;
             let head = b
@@ -168,9 +282,13 @@ impl Writer {
             let eof_field = if sb.version == 0 { 40 } else { 44 };
             (Profile::PyTables, Superblock::V0V1 { eof_field })
         };
-        let mut w = Writer::bare(Box::new(shared.clone()), &opts, profile, superblock);
+        let mut w = Writer::bare(Box::new(based), &opts, profile, superblock);
+        w.base = base;
+        w.k = k;
+        w.fs_page = fs_page;
+        w.free.leak = fs_page > 0;
         w.eof = eof;
-        w.committed_eof = sb.eof_address;
+        w.committed_eof = stored_eof;
         w.written_end = len;
         w.shared = Some(shared);
         // Freed blocks of the file as found keep their exact length (module `free_space`).
@@ -357,7 +475,7 @@ impl Writer {
         let mut budget = Budget::new(&self.limits);
         let tree = btree_v1::group_tree(io, st.btree_address, &mut budget)?;
         let heap = local_heap::read(io, st.local_heap_address)?;
-        let cache = Self::found_group_nodes(file, &tree);
+        let cache = self.found_group_nodes(file, &tree);
         let mut entries = BTreeMap::new();
         for e in tree.entries {
             let name = heap.string_at(e.link_name_offset)?.to_vec();
@@ -400,21 +518,16 @@ impl Writer {
     /// group's node cache: at its first commit (`commit_group`) the ones the new tree
     /// still has byte for byte are kept where they are, the others are freed once the
     /// rewritten root no longer leads to them (before, they were leaked at every reopen).
-    /// Their sizes are HDF5's for K 4/16 and 8-byte offsets and lengths (an `SNOD` is
-    /// 8 + 2 * 4 * 40 = 328 bytes, a node 24 + 33 * 8 + 32 * 8 = 544): checked at open for
-    /// superblocks v0/v1; a superblock v2/v3 may change K in its extension, so its groups
-    /// are only seeded without one. The root stays out (it is rewritten in place, never
+    /// Their sizes are HDF5's for the file's K values (`btree_k`) and 8-byte offsets and
+    /// lengths (with K 4/16 an `SNOD` is 8 + 2 * 4 * 40 = 328 bytes, a node
+    /// 24 + 33 * 8 + 32 * 8 = 544). The root stays out (it is rewritten in place, never
     /// reused as a child). A node that cannot be read whole, or repeats another's bytes,
     /// stays out too: left as it is, never freed.
-    fn found_group_nodes(file: &File, tree: &btree_v1::GroupTree) -> HashMap<Vec<u8>, u64> {
-        let sb = file.superblock();
+    fn found_group_nodes(&self, file: &File, tree: &btree_v1::GroupTree) -> HashMap<Vec<u8>, u64> {
         let mut cache = HashMap::new();
-        if sb.version >= 2 && sb.extension_address != UNDEF {
-            return cache;
-        }
         let io = &file.inner.io;
-        let node = btree_v1::btree_node_size(8, GROUP_INTERNAL_K) as u64;
-        let snod = crate::hdf5::symbol_node::SNOD_SIZE as u64;
+        let node = btree_v1::btree_node_size(8, self.k.internal) as u64;
+        let snod = crate::hdf5::symbol_node::snod_size(self.k.leaf) as u64;
         let all = tree.nodes.iter().map(|a| (*a, node, "v1 B-tree node"));
         for (a, len, what) in all.chain(tree.snods.iter().map(|a| (*a, snod, "SNOD"))) {
             if let Ok(b) = io.read(a, len, what) {
@@ -429,18 +542,17 @@ impl Writer {
     /// The nodes below the root of a chunk v1 B-tree as found, bytes -> address, seeding
     /// the dataset's node cache as `found_group_nodes` does for groups: identical nodes
     /// are kept where they are, the others freed once a commit no longer uses them. Full
-    /// size for K = 32 (checked at open for superblocks v0/v1; not seeded for a superblock
-    /// v2/v3 with an extension, which may change K). Unreadable trees seed nothing (the
+    /// size for the file's chunk K (`btree_k`). Unreadable trees seed nothing (the
     /// reads of the chunks report them).
     fn found_chunk_nodes(
         file: &File,
         root: u64,
         rank: usize,
+        k: usize,
         limits: &crate::Limits,
     ) -> HashMap<Vec<u8>, u64> {
-        let sb = file.superblock();
         let mut cache = HashMap::new();
-        if root == UNDEF || (sb.version >= 2 && sb.extension_address != UNDEF) {
+        if root == UNDEF {
             return cache;
         }
         let io = &file.inner.io;
@@ -450,7 +562,7 @@ impl Writer {
         else {
             return cache;
         };
-        let len = btree_v1::btree_node_size(8 + 8 * (rank + 1), CHUNK_K) as u64;
+        let len = btree_v1::btree_node_size(8 + 8 * (rank + 1), k) as u64;
         for a in nodes {
             if let Ok(b) = io.read(a, len, "v1 B-tree node") {
                 if b.len() as u64 == len {
@@ -606,7 +718,13 @@ impl Writer {
                     );
                 }
                 let cache = if kind == ChunkIdx::BTreeV1 {
-                    Self::found_chunk_nodes(file, c.index_address, c.chunk_dims.len(), &self.limits)
+                    Self::found_chunk_nodes(
+                        file,
+                        c.index_address,
+                        c.chunk_dims.len(),
+                        self.k.chunk,
+                        &self.limits,
+                    )
                 } else {
                     HashMap::new()
                 };
@@ -819,8 +937,8 @@ mod tests {
         b[8] = 2; // superblock version 2 (then also a bad layout/checksum): any error
         let _ = refused(b);
         let mut b = base();
-        b[16..18].copy_from_slice(&8u16.to_le_bytes()); // group leaf K 8 instead of 4
-        assert!(matches!(refused(b), Error::Unsupported { .. }));
+        b[16..18].copy_from_slice(&0u16.to_le_bytes()); // group leaf K 0: no node holds one
+        assert!(matches!(refused(b), Error::Format(_)));
         let mut b = base();
         b[0] = 0; // no signature
         assert!(matches!(refused(b), Error::Format(_)));

@@ -30,6 +30,9 @@ impl Writer {
 
     pub(super) fn alloc(&mut self, n: usize) -> u64 {
         let n8 = pad8(n) as u64;
+        if self.fs_page > 0 {
+            return self.alloc_pages(n8);
+        }
         if let Some(a) = self.free.take(n8) {
             return a;
         }
@@ -45,6 +48,9 @@ impl Writer {
     /// nothing ever pointed at, so it is reusable at once for metadata.
     pub(super) fn alloc_data(&mut self, n: usize) -> u64 {
         let n8 = pad8(n) as u64;
+        if self.fs_page > 0 {
+            return self.alloc_pages(n8);
+        }
         if n8 < ALIGN_MIN || !n8.is_multiple_of(PAGE) {
             return self.alloc(n);
         }
@@ -59,6 +65,20 @@ impl Writer {
         }
         let a = self.eof;
         self.eof = self.eof.saturating_add(n8);
+        a
+    }
+
+    /// Space in a paged file (libhdf5's paged aggregation, `fs_strategy='page'`): whole
+    /// pages of its own past the end, so that no page holds both metadata and raw data and
+    /// no block shares a page with another (libhdf5's page buffer caches metadata and raw
+    /// pages apart and reads metadata by whole pages: a block crossing into another's page
+    /// made it crash, "free(): invalid pointer", or fail checksums). The end of file stays
+    /// a page multiple, as libhdf5 keeps it.
+    fn alloc_pages(&mut self, n: u64) -> u64 {
+        let page = self.fs_page;
+        let a = self.eof.checked_next_multiple_of(page).unwrap_or(u64::MAX);
+        let len = n.max(1).checked_next_multiple_of(page).unwrap_or(u64::MAX);
+        self.eof = a.saturating_add(len);
         a
     }
 

@@ -44,12 +44,20 @@ impl Writer {
         })
     }
 
+    /// The end-of-file address the superblock stores: absolute, past the user block (libhdf5
+    /// encodes its relative EOA + base and compares it with the file's length).
+    fn stored_eof(&self) -> Result<u64> {
+        self.eof
+            .checked_add(self.base)
+            .ok_or_else(|| usage("end of file address overflow"))
+    }
+
     /// Write the current end of file into the superblock: one positional write (v3: the
     /// whole checksummed superblock).
     pub(super) fn write_eof(&mut self) -> Result<()> {
         match self.superblock {
             Superblock::V0V1 { eof_field } => {
-                let e = self.eof.to_le_bytes();
+                let e = self.stored_eof()?.to_le_bytes();
                 self.put(eof_field, &e)
             }
             Superblock::V3 { root } => {
@@ -59,7 +67,7 @@ impl Writer {
             Superblock::Kept { mut head } => {
                 // End-of-file address after signature, version, sizes, flags, base and
                 // extension addresses.
-                head[28..36].copy_from_slice(&self.eof.to_le_bytes());
+                head[28..36].copy_from_slice(&self.stored_eof()?.to_le_bytes());
                 let sb = crate::hdf5::encoder::seal(head.to_vec());
                 self.put(0, &sb)
             }

@@ -61,8 +61,8 @@ impl Writer {
         let built = if recs.is_empty() {
             Ok(None)
         } else {
-            self.build_tree(&mut cache, 1, level, key_size, CHUNK_K)
-                .map(Some)
+            let k = self.k.chunk;
+            self.build_tree(&mut cache, 1, level, key_size, k).map(Some)
         };
         let live = self.commit.touched.take().unwrap_or_default();
         let built = built?;
