@@ -128,13 +128,13 @@ fn record_append_refusals_leave_the_file_byte_identical() {
     let p = dir.join("ctime.h5");
     layout(&p, 6, PyTablesClass::EArray, Some(PyTablesClass::CArray));
     refused(&p, "not an enlargeable time axis");
-    // The writer's own refusal, after the layout was found: group leaf K 8 (readers do not
-    // care, the writer only extends K = 4/16 groups).
+    // The writer's own refusal, after the layout was found: group leaf K 0 (readers do not
+    // care, the writer sizes the group's nodes by it and no node would hold an entry).
     let p = dir.join("k.h5");
     let mut b = std::fs::read(&rec).unwrap();
-    b[16] = 8;
+    b[16] = 0;
     std::fs::write(&p, &b).unwrap();
-    refused(&p, "group K values 8/16");
+    refused(&p, "a B-tree K of 0");
     // An existing file without --append or --force.
     let before = digest(&rec);
     let o = record(&rec, &["--quiet"], "5,6\n");
