@@ -186,7 +186,7 @@ fn check_pages(dir: &Path, name: &str, stage: u32) -> Vec<String> {
     let len = std::fs::metadata(dir.join(format!("{name}.h5")))
         .unwrap()
         .len();
-    if len % page == 0 {
+    if len.is_multiple_of(page) {
         Vec::new()
     } else {
         vec![format!(

@@ -6,8 +6,8 @@ Usage:
   fcpl_variants.py gen DIR          write every variant into DIR, print their names (JSON)
   fcpl_variants.py expect NAME STAGE   what NAME holds after STAGE sessions (JSON)
   fcpl_variants.py check DIR STAGE NAME...
-      STAGE 1: the file as our writer left it after session 1 (see EXPECTED below): h5py
-               reads every value, then opens it r+ and appends rows, creates a group and
+      STAGE 1: the file as our writer left it after session 1 (see expected() below): h5py
+               (and PyTables for its own file) reads every value, then opens it r+ and appends rows, creates a group and
                datasets, deletes two datasets (ours and an original one) and closes (session 2);
                h5py reads every value again; h5dump reads the file.
       STAGE 3: after our writer's session 3: h5py reads every value, then opens it r+ once
@@ -253,6 +253,17 @@ def verify(path, name, stage, kw, errs):
         subs = list(f["/g1/sub"].keys())
         if subs != sub_members(stage):
             errs.append(f"{name} stage {stage}: /g1/sub lists {subs}")
+    if kw.get("pytables_ub"):
+        # PyTables itself (the user block it wrote, our rows and groups).
+        import tables
+        with tables.open_file(path, "r") as t:
+            for p in ("/g1/chunked", "/g2/gz"):
+                got = t.get_node(p).read()
+                if not np.array_equal(got, dsets[p]):
+                    errs.append(f"{name} stage {stage}: PyTables {p} = {got!r}")
+            subs = sorted(t.get_node("/g1/sub")._v_children)
+            if subs != sub_members(stage):
+                errs.append(f"{name} stage {stage}: PyTables lists /g1/sub as {subs}")
     h5dump = shutil.which("h5dump")
     if h5dump:
         r = subprocess.run([h5dump, path], capture_output=True, text=True)

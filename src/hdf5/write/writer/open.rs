@@ -105,7 +105,8 @@ fn btree_k(file: &File) -> Result<BtreeK> {
             let u = |i: usize| {
                 m.data
                     .get(i..i + 2)
-                    .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))
+                    .and_then(|b| <[u8; 2]>::try_from(b).ok())
+                    .map(|b| usize::from(u16::from_le_bytes(b)))
                     .ok_or_else(|| Error::format("B-tree K values message", m.at, "short"))
             };
             if m.data.first() != Some(&0) {
