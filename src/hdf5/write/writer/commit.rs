@@ -695,6 +695,8 @@ mod tests {
     struct Shape {
         appended: bool,
         rank: usize,
+        /// Pre-sized with room to grow (maximum dims 24 rows): dims may change.
+        room: bool,
     }
 
     /// Slot bytes of one dataset and the most datasets created together whose slots
@@ -712,7 +714,11 @@ mod tests {
         for i in 0..300 {
             let mut shape = vec![if s.appended { 0 } else { 12 }];
             shape.extend_from_slice(row);
-            let mut max = vec![if s.appended { None } else { Some(12) }];
+            let mut max = vec![match (s.appended, s.room) {
+                (true, _) => None,
+                (false, false) => Some(12),
+                (false, true) => Some(24),
+            }];
             max.extend(row.iter().map(|r| Some(*r)));
             let mut chunks = vec![4];
             chunks.extend_from_slice(row);
@@ -769,27 +775,39 @@ mod tests {
     #[test]
     fn datasets_per_commit_page() {
         // (profile, earlier 1.10 layout, appended, rank, slot bytes, datasets per page)
+        // (profile, earlier 1.10 layout, appended, room, rank, slot bytes, datasets per page)
         let cases = [
             // PyTables: dataspace + layout (v1 B-tree root) in a v1 continuation block.
-            (Profile::PyTables, false, true, 1, 64, 64),
-            (Profile::PyTables, false, true, 2, 80, 48),
-            (Profile::PyTables, false, false, 1, 64, 64),
-            (Profile::PyTables, false, false, 2, 80, 48),
-            // 1.10: dataspace `OCHK` + `EAHD` (appended), `FAHD` alone (pre-sized).
-            (Profile::Hdf5V110, false, true, 1, 112, 32),
-            (Profile::Hdf5V110, false, true, 2, 128, 32),
-            (Profile::Hdf5V110, false, false, 1, 28, 144),
-            (Profile::Hdf5V110, false, false, 2, 28, 144),
+            (Profile::PyTables, false, true, false, 1, 64, 64),
+            (Profile::PyTables, false, true, false, 2, 80, 48),
+            (Profile::PyTables, false, false, false, 1, 64, 64),
+            (Profile::PyTables, false, false, false, 2, 80, 48),
+            // 1.10: dataspace `OCHK` + `EAHD` (appended), `FAHD` alone (pre-sized), dataspace
+            // `OCHK` + `FAHD` (pre-sized, dims may grow).
+            (Profile::Hdf5V110, false, true, false, 1, 112, 32),
+            (Profile::Hdf5V110, false, true, false, 2, 128, 32),
+            (Profile::Hdf5V110, false, false, false, 1, 28, 144),
+            (Profile::Hdf5V110, false, false, false, 2, 28, 144),
+            (Profile::Hdf5V110, false, false, true, 1, 68, 56),
+            (Profile::Hdf5V110, false, false, true, 2, 84, 48),
             // The earlier 1.10 layout (layout message in the slot too), for the record.
-            (Profile::Hdf5V110, true, true, 1, 136, 24),
-            (Profile::Hdf5V110, true, true, 2, 152, 24),
-            (Profile::Hdf5V110, true, false, 1, 92, 40),
-            (Profile::Hdf5V110, true, false, 2, 108, 32),
+            (Profile::Hdf5V110, true, true, false, 1, 136, 24),
+            (Profile::Hdf5V110, true, true, false, 2, 152, 24),
+            (Profile::Hdf5V110, true, false, false, 1, 92, 40),
+            (Profile::Hdf5V110, true, false, false, 2, 108, 32),
         ];
         let mut got = Vec::new();
-        for (p, legacy, appended, rank, _, _) in cases {
-            let (size, n) = packing(p, Shape { appended, rank }, legacy);
-            got.push((p, legacy, appended, rank, size, n));
+        for (p, legacy, appended, room, rank, _, _) in cases {
+            let (size, n) = packing(
+                p,
+                Shape {
+                    appended,
+                    rank,
+                    room,
+                },
+                legacy,
+            );
+            got.push((p, legacy, appended, room, rank, size, n));
         }
         let want: Vec<_> = cases.to_vec();
         assert_eq!(got, want);
