@@ -56,8 +56,10 @@ variant("fs_page_8192_v110", fs_strategy="page", fs_persist=True, fs_page_size=8
         libver=("v110", "latest"), delete=True)
 variant("meta_block_64k", meta_block_size=65536, delete=True)
 variant("meta_block_512", meta_block_size=512)
-for lv in ("v108", "v110", "v112", "v114"):
+for lv in ("v108", "v110", "v112", "v114", "v200"):
     variant(f"libver_{lv}", libver=(lv, "latest"), delete=True)
+# H5Pset_alignment (access property: objects from 1 KiB start on 4 KiB boundaries).
+variant("aligned_4096", alignment_threshold=1024, alignment_interval=4096, delete=True)
 variant("libver_v110_ub_fsm", libver=("v110", "latest"), userblock_size=512,
         fs_strategy="fsm", fs_persist=True, fs_threshold=1, delete=True)
 
@@ -65,7 +67,7 @@ variant("libver_v110_ub_fsm", libver=("v110", "latest"), userblock_size=512,
 def file_kwargs(kw):
     out = {}
     for k in ("userblock_size", "fs_strategy", "fs_persist", "fs_threshold", "fs_page_size",
-              "meta_block_size", "libver"):
+              "meta_block_size", "libver", "alignment_threshold", "alignment_interval"):
         if k in kw:
             out[k] = kw[k]
     return out
@@ -265,7 +267,9 @@ def verify(path, name, stage, kw, errs):
             if subs != sub_members(stage):
                 errs.append(f"{name} stage {stage}: PyTables lists /g1/sub as {subs}")
     h5dump = shutil.which("h5dump")
-    if h5dump:
+    # h5dump 1.10 cannot read the HDF5 2.0 format (libver v200): it fails ("internal
+    # error") on the file as h5py made it, before any session.
+    if h5dump and kw.get("libver", ("",))[0] != "v200":
         r = subprocess.run([h5dump, path], capture_output=True, text=True)
         if r.returncode != 0:
             errs.append(f"{name} stage {stage}: h5dump exit {r.returncode}: {r.stderr[-500:]}")
