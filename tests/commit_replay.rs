@@ -336,17 +336,18 @@ fn every_prefix_of_a_recording_holds_whole_acquisitions() {
     }
 
     // A recording continued by `Writer::open` (`record --append`): its datasets commit
-    // through the slots this writer gave them, one write per page as before.
+    // through the slots this writer gave them, one write per page as before (a pre-sized
+    // scan in the 1.10 profile: its fixed array headers alone, adopted as slots).
     for v110 in [false, true] {
-        for (n0, n1) in [(2, 0), (2, 2)] {
+        for (scan, n0, n1) in [(false, 2, 0), (false, 2, 2), (true, 2, 1)] {
             let chans = channels(n0, n1);
-            let label = format!("v110 {v110} reopened, channels {n0}+{n1}");
-            let (c, t, s) = replay(&label, v110, (false, false, true), &chans, 14, 2);
+            let label = format!("v110 {v110} scan {scan} reopened, channels {n0}+{n1}");
+            let (c, t, s) = replay(&label, v110, (scan, false, true), &chans, 14, 2);
             eprintln!("{label}: {c} prefixes and {t} torn prefixes hold whole acquisitions");
             assert!(c > 50, "{label}: only {c} prefixes");
             samples.extend(
                 s.into_iter()
-                    .map(|(n, img)| (label.clone(), n0, n1, false, n, img)),
+                    .map(|(n, img)| (label.clone(), n0, n1, scan, n, img)),
             );
         }
     }
