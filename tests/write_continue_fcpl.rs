@@ -182,7 +182,13 @@ fn check_pages(dir: &Path, name: &str, stage: u32) -> Vec<String> {
     if !name.starts_with("fs_page") {
         return Vec::new();
     }
-    let page = if name.contains("8192") { 8192 } else { 4096 };
+    let page = if name.contains("8192") {
+        8192
+    } else if name.contains("_512") {
+        512
+    } else {
+        4096
+    };
     let len = std::fs::metadata(dir.join(format!("{name}.h5")))
         .unwrap()
         .len();

@@ -52,6 +52,8 @@ for strategy in ("fsm", "page", "aggregate", "none"):
 variant("fs_fsm_nopersist", fs_strategy="fsm", fs_persist=False, delete=True)
 variant("fs_page_4096_ub", fs_strategy="page", fs_persist=True, fs_page_size=4096,
         userblock_size=4096, delete=True)
+variant("fs_page_512_v110", fs_strategy="page", fs_persist=True, fs_page_size=512,
+        libver=("v110", "latest"), delete=True)
 variant("fs_page_8192_v110", fs_strategy="page", fs_persist=True, fs_page_size=8192,
         libver=("v110", "latest"), delete=True)
 variant("meta_block_64k", meta_block_size=65536, delete=True)
