@@ -16,6 +16,12 @@ bash fixtures/gen/setup_venv44.sh .venv44
 export PYMODAQ_H5_PYTHON44="$PWD/.venv44/bin/python"
 export QT_QPA_PLATFORM=offscreen
 
+# PyMoDAQ makes its user folder (~/.pymodaq: config, log) on first import; tests start
+# Python in parallel, and on a fresh machine racing first runs print "Could not set up
+# logger" on stdout, which the tests parse. One import each, before, makes it.
+"$PYMODAQ_H5_PYTHON" -c "import pymodaq_data" > /dev/null
+"$PYMODAQ_H5_PYTHON44" -c "import pymodaq.utils.h5modules.saving" > /dev/null
+
 echo "== h5dump (Debian hdf5-tools), used by the interop tests"
 if ! command -v h5dump >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then

@@ -172,6 +172,18 @@ fn torn_parts(off: u64, data: &[u8]) -> Vec<(u64, &[u8])> {
     parts
 }
 
+/// The files `foreign_acquisition.py gen` listed (`FILE<TAB>PATH,PATH..` lines) and their
+/// growing datasets. Other lines are what the libraries printed (PyMoDAQ's first run on a
+/// machine creates its configuration, and may say so); the callers count the files.
+fn generated(listing: &str) -> Vec<(&str, Vec<String>)> {
+    listing
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .filter(|(f, _)| f.ends_with(".h5"))
+        .map(|(f, p)| (f, p.split(',').map(str::to_string).collect()))
+        .collect()
+}
+
 #[test]
 fn every_prefix_of_a_continued_foreign_file_holds_whole_acquisitions() {
     let Some(py) = common::python() else { return };
@@ -184,9 +196,7 @@ fn every_prefix_of_a_continued_foreign_file_holds_whole_acquisitions() {
     let listing = String::from_utf8(out.stdout).unwrap();
     let mut checks = String::new();
     let mut files = 0;
-    for line in listing.lines() {
-        let (file, paths) = line.split_once('\t').unwrap();
-        let paths: Vec<String> = paths.split(',').map(str::to_string).collect();
+    for (file, paths) in generated(&listing) {
         let label = PathBuf::from(file)
             .file_name()
             .unwrap()
@@ -363,9 +373,12 @@ fn killed_record_append_of_pymodaq_files_is_whole() {
     let mut checks = String::new();
     let mut grown = 0;
     let start = std::time::Instant::now();
-    for line in listing.lines().filter(|l| l.contains("pymodaq_")) {
-        let (file, paths) = line.split_once('\t').unwrap();
-        let paths: Vec<String> = paths.split(',').map(str::to_string).collect();
+    let pymodaq_files: Vec<_> = generated(&listing)
+        .into_iter()
+        .filter(|(f, _)| f.contains("pymodaq_"))
+        .collect();
+    assert_eq!(pymodaq_files.len(), 2, "PyMoDAQ files generated: {listing}");
+    for (file, paths) in pymodaq_files {
         let image = std::fs::read(file).unwrap();
         // Sorted: CH00, CH01, then the time axis (its values are times).
         let grow = datasets(&image, &paths);

@@ -112,6 +112,19 @@ struct ChunkRec {
     mask: u32,
 }
 
+impl ChunkRec {
+    /// A chunk as a read index found it (`what` names the index for the error).
+    fn found(i: &crate::hdf5::chunk_index::ChunkInfo, what: &'static str) -> Result<Self> {
+        let size =
+            u32::try_from(i.size).map_err(|_| Error::format(what, i.address, "chunk size"))?;
+        Ok(ChunkRec {
+            addr: i.address,
+            size,
+            mask: i.filter_mask,
+        })
+    }
+}
+
 /// The chunk index of a chunked dataset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ChunkIdx {
@@ -456,6 +469,7 @@ mod more_links;
 mod object_header;
 mod open;
 mod open_header;
+mod open_superblock;
 mod options;
 mod pipeline;
 mod profile;

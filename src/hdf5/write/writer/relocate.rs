@@ -308,16 +308,8 @@ impl Writer {
         )?;
         let mut index = BTreeMap::new();
         for i in infos {
-            let size = u32::try_from(i.size)
-                .map_err(|_| Error::format("chunk index", i.address, "chunk size"))?;
-            index.insert(
-                i.offset,
-                ChunkRec {
-                    addr: i.address,
-                    size,
-                    mask: i.filter_mask,
-                },
-            );
+            let rec = ChunkRec::found(&i, "chunk index")?;
+            index.insert(i.offset, rec);
         }
         Ok(index)
     }
