@@ -38,23 +38,30 @@ const SCAN: usize = 200_000;
 const L: usize = 4;
 
 /// The channels of one acquisition: `n0` 0D and `n1` 1D channels (2-4 in all), error bars
-/// on every channel or none, a background per channel or none.
+/// on every channel or none, a background per channel or none; `prev`: a previous
+/// acquisition of [`PREV`] channels, committed first, leaves a part of a commit page (one
+/// sector in the 1.10 profile) for this one, which needs more in most configurations.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Cfg {
     n0: usize,
     n1: usize,
     err: bool,
     bkg: bool,
+    prev: bool,
 }
+
+/// 0D channels of the previous acquisition (`Cfg::prev`): with its navigation axis, 26 slots.
+const PREV: usize = 25;
 
 impl Cfg {
     fn encode(&self) -> String {
         format!(
-            "{}.{}.{}.{}",
+            "{}.{}.{}.{}.{}",
             self.n0,
             self.n1,
             u8::from(self.err),
-            u8::from(self.bkg)
+            u8::from(self.bkg),
+            u8::from(self.prev)
         )
     }
     fn decode(s: &str) -> Cfg {
@@ -64,6 +71,7 @@ impl Cfg {
             n1: v[1],
             err: v[2] == 1,
             bkg: v[3] == 1,
+            prev: v[4] == 1,
         }
     }
 }
@@ -157,6 +165,16 @@ fn acquisition_child() {
     )
     .unwrap();
     let raw = h5.raw_group().to_string();
+    if cfg.prev {
+        let p = h5.get_set_group(&raw, "Prev", "").unwrap();
+        let mut d = DataToExport::new("prev");
+        d.data = (0..PREV).map(|c| dwa(0, c, false, |_| 1.0)).collect();
+        DataToExportEnlargeableSaver::new(&["x"], &["mm"])
+            .unwrap()
+            .add_data(&mut h5, &p, &d, &[0.0])
+            .unwrap();
+        h5.flush().unwrap();
+    }
     let g = h5.get_set_group(&raw, "Acq", "").unwrap();
     let mut out = std::io::stdout();
     let enl = DataToExportEnlargeableSaver::new(&["x"], &["mm"]).unwrap();
@@ -446,6 +464,7 @@ fn killed_acquisitions_are_whole_everywhere() {
                 n1: 0,
                 err: false,
                 bkg: false,
+                prev: false,
             }
         } else {
             // At least one 0D and one 1D channel once there are three.
@@ -459,6 +478,7 @@ fn killed_acquisitions_are_whole_everywhere() {
                 n1,
                 err: rand() % 2 == 0,
                 bkg: rand() % 2 == 0,
+                prev: rand() % 2 == 0,
             }
         };
         let hog = (trial % 2 == 1).then(common::Hog::start);

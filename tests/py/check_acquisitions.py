@@ -41,7 +41,7 @@ def error(dim, c, n):
 
 def layout(kind, cfg, rows):
     """(path, expected rows x elements or None for values unchecked) growing; fixed."""
-    n0, n1, err, bkg = cfg
+    n0, n1, err, bkg, _prev = cfg
     grow, fixed = [], []
     if kind == "record":
         det = "/RawData/Datalogger000/Detector000"
@@ -123,7 +123,9 @@ def check_file(arg):
         h.init_file(Path(path), mode="r")
         try:
             dte = DataToExport("loaded")
-            got = DataLoader(h).load_all("/", dte)
+            # The acquisition's group: a previous one (cfg prev) is in /RawData/Prev.
+            where = "/RawData/Acq" if kind in ("enl", "ext") else "/"
+            got = DataLoader(h).load_all(where, dte)
             dte = got if got is not None else dte
             if len(dte.data) != nch:
                 raise AssertionError(f"{path} PyMoDAQ: {len(dte.data)} channels loaded, expected {nch}")

@@ -790,6 +790,12 @@ impl SaveBackend {
         Ok(())
     }
 
+    /// The next `datasets` arrays created form one acquisition: committed by one write when
+    /// they fit in a commit page ([`Writer::begin_acquisition`]).
+    pub fn begin_acquisition(&mut self, datasets: usize) {
+        self.w.begin_acquisition(datasets);
+    }
+
     /// Commit everything written so far (kill-safe; see `spec/hdf5-write.md`), including the
     /// `shape` attributes of appended arrays.
     pub fn flush(&mut self) -> Result<()> {

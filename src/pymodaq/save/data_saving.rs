@@ -679,6 +679,29 @@ fn channel_group(
     )
 }
 
+/// The arrays the first `add_data` of a DataToExport saver creates for the channels of `dte`
+/// that have no `dt` array yet (data, error bars and axes per channel), plus `nav_axes`: one
+/// acquisition, announced to the writer so that its commit slots share one page.
+fn acquisition_size(
+    h5: &H5Saver,
+    where_: &str,
+    dte: &DataToExport,
+    dt: DataType,
+    nav_axes: usize,
+) -> usize {
+    let mut n = nav_axes;
+    for dim in dims_present(dte) {
+        let dim_group = join(where_, dim.as_str());
+        for (ind, dwa) in data_from_dim(dte, dim).into_iter().enumerate() {
+            if next_index(h5, &join(&dim_group, &channel_name(ind)), dt) == 0 {
+                let errors = dwa.errors.as_ref().map_or(0, Vec::len);
+                n += dwa.data.len() + errors + dwa.axes.len();
+            }
+        }
+    }
+    n
+}
+
 /// `DataToExportEnlargeableSaver(h5saver, enl_axis_names, enl_axis_units)`: the DataToExport
 /// layout with `EnlData` arrays and a `NavAxes` group of enlargeable axes.
 #[derive(Debug, Clone)]
@@ -721,6 +744,15 @@ impl DataToExportEnlargeableSaver {
         // after; node names and attributes are the same). A flush commits new datasets all at
         // once (commit pages); datasets of an opened file commit one by one in creation
         // order, so there a crash leaves the axes at least as long as every channel.
+        let nav_axes = if next_index(h5, &join(where_, NAV_AXES), DataType::Axis) == 0 {
+            self.enl_axis_names.len()
+        } else {
+            0
+        };
+        let n = acquisition_size(h5, where_, dte, DataType::DataEnlargeable, nav_axes);
+        if n > 0 {
+            h5.backend().begin_acquisition(n);
+        }
         let nav = h5.get_set_group(where_, NAV_AXES, "")?;
         if next_index(h5, &nav, DataType::Axis) == 0 {
             for p in add_enlargeable_axes(h5, &nav, &self.enl_axis_names, &self.enl_axis_units)? {
@@ -815,6 +847,10 @@ impl DataToExportExtendedSaver {
         indexes: &[u64],
         distribution: DataDistribution,
     ) -> Result<()> {
+        let n = acquisition_size(h5, where_, dte, DataType::Data, 0);
+        if n > 0 {
+            h5.backend().begin_acquisition(n);
+        }
         for dim in dims_present(dte) {
             let dim_group = h5.get_set_group(where_, dim.as_str(), "")?;
             for (ind, dwa) in data_from_dim(dte, dim).into_iter().enumerate() {
@@ -825,3 +861,6 @@ impl DataToExportExtendedSaver {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -24,6 +24,11 @@ pub(super) const PAGE: u64 = 4096;
 /// acquisition whose slots fit in a sector is committed by one sector write.
 pub(super) const SECTOR: u64 = 512;
 
+/// The most bytes a slot of a dataset of rank 1 to 4 takes in either profile (an extensible
+/// array's of rank 4: a 72-byte `EAHD` after the `OCHK` of a dataspace of 4 dims and maximum
+/// dims, 88 bytes), so three fit in a sector: what [`Writer::begin_acquisition`] counts.
+pub(super) const SLOT_BOUND: u64 = 170;
+
 /// Where a dataset's commit-time messages (and array header) live.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Slot {
@@ -211,6 +216,25 @@ impl Writer {
         };
         self.commit.area = Some((start + n, end));
         Ok(start)
+    }
+
+    /// Announce an acquisition: the next `datasets` chunked datasets created (its channels,
+    /// error bars, backgrounds and navigation axes) belong together. Their slots go to one
+    /// commit page when they fit in one: a fresh page when the current one has too little
+    /// room left (which would otherwise split them over two pages, each committed by its own
+    /// write, so a kill between the two could tear the acquisition). The room is counted
+    /// with [`SLOT_BOUND`]: an over-count costs at most the rest of a page. Without it,
+    /// datasets created between two commits share the current page while it has room.
+    pub fn begin_acquisition(&mut self, datasets: usize) {
+        // The first slot of an acquisition starts on a fresh sector (power loss).
+        self.commit.creating = false;
+        if let Some((next, end)) = self.commit.area {
+            let sectors = end.saturating_sub(next.div_ceil(SECTOR) * SECTOR) / SECTOR;
+            let room = sectors.saturating_mul(SECTOR / SLOT_BOUND);
+            if u64::try_from(datasets).unwrap_or(u64::MAX) > room {
+                self.commit.area = None;
+            }
+        }
     }
 
     /// Give a new chunked dataset its slot and write the slot's first content (before its
@@ -683,192 +707,4 @@ impl Writer {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::hdf5::read::File;
-    use crate::hdf5::write::{DatasetBuilder, Dtype};
-    use crate::storage::WriteStorage;
-
-    /// How the datasets of one acquisition are shaped: appended rows (first dimension
-    /// unlimited) or a pre-sized scan; rank 1 (0D channels) or 2 (rows of 5).
-    #[derive(Clone, Copy, Debug)]
-    struct Shape {
-        appended: bool,
-        rank: usize,
-        /// Pre-sized with room to grow (maximum dims 24 rows): dims may change.
-        room: bool,
-    }
-
-    /// Slot bytes of one dataset and the most datasets created together whose slots
-    /// share one page; the file written then reads back.
-    fn packing(profile: Profile, s: Shape, legacy: bool) -> (u64, usize) {
-        let (m, mut w) = Writer::in_memory(profile);
-        w.commit.legacy_layout = legacy;
-        let row: &[u64] = if s.rank == 1 { &[] } else { &[5] };
-        // An acquisition whose commit area is a whole page (areas start wherever the end of
-        // file is, so most first areas are part of a page).
-        let start = w.eof.div_ceil(PAGE) * PAGE;
-        w.eof = start + PAGE;
-        w.commit.area = Some((start, start + PAGE));
-        let mut ids = Vec::new();
-        for i in 0..300 {
-            let mut shape = vec![if s.appended { 0 } else { 12 }];
-            shape.extend_from_slice(row);
-            let mut max = vec![match (s.appended, s.room) {
-                (true, _) => None,
-                (false, false) => Some(12),
-                (false, true) => Some(24),
-            }];
-            max.extend(row.iter().map(|r| Some(*r)));
-            let mut chunks = vec![4];
-            chunks.extend_from_slice(row);
-            let b = DatasetBuilder::new(Dtype::F64)
-                .shape(&shape)
-                .max_shape(&max)
-                .chunks(&chunks);
-            ids.push(w.create_dataset(&format!("/d{i:03}"), b).unwrap());
-        }
-        let slot = |id: &DatasetId| w.commit.slots[&id.0];
-        let one = slot(&ids[1]);
-        let size = pad8(one.len) as u64 + w.array_header_len(ids[1].0) as u64;
-        for id in &ids {
-            let s = slot(id);
-            assert_eq!(
-                s.addr / SECTOR,
-                (s.addr + size - 1) / SECTOR,
-                "slot crosses a sector"
-            );
-        }
-        let per_page = ids
-            .iter()
-            .filter(|id| slot(id).addr / PAGE == start / PAGE)
-            .count();
-        let n = 5 * row.iter().product::<u64>() as usize;
-        for (k, id) in ids.iter().enumerate().take(40) {
-            let v: Vec<f64> = (0..n).map(|j| (k * 100 + j) as f64).collect();
-            if s.appended {
-                w.append(id, &v).unwrap();
-            } else {
-                let r: Vec<std::ops::Range<u64>> = std::iter::once(0..5)
-                    .chain(row.iter().map(|x| 0..*x))
-                    .collect();
-                w.write_slice(id, &r, &v).unwrap();
-            }
-        }
-        w.close().unwrap();
-        let f = File::from_bytes(m.bytes()).unwrap();
-        for k in [0usize, 39] {
-            let v: Vec<f64> = f.dataset(&format!("/d{k:03}")).unwrap().read().unwrap();
-            let want: Vec<f64> = (0..n).map(|j| (k * 100 + j) as f64).collect();
-            assert_eq!(
-                v.get(..n),
-                Some(want.as_slice()),
-                "{profile:?} {s:?} /d{k:03}"
-            );
-        }
-        (size, per_page)
-    }
-
-    /// The atomic unit of a flush is a page (spec/hdf5-write.md, "Commit pages"): how many
-    /// datasets of one acquisition it commits, per profile and shape. Exact numbers, so a
-    /// slot that grows fails here.
-    #[test]
-    fn datasets_per_commit_page() {
-        // (profile, earlier 1.10 layout, appended, rank, slot bytes, datasets per page)
-        // (profile, earlier 1.10 layout, appended, room, rank, slot bytes, datasets per page)
-        let cases = [
-            // PyTables: dataspace + layout (v1 B-tree root) in a v1 continuation block.
-            (Profile::PyTables, false, true, false, 1, 64, 64),
-            (Profile::PyTables, false, true, false, 2, 80, 48),
-            (Profile::PyTables, false, false, false, 1, 64, 64),
-            (Profile::PyTables, false, false, false, 2, 80, 48),
-            // 1.10: dataspace `OCHK` + `EAHD` (appended), `FAHD` alone (pre-sized), dataspace
-            // `OCHK` + `FAHD` (pre-sized, dims may grow).
-            (Profile::Hdf5V110, false, true, false, 1, 112, 32),
-            (Profile::Hdf5V110, false, true, false, 2, 128, 32),
-            (Profile::Hdf5V110, false, false, false, 1, 28, 144),
-            (Profile::Hdf5V110, false, false, false, 2, 28, 144),
-            (Profile::Hdf5V110, false, false, true, 1, 68, 56),
-            (Profile::Hdf5V110, false, false, true, 2, 84, 48),
-            // The earlier 1.10 layout (layout message in the slot too), for the record.
-            (Profile::Hdf5V110, true, true, false, 1, 136, 24),
-            (Profile::Hdf5V110, true, true, false, 2, 152, 24),
-            (Profile::Hdf5V110, true, false, false, 1, 92, 40),
-            (Profile::Hdf5V110, true, false, false, 2, 108, 32),
-        ];
-        let mut got = Vec::new();
-        for (p, legacy, appended, room, rank, _, _) in cases {
-            let (size, n) = packing(
-                p,
-                Shape {
-                    appended,
-                    rank,
-                    room,
-                },
-                legacy,
-            );
-            got.push((p, legacy, appended, room, rank, size, n));
-        }
-        let want: Vec<_> = cases.to_vec();
-        assert_eq!(got, want);
-    }
-
-    /// Files written before the layout of array indexes stayed in chunk 0 (their slot:
-    /// dataspace and layout, then the array header) and files written since are both
-    /// adopted when reopened: rows are committed through the slot, chunk 0 untouched.
-    #[test]
-    fn slots_of_both_layouts_are_adopted() {
-        for legacy in [true, false] {
-            for appended in [true, false] {
-                let what = format!("legacy {legacy} appended {appended}");
-                let (m, mut w) = Writer::in_memory(Profile::Hdf5V110);
-                w.commit.legacy_layout = legacy;
-                let b = DatasetBuilder::new(Dtype::F64).chunks(&[4]);
-                let b = if appended {
-                    b.shape(&[0]).max_shape(&[None])
-                } else {
-                    b.shape(&[12])
-                };
-                let id = w.create_dataset("/a", b).unwrap();
-                let rows =
-                    |r: std::ops::Range<usize>| -> Vec<f64> { r.map(|i| i as f64 * 1.5).collect() };
-                let put = |w: &mut Writer, r: std::ops::Range<usize>| {
-                    if appended {
-                        w.append(&id, &rows(r)).unwrap();
-                    } else {
-                        let at = r.start as u64..r.end as u64;
-                        w.write_slice(&id, &[at], &rows(r)).unwrap();
-                    }
-                };
-                put(&mut w, 0..5);
-                w.close().unwrap();
-                let m2 = crate::storage::MemWriteStorage::new();
-                m2.clone().write_at(0, &m.bytes()).unwrap();
-                let mut w =
-                    Writer::open_with_storage(Box::new(m2.clone()), WriteOptions::default())
-                        .unwrap();
-                let id = w.open_dataset("/a").unwrap();
-                let holds = w.commit.slots.get(&id.0).map(|s| s.holds);
-                let want = match (legacy, appended) {
-                    (true, true) => Holds::Both,
-                    (false, true) => Holds::Space,
-                    // A fixed array's header alone: its dims never change.
-                    (_, false) => Holds::Header,
-                };
-                assert_eq!(holds, Some(want), "{what}");
-                let o = &w.objs[id.0];
-                let h = o.ext.as_ref().unwrap();
-                let n = h.v2_prefix.as_ref().unwrap().len() + h.chunks[0].size() + 4;
-                let at = o.addr as usize;
-                let before = m2.bytes()[at..at + n].to_vec();
-                put(&mut w, 5..9);
-                w.flush().unwrap();
-                assert_eq!(m2.bytes()[at..at + n], before, "{what}: chunk 0 rewritten");
-                w.close().unwrap();
-                let f = File::from_bytes(m2.bytes()).unwrap();
-                let v: Vec<f64> = f.dataset("/a").unwrap().read().unwrap();
-                assert_eq!(v.get(..9), Some(rows(0..9).as_slice()), "{what}");
-            }
-        }
-    }
-}
+mod tests;
