@@ -5,7 +5,8 @@
 //! - PyTables profile: the PyTables fixture `pt_carray_zoo.h5` (EArrays under a 2-level
 //!   v1 B-tree written by HDF5, a 1-D EArray), and the same file behind a 512-byte user
 //!   block (made by HDF5's `h5jam` when installed: every address shifted by the base);
-//! - HDF5 1.10 profile: an h5py `libver='latest'` file, or one h5py wrote in SWMR mode
+//! - HDF5 1.10 profile: an h5py `libver='latest'` file, the same with paged aggregation
+//!   (4 KiB pages, persisted free space), or one h5py wrote in SWMR mode
 //!   (`tests/py/reopen_v110.py gen`), with extensible-array datasets (one empty at first).
 //!
 //! Every file must open in our reader (the whole file dumps without error) and in h5py (a
@@ -297,7 +298,11 @@ fn killed_v110_appenders_leave_valid_files() {
         child: "kill_append_v110_child",
         env: CHILD_ENV_V110,
         trials: 40,
-        bases: &[dir.join("latest.h5"), dir.join("swmr.h5")],
+        bases: &[
+            dir.join("latest.h5"),
+            dir.join("swmr.h5"),
+            dir.join("paged.h5"),
+        ],
         dir: &dir,
     };
     let sample = kill_trials(&campaign, |t| t % 8 < 2, check);

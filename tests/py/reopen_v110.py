@@ -17,7 +17,16 @@ import numpy as np
 
 
 def gen(d):
-    with h5py.File(f"{d}/latest.h5", "w", libver="latest") as f:
+    # latest.h5, and paged.h5: the same file with paged aggregation (4 KiB pages, persisted
+    # free space), which the writer continues with whole pages per allocation.
+    for name, kw in (("latest", {}),
+                     ("paged", dict(fs_strategy="page", fs_persist=True, fs_page_size=4096))):
+        gen_latest(f"{d}/{name}.h5", kw)
+    gen_swmr(d)
+
+
+def gen_latest(path, kw):
+    with h5py.File(path, "w", libver="latest", **kw) as f:
         g = f.create_group("g")
         g.attrs["a"] = 1
         s = g.create_dataset("scan", shape=(5, 3), maxshape=(None, 3), chunks=(4, 3), dtype="f8")
@@ -28,6 +37,9 @@ def gen(d):
         x = g.create_dataset("fixed", shape=(10,), chunks=(4,), dtype="f4")
         x[:5] = np.arange(5, dtype="f4")
         g.create_dataset("empty", shape=(0, 3), maxshape=(None, 3), chunks=(4, 3), dtype="f8")
+
+
+def gen_swmr(d):
     f = h5py.File(f"{d}/swmr.h5", "w", libver="latest")
     g = f.create_group("g")
     g.attrs["a"] = 1
