@@ -680,20 +680,17 @@ fn channel_group(
 }
 
 /// The arrays the first `add_data` of a DataToExport saver creates for the channels of `dte`
-/// that have no `dt` array yet (data, error bars and axes per channel), plus `nav_axes`: one
-/// acquisition, announced to the writer so that its commit slots share one page.
-fn acquisition_size(
-    h5: &H5Saver,
-    where_: &str,
-    dte: &DataToExport,
-    dt: DataType,
-    nav_axes: usize,
-) -> usize {
+/// whose group does not exist yet (data, error bars and axes per channel; the savers create
+/// a channel's group and arrays together), plus `nav_axes`: one acquisition, announced to
+/// the writer so that its commit slots share one page. A lookup per channel: it runs at
+/// every point of a scan.
+fn acquisition_size(h5: &H5Saver, where_: &str, dte: &DataToExport, nav_axes: usize) -> usize {
+    let b = h5.backend_ref();
     let mut n = nav_axes;
     for dim in dims_present(dte) {
         let dim_group = join(where_, dim.as_str());
         for (ind, dwa) in data_from_dim(dte, dim).into_iter().enumerate() {
-            if next_index(h5, &join(&dim_group, &channel_name(ind)), dt) == 0 {
+            if b.node(&join(&dim_group, &channel_name(ind))).is_none() {
                 let errors = dwa.errors.as_ref().map_or(0, Vec::len);
                 n += dwa.data.len() + errors + dwa.axes.len();
             }
@@ -744,13 +741,10 @@ impl DataToExportEnlargeableSaver {
         // after; node names and attributes are the same). A flush commits new datasets all at
         // once (commit pages); datasets of an opened file commit one by one in creation
         // order, so there a crash leaves the axes at least as long as every channel.
-        let nav_axes = if next_index(h5, &join(where_, NAV_AXES), DataType::Axis) == 0 {
-            self.enl_axis_names.len()
-        } else {
-            0
-        };
-        let n = acquisition_size(h5, where_, dte, DataType::DataEnlargeable, nav_axes);
-        if n > 0 {
+        // The first call creates the navigation group with every channel (a row later costs
+        // one lookup).
+        if h5.backend_ref().node(&join(where_, NAV_AXES)).is_none() {
+            let n = acquisition_size(h5, where_, dte, self.enl_axis_names.len());
             h5.backend().begin_acquisition(n);
         }
         let nav = h5.get_set_group(where_, NAV_AXES, "")?;
@@ -847,8 +841,13 @@ impl DataToExportExtendedSaver {
         indexes: &[u64],
         distribution: DataDistribution,
     ) -> Result<()> {
-        let n = acquisition_size(h5, where_, dte, DataType::Data, 0);
-        if n > 0 {
+        // The first point creates every channel (a later point costs one lookup).
+        let first = dte.data.first().map(|d| {
+            let g = join(&join(where_, d.dim.as_str()), &channel_name(0));
+            h5.backend_ref().node(&g).is_none()
+        });
+        if first == Some(true) {
+            let n = acquisition_size(h5, where_, dte, 0);
             h5.backend().begin_acquisition(n);
         }
         for dim in dims_present(dte) {

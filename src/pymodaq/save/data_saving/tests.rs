@@ -56,22 +56,22 @@ fn announced_acquisition_is_the_arrays_created() {
         // Enlargeable, two navigation axes: 6 data + 4 error arrays + 1 axis + 2 nav axes.
         let g = h5.get_set_group(&raw, "Enl", "").unwrap();
         let enl = DataToExportEnlargeableSaver::new(&["x", "y"], &["mm", "s"]).unwrap();
-        let size = acquisition_size(&h5, &g, &dte, DataType::DataEnlargeable, 2);
+        let size = acquisition_size(&h5, &g, &dte, 2);
         let before = arrays(&h5);
         enl.add_data(&mut h5, &g, &dte, &[0.0, 1.0]).unwrap();
         assert_eq!((size, arrays(&h5) - before), (13, 13));
         // The second call creates nothing and announces nothing.
-        let again = acquisition_size(&h5, &g, &dte, DataType::DataEnlargeable, 0);
+        let again = acquisition_size(&h5, &g, &dte, 0);
         assert_eq!(again, 0);
         // Extended (scan of 3): data, error bars and the channel axis.
         let g = h5.get_set_group(&raw, "Ext", "").unwrap();
         let ext = DataToExportExtendedSaver::new(&[3]);
-        let size = acquisition_size(&h5, &g, &dte, DataType::Data, 0);
+        let size = acquisition_size(&h5, &g, &dte, 0);
         let before = arrays(&h5);
         ext.add_data(&mut h5, &g, &dte, &[0], DataDistribution::Uniform)
             .unwrap();
         assert_eq!((size, arrays(&h5) - before), (11, 11));
-        assert_eq!(acquisition_size(&h5, &g, &dte, DataType::Data, 0), 0);
+        assert_eq!(acquisition_size(&h5, &g, &dte, 0), 0);
         h5.close_file().unwrap();
     }
     let _ = std::fs::remove_dir_all(&dir);
