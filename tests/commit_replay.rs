@@ -26,6 +26,9 @@ use common::recording::{acknowledged, apply, Op, Recording};
 
 const L: u64 = 5;
 const SECTOR: u64 = 512;
+/// Datasets of the previous acquisition (`session`'s `prev`): 26 slots of 128 bytes in the
+/// 1.10 profile fill six and a half sectors of the page.
+const PREV: usize = 26;
 
 /// One dataset of the acquisition: path, elements per row, value of (row, element).
 struct Chan {
@@ -71,11 +74,14 @@ fn channels(n0: usize, n1: usize) -> Vec<Chan> {
 /// point by point (NaN fill) instead of appended rows; `mixed`: appended rows, but every
 /// other row of the last dataset (the axis) written by `write_slice` past its extent, right
 /// after rows appended to it; `reopen`: the file is closed after half the acquisitions and
-/// continued by `Writer::open` (a `record --append`). Returns the op log and, per flush,
-/// (ops so far, acquisitions acknowledged).
+/// continued by `Writer::open` (a `record --append`); `prev`: a previous acquisition of
+/// [`PREV`] datasets is committed first, leaving one sector of its commit page in the
+/// 1.10 profile (three in the PyTables profile), and this one is announced
+/// (`Writer::begin_acquisition`). Returns the op log and, per flush, (ops so far,
+/// acquisitions acknowledged).
 fn session(
     v110: bool,
-    (scan, mixed, reopen): (bool, bool, bool),
+    (scan, mixed, reopen, prev): (bool, bool, bool, bool),
     chans: &[Chan],
     acqs: usize,
     every: usize,
@@ -93,6 +99,23 @@ fn session(
     let mut w = Writer::with_storage(Box::new(st), opts).unwrap();
     let mut acked = Vec::new();
     let mut ids = Vec::new();
+    if prev {
+        w.create_group("/RawData").unwrap();
+        w.create_group("/RawData/Prev").unwrap();
+        for k in 0..PREV {
+            let b = DatasetBuilder::new(Dtype::F64)
+                .shape(&[0, 1])
+                .max_shape(&[None, Some(1)])
+                .chunks(&[4, 1])
+                .pytables_class(PyTablesClass::EArray);
+            let id = w
+                .create_dataset(&format!("/RawData/Prev/d{k:02}"), b)
+                .unwrap();
+            w.append(&id, &[k as f64]).unwrap();
+        }
+        w.flush().unwrap();
+        w.begin_acquisition(chans.len());
+    }
     for c in chans {
         let (g, _) = c.path.rsplit_once('/').unwrap();
         let mut parts = String::new();
@@ -220,7 +243,7 @@ fn torn_parts(off: u64, data: &[u8]) -> Vec<(u64, &[u8])> {
 fn replay(
     label: &str,
     v110: bool,
-    mode: (bool, bool, bool),
+    mode: (bool, bool, bool, bool),
     chans: &[Chan],
     acqs: usize,
     every: usize,
@@ -295,7 +318,8 @@ fn every_prefix_of_a_recording_holds_whole_acquisitions() {
             for (n0, n1, every) in [(1, 0, 2), (2, 0, 1), (1, 1, 3), (2, 2, 2)] {
                 let chans = channels(n0, n1);
                 let label = format!("v110 {v110} scan {scan} channels {n0}+{n1}");
-                let (c, t, s) = replay(&label, v110, (scan, false, false), &chans, 13, every);
+                let (c, t, s) =
+                    replay(&label, v110, (scan, false, false, false), &chans, 13, every);
                 eprintln!("{label}: {c} prefixes and {t} torn prefixes hold whole acquisitions");
                 assert!(c > 50, "{label}: only {c} prefixes");
                 samples.extend(
@@ -312,7 +336,7 @@ fn every_prefix_of_a_recording_holds_whole_acquisitions() {
     for (scan, n0, n1) in [(false, 10, 5), (true, 20, 12)] {
         let chans = channels(n0, n1);
         let label = format!("v110 scan {scan}, one page of {} datasets", chans.len());
-        let (c, t, s) = replay(&label, true, (scan, false, false), &chans, 9, 3);
+        let (c, t, s) = replay(&label, true, (scan, false, false, false), &chans, 9, 3);
         eprintln!("{label}: {c} prefixes and {t} torn prefixes hold whole acquisitions");
         assert!(c > 50, "{label}: only {c} prefixes");
         samples.extend(
@@ -321,12 +345,30 @@ fn every_prefix_of_a_recording_holds_whole_acquisitions() {
         );
     }
 
+    // An acquisition created after a previous one whose commit page has one sector left
+    // (1.10; three in the PyTables profile): announced, it gets a page of its own and is
+    // committed by one write (unannounced, the 1.10 appended one was split over two pages
+    // and this replay found it torn: rows [2, 2, 2, 2, 0, 0, 0, 0, 0]).
+    for v110 in [false, true] {
+        for (scan, n0, n1) in [(false, 2, 2), (true, 3, 1)] {
+            let chans = channels(n0, n1);
+            let label = format!("v110 {v110} scan {scan} after a previous acquisition");
+            let (c, t, s) = replay(&label, v110, (scan, false, false, true), &chans, 11, 2);
+            eprintln!("{label}: {c} prefixes and {t} torn prefixes hold whole acquisitions");
+            assert!(c > 50, "{label}: only {c} prefixes");
+            samples.extend(
+                s.into_iter()
+                    .map(|(n, img)| (label.clone(), n0, n1, scan, n, img)),
+            );
+        }
+    }
+
     // `write_slice` on a dataset with appended rows buffered keeps them for the flush
     // (it committed that dataset alone: its rows appeared before the other channels').
     for v110 in [false, true] {
         let chans = channels(2, 1);
         let label = format!("v110 {v110} appends and slices");
-        let (c, t, s) = replay(&label, v110, (false, true, false), &chans, 13, 3);
+        let (c, t, s) = replay(&label, v110, (false, true, false, false), &chans, 13, 3);
         eprintln!("{label}: {c} prefixes and {t} torn prefixes hold whole acquisitions");
         assert!(c > 50, "{label}: only {c} prefixes");
         samples.extend(
@@ -342,7 +384,7 @@ fn every_prefix_of_a_recording_holds_whole_acquisitions() {
         for (scan, n0, n1) in [(false, 2, 0), (false, 2, 2), (true, 2, 1)] {
             let chans = channels(n0, n1);
             let label = format!("v110 {v110} scan {scan} reopened, channels {n0}+{n1}");
-            let (c, t, s) = replay(&label, v110, (scan, false, true), &chans, 14, 2);
+            let (c, t, s) = replay(&label, v110, (scan, false, true, false), &chans, 14, 2);
             eprintln!("{label}: {c} prefixes and {t} torn prefixes hold whole acquisitions");
             assert!(c > 50, "{label}: only {c} prefixes");
             samples.extend(
