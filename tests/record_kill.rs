@@ -242,3 +242,51 @@ fn kill_9_keeps_every_committed_row_and_opens_everywhere() {
         }
     }
 }
+
+/// More channels than one flush commits at once (64 arrays per commit page in the file's
+/// PyTables format, the time axis included) are recorded with a warning saying that a
+/// kill may leave some channels one flush behind; 63 channels and the axis are not.
+#[test]
+fn more_channels_than_one_commit_page_are_warned_about() {
+    let dir = common::temp_dir("record-page-warning");
+    for (n, warned) in [(63usize, false), (64, true)] {
+        let out = dir.join(format!("r{n}.h5"));
+        let names: Vec<String> = (0..n).map(|c| format!("c{c}")).collect();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pymodaq-h5"))
+            .arg("record")
+            .arg(&out)
+            .args(["--names", &names.join(","), "--quiet"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let row: Vec<String> = (0..n).map(|c| c.to_string()).collect();
+        let mut input = child.stdin.take().unwrap();
+        for _ in 0..3 {
+            writeln!(input, "{}", row.join(",")).unwrap();
+        }
+        drop(input);
+        let o = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{n} channels: {err}");
+        assert_eq!(
+            err.contains(&format!(
+                "warning: {n} channels and the time axis are more than one flush commits at once (64 arrays"
+            )),
+            warned,
+            "{n} channels: {err}"
+        );
+        let f = File::open(&out).unwrap();
+        let det = "/RawData/Datalogger000/Detector000";
+        let len = |p: &str| match f.get(p) {
+            Ok(Node::Dataset(d)) => d.read::<f64>().unwrap().len(),
+            _ => panic!("{p}"),
+        };
+        let rows: Vec<usize> = (0..n)
+            .map(|c| len(&format!("{det}/Data0D/CH{c:02}/EnlData00")))
+            .collect();
+        assert_eq!(rows, vec![3; n], "{n} channels");
+        assert_eq!(len(&format!("{det}/NavAxes/Axis00")), 3, "{n} channels");
+    }
+}

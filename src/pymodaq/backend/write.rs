@@ -796,6 +796,11 @@ impl SaveBackend {
         self.w.begin_acquisition(datasets);
     }
 
+    /// Rank-1 appended arrays one flush commits with one write ([`Writer::acquisition_capacity`]).
+    pub fn acquisition_capacity(&self) -> usize {
+        self.w.acquisition_capacity()
+    }
+
     /// Commit everything written so far (kill-safe; see `spec/hdf5-write.md`), including the
     /// `shape` attributes of appended arrays.
     pub fn flush(&mut self) -> Result<()> {

@@ -332,6 +332,16 @@ impl Recorder {
             d.timestamp = PyValue::Float(t);
             dte.data.push(d);
         }
+        // Channels and the time axis: more than one commit page commits page by page.
+        let cap = self.h5.backend_ref().acquisition_capacity();
+        if names.len() + 1 > cap {
+            self.warnings.push(format!(
+                "{} channels and the time axis are more than one flush commits at once ({cap} \
+                 arrays in this file's format): a kill during a flush may leave some channels \
+                 one flush behind the others (spec/hdf5-write.md, \"Commit pages\")",
+                names.len()
+            ));
+        }
         let det = self.det.clone();
         self.saver.add_data(&mut self.h5, &det, &dte)?;
         let data0d = join(&det, "Data0D");
@@ -551,6 +561,8 @@ pub fn record_stream<R: std::io::BufRead + Send + 'static>(
     let mut stats = RecordStats::default();
     let mut lineno = 0u64;
     let mut last_progress = Instant::now();
+    // Warnings the recording adds (the layout's, at the first line) are written as they come.
+    let mut warned = rec.warnings.len();
     loop {
         let wait = if rec.unflushed > 0 {
             rec.until_flush()
@@ -567,7 +579,13 @@ pub fn record_stream<R: std::io::BufRead + Send + 'static>(
                         let _ = writeln!(errors, "line {lineno}: {why}; skipped");
                     }
                     Some(Ok(values)) => match rec.record(&values, now_epoch()) {
-                        Ok(()) => stats.recorded += 1,
+                        Ok(()) => {
+                            stats.recorded += 1;
+                            for w in rec.warnings.get(warned..).unwrap_or_default() {
+                                let _ = writeln!(errors, "warning: {w}");
+                            }
+                            warned = rec.warnings.len();
+                        }
                         Err(Error::Usage(why)) => {
                             stats.skipped += 1;
                             let _ = writeln!(errors, "line {lineno}: {why}; skipped");

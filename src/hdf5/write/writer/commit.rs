@@ -237,6 +237,16 @@ impl Writer {
         }
     }
 
+    /// How many rank-1 datasets with appended rows (0D channels, time axes) one commit page
+    /// holds in this writer's profile: a flush commits an acquisition of at most this many
+    /// with one write; a larger one page by page (`datasets_per_commit_page` measures it).
+    pub fn acquisition_capacity(&self) -> usize {
+        match self.profile {
+            Profile::PyTables => 64,
+            Profile::Hdf5V110 => 32,
+        }
+    }
+
     /// Give a new chunked dataset its slot and write the slot's first content (before its
     /// header chunk 0, which points at it, is written).
     pub(super) fn alloc_slot(&mut self, idx: usize) -> Result<()> {

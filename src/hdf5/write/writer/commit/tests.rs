@@ -128,6 +128,15 @@ fn datasets_per_commit_page() {
     }
     let want: Vec<_> = cases.to_vec();
     assert_eq!(got, want);
+    // What `record` warns about: rank-1 appended datasets per page.
+    for p in [Profile::PyTables, Profile::Hdf5V110] {
+        let (_, w) = Writer::in_memory(p);
+        let measured = got
+            .iter()
+            .find(|g| g.0 == p && !g.1 && g.2 && !g.3 && g.4 == 1)
+            .map(|g| g.6);
+        assert_eq!(Some(w.acquisition_capacity()), measured, "{p:?}");
+    }
 }
 
 /// Files written before the layout of array indexes stayed in chunk 0 (their slot:
