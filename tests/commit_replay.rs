@@ -70,6 +70,15 @@ fn channels(n0: usize, n1: usize) -> Vec<Chan> {
     v
 }
 
+/// How a session writes (see [`session`]).
+#[derive(Clone, Copy, Default)]
+struct Mode {
+    scan: bool,
+    mixed: bool,
+    reopen: bool,
+    prev: bool,
+}
+
 /// Session of `acqs` acquisitions, flushed every `every`; `scan`: pre-sized arrays written
 /// point by point (NaN fill) instead of appended rows; `mixed`: appended rows, but every
 /// other row of the last dataset (the axis) written by `write_slice` past its extent, right
@@ -81,7 +90,12 @@ fn channels(n0: usize, n1: usize) -> Vec<Chan> {
 /// acquisitions acknowledged).
 fn session(
     v110: bool,
-    (scan, mixed, reopen, prev): (bool, bool, bool, bool),
+    Mode {
+        scan,
+        mixed,
+        reopen,
+        prev,
+    }: Mode,
     chans: &[Chan],
     acqs: usize,
     every: usize,
@@ -243,12 +257,12 @@ fn torn_parts(off: u64, data: &[u8]) -> Vec<(u64, &[u8])> {
 fn replay(
     label: &str,
     v110: bool,
-    mode: (bool, bool, bool, bool),
+    mode: Mode,
     chans: &[Chan],
     acqs: usize,
     every: usize,
 ) -> (usize, usize, Vec<(usize, Vec<u8>)>) {
-    let scan = mode.0;
+    let scan = mode.scan;
     let (ops, acked) = session(v110, mode, chans, acqs, every);
     // The slots of an acquisition share one sector when they fit in it (spec/hdf5-write.md,
     // "Commit pages"): up to 512 bytes of slots, at most 80 bytes each for rank 1-2
@@ -312,37 +326,43 @@ fn replay(
 #[test]
 fn every_prefix_of_a_recording_holds_whole_acquisitions() {
     let mut samples = Vec::new();
+    // One replay of `acqs` acquisitions of `n0` 0D and `n1` 1D channels flushed every
+    // `every`; its samples are read by h5py below.
+    let mut run = |label: String, v110: bool, mode: Mode, (n0, n1), acqs, every| {
+        let chans = channels(n0, n1);
+        let (c, t, s) = replay(&label, v110, mode, &chans, acqs, every);
+        eprintln!("{label}: {c} prefixes and {t} torn prefixes hold whole acquisitions");
+        assert!(c > 50, "{label}: only {c} prefixes");
+        samples.extend(
+            s.into_iter()
+                .map(|(n, img)| (label.clone(), n0, n1, mode.scan, n, img)),
+        );
+    };
     for v110 in [false, true] {
         for scan in [false, true] {
             // 2 to 4 channels (0D and 1D, each with error bars) + the navigation axis.
             for (n0, n1, every) in [(1, 0, 2), (2, 0, 1), (1, 1, 3), (2, 2, 2)] {
-                let chans = channels(n0, n1);
                 let label = format!("v110 {v110} scan {scan} channels {n0}+{n1}");
-                let (c, t, s) =
-                    replay(&label, v110, (scan, false, false, false), &chans, 13, every);
-                eprintln!("{label}: {c} prefixes and {t} torn prefixes hold whole acquisitions");
-                assert!(c > 50, "{label}: only {c} prefixes");
-                samples.extend(
-                    s.into_iter()
-                        .map(|(n, img)| (label.clone(), n0, n1, scan, n, img)),
-                );
+                let mode = Mode {
+                    scan,
+                    ..Mode::default()
+                };
+                run(label, v110, mode, (n0, n1), 13, every);
             }
         }
     }
 
     // As many datasets as one page commits in the 1.10 profile (datasets_per_commit_page
-    // in src/hdf5/write/writer/commit.rs): 32 with appended rows (31 here), 144 in a
+    // in src/hdf5/write/writer/commit/tests.rs): 32 with appended rows (31 here), 144 in a
     // pre-sized scan (65 here). A page written at once shows all of them or none.
     for (scan, n0, n1) in [(false, 10, 5), (true, 20, 12)] {
-        let chans = channels(n0, n1);
-        let label = format!("v110 scan {scan}, one page of {} datasets", chans.len());
-        let (c, t, s) = replay(&label, true, (scan, false, false, false), &chans, 9, 3);
-        eprintln!("{label}: {c} prefixes and {t} torn prefixes hold whole acquisitions");
-        assert!(c > 50, "{label}: only {c} prefixes");
-        samples.extend(
-            s.into_iter()
-                .map(|(n, img)| (label.clone(), n0, n1, scan, n, img)),
-        );
+        let n = channels(n0, n1).len();
+        let label = format!("v110 scan {scan}, one page of {n} datasets");
+        let mode = Mode {
+            scan,
+            ..Mode::default()
+        };
+        run(label, true, mode, (n0, n1), 9, 3);
     }
 
     // An acquisition created after a previous one whose commit page has one sector left
@@ -351,30 +371,25 @@ fn every_prefix_of_a_recording_holds_whole_acquisitions() {
     // and this replay found it torn: rows [2, 2, 2, 2, 0, 0, 0, 0, 0]).
     for v110 in [false, true] {
         for (scan, n0, n1) in [(false, 2, 2), (true, 3, 1)] {
-            let chans = channels(n0, n1);
             let label = format!("v110 {v110} scan {scan} after a previous acquisition");
-            let (c, t, s) = replay(&label, v110, (scan, false, false, true), &chans, 11, 2);
-            eprintln!("{label}: {c} prefixes and {t} torn prefixes hold whole acquisitions");
-            assert!(c > 50, "{label}: only {c} prefixes");
-            samples.extend(
-                s.into_iter()
-                    .map(|(n, img)| (label.clone(), n0, n1, scan, n, img)),
-            );
+            let mode = Mode {
+                scan,
+                prev: true,
+                ..Mode::default()
+            };
+            run(label, v110, mode, (n0, n1), 11, 2);
         }
     }
 
     // `write_slice` on a dataset with appended rows buffered keeps them for the flush
     // (it committed that dataset alone: its rows appeared before the other channels').
     for v110 in [false, true] {
-        let chans = channels(2, 1);
         let label = format!("v110 {v110} appends and slices");
-        let (c, t, s) = replay(&label, v110, (false, true, false, false), &chans, 13, 3);
-        eprintln!("{label}: {c} prefixes and {t} torn prefixes hold whole acquisitions");
-        assert!(c > 50, "{label}: only {c} prefixes");
-        samples.extend(
-            s.into_iter()
-                .map(|(n, img)| (label.clone(), 2, 1, false, n, img)),
-        );
+        let mode = Mode {
+            mixed: true,
+            ..Mode::default()
+        };
+        run(label, v110, mode, (2, 1), 13, 3);
     }
 
     // A recording continued by `Writer::open` (`record --append`): its datasets commit
@@ -382,15 +397,13 @@ fn every_prefix_of_a_recording_holds_whole_acquisitions() {
     // scan in the 1.10 profile: its fixed array headers alone, adopted as slots).
     for v110 in [false, true] {
         for (scan, n0, n1) in [(false, 2, 0), (false, 2, 2), (true, 2, 1)] {
-            let chans = channels(n0, n1);
             let label = format!("v110 {v110} scan {scan} reopened, channels {n0}+{n1}");
-            let (c, t, s) = replay(&label, v110, (scan, false, true, false), &chans, 14, 2);
-            eprintln!("{label}: {c} prefixes and {t} torn prefixes hold whole acquisitions");
-            assert!(c > 50, "{label}: only {c} prefixes");
-            samples.extend(
-                s.into_iter()
-                    .map(|(n, img)| (label.clone(), n0, n1, scan, n, img)),
-            );
+            let mode = Mode {
+                scan,
+                reopen: true,
+                ..Mode::default()
+            };
+            run(label, v110, mode, (n0, n1), 14, 2);
         }
     }
 
