@@ -14,8 +14,8 @@
 //! shared.
 
 use crate::error::{Error, Result};
-use crate::hdf5::cursor::Cursor;
-use crate::hdf5::encoder::UNDEF;
+use crate::hdf5::cursor::{Cursor, Sizes};
+use crate::hdf5::encoder::{Encoder, UNDEF};
 use crate::hdf5::io::{Budget, FileIo};
 use crate::hdf5::symbol_node::{self, SymbolTableEntry};
 
@@ -201,14 +201,16 @@ pub const GROUP_INTERNAL_K: usize = 16;
 /// Chunk B-tree K (nodes hold 2K children).
 pub const CHUNK_K: usize = 32;
 
-/// Size of a v1 B-tree node of `key_size`-byte keys and 2K children.
-pub fn btree_node_size(key_size: usize, k: usize) -> usize {
-    24 + (2 * k + 1) * key_size + 2 * k * 8
+/// Size of a v1 B-tree node of `key_size`-byte keys and 2K children: signature, type,
+/// level, entries used, two sibling addresses, 2K + 1 keys, 2K child addresses.
+pub fn btree_node_size(s: Sizes, key_size: usize, k: usize) -> usize {
+    8 + 2 * s.o() + (2 * k + 1) * key_size + 2 * k * s.o()
 }
 
 /// Encode a v1 B-tree node (siblings undefined: readers walk from the root). `keys` has
 /// one more element than `children`; the node is zero-padded to its full size.
 pub fn encode_btree_node(
+    s: Sizes,
     node_type: u8,
     level: u8,
     keys: &[Vec<u8>],
@@ -216,18 +218,21 @@ pub fn encode_btree_node(
     key_size: usize,
     k: usize,
 ) -> Vec<u8> {
-    let mut out = b"TREE".to_vec();
-    out.extend_from_slice(&[node_type, level]);
-    out.extend_from_slice(&(children.len() as u16).to_le_bytes());
-    out.extend_from_slice(&UNDEF.to_le_bytes());
-    out.extend_from_slice(&UNDEF.to_le_bytes());
+    let mut e = Encoder::sized(s);
+    e.signature(b"TREE")
+        .u8(node_type)
+        .u8(level)
+        .u16(children.len() as u16)
+        .offset(UNDEF)
+        .offset(UNDEF);
     for (i, key) in keys.iter().enumerate() {
-        out.extend_from_slice(key);
+        e.bytes(key);
         if let Some(c) = children.get(i) {
-            out.extend_from_slice(&c.to_le_bytes());
+            e.offset(*c);
         }
     }
-    out.resize(btree_node_size(key_size, k), 0);
+    let mut out = e.finish();
+    out.resize(btree_node_size(s, key_size, k), 0);
     out
 }
 

@@ -18,6 +18,38 @@ pub struct Sizes {
     pub lengths: u8,
 }
 
+impl Sizes {
+    /// The largest address "size of offsets" bytes hold (all ones is the undefined
+    /// address).
+    pub fn max_address(self) -> u64 {
+        max_of(self.offsets).saturating_sub(1)
+    }
+
+    /// Whether `n` fits in "size of lengths" bytes (all ones reads back as unlimited).
+    pub fn length_fits(self, n: u64) -> bool {
+        n < max_of(self.lengths)
+    }
+
+    /// Bytes of a "size of offsets" field.
+    pub fn o(self) -> usize {
+        usize::from(self.offsets)
+    }
+
+    /// Bytes of a "size of lengths" field.
+    pub fn l(self) -> usize {
+        usize::from(self.lengths)
+    }
+}
+
+/// All ones in `n` bytes (n <= 8).
+fn max_of(n: u8) -> u64 {
+    match n {
+        0 => 0,
+        1..=7 => (1u64 << (8 * u32::from(n))) - 1,
+        _ => u64::MAX,
+    }
+}
+
 impl Default for Sizes {
     fn default() -> Self {
         Sizes {

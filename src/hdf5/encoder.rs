@@ -4,10 +4,12 @@
 //!
 //! Each structure is encoded in the module that decodes it (`message/dataspace.rs` parses
 //! and encodes the Dataspace message, `superblock.rs` both superblocks, and so on). Sizes
-//! of offsets and lengths are always 8 when writing.
+//! of offsets and lengths are the file's ([`Sizes`]: 8 in every file we create, 2, 4 or
+//! 8 in a file we continue).
 
 use crate::error::{Error, Result};
 use crate::hdf5::checksum::lookup3;
+pub use crate::hdf5::cursor::Sizes;
 
 /// The undefined address (all bits set), as the writer spells it.
 pub const UNDEF: u64 = u64::MAX;
@@ -38,24 +40,39 @@ pub(crate) fn seal(mut v: Vec<u8>) -> Vec<u8> {
 
 /// Little-endian writer of one structure's bytes: the twin of
 /// [`Cursor`](crate::hdf5::cursor::Cursor), with the same field names (`u8` … `u64`,
-/// `offset`, `length`, `uint`, `signature`). Offsets and lengths are 8 bytes wide, as
-/// everything this crate writes declares in its superblock.
+/// `offset`, `length`, `uint`, `signature`). Offsets and lengths are as wide as the
+/// file's [`Sizes`] say (8 and 8 unless built with [`Encoder::sized`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Encoder {
     out: Vec<u8>,
+    sizes: Sizes,
 }
 
 impl Encoder {
-    /// An empty encoder.
+    /// An empty encoder (offsets and lengths of 8 bytes).
     pub fn new() -> Self {
         Encoder::default()
+    }
+
+    /// An empty encoder writing offsets and lengths as wide as `sizes` say.
+    pub fn sized(sizes: Sizes) -> Self {
+        Encoder {
+            out: Vec::new(),
+            sizes,
+        }
     }
 
     /// An empty encoder for about `n` bytes.
     pub fn with_capacity(n: usize) -> Self {
         Encoder {
             out: Vec::with_capacity(n),
+            sizes: Sizes::default(),
         }
+    }
+
+    /// The sizes of offsets and lengths written.
+    pub fn sizes(&self) -> Sizes {
+        self.sizes
     }
 
     /// Bytes written so far (the position of the next byte).
@@ -96,14 +113,27 @@ impl Encoder {
         self.bytes(b.get(..n.min(8)).unwrap_or(&b))
     }
 
-    /// A file address ("size of offsets" = 8); [`UNDEF`] is the undefined address.
+    /// A file address ("size of offsets" wide); [`UNDEF`] is the undefined address (all
+    /// ones at any width). The writer never allocates past what the width addresses
+    /// (`Sizes::max_address`), so a defined address always fits.
     pub fn offset(&mut self, addr: u64) -> &mut Self {
-        self.u64(addr)
+        debug_assert!(
+            addr == UNDEF || addr <= self.sizes.max_address(),
+            "address {addr:#x} wider than {} bytes",
+            self.sizes.offsets
+        );
+        self.uint(addr, usize::from(self.sizes.offsets))
     }
 
-    /// A length ("size of lengths" = 8).
+    /// A length ("size of lengths" wide); `u64::MAX` (unlimited) is all ones at any width.
+    /// Lengths the file cannot hold are refused before encoding (`Sizes::length_fits`).
     pub fn length(&mut self, n: u64) -> &mut Self {
-        self.u64(n)
+        debug_assert!(
+            n == u64::MAX || self.sizes.length_fits(n),
+            "length {n} wider than {} bytes",
+            self.sizes.lengths
+        );
+        self.uint(n, usize::from(self.sizes.lengths))
     }
 
     /// A u32 field from a wider value, refused (usage error naming `what`) when it does

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::Cursor;
-use crate::hdf5::encoder::{pad8, pad_vec};
+use crate::hdf5::encoder::{pad8, Encoder, Sizes};
 use crate::hdf5::io::FileIo;
 
 const STRUCTURE: &str = "global heap collection";
@@ -199,26 +199,32 @@ impl GlobalHeapCache {
 // ---- Encoding (the writer's half) -----------------------------------------------------
 
 /// Encode a global heap collection holding `objects` (indices 1..), at least 4096 bytes,
-/// the rest described by free-space object 0.
-pub fn encode_global_heap(objects: &[&[u8]]) -> Vec<u8> {
-    let mut body = Vec::new();
+/// the rest described by free-space object 0. Sizes are `s.lengths` wide; the collection
+/// and object headers are padded to 16 bytes at any width (HDF5's `H5HG_ALIGN`), so the
+/// layout is the same in every file. The writer keeps collections and their objects
+/// below 2^16 bytes where lengths are 2 bytes wide (`Writer::vlen_collection`).
+pub fn encode_global_heap(s: Sizes, objects: &[&[u8]]) -> Vec<u8> {
+    let mut body = Encoder::sized(s);
     for (i, o) in objects.iter().enumerate() {
-        body.extend_from_slice(&((i + 1) as u16).to_le_bytes());
-        body.extend_from_slice(&[0, 0, 0, 0, 0, 0]); // refcount 0 (as HDF5), reserved
-        body.extend_from_slice(&(o.len() as u64).to_le_bytes());
-        body.extend_from_slice(o);
-        pad_vec(&mut body);
+        // Index, refcount 0 (as HDF5), reserved, size.
+        body.u16((i + 1) as u16)
+            .zeros(6)
+            .length(o.len() as u64)
+            .pad8();
+        body.bytes(o).pad8();
     }
-    let used = 16 + body.len();
+    let used = 16 + body.pos();
     // Room for the free-space object header; collections are at least 4096 bytes.
     let total = pad8((used + 16).max(4096));
-    let mut out = b"GCOL".to_vec();
-    out.extend_from_slice(&[1, 0, 0, 0]);
-    out.extend_from_slice(&(total as u64).to_le_bytes());
-    out.extend_from_slice(&body);
-    let free = (total - used) as u64;
-    out.extend_from_slice(&[0u8; 8]);
-    out.extend_from_slice(&free.to_le_bytes());
+    let mut out = Encoder::sized(s);
+    out.signature(b"GCOL")
+        .u8(1)
+        .zeros(3)
+        .length(total as u64)
+        .pad8();
+    out.bytes(body.as_bytes());
+    out.zeros(8).length((total - used) as u64).pad8();
+    let mut out = out.finish();
     out.resize(total, 0);
     out
 }
@@ -308,7 +314,7 @@ mod encode_tests {
 
     #[test]
     fn global_heap_min_size() {
-        let g = encode_global_heap(&[b"abc", b""]);
+        let g = encode_global_heap(Sizes::default(), &[b"abc", b""]);
         assert_eq!(g.len(), 4096);
         assert_eq!(&g[0..4], b"GCOL");
     }

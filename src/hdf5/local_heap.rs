@@ -7,6 +7,8 @@
 //! readers only need names and soft-link values.
 
 use crate::error::{Error, Result};
+use crate::hdf5::cursor::{Cursor, Sizes};
+use crate::hdf5::encoder::{pad8, Encoder};
 use crate::hdf5::io::FileIo;
 
 const STRUCTURE: &str = "local heap";
@@ -76,31 +78,43 @@ impl LocalHeap {
 /// free list").
 pub const FREE_NULL: u64 = 1;
 
-/// Size of a free block's header (next free block offset, block size): HDF5's smallest
-/// free block.
-pub const FREE_BLOCK: u64 = 16;
-
-/// Encode a local heap header (32 bytes) with no free list.
-pub fn encode_local_heap(seg_size: u64, seg_addr: u64) -> Vec<u8> {
-    encode_local_heap_free(seg_size, FREE_NULL, seg_addr)
+/// Size of a free block's header (next free block offset, block size, each a length),
+/// padded to 8: HDF5's smallest free block (`H5HL_SIZEOF_FREE`).
+pub fn free_block(s: Sizes) -> u64 {
+    pad8(2 * s.l()) as u64
 }
 
-/// Encode a local heap header (32 bytes) whose free list starts at `free_head`.
-pub fn encode_local_heap_free(seg_size: u64, free_head: u64, seg_addr: u64) -> Vec<u8> {
-    let mut out = b"HEAP".to_vec();
-    out.extend_from_slice(&[0, 0, 0, 0]);
-    out.extend_from_slice(&seg_size.to_le_bytes());
-    out.extend_from_slice(&free_head.to_le_bytes());
-    out.extend_from_slice(&seg_addr.to_le_bytes());
-    out
+/// Size of a local heap header: signature, version, reserved, data segment size, free
+/// list head, data segment address.
+pub fn header_size(s: Sizes) -> u64 {
+    (8 + 2 * s.l() + s.o()) as u64
 }
 
-/// Encode the header of the last free block (`size` bytes, no next block).
-pub fn encode_free_block(size: u64) -> [u8; 16] {
-    let mut out = [0u8; 16];
-    out[..8].copy_from_slice(&FREE_NULL.to_le_bytes());
-    out[8..].copy_from_slice(&size.to_le_bytes());
-    out
+/// Encode a local heap header with no free list.
+pub fn encode_local_heap(s: Sizes, seg_size: u64, seg_addr: u64) -> Vec<u8> {
+    encode_local_heap_free(s, seg_size, FREE_NULL, seg_addr)
+}
+
+/// Encode a local heap header whose free list starts at `free_head`.
+pub fn encode_local_heap_free(s: Sizes, seg_size: u64, free_head: u64, seg_addr: u64) -> Vec<u8> {
+    Encoder::sized(s)
+        .signature(b"HEAP")
+        .u8(0)
+        .zeros(3)
+        .length(seg_size)
+        .length(free_head)
+        .offset(seg_addr)
+        .take()
+}
+
+/// Encode the header of the last free block (`size` bytes, no next block), padded to
+/// [`free_block`] bytes.
+pub fn encode_free_block(s: Sizes, size: u64) -> Vec<u8> {
+    Encoder::sized(s)
+        .length(FREE_NULL)
+        .length(size)
+        .pad8()
+        .take()
 }
 
 impl LocalHeap {
@@ -108,21 +122,19 @@ impl LocalHeap {
     /// (where HDF5 and our writer put new names). The list is followed at most once per
     /// 16 bytes of segment (a cycle ends the walk); a block that does not fit in the
     /// segment ends it too.
-    pub fn tail_free(&self) -> Option<u64> {
+    pub fn tail_free(&self, s: Sizes) -> Option<u64> {
         let len = self.data.len() as u64;
-        let field = |at: u64| -> Option<u64> {
-            let a = usize::try_from(at).ok()?;
-            let b = self.data.get(a..a.checked_add(8)?)?;
-            Some(u64::from_le_bytes(b.try_into().ok()?))
-        };
+        let fb = free_block(s);
         let mut at = self.free_list_head;
-        for _ in 0..=len / FREE_BLOCK {
-            if at == FREE_NULL || at.checked_add(FREE_BLOCK)? > len {
+        for _ in 0..=len / fb {
+            if at == FREE_NULL || at.checked_add(fb)? > len {
                 return None;
             }
-            let next = field(at)?;
-            let size = field(at + 8)?;
-            if at.checked_add(size)? == len && size >= FREE_BLOCK {
+            let block = self.data.get(usize::try_from(at).ok()?..)?;
+            let mut c = Cursor::new(block, at, STRUCTURE, s);
+            let next = c.length().ok()?;
+            let size = c.length().ok()?;
+            if at.checked_add(size)? == len && size >= fb {
                 return Some(at);
             }
             at = next;
@@ -196,12 +208,12 @@ mod tests {
             }
             LocalHeap { data_address: 0, data, free_list_head: head }
         };
-        assert_eq!(seg(40, &[(40, FREE_NULL, 24)]).tail_free(), Some(40));
-        assert_eq!(seg(8, &[(8, 40, 16), (40, FREE_NULL, 24)]).tail_free(), Some(40));
-        assert_eq!(seg(8, &[(8, FREE_NULL, 16)]).tail_free(), None); // not at the end
-        assert_eq!(seg(8, &[(8, 24, 16), (24, 8, 16)]).tail_free(), None); // cycle
-        assert_eq!(seg(56, &[]).tail_free(), None); // header past the end
-        assert_eq!(seg(FREE_NULL, &[]).tail_free(), None);
-        assert_eq!(seg(48, &[(48, FREE_NULL, 8)]).tail_free(), None); // under 16 bytes
+        assert_eq!(seg(40, &[(40, FREE_NULL, 24)]).tail_free(Sizes::default()), Some(40));
+        assert_eq!(seg(8, &[(8, 40, 16), (40, FREE_NULL, 24)]).tail_free(Sizes::default()), Some(40));
+        assert_eq!(seg(8, &[(8, FREE_NULL, 16)]).tail_free(Sizes::default()), None); // not at the end
+        assert_eq!(seg(8, &[(8, 24, 16), (24, 8, 16)]).tail_free(Sizes::default()), None); // cycle
+        assert_eq!(seg(56, &[]).tail_free(Sizes::default()), None); // header past the end
+        assert_eq!(seg(FREE_NULL, &[]).tail_free(Sizes::default()), None);
+        assert_eq!(seg(48, &[(48, FREE_NULL, 8)]).tail_free(Sizes::default()), None); // under 16 bytes
     }
 }

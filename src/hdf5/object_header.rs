@@ -582,7 +582,7 @@ mod encode_tests {
     #[rustfmt::skip]
     fn ohdr_and_ochk_bytes() {
         let mut area = Vec::new();
-        push_message_v2(&mut area, 0x15, &AttributeInfo::compact().encode()).unwrap();
+        push_message_v2(&mut area, 0x15, &AttributeInfo::compact().encode(crate::hdf5::cursor::Sizes::default())).unwrap();
         fill_nil_v2(&mut area, 30);
         assert_eq!(&area[..4], &[0x15, 18, 0, 0]); // type, size 18, flags
         assert_eq!(&area[22..], &[0, 4, 0, 0, 0, 0, 0, 0]); // NIL of 4 bytes
@@ -607,7 +607,7 @@ mod encode_tests {
         // Parsed back by the reader: a header whose continuation leads to the OCHK.
         let mut file = vec![0u8; 256];
         let mut a0 = Vec::new();
-        push_message_v2(&mut a0, 0x10, &crate::hdf5::message::continuation::encode_continuation(200, k.len() as u64)).unwrap();
+        push_message_v2(&mut a0, 0x10, &crate::hdf5::message::continuation::encode_continuation(crate::hdf5::cursor::Sizes::default(), 200, k.len() as u64)).unwrap();
         fill_nil_v2(&mut a0, 40);
         let h = encode_ohdr(&a0).unwrap();
         file[..h.len()].copy_from_slice(&h);

@@ -211,7 +211,7 @@ pub fn encode_superblock(eof: u64, root: &Entry) -> Vec<u8> {
     out.extend_from_slice(&UNDEF.to_le_bytes()); // free-space info
     out.extend_from_slice(&eof.to_le_bytes());
     out.extend_from_slice(&UNDEF.to_le_bytes()); // driver info
-    root.encode(&mut out);
+    root.encode(Sizes::default(), &mut out);
     out
 }
 

@@ -8,8 +8,8 @@
 //! the node read (the node is sized by the count, bounded by the file).
 
 use crate::error::Result;
-use crate::hdf5::btree_v1::GROUP_LEAF_K;
-use crate::hdf5::cursor::Cursor;
+use crate::hdf5::cursor::{Cursor, Sizes};
+use crate::hdf5::encoder::Encoder;
 use crate::hdf5::io::FileIo;
 
 const STRUCTURE: &str = "SNOD";
@@ -78,11 +78,6 @@ pub fn parse_entry(c: &mut Cursor) -> Result<SymbolTableEntry> {
     })
 }
 
-/// Size in bytes of one entry for the cursor's sizes.
-pub fn entry_size(c: &Cursor) -> usize {
-    usize::from(c.sizes().lengths) + usize::from(c.sizes().offsets) + 24
-}
-
 /// Decode an `SNOD` node's header and entries from `c`. Pure.
 pub fn parse_node(c: &mut Cursor) -> Result<Vec<SymbolTableEntry>> {
     c.signature(b"SNOD")?;
@@ -90,7 +85,7 @@ pub fn parse_node(c: &mut Cursor) -> Result<Vec<SymbolTableEntry>> {
     c.skip(1)?; // reserved
     let cat = c.addr();
     let count = usize::from(c.u16()?);
-    let need = count.checked_mul(entry_size(c));
+    let need = count.checked_mul(entry_size(c.sizes()));
     if need.is_none_or(|n| n > c.remaining()) {
         return Err(c
             .err_at(
@@ -136,39 +131,50 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// Append the 40-byte encoding to `out`.
-    pub fn encode(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.name_off.to_le_bytes());
-        out.extend_from_slice(&self.header.to_le_bytes());
-        out.extend_from_slice(&self.cache.to_le_bytes());
-        out.extend_from_slice(&[0; 4]);
-        out.extend_from_slice(&self.scratch);
+    /// Append the encoding (`entry_size(s)` bytes) to `out`.
+    pub fn encode(&self, s: Sizes, out: &mut Vec<u8>) {
+        let mut e = Encoder::sized(s);
+        e.length(self.name_off)
+            .offset(self.header)
+            .u32(self.cache)
+            .zeros(4)
+            .bytes(&self.scratch);
+        out.extend_from_slice(e.as_bytes());
+    }
+
+    /// The scratch pad of a group entry caching its B-tree and heap addresses (cache type
+    /// 1): both addresses, then zeros to 16 bytes.
+    pub fn stab_scratch(s: Sizes, btree: u64, heap: u64) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        let e = Encoder::sized(s).offset(btree).offset(heap).take();
+        if let Some(dst) = out.get_mut(..e.len()) {
+            dst.copy_from_slice(&e);
+        }
+        out
     }
 }
 
-/// Size of a SNOD with 2K entries.
-pub const SNOD_SIZE: usize = 8 + 2 * GROUP_LEAF_K * 40;
-
-/// Size of a SNOD of a group B-tree whose leaf K is `leaf_k` (2K entries of 40 bytes).
-pub fn snod_size(leaf_k: usize) -> usize {
-    8 + 2 * leaf_k * 40
+/// Size of a symbol table entry: link name offset, header address, cache type, reserved,
+/// 16-byte scratch pad (40 bytes with 8-byte offsets and lengths).
+pub fn entry_size(s: Sizes) -> usize {
+    s.l() + s.o() + 24
 }
 
-/// Encode a symbol table node (always allocated at full size).
-pub fn encode_snod(entries: &[Entry]) -> Vec<u8> {
-    encode_snod_k(entries, GROUP_LEAF_K)
+/// Size of a SNOD of a group B-tree whose leaf K is `leaf_k` (2K entries).
+pub fn snod_size(s: Sizes, leaf_k: usize) -> usize {
+    8 + 2 * leaf_k * entry_size(s)
 }
 
 /// Encode a symbol table node of a file whose group leaf K is `leaf_k`, at the full size
 /// libhdf5 allocates and reads for it.
-pub fn encode_snod_k(entries: &[Entry], leaf_k: usize) -> Vec<u8> {
+pub fn encode_snod_k(s: Sizes, entries: &[Entry], leaf_k: usize) -> Vec<u8> {
     let mut out = b"SNOD".to_vec();
     out.extend_from_slice(&[1, 0]);
     out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
     for e in entries {
-        e.encode(&mut out);
+        e.encode(s, &mut out);
     }
-    out.resize(snod_size(leaf_k), 0);
+    out.resize(snod_size(s, leaf_k), 0);
     out
 }
 

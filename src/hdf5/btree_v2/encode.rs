@@ -10,6 +10,7 @@
 
 use crate::error::{Error, Result};
 use crate::hdf5::checksum::lookup3;
+use crate::hdf5::encoder::{Encoder, Sizes};
 
 /// Node size of the attribute and link indexes (libhdf5's default).
 pub const NODE_SIZE: u32 = 512;
@@ -61,6 +62,8 @@ pub type Sink<'a> = dyn FnMut(&[u8]) -> Result<u64> + 'a;
 
 struct Levels {
     node: u64,
+    /// Bytes of a child address ("size of offsets").
+    addr: usize,
     max_nrec: Vec<u64>,
     cum_max: Vec<u64>,
     cum_size: Vec<usize>,
@@ -68,7 +71,7 @@ struct Levels {
 }
 
 impl Levels {
-    fn new(rec: u64, node: u32) -> Result<Levels> {
+    fn new(rec: u64, node: u32, addr: usize) -> Result<Levels> {
         let node = u64::from(node);
         let leaf = node.saturating_sub(PREFIX) / rec;
         if leaf == 0 {
@@ -76,6 +79,7 @@ impl Levels {
         }
         Ok(Levels {
             node,
+            addr,
             max_nrec: vec![leaf],
             cum_max: vec![leaf],
             cum_size: vec![0],
@@ -85,7 +89,7 @@ impl Levels {
 
     fn ptr_size(&self, d: usize) -> u64 {
         let below = if d > 1 { self.cum_size[d - 1] } else { 0 };
-        (8 + self.nrec_size + below) as u64
+        (self.addr + self.nrec_size + below) as u64
     }
 
     /// Add the next level up; false when its nodes could not hold a record.
@@ -118,6 +122,7 @@ fn put_uint(out: &mut Vec<u8>, v: u64, width: usize) {
 
 struct Builder<'a, 'b> {
     rtype: u8,
+    sizes: Sizes,
     lv: Levels,
     sink: &'a mut Sink<'b>,
     blocks: Vec<(u64, u64)>,
@@ -180,7 +185,7 @@ impl Builder<'_, '_> {
             v.extend_from_slice(r);
         }
         for (a, nrec, total) in kids {
-            v.extend_from_slice(&a.to_le_bytes());
+            v.extend_from_slice(&Encoder::sized(self.sizes).offset(a).take());
             put_uint(&mut v, nrec, self.lv.nrec_size);
             if depth > 1 {
                 put_uint(&mut v, total, self.lv.cum_size[depth - 1]);
@@ -191,13 +196,21 @@ impl Builder<'_, '_> {
 }
 
 /// Write a v2 B-tree of `rtype` over `records` (each `rec_size` bytes, already in the
-/// tree's order) with the default parameters; returns the header address.
-pub fn write(rtype: u8, rec_size: u16, records: &[Vec<u8>], sink: &mut Sink) -> Result<u64> {
-    Ok(write_with(DEFAULT, rtype, rec_size, records, sink)?.header)
+/// tree's order) with the default parameters in a file of sizes `s`; returns the header
+/// address.
+pub fn write(
+    s: Sizes,
+    rtype: u8,
+    rec_size: u16,
+    records: &[Vec<u8>],
+    sink: &mut Sink,
+) -> Result<u64> {
+    Ok(write_with(s, DEFAULT, rtype, rec_size, records, sink)?.header)
 }
 
 /// [`write()`] with the tree parameters `p`; returns where the header and nodes lie.
 pub fn write_with(
+    s: Sizes,
     p: TreeParams,
     rtype: u8,
     rec_size: u16,
@@ -208,7 +221,7 @@ pub fn write_with(
         return Err(usage("B-tree record of the wrong size"));
     }
     let rec = u64::from(rec_size);
-    let mut lv = Levels::new(rec, p.node_size)?;
+    let mut lv = Levels::new(rec, p.node_size, s.o())?;
     let n = records.len() as u64;
     while lv.cum_max.last().copied().unwrap_or(0) < n {
         if !lv.grow(rec) || lv.max_nrec.len() > 64 {
@@ -218,6 +231,7 @@ pub fn write_with(
     let depth = lv.max_nrec.len() - 1;
     let mut b = Builder {
         rtype,
+        sizes: s,
         lv,
         sink,
         blocks: Vec::new(),
@@ -236,9 +250,7 @@ pub fn write_with(
     h.extend_from_slice(&(depth as u16).to_le_bytes());
     h.push(p.split);
     h.push(p.merge);
-    h.extend_from_slice(&root.to_le_bytes());
-    h.extend_from_slice(&root_n.to_le_bytes());
-    h.extend_from_slice(&n.to_le_bytes());
+    h.extend_from_slice(&Encoder::sized(s).offset(root).u16(root_n).length(n).take());
     let h = seal(h);
     let header = (b.sink)(&h)?;
     let mut blocks = b.blocks;
@@ -271,7 +283,7 @@ mod tests {
             file.extend_from_slice(b);
             Ok(a)
         };
-        let ext = write_with(p, 5, rec_size, &recs, &mut sink).unwrap();
+        let ext = write_with(Sizes::default(), p, 5, rec_size, &recs, &mut sink).unwrap();
         let h = ext.header;
         // Every byte after the 8-byte lead-in belongs to exactly one listed block.
         let listed: u64 = ext.blocks.iter().map(|b| b.1).sum();

@@ -19,7 +19,7 @@ use super::{array_element, array_header, bit_set, block_prefix, read_checked, In
 use super::{row_major_coords, ChunkInfo, Element};
 use crate::error::{Error, Result};
 use crate::hdf5::chunk_index::{Elem, ElemFmt};
-use crate::hdf5::cursor::{Cursor, UNDEFINED_ADDRESS};
+use crate::hdf5::cursor::{Cursor, Sizes, UNDEFINED_ADDRESS};
 use crate::hdf5::encoder::UNDEF;
 use crate::hdf5::io::{Budget, FileIo};
 
@@ -451,7 +451,13 @@ pub struct EaStats {
     pub nelmts: u64,
 }
 
-/// Extensible array header `EAHD` (72 bytes).
+/// Bytes of an `EAHD`: signature, version, client, element size, five parameters, six
+/// statistics (lengths), the index block address, checksum (72 with 8-byte sizes).
+pub fn eahd_size(s: Sizes) -> usize {
+    16 + 6 * s.l() + s.o()
+}
+
+/// Extensible array header `EAHD` ([`eahd_size`] bytes).
 pub fn encode_eahd(fmt: ElemFmt, st: &EaStats, iblock: u64) -> Vec<u8> {
     let mut out = b"EAHD".to_vec();
     out.extend_from_slice(&[
@@ -472,9 +478,9 @@ pub fn encode_eahd(fmt: ElemFmt, st: &EaStats, iblock: u64) -> Vec<u8> {
         st.max_idx_set,
         st.nelmts,
     ] {
-        out.extend_from_slice(&v.to_le_bytes());
+        out.extend_from_slice(&fmt.encoder().length(v).take());
     }
-    out.extend_from_slice(&iblock.to_le_bytes());
+    out.extend_from_slice(&fmt.encoder().offset(iblock).take());
     crate::hdf5::encoder::seal(out)
 }
 
@@ -499,7 +505,7 @@ fn ea_super_blocks() -> Vec<(u64, u64, u64)> {
 fn ea_prefix(sig: &[u8; 4], fmt: ElemFmt, hdr: u64) -> Vec<u8> {
     let mut out = sig.to_vec();
     out.extend_from_slice(&[0, fmt.client()]);
-    out.extend_from_slice(&hdr.to_le_bytes());
+    out.extend_from_slice(&fmt.encoder().offset(hdr).take());
     out
 }
 
@@ -601,7 +607,7 @@ pub fn write_earray(
             b.extend_from_slice(&bits);
         }
         for a in &addrs {
-            b.extend_from_slice(&a.to_le_bytes());
+            b.extend_from_slice(&fmt.encoder().offset(*a).take());
         }
         let b = crate::hdf5::encoder::seal(b);
         st.nsuper_blks += 1;
@@ -613,7 +619,7 @@ pub fn write_earray(
         fmt.push(elems.get(&i), &mut ib)?;
     }
     for a in dblk_addrs.iter().chain(&sblk_addrs) {
-        ib.extend_from_slice(&a.to_le_bytes());
+        ib.extend_from_slice(&fmt.encoder().offset(*a).take());
     }
     let iblock = write(crate::hdf5::encoder::seal(ib))?;
     Ok((iblock, st))

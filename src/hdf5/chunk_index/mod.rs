@@ -21,8 +21,8 @@ pub mod simple;
 
 use crate::error::{Error, Result};
 use crate::hdf5::checksum;
-use crate::hdf5::cursor::{Cursor, UNDEFINED_ADDRESS};
-use crate::hdf5::encoder::{usage, UNDEF};
+use crate::hdf5::cursor::{Cursor, Sizes, UNDEFINED_ADDRESS};
+use crate::hdf5::encoder::{usage, Encoder, UNDEF};
 use crate::hdf5::io::{Budget, FileIo};
 use crate::hdf5::message::layout::{ChunkIndexing, ChunkedLayout};
 use crate::limits::Limits;
@@ -397,22 +397,31 @@ pub fn chunk_size_len(chunk_bytes: u64) -> usize {
 pub struct ElemFmt {
     /// `Some(width of the size field)` for filtered chunks.
     pub filtered: Option<usize>,
+    /// The file's sizes of offsets (chunk and block addresses) and lengths (header
+    /// statistics).
+    pub sizes: Sizes,
 }
 
 impl ElemFmt {
-    /// Bytes per element.
+    /// Bytes per element: the chunk address, then for filtered chunks the stored size and
+    /// the filter mask.
     pub fn size(&self) -> usize {
+        let a = self.sizes.o();
         match self.filtered {
-            Some(w) => 8 + w + 4,
-            None => 8,
+            Some(w) => a + w + 4,
+            None => a,
         }
     }
     fn client(&self) -> u8 {
         u8::from(self.filtered.is_some())
     }
+    /// An encoder at the file's sizes.
+    fn encoder(&self) -> Encoder {
+        Encoder::sized(self.sizes)
+    }
     fn push(&self, e: Option<&Elem>, out: &mut Vec<u8>) -> Result<()> {
         let (a, s, m) = e.copied().unwrap_or((UNDEF, 0, 0));
-        out.extend_from_slice(&a.to_le_bytes());
+        out.extend_from_slice(&self.encoder().offset(a).take());
         if let Some(w) = self.filtered {
             if w < 8 && s >> (8 * w) != 0 {
                 return Err(usage(format!(
@@ -538,11 +547,21 @@ mod encode_tests {
         assert_eq!(chunk_size_len(16384), 3);
         assert_eq!(chunk_size_len(1 << 40), 7);
         assert_eq!(chunk_size_len(u64::MAX), 8);
-        assert_eq!(ElemFmt { filtered: Some(3) }.size(), 15);
+        assert_eq!(
+            ElemFmt {
+                filtered: Some(3),
+                sizes: Sizes::default()
+            }
+            .size(),
+            15
+        );
         let mut v = Vec::new();
-        assert!(ElemFmt { filtered: Some(1) }
-            .push(Some(&(8, 256, 0)), &mut v)
-            .is_err());
+        assert!(ElemFmt {
+            filtered: Some(1),
+            sizes: Sizes::default()
+        }
+        .push(Some(&(8, 256, 0)), &mut v)
+        .is_err());
     }
 
     #[test]
@@ -565,6 +584,7 @@ mod encode_tests {
     ) -> Vec<(Vec<u64>, u64, u64, u32)> {
         let fmt = ElemFmt {
             filtered: filtered.then(|| chunk_size_len(8 * chunk.iter().product::<u64>())),
+            sizes: Sizes::default(),
         };
         let mut file = vec![0u8; 256];
         let hdr = 100u64;

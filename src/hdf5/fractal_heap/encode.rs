@@ -14,6 +14,7 @@
 use crate::error::{Error, Result};
 use crate::hdf5::btree_v2::encode::{self as btree_v2, Sink};
 use crate::hdf5::checksum::lookup3;
+use crate::hdf5::encoder::{Encoder, Sizes};
 
 const UNDEF: u64 = u64::MAX;
 
@@ -67,8 +68,8 @@ impl Params {
         dir.min(btree_v2::limit_enc_size(u64::from(self.max_man)))
     }
     /// Direct block prefix: signature, version, heap address, block offset, checksum.
-    fn dblock_prefix(&self) -> u64 {
-        (4 + 1 + 8 + self.offset_size() + 4) as u64
+    fn dblock_prefix(&self, s: Sizes) -> u64 {
+        (4 + 1 + s.o() + self.offset_size() + 4) as u64
     }
     fn max_direct_rows(&self) -> u32 {
         self.max_dir.trailing_zeros() - self.start.trailing_zeros() + 2
@@ -124,6 +125,9 @@ impl Space for Noted<'_> {
     fn put(&mut self, at: u64, b: &[u8]) -> Result<()> {
         self.sp.put(at, b)
     }
+    fn sizes(&self) -> Sizes {
+        self.sp.sizes()
+    }
 }
 
 enum Blk {
@@ -160,10 +164,10 @@ fn shape(p: &Params, off: u64, nrows: u32) -> Blk {
 
 /// Pack `lens` (object index, length) in order into the direct blocks under `b`; returns
 /// how many were placed.
-fn pack(p: &Params, b: &mut Blk, lens: &[(usize, u64)], mut next: usize) -> usize {
+fn pack(s: Sizes, p: &Params, b: &mut Blk, lens: &[(usize, u64)], mut next: usize) -> usize {
     match b {
         Blk::Direct { off, size, objs } => {
-            let mut used = p.dblock_prefix();
+            let mut used = p.dblock_prefix(s);
             while let Some(&(i, len)) = lens.get(next) {
                 if used + len > *size {
                     break;
@@ -179,7 +183,7 @@ fn pack(p: &Params, b: &mut Blk, lens: &[(usize, u64)], mut next: usize) -> usiz
                 if next >= lens.len() {
                     break;
                 }
-                next = pack(p, k, lens, next);
+                next = pack(s, p, k, lens, next);
             }
             next
         }
@@ -197,6 +201,7 @@ fn put_uint(out: &mut Vec<u8>, v: u64, width: usize) {
 }
 
 fn write_blk(
+    s: Sizes,
     p: &Params,
     b: &Blk,
     header: u64,
@@ -215,11 +220,11 @@ fn write_blk(
             }
             let mut v = b"FHDB".to_vec();
             v.push(0);
-            v.extend_from_slice(&header.to_le_bytes());
+            v.extend_from_slice(&Encoder::sized(s).offset(header).take());
             put_uint(&mut v, *off, p.offset_size());
             let sum_at = v.len();
             v.extend_from_slice(&[0; 4]);
-            let mut used = p.dblock_prefix();
+            let mut used = p.dblock_prefix(s);
             for (i, at) in placed {
                 let data = objs.get(*i).ok_or_else(|| usage("heap object index"))?;
                 let rel = (at - off) as usize;
@@ -238,14 +243,14 @@ fn write_blk(
         Blk::Indirect { off, kids, .. } => {
             let mut addrs = Vec::with_capacity(kids.len());
             for k in kids {
-                addrs.push(write_blk(p, k, header, objs, st, sink)?);
+                addrs.push(write_blk(s, p, k, header, objs, st, sink)?);
             }
             let mut v = b"FHIB".to_vec();
             v.push(0);
-            v.extend_from_slice(&header.to_le_bytes());
+            v.extend_from_slice(&Encoder::sized(s).offset(header).take());
             put_uint(&mut v, *off, p.offset_size());
             for a in addrs {
-                v.extend_from_slice(&a.to_le_bytes());
+                v.extend_from_slice(&Encoder::sized(s).offset(a).take());
             }
             let c = lookup3(&v);
             v.extend_from_slice(&c.to_le_bytes());
@@ -266,6 +271,10 @@ pub trait Space {
         self.put(a, b)?;
         Ok(a)
     }
+    /// The file's sizes of offsets and lengths.
+    fn sizes(&self) -> Sizes {
+        Sizes::default()
+    }
 }
 
 fn offsets(b: &Blk, out: &mut [Option<u64>]) {
@@ -281,8 +290,10 @@ fn offsets(b: &Blk, out: &mut [Option<u64>]) {
     }
 }
 
-/// Header size for 8-byte offsets and lengths.
-const HEADER_LEN: usize = 146;
+/// Header size: 26 fixed bytes, 12 lengths and 3 offsets (146 with 8-byte sizes).
+fn header_len(s: Sizes) -> usize {
+    26 + 12 * s.l() + 3 * s.o()
+}
 
 /// Write a heap holding `objs`. `reuse[i]`, when set, is where an identical huge object
 /// already lies (its bytes are not written again).
@@ -321,7 +332,18 @@ fn write_noted(
     sp: &mut dyn Space,
 ) -> Result<Written> {
     // Every block names the header: reserve its place first.
-    let header = sp.alloc(HEADER_LEN);
+    let s = sp.sizes();
+    if !s.length_fits(p.max_dir) {
+        return Err(usage(format!(
+            "a fractal heap (dense attributes or links) in a file with {}-byte lengths",
+            s.lengths
+        )));
+    }
+    let header = sp.alloc(header_len(s));
+    // Huge objects whose address and length fit in the ID are reached directly (libhdf5's
+    // `huge_ids_direct`: files with narrow offsets and lengths), the others through a
+    // B-tree of type 1 records (address, length, ID).
+    let direct = s.o() + s.l() < usize::from(p.id_len);
     let mut ids = vec![Vec::new(); objs.len()];
     let mut huge_at = vec![None; objs.len()];
     // Huge objects: own space, IDs 1.. in input order, a type 1 B-tree sorted by ID.
@@ -339,12 +361,17 @@ fn write_noted(
             huge_size += len;
             huge_at[i] = Some(a);
             let mut id = vec![0x10];
-            put_uint(&mut id, next_huge, usize::from(p.id_len) - 1);
+            let mut r = Encoder::sized(s);
+            r.offset(a).length(len);
+            if direct {
+                id.extend_from_slice(r.as_bytes());
+            } else {
+                put_uint(&mut id, next_huge, usize::from(p.id_len) - 1);
+                r.length(next_huge);
+            }
+            id.resize(usize::from(p.id_len), 0);
             ids[i] = id;
-            let mut r = a.to_le_bytes().to_vec();
-            r.extend_from_slice(&len.to_le_bytes());
-            r.extend_from_slice(&next_huge.to_le_bytes());
-            huge_recs.push(r);
+            huge_recs.push((a, r.finish()));
         } else {
             managed.push((i, len));
         }
@@ -352,7 +379,16 @@ fn write_noted(
     let huge_bt = if huge_recs.is_empty() {
         UNDEF
     } else {
-        btree_v2::write(1, 24, &huge_recs, &mut |b: &[u8]| sp.alloc_put(b))?
+        // Type 3 records (directly accessed) are sorted by address, type 1 by ID.
+        let (rtype, rsize) = if direct {
+            huge_recs.sort_by_key(|(a, _)| *a);
+            (3, s.o() + s.l())
+        } else {
+            (1, s.o() + 2 * s.l())
+        };
+        let rsize = u16::try_from(rsize).map_err(|_| usage("huge object record"))?;
+        let recs: Vec<Vec<u8>> = huge_recs.iter().map(|(_, r)| r.clone()).collect();
+        btree_v2::write(s, rtype, rsize, &recs, &mut |b: &[u8]| sp.alloc_put(b))?
     };
     // Managed objects: one start-size direct block while they fit, else the fewest rows.
     let mut st = Stats {
@@ -370,9 +406,9 @@ fn write_noted(
             size: p.start,
             objs: Vec::new(),
         };
-        if pack(p, &mut direct, &managed, 0) == managed.len() {
+        if pack(s, p, &mut direct, &managed, 0) == managed.len() {
             offsets(&direct, &mut at);
-            let a = write_blk(p, &direct, header, objs, &mut st, &mut sink)?;
+            let a = write_blk(s, p, &direct, header, objs, &mut st, &mut sink)?;
             (a, 0, p.start, 0)
         } else {
             let mut nrows = 1u32;
@@ -381,13 +417,13 @@ fn write_noted(
                     return Err(usage("fractal heap full"));
                 }
                 let mut b = shape(p, 0, nrows);
-                if pack(p, &mut b, &managed, 0) == managed.len() {
+                if pack(s, p, &mut b, &managed, 0) == managed.len() {
                     break b;
                 }
                 nrows += 1;
             };
             offsets(&blk, &mut at);
-            let a = write_blk(p, &blk, header, objs, &mut st, &mut sink)?;
+            let a = write_blk(s, p, &blk, header, objs, &mut st, &mut sink)?;
             let rows = u16::try_from(nrows).map_err(|_| usage("fractal heap rows"))?;
             (a, rows, st.end, st.end)
         }
@@ -410,9 +446,17 @@ fn write_noted(
     h.extend_from_slice(&0u16.to_le_bytes()); // no I/O filters
     h.push(0x02); // direct blocks checksummed
     h.extend_from_slice(&p.max_man.to_le_bytes());
-    for v in [next_huge, huge_bt, st.free, UNDEF, man_size, st.alloc, iter] {
-        h.extend_from_slice(&v.to_le_bytes());
-    }
+    let mut e = Encoder::sized(s);
+    // Next huge ID, huge objects' B-tree, free managed space, no free-space manager,
+    // managed space, allocated managed space, direct block iterator offset.
+    e.length(next_huge)
+        .offset(huge_bt)
+        .length(st.free)
+        .offset(UNDEF)
+        .length(man_size)
+        .length(st.alloc)
+        .length(iter);
+    // Managed objects, huge size and count, tiny size and count.
     for v in [
         managed.len() as u64,
         huge_size,
@@ -420,18 +464,18 @@ fn write_noted(
         0,
         0,
     ] {
-        h.extend_from_slice(&v.to_le_bytes());
+        e.length(v);
     }
-    h.extend_from_slice(&p.width.to_le_bytes());
-    h.extend_from_slice(&p.start.to_le_bytes());
-    h.extend_from_slice(&p.max_dir.to_le_bytes());
-    h.extend_from_slice(&p.max_heap_bits.to_le_bytes());
-    h.extend_from_slice(&1u16.to_le_bytes()); // starting rows of a root indirect block
-    h.extend_from_slice(&root.to_le_bytes());
-    h.extend_from_slice(&rows.to_le_bytes());
+    e.u16(p.width)
+        .length(p.start)
+        .length(p.max_dir)
+        .u16(p.max_heap_bits);
+    // Starting rows of a root indirect block, root block, its rows.
+    e.u16(1).offset(root).u16(rows);
+    h.extend_from_slice(e.as_bytes());
     let c = lookup3(&h);
     h.extend_from_slice(&c.to_le_bytes());
-    if h.len() != HEADER_LEN {
+    if h.len() != header_len(s) {
         return Err(usage("fractal heap header size"));
     }
     sp.put(header, &h)?;

@@ -382,7 +382,9 @@ mod tests {
     #[test]
     fn attribute_over_64k_encoded_name_refused() {
         let dt = encode_datatype(&types::fixed_str(70_000, CharSet::Utf8)).unwrap();
-        let sp = Dataspace::scalar().encode().unwrap();
+        let sp = Dataspace::scalar()
+            .encode(crate::hdf5::cursor::Sizes::default())
+            .unwrap();
         let b = encode_attribute("big", &dt, &sp, &vec![b'x'; 70_003]).unwrap();
         // Name, datatype and dataspace padded to 8, the value not (headers pad).
         assert_eq!(b.len(), 8 + 8 + pad8(dt.len()) + pad8(sp.len()) + 70_003);
@@ -394,7 +396,9 @@ mod tests {
     fn attribute_parses_back() {
         use crate::hdf5::message::attribute::AttributeMessage;
         let dt = encode_datatype(&types::int(8, true)).unwrap();
-        let sp = Dataspace::scalar().encode().unwrap();
+        let sp = Dataspace::scalar()
+            .encode(crate::hdf5::cursor::Sizes::default())
+            .unwrap();
         let b = encode_attribute("EXTDIM", &dt, &sp, &7i64.to_le_bytes()).unwrap();
         assert_eq!(b.len() % 8, 0);
         let a = decode::<AttributeMessage>(&b).unwrap();

@@ -6,7 +6,7 @@
 use super::{bad, named};
 use crate::error::Result;
 use crate::hdf5::cursor::{Cursor, UNDEFINED_ADDRESS};
-use crate::hdf5::encoder::Encoder;
+use crate::hdf5::encoder::{Encoder, Sizes};
 use crate::limits::Limits;
 
 /// Where the next object header chunk lives.
@@ -35,8 +35,8 @@ impl Continuation {
 // ---- Encoding (the writer's half) -----------------------------------------------------
 
 /// Encode a Continuation message body.
-pub fn encode_continuation(addr: u64, len: u64) -> Vec<u8> {
-    Encoder::new().offset(addr).length(len).take()
+pub fn encode_continuation(s: Sizes, addr: u64, len: u64) -> Vec<u8> {
+    Encoder::sized(s).offset(addr).length(len).take()
 }
 
 #[cfg(test)]
@@ -70,6 +70,6 @@ mod tests {
         assert!(decode::<Continuation>(&undef).is_err());
         assert!(decode::<Continuation>(&b[..10]).is_err());
         // The writer encodes the same value to the same bytes.
-        assert_eq!(encode_continuation(4096, 512), b);
+        assert_eq!(encode_continuation(Sizes::default(), 4096, 512), b);
     }
 }

@@ -11,7 +11,7 @@
 use super::{bad, named, version};
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::Cursor;
-use crate::hdf5::encoder::{usage, Encoder};
+use crate::hdf5::encoder::{usage, Encoder, Sizes};
 use crate::limits::Limits;
 
 /// Kind of dataspace.
@@ -159,17 +159,17 @@ impl Dataspace {
 
     /// Encode the message body: version 1 (version 2 only for NULL, which v1 cannot
     /// express).
-    pub fn encode(&self) -> Result<Vec<u8>> {
+    pub fn encode(&self, s: Sizes) -> Result<Vec<u8>> {
         if self.kind == DataspaceKind::Null {
-            self.encode_version(2)
+            self.encode_version(2, s)
         } else {
-            self.encode_version(1)
+            self.encode_version(1, s)
         }
     }
 
     /// Encode the message body in `version`: 1 (NULL refused) or 2. Editing an existing
     /// file keeps the version of the message it rewrites. Unpadded: object headers pad.
-    pub fn encode_version(&self, version: u8) -> Result<Vec<u8>> {
+    pub fn encode_version(&self, version: u8, s: Sizes) -> Result<Vec<u8>> {
         let rank = u8::try_from(self.dims.len()).map_err(|_| usage("rank too large"))?;
         let (rank, kind) = match self.kind {
             DataspaceKind::Scalar => (0, 0),
@@ -177,7 +177,14 @@ impl Dataspace {
             DataspaceKind::Null => (0, 2),
         };
         let has_max = self.kind == DataspaceKind::Simple && self.max_dims.is_some();
-        let mut e = Encoder::new();
+        let wide = self.dims.iter().chain(self.max_dims.iter().flatten());
+        if let Some(d) = wide.copied().find(|&d| d != u64::MAX && !s.length_fits(d)) {
+            return Err(usage(format!(
+                "dimension {d} does not fit in this file's {}-byte lengths",
+                s.lengths
+            )));
+        }
+        let mut e = Encoder::sized(s);
         e.u8(version).u8(rank).u8(u8::from(has_max));
         match version {
             1 if self.kind != DataspaceKind::Null => e.zeros(5),
@@ -317,13 +324,13 @@ mod tests {
     #[test]
     #[rustfmt::skip]
     fn dataspace_bytes() {
-        let b = Dataspace::simple(vec![3], Some(vec![UNDEF])).encode().unwrap();
+        let b = Dataspace::simple(vec![3], Some(vec![UNDEF])).encode(Sizes::default()).unwrap();
         assert_eq!(b, vec![
             1, 1, 1, 0, 0, 0, 0, 0,   // version 1, rank 1, max dims present, reserved
             3, 0, 0, 0, 0, 0, 0, 0,   // dim 0 = 3
             0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // max = unlimited
         ]);
-        assert_eq!(Dataspace::null().encode().unwrap(), vec![
+        assert_eq!(Dataspace::null().encode(Sizes::default()).unwrap(), vec![
             2, 0, 0, 2,               // version 2, rank 0, flags 0, type NULL (unpadded)
         ]);
     }
@@ -331,7 +338,7 @@ mod tests {
     // Encode, then parse with the reader's decoder: the same value comes back.
 
     fn back(s: &Dataspace) -> Dataspace {
-        let b = s.encode().unwrap();
+        let b = s.encode(Sizes::default()).unwrap();
         decode::<Dataspace>(&b).unwrap()
     }
 
@@ -353,10 +360,12 @@ mod tests {
             Dataspace::scalar(),
             Dataspace::null(),
         ] {
-            let b = d.encode_version(2).unwrap();
+            let b = d.encode_version(2, Sizes::default()).unwrap();
             assert_eq!(decode::<Dataspace>(&b).unwrap(), d);
         }
-        assert!(Dataspace::null().encode_version(1).is_err());
+        assert!(Dataspace::null()
+            .encode_version(1, Sizes::default())
+            .is_err());
         assert_eq!(back(&Dataspace::null()), Dataspace::null());
     }
 }

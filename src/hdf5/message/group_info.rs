@@ -106,8 +106,8 @@ mod tests {
         ];
         li.extend_from_slice(&FF);  // fractal heap: undefined (compact links)
         li.extend_from_slice(&FF);  // name index v2 B-tree: undefined
-        assert_eq!(LinkInfo::compact().encode(), li);
-        assert_eq!(AttributeInfo::compact().encode(), li);
+        assert_eq!(LinkInfo::compact().encode(crate::hdf5::encoder::Sizes::default()), li);
+        assert_eq!(AttributeInfo::compact().encode(crate::hdf5::encoder::Sizes::default()), li);
         assert_eq!(encode_group_info(), vec![
             0,                      // version 0
             1,                      // flags: link phase change stored

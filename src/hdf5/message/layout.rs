@@ -21,7 +21,7 @@ use crate::hdf5::chunk_index::extensible_array::{
 };
 use crate::hdf5::chunk_index::fixed_array::FA_PAGE_BITS;
 use crate::hdf5::cursor::Cursor;
-use crate::hdf5::encoder::{usage, Encoder};
+use crate::hdf5::encoder::{usage, Encoder, Sizes};
 use crate::limits::Limits;
 
 /// How chunk addresses are indexed (layout v4/v5 index types; v1-v3 always use a v1 B-tree).
@@ -353,7 +353,7 @@ impl DataLayout {
     /// and 2 are read, never written), unpadded: the v1 object header writer pads its
     /// messages to 8, a v2 header holds them as they are. Version 4/5 chunk dimensions take the fewest bytes
     /// that hold the largest one, as libhdf5 writes them.
-    pub fn encode(&self) -> Result<Vec<u8>> {
+    pub fn encode(&self, s: Sizes) -> Result<Vec<u8>> {
         let version = match self {
             DataLayout::Compact { version, .. } | DataLayout::Contiguous { version, .. } => {
                 *version
@@ -365,7 +365,7 @@ impl DataLayout {
                 "layout message version {version} is not written"
             )));
         }
-        let mut e = Encoder::new();
+        let mut e = Encoder::sized(s);
         e.u8(version);
         match self {
             DataLayout::Compact { data, .. } => {
@@ -373,6 +373,12 @@ impl DataLayout {
                 e.u8(0).u16(n).bytes(data);
             }
             DataLayout::Contiguous { address, size, .. } => {
+                if !s.length_fits(*size) {
+                    return Err(usage(format!(
+                        "{size} bytes of data do not fit in this file's {}-byte lengths",
+                        s.lengths
+                    )));
+                }
                 e.u8(1).offset(*address).length(*size);
             }
             DataLayout::Chunked(c) => c.encode_chunked(&mut e)?,
@@ -733,7 +739,7 @@ mod tests {
     #[rustfmt::skip]
     fn layout_v4_bytes() {
         let l = chunked_v4(ChunkIndexing::WRITTEN_EXTENSIBLE_ARRAY, 0x100, &[16, 300], 8);
-        let b = l.encode().unwrap();
+        let b = l.encode(Sizes::default()).unwrap();
         let mut want = vec![
             4,                      // version 4
             2,                      // class: chunked
@@ -747,7 +753,7 @@ mod tests {
         want.extend_from_slice(&0x100u64.to_le_bytes()); // EAHD address
         assert_eq!(b, want);
         assert_eq!(decode::<DataLayout>(&b).unwrap(), l);
-        let f = chunked_v4(ChunkIndexing::WRITTEN_FIXED_ARRAY, UNDEF, &[4], 4).encode().unwrap();
+        let f = chunked_v4(ChunkIndexing::WRITTEN_FIXED_ARRAY, UNDEF, &[4], 4).encode(Sizes::default()).unwrap();
         assert_eq!(&f[..9], &[
             4, 2, 0, 2, 1,          // version, chunked, flags, 2 dims, 1-byte width
             4, 4,                   // chunk dim 4, element size 4
@@ -765,27 +771,27 @@ mod tests {
                 _ => unreachable!(),
             }
         });
-        assert!(v3_fixed.encode().is_err());
+        assert!(v3_fixed.encode(Sizes::default()).is_err());
         assert!(chunked_v4(ChunkIndexing::BTreeV1, 0, &[4], 4)
-            .encode()
+            .encode(Sizes::default())
             .is_err());
         let old = DataLayout::Contiguous {
             version: 2,
             address: 0,
             size: 0,
         };
-        assert!(old.encode().is_err());
+        assert!(old.encode(Sizes::default()).is_err());
         let big = DataLayout::Compact {
             version: 3,
             data: vec![0; 70_000],
         };
-        assert!(big.encode().is_err());
+        assert!(big.encode(Sizes::default()).is_err());
     }
 
     // Encode, then parse with the reader's decoder: the same value comes back.
 
     fn back(l: &DataLayout) -> DataLayout {
-        let b = l.encode().unwrap();
+        let b = l.encode(Sizes::default()).unwrap();
         decode::<DataLayout>(&b).unwrap()
     }
 
@@ -815,7 +821,7 @@ mod tests {
         .zip([7, 18, 23])
         {
             assert_eq!(back(&l), l);
-            assert_eq!(l.encode().unwrap().len(), len);
+            assert_eq!(l.encode(Sizes::default()).unwrap().len(), len);
         }
     }
 

@@ -15,7 +15,7 @@ use crate::hdf5::cursor::Cursor;
 use crate::limits::Limits;
 
 use super::datatype::CharSet;
-use crate::hdf5::encoder::{usage, Encoder};
+use crate::hdf5::encoder::{usage, Encoder, Sizes};
 
 /// Where a link points.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,8 +121,8 @@ impl LinkMessage {
 
 /// Link message body (version 1) of a hard link `name` → object header `addr`. Names
 /// that are not ASCII are marked UTF-8.
-pub fn encode_link(name: &[u8], addr: u64) -> Result<Vec<u8>> {
-    encode_link_ordered(name, addr, None)
+pub fn encode_link(s: Sizes, name: &[u8], addr: u64) -> Result<Vec<u8>> {
+    encode_link_ordered(s, name, addr, None)
 }
 
 /// Link message body of a soft link `name` → `target` (a path in the same file).
@@ -191,8 +191,13 @@ fn encode_link_as(
 }
 
 /// [`encode_link`] with a creation order (flag bit 2; groups tracking creation order).
-pub fn encode_link_ordered(name: &[u8], addr: u64, corder: Option<u64>) -> Result<Vec<u8>> {
-    let mut e = Encoder::new();
+pub fn encode_link_ordered(
+    s: Sizes,
+    name: &[u8],
+    addr: u64,
+    corder: Option<u64>,
+) -> Result<Vec<u8>> {
+    let mut e = Encoder::sized(s);
     e.offset(addr);
     encode_link_as(name, None, corder, e.as_bytes())
 }
@@ -341,7 +346,7 @@ mod tests {
     #[test]
     #[rustfmt::skip]
     fn link_messages_bytes() {
-        let b = encode_link(b"ab", 0x60).unwrap();
+        let b = encode_link(Sizes::default(), b"ab", 0x60).unwrap();
         assert_eq!(b, vec![
             1,                      // version 1
             0x00,                   // flags: 1-byte name length, hard link, ASCII
@@ -349,7 +354,7 @@ mod tests {
             b'a', b'b',             // name (no NUL)
             0x60, 0, 0, 0, 0, 0, 0, 0, // object header address
         ]);
-        let u = encode_link("é".as_bytes(), 8).unwrap();
+        let u = encode_link(Sizes::default(), "é".as_bytes(), 8).unwrap();
         assert_eq!(u, vec![
             1,                      // version 1
             0x10,                   // flags: charset present
@@ -360,8 +365,8 @@ mod tests {
         ]);
         let l = decode::<LinkMessage>(&u).unwrap();
         assert_eq!((l.name.as_str(), l.target), ("é", LinkTarget::Hard(8)));
-        let long = encode_link(&[b'x'; 300], 8).unwrap();
+        let long = encode_link(Sizes::default(), &[b'x'; 300], 8).unwrap();
         assert_eq!(&long[..4], &[1, 0x01, 0x2c, 0x01]); // 2-byte length 300
-        assert!(encode_link(b"", 8).is_err());
+        assert!(encode_link(Sizes::default(), b"", 8).is_err());
     }
 }

@@ -9,7 +9,7 @@
 use super::{known_flags, named, version};
 use crate::error::{Error, Result};
 use crate::hdf5::cursor::Cursor;
-use crate::hdf5::encoder::{Encoder, UNDEF};
+use crate::hdf5::encoder::{Encoder, Sizes, UNDEF};
 use crate::limits::Limits;
 
 /// Where an object's dense links ([`LinkInfo`]) or attributes
@@ -89,8 +89,8 @@ impl<I: CreationIndex> IndexInfo<I> {
     }
 
     /// Encode the message body (unpadded).
-    pub fn encode(&self) -> Vec<u8> {
-        let mut e = Encoder::new();
+    pub fn encode(&self, s: Sizes) -> Vec<u8> {
+        let mut e = Encoder::sized(s);
         e.u8(0)
             .u8(u8::from(self.creation_order_tracked) | u8::from(self.creation_order_indexed) << 1);
         if self.creation_order_tracked {
@@ -181,10 +181,10 @@ mod tests {
     /// Encode, then parse with the reader's decoder: the same value comes back, at the
     /// message's width.
     fn round_trip<I: CreationIndex + std::fmt::Debug + Eq>(max: I) {
-        let b = IndexInfo::<I>::compact().encode();
+        let b = IndexInfo::<I>::compact().encode(Sizes::default());
         assert_eq!(parse::<I>(&b).unwrap(), IndexInfo::compact());
         let tracked = dense(max);
-        let b = tracked.encode();
+        let b = tracked.encode(Sizes::default());
         assert_eq!(b.len(), 2 + I::WIDTH + 24);
         assert_eq!(parse::<I>(&b).unwrap(), tracked);
     }

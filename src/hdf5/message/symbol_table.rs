@@ -6,7 +6,7 @@
 use super::{bad, named};
 use crate::error::Result;
 use crate::hdf5::cursor::{Cursor, UNDEFINED_ADDRESS};
-use crate::hdf5::encoder::Encoder;
+use crate::hdf5::encoder::{Encoder, Sizes};
 use crate::limits::Limits;
 
 /// An old-style group's v1 B-tree and local heap.
@@ -38,8 +38,8 @@ impl SymbolTableMessage {
 // ---- Encoding (the writer's half) -----------------------------------------------------
 
 /// Encode a Symbol Table message body.
-pub fn encode_symbol_table(btree: u64, heap: u64) -> Vec<u8> {
-    Encoder::new().offset(btree).offset(heap).take()
+pub fn encode_symbol_table(s: Sizes, btree: u64, heap: u64) -> Vec<u8> {
+    Encoder::sized(s).offset(btree).offset(heap).take()
 }
 
 #[cfg(test)]
@@ -65,6 +65,6 @@ mod tests {
         assert_eq!(format_at(e).0, "symbol table message");
         assert!(decode::<SymbolTableMessage>(&b[..12]).is_err());
         // The writer encodes the same value to the same bytes.
-        assert_eq!(encode_symbol_table(136, 680), b);
+        assert_eq!(encode_symbol_table(Sizes::default(), 136, 680), b);
     }
 }

@@ -60,7 +60,8 @@ pub struct HeaderMessage {
 /// One chunk (chunk 0 or a continuation block).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeaderChunk {
-    /// Current address (a placeholder above `u64::MAX - 2^16` for chunks not yet written).
+    /// Current address (a placeholder from [`placeholder_floor`] up for chunks not yet
+    /// written).
     pub addr: u64,
     /// Messages in order; their framed sizes add up to the chunk size.
     pub msgs: Vec<HeaderMessage>,
@@ -134,6 +135,16 @@ pub struct EditableHeader {
     /// Continuation blocks (address, length) that [`EditableHeader::serialize`] replaced
     /// by new ones: unreferenced once the caller has written chunk 0; the caller takes them.
     pub superseded: Vec<(u64, u64)>,
+    /// The file's sizes of offsets and lengths (continuation messages).
+    sizes: Sizes,
+}
+
+/// The lowest placeholder address a header edit gives a chunk not yet written: the top
+/// 2^16 addresses of the file's offset width (256 with 2-byte offsets, whose files hold
+/// 64 KiB). The writer allocates nothing from there up (`Writer::put`).
+pub fn placeholder_floor(s: Sizes) -> u64 {
+    let max = s.max_address();
+    max - (1u64 << 16).min(max / 256)
 }
 
 /// Message flag: the body is a shared message encoding, not the message itself.
@@ -249,10 +260,9 @@ pub fn parse_chunk(
 }
 
 /// Continuation target (address, length) of a continuation message body.
-fn cont_target(body: &[u8]) -> Option<(u64, u64)> {
-    let a = u64::from_le_bytes(body.get(0..8)?.try_into().ok()?);
-    let l = u64::from_le_bytes(body.get(8..16)?.try_into().ok()?);
-    Some((a, l))
+fn cont_target(body: &[u8], s: Sizes) -> Option<(u64, u64)> {
+    let mut c = Cursor::new(body, 0, S, s);
+    Some((c.offset().ok()?, c.length().ok()?))
 }
 
 impl EditableHeader {
@@ -310,7 +320,7 @@ impl EditableHeader {
             };
             for m in &msgs {
                 if m.mtype == CONTINUATION {
-                    let t = cont_target(&m.body)
+                    let t = cont_target(&m.body, sizes)
                         .ok_or_else(|| Error::format(S, a, "short continuation message"))?;
                     todo.push(t);
                 }
@@ -329,10 +339,11 @@ impl EditableHeader {
             addr,
             refcount,
             chunks,
-            next_placeholder: u64::MAX - 1,
+            next_placeholder: sizes.max_address(),
             v2_prefix,
             shared_attrs: Vec::new(),
             superseded: Vec::new(),
+            sizes,
         })
     }
 
@@ -453,17 +464,26 @@ impl EditableHeader {
     /// over. Returns false when no NIL space fits.
     fn place_in_nil(&mut self, msg: &HeaderMessage) -> bool {
         let b = msg.body.len();
+        // A continuation message may fill a NIL message too small to split: readers take
+        // its address and length and skip the rest (small sizes of offsets and lengths
+        // make it 8 bytes, and h5py's smallest group headers have 16 to spare).
+        let padded = msg.mtype == CONTINUATION;
         for c in &mut self.chunks {
             Self::merge_nils(c);
             let fh = c.fh;
-            let slot = c
-                .msgs
-                .iter()
-                .position(|m| m.mtype == NIL && (m.body.len() == b || m.body.len() >= b + 2 * fh));
+            let slot = c.msgs.iter().position(|m| {
+                let n = m.body.len();
+                m.mtype == NIL && (n == b || n >= b + 2 * fh || (padded && n > b))
+            });
             if let Some(i) = slot {
                 let old = c.msgs.get(i).map(|m| m.body.len()).unwrap_or(0);
                 if let Some(m) = c.msgs.get_mut(i) {
                     *m = msg.clone();
+                    if old > b && old < b + 2 * fh {
+                        m.body.resize(old, 0);
+                        c.dirty = true;
+                        return true;
+                    }
                 }
                 if old > b {
                     c.msgs.insert(
@@ -577,32 +597,65 @@ impl EditableHeader {
         true
     }
 
+    /// A continuation message body for this header: padded to 8 in a v1 header, whose
+    /// message sizes are multiples of 8.
+    fn continuation(&self, addr: u64, len: u64) -> Vec<u8> {
+        let mut b = encode_continuation(self.sizes, addr, len);
+        if self.v2_prefix.is_none() {
+            crate::hdf5::encoder::pad_vec(&mut b);
+        }
+        b
+    }
+
     fn add_in_new_chunk(&mut self, msg: HeaderMessage) -> Result<()> {
-        // A new chunk; its continuation message needs 16 bytes of body somewhere.
+        // A new chunk; its continuation message needs a body (16 bytes with 8-byte
+        // offsets and lengths) somewhere.
+        if self.next_placeholder <= placeholder_floor(self.sizes) {
+            return Err(Error::unsupported(
+                "more new continuation chunks in one header edit than placeholders",
+                Some(self.addr),
+            ));
+        }
         let placeholder = self.next_placeholder;
         self.next_placeholder -= 1;
         let mut new_msgs = vec![msg];
         let cont = HeaderMessage {
             mtype: CONTINUATION,
             flags: 0,
-            body: encode_continuation(placeholder, 0),
+            body: self.continuation(placeholder, 0),
             corder: 0,
         };
+        let cb = cont.body.len();
         if !self.place_in_nil(&cont) {
             // Move a message of at least 16 bytes into the new chunk (an attribute if
             // possible, else e.g. the symbol table message of a bare h5py group; readers
             // find messages in any chunk); the continuation message takes its slot.
-            let fh = self.fh();
-            let fits = |m: &HeaderMessage| {
-                m.mtype != CONTINUATION
-                    && m.mtype != NIL
-                    && (m.body.len() == 16 || m.body.len() >= 16 + 2 * fh)
+            // Its place, joined with the NIL messages next to it, must hold the
+            // continuation message (padded if need be, `place_in_nil`).
+            let room = |c: &HeaderChunk, mi: usize| {
+                let nil = |m: &&HeaderMessage| m.mtype == NIL;
+                let around = |m: &HeaderMessage| c.fh + m.body.len();
+                let before: usize = c
+                    .msgs
+                    .get(..mi)
+                    .map_or(0, |b| b.iter().rev().take_while(nil).map(around).sum());
+                let after: usize = c
+                    .msgs
+                    .get(mi + 1..)
+                    .map_or(0, |a| a.iter().take_while(nil).map(around).sum());
+                c.msgs.get(mi).map_or(0, |m| m.body.len()) + before + after
             };
             let pick = [true, false].iter().find_map(|&attr_only| {
                 self.chunks.iter().enumerate().find_map(|(ci, c)| {
                     c.msgs
                         .iter()
-                        .position(|m| fits(m) && (!attr_only || m.mtype == ATTRIBUTE))
+                        .enumerate()
+                        .position(|(mi, m)| {
+                            m.mtype != CONTINUATION
+                                && m.mtype != NIL
+                                && room(c, mi) >= cb
+                                && (!attr_only || m.mtype == ATTRIBUTE)
+                        })
                         .map(|mi| (ci, mi))
                 })
             });
@@ -755,15 +808,20 @@ impl EditableHeader {
             }
             // Repoint the parent's continuation message.
             let mut found = false;
+            let (sizes, floor) = (self.sizes, placeholder_floor(self.sizes));
+            let body = self.continuation(new, bytes.len() as u64);
             for p in self.chunks.iter_mut().take(i) {
                 for m in &mut p.msgs {
-                    let target = cont_target(&m.body);
+                    let target = cont_target(&m.body, sizes);
                     if m.mtype == CONTINUATION && target.map(|t| t.0) == Some(old) {
                         // A block that was in the file (not a placeholder of this edit).
-                        if let Some((a, l)) = target.filter(|t| t.0 < u64::MAX - (1 << 16)) {
+                        if let Some((a, l)) = target.filter(|t| t.0 < floor) {
                             self.superseded.push((a, l));
                         }
-                        m.body = encode_continuation(new, bytes.len() as u64);
+                        // Same size as the body it replaces (which may be padded).
+                        let n = m.body.len().max(body.len());
+                        m.body.clone_from(&body);
+                        m.body.resize(n, 0);
                         p.dirty = true;
                         found = true;
                     }

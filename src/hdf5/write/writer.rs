@@ -44,10 +44,10 @@ use crate::error::{Error, Result};
 use crate::hdf5::btree_v1::{
     btree_node_size, chunk_key, encode_btree_node, CHUNK_K, GROUP_INTERNAL_K, GROUP_LEAF_K,
 };
-use crate::hdf5::chunk_index::extensible_array::{ea_index, encode_eahd, write_earray};
-use crate::hdf5::chunk_index::fixed_array::{encode_fadb, encode_fahd, fa_index};
+use crate::hdf5::chunk_index::extensible_array::{ea_index, eahd_size, encode_eahd, write_earray};
+use crate::hdf5::chunk_index::fixed_array::{encode_fadb, encode_fahd, fa_index, fahd_size};
 use crate::hdf5::chunk_index::{chunk_size_len, ElemFmt};
-use crate::hdf5::encoder::{pad8, UNDEF};
+use crate::hdf5::encoder::{pad8, Encoder, Sizes, UNDEF};
 use crate::hdf5::filter;
 use crate::hdf5::global_heap::encode_global_heap;
 use crate::hdf5::local_heap::encode_local_heap;
@@ -319,6 +319,9 @@ pub struct Writer {
     fs_page: u64,
     /// The file's v1 B-tree K values (HDF5's 4/16/32 in new files; an opened file's own).
     k: BtreeK,
+    /// The file's sizes of offsets and lengths (8 and 8 in new files; an opened file's
+    /// own: every structure we add to it is encoded at its widths).
+    sizes: Sizes,
     /// Object index by header address (hard links reach one object by several paths).
     by_addr: HashMap<u64, usize>,
     /// Reused buffer for the bytes of typed calls (`append`, `write_slice`).

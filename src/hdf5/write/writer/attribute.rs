@@ -80,12 +80,17 @@ impl Writer {
                 if s.len() > MAX_MESSAGE * 1024 {
                     return Err(usage("vlen string attribute too long"));
                 }
-                let gcol = encode_global_heap(&[s.as_bytes()]);
-                let a = self.alloc_write(&gcol)?;
-                let mut d = (s.len() as u32).to_le_bytes().to_vec();
-                d.extend_from_slice(&a.to_le_bytes());
-                d.extend_from_slice(&1u32.to_le_bytes());
-                (types::vlen_str(), Dataspace::scalar(), d)
+                let a = self.write_collection(&[s.as_bytes()])?;
+                let d = Encoder::sized(self.sizes)
+                    .u32(s.len() as u32)
+                    .offset(a)
+                    .u32(1)
+                    .take();
+                (
+                    self.file_datatype(types::vlen_str())?,
+                    Dataspace::scalar(),
+                    d,
+                )
             }
             AttrValue::I64(x) => (
                 types::int(8, true),
@@ -117,7 +122,7 @@ impl Writer {
                 (types::float(8), sp, d)
             }
             AttrValue::Raw { dtype, shape, data } => {
-                let dt = dtype.datatype();
+                let dt = self.file_datatype(dtype.datatype())?;
                 if dt.is_variable_length() {
                     return Err(usage("Raw attributes cannot hold variable-length types"));
                 }
@@ -137,7 +142,7 @@ impl Writer {
             }
         };
         let dtb = encode_datatype(&dt)?;
-        let spb = space.encode()?;
+        let spb = space.encode(self.sizes)?;
         encode_attribute(name, &dtb, &spb, &data)
     }
 
@@ -164,10 +169,11 @@ impl Writer {
             // refusal the header is left as it was. Headers tracking creation order give
             // each new attribute the next one.
             let corders = self.ext_attr_corders(idx, bodies.len())?;
+            let sizes = self.sizes;
             let mut released = Vec::new();
             if let Some(h) = &mut self.objs[idx].ext {
                 for ((name, body), corder) in bodies.into_iter().zip(corders) {
-                    released.extend(Self::shared_refs(&h.remove_attribute(name)));
+                    released.extend(Self::shared_refs(sizes, &h.remove_attribute(name)));
                     if let Err(e) = h.add_ordered(kind::ATTRIBUTE, body, corder) {
                         *h = before;
                         return Err(e);

@@ -43,7 +43,7 @@ impl Writer {
                 keys.extend(level.iter().map(|e| e.1.clone()));
                 let children: Vec<u64> = level.iter().map(|e| e.2).collect();
                 return Ok(encode_btree_node(
-                    node_type, depth, &keys, &children, key_size, k,
+                    self.sizes, node_type, depth, &keys, &children, key_size, k,
                 ));
             }
             let mut next = Vec::new();
@@ -51,7 +51,8 @@ impl Writer {
                 let mut keys = vec![node[0].0.clone()];
                 keys.extend(node.iter().map(|e| e.1.clone()));
                 let children: Vec<u64> = node.iter().map(|e| e.2).collect();
-                let bytes = encode_btree_node(node_type, depth, &keys, &children, key_size, k);
+                let bytes =
+                    encode_btree_node(self.sizes, node_type, depth, &keys, &children, key_size, k);
                 let a = self.cached_write(cache, bytes)?;
                 let lo = node[0].0.clone();
                 let hi = node[node.len() - 1].1.clone();

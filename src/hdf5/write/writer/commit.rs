@@ -104,8 +104,8 @@ impl Writer {
         match &self.objs[idx].kind {
             Kind::Dataset(d) => match &d.store {
                 Store::Chunked(c) => match c.kind {
-                    ChunkIdx::Extensible(_) => 72,
-                    ChunkIdx::Fixed => 28,
+                    ChunkIdx::Extensible(_) => eahd_size(self.sizes),
+                    ChunkIdx::Fixed => fahd_size(self.sizes),
                     _ => 0,
                 },
                 _ => 0,
@@ -168,6 +168,7 @@ impl Writer {
                 .pipeline
                 .is_some()
                 .then(|| c.size_len.unwrap_or_else(|| chunk_size_len(cbytes))),
+            sizes: self.sizes,
         };
         Ok(match c.kind {
             ChunkIdx::Extensible(_) => encode_eahd(fmt, &EaStats::default(), UNDEF),
@@ -298,7 +299,7 @@ impl Writer {
             0,
             (
                 kind::CONTINUATION,
-                encode_continuation(s.addr, s.len as u64),
+                encode_continuation(self.sizes, s.addr, s.len as u64),
             ),
         );
         moved
@@ -598,10 +599,15 @@ impl Writer {
     /// Whether the `FAHD` at `at` is the one this writer would write for `idx` (with the
     /// data block address found in it).
     fn found_fahd_is_ours(&self, idx: usize, at: u64) -> bool {
-        let (Ok(found), Ok(empty)) = (self.read(at, 28), self.empty_array_header(idx)) else {
+        let s = self.sizes;
+        let (Ok(found), Ok(empty)) = (self.read(at, fahd_size(s)), self.empty_array_header(idx))
+        else {
             return false;
         };
-        let (Some(db), Some(head)) = (found.get(16..24), empty.get(..16)) else {
+        // Signature to the number of elements, then the data block address.
+        let head_len = 8 + s.l();
+        let (Some(db), Some(head)) = (found.get(head_len..head_len + s.o()), empty.get(..head_len))
+        else {
             return false;
         };
         let mut ours = head.to_vec();
@@ -697,11 +703,15 @@ impl Writer {
         let mut out = Vec::new();
         for m in &ch.msgs {
             let mut b = match m.mtype {
-                kind::DATASPACE => {
-                    open_header::edited_dataspace(&m.body, &d.dims, o.addr, &self.limits)?
-                }
+                kind::DATASPACE => open_header::edited_dataspace(
+                    &m.body,
+                    &d.dims,
+                    o.addr,
+                    self.sizes,
+                    &self.limits,
+                )?,
                 kind::LAYOUT => {
-                    open_header::edited_layout(&m.body, &d.store, o.addr, &self.limits)?
+                    open_header::edited_layout(&m.body, &d.store, o.addr, self.sizes, &self.limits)?
                         .unwrap_or_else(|| m.body.clone())
                 }
                 _ => m.body.clone(),

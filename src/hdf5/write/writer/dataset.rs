@@ -103,7 +103,7 @@ impl Writer {
     pub fn create_dataset(&mut self, path: &str, b: DatasetBuilder) -> Result<DatasetId> {
         self.check()?;
         let (pidx, name, full) = self.new_member(path)?;
-        let dt = b.dtype.clone();
+        let dt = self.file_datatype(b.dtype.clone())?;
         let elem = to_usize(dt.size())?;
         if elem == 0 {
             return Err(usage("element size 0"));

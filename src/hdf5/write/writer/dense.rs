@@ -98,6 +98,9 @@ impl Space for Writer {
     fn put(&mut self, at: u64, b: &[u8]) -> Result<()> {
         Writer::put(self, at, b)
     }
+    fn sizes(&self) -> Sizes {
+        self.sizes
+    }
 }
 
 /// Digest of an object's attributes: names, messages, and for the shared ones their heap
@@ -499,7 +502,7 @@ impl Writer {
                 .iter()
                 .find(|(n, _)| n == name)
                 .map(|(_, b)| b.as_slice());
-            let refs = Self::dense_refs(&mut o.dense, name, old);
+            let refs = Self::dense_refs(self.sizes, &mut o.dense, name, old);
             released.extend(refs);
             o.dense.attr_corder.insert(name.to_string(), corder);
             match o.attrs.iter_mut().find(|(n, _)| n == name) {
@@ -516,10 +519,10 @@ impl Writer {
     /// The references to the shared-message heap the dense attribute `name` (message
     /// `old`) held, which replacing or deleting it drops: its own when shared (forgotten
     /// here), else those of its shared datatype and dataspace.
-    fn dense_refs(d: &mut Dense, name: &str, old: Option<&[u8]>) -> Vec<(u16, Vec<u8>)> {
+    fn dense_refs(s: Sizes, d: &mut Dense, name: &str, old: Option<&[u8]>) -> Vec<(u16, Vec<u8>)> {
         match d.shared.remove(name) {
             Some(id) => vec![(kind::ATTRIBUTE, id)],
-            None => old.map(Self::part_refs).unwrap_or_default(),
+            None => old.map(|b| Self::part_refs(s, b)).unwrap_or_default(),
         }
     }
 
@@ -539,7 +542,7 @@ impl Writer {
         if info.creation_order_indexed {
             info.creation_order_btree_address = Some(self.objs[idx].dense.attrs_corder);
         }
-        self.ext_reencode(idx, kind::ATTRIBUTE_INFO, info.encode())
+        self.ext_reencode(idx, kind::ATTRIBUTE_INFO, info.encode(self.sizes))
     }
 
     /// An existing v1 header taking dense attributes (an attribute over 64 KiB): rewritten
@@ -556,7 +559,10 @@ impl Writer {
         // Its old continuation blocks (returned) are rewritten as `OCHK` blocks by the
         // next serialisation, which reports them superseded: freed there, not twice.
         let _old = h.to_v2()?;
-        h.add(kind::ATTRIBUTE_INFO, AttributeInfo::compact().encode())?;
+        h.add(
+            kind::ATTRIBUTE_INFO,
+            AttributeInfo::compact().encode(self.sizes),
+        )?;
         Ok(())
     }
 
@@ -576,7 +582,7 @@ impl Writer {
             )
         })?;
         info.max_creation_index = Some(end);
-        self.ext_reencode(idx, kind::ATTRIBUTE_INFO, info.encode())?;
+        self.ext_reencode(idx, kind::ATTRIBUTE_INFO, info.encode(self.sizes))?;
         Ok((max..end).collect())
     }
 
@@ -601,9 +607,10 @@ impl Writer {
                 (o.attrs, o.dense) = saved;
                 return Err(missing());
             }
-            let mut released = Self::dense_refs(&mut o.dense, name, old_body.as_deref());
+            let mut released =
+                Self::dense_refs(self.sizes, &mut o.dense, name, old_body.as_deref());
             if let Some(h) = &mut o.ext {
-                released.extend(Self::shared_refs(&h.remove_attribute(name)));
+                released.extend(Self::shared_refs(self.sizes, &h.remove_attribute(name)));
             }
             o.dense.huge.remove(name);
             self.commit_header(idx)?;
@@ -614,7 +621,7 @@ impl Writer {
             if !h.has_attribute(name) {
                 return Err(missing());
             }
-            let released = Self::shared_refs(&h.remove_attribute(name));
+            let released = Self::shared_refs(self.sizes, &h.remove_attribute(name));
             self.commit_header(idx)?;
             return self.sohm_release_all(&released);
         }

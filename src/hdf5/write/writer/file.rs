@@ -60,6 +60,7 @@ impl Writer {
             base: 0,
             fs_page: 0,
             k: BtreeK::default(),
+            sizes: Sizes::default(),
             by_addr: HashMap::new(),
             scratch: Vec::new(),
             commit: Default::default(),

@@ -26,21 +26,25 @@ impl Writer {
         }
         // Local heap: header + data segment holding the empty string at offset 0, then
         // the free block.
+        let s = self.sizes;
         let seg_cap = 256u64;
         let heap_data = vec![0u8; 8];
-        let heap = self.alloc(32);
+        let hlen = local_heap::header_size(s) as usize;
+        let heap = self.alloc(hlen);
         let seg_addr = self.alloc(seg_cap as usize);
-        let (mut hb, seg) = heap_layout(&heap_data, seg_cap, seg_addr)?;
-        hb.resize(32, 0);
+        let (mut hb, seg) = heap_layout(s, &heap_data, seg_cap, seg_addr)?;
+        hb.resize(pad8(hlen), 0);
         self.put(heap, &hb)?;
         self.put(seg_addr, &seg)?;
-        let bsize = btree_node_size(8, self.k.internal);
+        // Group B-tree keys are offsets into the local heap: lengths.
+        let bsize = btree_node_size(s, s.l(), self.k.internal);
         let root = encode_btree_node(
+            s,
             0,
             0,
-            &[0u64.to_le_bytes().to_vec()],
+            &[Encoder::sized(s).length(0).take()],
             &[],
-            8,
+            s.l(),
             self.k.internal,
         );
         let btree = self.alloc(bsize);
@@ -122,8 +126,7 @@ impl Writer {
         let cache = match &o.kind {
             // Link-message groups have no symbol table to cache.
             Kind::Group(g) if !g.compact => {
-                scratch[..8].copy_from_slice(&g.btree.to_le_bytes());
-                scratch[8..].copy_from_slice(&g.heap.to_le_bytes());
+                scratch = Entry::stab_scratch(self.sizes, g.btree, g.heap);
                 1
             }
             _ => 0,
@@ -190,7 +193,7 @@ impl Writer {
         }
         if g.compact {
             let header = self.objs[child].addr;
-            encode_link(&key, header)?; // refuse before anything changes
+            encode_link(self.sizes, &key, header)?; // refuse before anything changes
             self.ext_add_link(gidx, &key, header)?;
             let entry = Entry {
                 name_off: 0,
@@ -223,8 +226,8 @@ impl Writer {
             (seg_addr, seg_cap)
         } else {
             // Room for the free block HDF5 needs after the names, and for later names.
-            let cap = (need + local_heap::FREE_BLOCK).max(seg_cap.saturating_mul(2));
-            let (_, seg) = heap_layout(&data, cap, UNDEF)?;
+            let cap = (need + local_heap::free_block(self.sizes)).max(seg_cap.saturating_mul(2));
+            let (_, seg) = heap_layout(self.sizes, &data, cap, UNDEF)?;
             (self.alloc_write(&seg)?, cap)
         };
         let entry = self.group_entry(child, used)?;
@@ -262,10 +265,11 @@ impl Writer {
         let (heap, btree, seg_addr, seg_cap) = (g.heap, g.btree, g.seg_addr, g.seg_cap);
         let (used, written) = (g.heap_data.len(), to_usize(g.heap_written)?);
         let unwritten = g.heap_data.get(written..).unwrap_or_default().to_vec();
-        let (head, seg) = heap_layout(&g.heap_data, seg_cap, seg_addr)?;
+        let (head, seg) = heap_layout(self.sizes, &g.heap_data, seg_cap, seg_addr)?;
         let free_block = seg.get(used..).unwrap_or_default();
+        let fb = local_heap::free_block(self.sizes) as usize;
         let free_block = free_block
-            .get(..free_block.len().min(local_heap::FREE_BLOCK as usize))
+            .get(..free_block.len().min(fb))
             .unwrap_or_default()
             .to_vec();
         g.heap_written = used as u64;
@@ -319,16 +323,19 @@ impl Writer {
         cache: &mut HashMap<Vec<u8>, u64>,
         entries: &[Entry],
     ) -> Result<Vec<u8>> {
+        let s = self.sizes;
+        let key = |off: u64| Encoder::sized(s).length(off).take();
         let mut level: Vec<(Vec<u8>, Vec<u8>, u64)> = Vec::new();
         let mut lo = 0u64;
         for snod in entries.chunks(2 * self.k.leaf) {
-            let bytes = encode_snod_k(snod, self.k.leaf);
+            let bytes = encode_snod_k(s, snod, self.k.leaf);
             let a = self.cached_write(cache, bytes)?;
             let hi = snod.last().map(|e| e.name_off).unwrap_or(0);
-            level.push((lo.to_le_bytes().to_vec(), hi.to_le_bytes().to_vec(), a));
+            level.push((key(lo), key(hi), a));
             lo = hi;
         }
-        self.build_tree(cache, 0, level, 8, self.k.internal)
+        // Group B-tree keys are heap offsets (lengths).
+        self.build_tree(cache, 0, level, s.l(), self.k.internal)
     }
 
     /// Create a group at `path` (its parent must exist).
@@ -390,7 +397,7 @@ impl Writer {
             )));
         }
         let entry = if g.compact {
-            encode_link(key, header)?;
+            encode_link(self.sizes, key, header)?;
             self.ext_add_link(gidx, key, header)?;
             Entry {
                 name_off: 0,
@@ -424,8 +431,8 @@ impl Writer {
         };
         let used = g.heap_data.len() as u64;
         let (old_addr, old_cap) = (g.seg_addr, g.seg_cap);
-        let cap = (used + local_heap::FREE_BLOCK).max(old_cap.saturating_mul(2));
-        let (_, seg) = heap_layout(&g.heap_data, cap, UNDEF)?;
+        let cap = (used + local_heap::free_block(self.sizes)).max(old_cap.saturating_mul(2));
+        let (_, seg) = heap_layout(self.sizes, &g.heap_data, cap, UNDEF)?;
         let a = self.alloc_write(&seg)?;
         if let Kind::Group(g) = &mut self.objs[gidx].kind {
             g.seg_addr = a;
@@ -448,15 +455,23 @@ impl Writer {
 /// The local heap header and data segment image of a segment of `cap` bytes at `seg_addr`
 /// holding `names`: past them, the free block (HDF5's free list) where later names go in
 /// place, when the rest holds one; else the header declares only the names.
-fn heap_layout(names: &[u8], cap: u64, seg_addr: u64) -> Result<(Vec<u8>, Vec<u8>)> {
+fn heap_layout(s: Sizes, names: &[u8], cap: u64, seg_addr: u64) -> Result<(Vec<u8>, Vec<u8>)> {
     let used = names.len() as u64;
+    if !s.length_fits(cap.max(used)) {
+        return Err(usage(format!(
+            "a group's names need a local heap of {} bytes, more than the file's {}-byte \
+             lengths hold",
+            cap.max(used),
+            s.lengths
+        )));
+    }
     let mut seg = names.to_vec();
     let head = match cap.checked_sub(used) {
-        Some(rest) if rest >= local_heap::FREE_BLOCK => {
-            seg.extend_from_slice(&local_heap::encode_free_block(rest));
-            local_heap::encode_local_heap_free(cap, used, seg_addr)
+        Some(rest) if rest >= local_heap::free_block(s) => {
+            seg.extend_from_slice(&local_heap::encode_free_block(s, rest));
+            local_heap::encode_local_heap_free(s, cap, used, seg_addr)
         }
-        _ => encode_local_heap(used, seg_addr),
+        _ => encode_local_heap(s, used, seg_addr),
     };
     seg.resize(to_usize(cap.max(used))?, 0);
     Ok((head, seg))

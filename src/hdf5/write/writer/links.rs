@@ -52,8 +52,13 @@ pub(super) fn link_info(o: &LinkOrder, dense: Option<(u64, u64)>, corder_bt: u64
 }
 
 /// [`link_info`] encoded.
-pub(super) fn link_info_body(o: &LinkOrder, dense: Option<(u64, u64)>, corder_bt: u64) -> Vec<u8> {
-    link_info(o, dense, corder_bt).encode()
+pub(super) fn link_info_body(
+    s: Sizes,
+    o: &LinkOrder,
+    dense: Option<(u64, u64)>,
+    corder_bt: u64,
+) -> Vec<u8> {
+    link_info(o, dense, corder_bt).encode(s)
 }
 
 /// The creation-order state of a link-message group found in a file.
@@ -106,7 +111,7 @@ impl Writer {
                         "a link of the group was not found",
                     ))
                 }
-                None => encode_link_ordered(k, e.header, corder.filter(|_| o.tracked))?,
+                None => encode_link_ordered(self.sizes, k, e.header, corder.filter(|_| o.tracked))?,
             };
             out.push((k.clone(), body, corder.unwrap_or(0)));
         }
@@ -146,7 +151,7 @@ impl Writer {
             }
             return Ok(());
         }
-        let body = encode_link_ordered(key, header, corder)?;
+        let body = encode_link_ordered(self.sizes, key, header, corder)?;
         match &mut self.objs[gidx].ext {
             Some(h) => h.add(kind::LINK, body),
             None => Ok(()),
@@ -225,12 +230,7 @@ impl Writer {
         }
         let mut found = BTreeMap::new();
         for b in bodies {
-            let mut c = crate::hdf5::cursor::Cursor::new(
-                &b,
-                addr,
-                "link message",
-                crate::hdf5::cursor::Sizes::default(),
-            );
+            let mut c = crate::hdf5::cursor::Cursor::new(&b, addr, "link message", self.sizes);
             let l = LinkMessage::parse(&mut c, &limits)?;
             found.insert(l.name.into_bytes(), b);
         }
@@ -277,13 +277,16 @@ impl Writer {
         {
             // The flags are the file's (`order_of`): the same size (a v1 header's padding
             // kept).
-            let found = LinkInfo::parse(&mut open_header::message_cursor(b, addr), &self.limits)?;
+            let found = LinkInfo::parse(
+                &mut open_header::message_cursor(b, addr, self.sizes),
+                &self.limits,
+            )?;
             if (found.creation_order_tracked, found.creation_order_indexed)
                 != (info.creation_order_tracked, info.creation_order_indexed)
             {
                 return Err(Error::format("link info message", addr, "flags changed"));
             }
-            open_header::replace_same_size(b, info.encode(), "link info message", addr)?;
+            open_header::replace_same_size(b, info.encode(self.sizes), "link info message", addr)?;
         }
         if let Kind::Group(g) = &mut self.objs[gidx].kind {
             g.order.to_dense = false;

@@ -91,11 +91,19 @@ impl Writer {
             Kind::Group(g) if g.compact => vec![
                 (
                     kind::LINK_INFO,
-                    links::link_info_body(&g.order, o.dense.links, o.dense.links_corder),
+                    links::link_info_body(
+                        self.sizes,
+                        &g.order,
+                        o.dense.links,
+                        o.dense.links_corder,
+                    ),
                 ),
                 (kind::GROUP_INFO, encode_group_info()),
             ],
-            Kind::Group(g) => vec![(kind::SYMBOL_TABLE, encode_symbol_table(g.btree, g.heap))],
+            Kind::Group(g) => vec![(
+                kind::SYMBOL_TABLE,
+                encode_symbol_table(self.sizes, g.btree, g.heap),
+            )],
             Kind::Dataset(d) => {
                 let mut v = Vec::new();
                 let space = if d.dims.is_empty() {
@@ -103,7 +111,7 @@ impl Writer {
                 } else {
                     Dataspace::simple(d.dims.clone(), d.has_max.then(|| d.max.clone()))
                 };
-                v.push((kind::DATASPACE, space.encode()?));
+                v.push((kind::DATASPACE, space.encode(self.sizes)?));
                 v.push((kind::DATATYPE, d.dt_body.clone()));
                 let chunked = matches!(d.store, Store::Chunked(_));
                 if !d.user_fill && matches!(d.dt, Datatype::VarLenString { .. }) {
@@ -147,7 +155,7 @@ impl Writer {
                         })
                     }
                 };
-                v.push((kind::LAYOUT, layout.encode()?));
+                v.push((kind::LAYOUT, layout.encode(self.sizes)?));
                 if let Some(p) = &d.pipeline {
                     v.push((kind::FILTER_PIPELINE, encode_pipeline(p)?));
                 }
@@ -157,7 +165,7 @@ impl Writer {
         if self.header_version(idx) == HeaderVersion::V2 {
             ess.push((
                 kind::ATTRIBUTE_INFO,
-                dense::attribute_info(o.dense.attrs).encode(),
+                dense::attribute_info(o.dense.attrs).encode(self.sizes),
             ));
         }
         if let Some(rc) = self.refcount_message(idx) {
@@ -250,7 +258,11 @@ impl Writer {
         };
         if let Some((a, content)) = &cont {
             let len = hv.continuation_len(content.len());
-            hv.push(&mut c0, kind::CONTINUATION, &encode_continuation(*a, len))?;
+            hv.push(
+                &mut c0,
+                kind::CONTINUATION,
+                &encode_continuation(self.sizes, *a, len),
+            )?;
             n += 1;
         }
         let o = &mut self.objs[idx];

@@ -83,12 +83,6 @@ impl Writer {
                 0,
             ));
         }
-        if sb.sizes.offsets != 8 || sb.sizes.lengths != 8 {
-            return Err(unsupported(
-                "writing into a file whose sizes of offsets/lengths are not 8",
-                13,
-            ));
-        }
         let base = file.inner.io.base;
         let k = btree_k(&file)?;
         let fs_page = fs_page_size(&file)?;
@@ -119,19 +113,28 @@ impl Writer {
                 .checked_next_multiple_of(fs_page)
                 .ok_or_else(|| Error::format("superblock", 0, "end of file address"))?;
         }
+        // The end-of-file address follows the base and free-space (v0/v1) or extension
+        // (v2/v3) addresses, each "size of offsets" wide.
+        let o = u64::from(sb.sizes.offsets);
         let (profile, superblock) = if sb.version >= 2 {
-            let b = file.inner.io.read(0, 44, "superblock")?;
-            let head = b
-                .try_into()
-                .map_err(|_| Error::format("superblock", 0, "short"))?;
-            (Profile::Hdf5V110, Superblock::Kept { head })
+            // Signature, version, sizes, flags, then base, extension, EOF and root addresses.
+            let head = file.inner.io.read(0, 12 + 4 * o, "superblock")?;
+            (
+                Profile::Hdf5V110,
+                Superblock::Kept {
+                    head,
+                    eof_field: 12 + 2 * o,
+                },
+            )
         } else {
-            let eof_field = if sb.version == 0 { 40 } else { 44 };
+            // v1 adds the chunk B-tree K and 2 reserved bytes before the addresses.
+            let eof_field = if sb.version == 0 { 24 } else { 28 } + 2 * o;
             (Profile::PyTables, Superblock::V0V1 { eof_field })
         };
         let mut w = Writer::bare(Box::new(based), &opts, profile, superblock);
         w.base = base;
         w.k = k;
+        w.sizes = sb.sizes;
         w.fs_page = fs_page;
         w.free.leak = fs_page > 0;
         w.eof = eof;
@@ -340,7 +343,7 @@ impl Writer {
         // its names, so do we): later names go there in place; without one the segment is
         // full.
         let seg_cap = heap.data.len() as u64;
-        let tail = heap.tail_free();
+        let tail = heap.tail_free(self.sizes);
         let mut heap_data = heap.data;
         if let Some(used) = tail {
             heap_data.truncate(to_usize(used)?);
@@ -365,16 +368,17 @@ impl Writer {
     /// group's node cache: at its first commit (`commit_group`) the ones the new tree
     /// still has byte for byte are kept where they are, the others are freed once the
     /// rewritten root no longer leads to them (before, they were leaked at every reopen).
-    /// Their sizes are HDF5's for the file's K values (`btree_k`) and 8-byte offsets and
-    /// lengths (with K 4/16 an `SNOD` is 8 + 2 * 4 * 40 = 328 bytes, a node
+    /// Their sizes are HDF5's for the file's K values (`btree_k`) and sizes of offsets
+    /// and lengths (with K 4/16 and 8/8 an `SNOD` is 8 + 2 * 4 * 40 = 328 bytes, a node
     /// 24 + 33 * 8 + 32 * 8 = 544). The root stays out (it is rewritten in place, never
     /// reused as a child). A node that cannot be read whole, or repeats another's bytes,
     /// stays out too: left as it is, never freed.
     fn found_group_nodes(&self, file: &File, tree: &btree_v1::GroupTree) -> HashMap<Vec<u8>, u64> {
         let mut cache = HashMap::new();
         let io = &file.inner.io;
-        let node = btree_v1::btree_node_size(8, self.k.internal) as u64;
-        let snod = crate::hdf5::symbol_node::snod_size(self.k.leaf) as u64;
+        let s = self.sizes;
+        let node = btree_v1::btree_node_size(s, s.l(), self.k.internal) as u64;
+        let snod = crate::hdf5::symbol_node::snod_size(s, self.k.leaf) as u64;
         let all = tree.nodes.iter().map(|a| (*a, node, "v1 B-tree node"));
         for (a, len, what) in all.chain(tree.snods.iter().map(|a| (*a, snod, "SNOD"))) {
             if let Ok(b) = io.read(a, len, what) {
@@ -409,7 +413,8 @@ impl Writer {
         else {
             return cache;
         };
-        let len = btree_v1::btree_node_size(8 + 8 * (rank + 1), k) as u64;
+        let s = io.sizes;
+        let len = btree_v1::btree_node_size(s, 8 + 8 * (rank + 1), k) as u64;
         for a in nodes {
             if let Ok(b) = io.read(a, len, "v1 B-tree node") {
                 if b.len() as u64 == len {
@@ -679,7 +684,8 @@ impl Writer {
         }
         let head = file.inner.io.read(at, 12, "chunk index header")?;
         let bad = || Error::format("chunk index header", at, "filtered element size");
-        let fixed = 8 + 4;
+        // The chunk address and the filter mask around the size.
+        let fixed = usize::from(file.inner.io.sizes.offsets) + 4;
         let w = match head.get(..4) {
             Some(b"EAHD" | b"FAHD") => usize::from(*head.get(6).ok_or_else(bad)?)
                 .checked_sub(fixed)

@@ -15,8 +15,8 @@ fn unsupported(what: impl Into<String>, at: u64) -> Error {
 
 /// A cursor over a message body of the header at `at` (the writer opens only files with
 /// 8-byte offsets and lengths).
-pub(super) fn message_cursor(body: &[u8], at: u64) -> Cursor<'_> {
-    Cursor::new(body, at, "object header message", Sizes::default())
+pub(super) fn message_cursor(body: &[u8], at: u64, s: Sizes) -> Cursor<'_> {
+    Cursor::new(body, at, "object header message", s)
 }
 
 /// Replace `body` by `new`, zero-padded to the same size: a message rewritten in place
@@ -51,27 +51,29 @@ pub(super) fn layout_with_index_at(
     body: &[u8],
     index: u64,
     at: u64,
+    s: Sizes,
     limits: &Limits,
 ) -> Option<Vec<u8>> {
-    let mut layout = DataLayout::parse(&mut message_cursor(body, at), limits).ok()?;
+    let mut layout = DataLayout::parse(&mut message_cursor(body, at, s), limits).ok()?;
     let DataLayout::Chunked(l) = &mut layout else {
         return None;
     };
     l.index_address = index;
-    layout.encode().ok().filter(|b| b.len() == body.len())
+    layout.encode(s).ok().filter(|b| b.len() == body.len())
 }
 
 pub(super) fn edited_dataspace(
     body: &[u8],
     dims: &[u64],
     at: u64,
+    s: Sizes,
     limits: &Limits,
 ) -> Result<Vec<u8>> {
     let version = body.first().copied().unwrap_or(0);
     if !matches!(version, 1 | 2) {
         return Err(unsupported("dataspace message version", at));
     }
-    let mut space = Dataspace::parse(&mut message_cursor(body, at), limits)?;
+    let mut space = Dataspace::parse(&mut message_cursor(body, at, s), limits)?;
     if space.dims.len() != dims.len() {
         return Err(Error::format(
             "dataspace message",
@@ -84,7 +86,7 @@ pub(super) fn edited_dataspace(
         ));
     }
     space.dims = dims.to_vec();
-    space.encode_version(version)
+    space.encode_version(version, s)
 }
 
 /// The Data Layout message `body` pointing at the storage the writer holds (`None`: a
@@ -94,13 +96,14 @@ pub(super) fn edited_layout(
     body: &[u8],
     store: &Store,
     at: u64,
+    s: Sizes,
     limits: &Limits,
 ) -> Result<Option<Vec<u8>>> {
     match (body.first(), store) {
         (Some(3), _) | (Some(4 | 5), Store::Chunked(_)) => {}
         _ => return Err(unsupported("layout message version other than 3", at)),
     }
-    let mut layout = DataLayout::parse(&mut message_cursor(body, at), limits)?;
+    let mut layout = DataLayout::parse(&mut message_cursor(body, at, s), limits)?;
     let mismatch = || {
         Error::format(
             "data layout message",
@@ -135,7 +138,7 @@ pub(super) fn edited_layout(
     }
     // Unpadded: the found size (padded in a v1 header, as found in a v2 one, e.g. h5py's
     // 18-byte contiguous layouts) holds it; `replace_same_size` pads.
-    layout.encode().map(Some)
+    layout.encode(s).map(Some)
 }
 
 impl Writer {
@@ -151,7 +154,7 @@ impl Writer {
         let h = o.ext.as_ref()?;
         let (ci, mi) = h.find(mtype)?;
         let body = &h.chunks.get(ci)?.msgs.get(mi)?.body;
-        parse(&mut message_cursor(body, o.addr), &self.limits).ok()
+        parse(&mut message_cursor(body, o.addr, self.sizes), &self.limits).ok()
     }
 
     /// Put `new` (re-encoded by its message module) in the place of the first message of
@@ -239,11 +242,11 @@ impl Writer {
                     ));
                 }
             } else if let Some(b) = h.body_mut(kind::DATASPACE) {
-                let nb = edited_dataspace(b, &d.dims, addr, &self.limits)?;
+                let nb = edited_dataspace(b, &d.dims, addr, self.sizes, &self.limits)?;
                 replace_same_size(b, nb, "dataspace message", addr)?;
             }
             if let Some(b) = h.body_mut(kind::LAYOUT) {
-                if let Some(nb) = edited_layout(b, &d.store, addr, &self.limits)? {
+                if let Some(nb) = edited_layout(b, &d.store, addr, self.sizes, &self.limits)? {
                     replace_same_size(b, nb, "data layout message", addr)?;
                 }
             }

@@ -115,12 +115,15 @@ pub(super) fn fs_page_size(file: &File) -> Result<u64> {
     if version == 0 || strategy != STRATEGY_PAGE {
         return Ok(0);
     }
-    let page = m
-        .data
-        .get(11..19)
-        .and_then(|b| b.try_into().ok())
-        .map(u64::from_le_bytes)
-        .ok_or_else(|| Error::format("file space info message", m.at, "short"))?;
+    let mut c = file
+        .inner
+        .io
+        .cursor(&m.data, m.at, "file space info message");
+    let page = c
+        .skip(3)
+        .and_then(|_| c.length())
+        .and_then(|_| c.length())
+        .map_err(|_| Error::format("file space info message", m.at, "short"))?;
     if page == 0 {
         return Err(Error::format(
             "file space info message",

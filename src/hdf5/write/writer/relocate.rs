@@ -31,9 +31,6 @@ use crate::hdf5::object_header::edit::{EditableHeader, HeaderChunk, HeaderMessag
 use crate::hdf5::read::dataset::Dataset as RDataset;
 use crate::hdf5::read::file::Object;
 
-/// Body of a continuation message (address, length).
-const CONT_BODY: usize = 16;
-
 /// A planned relocation (see [`Writer::relocation_plan`]).
 struct Plan {
     slot: Slot,
@@ -151,7 +148,18 @@ impl Writer {
         };
         // The continuation message to the slot takes the place of the dataspace or the
         // layout message: the same size, or with room for a NIL message after it.
-        let fits = |m: &HeaderMessage| m.body.len() == CONT_BODY || m.body.len() >= CONT_BODY + fh;
+        // A continuation message body (address, length: 16 bytes with 8-byte offsets and
+        // lengths), padded to 8 in a v1 header.
+        let (sizes, v1) = (self.sizes, h.v2_prefix.is_none());
+        let cont = move |addr: u64, len: u64| {
+            let mut b = encode_continuation(sizes, addr, len);
+            if v1 {
+                crate::hdf5::encoder::pad_vec(&mut b);
+            }
+            b
+        };
+        let cont_body = cont(0, 0).len();
+        let fits = |m: &HeaderMessage| m.body.len() == cont_body || m.body.len() >= cont_body + fh;
         let (host, other) = if fits(&ds_msg) {
             (ds, ly)
         } else if fits(&ly_msg) {
@@ -173,7 +181,8 @@ impl Writer {
         let space = array
             && !fixed
             && host == ds
-            && open_header::layout_with_index_at(&ly_msg.body, 0, at, &self.limits).is_some();
+            && open_header::layout_with_index_at(&ly_msg.body, 0, at, self.sizes, &self.limits)
+                .is_some();
         let slot_msgs = if space {
             vec![ds_msg]
         } else {
@@ -192,7 +201,9 @@ impl Writer {
             if let Some(ch) = model.chunks.get_mut(other.0) {
                 if let Some(m) = ch.msgs.get_mut(other.1) {
                     match space
-                        .then(|| open_header::layout_with_index_at(&m.body, hdr, at, &limits))
+                        .then(|| {
+                            open_header::layout_with_index_at(&m.body, hdr, at, sizes, &limits)
+                        })
                         .flatten()
                     {
                         Some(b) => m.body = b,
@@ -204,9 +215,8 @@ impl Writer {
                 ch.dirty = true;
             }
             if let Some(ch) = model.chunks.get_mut(host.0) {
-                let rest = ch.msgs.get(host.1).map_or(0, |m| m.body.len() - CONT_BODY);
-                let mut body = addr.to_le_bytes().to_vec();
-                body.extend_from_slice(&(len as u64).to_le_bytes());
+                let rest = ch.msgs.get(host.1).map_or(0, |m| m.body.len() - cont_body);
+                let body = cont(addr, len as u64);
                 if let Some(m) = ch.msgs.get_mut(host.1) {
                     *m = HeaderMessage {
                         mtype: kind::CONTINUATION,
@@ -250,10 +260,10 @@ impl Writer {
             r.filter(|(lo, hi)| !v1 || (at + *lo as u64) / PAGE == (at + *hi as u64 - 1) / PAGE)
         };
         // A dry run (placeholder addresses) decides before anything is written.
-        let mut k = 0u64;
-        let probe = edit(UNDEF - 1, UNDEF - 2).serialize(&mut |_| {
+        let (mut k, top) = (0u64, self.sizes.max_address());
+        let probe = edit(top, top - 1).serialize(&mut |_| {
             k += 1;
-            Ok(UNDEF - 1 - k)
+            Ok(top - 1 - k)
         })?;
         if within_page(changed_range(&old, &probe)).is_none() {
             return Ok(None);

@@ -22,8 +22,9 @@ use super::*;
 use crate::hdf5::encoder::seal;
 use crate::hdf5::sohm;
 
-/// Size of a list entry and of a type 7 record with 8-byte offsets: location, hash, then
-/// (heap) reference count and heap ID, or (object header) 4 bytes and an address.
+/// Size of a list entry and of a type 7 record: location, hash, then (heap) reference
+/// count and 8-byte heap ID, or (object header) 4 bytes and an address (libhdf5 sizes the
+/// entry for the larger: 17 bytes with offsets of up to 8 bytes).
 const ENTRY: usize = 1 + 4 + 12;
 const S: &str = "shared message index";
 
@@ -92,13 +93,13 @@ impl Writer {
     /// The references to the shared-message heap that the attribute messages `removed`
     /// (flags, body) held: a shared message's own, or the shared datatype and dataspace of
     /// an unshared one. As (message type, heap ID).
-    pub(super) fn shared_refs(removed: &[(u8, Vec<u8>)]) -> Vec<(u16, Vec<u8>)> {
+    pub(super) fn shared_refs(s: Sizes, removed: &[(u8, Vec<u8>)]) -> Vec<(u16, Vec<u8>)> {
         let mut out = Vec::new();
         for (flags, body) in removed {
             if flags & crate::hdf5::object_header::edit::FLAG_SHARED != 0 {
                 out.extend(sohm::heap_id(body).map(|id| (kind::ATTRIBUTE, id.to_vec())));
             } else {
-                out.extend(Self::part_refs(body));
+                out.extend(Self::part_refs(s, body));
             }
         }
         out
@@ -107,11 +108,7 @@ impl Writer {
     /// The shared datatype and dataspace of an attribute message: in the shared-message
     /// heap, or a committed (named) datatype, whose header counts the messages naming it
     /// (as `(COMMITTED_DATATYPE, header address)`).
-    pub(super) fn part_refs(body: &[u8]) -> Vec<(u16, Vec<u8>)> {
-        let sizes = crate::hdf5::cursor::Sizes {
-            offsets: 8,
-            lengths: 8,
-        };
+    pub(super) fn part_refs(sizes: Sizes, body: &[u8]) -> Vec<(u16, Vec<u8>)> {
         crate::hdf5::message::attribute::shared_parts(body)
             .into_iter()
             .filter_map(|(t, enc)| match sohm::heap_id(enc) {
@@ -263,7 +260,7 @@ impl Writer {
         let parts = if mtype == kind::ATTRIBUTE {
             let heap = crate::hdf5::fractal_heap::open(io, ix.heap)?;
             let msg = heap.get(io, id, &mut crate::hdf5::io::Budget::new(&self.limits))?;
-            Self::part_refs(&msg)
+            Self::part_refs(self.sizes, &msg)
         } else {
             Vec::new()
         };
@@ -312,8 +309,15 @@ impl Writer {
                     return Err(Error::format(S, ix.index_addr, "not a type 7 B-tree"));
                 }
                 let (kept, gone) = edit(records.into_iter().map(|r| r.bytes).collect())?;
+                let sizes = self.sizes;
                 let mut alloc = |b: &[u8]| self.alloc_write(b);
-                let t = crate::hdf5::btree_v2::encode::write(7, ENTRY as u16, &kept, &mut alloc)?;
+                let t = crate::hdf5::btree_v2::encode::write(
+                    sizes,
+                    7,
+                    ENTRY as u16,
+                    &kept,
+                    &mut alloc,
+                )?;
                 (t, kept.len(), gone, old)
             }
             t => {
@@ -331,10 +335,11 @@ impl Writer {
             .get_mut(at + 12..at + 14)
             .ok_or_else(missing)?
             .copy_from_slice(&count.to_le_bytes());
+        let addr = Encoder::sized(self.sizes).offset(new_addr).take();
         block
-            .get_mut(at + 14..at + 22)
+            .get_mut(at + 14..at + 14 + addr.len())
             .ok_or_else(missing)?
-            .copy_from_slice(&new_addr.to_le_bytes());
+            .copy_from_slice(&addr);
         block.truncate(body_len);
         let block = seal(block);
         // The new index lies in new space: the EOF covers it before the table names it.

@@ -3,6 +3,7 @@
 
 use super::commit::PAGE;
 use super::*;
+use crate::hdf5::object_header::edit::placeholder_floor;
 
 /// Unfiltered data blocks from this size up are page-aligned (see [`Writer::alloc_data`]).
 const ALIGN_MIN: u64 = 64 * 1024;
@@ -19,6 +20,18 @@ impl Writer {
     }
 
     pub(super) fn put(&mut self, at: u64, data: &[u8]) -> Result<()> {
+        // Files with narrow offsets address only so far (the top addresses are header
+        // edits' placeholders): nothing is written once an allocation passed it (the
+        // structure pointing there would hold a cut address).
+        let end = at.saturating_add(data.len() as u64).max(self.eof);
+        let top = placeholder_floor(self.sizes);
+        if end.saturating_add(self.base) > top {
+            self.failed = true;
+            return Err(usage(format!(
+                "the file's {}-byte addresses reach {top} bytes; this write would pass them",
+                self.sizes.offsets,
+            )));
+        }
         if let Err(e) = self.st.write_at(at, data) {
             self.failed = true;
             return Err(e.into());

@@ -4,23 +4,24 @@
 use super::*;
 
 /// The superblock of the file being written, as far as publishing the end of file goes.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(super) enum Superblock {
-    /// v0 or v1 (PyTables family): the 8-byte end-of-file address at `eof_field` (40 in
-    /// v0, 44 in v1) is rewritten alone.
+    /// v0 or v1 (PyTables family): the end-of-file address at `eof_field` (40 in v0, 44
+    /// in v1 with 8-byte offsets) is rewritten alone.
     V0V1 { eof_field: u64 },
     /// v3 (1.10 family): the whole 48 bytes are rewritten with their checksum; `root` is
     /// the root group's object header address.
     V3 { root: u64 },
     /// A v2 or v3 superblock of an opened file, kept as found (version, flags, base,
     /// extension address such as a shared-message table, root) but for its end-of-file
-    /// address: the whole 48 bytes rewritten with their checksum.
-    Kept { head: [u8; 44] },
+    /// address at `eof_field`: the whole superblock (`head` and its checksum; 48 bytes
+    /// with 8-byte offsets) rewritten.
+    Kept { head: Vec<u8>, eof_field: u64 },
 }
 
 impl Superblock {
     /// Bytes of the superblock of a new file (the root group's header follows it).
-    pub(super) fn len(self) -> u64 {
+    pub(super) fn len(&self) -> u64 {
         match self {
             Superblock::V0V1 { .. } => SUPERBLOCK_SIZE,
             Superblock::V3 { .. } | Superblock::Kept { .. } => SUPERBLOCK_V3_SIZE,
@@ -55,20 +56,24 @@ impl Writer {
     /// Write the current end of file into the superblock: one positional write (v3: the
     /// whole checksummed superblock).
     pub(super) fn write_eof(&mut self) -> Result<()> {
-        match self.superblock {
+        let eof = Encoder::sized(self.sizes).offset(self.stored_eof()?).take();
+        match &self.superblock {
             Superblock::V0V1 { eof_field } => {
-                let e = self.stored_eof()?.to_le_bytes();
-                self.put(eof_field, &e)
+                let at = *eof_field;
+                self.put(at, &eof)
             }
             Superblock::V3 { root } => {
-                let sb = encode_superblock_v3(self.eof, root);
+                let sb = encode_superblock_v3(self.eof, *root);
                 self.put(0, &sb)
             }
-            Superblock::Kept { mut head } => {
-                // End-of-file address after signature, version, sizes, flags, base and
-                // extension addresses.
-                head[28..36].copy_from_slice(&self.stored_eof()?.to_le_bytes());
-                let sb = crate::hdf5::encoder::seal(head.to_vec());
+            Superblock::Kept { head, eof_field } => {
+                let mut head = head.clone();
+                let field = usize::try_from(*eof_field)
+                    .ok()
+                    .and_then(|f| head.get_mut(f..f.checked_add(eof.len())?))
+                    .ok_or_else(|| Error::format("superblock", *eof_field, "short"))?;
+                field.copy_from_slice(&eof);
+                let sb = crate::hdf5::encoder::seal(head);
                 self.put(0, &sb)
             }
         }

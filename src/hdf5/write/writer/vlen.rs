@@ -2,7 +2,8 @@
 
 use super::*;
 
-/// Vlen rows are gathered into one collection up to this many bytes.
+/// Vlen rows are gathered into one collection up to this many bytes (less in files with
+/// 2-byte lengths, `Writer::vlen_batch_bytes`).
 const VLEN_BATCH_BYTES: usize = 1 << 16;
 const VLEN_BATCH_ROWS: usize = 4096;
 
@@ -28,13 +29,19 @@ impl Writer {
             }
         }
         let mut full = false;
+        // A collection holds a 16-byte header and object header per row and the free
+        // space object; with 2-byte lengths it stays under 64 KiB.
+        let batch = if self.sizes.lengths == 2 {
+            VLEN_BATCH_BYTES / 4
+        } else {
+            VLEN_BATCH_BYTES
+        };
         if let Store::Chunked(c) = &mut self.ds_mut(*ds)?.store {
             for r in rows {
                 c.vlen_pending_bytes += r.len();
                 c.vlen_pending.push(r.to_vec());
             }
-            full =
-                c.vlen_pending_bytes >= VLEN_BATCH_BYTES || c.vlen_pending.len() >= VLEN_BATCH_ROWS;
+            full = c.vlen_pending_bytes >= batch || c.vlen_pending.len() >= VLEN_BATCH_ROWS;
         }
         if full {
             self.materialize_vlen(*ds)?;
@@ -63,30 +70,76 @@ impl Writer {
         self.append_raw(&ds, &desc)
     }
 
-    /// One global heap collection for the non-empty `rows`, and their 16-byte vlen
-    /// descriptors (element count, collection address, object index) in row order.
+    /// One global heap collection for the non-empty `rows`, and their vlen descriptors
+    /// (element count, collection address, object index: 16 bytes with 8-byte offsets)
+    /// in row order.
     fn vlen_descriptors(&mut self, rows: &[&[u8]], bsize: usize) -> Result<Vec<u8>> {
         let nonempty: Vec<&[u8]> = rows.iter().copied().filter(|r| !r.is_empty()).collect();
         let gaddr = if nonempty.is_empty() {
             0
         } else {
-            self.alloc_write(&encode_global_heap(&nonempty))?
+            self.write_collection(&nonempty)?
         };
-        let mut desc = Vec::with_capacity(rows.len() * 16);
+        let mut desc = Encoder::sized(self.sizes);
         let mut k = 0u32;
         for r in rows {
             let n = u32::try_from(r.len() / bsize.max(1))
                 .map_err(|_| usage("vlen row of 2^32 elements or more"))?;
-            desc.extend_from_slice(&n.to_le_bytes());
+            desc.u32(n);
             if r.is_empty() {
-                desc.extend_from_slice(&[0u8; 12]);
+                desc.offset(0).u32(0);
             } else {
                 k += 1;
-                desc.extend_from_slice(&gaddr.to_le_bytes());
-                desc.extend_from_slice(&k.to_le_bytes());
+                desc.offset(gaddr).u32(k);
             }
         }
-        Ok(desc)
+        Ok(desc.finish())
+    }
+
+    /// Write one global heap collection holding `objects`; its address. Refused when the
+    /// collection's size does not fit in the file's lengths (2-byte lengths: 64 KiB).
+    pub(super) fn write_collection(&mut self, objects: &[&[u8]]) -> Result<u64> {
+        let gcol = encode_global_heap(self.sizes, objects);
+        if !self.sizes.length_fits(gcol.len() as u64) {
+            return Err(usage(format!(
+                "a global heap collection of {} bytes does not fit in the file's {}-byte \
+                 lengths",
+                gcol.len(),
+                self.sizes.lengths
+            )));
+        }
+        self.alloc_write(&gcol)
+    }
+
+    /// `dt` as this file stores it: a variable-length element is a 4-byte count and a
+    /// global heap ID (an address and a 4-byte index), 16 bytes with 8-byte offsets, 12
+    /// with 4-byte ones. Variable-length or reference members of compound and array types
+    /// are refused in files whose offsets are not 8 bytes (their layout would change).
+    pub(super) fn file_datatype(&self, dt: Datatype) -> Result<Datatype> {
+        if self.sizes.offsets == 8 {
+            return Ok(dt);
+        }
+        let size = 8 + u32::from(self.sizes.offsets);
+        Ok(match dt {
+            Datatype::VarLenString {
+                padding, charset, ..
+            } => Datatype::VarLenString {
+                size,
+                padding,
+                charset,
+            },
+            Datatype::VarLenSequence { base, .. } if !base.is_variable_length() => {
+                Datatype::VarLenSequence { size, base }
+            }
+            dt if dt.is_variable_length() || dt.has_reference() => {
+                return Err(usage(format!(
+                    "a {dt:?} in a file with {}-byte offsets (nested variable-length types \
+                     and references are written in files with 8-byte offsets only)",
+                    self.sizes.offsets
+                )))
+            }
+            dt => dt,
+        })
     }
 
     /// Write variable-length values (strings: their bytes; sequences: their base

@@ -36,8 +36,8 @@ impl Writer {
             return self.commit_slot(ds.0, Some(hbytes));
         }
         let hdr_len = match kind {
-            ChunkIdx::Extensible(_) => 72,
-            _ => 28,
+            ChunkIdx::Extensible(_) => eahd_size(self.sizes),
+            _ => fahd_size(self.sizes),
         };
         let hdr = match slot_hdr {
             Some(h) => h,
@@ -114,6 +114,7 @@ impl Writer {
                 .pipeline
                 .is_some()
                 .then(|| c.size_len.unwrap_or_else(|| chunk_size_len(cbytes))),
+            sizes: self.sizes,
         };
         let kind = c.kind;
         let grid = array_grid(&d.max, &c.chunk);

@@ -64,7 +64,7 @@ impl Writer {
                 // first) is the tree's (`H5D__bt2_compare`).
                 let mut recs = Vec::with_capacity(c.index.len());
                 for (off, rec) in &c.index {
-                    let mut r = rec.addr.to_le_bytes().to_vec();
+                    let mut r = Encoder::sized(self.sizes).offset(rec.addr).take();
                     if let Some(w) = width {
                         let size = u64::from(rec.size);
                         if w < 8 && size >> (8 * w) != 0 {
@@ -78,14 +78,20 @@ impl Writer {
                     }
                     recs.push(r);
                 }
+                let o = self.sizes.o();
                 let (rtype, rsize) = match width {
-                    Some(w) => (11, 8 + w + 4 + 8 * rank),
-                    None => (10, 8 + 8 * rank),
+                    Some(w) => (11, o + w + 4 + 8 * rank),
+                    None => (10, o + 8 * rank),
                 };
                 let rsize = u16::try_from(rsize).map_err(|_| usage("chunk record size"))?;
-                let ext = btree_v2::write_with(params, rtype, rsize, &recs, &mut |b: &[u8]| {
-                    self.alloc_write(b)
-                })?;
+                let ext = btree_v2::write_with(
+                    self.sizes,
+                    params,
+                    rtype,
+                    rsize,
+                    &recs,
+                    &mut |b: &[u8]| self.alloc_write(b),
+                )?;
                 let old = match &mut self.ds_mut(ds)?.store {
                     Store::Chunked(c) => std::mem::replace(&mut c.index_blocks, ext.blocks),
                     _ => Vec::new(),

@@ -128,9 +128,10 @@ impl Writer {
             .into_iter()
             .map(|i| recs.name_record(&ids[i], flags(i), lookup3(names[i]), corders[i]))
             .collect();
+        let sizes = self.sizes;
         let mut alloc = |b: &[u8]| self.alloc_write(b);
         let names_tree =
-            btree_v2::write_with(btree_v2::DEFAULT, ntype, nsize, &by_name, &mut alloc)?;
+            btree_v2::write_with(sizes, btree_v2::DEFAULT, ntype, nsize, &by_name, &mut alloc)?;
         let mut blocks: Vec<(u64, u64)> = heap.blocks.to_vec();
         blocks.extend(names_tree.blocks);
         let mut order = UNDEF;
@@ -141,7 +142,14 @@ impl Writer {
                 .into_iter()
                 .map(|i| recs.order_record(&ids[i], flags(i), corders[i]))
                 .collect();
-            let t = btree_v2::write_with(btree_v2::DEFAULT, otype, osize, &by_order, &mut alloc)?;
+            let t = btree_v2::write_with(
+                sizes,
+                btree_v2::DEFAULT,
+                otype,
+                osize,
+                &by_order,
+                &mut alloc,
+            )?;
             order = t.header;
             blocks.extend(t.blocks);
         }
