@@ -30,6 +30,11 @@ impl Sizes {
         n < max_of(self.lengths)
     }
 
+    /// The largest length "size of lengths" bytes hold (all ones is unlimited).
+    pub fn max_length(self) -> u64 {
+        max_of(self.lengths).saturating_sub(1)
+    }
+
     /// Bytes of a "size of offsets" field.
     pub fn o(self) -> usize {
         usize::from(self.offsets)

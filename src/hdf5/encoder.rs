@@ -113,26 +113,19 @@ impl Encoder {
         self.bytes(b.get(..n.min(8)).unwrap_or(&b))
     }
 
-    /// A file address ("size of offsets" wide); [`UNDEF`] is the undefined address (all
-    /// ones at any width). The writer never allocates past what the width addresses
-    /// (`Sizes::max_address`), so a defined address always fits.
+    /// A file address ("size of offsets" wide, its low bytes); [`UNDEF`] is the undefined
+    /// address (all ones at any width). An address past what the width holds is never
+    /// written: the writer refuses every write once its allocation passed it
+    /// (`Writer::put`).
     pub fn offset(&mut self, addr: u64) -> &mut Self {
-        debug_assert!(
-            addr == UNDEF || addr <= self.sizes.max_address(),
-            "address {addr:#x} wider than {} bytes",
-            self.sizes.offsets
-        );
         self.uint(addr, usize::from(self.sizes.offsets))
     }
 
-    /// A length ("size of lengths" wide); `u64::MAX` (unlimited) is all ones at any width.
-    /// Lengths the file cannot hold are refused before encoding (`Sizes::length_fits`).
+    /// A length ("size of lengths" wide, its low bytes); `u64::MAX` (unlimited) is all
+    /// ones at any width. Lengths a file cannot hold are refused before encoding
+    /// (`Sizes::length_fits`: dimensions, data and heap sizes) or capped where they are
+    /// statistics (extensible array headers).
     pub fn length(&mut self, n: u64) -> &mut Self {
-        debug_assert!(
-            n == u64::MAX || self.sizes.length_fits(n),
-            "length {n} wider than {} bytes",
-            self.sizes.lengths
-        );
         self.uint(n, usize::from(self.sizes.lengths))
     }
 

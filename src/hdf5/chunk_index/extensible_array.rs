@@ -478,7 +478,9 @@ pub fn encode_eahd(fmt: ElemFmt, st: &EaStats, iblock: u64) -> Vec<u8> {
         st.max_idx_set,
         st.nelmts,
     ] {
-        out.extend_from_slice(&fmt.encoder().length(v).take());
+        // Statistics libhdf5 does not check: capped where lengths are narrow (2 bytes).
+        let cap = fmt.sizes.max_length();
+        out.extend_from_slice(&fmt.encoder().length(v.min(cap)).take());
     }
     out.extend_from_slice(&fmt.encoder().offset(iblock).take());
     crate::hdf5::encoder::seal(out)

@@ -114,14 +114,18 @@ fn encode_dt_into(dt: &Datatype, ver: u8, e: &mut Encoder) -> Result<()> {
                 e.bytes(&m.value);
             }
         }
-        Datatype::VarLenSequence { base, .. } => {
-            head(e, 9, [0, 0, 0], 16);
+        // A vlen element is a 4-byte count and a global heap ID: 16 bytes with 8-byte
+        // offsets, the size the value carries otherwise (`Writer::file_datatype`).
+        Datatype::VarLenSequence { base, size } => {
+            head(e, 9, [0, 0, 0], *size);
             encode_dt_into(base, ver, e)?;
         }
         Datatype::VarLenString {
-            padding, charset, ..
+            padding,
+            charset,
+            size,
         } => {
-            head(e, 9, [1 | (padding.code() << 4), charset.code(), 0], 16);
+            head(e, 9, [1 | (padding.code() << 4), charset.code(), 0], *size);
             // The base type of a vlen string is a 1-byte character (ASCII or UTF-8 string).
             let char_type = Datatype::String {
                 size: 1,

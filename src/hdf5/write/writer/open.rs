@@ -25,11 +25,13 @@
 //! `btree_k`), any file-space strategy, page size and persisted free space (the free-space
 //! info message and managers are kept as found: they describe space below the EOF we
 //! never allocate; we reuse only blocks we freed, which libhdf5 counts as in use; a paged
-//! file gets whole pages per allocation and no reuse, `Writer::alloc_pages`).
+//! file gets whole pages per allocation and no reuse, `Writer::alloc_pages`), any sizes of
+//! offsets and lengths the reader takes (2, 4 or 8: every structure written at the file's
+//! widths, `Writer::sizes`).
 //! Refused (`Error::Unsupported`, reading stays possible): a superblock v3 with file
-//! consistency flags set (a writer still has it open), sizes of offsets/lengths other
-//! than 8, writes through soft links, data of array indexes with parameters other than
-//! HDF5's defaults or of filtered indexes whose partial edge chunks are unfiltered.
+//! consistency flags set (a writer still has it open), writes through soft links, data of
+//! array indexes with parameters other than HDF5's defaults or of filtered indexes whose
+//! partial edge chunks are unfiltered.
 
 use std::sync::{Arc, Mutex};
 
