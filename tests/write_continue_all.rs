@@ -28,13 +28,7 @@ const K: u64 = 3;
 const NEW_VALUES: [f64; 5] = [1.5, 2.5, 3.5, 4.5, 5.5];
 
 /// (file name, what) refusals spec/hdf5-write.md names as impossible or out of scope.
-const KNOWN_REFUSALS: &[(&str, &str)] = &[
-    // Hand-made: 4-byte offsets and lengths (HDF5's default is 8).
-    (
-        "i11_vlen_members_small_offsets.h5",
-        "sizes of offsets/lengths",
-    ),
-];
+const KNOWN_REFUSALS: &[(&str, &str)] = &[];
 
 /// Files the virtual datasets of fixtures name as sources (relative to the virtual file).
 const VDS_SOURCES: &[&str] = &[

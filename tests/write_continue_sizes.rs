@@ -50,6 +50,28 @@ fn session(path: &Path) -> pymodaq_h5::Result<()> {
         DatasetBuilder::new(Dtype::I64).shape(&[3, 4]),
     )?;
     w.write(&f, &(0..12).collect::<Vec<i64>>())?;
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if name.starts_with("s4_") && !name.starts_with("s4_2") {
+        // Dense attributes: a huge object and more than the compact limit.
+        let big: Vec<f64> = (0..20_000).map(|i| f64::from(i) * 0.5).collect();
+        w.set_attr("/ours", "big", AttrValue::F64s(big))?;
+        for i in 0..12 {
+            w.set_attr(
+                "/ours",
+                &format!("a{i:02}"),
+                AttrValue::Str(format!("attribute {i}")),
+            )?;
+        }
+    }
+    if name.ends_with("latest") {
+        // Dense links.
+        for i in 5..20 {
+            w.create_group(&format!("/ours/sub{i}"))?;
+        }
+    }
     w.close()
 }
 
@@ -116,7 +138,7 @@ fn files_of_narrow_offsets_and_lengths_are_continued() {
         [std::ffi::OsStr::new("gen"), dir.as_os_str()],
     );
     let names: Vec<String> = serde_json::from_slice(&out.stdout).expect("variant names");
-    assert_eq!(names.len(), 5, "variants made: {names:?}");
+    assert_eq!(names.len(), 7, "variants made: {names:?}");
     check(&py, dir, 0, &names);
     for n in &names {
         let p = dir.join(format!("{n}.h5"));

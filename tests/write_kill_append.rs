@@ -6,8 +6,10 @@
 //!   v1 B-tree written by HDF5, a 1-D EArray), and the same file behind a 512-byte user
 //!   block (made by HDF5's `h5jam` when installed: every address shifted by the base);
 //! - HDF5 1.10 profile: an h5py `libver='latest'` file, the same with paged aggregation
-//!   (4 KiB pages, persisted free space), or one h5py wrote in SWMR mode
-//!   (`tests/py/reopen_v110.py gen`), with extensible-array datasets (one empty at first).
+//!   (4 KiB pages, persisted free space) or with 4-byte offsets, or one h5py wrote in SWMR
+//!   mode (`tests/py/reopen_v110.py gen`), with extensible-array datasets (one empty at
+//!   first); the same content in a superblock-v0 file of 4-byte offsets and lengths and
+//!   B-tree K values 8/2/16 (v1 B-tree chunk index, symbol-table groups).
 //!
 //! Every file must open in our reader (the whole file dumps without error) and in h5py (a
 //! sample; normal and SWMR for 1.10), keep the original rows, and hold at least the rows of
@@ -297,11 +299,13 @@ fn killed_v110_appenders_leave_valid_files() {
         what: "kill-append-v110",
         child: "kill_append_v110_child",
         env: CHILD_ENV_V110,
-        trials: 40,
+        trials: 50,
         bases: &[
             dir.join("latest.h5"),
             dir.join("swmr.h5"),
             dir.join("paged.h5"),
+            dir.join("narrow.h5"),
+            dir.join("v0_k_narrow.h5"),
         ],
         dir: &dir,
     };

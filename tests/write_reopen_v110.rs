@@ -114,7 +114,7 @@ fn h5py_latest_and_swmr_files_appended() {
         "tests/py/reopen_v110.py",
         [std::ffi::OsStr::new("gen"), dir.as_os_str()],
     );
-    for name in ["latest.h5", "swmr.h5", "paged.h5"] {
+    for name in ["latest.h5", "swmr.h5", "paged.h5", "narrow.h5"] {
         let h5 = dir.join(name);
         let zrows = append_sessions(&h5);
         py_check(&py, &h5, &expect(zrows));

@@ -1,4 +1,5 @@
-"""Check files of tests/write_kill_append.rs (1.10 half): h5py (normal and swmr=True) opens each,
+"""Check files of tests/write_kill_append.rs (second half): h5py (normal, and swmr=True for
+superblock-v3 files) opens each,
 /g/scan holds at least 5 + ACKED rows, row i = [3i, 3i+1, 3i+2]; /g/empty row j = [j]*3.
 
 Usage: check_killed_v110.py FILE ACKED [FILE ACKED ...]. Prints "ok".
@@ -10,7 +11,10 @@ import numpy as np
 
 args = sys.argv[1:]
 for path, acked in zip(args[::2], args[1::2]):
-    for swmr in (False, True):
+    # SWMR reads need the 1.10 format (superblock v3); v0 files are read normally.
+    with open(path, "rb") as fh:
+        v3 = fh.read(9)[8] >= 3
+    for swmr in (False, True) if v3 else (False,):
         with h5py.File(path, "r", swmr=swmr) as f:
             s = f["g/scan"][...]
             if s.shape[0] < 5 + int(acked):

@@ -1,7 +1,8 @@
 """Files for tests/write_reopen_v110.rs and their checks.
 
-  reopen_v110.py gen DIR      h5py libver='latest' (latest.h5) and SWMR-written (swmr.h5)
-                              files: /g/scan float64 (n,3) unlimited rows, chunks (4,3)
+  reopen_v110.py gen DIR      h5py libver='latest' (latest.h5, paged.h5, narrow.h5 with
+                              4-byte offsets), SWMR-written (swmr.h5) and superblock-v0
+                              (v0_k_narrow.h5: 4-byte sizes, K 8/2/16) files: /g/scan float64 (n,3) unlimited rows, chunks (4,3)
                               (extensible array), /g/zscan int32 (n,) gzip+shuffle
                               (extensible array, filtered), /g/fixed float32 (10,) chunks (4,)
                               (fixed array), attribute /g@a.
@@ -21,22 +22,30 @@ def gen(d):
     # free space), which the writer continues with whole pages per allocation.
     for name, kw in (("latest", {}),
                      ("paged", dict(fs_strategy="page", fs_persist=True, fs_page_size=4096))):
-        gen_latest(f"{d}/{name}.h5", kw)
+        with h5py.File(f"{d}/{name}.h5", "w", libver="latest", **kw) as f:
+            fill(f)
     gen_swmr(d)
+    # For the kill campaign: the same content with 4-byte offsets ('latest'), and in the
+    # PyTables family (superblock v0) with 4-byte offsets and lengths and B-tree K values
+    # other than HDF5's (group 8/2, chunks 16).
+    from fcpl_variants import create
+    for name, kw in (("narrow", dict(sizes=(4, 8), low="latest")),
+                     ("v0_k_narrow", dict(sizes=(4, 4), sym_k=(8, 2), istore_k=16))):
+        with create(f"{d}/{name}.h5", kw) as f:
+            fill(f)
 
 
-def gen_latest(path, kw):
-    with h5py.File(path, "w", libver="latest", **kw) as f:
-        g = f.create_group("g")
-        g.attrs["a"] = 1
-        s = g.create_dataset("scan", shape=(5, 3), maxshape=(None, 3), chunks=(4, 3), dtype="f8")
-        s[...] = np.arange(15, dtype="f8").reshape(5, 3)
-        z = g.create_dataset("zscan", shape=(6,), maxshape=(None,), chunks=(4,), dtype="i4",
-                             compression="gzip", shuffle=True)
-        z[...] = np.arange(6, dtype="i4") * 10
-        x = g.create_dataset("fixed", shape=(10,), chunks=(4,), dtype="f4")
-        x[:5] = np.arange(5, dtype="f4")
-        g.create_dataset("empty", shape=(0, 3), maxshape=(None, 3), chunks=(4, 3), dtype="f8")
+def fill(f):
+    g = f.create_group("g")
+    g.attrs["a"] = 1
+    s = g.create_dataset("scan", shape=(5, 3), maxshape=(None, 3), chunks=(4, 3), dtype="f8")
+    s[...] = np.arange(15, dtype="f8").reshape(5, 3)
+    z = g.create_dataset("zscan", shape=(6,), maxshape=(None,), chunks=(4,), dtype="i4",
+                         compression="gzip", shuffle=True)
+    z[...] = np.arange(6, dtype="i4") * 10
+    x = g.create_dataset("fixed", shape=(10,), chunks=(4,), dtype="f4")
+    x[:5] = np.arange(5, dtype="f4")
+    g.create_dataset("empty", shape=(0, 3), maxshape=(None, 3), chunks=(4, 3), dtype="f8")
 
 
 def gen_swmr(d):

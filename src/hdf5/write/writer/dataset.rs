@@ -177,7 +177,7 @@ impl Writer {
                 .filter(|n| *n < (1 << 32))
                 .ok_or_else(|| usage("chunk of 4 GiB or more"))?;
             let _ = cbytes;
-            let kind = self.profile.chunk_index(&max, &chunk);
+            let kind = self.profile.chunk_index(&max, &chunk, self.sizes);
             Store::Chunked(Box::new(Chunked {
                 chunk,
                 kind,

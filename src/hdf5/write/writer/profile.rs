@@ -56,8 +56,11 @@ impl Profile {
     /// The chunk index of a new chunked dataset: v1 B-tree in the PyTables profile; in
     /// the 1.10 profile an extensible array for one unlimited dimension, a fixed array
     /// for none (up to 2^24 chunks), else a v1 B-tree (as HDF5 1.10 would use a v2 B-tree,
-    /// which we do not write).
-    pub(super) fn chunk_index(self, max: &[u64], chunk: &[u64]) -> ChunkIdx {
+    /// which we do not write). Files whose lengths are narrower than 8 bytes get a v1
+    /// B-tree for unlimited dimensions: libhdf5 reads their maximum dimensions as
+    /// 2^32 - 1, not unlimited, and cannot open an extensible array there ("didn't find
+    /// unlimited dimension", its own files included).
+    pub(super) fn chunk_index(self, max: &[u64], chunk: &[u64], sizes: Sizes) -> ChunkIdx {
         if self == Profile::PyTables {
             return ChunkIdx::BTreeV1;
         }
@@ -73,7 +76,7 @@ impl Profile {
                     _ => ChunkIdx::BTreeV1,
                 }
             }
-            [ud] => ChunkIdx::Extensible(*ud),
+            [ud] if sizes.lengths == 8 => ChunkIdx::Extensible(*ud),
             _ => ChunkIdx::BTreeV1,
         }
     }
