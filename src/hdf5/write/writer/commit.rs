@@ -160,16 +160,7 @@ impl Writer {
         let Store::Chunked(c) = &d.store else {
             return Err(usage("internal: array header of an unchunked dataset"));
         };
-        let cbytes = product(&c.chunk)?
-            .checked_mul(d.elem as u64)
-            .ok_or_else(|| usage("chunk size overflows"))?;
-        let fmt = ElemFmt {
-            filtered: d
-                .pipeline
-                .is_some()
-                .then(|| c.size_len.unwrap_or_else(|| chunk_size_len(cbytes))),
-            sizes: self.sizes,
-        };
+        let fmt = self.elem_fmt(d, c)?;
         Ok(match c.kind {
             ChunkIdx::Extensible(_) => encode_eahd(fmt, &EaStats::default(), UNDEF),
             ChunkIdx::Fixed => {

@@ -97,6 +97,19 @@ impl Writer {
     /// Write the blocks of the array of `ds` holding `elems` below a header at `hdr` (a
     /// block of `old` with the same bytes is reused): the header's bytes, and the blocks
     /// written or reused (the live ones).
+    /// How the array elements of dataset `d` (chunked as `c`) are encoded in this file:
+    /// address width, and the stored size width of filtered chunks.
+    pub(in crate::hdf5::write::writer) fn elem_fmt(&self, d: &Ds, c: &Chunked) -> Result<ElemFmt> {
+        let cbytes = super::chunk_bytes(&c.chunk, d.elem as u64)?;
+        Ok(ElemFmt {
+            filtered: d
+                .pipeline
+                .is_some()
+                .then(|| c.size_len.unwrap_or_else(|| chunk_size_len(cbytes))),
+            sizes: self.sizes,
+        })
+    }
+
     pub(in crate::hdf5::write::writer) fn write_array_blocks(
         &mut self,
         ds: DatasetId,
@@ -108,14 +121,7 @@ impl Writer {
         let Store::Chunked(c) = &d.store else {
             return Err(usage("not chunked"));
         };
-        let cbytes = super::chunk_bytes(&c.chunk, d.elem as u64)?;
-        let fmt = ElemFmt {
-            filtered: d
-                .pipeline
-                .is_some()
-                .then(|| c.size_len.unwrap_or_else(|| chunk_size_len(cbytes))),
-            sizes: self.sizes,
-        };
+        let fmt = self.elem_fmt(d, c)?;
         let kind = c.kind;
         let grid = array_grid(&d.max, &c.chunk);
         let mut cache = HashMap::new();
