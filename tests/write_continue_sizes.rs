@@ -54,17 +54,22 @@ fn session(path: &Path) -> pymodaq_h5::Result<()> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    if name.starts_with("s4_") && !name.starts_with("s4_2") {
-        // Dense attributes: a huge object and more than the compact limit.
-        let big: Vec<f64> = (0..20_000).map(|i| f64::from(i) * 0.5).collect();
-        w.set_attr("/ours", "big", AttrValue::F64s(big))?;
-        for i in 0..12 {
-            w.set_attr(
-                "/ours",
-                &format!("a{i:02}"),
-                AttrValue::Str(format!("attribute {i}")),
-            )?;
+    if dense_attrs(&name) {
+        // Dense attributes: a huge object and more than the compact limit (2-byte offsets:
+        // 8 KB, its address and length in the heap ID itself, as libhdf5 does there).
+        let n = if name.starts_with("s2_") {
+            1000
+        } else {
+            20_000
+        };
+        let big: Vec<f64> = (0..n).map(|i| f64::from(i) * 0.5).collect();
+        // One header rewrite for all of them (each rewrite writes the dense storage anew).
+        let names: Vec<String> = (0..12).map(|i| format!("a{i:02}")).collect();
+        let mut attrs = vec![("big", AttrValue::F64s(big))];
+        for (i, n) in names.iter().enumerate() {
+            attrs.push((n.as_str(), AttrValue::Str(format!("attribute {i}"))));
         }
+        w.set_attrs("/ours", &attrs)?;
     }
     if name.ends_with("latest") {
         // Dense links.
@@ -73,6 +78,11 @@ fn session(path: &Path) -> pymodaq_h5::Result<()> {
         }
     }
     w.close()
+}
+
+/// Files whose lengths allow dense storage (4 bytes at least) get dense attributes.
+fn dense_attrs(name: &str) -> bool {
+    matches!(name, "s4_4" | "s4_8_latest" | "s2_4")
 }
 
 /// Rows flushed, then appends until the file would pass the 64 KiB its offsets address.

@@ -26,8 +26,8 @@ VARIANTS = {
     "s2_8": (2, 8, "earliest"),
     "s4_2": (4, 2, "earliest"),
     "s2_8_latest": (2, 8, "latest"),
-    # Dense storage needs lengths of 4 bytes at least: these also get a 160 KB attribute
-    # (a huge object of a fractal heap) and 12 more attributes, past the compact limit.
+    # Dense storage needs lengths of 4 bytes at least: these (and s2_4) also get a big
+    # attribute (a huge object of a fractal heap) and 12 more, past the compact limit.
     "s4_4": (4, 4, "earliest"),
     "s4_8_latest": (4, 8, "latest"),
 }
@@ -84,8 +84,9 @@ def expected(name, stage):
         attrs["/g/rows"] = {"cont": "rows continued"}
         attrs["/ours"] = {"note": "new", "arr": [1.5, 2.5]}
         groups = [f"/ours/sub{i}" for i in range(5)]
-        if name.startswith("s4_") and VARIANTS[name][1] >= 4:
-            attrs["/ours"]["big"] = (np.arange(20000, dtype="<f8") * 0.5).tolist()
+        if name in ("s4_4", "s4_8_latest", "s2_4"):
+            n = 1000 if name.startswith("s2_") else 20000
+            attrs["/ours"]["big"] = (np.arange(n, dtype="<f8") * 0.5).tolist()
             for i in range(12):
                 attrs["/ours"][f"a{i:02}"] = f"attribute {i}"
         if name.endswith("latest"):

@@ -494,7 +494,8 @@ mod tests {
     use crate::hdf5::io::Budget;
     use crate::hdf5::superblock::test_util::io_over;
 
-    struct Mem(Vec<u8>);
+    /// A file in memory whose sizes of offsets and lengths are `.1`.
+    struct Mem(Vec<u8>, Sizes);
     impl Space for Mem {
         fn alloc(&mut self, n: usize) -> u64 {
             let a = self.0.len() as u64;
@@ -506,16 +507,25 @@ mod tests {
             self.0[at..at + b.len()].copy_from_slice(b);
             Ok(())
         }
+        fn sizes(&self) -> Sizes {
+            self.1
+        }
     }
 
     fn roundtrip(p: &Params, sizes: &[usize]) {
+        roundtrip_sized(p, sizes, Sizes::default());
+    }
+
+    /// Write a heap of objects of `sizes` bytes in a file of sizes `s` and read every object
+    /// back through the reader (which decodes at the same widths).
+    fn roundtrip_sized(p: &Params, sizes: &[usize], s: Sizes) {
         let objs: Vec<Vec<u8>> = sizes
             .iter()
             .enumerate()
             .map(|(i, &n)| (0..n).map(|j| (i * 7 + j) as u8).collect())
             .collect();
         let refs: Vec<&[u8]> = objs.iter().map(|o| o.as_slice()).collect();
-        let mut m = Mem(vec![0; 8]);
+        let mut m = Mem(vec![0; 8], s);
         let w = write(p, &refs, &[], &mut m).unwrap();
         // Blocks and huge objects cover the file past its 8-byte lead-in exactly.
         let huge: u64 = sizes
@@ -525,7 +535,8 @@ mod tests {
             .sum();
         let listed: u64 = w.blocks.iter().map(|b| b.1).sum();
         assert_eq!(listed + huge, m.0.len() as u64 - 8);
-        let io = io_over(m.0);
+        let mut io = io_over(m.0);
+        io.sizes = s;
         let heap = rd::open(&io, w.header).unwrap();
         let mut budget = Budget::new(&io.limits);
         for (id, o) in w.ids.iter().zip(&objs) {
@@ -541,5 +552,31 @@ mod tests {
         roundtrip(&ATTRS, &[4096, 10, 70_000, 3000, 1 << 20]);
         roundtrip(&LINKS, &vec![24; 100_000]);
         roundtrip(&LINKS, &[]);
+    }
+
+    /// Files of narrow sizes: the header is 26 + 12 lengths + 3 offsets; huge objects are
+    /// found through type 1 records (4-byte sizes: address + length do not fit a 7-byte
+    /// ID) or directly from their IDs (2-byte offsets: type 3 records, sorted by address).
+    #[test]
+    fn heaps_of_narrow_sizes_read_back() {
+        for (o, l) in [(4, 4), (4, 8), (8, 4), (2, 4), (2, 8)] {
+            let s = Sizes {
+                offsets: o,
+                lengths: l,
+            };
+            assert_eq!(header_len(s), 26 + 12 * usize::from(l) + 3 * usize::from(o));
+            roundtrip_sized(&ATTRS, &[100, 5000, 200, 9000, 4097], s);
+            // An indirect root of several direct blocks (within 64 KiB for 2-byte offsets).
+            let n = if o == 2 { 600 } else { 3000 };
+            roundtrip_sized(&LINKS, &vec![24; n], s);
+        }
+        assert_eq!(header_len(Sizes::default()), 146);
+        // A heap whose 64 KiB direct blocks do not fit 2-byte lengths is refused.
+        let s = Sizes {
+            offsets: 4,
+            lengths: 2,
+        };
+        let mut m = Mem(vec![0; 8], s);
+        assert!(write(&ATTRS, &[b"x".as_slice()], &[], &mut m).is_err());
     }
 }
