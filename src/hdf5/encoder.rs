@@ -221,4 +221,31 @@ mod tests {
         p.u8(1).pad8();
         assert_eq!(p.finish(), vec![1, 0, 0, 0, 0, 0, 0, 0]);
     }
+
+    /// Offsets and lengths at a file's widths (`H5Pset_sizes`): the low bytes, the
+    /// undefined address and an unlimited length all ones at any width; `Cursor` reads
+    /// them back as `UNDEF` and `u64::MAX`.
+    #[test]
+    #[rustfmt::skip]
+    fn narrow_offsets_and_lengths() {
+        let s = Sizes { offsets: 2, lengths: 4 };
+        let mut e = Encoder::sized(s);
+        e.offset(0x1234).offset(UNDEF).length(0x0102_0304).length(u64::MAX);
+        assert_eq!(e.as_bytes(), &[
+            0x34, 0x12,             // address 0x1234
+            0xff, 0xff,             // undefined address
+            0x04, 0x03, 0x02, 0x01, // length
+            0xff, 0xff, 0xff, 0xff, // unlimited
+        ]);
+        let b = e.finish();
+        let mut c = Cursor::new(&b, 0, "test", s);
+        assert_eq!(c.offset().unwrap(), 0x1234);
+        assert_eq!(c.offset().unwrap(), UNDEF);
+        assert_eq!(c.length().unwrap(), 0x0102_0304);
+        assert_eq!(c.length().unwrap(), u64::MAX);
+        assert_eq!((s.max_address(), s.max_length()), (0xfffe, 0xffff_fffe));
+        assert!(s.length_fits(0xffff_fffe) && !s.length_fits(0xffff_ffff));
+        let d = Sizes::default();
+        assert_eq!((d.max_address(), d.max_length()), (u64::MAX - 1, u64::MAX - 1));
+    }
 }

@@ -148,6 +148,38 @@ mod tests {
     use super::*;
     use crate::hdf5::superblock::test_util::io_over;
 
+    /// A heap header and its free block in a file of 4-byte offsets and lengths, as
+    /// libhdf5 writes them there, read back by `read` and `tail_free`.
+    #[test]
+    #[rustfmt::skip]
+    fn narrow_sizes_encode_and_read_back() {
+        let s = Sizes { offsets: 4, lengths: 4 };
+        assert_eq!((header_size(s), free_block(s)), (20, 8));
+        let head = encode_local_heap_free(s, 32, 8, 20);
+        assert_eq!(head, [
+            b'H', b'E', b'A', b'P', 0, 0, 0, 0, // signature, version 0, reserved
+            32, 0, 0, 0,                        // data segment size
+            8, 0, 0, 0,                         // free list head
+            20, 0, 0, 0,                        // data segment address
+        ]);
+        let free = encode_free_block(s, 24);
+        assert_eq!(free, [
+            1, 0, 0, 0,  // next free block: none (H5HL_FREE_NULL)
+            24, 0, 0, 0, // this block's size
+        ]);
+        let mut file = head;
+        file.extend_from_slice(b"\0\0\0\0\0\0\0\0"); // offset 0: the empty name
+        file.extend_from_slice(&free);
+        file.resize(20 + 32, 0);
+        let mut io = io_over(file);
+        io.sizes = s;
+        let h = read(&io, 0).unwrap();
+        assert_eq!((h.data.len(), h.free_list_head), (32, 8));
+        assert_eq!(h.tail_free(s), Some(8));
+        // Read at 8-byte lengths, the same block is no free block ending the segment.
+        assert_eq!(h.tail_free(Sizes::default()), None);
+    }
+
     #[rustfmt::skip]
     fn heap(size: u64, data_addr: u64) -> Vec<u8> {
         let mut v = vec![

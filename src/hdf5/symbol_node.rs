@@ -184,6 +184,38 @@ mod tests {
     use crate::hdf5::cursor::Sizes;
     use crate::hdf5::superblock::test_util::io_over;
 
+    /// A symbol table node of a file with 4-byte offsets and lengths (entries of 32 bytes,
+    /// the scratch pad still 16), as the writer encodes it, parsed back.
+    #[test]
+    #[rustfmt::skip]
+    fn narrow_sizes_encode_and_parse_back() {
+        let s = Sizes { offsets: 4, lengths: 4 };
+        assert_eq!((entry_size(s), snod_size(s, 4)), (32, 8 + 8 * 32));
+        let group = Entry {
+            name_off: 8,
+            header: 0x0102,
+            cache: 1,
+            scratch: Entry::stab_scratch(s, 0x300, 0x400),
+        };
+        let mut one = Vec::new();
+        group.encode(s, &mut one);
+        assert_eq!(one, [
+            8, 0, 0, 0,          // link name offset (a length)
+            0x02, 0x01, 0, 0,    // object header address
+            1, 0, 0, 0,          // cache type 1: B-tree and heap cached
+            0, 0, 0, 0,          // reserved
+            0, 3, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // scratch: 0x300, 0x400, zeros
+        ]);
+        let plain = Entry { name_off: 16, header: 0x0200, cache: 0, scratch: [0; 16] };
+        let node = encode_snod_k(s, &[group, plain], 4);
+        assert_eq!(node.len(), snod_size(s, 4));
+        let got = parse_node(&mut Cursor::new(&node, 0, STRUCTURE, s)).unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!((got[0].link_name_offset, got[0].object_header_address), (8, 0x0102));
+        assert_eq!(got[0].cached_btree_heap_sized(4), Some((0x300, 0x400)));
+        assert_eq!((got[1].link_name_offset, got[1].object_header_address), (16, 0x0200));
+    }
+
     #[rustfmt::skip]
     fn snod(count: u16) -> Vec<u8> {
         let mut v = vec![
