@@ -204,7 +204,7 @@ pub const CHUNK_K: usize = 32;
 /// Size of a v1 B-tree node of `key_size`-byte keys and 2K children: signature, type,
 /// level, entries used, two sibling addresses, 2K + 1 keys, 2K child addresses.
 pub fn btree_node_size(s: Sizes, key_size: usize, k: usize) -> usize {
-    8 + 2 * s.o() + (2 * k + 1) * key_size + 2 * k * s.o()
+    header_size(s.offsets) as usize + (2 * k + 1) * key_size + 2 * k * s.o()
 }
 
 /// Encode a v1 B-tree node (siblings undefined: readers walk from the root). `keys` has

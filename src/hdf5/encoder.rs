@@ -70,11 +70,6 @@ impl Encoder {
         }
     }
 
-    /// The sizes of offsets and lengths written.
-    pub fn sizes(&self) -> Sizes {
-        self.sizes
-    }
-
     /// Bytes written so far (the position of the next byte).
     pub fn pos(&self) -> usize {
         self.out.len()

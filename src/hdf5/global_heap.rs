@@ -202,7 +202,7 @@ impl GlobalHeapCache {
 /// the rest described by free-space object 0. Sizes are `s.lengths` wide; the collection
 /// and object headers are padded to 16 bytes at any width (HDF5's `H5HG_ALIGN`), so the
 /// layout is the same in every file. The writer keeps collections and their objects
-/// below 2^16 bytes where lengths are 2 bytes wide (`Writer::vlen_collection`).
+/// below 2^16 bytes where lengths are 2 bytes wide (`Writer::write_collection`).
 pub fn encode_global_heap(s: Sizes, objects: &[&[u8]]) -> Vec<u8> {
     let mut body = Encoder::sized(s);
     for (i, o) in objects.iter().enumerate() {

@@ -26,8 +26,7 @@ pub struct LocalHeap {
 
 /// Read the local heap whose header is at `addr`.
 pub fn read(io: &FileIo, addr: u64) -> Result<LocalHeap> {
-    let hlen = 8 + 2 * u64::from(io.sizes.lengths) + u64::from(io.sizes.offsets);
-    let head = io.read(addr, hlen, STRUCTURE)?;
+    let head = io.read(addr, header_size(io.sizes), STRUCTURE)?;
     let mut c = io.cursor(&head, addr, STRUCTURE);
     c.signature(b"HEAP")?;
     c.version(0)?;

@@ -19,6 +19,7 @@ import sys
 
 import h5py
 import numpy as np
+from fcpl_variants import create
 
 VARIANTS = {
     "s2_2": (2, 2, "earliest"),
@@ -33,22 +34,12 @@ VARIANTS = {
 }
 
 
-def create(path, addr, size, low):
-    fcpl = h5py.h5p.create(h5py.h5p.FILE_CREATE)
-    fcpl.set_sizes(addr, size)
-    fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
-    bound = {"earliest": h5py.h5f.LIBVER_EARLIEST, "latest": h5py.h5f.LIBVER_LATEST}[low]
-    fapl.set_libver_bounds(bound, h5py.h5f.LIBVER_LATEST)
-    fid = h5py.h5f.create(path.encode(), h5py.h5f.ACC_TRUNC, fcpl=fcpl, fapl=fapl)
-    return h5py.File(fid)
-
-
 def gen(d):
     os.makedirs(d, exist_ok=True)
     names = []
     for name, (a, s, low) in VARIANTS.items():
         path = os.path.join(d, name + ".h5")
-        with create(path, a, s, low) as f:
+        with create(path, dict(sizes=(a, s), low=low)) as f:
             f.attrs["title"] = f"sizes {name}"
             g = f.create_group("g")
             g.attrs["n"] = np.int64(7)

@@ -19,7 +19,7 @@ use super::{array_element, array_header, bit_set, block_prefix, read_checked, In
 use super::{row_major_coords, ChunkInfo, Element};
 use crate::error::{Error, Result};
 use crate::hdf5::chunk_index::{Elem, ElemFmt};
-use crate::hdf5::cursor::{Cursor, Sizes, UNDEFINED_ADDRESS};
+use crate::hdf5::cursor::{Cursor, UNDEFINED_ADDRESS};
 use crate::hdf5::encoder::UNDEF;
 use crate::hdf5::io::{Budget, FileIo};
 
@@ -451,13 +451,7 @@ pub struct EaStats {
     pub nelmts: u64,
 }
 
-/// Bytes of an `EAHD`: signature, version, client, element size, five parameters, six
-/// statistics (lengths), the index block address, checksum (72 with 8-byte sizes).
-pub fn eahd_size(s: Sizes) -> usize {
-    16 + 6 * s.l() + s.o()
-}
-
-/// Extensible array header `EAHD` ([`eahd_size`] bytes).
+/// Extensible array header `EAHD` ([`header_len`] bytes).
 pub fn encode_eahd(fmt: ElemFmt, st: &EaStats, iblock: u64) -> Vec<u8> {
     let mut out = b"EAHD".to_vec();
     out.extend_from_slice(&[

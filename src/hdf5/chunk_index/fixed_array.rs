@@ -18,7 +18,7 @@ use super::{
 use super::{row_major_coords, ChunkInfo, Element};
 use crate::error::{Error, Result};
 use crate::hdf5::chunk_index::{Elem, ElemFmt};
-use crate::hdf5::cursor::{Cursor, Sizes};
+use crate::hdf5::cursor::Cursor;
 use crate::hdf5::encoder::usage;
 use crate::hdf5::io::{Budget, FileIo};
 
@@ -171,13 +171,7 @@ fn read_data_block(
 /// Fixed array page bits (`H5D_FARRAY_MAX_DBLK_PAGE_NELMTS_BITS`).
 pub const FA_PAGE_BITS: u8 = 10;
 
-/// Bytes of a `FAHD`: signature, version, client, element size, page bits, the number of
-/// elements (a length), the data block address, checksum (28 with 8-byte sizes).
-pub fn fahd_size(s: Sizes) -> usize {
-    12 + s.l() + s.o()
-}
-
-/// Fixed array header `FAHD` ([`fahd_size`] bytes).
+/// Fixed array header `FAHD` ([`header_len`] bytes).
 pub fn encode_fahd(fmt: ElemFmt, nelmts: u64, dblock: u64) -> Vec<u8> {
     let mut out = b"FAHD".to_vec();
     out.extend_from_slice(&[0, fmt.client(), fmt.size() as u8, FA_PAGE_BITS]);

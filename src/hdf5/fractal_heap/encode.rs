@@ -11,6 +11,7 @@
 //! own and indexed by a v2 B-tree of type 1 records (address, length, ID), the 8-byte ID
 //! being too short to hold address and length.
 
+use super::header_len;
 use crate::error::{Error, Result};
 use crate::hdf5::btree_v2::encode::{self as btree_v2, Sink};
 use crate::hdf5::checksum::lookup3;
@@ -290,11 +291,6 @@ fn offsets(b: &Blk, out: &mut [Option<u64>]) {
     }
 }
 
-/// Header size: 26 fixed bytes, 12 lengths and 3 offsets (146 with 8-byte sizes).
-fn header_len(s: Sizes) -> usize {
-    26 + 12 * s.l() + 3 * s.o()
-}
-
 /// Write a heap holding `objs`. `reuse[i]`, when set, is where an identical huge object
 /// already lies (its bytes are not written again).
 pub fn write(
@@ -339,7 +335,7 @@ fn write_noted(
             s.lengths
         )));
     }
-    let header = sp.alloc(header_len(s));
+    let header = sp.alloc(header_len(s) as usize);
     // Huge objects whose address and length fit in the ID are reached directly (libhdf5's
     // `huge_ids_direct`: files with narrow offsets and lengths), the others through a
     // B-tree of type 1 records (address, length, ID).
@@ -475,7 +471,7 @@ fn write_noted(
     h.extend_from_slice(e.as_bytes());
     let c = lookup3(&h);
     h.extend_from_slice(&c.to_le_bytes());
-    if h.len() != header_len(s) {
+    if h.len() as u64 != header_len(s) {
         return Err(usage("fractal heap header size"));
     }
     sp.put(header, &h)?;
@@ -564,7 +560,7 @@ mod tests {
                 offsets: o,
                 lengths: l,
             };
-            assert_eq!(header_len(s), 26 + 12 * usize::from(l) + 3 * usize::from(o));
+            assert_eq!(header_len(s), 26 + 12 * u64::from(l) + 3 * u64::from(o));
             roundtrip_sized(&ATTRS, &[100, 5000, 200, 9000, 4097], s);
             // An indirect root of several direct blocks (within 64 KiB for 2-byte offsets).
             let n = if o == 2 { 600 } else { 3000 };

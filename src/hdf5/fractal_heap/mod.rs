@@ -178,13 +178,15 @@ pub fn parse_header(c: &mut Cursor) -> Result<FractalHeap> {
     })
 }
 
+/// Bytes of a heap header: 26 fixed bytes, twelve lengths, three offsets (146 with 8-byte
+/// sizes).
+pub fn header_len(s: Sizes) -> u64 {
+    (26 + 12 * s.l() + 3 * s.o()) as u64
+}
+
 /// Read the fractal heap header at `addr`.
 pub fn open(io: &FileIo, addr: u64) -> Result<FractalHeap> {
-    let o = u64::from(io.sizes.offsets);
-    let l = u64::from(io.sizes.lengths);
-    // Fixed fields: 26 bytes, twelve lengths, three offsets (146 bytes for 8/8 sizes).
-    let len = 26 + 12 * l + 3 * o;
-    let buf = io.read(addr, len, HEADER)?;
+    let buf = io.read(addr, header_len(io.sizes), HEADER)?;
     parse_header(&mut io.cursor(&buf, addr, HEADER))
 }
 

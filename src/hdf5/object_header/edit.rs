@@ -599,7 +599,7 @@ impl EditableHeader {
 
     /// A continuation message body for this header: padded to 8 in a v1 header, whose
     /// message sizes are multiples of 8.
-    fn continuation(&self, addr: u64, len: u64) -> Vec<u8> {
+    pub fn continuation(&self, addr: u64, len: u64) -> Vec<u8> {
         let mut b = encode_continuation(self.sizes, addr, len);
         if self.v2_prefix.is_none() {
             crate::hdf5::encoder::pad_vec(&mut b);

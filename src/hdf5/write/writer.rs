@@ -44,8 +44,8 @@ use crate::error::{Error, Result};
 use crate::hdf5::btree_v1::{
     btree_node_size, chunk_key, encode_btree_node, CHUNK_K, GROUP_INTERNAL_K, GROUP_LEAF_K,
 };
-use crate::hdf5::chunk_index::extensible_array::{ea_index, eahd_size, encode_eahd, write_earray};
-use crate::hdf5::chunk_index::fixed_array::{encode_fadb, encode_fahd, fa_index, fahd_size};
+use crate::hdf5::chunk_index::extensible_array::{self, ea_index, encode_eahd, write_earray};
+use crate::hdf5::chunk_index::fixed_array::{self, encode_fadb, encode_fahd, fa_index};
 use crate::hdf5::chunk_index::{chunk_size_len, ElemFmt};
 use crate::hdf5::encoder::{pad8, Encoder, Sizes, UNDEF};
 use crate::hdf5::filter;

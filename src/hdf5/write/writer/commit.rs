@@ -104,8 +104,13 @@ impl Writer {
         match &self.objs[idx].kind {
             Kind::Dataset(d) => match &d.store {
                 Store::Chunked(c) => match c.kind {
-                    ChunkIdx::Extensible(_) => eahd_size(self.sizes),
-                    ChunkIdx::Fixed => fahd_size(self.sizes),
+                    ChunkIdx::Extensible(_) => {
+                        extensible_array::header_len(self.sizes.offsets, self.sizes.lengths)
+                            as usize
+                    }
+                    ChunkIdx::Fixed => {
+                        fixed_array::header_len(self.sizes.offsets, self.sizes.lengths) as usize
+                    }
                     _ => 0,
                 },
                 _ => 0,
@@ -591,8 +596,8 @@ impl Writer {
     /// data block address found in it).
     fn found_fahd_is_ours(&self, idx: usize, at: u64) -> bool {
         let s = self.sizes;
-        let (Ok(found), Ok(empty)) = (self.read(at, fahd_size(s)), self.empty_array_header(idx))
-        else {
+        let len = fixed_array::header_len(s.offsets, s.lengths) as usize;
+        let (Ok(found), Ok(empty)) = (self.read(at, len), self.empty_array_header(idx)) else {
             return false;
         };
         // Signature to the number of elements, then the data block address.

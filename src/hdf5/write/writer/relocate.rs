@@ -148,17 +148,7 @@ impl Writer {
         };
         // The continuation message to the slot takes the place of the dataspace or the
         // layout message: the same size, or with room for a NIL message after it.
-        // A continuation message body (address, length: 16 bytes with 8-byte offsets and
-        // lengths), padded to 8 in a v1 header.
-        let (sizes, v1) = (self.sizes, h.v2_prefix.is_none());
-        let cont = move |addr: u64, len: u64| {
-            let mut b = encode_continuation(sizes, addr, len);
-            if v1 {
-                crate::hdf5::encoder::pad_vec(&mut b);
-            }
-            b
-        };
-        let cont_body = cont(0, 0).len();
+        let cont_body = h.continuation(0, 0).len();
         let fits = |m: &HeaderMessage| m.body.len() == cont_body || m.body.len() >= cont_body + fh;
         let (host, other) = if fits(&ds_msg) {
             (ds, ly)
@@ -195,7 +185,7 @@ impl Writer {
         let slot_bytes = hv.continuation_block(&area).into_owned();
         let len = slot_bytes.len();
         let hlen = if array { self.array_header_len(idx) } else { 0 };
-        let limits = self.limits;
+        let (limits, sizes) = (self.limits, self.sizes);
         let edit = |addr: u64, hdr: u64| -> EditableHeader {
             let mut model = h.clone();
             if let Some(ch) = model.chunks.get_mut(other.0) {
@@ -216,7 +206,7 @@ impl Writer {
             }
             if let Some(ch) = model.chunks.get_mut(host.0) {
                 let rest = ch.msgs.get(host.1).map_or(0, |m| m.body.len() - cont_body);
-                let body = cont(addr, len as u64);
+                let body = h.continuation(addr, len as u64);
                 if let Some(m) = ch.msgs.get_mut(host.1) {
                     *m = HeaderMessage {
                         mtype: kind::CONTINUATION,

@@ -16,7 +16,6 @@ impl Writer {
         };
         let old_cache = std::mem::take(&mut c.cache);
         let root = c.root;
-        let kind = c.kind;
         let Store::Chunked(c) = &self.ds(ds)?.store else {
             return Err(usage("not chunked"));
         };
@@ -35,10 +34,7 @@ impl Writer {
             self.indexed(ds, dims, Some(HashMap::new()), Some(h))?;
             return self.commit_slot(ds.0, Some(hbytes));
         }
-        let hdr_len = match kind {
-            ChunkIdx::Extensible(_) => eahd_size(self.sizes),
-            _ => fahd_size(self.sizes),
-        };
+        let hdr_len = self.array_header_len(ds.0);
         let hdr = match slot_hdr {
             Some(h) => h,
             None if root == UNDEF => self.alloc(hdr_len),
